@@ -1,0 +1,12 @@
+/**
+ * Types are checked once by `tsc --noEmit` (npm run typecheck); tests are transpiled file by
+ * file (isolatedModules in tsconfig), which keeps the suite about three times faster.
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  testTimeout: 60000,
+};

@@ -1,0 +1,160 @@
+/**
+ * Physical names: `{resource-type}-{environmentSuffix}`.
+ *
+ * Per-region resources carry a short region code in their type part (`alb-use1-dev`) because
+ * some names are account-global (IAM roles) and because Pulumi logical names must be unique
+ * across both regions. Every name the program builds is declared here with the AWS limit of
+ * the field it lands in, so the longest allowed environmentSuffix is derived, not guessed.
+ */
+
+export interface NameRule {
+  /** The `{resource-type}` part. */
+  readonly type: string;
+  /** AWS length limit of the name field. */
+  readonly limit: number;
+  /** Whether the name includes a region code (one resource per region). */
+  readonly perRegion: boolean;
+  /** Longest qualifier (`subnet-private-a`, `alarm-alb-5xx`) a name of this kind may carry. */
+  readonly qualifierMax: number;
+}
+
+function rule(type: string, limit: number, perRegion = true, qualifierMax = 0): NameRule {
+  return { type, limit, perRegion, qualifierMax };
+}
+
+/** Every physical name the program creates, with the AWS limit of the field it lands in. */
+export const NAME_RULES = {
+  // components (logical names only) and providers
+  network: rule('network', 255),
+  database: rule('database', 255),
+  compute: rule('compute', 255),
+  monitoring: rule('monitoring', 255),
+  global: rule('global', 255, false),
+  provider: rule('aws', 255),
+  // network
+  vpc: rule('vpc', 255),
+  subnetPublic: rule('subnet-public', 255, true, 1),
+  subnetPrivate: rule('subnet-private', 255, true, 1),
+  internetGateway: rule('igw', 255),
+  natGateway: rule('nat', 255, true, 1),
+  eip: rule('eip-nat', 255, true, 1),
+  routeTablePublic: rule('rt-public', 255, true, 3),
+  routeTablePrivate: rule('rt-private', 255, true, 5),
+  endpointSecurityGroup: rule('sg-endpoints', 255),
+  vpcEndpoint: rule('vpce', 255, true, 14),
+  flowLogGroup: rule('log-group-vpc-flow', 512),
+  flowLogRole: rule('role-vpc-flow-logs', 64),
+  flowLog: rule('vpc-flow-log', 255),
+  peering: rule('pcx', 255, false, 13),
+  // database
+  globalCluster: rule('aurora-global', 63, false),
+  kmsKey: rule('kms-data', 256),
+  dbSubnetGroup: rule('db-subnets', 255),
+  dbSecurityGroup: rule('sg-db', 255),
+  dbClusterParameterGroup: rule('db-cluster-params', 255),
+  dbCluster: rule('aurora', 63),
+  dbInstance: rule('aurora-instance', 63),
+  dbSecret: rule('secret-db-master', 512, false),
+  appSecret: rule('secret-db-app', 512, false),
+  rotationFunction: rule('fn-rotation', 64),
+  rotationRole: rule('role-fn-rotation', 64),
+  rotationSecurityGroup: rule('sg-fn-rotation', 255),
+  // compute
+  alb: rule('alb', 32),
+  albSecurityGroup: rule('sg-alb', 255),
+  appSecurityGroup: rule('sg-app', 255),
+  targetGroupInstances: rule('tg-ec2', 32),
+  targetGroupLambda: rule('tg-fn', 32),
+  launchTemplate: rule('lt-trading', 128),
+  autoScalingGroup: rule('asg-trading', 255),
+  instanceRole: rule('role-ec2-trading', 64),
+  instanceProfile: rule('profile-ec2-trading', 128),
+  tradingFunction: rule('fn-trading', 64),
+  tradingRole: rule('role-fn-trading', 64),
+  artifactBucket: rule('artifacts', 63),
+  // global
+  accelerator: rule('ga', 64, false),
+  hostedZone: rule('zone', 255, false),
+  healthCheck: rule('hc', 255),
+  orchestratorFunction: rule('fn-failover', 64),
+  orchestratorRole: rule('role-fn-failover', 64),
+  orderQueue: rule('sqs-orders.fifo', 80),
+  drainerFunction: rule('fn-drain', 64),
+  // monitoring
+  alarmTopic: rule('sns-alarms', 256),
+  alarm: rule('alarm-ec2-capacity-low', 255),
+  dashboard: rule('dashboard', 255, false),
+  configBucket: rule('config', 63),
+  configRole: rule('role-config', 64),
+  configRecorder: rule('config-recorder', 256),
+  configRule: rule('cfg-secretsmanager-rotation-ok', 128),
+} as const satisfies Record<string, NameRule>;
+
+export type NameKind = keyof typeof NAME_RULES;
+
+/** Short, stable region codes used inside names (`us-east-1` -> `use1`). */
+export function regionCode(region: string): string {
+  const match = /^([a-z]{2})-([a-z]+)-(\d+)$/.exec(region);
+  if (!match) throw new Error(`not an AWS region name: "${region}"`);
+  const [, area, direction, index] = match;
+  const dir = direction
+    .split(/(?=north|south|east|west|central)/)
+    .map((part) => part[0])
+    .join('');
+  return `${area}${dir}${index}`;
+}
+
+/** Region codes are 4 characters for every region this program accepts (use1, euw1). */
+const REGION_CODE_LENGTH = 4;
+
+/** Characters of a name that are not the suffix: type, qualifier, region code, hyphens. */
+function fixedLength(kind: NameKind): number {
+  const r: NameRule = NAME_RULES[kind];
+  const qualifier = r.qualifierMax > 0 ? r.qualifierMax + 1 : 0;
+  return r.type.length + 1 + qualifier + (r.perRegion ? REGION_CODE_LENGTH + 1 : 0);
+}
+
+/**
+ * The longest environmentSuffix for which every name still fits its AWS limit. `.fifo` queues
+ * keep their mandatory extension at the end, so it counts as fixed length too.
+ */
+export function maxSuffixLength(): number {
+  return Math.min(...(Object.keys(NAME_RULES) as NameKind[]).map((kind) => NAME_RULES[kind].limit - fixedLength(kind)));
+}
+
+/** The kind whose limit sets maxSuffixLength(), for error messages. */
+export function tightestName(): NameKind {
+  const kinds = Object.keys(NAME_RULES) as NameKind[];
+  return kinds.reduce((a, b) => (NAME_RULES[a].limit - fixedLength(a) <= NAME_RULES[b].limit - fixedLength(b) ? a : b));
+}
+
+/**
+ * `{resource-type}-{environmentSuffix}`: the type part is the kind's type, then an optional
+ * qualifier (several resources of one kind), then the region code for per-region resources.
+ * FIFO queues keep AWS's required `.fifo` ending.
+ */
+export function resourceName(kind: NameKind, suffix: string, region?: string, qualifier?: string): string {
+  const r: NameRule = NAME_RULES[kind];
+  if (r.perRegion && !region) throw new Error(`name "${kind}" is per region: pass the region`);
+  if (qualifier !== undefined && qualifier.length > r.qualifierMax) {
+    throw new Error(
+      `qualifier "${qualifier}" of ${kind} is longer than the ${r.qualifierMax} characters declared in NAME_RULES`,
+    );
+  }
+  const fifo = r.type.endsWith('.fifo');
+  const base = fifo ? r.type.slice(0, -'.fifo'.length) : r.type;
+  const parts = [base, qualifier, r.perRegion ? regionCode(region!) : undefined];
+  const type = parts.filter((part) => part !== undefined).join('-');
+  const name = `${type}-${suffix}${fifo ? '.fifo' : ''}`;
+  if (name.length > r.limit) {
+    throw new Error(`name "${name}" is ${name.length} characters; AWS allows ${r.limit} for ${kind}`);
+  }
+  return name;
+}
+
+/** A name builder bound to one environment and region, as components use it. */
+export type Namer = (kind: NameKind, qualifier?: string) => string;
+
+export function namer(suffix: string, region?: string): Namer {
+  return (kind, qualifier) => resourceName(kind, suffix, NAME_RULES[kind].perRegion ? region : undefined, qualifier);
+}

@@ -1,0 +1,272 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { planSubnets } from './cidr';
+import { RegionSettings, Settings } from './config';
+import { Namer } from './naming';
+
+/** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
+export const INTERFACE_ENDPOINT_SERVICES = [
+  'secretsmanager',
+  'rds',
+  'logs',
+  'monitoring',
+  'ssm',
+  'ssmmessages',
+  'ec2messages',
+  'sqs',
+  'sns',
+  'kms',
+  'lambda',
+] as const;
+
+export interface NetworkStackArgs {
+  readonly settings: Settings;
+  readonly region: RegionSettings;
+  readonly provider: aws.Provider;
+  readonly name: Namer;
+}
+
+/**
+ * One region's VPC: 3 public + 3 private subnets over 3 AZs, internet gateway for the ALB,
+ * optional NAT, VPC endpoints for the AWS APIs the private tier calls, and flow logs.
+ * The parent tree follows the topology: vpc -> subnets / route tables -> routes.
+ */
+export class NetworkStack extends pulumi.ComponentResource {
+  readonly vpc: aws.ec2.Vpc;
+  readonly vpcCidr: string;
+  readonly publicSubnetIds: pulumi.Output<string>[];
+  readonly privateSubnetIds: pulumi.Output<string>[];
+  readonly privateRouteTables: aws.ec2.RouteTable[];
+  readonly availabilityZones: pulumi.Output<string[]>;
+  readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
+
+  constructor(name: string, args: NetworkStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:network:NetworkStack', name, {}, opts);
+    const { settings, region, provider, name: n } = args;
+    const res = (parent: pulumi.Resource): pulumi.CustomResourceOptions => ({ parent, provider });
+    const plan = planSubnets(region.vpcCidr, settings.azCount);
+    this.vpcCidr = region.vpcCidr;
+
+    const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { provider, parent: this });
+    this.availabilityZones = zones.names.apply((names) => {
+      if (names.length < settings.azCount) {
+        throw new Error(`${region.region} offers ${names.length} AZs; azCount is ${settings.azCount}`);
+      }
+      return names.slice(0, settings.azCount);
+    });
+
+    this.vpc = new aws.ec2.Vpc(
+      n('vpc'),
+      {
+        cidrBlock: region.vpcCidr,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: n('vpc') },
+      },
+      res(this),
+    );
+    const vpc = this.vpc;
+
+    // The IGW is always created: the ALBs are internet-facing, so public subnets need it.
+    const igw = new aws.ec2.InternetGateway(
+      n('internetGateway'),
+      { vpcId: vpc.id, tags: { Name: n('internetGateway') } },
+      res(vpc),
+    );
+
+    const azLetter = (i: number) => String.fromCharCode(97 + i);
+    const publicSubnets = plan.public.map(
+      (cidrBlock, i) =>
+        new aws.ec2.Subnet(
+          n('subnetPublic', azLetter(i)),
+          {
+            vpcId: vpc.id,
+            cidrBlock,
+            availabilityZone: this.availabilityZones[i],
+            mapPublicIpOnLaunch: false,
+            tags: { Name: n('subnetPublic', azLetter(i)), Tier: 'public' },
+          },
+          res(vpc),
+        ),
+    );
+    const privateSubnets = plan.private.map(
+      (cidrBlock, i) =>
+        new aws.ec2.Subnet(
+          n('subnetPrivate', azLetter(i)),
+          {
+            vpcId: vpc.id,
+            cidrBlock,
+            availabilityZone: this.availabilityZones[i],
+            tags: { Name: n('subnetPrivate', azLetter(i)), Tier: 'private' },
+          },
+          res(vpc),
+        ),
+    );
+
+    const publicRouteTable = new aws.ec2.RouteTable(
+      n('routeTablePublic'),
+      { vpcId: vpc.id, tags: { Name: n('routeTablePublic') } },
+      res(vpc),
+    );
+    new aws.ec2.Route(
+      n('routeTablePublic', 'igw'),
+      { routeTableId: publicRouteTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id },
+      res(publicRouteTable),
+    );
+    publicSubnets.forEach(
+      (subnet, i) =>
+        new aws.ec2.RouteTableAssociation(
+          n('routeTablePublic', azLetter(i)),
+          { routeTableId: publicRouteTable.id, subnetId: subnet.id },
+          res(publicRouteTable),
+        ),
+    );
+
+    // One private route table per AZ so perAz NAT keeps each AZ's egress in that AZ.
+    this.privateRouteTables = privateSubnets.map((subnet, i) => {
+      const table = new aws.ec2.RouteTable(
+        n('routeTablePrivate', azLetter(i)),
+        { vpcId: vpc.id, tags: { Name: n('routeTablePrivate', azLetter(i)) } },
+        res(vpc),
+      );
+      new aws.ec2.RouteTableAssociation(
+        n('routeTablePrivate', azLetter(i)),
+        { routeTableId: table.id, subnetId: subnet.id },
+        res(table),
+      );
+      return table;
+    });
+
+    const natCount = { none: 0, single: 1, perAz: settings.azCount }[settings.natStrategy];
+    const nats = Array.from({ length: natCount }, (_, i) => {
+      const eip = new aws.ec2.Eip(
+        n('eip', azLetter(i)),
+        { domain: 'vpc', tags: { Name: n('eip', azLetter(i)) } },
+        res(vpc),
+      );
+      return new aws.ec2.NatGateway(
+        n('natGateway', azLetter(i)),
+        { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: n('natGateway', azLetter(i)) } },
+        { ...res(vpc), dependsOn: [igw] },
+      );
+    });
+    if (nats.length > 0) {
+      this.privateRouteTables.forEach(
+        (table, i) =>
+          new aws.ec2.Route(
+            n('routeTablePrivate', `${azLetter(i)}-nat`),
+            { routeTableId: table.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nats[i % nats.length].id },
+            res(table),
+          ),
+      );
+    }
+
+    // Interface endpoints: private workloads reach AWS APIs without NAT, and keep doing so
+    // if a NAT gateway fails.
+    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
+      n('endpointSecurityGroup'),
+      {
+        vpcId: vpc.id,
+        description: 'HTTPS from inside the VPC to AWS API endpoints',
+        ingress: [
+          {
+            protocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: [region.vpcCidr],
+            description: 'HTTPS from the VPC',
+          },
+        ],
+        egress: [],
+        tags: { Name: n('endpointSecurityGroup') },
+      },
+      res(vpc),
+    );
+    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      new aws.ec2.VpcEndpoint(
+        n('vpcEndpoint', service),
+        {
+          vpcId: vpc.id,
+          serviceName: `com.amazonaws.${region.region}.${service}`,
+          vpcEndpointType: 'Interface',
+          privateDnsEnabled: true,
+          subnetIds: privateSubnets.map((s) => s.id),
+          securityGroupIds: [this.endpointSecurityGroup.id],
+          tags: { Name: n('vpcEndpoint', service) },
+        },
+        res(vpc),
+      );
+    }
+    // The S3 gateway endpoint is free; dnf on Amazon Linux 2023 and artifact downloads use it.
+    new aws.ec2.VpcEndpoint(
+      n('vpcEndpoint', 's3'),
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region.region}.s3`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: this.privateRouteTables.map((t) => t.id),
+        tags: { Name: n('vpcEndpoint', 's3') },
+      },
+      res(vpc),
+    );
+
+    const flowLogGroup = new aws.cloudwatch.LogGroup(
+      n('flowLogGroup'),
+      { name: `/tap/${n('flowLogGroup')}`, retentionInDays: settings.logRetentionDays },
+      res(vpc),
+    );
+    const flowLogRole = new aws.iam.Role(
+      n('flowLogRole'),
+      {
+        name: n('flowLogRole'),
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      },
+      res(vpc),
+    );
+    new aws.iam.RolePolicy(
+      n('flowLogRole'),
+      {
+        role: flowLogRole.id,
+        policy: flowLogGroup.arn.apply((arn) =>
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+                Resource: [arn, `${arn}:*`],
+              },
+            ],
+          }),
+        ),
+      },
+      res(flowLogRole),
+    );
+    new aws.ec2.FlowLog(
+      n('flowLog'),
+      {
+        vpcId: vpc.id,
+        trafficType: 'ALL',
+        logDestinationType: 'cloud-watch-logs',
+        logDestination: flowLogGroup.arn,
+        iamRoleArn: flowLogRole.arn,
+        maxAggregationInterval: 60,
+        tags: { Name: n('flowLog') },
+      },
+      res(vpc),
+    );
+
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.registerOutputs({
+      vpcId: vpc.id,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+    });
+  }
+}
