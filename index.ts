@@ -1,4 +1,4 @@
-import { program } from './lib/program';
+import { buildPlatform, loadSettings } from './lib/program';
 
-// Stack outputs: endpoints, ARNs and IDs of both regions and the global layer.
-export = program();
+// Config is validated before the first resource exists; the exports are the stack outputs.
+export = buildPlatform(loadSettings());

@@ -81,155 +81,188 @@ const arn = (service: string) =>
   });
 
 /** The Pulumi config keys, their parsing and validation. Key names match Pulumi.yaml. */
-export const configSchema = z
-  .object({
-    // --- foundation
-    environmentSuffix: text
-      .min(1, { message: 'is required' })
-      .max(SUFFIX_MAX, {
-        message: `must be at most ${SUFFIX_MAX} characters (the ${tightestName()} name would exceed its AWS length limit)`,
-      })
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
-        message: 'may contain only lowercase letters, digits and inner hyphens (AWS names for RDS, S3 and ALBs)',
-      })
-      .refine((v) => !v.includes('--'), { message: 'must not contain "--" (RDS identifiers reject it)' }),
-    costCenter: text
-      .min(1, { message: 'is required' })
-      .max(256, { message: 'must be at most 256 characters (AWS tag value limit)' })
-      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, { message: 'contains characters AWS tags do not allow' }),
-    primaryRegion: z.literal(PRIMARY_REGION, { message: `must be ${PRIMARY_REGION}` }),
-    secondaryRegion: z.literal(SECONDARY_REGION, { message: `must be ${SECONDARY_REGION}` }),
-    primaryVpcCidr: cidr,
-    secondaryVpcCidr: cidr,
-    azCount: integer(3, 3),
-    natStrategy: z.enum(['none', 'single', 'perAz'], { message: 'must be one of none, single, perAz' }),
-    logRetentionDays: oneOf(LOG_RETENTION_DAYS, 'CloudWatch Logs retention'),
-    // --- data tier
-    dbEngineVersion: z.literal('14.6', {
-      message: 'must be 14.6 (the Aurora PostgreSQL version this platform is validated for as a global database)',
+export const configSchema = z.object({
+  // --- foundation
+  environmentSuffix: text
+    .min(1, { message: 'is required' })
+    .max(SUFFIX_MAX, {
+      message: `must be at most ${SUFFIX_MAX} characters (the ${tightestName()} name would exceed its AWS length limit)`,
+    })
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+      message: 'may contain only lowercase letters, digits and inner hyphens (AWS names for RDS, S3 and ALBs)',
+    })
+    .refine((v) => !v.includes('--'), { message: 'must not contain "--" (RDS identifiers reject it)' }),
+  costCenter: text
+    .min(1, { message: 'is required' })
+    .max(256, { message: 'must be at most 256 characters (AWS tag value limit)' })
+    .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, { message: 'contains characters AWS tags do not allow' }),
+  primaryRegion: z.literal(PRIMARY_REGION, { message: `must be ${PRIMARY_REGION}` }),
+  secondaryRegion: z.literal(SECONDARY_REGION, { message: `must be ${SECONDARY_REGION}` }),
+  primaryVpcCidr: cidr,
+  secondaryVpcCidr: cidr,
+  azCount: integer(3, 3),
+  natStrategy: z.enum(['none', 'single', 'perAz'], { message: 'must be one of none, single, perAz' }),
+  logRetentionDays: oneOf(LOG_RETENTION_DAYS, 'CloudWatch Logs retention'),
+  // --- data tier
+  dbEngineVersion: z.literal('14.6', {
+    message: 'must be 14.6 (the Aurora PostgreSQL version this platform is validated for as a global database)',
+  }),
+  dbInstanceClass: text
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })
+    .refine((v) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v), {
+      message:
+        'global databases need a memory-optimised class (db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g); burstable db.t3/db.t4g are rejected by AWS',
     }),
-    dbInstanceClass: text
-      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })
-      .refine((v) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v), {
-        message:
-          'global databases need a memory-optimised class (db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g); burstable db.t3/db.t4g are rejected by AWS',
-      }),
-    dbInstancesPerRegion: integer(2, 16),
-    dbName: text.regex(/^[a-z][a-z0-9_]{0,62}$/, {
-      message: 'must start with a letter and contain only lowercase letters, digits and _ (max 63)',
-    }),
-    dbMasterUsername: text.regex(/^[a-z][a-z0-9_]{0,15}$/, {
-      message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
-    }),
-    dbAppUsername: text.regex(/^[a-z][a-z0-9_]{0,15}$/, {
-      message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
-    }),
-    dbBackupRetentionDays: integer(1, 35),
-    secretRotationDays: integer(1, 1000),
-    // --- application tier
-    instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
-      message: 'must be an EC2 instance type such as m6i.large',
-    }),
-    asgMinSize: integer(1, 100),
-    asgDesiredCapacity: integer(1, 100),
-    asgMaxSize: integer(1, 100),
-    asgCpuTargetPercent: integer(10, 90),
-    asgRequestsPerTarget: integer(10, 100000),
-    allowedIngressCidrs: list(
-      z.string().refine(
-        (v) => {
-          try {
-            parseCidr(v);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'must be an IPv4 CIDR' },
-      ),
-    ).refine((v) => v.length > 0, { message: 'must list at least one CIDR' }),
-    primaryCertificateArn: arn('acm'),
-    secondaryCertificateArn: arn('acm'),
-    albHealthCheckIntervalSeconds: integer(5, 300),
-    albHealthCheckTimeoutSeconds: integer(2, 120),
-    albHealthyThreshold: integer(2, 10),
-    albUnhealthyThreshold: integer(2, 10),
-    deregistrationDelaySeconds: integer(0, 3600),
-    asgHealthCheckGraceSeconds: integer(0, 7200),
-    lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
-    lambdaMemoryMb: integer(128, 10240),
-    lambdaTimeoutSeconds: integer(3, 900),
-    // --- global traffic and failover
-    domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-      message: 'must be a lowercase DNS name such as trading.example.com',
-    }),
-    trafficPolicy: z.enum(['active-passive', 'active-active'], {
-      message: 'must be active-passive or active-active',
-    }),
-    route53HealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Route 53 request interval'),
-    route53FailureThreshold: integer(1, 10),
-    dnsTtlSeconds: integer(1, 86400),
-    acceleratorHealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Global Accelerator health-check interval'),
-    acceleratorThresholdCount: integer(1, 10),
-    acceleratorReactionSeconds: integer(0, 300),
-    failoverProbeIntervalSeconds: integer(5, 60),
-    failoverProbeFailures: integer(2, 10),
-    dbPromotionEstimateSeconds: integer(1, 3600),
-    rtoTargetSeconds: integer(1, 3600),
-    // --- monitoring and compliance
-    alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {
-      message: 'must be an email address',
-    }),
-    alarmHttpsEndpoint: optionalText.refine((v) => v === undefined || /^https:\/\/\S+$/.test(v), {
-      message: 'must be an https:// URL',
-    }),
-    alarm5xxPercent: integer(1, 100),
-    alarmP99LatencyMs: integer(10, 60000),
-    alarmDbCpuPercent: integer(1, 100),
-    alarmDbFreeableMemoryMb: integer(64, 1048576),
-    alarmDbConnections: integer(1, 100000),
-    alarmReplicationLagMs: integer(1, 3600000),
-    alarmLambdaDurationP99Ms: integer(10, 900000),
-    awsConfigRecorder: z.enum(['create', 'reuse'], { message: 'must be create or reuse' }),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    const vpcs = [
-      ['primaryVpcCidr', s.primaryVpcCidr],
-      ['secondaryVpcCidr', s.secondaryVpcCidr],
-    ] as const;
-    const maxPrefix = maxVpcPrefixFor(s.azCount);
-    for (const [key, value] of vpcs) {
-      const parsed = parseCidr(value);
-      if (parsed.prefix > maxPrefix) {
-        issue(key, `is too small for ${2 * s.azCount} subnets of at least /28: use /${maxPrefix} or larger`);
-      }
-    }
-    if (cidrsOverlap(parseCidr(s.primaryVpcCidr), parseCidr(s.secondaryVpcCidr))) {
-      issue('secondaryVpcCidr', `overlaps primaryVpcCidr ${s.primaryVpcCidr}: peered VPCs need disjoint ranges`);
-    }
-    if (s.asgMinSize > s.asgDesiredCapacity || s.asgDesiredCapacity > s.asgMaxSize) {
-      issue(
-        'asgDesiredCapacity',
-        `must satisfy asgMinSize (${s.asgMinSize}) <= desired <= asgMaxSize (${s.asgMaxSize})`,
-      );
-    }
-    if (s.albHealthCheckTimeoutSeconds >= s.albHealthCheckIntervalSeconds) {
-      issue(
-        'albHealthCheckTimeoutSeconds',
-        `must be less than albHealthCheckIntervalSeconds (${s.albHealthCheckIntervalSeconds})`,
-      );
-    }
-    if (s.dbAppUsername === s.dbMasterUsername) {
-      issue('dbAppUsername', 'must differ from dbMasterUsername (the application never logs in as master)');
-    }
-    if (s.failoverProbeIntervalSeconds * s.failoverProbeFailures > 600) {
-      issue('failoverProbeFailures', 'x failoverProbeIntervalSeconds must fit in 600 s (the canary window)');
-    }
-  });
+  dbInstancesPerRegion: integer(2, 16),
+  dbName: text.regex(/^[a-z][a-z0-9_]{0,62}$/, {
+    message: 'must start with a letter and contain only lowercase letters, digits and _ (max 63)',
+  }),
+  dbMasterUsername: text.regex(/^[a-z][a-z0-9_]{0,15}$/, {
+    message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
+  }),
+  dbAppUsername: text.regex(/^[a-z][a-z0-9_]{0,15}$/, {
+    message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
+  }),
+  dbBackupRetentionDays: integer(1, 35),
+  secretRotationDays: integer(1, 1000),
+  // --- application tier
+  instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
+    message: 'must be an EC2 instance type such as m6i.large',
+  }),
+  asgMinSize: integer(1, 100),
+  asgDesiredCapacity: integer(1, 100),
+  asgMaxSize: integer(1, 100),
+  asgCpuTargetPercent: integer(10, 90),
+  asgRequestsPerTarget: integer(10, 100000),
+  allowedIngressCidrs: list(
+    z.string().refine(
+      (v) => {
+        try {
+          parseCidr(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be an IPv4 CIDR' },
+    ),
+  ).refine((v) => v.length > 0, { message: 'must list at least one CIDR' }),
+  primaryCertificateArn: arn('acm'),
+  secondaryCertificateArn: arn('acm'),
+  albHealthCheckIntervalSeconds: integer(5, 300),
+  albHealthCheckTimeoutSeconds: integer(2, 120),
+  albHealthyThreshold: integer(2, 10),
+  albUnhealthyThreshold: integer(2, 10),
+  deregistrationDelaySeconds: integer(0, 3600),
+  asgHealthCheckGraceSeconds: integer(0, 7200),
+  lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
+  lambdaMemoryMb: integer(128, 10240),
+  lambdaTimeoutSeconds: integer(3, 900),
+  // --- global traffic and failover
+  domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: 'must be a lowercase DNS name such as trading.example.com',
+  }),
+  trafficPolicy: z.enum(['active-passive', 'active-active'], {
+    message: 'must be active-passive or active-active',
+  }),
+  route53HealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Route 53 request interval'),
+  route53FailureThreshold: integer(1, 10),
+  dnsTtlSeconds: integer(1, 86400),
+  acceleratorHealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Global Accelerator health-check interval'),
+  acceleratorThresholdCount: integer(1, 10),
+  acceleratorReactionSeconds: integer(0, 300),
+  failoverProbeIntervalSeconds: integer(5, 60),
+  failoverProbeFailures: integer(2, 10),
+  dbPromotionEstimateSeconds: integer(1, 3600),
+  rtoTargetSeconds: integer(1, 3600),
+  // --- monitoring and compliance
+  alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {
+    message: 'must be an email address',
+  }),
+  alarmHttpsEndpoint: optionalText.refine((v) => v === undefined || /^https:\/\/\S+$/.test(v), {
+    message: 'must be an https:// URL',
+  }),
+  alarm5xxPercent: integer(1, 100),
+  alarmP99LatencyMs: integer(10, 60000),
+  alarmDbCpuPercent: integer(1, 100),
+  alarmDbFreeableMemoryMb: integer(64, 1048576),
+  alarmDbConnections: integer(1, 100000),
+  alarmReplicationLagMs: integer(1, 3600000),
+  alarmLambdaDurationP99Ms: integer(10, 900000),
+  awsConfigRecorder: z.enum(['create', 'reuse'], { message: 'must be create or reuse' }),
+});
 
 export type RawConfig = Record<string, string | undefined>;
 type Parsed = z.output<typeof configSchema>;
+
+type Problem = readonly [key: keyof Parsed, message: string];
+
+/**
+ * Rules across keys. Each runs only when every key it reads is valid on its own, so one bad
+ * value is reported once, not again as a confusing consequence.
+ */
+const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = [
+  {
+    keys: ['primaryVpcCidr', 'secondaryVpcCidr', 'azCount'],
+    check: (s) => {
+      const problems: Problem[] = [];
+      const maxPrefix = maxVpcPrefixFor(s.azCount);
+      for (const key of ['primaryVpcCidr', 'secondaryVpcCidr'] as const) {
+        if (parseCidr(s[key]).prefix > maxPrefix) {
+          problems.push([
+            key,
+            `is too small for ${2 * s.azCount} subnets of at least /28: use /${maxPrefix} or larger`,
+          ]);
+        }
+      }
+      if (cidrsOverlap(parseCidr(s.primaryVpcCidr), parseCidr(s.secondaryVpcCidr))) {
+        problems.push([
+          'secondaryVpcCidr',
+          `overlaps primaryVpcCidr ${s.primaryVpcCidr}: peered VPCs need disjoint ranges`,
+        ]);
+      }
+      return problems;
+    },
+  },
+  {
+    keys: ['asgMinSize', 'asgDesiredCapacity', 'asgMaxSize'],
+    check: (s) =>
+      s.asgMinSize <= s.asgDesiredCapacity && s.asgDesiredCapacity <= s.asgMaxSize
+        ? []
+        : [
+            [
+              'asgDesiredCapacity',
+              `must satisfy asgMinSize (${s.asgMinSize}) <= desired <= asgMaxSize (${s.asgMaxSize})`,
+            ],
+          ],
+  },
+  {
+    keys: ['albHealthCheckTimeoutSeconds', 'albHealthCheckIntervalSeconds'],
+    check: (s) =>
+      s.albHealthCheckTimeoutSeconds < s.albHealthCheckIntervalSeconds
+        ? []
+        : [
+            [
+              'albHealthCheckTimeoutSeconds',
+              `must be less than albHealthCheckIntervalSeconds (${s.albHealthCheckIntervalSeconds})`,
+            ],
+          ],
+  },
+  {
+    keys: ['dbAppUsername', 'dbMasterUsername'],
+    check: (s) =>
+      s.dbAppUsername !== s.dbMasterUsername
+        ? []
+        : [['dbAppUsername', 'must differ from dbMasterUsername (the application never logs in as master)']],
+  },
+  {
+    keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],
+    check: (s) =>
+      s.failoverProbeIntervalSeconds * s.failoverProbeFailures <= 600
+        ? []
+        : [['failoverProbeFailures', 'x failoverProbeIntervalSeconds must fit in 600 s (the canary window)']],
+  },
+];
 
 export type RegionRole = 'primary' | 'secondary';
 
@@ -263,16 +296,24 @@ function show(value: string | undefined): string {
 
 /** Parse and validate raw config; throws ConfigError listing every problem. */
 export function parseSettings(raw: RawConfig): Settings {
-  const unknown = Object.keys(raw).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
+  const problems: string[] = Object.keys(raw)
+    .filter((k) => !(CONFIG_KEYS as string[]).includes(k))
+    .map((k) => `${k}: is not a configuration key of this program`);
   const result = configSchema.safeParse(raw);
-  const problems: string[] = unknown.map((k) => `${k}: is not a configuration key of this program`);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const key = String(issue.path[0] ?? '(config)');
-      const message = issue.code === 'invalid_type' && raw[key] === undefined ? 'is required' : issue.message;
-      const where = issue.path.length > 1 ? `${key}[${issue.path.slice(1).join('.')}]` : key;
-      problems.push(`${where}: ${message} (${show(raw[key])})`);
-    }
+  const invalid = new Set<string>();
+  for (const issue of result.error?.issues ?? []) {
+    const key = String(issue.path[0] ?? '(config)');
+    invalid.add(key);
+    const message = issue.code === 'invalid_type' && raw[key] === undefined ? 'is required' : issue.message;
+    const where = issue.path.length > 1 ? `${key}[${issue.path.slice(1).join('.')}]` : key;
+    problems.push(`${where}: ${message} (${show(raw[key])})`);
+  }
+  // Cross-key rules read each key parsed on its own, so they run even when others are bad.
+  const parsedKey = (key: keyof Parsed) => configSchema.shape[key].safeParse(raw[key]);
+  for (const { keys, check } of CROSS_CHECKS) {
+    if (keys.some((k) => invalid.has(k))) continue;
+    const values = Object.fromEntries(keys.map((k) => [k, parsedKey(k).data])) as Parsed;
+    for (const [key, message] of check(values)) problems.push(`${key}: ${message} (${show(raw[key])})`);
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;

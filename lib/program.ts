@@ -1,13 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
-import { parseSettings, readRawConfig } from './config';
+import { parseSettings, readRawConfig, Settings } from './config';
 import { TapStack } from './tap-stack';
 
-/**
- * The program: validate config (before any resource exists), then build the one TapStack.
- * index.ts exports what this returns; the offline runner and the tests call it the same way.
- */
-export function program(): Record<string, pulumi.Input<unknown>> {
-  const settings = parseSettings(readRawConfig(pulumi.getProject(), pulumi.runtime.allConfig()));
-  const tap = new TapStack('tap', { settings });
-  return tap.stackOutputs();
+/** This project's Pulumi config, validated: throws ConfigError listing every problem. */
+export function loadSettings(): Settings {
+  return parseSettings(readRawConfig(pulumi.getProject(), pulumi.runtime.allConfig()));
+}
+
+/** The one TapStack of the program; returns the stack outputs. */
+export function buildPlatform(settings: Settings): Record<string, pulumi.Input<unknown>> {
+  return new TapStack('tap', { settings }).stackOutputs();
 }

@@ -126,7 +126,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
  * resource it registered, with region, parent and dependencies. Throws what the program throws
  * (a ConfigError for bad config, before anything is registered).
  */
-export async function runOffline(config: Record<string, string>, stack = 'dev'): Promise<OfflineRun> {
+export async function runOffline(
+  config: Record<string, string>,
+  stack = 'dev',
+  /** Receives each resource as it registers; lets a caller see what exists when the program throws. */
+  resources: RecordedResource[] = [],
+): Promise<OfflineRun> {
   const project = readProject().name;
   const providerRegions = new Map<string, string>();
   const regionOf = (providerRef?: string): string | undefined => {
@@ -164,7 +169,6 @@ export async function runOffline(config: Record<string, string>, stack = 'dev'):
   pulumi.runtime.setAllConfig(config);
 
   // Parent and dependsOn never reach the mocks: read them off the registration requests.
-  const resources: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: any, callback: (err: any, res: any) => void): Promise<void>;
   };
@@ -193,8 +197,13 @@ export async function runOffline(config: Record<string, string>, stack = 'dev'):
     });
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { program } = require('../lib/program') as typeof import('../lib/program');
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => program())) as Record<string, unknown>;
+  const { buildPlatform, loadSettings } = require('../lib/program') as typeof import('../lib/program');
+  // Same order as index.ts: config is validated before the stack (or anything else) registers.
+  const settings = loadSettings();
+  const outputs = (await pulumi.runtime.runInPulumiStack(async () => buildPlatform(settings))) as Record<
+    string,
+    unknown
+  >;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { project, stack, resources, outputs: outputs ?? {} };

@@ -3,6 +3,7 @@
  * Exit codes: 0 plan fine, 1 the plan has violations, 2 bad config or bad arguments.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { parseArgs } from 'util';
 import { ConfigError } from '../lib/config';
 import { runOffline, stackConfig } from './offline';
@@ -86,6 +87,7 @@ async function main(): Promise<number> {
       dependsOn,
       inputs,
     }));
+    fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify({ resources }, null, 2)}\n`);
     process.stdout.write(`\nWrote ${resources.length} resources to ${args.json}\n`);
   }

@@ -1,0 +1,56 @@
+import * as fc from 'fast-check';
+import { cidrContains, cidrsOverlap, formatCidr, maxVpcPrefixFor, parseCidr, planSubnets } from '../lib/cidr';
+
+describe('CIDR planner', () => {
+  it('splits a /16 into 3 public and 3 private /19s in order', () => {
+    expect(planSubnets('10.0.0.0/16', 3)).toEqual({
+      public: ['10.0.0.0/19', '10.0.32.0/19', '10.0.64.0/19'],
+      private: ['10.0.96.0/19', '10.0.128.0/19', '10.0.160.0/19'],
+    });
+  });
+
+  it('rejects VPCs too small for AWS subnets', () => {
+    expect(maxVpcPrefixFor(3)).toBe(25);
+    expect(planSubnets('10.0.0.0/25', 3).private[2]).toBe('10.0.0.80/28');
+    expect(() => planSubnets('10.0.0.0/26', 3)).toThrow(/too small for 6 subnets/);
+  });
+
+  it('parses and formats round trip, and rejects malformed input', () => {
+    expect(formatCidr(parseCidr('172.16.32.0/20'))).toBe('172.16.32.0/20');
+    expect(() => parseCidr('10.0.0.0')).toThrow(/not an IPv4 CIDR/);
+    expect(() => parseCidr('10.0.0.0/33')).toThrow(/above \/32/);
+    expect(() => parseCidr('10.0.1.0/16')).toThrow(/network address is 10.0.0.0\/16/);
+  });
+
+  it('overlap and containment', () => {
+    expect(cidrsOverlap(parseCidr('10.0.0.0/16'), parseCidr('10.0.255.0/24'))).toBe(true);
+    expect(cidrsOverlap(parseCidr('10.0.0.0/16'), parseCidr('10.1.0.0/16'))).toBe(false);
+    expect(cidrContains(parseCidr('10.0.0.0/16'), parseCidr('10.0.4.0/22'))).toBe(true);
+    expect(cidrContains(parseCidr('10.0.4.0/22'), parseCidr('10.0.0.0/16'))).toBe(false);
+  });
+
+  it('every plan is disjoint subnets inside the VPC (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 16, max: 25 }),
+        fc.integer({ min: 1, max: 4 }),
+        (addr, prefix, az) => {
+          const size = 2 ** (32 - prefix);
+          const vpc = formatCidr({ base: addr - (addr % size), prefix });
+          if (prefix > maxVpcPrefixFor(az)) {
+            expect(() => planSubnets(vpc, az)).toThrow();
+            return;
+          }
+          const plan = planSubnets(vpc, az);
+          const all = [...plan.public, ...plan.private].map(parseCidr);
+          expect(all).toHaveLength(2 * az);
+          all.forEach((s, i) => {
+            expect(cidrContains(parseCidr(vpc), s)).toBe(true);
+            all.slice(i + 1).forEach((t) => expect(cidrsOverlap(s, t)).toBe(false));
+          });
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,207 @@
+import * as fc from 'fast-check';
+import { CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
+import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
+import { maxSuffixLength } from '../lib/naming';
+import { readProject, stackConfig } from '../scripts/offline';
+
+/** The dev stack's raw config (Pulumi.yaml defaults + Pulumi.dev.yaml), as the program sees it. */
+function devRaw(overrides: Record<string, string | undefined> = {}): RawConfig {
+  const raw = readRawConfig('tap', stackConfig('dev'));
+  return { ...raw, ...overrides };
+}
+
+function problemsOf(raw: RawConfig): string[] {
+  try {
+    parseSettings(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  return [];
+}
+
+describe('config schema and Pulumi.yaml agree', () => {
+  it('Pulumi.yaml declares exactly the keys the validator reads, each with a type and description', () => {
+    const declared = readProject().config ?? {};
+    expect(Object.keys(declared).sort()).toEqual([...CONFIG_KEYS].sort());
+    for (const [key, spec] of Object.entries(declared)) {
+      expect({ key, type: typeof spec.type, description: typeof spec.description }).toEqual({
+        key,
+        type: 'string',
+        description: 'string',
+      });
+    }
+  });
+
+  it('accepts the dev stack and returns a frozen, typed settings object', () => {
+    const settings = parseSettings(devRaw());
+    expect(settings.environmentSuffix).toBe('dev');
+    expect(settings.azCount).toBe(3);
+    expect(settings.allowedIngressCidrs).toEqual(['0.0.0.0/0']);
+    expect(settings.regions.map((r) => [r.role, r.region])).toEqual([
+      ['primary', 'us-east-1'],
+      ['secondary', 'eu-west-1'],
+    ]);
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(Object.isFrozen(settings.regions[0])).toBe(true);
+    expect(() => ((settings as { azCount: number }).azCount = 2)).toThrow(TypeError);
+  });
+});
+
+describe('config validation rejects bad input with key, value and what is allowed', () => {
+  const cases: [string, Record<string, string | undefined>, RegExp][] = [
+    ['missing environmentSuffix', { environmentSuffix: undefined }, /^environmentSuffix: is required \(not set\)$/],
+    [
+      'uppercase suffix',
+      { environmentSuffix: 'Dev' },
+      /^environmentSuffix: may contain only lowercase.*\(got "Dev"\)$/,
+    ],
+    ['suffix with underscore', { environmentSuffix: 'dev_1' }, /^environmentSuffix: may contain only lowercase/],
+    ['suffix ending in hyphen', { environmentSuffix: 'dev-' }, /^environmentSuffix: may contain only lowercase/],
+    ['suffix with double hyphen', { environmentSuffix: 'a--b' }, /^environmentSuffix: must not contain "--"/],
+    [
+      'suffix too long',
+      { environmentSuffix: 'a'.repeat(maxSuffixLength() + 1) },
+      /^environmentSuffix: must be at most \d+ characters \(the \w+ name would exceed/,
+    ],
+    ['missing costCenter', { costCenter: undefined }, /^costCenter: is required/],
+    [
+      'primary region not us-east-1',
+      { primaryRegion: 'us-west-2' },
+      /^primaryRegion: must be us-east-1 \(got "us-west-2"\)$/,
+    ],
+    ['secondary region not eu-west-1', { secondaryRegion: 'eu-central-1' }, /^secondaryRegion: must be eu-west-1/],
+    ['malformed CIDR', { primaryVpcCidr: '10.0.0/16' }, /^primaryVpcCidr: "10.0.0\/16" is not an IPv4 CIDR/],
+    ['CIDR with host bits', { primaryVpcCidr: '10.0.0.1/16' }, /^primaryVpcCidr: .*host bits set/],
+    ['CIDR octet out of range', { secondaryVpcCidr: '10.300.0.0/16' }, /^secondaryVpcCidr: .*octet above 255/],
+    ['VPC larger than /16', { primaryVpcCidr: '10.0.0.0/8' }, /^primaryVpcCidr: AWS VPCs are \/16 or smaller/],
+    [
+      'VPC too small for 6 subnets',
+      { primaryVpcCidr: '10.0.0.0/26' },
+      /^primaryVpcCidr: is too small for 6 subnets of at least \/28: use \/25 or larger/,
+    ],
+    [
+      'overlapping VPCs',
+      { secondaryVpcCidr: '10.0.128.0/17' },
+      /^secondaryVpcCidr: overlaps primaryVpcCidr 10.0.0.0\/16/,
+    ],
+    ['AZ count 2', { azCount: '2' }, /^azCount: must be 3 \(got "2"\)$/],
+    ['AZ count not a number', { azCount: 'three' }, /^azCount: must be a whole number/],
+    [
+      'unknown NAT strategy',
+      { natStrategy: 'perVpc' },
+      /^natStrategy: must be one of none, single, perAz \(got "perVpc"\)$/,
+    ],
+    [
+      'log retention CloudWatch rejects',
+      { logRetentionDays: '31' },
+      /^logRetentionDays: CloudWatch Logs retention: one of 1, 3, 5/,
+    ],
+    [
+      'burstable db class',
+      { dbInstanceClass: 'db.t4g.medium' },
+      /^dbInstanceClass: global databases need a memory-optimised class/,
+    ],
+    ['engine version other than 14.6', { dbEngineVersion: '15.4' }, /^dbEngineVersion: must be 14.6/],
+    ['one db instance per region', { dbInstancesPerRegion: '1' }, /^dbInstancesPerRegion: must be at least 2/],
+    ['app user equals master', { dbAppUsername: 'tapadmin' }, /^dbAppUsername: must differ from dbMasterUsername/],
+    ['asg desired above max', { asgDesiredCapacity: '9' }, /^asgDesiredCapacity: must satisfy asgMinSize/],
+    [
+      'ALB timeout not below interval',
+      { albHealthCheckTimeoutSeconds: '5' },
+      /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
+    ],
+    [
+      'ALB interval below AWS minimum',
+      { albHealthCheckIntervalSeconds: '4' },
+      /^albHealthCheckIntervalSeconds: must be at least 5/,
+    ],
+    [
+      'Route 53 interval 15',
+      { route53HealthCheckIntervalSeconds: '15' },
+      /^route53HealthCheckIntervalSeconds: Route 53 request interval: one of 10, 30/,
+    ],
+    [
+      'ingress CIDR list with garbage',
+      { allowedIngressCidrs: '["0.0.0.0/0","nope"]' },
+      /^allowedIngressCidrs\[1\]: must be an IPv4 CIDR/,
+    ],
+    [
+      'certificate that is not an ACM ARN',
+      { primaryCertificateArn: 'arn:aws:iam::1:server-certificate/x' },
+      /^primaryCertificateArn: must be an acm ARN/,
+    ],
+    ['bad domain', { domainName: 'Not A Domain' }, /^domainName: must be a lowercase DNS name/],
+    [
+      'unsupported Lambda runtime',
+      { lambdaRuntime: 'nodejs16.x' },
+      /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
+    ],
+    ['misspelt key', { enviromentSuffix: 'dev' }, /^enviromentSuffix: is not a configuration key of this program$/],
+  ];
+
+  it.each(cases)('%s', (_label, overrides, expected) => {
+    const problems = problemsOf(devRaw(overrides));
+    expect(problems).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf(devRaw({ environmentSuffix: 'BAD', azCount: '4', dbInstanceClass: 'db.t3.medium' }));
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['azCount', 'dbInstanceClass', 'environmentSuffix']);
+    expect(() => parseSettings(devRaw({ azCount: '4' }))).toThrow(
+      /Invalid configuration \(1 problem\):\n {2}- azCount/,
+    );
+  });
+
+  it('accepts the longest suffix every name can carry', () => {
+    expect(problemsOf(devRaw({ environmentSuffix: 'a'.repeat(maxSuffixLength()) }))).toEqual([]);
+  });
+
+  it('takes arrays as JSON (as the CLI passes them) or as a comma list', () => {
+    expect(
+      parseSettings(devRaw({ allowedIngressCidrs: '["10.0.0.0/8","192.168.0.0/16"]' })).allowedIngressCidrs,
+    ).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
+    expect(parseSettings(devRaw({ allowedIngressCidrs: '10.0.0.0/8, 192.168.0.0/16' })).allowedIngressCidrs).toEqual([
+      '10.0.0.0/8',
+      '192.168.0.0/16',
+    ]);
+  });
+
+  it('only reads keys of its own project namespace', () => {
+    expect(readRawConfig('tap', { 'tap:azCount': '3', 'aws:region': 'us-east-1', 'other:azCount': '9' })).toEqual({
+      azCount: '3',
+    });
+  });
+});
+
+describe('any accepted pair of VPC CIDRs yields a sound network plan (property)', () => {
+  const cidrArb = fc
+    .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 12, max: 27 }))
+    .map(([a, b, prefix]) => {
+      const base = ((10 * 256 + a) * 256 + b) * 256;
+      const size = 2 ** (32 - prefix);
+      const network = base - (base % size);
+      return `${[24, 16, 8, 0].map((s) => Math.floor(network / 2 ** s) % 256).join('.')}/${prefix}`;
+    });
+
+  it('subnets are disjoint, inside their VPC, and the VPCs do not overlap', () => {
+    fc.assert(
+      fc.property(cidrArb, cidrArb, (primary, secondary) => {
+        const problems = problemsOf(devRaw({ primaryVpcCidr: primary, secondaryVpcCidr: secondary }));
+        if (problems.length > 0) return;
+        expect(cidrsOverlap(parseCidr(primary), parseCidr(secondary))).toBe(false);
+        for (const vpc of [primary, secondary]) {
+          const plan = planSubnets(vpc, 3);
+          const subnets = [...plan.public, ...plan.private].map(parseCidr);
+          expect(subnets).toHaveLength(6);
+          subnets.forEach((s, i) => {
+            expect(cidrContains(parseCidr(vpc), s)).toBe(true);
+            expect(s.prefix).toBeLessThanOrEqual(28);
+            subnets.slice(i + 1).forEach((t) => expect(cidrsOverlap(s, t)).toBe(false));
+          });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,187 @@
+import { ConfigError } from '../lib/config';
+import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network-stack';
+import { RecordedResource, runOffline, stackConfig } from '../scripts/offline';
+import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+
+const REGIONS = [PRIMARY, SECONDARY] as const;
+const code = { [PRIMARY]: 'use1', [SECONDARY]: 'euw1' } as const;
+
+describe('providers and tags', () => {
+  it('has exactly the two regional providers (plus the Global Accelerator API region), each with the required default tags', async () => {
+    const run = await plan();
+    const providers = ofType(run, 'pulumi:providers:aws');
+    const regional = providers.filter((p) => REGIONS.includes(p.inputs.region));
+    expect(regional.map((p) => p.inputs.region).sort()).toEqual([SECONDARY, PRIMARY]);
+    for (const p of providers) {
+      expect(JSON.parse(p.inputs.defaultTags).tags).toEqual({
+        Environment: 'dev',
+        Region: p.inputs.region,
+        CostCenter: 'trading-platform',
+      });
+    }
+  });
+
+  it('binds every AWS resource to one of our explicit providers (no default provider)', async () => {
+    const run = await plan();
+    const ours = new Set(ofType(run, 'pulumi:providers:aws').map((p) => p.urn));
+    const aws = run.resources.filter((r) => r.custom && r.type.startsWith('aws:'));
+    expect(aws.length).toBeGreaterThan(50);
+    const unbound = aws.filter((r) => !r.provider || !ours.has(r.provider.split('::').slice(0, -1).join('::')));
+    expect(unbound.map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe.each(REGIONS)('NetworkStack in %s', (region) => {
+  const c = code[region];
+
+  it('creates a DNS-enabled VPC with the configured CIDR', async () => {
+    const run = await plan();
+    const vpc = named(run, 'aws:ec2/vpc:Vpc', `vpc-${c}-dev`);
+    expect(vpc.region).toBe(region);
+    expect(vpc.inputs).toMatchObject({
+      cidrBlock: region === PRIMARY ? '10.0.0.0/16' : '10.1.0.0/16',
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+    });
+    expect(ancestors(run, vpc).map((a) => a.type)).toEqual([
+      'tap:network:NetworkStack',
+      'tap:index:TapStack',
+      'pulumi:pulumi:Stack',
+    ]);
+  });
+
+  it('spreads 3 public and 3 private subnets over 3 distinct AZs with planned CIDRs', async () => {
+    const run = await plan();
+    const subnets = ofType(run, 'aws:ec2/subnet:Subnet', region);
+    const pub = subnets.filter((s) => s.inputs.tags.Tier === 'public');
+    const priv = subnets.filter((s) => s.inputs.tags.Tier === 'private');
+    expect(pub).toHaveLength(3);
+    expect(priv).toHaveLength(3);
+    expect(new Set(pub.map((s) => s.inputs.availabilityZone)).size).toBe(3);
+    expect(new Set(priv.map((s) => s.inputs.availabilityZone)).size).toBe(3);
+    expect(priv.every((s) => s.inputs.availabilityZone.startsWith(region))).toBe(true);
+    expect(pub.every((s) => s.inputs.mapPublicIpOnLaunch === false)).toBe(true);
+    const second = region === PRIMARY ? '0' : '1';
+    expect(priv.map((s) => s.inputs.cidrBlock).sort()).toEqual([
+      `10.${second}.128.0/19`,
+      `10.${second}.160.0/19`,
+      `10.${second}.96.0/19`,
+    ]);
+  });
+
+  it('routes public subnets to the internet gateway and private subnets through the configured NAT', async () => {
+    const run = await plan();
+    const routes = ofType(run, 'aws:ec2/route:Route', region);
+    const igwRoutes = routes.filter((r) => r.inputs.gatewayId);
+    expect(igwRoutes).toHaveLength(1);
+    expect(igwRoutes[0].inputs).toMatchObject({ destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${c}-dev-id` });
+    const natRoutes = routes.filter((r) => r.inputs.natGatewayId);
+    expect(natRoutes).toHaveLength(3);
+    // dev uses natStrategy single: every private table shares the one NAT gateway.
+    expect(new Set(natRoutes.map((r) => r.inputs.natGatewayId))).toEqual(new Set([`nat-a-${c}-dev-id`]));
+    expect(ofType(run, 'aws:ec2/routeTableAssociation:RouteTableAssociation', region)).toHaveLength(6);
+  });
+
+  it('reaches the AWS APIs of the private tier through VPC endpoints, S3 through the free gateway', async () => {
+    const run = await plan();
+    const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
+    const services = endpoints.map((e) => e.inputs.serviceName.replace(`com.amazonaws.${region}.`, ''));
+    expect(services.sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES, 's3'].sort());
+    for (const service of ['secretsmanager', 'rds', 'logs', 'monitoring', 'ssm']) expect(services).toContain(service);
+    const s3 = endpoints.find((e) => e.inputs.serviceName.endsWith('.s3'))!;
+    expect(s3.inputs.vpcEndpointType).toBe('Gateway');
+    expect(s3.inputs.routeTableIds).toHaveLength(3);
+    const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    expect(interfaces.every((e) => e.inputs.privateDnsEnabled && e.inputs.subnetIds.length === 3)).toBe(true);
+  });
+
+  it('ships VPC flow logs to CloudWatch Logs with the configured retention', async () => {
+    const run = await plan();
+    const flow = named(run, 'aws:ec2/flowLog:FlowLog', `vpc-flow-log-${c}-dev`);
+    expect(flow.inputs).toMatchObject({
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      vpcId: `vpc-${c}-dev-id`,
+    });
+    const group = named(run, 'aws:cloudwatch/logGroup:LogGroup', `log-group-vpc-flow-${c}-dev`);
+    expect(group.inputs.retentionInDays).toBe(30);
+    const policy = named(run, 'aws:iam/rolePolicy:RolePolicy', `role-vpc-flow-logs-${c}-dev`);
+    const statement = JSON.parse(policy.inputs.policy).Statement[0];
+    expect(statement.Resource.every((r: string) => r.includes(`log-group-vpc-flow-${c}-dev`))).toBe(true);
+  });
+});
+
+describe('NAT strategy', () => {
+  it.each([
+    ['none', 0],
+    ['single', 1],
+    ['perAz', 3],
+  ] as const)('%s creates %i NAT gateways per region', async (natStrategy, count) => {
+    const run = await plan({ natStrategy });
+    for (const region of REGIONS) {
+      expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toHaveLength(count);
+      const natRoutes = ofType(run, 'aws:ec2/route:Route', region).filter((r) => r.inputs.natGatewayId);
+      expect(natRoutes).toHaveLength(count === 0 ? 0 : 3);
+      expect(new Set(natRoutes.map((r) => r.inputs.natGatewayId)).size).toBe(count);
+    }
+  });
+});
+
+describe('cross-region VPC peering', () => {
+  it('is requested from us-east-1 and accepted in eu-west-1 with DNS resolution both ways', async () => {
+    const run = await plan();
+    const request = named(run, 'aws:ec2/vpcPeeringConnection:VpcPeeringConnection', 'pcx-dev');
+    expect(request.region).toBe(PRIMARY);
+    expect(request.inputs).toMatchObject({
+      vpcId: 'vpc-use1-dev-id',
+      peerVpcId: 'vpc-euw1-dev-id',
+      peerRegion: SECONDARY,
+      autoAccept: false,
+    });
+    const accept = named(run, 'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter', 'pcx-dev');
+    expect(accept.region).toBe(SECONDARY);
+    expect(accept.inputs).toMatchObject({ vpcPeeringConnectionId: 'pcx-dev-id', autoAccept: true });
+    const options = ofType(run, 'aws:ec2/peeringConnectionOptions:PeeringConnectionOptions');
+    expect(
+      options.map((o) => [o.region, Object.keys(o.inputs).filter((k) => k !== 'vpcPeeringConnectionId')[0]]).sort(),
+    ).toEqual([
+      [SECONDARY, 'accepter'],
+      [PRIMARY, 'requester'],
+    ]);
+    expect(
+      options.every((o) => Object.values(o.inputs).some((v: any) => v?.allowRemoteVpcDnsResolution === true)),
+    ).toBe(true);
+  });
+
+  it('routes every private route table of each VPC to the peer CIDR', async () => {
+    const run = await plan();
+    const peerRoutes = ofType(run, 'aws:ec2/route:Route').filter((r) => r.inputs.vpcPeeringConnectionId);
+    const tablesOf = (region: string) =>
+      ofType(run, 'aws:ec2/routeTable:RouteTable', region)
+        .filter((t) => t.name.startsWith('rt-private'))
+        .map((t) => `${t.name}-id`);
+    const routesIn = (region: string) => peerRoutes.filter((r) => r.region === region);
+    expect(
+      routesIn(PRIMARY)
+        .map((r) => r.inputs.routeTableId)
+        .sort(),
+    ).toEqual(tablesOf(PRIMARY).sort());
+    expect(
+      routesIn(SECONDARY)
+        .map((r) => r.inputs.routeTableId)
+        .sort(),
+    ).toEqual(tablesOf(SECONDARY).sort());
+    expect(new Set(routesIn(PRIMARY).map((r) => r.inputs.destinationCidrBlock))).toEqual(new Set(['10.1.0.0/16']));
+    expect(new Set(routesIn(SECONDARY).map((r) => r.inputs.destinationCidrBlock))).toEqual(new Set(['10.0.0.0/16']));
+  });
+});
+
+describe('bad config', () => {
+  it('fails before any resource is registered', async () => {
+    const registered: RecordedResource[] = [];
+    await expect(
+      runOffline(stackConfig('dev', { environmentSuffix: 'Bad_Suffix', azCount: '2' }), 'dev', registered),
+    ).rejects.toThrow(ConfigError);
+    expect(registered).toEqual([]);
+  });
+});
