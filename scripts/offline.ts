@@ -76,7 +76,18 @@ const ACCOUNT = '123456789012';
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */
 function mockState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
   const service = type.split(':')[1]?.split('/')[0] ?? 'unknown';
-  const arn = `arn:aws:${service}:${region}:${ACCOUNT}:${name}`;
+  const resource = (type.split(':')[2] ?? 'resource').toLowerCase();
+  const arns: Record<string, string> = {
+    'aws:secretsmanager/secret:Secret': `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-AbCdEf`,
+    'aws:lambda/function:Function': `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`,
+    'aws:sns/topic:Topic': `arn:aws:sns:${region}:${ACCOUNT}:${name}`,
+    'aws:sqs/queue:Queue': `arn:aws:sqs:${region}:${ACCOUNT}:${name}`,
+    'aws:iam/role:Role': `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    'aws:kms/key:Key': `arn:aws:kms:${region}:${ACCOUNT}:key/${name}`,
+    'aws:rds/cluster:Cluster': `arn:aws:rds:${region}:${ACCOUNT}:cluster:${name}`,
+    'aws:s3/bucket:Bucket': `arn:aws:s3:::${inputs.bucket ?? name}`,
+  };
+  const arn = arns[type] ?? `arn:aws:${service}:${region}:${ACCOUNT}:${resource}/${name}`;
   const state: Record<string, any> = { arn, ...inputs };
   switch (type) {
     case 'aws:lb/loadBalancer:LoadBalancer':
@@ -116,6 +127,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { ...state, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs.name}` };
     case 'aws:ec2/vpc:Vpc':
       return { ...state, defaultSecurityGroupId: `sg-default-${name}` };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { ...state, latestVersion: 1 };
+    case 'aws:kms/key:Key':
+      return { ...state, keyId: `${name}-key-id` };
+    case 'random:index/randomPassword:RandomPassword':
+      return { ...state, result: 'x'.repeat(Number(inputs.length ?? 32)) };
     default:
       return state;
   }

@@ -38,7 +38,8 @@ export function table(rows: string[][], indent = '  '): string[] {
 export function groupByRegion(resources: readonly RecordedResource[]): Map<string, RecordedResource[]> {
   const groups = new Map<string, RecordedResource[]>();
   for (const r of resources.filter((r) => r.custom)) {
-    const key = r.region ?? 'no provider';
+    // Only the random passwords have no region: they never leave the Pulumi state.
+    const key = r.region ?? (r.type.startsWith('aws:') ? 'no provider (!)' : 'not in AWS');
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return new Map([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));

@@ -1,0 +1,55 @@
+/**
+ * Applies orders queued while the database was read-only. Exactly once: the insert is keyed
+ * by client order id, so a redelivered or duplicated message finds its order already stored.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { classifyDbError } from '../shared/postgres';
+import { validateOrder } from '../trading/order';
+import type { OrderStore } from '../trading/store';
+
+export interface QueuedMessage {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+export interface DrainResult {
+  readonly batchItemFailures: { itemIdentifier: string }[];
+}
+
+export async function drain(
+  messages: readonly QueuedMessage[],
+  store: Pick<OrderStore, 'insert'>,
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>,
+  /** Forget cached credentials (called when the database refuses them: rotated). */
+  refreshCredentials: () => void = () => undefined,
+): Promise<DrainResult> {
+  for (const [index, message] of messages.entries()) {
+    let failed = false;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.body);
+    } catch {
+      parsed = undefined;
+    }
+    const validation = validateOrder(parsed);
+    if (!validation.ok) {
+      // Never accepted by the API: let it go to the dead-letter queue, where it is alarmed on.
+      logger.error('queued message is not an order', { messageId: message.messageId });
+      failed = true;
+    } else {
+      try {
+        const { order, created } = await store.insert(validation.order);
+        logger.info(created ? 'queued order applied' : 'queued order already applied', { clientOrderId: order.clientOrderId, orderId: order.id });
+      } catch (e) {
+        if (classifyDbError(e) === 'auth') refreshCredentials();
+        logger.warn('queued order not applied yet', { messageId: message.messageId, failure: classifyDbError(e), error: String(e) });
+        failed = true;
+      }
+    }
+    if (failed) {
+      // FIFO: later messages must not overtake a failed one, so they are all retried.
+      return { batchItemFailures: messages.slice(index).map((m) => ({ itemIdentifier: m.messageId })) };
+    }
+  }
+  return { batchItemFailures: [] };
+}

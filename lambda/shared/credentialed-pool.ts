@@ -1,0 +1,49 @@
+/** A pg pool whose user and password come from a Secrets Manager credential. */
+import { Pool, PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
+import { SecretCache } from './secret-cache';
+
+/** What the order store needs of a pool. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  connect(): Promise<PoolClient>;
+}
+
+/**
+ * The pool is created on first use, once the secret has told us the username; the password is
+ * read per new connection, so after `secret.invalidate()` new connections use the rotated one
+ * while connections already open keep working.
+ */
+export class CredentialedPool implements Queryable {
+  private pool?: Promise<Pool>;
+
+  constructor(
+    private readonly secret: SecretCache,
+    private readonly config: Omit<PoolConfig, 'user' | 'password'>,
+  ) {}
+
+  private get(): Promise<Pool> {
+    if (!this.pool) {
+      this.pool = this.secret.get().then((credentials) => {
+        const pool = new Pool({ ...this.config, user: credentials.username, password: async () => (await this.secret.get()).password });
+        // An idle client dropped by the server is removed from the pool; nothing to crash on.
+        pool.on('error', () => undefined);
+        return pool;
+      });
+      this.pool.catch(() => (this.pool = undefined));
+    }
+    return this.pool;
+  }
+
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return (await this.get()).query<R>(text, values);
+  }
+
+  async connect(): Promise<PoolClient> {
+    return (await this.get()).connect();
+  }
+
+  async end(): Promise<void> {
+    if (this.pool) await (await this.pool).end();
+    this.pool = undefined;
+  }
+}

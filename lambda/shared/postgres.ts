@@ -1,0 +1,59 @@
+/** PostgreSQL connections: TLS policy from the environment, errors classified once. */
+import type { ConnectionOptions } from 'tls';
+import { Client, ClientConfig } from 'pg';
+
+export type SslMode = 'disable' | 'require' | 'verify-full';
+
+/**
+ * `verify-full` in AWS (Aurora enforces TLS; the Amazon CA bundle is loaded through
+ * NODE_EXTRA_CA_CERTS); `disable` only for the local test server.
+ */
+export function sslOptions(mode: string | undefined): false | ConnectionOptions {
+  switch (mode ?? 'verify-full') {
+    case 'disable':
+      return false;
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+    default:
+      throw new Error(`DB_SSL must be disable, require or verify-full, got "${mode}"`);
+  }
+}
+
+export type DbFailure = 'read-only' | 'auth' | 'unavailable' | 'other';
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+
+/** What a database error means for the caller. */
+export function classifyDbError(error: unknown): DbFailure {
+  const e = error as { code?: string; message?: string };
+  if (e?.code === '25006') return 'read-only';
+  if (e?.code === '28P01' || e?.code === '28000') return 'auth';
+  if ((e?.code && UNAVAILABLE_CODES.has(e.code)) || /timeout|terminated|Connection terminated|connect/i.test(e?.message ?? '')) {
+    return 'unavailable';
+  }
+  return 'other';
+}
+
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+/** One short-lived client, used by the rotation function (it must log in as specific users). */
+export async function connect(target: ConnectionTarget, ssl: SslMode | string | undefined, timeoutMs = 5000): Promise<Client> {
+  const config: ClientConfig = { ...target, ssl: sslOptions(ssl), connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs };
+  const client = new Client(config);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
+  return client;
+}

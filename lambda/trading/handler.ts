@@ -1,0 +1,29 @@
+/** ALB -> Lambda adapter for the order API. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ALBEvent, ALBResult } from 'aws-lambda';
+import { ApiRequest, ApiResponse, handleRequest } from './api';
+import { createRuntime, requireEnv, Runtime } from './runtime';
+
+export function fromAlbEvent(event: ALBEvent): ApiRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
+  const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
+  return { method: event.httpMethod, path: event.path, headers, body };
+}
+
+export function toAlbResult(response: ApiResponse): ALBResult {
+  return { statusCode: response.statusCode, statusDescription: String(response.statusCode), headers: response.headers, body: response.body, isBase64Encoded: false };
+}
+
+let runtime: Runtime | undefined;
+
+/** Built on the first invocation and reused while the execution environment is warm. */
+function getRuntime(): Runtime {
+  runtime ??= createRuntime(requireEnv(process.env), { secrets: new SecretsManagerClient({}), sqs: new SQSClient({}) });
+  return runtime;
+}
+
+export async function handler(event: ALBEvent): Promise<ALBResult> {
+  return toAlbResult(await handleRequest(fromAlbEvent(event), getRuntime().deps));
+}

@@ -1,0 +1,145 @@
+/** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by client order id. */
+import { randomUUID } from 'crypto';
+import type { PoolClient } from 'pg';
+import type { Queryable } from '../shared/credentialed-pool';
+import { Order, OrderInput } from './order';
+
+/** Applied in order, each once, under an advisory lock; safe to run on every cold start. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS orders (
+     id uuid PRIMARY KEY,
+     client_order_id text NOT NULL UNIQUE,
+     symbol text NOT NULL,
+     side text NOT NULL CHECK (side IN ('buy', 'sell')),
+     type text NOT NULL CHECK (type IN ('market', 'limit')),
+     quantity numeric(20, 8) NOT NULL CHECK (quantity > 0),
+     limit_price numeric(20, 8) CHECK (limit_price > 0),
+     status text NOT NULL,
+     region text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     CHECK ((type = 'limit') = (limit_price IS NOT NULL))
+   )`,
+];
+
+const MIGRATION_LOCK = 4242_0001;
+
+export interface InsertResult {
+  readonly order: Order;
+  /** false when the client order id was already stored (the stored order is returned). */
+  readonly created: boolean;
+}
+
+interface OrderRow {
+  id: string;
+  client_order_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  quantity: string;
+  limit_price: string | null;
+  status: 'accepted';
+  region: string;
+  created_at: Date;
+}
+
+/** numeric(20,8) comes back as '1.50000000': show the order as it was given. */
+function trimDecimal(value: string): string {
+  return value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value;
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    clientOrderId: row.client_order_id,
+    symbol: row.symbol,
+    side: row.side,
+    type: row.type,
+    quantity: trimDecimal(row.quantity),
+    ...(row.limit_price === null ? {} : { limitPrice: trimDecimal(row.limit_price) }),
+    status: row.status,
+    region: row.region,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export class OrderStore {
+  private migrated?: Promise<void>;
+
+  constructor(
+    private readonly pool: Queryable,
+    private readonly region: string,
+  ) {}
+
+  /** Run pending migrations once per store; a read-only database (standby) is left as it is. */
+  migrate(): Promise<void> {
+    if (!this.migrated) {
+      this.migrated = this.withClient(async (client) => {
+        const readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0].transaction_read_only === 'on';
+        if (readOnly) return;
+        await client.query('BEGIN');
+        try {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+          await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+          const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+          for (const [index, sql] of MIGRATIONS.entries()) {
+            if (done.has(index + 1)) continue;
+            await client.query(sql);
+            await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
+          }
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      });
+      this.migrated.catch(() => (this.migrated = undefined));
+    }
+    return this.migrated;
+  }
+
+  /** Insert unless the client order id exists; either way return the stored order. */
+  async insert(input: OrderInput): Promise<InsertResult> {
+    await this.migrate();
+    const inserted = await this.pool.query<OrderRow>(
+      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
+       ON CONFLICT (client_order_id) DO NOTHING
+       RETURNING *`,
+      [randomUUID(), input.clientOrderId, input.symbol, input.side, input.type, input.quantity, input.limitPrice ?? null, this.region],
+    );
+    if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
+    const existing = await this.findByClientOrderId(input.clientOrderId);
+    if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
+    return { order: existing, created: false };
+  }
+
+  async findById(id: string): Promise<Order | undefined> {
+    await this.migrate();
+    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
+    return result.rows[0] ? toOrder(result.rows[0]) : undefined;
+  }
+
+  async findByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
+    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+    return result.rows[0] ? toOrder(result.rows[0]) : undefined;
+  }
+
+  /** Whether the database answers, and whether it accepts writes (the standby does not). */
+  async health(): Promise<{ writable: boolean }> {
+    return this.withClient(async (client) => {
+      const row = (await client.query<{ recovery: boolean; read_only: string }>(
+        "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+      )).rows[0];
+      return { writable: !row.recovery && row.read_only === 'off' };
+    });
+  }
+
+  private async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+}

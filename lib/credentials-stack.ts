@@ -1,0 +1,146 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { Settings } from './config';
+import { DatabaseStack, DB_PASSWORD_SPEC, POSTGRES_PORT } from './database-stack';
+import { policyJson, Statement } from './iam';
+import { Namer } from './naming';
+
+export interface CredentialsSide {
+  readonly region: string;
+  readonly name: Namer;
+  readonly provider: aws.Provider;
+  readonly database: DatabaseStack;
+}
+
+export interface CredentialsStackArgs {
+  readonly settings: Settings;
+  readonly name: Namer;
+  readonly primary: CredentialsSide;
+  readonly secondary: CredentialsSide;
+  readonly globalCluster: aws.rds.GlobalCluster;
+}
+
+/** The ARN a secret's replica has in another region (same name and random suffix). */
+export function replicaArn(arn: string, region: string): string {
+  const parts = arn.split(':');
+  if (parts.length < 7 || parts[2] !== 'secretsmanager') throw new Error(`not a Secrets Manager ARN: ${arn}`);
+  parts[3] = region;
+  return parts.join(':');
+}
+
+export interface DatabaseSecret {
+  readonly secret: aws.secretsmanager.Secret;
+  /** ARN of the copy each region reads locally. */
+  readonly arnIn: (region: string) => pulumi.Output<string>;
+}
+
+/**
+ * The database credentials. Global databases cannot use RDS-managed passwords, so the program
+ * owns them: secrets in the primary region, encrypted with its key and replicated to the
+ * secondary with the secondary's key, so each region reads the current credential locally.
+ * Only the primary copy rotates (one rotation per user); replicas follow within seconds.
+ */
+export class CredentialsStack extends pulumi.ComponentResource {
+  readonly master: DatabaseSecret;
+  readonly app: DatabaseSecret;
+
+  constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:data:CredentialsStack', name, {}, opts);
+    const { settings, name: n, primary, secondary } = args;
+    const child = { parent: this, provider: primary.provider };
+    if (!primary.database.masterPassword) throw new Error('the primary DatabaseStack has no master password');
+
+    const makeSecret = (kind: 'dbSecret' | 'appSecret', description: string, value: pulumi.Input<string>): DatabaseSecret => {
+      const secret = new aws.secretsmanager.Secret(
+        n(kind),
+        {
+          name: n(kind),
+          description,
+          kmsKeyId: primary.database.key.arn,
+          replicas: [{ region: secondary.region, kmsKeyId: secondary.database.key.arn }],
+          // Nothing is retained: destroy deletes at once instead of scheduling a recovery window.
+          recoveryWindowInDays: 0,
+        },
+        child,
+      );
+      new aws.secretsmanager.SecretVersion(
+        n(kind),
+        { secretId: secret.id, secretString: value },
+        // After the first rotation the rotation function owns the value.
+        { parent: secret, provider: primary.provider, ignoreChanges: ['secretString'] },
+      );
+      return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
+    };
+
+    // `host` is the global writer endpoint: it follows a switchover or failover to the new
+    // primary region, so the credential keeps working without being rewritten.
+    const secretJson = (username: string, password: pulumi.Input<string>, extra: Record<string, pulumi.Input<string>> = {}) =>
+      pulumi.secret(
+        pulumi
+          .all([args.globalCluster.endpoint, password, pulumi.output(extra)])
+          .apply(([host, pw, more]) =>
+            JSON.stringify({ engine: 'postgres', host, port: POSTGRES_PORT, username, password: pw, dbname: settings.dbName, ...more }),
+          ),
+      );
+
+    this.master = makeSecret('dbSecret', 'Aurora master user (rotated by the rotation function)', secretJson(settings.dbMasterUsername, primary.database.masterPassword));
+    const appPassword = new random.RandomPassword(n('appSecret', 'pw'), DB_PASSWORD_SPEC, { parent: this });
+    // The application user is created and re-keyed by the rotation function logging in as
+    // master (`masterarn`), the layout AWS's rotation templates use.
+    this.app = makeSecret('appSecret', 'Application user of the trading service', secretJson(settings.dbAppUsername, appPassword.result, { masterarn: this.master.secret.arn }));
+
+    const secrets = [this.master, this.app];
+    const grantRotation = (side: CredentialsSide, label: string) => {
+      const statements: Statement[] = [
+        {
+          Sid: 'RotateTheseSecrets',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+          Resource: secrets.map((s) => s.arnIn(side.region)),
+        },
+        // GetRandomPassword has no resource to scope to.
+        { Sid: 'GeneratePasswords', Action: 'secretsmanager:GetRandomPassword', Resource: '*' },
+        {
+          Sid: 'UseTheSecretKeys',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          Resource: [primary.database.key.arn, secondary.database.key.arn],
+        },
+      ];
+      new aws.iam.RolePolicy(
+        side.name('rotationRole', label),
+        { role: side.database.rotation.role.id, policy: policyJson(statements) },
+        { parent: this, provider: side.provider },
+      );
+    };
+    grantRotation(primary, 'secrets');
+    // The secondary's function is on standby: after the replica is promoted (runbook), rotation
+    // is attached to it in eu-west-1 and these grants already cover the promoted secrets.
+    grantRotation(secondary, 'standby');
+
+    for (const [label, s] of [['master', this.master], ['app', this.app]] as const) {
+      const permission = new aws.lambda.Permission(
+        primary.name('rotationFunction', label),
+        {
+          action: 'lambda:InvokeFunction',
+          function: primary.database.rotation.fn.name,
+          principal: 'secretsmanager.amazonaws.com',
+          sourceArn: s.secret.arn,
+        },
+        { parent: s.secret, provider: primary.provider },
+      );
+      new aws.secretsmanager.SecretRotation(
+        n(label === 'master' ? 'dbSecret' : 'appSecret'),
+        {
+          secretId: s.secret.id,
+          rotationLambdaArn: primary.database.rotation.fn.arn,
+          rotationRules: { automaticallyAfterDays: settings.secretRotationDays },
+          // The first rotation creates the application user; it needs the database up.
+          rotateImmediately: true,
+        },
+        { parent: s.secret, provider: primary.provider, dependsOn: [permission, ...primary.database.instances] },
+      );
+    }
+
+    this.registerOutputs({ masterSecretArn: this.master.secret.arn, appSecretArn: this.app.secret.arn });
+  }
+}

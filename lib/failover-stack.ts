@@ -1,0 +1,153 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Settings } from './config';
+import { alarmTopic } from './alarm-topic';
+import { buildFunction, BuiltFunction } from './lambda-function';
+import { Namer } from './naming';
+import { HEALTH_PATH } from './compute-stack';
+
+/** CloudWatch namespace of the orchestrator's metrics (decisions, actions, errors). */
+export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
+
+export interface FailoverStackArgs {
+  readonly settings: Settings;
+  /** Namer of the secondary region, where the orchestrator runs. */
+  readonly name: Namer;
+  /** Namer of the primary region (the Route 53 alarm must live there). */
+  readonly primaryName: Namer;
+  readonly secondaryProvider: aws.Provider;
+  readonly primaryProvider: aws.Provider;
+  readonly globalCluster: aws.rds.GlobalCluster;
+  readonly primaryCluster: aws.rds.Cluster;
+  readonly secondaryCluster: aws.rds.Cluster;
+  /** The primary's public health URL, probed the way users reach it (through its ALB). */
+  readonly primaryAlbDnsName: pulumi.Input<string>;
+  readonly primaryHttps: boolean;
+  readonly primaryHealthCheck: aws.route53.HealthCheck;
+}
+
+/**
+ * Automatic promotion of the secondary database. Aurora never fails over across regions by
+ * itself, so an orchestrator in eu-west-1 decides. Two triggers, neither needing us-east-1's
+ * control plane: a canary that probes the primary every minute (the main path), and the Route 53
+ * health-check alarm (which can only live in us-east-1) as an early nudge. Either way the
+ * orchestrator promotes only after its own consecutive failed probes confirm the outage.
+ *
+ * It runs outside the VPC on purpose: it probes the public path users take, and a NAT or VPC
+ * problem in eu-west-1 must not look like a primary outage.
+ */
+export class FailoverStack extends pulumi.ComponentResource {
+  readonly orchestrator: BuiltFunction;
+  readonly topic: aws.sns.Topic;
+  readonly primaryHealthAlarm: aws.cloudwatch.MetricAlarm;
+
+  constructor(name: string, args: FailoverStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:failover:FailoverStack', name, {}, opts);
+    const { settings, name: n, secondaryProvider: provider } = args;
+    const child = { parent: this, provider };
+
+    const notifications = alarmTopic({ name: n, kind: 'failoverTopic', settings, description: 'failover decisions' }, child);
+    this.topic = notifications.topic;
+
+    const probeUrl = pulumi.interpolate`${args.primaryHttps ? 'https' : 'http'}://${args.primaryAlbDnsName}${HEALTH_PATH}`;
+    this.orchestrator = buildFunction(
+      {
+        name: n('orchestratorFunction'),
+        roleName: n('orchestratorRole'),
+        code: 'orchestrator',
+        description: 'Promotes the eu-west-1 Aurora cluster when the primary region is confirmed down',
+        settings,
+        statements: [
+          {
+            Sid: 'PromoteThisGlobalCluster',
+            Action: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
+            Resource: [args.globalCluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
+          },
+          {
+            Sid: 'PublishDecisionMetrics',
+            Action: 'cloudwatch:PutMetricData',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': FAILOVER_METRIC_NAMESPACE } },
+          },
+          { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
+          { Sid: 'EncryptNotifications', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: notifications.key.arn },
+        ],
+        environment: {
+          GLOBAL_CLUSTER_ID: args.globalCluster.id,
+          SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
+          PROBE_URL: probeUrl,
+          PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
+          PROBE_FAILURES: String(settings.failoverProbeFailures),
+          // A probe must answer well inside its interval, or probes would overlap.
+          PROBE_TIMEOUT_MS: String(Math.min(4000, settings.failoverProbeIntervalSeconds * 500)),
+          CANARY_WINDOW_SECONDS: '60',
+          TOPIC_ARN: this.topic.arn,
+          METRIC_NAMESPACE: FAILOVER_METRIC_NAMESPACE,
+          ENVIRONMENT: settings.environmentSuffix,
+        },
+        timeoutSeconds: 90,
+        memoryMb: 256,
+      },
+      child,
+    );
+    const fn = this.orchestrator.fn;
+    // Schedule and alarm may fire together; two is enough, and the decision is idempotent.
+    new aws.lambda.FunctionEventInvokeConfig(
+      n('orchestratorFunction', 'async'),
+      { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 },
+      { parent: fn, provider },
+    );
+
+    const schedule = new aws.cloudwatch.EventRule(
+      n('orchestratorFunction', 'canary'),
+      { name: n('orchestratorFunction', 'canary'), description: 'Canary: probe the primary region every minute', scheduleExpression: 'rate(1 minute)' },
+      { parent: fn, provider },
+    );
+    const allowSchedule = new aws.lambda.Permission(
+      n('orchestratorFunction', 'canary'),
+      { action: 'lambda:InvokeFunction', function: fn.name, principal: 'events.amazonaws.com', sourceArn: schedule.arn },
+      { parent: fn, provider },
+    );
+    new aws.cloudwatch.EventTarget(
+      n('orchestratorFunction', 'canary'),
+      { rule: schedule.name, arn: fn.arn, input: JSON.stringify({ source: 'canary' }) },
+      { parent: schedule, provider, dependsOn: [allowSchedule] },
+    );
+
+    // The Route 53 health-check metric exists only in us-east-1, so this alarm and its topic
+    // live there; the subscription crosses to the orchestrator in eu-west-1.
+    const pn = args.primaryName;
+    const primary = { parent: this, provider: args.primaryProvider };
+    const trigger = alarmTopic({ name: pn, kind: 'failoverTopic', settings, description: 'primary health alarm' }, primary).topic;
+    this.primaryHealthAlarm = new aws.cloudwatch.MetricAlarm(
+      pn('alarm', 'primary-down'),
+      {
+        name: pn('alarm', 'primary-down'),
+        alarmDescription: 'Route 53 sees the primary region unhealthy: nudges the failover orchestrator',
+        namespace: 'AWS/Route53',
+        metricName: 'HealthCheckStatus',
+        dimensions: { HealthCheckId: args.primaryHealthCheck.id },
+        statistic: 'Minimum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: 'LessThanThreshold',
+        treatMissingData: 'breaching',
+        alarmActions: [trigger.arn],
+        okActions: [trigger.arn],
+      },
+      primary,
+    );
+    const allowAlarm = new aws.lambda.Permission(
+      n('orchestratorFunction', 'alarm'),
+      { action: 'lambda:InvokeFunction', function: fn.name, principal: 'sns.amazonaws.com', sourceArn: trigger.arn },
+      { parent: fn, provider },
+    );
+    new aws.sns.TopicSubscription(
+      pn('failoverTopic', 'fn'),
+      { topic: trigger.arn, protocol: 'lambda', endpoint: fn.arn },
+      { parent: trigger, provider: args.primaryProvider, dependsOn: [allowAlarm] },
+    );
+    this.registerOutputs({ orchestratorArn: fn.arn, failoverTopicArn: this.topic.arn, primaryHealthAlarm: this.primaryHealthAlarm.name });
+  }
+}

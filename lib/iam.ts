@@ -1,0 +1,80 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect?: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource: pulumi.Input<string> | pulumi.Input<string>[];
+  readonly Condition?: Record<string, unknown>;
+  /** Only in resource policies (bucket, key, topic policies). */
+  readonly Principal?: unknown;
+}
+
+/** An IAM policy document as JSON, resolving any Output ARNs in it. */
+export function policyJson(statements: readonly Statement[]): pulumi.Output<string> {
+  return pulumi
+    .output(statements.map((s) => ({ Effect: 'Allow', ...s })))
+    .apply((resolved) => JSON.stringify({ Version: '2012-10-17', Statement: resolved }));
+}
+
+/** Trust policy letting one AWS service assume the role. */
+export function assumeRolePolicy(service: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  });
+}
+
+export const MANAGED_POLICY = {
+  lambdaVpcAccess: 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+  ssmManagedInstanceCore: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+  configRole: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole',
+} as const;
+
+export interface LambdaRoleArgs {
+  readonly name: string;
+  readonly statements: readonly Statement[];
+  /** Whether the function runs in a VPC (then it needs the ENI permissions). */
+  readonly inVpc: boolean;
+}
+
+/**
+ * A Lambda execution role with exactly the given permissions (plus ENI management when in a
+ * VPC). Logging permissions are part of `statements`, scoped to the function's own log group.
+ */
+export function lambdaRole(args: LambdaRoleArgs, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+  const role = new aws.iam.Role(
+    args.name,
+    {
+      name: args.name,
+      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
+    },
+    opts,
+  );
+  if (args.inVpc) {
+    new aws.iam.RolePolicyAttachment(
+      args.name,
+      { role: role.name, policyArn: MANAGED_POLICY.lambdaVpcAccess },
+      { ...opts, parent: role },
+    );
+  }
+  new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, { ...opts, parent: role });
+  return role;
+}
+
+/** Permissions to write to one log group (the function's own). */
+export function logWriteStatement(logGroupArn: pulumi.Input<string>): Statement {
+  return {
+    Sid: 'WriteOwnLogs',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: pulumi.interpolate`${logGroupArn}:*`,
+  };
+}
+
+/** X-Ray has no resource-level permissions: these actions only accept `*`. */
+export const XRAY_STATEMENT: Statement = {
+  Sid: 'XRayTracing',
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+};

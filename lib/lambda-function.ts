@@ -1,0 +1,75 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Settings } from './config';
+import { lambdaRole, logWriteStatement, Statement, XRAY_STATEMENT } from './iam';
+import { lambdaArchive } from './lambda-bundle';
+
+export interface FunctionSpec {
+  /** Physical name of the function (and of its log group's last segment). */
+  readonly name: string;
+  readonly roleName: string;
+  /** Folder under lambda/ holding handler.ts. */
+  readonly code: string;
+  readonly description: string;
+  readonly settings: Settings;
+  readonly statements: readonly Statement[];
+  readonly environment: Record<string, pulumi.Input<string>>;
+  readonly vpc?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export interface BuiltFunction {
+  readonly fn: aws.lambda.Function;
+  readonly role: aws.iam.Role;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+}
+
+/**
+ * One Lambda function the way every function here is built: esbuild bundle, its own log group
+ * with retention (created first, so Lambda never creates an unmanaged one), a role scoped to
+ * `statements` plus its own logs, JSON logs, X-Ray tracing.
+ */
+export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOptions): BuiltFunction {
+  const logGroup = new aws.cloudwatch.LogGroup(
+    spec.name,
+    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
+    opts,
+  );
+  const role = lambdaRole(
+    {
+      name: spec.roleName,
+      statements: [logWriteStatement(logGroup.arn), XRAY_STATEMENT, ...spec.statements],
+      inVpc: spec.vpc !== undefined,
+    },
+    opts,
+  );
+  const fn = new aws.lambda.Function(
+    spec.name,
+    {
+      name: spec.name,
+      description: spec.description,
+      runtime: spec.settings.lambdaRuntime,
+      handler: 'index.handler',
+      code: lambdaArchive(spec.code, spec.settings.lambdaRuntime),
+      role: role.arn,
+      timeout: spec.timeoutSeconds,
+      memorySize: spec.memoryMb,
+      architectures: ['arm64'],
+      environment: {
+        variables: {
+          POWERTOOLS_SERVICE_NAME: spec.code,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          // Node 20+ runtimes do not load the Amazon CA bundle (RDS certificates) unless told to.
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+          ...spec.environment,
+        },
+      },
+      vpcConfig: spec.vpc,
+      tracingConfig: { mode: 'Active' },
+      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+    },
+    { ...opts, dependsOn: [logGroup] },
+  );
+  return { fn, role, logGroup };
+}

@@ -1,0 +1,64 @@
+/** EC2 user data for the trading service: pure, so the script is tested as text. */
+
+export interface ServiceUserData {
+  /** Node.js major version (the Lambda runtime's), installed from the Amazon Linux 2023 repos. */
+  readonly nodeMajor: number;
+  readonly artifactBucket: string;
+  readonly artifactKey: string;
+  readonly port: number;
+  readonly environment: Record<string, string>;
+}
+
+/** The Amazon Linux 2023 AMI, resolved by EC2 at launch from AWS's public SSM parameter. */
+export function al2023ImageId(instanceType: string): string {
+  return `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${instanceArchitecture(instanceType)}`;
+}
+
+/** Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8g). */
+export function instanceArchitecture(instanceType: string): 'arm64' | 'x86_64' {
+  const family = instanceType.split('.')[0];
+  return /^[a-z]+\d+g/.test(family) ? 'arm64' : 'x86_64';
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function serviceUserData(spec: ServiceUserData): string {
+  const env = Object.entries(spec.environment)
+    .map(([key, value]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`invalid environment variable name: ${key}`);
+      return `Environment=${key}=${value.replace(/[\s"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+    })
+    .join('\n');
+  return `#!/bin/bash
+# Trading service bootstrap (Amazon Linux 2023). Re-runs safely on reboot.
+set -euo pipefail
+dnf install -y nodejs${spec.nodeMajor}
+NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
+install -d -m 0755 /opt/trading
+aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} /opt/trading/server.js
+# RDS certificates for verify-full TLS (needs NAT egress; see README).
+curl -fsS --retry 5 -o /opt/trading/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+cat > /etc/systemd/system/trading.service <<UNIT
+[Unit]
+Description=Trading order API
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+DynamicUser=yes
+ExecStart=$NODE_BIN /opt/trading/server.js
+Restart=always
+RestartSec=2
+Environment=PORT=${spec.port}
+Environment=NODE_EXTRA_CA_CERTS=/opt/trading/rds-ca.pem
+${env}
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now trading.service
+`;
+}
