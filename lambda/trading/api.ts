@@ -47,15 +47,28 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 
 const unavailable = (reason: string) => json(503, { error: 'unavailable', reason }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
-/** Run a database call; on an authentication failure re-read the credentials and try once more. */
+/**
+ * Run a database call. On an authentication failure re-read the credentials (rotated) and try
+ * again; a pooled connection the server dropped is retried once on a fresh one.
+ */
 async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (classifyDbError(e) !== 'auth') throw e;
-    deps.logger.warn('database refused the credentials; re-reading the secret (rotated?)');
-    deps.refreshCredentials();
-    return fn();
+  let refreshed = false;
+  let reconnected = false;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      const failure = classifyDbError(e);
+      if (failure === 'auth' && !refreshed) {
+        deps.logger.warn('database refused the credentials; re-reading the secret (rotated?)');
+        deps.refreshCredentials();
+        refreshed = true;
+      } else if (failure === 'unavailable' && !reconnected) {
+        reconnected = true;
+      } else {
+        throw e;
+      }
+    }
   }
 }
 
