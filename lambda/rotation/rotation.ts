@@ -114,8 +114,12 @@ async function setSecret(event: RotationEvent, deps: RotationDeps): Promise<void
   } else {
     admin = current;
     if (!(await canLogin(deps, current))) {
-      // A previous rotation may have changed the password but not finished: try AWSPREVIOUS.
-      admin = await getCredentials(deps, event.SecretId, 'AWSPREVIOUS');
+      // A previous rotation may have changed the password but not finished: try AWSPREVIOUS
+      // if there is one; otherwise the login below reports why AWSCURRENT is refused.
+      admin = await getCredentials(deps, event.SecretId, 'AWSPREVIOUS').catch((e) => {
+        if (e instanceof ResourceNotFoundException) return current;
+        throw e;
+      });
     }
   }
   const session = await deps.connect(admin);

@@ -3,11 +3,11 @@ import { z } from 'zod';
 
 export const credentialsSchema = z.object({
   engine: z.literal('postgres', { message: 'engine must be "postgres"' }),
-  host: z.string().min(1, { message: 'host is required' }),
+  host: z.string({ message: 'host is required' }).min(1, { message: 'host is required' }),
   port: z.coerce.number().int().positive().default(5432),
-  username: z.string().min(1, { message: 'username is required' }),
-  password: z.string().min(1, { message: 'password is required' }),
-  dbname: z.string().min(1).default('postgres'),
+  username: z.string({ message: 'username is required' }).min(1, { message: 'username is required' }),
+  password: z.string({ message: 'password is required' }).min(1, { message: 'password is required' }),
+  dbname: z.string({ message: 'dbname must be a string' }).min(1).default('postgres'),
   masterarn: z.string().optional(),
 });
 
