@@ -34,7 +34,13 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
           Version: '2012-10-17',
           Statement: [
             // The default key policy: IAM in this account decides who else may use the key.
-            { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: 'kms:*', Resource: '*' },
+            {
+              Sid: 'AccountAdministers',
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${id}:root` },
+              Action: 'kms:*',
+              Resource: '*',
+            },
             {
               Sid: 'AlarmsPublish',
               Effect: 'Allow',
@@ -56,7 +62,11 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
   ];
   for (const [protocol, endpoint] of subscriptions) {
     if (endpoint) {
-      new aws.sns.TopicSubscription(args.name(args.kind, protocol), { topic: topic.arn, protocol, endpoint }, { ...opts, parent: topic });
+      new aws.sns.TopicSubscription(
+        args.name(args.kind, protocol),
+        { topic: topic.arn, protocol, endpoint },
+        { ...opts, parent: topic },
+      );
     }
   }
   return { topic, key };

@@ -64,7 +64,15 @@ export class ComputeStack extends pulumi.ComponentResource {
           cidrBlocks: [...settings.allowedIngressCidrs],
           description: `listener ${port}`,
         })),
-        egress: [{ protocol: 'tcp', fromPort: SERVICE_PORT, toPort: SERVICE_PORT, cidrBlocks: [region.vpcCidr], description: 'trading service' }],
+        egress: [
+          {
+            protocol: 'tcp',
+            fromPort: SERVICE_PORT,
+            toPort: SERVICE_PORT,
+            cidrBlocks: [region.vpcCidr],
+            description: 'trading service',
+          },
+        ],
         tags: { Name: n('albSecurityGroup') },
       },
       child,
@@ -74,10 +82,30 @@ export class ComputeStack extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Trading service (EC2, Lambda, drainer): from the ALB; to Aurora and AWS APIs',
-        ingress: [{ protocol: 'tcp', fromPort: SERVICE_PORT, toPort: SERVICE_PORT, securityGroups: [albSecurityGroup.id], description: 'from the ALB' }],
+        ingress: [
+          {
+            protocol: 'tcp',
+            fromPort: SERVICE_PORT,
+            toPort: SERVICE_PORT,
+            securityGroups: [albSecurityGroup.id],
+            description: 'from the ALB',
+          },
+        ],
         egress: [
-          { protocol: 'tcp', fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, cidrBlocks: [region.vpcCidr], description: 'Aurora in this VPC' },
-          { protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'], description: 'AWS APIs (endpoints, S3 gateway) and package repositories' },
+          {
+            protocol: 'tcp',
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            cidrBlocks: [region.vpcCidr],
+            description: 'Aurora in this VPC',
+          },
+          {
+            protocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ['0.0.0.0/0'],
+            description: 'AWS APIs (endpoints, S3 gateway) and package repositories',
+          },
         ],
         tags: { Name: n('appSecurityGroup') },
       },
@@ -162,7 +190,12 @@ export class ComputeStack extends pulumi.ComponentResource {
     const queueName = n('orderQueue');
     this.orderDeadLetterQueue = new aws.sqs.Queue(
       n('orderQueue', 'dlq'),
-      { name: n('orderQueue', 'dlq'), fifoQueue: true, kmsMasterKeyId: database.key.arn, messageRetentionSeconds: 1209600 },
+      {
+        name: n('orderQueue', 'dlq'),
+        fifoQueue: true,
+        kmsMasterKeyId: database.key.arn,
+        messageRetentionSeconds: 1209600,
+      },
       child,
     );
     this.orderQueue = new aws.sqs.Queue(
@@ -179,7 +212,9 @@ export class ComputeStack extends pulumi.ComponentResource {
         visibilityTimeoutSeconds: 60,
         messageRetentionSeconds: 345600,
         // Promotion takes minutes: allow many read-only retries before giving up on an order.
-        redrivePolicy: this.orderDeadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 60 })),
+        redrivePolicy: this.orderDeadLetterQueue.arn.apply((arn) =>
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 60 }),
+        ),
       },
       child,
     );
@@ -208,7 +243,10 @@ export class ComputeStack extends pulumi.ComponentResource {
         code: 'trading',
         description: 'Order API (POST /orders, GET /orders/{id}, GET /health)',
         settings,
-        statements: [...secretAccess, { Sid: 'QueueOrdersWhileReadOnly', Action: 'sqs:SendMessage', Resource: this.orderQueue.arn }],
+        statements: [
+          ...secretAccess,
+          { Sid: 'QueueOrdersWhileReadOnly', Action: 'sqs:SendMessage', Resource: this.orderQueue.arn },
+        ],
         environment: dbEnvironment,
         vpc: inVpc,
         timeoutSeconds: settings.lambdaTimeoutSeconds,
@@ -253,7 +291,12 @@ export class ComputeStack extends pulumi.ComponentResource {
           ...secretAccess,
           {
             Sid: 'ConsumeOrderQueue',
-            Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+            Action: [
+              'sqs:ReceiveMessage',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:ChangeMessageVisibility',
+            ],
             Resource: this.orderQueue.arn,
           },
         ],
@@ -286,39 +329,58 @@ export class ComputeStack extends pulumi.ComponentResource {
     const serverKey = `trading/server-${settings.lambdaRuntime}.js`;
     const serverObject = new aws.s3.BucketObjectv2(
       n('artifactBucket', 'server'),
-      { bucket: artifacts.id, key: serverKey, content: bundleSource('trading', settings.lambdaRuntime, 'server'), contentType: 'application/javascript' },
+      {
+        bucket: artifacts.id,
+        key: serverKey,
+        content: bundleSource('trading', settings.lambdaRuntime, 'server'),
+        contentType: 'application/javascript',
+      },
       { parent: artifacts, provider },
     );
 
-    const instanceRole = new aws.iam.Role(n('instanceRole'), { name: n('instanceRole'), assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') }, child);
-    new aws.iam.RolePolicyAttachment(n('instanceRole'), { role: instanceRole.name, policyArn: MANAGED_POLICY.ssmManagedInstanceCore }, { parent: instanceRole, provider });
+    const instanceRole = new aws.iam.Role(
+      n('instanceRole'),
+      { name: n('instanceRole'), assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') },
+      child,
+    );
+    new aws.iam.RolePolicyAttachment(
+      n('instanceRole'),
+      { role: instanceRole.name, policyArn: MANAGED_POLICY.ssmManagedInstanceCore },
+      { parent: instanceRole, provider },
+    );
     new aws.iam.RolePolicy(
       n('instanceRole'),
       {
         role: instanceRole.id,
         policy: policyJson([
           ...secretAccess,
-          { Sid: 'FetchServiceBundle', Action: 's3:GetObject', Resource: pulumi.interpolate`${artifacts.arn}/${serverKey}` },
+          {
+            Sid: 'FetchServiceBundle',
+            Action: 's3:GetObject',
+            Resource: pulumi.interpolate`${artifacts.arn}/${serverKey}`,
+          },
           { Sid: 'QueueOrdersWhileReadOnly', Action: 'sqs:SendMessage', Resource: this.orderQueue.arn },
         ]),
       },
       { parent: instanceRole, provider },
     );
-    const profile = new aws.iam.InstanceProfile(n('instanceProfile'), { name: n('instanceProfile'), role: instanceRole.name }, { parent: instanceRole, provider });
+    const profile = new aws.iam.InstanceProfile(
+      n('instanceProfile'),
+      { name: n('instanceProfile'), role: instanceRole.name },
+      { parent: instanceRole, provider },
+    );
 
-    const userData = pulumi
-      .all([artifacts.bucket, pulumi.output(dbEnvironment)])
-      .apply(([bucket, env]) =>
-        Buffer.from(
-          serviceUserData({
-            nodeMajor: Number(/\d+/.exec(settings.lambdaRuntime)![0]),
-            artifactBucket: bucket,
-            artifactKey: serverKey,
-            port: SERVICE_PORT,
-            environment: { ...env, AWS_REGION: region.region },
-          }),
-        ).toString('base64'),
-      );
+    const userData = pulumi.all([artifacts.bucket, pulumi.output(dbEnvironment)]).apply(([bucket, env]) =>
+      Buffer.from(
+        serviceUserData({
+          nodeMajor: Number(/\d+/.exec(settings.lambdaRuntime)![0]),
+          artifactBucket: bucket,
+          artifactKey: serverKey,
+          port: SERVICE_PORT,
+          environment: { ...env, AWS_REGION: region.region },
+        }),
+      ).toString('base64'),
+    );
     const tags = requiredTags(settings.environmentSuffix, settings.costCenter, region.region);
     const launchTemplate = new aws.ec2.LaunchTemplate(
       n('launchTemplate'),
@@ -332,7 +394,10 @@ export class ComputeStack extends pulumi.ComponentResource {
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         monitoring: { enabled: true },
         blockDeviceMappings: [
-          { deviceName: '/dev/xvda', ebs: { volumeSize: 20, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } },
+          {
+            deviceName: '/dev/xvda',
+            ebs: { volumeSize: 20, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+          },
         ],
         // defaultTags do not reach what an Auto Scaling group launches.
         tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags })),

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr';
 import { maxSuffixLength, tightestName } from './naming';
+import { rtoBudget } from './rto';
 
 export const PRIMARY_REGION = 'us-east-1';
 export const SECONDARY_REGION = 'eu-west-1';
@@ -256,6 +257,26 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
         : [['dbAppUsername', 'must differ from dbMasterUsername (the application never logs in as master)']],
   },
   {
+    keys: [
+      'albHealthCheckIntervalSeconds',
+      'albUnhealthyThreshold',
+      'acceleratorReactionSeconds',
+      'route53HealthCheckIntervalSeconds',
+      'route53FailureThreshold',
+      'dnsTtlSeconds',
+      'rtoTargetSeconds',
+    ],
+    check: (s) => {
+      const budget = rtoBudget(rtoInputsFromSettings(s));
+      return budget.paths
+        .filter((p) => p.bound && p.totalSeconds > s.rtoTargetSeconds)
+        .map((p): Problem => [
+          'rtoTargetSeconds',
+          `${p.name} takes ${p.totalSeconds} s (${p.terms.map((t) => `${t.label} = ${t.seconds} s`).join(' + ')}), over the ${s.rtoTargetSeconds} s target: shorten those settings`,
+        ]);
+    },
+  },
+  {
     keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],
     check: (s) =>
       s.failoverProbeIntervalSeconds * s.failoverProbeFailures <= 600
@@ -265,6 +286,36 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
 ];
 
 export type RegionRole = 'primary' | 'secondary';
+
+/** The RTO inputs as configured (the plan reads the same numbers off the resources). */
+export function rtoInputsFromSettings(
+  s: Pick<
+    Parsed,
+    | 'albHealthCheckIntervalSeconds'
+    | 'albUnhealthyThreshold'
+    | 'acceleratorReactionSeconds'
+    | 'route53HealthCheckIntervalSeconds'
+    | 'route53FailureThreshold'
+    | 'dnsTtlSeconds'
+    | 'failoverProbeIntervalSeconds'
+    | 'failoverProbeFailures'
+    | 'dbPromotionEstimateSeconds'
+    | 'rtoTargetSeconds'
+  >,
+) {
+  return {
+    albIntervalSeconds: s.albHealthCheckIntervalSeconds,
+    albUnhealthyThreshold: s.albUnhealthyThreshold,
+    acceleratorReactionSeconds: s.acceleratorReactionSeconds,
+    route53IntervalSeconds: s.route53HealthCheckIntervalSeconds,
+    route53FailureThreshold: s.route53FailureThreshold,
+    dnsTtlSeconds: s.dnsTtlSeconds,
+    probeIntervalSeconds: s.failoverProbeIntervalSeconds,
+    probeFailures: s.failoverProbeFailures,
+    dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
+    targetSeconds: s.rtoTargetSeconds,
+  };
+}
 
 export interface RegionSettings {
   readonly role: RegionRole;

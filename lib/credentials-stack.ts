@@ -51,7 +51,11 @@ export class CredentialsStack extends pulumi.ComponentResource {
     const child = { parent: this, provider: primary.provider };
     if (!primary.database.masterPassword) throw new Error('the primary DatabaseStack has no master password');
 
-    const makeSecret = (kind: 'dbSecret' | 'appSecret', description: string, value: pulumi.Input<string>): DatabaseSecret => {
+    const makeSecret = (
+      kind: 'dbSecret' | 'appSecret',
+      description: string,
+      value: pulumi.Input<string>,
+    ): DatabaseSecret => {
       const secret = new aws.secretsmanager.Secret(
         n(kind),
         {
@@ -75,27 +79,52 @@ export class CredentialsStack extends pulumi.ComponentResource {
 
     // `host` is the global writer endpoint: it follows a switchover or failover to the new
     // primary region, so the credential keeps working without being rewritten.
-    const secretJson = (username: string, password: pulumi.Input<string>, extra: Record<string, pulumi.Input<string>> = {}) =>
+    const secretJson = (
+      username: string,
+      password: pulumi.Input<string>,
+      extra: Record<string, pulumi.Input<string>> = {},
+    ) =>
       pulumi.secret(
         pulumi
           .all([args.globalCluster.endpoint, password, pulumi.output(extra)])
           .apply(([host, pw, more]) =>
-            JSON.stringify({ engine: 'postgres', host, port: POSTGRES_PORT, username, password: pw, dbname: settings.dbName, ...more }),
+            JSON.stringify({
+              engine: 'postgres',
+              host,
+              port: POSTGRES_PORT,
+              username,
+              password: pw,
+              dbname: settings.dbName,
+              ...more,
+            }),
           ),
       );
 
-    this.master = makeSecret('dbSecret', 'Aurora master user (rotated by the rotation function)', secretJson(settings.dbMasterUsername, primary.database.masterPassword));
+    this.master = makeSecret(
+      'dbSecret',
+      'Aurora master user (rotated by the rotation function)',
+      secretJson(settings.dbMasterUsername, primary.database.masterPassword),
+    );
     const appPassword = new random.RandomPassword(n('appSecret', 'pw'), DB_PASSWORD_SPEC, { parent: this });
     // The application user is created and re-keyed by the rotation function logging in as
     // master (`masterarn`), the layout AWS's rotation templates use.
-    this.app = makeSecret('appSecret', 'Application user of the trading service', secretJson(settings.dbAppUsername, appPassword.result, { masterarn: this.master.secret.arn }));
+    this.app = makeSecret(
+      'appSecret',
+      'Application user of the trading service',
+      secretJson(settings.dbAppUsername, appPassword.result, { masterarn: this.master.secret.arn }),
+    );
 
     const secrets = [this.master, this.app];
     const grantRotation = (side: CredentialsSide, label: string) => {
       const statements: Statement[] = [
         {
           Sid: 'RotateTheseSecrets',
-          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+          Action: [
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+          ],
           Resource: secrets.map((s) => s.arnIn(side.region)),
         },
         // GetRandomPassword has no resource to scope to.
@@ -117,7 +146,10 @@ export class CredentialsStack extends pulumi.ComponentResource {
     // is attached to it in eu-west-1 and these grants already cover the promoted secrets.
     grantRotation(secondary, 'standby');
 
-    for (const [label, s] of [['master', this.master], ['app', this.app]] as const) {
+    for (const [label, s] of [
+      ['master', this.master],
+      ['app', this.app],
+    ] as const) {
       const permission = new aws.lambda.Permission(
         primary.name('rotationFunction', label),
         {

@@ -42,7 +42,12 @@ const WIDTH = 12;
 const HEIGHT = 6;
 
 function widget(title: string, region: string, metrics: Metric[], stat = 'Sum'): Omit<MetricWidget, 'x' | 'y'> {
-  return { type: 'metric', width: WIDTH, height: HEIGHT, properties: { title, region, metrics, stat, period: 60, view: 'timeSeries' } };
+  return {
+    type: 'metric',
+    width: WIDTH,
+    height: HEIGHT,
+    properties: { title, region, metrics, stat, period: 60, view: 'timeSeries' },
+  };
 }
 
 function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
@@ -60,10 +65,15 @@ function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
       [['AWS/ApplicationELB', 'TargetResponseTime', ...lb]],
       'p99',
     ),
-    widget(`Healthy targets (EC2, Lambda) - ${label}`, r.region, [
-      ['AWS/ApplicationELB', 'HealthyHostCount', 'TargetGroup', r.instanceTargetGroupArnSuffix, ...lb],
-      ['AWS/ApplicationELB', 'HealthyHostCount', 'TargetGroup', r.lambdaTargetGroupArnSuffix, ...lb],
-    ], 'Minimum'),
+    widget(
+      `Healthy targets (EC2, Lambda) - ${label}`,
+      r.region,
+      [
+        ['AWS/ApplicationELB', 'HealthyHostCount', 'TargetGroup', r.instanceTargetGroupArnSuffix, ...lb],
+        ['AWS/ApplicationELB', 'HealthyHostCount', 'TargetGroup', r.lambdaTargetGroupArnSuffix, ...lb],
+      ],
+      'Minimum',
+    ),
     widget(
       `Lambda errors and throttles - ${label}`,
       r.region,
@@ -72,12 +82,27 @@ function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
         ['AWS/Lambda', 'Throttles', 'FunctionName', fn],
       ]),
     ),
-    widget(`ASG in-service instances - ${label}`, r.region, [['AWS/AutoScaling', 'GroupInServiceInstances', 'AutoScalingGroupName', r.autoScalingGroupName]], 'Minimum'),
-    widget(`Aurora CPU and connections - ${label}`, r.region, [
-      ['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', r.clusterIdentifier],
-      ['AWS/RDS', 'DatabaseConnections', 'DBClusterIdentifier', r.clusterIdentifier],
-    ], 'Maximum'),
-    widget(`Orders queued while read-only - ${label}`, r.region, [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', r.orderQueueName]], 'Maximum'),
+    widget(
+      `ASG in-service instances - ${label}`,
+      r.region,
+      [['AWS/AutoScaling', 'GroupInServiceInstances', 'AutoScalingGroupName', r.autoScalingGroupName]],
+      'Minimum',
+    ),
+    widget(
+      `Aurora CPU and connections - ${label}`,
+      r.region,
+      [
+        ['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', r.clusterIdentifier],
+        ['AWS/RDS', 'DatabaseConnections', 'DBClusterIdentifier', r.clusterIdentifier],
+      ],
+      'Maximum',
+    ),
+    widget(
+      `Orders queued while read-only - ${label}`,
+      r.region,
+      [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', r.orderQueueName]],
+      'Maximum',
+    ),
   ];
 }
 
@@ -93,9 +118,12 @@ export function dashboardBody(input: DashboardInput): { widgets: MetricWidget[] 
   const secondaryCluster = secondary.clusterIdentifier;
   widgets.push(
     {
-      ...widget(`Replication lag to ${secondary.region} (AuroraGlobalDBReplicationLag, ms)`, secondary.region, [
-        ['AWS/RDS', 'AuroraGlobalDBReplicationLag', 'DBClusterIdentifier', secondaryCluster],
-      ], 'Maximum'),
+      ...widget(
+        `Replication lag to ${secondary.region} (AuroraGlobalDBReplicationLag, ms)`,
+        secondary.region,
+        [['AWS/RDS', 'AuroraGlobalDBReplicationLag', 'DBClusterIdentifier', secondaryCluster]],
+        'Maximum',
+      ),
       x: 0,
       y: bottom,
     },
@@ -103,7 +131,13 @@ export function dashboardBody(input: DashboardInput): { widgets: MetricWidget[] 
       ...widget(
         'Route 53 health-check status per region (us-east-1 metrics)',
         'us-east-1',
-        input.healthChecks.map((hc): Metric => ['AWS/Route53', 'HealthCheckStatus', 'HealthCheckId', hc.id, { label: hc.region }]),
+        input.healthChecks.map((hc): Metric => [
+          'AWS/Route53',
+          'HealthCheckStatus',
+          'HealthCheckId',
+          hc.id,
+          { label: hc.region },
+        ]),
         'Minimum',
       ),
       x: WIDTH,

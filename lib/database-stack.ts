@@ -63,7 +63,11 @@ export class DatabaseStack extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.kms.Alias(n('kmsKey'), { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId }, { parent: this.key, provider });
+    new aws.kms.Alias(
+      n('kmsKey'),
+      { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId },
+      { parent: this.key, provider },
+    );
 
     const subnetGroup = new aws.rds.SubnetGroup(
       n('dbSubnetGroup'),
@@ -75,7 +79,11 @@ export class DatabaseStack extends pulumi.ComponentResource {
     // the application tier through allowClient().
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('dbSecurityGroup'),
-      { vpcId: network.vpc.id, description: 'Aurora PostgreSQL: 5432 from named client security groups only', tags: { Name: n('dbSecurityGroup') } },
+      {
+        vpcId: network.vpc.id,
+        description: 'Aurora PostgreSQL: 5432 from named client security groups only',
+        tags: { Name: n('dbSecurityGroup') },
+      },
       child,
     );
     this.rotationSecurityGroup = new aws.ec2.SecurityGroup(
@@ -84,8 +92,20 @@ export class DatabaseStack extends pulumi.ComponentResource {
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
         egress: [
-          { protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: [region.vpcCidr], description: 'VPC endpoints (Secrets Manager, KMS)' },
-          { protocol: 'tcp', fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, cidrBlocks: [region.vpcCidr], description: 'Aurora in this VPC' },
+          {
+            protocol: 'tcp',
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: [region.vpcCidr],
+            description: 'VPC endpoints (Secrets Manager, KMS)',
+          },
+          {
+            protocol: 'tcp',
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            cidrBlocks: [region.vpcCidr],
+            description: 'Aurora in this VPC',
+          },
         ],
         tags: { Name: n('rotationSecurityGroup') },
       },

@@ -46,7 +46,10 @@ export class FailoverStack extends pulumi.ComponentResource {
     const { settings, name: n, secondaryProvider: provider } = args;
     const child = { parent: this, provider };
 
-    const notifications = alarmTopic({ name: n, kind: 'failoverTopic', settings, description: 'failover decisions' }, child);
+    const notifications = alarmTopic(
+      { name: n, kind: 'failoverTopic', settings, description: 'failover decisions' },
+      child,
+    );
     this.topic = notifications.topic;
 
     const probeUrl = pulumi.interpolate`${args.primaryHttps ? 'https' : 'http'}://${args.primaryAlbDnsName}${HEALTH_PATH}`;
@@ -70,7 +73,11 @@ export class FailoverStack extends pulumi.ComponentResource {
             Condition: { StringEquals: { 'cloudwatch:namespace': FAILOVER_METRIC_NAMESPACE } },
           },
           { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
-          { Sid: 'EncryptNotifications', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: notifications.key.arn },
+          {
+            Sid: 'EncryptNotifications',
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: notifications.key.arn,
+          },
         ],
         environment: {
           GLOBAL_CLUSTER_ID: args.globalCluster.id,
@@ -100,12 +107,21 @@ export class FailoverStack extends pulumi.ComponentResource {
 
     const schedule = new aws.cloudwatch.EventRule(
       n('orchestratorFunction', 'canary'),
-      { name: n('orchestratorFunction', 'canary'), description: 'Canary: probe the primary region every minute', scheduleExpression: 'rate(1 minute)' },
+      {
+        name: n('orchestratorFunction', 'canary'),
+        description: 'Canary: probe the primary region every minute',
+        scheduleExpression: 'rate(1 minute)',
+      },
       { parent: fn, provider },
     );
     const allowSchedule = new aws.lambda.Permission(
       n('orchestratorFunction', 'canary'),
-      { action: 'lambda:InvokeFunction', function: fn.name, principal: 'events.amazonaws.com', sourceArn: schedule.arn },
+      {
+        action: 'lambda:InvokeFunction',
+        function: fn.name,
+        principal: 'events.amazonaws.com',
+        sourceArn: schedule.arn,
+      },
       { parent: fn, provider },
     );
     new aws.cloudwatch.EventTarget(
@@ -118,7 +134,10 @@ export class FailoverStack extends pulumi.ComponentResource {
     // live there; the subscription crosses to the orchestrator in eu-west-1.
     const pn = args.primaryName;
     const primary = { parent: this, provider: args.primaryProvider };
-    const trigger = alarmTopic({ name: pn, kind: 'failoverTopic', settings, description: 'primary health alarm' }, primary).topic;
+    const trigger = alarmTopic(
+      { name: pn, kind: 'failoverTopic', settings, description: 'primary health alarm' },
+      primary,
+    ).topic;
     this.primaryHealthAlarm = new aws.cloudwatch.MetricAlarm(
       pn('alarm', 'primary-down'),
       {
@@ -148,6 +167,10 @@ export class FailoverStack extends pulumi.ComponentResource {
       { topic: trigger.arn, protocol: 'lambda', endpoint: fn.arn },
       { parent: trigger, provider: args.primaryProvider, dependsOn: [allowAlarm] },
     );
-    this.registerOutputs({ orchestratorArn: fn.arn, failoverTopicArn: this.topic.arn, primaryHealthAlarm: this.primaryHealthAlarm.name });
+    this.registerOutputs({
+      orchestratorArn: fn.arn,
+      failoverTopicArn: this.topic.arn,
+      primaryHealthAlarm: this.primaryHealthAlarm.name,
+    });
   }
 }

@@ -168,7 +168,9 @@ export class GlobalStack extends pulumi.ComponentResource {
         zoneId: this.zone.zoneId,
         name: this.acceleratorName,
         type: 'A',
-        aliases: [{ name: this.accelerator.dnsName, zoneId: GLOBAL_ACCELERATOR_HOSTED_ZONE_ID, evaluateTargetHealth: false }],
+        aliases: [
+          { name: this.accelerator.dnsName, zoneId: GLOBAL_ACCELERATOR_HOSTED_ZONE_ID, evaluateTargetHealth: false },
+        ],
       },
       { parent: this.zone, provider: primaryProvider },
     );

@@ -12,7 +12,12 @@ import { Namer } from './naming';
 import { secureBucket } from './secure-bucket';
 
 /** AWS Config managed rules for what this platform promises (identifier -> short name). */
-export const CONFIG_RULES: readonly { id: string; short: string; globalOnly?: boolean; input?: Record<string, string> }[] = [
+export const CONFIG_RULES: readonly {
+  id: string;
+  short: string;
+  globalOnly?: boolean;
+  input?: Record<string, string>;
+}[] = [
   { id: 'RDS_STORAGE_ENCRYPTED', short: 'rds-encrypted' },
   { id: 'RDS_INSTANCE_PUBLIC_ACCESS_CHECK', short: 'rds-not-public' },
   { id: 'ENCRYPTED_VOLUMES', short: 'ebs-encrypted' },
@@ -20,11 +25,19 @@ export const CONFIG_RULES: readonly { id: string; short: string; globalOnly?: bo
   { id: 'INCOMING_SSH_DISABLED', short: 'no-open-ssh' },
   { id: 'S3_BUCKET_SSL_REQUESTS_ONLY', short: 's3-tls-only' },
   { id: 'S3_BUCKET_PUBLIC_READ_PROHIBITED', short: 's3-no-public-read' },
-  { id: 'SECRETSMANAGER_ROTATION_ENABLED_CHECK', short: 'secret-rotation-on', input: { maximumAllowedRotationFrequency: '30' } },
+  {
+    id: 'SECRETSMANAGER_ROTATION_ENABLED_CHECK',
+    short: 'secret-rotation-on',
+    input: { maximumAllowedRotationFrequency: '30' },
+  },
   { id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK', short: 'secret-rotation-ok' },
   { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc' },
   { id: 'ALB_HTTP_DROP_INVALID_HEADER_ENABLED', short: 'alb-drop-bad-headers' },
-  { id: 'CLOUDWATCH_ALARM_ACTION_CHECK', short: 'alarms-have-actions', input: { alarmActionRequired: 'true', insufficientDataActionRequired: 'false', okActionRequired: 'false' } },
+  {
+    id: 'CLOUDWATCH_ALARM_ACTION_CHECK',
+    short: 'alarms-have-actions',
+    input: { alarmActionRequired: 'true', insufficientDataActionRequired: 'false', okActionRequired: 'false' },
+  },
   // IAM is global: evaluated once, in the region that records global resource types.
   { id: 'IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS', short: 'iam-no-admin', globalOnly: true },
 ];
@@ -41,7 +54,12 @@ export interface MonitoringStackArgs {
   /** Primary only: Route 53 health checks (their metrics exist only in us-east-1). */
   readonly healthChecks?: Record<RegionRole, aws.route53.HealthCheck>;
   /** Primary only: both regions, for the one cross-region dashboard. */
-  readonly dashboard?: readonly { region: RegionSettings; database: DatabaseStack; compute: ComputeStack; name: Namer }[];
+  readonly dashboard?: readonly {
+    region: RegionSettings;
+    database: DatabaseStack;
+    compute: ComputeStack;
+    name: Namer;
+  }[];
 }
 
 type AlarmSpec = Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions'>;
@@ -61,13 +79,22 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const { settings, region, provider, name: n, database, compute } = args;
     const child = { parent: this, provider };
 
-    this.topic = alarmTopic({ name: n, kind: 'alarmTopic', settings, description: `alarms of ${region.region}` }, child).topic;
+    this.topic = alarmTopic(
+      { name: n, kind: 'alarmTopic', settings, description: `alarms of ${region.region}` },
+      child,
+    ).topic;
     const alarm = (qualifier: string, spec: AlarmSpec) => {
       const alarmName = n('alarm', qualifier);
       this.alarms.push(
         new aws.cloudwatch.MetricAlarm(
           alarmName,
-          { name: alarmName, alarmActions: [this.topic.arn], okActions: [this.topic.arn], treatMissingData: 'notBreaching', ...spec },
+          {
+            name: alarmName,
+            alarmActions: [this.topic.arn],
+            okActions: [this.topic.arn],
+            treatMissingData: 'notBreaching',
+            ...spec,
+          },
           child,
         ),
       );
@@ -170,8 +197,20 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };
     const rds = (qualifier: string, metricName: string, spec: Partial<AlarmSpec>) =>
-      alarm(qualifier, { namespace: 'AWS/RDS', metricName, dimensions: cluster, period: 60, evaluationPeriods: 3, statistic: 'Average', ...spec });
-    rds('db-cpu', 'CPUUtilization', { alarmDescription: `Aurora CPU above ${settings.alarmDbCpuPercent}%`, threshold: settings.alarmDbCpuPercent, comparisonOperator: 'GreaterThanThreshold' });
+      alarm(qualifier, {
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensions: cluster,
+        period: 60,
+        evaluationPeriods: 3,
+        statistic: 'Average',
+        ...spec,
+      });
+    rds('db-cpu', 'CPUUtilization', {
+      alarmDescription: `Aurora CPU above ${settings.alarmDbCpuPercent}%`,
+      threshold: settings.alarmDbCpuPercent,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
     rds('db-freeable-memory', 'FreeableMemory', {
       alarmDescription: `Aurora freeable memory below ${settings.alarmDbFreeableMemoryMb} MiB`,
       threshold: settings.alarmDbFreeableMemoryMb * 1024 * 1024,
@@ -244,9 +283,23 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (args.dashboard) {
       const regions = args.dashboard.map(({ region: r, database: db, compute: c, name: rn }) =>
         pulumi
-          .all([c.alb.arnSuffix, c.instanceTargetGroup.arnSuffix, c.lambdaTargetGroup.arnSuffix, c.autoScalingGroup.name, db.cluster.clusterIdentifier, c.orderQueue.name])
+          .all([
+            c.alb.arnSuffix,
+            c.instanceTargetGroup.arnSuffix,
+            c.lambdaTargetGroup.arnSuffix,
+            c.autoScalingGroup.name,
+            db.cluster.clusterIdentifier,
+            c.orderQueue.name,
+          ])
           .apply(
-            ([albArnSuffix, instanceTargetGroupArnSuffix, lambdaTargetGroupArnSuffix, autoScalingGroupName, clusterIdentifier, orderQueueName]): DashboardRegion => ({
+            ([
+              albArnSuffix,
+              instanceTargetGroupArnSuffix,
+              lambdaTargetGroupArnSuffix,
+              autoScalingGroupName,
+              clusterIdentifier,
+              orderQueueName,
+            ]): DashboardRegion => ({
               region: r.region,
               role: r.role,
               albArnSuffix,
@@ -255,7 +308,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
               autoScalingGroupName,
               clusterIdentifier,
               orderQueueName,
-              functionNames: [rn('tradingFunction'), rn('drainerFunction'), rn('rotationFunction'), ...(r.role === 'secondary' ? [rn('orchestratorFunction')] : [])],
+              functionNames: [
+                rn('tradingFunction'),
+                rn('drainerFunction'),
+                rn('rotationFunction'),
+                ...(r.role === 'secondary' ? [rn('orchestratorFunction')] : []),
+              ],
             }),
           ),
       );
@@ -283,7 +341,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ alarmTopicArn: this.topic.arn, alarmCount: this.alarms.length, dashboardName: this.dashboard?.dashboardName });
+    this.registerOutputs({
+      alarmTopicArn: this.topic.arn,
+      alarmCount: this.alarms.length,
+      dashboardName: this.dashboard?.dashboardName,
+    });
   }
 
   /** AWS Config: recorder and delivery (unless the account already has them), then the rules. */
@@ -311,20 +373,35 @@ export class MonitoringStack extends pulumi.ComponentResource {
               Principal: { Service: 'config.amazonaws.com' },
               Action: 's3:PutObject',
               Resource: pulumi.interpolate`${arn}/AWSLogs/${account.accountId}/Config/*`,
-              Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'AWS:SourceAccount': account.accountId } },
+              Condition: {
+                StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control', 'AWS:SourceAccount': account.accountId },
+              },
             },
           ],
         },
         child,
       );
-      const role = new aws.iam.Role(n('configRole'), { name: n('configRole'), assumeRolePolicy: assumeRolePolicy('config.amazonaws.com') }, child);
-      new aws.iam.RolePolicyAttachment(n('configRole'), { role: role.name, policyArn: MANAGED_POLICY.configRole }, { parent: role, provider });
+      const role = new aws.iam.Role(
+        n('configRole'),
+        { name: n('configRole'), assumeRolePolicy: assumeRolePolicy('config.amazonaws.com') },
+        child,
+      );
+      new aws.iam.RolePolicyAttachment(
+        n('configRole'),
+        { role: role.name, policyArn: MANAGED_POLICY.configRole },
+        { parent: role, provider },
+      );
       new aws.iam.RolePolicy(
         n('configRole'),
         {
           role: role.id,
           policy: policyJson([
-            { Sid: 'DeliverSnapshots', Action: 's3:PutObject', Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/*`, Condition: { StringLike: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
+            {
+              Sid: 'DeliverSnapshots',
+              Action: 's3:PutObject',
+              Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/*`,
+              Condition: { StringLike: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+            },
             { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.arn },
           ]),
         },
@@ -346,7 +423,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
         { ...child, dependsOn: [recorder] },
       );
       // The recorder cannot start without a delivery channel.
-      const status = new aws.cfg.RecorderStatus(n('configRecorder'), { name: recorder.name, isEnabled: true }, { ...child, dependsOn: [channel] });
+      const status = new aws.cfg.RecorderStatus(
+        n('configRecorder'),
+        { name: recorder.name, isEnabled: true },
+        { ...child, dependsOn: [channel] },
+      );
       recording = [status];
     }
     for (const rule of CONFIG_RULES.filter((r) => isPrimary || !r.globalOnly)) {

@@ -12,17 +12,30 @@ export interface SecureBucketArgs {
  * An S3 bucket the way every bucket here is made: encrypted at rest, public access blocked,
  * TLS-only policy, and destroyable with its contents (nothing is retained).
  */
-export function secureBucket(logicalName: string, args: SecureBucketArgs, opts: pulumi.CustomResourceOptions): aws.s3.Bucket {
+export function secureBucket(
+  logicalName: string,
+  args: SecureBucketArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.s3.Bucket {
   const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: true }, opts);
   const child = { ...opts, parent: bucket };
   new aws.s3.BucketServerSideEncryptionConfiguration(
     logicalName,
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }] },
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
+    },
     child,
   );
   const block = new aws.s3.BucketPublicAccessBlock(
     logicalName,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     child,
   );
   const tlsOnly = {

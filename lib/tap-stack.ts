@@ -86,8 +86,16 @@ export class TapStack extends pulumi.ComponentResource {
     const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
 
     const networks = {
-      primary: new NetworkStack(names.primary('network'), { settings, region: primaryRegion, provider: providers.primary, name: names.primary }, { parent: this }),
-      secondary: new NetworkStack(names.secondary('network'), { settings, region: secondaryRegion, provider: providers.secondary, name: names.secondary }, { parent: this }),
+      primary: new NetworkStack(
+        names.primary('network'),
+        { settings, region: primaryRegion, provider: providers.primary, name: names.primary },
+        { parent: this },
+      ),
+      secondary: new NetworkStack(
+        names.secondary('network'),
+        { settings, region: secondaryRegion, provider: providers.secondary, name: names.secondary },
+        { parent: this },
+      ),
     };
     this.peering = new VpcPeering(
       globalName('peering'),
@@ -100,7 +108,10 @@ export class TapStack extends pulumi.ComponentResource {
     );
 
     const albs = { primary: deferredAlb(), secondary: deferredAlb() };
-    const https = { primary: primaryRegion.certificateArn !== undefined, secondary: secondaryRegion.certificateArn !== undefined };
+    const https = {
+      primary: primaryRegion.certificateArn !== undefined,
+      secondary: secondaryRegion.certificateArn !== undefined,
+    };
     this.global = new GlobalStack(
       globalName('global'),
       {
@@ -109,8 +120,20 @@ export class TapStack extends pulumi.ComponentResource {
         primaryProvider: providers.primary,
         acceleratorProvider: providers.accelerator,
         endpoints: [
-          { role: 'primary', region: primaryRegion.region, albArn: albs.primary.arn, albDnsName: albs.primary.dnsName, https: https.primary },
-          { role: 'secondary', region: secondaryRegion.region, albArn: albs.secondary.arn, albDnsName: albs.secondary.dnsName, https: https.secondary },
+          {
+            role: 'primary',
+            region: primaryRegion.region,
+            albArn: albs.primary.arn,
+            albDnsName: albs.primary.dnsName,
+            https: https.primary,
+          },
+          {
+            role: 'secondary',
+            region: secondaryRegion.region,
+            albArn: albs.secondary.arn,
+            albDnsName: albs.secondary.dnsName,
+            https: https.secondary,
+          },
         ],
       },
       { parent: this },
@@ -124,7 +147,9 @@ export class TapStack extends pulumi.ComponentResource {
       network: networks[role],
       globalCluster: this.global.globalCluster,
     });
-    const primaryDb = new DatabaseStack(names.primary('database'), databaseArgs('primary', primaryRegion), { parent: this });
+    const primaryDb = new DatabaseStack(names.primary('database'), databaseArgs('primary', primaryRegion), {
+      parent: this,
+    });
     const secondaryDb = new DatabaseStack(
       names.secondary('database'),
       { ...databaseArgs('secondary', secondaryRegion), primaryInstances: primaryDb.instances },
@@ -135,8 +160,18 @@ export class TapStack extends pulumi.ComponentResource {
       {
         settings,
         name: globalName,
-        primary: { region: primaryRegion.region, name: names.primary, provider: providers.primary, database: primaryDb },
-        secondary: { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary, database: secondaryDb },
+        primary: {
+          region: primaryRegion.region,
+          name: names.primary,
+          provider: providers.primary,
+          database: primaryDb,
+        },
+        secondary: {
+          region: secondaryRegion.region,
+          name: names.secondary,
+          provider: providers.secondary,
+          database: secondaryDb,
+        },
         globalCluster: this.global.globalCluster,
       },
       { parent: this },
@@ -159,7 +194,10 @@ export class TapStack extends pulumi.ComponentResource {
       albs[role].resolve(stack);
       return stack;
     };
-    const computes = { primary: compute('primary', primaryRegion, primaryDb), secondary: compute('secondary', secondaryRegion, secondaryDb) };
+    const computes = {
+      primary: compute('primary', primaryRegion, primaryDb),
+      secondary: compute('secondary', secondaryRegion, secondaryDb),
+    };
 
     this.failover = new FailoverStack(
       names.secondary('failover'),
@@ -179,7 +217,11 @@ export class TapStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const region = (role: 'primary' | 'secondary', regionSettings: RegionSettings, database: DatabaseStack): RegionStacks => ({
+    const region = (
+      role: 'primary' | 'secondary',
+      regionSettings: RegionSettings,
+      database: DatabaseStack,
+    ): RegionStacks => ({
       settings: regionSettings,
       name: names[role],
       provider: providers[role],
@@ -201,7 +243,12 @@ export class TapStack extends pulumi.ComponentResource {
             role === 'primary'
               ? [
                   { region: primaryRegion, database: primaryDb, compute: computes.primary, name: names.primary },
-                  { region: secondaryRegion, database: secondaryDb, compute: computes.secondary, name: names.secondary },
+                  {
+                    region: secondaryRegion,
+                    database: secondaryDb,
+                    compute: computes.secondary,
+                    name: names.secondary,
+                  },
                 ]
               : undefined,
         },

@@ -5,9 +5,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { ConfigError } from '../lib/config';
+import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
+import { rtoBudget } from '../lib/rto';
+import { evaluatePolicies } from '../policy/rules';
+import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
 import { runOffline, stackConfig } from './offline';
-import { COLOR, PLAIN, resourceReport } from './report';
+import { COLOR, criticalPathReport, PLAIN, policyReport, resourceReport, rtoReport } from './report';
 
 const HELP = `Usage: npm run plan -- [options]
 
@@ -70,12 +73,34 @@ async function main(): Promise<number> {
     clearTimeout(progress);
   }
 
+  const config = stackConfig(args.stack!, overrides);
+  const settings = parseSettings(readRawConfig(run.project, config));
+  const verdicts = evaluatePolicies(policyResources(run.resources), {
+    environmentSuffix: settings.environmentSuffix,
+    publicPorts: [80, 443],
+    rotationDays: settings.secretRotationDays,
+    engineVersion: settings.dbEngineVersion,
+  });
+  const budget = rtoBudget(
+    rtoInputsFromPlan(run.resources, {
+      acceleratorReactionSeconds: settings.acceleratorReactionSeconds,
+      dbPromotionEstimateSeconds: settings.dbPromotionEstimateSeconds,
+      targetSeconds: settings.rtoTargetSeconds,
+    }),
+  );
   const lines = [
     style.bold(`Plan for stack "${run.stack}" of project "${run.project}" (offline, mocked AWS)`),
     '',
     ...resourceReport(run.resources, style),
+    '',
+    ...policyReport(verdicts, style),
+    '',
+    ...rtoReport(budget, style),
+    '',
+    ...criticalPathReport(criticalPath(run.resources), style),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  const violations = verdicts.reduce((n, v) => n + v.violations.length, 0);
 
   if (args.json) {
     const resources = run.resources.map(({ urn, type, name, region, parent, dependsOn, inputs }) => ({
@@ -90,6 +115,14 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify({ resources }, null, 2)}\n`);
     process.stdout.write(`\nWrote ${resources.length} resources to ${args.json}\n`);
+  }
+  if (violations > 0 || !budget.withinTarget) {
+    process.stderr.write(
+      style.red(
+        `\nPlan rejected: ${violations} policy violation(s)${budget.withinTarget ? '' : ', traffic RTO over target'}\n`,
+      ),
+    );
+    return 1;
   }
   return 0;
 }

@@ -1,4 +1,7 @@
 /** Pure formatting of the offline plan: tables per region, aligned, coloured only on a TTY. */
+import { RtoBudget } from '../lib/rto';
+import { Verdict } from '../policy/rules';
+import { CriticalPath } from './analysis';
 import { RecordedResource } from './offline';
 
 export interface Style {
@@ -60,5 +63,56 @@ export function resourceReport(resources: readonly RecordedResource[], style: St
   const custom = resources.length - components;
   const perRegion = [...groups.entries()].map(([region, members]) => `${region} ${members.length}`).join(', ');
   lines.push(style.bold(`Total: ${custom} resources (${perRegion}) in ${components} components`));
+  return lines;
+}
+
+/** Policy verdicts: one line per policy, then each violation. */
+export function policyReport(verdicts: readonly Verdict[], style: Style): string[] {
+  const rows = verdicts.map((v) => [
+    v.violations.length === 0 ? style.green('PASS') : style.red('FAIL'),
+    v.policy,
+    v.violations.length === 0 ? '' : `${v.violations.length} violation(s)`,
+  ]);
+  const lines = [
+    style.bold('Policy verdicts (policy/rules.ts, same as pulumi preview --policy-pack policy)'),
+    ...table(rows),
+  ];
+  for (const v of verdicts)
+    for (const x of v.violations) lines.push(`    ${style.red('x')} ${v.policy}: ${x.name}: ${x.message}`);
+  return lines;
+}
+
+export function rtoReport(budget: RtoBudget, style: Style): string[] {
+  const lines = [style.bold(`Failover (RTO) budget, target ${budget.targetSeconds} s on every traffic path`)];
+  for (const p of budget.paths) {
+    const verdict = !p.bound
+      ? style.dim('(not bound)')
+      : p.totalSeconds <= budget.targetSeconds
+        ? style.green('within target')
+        : style.red('OVER TARGET');
+    lines.push(
+      `  ${p.name.padEnd(30)} ${String(p.totalSeconds).padStart(4)} s  ${verdict}  ${style.dim(p.description)}`,
+    );
+    for (const t of p.terms)
+      lines.push(
+        `      ${String(t.seconds).padStart(4)} s  ${t.label}${t.estimate ? style.yellow('  (estimate, from config)') : ''}`,
+      );
+  }
+  const summary = `Traffic RTO: ${budget.trafficSeconds} s of ${budget.targetSeconds} s`;
+  lines.push(`  ${budget.withinTarget ? style.green(summary) : style.red(`${summary}: exceeds the target`)}`);
+  return lines;
+}
+
+const minutes = (s: number) => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+
+export function criticalPathReport(cp: CriticalPath, style: Style): string[] {
+  const lines = [style.bold('Deploy critical path (typical AWS creation times, scripts/analysis.ts)')];
+  const rows = cp.path
+    .filter((step) => step.seconds > 0)
+    .map((step) => [minutes(step.finishSeconds), shortType(step.type), step.name]);
+  lines.push(...table(rows));
+  lines.push(
+    `  Expected pulumi up: ${minutes(cp.totalSeconds)}; Aurora primary + secondary alone: ${minutes(cp.auroraSeconds)}; ratio ${cp.ratio.toFixed(2)}x (target 1.0x)`,
+  );
   return lines;
 }

@@ -39,10 +39,17 @@ export async function drain(
     } else {
       try {
         const { order, created } = await store.insert(validation.order);
-        logger.info(created ? 'queued order applied' : 'queued order already applied', { clientOrderId: order.clientOrderId, orderId: order.id });
+        logger.info(created ? 'queued order applied' : 'queued order already applied', {
+          clientOrderId: order.clientOrderId,
+          orderId: order.id,
+        });
       } catch (e) {
         if (classifyDbError(e) === 'auth') refreshCredentials();
-        logger.warn('queued order not applied yet', { messageId: message.messageId, failure: classifyDbError(e), error: String(e) });
+        logger.warn('queued order not applied yet', {
+          messageId: message.messageId,
+          failure: classifyDbError(e),
+          error: String(e),
+        });
         failed = true;
       }
     }

@@ -34,13 +34,20 @@ export interface DecisionInput {
 
 export function decide(input: DecisionInput): Decision {
   const { trigger, state, consecutiveFailures, threshold } = input;
-  if (state === 'secondary-writer') return { action: 'none', reason: 'secondary is already the writer (promotion done)' };
+  if (state === 'secondary-writer')
+    return { action: 'none', reason: 'secondary is already the writer (promotion done)' };
   if (state === 'in-progress') return { action: 'none', reason: 'a failover or switchover is already in progress' };
   if (state === 'unknown') return { action: 'none', reason: 'global cluster state unreadable; refusing to act blind' };
   if (trigger === 'switchover') return { action: 'switchover', reason: 'operator requested a planned switchover' };
   if (consecutiveFailures >= threshold) {
-    return { action: 'failover', reason: `primary failed ${consecutiveFailures} consecutive probes (threshold ${threshold})` };
+    return {
+      action: 'failover',
+      reason: `primary failed ${consecutiveFailures} consecutive probes (threshold ${threshold})`,
+    };
   }
   if (consecutiveFailures === 0) return { action: 'none', reason: 'primary healthy' };
-  return { action: 'none', reason: `primary failed ${consecutiveFailures} consecutive probes, below threshold ${threshold}` };
+  return {
+    action: 'none',
+    reason: `primary failed ${consecutiveFailures} consecutive probes, below threshold ${threshold}`,
+  };
 }

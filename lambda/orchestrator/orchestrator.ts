@@ -4,7 +4,12 @@
  * evidence, a metric per outcome and an SNS notification on action or permission failure.
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeGlobalClustersCommand, FailoverGlobalClusterCommand, RDSClient, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
+import {
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  RDSClient,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Clock, probeLoop, ProbeLoopResult, ProbeResult } from './canary';
@@ -40,7 +45,16 @@ export class InvalidEventError extends Error {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): OrchestratorConfig {
-  const required = ['GLOBAL_CLUSTER_ID', 'SECONDARY_CLUSTER_ARN', 'PROBE_INTERVAL_SECONDS', 'PROBE_FAILURES', 'CANARY_WINDOW_SECONDS', 'TOPIC_ARN', 'METRIC_NAMESPACE', 'ENVIRONMENT'];
+  const required = [
+    'GLOBAL_CLUSTER_ID',
+    'SECONDARY_CLUSTER_ARN',
+    'PROBE_INTERVAL_SECONDS',
+    'PROBE_FAILURES',
+    'CANARY_WINDOW_SECONDS',
+    'TOPIC_ARN',
+    'METRIC_NAMESPACE',
+    'ENVIRONMENT',
+  ];
   const missing = required.filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
   return {
@@ -75,7 +89,13 @@ export function triggerOf(event: unknown): Trigger | undefined {
   throw new InvalidEventError('expected {"source":"canary"}, {"action":"switchover"} or an SNS alarm notification');
 }
 
-const PERMISSION_ERRORS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'AuthorizationErrorException']);
+const PERMISSION_ERRORS = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationError',
+  'AuthorizationErrorException',
+]);
 
 export function isPermissionError(error: unknown): boolean {
   return PERMISSION_ERRORS.has((error as { name?: string })?.name ?? '');
@@ -103,7 +123,12 @@ export async function handleEvent(event: unknown, deps: OrchestratorDeps): Promi
     return { trigger: 'ignored', decision: { action: 'none', reason: 'alarm cleared' }, probes: noProbes };
   }
   const retry = <T>(fn: () => Promise<T>) =>
-    withRetry(fn, { attempts: 6, baseDelayMs: 200, sleep: deps.clock.sleep, onRetry: (attempt, e) => logger.warn('throttled; backing off', { attempt, error: String(e) }) });
+    withRetry(fn, {
+      attempts: 6,
+      baseDelayMs: 200,
+      sleep: deps.clock.sleep,
+      onRetry: (attempt, e) => logger.warn('throttled; backing off', { attempt, error: String(e) }),
+    });
 
   try {
     // A planned switchover needs no evidence of an outage; an alarm or the canary does: the
@@ -127,33 +152,63 @@ export async function handleEvent(event: unknown, deps: OrchestratorDeps): Promi
     let decision: Decision;
     if (trigger !== 'switchover' && !probes.confirmed) {
       // Nothing to do unless the primary is confirmed down: skip the RDS call entirely.
-      decision = decide({ trigger, state: 'primary-writer', consecutiveFailures: probes.consecutiveFailures, threshold: config.probeFailures });
+      decision = decide({
+        trigger,
+        state: 'primary-writer',
+        consecutiveFailures: probes.consecutiveFailures,
+        threshold: config.probeFailures,
+      });
     } else {
-      const described = await retry(() => deps.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: config.globalClusterId })));
+      const described = await retry(() =>
+        deps.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: config.globalClusterId })),
+      );
       const cluster = described.GlobalClusters?.[0];
       const view: GlobalClusterView | undefined = cluster && {
         status: cluster.Status,
         members: (cluster.GlobalClusterMembers ?? []).map((m) => ({ arn: m.DBClusterArn, isWriter: m.IsWriter })),
       };
       const state = clusterState(view, config.secondaryClusterArn);
-      decision = decide({ trigger, state, consecutiveFailures: probes.consecutiveFailures, threshold: config.probeFailures });
+      decision = decide({
+        trigger,
+        state,
+        consecutiveFailures: probes.consecutiveFailures,
+        threshold: config.probeFailures,
+      });
     }
-    logger.info('failover decision', { trigger, decision, evidence: { consecutiveFailures: probes.consecutiveFailures, probes: probes.results } });
+    logger.info('failover decision', {
+      trigger,
+      decision,
+      evidence: { consecutiveFailures: probes.consecutiveFailures, probes: probes.results },
+    });
 
     if (decision.action === 'failover') {
       await retry(() =>
         deps.rds.send(
-          new FailoverGlobalClusterCommand({ GlobalClusterIdentifier: config.globalClusterId, TargetDbClusterIdentifier: config.secondaryClusterArn, AllowDataLoss: true }),
+          new FailoverGlobalClusterCommand({
+            GlobalClusterIdentifier: config.globalClusterId,
+            TargetDbClusterIdentifier: config.secondaryClusterArn,
+            AllowDataLoss: true,
+          }),
         ),
       );
     } else if (decision.action === 'switchover') {
       await retry(() =>
-        deps.rds.send(new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: config.globalClusterId, TargetDbClusterIdentifier: config.secondaryClusterArn })),
+        deps.rds.send(
+          new SwitchoverGlobalClusterCommand({
+            GlobalClusterIdentifier: config.globalClusterId,
+            TargetDbClusterIdentifier: config.secondaryClusterArn,
+          }),
+        ),
       );
     }
     if (decision.action !== 'none') {
       await putMetric(deps, 'FailoverInitiated', 1, retry);
-      await notify(deps, `Aurora ${decision.action} initiated (${config.environment})`, { trigger, decision, evidence: probes.results }, retry);
+      await notify(
+        deps,
+        `Aurora ${decision.action} initiated (${config.environment})`,
+        { trigger, decision, evidence: probes.results },
+        retry,
+      );
       logger.warn(`${decision.action} initiated`, { decision });
     } else if (probes.confirmed) {
       await putMetric(deps, 'FailoverSkipped', 1, retry);
@@ -164,7 +219,12 @@ export async function handleEvent(event: unknown, deps: OrchestratorDeps): Promi
       logger.error('permission denied: the orchestrator cannot act', { error: String(e) });
       // Best effort: surface it even if these calls are denied too; the Lambda error alarm remains.
       await putMetric(deps, 'PermissionError', 1, retry).catch(() => undefined);
-      await notify(deps, `Failover orchestrator permission error (${config.environment})`, { error: String(e) }, retry).catch(() => undefined);
+      await notify(
+        deps,
+        `Failover orchestrator permission error (${config.environment})`,
+        { error: String(e) },
+        retry,
+      ).catch(() => undefined);
     }
     throw e;
   }
@@ -177,12 +237,27 @@ async function putMetric(deps: OrchestratorDeps, name: string, value: number, re
     deps.cloudwatch.send(
       new PutMetricDataCommand({
         Namespace: deps.config.metricNamespace,
-        MetricData: [{ MetricName: name, Value: value, Unit: 'Count', Dimensions: [{ Name: 'Environment', Value: deps.config.environment }] }],
+        MetricData: [
+          {
+            MetricName: name,
+            Value: value,
+            Unit: 'Count',
+            Dimensions: [{ Name: 'Environment', Value: deps.config.environment }],
+          },
+        ],
       }),
     ),
   );
 }
 
 async function notify(deps: OrchestratorDeps, subject: string, detail: unknown, retry: Retry): Promise<void> {
-  await retry(() => deps.sns.send(new PublishCommand({ TopicArn: deps.config.topicArn, Subject: subject.slice(0, 100), Message: JSON.stringify(detail, null, 2) })));
+  await retry(() =>
+    deps.sns.send(
+      new PublishCommand({
+        TopicArn: deps.config.topicArn,
+        Subject: subject.slice(0, 100),
+        Message: JSON.stringify(detail, null, 2),
+      }),
+    ),
+  );
 }

@@ -1,6 +1,12 @@
 /** Retry with exponential backoff and full jitter, for throttled AWS calls. */
 
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+]);
 
 export function isThrottling(error: unknown): boolean {
   const e = error as { name?: string; $retryable?: { throttling?: boolean } };

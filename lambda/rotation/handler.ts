@@ -14,7 +14,11 @@ export async function handler(event: unknown): Promise<void> {
     await rotate(event, {
       secrets,
       logger,
-      connect: (c) => connect({ host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password }, process.env.DB_SSL),
+      connect: (c) =>
+        connect(
+          { host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password },
+          process.env.DB_SSL,
+        ),
     });
   } catch (error) {
     logger.error('rotation step failed', { error: error instanceof Error ? error.message : String(error) });

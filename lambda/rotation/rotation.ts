@@ -57,8 +57,15 @@ export interface RotationDeps {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
-async function getCredentials(deps: RotationDeps, secretId: string, stage: string, versionId?: string): Promise<Credentials> {
-  const out = await deps.secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }));
+async function getCredentials(
+  deps: RotationDeps,
+  secretId: string,
+  stage: string,
+  versionId?: string,
+): Promise<Credentials> {
+  const out = await deps.secrets.send(
+    new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }),
+  );
   return parseCredentials(out.SecretString);
 }
 
@@ -83,7 +90,9 @@ async function createSecret(event: RotationEvent, deps: RotationDeps): Promise<v
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
   }
-  const random = await deps.secrets.send(new GetRandomPasswordCommand({ PasswordLength: 32, ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS }));
+  const random = await deps.secrets.send(
+    new GetRandomPasswordCommand({ PasswordLength: 32, ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS }),
+  );
   if (!random.RandomPassword) throw new Error('GetRandomPassword returned no password');
   await deps.secrets.send(
     new PutSecretValueCommand({
@@ -126,7 +135,8 @@ async function setSecret(event: RotationEvent, deps: RotationDeps): Promise<void
   try {
     const user = session.escapeIdentifier(pending.username);
     const password = session.escapeLiteral(pending.password);
-    const exists = (await session.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [pending.username])).rowCount === 1;
+    const exists =
+      (await session.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [pending.username])).rowCount === 1;
     if (exists) {
       await session.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${password}`);
     } else if (pending.masterarn) {
@@ -136,7 +146,9 @@ async function setSecret(event: RotationEvent, deps: RotationDeps): Promise<void
       await session.query(`GRANT CONNECT ON DATABASE ${db} TO ${user}`);
       await session.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${user}`);
       await session.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${user}`);
-      await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO ${user}`);
+      await session.query(
+        `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO ${user}`,
+      );
       await session.query('COMMIT');
     } else {
       throw new Error(`user ${pending.username} does not exist and the secret has no masterarn to create it`);
@@ -160,7 +172,9 @@ async function testSecret(event: RotationEvent, deps: RotationDeps): Promise<voi
 
 async function finishSecret(event: RotationEvent, deps: RotationDeps): Promise<void> {
   const meta = await deps.secrets.send(new DescribeSecretCommand({ SecretId: event.SecretId }));
-  const current = Object.entries(meta.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+  const current = Object.entries(meta.VersionIdsToStages ?? {}).find(([, stages]) =>
+    stages.includes('AWSCURRENT'),
+  )?.[0];
   if (current === event.ClientRequestToken) {
     deps.logger.info('finishSecret: version is already AWSCURRENT');
     return;
@@ -189,11 +203,13 @@ export async function rotate(rawEvent: unknown, deps: RotationDeps): Promise<voi
   const meta = await deps.secrets.send(new DescribeSecretCommand({ SecretId: event.SecretId }));
   if (!meta.RotationEnabled) throw new RotationRequestError(`rotation is not enabled for ${event.SecretId}`);
   const stages = meta.VersionIdsToStages?.[event.ClientRequestToken];
-  if (!stages) throw new RotationRequestError(`version ${event.ClientRequestToken} is not a version of ${event.SecretId}`);
+  if (!stages)
+    throw new RotationRequestError(`version ${event.ClientRequestToken} is not a version of ${event.SecretId}`);
   if (stages.includes('AWSCURRENT')) {
     deps.logger.info(`${event.Step}: version is already AWSCURRENT; nothing to do`);
     return;
   }
-  if (!stages.includes('AWSPENDING')) throw new RotationRequestError(`version ${event.ClientRequestToken} is not AWSPENDING`);
+  if (!stages.includes('AWSPENDING'))
+    throw new RotationRequestError(`version ${event.ClientRequestToken} is not AWSPENDING`);
   await STEP_FUNCTIONS[event.Step](event, deps);
 }

@@ -24,7 +24,11 @@ export class CredentialedPool implements Queryable {
   private get(): Promise<Pool> {
     if (!this.pool) {
       this.pool = this.secret.get().then((credentials) => {
-        const pool = new Pool({ ...this.config, user: credentials.username, password: async () => (await this.secret.get()).password });
+        const pool = new Pool({
+          ...this.config,
+          user: credentials.username,
+          password: async () => (await this.secret.get()).password,
+        });
         // An idle client dropped by the server is removed from the pool; nothing to crash on.
         pool.on('error', () => undefined);
         return pool;

@@ -23,14 +23,31 @@ export function sslOptions(mode: string | undefined): false | ConnectionOptions 
 
 export type DbFailure = 'read-only' | 'auth' | 'unavailable' | 'other';
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** What a database error means for the caller. */
 export function classifyDbError(error: unknown): DbFailure {
   const e = error as { code?: string; message?: string };
   if (e?.code === '25006') return 'read-only';
   if (e?.code === '28P01' || e?.code === '28000') return 'auth';
-  if ((e?.code && UNAVAILABLE_CODES.has(e.code)) || /timeout|terminated|Connection terminated|connect/i.test(e?.message ?? '')) {
+  if (
+    (e?.code && UNAVAILABLE_CODES.has(e.code)) ||
+    /timeout|terminated|Connection terminated|connect/i.test(e?.message ?? '')
+  ) {
     return 'unavailable';
   }
   return 'other';
@@ -45,8 +62,17 @@ export interface ConnectionTarget {
 }
 
 /** One short-lived client, used by the rotation function (it must log in as specific users). */
-export async function connect(target: ConnectionTarget, ssl: SslMode | string | undefined, timeoutMs = 5000): Promise<Client> {
-  const config: ClientConfig = { ...target, ssl: sslOptions(ssl), connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs };
+export async function connect(
+  target: ConnectionTarget,
+  ssl: SslMode | string | undefined,
+  timeoutMs = 5000,
+): Promise<Client> {
+  const config: ClientConfig = {
+    ...target,
+    ssl: sslOptions(ssl),
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+  };
   const client = new Client(config);
   client.on('error', () => undefined);
   try {

@@ -45,7 +45,8 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-const unavailable = (reason: string) => json(503, { error: 'unavailable', reason }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+const unavailable = (reason: string) =>
+  json(503, { error: 'unavailable', reason }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
 /**
  * Run a database call. On an authentication failure re-read the credentials (rotated) and try
@@ -96,7 +97,10 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
     if (!created && !sameRequest(stored, order)) {
       return json(409, { error: 'clientOrderId already used for a different order', order: stored });
     }
-    deps.logger.info(created ? 'order accepted' : 'order replayed', { clientOrderId: order.clientOrderId, orderId: stored.id });
+    deps.logger.info(created ? 'order accepted' : 'order replayed', {
+      clientOrderId: order.clientOrderId,
+      orderId: stored.id,
+    });
     return json(created ? 201 : 200, stored);
   } catch (e) {
     const failure = classifyDbError(e);

@@ -13,7 +13,13 @@ export function fromAlbEvent(event: ALBEvent): ApiRequest {
 }
 
 export function toAlbResult(response: ApiResponse): ALBResult {
-  return { statusCode: response.statusCode, statusDescription: String(response.statusCode), headers: response.headers, body: response.body, isBase64Encoded: false };
+  return {
+    statusCode: response.statusCode,
+    statusDescription: String(response.statusCode),
+    headers: response.headers,
+    body: response.body,
+    isBase64Encoded: false,
+  };
 }
 
 let runtime: Runtime | undefined;

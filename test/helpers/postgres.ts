@@ -35,9 +35,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-pg-'));
   fs.chmodSync(dir, 0o777);
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, 'pg-server.mjs'), String(port), path.join(dir, 'data'), SUPERUSER, SUPERUSER_PASSWORD], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, 'pg-server.mjs'), String(port), path.join(dir, 'data'), SUPERUSER, SUPERUSER_PASSWORD],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

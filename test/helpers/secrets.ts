@@ -41,41 +41,55 @@ export class FakeSecretsManager {
       return {
         ARN: s.arn,
         RotationEnabled: s.rotationEnabled,
-        VersionIdsToStages: Object.fromEntries([...s.versions].filter(([, v]) => v.stages.size > 0).map(([id, v]) => [id, [...v.stages]])),
+        VersionIdsToStages: Object.fromEntries(
+          [...s.versions].filter(([, v]) => v.stages.size > 0).map(([id, v]) => [id, [...v.stages]]),
+        ),
       };
     });
     this.mock.on(GetSecretValueCommand).callsFake(async ({ SecretId, VersionId, VersionStage }) => {
       const s = this.secret(SecretId);
       const stage = VersionStage ?? (VersionId ? undefined : 'AWSCURRENT');
-      const entry = [...s.versions].find(([id, v]) => (!VersionId || id === VersionId) && (!stage || v.stages.has(stage)));
-      if (!entry || entry[1].value === undefined) throw notFound(`no version ${VersionId ?? ''} ${stage ?? ''} of ${SecretId}`);
+      const entry = [...s.versions].find(
+        ([id, v]) => (!VersionId || id === VersionId) && (!stage || v.stages.has(stage)),
+      );
+      if (!entry || entry[1].value === undefined)
+        throw notFound(`no version ${VersionId ?? ''} ${stage ?? ''} of ${SecretId}`);
       return { ARN: s.arn, VersionId: entry[0], SecretString: entry[1].value, VersionStages: [...entry[1].stages] };
     });
-    this.mock.on(PutSecretValueCommand).callsFake(async ({ SecretId, ClientRequestToken, SecretString, VersionStages }) => {
-      const s = this.secret(SecretId);
-      const id = ClientRequestToken ?? randomUUID();
-      const existing = s.versions.get(id);
-      if (existing?.value !== undefined && existing.value !== SecretString) throw new Error('version exists with another value');
-      for (const stage of VersionStages ?? ['AWSCURRENT']) this.moveStage(s, stage, id);
-      s.versions.set(id, { value: SecretString, stages: new Set([...(existing?.stages ?? []), ...(VersionStages ?? ['AWSCURRENT'])]) });
-      this.writes.push(`PutSecretValue ${SecretId}`);
-      return { ARN: s.arn, VersionId: id };
-    });
-    this.mock.on(UpdateSecretVersionStageCommand).callsFake(async ({ SecretId, VersionStage, MoveToVersionId, RemoveFromVersionId }) => {
-      const s = this.secret(SecretId);
-      const holder = [...s.versions].find(([, v]) => v.stages.has(VersionStage!))?.[0];
-      if (holder && holder !== RemoveFromVersionId) throw new Error(`${VersionStage} is on ${holder}, not ${RemoveFromVersionId}`);
-      if (VersionStage === 'AWSCURRENT' && holder) {
-        this.moveStage(s, 'AWSPREVIOUS', holder);
-        s.versions.get(holder)!.stages.add('AWSPREVIOUS');
-      }
-      this.moveStage(s, VersionStage!, MoveToVersionId!);
-      s.versions.get(MoveToVersionId!)!.stages.add(VersionStage!);
-      // AWS removes AWSPENDING from a version once it becomes current.
-      if (VersionStage === 'AWSCURRENT') s.versions.get(MoveToVersionId!)!.stages.delete('AWSPENDING');
-      this.writes.push(`UpdateSecretVersionStage ${SecretId}`);
-      return { ARN: s.arn };
-    });
+    this.mock
+      .on(PutSecretValueCommand)
+      .callsFake(async ({ SecretId, ClientRequestToken, SecretString, VersionStages }) => {
+        const s = this.secret(SecretId);
+        const id = ClientRequestToken ?? randomUUID();
+        const existing = s.versions.get(id);
+        if (existing?.value !== undefined && existing.value !== SecretString)
+          throw new Error('version exists with another value');
+        for (const stage of VersionStages ?? ['AWSCURRENT']) this.moveStage(s, stage, id);
+        s.versions.set(id, {
+          value: SecretString,
+          stages: new Set([...(existing?.stages ?? []), ...(VersionStages ?? ['AWSCURRENT'])]),
+        });
+        this.writes.push(`PutSecretValue ${SecretId}`);
+        return { ARN: s.arn, VersionId: id };
+      });
+    this.mock
+      .on(UpdateSecretVersionStageCommand)
+      .callsFake(async ({ SecretId, VersionStage, MoveToVersionId, RemoveFromVersionId }) => {
+        const s = this.secret(SecretId);
+        const holder = [...s.versions].find(([, v]) => v.stages.has(VersionStage!))?.[0];
+        if (holder && holder !== RemoveFromVersionId)
+          throw new Error(`${VersionStage} is on ${holder}, not ${RemoveFromVersionId}`);
+        if (VersionStage === 'AWSCURRENT' && holder) {
+          this.moveStage(s, 'AWSPREVIOUS', holder);
+          s.versions.get(holder)!.stages.add('AWSPREVIOUS');
+        }
+        this.moveStage(s, VersionStage!, MoveToVersionId!);
+        s.versions.get(MoveToVersionId!)!.stages.add(VersionStage!);
+        // AWS removes AWSPENDING from a version once it becomes current.
+        if (VersionStage === 'AWSCURRENT') s.versions.get(MoveToVersionId!)!.stages.delete('AWSPENDING');
+        this.writes.push(`UpdateSecretVersionStage ${SecretId}`);
+        return { ARN: s.arn };
+      });
     this.mock.on(GetRandomPasswordCommand).callsFake(async ({ PasswordLength, ExcludeCharacters }) => {
       const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#$%^&*()-_=+[]{}<>:?/@"\'\\ '
         .split('')
@@ -87,7 +101,11 @@ export class FakeSecretsManager {
 
   create(name: string, value: object, rotationEnabled = true): string {
     const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
-    this.secrets.set(arn, { arn, rotationEnabled, versions: new Map([[randomUUID(), { value: JSON.stringify(value), stages: new Set(['AWSCURRENT']) }]]) });
+    this.secrets.set(arn, {
+      arn,
+      rotationEnabled,
+      versions: new Map([[randomUUID(), { value: JSON.stringify(value), stages: new Set(['AWSCURRENT']) }]]),
+    });
     return arn;
   }
 

@@ -23,7 +23,14 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
   await admin.query(`GRANT ALL ON SCHEMA public TO ${APP_USER}`);
   await admin.end();
   const secrets = new FakeSecretsManager();
-  const secretArn = secrets.create('secret-db-app-test', { engine: 'postgres', host: pg.host, port: pg.port, username: APP_USER, password, dbname: DB_NAME });
+  const secretArn = secrets.create('secret-db-app-test', {
+    engine: 'postgres',
+    host: pg.host,
+    port: pg.port,
+    username: APP_USER,
+    password,
+    dbname: DB_NAME,
+  });
   return {
     pg,
     secrets,

@@ -1,10 +1,20 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeGlobalClustersCommand, FailoverGlobalClusterCommand, RDSClient, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
+import {
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  RDSClient,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Clock, probeLoop, ProbeResult } from '../../lambda/orchestrator/canary';
 import { clusterState, decide } from '../../lambda/orchestrator/decide';
-import { handleEvent, InvalidEventError, OrchestratorConfig, resetCarriedFailures } from '../../lambda/orchestrator/orchestrator';
+import {
+  handleEvent,
+  InvalidEventError,
+  OrchestratorConfig,
+  resetCarriedFailures,
+} from '../../lambda/orchestrator/orchestrator';
 import { isThrottling, withRetry } from '../../lambda/orchestrator/retry';
 
 const PRIMARY = 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev';
@@ -39,11 +49,12 @@ const rdsMock = mockClient(rds);
 const cwMock = mockClient(cloudwatch);
 const snsMock = mockClient(sns);
 const logs: { level: string; message: string; detail?: unknown }[] = [];
-const logger = {
-  info: (message: string, detail?: unknown) => logs.push({ level: 'info', message, detail }),
-  warn: (message: string, detail?: unknown) => logs.push({ level: 'warn', message, detail }),
-  error: (message: string, detail?: unknown) => logs.push({ level: 'error', message, detail }),
-};
+const record =
+  (level: string) =>
+  (message: unknown, ...detail: unknown[]): void => {
+    logs.push({ level, message: String(message), detail: detail[0] });
+  };
+const logger = { info: record('info'), warn: record('warn'), error: record('error') };
 
 /** Probe outcomes in order (true = healthy); repeats the last one when exhausted. */
 function probes(clock: FakeClock, outcomes: boolean[]) {
@@ -109,13 +120,23 @@ describe('canary', () => {
 
   it('sustained outage: exactly one failover call, with data loss allowed, to the secondary', async () => {
     const outcome = await run({ source: 'canary' }, [true, false, false, false, false]);
-    expect(outcome.decision).toEqual({ action: 'failover', reason: 'primary failed 3 consecutive probes (threshold 3)' });
+    expect(outcome.decision).toEqual({
+      action: 'failover',
+      reason: 'primary failed 3 consecutive probes (threshold 3)',
+    });
     expect(outcome.probes.results).toHaveLength(4);
     expect(failovers()).toHaveLength(1);
-    expect(failovers()[0].args[0].input).toEqual({ GlobalClusterIdentifier: 'aurora-global-dev', TargetDbClusterIdentifier: SECONDARY, AllowDataLoss: true });
+    expect(failovers()[0].args[0].input).toEqual({
+      GlobalClusterIdentifier: 'aurora-global-dev',
+      TargetDbClusterIdentifier: SECONDARY,
+      AllowDataLoss: true,
+    });
     expect(metrics()).toEqual(['ProbeFailed', 'FailoverInitiated']);
     expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('Aurora failover initiated (dev)');
-    expect(logs.find((l) => l.message === 'failover decision')?.detail).toMatchObject({ trigger: 'canary', evidence: { consecutiveFailures: 3 } });
+    expect(logs.find((l) => l.message === 'failover decision')?.detail).toMatchObject({
+      trigger: 'canary',
+      evidence: { consecutiveFailures: 3 },
+    });
   });
 
   it('counts consecutive failures across windows of a warm environment', async () => {
@@ -153,7 +174,9 @@ describe('canary', () => {
   });
 
   it('access denied: logged, alarmed metric, operators notified, and the invocation fails', async () => {
-    rdsMock.on(FailoverGlobalClusterCommand).rejects(Object.assign(new Error('not authorized to rds:FailoverGlobalCluster'), { name: 'AccessDenied' }));
+    rdsMock
+      .on(FailoverGlobalClusterCommand)
+      .rejects(Object.assign(new Error('not authorized to rds:FailoverGlobalCluster'), { name: 'AccessDenied' }));
     await expect(run({ source: 'canary' }, [false])).rejects.toThrow(/not authorized/);
     expect(metrics()).toContain('PermissionError');
     expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toMatch(/permission error/);
@@ -162,7 +185,14 @@ describe('canary', () => {
 });
 
 describe('alarm and operator triggers', () => {
-  const alarm = (state: string) => ({ Records: [{ EventSource: 'aws:sns', Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down-use1-dev', NewStateValue: state }) } }] });
+  const alarm = (state: string) => ({
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down-use1-dev', NewStateValue: state }) },
+      },
+    ],
+  });
 
   it('a Route 53 alarm alone never promotes: the primary answering our probe stops it', async () => {
     const outcome = await run(alarm('ALARM'), [true]);
@@ -188,13 +218,18 @@ describe('alarm and operator triggers', () => {
     rdsMock.on(SwitchoverGlobalClusterCommand).resolves({});
     const outcome = await run({ action: 'switchover' }, [true]);
     expect(outcome.decision.action).toBe('switchover');
-    expect(rdsMock.commandCalls(SwitchoverGlobalClusterCommand)[0].args[0].input).toEqual({ GlobalClusterIdentifier: 'aurora-global-dev', TargetDbClusterIdentifier: SECONDARY });
+    expect(rdsMock.commandCalls(SwitchoverGlobalClusterCommand)[0].args[0].input).toEqual({
+      GlobalClusterIdentifier: 'aurora-global-dev',
+      TargetDbClusterIdentifier: SECONDARY,
+    });
     expect(failovers()).toHaveLength(0);
   });
 
   it('an unknown event is rejected with a clear error and no AWS call', async () => {
     await expect(run({ hello: 'world' }, [false])).rejects.toThrow(InvalidEventError);
-    await expect(run({ Records: [{ EventSource: 'aws:sns', Sns: { Message: 'not json' } }] }, [false])).rejects.toThrow(/not a CloudWatch alarm/);
+    await expect(run({ Records: [{ EventSource: 'aws:sns', Sns: { Message: 'not json' } }] }, [false])).rejects.toThrow(
+      /not a CloudWatch alarm/,
+    );
     expect(rdsMock.calls()).toHaveLength(0);
     expect(cwMock.calls()).toHaveLength(0);
   });
@@ -203,20 +238,34 @@ describe('alarm and operator triggers', () => {
 describe('pure pieces', () => {
   it('clusterState reads writer membership and status', () => {
     expect(clusterState(undefined, SECONDARY)).toBe('unknown');
-    expect(clusterState({ status: 'available', members: [{ arn: PRIMARY, isWriter: true }] }, SECONDARY)).toBe('primary-writer');
-    expect(clusterState({ status: 'available', members: [{ arn: SECONDARY, isWriter: true }] }, SECONDARY)).toBe('secondary-writer');
+    expect(clusterState({ status: 'available', members: [{ arn: PRIMARY, isWriter: true }] }, SECONDARY)).toBe(
+      'primary-writer',
+    );
+    expect(clusterState({ status: 'available', members: [{ arn: SECONDARY, isWriter: true }] }, SECONDARY)).toBe(
+      'secondary-writer',
+    );
     expect(clusterState({ status: 'switching-over', members: [] }, SECONDARY)).toBe('in-progress');
   });
 
   it('decide never promotes a healthy primary or acts blind', () => {
-    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 2, threshold: 3 }).action).toBe('none');
+    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 2, threshold: 3 }).action).toBe(
+      'none',
+    );
     expect(decide({ trigger: 'canary', state: 'unknown', consecutiveFailures: 9, threshold: 3 }).action).toBe('none');
-    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 3, threshold: 3 }).action).toBe('failover');
+    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 3, threshold: 3 }).action).toBe(
+      'failover',
+    );
   });
 
   it('probeLoop stops at the window and keeps the interval', async () => {
     const clock = new FakeClock();
-    const result = await probeLoop({ probe: probes(clock, [true]), clock, intervalMs: 10_000, threshold: 3, windowMs: 30_000 });
+    const result = await probeLoop({
+      probe: probes(clock, [true]),
+      clock,
+      intervalMs: 10_000,
+      threshold: 3,
+      windowMs: 30_000,
+    });
     expect(result.results).toHaveLength(3);
     expect(clock.sleeps).toEqual([10_000, 10_000]);
   });
@@ -225,10 +274,19 @@ describe('pure pieces', () => {
     const sleep = jest.fn(async () => undefined);
     const throttle = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
     let calls = 0;
-    await expect(withRetry(async () => ((calls += 1), Promise.reject(throttle)), { attempts: 4, baseDelayMs: 100, sleep, random: () => 1 })).rejects.toBe(throttle);
+    await expect(
+      withRetry(async () => ((calls += 1), Promise.reject(throttle)), {
+        attempts: 4,
+        baseDelayMs: 100,
+        sleep,
+        random: () => 1,
+      }),
+    ).rejects.toBe(throttle);
     expect(calls).toBe(4);
     expect(sleep.mock.calls.map((c) => (c as unknown[])[0])).toEqual([100, 200, 400]);
-    await expect(withRetry(async () => Promise.reject(new Error('boom')), { attempts: 4, baseDelayMs: 100, sleep })).rejects.toThrow('boom');
+    await expect(
+      withRetry(async () => Promise.reject(new Error('boom')), { attempts: 4, baseDelayMs: 100, sleep }),
+    ).rejects.toThrow('boom');
     expect(isThrottling({ $retryable: { throttling: true } })).toBe(true);
   });
 });

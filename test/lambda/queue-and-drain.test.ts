@@ -18,7 +18,13 @@ const runtimes: Runtime[] = [];
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function runtime(): Runtime {
-  const r = createRuntime(requireEnv({ ...db.env, ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo' }), { secrets: db.secrets.client, sqs });
+  const r = createRuntime(
+    requireEnv({
+      ...db.env,
+      ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo',
+    }),
+    { secrets: db.secrets.client, sqs },
+  );
   runtimes.push(r);
   return r;
 }
@@ -27,13 +33,30 @@ async function setReadOnly(on: boolean) {
   const admin = await db.pg.admin();
   await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
   // Open sessions keep the old setting; end them, as a promotion restarts connections.
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [DB_NAME]);
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [DB_NAME],
+  );
   await admin.end();
 }
 
-const order = (id: string, symbol = 'MSFT') => ({ clientOrderId: id, symbol, side: 'sell', type: 'market', quantity: '10' });
+const order = (id: string, symbol = 'MSFT') => ({
+  clientOrderId: id,
+  symbol,
+  side: 'sell',
+  type: 'market',
+  quantity: '10',
+});
 const post = (r: Runtime, body: object) =>
-  handleRequest({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) }, r.deps);
+  handleRequest(
+    {
+      method: 'POST',
+      path: '/orders',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(body)),
+    },
+    r.deps,
+  );
 
 beforeAll(async () => {
   db = await startTradingDb();
@@ -42,7 +65,8 @@ beforeAll(async () => {
   await r.store.migrate();
   // FIFO queue model: deduplicated by MessageDeduplicationId.
   sqsMock.on(SendMessageCommand).callsFake(async (input) => {
-    if (!queue.some((m) => m.messageId === input.MessageDeduplicationId)) queue.push({ messageId: input.MessageDeduplicationId!, body: input.MessageBody! });
+    if (!queue.some((m) => m.messageId === input.MessageDeduplicationId))
+      queue.push({ messageId: input.MessageDeduplicationId!, body: input.MessageBody! });
     return { MessageId: input.MessageDeduplicationId };
   });
 });

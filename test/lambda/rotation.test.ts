@@ -15,7 +15,8 @@ function deps(overrides: Partial<RotationDeps> = {}): RotationDeps {
   return {
     secrets: sm.client,
     logger: quiet,
-    connect: (c: Credentials) => connect({ host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password }, 'disable'),
+    connect: (c: Credentials) =>
+      connect({ host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password }, 'disable'),
     ...overrides,
   };
 }
@@ -37,7 +38,15 @@ async function fullRotation(arn: string, d = deps()): Promise<string> {
   return token;
 }
 
-const creds = (username: string, password: string, extra: object = {}) => ({ engine: 'postgres', host: pg.host, port: pg.port, username, password, dbname: DB, ...extra });
+const creds = (username: string, password: string, extra: object = {}) => ({
+  engine: 'postgres',
+  host: pg.host,
+  port: pg.port,
+  username,
+  password,
+  dbname: DB,
+  ...extra,
+});
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -124,8 +133,12 @@ describe('failures leave AWSCURRENT working and lose nothing', () => {
     const arn = sm.create('secret-db-master', creds('tapadmin', 'master-initial'));
     const token = sm.startRotation(arn);
     await rotate({ SecretId: arn, ClientRequestToken: token, Step: 'createSecret' }, deps());
-    const unreachable = deps({ connect: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) });
-    await expect(rotate({ SecretId: arn, ClientRequestToken: token, Step: 'setSecret' }, unreachable)).rejects.toThrow(/ECONNREFUSED/);
+    const unreachable = deps({
+      connect: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    });
+    await expect(rotate({ SecretId: arn, ClientRequestToken: token, Step: 'setSecret' }, unreachable)).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
     expect(sm.current(arn).password).toBe('master-initial');
     expect(await canLogin('tapadmin', 'master-initial')).toBe(true);
     expect(sm.mock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
@@ -136,11 +149,14 @@ describe('failures leave AWSCURRENT working and lose nothing', () => {
     const token = sm.startRotation(arn);
     await rotate({ SecretId: arn, ClientRequestToken: token, Step: 'createSecret' }, deps());
     // setSecret skipped (as if it had failed silently): the database never got the pending password.
-    await expect(rotate({ SecretId: arn, ClientRequestToken: token, Step: 'testSecret' }, deps())).rejects.toThrow(/password authentication failed/);
+    await expect(rotate({ SecretId: arn, ClientRequestToken: token, Step: 'testSecret' }, deps())).rejects.toThrow(
+      /password authentication failed/,
+    );
     expect(sm.current(arn).password).toBe('master-initial');
     expect(await canLogin('tapadmin', 'master-initial')).toBe(true);
     // Retrying the whole rotation from setSecret completes it.
-    for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const) await rotate({ SecretId: arn, ClientRequestToken: token, Step }, deps());
+    for (const Step of ['setSecret', 'testSecret', 'finishSecret'] as const)
+      await rotate({ SecretId: arn, ClientRequestToken: token, Step }, deps());
     expect(await canLogin('tapadmin', String(sm.current(arn).password))).toBe(true);
     const reset = await pg.admin();
     await reset.query("ALTER ROLE tapadmin PASSWORD 'master-initial'");
@@ -150,7 +166,11 @@ describe('failures leave AWSCURRENT working and lose nothing', () => {
 
 describe('bad requests get a clear error and change nothing', () => {
   it.each([
-    ['unknown step', { Step: 'dropSecret' }, /Step "dropSecret" is not one of createSecret, setSecret, testSecret, finishSecret/],
+    [
+      'unknown step',
+      { Step: 'dropSecret' },
+      /Step "dropSecret" is not one of createSecret, setSecret, testSecret, finishSecret/,
+    ],
     ['missing token', { ClientRequestToken: undefined }, /ClientRequestToken is missing/],
     ['missing secret id', { SecretId: '' }, /SecretId is missing/],
   ])('%s', async (_label, patch, message) => {
@@ -173,11 +193,13 @@ describe('bad requests get a clear error and change nothing', () => {
 
   it('refuses when rotation is not enabled or the version is not pending', async () => {
     const disabled = sm.create('secret-off', creds('tapadmin', 'master-initial'), false);
-    await expect(rotate({ SecretId: disabled, ClientRequestToken: sm.startRotation(disabled), Step: 'createSecret' }, deps())).rejects.toThrow(/rotation is not enabled/);
+    await expect(
+      rotate({ SecretId: disabled, ClientRequestToken: sm.startRotation(disabled), Step: 'createSecret' }, deps()),
+    ).rejects.toThrow(/rotation is not enabled/);
     const arn = sm.create('secret-on', creds('tapadmin', 'master-initial'));
-    await expect(rotate({ SecretId: arn, ClientRequestToken: 'no-such-version', Step: 'createSecret' }, deps())).rejects.toThrow(/is not a version of/);
+    await expect(
+      rotate({ SecretId: arn, ClientRequestToken: 'no-such-version', Step: 'createSecret' }, deps()),
+    ).rejects.toThrow(/is not a version of/);
     expect(sm.writes).toEqual([]);
   });
 });
-
-

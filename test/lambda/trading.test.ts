@@ -15,10 +15,17 @@ function runtime(extraEnv: Record<string, string> = {}, sqs?: SQSClient): Runtim
   return r;
 }
 
-function albEvent(method: string, path: string, body?: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }): ALBEvent {
+function albEvent(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): ALBEvent {
   const text = body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body);
   return {
-    requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-fn/1' } },
+    requestContext: {
+      elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-fn/1' },
+    },
     httpMethod: method,
     path,
     queryStringParameters: {},
@@ -59,7 +66,16 @@ describe('order API against PostgreSQL 14', () => {
     const r = runtime();
     const created = await call(r, albEvent('POST', '/orders', order()));
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ clientOrderId: 'c-1001', symbol: 'AAPL', side: 'buy', type: 'limit', quantity: '100', limitPrice: '187.25', status: 'accepted', region: 'eu-west-1' });
+    expect(created.body).toMatchObject({
+      clientOrderId: 'c-1001',
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'limit',
+      quantity: '100',
+      limitPrice: '187.25',
+      status: 'accepted',
+      region: 'eu-west-1',
+    });
     expect(created.body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await db.count()).toBe(1);
 
@@ -75,7 +91,9 @@ describe('order API against PostgreSQL 14', () => {
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.body.id).toBe(first.body.id);
     const c = await db.pg.admin(DB_NAME);
-    expect((await c.query("SELECT count(*)::int AS n FROM orders WHERE client_order_id = 'c-replay'")).rows[0].n).toBe(1);
+    expect((await c.query("SELECT count(*)::int AS n FROM orders WHERE client_order_id = 'c-replay'")).rows[0].n).toBe(
+      1,
+    );
     await c.end();
   });
 
@@ -89,7 +107,14 @@ describe('order API against PostgreSQL 14', () => {
   });
 
   it('market orders carry no limit price', async () => {
-    const created = await call(runtime(), albEvent('POST', '/orders', order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: 0.5 })));
+    const created = await call(
+      runtime(),
+      albEvent(
+        'POST',
+        '/orders',
+        order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: 0.5 }),
+      ),
+    );
     expect(created.status).toBe(201);
     expect(created.body.limitPrice).toBeUndefined();
     expect(created.body.quantity).toBe('0.5');
@@ -103,7 +128,10 @@ describe('order API against PostgreSQL 14', () => {
 
   it('GET /health reports the region and that the local cluster is writable', async () => {
     const health = await call(runtime(), albEvent('GET', '/health'));
-    expect(health).toMatchObject({ status: 200, body: { status: 'ok', region: 'eu-west-1', role: 'secondary', writable: true } });
+    expect(health).toMatchObject({
+      status: 200,
+      body: { status: 'ok', region: 'eu-west-1', role: 'secondary', writable: true },
+    });
   });
 
   it('answers unknown routes 404 and wrong methods 405 with Allow', async () => {
@@ -147,13 +175,16 @@ describe('invalid input: 4xx with field errors, nothing written', () => {
   ];
 
   // Rows padded to full length: jest passes `done` to a test function with spare parameters.
-  it.each(cases.map(([label, body, status, field, headers]) => ({ label, body, status, field, headers })))('$label', async ({ body, status, field, headers }) => {
-    const before = await db.count();
-    const response = await call(runtime(), albEvent('POST', '/orders', body, headers));
-    expect(response.status).toBe(status);
-    if (field) expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
-    expect(await db.count()).toBe(before);
-  });
+  it.each(cases.map(([label, body, status, field, headers]) => ({ label, body, status, field, headers })))(
+    '$label',
+    async ({ body, status, field, headers }) => {
+      const before = await db.count();
+      const response = await call(runtime(), albEvent('POST', '/orders', body, headers));
+      expect(response.status).toBe(status);
+      if (field) expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await db.count()).toBe(before);
+    },
+  );
 
   it(`covers at least 20 kinds of invalid input`, () => expect(cases.length).toBeGreaterThanOrEqual(20));
 });
@@ -161,7 +192,9 @@ describe('invalid input: 4xx with field errors, nothing written', () => {
 describe('credentials rotate under a warm handler', () => {
   it('re-reads the secret once the database refuses the cached password, and recovers', async () => {
     const r = runtime();
-    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-before-rotation' })))).status).toBe(201);
+    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-before-rotation' })))).status).toBe(
+      201,
+    );
     const readsBefore = db.secretReads();
     expect((await call(r, albEvent('GET', '/health'))).status).toBe(200);
     expect(db.secretReads()).toBe(readsBefore); // cached while it works
@@ -199,7 +232,10 @@ describe('read-only local database (the standby before promotion)', () => {
     const sqs = new SQSClient({ region: 'eu-west-1' });
     const sqsMock = mockClient(sqs);
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    const r = runtime({ ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo' }, sqs);
+    const r = runtime(
+      { ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo' },
+      sqs,
+    );
     const before = await db.count();
     const response = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-queued' })));
     expect(response).toMatchObject({ status: 202, body: { status: 'queued', clientOrderId: 'c-queued' } });

@@ -1,0 +1,268 @@
+/**
+ * The project's own invariants as pure checks over a resource's type and inputs. The policy
+ * pack (index.ts) hands them to `pulumi preview --policy-pack policy`; `npm run plan` runs the
+ * very same functions over the offline plan.
+ */
+
+export interface PolicyResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly props: Record<string, any>;
+}
+
+export interface PolicyContext {
+  readonly environmentSuffix: string;
+  /** Ports the ALBs listen on: the only ones open to the world. */
+  readonly publicPorts: readonly number[];
+  readonly rotationDays: number;
+  readonly engineVersion: string;
+}
+
+export interface Policy {
+  readonly name: string;
+  readonly description: string;
+  validate(resource: PolicyResource, ctx: PolicyContext): string[];
+}
+
+/** Inputs holding a physical name, per type (everything else named uses `name`). */
+const NAME_FIELDS: Record<string, string> = {
+  'aws:rds/cluster:Cluster': 'clusterIdentifier',
+  'aws:rds/clusterInstance:ClusterInstance': 'identifier',
+  'aws:rds/globalCluster:GlobalCluster': 'globalClusterIdentifier',
+  'aws:s3/bucket:Bucket': 'bucket',
+  'aws:cloudwatch/dashboard:Dashboard': 'dashboardName',
+};
+/** Types whose `name` is not a physical name we choose (a tag key, a DNS name, an alias). */
+const NOT_NAMED = new Set([
+  'aws:route53/record:Record',
+  'aws:route53/zone:Zone',
+  'aws:kms/alias:Alias',
+  'aws:cloudwatch/logGroup:LogGroup',
+  'aws:cfg/recorderStatus:RecorderStatus',
+]);
+
+function json(value: unknown): any {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export const POLICIES: readonly Policy[] = [
+  {
+    name: 'names-carry-suffix',
+    description: 'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo).',
+    validate: (r, ctx) => {
+      if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
+      const field = NAME_FIELDS[r.type] ?? 'name';
+      const value = r.props[field];
+      if (typeof value !== 'string') return [];
+      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo)?$`);
+      return pattern.test(value) ? [] : [`${field} "${value}" does not end in -${ctx.environmentSuffix}`];
+    },
+  },
+  {
+    name: 'required-tags',
+    description:
+      'Environment, Region and CostCenter reach every taggable resource: provider defaultTags, ASG tags, launch template tag specifications.',
+    validate: (r, ctx) => {
+      const required = ['Environment', 'Region', 'CostCenter'];
+      if (r.type === 'pulumi:providers:aws') {
+        const tags = json(r.props.defaultTags)?.tags ?? {};
+        const missing = required.filter((k) => !tags[k]);
+        const problems = missing.length ? [`defaultTags lack ${missing.join(', ')}`] : [];
+        if (tags.Environment && tags.Environment !== ctx.environmentSuffix)
+          problems.push(`Environment tag is "${tags.Environment}"`);
+        if (tags.Region && tags.Region !== r.props.region)
+          problems.push(`Region tag "${tags.Region}" on a ${r.props.region} provider`);
+        return problems;
+      }
+      if (r.type === 'aws:autoscaling/group:Group') {
+        const keys = asArray<any>(r.props.tags)
+          .filter((t) => t.propagateAtLaunch)
+          .map((t) => t.key);
+        const missing = required.filter((k) => !keys.includes(k));
+        return missing.length ? [`instances are launched without ${missing.join(', ')}`] : [];
+      }
+      if (r.type === 'aws:ec2/launchTemplate:LaunchTemplate') {
+        const specs = asArray<any>(r.props.tagSpecifications);
+        return ['instance', 'volume']
+          .filter((kind) => !specs.some((s) => s.resourceType === kind && required.every((k) => s.tags?.[k])))
+          .map((kind) => `${kind}s are launched without the required tags`);
+      }
+      return [];
+    },
+  },
+  {
+    name: 'destroyable',
+    description:
+      'Nothing is deletion-protected or retained: no deletion protection, no final snapshot, no recovery window, buckets force-destroyed.',
+    validate: (r) => {
+      const p = r.props;
+      const problems: string[] = [];
+      if (p.deletionProtection === true || p.enableDeletionProtection === true)
+        problems.push('deletion protection is on');
+      if (r.type === 'aws:rds/cluster:Cluster' && p.skipFinalSnapshot !== true)
+        problems.push('skipFinalSnapshot is not true');
+      if (r.type === 'aws:secretsmanager/secret:Secret' && p.recoveryWindowInDays !== 0)
+        problems.push('secret would be kept for a recovery window');
+      if (r.type === 'aws:s3/bucket:Bucket' && p.forceDestroy !== true)
+        problems.push('bucket is not force-destroyable');
+      return problems;
+    },
+  },
+  {
+    name: 'encrypted-at-rest',
+    description: 'Encryption at rest wherever the resource supports it.',
+    validate: (r) => {
+      const p = r.props;
+      switch (r.type) {
+        case 'aws:rds/cluster:Cluster':
+        case 'aws:rds/globalCluster:GlobalCluster':
+          return p.storageEncrypted === true ? [] : ['storage is not encrypted'];
+        case 'aws:rds/clusterInstance:ClusterInstance':
+          return p.performanceInsightsEnabled && !p.performanceInsightsKmsKeyId
+            ? ['Performance Insights without a customer key']
+            : [];
+        case 'aws:kms/key:Key':
+          return p.enableKeyRotation === true ? [] : ['key rotation is off'];
+        case 'aws:secretsmanager/secret:Secret':
+          return p.kmsKeyId ? [] : ['secret is not encrypted with a customer key'];
+        case 'aws:sqs/queue:Queue':
+          return p.kmsMasterKeyId || p.sqsManagedSseEnabled ? [] : ['queue is not encrypted'];
+        case 'aws:sns/topic:Topic':
+          return p.kmsMasterKeyId ? [] : ['topic is not encrypted'];
+        case 'aws:ec2/launchTemplate:LaunchTemplate':
+          return asArray<any>(p.blockDeviceMappings).every((m) => String(m.ebs?.encrypted) === 'true')
+            ? []
+            : ['EBS volumes are not encrypted'];
+        case 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration':
+          return asArray<any>(p.rules).some((rule) => rule.applyServerSideEncryptionByDefault?.sseAlgorithm)
+            ? []
+            : ['no default encryption'];
+        default:
+          return [];
+      }
+    },
+  },
+  {
+    name: 'no-public-database',
+    description: 'Aurora instances are never publicly accessible; the database security group admits no CIDR.',
+    validate: (r) => {
+      if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.publiclyAccessible !== false)
+        return ['instance may be publicly accessible'];
+      if (
+        r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' &&
+        r.props.fromPort === 5432 &&
+        (r.props.cidrIpv4 || r.props.cidrIpv6)
+      ) {
+        return ['PostgreSQL opened to a CIDR instead of a security group'];
+      }
+      return [];
+    },
+  },
+  {
+    name: 'world-ingress-only-on-listener-ports',
+    description: 'Ingress from 0.0.0.0/0 only on the ALB listener ports.',
+    validate: (r, ctx) => {
+      const open = (from: number, to: number) => !(from === to && ctx.publicPorts.includes(from));
+      if (r.type === 'aws:ec2/securityGroup:SecurityGroup') {
+        return asArray<any>(r.props.ingress)
+          .filter(
+            (rule) =>
+              asArray<string>(rule.cidrBlocks).includes('0.0.0.0/0') ||
+              asArray<string>(rule.ipv6CidrBlocks).includes('::/0'),
+          )
+          .filter((rule) => open(rule.fromPort, rule.toPort))
+          .map((rule) => `ports ${rule.fromPort}-${rule.toPort} open to the world`);
+      }
+      if (
+        r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' &&
+        (r.props.cidrIpv4 === '0.0.0.0/0' || r.props.cidrIpv6 === '::/0')
+      ) {
+        return open(r.props.fromPort, r.props.toPort)
+          ? [`ports ${r.props.fromPort}-${r.props.toPort} open to the world`]
+          : [];
+      }
+      return [];
+    },
+  },
+  {
+    name: 'route53-fast-health-checks',
+    description: 'Route 53 health checks use the 10 s request interval (it cannot be changed later).',
+    validate: (r) =>
+      r.type === 'aws:route53/healthCheck:HealthCheck' && r.props.requestInterval !== 10
+        ? [`requestInterval is ${r.props.requestInterval}`]
+        : [],
+  },
+  {
+    name: 'rotation-every-30-days',
+    description: 'Database secrets rotate at least every 30 days.',
+    validate: (r, ctx) => {
+      if (r.type !== 'aws:secretsmanager/secretRotation:SecretRotation') return [];
+      const days = r.props.rotationRules?.automaticallyAfterDays;
+      return typeof days === 'number' && days <= Math.min(30, ctx.rotationDays)
+        ? []
+        : [`rotates every ${days ?? '?'} days`];
+    },
+  },
+  {
+    name: 'aurora-postgresql-14-6',
+    description:
+      'Every Aurora resource runs aurora-postgresql at the pinned version, without automatic minor upgrades.',
+    validate: (r, ctx) => {
+      if (
+        ![
+          'aws:rds/cluster:Cluster',
+          'aws:rds/globalCluster:GlobalCluster',
+          'aws:rds/clusterInstance:ClusterInstance',
+        ].includes(r.type)
+      )
+        return [];
+      const problems: string[] = [];
+      if (r.props.engine !== 'aurora-postgresql') problems.push(`engine is ${r.props.engine}`);
+      if (r.props.engineVersion !== ctx.engineVersion) problems.push(`engine version is ${r.props.engineVersion}`);
+      if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.autoMinorVersionUpgrade !== false)
+        problems.push('automatic minor upgrades would split versions across regions');
+      return problems;
+    },
+  },
+  {
+    name: 'no-admin-iam',
+    description: 'No IAM policy allows "*" actions on "*" resources.',
+    validate: (r) => {
+      if (!['aws:iam/rolePolicy:RolePolicy', 'aws:iam/policy:Policy'].includes(r.type)) return [];
+      const doc = json(r.props.policy);
+      return asArray<any>(doc?.Statement)
+        .filter((s) => (s.Effect ?? 'Allow') === 'Allow')
+        .filter(
+          (s) =>
+            asArray<string>(s.Action).some((a) => a === '*' || a.endsWith(':*')) &&
+            asArray<string>(s.Resource).includes('*'),
+        )
+        .map((s) => `statement ${s.Sid ?? ''} allows ${JSON.stringify(s.Action)} on *`);
+    },
+  },
+];
+
+export interface Verdict {
+  readonly policy: string;
+  readonly description: string;
+  readonly checked: number;
+  readonly violations: { urn: string; name: string; message: string }[];
+}
+
+/** Run every policy over every resource. */
+export function evaluatePolicies(resources: readonly PolicyResource[], ctx: PolicyContext): Verdict[] {
+  return POLICIES.map((policy) => {
+    const violations = resources.flatMap((r) =>
+      policy.validate(r, ctx).map((message) => ({ urn: r.urn, name: r.name, message })),
+    );
+    return { policy: policy.name, description: policy.description, checked: resources.length, violations };
+  });
+}

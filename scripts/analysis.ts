@@ -1,0 +1,143 @@
+/** What the plan derives from the registered resources: RTO inputs, policy input, deploy critical path. */
+import { RtoInputs } from '../lib/rto';
+import { PolicyResource } from '../policy/rules';
+import { RecordedResource } from './offline';
+
+export interface Estimates {
+  readonly acceleratorReactionSeconds: number;
+  readonly dbPromotionEstimateSeconds: number;
+  readonly targetSeconds: number;
+}
+
+function max(values: number[], what: string): number {
+  if (values.length === 0) throw new Error(`the plan has no ${what}`);
+  return Math.max(...values);
+}
+
+/** RTO inputs read off the resources (worst region wins); estimates come from config. */
+export function rtoInputsFromPlan(resources: readonly RecordedResource[], estimates: Estimates): RtoInputs {
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const albGroups = of('aws:lb/targetGroup:TargetGroup').filter((r) => r.inputs.healthCheck);
+  const checks = of('aws:route53/healthCheck:HealthCheck');
+  const failoverRecords = of('aws:route53/record:Record').filter((r) => r.inputs.failoverRoutingPolicies?.length);
+  const orchestrator = of('aws:lambda/function:Function').find((r) => r.inputs.environment?.variables?.PROBE_FAILURES);
+  if (!orchestrator) throw new Error('the plan has no failover orchestrator');
+  const env = orchestrator.inputs.environment.variables;
+  return {
+    albIntervalSeconds: max(
+      albGroups.map((g) => g.inputs.healthCheck.interval),
+      'ALB health checks',
+    ),
+    albUnhealthyThreshold: max(
+      albGroups.map((g) => g.inputs.healthCheck.unhealthyThreshold),
+      'ALB health checks',
+    ),
+    acceleratorReactionSeconds: estimates.acceleratorReactionSeconds,
+    route53IntervalSeconds: max(
+      checks.map((c) => c.inputs.requestInterval),
+      'Route 53 health checks',
+    ),
+    route53FailureThreshold: max(
+      checks.map((c) => c.inputs.failureThreshold),
+      'Route 53 health checks',
+    ),
+    dnsTtlSeconds: max(
+      failoverRecords.map((r) => r.inputs.ttl),
+      'failover records',
+    ),
+    probeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
+    probeFailures: Number(env.PROBE_FAILURES),
+    dbPromotionEstimateSeconds: estimates.dbPromotionEstimateSeconds,
+    targetSeconds: estimates.targetSeconds,
+  };
+}
+
+export function policyResources(resources: readonly RecordedResource[]): PolicyResource[] {
+  return resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+}
+
+/**
+ * Typical AWS creation times (seconds) used for the deploy estimate. Aurora: AWS's guidance is
+ * 20-30 minutes per region for a cluster and its instances; a secondary can attach only once the
+ * primary is available. Anything not listed takes DEFAULT_SECONDS.
+ */
+export const CREATION_SECONDS: Record<string, number> = {
+  'aws:rds/globalCluster:GlobalCluster': 60,
+  'aws:rds/cluster:Cluster': 600,
+  'aws:rds/clusterInstance:ClusterInstance': 900,
+  'aws:ec2/natGateway:NatGateway': 120,
+  'aws:ec2/vpcEndpoint:VpcEndpoint': 120,
+  'aws:lb/loadBalancer:LoadBalancer': 180,
+  'aws:autoscaling/group:Group': 300,
+  'aws:globalaccelerator/accelerator:Accelerator': 180,
+  'aws:globalaccelerator/endpointGroup:EndpointGroup': 120,
+  'aws:lambda/function:Function': 60,
+  'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter': 30,
+  'aws:secretsmanager/secret:Secret': 30,
+  'aws:secretsmanager/secretRotation:SecretRotation': 60,
+  'aws:route53/zone:Zone': 60,
+  'aws:route53/record:Record': 60,
+  'aws:cfg/recorderStatus:RecorderStatus': 30,
+};
+export const DEFAULT_SECONDS = 10;
+
+export interface CriticalPath {
+  readonly totalSeconds: number;
+  readonly path: { name: string; type: string; seconds: number; finishSeconds: number }[];
+  /** Creation time of the Aurora clusters and instances of both regions, back to back. */
+  readonly auroraSeconds: number;
+  readonly ratio: number;
+}
+
+/** Longest chain of waits in the dependency graph, each resource taking its typical time. */
+export function criticalPath(
+  resources: readonly RecordedResource[],
+  seconds: (type: string) => number = (t) => CREATION_SECONDS[t] ?? DEFAULT_SECONDS,
+): CriticalPath {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const children = new Map<string, RecordedResource[]>();
+  for (const r of resources) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  // Waiting on a component means waiting on everything inside it.
+  const expand = (urn: string): RecordedResource[] => {
+    const r = byUrn.get(urn);
+    if (!r) return [];
+    if (r.custom) return [r];
+    return (children.get(urn) ?? []).flatMap((c) => expand(c.urn));
+  };
+  const finish = new Map<string, { at: number; via?: string }>();
+  const visit = (r: RecordedResource, stack: Set<string>): number => {
+    const known = finish.get(r.urn);
+    if (known) return known.at;
+    if (stack.has(r.urn)) throw new Error(`dependency cycle at ${r.urn}`);
+    stack.add(r.urn);
+    let start = 0;
+    let via: string | undefined;
+    for (const dep of r.dependsOn.flatMap(expand)) {
+      const at = visit(dep, stack);
+      if (at > start) [start, via] = [at, dep.urn];
+    }
+    stack.delete(r.urn);
+    const at = start + (r.type.startsWith('pulumi:providers:') ? 0 : seconds(r.type));
+    finish.set(r.urn, { at, via });
+    return at;
+  };
+  const custom = resources.filter((r) => r.custom);
+  let last: RecordedResource | undefined;
+  for (const r of custom) if (!last || visit(r, new Set()) > visit(last, new Set())) last = r;
+  const path: CriticalPath['path'] = [];
+  for (let urn: string | undefined = last?.urn; urn; urn = finish.get(urn)?.via) {
+    const r = byUrn.get(urn)!;
+    path.unshift({
+      name: r.name,
+      type: r.type,
+      seconds: r.type.startsWith('pulumi:providers:') ? 0 : seconds(r.type),
+      finishSeconds: finish.get(urn)!.at,
+    });
+  }
+  const auroraTypes = ['aws:rds/cluster:Cluster', 'aws:rds/clusterInstance:ClusterInstance'];
+  // Instances of one cluster are created in parallel: count one instance per cluster.
+  const clusters = custom.filter((r) => r.type === auroraTypes[0]).length;
+  const auroraSeconds = clusters * (seconds(auroraTypes[0]) + seconds(auroraTypes[1]));
+  const totalSeconds = last ? finish.get(last.urn)!.at : 0;
+  return { totalSeconds, path, auroraSeconds, ratio: auroraSeconds ? totalSeconds / auroraSeconds : 0 };
+}
