@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    // The offline harness reads untyped protobuf requests from Pulumi's mock monitor.
-    files: ['scripts/**/*.ts', 'test/**/*.ts'],
+    // Untyped by nature: protobuf requests from Pulumi's mock monitor, resource inputs in policies.
+    files: ['scripts/**/*.ts', 'test/**/*.ts', 'policy/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

@@ -73,6 +73,19 @@ export function stackConfig(
 
 const ACCOUNT = '123456789012';
 
+/** Pulumi's marker for a secret value in deserialized properties. */
+const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
+
+/** Secrets arrive wrapped; the plan shows their (mock) values, as it does every other input. */
+function unwrapSecrets(value: any): any {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === 'object') {
+    if (SECRET_SIG_KEY in value) return unwrapSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */
 function mockState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
   const service = type.split(':')[1]?.split('/')[0] ?? 'unknown';
@@ -194,7 +207,7 @@ export async function runOffline(
     register(req, (err, res) => {
       if (!err) {
         const type: string = req.getType();
-        const inputs = pulumi.runtime.deserializeProperties(req.getObject());
+        const inputs = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()));
         const urn: string = res.getUrn();
         const provider: string | undefined = req.getProvider() || undefined;
         if (type === 'pulumi:providers:aws') providerRegions.set(urn, String(inputs.region));
