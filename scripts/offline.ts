@@ -99,6 +99,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
     'aws:kms/key:Key': `arn:aws:kms:${region}:${ACCOUNT}:key/${name}`,
     'aws:rds/cluster:Cluster': `arn:aws:rds:${region}:${ACCOUNT}:cluster:${name}`,
     'aws:s3/bucket:Bucket': `arn:aws:s3:::${inputs.bucket ?? name}`,
+    'aws:lb/loadBalancer:LoadBalancer': `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:loadbalancer/app/${name}/abc123`,
+    'aws:lb/targetGroup:TargetGroup': `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:targetgroup/${name}/def456`,
   };
   const arn = arns[type] ?? `arn:aws:${service}:${region}:${ACCOUNT}:${resource}/${name}`;
   const state: Record<string, any> = { arn, ...inputs };
