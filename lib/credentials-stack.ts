@@ -85,19 +85,17 @@ export class CredentialsStack extends pulumi.ComponentResource {
       extra: Record<string, pulumi.Input<string>> = {},
     ) =>
       pulumi.secret(
-        pulumi
-          .all([args.globalCluster.endpoint, password, pulumi.output(extra)])
-          .apply(([host, pw, more]) =>
-            JSON.stringify({
-              engine: 'postgres',
-              host,
-              port: POSTGRES_PORT,
-              username,
-              password: pw,
-              dbname: settings.dbName,
-              ...more,
-            }),
-          ),
+        pulumi.all([args.globalCluster.endpoint, password, pulumi.output(extra)]).apply(([host, pw, more]) =>
+          JSON.stringify({
+            engine: 'postgres',
+            host,
+            port: POSTGRES_PORT,
+            username,
+            password: pw,
+            dbname: settings.dbName,
+            ...more,
+          }),
+        ),
       );
 
     this.master = makeSecret(

@@ -5,37 +5,47 @@ describe('Aurora global database', () => {
     const run = await plan();
     const global = named(run, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev');
     expect(global.region).toBe(PRIMARY);
-    expect(global.inputs).toMatchObject({ engine: 'aurora-postgresql', engineVersion: '14.6', storageEncrypted: true, deletionProtection: false });
+    expect(global.inputs).toMatchObject({
+      engine: 'aurora-postgresql',
+      engineVersion: '14.6',
+      storageEncrypted: true,
+      deletionProtection: false,
+    });
   });
 
   it.each([
     [PRIMARY, 'use1'],
     [SECONDARY, 'euw1'],
-  ])('member cluster in %s: joined, encrypted with its own region key, destroyable, TLS-only parameters', async (region, code) => {
-    const run = await plan();
-    const cluster = named(run, 'aws:rds/cluster:Cluster', `aurora-${code}-dev`);
-    expect(cluster.region).toBe(region);
-    expect(cluster.inputs).toMatchObject({
-      engine: 'aurora-postgresql',
-      engineVersion: '14.6',
-      globalClusterIdentifier: 'aurora-global-dev-id',
-      storageEncrypted: true,
-      kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
-      skipFinalSnapshot: true,
-      deletionProtection: false,
-      dbSubnetGroupName: `db-subnets-${code}-dev`,
-      vpcSecurityGroupIds: [`sg-db-${code}-dev-id`],
-      dbClusterParameterGroupName: `db-cluster-params-${code}-dev`,
-    });
-    const params = named(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup', `db-cluster-params-${code}-dev`);
-    expect(params.inputs.family).toBe('aurora-postgresql14');
-    expect(params.inputs.parameters).toContainEqual(expect.objectContaining({ name: 'rds.force_ssl', value: '1' }));
-    const key = named(run, 'aws:kms/key:Key', `kms-data-${code}-dev`);
-    expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 7 });
-    const subnets = named(run, 'aws:rds/subnetGroup:SubnetGroup', `db-subnets-${code}-dev`);
-    const privateSubnets = ofType(run, 'aws:ec2/subnet:Subnet', region).filter((s) => s.inputs.tags.Tier === 'private').map((s) => `${s.name}-id`);
-    expect([...subnets.inputs.subnetIds].sort()).toEqual(privateSubnets.sort());
-  });
+  ])(
+    'member cluster in %s: joined, encrypted with its own region key, destroyable, TLS-only parameters',
+    async (region, code) => {
+      const run = await plan();
+      const cluster = named(run, 'aws:rds/cluster:Cluster', `aurora-${code}-dev`);
+      expect(cluster.region).toBe(region);
+      expect(cluster.inputs).toMatchObject({
+        engine: 'aurora-postgresql',
+        engineVersion: '14.6',
+        globalClusterIdentifier: 'aurora-global-dev-id',
+        storageEncrypted: true,
+        kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+        skipFinalSnapshot: true,
+        deletionProtection: false,
+        dbSubnetGroupName: `db-subnets-${code}-dev`,
+        vpcSecurityGroupIds: [`sg-db-${code}-dev-id`],
+        dbClusterParameterGroupName: `db-cluster-params-${code}-dev`,
+      });
+      const params = named(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup', `db-cluster-params-${code}-dev`);
+      expect(params.inputs.family).toBe('aurora-postgresql14');
+      expect(params.inputs.parameters).toContainEqual(expect.objectContaining({ name: 'rds.force_ssl', value: '1' }));
+      const key = named(run, 'aws:kms/key:Key', `kms-data-${code}-dev`);
+      expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 7 });
+      const subnets = named(run, 'aws:rds/subnetGroup:SubnetGroup', `db-subnets-${code}-dev`);
+      const privateSubnets = ofType(run, 'aws:ec2/subnet:Subnet', region)
+        .filter((s) => s.inputs.tags.Tier === 'private')
+        .map((s) => `${s.name}-id`);
+      expect([...subnets.inputs.subnetIds].sort()).toEqual(privateSubnets.sort());
+    },
+  );
 
   it('only the primary holds master credentials; both guard against known drift', async () => {
     const run = await plan();
@@ -75,10 +85,12 @@ describe('Aurora global database', () => {
     const secondary = named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev');
     const primary = named(run, 'aws:rds/cluster:Cluster', 'aurora-use1-dev');
     const global = named(run, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev');
-    for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', PRIMARY)) expect(secondary.dependsOn).toContain(instance.urn);
+    for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', PRIMARY))
+      expect(secondary.dependsOn).toContain(instance.urn);
     expect(secondary.dependsOn).toContain(global.urn);
     expect(primary.dependsOn).toContain(global.urn);
-    for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', SECONDARY)) expect(dependsOnTransitively(run, instance, secondary)).toBe(true);
+    for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', SECONDARY))
+      expect(dependsOnTransitively(run, instance, secondary)).toBe(true);
     // Nothing in the primary waits for the secondary.
     expect(dependsOnTransitively(run, primary, secondary)).toBe(false);
   });
@@ -88,14 +100,23 @@ describe('Aurora global database', () => {
     for (const code of ['use1', 'euw1']) {
       const sg = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-db-${code}-dev`);
       expect(sg.inputs.ingress ?? []).toEqual([]);
-      const rules = ofType(run, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter((r) => r.inputs.securityGroupId === `sg-db-${code}-dev-id`);
-      expect(rules.map((r) => r.inputs.referencedSecurityGroupId).sort()).toEqual([`sg-app-${code}-dev-id`, `sg-fn-rotation-${code}-dev-id`]);
-      expect(rules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432 && !r.inputs.cidrIpv4)).toBe(true);
+      const rules = ofType(run, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter(
+        (r) => r.inputs.securityGroupId === `sg-db-${code}-dev-id`,
+      );
+      expect(rules.map((r) => r.inputs.referencedSecurityGroupId).sort()).toEqual([
+        `sg-app-${code}-dev-id`,
+        `sg-fn-rotation-${code}-dev-id`,
+      ]);
+      expect(rules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432 && !r.inputs.cidrIpv4)).toBe(
+        true,
+      );
     }
   });
 
   it('rejects a burstable instance class before registering anything', async () => {
-    await expect(plan({ dbInstanceClass: 'db.t4g.medium' })).rejects.toThrow(/dbInstanceClass: global databases need a memory-optimised class/);
+    await expect(plan({ dbInstanceClass: 'db.t4g.medium' })).rejects.toThrow(
+      /dbInstanceClass: global databases need a memory-optimised class/,
+    );
   });
 });
 
@@ -117,8 +138,22 @@ describe('credentials', () => {
     const run = await plan();
     const version = named(run, 'aws:secretsmanager/secretVersion:SecretVersion', 'secret-db-app-dev');
     const value = JSON.parse(version.inputs.secretString);
-    expect(Object.keys(value).sort()).toEqual(['dbname', 'engine', 'host', 'masterarn', 'password', 'port', 'username']);
-    expect(value).toMatchObject({ engine: 'postgres', host: 'aurora-global-dev.global-abc.global.rds.amazonaws.com', port: 5432, username: 'tapapp', dbname: 'trading' });
+    expect(Object.keys(value).sort()).toEqual([
+      'dbname',
+      'engine',
+      'host',
+      'masterarn',
+      'password',
+      'port',
+      'username',
+    ]);
+    expect(value).toMatchObject({
+      engine: 'postgres',
+      host: 'aurora-global-dev.global-abc.global.rds.amazonaws.com',
+      port: 5432,
+      username: 'tapapp',
+      dbname: 'trading',
+    });
     expect(value.masterarn).toMatch(/:secret:secret-db-master-dev-/);
   });
 
@@ -131,8 +166,13 @@ describe('credentials', () => {
       expect(r.inputs.rotationRules).toEqual({ automaticallyAfterDays: 30 });
       expect(r.inputs.rotationLambdaArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:fn-rotation-use1-dev');
     }
-    const permissions = ofType(run, 'aws:lambda/permission:Permission').filter((p) => p.inputs.principal === 'secretsmanager.amazonaws.com');
-    expect(permissions.map((p) => p.inputs.sourceArn).sort()).toEqual([expect.stringContaining('secret-db-app-dev'), expect.stringContaining('secret-db-master-dev')]);
+    const permissions = ofType(run, 'aws:lambda/permission:Permission').filter(
+      (p) => p.inputs.principal === 'secretsmanager.amazonaws.com',
+    );
+    expect(permissions.map((p) => p.inputs.sourceArn).sort()).toEqual([
+      expect.stringContaining('secret-db-app-dev'),
+      expect.stringContaining('secret-db-master-dev'),
+    ]);
   });
 
   it('the rotation function runs in the private subnets and its role reaches only these secrets and keys', async () => {
@@ -140,12 +180,26 @@ describe('credentials', () => {
     const fn = named(run, 'aws:lambda/function:Function', 'fn-rotation-use1-dev');
     expect(fn.inputs.vpcConfig.subnetIds).toHaveLength(3);
     expect(fn.inputs.vpcConfig.securityGroupIds).toEqual(['sg-fn-rotation-use1-dev-id']);
-    const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-secrets-use1-dev').inputs.policy);
+    const policy = JSON.parse(
+      named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-secrets-use1-dev').inputs.policy,
+    );
     const rotate = policy.Statement.find((s: any) => s.Sid === 'RotateTheseSecrets');
-    expect(rotate.Resource).toEqual([expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-master-dev/), expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-app-dev/)]);
-    const standby = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-standby-euw1-dev').inputs.policy);
-    expect(standby.Statement.find((s: any) => s.Sid === 'RotateTheseSecrets').Resource.every((a: string) => a.startsWith('arn:aws:secretsmanager:eu-west-1:'))).toBe(true);
+    expect(rotate.Resource).toEqual([
+      expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-master-dev/),
+      expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-app-dev/),
+    ]);
+    const standby = JSON.parse(
+      named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-standby-euw1-dev').inputs.policy,
+    );
+    expect(
+      standby.Statement.find((s: any) => s.Sid === 'RotateTheseSecrets').Resource.every((a: string) =>
+        a.startsWith('arn:aws:secretsmanager:eu-west-1:'),
+      ),
+    ).toBe(true);
     const keys = policy.Statement.find((s: any) => s.Sid === 'UseTheSecretKeys').Resource;
-    expect(keys).toEqual(['arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev', 'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev']);
+    expect(keys).toEqual([
+      'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
+      'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev',
+    ]);
   });
 });

@@ -19,7 +19,13 @@ describe('Global Accelerator', () => {
         trafficDialPercentage: dial,
         healthCheckIntervalSeconds: 10,
         healthCheckPath: '/health',
-        endpointConfigurations: [{ endpointId: `arn:aws:elasticloadbalancing:${region}:123456789012:loadbalancer/app/alb-${code}-dev/abc123`, weight: 100, clientIpPreservationEnabled: true }],
+        endpointConfigurations: [
+          {
+            endpointId: `arn:aws:elasticloadbalancing:${region}:123456789012:loadbalancer/app/alb-${code}-dev/abc123`,
+            weight: 100,
+            clientIpPreservationEnabled: true,
+          },
+        ],
       });
       // The deferred ALB ARN still makes the group wait for the ALB.
       expect(group.dependsOn).toContain(named(run, 'aws:lb/loadBalancer:LoadBalancer', `alb-${code}-dev`).urn);
@@ -28,7 +34,9 @@ describe('Global Accelerator', () => {
 
   it('active-active keeps both dials at 100', async () => {
     const run = await plan({ trafficPolicy: 'active-active' });
-    expect(ofType(run, 'aws:globalaccelerator/endpointGroup:EndpointGroup').map((g) => g.inputs.trafficDialPercentage)).toEqual([100, 100]);
+    expect(
+      ofType(run, 'aws:globalaccelerator/endpointGroup:EndpointGroup').map((g) => g.inputs.trafficDialPercentage),
+    ).toEqual([100, 100]);
     expect(trafficDial('active-passive', 'secondary')).toBe(0);
   });
 });
@@ -36,14 +44,24 @@ describe('Global Accelerator', () => {
 describe('Route 53', () => {
   it('hosted zone for the configured domain, destroyable', async () => {
     const run = await plan();
-    expect(named(run, 'aws:route53/zone:Zone', 'zone-dev').inputs).toMatchObject({ name: 'dev.tap-trading.example.com', forceDestroy: true });
+    expect(named(run, 'aws:route53/zone:Zone', 'zone-dev').inputs).toMatchObject({
+      name: 'dev.tap-trading.example.com',
+      forceDestroy: true,
+    });
   });
 
   it('health checks on each region /health every 10 s, with latency measurement', async () => {
     const run = await plan();
     for (const code of ['use1', 'euw1']) {
       const check = named(run, 'aws:route53/healthCheck:HealthCheck', `hc-${code}-dev`);
-      expect(check.inputs).toMatchObject({ type: 'HTTP', resourcePath: '/health', requestInterval: 10, failureThreshold: 2, measureLatency: true, port: 80 });
+      expect(check.inputs).toMatchObject({
+        type: 'HTTP',
+        resourcePath: '/health',
+        requestInterval: 10,
+        failureThreshold: 2,
+        measureLatency: true,
+        port: 80,
+      });
       expect(check.inputs.fqdn).toMatch(new RegExp(`^alb-${code}-dev-`));
     }
   });
@@ -52,14 +70,23 @@ describe('Route 53', () => {
     const run = await plan();
     const records = ofType(run, 'aws:route53/record:Record');
     const api = records.filter((r) => r.inputs.name === 'api.dev.tap-trading.example.com');
-    expect(api.map((r) => [r.inputs.type, r.inputs.ttl, r.inputs.failoverRoutingPolicies[0].type, r.inputs.healthCheckId]).sort()).toEqual([
+    expect(
+      api
+        .map((r) => [r.inputs.type, r.inputs.ttl, r.inputs.failoverRoutingPolicies[0].type, r.inputs.healthCheckId])
+        .sort(),
+    ).toEqual([
       ['CNAME', 10, 'PRIMARY', 'hc-use1-dev-id'],
       ['CNAME', 10, 'SECONDARY', 'hc-euw1-dev-id'],
     ]);
     const read = records.filter((r) => r.inputs.name === 'read.dev.tap-trading.example.com');
     expect(read.map((r) => r.inputs.latencyRoutingPolicies[0].region).sort()).toEqual([SECONDARY, PRIMARY]);
     const global = records.find((r) => r.inputs.name === 'global.dev.tap-trading.example.com')!;
-    expect(global.inputs).toMatchObject({ type: 'A', aliases: [{ name: 'a1234567890abcdef.awsglobalaccelerator.com', zoneId: 'Z2BJ6XQ5FK7U4H', evaluateTargetHealth: false }] });
+    expect(global.inputs).toMatchObject({
+      type: 'A',
+      aliases: [
+        { name: 'a1234567890abcdef.awsglobalaccelerator.com', zoneId: 'Z2BJ6XQ5FK7U4H', evaluateTargetHealth: false },
+      ],
+    });
     expect(records.filter((r) => r.inputs.aliases?.some((a: any) => /elb\.amazonaws\.com$/.test(a.name)))).toEqual([]);
   });
 });
@@ -83,13 +110,22 @@ describe('failover orchestrator', () => {
     const run = await plan();
     const rule = named(run, 'aws:cloudwatch/eventRule:EventRule', 'fn-failover-canary-euw1-dev');
     expect(rule.inputs.scheduleExpression).toBe('rate(1 minute)');
-    expect(named(run, 'aws:cloudwatch/eventTarget:EventTarget', 'fn-failover-canary-euw1-dev').inputs.input).toBe('{"source":"canary"}');
+    expect(named(run, 'aws:cloudwatch/eventTarget:EventTarget', 'fn-failover-canary-euw1-dev').inputs.input).toBe(
+      '{"source":"canary"}',
+    );
     const alarm = named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-primary-down-use1-dev');
     expect(alarm.region).toBe(PRIMARY);
-    expect(alarm.inputs).toMatchObject({ namespace: 'AWS/Route53', metricName: 'HealthCheckStatus', dimensions: { HealthCheckId: 'hc-use1-dev-id' } });
+    expect(alarm.inputs).toMatchObject({
+      namespace: 'AWS/Route53',
+      metricName: 'HealthCheckStatus',
+      dimensions: { HealthCheckId: 'hc-use1-dev-id' },
+    });
     const subscription = named(run, 'aws:sns/topicSubscription:TopicSubscription', 'sns-failover-fn-use1-dev');
     expect(subscription.region).toBe(PRIMARY);
-    expect(subscription.inputs).toMatchObject({ protocol: 'lambda', endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:fn-failover-euw1-dev' });
+    expect(subscription.inputs).toMatchObject({
+      protocol: 'lambda',
+      endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:fn-failover-euw1-dev',
+    });
   });
 
   it('may only describe, fail over and switch over this global cluster', async () => {
@@ -97,12 +133,18 @@ describe('failover orchestrator', () => {
     const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-failover-euw1-dev').inputs.policy);
     const rds = policy.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('rds:')));
     expect(rds).toHaveLength(1);
-    expect(rds[0].Action).toEqual(['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster']);
+    expect(rds[0].Action).toEqual([
+      'rds:DescribeGlobalClusters',
+      'rds:FailoverGlobalCluster',
+      'rds:SwitchoverGlobalCluster',
+    ]);
     expect(rds[0].Resource).toEqual([
       expect.stringContaining('global-cluster:aurora-global-dev'),
       'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev',
       'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev',
     ]);
-    expect(policy.Statement.find((s: any) => s.Sid === 'PublishDecisionMetrics').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'TAP/Failover' } });
+    expect(policy.Statement.find((s: any) => s.Sid === 'PublishDecisionMetrics').Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'TAP/Failover' },
+    });
   });
 });

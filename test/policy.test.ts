@@ -1,0 +1,108 @@
+import { evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
+import { policyResources } from '../scripts/analysis';
+import { plan } from './helpers/plan';
+
+const ctx: PolicyContext = {
+  environmentSuffix: 'dev',
+  publicPorts: [80, 443],
+  rotationDays: 30,
+  engineVersion: '14.6',
+};
+const resource = (type: string, props: Record<string, unknown>, name = 'x-dev'): PolicyResource => ({
+  type,
+  name,
+  urn: `urn:${name}`,
+  props,
+});
+
+/** One deliberately bad resource per policy, and what the policy must say about it. */
+const BAD: Record<string, [PolicyResource, RegExp]> = {
+  'names-carry-suffix': [
+    resource('aws:lb/loadBalancer:LoadBalancer', { name: 'alb-use1-prod' }),
+    /does not end in -dev/,
+  ],
+  'required-tags': [
+    resource('pulumi:providers:aws', {
+      region: 'us-east-1',
+      defaultTags: JSON.stringify({ tags: { Environment: 'dev', Region: 'us-east-1' } }),
+    }),
+    /defaultTags lack CostCenter/,
+  ],
+  destroyable: [
+    resource('aws:rds/cluster:Cluster', { deletionProtection: true, skipFinalSnapshot: false }),
+    /deletion protection is on/,
+  ],
+  'encrypted-at-rest': [resource('aws:sqs/queue:Queue', { name: 'q-dev' }), /queue is not encrypted/],
+  'no-public-database': [
+    resource('aws:rds/clusterInstance:ClusterInstance', { publiclyAccessible: true }),
+    /publicly accessible/,
+  ],
+  'world-ingress-only-on-listener-ports': [
+    resource('aws:ec2/securityGroup:SecurityGroup', {
+      ingress: [{ fromPort: 22, toPort: 22, protocol: 'tcp', cidrBlocks: ['0.0.0.0/0'] }],
+    }),
+    /ports 22-22 open to the world/,
+  ],
+  'route53-fast-health-checks': [
+    resource('aws:route53/healthCheck:HealthCheck', { requestInterval: 30 }),
+    /requestInterval is 30/,
+  ],
+  'rotation-every-30-days': [
+    resource('aws:secretsmanager/secretRotation:SecretRotation', { rotationRules: { automaticallyAfterDays: 90 } }),
+    /rotates every 90 days/,
+  ],
+  'aurora-postgresql-14-6': [
+    resource('aws:rds/globalCluster:GlobalCluster', {
+      engine: 'aurora-postgresql',
+      engineVersion: '15.4',
+      storageEncrypted: true,
+    }),
+    /engine version is 15.4/,
+  ],
+  'no-admin-iam': [
+    resource('aws:iam/rolePolicy:RolePolicy', {
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+    }),
+    /allows "\*" on \*/,
+  ],
+};
+
+describe('policy pack', () => {
+  it('has a deliberately bad resource for every policy', () => {
+    expect(Object.keys(BAD).sort()).toEqual(POLICIES.map((p) => p.name).sort());
+  });
+
+  it.each(POLICIES.map((p) => [p.name, p] as const))('%s catches its bad resource', (name, policy) => {
+    const [bad, message] = BAD[name];
+    expect(policy.validate(bad, ctx)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  it('the real program passes every policy', async () => {
+    const run = await plan();
+    const verdicts = evaluatePolicies(policyResources(run.resources), ctx);
+    expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));
+    expect(verdicts[0].checked).toBeGreaterThan(300);
+  });
+
+  it('a config that would need a wider world ingress is caught end to end', async () => {
+    const run = await plan();
+    const resources = policyResources(run.resources).map((r) =>
+      r.type === 'aws:ec2/securityGroup:SecurityGroup' && r.name === 'sg-alb-use1-dev'
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              ingress: [
+                ...r.props.ingress,
+                { fromPort: 5432, toPort: 5432, protocol: 'tcp', cidrBlocks: ['0.0.0.0/0'] },
+              ],
+            },
+          }
+        : r,
+    );
+    const verdict = evaluatePolicies(resources, ctx).find((v) => v.policy === 'world-ingress-only-on-listener-ports')!;
+    expect(verdict.violations).toEqual([
+      { urn: expect.any(String), name: 'sg-alb-use1-dev', message: 'ports 5432-5432 open to the world' },
+    ]);
+  });
+});

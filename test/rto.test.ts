@@ -1,0 +1,56 @@
+import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config';
+import { rtoBudget } from '../lib/rto';
+import { rtoInputsFromPlan } from '../scripts/analysis';
+import { stackConfig } from '../scripts/offline';
+import { plan } from './helpers/plan';
+
+const settings = (overrides: Record<string, string> = {}) =>
+  parseSettings({ ...readRawConfig('tap', stackConfig('dev')), ...overrides });
+
+describe('RTO budget', () => {
+  it('default config: both traffic paths well under 60 s; the database path is reported, not bound', () => {
+    const budget = rtoBudget(rtoInputsFromSettings(settings()));
+    expect(budget.paths.map((p) => [p.name, p.totalSeconds, p.bound])).toEqual([
+      ['traffic: Global Accelerator', 20, true],
+      ['traffic: Route 53 failover', 30, true],
+      ['writes: Aurora promotion', 150, false],
+    ]);
+    expect(budget.trafficSeconds).toBe(30);
+    expect(budget.withinTarget).toBe(true);
+    expect(budget.paths[0].terms.find((t) => t.label === 'accelerator reaction')!.estimate).toBe(true);
+    expect(budget.paths[2].terms.find((t) => t.label === 'FailoverGlobalCluster')!.estimate).toBe(true);
+  });
+
+  it('is computed from what the program registers, and matches the configured budget', async () => {
+    const run = await plan();
+    const s = settings();
+    const fromPlan = rtoInputsFromPlan(run.resources, {
+      acceleratorReactionSeconds: s.acceleratorReactionSeconds,
+      dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
+      targetSeconds: s.rtoTargetSeconds,
+    });
+    expect(fromPlan).toEqual(rtoInputsFromSettings(s));
+  });
+
+  it.each([
+    [
+      'slow DNS: 30 s checks x 3 + 60 s TTL',
+      { route53HealthCheckIntervalSeconds: '30', route53FailureThreshold: '3', dnsTtlSeconds: '60' },
+      /traffic: Route 53 failover takes 150 s/,
+    ],
+    [
+      'slow ALB checks: 30 s x 3',
+      { albHealthCheckIntervalSeconds: '30', albUnhealthyThreshold: '3' },
+      /traffic: Global Accelerator takes 100 s/,
+    ],
+    ['a tighter target', { rtoTargetSeconds: '25' }, /traffic: Route 53 failover takes 30 s .* over the 25 s target/],
+  ])('rejects a config that breaks the traffic target: %s', (_label, overrides, message) => {
+    expect(() => settings(overrides)).toThrow(message);
+  });
+
+  it('a longer database promotion estimate is reported but does not reject the config', () => {
+    const budget = rtoBudget(rtoInputsFromSettings(settings({ dbPromotionEstimateSeconds: '600' })));
+    expect(budget.paths[2].totalSeconds).toBe(630);
+    expect(budget.withinTarget).toBe(true);
+  });
+});
