@@ -9,6 +9,7 @@ import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
 import { evaluatePolicies } from '../policy/rules';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
+import { architectureGraph, renderSvg } from './diagram';
 import { runOffline, stackConfig } from './offline';
 import { COLOR, criticalPathReport, PLAIN, policyReport, resourceReport, rtoReport } from './report';
 
@@ -20,6 +21,7 @@ Options:
   --stack NAME        stack whose Pulumi.NAME.yaml to read (default: dev)
   --set KEY=VALUE     override one config key (repeatable), e.g. --set natStrategy=perAz
   --json FILE         write every registered resource as JSON to FILE
+  --diagram FILE.svg  render the architecture diagram from the plan
   --no-color          plain output even on a terminal
   -h, --help          show this help
 
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
         stack: { type: 'string', default: 'dev' },
         set: { type: 'string', multiple: true, default: [] },
         json: { type: 'string' },
+        diagram: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -115,6 +118,14 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify({ resources }, null, 2)}\n`);
     process.stdout.write(`\nWrote ${resources.length} resources to ${args.json}\n`);
+  }
+  if (args.diagram) {
+    fs.mkdirSync(path.dirname(path.resolve(args.diagram)), { recursive: true });
+    fs.writeFileSync(
+      args.diagram,
+      await renderSvg(architectureGraph(run.resources), `Trading platform (${settings.environmentSuffix})`),
+    );
+    process.stdout.write(`Wrote the architecture diagram to ${args.diagram}\n`);
   }
   if (violations > 0 || !budget.withinTarget) {
     process.stderr.write(
