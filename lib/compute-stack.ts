@@ -160,7 +160,7 @@ export class ComputeStack extends pulumi.ComponentResource {
 
     const forwardToInstances = [{ type: 'forward', targetGroupArn: this.instanceTargetGroup.arn }];
     const httpListener = new aws.lb.Listener(
-      n('alb', 'http'),
+      n('albListener', 'http'),
       {
         loadBalancerArn: this.alb.arn,
         port: 80,
@@ -173,7 +173,7 @@ export class ComputeStack extends pulumi.ComponentResource {
     );
     const serving = this.https
       ? new aws.lb.Listener(
-          n('alb', 'https'),
+          n('albListener', 'https'),
           {
             loadBalancerArn: this.alb.arn,
             port: 443,
@@ -270,7 +270,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       { parent: this.lambdaTargetGroup, provider, dependsOn: [invokeFromAlb] },
     );
     new aws.lb.ListenerRule(
-      n('alb', 'orders'),
+      n('albListener', 'orders'),
       {
         listenerArn: serving.arn,
         priority: 10,

@@ -62,7 +62,9 @@ export const NAME_RULES = {
   rotationRole: rule('role-fn-rotation', 64, true, 15),
   rotationSecurityGroup: rule('sg-fn-rotation', 255),
   // compute
-  alb: rule('alb', 32, true, 6),
+  alb: rule('alb', 32),
+  // Listeners and rules: logical names only, no AWS length limit of their own.
+  albListener: rule('alb', 255, true, 6),
   albSecurityGroup: rule('sg-alb', 255),
   appSecurityGroup: rule('sg-app', 255),
   targetGroupInstances: rule('tg-ec2', 32),

@@ -106,3 +106,11 @@ describe('policy pack', () => {
     ]);
   });
 });
+
+describe('policy pack configuration', () => {
+  it('the example policy config for the dev stack configures every policy with the stack suffix', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const config = require('../policy/config.dev.json') as Record<string, unknown>;
+    for (const p of POLICIES) expect(config[p.name]).toEqual({ environmentSuffix: 'dev' });
+  });
+});
