@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as prettier from 'prettier';
 import { architectureGraph, renderSvg } from './diagram';
 import { PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
 
@@ -32,7 +33,11 @@ async function main(): Promise<number> {
   const start = readme.indexOf(BEGIN);
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the ${BEGIN} ... ${END} markers`);
-  const nextReadme = `${readme.slice(0, start + BEGIN.length)}\n${configTable()}\n${readme.slice(end)}`;
+  // Formatted as the lint step expects, so the generated table and prettier agree.
+  const nextReadme = await prettier.format(`${readme.slice(0, start + BEGIN.length)}\n${configTable()}\n${readme.slice(end)}`, {
+    ...(await prettier.resolveConfig(README)),
+    filepath: README,
+  });
   const run = await runOffline(stackConfig('dev'));
   const svg = await renderSvg(architectureGraph(run.resources), 'Trading platform (dev stack)');
   const stale = [
