@@ -34,10 +34,13 @@ async function main(): Promise<number> {
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the ${BEGIN} ... ${END} markers`);
   // Formatted as the lint step expects, so the generated table and prettier agree.
-  const nextReadme = await prettier.format(`${readme.slice(0, start + BEGIN.length)}\n${configTable()}\n${readme.slice(end)}`, {
-    ...(await prettier.resolveConfig(README)),
-    filepath: README,
-  });
+  const nextReadme = await prettier.format(
+    `${readme.slice(0, start + BEGIN.length)}\n${configTable()}\n${readme.slice(end)}`,
+    {
+      ...(await prettier.resolveConfig(README)),
+      filepath: README,
+    },
+  );
   const run = await runOffline(stackConfig('dev'));
   const svg = await renderSvg(architectureGraph(run.resources), 'Trading platform (dev stack)');
   const stale = [
