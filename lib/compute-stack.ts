@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
-import { MANAGED_POLICY, assumeRolePolicy, policyJson, Statement } from './iam';
+import { MANAGED_POLICY, serviceRole, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
@@ -338,21 +338,12 @@ export class ComputeStack extends pulumi.ComponentResource {
       { parent: artifacts, provider },
     );
 
-    const instanceRole = new aws.iam.Role(
-      n('instanceRole'),
-      { name: n('instanceRole'), assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com') },
-      child,
-    );
-    new aws.iam.RolePolicyAttachment(
-      n('instanceRole'),
-      { role: instanceRole.name, policyArn: MANAGED_POLICY.ssmManagedInstanceCore },
-      { parent: instanceRole, provider },
-    );
-    new aws.iam.RolePolicy(
-      n('instanceRole'),
+    const instanceRole = serviceRole(
       {
-        role: instanceRole.id,
-        policy: policyJson([
+        name: n('instanceRole'),
+        service: 'ec2.amazonaws.com',
+        managedPolicyArns: [MANAGED_POLICY.ssmManagedInstanceCore],
+        statements: [
           ...secretAccess,
           {
             Sid: 'FetchServiceBundle',
@@ -360,9 +351,9 @@ export class ComputeStack extends pulumi.ComponentResource {
             Resource: pulumi.interpolate`${artifacts.arn}/${serverKey}`,
           },
           { Sid: 'QueueOrdersWhileReadOnly', Action: 'sqs:SendMessage', Resource: this.orderQueue.arn },
-        ]),
+        ],
       },
-      { parent: instanceRole, provider },
+      child,
     );
     const profile = new aws.iam.InstanceProfile(
       n('instanceProfile'),

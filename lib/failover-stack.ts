@@ -28,10 +28,10 @@ export interface FailoverStackArgs {
 
 /**
  * Automatic promotion of the secondary database. Aurora never fails over across regions by
- * itself, so an orchestrator in eu-west-1 decides. Two triggers, neither needing us-east-1's
- * control plane: a canary that probes the primary every minute (the main path), and the Route 53
- * health-check alarm (which can only live in us-east-1) as an early nudge. Either way the
- * orchestrator promotes only after its own consecutive failed probes confirm the outage.
+ * itself, so an orchestrator in eu-west-1 decides. Two triggers: a canary that probes the
+ * primary every minute and needs nothing from us-east-1 (the main path), and the Route 53
+ * health-check alarm, which can only live in us-east-1 and so is only an early nudge. Either
+ * way the orchestrator promotes only after its own consecutive failed probes confirm the outage.
  *
  * It runs outside the VPC on purpose: it probes the public path users take, and a NAT or VPC
  * problem in eu-west-1 must not look like a primary outage.

@@ -32,34 +32,29 @@ export const MANAGED_POLICY = {
   configRole: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole',
 } as const;
 
-export interface LambdaRoleArgs {
+export interface ServiceRoleArgs {
   readonly name: string;
-  readonly statements: readonly Statement[];
-  /** Whether the function runs in a VPC (then it needs the ENI permissions). */
-  readonly inVpc: boolean;
+  /** The AWS service that assumes the role (`lambda.amazonaws.com`, `ec2.amazonaws.com`, ...). */
+  readonly service: string;
+  readonly managedPolicyArns?: readonly string[];
+  /** Inline permissions; none means no inline policy. */
+  readonly statements?: readonly Statement[];
 }
 
 /**
- * A Lambda execution role with exactly the given permissions (plus ENI management when in a
- * VPC). Logging permissions are part of `statements`, scoped to the function's own log group.
+ * A role for one AWS service with exactly the given permissions: AWS-managed policies attached
+ * one by one (the role's own `managedPolicyArns` is deprecated) plus one inline policy.
  */
-export function lambdaRole(args: LambdaRoleArgs, opts: pulumi.CustomResourceOptions): aws.iam.Role {
-  const role = new aws.iam.Role(
-    args.name,
-    {
-      name: args.name,
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
-    },
-    opts,
-  );
-  if (args.inVpc) {
-    new aws.iam.RolePolicyAttachment(
-      args.name,
-      { role: role.name, policyArn: MANAGED_POLICY.lambdaVpcAccess },
-      { ...opts, parent: role },
-    );
+export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+  const role = new aws.iam.Role(args.name, { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service) }, opts);
+  const child = { ...opts, parent: role };
+  for (const policyArn of args.managedPolicyArns ?? []) {
+    const suffix = args.managedPolicyArns!.length > 1 ? `-${policyArn.split('/').pop()}` : '';
+    new aws.iam.RolePolicyAttachment(`${args.name}${suffix}`, { role: role.name, policyArn }, child);
   }
-  new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, { ...opts, parent: role });
+  if (args.statements?.length) {
+    new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, child);
+  }
   return role;
 }
 

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { lambdaRole, logWriteStatement, Statement, XRAY_STATEMENT } from './iam';
+import { logWriteStatement, MANAGED_POLICY, serviceRole, Statement, XRAY_STATEMENT } from './iam';
 import { lambdaArchive } from './lambda-bundle';
 
 export interface FunctionSpec {
@@ -36,11 +36,13 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
     { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
     opts,
   );
-  const role = lambdaRole(
+  const role = serviceRole(
     {
       name: spec.roleName,
+      service: 'lambda.amazonaws.com',
+      // ENI management for functions in a VPC.
+      managedPolicyArns: spec.vpc ? [MANAGED_POLICY.lambdaVpcAccess] : [],
       statements: [logWriteStatement(logGroup.arn), XRAY_STATEMENT, ...spec.statements],
-      inVpc: spec.vpc !== undefined,
     },
     opts,
   );

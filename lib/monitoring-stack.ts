@@ -6,7 +6,7 @@ import { RegionRole, RegionSettings, Settings } from './config';
 import { dashboardBody, DashboardRegion } from './dashboard';
 import { DatabaseStack } from './database-stack';
 import { FAILOVER_METRIC_NAMESPACE, FailoverStack } from './failover-stack';
-import { assumeRolePolicy, MANAGED_POLICY, policyJson } from './iam';
+import { MANAGED_POLICY, serviceRole } from './iam';
 import { BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { secureBucket } from './secure-bucket';
@@ -283,39 +283,25 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (args.dashboard) {
       const regions = args.dashboard.map(({ region: r, database: db, compute: c, name: rn }) =>
         pulumi
-          .all([
-            c.alb.arnSuffix,
-            c.instanceTargetGroup.arnSuffix,
-            c.lambdaTargetGroup.arnSuffix,
-            c.autoScalingGroup.name,
-            db.cluster.clusterIdentifier,
-            c.orderQueue.name,
-          ])
-          .apply(
-            ([
-              albArnSuffix,
-              instanceTargetGroupArnSuffix,
-              lambdaTargetGroupArnSuffix,
-              autoScalingGroupName,
-              clusterIdentifier,
-              orderQueueName,
-            ]): DashboardRegion => ({
-              region: r.region,
-              role: r.role,
-              albArnSuffix,
-              instanceTargetGroupArnSuffix,
-              lambdaTargetGroupArnSuffix,
-              autoScalingGroupName,
-              clusterIdentifier,
-              orderQueueName,
-              functionNames: [
-                rn('tradingFunction'),
-                rn('drainerFunction'),
-                rn('rotationFunction'),
-                ...(r.role === 'secondary' ? [rn('orchestratorFunction')] : []),
-              ],
-            }),
-          ),
+          .output({
+            albArnSuffix: c.alb.arnSuffix,
+            instanceTargetGroupArnSuffix: c.instanceTargetGroup.arnSuffix,
+            lambdaTargetGroupArnSuffix: c.lambdaTargetGroup.arnSuffix,
+            autoScalingGroupName: c.autoScalingGroup.name,
+            clusterIdentifier: db.cluster.clusterIdentifier,
+            orderQueueName: c.orderQueue.name,
+          })
+          .apply((ids): DashboardRegion => ({
+            ...ids,
+            region: r.region,
+            role: r.role,
+            functionNames: [
+              rn('tradingFunction'),
+              rn('drainerFunction'),
+              rn('rotationFunction'),
+              ...(r.role === 'secondary' ? [rn('orchestratorFunction')] : []),
+            ],
+          })),
       );
       const checks = Object.entries(args.healthChecks ?? {}).map(([role, check]) =>
         check.id.apply((id) => ({ region: settings.regions.find((r) => r.role === role)!.region, id })),
@@ -381,21 +367,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
         },
         child,
       );
-      const role = new aws.iam.Role(
-        n('configRole'),
-        { name: n('configRole'), assumeRolePolicy: assumeRolePolicy('config.amazonaws.com') },
-        child,
-      );
-      new aws.iam.RolePolicyAttachment(
-        n('configRole'),
-        { role: role.name, policyArn: MANAGED_POLICY.configRole },
-        { parent: role, provider },
-      );
-      new aws.iam.RolePolicy(
-        n('configRole'),
+      const role = serviceRole(
         {
-          role: role.id,
-          policy: policyJson([
+          name: n('configRole'),
+          service: 'config.amazonaws.com',
+          managedPolicyArns: [MANAGED_POLICY.configRole],
+          statements: [
             {
               Sid: 'DeliverSnapshots',
               Action: 's3:PutObject',
@@ -403,9 +380,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
               Condition: { StringLike: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
             },
             { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.arn },
-          ]),
+          ],
         },
-        { parent: role, provider },
+        child,
       );
       const recorder = new aws.cfg.Recorder(
         n('configRecorder'),

@@ -75,33 +75,23 @@ export class NetworkStack extends pulumi.ComponentResource {
     );
 
     const azLetter = (i: number) => String.fromCharCode(97 + i);
-    const publicSubnets = plan.public.map(
-      (cidrBlock, i) =>
-        new aws.ec2.Subnet(
-          n('subnetPublic', azLetter(i)),
-          {
-            vpcId: vpc.id,
-            cidrBlock,
-            availabilityZone: this.availabilityZones[i],
-            mapPublicIpOnLaunch: false,
-            tags: { Name: n('subnetPublic', azLetter(i)), Tier: 'public' },
-          },
-          res(vpc),
-        ),
-    );
-    const privateSubnets = plan.private.map(
-      (cidrBlock, i) =>
-        new aws.ec2.Subnet(
-          n('subnetPrivate', azLetter(i)),
-          {
-            vpcId: vpc.id,
-            cidrBlock,
-            availabilityZone: this.availabilityZones[i],
-            tags: { Name: n('subnetPrivate', azLetter(i)), Tier: 'private' },
-          },
-          res(vpc),
-        ),
-    );
+    const subnet = (tier: 'public' | 'private', cidrBlock: string, i: number) => {
+      const name = n(tier === 'public' ? 'subnetPublic' : 'subnetPrivate', azLetter(i));
+      return new aws.ec2.Subnet(
+        name,
+        {
+          vpcId: vpc.id,
+          cidrBlock,
+          availabilityZone: this.availabilityZones[i],
+          // Nothing gets a public IP by accident: the ALB has its own, instances are private.
+          mapPublicIpOnLaunch: false,
+          tags: { Name: name, Tier: tier },
+        },
+        res(vpc),
+      );
+    };
+    const publicSubnets = plan.public.map((cidrBlock, i) => subnet('public', cidrBlock, i));
+    const privateSubnets = plan.private.map((cidrBlock, i) => subnet('private', cidrBlock, i));
 
     const publicRouteTable = new aws.ec2.RouteTable(
       n('routeTablePublic'),
