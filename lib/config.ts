@@ -216,14 +216,15 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           ]);
         }
       }
-      if (cidrsOverlap(parseCidr(s.primaryVpcCidr), parseCidr(s.secondaryVpcCidr))) {
-        problems.push([
-          'secondaryVpcCidr',
-          `overlaps primaryVpcCidr ${s.primaryVpcCidr}: peered VPCs need disjoint ranges`,
-        ]);
-      }
       return problems;
     },
+  },
+  {
+    keys: ['primaryVpcCidr', 'secondaryVpcCidr'],
+    check: (s) =>
+      cidrsOverlap(parseCidr(s.primaryVpcCidr), parseCidr(s.secondaryVpcCidr))
+        ? [['secondaryVpcCidr', `overlaps primaryVpcCidr ${s.primaryVpcCidr}: peered VPCs need disjoint ranges`]]
+        : [],
   },
   {
     keys: ['asgMinSize', 'asgDesiredCapacity', 'asgMaxSize'],

@@ -110,8 +110,9 @@ async function main(): Promise<number> {
       urn,
       type,
       name,
-      region,
-      parent,
+      // Explicit nulls: every entry has the same keys (the root stack has neither).
+      region: region ?? null,
+      parent: parent ?? null,
       dependsOn,
       inputs,
     }));

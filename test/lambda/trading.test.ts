@@ -4,6 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
+import { createApiServer } from '../../lambda/trading/server';
+import { AddressInfo } from 'net';
 import { APP_USER, DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
 
 let db: TradingDb;
@@ -140,6 +142,29 @@ describe('order API against PostgreSQL 14', () => {
     const wrong = await call(r, albEvent('DELETE', '/orders'));
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('POST');
+  });
+});
+
+describe('the EC2 adapter (node:http) serves the same API from the same core', () => {
+  it('creates, replays and rejects orders over real HTTP', async () => {
+    const server = createApiServer(runtime().deps);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const post = (body: string, type = 'application/json') =>
+        fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': type }, body });
+      const created = await post(JSON.stringify(order({ clientOrderId: 'c-http' })));
+      expect(created.status).toBe(201);
+      const stored = (await created.json()) as { id: string };
+      expect((await post(JSON.stringify(order({ clientOrderId: 'c-http' })))).status).toBe(200);
+      expect((await fetch(`${base}/orders/${stored.id}`)).status).toBe(200);
+      expect((await post('x'.repeat(20 * 1024))).status).toBe(413);
+      expect((await post('{}', 'text/plain')).status).toBe(415);
+      const health = await fetch(`${base}/health`);
+      expect(await health.json()).toMatchObject({ status: 'ok', writable: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
