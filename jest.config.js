@@ -9,4 +9,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 60000,
+  // Both cores of the 2-core machines this runs on: about a third faster than the default of one.
+  maxWorkers: 2,
 };

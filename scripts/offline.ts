@@ -20,6 +20,8 @@ export interface RecordedResource {
   readonly provider?: string;
   readonly custom: boolean;
   readonly inputs: Record<string, any>;
+  /** Input names `pulumi up` must not revert (the engine sees them; the mocks do not). */
+  readonly ignoreChanges: string[];
 }
 
 export interface OfflineRun {
@@ -223,6 +225,7 @@ export async function runOffline(
           provider,
           custom: req.getCustom(),
           inputs,
+          ignoreChanges: req.getIgnorechangesList(),
         });
       }
       callback(err, res);

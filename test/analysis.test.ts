@@ -11,6 +11,7 @@ const r = (urn: string, type: string, dependsOn: string[] = [], parent?: string,
   parent,
   custom,
   inputs: {},
+  ignoreChanges: [],
 });
 
 describe('deploy critical path', () => {

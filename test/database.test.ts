@@ -55,6 +55,11 @@ describe('Aurora global database', () => {
     expect(primary.inputs.masterPassword).toBeDefined();
     expect(secondary.inputs.masterUsername).toBeUndefined();
     expect(secondary.inputs.masterPassword).toBeUndefined();
+    // Rotation owns the password; failovers move membership; an update must not detach the secondary.
+    expect(primary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'masterPassword']);
+    expect(secondary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
+    for (const version of ofType(run, 'aws:secretsmanager/secretVersion:SecretVersion'))
+      expect(version.ignoreChanges).toEqual(['secretString']);
   });
 
   it('at least two instances per region across AZs, pinned version, no public access, PI encrypted', async () => {
