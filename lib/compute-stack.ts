@@ -226,6 +226,8 @@ export class ComputeStack extends pulumi.ComponentResource {
       DB_SECRET_ARN: args.appSecretArn,
       // The local cluster: writable in the active region, read-only in the standby until promoted.
       DB_HOST: database.cluster.endpoint,
+      // Answers in the standby while its writer endpoint is inactive: tells read-only from down.
+      DB_READ_HOST: database.cluster.readerEndpoint,
       DB_PORT: String(POSTGRES_PORT),
       DB_NAME: settings.dbName,
       DB_SSL: 'verify-full',

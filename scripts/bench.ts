@@ -94,7 +94,7 @@ async function main() {
       `handler p99 / raw p99 = ${(handler.p99 / baseline.p99).toFixed(2)}x; throughput ratio ${(handler.perSecond / baseline.perSecond).toFixed(2)}x`,
     );
   } finally {
-    await runtime.pool.end();
+    await runtime.close();
     await raw.end();
     db.secrets.restore();
     await db.pg.stop();

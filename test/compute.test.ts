@@ -157,6 +157,9 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
       DB_SSL: 'verify-full',
+      // Writes to the local writer endpoint; the reader endpoint tells a read-only standby from a dead one.
+      DB_HOST: `aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`,
+      DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
     expect(fn.inputs.environment.variables.DB_SECRET_ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:${region}:`));
     expect(named(run, 'aws:cloudwatch/logGroup:LogGroup', `fn-trading-${code}-dev`).inputs.retentionInDays).toBe(30);

@@ -53,6 +53,14 @@ export function classifyDbError(error: unknown): DbFailure {
   return 'other';
 }
 
+/** A pooled connection the server closed under us: worth one retry on a fresh connection. */
+export function isDroppedConnection(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    ['57P01', '57P02', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /Connection terminated/i.test(e?.message ?? '')
+  );
+}
+
 export interface ConnectionTarget {
   host: string;
   port: number;

@@ -3,7 +3,7 @@
  * request in, response out, every outcome decided here once.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { classifyDbError } from '../shared/postgres';
+import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import { OrderInput, sameRequest, validateOrder } from './order';
 import type { OrderStore } from './store';
 
@@ -64,7 +64,7 @@ async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
         deps.logger.warn('database refused the credentials; re-reading the secret (rotated?)');
         deps.refreshCredentials();
         refreshed = true;
-      } else if (failure === 'unavailable' && !reconnected) {
+      } else if (isDroppedConnection(e) && !reconnected) {
         reconnected = true;
       } else {
         throw e;
@@ -103,7 +103,10 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
     });
     return json(created ? 201 : 200, stored);
   } catch (e) {
-    const failure = classifyDbError(e);
+    let failure = classifyDbError(e);
+    // The writer endpoint is out: if the local cluster still answers it is read-only (the
+    // standby before promotion, or the primary mid-failover), and the order can be queued.
+    if (failure === 'unavailable' && (await answersReadOnly(deps))) failure = 'read-only';
     if (failure === 'read-only' && deps.queue) {
       try {
         await deps.queue.enqueue(order);
@@ -120,6 +123,14 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
       return unavailable('database unavailable');
     }
     throw e;
+  }
+}
+
+async function answersReadOnly(deps: ApiDeps): Promise<boolean> {
+  try {
+    return !(await deps.store.health()).writable;
+  } catch {
+    return false;
   }
 }
 

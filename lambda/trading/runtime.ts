@@ -14,6 +14,8 @@ export interface RuntimeEnv {
   readonly REGION_ROLE: string;
   readonly DB_SECRET_ARN: string;
   readonly DB_HOST: string;
+  /** The local cluster's reader endpoint (defaults to DB_HOST). */
+  readonly DB_READ_HOST?: string;
   readonly DB_PORT?: string;
   readonly DB_NAME: string;
   readonly DB_SSL?: string;
@@ -45,22 +47,27 @@ export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
 export interface Runtime {
   readonly deps: ApiDeps;
   readonly store: OrderStore;
-  readonly pool: CredentialedPool;
+  /** End every database connection (tests and the benchmark; Lambda just freezes). */
+  close(): Promise<void>;
 }
 
 export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManagerClient; sqs?: SQSClient }): Runtime {
   const secret = new SecretCache(clients.secrets, env.DB_SECRET_ARN);
-  const pool = new CredentialedPool(secret, {
-    host: env.DB_HOST,
-    port: Number(env.DB_PORT ?? 5432),
-    database: env.DB_NAME,
-    ssl: sslOptions(env.DB_SSL),
-    max: 4,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 3_000,
-    statement_timeout: 5_000,
-  });
-  const store = new OrderStore(pool, env.REGION_NAME);
+  const pool = (host: string) =>
+    new CredentialedPool(secret, {
+      host,
+      port: Number(env.DB_PORT ?? 5432),
+      database: env.DB_NAME,
+      ssl: sslOptions(env.DB_SSL),
+      max: 4,
+      idleTimeoutMillis: 30_000,
+      // Short: a POST may try the writer, then the reader, inside the Lambda timeout.
+      connectionTimeoutMillis: 2_000,
+      statement_timeout: 5_000,
+    });
+  const writer = pool(env.DB_HOST);
+  const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
+  const store = new OrderStore(writer, env.REGION_NAME, reader);
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
@@ -69,5 +76,5 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     logger: createLogger('trading'),
     refreshCredentials: () => secret.invalidate(),
   };
-  return { deps, store, pool };
+  return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };
 }

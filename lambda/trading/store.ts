@@ -2,6 +2,7 @@
 import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
+import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
 
 /** Applied in order, each once, under an advisory lock; safe to run on every cold start. */
@@ -65,9 +66,15 @@ function toOrder(row: OrderRow): Order {
 export class OrderStore {
   private migrated?: Promise<void>;
 
+  /**
+   * `pool` reaches the local cluster's writer endpoint, `reader` its reader endpoint. In the
+   * standby region the writer endpoint does not take connections until promotion, while the
+   * reader endpoint answers: that is how a read-only standby is told apart from a dead one.
+   */
   constructor(
     private readonly pool: Queryable,
     private readonly region: string,
+    private readonly reader: Queryable = pool,
   ) {}
 
   /** Run pending migrations once per store; a read-only database (standby) is left as it is. */
@@ -130,10 +137,19 @@ export class OrderStore {
     return { order: existing, created: false };
   }
 
+  /** Read from the writer (no replica lag after a POST); from the reader when the writer is out. */
   async findById(id: string): Promise<Order | undefined> {
-    await this.migrate();
-    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
-    return result.rows[0] ? toOrder(result.rows[0]) : undefined;
+    const select = async (db: Queryable) =>
+      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
+    let row: OrderRow | undefined;
+    try {
+      await this.migrate();
+      row = await select(this.pool);
+    } catch (e) {
+      if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;
+      row = await select(this.reader);
+    }
+    return row ? toOrder(row) : undefined;
   }
 
   async findByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
@@ -143,18 +159,27 @@ export class OrderStore {
 
   /** Whether the database answers, and whether it accepts writes (the standby does not). */
   async health(): Promise<{ writable: boolean }> {
-    return this.withClient(async (client) => {
-      const row = (
-        await client.query<{ recovery: boolean; read_only: string }>(
-          "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
-        )
-      ).rows[0];
-      return { writable: !row.recovery && row.read_only === 'off' };
-    });
+    const probe = (db: Queryable) =>
+      this.withClient(async (client) => {
+        const row = (
+          await client.query<{ recovery: boolean; read_only: string }>(
+            "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+          )
+        ).rows[0];
+        return { writable: !row.recovery && row.read_only === 'off' };
+      }, db);
+    try {
+      return await probe(this.pool);
+    } catch (e) {
+      if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;
+      // The writer endpoint is out but the cluster answers: read-only (standby before promotion).
+      await probe(this.reader);
+      return { writable: false };
+    }
   }
 
-  private async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  private async withClient<T>(fn: (client: PoolClient) => Promise<T>, db: Queryable = this.pool): Promise<T> {
+    const client = await db.connect();
     try {
       return await fn(client);
     } finally {

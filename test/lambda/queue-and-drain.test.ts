@@ -72,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.pool.end().catch(() => undefined)));
+  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
   sqsMock.restore();
   db.secrets.restore();
   await db.pg.stop();

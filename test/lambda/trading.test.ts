@@ -58,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.pool.end().catch(() => undefined)));
+  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
   db.secrets.restore();
   await db.pg.stop().catch(() => undefined);
 });
@@ -278,6 +278,53 @@ describe('read-only local database (the standby before promotion)', () => {
     const admin = await db.pg.admin();
     await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = off`);
     await admin.end();
+  });
+});
+
+describe('standby whose writer endpoint does not take connections yet', () => {
+  // Writer endpoint: an address nothing listens on (the server listens on 127.0.0.1 only).
+  // Reader endpoint: the server, read-only, as the standby's replicas are.
+  const standby = (sqs?: SQSClient) =>
+    runtime(
+      {
+        DB_HOST: '127.0.0.2',
+        DB_READ_HOST: '127.0.0.1',
+        ...(sqs ? { ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo' } : {}),
+      },
+      sqs,
+    );
+
+  beforeAll(async () => {
+    const admin = await db.pg.admin();
+    await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = on`);
+    await admin.end();
+  });
+
+  afterAll(async () => {
+    const admin = await db.pg.admin();
+    await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = off`);
+    await admin.end();
+  });
+
+  it('health is 200 from the reader with writable false; writes are queued (202) or refused (503), never written', async () => {
+    const before = await db.count();
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    const sqsMock = mockClient(sqs);
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
+    const r = standby(sqs);
+    expect((await call(r, albEvent('GET', '/health'))).body).toMatchObject({ status: 'ok', writable: false });
+    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-standby' })))).status).toBe(202);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+    // Reads fall back to the reader endpoint.
+    const admin = await db.pg.admin(DB_NAME);
+    const stored: string = (await admin.query('SELECT id FROM orders LIMIT 1')).rows[0].id;
+    await admin.end();
+    expect((await call(r, albEvent('GET', `/orders/${stored}`))).status).toBe(200);
+    expect((await call(standby(), albEvent('POST', '/orders', order({ clientOrderId: 'c-standby-2' })))).status).toBe(
+      503,
+    );
+    expect(await db.count()).toBe(before);
+    sqsMock.restore();
   });
 });
 
