@@ -63,9 +63,10 @@ async function main(): Promise<number> {
   const progress = process.stderr.isTTY
     ? setTimeout(() => process.stderr.write('Planning (running the program under mocks)...\n'), 500)
     : undefined;
+  const config = stackConfig(args.stack!, overrides);
   let run;
   try {
-    run = await runOffline(stackConfig(args.stack!, overrides), args.stack!);
+    run = await runOffline(config, args.stack!);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${style.red(e.message)}\n`);
@@ -76,7 +77,6 @@ async function main(): Promise<number> {
     clearTimeout(progress);
   }
 
-  const config = stackConfig(args.stack!, overrides);
   const settings = parseSettings(readRawConfig(run.project, config));
   const verdicts = evaluatePolicies(policyResources(run.resources), {
     environmentSuffix: settings.environmentSuffix,
