@@ -398,6 +398,20 @@ describe('at most once', () => {
     expect(failovers()).toHaveLength(1);
   });
 
+  it('the cluster is read again under the lease: a failover that started meanwhile is left alone', async () => {
+    const clock = await gateOpen();
+    let reads = 0;
+    rdsMock.on(DescribeGlobalClustersCommand).callsFake(() => {
+      // Someone (an operator, another tool) starts a failover between our first read and the lease.
+      if (++reads === 2) model.begin(SECONDARY, true);
+      return { GlobalClusters: [model.describe()] };
+    });
+    const outcome = await handleEvent(alarm, deps(clock));
+    expect(outcome.actions[0].reason).toMatch(/state changed under the lease/);
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual([]);
+  });
+
   it('issue 10: states that are not understood are reported once and left alone', async () => {
     const states: [string, () => void][] = [
       ['deleting', () => (model.status = 'deleting')],
