@@ -5,7 +5,6 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as tls from 'node:tls';
 import type { ProbeOutcome } from '../orchestrator/gate';
 
 export interface ProbeTarget {
@@ -84,10 +83,10 @@ export function probeOnce(target: ProbeTarget): Promise<ProbeObservation> {
       target.protocol === 'https'
         ? https.request({
             ...common,
+            // Node verifies the certificate against `servername` (tls.checkServerIdentity), so the
+            // name checked is the platform's, whatever address the connection goes to.
             servername: target.hostname,
             rejectUnauthorized: true,
-            checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
-              tls.checkServerIdentity(target.hostname, cert),
             ...(target.ca ? { ca: target.ca } : {}),
           })
         : http.request(common);
