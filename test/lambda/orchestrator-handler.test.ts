@@ -21,6 +21,7 @@ const GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/
 const env = {
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_DEV: 'true',
+  POWERTOOLS_METRICS_DISABLED: 'false',
   GLOBAL_CLUSTER_ID: 'aurora-global-dev',
   PRIMARY_CLUSTER_ARN: PRIMARY,
   SECONDARY_CLUSTER_ARN: SECONDARY,
