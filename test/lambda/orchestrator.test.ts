@@ -21,6 +21,7 @@ import {
 import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { runCanary } from '../../lambda/canary/canary';
 import type { Clock } from '../../lambda/orchestrator/clock';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
@@ -120,6 +121,7 @@ let model: GlobalClusterModel;
 let dials: Record<string, { region: string; dial: number }>;
 /** Every change to the world, in order. */
 let changes: string[];
+const failoverTimes: number[] = [];
 let store: InMemoryEvidenceStore;
 let metrics: string[];
 let logs: { level: string; message: string; detail?: unknown }[];
@@ -131,17 +133,19 @@ const record =
   };
 const logger = { info: record('info'), warn: record('warn'), error: record('error') };
 
-beforeEach(() => {
+function resetWorld() {
   for (const m of [rdsMock, gaMock, route53Mock, snsMock]) m.reset();
   model = new GlobalClusterModel();
   dials = { [US_GROUP]: { region: 'us-east-1', dial: 100 }, [EU_GROUP]: { region: EU, dial: 0 } };
   changes = [];
+  failoverTimes.length = 0;
   store = new InMemoryEvidenceStore();
   metrics = [];
   logs = [];
   rdsMock.on(DescribeGlobalClustersCommand).callsFake(() => ({ GlobalClusters: [model.describe()] }));
   rdsMock.on(FailoverGlobalClusterCommand).callsFake((input) => {
     changes.push(`rds failover to ${input.TargetDbClusterIdentifier} allowDataLoss=${input.AllowDataLoss}`);
+    failoverTimes.push(orchestratorNow);
     return model.begin(input.TargetDbClusterIdentifier, input.AllowDataLoss === true);
   });
   rdsMock.on(SwitchoverGlobalClusterCommand).callsFake((input) => {
@@ -169,7 +173,8 @@ beforeEach(() => {
     .on(GetHealthCheckStatusCommand)
     .rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
-});
+}
+beforeEach(resetWorld);
 
 function deps(clock: Clock, over: Partial<OrchestratorDeps> = {}): OrchestratorDeps {
   return {
@@ -199,7 +204,13 @@ const outage =
  * the orchestrator's scheduled run for the same minute. The orchestrator only ever counts
  * evidence from before its own clock, so running the canaries first is faithful.
  */
-async function simulate(world: World, fromMinute: number, toMinute: number, opts: { orchestrator?: boolean } = {}) {
+async function simulate(
+  world: World,
+  fromMinute: number,
+  toMinute: number,
+  opts: { orchestrator?: boolean; config?: OrchestratorConfig } = {},
+) {
+  const settings = opts.config ?? config;
   for (let m = fromMinute; m < toMinute; m++) {
     const minute = T0 + m * MIN;
     for (const [vantage, offset] of [
@@ -208,7 +219,7 @@ async function simulate(world: World, fromMinute: number, toMinute: number, opts
     ] as const) {
       const clock = new FakeClock(minute + offset);
       await runCanary({
-        config: { vantage, target: 'us-east-1', intervalMs: 10 * S },
+        config: { vantage, target: 'us-east-1', intervalMs: settings.probeIntervalSeconds * S },
         probe: async () => {
           const outcome = world(vantage, clock.now());
           return { outcome, detail: outcome === 'up' ? 'HTTP 200' : 'PROBE_TIMEOUT', latencyMs: 4 };
@@ -221,16 +232,15 @@ async function simulate(world: World, fromMinute: number, toMinute: number, opts
     }
     if (opts.orchestrator !== false) {
       const clock = new FakeClock(minute + 1 * S);
-      await handleEvent({ source: 'schedule' }, deps(clock));
+      const tracked: Clock = { now: () => (orchestratorNow = clock.now()), sleep: clock.sleep };
+      await handleEvent({ source: 'schedule' }, deps(tracked, { config: settings }));
     }
   }
 }
 
+/** The orchestrator's clock at its latest reading: when FailoverGlobalCluster is called. */
+let orchestratorNow = 0;
 const failovers = () => rdsMock.commandCalls(FailoverGlobalClusterCommand);
-const failoverTimes: number[] = [];
-beforeEach(() => {
-  failoverTimes.length = 0;
-});
 
 describe('the gate in the running system', () => {
   it('issue 10: Aurora in-region events of 25, 50 and 89 s recover without any promotion or traffic change', async () => {
@@ -248,12 +258,7 @@ describe('the gate in the running system', () => {
 
   it('a regional failure: fenced first, recorded, then exactly one failover with data loss allowed, within the worst case', async () => {
     const fault = 2 * MIN + 17 * S;
-    rdsMock.on(FailoverGlobalClusterCommand).callsFake((input) => {
-      changes.push(`rds failover to ${input.TargetDbClusterIdentifier} allowDataLoss=${input.AllowDataLoss}`);
-      failoverTimes.push(lastClock);
-      return model.begin(input.TargetDbClusterIdentifier, input.AllowDataLoss === true);
-    });
-    await simulateTracking(outage(fault, 60 * MIN), 0, 10);
+    await simulate(outage(fault, 60 * MIN), 0, 10);
     expect(changes).toEqual(['ga eu-west-1 100', 'ga us-east-1 0', `rds failover to ${SECONDARY} allowDataLoss=true`]);
     const promotedAfter = failoverTimes[0] - (T0 + fault);
     expect(promotedAfter).toBeGreaterThanOrEqual(config.recoveryWindowSeconds * S);
@@ -278,6 +283,30 @@ describe('the gate in the running system', () => {
     expect(votes.filter((v) => v.vote === 'down').map((v) => v.source)).toEqual([EU, USW2]);
     expect(votes.find((v) => v.source === EU)!.probes.length).toBeGreaterThanOrEqual(10);
     expect(votes.find((v) => v.source === 'route53')!.vote).toBe('abstain');
+  });
+
+  it('property: a regional failure is promoted once, never before the window, never after the worst case', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(5, 7, 10, 15, 20, 30, 45, 60),
+        fc.integer({ min: 0, max: 240 }),
+        fc.integer({ min: 0, max: 119_999 }),
+        async (interval, extraWindow, faultOffset) => {
+          resetWorld();
+          const window = Math.max(60, 2 * interval) + extraWindow;
+          const settings = { ...config, probeIntervalSeconds: interval, recoveryWindowSeconds: window };
+          const fault = MIN + faultOffset;
+          const worst = worstCaseTimeToPromotion({
+            failoverProbeIntervalSeconds: interval,
+            failoverRecoveryWindowSeconds: window,
+          }).totalSeconds;
+          await simulate(outage(fault, 60 * MIN), 0, Math.ceil((fault + worst * S) / MIN) + 1, { config: settings });
+          const after = failoverTimes[0] - (T0 + fault);
+          return failoverTimes.length === 1 && after >= window * S && after <= worst * S;
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('issue 10: a partition between eu-west-1 and us-east-1 (users still served) never promotes', async () => {
@@ -319,20 +348,6 @@ describe('the gate in the running system', () => {
     expect(failovers()).toHaveLength(1);
   });
 });
-
-let lastClock = 0;
-/** Like simulate, but remembers the orchestrator's clock so a test can time the failover call. */
-async function simulateTracking(world: World, from: number, to: number) {
-  for (let m = from; m < to; m++) {
-    await simulate(world, m, m + 1, { orchestrator: false });
-    const clock = new FakeClock(T0 + m * MIN + S);
-    const tracked: Clock = {
-      now: () => (lastClock = clock.now()),
-      sleep: clock.sleep,
-    };
-    await handleEvent({ source: 'schedule' }, deps(tracked));
-  }
-}
 
 describe('at most once', () => {
   async function gateOpen() {
