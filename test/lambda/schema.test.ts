@@ -1,4 +1,6 @@
+import type { Context } from 'aws-lambda';
 import { Client } from 'pg';
+import { handler } from '../../lambda/schema/handler';
 import { rotate, STEPS } from '../../lambda/rotation/rotation';
 import { applySchema, migrateSchema, SchemaResult, validateMigrations } from '../../lambda/schema/migrate';
 import { Migration, MIGRATIONS } from '../../lambda/schema/migrations';
@@ -278,6 +280,14 @@ describe('the schema function', () => {
         s.query(`ALTER ROLE ${MASTER_USER} PASSWORD '${MASTER_PASSWORD}'`),
       );
     }
+  });
+
+  it('the Lambda adapter names a missing MASTER_SECRET_ARN and touches nothing', async () => {
+    const before = await privileges(a);
+    await expect(handler({}, { awsRequestId: 'req-1' } as Context)).rejects.toThrow(
+      'missing environment: MASTER_SECRET_ARN',
+    );
+    expect(await privileges(a)).toEqual(before);
   });
 
   it('only accepts migrations numbered 1, 2, 3, ...', () => {
