@@ -244,7 +244,7 @@ class Run {
         metrics.addMetric('ApprovalRequested', MetricUnit.Count, 1);
         await this.notifyOnce('approval', `Promotion awaits approval (${config.environment})`, {
           action,
-          approve: `aws lambda invoke --function-name ${config.functionName ?? '<orchestrator>'} --payload '{"action":"approve-failover"}' out.json`,
+          approve: `aws lambda invoke --function-name ${config.functionName ?? '<orchestrator>'} --cli-binary-format raw-in-base64-out --payload '{"action":"approve-failover"}' out.json`,
           gate: gate && gateLog(gate),
         });
         return action;
