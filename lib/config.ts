@@ -9,6 +9,11 @@
 import { z } from 'zod';
 import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr';
 import { maxSuffixLength, tightestName } from './naming';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  gateSettingsProblems,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+} from '../lambda/orchestrator/timing';
 import { rtoBudget } from './rto';
 
 export const PRIMARY_REGION = 'us-east-1';
@@ -173,7 +178,8 @@ export const configSchema = z.object({
   acceleratorThresholdCount: integer(1, 10),
   acceleratorReactionSeconds: integer(0, 300),
   failoverProbeIntervalSeconds: integer(5, 60),
-  failoverProbeFailures: integer(2, 10),
+  failoverRecoveryWindowSeconds: integer(60, 3600),
+  failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
   dbPromotionEstimateSeconds: integer(1, 3600),
   rtoTargetSeconds: integer(1, 3600),
   // --- monitoring and compliance
@@ -278,11 +284,20 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
     },
   },
   {
-    keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],
+    // The gate's own rules (lambda/orchestrator/timing.ts), checked against the timeouts the
+    // functions are deployed with: a gate slower than its function could never decide.
+    keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds'],
     check: (s) =>
-      s.failoverProbeIntervalSeconds * s.failoverProbeFailures <= 600
-        ? []
-        : [['failoverProbeFailures', 'x failoverProbeIntervalSeconds must fit in 600 s (the canary window)']],
+      gateSettingsProblems({
+        failoverProbeIntervalSeconds: s.failoverProbeIntervalSeconds,
+        failoverRecoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
+        orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+        canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
+      }).map(([key, message]): Problem => [
+        // The timeouts are fixed by the program: a probe interval that outgrows them is the key to change.
+        key === 'failoverRecoveryWindowSeconds' ? key : 'failoverProbeIntervalSeconds',
+        key === 'failoverRecoveryWindowSeconds' ? message : `makes the ${key} (fixed) too short: ${message}`,
+      ]),
   },
 ];
 
@@ -299,7 +314,8 @@ export function rtoInputsFromSettings(
     | 'route53FailureThreshold'
     | 'dnsTtlSeconds'
     | 'failoverProbeIntervalSeconds'
-    | 'failoverProbeFailures'
+    | 'failoverRecoveryWindowSeconds'
+    | 'failoverPromotionMode'
     | 'dbPromotionEstimateSeconds'
     | 'rtoTargetSeconds'
   >,
@@ -312,7 +328,8 @@ export function rtoInputsFromSettings(
     route53FailureThreshold: s.route53FailureThreshold,
     dnsTtlSeconds: s.dnsTtlSeconds,
     probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-    probeFailures: s.failoverProbeFailures,
+    recoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
+    promotionMode: s.failoverPromotionMode,
     dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
     targetSeconds: s.rtoTargetSeconds,
   };

@@ -1,7 +1,15 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
+import {
+  logWriteStatement,
+  MANAGED_POLICY,
+  resolvedAfter,
+  serviceRole,
+  ServiceRole,
+  Statement,
+  XRAY_STATEMENT,
+} from './iam';
 import { lambdaArchive } from './lambda-bundle';
 
 export interface FunctionSpec {
@@ -17,6 +25,8 @@ export interface FunctionSpec {
   readonly vpc?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** Reserved concurrency: a ceiling for functions that must never fan out (and a floor they always get). */
+  readonly reservedConcurrency?: number;
 }
 
 export interface BuiltFunction {
@@ -58,6 +68,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       role: role.ready.arn,
       timeout: spec.timeoutSeconds,
       memorySize: spec.memoryMb,
+      reservedConcurrentExecutions: spec.reservedConcurrency,
       architectures: ['arm64'],
       environment: {
         variables: {
@@ -75,4 +86,47 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
     { ...opts, dependsOn: [logGroup] },
   );
   return { fn, role, logGroup };
+}
+
+export interface MinuteScheduleSpec {
+  /** Name of the rule, its permission and its target. */
+  readonly name: string;
+  readonly description: string;
+  /** The event the function receives each minute. */
+  readonly input: Record<string, unknown>;
+}
+
+/**
+ * Run a function every minute (EventBridge's finest schedule) with a fixed event, never retried
+ * asynchronously: a missed minute is covered by the next one, a retried one would overlap it.
+ * The target is created only once the rule may invoke the function.
+ */
+export function everyMinute(
+  built: BuiltFunction,
+  spec: MinuteScheduleSpec,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.EventRule {
+  const { fn } = built;
+  const child = { ...opts, parent: fn };
+  new aws.lambda.FunctionEventInvokeConfig(
+    spec.name,
+    { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+    child,
+  );
+  const rule = new aws.cloudwatch.EventRule(
+    spec.name,
+    { name: spec.name, description: spec.description, scheduleExpression: 'rate(1 minute)' },
+    child,
+  );
+  const allow = new aws.lambda.Permission(
+    spec.name,
+    { action: 'lambda:InvokeFunction', function: fn.name, principal: 'events.amazonaws.com', sourceArn: rule.arn },
+    child,
+  );
+  new aws.cloudwatch.EventTarget(
+    spec.name,
+    { rule: rule.name, arn: resolvedAfter(fn.arn, [allow]), input: JSON.stringify(spec.input) },
+    { ...opts, parent: rule },
+  );
+  return rule;
 }

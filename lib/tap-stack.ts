@@ -4,7 +4,7 @@ import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
 import { DatabaseStack } from './database-stack';
-import { FailoverAlarms } from './failover-alarms';
+import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
 import { GlobalDatabase } from './global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
@@ -58,6 +58,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
+  readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
   readonly dashboard: PlatformDashboard;
 
@@ -80,7 +81,11 @@ export class TapStack extends pulumi.ComponentResource {
       secondary: provider(secondaryRegion.region),
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
-    const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
+    const names = {
+      primary: namer(suffix, primaryRegion.region),
+      secondary: namer(suffix, secondaryRegion.region),
+      accelerator: namer(suffix, GLOBAL_ACCELERATOR_API_REGION),
+    };
     /** Options of a component living in one region: its children inherit that region's provider. */
     const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
       parent: this,
@@ -178,20 +183,29 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 6. Failover: the orchestrator in the secondary; its Route 53 trigger in us-east-1.
+    // 6. Failover: the orchestrator and its evidence in the secondary; canaries voting from the
+    //    secondary and from us-west-2 (which also serves the Global Accelerator API the fence
+    //    uses); the Route 53 trigger in us-east-1.
     this.failover = new FailoverStack(
       names.secondary('failover'),
       {
         settings,
         region: secondaryRegion,
         name: names.secondary,
+        primaryRegion: primaryRegion.region,
         primaryName: names.primary,
         primaryProvider: providers.primary,
         globalDatabase: this.globalDatabase,
         primaryCluster: databases.primary.cluster,
         secondaryCluster: databases.secondary.cluster,
         primaryLoadBalancer: computes.primary.loadBalancer,
+        apiName: this.global.apiName,
         primaryHealthCheck: this.global.healthChecks.primary,
+        endpointGroups: this.global.endpointGroups,
+        vantages: [
+          { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary },
+          { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
+        ],
       },
       inRegion('secondary'),
     );
@@ -215,6 +229,17 @@ export class TapStack extends pulumi.ComponentResource {
       names.secondary('failoverAlarms'),
       { settings, name: names.secondary, topic: monitors.secondary.topic, failover: this.failover },
       inRegion('secondary'),
+    );
+    // Each canary is watched in its own region, on that region's topic where it has one.
+    const topicOf = (region: string) =>
+      [monitors.primary, monitors.secondary].find((m) => m.region.region === region)?.topic;
+    this.canaryAlarms = this.failover.canaries.map(
+      (canary) =>
+        new CanaryAlarms(
+          canary.vantage.name('canaryAlarms'),
+          { settings, canary, topic: topicOf(canary.region) },
+          { parent: this, providers: { aws: canary.vantage.provider } },
+        ),
     );
     // Route 53 publishes health-check metrics only in us-east-1, the primary region.
     this.healthCheckAlarms = new HealthCheckAlarms(

@@ -100,6 +100,10 @@ export function rtoReport(budget: RtoBudget, style: Style): string[] {
   }
   const summary = `Traffic RTO: ${budget.trafficSeconds} s of ${budget.targetSeconds} s`;
   lines.push(`  ${budget.withinTarget ? style.green(summary) : style.red(`${summary}: exceeds the target`)}`);
+  const g = budget.gate;
+  lines.push(
+    `  Promotion gate: probes every ${g.probeIntervalSeconds} s from each canary, recovery window ${g.recoveryWindowSeconds} s, ${g.promotionMode}; worst case to FailoverGlobalCluster ${g.worstCaseToPromotionSeconds} s (RTO target ${budget.targetSeconds} s binds traffic only)`,
+  );
   return lines;
 }
 

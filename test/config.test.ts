@@ -2,6 +2,12 @@ import * as fc from 'fast-check';
 import { CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
 import { maxSuffixLength } from '../lib/naming';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  gateSettingsProblems,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+} from '../lambda/orchestrator/timing';
 import { readProject, stackConfig } from '../scripts/offline';
 
 /** The dev stack's raw config (Pulumi.yaml defaults + Pulumi.dev.yaml), as the program sees it. */
@@ -138,6 +144,32 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
     ],
     ['misspelt key', { enviromentSuffix: 'dev' }, /^enviromentSuffix: is not a configuration key of this program$/],
+    [
+      // Replaced by the recovery window: a count of failures carries no time.
+      'the retired failoverProbeFailures',
+      { failoverProbeFailures: '3' },
+      /^failoverProbeFailures: is not a configuration key of this program$/,
+    ],
+    [
+      'recovery window shorter than an Aurora in-region failover',
+      { failoverRecoveryWindowSeconds: '59' },
+      /^failoverRecoveryWindowSeconds: must be at least 60/,
+    ],
+    [
+      'recovery window shorter than three probes',
+      { failoverProbeIntervalSeconds: '40', failoverRecoveryWindowSeconds: '70' },
+      /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
+    ],
+    [
+      'probe interval above 60',
+      { failoverProbeIntervalSeconds: '61' },
+      /^failoverProbeIntervalSeconds: must be at most 60/,
+    ],
+    [
+      'unknown promotion mode',
+      { failoverPromotionMode: 'manual' },
+      /^failoverPromotionMode: must be automatic or approval \(got "manual"\)$/,
+    ],
   ];
 
   it.each(cases)('%s', (_label, overrides, expected) => {
@@ -171,6 +203,34 @@ describe('config validation rejects bad input with key, value and what is allowe
     expect(readRawConfig('tap', { 'tap:azCount': '3', 'aws:region': 'us-east-1', 'other:azCount': '9' })).toEqual({
       azCount: '3',
     });
+  });
+});
+
+describe('the promotion gate is checked by its own rules (lambda/orchestrator/timing.ts)', () => {
+  it('any accepted interval and window make a gate the deployed functions can run', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {
+        const raw = devRaw({
+          failoverProbeIntervalSeconds: String(interval),
+          failoverRecoveryWindowSeconds: String(window),
+        });
+        const accepted = problemsOf(raw).length === 0;
+        const gateProblems = gateSettingsProblems({
+          failoverProbeIntervalSeconds: interval,
+          failoverRecoveryWindowSeconds: window,
+          orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+          canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
+        });
+        expect(accepted).toBe(interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {
+    const settings = parseSettings(devRaw());
+    expect(settings.failoverRecoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(settings.failoverPromotionMode).toBe('automatic');
   });
 });
 

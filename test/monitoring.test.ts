@@ -1,4 +1,5 @@
 import { configRules } from '../lib/aws-config';
+import { regionCode } from '../lib/naming';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 describe('MonitoringStack', () => {
@@ -26,9 +27,11 @@ describe('MonitoringStack', () => {
     const alarms = ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm');
     for (const a of alarms) {
       expect(a.inputs.name).toBe(a.name);
-      expect(a.name).toMatch(/^alarm-[a-z0-9-]+-(use1|euw1)-dev$/);
+      // Every alarm notifies a topic of its own region (CloudWatch cannot notify across regions).
+      const code = regionCode(a.region!);
+      expect(a.name).toMatch(new RegExp(`^alarm-[a-z0-9-]+-${code}-dev$`));
       expect(a.inputs.alarmActions).toHaveLength(1);
-      expect(a.inputs.alarmActions[0]).toContain(a.region === PRIMARY ? 'use1' : 'euw1');
+      expect(a.inputs.alarmActions[0]).toMatch(new RegExp(`^arn:aws:sns:${a.region}:.*-${code}-dev$`));
     }
     const names = alarms.map((a) => a.name);
     for (const code of ['use1', 'euw1']) {
