@@ -18,6 +18,8 @@ export interface ComputeStackArgs {
   readonly database: DatabaseStack;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
+  /** The deploy-time schema migration: nothing serves or drains orders before it. */
+  readonly schema: pulumi.Resource;
 }
 
 /**
@@ -95,6 +97,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         { Sid: 'DecryptWithRegionKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: database.key.arn },
       ],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
+      ready: [args.schema],
     };
 
     this.orders = new OrderQueue(n('orders'), { settings, name: n, key: database.key, service }, child);

@@ -33,6 +33,8 @@ export function replicaArn(arn: string, region: string): string {
 
 export interface DatabaseSecret {
   readonly secret: aws.secretsmanager.Secret;
+  /** The initial value: whoever logs in with the secret waits for it. */
+  readonly version: aws.secretsmanager.SecretVersion;
   /** ARN of the copy each region reads locally. */
   readonly arnIn: (region: string) => pulumi.Output<string>;
 }
@@ -46,6 +48,8 @@ export interface DatabaseSecret {
 export class CredentialsStack extends pulumi.ComponentResource {
   readonly master: DatabaseSecret;
   readonly app: DatabaseSecret;
+  readonly masterRotation: aws.secretsmanager.SecretRotation;
+  readonly appRotation: aws.secretsmanager.SecretRotation;
 
   constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:CredentialsStack', name, {}, opts);
@@ -69,13 +73,13 @@ export class CredentialsStack extends pulumi.ComponentResource {
         },
         child,
       );
-      new aws.secretsmanager.SecretVersion(
+      const version = new aws.secretsmanager.SecretVersion(
         n(kind),
         { secretId: secret.id, secretString: value },
         // After the first rotation the rotation function owns the value.
         { parent: secret, ignoreChanges: ['secretString'] },
       );
-      return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
+      return { secret, version, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
     };
 
     // `host` is the global writer endpoint: it follows a switchover or failover to the new
@@ -123,6 +127,8 @@ export class CredentialsStack extends pulumi.ComponentResource {
             'secretsmanager:GetSecretValue',
             'secretsmanager:PutSecretValue',
             'secretsmanager:UpdateSecretVersionStage',
+            // Recovering the live password from a version an abandoned rotation left unlabelled.
+            'secretsmanager:ListSecretVersionIds',
           ],
           Resource: secrets.map((s) => s.arnIn(side.region)),
         },
@@ -145,10 +151,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
     // is attached to it in eu-west-1 and these grants already cover the promoted secrets.
     grantRotation(secondary, 'standby', { parent: this, provider: secondary.provider });
 
-    for (const [label, s] of [
-      ['master', this.master],
-      ['app', this.app],
-    ] as const) {
+    const rotate = (label: 'master' | 'app', s: DatabaseSecret, after: pulumi.Resource[]) => {
       const permission = new aws.lambda.Permission(
         primary.name('rotationFunction', label),
         {
@@ -159,7 +162,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
         },
         { parent: s.secret },
       );
-      new aws.secretsmanager.SecretRotation(
+      return new aws.secretsmanager.SecretRotation(
         n(label === 'master' ? 'dbSecret' : 'appSecret'),
         {
           secretId: s.secret.id,
@@ -169,9 +172,15 @@ export class CredentialsStack extends pulumi.ComponentResource {
           // The first rotation creates the application user; it needs the database up.
           rotateImmediately: true,
         },
-        { parent: s.secret, dependsOn: primary.database.instances },
+        { parent: s.secret, dependsOn: [...primary.database.instances, ...after] },
       );
-    }
+    };
+    this.masterRotation = rotate('master', this.master, []);
+    // The app user's rotation logs in as master, so it is requested only after the master's.
+    // The provider returns once RotateSecret is accepted, not when the rotation finishes
+    // (terraform-provider-aws secret_rotation.go), so the two may still overlap: the rotation
+    // function then logs in with the master's AWSPENDING (lambda/shared/secret-login.ts).
+    this.appRotation = rotate('app', this.app, [this.masterRotation]);
 
     this.registerOutputs({ masterSecretArn: this.master.secret.arn, appSecretArn: this.app.secret.arn });
   }

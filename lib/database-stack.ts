@@ -8,6 +8,23 @@ import { NetworkStack } from './network-stack';
 
 export const POSTGRES_PORT = 5432;
 
+/**
+ * Egress of every database client: PostgreSQL in its own VPC and, over the peering, in the other
+ * region's VPC, because clients connect to the global writer endpoint, which follows the writer
+ * to whichever region holds it after a switchover or failover.
+ */
+export function postgresEgress(ownVpcCidr: string, peerVpcCidr: string) {
+  return [
+    {
+      protocol: 'tcp',
+      fromPort: POSTGRES_PORT,
+      toPort: POSTGRES_PORT,
+      cidrBlocks: [ownVpcCidr, peerVpcCidr],
+      description: 'Aurora in this VPC and, over the peering, in the other region (the writer may be there)',
+    },
+  ];
+}
+
 /** How a region's cluster joins the global database. */
 export type GlobalMembership =
   /** The writer at creation: creates the database and its master user. */
@@ -20,6 +37,11 @@ export interface DatabaseStackArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /**
+   * The other region's network: its private subnets hold clients (rotation, schema, the order
+   * API) that reach this cluster over the peering whenever it is the writer.
+   */
+  readonly peerNetwork: NetworkStack;
   readonly globalDatabase: GlobalDatabase;
   readonly membership: GlobalMembership;
 }
@@ -36,6 +58,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
   readonly instances: aws.rds.ClusterInstance[];
   readonly rotation: BuiltFunction;
   readonly rotationSecurityGroup: aws.ec2.SecurityGroup;
+  /** Ingress of the peer region's private subnets (security groups cannot cross regions). */
+  readonly peerIngress: aws.vpc.SecurityGroupIngressRule[];
   /** Whether this member replicates another (it then reports AuroraGlobalDBReplicationLag). */
   readonly replica: boolean;
   private readonly n: Namer;
@@ -64,16 +88,32 @@ export class DatabaseStack extends pulumi.ComponentResource {
       child,
     );
 
-    // Clients are granted 5432 by security group, never by CIDR: the rotation function here,
-    // the application tier through allowClient().
+    // Clients in this VPC are granted 5432 by security group (the rotation function here, the
+    // application tier through allowClient()); clients in the other region by its private-subnet
+    // CIDRs, since a security group cannot reference a group in another region.
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('dbSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Aurora PostgreSQL: 5432 from named client security groups only',
+        description: 'Aurora PostgreSQL: 5432 from named client security groups and the peer private subnets',
         tags: { Name: n('dbSecurityGroup') },
       },
       child,
+    );
+    this.peerIngress = args.peerNetwork.privateSubnetCidrs.map(
+      (cidr, i) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          n('dbSecurityGroup', `peer-${i}`),
+          {
+            securityGroupId: this.securityGroup.id,
+            cidrIpv4: cidr,
+            ipProtocol: 'tcp',
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            description: `PostgreSQL from the other region's private subnet ${cidr} (over the peering)`,
+          },
+          { parent: this.securityGroup },
+        ),
     );
     this.rotationSecurityGroup = new aws.ec2.SecurityGroup(
       n('rotationSecurityGroup'),
@@ -88,13 +128,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
             cidrBlocks: [region.vpcCidr],
             description: 'VPC endpoints (Secrets Manager, KMS)',
           },
-          {
-            protocol: 'tcp',
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            cidrBlocks: [region.vpcCidr],
-            description: 'Aurora in this VPC',
-          },
+          ...postgresEgress(region.vpcCidr, args.peerNetwork.vpcCidr),
         ],
         tags: { Name: n('rotationSecurityGroup') },
       },

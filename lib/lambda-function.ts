@@ -27,6 +27,8 @@ export interface FunctionSpec {
   readonly memoryMb: number;
   /** Reserved concurrency: a ceiling for functions that must never fan out (and a floor they always get). */
   readonly reservedConcurrency?: number;
+  /** What must exist before the function may start serving (beyond its role and log group). */
+  readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 export interface BuiltFunction {
@@ -83,7 +85,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
     },
-    { ...opts, dependsOn: [logGroup] },
+    { ...opts, dependsOn: [logGroup, ...(spec.dependsOn ?? [])] },
   );
   return { fn, role, logGroup };
 }

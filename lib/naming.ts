@@ -72,6 +72,10 @@ export const NAME_RULES = {
   rotationFunction: rule('fn-rotation', 64, true, 6),
   rotationRole: rule('role-fn-rotation', 64, true, 15),
   rotationSecurityGroup: rule('sg-fn-rotation', 255),
+  databaseSchema: rule('database-schema', 255),
+  schemaFunction: rule('fn-schema', 64, true, 3),
+  schemaRole: rule('role-fn-schema', 64),
+  schemaSecurityGroup: rule('sg-fn-schema', 255),
   // compute
   alb: rule('alb', 32),
   // Listeners and rules: logical names only, no AWS length limit of their own.

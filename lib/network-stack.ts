@@ -35,6 +35,8 @@ export interface NetworkStackArgs {
 export class NetworkStack extends pulumi.ComponentResource {
   readonly vpc: aws.ec2.Vpc;
   readonly vpcCidr: string;
+  /** CIDRs of the private subnets (where every database client runs), known before deploy. */
+  readonly privateSubnetCidrs: readonly string[];
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly privateRouteTables: aws.ec2.RouteTable[];
@@ -47,6 +49,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     const res = (parent: pulumi.Resource): pulumi.CustomResourceOptions => ({ parent });
     const plan = planSubnets(region.vpcCidr, settings.azCount);
     this.vpcCidr = region.vpcCidr;
+    this.privateSubnetCidrs = plan.private;
 
     const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { parent: this });
     this.availabilityZones = zones.names.apply((names) => {

@@ -105,7 +105,8 @@ export class OrderQueue extends pulumi.ComponentResource {
         batchSize: 10,
         functionResponseTypes: ['ReportBatchItemFailures'],
       },
-      { parent: this.drainer.fn },
+      // It starts draining only once the schema is in place.
+      { parent: this.drainer.fn, dependsOn: [...this.service.ready] },
     );
 
     this.registerOutputs({ orderQueueUrl: this.queue.url, drainerArn: this.drainer.fn.arn });

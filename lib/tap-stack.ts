@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
+import { DatabaseSchema } from './database-schema';
 import { DatabaseStack } from './database-stack';
 import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
@@ -37,7 +38,8 @@ export interface RegionStacks {
  * 1. the Aurora global database (both regional clusters join it);
  * 2. per region, the network and the database member (the secondary joins once the primary's
  *    instances are available), and the peering between the two networks;
- * 3. the credentials (secrets replicated to both regions, rotated in the primary);
+ * 3. the credentials (secrets replicated to both regions, rotated in the primary), then the
+ *    schema, migrated at deploy time through the writer;
  * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet);
  * 5. global traffic: Global Accelerator and Route 53 in front of both load balancers;
  * 6. the failover orchestrator in the secondary;
@@ -55,6 +57,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly secondary: RegionStacks;
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
+  readonly schema: DatabaseSchema;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
@@ -112,11 +115,13 @@ export class TapStack extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const other = (role: RegionRole): RegionRole => (role === 'primary' ? 'secondary' : 'primary');
     const databaseArgs = (role: RegionRole) => ({
       settings,
       region: regions[role],
       name: names[role],
       network: networks[role],
+      peerNetwork: networks[other(role)],
       globalDatabase: this.globalDatabase,
     });
     const primaryDatabase = new DatabaseStack(
@@ -151,6 +156,21 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The schema, migrated at deploy time through the primary's writer.
+    this.schema = new DatabaseSchema(
+      names.primary('databaseSchema'),
+      {
+        settings,
+        region: primaryRegion,
+        name: names.primary,
+        network: networks.primary,
+        peerNetwork: networks.secondary,
+        database: databases.primary,
+        master: this.credentials.master,
+      },
+      inRegion('primary'),
+    );
+
     // 4. Per region: the application.
     const compute = (role: RegionRole) =>
       new ComputeStack(
@@ -162,6 +182,7 @@ export class TapStack extends pulumi.ComponentResource {
           network: networks[role],
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
+          schema: this.schema.migrated,
         },
         inRegion(role),
       );

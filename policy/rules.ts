@@ -4,6 +4,20 @@
  * very same functions over the offline plan.
  */
 
+import { cidrContains, parseCidr } from '../lib/cidr';
+
+/** RFC 1918 private ranges: the only CIDRs a database may be opened to (a peered VPC's subnets). */
+const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map(parseCidr);
+
+function isPrivateCidr(text: string): boolean {
+  try {
+    const cidr = parseCidr(text);
+    return PRIVATE_RANGES.some((range) => cidrContains(range, cidr));
+  } catch {
+    return false;
+  }
+}
+
 export interface PolicyResource {
   readonly type: string;
   readonly name: string;
@@ -152,16 +166,15 @@ export const POLICIES: readonly Policy[] = [
   },
   {
     name: 'no-public-database',
-    description: 'Aurora instances are never publicly accessible; the database security group admits no CIDR.',
+    description:
+      "Aurora instances are never publicly accessible; PostgreSQL is opened only to security groups or private CIDRs (the other region's subnets over the peering: security groups cannot cross regions).",
     validate: (r) => {
       if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.publiclyAccessible !== false)
         return ['instance may be publicly accessible'];
-      if (
-        r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' &&
-        r.props.fromPort === 5432 &&
-        (r.props.cidrIpv4 || r.props.cidrIpv6)
-      ) {
-        return ['PostgreSQL opened to a CIDR instead of a security group'];
+      if (r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && r.props.fromPort === 5432) {
+        if (r.props.cidrIpv6) return ['PostgreSQL opened to an IPv6 CIDR'];
+        if (r.props.cidrIpv4 && !isPrivateCidr(r.props.cidrIpv4))
+          return [`PostgreSQL opened to ${r.props.cidrIpv4}, which is not a private (RFC 1918) range`];
       }
       return [];
     },
