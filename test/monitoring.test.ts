@@ -153,6 +153,22 @@ describe('AWS Config', () => {
         .map((r) => r.id)
         .sort(),
     );
+    // The rotation rule checks the very period the secrets rotate with (one fact, two readers).
+    const days = new Set(
+      ofType(run, 'aws:secretsmanager/secretRotation:SecretRotation').map(
+        (r) => r.inputs.rotationRules.automaticallyAfterDays,
+      ),
+    );
+    expect(days.size).toBe(1);
+    for (const rule of rules.filter(
+      (r) => r.inputs.source.sourceIdentifier === 'SECRETSMANAGER_ROTATION_ENABLED_CHECK',
+    ))
+      expect(JSON.parse(rule.inputs.inputParameters)).toEqual({
+        maximumAllowedRotationFrequency: String([...days][0]),
+      });
+    expect(configRules({ secretRotationDays: 7 }).find((r) => r.short === 'secret-rotation-on')!.input).toEqual({
+      maximumAllowedRotationFrequency: '7',
+    });
     for (const id of [
       'RDS_STORAGE_ENCRYPTED',
       'VPC_FLOW_LOGS_ENABLED',
