@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { drain, QueuedMessage } from '../../lambda/drainer/drain';
 import { handleRequest } from '../../lambda/trading/api';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The promotion window end to end: the standby's database is read-only, the API queues orders

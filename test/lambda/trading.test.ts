@@ -6,7 +6,7 @@ import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { createApiServer } from '../../lambda/trading/server';
 import { AddressInfo } from 'net';
-import { APP_USER, DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { APP_USER, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 let db: TradingDb;
 const runtimes: Runtime[] = [];
