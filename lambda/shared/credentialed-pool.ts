@@ -6,6 +6,8 @@ import { SecretCache } from './secret-cache';
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
   connect(): Promise<PoolClient>;
+  /** Drop every connection; the next query opens a new one (and resolves the host name again). */
+  reset?(): Promise<void>;
 }
 
 /**
@@ -44,6 +46,16 @@ export class CredentialedPool implements Queryable {
 
   async connect(): Promise<PoolClient> {
     return (await this.get()).connect();
+  }
+
+  /**
+   * New connections from now on; connections in use finish their query and are closed on
+   * release. Used when a host name now leads elsewhere (a writer endpoint after failover).
+   */
+  async reset(): Promise<void> {
+    const previous = this.pool;
+    this.pool = undefined;
+    if (previous) void (await previous.catch(() => undefined))?.end().catch(() => undefined);
   }
 
   async end(): Promise<void> {
