@@ -250,8 +250,16 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
-  if (typeof req.method !== 'string' || !METHOD.test(req.method)) return badRequest('malformed request method');
-  if (typeof req.path !== 'string' || !req.path.startsWith('/')) return badRequest('malformed request path');
+  const refuse = (detail: string) => {
+    deps.logger.warn('bad request', {
+      detail,
+      method: String(req.method).slice(0, 32),
+      path: String(req.path).slice(0, 256),
+    });
+    return badRequest(detail);
+  };
+  if (typeof req.method !== 'string' || !METHOD.test(req.method)) return refuse('malformed request method');
+  if (typeof req.path !== 'string' || !req.path.startsWith('/')) return refuse('malformed request path');
   const path = req.path.replace(/\/+$/, '') || '/';
   const method = req.method.toUpperCase();
   const allow = (methods: string) => json(405, { error: 'method not allowed' }, { allow: methods });
@@ -261,7 +269,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   if (match) {
     if (method !== 'GET') return allow('GET');
     const id = decodeSegment(match[1]);
-    return id === undefined ? badRequest('malformed percent-escape in the path') : getOrder(id, deps);
+    return id === undefined ? refuse('malformed percent-escape in the path') : getOrder(id, deps);
   }
   return json(404, { error: 'not found' });
 }

@@ -70,7 +70,10 @@ function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
 /** The API's answer to one request; undefined when the client left before we could answer. */
 async function answer(req: IncomingMessage, deps: ApiDeps): Promise<ApiResponse | undefined> {
   const path = requestPath(req.url ?? '');
-  if (path === undefined) return badRequest('malformed request target');
+  if (path === undefined) {
+    deps.logger.warn('bad request: malformed request target', { method: req.method, target: req.url?.slice(0, 256) });
+    return badRequest('malformed request target');
+  }
   const limit = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   if (Number(req.headers['content-length']) > limit) {
     return json(413, { error: 'payload too large', detail: `at most ${limit} bytes` });
@@ -103,6 +106,18 @@ function send(req: IncomingMessage, res: ServerResponse, response: ApiResponse):
   res.writeHead(response.statusCode, headers).end(response.body);
 }
 
+/** A raw HTTP/1.1 response written to a socket Node has handed over (no ServerResponse exists). */
+function endSocket(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: STATUS_CODES[status]?.toLowerCase() });
+  const lines = Object.entries({
+    connection: 'close',
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  }).map(([k, v]) => `${k}: ${v}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`, () => socket.destroy());
+}
+
 /** Node could not parse the request (or the client timed out): the status Node would send, plus a log line. */
 function onClientError(error: Error & { code?: string }, socket: Duplex, deps: ApiDeps, busy: WeakMap<Duplex, number>) {
   deps.logger.warn('malformed or incomplete HTTP request', { code: error.code, error: error.message });
@@ -117,12 +132,7 @@ function onClientError(error: Error & { code?: string }, socket: Duplex, deps: A
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT'
         ? 408
         : 400;
-  const body = JSON.stringify({ error: STATUS_CODES[status]?.toLowerCase() });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
+  endSocket(socket, status);
 }
 
 export function createApiServer(deps: ApiDeps): Server {
@@ -144,6 +154,12 @@ export function createApiServer(deps: ApiDeps): Server {
       });
   });
   server.on('clientError', (error, socket) => onClientError(error, socket, deps, busy));
+  // Node hands CONNECT requests over as raw sockets and closes them unanswered if nobody listens.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    deps.logger.warn('CONNECT request refused', { target: req.url });
+    socket.on('error', () => socket.destroy());
+    endSocket(socket, 405, { allow: 'GET, POST' });
+  });
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
