@@ -28,9 +28,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     });
   };
   const server = net.createServer((client) => {
-    let upstream: net.Socket | undefined;
+    const upstream = net.connect(targetPort, targetHost);
     track(client, () => upstream);
-    upstream = net.connect(targetPort, targetHost);
     track(upstream, () => client);
     forward(client, upstream);
     forward(upstream, client);

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { HEALTH_DEADLINE_MS, handleRequest } from '../../lambda/trading/api';
+import { HEALTH_DEADLINE_MS, handleRequest, REQUEST_DEADLINE_MS } from '../../lambda/trading/api';
 import { fromAlbEvent } from '../../lambda/trading/handler';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
@@ -453,6 +453,50 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
     expect(read.result).toMatchObject({ status: 503, retryAfter: '5' });
     expect(read.ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
     expect(service.alive()).toBe(true);
+  });
+
+  describe('each wait on the database ends on the client side, so a frozen server cannot hold connections forever', () => {
+    const throughProxy = () => {
+      const r = createRuntime(requireEnv({ ...db.env, DB_PORT: String(proxy.port) }), { secrets: db.secrets.client });
+      runtimes.push(r);
+      return r;
+    };
+    /** Settles with the call's outcome, or 'still waiting' once the request deadline is long past. */
+    const outcome = (call: Promise<unknown>) =>
+      Promise.race([
+        call.then(
+          () => 'answered',
+          (e: Error) => e.message,
+        ),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), REQUEST_DEADLINE_MS + 1_000)),
+      ]);
+
+    it('a query on an open connection gives up (query timeout)', async () => {
+      const { store } = throughProxy();
+      await store.probe('writer');
+      proxy.freeze();
+      const { result, ms } = await timed(() => outcome(store.findByClientOrderId('frozen-query')));
+      expect(result).toMatch(/timeout/i);
+      expect(ms).toBeLessThan(REQUEST_DEADLINE_MS);
+    });
+
+    it('opening a connection gives up (connect timeout)', async () => {
+      const { store } = throughProxy();
+      proxy.freeze();
+      const { result, ms } = await timed(() => outcome(store.probe('writer')));
+      expect(result).toMatch(/timeout/i);
+      expect(ms).toBeLessThan(REQUEST_DEADLINE_MS);
+    });
+
+    it('connections use TCP keep-alive (a peer that vanished is found dead, not waited on)', async () => {
+      const keepAlive = jest.spyOn(net.Socket.prototype, 'setKeepAlive');
+      try {
+        await throughProxy().store.probe('writer');
+        expect(keepAlive).toHaveBeenCalledWith(true, expect.any(Number));
+      } finally {
+        keepAlive.mockRestore();
+      }
+    });
   });
 
   it('the Lambda target group gets the same answer as the EC2 one, in time, frozen or not', async () => {
