@@ -59,7 +59,8 @@ export class CredentialedPool implements Queryable {
   }
 
   async end(): Promise<void> {
-    if (this.pool) await (await this.pool).end();
+    const pool = this.pool;
     this.pool = undefined;
+    if (pool) await (await pool).end();
   }
 }

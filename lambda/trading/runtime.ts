@@ -85,6 +85,6 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     store,
     logger,
     refreshCredentials,
-    close: async () => void (await Promise.all([writer.end(), reader.end()])),
+    close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
   };
 }

@@ -194,6 +194,40 @@ describe('order identity is decided on canonical decimals at the column scale', 
   });
 });
 
+describe('concurrent requests with one client order id', () => {
+  it('identical orders racing on several connections: exactly one 201, the rest 200 with the same order, one row', async () => {
+    const apis = [runtime(), runtime(), runtime()];
+    const body = order({ clientOrderId: 'c-race-same' });
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, n) => call(apis[n % apis.length], albEvent('POST', '/orders', body))),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(23);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const c = await db.pg.admin(DB_NAME);
+    const n = (await c.query("SELECT count(*)::int AS n FROM orders WHERE client_order_id = 'c-race-same'")).rows[0].n;
+    await c.end();
+    expect(n).toBe(1);
+  });
+
+  it('different orders racing: one is stored, every other one is told 409 with the stored order', async () => {
+    const apis = [runtime(), runtime(), runtime()];
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, n) =>
+        call(
+          apis[n % apis.length],
+          albEvent('POST', '/orders', order({ clientOrderId: 'c-race-diff', quantity: String(n + 1) })),
+        ),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      expect(a).toMatchObject({ status: 409, body: { order: { quantity: created[0].body.quantity } } });
+    }
+  });
+});
+
 describe("malformed requests are the client's fault (400), never a 500", () => {
   it.each(['/orders/%ZZ', '/orders/%', '/orders/%E0%A4%A'])('GET %s answers 400', async (path) => {
     const response = await call(runtime(), albEvent('GET', path));
