@@ -79,16 +79,34 @@ async function deadLetter(record: SQSRecord, reason: string, deps: DrainDeps): P
 }
 
 /**
+ * A failure that says the database is out (no writer, or it stopped answering), not that this
+ * message is: every later message would wait for the same timeouts, past the function's timeout.
+ */
+function databaseOut(error: unknown): boolean {
+  return classifyDbError(error) === 'read-only' || /timeout/i.test((error as Error)?.message ?? '');
+}
+
+/**
  * One SQS batch, FIFO-aware (Powertools SqsFifoPartialProcessorAsync): a failed message fails
  * the rest of its message group (one symbol), so no order overtakes an earlier one of the same
- * symbol, while other symbols go on. A batch that fails entirely is reported, not thrown: a
+ * symbol, while other symbols go on; once the database is out, the rest of the batch is handed
+ * back without waiting on it again. A batch that fails entirely is reported, not thrown: a
  * read-only standby fails every batch until promotion, which is not an error of this function.
  */
 export function drain(event: SQSEvent, deps: DrainDeps, context?: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(
-    event,
-    (record: SQSRecord) => applyQueuedOrder(record, deps),
-    new SqsFifoPartialProcessorAsync(),
-    { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
-  );
+  let out: unknown;
+  const apply = async (record: SQSRecord) => {
+    if (out) throw new Error(`not tried: the database was out earlier in this batch (${String(out)})`);
+    try {
+      await applyQueuedOrder(record, deps);
+    } catch (e) {
+      if (databaseOut(e)) out = e;
+      throw e;
+    }
+  };
+  return processPartialResponse(event, apply, new SqsFifoPartialProcessorAsync(), {
+    context,
+    skipGroupOnError: true,
+    throwOnFullBatchFailure: false,
+  });
 }

@@ -213,6 +213,25 @@ it('FIFO per symbol: a message that fails holds back the rest of its symbol, oth
   ]);
 });
 
+it('once the database stops answering, the rest of the batch is handed back without waiting on it again', async () => {
+  const attempts: string[] = [];
+  const frozen: DrainDeps['store'] = {
+    insert: async (o) => {
+      attempts.push(o.clientOrderId);
+      throw new Error('Query read timeout');
+    },
+  };
+  const queued = (id: string, symbol: string) =>
+    JSON.stringify({ acceptedAt: new Date().toISOString(), region: 'eu-west-1', order: order(id, symbol) });
+  const symbols = ['MSFT', 'AAPL', 'NVDA', 'AMZN'];
+  const result = await drain(
+    event(symbols.map((s, n) => record(queued(`t-${n}`, s), `t-${n}`, s))),
+    drainer({ store: frozen }),
+  );
+  expect(failed(result)).toEqual(['t-0', 't-1', 't-2', 't-3']);
+  expect(attempts).toEqual(['t-0']);
+});
+
 it('a message that is not a queued order goes to the dead-letter queue with its reason, and holds nothing back', async () => {
   const before = (await rows()).length;
   const result = await drain(
