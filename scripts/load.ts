@@ -127,7 +127,6 @@ async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'ERROR';
   const db = await startTradingDb('load-password');
   const runtime = createRuntime(requireEnv({ ...db.env, DB_POOL_MAX: String(POOL) }), { secrets: db.secrets.client });
-  await runtime.store.migrate();
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   const { port } = server.address() as AddressInfo;

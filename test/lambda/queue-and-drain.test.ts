@@ -117,9 +117,8 @@ async function get(r: Runtime, path: string) {
 }
 
 beforeAll(async () => {
+  // The schema exists (applied at deploy, replicated from the primary) before the standby serves traffic.
   db = await startTradingDb();
-  // The schema exists (replicated from the primary) before the standby serves traffic.
-  await runtime().store.migrate();
   let sequence = 0;
   sqsMock.on(SendMessageCommand).callsFake(async (input) => {
     if (input.QueueUrl === DEAD_LETTER_QUEUE) {

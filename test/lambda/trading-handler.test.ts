@@ -9,7 +9,6 @@ import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
-import { createRuntime, requireEnv } from '../../lambda/trading/runtime';
 import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
 
 let db: TradingDb;
@@ -71,10 +70,6 @@ beforeAll(async () => {
   sqs = mockClient(SQSClient);
   const credentials = JSON.stringify(db.secrets.current(db.secretArn));
   secrets.on(GetSecretValueCommand).resolves({ SecretString: credentials });
-  // The schema exists before the functions take traffic (applied at deploy time).
-  const setup = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
-  await setup.store.migrate();
-  await setup.close();
   sqs.on(SendMessageCommand).callsFake(async (input) => {
     deadLettered.push({ reason: input.MessageAttributes?.reason?.StringValue, body: input.MessageBody });
     return { MessageId: 'dlq-1' };

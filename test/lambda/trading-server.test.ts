@@ -140,10 +140,6 @@ const runtimes: Runtime[] = [];
 beforeAll(async () => {
   db = await startTradingDb();
   proxy = await startTcpProxy(db.pg.port);
-  // The schema exists before the service takes traffic (applied at deploy time).
-  const setup = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
-  runtimes.push(setup);
-  await setup.store.migrate();
   const env = { ...db.env, DB_PORT: String(proxy.port) };
   const credentials = { ...db.secrets.current(db.secretArn), port: proxy.port };
   service = await startService({ ...env, TEST_DB_CREDENTIALS: JSON.stringify(credentials) });
