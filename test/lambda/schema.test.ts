@@ -215,7 +215,7 @@ describe('the schema function', () => {
     });
     try {
       await setReadOnly(true);
-      expect(await store.health()).toEqual({ writable: false });
+      expect(await store.probe('writer')).toBe('read-only');
       await expect(store.insert(order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
       await setReadOnly(false);
       // The same warm store: nothing about the read-only start was remembered.
