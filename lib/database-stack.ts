@@ -9,6 +9,22 @@ import { NetworkStack } from './network-stack';
 export const POSTGRES_PORT = 5432;
 
 /**
+ * Cluster inputs AWS rewrites when the roles change (switchover, failover, detach-and-promote),
+ * ignored on BOTH members because either may be the writer or the replica by then
+ * (terraform-provider-aws internal/service/rds/cluster.go):
+ * - `replicationSourceIdentifier`: Read copies DescribeDBClusters' ReplicationSourceIdentifier,
+ *   which names the current writer on whichever member replicates. Configured empty, the diff
+ *   makes Update call PromoteReadReplicaDBCluster, or fail with "promoting to standalone is not
+ *   supported".
+ * - `globalClusterIdentifier`: Read looks the membership up in DescribeGlobalClusters; a member
+ *   detached by the detach-and-promote runbook reads empty, and Update then fails ("existing RDS
+ *   Clusters cannot be added to an existing RDS Global Cluster") or, the other way round, calls
+ *   RemoveFromGlobalCluster.
+ * Everything else either stays as configured or is Computed (no diff when unset).
+ */
+export const ROLE_CHANGE_DRIFT = ['replicationSourceIdentifier', 'globalClusterIdentifier'] as const;
+
+/**
  * Egress of every database client: PostgreSQL in its own VPC and, over the peering, in the other
  * region's VPC, because clients connect to the global writer endpoint, which follows the writer
  * to whichever region holds it after a switchover or failover.
@@ -179,9 +195,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
         },
         {
           ...child,
-          // The rotation function owns the password after the first rotation; the global
-          // cluster membership drifts after a failover. Neither may be reverted by `pulumi up`.
-          ignoreChanges: ['masterPassword', 'globalClusterIdentifier'],
+          // The rotation function owns the password after the first rotation.
+          ignoreChanges: [...ROLE_CHANGE_DRIFT, 'masterPassword'],
         },
       );
     } else {
@@ -191,9 +206,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         {
           ...child,
           dependsOn: membership.of.instances,
-          // Known provider drift: an update that touches replicationSourceIdentifier detaches
-          // the secondary from the global cluster.
-          ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'],
+          ignoreChanges: [...ROLE_CHANGE_DRIFT],
         },
       );
     }

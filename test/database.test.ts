@@ -1,4 +1,5 @@
 import { planSubnets } from '../lib/cidr';
+import { ROLE_CHANGE_DRIFT } from '../lib/database-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
 
 describe('Aurora global database', () => {
@@ -56,11 +57,30 @@ describe('Aurora global database', () => {
     expect(primary.inputs.masterPassword).toBeDefined();
     expect(secondary.inputs.masterUsername).toBeUndefined();
     expect(secondary.inputs.masterPassword).toBeUndefined();
-    // Rotation owns the password; failovers move membership; an update must not detach the secondary.
-    expect(primary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'masterPassword']);
-    expect(secondary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
+    // Rotation owns the primary's password.
+    expect(primary.ignoreChanges).toContain('masterPassword');
     for (const version of ofType(run, 'aws:secretsmanager/secretVersion:SecretVersion'))
       expect(version.ignoreChanges).toEqual(['secretString']);
+  });
+
+  it('pulumi up after a switchover or failover changes no membership: both members ignore what AWS rewrites', async () => {
+    const run = await plan();
+    // After a failover the old primary replicates (AWS reports its replicationSourceIdentifier;
+    // diffing it back to empty calls PromoteReadReplicaDBCluster) and the old secondary writes:
+    // roles swap, so both members carry the same guards.
+    for (const code of ['use1', 'euw1']) {
+      const cluster = named(run, 'aws:rds/cluster:Cluster', `aurora-${code}-dev`);
+      expect({ code, ignored: [...cluster.ignoreChanges].sort() }).toEqual({
+        code,
+        ignored: expect.arrayContaining(['globalClusterIdentifier', 'replicationSourceIdentifier']),
+      });
+    }
+    expect([...ROLE_CHANGE_DRIFT].sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
+    // Nothing else is ignored: a real config change (parameters, security groups) still applies.
+    const secondary = named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev');
+    expect([...secondary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT].sort());
+    const primary = named(run, 'aws:rds/cluster:Cluster', 'aurora-use1-dev');
+    expect([...primary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT, 'masterPassword'].sort());
   });
 
   it('at least two instances per region across AZs, pinned version, no public access, PI encrypted', async () => {
