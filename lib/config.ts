@@ -14,6 +14,7 @@ import {
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
 } from '../lambda/orchestrator/timing';
+import { minimumHealthTimeoutSeconds } from './health';
 import { rtoBudget } from './rto';
 
 export const PRIMARY_REGION = 'us-east-1';
@@ -259,6 +260,20 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
             [
               'albHealthCheckTimeoutSeconds',
               `must be less than albHealthCheckIntervalSeconds (${s.albHealthCheckIntervalSeconds})`,
+            ],
+          ],
+  },
+  {
+    // Global Accelerator drops the region when ANY target group has no healthy target: the
+    // Lambda target's check must outlast the order API's bounded health answer plus its invocation.
+    keys: ['albHealthCheckTimeoutSeconds'],
+    check: (s) =>
+      s.albHealthCheckTimeoutSeconds >= minimumHealthTimeoutSeconds()
+        ? []
+        : [
+            [
+              'albHealthCheckTimeoutSeconds',
+              `must be at least ${minimumHealthTimeoutSeconds()} s: /health answers within its deadline plus a Lambda invocation, and one timed-out target group takes the region out of Global Accelerator`,
             ],
           ],
   },

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
+import { targetHealthCheck } from './health';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
@@ -94,16 +95,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     };
 
     // Fast failure detection: Global Accelerator follows these target-health numbers for ALB
-    // endpoints, so interval x unhealthy threshold is the traffic path's detection time.
-    const healthCheck = {
-      enabled: true,
-      path: HEALTH_PATH,
-      interval: settings.albHealthCheckIntervalSeconds,
-      timeout: settings.albHealthCheckTimeoutSeconds,
-      healthyThreshold: settings.albHealthyThreshold,
-      unhealthyThreshold: settings.albUnhealthyThreshold,
-      matcher: '200',
-    };
+    // endpoints, so interval x unhealthy threshold is the traffic path's detection time. Both
+    // target groups ask the same question the same way (lib/health.ts says why).
+    const healthCheck = targetHealthCheck(settings);
     const child = { parent: this.alb };
     this.instanceTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupInstances'),

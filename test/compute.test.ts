@@ -1,3 +1,5 @@
+import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
+import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/health';
 import { instanceArchitecture, serviceUserData } from '../lib/user-data';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
@@ -41,19 +43,30 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ]);
   });
 
-  it('target groups check /health as fast as AWS allows and drain quickly', async () => {
+  it('every target group on the ALB asks /health the same way, with a timeout that covers the bounded health answer', async () => {
     const run = await plan();
-    for (const name of [`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]) {
-      const tg = named(run, 'aws:lb/targetGroup:TargetGroup', name);
-      expect(tg.inputs.healthCheck).toMatchObject({
-        path: '/health',
-        interval: 5,
-        timeout: 2,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-        matcher: '200',
-      });
-    }
+    const groups = ofType(run, 'aws:lb/targetGroup:TargetGroup', region);
+    expect(groups.map((g) => g.name).sort()).toEqual([`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]);
+    // Global Accelerator needs EVERY target group healthy: the Lambda group must not be the one
+    // that times out while the EC2 group answers (lib/health.ts).
+    const {
+      protocol: _protocol,
+      port: _port,
+      ...ec2Check
+    } = groups.find((g) => g.name.startsWith('tg-ec2'))!.inputs.healthCheck;
+    const fnCheck = groups.find((g) => g.name.startsWith('tg-fn'))!.inputs.healthCheck;
+    expect(fnCheck).toEqual(ec2Check);
+    expect(fnCheck).toMatchObject({
+      enabled: true,
+      path: '/health',
+      interval: 5,
+      timeout: 3,
+      healthyThreshold: 2,
+      unhealthyThreshold: 2,
+      matcher: '200',
+    });
+    expect(fnCheck.timeout * 1000).toBeGreaterThanOrEqual(HEALTH_DEADLINE_MS + LAMBDA_INVOKE_MARGIN_MS);
+    expect(fnCheck.timeout).toBeLessThan(fnCheck.interval);
     expect(named(run, 'aws:lb/targetGroup:TargetGroup', `tg-ec2-${code}-dev`).inputs).toMatchObject({
       targetType: 'instance',
       port: 8080,

@@ -118,6 +118,12 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
     ],
     [
+      // A Lambda target that times out drops the whole region from Global Accelerator.
+      'target health timeout shorter than the bounded health answer plus an invocation',
+      { albHealthCheckTimeoutSeconds: '2' },
+      /^albHealthCheckTimeoutSeconds: must be at least 3 s: \/health answers within its deadline plus a Lambda invocation/,
+    ],
+    [
       'ALB interval below AWS minimum',
       { albHealthCheckIntervalSeconds: '4' },
       /^albHealthCheckIntervalSeconds: must be at least 5/,
