@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { DatabaseStack, POSTGRES_PORT } from './database-stack';
+import { DatabaseStack, POSTGRES_PORT, postgresEgress } from './database-stack';
 import { Fleet } from './fleet';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
@@ -15,7 +15,11 @@ export interface ComputeStackArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /** The other region's network: the writer is there after a switchover or failover. */
+  readonly peerNetwork: NetworkStack;
   readonly database: DatabaseStack;
+  /** The Aurora global writer endpoint: it follows the writer to whichever region holds it. */
+  readonly writerEndpoint: pulumi.Input<string>;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
   /** The deploy-time schema migration: nothing serves or drains orders before it. */
@@ -47,7 +51,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       n('appSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Trading service (EC2, Lambda, drainer): from the ALB; to Aurora and AWS APIs',
+        description: 'Trading service (EC2, Lambda, drainer): from the ALB; to Aurora (both regions) and AWS APIs',
         ingress: [
           {
             protocol: 'tcp',
@@ -58,13 +62,7 @@ export class ComputeStack extends pulumi.ComponentResource {
           },
         ],
         egress: [
-          {
-            protocol: 'tcp',
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            cidrBlocks: [region.vpcCidr],
-            description: 'Aurora in this VPC',
-          },
+          ...postgresEgress(region.vpcCidr, args.peerNetwork.vpcCidr),
           {
             protocol: 'tcp',
             fromPort: 443,
@@ -84,9 +82,11 @@ export class ComputeStack extends pulumi.ComponentResource {
         REGION_NAME: region.region,
         REGION_ROLE: region.role,
         DB_SECRET_ARN: args.appSecretArn,
-        // The local cluster: writable in the active region, read-only in the standby until promoted.
-        DB_HOST: database.cluster.endpoint,
-        // Answers in the standby while its writer endpoint is inactive: tells read-only from down.
+        // Writes follow the writer: the global writer endpoint resolves to whichever region's
+        // cluster writes, so after a switchover or failover both regions write there (over the
+        // peering) without a redeploy, and queued orders drain to it.
+        DB_HOST: args.writerEndpoint,
+        // The local reader: answers while no writer is reachable, telling "queue it" from "down".
         DB_READ_HOST: database.cluster.readerEndpoint,
         DB_PORT: String(POSTGRES_PORT),
         DB_NAME: settings.dbName,

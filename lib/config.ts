@@ -171,6 +171,7 @@ export const configSchema = z.object({
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
   lambdaTimeoutSeconds: integer(3, 900),
+  marketOrderTtlSeconds: integer(1, 86400),
   // --- global traffic and failover
   domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
     message: 'must be a lowercase DNS name such as trading.example.com',

@@ -78,6 +78,12 @@ export class OrderQueue extends pulumi.ComponentResource {
         statements: [
           ...this.service.statements,
           {
+            // An order that cannot be applied is dead-lettered with its reason (lambda/drainer).
+            Sid: 'DeadLetterWithReason',
+            Action: 'sqs:SendMessage',
+            Resource: this.deadLetterQueue.arn,
+          },
+          {
             Sid: 'ConsumeOrderQueue',
             Action: [
               'sqs:ReceiveMessage',
@@ -88,7 +94,11 @@ export class OrderQueue extends pulumi.ComponentResource {
             Resource: this.queue.arn,
           },
         ],
-        environment: this.service.environment,
+        environment: {
+          ...this.service.environment,
+          ORDER_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.url,
+          MARKET_ORDER_TTL_SECONDS: String(settings.marketOrderTtlSeconds),
+        },
         vpc: this.service.vpc,
         timeoutSeconds: 30,
         memoryMb: 256,

@@ -1,7 +1,12 @@
+import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
 import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
+import { requireEnv } from '../lambda/trading/runtime';
 import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/health';
 import { instanceArchitecture, serviceUserData } from '../lib/user-data';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+
+/** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
+const GLOBAL_WRITER = 'aurora-global-dev.global-abc.global.rds.amazonaws.com';
 
 const REGIONS = [
   [PRIMARY, 'use1'],
@@ -112,7 +117,9 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
     expect(script).toContain('dnf install -y nodejs22');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
-    expect(script).toContain(`Environment=DB_HOST=aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`);
+    // Instances write where the writer is, whichever region that is.
+    expect(script).toContain(`Environment=DB_HOST=${GLOBAL_WRITER}`);
+    expect(script).toContain(`Environment=DB_READ_HOST=aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`);
     expect(script).toMatch(/aws s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
@@ -174,8 +181,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
       DB_SSL: 'verify-full',
-      // Writes to the local writer endpoint; the reader endpoint tells a read-only standby from a dead one.
-      DB_HOST: `aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`,
+      // Writes follow the writer (the global writer endpoint); the local reader tells "queue it" from "down".
+      DB_HOST: GLOBAL_WRITER,
       DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
     expect(fn.inputs.environment.variables.DB_SECRET_ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:${region}:`));
@@ -201,6 +208,38 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       functionResponseTypes: ['ReportBatchItemFailures'],
       functionName: expect.stringContaining(`fn-drain-${code}-dev`),
     });
+
+    // The drainer applies queued orders to whichever cluster writes when it drains, and
+    // dead-letters what it cannot apply, with the reason, itself.
+    const drainer = named(run, 'aws:lambda/function:Function', `fn-drain-${code}-dev`);
+    const env = drainer.inputs.environment.variables;
+    expect(requireEnv(env)).toMatchObject({
+      DB_HOST: GLOBAL_WRITER,
+      DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
+    });
+    expect(env.ORDER_DEAD_LETTER_QUEUE_URL).toBe(
+      `https://sqs.${region}.amazonaws.com/123456789012/sqs-orders-dlq-${code}-dev.fifo`,
+    );
+    expect(env.MARKET_ORDER_TTL_SECONDS).toBe(String(DEFAULT_MARKET_ORDER_TTL_SECONDS));
+    const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-drain-${code}-dev`).inputs.policy);
+    expect(policy.Statement.find((s: any) => s.Sid === 'DeadLetterWithReason')).toMatchObject({
+      Action: 'sqs:SendMessage',
+      Resource: `arn:aws:sqs:${region}:123456789012:sqs-orders-dlq-${code}-dev.fifo`,
+    });
+  });
+
+  it('every order API process (Lambda, instances, drainer) may reach PostgreSQL in both VPCs over the peering', async () => {
+    const run = await plan();
+    const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
+    const postgres = app.inputs.egress.filter((e: any) => e.fromPort === 5432);
+    expect(postgres.flatMap((e: any) => e.cidrBlocks).sort()).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    for (const name of [`fn-trading-${code}-dev`, `fn-drain-${code}-dev`])
+      expect(named(run, 'aws:lambda/function:Function', name).inputs.vpcConfig.securityGroupIds).toEqual([
+        `sg-app-${code}-dev-id`,
+      ]);
+    expect(
+      named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`).inputs.vpcSecurityGroupIds,
+    ).toEqual([`sg-app-${code}-dev-id`]);
   });
 });
 

@@ -158,7 +158,7 @@ describe('Aurora global database', () => {
         .flatMap((e: any) => e.cidrBlocks)
         .sort();
     for (const code of ['use1', 'euw1']) {
-      for (const client of ['sg-fn-rotation'])
+      for (const client of ['sg-fn-rotation', 'sg-app'])
         expect(postgresEgress(`${client}-${code}-dev`)).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
     }
     expect(postgresEgress('sg-fn-schema-use1-dev')).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
