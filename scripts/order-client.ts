@@ -36,6 +36,11 @@ export function authorization(credentials: ClientCredentials, req: SignableReque
   return formatAuthorization({ ...credential, signature: signature(credentials.key, req, credential) });
 }
 
+export interface RequestOptions extends SignOptions {
+  /** Extra headers (a JSON content type is set for a body unless given here). */
+  readonly headers?: Record<string, string>;
+}
+
 export interface ClientResponse {
   readonly status: number;
   readonly headers: Headers;
@@ -62,15 +67,16 @@ export class OrderClient {
     method: string,
     pathAndQuery: string,
     body?: string,
-    options: SignOptions = {},
+    options: RequestOptions = {},
   ): Promise<ClientResponse> {
     const url = new URL(pathAndQuery, this.baseUrl);
     const query = [...url.searchParams].map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)] as const);
     url.search = query.map(([k, v]) => `${k}=${v}`).join('&');
     const headers: Record<string, string> = {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
       authorization: authorization(this.credentials, { method, path: url.pathname, query, body }, options),
     };
-    if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.fetchImpl(url, { method, headers, body, redirect: 'manual' });
     const text = await response.text();
     let parsed: unknown = text;

@@ -1,10 +1,10 @@
 /**
  * Applies orders queued while the database was read-only. Exactly once: the insert is keyed
- * by client order id, so a redelivered or duplicated message finds its order already stored.
+ * by (client, client order id), so a redelivered or duplicated message finds its order already stored.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyDbError } from '../shared/postgres';
-import { validateOrder } from '../trading/order';
+import { decodeQueuedOrder } from '../trading/queued-order';
 import type { OrderStore } from '../trading/store';
 
 export interface QueuedMessage {
@@ -25,21 +25,16 @@ export async function drain(
 ): Promise<DrainResult> {
   for (const [index, message] of messages.entries()) {
     let failed = false;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message.body);
-    } catch {
-      parsed = undefined;
-    }
-    const validation = validateOrder(parsed);
-    if (!validation.ok) {
+    const queued = decodeQueuedOrder(message.body);
+    if (!queued.ok) {
       // Never accepted by the API: let it go to the dead-letter queue, where it is alarmed on.
-      logger.error('queued message is not an order', { messageId: message.messageId });
+      logger.error('queued message is not an order', { messageId: message.messageId, reason: queued.reason });
       failed = true;
     } else {
       try {
-        const { order, created } = await store.insert(validation.order);
+        const { order, created } = await store.insert(queued.clientId, queued.order);
         logger.info(created ? 'queued order applied' : 'queued order already applied', {
+          clientId: queued.clientId,
           clientOrderId: order.clientOrderId,
           orderId: order.id,
         });

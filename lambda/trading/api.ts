@@ -1,15 +1,22 @@
 /**
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
- * request in, response out, every outcome decided here once.
+ * request in, response out, every outcome decided here once. Every request passes the same gate
+ * before routing: a canonical path (400 otherwise), then, for anything but `GET /health`, a valid
+ * signature and the client's rate limit (see auth.ts). Orders belong to the client that signed.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
+import type { Authenticate } from './auth';
 import { OrderInput, sameRequest, validateOrder } from './order';
+import { checkCanonicalPath } from './signing';
 import type { OrderStore } from './store';
 
 export interface ApiRequest {
   readonly method: string;
+  /** The path as received, not decoded or normalised (it must already be canonical). */
   readonly path: string;
+  /** Query pairs as received, still percent-encoded. */
+  readonly query?: readonly (readonly [string, string])[];
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** Body bytes as received (already base64-decoded by the adapter). */
   readonly body?: Buffer;
@@ -23,12 +30,14 @@ export interface ApiResponse {
 
 /** Holds orders while the local database is read-only (the standby before promotion). */
 export interface OrderQueue {
-  enqueue(order: OrderInput): Promise<void>;
+  enqueue(clientId: string, order: OrderInput): Promise<void>;
 }
 
 export interface ApiDeps {
   readonly store: Pick<OrderStore, 'insert' | 'findById' | 'health'>;
   readonly queue?: OrderQueue;
+  /** Signature, replay guard and rate limit: decides which client is calling, or refuses. */
+  readonly authenticate: Authenticate;
   readonly region: string;
   readonly role: string;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -73,7 +82,7 @@ async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== 'application/json') {
     return json(415, { error: 'unsupported media type', detail: 'send Content-Type: application/json' });
@@ -93,11 +102,13 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
   const order = validation.order;
 
   try {
-    const { order: stored, created } = await withDb(deps, () => deps.store.insert(order));
+    const { order: stored, created } = await withDb(deps, () => deps.store.insert(clientId, order));
     if (!created && !sameRequest(stored, order)) {
-      return json(409, { error: 'clientOrderId already used for a different order', order: stored });
+      // The client's own earlier order, yet not echoed: a 409 carries no order body, ever.
+      return json(409, { error: 'clientOrderId already used for a different order' });
     }
     deps.logger.info(created ? 'order accepted' : 'order replayed', {
+      clientId,
       clientOrderId: order.clientOrderId,
       orderId: stored.id,
     });
@@ -109,8 +120,11 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
     if (failure === 'unavailable' && (await answersReadOnly(deps))) failure = 'read-only';
     if (failure === 'read-only' && deps.queue) {
       try {
-        await deps.queue.enqueue(order);
-        deps.logger.warn('database read-only: order queued for the drainer', { clientOrderId: order.clientOrderId });
+        await deps.queue.enqueue(clientId, order);
+        deps.logger.warn('database read-only: order queued for the drainer', {
+          clientId,
+          clientOrderId: order.clientOrderId,
+        });
         return json(202, { status: 'queued', clientOrderId: order.clientOrderId, region: deps.region });
       } catch (queueError) {
         deps.logger.error('database read-only and the order queue failed', { error: String(queueError) });
@@ -134,10 +148,11 @@ async function answersReadOnly(deps: ApiDeps): Promise<boolean> {
   }
 }
 
-async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
+async function getOrder(clientId: string, id: string, deps: ApiDeps): Promise<ApiResponse> {
   if (!UUID.test(id)) return json(400, { error: 'invalid order id', detail: 'order ids are UUIDs' });
   try {
-    const order = await withDb(deps, () => deps.store.findById(id));
+    // Another client's order is "not found": its existence is not for this client to learn.
+    const order = await withDb(deps, () => deps.store.findById(clientId, id));
     return order ? json(200, order) : json(404, { error: 'order not found' });
   } catch (e) {
     if (classifyDbError(e) === 'unavailable') return unavailable('database unavailable');
@@ -145,25 +160,40 @@ async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
   }
 }
 
+/**
+ * Unauthenticated (load balancers, Route 53 and the canary call it), so it says only whether this
+ * region serves: status code and status word. Region, role and writability go to the log.
+ */
 async function health(deps: ApiDeps): Promise<ApiResponse> {
   try {
     const { writable } = await withDb(deps, () => deps.store.health());
-    return json(200, { status: 'ok', region: deps.region, role: deps.role, writable });
+    if (!writable) deps.logger.info('health check: database answers read-only', { role: deps.role });
+    return json(200, { status: 'ok' });
   } catch (e) {
-    deps.logger.warn('health check: database did not answer', { error: String(e) });
-    return json(503, { status: 'unavailable', region: deps.region, role: deps.role, writable: false });
+    deps.logger.warn('health check: database did not answer', { role: deps.role, error: String(e) });
+    return json(503, { status: 'unavailable' });
   }
 }
 
 export async function handleRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
-  const path = req.path.replace(/\/+$/, '') || '/';
+  const { path } = req;
   const method = req.method.toUpperCase();
   const allow = (methods: string) => json(405, { error: 'method not allowed' }, { allow: methods });
   try {
-    if (path === '/health') return method === 'GET' ? await health(deps) : allow('GET');
-    if (path === '/orders') return method === 'POST' ? await createOrder(req, deps) : allow('POST');
+    const canonical = checkCanonicalPath(path);
+    if (!canonical.ok) return json(400, { error: 'non-canonical path', detail: canonical.reason });
+    if (path === '/health' && method === 'GET') return await health(deps);
+
+    // Everything else, known route or not, is for signed clients only.
+    const auth = await deps.authenticate(req);
+    if (!auth.ok) {
+      if (auth.statusCode !== 401) deps.logger.warn('request refused', { status: auth.statusCode, error: auth.error });
+      return json(auth.statusCode, { error: auth.error }, auth.headers);
+    }
+    if (path === '/health') return allow('GET');
+    if (path === '/orders') return method === 'POST' ? await createOrder(auth.clientId, req, deps) : allow('POST');
     const match = /^\/orders\/([^/]+)$/.exec(path);
-    if (match) return method === 'GET' ? await getOrder(decodeURIComponent(match[1]), deps) : allow('GET');
+    if (match) return method === 'GET' ? await getOrder(auth.clientId, match[1], deps) : allow('GET');
     return json(404, { error: 'not found' });
   } catch (e) {
     deps.logger.error('unhandled error', { error: e instanceof Error ? e.stack : String(e) });

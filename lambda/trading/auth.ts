@@ -11,6 +11,7 @@
  * itself described; a GET replay re-reads an order the same client was already shown.
  */
 import { timingSafeEqual } from 'crypto';
+import { RETRY_AFTER_SECONDS } from './api';
 import type { ClientLimits, Keyring } from './client-keys';
 import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
 
@@ -131,7 +132,12 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     try {
       record = await deps.keyring.lookup(credential.clientId);
     } catch {
-      return { ok: false, statusCode: 503, error: 'authentication unavailable', headers: { 'retry-after': '5' } };
+      return {
+        ok: false,
+        statusCode: 503,
+        error: 'authentication unavailable',
+        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      };
     }
     const expected = Buffer.from(signature(record?.key ?? UNKNOWN_CLIENT_KEY, req, credential), 'hex');
     // Same message for an unknown client and a wrong signature: a stranger learns no client ids.

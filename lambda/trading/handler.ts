@@ -3,20 +3,27 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { ApiRequest, ApiResponse, handleRequest } from './api';
-import { createRuntime, requireEnv, Runtime } from './runtime';
+import { withSecurityHeaders } from './security-headers';
+import { createRuntime, requireApiEnv, Runtime } from './runtime';
 
 export function fromAlbEvent(event: ALBEvent): ApiRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
   const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
-  return { method: event.httpMethod, path: event.path, headers, body };
+  // The ALB passes the path and query as the client sent them (not decoded): what was signed.
+  const query: [string, string][] = event.multiValueQueryStringParameters
+    ? Object.entries(event.multiValueQueryStringParameters).flatMap(([k, vs]) =>
+        (vs ?? []).map((v): [string, string] => [k, v]),
+      )
+    : Object.entries(event.queryStringParameters ?? {}).map(([k, v]): [string, string] => [k, v ?? '']);
+  return { method: event.httpMethod, path: event.path, query, headers, body };
 }
 
 export function toAlbResult(response: ApiResponse): ALBResult {
   return {
     statusCode: response.statusCode,
     statusDescription: String(response.statusCode),
-    headers: response.headers,
+    headers: withSecurityHeaders(response.headers),
     body: response.body,
     isBase64Encoded: false,
   };
@@ -26,7 +33,10 @@ let runtime: Runtime | undefined;
 
 /** Built on the first invocation and reused while the execution environment is warm. */
 function getRuntime(): Runtime {
-  runtime ??= createRuntime(requireEnv(process.env), { secrets: new SecretsManagerClient({}), sqs: new SQSClient({}) });
+  runtime ??= createRuntime(requireApiEnv(process.env), {
+    secrets: new SecretsManagerClient({}),
+    sqs: new SQSClient({}),
+  });
   return runtime;
 }
 

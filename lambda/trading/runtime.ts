@@ -6,7 +6,10 @@ import { createLogger } from '../shared/logger';
 import { sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps, OrderQueue } from './api';
+import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_AUTH_SETTINGS } from './auth';
+import { CachedKeyring, parseClientKeys } from './client-keys';
 import type { OrderInput } from './order';
+import { encodeQueuedOrder, queuedOrderDeduplicationId } from './queued-order';
 import { OrderStore } from './store';
 
 export interface RuntimeEnv {
@@ -20,29 +23,68 @@ export interface RuntimeEnv {
   readonly DB_NAME: string;
   readonly DB_SSL?: string;
   readonly ORDER_QUEUE_URL?: string;
+  /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
+  readonly CLIENT_KEYS_SECRET_ARN?: string;
+  /** How old a signed request may be, in seconds (default 30). */
+  readonly AUTH_PAST_WINDOW_SECONDS?: string;
+  /** How far ahead of this server's clock a signed request may be, in seconds (default 5). */
+  readonly AUTH_FUTURE_WINDOW_SECONDS?: string;
 }
 
+const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
+
+/** The database side, which the drainer shares. */
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
-  const missing = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'].filter((k) => !env[k]);
+  const missing = REQUIRED.filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
   return env as unknown as RuntimeEnv;
 }
 
-/** An SQS FIFO queue deduplicated by client order id (a replay within 5 minutes is dropped). */
+/** What the order API needs on top: it does not start without its clients' keys. */
+export function requireApiEnv(env: NodeJS.ProcessEnv): RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string } {
+  const missing = [...REQUIRED, 'CLIENT_KEYS_SECRET_ARN'].filter((k) => !env[k]);
+  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
+  const checked = env as unknown as RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string };
+  authSettings(checked);
+  return checked;
+}
+
+function seconds(env: RuntimeEnv, key: keyof RuntimeEnv, fallbackMs: number, min: number, max: number): number {
+  const text = env[key];
+  if (text === undefined || text === '') return fallbackMs;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${key} must be a whole number of seconds from ${min} to ${max}, got "${text}"`);
+  }
+  return value * 1000;
+}
+
+export function authSettings(env: RuntimeEnv): AuthSettings {
+  return {
+    pastWindowMs: seconds(env, 'AUTH_PAST_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.pastWindowMs, 1, 300),
+    futureWindowMs: seconds(env, 'AUTH_FUTURE_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.futureWindowMs, 0, 60),
+  };
+}
+
+/** An SQS FIFO queue deduplicated by (client, client order id): a replay within 5 minutes is dropped. */
 export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
   return {
-    async enqueue(order: OrderInput) {
+    async enqueue(clientId: string, order: OrderInput) {
       await client.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(order),
+          MessageBody: encodeQueuedOrder(clientId, order),
           MessageGroupId: order.symbol,
-          MessageDeduplicationId: order.clientOrderId,
+          MessageDeduplicationId: queuedOrderDeduplicationId(clientId, order),
         }),
       );
     },
   };
 }
+
+/** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
+const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
 export interface Runtime {
   readonly deps: ApiDeps;
@@ -68,13 +110,31 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
   const store = new OrderStore(writer, env.REGION_NAME, reader);
+  const logger = createLogger('trading');
+  const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
+  const authenticate: Authenticate = keysSecret
+    ? createAuthenticator({
+        keyring: new CachedKeyring(new SecretCache(clients.secrets, keysSecret, parseClientKeys), {
+          maxAgeMs: CLIENT_KEYS_MAX_AGE_MS,
+          missRefreshMs: CLIENT_KEYS_MISS_REFRESH_MS,
+          logger,
+        }),
+        settings: authSettings(env),
+      })
+    : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
+      async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
+    authenticate,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
-    logger: createLogger('trading'),
+    logger,
     refreshCredentials: () => secret.invalidate(),
   };
-  return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };
+  return {
+    deps,
+    store,
+    close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
+  };
 }

@@ -3,7 +3,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, IncomingMessage, Server } from 'http';
 import { ApiDeps, handleRequest, MAX_BODY_BYTES } from './api';
-import { createRuntime, requireEnv } from './runtime';
+import { withSecurityHeaders } from './security-headers';
+import { splitTarget } from './signing';
+import { createRuntime, requireApiEnv } from './runtime';
 
 /** Read at most `limit + 1` bytes: enough to know a body is too large without buffering it all. */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -20,21 +22,23 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function createApiServer(deps: ApiDeps): Server {
   return createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // The raw request target, not a URL parser's normalisation of it: `/x/../orders` must reach
+    // the canonical-path check as sent, not as `/orders`.
+    const { path, query } = splitTarget(req.url ?? '');
     const body = await readBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
     const headers: Record<string, string | undefined> = {};
     for (const [key, value] of Object.entries(req.headers))
       headers[key] = Array.isArray(value) ? value.join(', ') : value;
     const response = await handleRequest(
-      { method: req.method ?? 'GET', path: url.pathname, headers, body: body.length > 0 ? body : undefined },
+      { method: req.method ?? 'GET', path, query, headers, body: body.length > 0 ? body : undefined },
       deps,
     );
-    res.writeHead(response.statusCode, response.headers).end(response.body);
+    res.writeHead(response.statusCode, withSecurityHeaders(response.headers)).end(response.body);
   });
 }
 
 if (require.main === module) {
-  const { deps } = createRuntime(requireEnv(process.env), {
+  const { deps } = createRuntime(requireApiEnv(process.env), {
     secrets: new SecretsManagerClient({}),
     sqs: new SQSClient({}),
   });

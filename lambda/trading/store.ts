@@ -1,4 +1,4 @@
-/** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by client order id. */
+/** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by (client, client order id). */
 import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
@@ -20,6 +20,13 @@ export const MIGRATIONS: readonly string[] = [
      created_at timestamptz NOT NULL DEFAULT now(),
      CHECK ((type = 'limit') = (limit_price IS NOT NULL))
    )`,
+  // Orders belong to the authenticated client; client order ids are unique per client. Orders
+  // stored before authentication get client_id '', which no client id matches (1-32 characters):
+  // no client can read them or reuse their ids.
+  `ALTER TABLE orders ADD COLUMN client_id text NOT NULL DEFAULT '';
+   ALTER TABLE orders ALTER COLUMN client_id DROP DEFAULT;
+   ALTER TABLE orders DROP CONSTRAINT orders_client_order_id_key;
+   ALTER TABLE orders ADD CONSTRAINT orders_client_id_client_order_id_key UNIQUE (client_id, client_order_id)`,
 ];
 
 const MIGRATION_LOCK = 4242_0001;
@@ -32,6 +39,7 @@ export interface InsertResult {
 
 interface OrderRow {
   id: string;
+  client_id: string;
   client_order_id: string;
   symbol: string;
   side: 'buy' | 'sell';
@@ -112,16 +120,17 @@ export class OrderStore {
     return this.migrated;
   }
 
-  /** Insert unless the client order id exists; either way return the stored order. */
-  async insert(input: OrderInput): Promise<InsertResult> {
+  /** Insert unless the client already used this client order id; either way return the stored order. */
+  async insert(clientId: string, input: OrderInput): Promise<InsertResult> {
     await this.migrate();
     const inserted = await this.pool.query<OrderRow>(
-      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
-       ON CONFLICT (client_order_id) DO NOTHING
+      `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'accepted', $9)
+       ON CONFLICT (client_id, client_order_id) DO NOTHING
        RETURNING *`,
       [
         randomUUID(),
+        clientId,
         input.clientOrderId,
         input.symbol,
         input.side,
@@ -132,15 +141,18 @@ export class OrderStore {
       ],
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(input.clientOrderId);
+    const existing = await this.findByClientOrderId(clientId, input.clientOrderId);
     if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
 
-  /** Read from the writer (no replica lag after a POST); from the reader when the writer is out. */
-  async findById(id: string): Promise<Order | undefined> {
+  /**
+   * The client's order with this id (another client's is undefined). Read from the writer (no
+   * replica lag after a POST); from the reader when the writer is out.
+   */
+  async findById(clientId: string, id: string): Promise<Order | undefined> {
     const select = async (db: Queryable) =>
-      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
+      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND client_id = $2', [id, clientId])).rows[0];
     let row: OrderRow | undefined;
     try {
       await this.migrate();
@@ -152,8 +164,11 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
-    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+  async findByClientOrderId(clientId: string, clientOrderId: string): Promise<Order | undefined> {
+    const result = await this.pool.query<OrderRow>(
+      'SELECT * FROM orders WHERE client_id = $1 AND client_order_id = $2',
+      [clientId, clientOrderId],
+    );
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 

@@ -2,8 +2,11 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { drain, QueuedMessage } from '../../lambda/drainer/drain';
 import { handleRequest } from '../../lambda/trading/api';
-import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
+import { OrderInput, validateOrder } from '../../lambda/trading/order';
+import { encodeQueuedOrder } from '../../lambda/trading/queued-order';
+import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { apiRequest } from '../helpers/trading-requests';
 
 /**
  * The promotion window end to end: the standby's database is read-only, the API queues orders
@@ -19,7 +22,7 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 
 function runtime(): Runtime {
   const r = createRuntime(
-    requireEnv({
+    requireApiEnv({
       ...db.env,
       ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo',
     }),
@@ -47,16 +50,7 @@ const order = (id: string, symbol = 'MSFT') => ({
   type: 'market',
   quantity: '10',
 });
-const post = (r: Runtime, body: object) =>
-  handleRequest(
-    {
-      method: 'POST',
-      path: '/orders',
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(body)),
-    },
-    r.deps,
-  );
+const post = (r: Runtime, body: object) => handleRequest(apiRequest('POST', '/orders', body), r.deps);
 
 beforeAll(async () => {
   db = await startTradingDb();
@@ -118,9 +112,9 @@ it('a replay through the API after the drain returns the stored order, not a new
 it('keeps FIFO order: after a failure, later messages are retried too; garbage goes to the DLQ path', async () => {
   const result = await drain(
     [
-      { messageId: 'ok-1', body: JSON.stringify(order('f-1')) },
+      { messageId: 'ok-1', body: encodeQueuedOrder('desk-a', validOrder('f-1')) },
       { messageId: 'bad', body: '{"not":"an order"}' },
-      { messageId: 'ok-2', body: JSON.stringify(order('f-2')) },
+      { messageId: 'ok-2', body: encodeQueuedOrder('desk-a', validOrder('f-2')) },
     ],
     runtime().store,
     quiet,
@@ -128,6 +122,12 @@ it('keeps FIFO order: after a failure, later messages are retried too; garbage g
   expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad', 'ok-2']);
   expect(await db.count()).toBe(13);
 });
+
+function validOrder(id: string): OrderInput {
+  const v = validateOrder(order(id));
+  if (!v.ok) throw new Error('fixture is not an order');
+  return v.order;
+}
 
 /** Spread orders over a few symbols (message groups). */
 function i(id: string): string {
