@@ -22,7 +22,7 @@ function bodyText(body: unknown): string | undefined {
   return body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
 }
 
-function signedHeaders(
+export function signedHeaders(
   method: string,
   path: string,
   text: string | undefined,
