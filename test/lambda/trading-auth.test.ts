@@ -6,15 +6,25 @@
  */
 import { request } from 'http';
 import { AddressInfo } from 'net';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { drain } from '../../lambda/drainer/drain';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { SECURITY_HEADERS } from '../../lambda/trading/security-headers';
 import { createApiServer } from '../../lambda/trading/server';
-import { MIGRATIONS, OrderStore } from '../../lambda/trading/store';
+import { OrderStore } from '../../lambda/trading/store';
+import { migrateSchema } from '../../lambda/schema/migrate';
+import { MIGRATIONS } from '../../lambda/schema/migrations';
 import { ClientCredentials } from '../../scripts/order-client';
 import { main as orderClientCli } from '../../scripts/order-client';
-import { CLIENTS, DB_NAME, SLOW_CLIENT_LIMITS, startTradingDb, TradingDb } from '../helpers/trading-db';
+import {
+  CLIENTS,
+  DB_NAME,
+  MASTER_PASSWORD,
+  MASTER_USER,
+  SLOW_CLIENT_LIMITS,
+  startTradingDb,
+  TradingDb,
+} from '../helpers/trading-db';
 import { albEvent, callAlb, SendOptions, signedHeaders } from '../helpers/trading-requests';
 import { SUPERUSER, SUPERUSER_PASSWORD } from '../helpers/postgres';
 
@@ -32,6 +42,7 @@ interface Adapter {
 }
 
 let db: TradingDb;
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const runtimes: Runtime[] = [];
 const closers: (() => Promise<void>)[] = [];
 
@@ -117,7 +128,6 @@ const adapters: Record<string, Adapter> = {};
 
 beforeAll(async () => {
   db = await startTradingDb();
-  await runtime().store.migrate();
   // Each adapter its own runtime (as separate processes are): its own replay guard and buckets.
   adapters.alb = albAdapter(runtime());
   adapters.http = await httpAdapter(runtime());
@@ -317,33 +327,39 @@ describe('per-client limits', () => {
   );
 });
 
-describe('the client_id migration', () => {
+describe('the client_id migration (lambda/schema version 2)', () => {
   it('keeps orders stored before authentication, owned by no client', async () => {
-    await db.pg.createDatabase('legacy');
+    const admin = await db.pg.admin();
+    await admin.query(`CREATE DATABASE legacy OWNER ${MASTER_USER}`);
+    await admin.end();
+    const inLegacy = await db.pg.admin('legacy');
+    await inLegacy.query(`ALTER SCHEMA public OWNER TO ${MASTER_USER}`);
+    await inLegacy.end();
+    const connection = { host: db.pg.host, port: db.pg.port, database: 'legacy' };
+    const master = new Client({ ...connection, user: MASTER_USER, password: MASTER_PASSWORD });
+    await master.connect();
     const pool = new Pool({
-      host: db.pg.host,
-      port: db.pg.port,
+      ...connection,
       user: SUPERUSER,
       password: SUPERUSER_PASSWORD,
-      database: 'legacy',
+      options: '-c search_path=tap',
     });
     try {
-      await pool.query(MIGRATIONS[0]);
-      await pool.query(
-        'CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      await migrateSchema(
+        master,
+        quiet,
+        MIGRATIONS.filter((m) => m.version < 2),
       );
-      await pool.query('INSERT INTO schema_migrations (version) VALUES (1)');
       const legacyId = '6f1c1d2e-1111-4222-8333-000000000001';
       await pool.query(
         `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, status, region)
          VALUES ($1, 'old-1', 'AAPL', 'buy', 'market', 1, 'accepted', 'us-east-1')`,
         [legacyId],
       );
+      expect((await migrateSchema(master, quiet)).applied).toContain(2);
+      const owners = (await pool.query('SELECT client_id FROM orders WHERE id = $1', [legacyId])).rows;
+      expect(owners).toEqual([{ client_id: '' }]);
       const store = new OrderStore(pool, 'us-east-1');
-      await store.migrate();
-      expect((await pool.query('SELECT client_id FROM orders WHERE id = $1', [legacyId])).rows).toEqual([
-        { client_id: '' },
-      ]);
       expect(await store.findById(CLIENTS.deskA.clientId, legacyId)).toBeUndefined();
       const mine = await store.insert(CLIENTS.deskA.clientId, {
         clientOrderId: 'old-1',
@@ -354,6 +370,7 @@ describe('the client_id migration', () => {
       });
       expect(mine.created).toBe(true);
     } finally {
+      await master.end();
       await pool.end();
     }
   });
@@ -362,7 +379,6 @@ describe('the client_id migration', () => {
 describe("the drainer stores a queued order as its client's", () => {
   it('applies envelopes as their client, and bare pre-authentication messages as no client', async () => {
     const store = runtime().store;
-    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
     const queued = { clientOrderId: 'queued-1', symbol: 'MSFT', side: 'sell', type: 'market', quantity: '3' };
     const result = await drain(
       [
@@ -384,7 +400,6 @@ describe("the drainer stores a queued order as its client's", () => {
       clientId: 'desk b',
       order: { clientOrderId: 'q', symbol: 'MSFT', side: 'sell', type: 'market', quantity: '1' },
     });
-    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
     expect((await drain([{ messageId: 'bad', body: bad }], runtime().store, quiet)).batchItemFailures).toEqual([
       { itemIdentifier: 'bad' },
     ]);
