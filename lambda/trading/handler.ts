@@ -9,6 +9,10 @@ import { createRuntime, requireApiEnv, Runtime } from './runtime';
 export function fromAlbEvent(event: ALBEvent): ApiRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
+  // Target groups with multi-value headers enabled send only these.
+  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values) headers[key.toLowerCase()] = values.join(', ');
+  }
   const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
   // The ALB passes the path and query as the client sent them (not decoded): what was signed.
   const query: [string, string][] = event.multiValueQueryStringParameters

@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, IncomingMessage, Server } from 'http';
 import { ApiDeps, handleRequest, MAX_BODY_BYTES } from './api';
-import { withSecurityHeaders } from './security-headers';
+import { SECURITY_HEADERS } from './security-headers';
 import { splitTarget } from './signing';
 import { createRuntime, requireApiEnv } from './runtime';
 
@@ -22,6 +22,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function createApiServer(deps: ApiDeps): Server {
   return createServer(async (req, res) => {
+    // Set first, so every answer written through `res` carries them, whatever path writes it.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     // The raw request target, not a URL parser's normalisation of it: `/x/../orders` must reach
     // the canonical-path check as sent, not as `/orders`.
     const { path, query } = splitTarget(req.url ?? '');
@@ -33,7 +35,7 @@ export function createApiServer(deps: ApiDeps): Server {
       { method: req.method ?? 'GET', path, query, headers, body: body.length > 0 ? body : undefined },
       deps,
     );
-    res.writeHead(response.statusCode, withSecurityHeaders(response.headers)).end(response.body);
+    res.writeHead(response.statusCode, response.headers).end(response.body);
   });
 }
 

@@ -11,6 +11,7 @@ import {
   signature,
   splitTarget,
 } from '../../lambda/trading/signing';
+import { withSecurityHeaders } from '../../lambda/trading/security-headers';
 import { authorization } from '../../scripts/order-client';
 
 const KEY = 'k'.repeat(32) + '-desk-a-signing-key';
@@ -355,5 +356,14 @@ describe('keyring over the secret cache', () => {
     expect(await keyring.lookup('a')).toBeDefined();
     const never = new CachedKeyring(fakeSecret([new Error('AccessDenied')]), { maxAgeMs: 1, missRefreshMs: 1 });
     await expect(never.lookup('a')).rejects.toThrow('AccessDenied');
+  });
+});
+
+describe('security headers', () => {
+  it('win over a response header of the same name, whatever its case', () => {
+    const headers = withSecurityHeaders({ 'Cache-Control': 'max-age=60', 'content-type': 'application/json' });
+    expect(headers['cache-control']).toBe('no-store');
+    expect(Object.keys(headers).filter((k) => k.toLowerCase() === 'cache-control')).toEqual(['cache-control']);
+    expect(headers['content-type']).toBe('application/json');
   });
 });
