@@ -1,41 +1,75 @@
 /**
- * An order queued while the database is read-only, with the client that placed it: the drainer
- * stores it as that client's. Messages queued before authentication are bare orders; they are
- * still applied (an acknowledged order must not vanish), owned by no client (''), like the rows
- * the client_id migration backfilled.
+ * An order that waited in the order queue because no writer was reachable: what the API puts
+ * on the queue and the drainer takes off it, with the client that placed it (the drainer stores
+ * it as that client's).
  */
-import { OrderInput, validateOrder, Validation } from './order';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { OrderInput, orderFingerprint, orderSchema } from './order';
 import { CLIENT_ID_PATTERN } from './signing';
 
-export function encodeQueuedOrder(clientId: string, order: OrderInput): string {
-  return JSON.stringify({ clientId, order });
-}
+export const queuedOrderSchema = z.strictObject({
+  /** When the API accepted the order: a limit order keeps it, a market order's age counts from it. */
+  acceptedAt: z.iso.datetime({ offset: true }),
+  /** The region whose API accepted it. */
+  region: z.string().min(1),
+  /** The authenticated client that placed it. */
+  clientId: z.string().regex(CLIENT_ID_PATTERN),
+  order: orderSchema,
+});
 
-/** FIFO deduplication: a replay of the same client's order within 5 minutes is dropped by SQS. */
-export function queuedOrderDeduplicationId(clientId: string, order: OrderInput): string {
-  return `${clientId}:${order.clientOrderId}`;
-}
+export type QueuedOrder = z.output<typeof queuedOrderSchema>;
 
-export type DecodedQueuedOrder = { ok: true; clientId: string; order: OrderInput } | { ok: false; reason: string };
+export type QueuedOrderParse = { ok: true; queued: QueuedOrder } | { ok: false; reason: string };
 
-export function decodeQueuedOrder(body: string): DecodedQueuedOrder {
-  let parsed: unknown;
+/** The drainer validates with the same schema as the API, so both hold the same canonical order. */
+export function parseQueuedOrder(body: string): QueuedOrderParse {
+  let json: unknown;
   try {
-    parsed = JSON.parse(body);
+    json = JSON.parse(body);
   } catch {
-    return { ok: false, reason: 'message body is not JSON' };
+    return { ok: false, reason: 'body is not JSON' };
   }
-  const envelope = parsed as { clientId?: unknown; order?: unknown } | null;
-  const isEnvelope = typeof envelope === 'object' && envelope !== null && 'clientId' in envelope;
-  if (isEnvelope) {
-    if (Object.keys(envelope).some((k) => k !== 'clientId' && k !== 'order')) {
-      return { ok: false, reason: 'message has fields other than clientId and order' };
-    }
-    if (typeof envelope.clientId !== 'string' || !CLIENT_ID_PATTERN.test(envelope.clientId)) {
-      return { ok: false, reason: 'message clientId is not a client id' };
-    }
-  }
-  const validation: Validation = validateOrder(isEnvelope ? envelope.order : parsed);
-  if (!validation.ok) return { ok: false, reason: 'message is not an order' };
-  return { ok: true, clientId: isEnvelope ? (envelope.clientId as string) : '', order: validation.order };
+  const result = queuedOrderSchema.safeParse(json);
+  if (result.success) return { ok: true, queued: result.data };
+  return {
+    ok: false,
+    reason: result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+  };
+}
+
+/** Holds orders while no writer is reachable. */
+export interface OrderQueue {
+  enqueue(queued: QueuedOrder): Promise<void>;
+}
+
+/**
+ * SQS FIFO: one message group per symbol (orders of a symbol drain in the order they came).
+ * Deduplicated by the client and the order's identity, not by its client order id alone: an
+ * identical retry inside the 5-minute window is dropped, while a different order reusing the
+ * client order id is kept, so the drainer sees the conflict and dead-letters it with a reason
+ * instead of SQS dropping it in silence after a 202; the same order from two clients is two orders.
+ */
+export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
+  return {
+    async enqueue(queued: QueuedOrder) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(queued),
+          MessageGroupId: queued.order.symbol,
+          MessageDeduplicationId: queuedOrderDeduplicationId(queued),
+        }),
+      );
+    },
+  };
+}
+
+/** At most 32 + 1 + 64 characters (SQS allows 128). */
+export function queuedOrderDeduplicationId(queued: Pick<QueuedOrder, 'clientId' | 'order'>): string {
+  return `${queued.clientId}:${orderFingerprint(queued.order)}`;
+}
+
+export function queueOrder(clientId: string, order: OrderInput, region: string, now: Date): QueuedOrder {
+  return { acceptedAt: now.toISOString(), region, clientId, order };
 }

@@ -1,27 +1,34 @@
-/** Wiring from the environment: one pool, cached credentials, the order queue. Shared by both adapters. */
+/** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
 import { createLogger } from '../shared/logger';
-import { sslOptions } from '../shared/postgres';
+import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
-import type { ApiDeps, OrderQueue } from './api';
+import type { ApiDeps } from './api';
 import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_AUTH_SETTINGS } from './auth';
 import { CachedKeyring, parseClientKeys } from './client-keys';
-import type { OrderInput } from './order';
-import { encodeQueuedOrder, queuedOrderDeduplicationId } from './queued-order';
+import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
 export interface RuntimeEnv {
   readonly REGION_NAME: string;
   readonly REGION_ROLE: string;
   readonly DB_SECRET_ARN: string;
+  /**
+   * Where writes go: the connection settings that follow the current writer. In AWS this is the
+   * Aurora global writer endpoint, so after a switchover or failover the API and the drainer
+   * write to the new writer without a redeploy.
+   */
   readonly DB_HOST: string;
-  /** The local cluster's reader endpoint (defaults to DB_HOST). */
+  /** The local cluster's reader endpoint (defaults to DB_HOST): tells "read-only" from "down". */
   readonly DB_READ_HOST?: string;
   readonly DB_PORT?: string;
   readonly DB_NAME: string;
   readonly DB_SSL?: string;
+  /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
+  readonly DB_POOL_MAX?: string;
   readonly ORDER_QUEUE_URL?: string;
   /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
   readonly CLIENT_KEYS_SECRET_ARN?: string;
@@ -66,29 +73,22 @@ export function authSettings(env: RuntimeEnv): AuthSettings {
   };
 }
 
-/** An SQS FIFO queue deduplicated by (client, client order id): a replay within 5 minutes is dropped. */
-export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
-  return {
-    async enqueue(clientId: string, order: OrderInput) {
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: encodeQueuedOrder(clientId, order),
-          MessageGroupId: order.symbol,
-          MessageDeduplicationId: queuedOrderDeduplicationId(clientId, order),
-        }),
-      );
-    },
-  };
-}
-
 /** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
 const CLIENT_KEYS_MAX_AGE_MS = 300_000;
 const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
+/**
+ * Client-side bounds on the database (see boundedClientSettings). A POST may wait on the writer
+ * and then on the reader; both together stay well inside the API's request deadline.
+ */
+export const DB_WAIT_BOUNDS = { connectMs: 1_000, queryMs: 2_000 } as const;
+
 export interface Runtime {
   readonly deps: ApiDeps;
   readonly store: OrderStore;
+  readonly logger: Logger;
+  /** Forget cached credentials (rotated under us). */
+  readonly refreshCredentials: () => void;
   /** End every database connection (tests and the benchmark; Lambda just freezes). */
   close(): Promise<void>;
 }
@@ -101,16 +101,18 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
       port: Number(env.DB_PORT ?? 5432),
       database: env.DB_NAME,
       ssl: sslOptions(env.DB_SSL),
-      max: 4,
+      max: Number(env.DB_POOL_MAX ?? 4),
+      ...boundedClientSettings(DB_WAIT_BOUNDS),
       idleTimeoutMillis: 30_000,
-      // Short: a POST may try the writer, then the reader, inside the Lambda timeout.
-      connectionTimeoutMillis: 2_000,
-      statement_timeout: 5_000,
+      // Re-resolve the writer's name now and then: a connection opened before a failover keeps
+      // reaching the old writer, now read-only, for as long as it lives.
+      maxLifetimeSeconds: 60,
     });
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
   const store = new OrderStore(writer, env.REGION_NAME, reader);
   const logger = createLogger('trading');
+  const refreshCredentials = () => secret.invalidate();
   const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
   const authenticate: Authenticate = keysSecret
     ? createAuthenticator({
@@ -130,11 +132,13 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
     logger,
-    refreshCredentials: () => secret.invalidate(),
+    refreshCredentials,
   };
   return {
     deps,
     store,
+    logger,
+    refreshCredentials,
     close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
   };
 }

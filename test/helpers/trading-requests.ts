@@ -6,7 +6,7 @@ import type { ALBEvent } from 'aws-lambda';
 import { ApiDeps, ApiRequest, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { authorization, ClientCredentials, SignOptions } from '../../scripts/order-client';
-import { CLIENTS } from './trading-db';
+import { CLIENTS } from '../../scripts/local/trading-db';
 
 export interface SendOptions extends SignOptions {
   /** Who signs: desk A by default; null sends the request unsigned. */

@@ -7,7 +7,9 @@
 import { request } from 'http';
 import { AddressInfo } from 'net';
 import { Client, Pool } from 'pg';
-import { drain } from '../../lambda/drainer/drain';
+import type { SQSRecord } from 'aws-lambda';
+import { applyQueuedOrder } from '../../lambda/drainer/drain';
+import { orderIdFor } from '../../lambda/trading/order';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { createApiServer } from '../../lambda/trading/server';
 import { OrderStore } from '../../lambda/trading/store';
@@ -23,9 +25,9 @@ import {
   SLOW_CLIENT_LIMITS,
   startTradingDb,
   TradingDb,
-} from '../helpers/trading-db';
+} from '../../scripts/local/trading-db';
 import { albEvent, callAlb, SendOptions, signedHeaders } from '../helpers/trading-requests';
-import { SUPERUSER, SUPERUSER_PASSWORD } from '../helpers/postgres';
+import { SUPERUSER, SUPERUSER_PASSWORD } from '../../scripts/local/postgres';
 
 interface Reply {
   status: number;
@@ -380,32 +382,42 @@ describe('the client_id migration (lambda/schema version 2)', () => {
 });
 
 describe("the drainer stores a queued order as its client's", () => {
-  it('applies envelopes as their client, and bare pre-authentication messages as no client', async () => {
-    const store = runtime().store;
-    const queued = { clientOrderId: 'queued-1', symbol: 'MSFT', side: 'sell', type: 'market', quantity: '3' };
-    const result = await drain(
-      [
-        { messageId: 'm1', body: JSON.stringify({ clientId: CLIENTS.deskB.clientId, order: queued }) },
-        { messageId: 'm2', body: JSON.stringify(queued) },
-      ],
-      store,
-      quiet,
-    );
-    expect(result.batchItemFailures).toEqual([]);
+  const record = (body: string, messageId: string) => ({ messageId, body }) as unknown as SQSRecord;
+  const queued = (clientId: unknown, clientOrderId: string) =>
+    JSON.stringify({
+      acceptedAt: new Date().toISOString(),
+      region: 'eu-west-1',
+      ...(clientId === undefined ? {} : { clientId }),
+      order: { clientOrderId, symbol: 'MSFT', side: 'sell', type: 'market', quantity: '3' },
+    });
+
+  it('applies each message as the order of the client that placed it; that client, and only it, reads it', async () => {
+    const deps = { store: runtime().store, logger: quiet };
+    await applyQueuedOrder(record(queued(CLIENTS.deskB.clientId, 'queued-1'), 'm1'), deps);
+    await applyQueuedOrder(record(queued(CLIENTS.deskA.clientId, 'queued-1'), 'm2'), deps);
     const admin = await db.pg.admin(DB_NAME);
     const rows = (await admin.query("SELECT client_id FROM orders WHERE client_order_id = 'queued-1' ORDER BY 1")).rows;
     await admin.end();
-    expect(rows).toEqual([{ client_id: '' }, { client_id: CLIENTS.deskB.clientId }]);
+    expect(rows).toEqual([{ client_id: CLIENTS.deskA.clientId }, { client_id: CLIENTS.deskB.clientId }]);
+    const id = orderIdFor(CLIENTS.deskB.clientId, 'queued-1');
+    expect((await adapters.alb.send('GET', `/orders/${id}`, undefined, { as: CLIENTS.deskB })).status).toBe(200);
+    expect((await adapters.alb.send('GET', `/orders/${id}`)).status).toBe(404);
   });
 
-  it('sends an envelope naming a malformed client id to the dead-letter path', async () => {
-    const bad = JSON.stringify({
-      clientId: 'desk b',
-      order: { clientOrderId: 'q', symbol: 'MSFT', side: 'sell', type: 'market', quantity: '1' },
+  it.each([
+    ['no client id', undefined],
+    ['a malformed client id', 'desk b'],
+  ])('dead-letters a message with %s, storing nothing', async (_label, clientId) => {
+    const reasons: string[] = [];
+    const deadLetter = { send: async (_r: SQSRecord, reason: string) => void reasons.push(reason) };
+    const before = await db.count();
+    await applyQueuedOrder(record(queued(clientId, 'queued-bad'), 'bad'), {
+      store: runtime().store,
+      logger: quiet,
+      deadLetter,
     });
-    expect((await drain([{ messageId: 'bad', body: bad }], runtime().store, quiet)).batchItemFailures).toEqual([
-      { itemIdentifier: 'bad' },
-    ]);
+    expect(reasons).toEqual([expect.stringMatching(/^not a queued order: clientId/)]);
+    expect(await db.count()).toBe(before);
   });
 });
 

@@ -68,7 +68,8 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     password,
     masterarn: masterSecretArn,
   });
-  const generous = { ratePerSecond: 1000, burst: 1000 };
+  // The most the client keys secret allows: no test or load run is throttled by accident.
+  const generous = { ratePerSecond: 10_000, burst: 100_000 };
   const clientKeysArn = secrets.create('secret-api-clients-test', {
     [CLIENTS.deskA.clientId]: { key: CLIENTS.deskA.key, limits: generous },
     [CLIENTS.deskB.clientId]: { key: CLIENTS.deskB.key, limits: generous },
