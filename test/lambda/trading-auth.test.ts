@@ -4,6 +4,8 @@
  * PostgreSQL 14; the HTTP adapter is driven with raw request targets (no client-side URL
  * normalisation), the way an attacker would send them.
  */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { request } from 'http';
 import { AddressInfo } from 'net';
 import { Client, Pool } from 'pg';
@@ -278,6 +280,34 @@ describe.each(['alb', 'http'])('%s adapter', (key) => {
   });
 });
 
+describe('the EC2 adapter reads an absolute-form request target as written, not as a URL parser would', () => {
+  const host = 'http://api.example.com';
+
+  it.each([`${host}/x/../orders`, `${host}/%2e%2e/orders`, `${host}//orders`, `${host}/orders/`])(
+    '%s answers 400, signed or not, writing nothing',
+    async (target) => {
+      const path = target.slice(host.length);
+      for (const options of [{ signedPath: path }, { as: null }]) {
+        const before = await db.count();
+        const reply = await adapters.http.send('POST', target, order(), options);
+        expect(reply.status).toBe(400);
+        expect(await db.count()).toBe(before);
+      }
+    },
+  );
+
+  it('serves a signed absolute-form request at the path it names', async () => {
+    const body = JSON.stringify(order());
+    const reply = await adapters.http.sendRaw(
+      'POST',
+      `${host}/orders`,
+      signedHeaders('POST', '/orders', body, JSON_TYPE, {}),
+      body,
+    );
+    expect(reply.status).toBe(201);
+  });
+});
+
 describe('orders belong to the client that signed', () => {
   it.each(['alb', 'http'])(
     "%s: ids are unique per client; nobody reads or learns about another client's order",
@@ -311,6 +341,52 @@ describe('orders belong to the client that signed', () => {
       expect((await api.send('POST', '/orders', theirs, asB)).body.id).toBe(b.body.id);
     },
   );
+});
+
+describe('while no writer is reachable, the queue path is per client too', () => {
+  const setReadOnly = async (on: boolean) => {
+    const admin = await db.pg.admin();
+    await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [DB_NAME]);
+    await admin.end();
+  };
+
+  it("another client's order id is no conflict: queued as that client's; the owner's different retry is 409 without the order", async () => {
+    const mine = order({ clientOrderId: 'queue-shared' });
+    expect((await adapters.alb.send('POST', '/orders', mine)).status).toBe(201);
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    const sqsMock = mockClient(sqs);
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    await setReadOnly(true);
+    try {
+      const r = createRuntime(
+        requireApiEnv({ ...db.env, ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo' }),
+        { secrets: db.secrets.client, sqs },
+      );
+      runtimes.push(r);
+      const api = albAdapter(r);
+      const theirs = await api.send('POST', '/orders', { ...mine, quantity: '7' }, { as: CLIENTS.deskB });
+      expect(theirs.status).toBe(202);
+      expect(theirs.body.id).toBe(orderIdFor(CLIENTS.deskB.clientId, 'queue-shared'));
+      const sent = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+      expect(sent).toHaveLength(1);
+      expect(JSON.parse(sent[0].MessageBody!)).toMatchObject({ clientId: CLIENTS.deskB.clientId });
+      // The same order from two clients is two messages: SQS must not deduplicate one away.
+      expect(sent[0].MessageDeduplicationId).toMatch(new RegExp(`^${CLIENTS.deskB.clientId}:`));
+
+      const conflict = await api.send('POST', '/orders', { ...mine, quantity: '9' });
+      expect(conflict).toMatchObject({
+        status: 409,
+        body: { error: 'clientOrderId already used for a different order' },
+      });
+      expectNoOrder(conflict);
+      expect((await api.send('POST', '/orders', mine)).status).toBe(200);
+      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+    } finally {
+      sqsMock.restore();
+      await setReadOnly(false);
+    }
+  });
 });
 
 describe('per-client limits', () => {
