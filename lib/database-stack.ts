@@ -78,8 +78,6 @@ export class DatabaseStack extends pulumi.ComponentResource {
   readonly rotationSecurityGroup: aws.ec2.SecurityGroup;
   /** Ingress of the peer region's private subnets (security groups cannot cross regions). */
   readonly peerIngress: aws.vpc.SecurityGroupIngressRule[];
-  /** Whether this member replicates another (it then reports AuroraGlobalDBReplicationLag). */
-  readonly replica: boolean;
   private readonly n: Namer;
 
   constructor(name: string, args: DatabaseStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -87,7 +85,6 @@ export class DatabaseStack extends pulumi.ComponentResource {
     const { settings, region, name: n, network, globalDatabase, membership } = args;
     const child = { parent: this };
     this.n = n;
-    this.replica = membership.as === 'replica';
 
     this.key = new aws.kms.Key(
       n('kmsKey'),

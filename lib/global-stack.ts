@@ -44,6 +44,7 @@ export function trafficDial(policy: Settings['trafficPolicy'], role: RegionRole)
 export class GlobalStack extends pulumi.ComponentResource {
   readonly database: GlobalDatabase;
   readonly accelerator: aws.globalaccelerator.Accelerator;
+  readonly listener: aws.globalaccelerator.Listener;
   /** One endpoint group per region: the traffic dials the failover orchestrator moves. */
   readonly endpointGroups: Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
   readonly zone: aws.route53.Zone;
@@ -65,7 +66,7 @@ export class GlobalStack extends pulumi.ComponentResource {
       ga,
     );
     const ports = [...new Set(endpoints.flatMap((e) => e.loadBalancer.listenerPorts))].sort((a, b) => a - b);
-    const listener = new aws.globalaccelerator.Listener(
+    const listener = (this.listener = new aws.globalaccelerator.Listener(
       n('accelerator', 'listener'),
       {
         acceleratorArn: this.accelerator.arn,
@@ -74,7 +75,7 @@ export class GlobalStack extends pulumi.ComponentResource {
         portRanges: ports.map((port) => ({ fromPort: port, toPort: port })),
       },
       { parent: this.accelerator, provider: acceleratorProvider },
-    );
+    ));
     const groups = {} as Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
     for (const endpoint of endpoints) {
       groups[endpoint.role] = new aws.globalaccelerator.EndpointGroup(

@@ -151,15 +151,14 @@ export class MonitoringStack extends pulumi.ComponentResource {
       comparisonOperator: 'GreaterThanThreshold',
       statistic: 'Maximum',
     });
-    // Only a replica reports replication lag.
-    if (database.replica) {
-      rds('db-replication-lag', 'AuroraGlobalDBReplicationLag', {
-        alarmDescription: `Global database replication lag above ${settings.alarmReplicationLagMs} ms`,
-        threshold: settings.alarmReplicationLagMs,
-        comparisonOperator: 'GreaterThanThreshold',
-        statistic: 'Maximum',
-      });
-    }
+    // Only the member that replicates reports the lag, and roles swap on a switchover or
+    // failover: both members carry the alarm (the writer's has no data, which is fine).
+    rds('db-replication-lag', 'AuroraGlobalDBReplicationLag', {
+      alarmDescription: `Global database replication lag into ${region.region} above ${settings.alarmReplicationLagMs} ms`,
+      threshold: settings.alarmReplicationLagMs,
+      comparisonOperator: 'GreaterThanThreshold',
+      statistic: 'Maximum',
+    });
 
     // --- order queue: anything dead-lettered is an order that never landed.
     alarm('orders-dead-lettered', {

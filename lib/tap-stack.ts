@@ -276,7 +276,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: names.primary,
         regions: [monitors.primary, monitors.secondary],
-        healthChecks: this.global.healthChecks,
+        global: this.global,
         failover: this.failover,
       },
       inRegion('primary'),
