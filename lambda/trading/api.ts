@@ -3,6 +3,7 @@
  * request in, response out, every outcome decided here once.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { JournalWriteError } from '../shared/journal';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import { OrderInput, sameRequest, validateOrder } from './order';
 import type { OrderStore } from './store';
@@ -103,6 +104,10 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
     });
     return json(created ? 201 : 200, stored);
   } catch (e) {
+    // Rolled back: not stored here, maybe journaled. The same clientOrderId retried is safe.
+    if (e instanceof JournalWriteError) {
+      return unavailable('order journal unavailable: outcome unknown, retry with the same clientOrderId');
+    }
     let failure = classifyDbError(e);
     // The writer endpoint is out: if the local cluster still answers it is read-only (the
     // standby before promotion, or the primary mid-failover), and the order can be queued.

@@ -1,7 +1,10 @@
 /** Wiring from the environment: one pool, cached credentials, the order queue. Shared by both adapters. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
+import { createOrderJournal, JournalSender, journalConfigFromEnv, PeerFence } from '../shared/journal';
+import { dynamoPeerFence, sqsJournalSender } from '../shared/journal-sqs';
 import { createLogger } from '../shared/logger';
 import { sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
@@ -20,6 +23,14 @@ export interface RuntimeEnv {
   readonly DB_NAME: string;
   readonly DB_SSL?: string;
   readonly ORDER_QUEUE_URL?: string;
+  /** cross-region (default) or regional; see lambda/shared/journal.ts. */
+  readonly ORDER_DURABILITY?: string;
+  /** JSON object: region -> journal queue URL, both regions. */
+  readonly JOURNAL_QUEUE_URLS?: string;
+  readonly JOURNAL_TIMEOUT_MS?: string;
+  /** The orchestrator's table holding fence records, and its region. */
+  readonly FENCE_TABLE_NAME?: string;
+  readonly FENCE_TABLE_REGION?: string;
 }
 
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
@@ -51,7 +62,16 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManagerClient; sqs?: SQSClient }): Runtime {
+export interface RuntimeClients {
+  readonly secrets: SecretsManagerClient;
+  readonly sqs?: SQSClient;
+  /** Replaces the SQS journal sender (tests, the benchmark). */
+  readonly journalSender?: JournalSender;
+  readonly fence?: PeerFence;
+}
+
+export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
+  const journalConfig = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
   const secret = new SecretCache(clients.secrets, env.DB_SECRET_ARN);
   const pool = (host: string) =>
     new CredentialedPool(secret, {
@@ -64,16 +84,39 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
       // Short: a POST may try the writer, then the reader, inside the Lambda timeout.
       connectionTimeoutMillis: 2_000,
       statement_timeout: 5_000,
+      // A transaction left open (journal write hung, process stopped) is ended by the server,
+      // so it can never commit long after its client gave up (the journal auditor relies on it).
+      idle_in_transaction_session_timeout: 10_000,
     });
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
-  const store = new OrderStore(writer, env.REGION_NAME, reader);
+  const logger = createLogger('trading');
+  const journal =
+    journalConfig.durability === 'cross-region' && journalConfig.queueUrls
+      ? createOrderJournal(
+          {
+            regions: Object.keys(journalConfig.queueUrls) as [string, string],
+            localRegion: env.REGION_NAME,
+            timeoutMs: journalConfig.timeoutMs,
+          },
+          {
+            sender: clients.journalSender ?? sqsJournalSender(journalConfig.queueUrls, journalConfig.timeoutMs),
+            fence:
+              clients.fence ??
+              (env.FENCE_TABLE_NAME
+                ? dynamoPeerFence(new DynamoDBClient({ region: env.FENCE_TABLE_REGION }), env.FENCE_TABLE_NAME)
+                : undefined),
+            logger,
+          },
+        )
+      : undefined;
+  const store = new OrderStore(writer, env.REGION_NAME, reader, journal);
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
-    logger: createLogger('trading'),
+    logger,
     refreshCredentials: () => secret.invalidate(),
   };
   return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };

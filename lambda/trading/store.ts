@@ -2,6 +2,7 @@
 import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
+import type { OrderJournal } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
 
@@ -23,6 +24,11 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 const MIGRATION_LOCK = 4242_0001;
+
+const INSERT_ORDER = `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
+  ON CONFLICT (client_order_id) DO NOTHING
+  RETURNING *`;
 
 export interface InsertResult {
   readonly order: Order;
@@ -75,6 +81,8 @@ export class OrderStore {
     private readonly pool: Queryable,
     private readonly region: string,
     private readonly reader: Queryable = pool,
+    /** With cross-region durability: a new order is journaled before its transaction commits. */
+    private readonly journal?: OrderJournal,
   ) {}
 
   /** Run pending migrations once per store; a read-only database (standby) is left as it is. */
@@ -115,25 +123,70 @@ export class OrderStore {
   /** Insert unless the client order id exists; either way return the stored order. */
   async insert(input: OrderInput): Promise<InsertResult> {
     await this.migrate();
+    const values = [
+      randomUUID(),
+      input.clientOrderId,
+      input.symbol,
+      input.side,
+      input.type,
+      input.quantity,
+      input.limitPrice ?? null,
+      this.region,
+    ];
+    const inserted = this.journal
+      ? await this.insertJournaled(values, this.journal)
+      : (await this.pool.query<OrderRow>(INSERT_ORDER, values)).rows[0];
+    if (inserted) return { order: toOrder(inserted), created: true };
+    const existing = await this.findByClientOrderId(input.clientOrderId);
+    if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
+    return { order: existing, created: false };
+  }
+
+  /**
+   * INSERT, journal, COMMIT: a new order is committed only once the journal holds it; a journal
+   * failure rolls the insert back. A replay inserts nothing and journals nothing.
+   */
+  private insertJournaled(values: unknown[], journal: OrderJournal): Promise<OrderRow | undefined> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const row = (await client.query<OrderRow>(INSERT_ORDER, values)).rows[0];
+        if (row) await journal.record(toOrder(row), client);
+        await client.query('COMMIT');
+        return row;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Apply an order as the journal recorded it (same id, same timestamp), exactly once: the
+   * journal auditor's recovery after a promotion. Returns the stored order either way.
+   */
+  async restore(order: Order): Promise<InsertResult> {
     const inserted = await this.pool.query<OrderRow>(
-      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
+      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (client_order_id) DO NOTHING
        RETURNING *`,
       [
-        randomUUID(),
-        input.clientOrderId,
-        input.symbol,
-        input.side,
-        input.type,
-        input.quantity,
-        input.limitPrice ?? null,
-        this.region,
+        order.id,
+        order.clientOrderId,
+        order.symbol,
+        order.side,
+        order.type,
+        order.quantity,
+        order.limitPrice ?? null,
+        order.status,
+        order.region,
+        order.createdAt,
       ],
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(input.clientOrderId);
-    if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
+    const existing = await this.findByClientOrderId(order.clientOrderId);
+    if (!existing) throw new Error(`order ${order.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
 

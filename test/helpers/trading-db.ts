@@ -43,6 +43,8 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
       DB_PORT: String(pg.port),
       DB_NAME,
       DB_SSL: 'disable',
+      // Tests that exercise the cross-region journal set it up explicitly.
+      ORDER_DURABILITY: 'regional',
     },
     async count() {
       const c = await pg.admin(DB_NAME);

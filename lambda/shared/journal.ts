@@ -1,0 +1,272 @@
+/**
+ * The cross-region order journal. Aurora global replication is asynchronous: an unplanned
+ * failover loses the writer's unreplicated tail. So before an order is acknowledged, a copy of
+ * the stored order goes to a queue in the region that is NOT the writer's, inside the insert
+ * transaction and before COMMIT. If that copy cannot be made, the transaction rolls back and
+ * the client is told to retry (the order is never acknowledged without it).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { Order, orderSchema } from '../trading/order';
+
+export type OrderDurability = 'cross-region' | 'regional';
+
+export const JOURNAL_ENTRY_KIND = 'tap.order-journal.v1';
+
+/** One journal message: the order exactly as stored (id and timestamp included) and where. */
+export interface JournalEntry {
+  readonly kind: typeof JOURNAL_ENTRY_KIND;
+  /** Region of the writer that committed the order (the journal lives in the other one). */
+  readonly writerRegion: string;
+  readonly journaledAt: string;
+  readonly order: Order;
+}
+
+/** The order's identity across the API, the queue, the journal and the database. */
+export function journalKey(order: Pick<Order, 'clientOrderId'>): string {
+  return order.clientOrderId;
+}
+
+/** Thrown when the order must not be acknowledged: the client gets a retryable 503. */
+export class JournalWriteError extends Error {
+  constructor(
+    message: string,
+    readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'JournalWriteError';
+  }
+}
+
+/** Delivers one journal message to a region's journal queue; rejects on any failure. */
+export interface JournalSender {
+  send(region: string, body: string, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Whether a region has been fenced by the orchestrator after an unplanned failover (it is down
+ * or cut off). Journaling to a fenced region is skipped: orders are acknowledged with regional
+ * durability and counted, so a dead peer cannot stop all trading.
+ */
+export interface PeerFence {
+  isFenced(region: string): Promise<boolean>;
+}
+
+/** Anything that runs SQL inside the insert transaction. */
+export interface TxQueryable {
+  query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** What the order store calls inside its insert transaction, after the INSERT, before COMMIT. */
+export interface OrderJournal {
+  record(order: Order, tx: TxQueryable): Promise<'journaled' | 'unjournaled'>;
+}
+
+export interface JournalSettings {
+  /** Both regions of the platform; the journal of an order is the one that is not its writer's. */
+  readonly regions: readonly [string, string];
+  /** The region this process runs in (the writer's region where the database is not Aurora). */
+  readonly localRegion: string;
+  /** Budget for one journal write, retries included; the transaction stays open meanwhile. */
+  readonly timeoutMs: number;
+}
+
+export interface JournalDeps {
+  readonly sender: JournalSender;
+  readonly fence?: PeerFence;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
+  readonly now?: () => Date;
+}
+
+/** The region of the other member of the pair. */
+export function peerRegion(regions: readonly [string, string], region: string): string {
+  const [a, b] = regions;
+  if (region === a) return b;
+  if (region === b) return a;
+  throw new JournalWriteError(`writer region ${region} is neither ${a} nor ${b}`);
+}
+
+/**
+ * The writer's region, asked of the writer itself: API processes in either region write through
+ * the global writer endpoint, so "the other region" is relative to the writer, not to the caller.
+ * Aurora reports it in aurora_global_db_instance_status(); a plain PostgreSQL (tests, a local
+ * run) has no such function and is taken to be in `localRegion`. A connection never changes
+ * server, so the answer is cached per connection.
+ */
+const WRITER_REGION_SQL =
+  "SELECT aws_region FROM aurora_global_db_instance_status() WHERE session_id = 'MASTER_SESSION_ID'";
+const writerRegions = new WeakMap<object, string>();
+
+export async function writerRegionOf(tx: TxQueryable, localRegion: string): Promise<string> {
+  const cached = writerRegions.get(tx);
+  if (cached) return cached;
+  let region: string;
+  try {
+    // A savepoint: a failing probe must not abort the insert transaction around it.
+    await tx.query('SAVEPOINT writer_region');
+    const rows = (await tx.query<{ aws_region: string }>(WRITER_REGION_SQL)).rows;
+    await tx.query('RELEASE SAVEPOINT writer_region');
+    if (rows.length !== 1) throw new JournalWriteError(`the database reports ${rows.length} writers`);
+    region = rows[0].aws_region;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42883') throw e; // undefined_function: not Aurora
+    await tx.query('ROLLBACK TO SAVEPOINT writer_region');
+    region = localRegion;
+  }
+  writerRegions.set(tx, region);
+  return region;
+}
+
+/** Reject after `ms`, aborting the operation's signal, whatever the operation does with it. */
+async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`timed out after ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function encodeJournalEntry(entry: JournalEntry): string {
+  return JSON.stringify(entry);
+}
+
+const storedOrderSchema = z.object({
+  id: z.uuid(),
+  status: z.literal('accepted'),
+  region: z.string().min(1),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+
+const entrySchema = z.object({
+  kind: z.literal(JOURNAL_ENTRY_KIND),
+  writerRegion: z.string().min(1),
+  journaledAt: z.iso.datetime({ offset: true }),
+  order: z.looseObject({}),
+});
+
+/** Parse a journal message; anything that is not one the writer produced is rejected. */
+export function parseJournalEntry(body: string): { ok: true; entry: JournalEntry } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  const envelope = entrySchema.safeParse(json);
+  if (!envelope.success) return { ok: false, error: envelope.error.issues.map((i) => i.message).join('; ') };
+  const { id, status, region, createdAt, ...input } = envelope.data.order;
+  const stored = storedOrderSchema.safeParse({ id, status, region, createdAt });
+  const order = orderSchema.safeParse(input);
+  if (!stored.success || !order.success) {
+    const issues = [...(stored.error?.issues ?? []), ...(order.error?.issues ?? [])];
+    return { ok: false, error: `not a stored order: ${issues.map((i) => i.message).join('; ')}` };
+  }
+  return {
+    ok: true,
+    entry: { ...envelope.data, kind: JOURNAL_ENTRY_KIND, order: { ...order.data, ...stored.data } },
+  };
+}
+
+/**
+ * The journal for `cross-region` durability. `record` either returns once the message is in
+ * the other region's queue, returns 'unjournaled' when that region is fenced (counted and
+ * logged), or throws JournalWriteError: the caller rolls back and answers 503.
+ */
+export function createOrderJournal(settings: JournalSettings, deps: JournalDeps): OrderJournal {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async record(order, tx) {
+      const writerRegion = await writerRegionOf(tx, settings.localRegion);
+      const target = peerRegion(settings.regions, writerRegion);
+      if (await isFenced(deps, target)) {
+        // Stable message: a log metric filter counts these (UnjournaledOrders).
+        deps.logger.warn('order acknowledged without cross-region journal', {
+          unjournaled: 1,
+          reason: `journal region ${target} is fenced`,
+          clientOrderId: order.clientOrderId,
+          orderId: order.id,
+        });
+        return 'unjournaled';
+      }
+      const body = encodeJournalEntry({ kind: JOURNAL_ENTRY_KIND, writerRegion, journaledAt: now().toISOString(), order });
+      try {
+        await withDeadline(settings.timeoutMs, (signal) => deps.sender.send(target, body, signal));
+        return 'journaled';
+      } catch (e) {
+        deps.logger.error('order journal write failed', {
+          journalFailure: 1,
+          journalRegion: target,
+          clientOrderId: order.clientOrderId,
+          error: String(e),
+        });
+        throw new JournalWriteError(`order journal in ${target} did not take the order: ${String(e)}`, e);
+      }
+    },
+  };
+}
+
+/** A fence that cannot be read counts as "not fenced": the journal stays mandatory (fail safe). */
+async function isFenced(deps: JournalDeps, region: string): Promise<boolean> {
+  if (!deps.fence) return false;
+  try {
+    return await deps.fence.isFenced(region);
+  } catch (e) {
+    deps.logger.warn('fence record unreadable; journaling as usual', { region, error: String(e) });
+    return false;
+  }
+}
+
+export interface JournalConfig {
+  readonly durability: OrderDurability;
+  /** Journal queue URL per region (both regions), when durability is cross-region. */
+  readonly queueUrls?: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_JOURNAL_TIMEOUT_MS = 1000;
+export const JOURNAL_TIMEOUT_RANGE_MS = [100, 5000] as const;
+
+const SQS_URL = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
+
+/** Read and check the journal settings from the environment; a wrong value fails the cold start. */
+export function journalConfigFromEnv(env: Readonly<Record<string, string | undefined>>): JournalConfig {
+  const durability = env.ORDER_DURABILITY ?? 'cross-region';
+  if (durability !== 'cross-region' && durability !== 'regional') {
+    throw new Error(`ORDER_DURABILITY must be cross-region or regional, got "${durability}"`);
+  }
+  const timeoutMs = Number(env.JOURNAL_TIMEOUT_MS ?? DEFAULT_JOURNAL_TIMEOUT_MS);
+  const [min, max] = JOURNAL_TIMEOUT_RANGE_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < min || timeoutMs > max) {
+    throw new Error(`JOURNAL_TIMEOUT_MS must be an integer from ${min} to ${max}, got "${env.JOURNAL_TIMEOUT_MS}"`);
+  }
+  if (durability === 'regional') return { durability, timeoutMs };
+  if (!env.JOURNAL_QUEUE_URLS) {
+    throw new Error(
+      'ORDER_DURABILITY is cross-region (the default) but JOURNAL_QUEUE_URLS is not set; ' +
+        'set ORDER_DURABILITY=regional to acknowledge orders without the cross-region journal',
+    );
+  }
+  let urls: unknown;
+  try {
+    urls = JSON.parse(env.JOURNAL_QUEUE_URLS);
+  } catch {
+    throw new Error('JOURNAL_QUEUE_URLS must be a JSON object of region to SQS queue URL');
+  }
+  const entries = Object.entries(typeof urls === 'object' && urls !== null ? urls : {});
+  if (entries.length !== 2) throw new Error('JOURNAL_QUEUE_URLS must name exactly two regions');
+  for (const [region, url] of entries) {
+    const match = typeof url === 'string' ? SQS_URL.exec(url) : null;
+    if (!match || match[1] !== region) {
+      throw new Error(`JOURNAL_QUEUE_URLS["${region}"] must be an SQS queue URL in ${region}, got "${url}"`);
+    }
+  }
+  return { durability, timeoutMs, queueUrls: Object.fromEntries(entries) as Record<string, string> };
+}
