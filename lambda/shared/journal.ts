@@ -196,7 +196,12 @@ export function createOrderJournal(settings: JournalSettings, deps: JournalDeps)
         });
         return 'unjournaled';
       }
-      const body = encodeJournalEntry({ kind: JOURNAL_ENTRY_KIND, writerRegion, journaledAt: now().toISOString(), order });
+      const body = encodeJournalEntry({
+        kind: JOURNAL_ENTRY_KIND,
+        writerRegion,
+        journaledAt: now().toISOString(),
+        order,
+      });
       try {
         await withDeadline(settings.timeoutMs, (signal) => deps.sender.send(target, body, signal));
         return 'journaled';
