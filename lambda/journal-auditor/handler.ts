@@ -72,6 +72,16 @@ export function createAuditorRuntime(
 }
 
 const processor = new BatchProcessor(EventType.SQS);
+
+/** One batch: each record audited; the ones still unconfirmed are reported as item failures. */
+export function auditBatch(event: SQSEvent, deps: AuditorDeps, context?: Context): Promise<SQSBatchResponse> {
+  // A batch where every order is still unreplicated is normal: report it item by item.
+  return processPartialResponse(event, (record: SQSRecord) => auditRecord(record, deps), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+}
+
 const metrics = new Metrics({ serviceName: 'journal-auditor' });
 const logger = createLogger('journal-auditor');
 let runtime: AuditorRuntime | undefined;
@@ -82,14 +92,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     { secrets: new SecretsManagerClient({}), sqs: new SQSClient({}) },
     { logger, metrics },
   );
-  const { deps } = runtime;
   logger.addContext(context);
   try {
-    // A batch where every order is still unreplicated is normal: report it item by item.
-    return await processPartialResponse(event, (record: SQSRecord) => auditRecord(record, deps), processor, {
-      context,
-      throwOnFullBatchFailure: false,
-    });
+    return await auditBatch(event, runtime.deps, context);
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -144,7 +144,8 @@ export async function startReplicationPair(prepare: (primary: PgNode) => Promise
       await query(standby.node, "ALTER SYSTEM SET primary_conninfo = ''");
       await query(standby.node, 'SELECT pg_reload_conf()');
       await until(
-        async () => (await query<{ n: number }>(standby.node, 'SELECT count(*)::int AS n FROM pg_stat_wal_receiver')).n === 0,
+        async () =>
+          (await query<{ n: number }>(standby.node, 'SELECT count(*)::int AS n FROM pg_stat_wal_receiver')).n === 0,
         'the WAL receiver to stop',
       );
     },
