@@ -14,7 +14,8 @@
  * Recovery and the drain of queued orders both insert keyed by client order id, so they can
  * run in any order or together: whichever comes first stores the order, the other finds it.
  */
-import { parseJournalEntry, journalKey, JournalEntry } from '../shared/journal';
+import { JournalEntry, parseJournalEntry } from '../shared/journal';
+import { orderKey } from '../trading/order-id';
 import { classifyDbError } from '../shared/postgres';
 import { Order, sameRequest } from '../trading/order';
 import type { OrderStore } from '../trading/store';
@@ -82,7 +83,7 @@ export async function auditJournalMessage(
       : verdict('parked', 'a different order is stored under the same client order id', stored);
 
   try {
-    const key = journalKey(entry.order);
+    const key = orderKey(entry.order);
     const local = await stores.local.findByClientOrderId(key);
     if (local) return compare(local, 'confirmed', 'replicated to this region');
     if ((await stores.local.health()).writable) {

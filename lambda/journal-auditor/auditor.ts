@@ -25,7 +25,9 @@ export interface AuditorDeps {
   readonly now?: () => Date;
 }
 
-/** CloudWatch metric names (namespace from POWERTOOLS_METRICS_NAMESPACE); alarms use these. */
+export const METRICS_NAMESPACE = 'TapOrderJournal';
+
+/** CloudWatch metric names (namespace METRICS_NAMESPACE, dimension `service`); alarms use these. */
 export const AUDIT_METRICS = {
   confirmed: 'JournalConfirmed',
   recovered: 'JournalRecovered',

@@ -1,4 +1,9 @@
-/** SQS -> Lambda adapter of the journal auditor (Powertools batch, logger and metrics). */
+/**
+ * SQS -> Lambda adapter of the journal auditor (Powertools batch, logger and metrics).
+ * Environment: the trading runtime's database settings with DB_HOST = this region's own cluster
+ * endpoint (not the global writer endpoint); WRITER_DB_HOST (+ WRITER_DB_PORT) = the global
+ * writer endpoint, to void orphans; JOURNAL_PARKED_QUEUE_URL; JOURNAL_ORPHAN_AFTER_SECONDS.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -7,16 +12,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createLogger } from '../shared/logger';
 import { createRuntime, requireEnv, Runtime } from '../trading/runtime';
 import { DEFAULT_ORPHAN_AFTER_SECONDS } from './audit';
-import { auditRecord, AuditorDeps } from './auditor';
-
-export interface AuditorEnv {
-  /** The local cluster's own endpoint (not the global writer endpoint). */
-  readonly DB_HOST: string;
-  /** The global writer endpoint: consulted to void orphans. */
-  readonly WRITER_DB_HOST?: string;
-  readonly JOURNAL_PARKED_QUEUE_URL: string;
-  readonly JOURNAL_ORPHAN_AFTER_SECONDS?: string;
-}
+import { auditRecord, AuditorDeps, METRICS_NAMESPACE } from './auditor';
 
 /** Check the auditor's own settings; the database settings are the trading runtime's. */
 export function auditorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>) {
@@ -48,7 +44,13 @@ export function createAuditorRuntime(
   );
   const writer: Runtime | undefined = env.WRITER_DB_HOST
     ? createRuntime(
-        requireEnv({ ...env, ORDER_DURABILITY: 'regional', DB_HOST: env.WRITER_DB_HOST, DB_READ_HOST: undefined }),
+        requireEnv({
+          ...env,
+          ORDER_DURABILITY: 'regional',
+          DB_HOST: env.WRITER_DB_HOST,
+          DB_PORT: env.WRITER_DB_PORT ?? env.DB_PORT,
+          DB_READ_HOST: undefined,
+        }),
         clients,
       )
     : undefined;
@@ -82,7 +84,7 @@ export function auditBatch(event: SQSEvent, deps: AuditorDeps, context?: Context
   });
 }
 
-const metrics = new Metrics({ serviceName: 'journal-auditor' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'journal-auditor' });
 const logger = createLogger('journal-auditor');
 let runtime: AuditorRuntime | undefined;
 

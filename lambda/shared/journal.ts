@@ -22,11 +22,6 @@ export interface JournalEntry {
   readonly order: Order;
 }
 
-/** The order's identity across the API, the queue, the journal and the database. */
-export function journalKey(order: Pick<Order, 'clientOrderId'>): string {
-  return order.clientOrderId;
-}
-
 /** Thrown when the order must not be acknowledged: the client gets a retryable 503. */
 export class JournalWriteError extends Error {
   constructor(

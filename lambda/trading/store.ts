@@ -1,10 +1,10 @@
 /** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by client order id. */
-import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
 import type { OrderJournal } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
+import { orderIdFor, orderKey } from './order-id';
 
 /** Applied in order, each once, under an advisory lock; safe to run on every cold start. */
 export const MIGRATIONS: readonly string[] = [
@@ -27,7 +27,7 @@ const MIGRATION_LOCK = 4242_0001;
 
 const INSERT_ORDER = `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
   VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
-  ON CONFLICT (client_order_id) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING *`;
 
 export interface InsertResult {
@@ -124,7 +124,7 @@ export class OrderStore {
   async insert(input: OrderInput): Promise<InsertResult> {
     await this.migrate();
     const values = [
-      randomUUID(),
+      orderIdFor(orderKey(input)),
       input.clientOrderId,
       input.symbol,
       input.side,
@@ -148,6 +148,10 @@ export class OrderStore {
    */
   private insertJournaled(values: unknown[], journal: OrderJournal): Promise<OrderRow | undefined> {
     return this.withClient(async (client) => {
+      // The connection may drop while the journal write is out: that must reach the next query
+      // as an error, not crash the process as an unhandled 'error' event.
+      const ignore = () => undefined;
+      client.on('error', ignore);
       await client.query('BEGIN');
       try {
         const row = (await client.query<OrderRow>(INSERT_ORDER, values)).rows[0];
@@ -157,6 +161,8 @@ export class OrderStore {
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw e;
+      } finally {
+        client.off('error', ignore);
       }
     });
   }
@@ -169,7 +175,7 @@ export class OrderStore {
     const inserted = await this.pool.query<OrderRow>(
       `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (client_order_id) DO NOTHING
+       ON CONFLICT DO NOTHING
        RETURNING *`,
       [
         order.id,

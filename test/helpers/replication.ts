@@ -26,6 +26,8 @@ export interface ReplicationPair {
   readonly standby: PgNode;
   /** Stop WAL from reaching the standby (a partition, or replication lagging without bound). */
   cutReplication(): Promise<void>;
+  /** Let WAL flow to the standby again. */
+  resumeReplication(): Promise<void>;
   /** Wait until the standby has replayed everything the primary has written so far. */
   waitForStandby(): Promise<void>;
   /** Crash the primary: SIGQUIT, no shutdown checkpoint (what `pg_ctl stop -m immediate` sends). */
@@ -148,6 +150,10 @@ export async function startReplicationPair(prepare: (primary: PgNode) => Promise
           (await query<{ n: number }>(standby.node, 'SELECT count(*)::int AS n FROM pg_stat_wal_receiver')).n === 0,
         'the WAL receiver to stop',
       );
+    },
+    async resumeReplication() {
+      await query(standby.node, 'ALTER SYSTEM RESET primary_conninfo');
+      await query(standby.node, 'SELECT pg_reload_conf()');
     },
     async waitForStandby() {
       const { lsn } = await query<{ lsn: string }>(primary.node, 'SELECT pg_current_wal_lsn()::text AS lsn');

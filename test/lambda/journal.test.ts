@@ -5,6 +5,7 @@ import { drain } from '../../lambda/drainer/drain';
 import {
   encodeJournalEntry,
   JOURNAL_ENTRY_KIND,
+  JournalEntry,
   journalConfigFromEnv,
   parseJournalEntry,
   PeerFence,
@@ -281,7 +282,12 @@ describe('journal messages', () => {
     region: 'us-east-1',
     createdAt: '2026-01-02T03:04:05.678Z',
   };
-  const entry = { kind: JOURNAL_ENTRY_KIND, writerRegion: 'us-east-1', journaledAt: stored.createdAt, order: stored };
+  const entry: JournalEntry = {
+    kind: JOURNAL_ENTRY_KIND,
+    writerRegion: 'us-east-1',
+    journaledAt: stored.createdAt,
+    order: stored,
+  };
 
   it('round-trip exactly', () => {
     expect(parseJournalEntry(encodeJournalEntry(entry))).toEqual({ ok: true, entry });
@@ -321,7 +327,7 @@ describe('AWS adapters', () => {
       { QueueUrl: urls['eu-west-1'], MessageBody: 'b' },
       { QueueUrl: urls['us-east-1'], MessageBody: 'c' },
     ]);
-    expect(sqs.commandCalls(SendMessageCommand)[0].args[1]).toEqual({ abortSignal: controller.signal });
+    expect((sqs.commandCalls(SendMessageCommand)[0].args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
     sqs.restore();
   });
 
