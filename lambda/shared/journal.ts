@@ -84,29 +84,28 @@ export function peerRegion(regions: readonly [string, string], region: string): 
 /**
  * The writer's region, asked of the writer itself: API processes in either region write through
  * the global writer endpoint, so "the other region" is relative to the writer, not to the caller.
- * Aurora reports it in aurora_global_db_instance_status(); a plain PostgreSQL (tests, a local
- * run) has no such function and is taken to be in `localRegion`. A connection never changes
- * server, so the answer is cached per connection.
+ * Aurora reports it in aurora_global_db_instance_status() (the writer's session is
+ * MASTER_SESSION_ID); the function is looked up by name first, as the application's search_path
+ * holds only its own schema. A plain PostgreSQL (tests, a local run) has no such function and is
+ * taken to be in `localRegion`. A connection never changes server: cached per connection.
  */
-const WRITER_REGION_SQL =
-  "SELECT aws_region FROM aurora_global_db_instance_status() WHERE session_id = 'MASTER_SESSION_ID'";
+const FIND_AURORA_STATUS =
+  "SELECT quote_ident(n.nspname) AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'aurora_global_db_instance_status' ORDER BY n.nspname <> 'pg_catalog', n.nspname LIMIT 1";
 const writerRegions = new WeakMap<object, string>();
 
 export async function writerRegionOf(tx: TxQueryable, localRegion: string): Promise<string> {
   const cached = writerRegions.get(tx);
   if (cached) return cached;
-  let region: string;
-  try {
-    // A savepoint: a failing probe must not abort the insert transaction around it.
-    await tx.query('SAVEPOINT writer_region');
-    const rows = (await tx.query<{ aws_region: string }>(WRITER_REGION_SQL)).rows;
-    await tx.query('RELEASE SAVEPOINT writer_region');
-    if (rows.length !== 1) throw new JournalWriteError(`the database reports ${rows.length} writers`);
-    region = rows[0].aws_region;
-  } catch (e) {
-    if ((e as { code?: string }).code !== '42883') throw e; // undefined_function: not Aurora
-    await tx.query('ROLLBACK TO SAVEPOINT writer_region');
-    region = localRegion;
+  let region = localRegion;
+  const found = (await tx.query<{ schema: string }>(FIND_AURORA_STATUS)).rows[0];
+  if (found) {
+    const writers = (
+      await tx.query<{ aws_region: string }>(
+        `SELECT aws_region FROM ${found.schema}.aurora_global_db_instance_status() WHERE session_id = 'MASTER_SESSION_ID'`,
+      )
+    ).rows;
+    if (writers.length !== 1) throw new JournalWriteError(`the database reports ${writers.length} writers`);
+    region = writers[0].aws_region;
   }
   writerRegions.set(tx, region);
   return region;

@@ -3,7 +3,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Pool } from 'pg';
 import { drain } from '../../lambda/drainer/drain';
 import { AUDIT_METRICS } from '../../lambda/journal-auditor/auditor';
 import { auditBatch, AuditorRuntime, createAuditorRuntime, handler } from '../../lambda/journal-auditor/handler';
@@ -11,11 +10,10 @@ import { encodeJournalEntry, JournalEntry, PeerFence } from '../../lambda/shared
 import { handleRequest } from '../../lambda/trading/api';
 import type { Order } from '../../lambda/trading/order';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { OrderStore } from '../../lambda/trading/store';
 import { FakeJournalQueues } from '../helpers/journal-queues';
 import { PgNode, ReplicationPair, startReplicationPair } from '../helpers/replication';
 import { FakeSecretsManager } from '../helpers/secrets';
-import { APP_USER, DB_NAME } from '../helpers/trading-db';
+import { DB_NAME, provisionTradingDb } from '../helpers/trading-db';
 
 /**
  * The journal auditor against a real PostgreSQL 14 primary (us-east-1's writer) and hot standby
@@ -29,28 +27,6 @@ const QUEUES = JSON.stringify({
 const PARKED_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-parked-euw1-test';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Database, app user and schema on the primary, before the standby is copied from it. */
-async function prepareTradingDb(primary: PgNode): Promise<void> {
-  const admin = await primary.admin();
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${APP_PASSWORD}'`);
-  await admin.end();
-  const db = await primary.admin(DB_NAME);
-  await db.query(`GRANT ALL ON SCHEMA public TO ${APP_USER}`);
-  await db.end();
-  const pool = new Pool({
-    host: primary.host,
-    port: primary.port,
-    user: APP_USER,
-    password: APP_PASSWORD,
-    database: DB_NAME,
-  });
-  // pool.end() resolves before the sockets close; the shutdown for the cold copy may hit them.
-  pool.on('error', () => undefined);
-  await new OrderStore(pool, 'us-east-1').migrate();
-  await pool.end();
-}
-
 interface Cluster {
   readonly pair: ReplicationPair;
   readonly secrets: FakeSecretsManager;
@@ -62,15 +38,11 @@ interface Cluster {
 }
 
 async function startCluster(): Promise<Cluster> {
-  const pair = await startReplicationPair(prepareTradingDb);
   const secrets = new FakeSecretsManager();
-  const secretArn = secrets.create('secret-db-app-journal', {
-    engine: 'postgres',
-    host: pair.primary.host,
-    port: pair.primary.port,
-    username: APP_USER,
-    password: APP_PASSWORD,
-    dbname: DB_NAME,
+  let secretArn = '';
+  // Database, schema and app user on the primary, before the standby is copied from it.
+  const pair = await startReplicationPair(async (primary) => {
+    ({ secretArn } = await provisionTradingDb(primary, secrets, APP_PASSWORD));
   });
   const parked: string[] = [];
   const sqs = new SQSClient({ region: 'eu-west-1' });

@@ -174,11 +174,11 @@ describe('cross-region durability: acknowledged only once journaled in the other
 });
 
 describe('the journal region is the writer’s peer, asked of the writer', () => {
-  afterEach(() => sql('DROP FUNCTION IF EXISTS aurora_global_db_instance_status()'));
+  afterEach(() => sql('DROP FUNCTION IF EXISTS public.aurora_global_db_instance_status()'));
 
   // Aurora's function, as documented: one row per instance, the writer's session MASTER_SESSION_ID.
   const auroraReports = (writerRegion: string) =>
-    sql(`CREATE OR REPLACE FUNCTION aurora_global_db_instance_status()
+    sql(`CREATE OR REPLACE FUNCTION public.aurora_global_db_instance_status()
            RETURNS TABLE (server_id text, session_id text, aws_region text) LANGUAGE sql AS $$
              VALUES ('writer-1', 'MASTER_SESSION_ID', '${writerRegion}'),
                     ('reader-1', 'f2a3', '${writerRegion === 'us-east-1' ? 'eu-west-1' : 'us-east-1'}')
