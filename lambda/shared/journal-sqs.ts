@@ -1,5 +1,5 @@
 /** The journal's AWS adapters: an SQS client per journal region, the orchestrator's fence record. */
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { JournalSender, PeerFence } from './journal';
 
@@ -32,27 +32,33 @@ export function sqsJournalSender(
 }
 
 /**
- * Reads the orchestrator's fence record: item `{ pk: "fence#<region>", fenced: true }` in its
- * table while that region is fenced after an unplanned failover. Cached for `ttlMs` so the
- * order path pays a lookup only every few seconds.
+ * Reads the orchestrator's fence record (lambda/orchestrator/store.ts): item
+ * `{ pk: "fence#<global cluster id>", sk: "fence" }` exists while traffic is fenced; the regions
+ * whose dial it set to 0 are the fenced ones. Cached for `ttlMs`: the order path pays one read
+ * every few seconds, not one per order.
  */
 export function dynamoPeerFence(
-  client: DynamoDBClient,
+  client: Pick<DynamoDBDocumentClient, 'send'>,
   tableName: string,
+  fenceName: string,
   ttlMs = 5000,
   now: () => number = Date.now,
 ): PeerFence {
-  const cache = new Map<string, { fenced: boolean; at: number }>();
+  let cache: { regions: Set<string>; at: number } | undefined;
   return {
     async isFenced(region) {
-      const hit = cache.get(region);
-      if (hit && now() - hit.at < ttlMs) return hit.fenced;
-      const { Item } = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: { pk: { S: `fence#${region}` } }, ConsistentRead: true }),
-      );
-      const fenced = Item?.fenced?.BOOL === true;
-      cache.set(region, { fenced, at: now() });
-      return fenced;
+      if (!cache || now() - cache.at >= ttlMs) {
+        const { Item } = await client.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: `fence#${fenceName}`, sk: 'fence' },
+            ConsistentRead: true,
+          }),
+        );
+        const changes = (Item?.changes ?? []) as { region?: string; after?: number }[];
+        cache = { regions: new Set(changes.filter((c) => c.after === 0).map((c) => String(c.region))), at: now() };
+      }
+      return cache.regions.has(region);
     },
   };
 }

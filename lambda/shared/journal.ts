@@ -39,9 +39,11 @@ export interface JournalSender {
 }
 
 /**
- * Whether a region has been fenced by the orchestrator after an unplanned failover (it is down
- * or cut off). Journaling to a fenced region is skipped: orders are acknowledged with regional
- * durability and counted, so a dead peer cannot stop all trading.
+ * Whether the orchestrator has fenced a region (moved traffic away from it before a failover or
+ * switchover). Journaling to a fenced region becomes best effort: an order is still journaled
+ * when that region's queue answers (a planned switchover, or an outage of the database alone),
+ * and acknowledged with regional durability, counted, when it does not, so a dead peer cannot
+ * stop all trading.
  */
 export interface PeerFence {
   isFenced(region: string): Promise<boolean>;
@@ -72,6 +74,9 @@ export interface JournalDeps {
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly now?: () => Date;
 }
+
+/** After a failed write to a fenced region, orders skip it for this long (no per-order timeout). */
+export const FENCED_RETRY_MS = 30_000;
 
 /** The region of the other member of the pair. */
 export function peerRegion(regions: readonly [string, string], region: string): string {
@@ -176,19 +181,25 @@ export function parseJournalEntry(body: string): { ok: true; entry: JournalEntry
  */
 export function createOrderJournal(settings: JournalSettings, deps: JournalDeps): OrderJournal {
   const now = deps.now ?? (() => new Date());
+  /** Per fenced region: until when orders skip it after a failed write. */
+  const skipUntil = new Map<string, number>();
+  const unjournaled = (order: Order, reason: string) => {
+    // Stable message: a log metric filter counts these (UnjournaledOrders).
+    deps.logger.warn('order acknowledged without cross-region journal', {
+      unjournaled: 1,
+      reason,
+      clientOrderId: order.clientOrderId,
+      orderId: order.id,
+    });
+    return 'unjournaled' as const;
+  };
   return {
     async record(order, tx) {
       const writerRegion = await writerRegionOf(tx, settings.localRegion);
       const target = peerRegion(settings.regions, writerRegion);
-      if (await isFenced(deps, target)) {
-        // Stable message: a log metric filter counts these (UnjournaledOrders).
-        deps.logger.warn('order acknowledged without cross-region journal', {
-          unjournaled: 1,
-          reason: `journal region ${target} is fenced`,
-          clientOrderId: order.clientOrderId,
-          orderId: order.id,
-        });
-        return 'unjournaled';
+      const fenced = await isFenced(deps, target);
+      if (fenced && now().getTime() < (skipUntil.get(target) ?? 0)) {
+        return unjournaled(order, `journal region ${target} is fenced and did not answer recently`);
       }
       const body = encodeJournalEntry({
         kind: JOURNAL_ENTRY_KIND,
@@ -198,8 +209,13 @@ export function createOrderJournal(settings: JournalSettings, deps: JournalDeps)
       });
       try {
         await withDeadline(settings.timeoutMs, (signal) => deps.sender.send(target, body, signal));
+        skipUntil.delete(target);
         return 'journaled';
       } catch (e) {
+        if (fenced) {
+          skipUntil.set(target, now().getTime() + FENCED_RETRY_MS);
+          return unjournaled(order, `journal region ${target} is fenced and did not answer: ${String(e)}`);
+        }
         deps.logger.error('order journal write failed', {
           journalFailure: 1,
           journalRegion: target,

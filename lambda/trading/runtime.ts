@@ -1,5 +1,6 @@
 /** Wiring from the environment: one pool, cached credentials, the order queue. Shared by both adapters. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
@@ -28,9 +29,11 @@ export interface RuntimeEnv {
   /** JSON object: region -> journal queue URL, both regions. */
   readonly JOURNAL_QUEUE_URLS?: string;
   readonly JOURNAL_TIMEOUT_MS?: string;
-  /** The orchestrator's table holding fence records, and its region. */
+  /** The orchestrator's evidence table (fence records), its region, and the fence's name. */
   readonly FENCE_TABLE_NAME?: string;
   readonly FENCE_TABLE_REGION?: string;
+  /** The global cluster id: the orchestrator names its fence record after it. */
+  readonly FENCE_NAME?: string;
 }
 
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
@@ -68,6 +71,8 @@ export interface RuntimeClients {
   /** Replaces the SQS journal sender (tests, the benchmark). */
   readonly journalSender?: JournalSender;
   readonly fence?: PeerFence;
+  /** The journal's clock (tests). */
+  readonly now?: () => Date;
 }
 
 export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
@@ -103,10 +108,15 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
             sender: clients.journalSender ?? sqsJournalSender(journalConfig.queueUrls, journalConfig.timeoutMs),
             fence:
               clients.fence ??
-              (env.FENCE_TABLE_NAME
-                ? dynamoPeerFence(new DynamoDBClient({ region: env.FENCE_TABLE_REGION }), env.FENCE_TABLE_NAME)
+              (env.FENCE_TABLE_NAME && env.FENCE_NAME
+                ? dynamoPeerFence(
+                    DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.FENCE_TABLE_REGION })),
+                    env.FENCE_TABLE_NAME,
+                    env.FENCE_NAME,
+                  )
                 : undefined),
             logger,
+            now: clients.now,
           },
         )
       : undefined;

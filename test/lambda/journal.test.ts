@@ -1,9 +1,11 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { drain } from '../../lambda/drainer/drain';
 import {
   encodeJournalEntry,
+  FENCED_RETRY_MS,
   JOURNAL_ENTRY_KIND,
   JournalEntry,
   journalConfigFromEnv,
@@ -204,17 +206,40 @@ describe('the journal region is the writer’s peer, asked of the writer', () =>
 describe('a fenced peer region (after an unplanned failover) does not stop trading', () => {
   const fencedRegions = (...regions: string[]): PeerFence => ({ isFenced: async (r) => regions.includes(r) });
 
-  it('acknowledges with regional durability, without trying the dead region, and says so in the log', async () => {
+  it('journals when the fenced region answers (planned switchover); when it does not, acknowledges regionally and logs it', async () => {
     const journal = new FakeJournalQueues();
-    journal.mode = 'fail';
-    const r = runtime(journal, { fence: fencedRegions('eu-west-1') });
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const r = createRuntime(
+      requireEnv({ ...db.env, REGION_NAME: 'us-east-1', ORDER_DURABILITY: 'cross-region', JOURNAL_QUEUE_URLS: QUEUES }),
+      {
+        secrets: db.secrets.client,
+        journalSender: journal,
+        fence: fencedRegions('eu-west-1'),
+        now: () => new Date(now),
+      },
+    );
+    runtimes.push(r);
     const warn = jest.spyOn(r.deps.logger, 'warn');
-    expect((await post(r, order('j-fenced'))).status).toBe(201);
-    expect(journal.attempts).toEqual([]);
+    expect((await post(r, order('j-fenced-up'))).status).toBe(201);
+    expect(journal.messages('eu-west-1')).toHaveLength(1);
+    expect(warn).not.toHaveBeenCalled();
+
+    journal.mode = 'fail';
+    expect((await post(r, order('j-fenced-down'))).status).toBe(201);
     expect(warn).toHaveBeenCalledWith(
       'order acknowledged without cross-region journal',
-      expect.objectContaining({ unjournaled: 1, clientOrderId: 'j-fenced' }),
+      expect.objectContaining({ unjournaled: 1, clientOrderId: 'j-fenced-down' }),
     );
+    // The dead region is not tried again for every order (no per-order timeout) until the retry.
+    const tried = journal.attempts.length;
+    now += FENCED_RETRY_MS - 1;
+    expect((await post(r, order('j-fenced-skip'))).status).toBe(201);
+    expect(journal.attempts).toHaveLength(tried);
+    journal.mode = 'ok';
+    now += 1;
+    expect((await post(r, order('j-fenced-back'))).status).toBe(201);
+    expect(journal.attempts).toHaveLength(tried + 1);
+    expect(journal.messages('eu-west-1')).toHaveLength(2);
   });
 
   it('a fence on another region, or a fence record that cannot be read, keeps the journal mandatory', async () => {
@@ -331,23 +356,36 @@ describe('AWS adapters', () => {
     sqs.restore();
   });
 
-  it('the fence record is read from DynamoDB at most once per TTL', async () => {
-    const dynamo = new DynamoDBClient({ region: 'us-west-2' });
+  it('the fenced regions are the ones the orchestrator’s fence record dialled to 0, read at most once per TTL', async () => {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
     const mock = mockClient(dynamo);
-    mock.on(GetItemCommand).resolves({ Item: { pk: { S: 'fence#us-east-1' }, fenced: { BOOL: true } } });
+    mock.on(GetCommand).resolves({
+      Item: {
+        pk: 'fence#gdb-test',
+        sk: 'fence',
+        fencedAt: 1,
+        reason: 'primary down',
+        changes: [
+          { endpointGroupArn: 'arn:eg-euw1', region: 'eu-west-1', before: 0, after: 100 },
+          { endpointGroupArn: 'arn:eg-use1', region: 'us-east-1', before: 100, after: 0 },
+        ],
+      },
+    });
     let now = 0;
-    const fence = dynamoPeerFence(dynamo, 'tbl-orchestrator-test', 5000, () => now);
+    const fence = dynamoPeerFence(dynamo, 'ddb-orchestrator-test', 'gdb-test', 5000, () => now);
     expect(await fence.isFenced('us-east-1')).toBe(true);
+    expect(await fence.isFenced('eu-west-1')).toBe(false);
     now = 4999;
     expect(await fence.isFenced('us-east-1')).toBe(true);
-    expect(mock.commandCalls(GetItemCommand)).toHaveLength(1);
-    mock.on(GetItemCommand).resolves({});
-    now = 5000;
-    expect(await fence.isFenced('us-east-1')).toBe(false);
-    expect(mock.commandCalls(GetItemCommand)[0].args[0].input).toEqual({
-      TableName: 'tbl-orchestrator-test',
-      Key: { pk: { S: 'fence#us-east-1' } },
+    expect(mock.commandCalls(GetCommand)).toHaveLength(1);
+    expect(mock.commandCalls(GetCommand)[0].args[0].input).toEqual({
+      TableName: 'ddb-orchestrator-test',
+      Key: { pk: 'fence#gdb-test', sk: 'fence' },
       ConsistentRead: true,
     });
+    mock.on(GetCommand).resolves({}); // failback: the record is deleted
+    now = 5000;
+    expect(await fence.isFenced('us-east-1')).toBe(false);
+    mock.restore();
   });
 });
