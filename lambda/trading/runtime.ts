@@ -129,5 +129,9 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
     logger,
     refreshCredentials: () => secret.invalidate(),
   };
-  return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };
+  return {
+    deps,
+    store,
+    close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
+  };
 }
