@@ -5,7 +5,13 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { drain } from '../../lambda/drainer/drain';
 import { AUDIT_METRICS } from '../../lambda/journal-auditor/auditor';
-import { auditBatch, AuditorRuntime, createAuditorRuntime, handler } from '../../lambda/journal-auditor/handler';
+import {
+  auditBatch,
+  AuditorRuntime,
+  auditorSettingsFromEnv,
+  createAuditorRuntime,
+  handler,
+} from '../../lambda/journal-auditor/handler';
 import { encodeJournalEntry, JournalEntry, PeerFence } from '../../lambda/shared/journal';
 import { handleRequest } from '../../lambda/trading/api';
 import type { Order } from '../../lambda/trading/order';
@@ -384,5 +390,19 @@ describe('the Lambda handler (Powertools batch processor, logger, metrics)', () 
       secretsMock.restore();
     }
     expect((await storedOrders(c.pair.standby)).get('h-lost')).toEqual({ id: expect.any(String), n: 1 });
+  });
+});
+
+describe('auditor settings are checked at cold start', () => {
+  it.each([
+    [{}, /JOURNAL_PARKED_QUEUE_URL/],
+    [{ JOURNAL_PARKED_QUEUE_URL: PARKED_URL, JOURNAL_ORPHAN_AFTER_SECONDS: '30' }, /from 60 to 86400/],
+    [{ JOURNAL_PARKED_QUEUE_URL: PARKED_URL, JOURNAL_ORPHAN_AFTER_SECONDS: 'soon' }, /JOURNAL_ORPHAN_AFTER_SECONDS/],
+  ])('%j is rejected', (env, message) => {
+    expect(() => auditorSettingsFromEnv(env)).toThrow(message);
+  });
+
+  it('voids orphans after 5 minutes by default', () => {
+    expect(auditorSettingsFromEnv({ JOURNAL_PARKED_QUEUE_URL: PARKED_URL }).orphanAfterSeconds).toBe(300);
   });
 });
