@@ -34,7 +34,7 @@ export interface AuditVerdict {
 
 export interface AuditStores {
   /** The local cluster (its own cluster endpoint): the replica, or the writer once promoted. */
-  readonly local: Pick<OrderStore, 'findByClientOrderId' | 'health' | 'restore'>;
+  readonly local: Pick<OrderStore, 'findByClientOrderId' | 'health' | 'restore' | 'globalWriterRegion'>;
   /**
    * The current writer (the global writer endpoint), consulted only for old messages, to tell an
    * order that is still unreplicated from one the writer rolled back. Absent: never voided.
@@ -43,6 +43,8 @@ export interface AuditStores {
 }
 
 export interface AuditSettings {
+  /** The auditor's own region: recovery happens only where the global writer is. */
+  readonly region: string;
   /**
    * A message older than this whose order is on neither cluster is an orphan. Must exceed the
    * longest a writer transaction can stay open after its journal write (idle-in-transaction
@@ -87,6 +89,12 @@ export async function auditJournalMessage(
     const local = await stores.local.findByClientOrderId(key);
     if (local) return compare(local, 'confirmed', 'replicated to this region');
     if ((await stores.local.health()).writable) {
+      // Writable is not enough: a cluster detached from the global database (or an old primary
+      // back on its own) is writable too, and recovering into it would lose the order again.
+      const writerRegion = await stores.local.globalWriterRegion();
+      if (writerRegion !== settings.region) {
+        return verdict('waiting', `local cluster is writable but the global writer is in ${writerRegion}`);
+      }
       const { order, created } = await stores.local.restore(entry.order);
       return created
         ? compare(order, 'recovered', 'missing after promotion: applied from the journal')

@@ -57,7 +57,7 @@ export function createAuditorRuntime(
   return {
     deps: {
       stores: { local: local.store, writer: writer?.store },
-      settings: { orphanAfterSeconds: settings.orphanAfterSeconds },
+      settings: { region: local.deps.region, orphanAfterSeconds: settings.orphanAfterSeconds },
       ...observability,
       park: async (body, reason) => {
         await clients.sqs.send(

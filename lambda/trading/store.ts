@@ -4,7 +4,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
-import type { OrderJournal } from '../shared/journal';
+import { type OrderJournal, writerRegionOf } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
 import { orderIdFor, orderKey } from './order-id';
@@ -180,6 +180,11 @@ export class OrderStore {
       await probe(this.reader);
       return { writable: false };
     }
+  }
+
+  /** The region of the global database's writer, as this store's cluster reports it. */
+  globalWriterRegion(): Promise<string> {
+    return this.withClient((client) => writerRegionOf(client, this.region));
   }
 
   private async withClient<T>(fn: (client: PoolClient) => Promise<T>, db: Queryable = this.pool): Promise<T> {

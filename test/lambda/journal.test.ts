@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { drain } from '../../lambda/drainer/drain';
+import { auditJournalMessage } from '../../lambda/journal-auditor/audit';
 import {
   encodeJournalEntry,
   FENCED_RETRY_MS,
@@ -200,6 +201,36 @@ describe('the journal region is the writer’s peer, asked of the writer', () =>
     expect((await post(runtime(journal), order('j-stray-writer'))).status).toBe(503);
     expect(journal.attempts).toEqual([]);
     expect(await rowsFor('j-stray-writer')).toBe(0);
+  });
+});
+
+describe('the auditor recovers only into the global writer', () => {
+  afterEach(() => sql('DROP FUNCTION IF EXISTS public.aurora_global_db_instance_status()'));
+
+  it('a writable cluster that is not the global writer (detached, or an old primary on its own) gets nothing', async () => {
+    const journal = new FakeJournalQueues();
+    const writer = runtime(journal);
+    const acknowledged = await post(writer, order('j-split'));
+    await sql("DELETE FROM orders WHERE client_order_id = 'j-split'"); // lost in a failover
+    const body = journal.messages('eu-west-1')[0].body;
+    // This server plays eu-west-1's promoted cluster; the auditor runs in eu-west-1.
+    const local = runtime(journal, { env: { REGION_NAME: 'eu-west-1', ORDER_DURABILITY: 'regional' } });
+    await sql(`CREATE FUNCTION public.aurora_global_db_instance_status()
+                 RETURNS TABLE (server_id text, session_id text, aws_region text) LANGUAGE sql
+                 AS $$ VALUES ('writer-1', 'MASTER_SESSION_ID', 'us-east-1') $$`);
+    const settings = { region: 'eu-west-1', orphanAfterSeconds: 300 };
+    const refused = await auditJournalMessage(body, new Date(), { local: local.store }, settings);
+    expect(refused).toMatchObject({
+      outcome: 'waiting',
+      reason: expect.stringMatching(/global writer is in us-east-1/),
+    });
+    expect(await rowsFor('j-split')).toBe(0);
+
+    // Promoted for real: the global writer is here now (a fresh connection asks again).
+    await sql('DROP FUNCTION public.aurora_global_db_instance_status()');
+    const promoted = runtime(journal, { env: { REGION_NAME: 'eu-west-1', ORDER_DURABILITY: 'regional' } });
+    const recovered = await auditJournalMessage(body, new Date(), { local: promoted.store }, settings);
+    expect(recovered).toMatchObject({ outcome: 'recovered', stored: acknowledged.body });
   });
 });
 
