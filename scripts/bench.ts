@@ -138,6 +138,7 @@ async function main() {
     ['rotation', 'handler'],
     ['drainer', 'handler'],
     ['orchestrator', 'handler'],
+    ['journal-auditor', 'handler'],
   ] as const) {
     const code = bundleSource(name, 'nodejs22.x', entry);
     const zipped = deflateRawSync(Buffer.from(code), { level: 9 }).length;
