@@ -92,27 +92,33 @@ export function peerRegion(regions: readonly [string, string], region: string): 
  * Aurora reports it in aurora_global_db_instance_status() (the writer's session is
  * MASTER_SESSION_ID); the function is looked up by name first, as the application's search_path
  * holds only its own schema. A plain PostgreSQL (tests, a local run) has no such function and is
- * taken to be in `localRegion`. A connection never changes server: cached per connection.
+ * taken to be in `localRegion`.
  */
 const FIND_AURORA_STATUS =
   "SELECT quote_ident(n.nspname) AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'aurora_global_db_instance_status' ORDER BY n.nspname <> 'pg_catalog', n.nspname LIMIT 1";
+
+export async function queryWriterRegion(db: TxQueryable, localRegion: string): Promise<string> {
+  const found = (await db.query<{ schema: string }>(FIND_AURORA_STATUS)).rows[0];
+  if (!found) return localRegion;
+  const writers = (
+    await db.query<{ aws_region: string }>(
+      `SELECT aws_region FROM ${found.schema}.aurora_global_db_instance_status() WHERE session_id = 'MASTER_SESSION_ID'`,
+    )
+  ).rows;
+  if (writers.length !== 1) throw new JournalWriteError(`the database reports ${writers.length} writers`);
+  return writers[0].aws_region;
+}
+
+/**
+ * The same, cached per connection, for the insert path: it asks only after its INSERT succeeded,
+ * i.e. on a connection to the writer itself, whose region does not change (a demoted writer
+ * refuses the INSERT before the cache is consulted).
+ */
 const writerRegions = new WeakMap<object, string>();
 
 export async function writerRegionOf(tx: TxQueryable, localRegion: string): Promise<string> {
-  const cached = writerRegions.get(tx);
-  if (cached) return cached;
-  let region = localRegion;
-  const found = (await tx.query<{ schema: string }>(FIND_AURORA_STATUS)).rows[0];
-  if (found) {
-    const writers = (
-      await tx.query<{ aws_region: string }>(
-        `SELECT aws_region FROM ${found.schema}.aurora_global_db_instance_status() WHERE session_id = 'MASTER_SESSION_ID'`,
-      )
-    ).rows;
-    if (writers.length !== 1) throw new JournalWriteError(`the database reports ${writers.length} writers`);
-    region = writers[0].aws_region;
-  }
-  writerRegions.set(tx, region);
+  let region = writerRegions.get(tx);
+  if (!region) writerRegions.set(tx, (region = await queryWriterRegion(tx, localRegion)));
   return region;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
-import { type OrderJournal, writerRegionOf } from '../shared/journal';
+import { type OrderJournal, queryWriterRegion } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
 import { orderIdFor, orderKey } from './order-id';
@@ -182,9 +182,9 @@ export class OrderStore {
     }
   }
 
-  /** The region of the global database's writer, as this store's cluster reports it. */
+  /** The region of the global database's writer, as this store's cluster reports it now. */
   globalWriterRegion(): Promise<string> {
-    return this.withClient((client) => writerRegionOf(client, this.region));
+    return this.withClient((client) => queryWriterRegion(client, this.region));
   }
 
   private async withClient<T>(fn: (client: PoolClient) => Promise<T>, db: Queryable = this.pool): Promise<T> {

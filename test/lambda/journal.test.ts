@@ -226,10 +226,9 @@ describe('the auditor recovers only into the global writer', () => {
     });
     expect(await rowsFor('j-split')).toBe(0);
 
-    // Promoted for real: the global writer is here now (a fresh connection asks again).
+    // Promoted for real: the global writer is here now; the same connections ask again.
     await sql('DROP FUNCTION public.aurora_global_db_instance_status()');
-    const promoted = runtime(journal, { env: { REGION_NAME: 'eu-west-1', ORDER_DURABILITY: 'regional' } });
-    const recovered = await auditJournalMessage(body, new Date(), { local: promoted.store }, settings);
+    const recovered = await auditJournalMessage(body, new Date(), { local: local.store }, settings);
     expect(recovered).toMatchObject({ outcome: 'recovered', stored: acknowledged.body });
   });
 });
