@@ -2,7 +2,7 @@
  * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
  * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
  */
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
 import { type OrderJournal, queryWriterRegion } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
@@ -13,6 +13,20 @@ const INSERT_ORDER = `INSERT INTO orders (id, client_order_id, symbol, side, typ
   VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
   ON CONFLICT DO NOTHING
   RETURNING *`;
+
+/**
+ * BEGIN and the INSERT in one round trip (a multi-statement simple query, so values are
+ * rendered as literals with the driver's own escaping): the journaled path then costs one round
+ * trip more than an autocommit INSERT (its COMMIT), not two.
+ */
+async function beginAndInsert(client: PoolClient, values: unknown[]): Promise<OrderRow | undefined> {
+  const text = INSERT_ORDER.replace(/\$(\d+)/g, (_, index: string) => {
+    const value = values[Number(index) - 1];
+    return value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value));
+  });
+  const results = (await client.query(`BEGIN; ${text}`)) as unknown as QueryResult<OrderRow>[];
+  return results[1].rows[0];
+}
 
 export interface InsertResult {
   readonly order: Order;
@@ -98,9 +112,8 @@ export class OrderStore {
       // as an error, not crash the process as an unhandled 'error' event.
       const ignore = () => undefined;
       client.on('error', ignore);
-      await client.query('BEGIN');
       try {
-        const row = (await client.query<OrderRow>(INSERT_ORDER, values)).rows[0];
+        const row = await beginAndInsert(client, values);
         if (row) await journal.record(toOrder(row), client);
         await client.query('COMMIT');
         return row;

@@ -108,6 +108,21 @@ describe('cross-region durability: acknowledged only once journaled in the other
     expect(await rowsFor('j-ok')).toBe(1);
   });
 
+  it('stores every field exactly through the journaled insert (NULL limit price, extreme decimals)', async () => {
+    const journal = new FakeJournalQueues();
+    const r = runtime(journal);
+    const market = await post(r, order('j-mkt_-1', { type: 'market', limitPrice: undefined, quantity: '0.00000001' }));
+    const big = await post(r, order('j-big', { quantity: '999999999999.99999999', limitPrice: '000.5' }));
+    expect([market.status, big.status]).toEqual([201, 201]);
+    expect(market.body).toMatchObject({ clientOrderId: 'j-mkt_-1', type: 'market', quantity: '0.00000001' });
+    expect(market.body.limitPrice).toBeUndefined();
+    expect(big.body).toMatchObject({ quantity: '999999999999.99999999', limitPrice: '0.5' });
+    const stored = await sql<{ limit_price: string | null }>(
+      "SELECT limit_price FROM orders WHERE client_order_id = 'j-mkt_-1'",
+    );
+    expect(stored).toEqual([{ limit_price: null }]);
+  });
+
   it('a failed journal write answers a retryable 503 and leaves nothing stored; the retry stores it once', async () => {
     const journal = new FakeJournalQueues();
     const r = runtime(journal);
