@@ -15,9 +15,8 @@
  * run in any order or together: whichever comes first stores the order, the other finds it.
  */
 import { JournalEntry, parseJournalEntry } from '../shared/journal';
-import { orderKey } from '../trading/order-id';
 import { classifyDbError } from '../shared/postgres';
-import { Order, sameRequest } from '../trading/order';
+import { Order, sameOrder } from '../trading/order';
 import type { OrderStore } from '../trading/store';
 
 export type AuditOutcome = 'confirmed' | 'recovered' | 'voided' | 'waiting' | 'parked';
@@ -34,12 +33,12 @@ export interface AuditVerdict {
 
 export interface AuditStores {
   /** The local cluster (its own cluster endpoint): the replica, or the writer once promoted. */
-  readonly local: Pick<OrderStore, 'findByClientOrderId' | 'health' | 'restore' | 'globalWriterRegion'>;
+  readonly local: Pick<OrderStore, 'findByClientOrderId' | 'probe' | 'restore' | 'globalWriterRegion'>;
   /**
    * The current writer (the global writer endpoint), consulted only for old messages, to tell an
    * order that is still unreplicated from one the writer rolled back. Absent: never voided.
    */
-  readonly writer?: Pick<OrderStore, 'findByClientOrderId' | 'health'>;
+  readonly writer?: Pick<OrderStore, 'findByClientOrderId' | 'probe'>;
 }
 
 export interface AuditSettings {
@@ -80,15 +79,15 @@ export async function auditJournalMessage(
     stored,
   });
   const compare = (stored: Order, outcome: 'confirmed' | 'recovered', reason: string) =>
-    sameRequest(stored, entry.order)
+    sameOrder(stored, entry.order)
       ? verdict(outcome, reason, stored)
       : verdict('parked', 'a different order is stored under the same client order id', stored);
 
   try {
-    const key = orderKey(entry.order);
+    const key = entry.order.clientOrderId;
     const local = await stores.local.findByClientOrderId(key);
     if (local) return compare(local, 'confirmed', 'replicated to this region');
-    if ((await stores.local.health()).writable) {
+    if ((await stores.local.probe('writer')) === 'writable') {
       // Writable is not enough: a cluster detached from the global database (or an old primary
       // back on its own) is writable too, and recovering into it would lose the order again.
       const writerRegion = await stores.local.globalWriterRegion();
@@ -117,7 +116,8 @@ async function checkWriter(
 ): Promise<AuditVerdict> {
   try {
     // Only a writable server is authoritative: a replica that lacks the order proves nothing.
-    if (!(await writer.health()).writable) return verdict('waiting', 'no writer reachable to rule out an orphan');
+    if ((await writer.probe('writer')) !== 'writable')
+      return verdict('waiting', 'no writer reachable to rule out an orphan');
     if (await writer.findByClientOrderId(key)) return verdict('waiting', 'on the writer, not replicated here yet');
     return verdict('voided', 'on neither cluster: the writer rolled it back after journaling (never acknowledged)');
   } catch (e) {

@@ -145,7 +145,7 @@ export function encodeJournalEntry(entry: JournalEntry): string {
 
 const storedOrderSchema = z.object({
   id: z.uuid(),
-  status: z.literal('accepted'),
+  status: z.enum(['accepted', 'expired']),
   region: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
 });
@@ -253,7 +253,8 @@ export interface JournalConfig {
 }
 
 export const DEFAULT_JOURNAL_TIMEOUT_MS = 1000;
-export const JOURNAL_TIMEOUT_RANGE_MS = [100, 5000] as const;
+/** The upper bound stays under the service's idle-in-transaction timeout (runtime.ts). */
+export const JOURNAL_TIMEOUT_RANGE_MS = [100, 3000] as const;
 
 const SQS_URL = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
 

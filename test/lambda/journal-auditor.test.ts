@@ -16,10 +16,10 @@ import { encodeJournalEntry, JournalEntry, PeerFence } from '../../lambda/shared
 import { handleRequest } from '../../lambda/trading/api';
 import type { Order } from '../../lambda/trading/order';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { FakeJournalQueues } from '../helpers/journal-queues';
+import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
 import { PgNode, ReplicationPair, startReplicationPair } from '../helpers/replication';
-import { FakeSecretsManager } from '../helpers/secrets';
-import { DB_NAME, provisionTradingDb } from '../helpers/trading-db';
+import { FakeSecretsManager } from '../../scripts/local/secrets';
+import { DB_NAME, provisionTradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The journal auditor against a real PostgreSQL 14 primary (us-east-1's writer) and hot standby
@@ -312,9 +312,8 @@ describe('unplanned failover with replication cut and orders in flight: nothing 
     // Drain and recovery together; SQS delivers at least once, so every message arrives twice.
     expect(
       await drain(
-        queued.map((body, i) => ({ messageId: `q-${i}`, body })),
-        euwest.store,
-        quiet,
+        { Records: queued.map((body, i) => orderQueueRecord(body, `q-${i}`)) },
+        { store: euwest.store, logger: quiet },
       ),
     ).toEqual({
       batchItemFailures: [],

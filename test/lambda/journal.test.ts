@@ -7,6 +7,7 @@ import { auditJournalMessage } from '../../lambda/journal-auditor/audit';
 import {
   encodeJournalEntry,
   FENCED_RETRY_MS,
+  JOURNAL_TIMEOUT_RANGE_MS,
   JOURNAL_ENTRY_KIND,
   JournalEntry,
   journalConfigFromEnv,
@@ -15,9 +16,12 @@ import {
 } from '../../lambda/shared/journal';
 import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 import { handleRequest } from '../../lambda/trading/api';
-import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { FakeJournalQueues } from '../helpers/journal-queues';
-import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import type { OrderInput } from '../../lambda/trading/order';
+import { queueOrder } from '../../lambda/trading/queued-order';
+import { boundedClientSettings } from '../../lambda/shared/postgres';
+import { createRuntime, DB_WAIT_BOUNDS, requireEnv, Runtime } from '../../lambda/trading/runtime';
+import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
+import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The order path with cross-region durability against PostgreSQL 14: an order is acknowledged
@@ -181,12 +185,15 @@ describe('cross-region durability: acknowledged only once journaled in the other
   it('the drainer’s insert is journaled too: a failed journal write leaves the queued order for a retry', async () => {
     const journal = new FakeJournalQueues();
     const r = runtime(journal);
-    const message = { messageId: 'm-1', body: JSON.stringify(order('j-drained')) };
+    const queued = queueOrder(order('j-drained') as OrderInput, 'eu-west-1', new Date());
+    const event = { Records: [orderQueueRecord(JSON.stringify(queued), 'm-1', 'AAPL')] };
     journal.mode = 'fail';
-    expect(await drain([message], r.store, r.deps.logger)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(await drain(event, { store: r.store, logger: r.deps.logger })).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm-1' }],
+    });
     expect(await rowsFor('j-drained')).toBe(0);
     journal.mode = 'ok';
-    expect(await drain([message], r.store, r.deps.logger)).toEqual({ batchItemFailures: [] });
+    expect(await drain(event, { store: r.store, logger: r.deps.logger })).toEqual({ batchItemFailures: [] });
     expect(journal.messages('eu-west-1')).toHaveLength(1);
   });
 });
@@ -322,7 +329,7 @@ describe('journal settings are checked at cold start', () => {
       { JOURNAL_QUEUE_URLS: JSON.stringify({ ...JSON.parse(QUEUES), 'eu-west-1': JSON.parse(QUEUES)['us-east-1'] }) },
       /JOURNAL_QUEUE_URLS\["eu-west-1"\] must be an SQS queue URL in eu-west-1/,
     ],
-    [{ ...base, JOURNAL_TIMEOUT_MS: '50' }, /JOURNAL_TIMEOUT_MS must be an integer from 100 to 5000/],
+    [{ ...base, JOURNAL_TIMEOUT_MS: '50' }, /JOURNAL_TIMEOUT_MS must be an integer from 100 to 3000/],
     [{ ...base, JOURNAL_TIMEOUT_MS: '1.5' }, /JOURNAL_TIMEOUT_MS/],
   ])('%j is rejected', (env, message) => {
     expect(() => journalConfigFromEnv(env as Record<string, string>)).toThrow(message);
@@ -331,6 +338,11 @@ describe('journal settings are checked at cold start', () => {
   it('defaults to cross-region with a 1 s budget; regional needs no queues', () => {
     expect(journalConfigFromEnv(base)).toMatchObject({ durability: 'cross-region', timeoutMs: 1000 });
     expect(journalConfigFromEnv({ ORDER_DURABILITY: 'regional' })).toEqual({ durability: 'regional', timeoutMs: 1000 });
+  });
+
+  it('the longest journal budget ends before the server would end the open transaction', () => {
+    const idleInTransactionMs = boundedClientSettings(DB_WAIT_BOUNDS).idle_in_transaction_session_timeout;
+    expect(JOURNAL_TIMEOUT_RANGE_MS[1]).toBeLessThan(idleInTransactionMs);
   });
 
   it('a runtime with cross-region durability and no queues refuses to start', () => {
