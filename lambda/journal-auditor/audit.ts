@@ -32,7 +32,10 @@ export interface AuditVerdict {
 }
 
 export interface AuditStores {
-  /** The local cluster (its own cluster endpoint): the replica, or the writer once promoted. */
+  /**
+   * The local cluster: its reader endpoint answers whether the order is here (a replica before
+   * promotion); its own cluster endpoint whether it takes writes (only once promoted).
+   */
   readonly local: Pick<OrderStore, 'findByClientOrderId' | 'probe' | 'restore' | 'globalWriterRegion'>;
   /**
    * The current writer (the global writer endpoint), consulted only for old messages, to tell an
@@ -85,9 +88,14 @@ export async function auditJournalMessage(
 
   try {
     const key = entry.order.clientOrderId;
-    const local = await stores.local.findByClientOrderId(key);
+    const local = await stores.local.findByClientOrderId(key, 'reader');
     if (local) return compare(local, 'confirmed', 'replicated to this region');
-    if ((await stores.local.probe('writer')) === 'writable') {
+    // A secondary's cluster endpoint may refuse connections outright: that is "not writable" too.
+    const writable = await stores.local.probe('writer').then(
+      (state) => state === 'writable',
+      () => false,
+    );
+    if (writable) {
       // Writable is not enough: a cluster detached from the global database (or an old primary
       // back on its own) is writable too, and recovering into it would lose the order again.
       const writerRegion = await stores.local.globalWriterRegion();

@@ -1,7 +1,7 @@
 /**
  * SQS -> Lambda adapter of the journal auditor (Powertools batch, logger and metrics).
  * Environment: the trading runtime's database settings with DB_HOST = this region's own cluster
- * endpoint (not the global writer endpoint); WRITER_DB_HOST (+ WRITER_DB_PORT) = the global
+ * endpoint (not the global writer endpoint) and DB_READ_HOST = its reader endpoint; WRITER_DB_HOST (+ WRITER_DB_PORT) = the global
  * writer endpoint, to void orphans; JOURNAL_PARKED_QUEUE_URL; JOURNAL_ORPHAN_AFTER_SECONDS.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -38,10 +38,7 @@ export function createAuditorRuntime(
 ): AuditorRuntime {
   const settings = auditorSettingsFromEnv(env);
   // The auditor never journals (it is the journal's reader): its stores are regional.
-  const local: Runtime = createRuntime(
-    requireEnv({ ...env, ORDER_DURABILITY: 'regional', DB_READ_HOST: undefined }),
-    clients,
-  );
+  const local: Runtime = createRuntime(requireEnv({ ...env, ORDER_DURABILITY: 'regional' }), clients);
   const writer: Runtime | undefined = env.WRITER_DB_HOST
     ? createRuntime(
         requireEnv({

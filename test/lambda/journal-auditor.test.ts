@@ -99,10 +99,15 @@ function api(c: Cluster, node: PgNode, extra: Record<string, string> = {}, fence
 }
 
 /** eu-west-1's auditor: its own cluster is the standby, the global writer endpoint is `writer`. */
-function auditor(c: Cluster, writer: PgNode | undefined, metrics: string[] = []): AuditorRuntime {
+function auditor(
+  c: Cluster,
+  writer: PgNode | undefined,
+  metrics: string[] = [],
+  env: Record<string, string> = {},
+): AuditorRuntime {
   const r = createAuditorRuntime(
     {
-      ...c.env(c.pair.standby, { REGION_NAME: 'eu-west-1', REGION_ROLE: 'secondary' }),
+      ...c.env(c.pair.standby, { REGION_NAME: 'eu-west-1', REGION_ROLE: 'secondary', ...env }),
       ...(writer ? { WRITER_DB_HOST: writer.host, WRITER_DB_PORT: String(writer.port) } : {}),
       JOURNAL_PARKED_QUEUE_URL: PARKED_URL,
     },
@@ -215,6 +220,20 @@ describe('journal auditor decisions (primary and hot standby in streaming replic
     expect(await auditOnce(c, auditor(c, c.pair.primary, metrics), { now: later })).toEqual([]);
     expect(metrics).toEqual([AUDIT_METRICS.voided]);
     expect(c.journal.messages('eu-west-1')).toHaveLength(0);
+  });
+
+  it('a secondary whose cluster endpoint refuses connections: presence read on the reader, orphans still voided', async () => {
+    // 127.0.0.2 reaches no server: the standby listens on 127.0.0.1 only.
+    const refusing = { DB_HOST: '127.0.0.2', DB_READ_HOST: c.pair.standby.host };
+    expect((await post(writer, order('a-reader'))).status).toBe(201);
+    await c.pair.waitForStandby();
+    c.journal.mode = 'deliver-then-fail';
+    expect((await post(writer, order('a-reader-orphan'))).status).toBe(503);
+    c.journal.mode = 'ok';
+    const metrics: string[] = [];
+    const later = new Date(Date.now() + 301_000);
+    expect(await auditOnce(c, auditor(c, c.pair.primary, metrics, refusing), { now: later })).toEqual([]);
+    expect(metrics.sort()).toEqual([AUDIT_METRICS.confirmed, AUDIT_METRICS.voided]);
   });
 
   it('parks a message that is not a journal entry, or names a different stored order, and deletes it', async () => {
