@@ -17,7 +17,7 @@ import { handleRequest } from '../../lambda/trading/api';
 import type { Order } from '../../lambda/trading/order';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
-import { PgNode, ReplicationPair, startReplicationPair } from '../helpers/replication';
+import { PgNode, ReplicationPair, startReplicationPair } from '../../scripts/local/replication';
 import { FakeSecretsManager } from '../../scripts/local/secrets';
 import { DB_NAME, provisionTradingDb } from '../../scripts/local/trading-db';
 

