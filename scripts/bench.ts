@@ -9,9 +9,10 @@ import { deflateRawSync } from 'zlib';
 import { Pool } from 'pg';
 import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
-import { createRuntime, requireEnv } from '../lambda/trading/runtime';
+import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/lambda-bundle';
-import { APP_USER, DB_NAME, startTradingDb } from './local/trading-db';
+import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { authorization } from './order-client';
 
 const N = Number(process.env.BENCH_ORDERS ?? 2000);
 const WARMUP = 200;
@@ -50,11 +51,11 @@ async function main() {
   // Per-order INFO logs would go to this terminal and measure the terminal; WARN and above stay.
   process.env.POWERTOOLS_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
   const db = await startTradingDb('bench-password');
-  const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
+  const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
   // Cross-region durability with the journal write answered at once: what the order path adds.
   const zeroLatencyJournal = { send: async () => undefined };
   const journaled = createRuntime(
-    requireEnv({
+    requireApiEnv({
       ...db.env,
       REGION_NAME: 'us-east-1',
       ORDER_DURABILITY: 'cross-region',
@@ -83,13 +84,17 @@ async function main() {
       limitPrice: '187.25',
     });
     const place = async (deps: typeof runtime.deps, clientOrderId: string) => {
-      const body = Buffer.from(JSON.stringify(order(clientOrderId))).toString('base64');
+      const text = JSON.stringify(order(clientOrderId));
+      const body = Buffer.from(text).toString('base64');
       const response = await handleRequest(
         fromAlbEvent({
           requestContext: { elb: { targetGroupArn: 'tg' } },
           httpMethod: 'POST',
           path: '/orders',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            authorization: authorization(CLIENTS.deskA, { method: 'POST', path: '/orders', body: text }),
+          },
           body,
           isBase64Encoded: true,
         }),
@@ -98,7 +103,10 @@ async function main() {
       if (response.statusCode !== 201) throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
     };
     const [handler, withJournal, baseline] = await measure([
-      { label: 'handler (ALB event -> validate -> INSERT ... ON CONFLICT)', run: (i) => place(runtime.deps, `h-${i}`) },
+      {
+        label: 'handler (ALB event -> verify signature -> validate -> INSERT)',
+        run: (i) => place(runtime.deps, `h-${i}`),
+      },
       {
         label: 'handler, cross-region durability (BEGIN + INSERT, journal to a zero-latency fake, COMMIT)',
         run: (i) => place(journaled.deps, `j-${i}`),
@@ -107,8 +115,8 @@ async function main() {
         label: 'raw pg INSERT (same statement, same server)',
         run: async (i) => {
           await raw.query(
-            `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-             VALUES ($1, $2, 'AAPL', 'buy', 'limit', '100', '187.25', 'accepted', 'bench') ON CONFLICT (client_order_id) DO NOTHING RETURNING *`,
+            `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
+             VALUES ($1, 'bench', $2, 'AAPL', 'buy', 'limit', '100', '187.25', 'accepted', 'bench') ON CONFLICT (client_id, client_order_id) DO NOTHING RETURNING *`,
             [randomUUID(), `r-${i}`],
           );
         },

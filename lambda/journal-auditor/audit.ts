@@ -87,8 +87,9 @@ export async function auditJournalMessage(
       : verdict('parked', 'a different order is stored under the same client order id', stored);
 
   try {
+    const { clientId } = entry;
     const key = entry.order.clientOrderId;
-    const local = await stores.local.findByClientOrderId(key, 'reader');
+    const local = await stores.local.findByClientOrderId(clientId, key, 'reader');
     if (local) return compare(local, 'confirmed', 'replicated to this region');
     // A secondary's cluster endpoint may refuse connections outright: that is "not writable" too.
     const writable = await stores.local.probe('writer').then(
@@ -102,7 +103,7 @@ export async function auditJournalMessage(
       if (writerRegion !== settings.region) {
         return verdict('waiting', `local cluster is writable but the global writer is in ${writerRegion}`);
       }
-      const { order, created } = await stores.local.restore(entry.order);
+      const { order, created } = await stores.local.restore(clientId, entry.order);
       return created
         ? compare(order, 'recovered', 'missing after promotion: applied from the journal')
         : compare(order, 'confirmed', 'stored meanwhile (drain or client retry)');
@@ -110,7 +111,7 @@ export async function auditJournalMessage(
     if (ageSeconds < settings.orphanAfterSeconds || !stores.writer) {
       return verdict('waiting', 'not replicated to this region yet');
     }
-    return await checkWriter(stores.writer, key, verdict);
+    return await checkWriter(stores.writer, clientId, key, verdict);
   } catch (e) {
     return verdict('waiting', `database unavailable (${classifyDbError(e)}): ${String(e)}`);
   }
@@ -119,6 +120,7 @@ export async function auditJournalMessage(
 /** An old unreplicated message: still unreplicated (keep), or rolled back by the writer (void). */
 async function checkWriter(
   writer: NonNullable<AuditStores['writer']>,
+  clientId: string,
   key: string,
   verdict: (outcome: AuditOutcome, reason: string) => AuditVerdict,
 ): Promise<AuditVerdict> {
@@ -126,7 +128,8 @@ async function checkWriter(
     // Only a writable server is authoritative: a replica that lacks the order proves nothing.
     if ((await writer.probe('writer')) !== 'writable')
       return verdict('waiting', 'no writer reachable to rule out an orphan');
-    if (await writer.findByClientOrderId(key)) return verdict('waiting', 'on the writer, not replicated here yet');
+    if (await writer.findByClientOrderId(clientId, key))
+      return verdict('waiting', 'on the writer, not replicated here yet');
     return verdict('voided', 'on neither cluster: the writer rolled it back after journaling (never acknowledged)');
   } catch (e) {
     return verdict('waiting', `writer unreachable: ${String(e)}`);

@@ -46,6 +46,7 @@ export async function auditRecord(record: Pick<SQSRecord, 'messageId' | 'body' |
     outcome: verdict.outcome,
     reason: verdict.reason,
     ageSeconds: Math.round(verdict.ageSeconds),
+    clientId: verdict.entry?.clientId,
     clientOrderId: verdict.entry?.order.clientOrderId,
     orderId: verdict.entry?.order.id,
     writerRegion: verdict.entry?.writerRegion,

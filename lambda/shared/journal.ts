@@ -19,6 +19,8 @@ export interface JournalEntry {
   /** Region of the writer that committed the order (the journal lives in the other one). */
   readonly writerRegion: string;
   readonly journaledAt: string;
+  /** The authenticated client that owns the order (with clientOrderId, the order's key). */
+  readonly clientId: string;
   readonly order: Order;
 }
 
@@ -56,7 +58,7 @@ export interface TxQueryable {
 
 /** What the order store calls inside its insert transaction, after the INSERT, before COMMIT. */
 export interface OrderJournal {
-  record(order: Order, tx: TxQueryable): Promise<'journaled' | 'unjournaled'>;
+  record(clientId: string, order: Order, tx: TxQueryable): Promise<'journaled' | 'unjournaled'>;
 }
 
 export interface JournalSettings {
@@ -154,6 +156,7 @@ const entrySchema = z.object({
   kind: z.literal(JOURNAL_ENTRY_KIND),
   writerRegion: z.string().min(1),
   journaledAt: z.iso.datetime({ offset: true }),
+  clientId: z.string().min(1).max(128),
   order: z.looseObject({}),
 });
 
@@ -189,28 +192,30 @@ export function createOrderJournal(settings: JournalSettings, deps: JournalDeps)
   const now = deps.now ?? (() => new Date());
   /** Per fenced region: until when orders skip it after a failed write. */
   const skipUntil = new Map<string, number>();
-  const unjournaled = (order: Order, reason: string) => {
+  const unjournaled = (clientId: string, order: Order, reason: string) => {
     // Stable message: a log metric filter counts these (UnjournaledOrders).
     deps.logger.warn('order acknowledged without cross-region journal', {
       unjournaled: 1,
       reason,
+      clientId,
       clientOrderId: order.clientOrderId,
       orderId: order.id,
     });
     return 'unjournaled' as const;
   };
   return {
-    async record(order, tx) {
+    async record(clientId, order, tx) {
       const writerRegion = await writerRegionOf(tx, settings.localRegion);
       const target = peerRegion(settings.regions, writerRegion);
       const fenced = await isFenced(deps, target);
       if (fenced && now().getTime() < (skipUntil.get(target) ?? 0)) {
-        return unjournaled(order, `journal region ${target} is fenced and did not answer recently`);
+        return unjournaled(clientId, order, `journal region ${target} is fenced and did not answer recently`);
       }
       const body = encodeJournalEntry({
         kind: JOURNAL_ENTRY_KIND,
         writerRegion,
         journaledAt: now().toISOString(),
+        clientId,
         order,
       });
       try {
@@ -220,11 +225,12 @@ export function createOrderJournal(settings: JournalSettings, deps: JournalDeps)
       } catch (e) {
         if (fenced) {
           skipUntil.set(target, now().getTime() + FENCED_RETRY_MS);
-          return unjournaled(order, `journal region ${target} is fenced and did not answer: ${String(e)}`);
+          return unjournaled(clientId, order, `journal region ${target} is fenced and did not answer: ${String(e)}`);
         }
         deps.logger.error('order journal write failed', {
           journalFailure: 1,
           journalRegion: target,
+          clientId,
           clientOrderId: order.clientOrderId,
           error: String(e),
         });

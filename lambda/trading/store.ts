@@ -1,6 +1,6 @@
 /**
- * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
- * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
+ * Orders in PostgreSQL: exactly-once insert by (client, client order id). The schema is created
+ * at deploy time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
  */
 import type { PoolClient, QueryResult } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
@@ -10,11 +10,12 @@ import { canonicalDecimal } from './decimal';
 import { Order, OrderInput, orderIdFor, OrderStatus } from './order';
 
 /**
- * The id is derived from the client order id, so both unique indexes are arbiters (no conflict
- * target): with one named, a concurrent twin would fail on the other index instead of doing nothing.
+ * The id is derived from (client, client order id), so both unique indexes are arbiters (no
+ * conflict target): with one named, a concurrent twin would fail on the other index instead of
+ * doing nothing.
  */
-const INSERT_ORDER = `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
+const INSERT_ORDER = `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()))
   ON CONFLICT DO NOTHING
   RETURNING *`;
 
@@ -39,6 +40,7 @@ export type EndpointState = 'writable' | 'read-only';
 
 interface OrderRow {
   id: string;
+  client_id: string;
   client_order_id: string;
   symbol: string;
   side: 'buy' | 'sell';
@@ -98,10 +100,11 @@ export class OrderStore {
     private readonly journal?: OrderJournal,
   ) {}
 
-  /** Insert unless the client order id exists; either way return the stored order. */
-  async insert(input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+  /** Insert unless the client already used this client order id; either way return the stored order. */
+  async insert(clientId: string, input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
     const values = [
-      orderIdFor(input.clientOrderId),
+      orderIdFor(clientId, input.clientOrderId),
+      clientId,
       input.clientOrderId,
       input.symbol,
       input.side,
@@ -114,10 +117,12 @@ export class OrderStore {
     ];
     const journal = this.journal;
     const inserted = await this.onWriter(async (db) =>
-      journal ? this.insertJournaled(db, values, journal) : (await db.query<OrderRow>(INSERT_ORDER, values)).rows[0],
+      journal
+        ? this.insertJournaled(db, clientId, values, journal)
+        : (await db.query<OrderRow>(INSERT_ORDER, values)).rows[0],
     );
     if (inserted) return { order: toOrder(inserted), created: true };
-    const existing = await this.findByClientOrderId(input.clientOrderId);
+    const existing = await this.findByClientOrderId(clientId, input.clientOrderId);
     if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
@@ -126,7 +131,12 @@ export class OrderStore {
    * INSERT, journal, COMMIT: a new order is committed only once the journal holds it; a journal
    * failure rolls the insert back. A replay inserts nothing and journals nothing.
    */
-  private insertJournaled(db: Queryable, values: unknown[], journal: OrderJournal): Promise<OrderRow | undefined> {
+  private insertJournaled(
+    db: Queryable,
+    clientId: string,
+    values: unknown[],
+    journal: OrderJournal,
+  ): Promise<OrderRow | undefined> {
     return this.withClient(async (client) => {
       // The connection may drop while the journal write is out: that must reach the next query
       // as an error, not crash the process as an unhandled 'error' event.
@@ -134,7 +144,7 @@ export class OrderStore {
       client.on('error', ignore);
       try {
         const row = await beginAndInsert(client, values);
-        if (row) await journal.record(toOrder(row), client);
+        if (row) await journal.record(clientId, toOrder(row), client);
         await client.query('COMMIT');
         return row;
       } catch (e) {
@@ -150,9 +160,10 @@ export class OrderStore {
    * Apply an order as the journal recorded it (same id, status, region and timestamp), exactly
    * once: the journal auditor's recovery after a promotion. Returns the stored order either way.
    */
-  async restore(order: Order): Promise<InsertResult> {
+  async restore(clientId: string, order: Order): Promise<InsertResult> {
     const inserted = await this.pool.query<OrderRow>(INSERT_ORDER, [
       order.id,
+      clientId,
       order.clientOrderId,
       order.symbol,
       order.side,
@@ -164,7 +175,7 @@ export class OrderStore {
       order.createdAt,
     ]);
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(order.clientOrderId);
+    const existing = await this.findByClientOrderId(clientId, order.clientOrderId);
     if (!existing) throw new Error(`order ${order.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
@@ -174,10 +185,13 @@ export class OrderStore {
     return this.withClient((client) => queryWriterRegion(client, this.region));
   }
 
-  /** Read from the writer (no replica lag after a POST); from the reader when the writer is out. */
-  async findById(id: string): Promise<Order | undefined> {
+  /**
+   * The client's order with this id (another client's is undefined). Read from the writer (no
+   * replica lag after a POST); from the reader when the writer is out.
+   */
+  async findById(clientId: string, id: string): Promise<Order | undefined> {
     const select = async (db: Queryable) =>
-      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
+      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND client_id = $2', [id, clientId])).rows[0];
     let row: OrderRow | undefined;
     try {
       row = await select(this.pool);
@@ -188,9 +202,16 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string, from: Endpoint = 'writer'): Promise<Order | undefined> {
+  async findByClientOrderId(
+    clientId: string,
+    clientOrderId: string,
+    from: Endpoint = 'writer',
+  ): Promise<Order | undefined> {
     const db = from === 'writer' ? this.pool : this.reader;
-    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_id = $1 AND client_order_id = $2', [
+      clientId,
+      clientOrderId,
+    ]);
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 

@@ -14,12 +14,14 @@ import {
 } from '../../lambda/journal-auditor/handler';
 import { encodeJournalEntry, JournalEntry, PeerFence } from '../../lambda/shared/journal';
 import { handleRequest } from '../../lambda/trading/api';
+import { ClientCredentials } from '../../scripts/order-client';
+import { apiRequest } from '../helpers/trading-requests';
 import type { Order } from '../../lambda/trading/order';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
 import { PgNode, ReplicationPair, startReplicationPair } from '../../scripts/local/replication';
 import { FakeSecretsManager } from '../../scripts/local/secrets';
-import { DB_NAME, provisionTradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, DB_NAME, provisionTradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The journal auditor against a real PostgreSQL 14 primary (us-east-1's writer) and hot standby
@@ -46,9 +48,10 @@ interface Cluster {
 async function startCluster(): Promise<Cluster> {
   const secrets = new FakeSecretsManager();
   let secretArn = '';
+  let clientKeysArn = '';
   // Database, schema and app user on the primary, before the standby is copied from it.
   const pair = await startReplicationPair(async (primary) => {
-    ({ secretArn } = await provisionTradingDb(primary, secrets, APP_PASSWORD));
+    ({ secretArn, clientKeysArn } = await provisionTradingDb(primary, secrets, APP_PASSWORD));
   });
   const parked: string[] = [];
   const sqs = new SQSClient({ region: 'eu-west-1' });
@@ -69,6 +72,7 @@ async function startCluster(): Promise<Cluster> {
       REGION_NAME: 'us-east-1',
       REGION_ROLE: 'primary',
       DB_SECRET_ARN: secretArn,
+      CLIENT_KEYS_SECRET_ARN: clientKeysArn,
       DB_HOST: node.host,
       DB_PORT: String(node.port),
       DB_NAME,
@@ -137,16 +141,9 @@ const order = (clientOrderId: string, overrides: Record<string, unknown> = {}) =
   ...overrides,
 });
 
-async function post(r: Runtime, body: object) {
-  const response = await handleRequest(
-    {
-      method: 'POST',
-      path: '/orders',
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(body)),
-    },
-    r.deps,
-  );
+/** POST /orders signed as desk A (the order's owner in these tests) unless told otherwise. */
+async function post(r: Runtime, body: object, as: ClientCredentials = CLIENTS.deskA) {
+  const response = await handleRequest(apiRequest('POST', '/orders', body, { as }), r.deps);
   return { status: response.statusCode, body: JSON.parse(response.body) };
 }
 
@@ -185,6 +182,15 @@ describe('journal auditor decisions (primary and hot standby in streaming replic
     expect(await auditOnce(c, auditor(c, c.pair.primary, metrics))).toEqual([]);
     expect(c.journal.messages('eu-west-1')).toHaveLength(0);
     expect(metrics).toEqual([AUDIT_METRICS.confirmed]);
+  });
+
+  it('keys orders by client: two desks using the same client order id are each confirmed, not a conflict', async () => {
+    expect((await post(writer, order('a-shared', { quantity: '10' }))).status).toBe(201);
+    expect((await post(writer, order('a-shared', { quantity: '20' }), CLIENTS.deskB)).status).toBe(201);
+    await c.pair.waitForStandby();
+    const metrics: string[] = [];
+    expect(await auditOnce(c, auditor(c, c.pair.primary, metrics))).toEqual([]);
+    expect(metrics).toEqual([AUDIT_METRICS.confirmed, AUDIT_METRICS.confirmed]);
   });
 
   it('keeps an unreplicated order (batch item failure) and reports its age; confirms it once replicated', async () => {
@@ -244,6 +250,7 @@ describe('journal auditor decisions (primary and hot standby in streaming replic
       kind: 'tap.order-journal.v1',
       writerRegion: 'us-east-1',
       journaledAt: new Date().toISOString(),
+      clientId: CLIENTS.deskA.clientId,
       order: { ...(created.body as Order), quantity: '11' },
     };
     await c.journal.send('eu-west-1', encodeJournalEntry(forged), new AbortController().signal);

@@ -16,12 +16,13 @@ import {
 } from '../../lambda/shared/journal';
 import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 import { handleRequest } from '../../lambda/trading/api';
+import { apiRequest } from '../helpers/trading-requests';
 import type { OrderInput } from '../../lambda/trading/order';
 import { queueOrder } from '../../lambda/trading/queued-order';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { createRuntime, DB_WAIT_BOUNDS, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
-import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The order path with cross-region durability against PostgreSQL 14: an order is acknowledged
@@ -65,16 +66,9 @@ const order = (clientOrderId: string, overrides: Record<string, unknown> = {}) =
   ...overrides,
 });
 
+/** POST /orders signed as desk A (the order's owner in these tests). */
 async function post(r: Runtime, body: object) {
-  const response = await handleRequest(
-    {
-      method: 'POST',
-      path: '/orders',
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(body)),
-    },
-    r.deps,
-  );
+  const response = await handleRequest(apiRequest('POST', '/orders', body), r.deps);
   return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) };
 }
 
@@ -107,7 +101,13 @@ describe('cross-region durability: acknowledged only once journaled in the other
     expect(created.status).toBe(201);
     expect(journal.bodies('us-east-1')).toEqual([]);
     expect(journal.bodies('eu-west-1')).toEqual([
-      { kind: JOURNAL_ENTRY_KIND, writerRegion: 'us-east-1', journaledAt: expect.any(String), order: created.body },
+      {
+        kind: JOURNAL_ENTRY_KIND,
+        writerRegion: 'us-east-1',
+        journaledAt: expect.any(String),
+        clientId: CLIENTS.deskA.clientId,
+        order: created.body,
+      },
     ]);
     expect(await rowsFor('j-ok')).toBe(1);
   });
@@ -185,7 +185,7 @@ describe('cross-region durability: acknowledged only once journaled in the other
   it('the drainer’s insert is journaled too: a failed journal write leaves the queued order for a retry', async () => {
     const journal = new FakeJournalQueues();
     const r = runtime(journal);
-    const queued = queueOrder(order('j-drained') as OrderInput, 'eu-west-1', new Date());
+    const queued = queueOrder(CLIENTS.deskA.clientId, order('j-drained') as OrderInput, 'eu-west-1', new Date());
     const event = { Records: [orderQueueRecord(JSON.stringify(queued), 'm-1', 'AAPL')] };
     journal.mode = 'fail';
     expect(await drain(event, { store: r.store, logger: r.deps.logger })).toEqual({
@@ -368,6 +368,7 @@ describe('journal messages', () => {
     kind: JOURNAL_ENTRY_KIND,
     writerRegion: 'us-east-1',
     journaledAt: stored.createdAt,
+    clientId: 'desk-a',
     order: stored,
   };
 
