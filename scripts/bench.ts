@@ -74,6 +74,9 @@ async function main() {
     database: DB_NAME,
     max: 4,
   });
+  // pool.end() resolves before its sockets close; the server's shutdown may still reach them.
+  raw.on('error', () => undefined);
+
   try {
     const order = (id: string) => ({
       clientOrderId: id,
