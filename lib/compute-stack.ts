@@ -3,10 +3,12 @@ import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT, postgresEgress } from './database-stack';
 import { Fleet } from './fleet';
+import { Statement } from './iam';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { journalEnvironment, JournalAccess, journalStatements } from './order-journal';
 import { OrderQueue } from './order-queue';
 import { TradingFunction } from './trading-function';
 
@@ -24,6 +26,8 @@ export interface ComputeStackArgs {
   readonly appSecretArn: pulumi.Input<string>;
   /** The deploy-time schema migration: nothing serves or drains orders before it. */
   readonly schema: pulumi.Resource;
+  /** Both regions' order journals and the fence record: every order writer journals. */
+  readonly journal: JournalAccess;
 }
 
 /**
@@ -38,6 +42,10 @@ export class ComputeStack extends pulumi.ComponentResource {
   readonly orders: OrderQueue;
   readonly trading: TradingFunction;
   readonly fleet: Fleet;
+  /** What every order API process runs with (the journal auditor reuses its database settings). */
+  readonly service: ServiceRuntime;
+  /** The grants to log in to the database (the app credential and this region's key). */
+  readonly databaseAccess: readonly Statement[];
 
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
@@ -77,6 +85,10 @@ export class ComputeStack extends pulumi.ComponentResource {
     );
     database.allowClient('app', this.appSecurityGroup.id);
 
+    this.databaseAccess = [
+      { Sid: 'ReadAppCredential', Action: 'secretsmanager:GetSecretValue', Resource: args.appSecretArn },
+      { Sid: 'DecryptWithRegionKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: database.key.arn },
+    ];
     const service: ServiceRuntime = {
       environment: {
         REGION_NAME: region.region,
@@ -91,15 +103,14 @@ export class ComputeStack extends pulumi.ComponentResource {
         DB_PORT: String(POSTGRES_PORT),
         DB_NAME: settings.dbName,
         DB_SSL: 'verify-full',
+        ...journalEnvironment(args.journal, settings),
       },
-      statements: [
-        { Sid: 'ReadAppCredential', Action: 'secretsmanager:GetSecretValue', Resource: args.appSecretArn },
-        { Sid: 'DecryptWithRegionKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: database.key.arn },
-      ],
+      statements: [...this.databaseAccess, ...journalStatements(args.journal)],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
       ready: [args.schema],
     };
 
+    this.service = service;
     this.orders = new OrderQueue(n('orders'), { settings, name: n, key: database.key, service }, child);
     this.trading = new TradingFunction(
       n('trading'),

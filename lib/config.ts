@@ -14,6 +14,8 @@ import {
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
 } from '../lambda/orchestrator/timing';
+import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../lambda/journal-auditor/audit';
+import { DEFAULT_JOURNAL_TIMEOUT_MS, JOURNAL_TIMEOUT_RANGE_MS } from '../lambda/shared/journal';
 import { minimumHealthTimeoutSeconds } from './health';
 import { rtoBudget } from './rto';
 
@@ -35,6 +37,16 @@ export const MAX_SECRET_ROTATION_DAYS = 30;
 export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 
 const text = z.string().trim();
+
+/** The journal auditor's timeout: the journal queue's visibility timeout may not be shorter (SQS event sources). */
+export const JOURNAL_AUDITOR_TIMEOUT_SECONDS = 30;
+/** SQS's longest visibility timeout. */
+const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** Defaults the journal code applies itself; Pulumi.yaml must agree (config.test.ts). */
+export const JOURNAL_CODE_DEFAULTS = {
+  journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
+  journalOrphanAfterSeconds: DEFAULT_ORPHAN_AFTER_SECONDS,
+} as const;
 
 const integer = (min: number, max: number) =>
   text
@@ -189,6 +201,12 @@ export const configSchema = z.object({
   failoverRecoveryWindowSeconds: integer(60, 3600),
   failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
   dbPromotionEstimateSeconds: integer(1, 3600),
+  // --- order durability (docs/order-journal.md)
+  orderDurability: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
+  journalTimeoutMs: integer(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]),
+  journalAuditRetrySeconds: integer(JOURNAL_AUDITOR_TIMEOUT_SECONDS, MAX_VISIBILITY_TIMEOUT_SECONDS),
+  journalOrphanAfterSeconds: integer(60, 86400),
+  journalAlarmAgeSeconds: integer(1, 86400),
   rtoTargetSeconds: integer(1, 3600),
   // --- monitoring and compliance
   alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {
@@ -277,6 +295,20 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
               `must be at least ${minimumHealthTimeoutSeconds()} s: /health answers within its deadline plus a Lambda invocation, and one timed-out target group takes the region out of Global Accelerator`,
             ],
           ],
+  },
+  {
+    // VPC endpoints serve their own region only: the other region's journal queue (and the
+    // fence record in eu-west-1) are reached through a NAT gateway.
+    keys: ['orderDurability', 'natStrategy'],
+    check: (s) =>
+      s.orderDurability === 'cross-region' && s.natStrategy === 'none'
+        ? [
+            [
+              'natStrategy',
+              "must be single or perAz with orderDurability cross-region: the other region's journal queue is reached through a NAT gateway (VPC endpoints serve their own region only)",
+            ],
+          ]
+        : [],
   },
   {
     keys: ['dbAppUsername', 'dbMasterUsername'],

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/orchestrator/timing';
 import { alarmTopic } from './alarm-topic';
 import { Canary, Vantage } from './canary';
+import { FailoverEvidence } from './failover-evidence';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { GlobalDatabase } from './global-database';
 import { resolvedAfter } from './iam';
@@ -40,6 +41,8 @@ export interface FailoverStackArgs {
   readonly endpointGroups: Readonly<Record<RegionRole, aws.globalaccelerator.EndpointGroup>>;
   /** Where the canaries vote from: at least two regions, none of them the primary's. */
   readonly vantages: readonly Vantage[];
+  /** The shared evidence table (probes, lease, fence record), in this component's region. */
+  readonly evidence: FailoverEvidence;
 }
 
 /**
@@ -83,26 +86,7 @@ export class FailoverStack extends pulumi.ComponentResource {
     );
     this.topic = notifications.topic;
 
-    // Probe results, the promotion lease, the fence record and the action journal. Conditions
-    // use explicit time attributes; TTL only sweeps old items.
-    this.evidenceTable = new aws.dynamodb.Table(
-      n('evidenceTable'),
-      {
-        name: n('evidenceTable'),
-        billingMode: 'PAY_PER_REQUEST',
-        hashKey: 'pk',
-        rangeKey: 'sk',
-        attributes: [
-          { name: 'pk', type: 'S' },
-          { name: 'sk', type: 'S' },
-        ],
-        ttl: { attributeName: 'ttl', enabled: true },
-        serverSideEncryption: { enabled: true },
-        // The action journal is the record of what the orchestrator changed.
-        pointInTimeRecovery: { enabled: true },
-      },
-      child,
-    );
+    this.evidenceTable = args.evidence.table;
     const table = this.evidenceTable;
 
     this.canaries = args.vantages.map(

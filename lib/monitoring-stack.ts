@@ -7,7 +7,16 @@ import { ComputeStack } from './compute-stack';
 import { RegionSettings, Settings } from './config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from './database-stack';
+import { JournalAuditor } from './journal-auditor';
+import { OrderJournal } from './order-journal';
+import { AUDIT_METRICS, METRICS_NAMESPACE as JOURNAL_METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
 import { Namer } from './naming';
+
+/** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
+export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
+/** What lambda/shared/journal.ts logs for an order acknowledged without its journal copy. */
+export const UNJOURNALED_LOG_MESSAGE = 'order acknowledged without cross-region journal';
+export const UNJOURNALED_METRIC = 'UnjournaledOrders';
 
 export interface MonitoringStackArgs {
   readonly settings: Settings;
@@ -15,6 +24,8 @@ export interface MonitoringStackArgs {
   readonly name: Namer;
   readonly database: DatabaseStack;
   readonly compute: ComputeStack;
+  readonly journal: OrderJournal;
+  readonly auditor: JournalAuditor;
   /**
    * IAM is global: exactly one region's AWS Config records global resource types and
    * evaluates the IAM rule (the primary).
@@ -119,6 +130,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['trading', compute.trading],
       ['drain', orders.drainer],
       ['rotation', database.rotation],
+      ['journal', args.auditor],
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built, settings);
 
@@ -159,6 +171,83 @@ export class MonitoringStack extends pulumi.ComponentResource {
       comparisonOperator: 'GreaterThanThreshold',
       statistic: 'Maximum',
     });
+
+    // --- order journal (docs/order-journal.md): the RPO exposure, measured all the time.
+    const { journal } = args;
+    alarm('journal-unreplicated-age', {
+      alarmDescription: `A journaled order still not replicated ${settings.journalAlarmAgeSeconds} s after it was acknowledged: RPO exposure`,
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: AUDIT_METRICS.waitingAge,
+      // Powertools adds its service name as the `service` dimension.
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: settings.journalAlarmAgeSeconds,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    const sqsAlarm = (qualifier: string, queue: aws.sqs.Queue, metricName: string, threshold: number, what: string) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: 'AWS/SQS',
+        metricName,
+        dimensions: { QueueName: queue.name },
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    // An order acknowledged without the journal (its peer fenced and unreachable): counted from
+    // the writers' logs (lambda/shared/journal.ts logs a stable message for it).
+    for (const [label, built] of [
+      ['trading', compute.trading],
+      ['drain', orders.drainer],
+    ] as const) {
+      new aws.cloudwatch.LogMetricFilter(
+        n('metricFilter', `unjournaled-${label}`),
+        {
+          name: n('metricFilter', `unjournaled-${label}`),
+          logGroupName: built.logGroup.name,
+          pattern: `{ $.message = "${UNJOURNALED_LOG_MESSAGE}" }`,
+          metricTransformation: { name: UNJOURNALED_METRIC, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
+        },
+        { parent: built.logGroup },
+      );
+    }
+    alarm('journal-unjournaled', {
+      alarmDescription: 'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: UNJOURNALED_METRIC,
+      statistic: 'Sum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    // Backstop for an auditor that does not run (a waiting order received three times drops out
+    // of this metric, hence the auditor's own age metric above).
+    sqsAlarm(
+      'journal-oldest-message',
+      journal.queue,
+      'ApproximateAgeOfOldestMessage',
+      settings.journalAlarmAgeSeconds,
+      `A journal message older than ${settings.journalAlarmAgeSeconds} s: is the auditor running?`,
+    );
+    sqsAlarm(
+      'journal-parked',
+      journal.parkedQueue,
+      'ApproximateNumberOfMessagesVisible',
+      0,
+      'Journal entries parked for an operator',
+    );
+    sqsAlarm(
+      'journal-dead-lettered',
+      journal.deadLetterQueue,
+      'ApproximateNumberOfMessagesVisible',
+      0,
+      'Journal entries the auditor could not settle in time (dead-lettered)',
+    );
 
     // --- order queue: anything dead-lettered is an order that never landed.
     alarm('orders-dead-lettered', {

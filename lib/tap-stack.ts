@@ -6,13 +6,16 @@ import { CredentialsStack } from './credentials-stack';
 import { DatabaseSchema } from './database-schema';
 import { DatabaseStack } from './database-stack';
 import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
+import { FailoverEvidence } from './failover-evidence';
 import { FailoverStack } from './failover-stack';
+import { JournalAuditor } from './journal-auditor';
 import { GlobalDatabase } from './global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { HealthCheckAlarms } from './health-check-alarms';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
 import { NetworkStack } from './network-stack';
+import { JournalAccess, OrderJournal } from './order-journal';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
 import { requiredTags } from './tags';
@@ -40,7 +43,10 @@ export interface RegionStacks {
  *    instances are available), and the peering between the two networks;
  * 3. the credentials (secrets replicated to both regions, rotated in the primary), then the
  *    schema, migrated at deploy time through the writer;
- * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet);
+ *    Then what the order API writes besides the database: each region's order journal and the
+ *    failover evidence table (the fence record);
+ * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet) and the
+ *    audit of its journal;
  * 5. global traffic: Global Accelerator and Route 53 in front of both load balancers;
  * 6. the failover orchestrator in the secondary;
  * 7. observability: per-region monitoring, then what exists once (failover alarms, Route 53
@@ -58,6 +64,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
   readonly schema: DatabaseSchema;
+  readonly evidence: FailoverEvidence;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
@@ -171,7 +178,34 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 4. Per region: the application.
+    // What the order API writes besides the database: the cross-region order journal in each
+    // region, and the failover evidence table (its fence record tells when a peer is fenced).
+    this.evidence = new FailoverEvidence(
+      names.secondary('failoverEvidence'),
+      { region: secondaryRegion.region, name: names.secondary },
+      inRegion('secondary'),
+    );
+    const journal = (role: RegionRole) =>
+      new OrderJournal(
+        names[role]('orderJournal'),
+        {
+          region: regions[role].region,
+          name: names[role],
+          key: databases[role].key,
+          writerNames: [names.primary, names.secondary],
+          auditRetrySeconds: settings.journalAuditRetrySeconds,
+        },
+        inRegion(role),
+      );
+    const journals = { primary: journal('primary'), secondary: journal('secondary') };
+    const journalAccess: JournalAccess = {
+      journals: [journals.primary, journals.secondary],
+      fenceTable: this.evidence.table,
+      fenceTableRegion: this.evidence.region,
+      fenceName: this.globalDatabase.cluster.id,
+    };
+
+    // 4. Per region: the application, then the audit of its journal.
     const compute = (role: RegionRole) =>
       new ComputeStack(
         names[role]('compute'),
@@ -185,10 +219,26 @@ export class TapStack extends pulumi.ComponentResource {
           writerEndpoint: this.globalDatabase.cluster.endpoint,
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
           schema: this.schema.migrated,
+          journal: journalAccess,
         },
         inRegion(role),
       );
     const computes = { primary: compute('primary'), secondary: compute('secondary') };
+    const auditor = (role: RegionRole) =>
+      new JournalAuditor(
+        names[role]('journalAuditor'),
+        {
+          settings,
+          name: names[role],
+          journal: journals[role],
+          database: databases[role],
+          writerEndpoint: this.globalDatabase.cluster.endpoint,
+          service: computes[role].service,
+          databaseAccess: computes[role].databaseAccess,
+        },
+        inRegion(role),
+      );
+    const auditors = { primary: auditor('primary'), secondary: auditor('secondary') };
 
     // 5. Global traffic in front of both load balancers (Route 53 through the primary's provider).
     this.global = new GlobalStack(
@@ -229,6 +279,7 @@ export class TapStack extends pulumi.ComponentResource {
           { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary },
           { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
         ],
+        evidence: this.evidence,
       },
       inRegion('secondary'),
     );
@@ -243,6 +294,8 @@ export class TapStack extends pulumi.ComponentResource {
           name: names[role],
           database: databases[role],
           compute: computes[role],
+          journal: journals[role],
+          auditor: auditors[role],
           recordsGlobalResources,
         },
         inRegion(role),

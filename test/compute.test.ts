@@ -148,7 +148,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toBe(`app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev/def456`);
   });
 
-  it('instance role: SSM access plus only its secret, key, bundle and queue', async () => {
+  it('instance role: SSM access plus only its secret, key, journals, fence record, bundle and queue', async () => {
     const run = await plan();
     expect(
       named(run, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', `role-ec2-trading-${code}-dev`).inputs.policyArn,
@@ -159,6 +159,9 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(policy.Statement.map((s: any) => s.Sid)).toEqual([
       'ReadAppCredential',
       'DecryptWithRegionKey',
+      'JournalOrders',
+      'EncryptJournal',
+      'ReadFenceRecord',
       'FetchServiceBundle',
       'QueueOrdersWhileReadOnly',
     ]);

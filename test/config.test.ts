@@ -1,5 +1,12 @@
 import * as fc from 'fast-check';
-import { CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  JOURNAL_CODE_DEFAULTS,
+  parseSettings,
+  RawConfig,
+  readRawConfig,
+} from '../lib/config';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
 import { maxSuffixLength } from '../lib/naming';
 import {
@@ -172,6 +179,18 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^failoverProbeIntervalSeconds: must be at most 60/,
     ],
     [
+      // An SQS event source needs the queue's visibility timeout to cover the function's.
+      'journal audit retry shorter than the auditor timeout',
+      { journalAuditRetrySeconds: '29' },
+      /^journalAuditRetrySeconds: must be at least 30/,
+    ],
+    [
+      'journal timeout above the journal code range',
+      { journalTimeoutMs: '3001' },
+      /^journalTimeoutMs: must be at most 3000/,
+    ],
+    ['unknown order durability', { orderDurability: 'eventual' }, /^orderDurability: must be cross-region or regional/],
+    [
       'unknown promotion mode',
       { failoverPromotionMode: 'manual' },
       /^failoverPromotionMode: must be automatic or approval \(got "manual"\)$/,
@@ -231,6 +250,13 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('Pulumi.yaml defaults are the journal code defaults', () => {
+    const settings = parseSettings(devRaw());
+    for (const [key, value] of Object.entries(JOURNAL_CODE_DEFAULTS))
+      expect({ key, value: settings[key as keyof typeof JOURNAL_CODE_DEFAULTS] }).toEqual({ key, value });
+    expect(settings.orderDurability).toBe('cross-region');
   });
 
   it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {

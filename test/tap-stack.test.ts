@@ -16,6 +16,9 @@ const SINGLE_REGION_COMPONENTS = [
   'tap:monitoring:FailoverAlarms',
   'tap:monitoring:CanaryAlarms',
   'tap:failover:Canary',
+  'tap:failover:FailoverEvidence',
+  'tap:data:OrderJournal',
+  'tap:compute:JournalAuditor',
   'tap:monitoring:HealthCheckAlarms',
   'tap:monitoring:PlatformDashboard',
 ];

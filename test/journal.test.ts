@@ -1,0 +1,284 @@
+/**
+ * Issue 12, infrastructure side: the cross-region order journal as deployed. Where the journal
+ * code has its own validator, the deployed environment is fed to it.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { auditorSettingsFromEnv } from '../lambda/journal-auditor/handler';
+import { AUDIT_METRICS, METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
+import { createOrderJournal, journalConfigFromEnv } from '../lambda/shared/journal';
+import type { Order } from '../lambda/trading/order';
+import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config';
+import { JOURNAL_AUDITOR_SERVICE, UNJOURNALED_LOG_MESSAGE } from '../lib/monitoring-stack';
+import { RecordedResource } from '../scripts/offline';
+import { dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+
+const FN = 'aws:lambda/function:Function';
+const QUEUE = 'aws:sqs/queue:Queue';
+const ALARM = 'aws:cloudwatch/metricAlarm:MetricAlarm';
+const REGIONS = [
+  [PRIMARY, 'use1'],
+  [SECONDARY, 'euw1'],
+] as const;
+const GLOBAL_WRITER = 'aurora-global-dev.global-abc.global.rds.amazonaws.com';
+const envOf = (r: RecordedResource) => r.inputs.environment.variables as Record<string, string>;
+const policyOf = (run: Awaited<ReturnType<typeof plan>>, role: string) =>
+  JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', role).inputs.policy).Statement as any[];
+/** The systemd environment of the EC2 fleet, as its user data writes it. */
+const fleetEnv = (run: Awaited<ReturnType<typeof plan>>, code: string) => {
+  const script = Buffer.from(
+    named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`).inputs.userData,
+    'base64',
+  ).toString();
+  const decode = (v: string) => v.replace(/\\x([0-9a-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return Object.fromEntries(
+    [...script.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)].map(([, k, v]) => [k, decode(v)]),
+  );
+};
+
+describe('journal queues', () => {
+  it.each(REGIONS)(
+    'in %s: an encrypted standard queue kept 14 days, retried after the audit interval, with DLQ and parked queue',
+    async (region, code) => {
+      const run = await plan();
+      const key = `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`;
+      const journal = named(run, QUEUE, `sqs-journal-${code}-dev`);
+      expect(journal.region).toBe(region);
+      expect(journal.inputs).toMatchObject({
+        kmsMasterKeyId: key,
+        messageRetentionSeconds: 1_209_600,
+        visibilityTimeoutSeconds: 60,
+      });
+      expect(journal.inputs.fifoQueue).toBeUndefined();
+      // An SQS event source needs a visibility timeout of at least the function's timeout.
+      const auditor = named(run, FN, `fn-journal-audit-${code}-dev`);
+      expect(journal.inputs.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(auditor.inputs.timeout);
+      expect(JSON.parse(journal.inputs.redrivePolicy).deadLetterTargetArn).toBe(
+        `arn:aws:sqs:${region}:123456789012:sqs-journal-dlq-${code}-dev`,
+      );
+      for (const other of ['dlq', 'parked'])
+        expect(named(run, QUEUE, `sqs-journal-${other}-${code}-dev`).inputs.kmsMasterKeyId).toBe(key);
+    },
+  );
+
+  it('only the order writers of either region may send to a journal, over TLS, from this account', async () => {
+    const run = await plan();
+    // Every process that stores orders: the trading Lambdas, the drainers and the EC2 fleets.
+    const writerRoles = [
+      ...ofType(run, FN)
+        .filter((f) => /^fn-(trading|drain)-/.test(f.name))
+        .map((f) => f.inputs.role),
+      ...ofType(run, 'aws:iam/role:Role')
+        .filter((r) => /^role-ec2-trading-/.test(r.name))
+        .map((r) => `arn:aws:iam::123456789012:role/${r.inputs.name}`),
+    ].sort();
+    expect(writerRoles).toHaveLength(6);
+    for (const [, code] of REGIONS) {
+      const statements = JSON.parse(
+        named(run, 'aws:sqs/queuePolicy:QueuePolicy', `sqs-journal-${code}-dev`).inputs.policy,
+      ).Statement;
+      const allow = statements.find((s: any) => s.Sid === 'OrderWritersJournal');
+      expect(allow).toMatchObject({ Effect: 'Allow', Action: 'sqs:SendMessage' });
+      expect(allow.Condition.StringEquals['aws:PrincipalAccount']).toBe('123456789012');
+      expect([...allow.Condition.ArnEquals['aws:PrincipalArn']].sort()).toEqual(writerRoles);
+      const deny = statements.find((s: any) => s.Sid === 'NoOtherWriters');
+      expect(deny).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage' });
+      expect([...deny.Condition.ArnNotEquals['aws:PrincipalArn']].sort()).toEqual(writerRoles);
+      expect(statements.find((s: any) => s.Sid === 'TlsOnly').Condition).toEqual({
+        Bool: { 'aws:SecureTransport': 'false' },
+      });
+    }
+  });
+});
+
+describe('order writers journal to the other region', () => {
+  it.each(REGIONS)(
+    'in %s: trading Lambda, drainer and fleet get the settings the journal code accepts',
+    async (_region, code) => {
+      const run = await plan();
+      const orchestrator = envOf(named(run, FN, 'fn-failover-euw1-dev'));
+      for (const env of [
+        envOf(named(run, FN, `fn-trading-${code}-dev`)),
+        envOf(named(run, FN, `fn-drain-${code}-dev`)),
+        fleetEnv(run, code),
+      ]) {
+        expect(journalConfigFromEnv(env)).toEqual({
+          durability: 'cross-region',
+          timeoutMs: 1000,
+          queueUrls: {
+            [PRIMARY]: 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-dev',
+            [SECONDARY]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-dev',
+          },
+        });
+        // The fence record the orchestrator writes, where it writes it, under the name it uses.
+        expect(env).toMatchObject({
+          FENCE_TABLE_NAME: orchestrator.EVIDENCE_TABLE,
+          FENCE_TABLE_REGION: SECONDARY,
+          FENCE_NAME: orchestrator.GLOBAL_CLUSTER_ID,
+          DB_HOST: GLOBAL_WRITER,
+        });
+      }
+    },
+  );
+
+  it.each(REGIONS)(
+    'in %s: writers may send to both journals (encrypting with their keys) and read the fence',
+    async (_region, code) => {
+      const run = await plan();
+      for (const role of [`role-fn-trading-${code}-dev`, `role-fn-drain-${code}-dev`, `role-ec2-trading-${code}-dev`]) {
+        const statements = policyOf(run, role);
+        const sid = (id: string) => statements.find((s) => s.Sid === id);
+        expect([...sid('JournalOrders').Resource].sort()).toEqual([
+          'arn:aws:sqs:eu-west-1:123456789012:sqs-journal-euw1-dev',
+          'arn:aws:sqs:us-east-1:123456789012:sqs-journal-use1-dev',
+        ]);
+        expect(sid('EncryptJournal')).toMatchObject({
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: [
+            'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
+            'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev',
+          ],
+        });
+        expect(sid('ReadFenceRecord')).toMatchObject({
+          Action: 'dynamodb:GetItem',
+          Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/ddb-failover-evidence-euw1-dev',
+        });
+      }
+    },
+  );
+
+  it('regional durability is a config choice the writers honour', async () => {
+    const run = await plan({ orderDurability: 'regional' });
+    expect(journalConfigFromEnv(envOf(named(run, FN, 'fn-trading-use1-dev'))).durability).toBe('regional');
+  });
+
+  it('cross-region durability needs a NAT (VPC endpoints serve their own region only)', async () => {
+    await expect(plan({ natStrategy: 'none' })).rejects.toThrow(
+      /natStrategy: must be single or perAz with orderDurability cross-region/,
+    );
+    await expect(plan({ natStrategy: 'none', orderDurability: 'regional' })).resolves.toBeDefined();
+  });
+});
+
+describe('journal auditor', () => {
+  it.each(REGIONS)(
+    'in %s: reads its own journal against its own cluster, voids against the global writer',
+    async (region, code) => {
+      const run = await plan();
+      const fn = named(run, FN, `fn-journal-audit-${code}-dev`);
+      expect(fn.region).toBe(region);
+      expect(fn.inputs.timeout).toBe(JOURNAL_AUDITOR_TIMEOUT_SECONDS);
+      const env = envOf(fn);
+      expect(auditorSettingsFromEnv(env)).toEqual({
+        parkedQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/sqs-journal-parked-${code}-dev`,
+        orphanAfterSeconds: 300,
+      });
+      expect(env).toMatchObject({
+        DB_HOST: `aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`,
+        DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
+        WRITER_DB_HOST: GLOBAL_WRITER,
+        REGION_NAME: region,
+      });
+      expect(fn.inputs.vpcConfig.securityGroupIds).toEqual([`sg-app-${code}-dev-id`]);
+      const mapping = named(
+        run,
+        'aws:lambda/eventSourceMapping:EventSourceMapping',
+        `fn-journal-audit-sqs-${code}-dev`,
+      );
+      expect(mapping.inputs).toMatchObject({
+        eventSourceArn: `arn:aws:sqs:${region}:123456789012:sqs-journal-${code}-dev`,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      // It polls only once its role may consume, and only once the schema exists.
+      expect(
+        dependsOnTransitively(
+          run,
+          mapping,
+          named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-journal-audit-${code}-dev`),
+        ),
+      ).toBe(true);
+      expect(
+        dependsOnTransitively(run, fn, named(run, 'aws:lambda/invocation:Invocation', 'fn-schema-run-use1-dev')),
+      ).toBe(true);
+    },
+  );
+
+  it('may consume only its journal and park; it never journals', async () => {
+    const run = await plan();
+    const statements = policyOf(run, 'role-fn-journal-audit-euw1-dev');
+    const sid = (id: string) => statements.find((s) => s.Sid === id);
+    expect(sid('ConsumeJournal').Resource).toBe('arn:aws:sqs:eu-west-1:123456789012:sqs-journal-euw1-dev');
+    expect(sid('ParkForOperator')).toMatchObject({
+      Action: 'sqs:SendMessage',
+      Resource: 'arn:aws:sqs:eu-west-1:123456789012:sqs-journal-parked-euw1-dev',
+    });
+    expect(sid('JournalOrders')).toBeUndefined();
+  });
+});
+
+describe('RPO exposure alarms', () => {
+  it.each(REGIONS)(
+    'in %s: unreplicated age on the dimensions Powertools publishes, and the queue backstops',
+    async (region, code) => {
+      const run = await plan({ journalAlarmAgeSeconds: 45 });
+      const age = named(run, ALARM, `alarm-journal-unreplicated-age-${code}-dev`);
+      expect(age.region).toBe(region);
+      expect(age.inputs).toMatchObject({
+        namespace: METRICS_NAMESPACE,
+        metricName: AUDIT_METRICS.waitingAge,
+        statistic: 'Maximum',
+        threshold: 45,
+      });
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: JOURNAL_AUDITOR_SERVICE });
+      metrics.addMetric(AUDIT_METRICS.waitingAge, MetricUnit.Seconds, 1);
+      const emf = metrics.serializeMetrics() as any;
+      const emitted = emf._aws.CloudWatchMetrics[0].Dimensions.map((set: string[]) =>
+        Object.fromEntries(set.map((d) => [d, emf[d]])),
+      );
+      expect(emitted).toContainEqual(age.inputs.dimensions);
+      expect(named(run, ALARM, `alarm-journal-oldest-message-${code}-dev`).inputs).toMatchObject({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: { QueueName: `sqs-journal-${code}-dev` },
+        threshold: 45,
+      });
+      for (const [qualifier, queue] of [
+        ['journal-parked', `sqs-journal-parked-${code}-dev`],
+        ['journal-dead-lettered', `sqs-journal-dlq-${code}-dev`],
+      ])
+        expect(named(run, ALARM, `alarm-${qualifier}-${code}-dev`).inputs).toMatchObject({
+          metricName: 'ApproximateNumberOfMessagesVisible',
+          dimensions: { QueueName: queue },
+          threshold: 0,
+        });
+    },
+  );
+
+  it('orders acknowledged without the journal are counted from the message the journal code logs', async () => {
+    const run = await plan();
+    const warnings: string[] = [];
+    const journal = createOrderJournal(
+      { regions: [PRIMARY, SECONDARY], localRegion: PRIMARY, timeoutMs: 50 },
+      {
+        sender: { send: () => Promise.reject(new Error('unreachable')) },
+        fence: { isFenced: async () => true },
+        logger: { warn: (message: string) => void warnings.push(message), error: () => undefined },
+      },
+    );
+    const order = { id: '00000000-0000-5000-8000-000000000000', clientOrderId: 'c-1' } as unknown as Order;
+    await expect(journal.record('client', order, { query: async () => ({ rows: [] }) })).resolves.toBe('unjournaled');
+    expect(warnings).toEqual([UNJOURNALED_LOG_MESSAGE]);
+    for (const label of ['trading', 'drain']) {
+      const filter = named(
+        run,
+        'aws:cloudwatch/logMetricFilter:LogMetricFilter',
+        `metric-filter-unjournaled-${label}-use1-dev`,
+      );
+      expect(filter.inputs).toMatchObject({
+        logGroupName: `/aws/lambda/fn-${label}-use1-dev`,
+        pattern: `{ $.message = "${UNJOURNALED_LOG_MESSAGE}" }`,
+        metricTransformation: { name: 'UnjournaledOrders', namespace: METRICS_NAMESPACE, value: '1' },
+      });
+    }
+    expect(named(run, ALARM, 'alarm-journal-unjournaled-use1-dev').inputs.metricName).toBe('UnjournaledOrders');
+  });
+});
