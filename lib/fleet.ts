@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { MANAGED_POLICY, serviceRole, Statement } from './iam';
+import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
@@ -61,8 +61,8 @@ export class Fleet extends pulumi.ComponentResource {
       {
         name: n('instanceRole'),
         service: 'ec2.amazonaws.com',
-        managedPolicyArns: [MANAGED_POLICY.ssmManagedInstanceCore],
         statements: [
+          SESSION_MANAGER_STATEMENT,
           ...service.statements,
           {
             Sid: 'FetchServiceBundle',
