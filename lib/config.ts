@@ -92,6 +92,8 @@ export function isSupportedEngineVersion(version: string): boolean {
   return Number(match[1]) === major && Number(match[2]) >= minor;
 }
 
+const memoryOptimised = (v: string) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v);
+
 const SUFFIX_MAX = maxSuffixLength();
 
 const arn = (service: string) =>
@@ -128,11 +130,11 @@ export const configSchema = z.object({
   }),
   dbInstanceClass: text
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })
-    .refine((v) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v), {
+    .refine(memoryOptimised, {
       message:
         'global databases need a memory-optimised class (db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g); burstable db.t3/db.t4g are rejected by AWS',
     })
-    .refine((v) => instanceClassMemoryGib(v) !== undefined, {
+    .refine((v) => !memoryOptimised(v) || instanceClassMemoryGib(v) !== undefined, {
       message:
         'size must be one of large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge (its memory sizes the connection budget)',
     }),
