@@ -42,7 +42,10 @@ export class Fleet extends pulumi.ComponentResource {
     this.artifactBucket = secureBucket(
       n('artifactBucket'),
       // S3 names are global across accounts: the account id keeps them unique.
-      { name: account.accountId.apply((id) => n('artifactBucket', id)) },
+      {
+        name: account.accountId.apply((id) => n('artifactBucket', id)),
+        forceDestroy: settings.dataProtection === 'ephemeral',
+      },
       child,
     );
     const serverKey = `trading/server-${settings.lambdaRuntime}.js`;

@@ -6,7 +6,7 @@
  */
 
 /** What a key protects; each use gets its own key per region. */
-export const KEY_USES = ['database', 'secrets', 'clientKeys', 'queues', 'logs', 'backup'] as const;
+export const KEY_USES = ['database', 'secrets', 'clientKeys', 'queues', 'logs', 'backup', 'topics'] as const;
 export type KeyUse = (typeof KEY_USES)[number];
 
 /** The AWS services (endpoint prefixes) a key of each use is reached through. */
@@ -17,7 +17,16 @@ export const KEY_SERVICES: Record<KeyUse, readonly string[]> = {
   queues: ['sqs'],
   logs: ['logs'],
   backup: ['backup', 'rds'],
+  topics: ['sns'],
 };
+
+/** Who administers keys: the configured roles on protected stacks, the account (IAM decides) otherwise. */
+export function keyAdministrators(
+  settings: { readonly dataProtection: 'ephemeral' | 'protected'; readonly keyAdminRoleArns: readonly string[] },
+  accountId: string,
+): string[] {
+  return settings.dataProtection === 'protected' ? [...settings.keyAdminRoleArns] : [`arn:aws:iam::${accountId}:root`];
+}
 
 /** Manage, never use: no Encrypt/Decrypt/GenerateDataKey/CreateGrant. */
 export const KEY_ADMIN_ACTIONS = [

@@ -72,6 +72,10 @@ export const NAME_RULES = {
   rotationFunction: rule('fn-rotation', 64, true, 6),
   rotationRole: rule('role-fn-rotation', 64, true, 15),
   rotationSecurityGroup: rule('sg-fn-rotation', 255),
+  backupVault: rule('backup-vault', 50),
+  backupPlan: rule('backup-plan', 50),
+  backupRole: rule('role-backup', 64),
+  databaseBackup: rule('database-backup', 255, false),
   // compute
   alb: rule('alb', 32),
   // Listeners and rules: logical names only, no AWS length limit of their own.

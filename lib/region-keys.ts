@@ -1,10 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { KeyUse, keyPolicy } from './key-policy';
+import { keyAdministrators, KeyUse, keyPolicy } from './key-policy';
 import { Namer } from './naming';
 
-/** Days KMS waits before deleting a key: the shortest it allows, or the longest for protected data. */
+/** Days KMS waits before deleting a key: the shortest it allows, or the longest for protected data (every key here). */
 export const KEY_DELETION_WINDOW_DAYS = { ephemeral: 7, protected: 30 } as const;
 
 const DESCRIPTIONS: Record<KeyUse, string> = {
@@ -14,6 +14,7 @@ const DESCRIPTIONS: Record<KeyUse, string> = {
   queues: 'order queues (SQS)',
   logs: 'CloudWatch log groups',
   backup: 'AWS Backup vault (cross-region database copies)',
+  topics: 'SNS topics',
 };
 
 export interface RegionKeysArgs {
@@ -53,10 +54,7 @@ export class RegionKeys extends pulumi.ComponentResource {
                 use,
                 accountId,
                 region: region.region,
-                administrators:
-                  settings.dataProtection === 'protected'
-                    ? settings.keyAdminRoleArns
-                    : [`arn:aws:iam::${accountId}:root`],
+                administrators: keyAdministrators(settings, accountId),
               }),
             ),
           ),

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
+import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
 import { FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
@@ -136,6 +137,25 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion('secondary'),
       ),
     };
+
+    // Protected stacks: a daily backup of the primary, copied to the secondary region.
+    if (settings.dataProtection === 'protected') {
+      const side = (role: RegionRole) => ({
+        name: names[role],
+        region: regions[role].region,
+        provider: providers[role],
+        key: keys[role].key('backup'),
+      });
+      new DatabaseBackup(
+        globalName('databaseBackup'),
+        {
+          settings,
+          source: { ...side('primary'), clusterArn: databases.primary.cluster.arn },
+          copyTo: side('secondary'),
+        },
+        { parent: this },
+      );
+    }
 
     // 3. Credentials: secrets in the primary, replicated to the secondary.
     this.credentials = new CredentialsStack(
