@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
@@ -48,13 +49,16 @@ export class Fleet extends pulumi.ComponentResource {
       },
       child,
     );
+    const serverSource = bundleSource('trading', settings.lambdaRuntime, 'server');
+    // The digest travels in the user data: an instance runs exactly the bundle this plan built.
+    const serverSha256 = createHash('sha256').update(serverSource).digest('hex');
     const serverKey = `trading/server-${settings.lambdaRuntime}.js`;
     const serverObject = new aws.s3.BucketObjectv2(
       n('artifactBucket', 'server'),
       {
         bucket: this.artifactBucket.id,
         key: serverKey,
-        content: bundleSource('trading', settings.lambdaRuntime, 'server'),
+        content: serverSource,
         contentType: 'application/javascript',
       },
       { parent: this.artifactBucket },
@@ -91,6 +95,7 @@ export class Fleet extends pulumi.ComponentResource {
             nodeMajor: Number(/\d+/.exec(settings.lambdaRuntime)![0]),
             artifactBucket: bucket,
             artifactKey: serverKey,
+            artifactSha256: serverSha256,
             port: SERVICE_PORT,
             environment: { ...env, AWS_REGION: region.region },
           }),

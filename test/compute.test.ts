@@ -1,4 +1,9 @@
-import { instanceArchitecture, serviceUserData } from '../lib/user-data';
+import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/user-data';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const REGIONS = [
@@ -173,7 +178,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(script).toContain('dnf install -y nodejs22');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
     expect(script).toContain(`Environment=DB_HOST=aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`);
-    expect(script).toMatch(/aws s3 cp 's3:\/\/artifacts-123456789012-/);
+    expect(script).toMatch(/"\$\{AWS_CLI:-aws\}" s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
   it('ASG over the private subnets with ELB health, grace period, propagated tags and two target-tracking policies', async () => {
@@ -346,6 +351,7 @@ describe('user data and AMI helpers', () => {
       nodeMajor: 22,
       artifactBucket: 'b',
       artifactKey: 'k.js',
+      artifactSha256: 'a'.repeat(64),
       port: 8080,
       environment: { A: 'x y"z' },
     });
@@ -355,9 +361,67 @@ describe('user data and AMI helpers', () => {
         nodeMajor: 22,
         artifactBucket: 'b',
         artifactKey: 'k',
+        artifactSha256: 'a'.repeat(64),
         port: 1,
         environment: { 'bad-name': 'v' },
       }),
     ).toThrow(/invalid environment variable name/);
+  });
+});
+
+describe('EC2 verifies the service bundle before running it', () => {
+  /** Runs the generated install step with bash, a stand-in AWS CLI copying `served` as the download. */
+  function install(served: string, expected: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'artifact-'));
+    const source = path.join(dir, 'served.js');
+    fs.writeFileSync(source, served);
+    const fakeAws = path.join(dir, 'aws');
+    fs.writeFileSync(fakeAws, `#!/bin/bash\ncp ${source} "$4"\n`, { mode: 0o755 });
+    const installDir = path.join(dir, 'opt');
+    const script = artifactInstallScript(
+      { artifactBucket: 'b', artifactKey: 'k.js', artifactSha256: createHash('sha256').update(expected).digest('hex') },
+      installDir,
+    );
+    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, AWS_CLI: fakeAws } });
+    const installed = path.join(installDir, 'server.js');
+    const outcome = {
+      status: result.status,
+      stderr: result.stderr.toString(),
+      installed: fs.existsSync(installed) ? fs.readFileSync(installed, 'utf8') : undefined,
+      leftovers: fs.readdirSync(installDir).filter((f) => f !== 'server.js'),
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it('installs the bundle whose SHA-256 matches the plan', () => {
+    expect(execFileSync('bash', ['--version']).toString()).toMatch(/GNU bash/);
+    expect(install('console.log("ok")', 'console.log("ok")')).toEqual({
+      status: 0,
+      stderr: '',
+      installed: 'console.log("ok")',
+      leftovers: [],
+    });
+  });
+
+  it('refuses a replaced or tampered bundle: non-zero exit, nothing installed, so the service never starts', () => {
+    const outcome = install('console.log("evil")', 'console.log("ok")');
+    expect(outcome.status).not.toBe(0);
+    expect(outcome.stderr).toMatch(/SHA-256 mismatch/);
+    expect(outcome.installed).toBeUndefined();
+    expect(outcome.leftovers).toEqual([]);
+  });
+
+  it('the user data runs the check before the unit is written and started, with the digest of the planned bundle', async () => {
+    const run = await plan();
+    const lt = named(run, 'aws:ec2/launchTemplate:LaunchTemplate', 'lt-trading-use1-dev');
+    const script = Buffer.from(lt.inputs.userData, 'base64').toString();
+    const object = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2').find(
+      (o) => o.name === 'artifacts-server-use1-dev',
+    )!;
+    const digest = createHash('sha256').update(object.inputs.content).digest('hex');
+    expect(script).toContain(`${digest}  /opt/trading/server.js.download`);
+    expect(script.indexOf('sha256sum --check')).toBeLessThan(script.indexOf('systemctl enable --now trading.service'));
+    expect(script).toMatch(/^set -euo pipefail$/m);
   });
 });
