@@ -7,6 +7,7 @@
  * Orders belong to the client that signed them.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { JournalWriteError } from '../shared/journal';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import type { Authenticate } from './auth';
 import { Order, OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
@@ -145,6 +146,11 @@ async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Pr
     });
     return json(created ? 201 : 200, stored);
   } catch (e) {
+    // Rolled back: not stored, maybe journaled (a reply lost after delivery). A retry with the
+    // same clientOrderId is safe: it gets the same order id.
+    if (e instanceof JournalWriteError) {
+      return unavailable('order journal unavailable: outcome unknown, retry with the same clientOrderId');
+    }
     const failure = classifyDbError(e);
     // No writer takes the order: it answered read-only even on a fresh connection (a
     // secondary cluster), or it did not answer at all.

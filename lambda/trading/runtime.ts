@@ -1,8 +1,12 @@
 /** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
+import { createOrderJournal, JournalSender, journalConfigFromEnv, PeerFence } from '../shared/journal';
+import { dynamoPeerFence, sqsJournalSender } from '../shared/journal-sqs';
 import { createLogger } from '../shared/logger';
 import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
@@ -30,6 +34,16 @@ export interface RuntimeEnv {
   /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
   readonly DB_POOL_MAX?: string;
   readonly ORDER_QUEUE_URL?: string;
+  /** cross-region (default) or regional; see lambda/shared/journal.ts. */
+  readonly ORDER_DURABILITY?: string;
+  /** JSON object: region -> journal queue URL, both regions. */
+  readonly JOURNAL_QUEUE_URLS?: string;
+  readonly JOURNAL_TIMEOUT_MS?: string;
+  /** The orchestrator's evidence table (fence records), its region, and the fence's name. */
+  readonly FENCE_TABLE_NAME?: string;
+  readonly FENCE_TABLE_REGION?: string;
+  /** The global cluster id: the orchestrator names its fence record after it. */
+  readonly FENCE_NAME?: string;
   /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
   readonly CLIENT_KEYS_SECRET_ARN?: string;
   /** How old a signed request may be, in seconds (default 30). */
@@ -93,7 +107,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManagerClient; sqs?: SQSClient }): Runtime {
+export interface RuntimeClients {
+  readonly secrets: SecretsManagerClient;
+  readonly sqs?: SQSClient;
+  /** Replaces the SQS journal sender (tests, the benchmark). */
+  readonly journalSender?: JournalSender;
+  readonly fence?: PeerFence;
+  /** The journal's clock (tests). */
+  readonly now?: () => Date;
+}
+
+export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
+  const journalConfig = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
   const secret = new SecretCache(clients.secrets, env.DB_SECRET_ARN);
   const pool = (host: string) =>
     new CredentialedPool(secret, {
@@ -110,8 +135,32 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     });
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
-  const store = new OrderStore(writer, env.REGION_NAME, reader);
   const logger = createLogger('trading');
+  const journal =
+    journalConfig.durability === 'cross-region' && journalConfig.queueUrls
+      ? createOrderJournal(
+          {
+            regions: Object.keys(journalConfig.queueUrls) as [string, string],
+            localRegion: env.REGION_NAME,
+            timeoutMs: journalConfig.timeoutMs,
+          },
+          {
+            sender: clients.journalSender ?? sqsJournalSender(journalConfig.queueUrls, journalConfig.timeoutMs),
+            fence:
+              clients.fence ??
+              (env.FENCE_TABLE_NAME && env.FENCE_NAME
+                ? dynamoPeerFence(
+                    DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.FENCE_TABLE_REGION })),
+                    env.FENCE_TABLE_NAME,
+                    env.FENCE_NAME,
+                  )
+                : undefined),
+            logger,
+            now: clients.now,
+          },
+        )
+      : undefined;
+  const store = new OrderStore(writer, env.REGION_NAME, reader, journal);
   const refreshCredentials = () => secret.invalidate();
   const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
   const authenticate: Authenticate = keysSecret

@@ -42,7 +42,7 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
  * The database and master user as RDS creates them: the master owns the database and may
  * revoke PUBLIC's rights on the public schema (AWS's RDS guide has the master do so).
  */
-export async function createMasterAndDatabase(pg: TestPostgres, database = DB_NAME): Promise<void> {
+export async function createMasterAndDatabase(pg: Pick<TestPostgres, 'admin'>, database = DB_NAME): Promise<void> {
   const admin = await pg.admin();
   await admin.query(`CREATE ROLE ${MASTER_USER} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER_PASSWORD}'`);
   await admin.query(`CREATE DATABASE ${database} OWNER ${MASTER_USER}`);
@@ -52,10 +52,16 @@ export async function createMasterAndDatabase(pg: TestPostgres, database = DB_NA
   await inDb.end();
 }
 
-export async function startTradingDb(password = 'app-password-1'): Promise<TradingDb> {
-  const pg = await startPostgres();
+/**
+ * On a running server: the master and database, the schema, the application user; their
+ * secrets in `secrets`. Returns the secrets' ARNs.
+ */
+export async function provisionTradingDb(
+  pg: Pick<TestPostgres, 'admin' | 'host' | 'port'>,
+  secrets: FakeSecretsManager,
+  password: string,
+): Promise<{ secretArn: string; masterSecretArn: string; clientKeysArn: string }> {
   await createMasterAndDatabase(pg);
-  const secrets = new FakeSecretsManager();
   const base = { engine: 'postgres' as const, host: pg.host, port: pg.port, dbname: DB_NAME };
   const masterSecretArn = secrets.create('secret-db-master-test', {
     ...base,
@@ -83,6 +89,13 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
   } finally {
     await master.end();
   }
+  return { secretArn, masterSecretArn, clientKeysArn };
+}
+
+export async function startTradingDb(password = 'app-password-1'): Promise<TradingDb> {
+  const pg = await startPostgres();
+  const secrets = new FakeSecretsManager();
+  const { secretArn, masterSecretArn, clientKeysArn } = await provisionTradingDb(pg, secrets, password);
   return {
     pg,
     secrets,
@@ -97,6 +110,8 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
       DB_PORT: String(pg.port),
       DB_NAME,
       DB_SSL: 'disable',
+      // Tests that exercise the cross-region journal set it up explicitly.
+      ORDER_DURABILITY: 'regional',
       CLIENT_KEYS_SECRET_ARN: clientKeysArn,
     },
     async count() {
