@@ -1,11 +1,13 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { DatabaseSecret } from './credentials-stack';
-import { DatabaseStack, postgresEgress } from './database-stack';
+import { DatabaseSecret, readSecretStatements } from './credentials-stack';
+import { DatabaseStack } from './database-stack';
+import { egressRules } from './egress';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
+import { RegionKeys } from './region-keys';
 
 /** The schema function's statement timeout is 60 s (lambda/schema/handler.ts): room to spare. */
 export const SCHEMA_TIMEOUT_SECONDS = 120;
@@ -22,6 +24,8 @@ export interface DatabaseSchemaArgs {
   readonly database: DatabaseStack;
   /** The master credential the function logs in with. */
   readonly master: DatabaseSecret;
+  /** The region's keys: the secrets key decrypts the credential, the logs key the function's logs. */
+  readonly keys: RegionKeys;
 }
 
 /**
@@ -47,16 +51,12 @@ export class DatabaseSchema extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Schema function: PostgreSQL and the AWS API endpoints',
-        egress: [
-          {
-            protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: [region.vpcCidr],
-            description: 'VPC endpoints (Secrets Manager, KMS)',
-          },
-          ...postgresEgress(region.vpcCidr, args.peerNetwork.vpcCidr),
-        ],
+        // The rotation function's reach: Aurora in either region, the endpoints in this one.
+        egress: egressRules('rotation', settings, {
+          vpcCidr: region.vpcCidr,
+          peerVpcCidr: args.peerNetwork.vpcCidr,
+          s3PrefixListId: network.s3PrefixListId,
+        }),
         tags: { Name: n('schemaSecurityGroup') },
       },
       child,
@@ -71,17 +71,11 @@ export class DatabaseSchema extends pulumi.ComponentResource {
         code: 'schema',
         description: 'Applies the database schema migrations at deploy time, as master',
         settings,
-        statements: [
-          { Sid: 'ReadMasterCredential', Action: 'secretsmanager:GetSecretValue', Resource: masterArn },
-          {
-            Sid: 'DecryptMasterCredential',
-            Action: 'kms:Decrypt',
-            Resource: database.key.arn,
-            Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${region.region}.amazonaws.com` } },
-          },
-        ],
+        // Through Secrets Manager only (the key's grant is conditioned on it and on this secret).
+        statements: readSecretStatements('MasterCredential', masterArn, args.keys.key('secrets').arn, region.region),
         environment: { MASTER_SECRET_ARN: masterArn, DB_SSL: 'verify-full' },
         vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
+        logsKeyArn: args.keys.key('logs').arn,
         timeoutSeconds: SCHEMA_TIMEOUT_SECONDS,
         memoryMb: 256,
       },

@@ -1,12 +1,14 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
+import { egressRules, POSTGRES_PORT } from './egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
+import { RegionKeys } from './region-keys';
 
-export const POSTGRES_PORT = 5432;
+export { POSTGRES_PORT };
 
 /**
  * Cluster inputs AWS rewrites when the roles change (switchover, failover, detach-and-promote),
@@ -23,23 +25,6 @@ export const POSTGRES_PORT = 5432;
  * Everything else either stays as configured or is Computed (no diff when unset).
  */
 export const ROLE_CHANGE_DRIFT = ['replicationSourceIdentifier', 'globalClusterIdentifier'] as const;
-
-/**
- * Egress of every database client: PostgreSQL in its own VPC and, over the peering, in the other
- * region's VPC, because clients connect to the global writer endpoint, which follows the writer
- * to whichever region holds it after a switchover or failover.
- */
-export function postgresEgress(ownVpcCidr: string, peerVpcCidr: string) {
-  return [
-    {
-      protocol: 'tcp',
-      fromPort: POSTGRES_PORT,
-      toPort: POSTGRES_PORT,
-      cidrBlocks: [ownVpcCidr, peerVpcCidr],
-      description: 'Aurora in this VPC and, over the peering, in the other region (the writer may be there)',
-    },
-  ];
-}
 
 /** How a region's cluster joins the global database. */
 export type GlobalMembership =
@@ -60,6 +45,20 @@ export interface DatabaseStackArgs {
   readonly peerNetwork: NetworkStack;
   readonly globalDatabase: GlobalDatabase;
   readonly membership: GlobalMembership;
+  /** The region's keys: storage and Performance Insights use the database key, logs the logs key. */
+  readonly keys: RegionKeys;
+}
+
+/** The log group RDS exports a cluster's PostgreSQL log to (it creates an unencrypted one if absent). */
+export function postgresLogGroupName(clusterIdentifier: string): string {
+  return `/aws/rds/cluster/${clusterIdentifier}/postgresql`;
+}
+
+/** What a cluster keeps when it is deleted, by the stack's data protection. */
+export function clusterProtection(settings: Pick<Settings, 'dataProtection' | 'environmentSuffix'>, clusterId: string) {
+  return settings.dataProtection === 'protected'
+    ? { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: `${clusterId}-final` }
+    : { deletionProtection: false, skipFinalSnapshot: true };
 }
 
 /**
@@ -70,7 +69,10 @@ export interface DatabaseStackArgs {
  * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
 export class DatabaseStack extends pulumi.ComponentResource {
+  /** Aurora storage and Performance Insights key of this region. */
   readonly key: aws.kms.Key;
+  /** The cluster's PostgreSQL log: managed here, encrypted, with retention, before RDS exports to it. */
+  readonly postgresLogGroup: aws.cloudwatch.LogGroup;
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly cluster: aws.rds.Cluster;
   readonly instances: aws.rds.ClusterInstance[];
@@ -86,16 +88,18 @@ export class DatabaseStack extends pulumi.ComponentResource {
     const child = { parent: this };
     this.n = n;
 
-    this.key = new aws.kms.Key(
-      n('kmsKey'),
+    this.key = args.keys.key('database');
+    // Exists before the cluster exports to it: otherwise RDS creates it without key or retention,
+    // and a failed statement's text (literals included) would sit there for ever.
+    this.postgresLogGroup = new aws.cloudwatch.LogGroup(
+      n('dbCluster', 'pg'),
       {
-        description: `Aurora storage, Performance Insights and database secrets in ${region.region}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 7,
+        name: postgresLogGroupName(n('dbCluster')),
+        retentionInDays: settings.logRetentionDays,
+        kmsKeyId: args.keys.key('logs').arn,
       },
       child,
     );
-    new aws.kms.Alias(n('kmsKey'), { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId }, { parent: this.key });
 
     const subnetGroup = new aws.rds.SubnetGroup(
       n('dbSubnetGroup'),
@@ -135,16 +139,11 @@ export class DatabaseStack extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
-        egress: [
-          {
-            protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: [region.vpcCidr],
-            description: 'VPC endpoints (Secrets Manager, KMS)',
-          },
-          ...postgresEgress(region.vpcCidr, args.peerNetwork.vpcCidr),
-        ],
+        egress: egressRules('rotation', settings, {
+          vpcCidr: region.vpcCidr,
+          peerVpcCidr: args.peerNetwork.vpcCidr,
+          s3PrefixListId: network.s3PrefixListId,
+        }),
         tags: { Name: n('rotationSecurityGroup') },
       },
       child,
@@ -173,8 +172,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       storageEncrypted: true,
       kmsKeyId: this.key.arn,
       port: POSTGRES_PORT,
-      skipFinalSnapshot: true,
-      deletionProtection: false,
+      ...clusterProtection(settings, n('dbCluster')),
       copyTagsToSnapshot: true,
       allowMajorVersionUpgrade: false,
       enabledCloudwatchLogsExports: ['postgresql'],
@@ -192,6 +190,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         },
         {
           ...child,
+          dependsOn: [this.postgresLogGroup],
           // The rotation function owns the password after the first rotation.
           ignoreChanges: [...ROLE_CHANGE_DRIFT, 'masterPassword'],
         },
@@ -202,7 +201,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         { ...common },
         {
           ...child,
-          dependsOn: membership.of.instances,
+          dependsOn: [...membership.of.instances, this.postgresLogGroup],
           ignoreChanges: [...ROLE_CHANGE_DRIFT],
         },
       );
@@ -246,6 +245,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.rotationSecurityGroup.id] },
         timeoutSeconds: 30,
         memoryMb: 256,
+        logsKeyArn: args.keys.key('logs').arn,
       },
       child,
     );

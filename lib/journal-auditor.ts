@@ -6,7 +6,10 @@ import { Statement } from './iam';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { ServiceRuntime } from './order-api';
-import { OrderJournal } from './order-journal';
+import { OrderJournal, queueKeyStatement } from './order-journal';
+
+/** Auditors per region at once: the SQS event source's minimum, which its reserved concurrency matches. */
+export const JOURNAL_AUDITOR_CONCURRENCY = 2;
 
 export interface JournalAuditorArgs {
   readonly settings: Settings;
@@ -21,6 +24,8 @@ export interface JournalAuditorArgs {
   readonly service: ServiceRuntime;
   /** The grants to log in to the database; the auditor never journals, so nothing more of the API's. */
   readonly databaseAccess: readonly Statement[];
+  /** KMS key of the auditor's log group (the region's logs key). */
+  readonly logsKeyArn: pulumi.Input<string>;
 }
 
 /**
@@ -58,6 +63,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
             Resource: journal.queue.arn,
           },
           { Sid: 'ParkForOperator', Action: 'sqs:SendMessage', Resource: journal.parkedQueue.arn },
+          queueKeyStatement('JournalQueueKey', journal, [journal.queue, journal.parkedQueue]),
         ],
         environment: {
           ...service.environment,
@@ -71,8 +77,11 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
         },
         vpc: service.vpc,
         dependsOn: service.ready,
+        logsKeyArn: args.logsKeyArn,
         timeoutSeconds: JOURNAL_AUDITOR_TIMEOUT_SECONDS,
         memoryMb: 256,
+        // Its pools (local cluster, reader, global writer) come out of dbReservedConnections.
+        reservedConcurrency: JOURNAL_AUDITOR_CONCURRENCY,
       },
       { parent: this },
     );
@@ -89,6 +98,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
         functionName: this.fn.arn,
         batchSize: 10,
         functionResponseTypes: ['ReportBatchItemFailures'],
+        scalingConfig: { maximumConcurrency: JOURNAL_AUDITOR_CONCURRENCY },
       },
       { parent: this.fn, dependsOn: [...service.ready] },
     );

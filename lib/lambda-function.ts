@@ -25,8 +25,13 @@ export interface FunctionSpec {
   readonly vpc?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  /** Reserved concurrency: a ceiling for functions that must never fan out (and a floor they always get). */
+  /**
+   * Reserved concurrency: a ceiling (the function's share of database connections) and a
+   * floor no other function in the account can take. Unset: the account's unreserved pool.
+   */
   readonly reservedConcurrency?: number;
+  /** KMS key of the function's log group (the region's logs key). */
+  readonly logsKeyArn?: pulumi.Input<string>;
   /** What must exist before the function may start serving (beyond its role and log group). */
   readonly dependsOn?: readonly pulumi.Resource[];
 }
@@ -45,7 +50,7 @@ export interface BuiltFunction {
 export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOptions): BuiltFunction {
   const logGroup = new aws.cloudwatch.LogGroup(
     spec.name,
-    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
+    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays, kmsKeyId: spec.logsKeyArn },
     opts,
   );
   const role = serviceRole(

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { policyJson, Statement } from './iam';
-import { Namer } from './naming';
+import { Namer, regionCode } from './naming';
 
 /** Role kinds of every process that stores orders, and so journals them (lambda/shared/journal.ts). */
 export const JOURNAL_WRITER_ROLES = ['tradingRole', 'drainerRole', 'instanceRole'] as const;
@@ -15,7 +15,7 @@ export interface OrderJournalArgs {
   /** The region the journal is in: the component's provider. */
   readonly region: string;
   readonly name: Namer;
-  /** The region's data key: journaled orders are order data. */
+  /** The region's queues key (journaled orders are order data, like the order queue's). */
   readonly key: aws.kms.Key;
   /**
    * Namers of BOTH regions: either region's order API may write through the global writer
@@ -151,11 +151,27 @@ export function journalEnvironment(
 export function journalStatements(access: JournalAccess): Statement[] {
   return [
     { Sid: 'JournalOrders', Action: 'sqs:SendMessage', Resource: access.journals.map((j) => j.queue.arn) },
-    {
-      Sid: 'EncryptJournal',
-      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: access.journals.map((j) => j.key.arn),
-    },
+    // SSE-KMS senders need the queue's key: each journal's key, only through SQS in its region
+    // and only for that queue.
+    ...access.journals.map((j) => queueKeyStatement(`EncryptJournal${sidPart(regionCode(j.region))}`, j, [j.queue])),
     { Sid: 'ReadFenceRecord', Action: 'dynamodb:GetItem', Resource: access.fenceTable.arn },
   ];
+}
+
+/** IAM statement ids are alphanumeric: `use1` -> `Use1`. */
+const sidPart = (code: string) => code[0].toUpperCase() + code.slice(1);
+
+/** Use of a journal's key through SQS, for the given queues of that journal only. */
+export function queueKeyStatement(sid: string, journal: OrderJournal, queues: readonly aws.sqs.Queue[]): Statement {
+  return {
+    Sid: sid,
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: journal.key.arn,
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': `sqs.${journal.region}.amazonaws.com`,
+        'kms:EncryptionContext:aws:sqs:arn': queues.map((q) => q.arn),
+      },
+    },
+  };
 }

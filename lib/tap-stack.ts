@@ -4,6 +4,7 @@ import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
 import { DatabaseSchema } from './database-schema';
+import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
 import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
 import { FailoverEvidence } from './failover-evidence';
@@ -18,6 +19,7 @@ import { NetworkStack } from './network-stack';
 import { JournalAccess, OrderJournal } from './order-journal';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
+import { RegionKeys } from './region-keys';
 import { requiredTags } from './tags';
 
 export interface TapStackArgs {
@@ -109,9 +111,16 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 2. Per region: network and database member; the peering between the networks.
+    // 2. Per region: keys (one per use), network and database member; the peering between the networks.
+    const regionKeys = (role: RegionRole) =>
+      new RegionKeys(names[role]('regionKeys'), { settings, region: regions[role], name: names[role] }, inRegion(role));
+    const keys = { primary: regionKeys('primary'), secondary: regionKeys('secondary') };
     const network = (role: RegionRole) =>
-      new NetworkStack(names[role]('network'), { settings, region: regions[role], name: names[role] }, inRegion(role));
+      new NetworkStack(
+        names[role]('network'),
+        { settings, region: regions[role], name: names[role], keys: keys[role] },
+        inRegion(role),
+      );
     const networks = { primary: network('primary'), secondary: network('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
@@ -130,6 +139,7 @@ export class TapStack extends pulumi.ComponentResource {
       network: networks[role],
       peerNetwork: networks[other(role)],
       globalDatabase: this.globalDatabase,
+      keys: keys[role],
     });
     const primaryDatabase = new DatabaseStack(
       names.primary('database'),
@@ -145,6 +155,25 @@ export class TapStack extends pulumi.ComponentResource {
       ),
     };
 
+    // Protected stacks: a daily backup of the primary, copied to the secondary region.
+    if (settings.dataProtection === 'protected') {
+      const side = (role: RegionRole) => ({
+        name: names[role],
+        region: regions[role].region,
+        provider: providers[role],
+        key: keys[role].key('backup'),
+      });
+      new DatabaseBackup(
+        globalName('databaseBackup'),
+        {
+          settings,
+          source: { ...side('primary'), clusterArn: databases.primary.cluster.arn },
+          copyTo: side('secondary'),
+        },
+        { parent: this },
+      );
+    }
+
     // 3. Credentials: secrets in the primary, replicated to the secondary.
     this.credentials = new CredentialsStack(
       globalName('credentials'),
@@ -152,11 +181,12 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: globalName,
         globalDatabase: this.globalDatabase,
-        primary: { region: primaryRegion.region, name: names.primary, database: databases.primary },
+        primary: { region: primaryRegion.region, name: names.primary, database: databases.primary, keys: keys.primary },
         secondary: {
           region: secondaryRegion.region,
           name: names.secondary,
           database: databases.secondary,
+          keys: keys.secondary,
           provider: providers.secondary,
         },
       },
@@ -174,6 +204,7 @@ export class TapStack extends pulumi.ComponentResource {
         peerNetwork: networks.secondary,
         database: databases.primary,
         master: this.credentials.master,
+        keys: keys.primary,
       },
       inRegion('primary'),
     );
@@ -191,7 +222,7 @@ export class TapStack extends pulumi.ComponentResource {
         {
           region: regions[role].region,
           name: names[role],
-          key: databases[role].key,
+          key: keys[role].key('queues'),
           writerNames: [names.primary, names.secondary],
           auditRetrySeconds: settings.journalAuditRetrySeconds,
         },
@@ -220,6 +251,8 @@ export class TapStack extends pulumi.ComponentResource {
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
           schema: this.schema.migrated,
           journal: journalAccess,
+          clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
+          keys: keys[role],
         },
         inRegion(role),
       );
@@ -235,6 +268,7 @@ export class TapStack extends pulumi.ComponentResource {
           writerEndpoint: this.globalDatabase.cluster.endpoint,
           service: computes[role].service,
           databaseAccess: computes[role].databaseAccess,
+          logsKeyArn: keys[role].key('logs').arn,
         },
         inRegion(role),
       );
@@ -372,6 +406,7 @@ export class TapStack extends pulumi.ComponentResource {
       globalWriterEndpoint: globalCluster.endpoint,
       masterSecretArn: this.credentials.master.secret.arn,
       appSecretArn: this.credentials.app.secret.arn,
+      clientKeysSecretArn: this.credentials.clientKeys.secret.arn,
       acceleratorDnsName: this.global.accelerator.dnsName,
       acceleratorIpSets: this.global.accelerator.ipSets,
       hostedZoneId: this.global.zone.zoneId,

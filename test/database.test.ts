@@ -29,7 +29,7 @@ describe('Aurora global database', () => {
         engineVersion: '14.6',
         globalClusterIdentifier: 'aurora-global-dev-id',
         storageEncrypted: true,
-        kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+        kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-database-${code}-dev`,
         skipFinalSnapshot: true,
         deletionProtection: false,
         dbSubnetGroupName: `db-subnets-${code}-dev`,
@@ -39,7 +39,7 @@ describe('Aurora global database', () => {
       const params = named(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup', `db-cluster-params-${code}-dev`);
       expect(params.inputs.family).toBe('aurora-postgresql14');
       expect(params.inputs.parameters).toContainEqual(expect.objectContaining({ name: 'rds.force_ssl', value: '1' }));
-      const key = named(run, 'aws:kms/key:Key', `kms-data-${code}-dev`);
+      const key = named(run, 'aws:kms/key:Key', `kms-database-${code}-dev`);
       expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 7 });
       const subnets = named(run, 'aws:rds/subnetGroup:SubnetGroup', `db-subnets-${code}-dev`);
       const privateSubnets = ofType(run, 'aws:ec2/subnet:Subnet', region)
@@ -100,7 +100,7 @@ describe('Aurora global database', () => {
           autoMinorVersionUpgrade: false,
           publiclyAccessible: false,
           performanceInsightsEnabled: true,
-          performanceInsightsKmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+          performanceInsightsKmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-database-${code}-dev`,
         });
       }
     }
@@ -139,6 +139,7 @@ describe('Aurora global database', () => {
       expect(bySg.sort()).toEqual(
         [
           `sg-app-${code}-dev-id`,
+          `sg-ec2-${code}-dev-id`,
           `sg-fn-rotation-${code}-dev-id`,
           ...(code === 'use1' ? ['sg-fn-schema-use1-dev-id'] : []),
         ].sort(),
@@ -162,16 +163,19 @@ describe('Aurora global database', () => {
         expect(postgresEgress(`${client}-${code}-dev`)).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
     }
     expect(postgresEgress('sg-fn-schema-use1-dev')).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
-    // Each private route table sends the other VPC through the peering.
+    // Each private route table sends the other region's private subnets (its clients and its
+    // database) through the peering.
     for (const [region, peer] of [
       [PRIMARY, '10.1.0.0/16'],
       [SECONDARY, '10.0.0.0/16'],
     ]) {
       const tables = ofType(run, 'aws:ec2/routeTable:RouteTable', region).filter((t) => /rt-private/.test(t.name));
-      const routes = ofType(run, 'aws:ec2/route:Route', region).filter(
-        (r) => r.inputs.destinationCidrBlock === peer && r.inputs.vpcPeeringConnectionId,
-      );
-      expect(routes.map((r) => r.inputs.routeTableId).sort()).toEqual(tables.map((t) => `${t.name}-id`).sort());
+      for (const cidr of planSubnets(peer, 3).private) {
+        const routes = ofType(run, 'aws:ec2/route:Route', region).filter(
+          (r) => r.inputs.destinationCidrBlock === cidr && r.inputs.vpcPeeringConnectionId,
+        );
+        expect(routes.map((r) => r.inputs.routeTableId).sort()).toEqual(tables.map((t) => `${t.name}-id`).sort());
+      }
     }
   });
 
@@ -183,17 +187,29 @@ describe('Aurora global database', () => {
 });
 
 describe('credentials', () => {
-  it('secrets live in us-east-1 under the region key, replicated to eu-west-1 with its key, deleted without a recovery window', async () => {
+  it('secrets live in us-east-1 under the secrets key, replicated to eu-west-1 with its key, deleted without a recovery window', async () => {
     const run = await plan();
-    for (const name of ['secret-db-master-dev', 'secret-db-app-dev']) {
+    for (const [name, use] of [
+      ['secret-db-master-dev', 'secrets'],
+      ['secret-db-app-dev', 'secrets'],
+      // The client signing keys have a key of their own: a grant on database credentials never reads them.
+      ['secret-api-clients-dev', 'client-keys'],
+    ]) {
       const secret = named(run, 'aws:secretsmanager/secret:Secret', name);
       expect(secret.region).toBe(PRIMARY);
       expect(secret.inputs).toMatchObject({
-        kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-        replicas: [{ region: SECONDARY, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev' }],
+        kmsKeyId: `arn:aws:kms:us-east-1:123456789012:key/kms-${use}-use1-dev`,
+        replicas: [{ region: SECONDARY, kmsKeyId: `arn:aws:kms:eu-west-1:123456789012:key/kms-${use}-euw1-dev` }],
         recoveryWindowInDays: 0,
       });
     }
+  });
+
+  it('the client keys secret starts with no clients (nothing to leak) and is never reverted once the operator writes it', async () => {
+    const run = await plan();
+    const version = named(run, 'aws:secretsmanager/secretVersion:SecretVersion', 'secret-api-clients-dev');
+    expect(version.inputs.secretString).toBe('{}');
+    expect(version.ignoreChanges).toEqual(['secretString']);
   });
 
   it('the secret is the rotation JSON shape with the global writer endpoint as host', async () => {
@@ -264,11 +280,17 @@ describe('credentials', () => {
         a.startsWith('arn:aws:secretsmanager:eu-west-1:'),
       ),
     ).toBe(true);
-    const keys = policy.Statement.find((s: any) => s.Sid === 'UseTheSecretKeys').Resource;
-    expect(keys).toEqual([
-      'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-      'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev',
+    const keys = policy.Statement.find((s: any) => s.Sid === 'UseTheSecretKeys');
+    expect(keys.Resource).toEqual([
+      'arn:aws:kms:us-east-1:123456789012:key/kms-secrets-use1-dev',
+      'arn:aws:kms:eu-west-1:123456789012:key/kms-secrets-euw1-dev',
     ]);
+    // Only through Secrets Manager: the role cannot decrypt with these keys directly.
+    expect(keys.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'secretsmanager.eu-west-1.amazonaws.com'],
+      },
+    });
   });
 });
 
@@ -298,6 +320,7 @@ describe('deploy-time schema', () => {
     const statements = JSON.parse(
       named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-schema-use1-dev').inputs.policy,
     ).Statement.filter((s: any) => !['WriteOwnLogs', 'XRayTracing'].includes(s.Sid));
+    // Through Secrets Manager only, for this secret only.
     expect(statements).toEqual([
       {
         Sid: 'ReadMasterCredential',
@@ -309,8 +332,13 @@ describe('deploy-time schema', () => {
         Sid: 'DecryptMasterCredential',
         Effect: 'Allow',
         Action: 'kms:Decrypt',
-        Resource: 'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/kms-secrets-use1-dev',
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': fn.inputs.environment.variables.MASTER_SECRET_ARN,
+          },
+        },
       },
     ]);
   });

@@ -40,7 +40,7 @@ describe('journal queues', () => {
     'in %s: an encrypted standard queue kept 14 days, retried after the audit interval, with DLQ and parked queue',
     async (region, code) => {
       const run = await plan();
-      const key = `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`;
+      const key = `arn:aws:kms:${region}:123456789012:key/kms-queues-${code}-dev`;
       const journal = named(run, QUEUE, `sqs-journal-${code}-dev`);
       expect(journal.region).toBe(region);
       expect(journal.inputs).toMatchObject({
@@ -131,13 +131,22 @@ describe('order writers journal to the other region', () => {
           'arn:aws:sqs:eu-west-1:123456789012:sqs-journal-euw1-dev',
           'arn:aws:sqs:us-east-1:123456789012:sqs-journal-use1-dev',
         ]);
-        expect(sid('EncryptJournal')).toMatchObject({
-          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          Resource: [
-            'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-            'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev',
-          ],
-        });
+        for (const [keyRegion, keyCode] of REGIONS)
+          expect(sid(`EncryptJournal${keyCode[0].toUpperCase()}${keyCode.slice(1)}`)).toEqual({
+            Sid: `EncryptJournal${keyCode[0].toUpperCase()}${keyCode.slice(1)}`,
+            Effect: 'Allow',
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: `arn:aws:kms:${keyRegion}:123456789012:key/kms-queues-${keyCode}-dev`,
+            // Through SQS in the key's region, for that journal only.
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': `sqs.${keyRegion}.amazonaws.com`,
+                'kms:EncryptionContext:aws:sqs:arn': [
+                  `arn:aws:sqs:${keyRegion}:123456789012:sqs-journal-${keyCode}-dev`,
+                ],
+              },
+            },
+          });
         expect(sid('ReadFenceRecord')).toMatchObject({
           Action: 'dynamodb:GetItem',
           Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/ddb-failover-evidence-euw1-dev',
@@ -167,6 +176,8 @@ describe('journal auditor', () => {
       const fn = named(run, FN, `fn-journal-audit-${code}-dev`);
       expect(fn.region).toBe(region);
       expect(fn.inputs.timeout).toBe(JOURNAL_AUDITOR_TIMEOUT_SECONDS);
+      // A bounded number of auditors, so their connections stay inside dbReservedConnections.
+      expect(fn.inputs.reservedConcurrentExecutions).toBe(2);
       const env = envOf(fn);
       expect(auditorSettingsFromEnv(env)).toEqual({
         parkedQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/sqs-journal-parked-${code}-dev`,
