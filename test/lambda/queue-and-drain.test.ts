@@ -220,11 +220,7 @@ it('a message that is not a queued order goes to the dead-letter queue with its 
   const result = await drain(
     event([
       orderQueueRecord('{"not":"an order"}', 'bad', 'MSFT'),
-      orderQueueRecord(
-        JSON.stringify(queuedOrder(order('ok-1'))),
-        'ok-1',
-        'MSFT',
-      ),
+      orderQueueRecord(JSON.stringify(queuedOrder(order('ok-1'))), 'ok-1', 'MSFT'),
     ]),
     drainer(),
   );
