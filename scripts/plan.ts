@@ -7,10 +7,10 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
-import { evaluatePolicies } from '../policy/rules';
+import { configurePolicies, evaluatePolicies } from '../policy/rules';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
-import { runOffline, stackConfig } from './offline';
+import { PROJECT_DIR, runOffline, stackConfig } from './offline';
 import { COLOR, criticalPathReport, PLAIN, policyReport, resourceReport, rtoReport } from './report';
 
 const HELP = `Usage: npm run plan -- [options]
@@ -78,12 +78,11 @@ async function main(): Promise<number> {
   }
 
   const settings = parseSettings(readRawConfig(run.project, config));
-  const verdicts = evaluatePolicies(policyResources(run.resources), {
-    environmentSuffix: settings.environmentSuffix,
-    publicPorts: [80, 443],
-    rotationDays: settings.secretRotationDays,
-    engineVersion: settings.dbEngineVersion,
-  });
+  const policyFile = path.join(PROJECT_DIR, 'policy', `config.${args.stack}.json`);
+  const verdicts = evaluatePolicies(
+    policyResources(run.resources),
+    configurePolicies(JSON.parse(fs.readFileSync(policyFile, 'utf8')), path.relative(PROJECT_DIR, policyFile)),
+  );
   const budget = rtoBudget(
     rtoInputsFromPlan(run.resources, {
       acceleratorReactionSeconds: settings.acceleratorReactionSeconds,

@@ -1,13 +1,17 @@
-import { evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseSettings, readRawConfig } from '../lib/config';
+import { MAX_ROTATION_DAYS } from '../policy/limits';
+import { configurePolicies, evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
+import { PolicyConfigError, resolvePolicyConfig } from '../policy/schema';
 import { policyResources } from '../scripts/analysis';
+import { PROJECT_DIR, stackConfig } from '../scripts/offline';
 import { plan } from './helpers/plan';
 
-const ctx: PolicyContext = {
-  environmentSuffix: 'dev',
-  publicPorts: [80, 443],
-  rotationDays: 30,
-  engineVersion: '14.6',
-};
+const devFile = () => JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'policy', 'config.dev.json'), 'utf8'));
+/** Every policy's config from the dev stack's policy file (they are all alike). */
+const ctx: PolicyContext = resolvePolicyConfig(devFile(), 'no-admin-iam', 'policy/config.dev.json');
+const protectedCtx: PolicyContext = { ...ctx, dataProtection: 'protected' };
 const resource = (type: string, props: Record<string, unknown>, name = 'x-dev'): PolicyResource => ({
   type,
   name,
@@ -28,7 +32,7 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
     }),
     /defaultTags lack CostCenter/,
   ],
-  destroyable: [
+  'data-protection': [
     resource('aws:rds/cluster:Cluster', { deletionProtection: true, skipFinalSnapshot: false }),
     /deletion protection is on/,
   ],
@@ -45,11 +49,11 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
   ],
   'route53-fast-health-checks': [
     resource('aws:route53/healthCheck:HealthCheck', { requestInterval: 30 }),
-    /requestInterval is 30/,
+    /requestInterval is 30, not 10/,
   ],
   'rotation-every-30-days': [
     resource('aws:secretsmanager/secretRotation:SecretRotation', { rotationRules: { automaticallyAfterDays: 90 } }),
-    /rotates every 90 days/,
+    /rotates every 90 days, more than 30/,
   ],
   'aurora-postgresql-14-6': [
     resource('aws:rds/globalCluster:GlobalCluster', {
@@ -107,10 +111,122 @@ describe('policy pack', () => {
   });
 });
 
-describe('policy pack configuration', () => {
-  it('the example policy config for the dev stack configures every policy with the stack suffix', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const config = require('../policy/config.dev.json') as Record<string, unknown>;
-    for (const p of POLICIES) expect(config[p.name]).toEqual({ environmentSuffix: 'dev' });
+describe('data protection follows what the stack declares', () => {
+  const cluster = (props: Record<string, unknown>) => resource('aws:rds/cluster:Cluster', props, 'aurora-use1-dev');
+  const destroyable = { deletionProtection: false, skipFinalSnapshot: true };
+  const kept = { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: 'aurora-use1-dev-final' };
+  const policy = POLICIES.find((p) => p.name === 'data-protection')!;
+
+  it('an ephemeral stack must be destroyable; a protected one must not be', () => {
+    expect(policy.validate(cluster(destroyable), ctx)).toEqual([]);
+    expect(policy.validate(cluster(kept), ctx)).toEqual(['deletion protection is on', 'skipFinalSnapshot is not true']);
+    expect(policy.validate(cluster(kept), protectedCtx)).toEqual([]);
+    expect(policy.validate(cluster(destroyable), protectedCtx)).toEqual([
+      'deletion protection is off',
+      'no final snapshot on deletion',
+    ]);
+  });
+
+  it('protected: global cluster, 30-day secret and key windows (AWS defaults count)', () => {
+    const check = (type: string, props: Record<string, unknown>) =>
+      policy.validate(resource(type, props), protectedCtx);
+    expect(check('aws:rds/globalCluster:GlobalCluster', {})).toEqual(['deletion protection is off']);
+    expect(check('aws:rds/globalCluster:GlobalCluster', { deletionProtection: true })).toEqual([]);
+    expect(check('aws:secretsmanager/secret:Secret', { recoveryWindowInDays: 7 })).toEqual([
+      'secret recovery window is 7 days',
+    ]);
+    expect(check('aws:secretsmanager/secret:Secret', {})).toEqual([]);
+    expect(check('aws:kms/key:Key', { deletionWindowInDays: 7 })).toEqual(['key deletion window is 7 days']);
+    expect(check('aws:kms/key:Key', { deletionWindowInDays: 30 })).toEqual([]);
   });
 });
+
+describe('policy pack configuration', () => {
+  const stacks = fs
+    .readdirSync(PROJECT_DIR)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => Boolean(s));
+
+  it('every example stack has a policy config, and its settings agree with the stack', () => {
+    expect(stacks.sort()).toEqual(['dev', 'prod']);
+    for (const stack of stacks) {
+      const source = `policy/config.${stack}.json`;
+      const file = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, source), 'utf8'));
+      const settings = parseSettings(readRawConfig('tap', stackConfig(stack)));
+      for (const [name, { enforcementLevel, config }] of configurePolicies(file, source)) {
+        expect({ stack, name, enforcementLevel, suffix: config.environmentSuffix }).toEqual({
+          stack,
+          name,
+          enforcementLevel: 'mandatory',
+          suffix: settings.environmentSuffix,
+        });
+        expect(config.rotationDays).toBeGreaterThanOrEqual(settings.secretRotationDays);
+      }
+    }
+  });
+
+  it('the prod stack is protected, dev is not', () => {
+    const level = (stack: string) =>
+      configurePolicies(
+        JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, `policy/config.${stack}.json`), 'utf8')),
+        stack,
+      ).get('data-protection')!.config.dataProtection;
+    expect([level('dev'), level('prod')]).toEqual(['ephemeral', 'protected']);
+  });
+
+  it('is resolved as Pulumi resolves it: defaults filled, levels from the entry, else all', () => {
+    const configured = configurePolicies(
+      {
+        ...suffixFor('x'),
+        all: 'advisory',
+        'no-admin-iam': { environmentSuffix: 'x', enforcementLevel: 'disabled' },
+      },
+      'f',
+    );
+    expect(configured.get('no-admin-iam')!.enforcementLevel).toBe('disabled');
+    expect(configured.get('required-tags')).toEqual({
+      enforcementLevel: 'advisory',
+      config: expect.objectContaining({
+        environmentSuffix: 'x',
+        rotationDays: MAX_ROTATION_DAYS,
+        publicPorts: [80, 443],
+      }),
+    });
+    const verdicts = evaluatePolicies(
+      [resource('aws:iam/rolePolicy:RolePolicy', { policy: '{"Statement":[{"Action":"*","Resource":"*"}]}' })],
+      configured,
+    );
+    expect(verdicts.find((v) => v.policy === 'no-admin-iam')).toMatchObject({ checked: 0, violations: [] });
+  });
+
+  it('rejects what Pulumi would reject, and typos, naming each', () => {
+    const problems = (file: Record<string, unknown>) => {
+      try {
+        configurePolicies(file, 'policy/config.x.json');
+      } catch (e) {
+        if (e instanceof PolicyConfigError) return e.problems;
+        throw e;
+      }
+      return [];
+    };
+    expect(problems({ ...suffixFor('x'), 'names-carry-suffix': {} })).toEqual([
+      'names-carry-suffix.environmentSuffix: is required',
+    ]);
+    expect(
+      problems({ ...suffixFor('x'), 'rotation-every-30-days': { environmentSuffix: 'x', rotationDays: 90 } }),
+    ).toEqual([`rotation-every-30-days.rotationDays: must be at most ${MAX_ROTATION_DAYS}`]);
+    expect(
+      problems({ ...suffixFor('x'), 'data-protection': { environmentSuffix: 'x', dataProtection: 'kept' } }),
+    ).toEqual(['data-protection.dataProtection: must be one of ephemeral, protected']);
+    expect(problems({ ...suffixFor('x'), destroyable: { environmentSuffix: 'x' } })).toEqual([
+      'destroyable: is not a policy of this pack',
+    ]);
+    expect(problems({ ...suffixFor('x'), all: 'strict' })).toEqual([
+      'all: enforcement level must be one of advisory, mandatory, disabled, got "strict"',
+    ]);
+  });
+});
+
+function suffixFor(suffix: string): Record<string, unknown> {
+  return Object.fromEntries(POLICIES.map((p) => [p.name, { environmentSuffix: suffix }]));
+}
