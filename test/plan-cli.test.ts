@@ -53,7 +53,7 @@ describe('npm run plan', () => {
   it('a config over the RTO target is rejected before planning', () => {
     const run = plan('--set', 'dnsTtlSeconds=300');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/rtoTargetSeconds: traffic: Route 53 failover takes 320 s/);
+    expect(run.stderr).toMatch(/dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s/);
   });
 
   it('--help explains the options; unknown options exit 2', () => {
