@@ -53,10 +53,28 @@ describe('plan report formatting', () => {
         ['ccc', 'd'],
       ]),
     ).toEqual(['  a    bb', '  ccc  d']);
-    const groups = groupByRegion([
-      { ...r('x', 'aws:ec2/vpc:Vpc'), region: 'us-east-1' },
+    const resources = [
       { ...r('y', 'random:index/randomPassword:RandomPassword') },
+      { ...r('w', 'aws:globalaccelerator/accelerator:Accelerator'), region: 'us-west-2' },
+      { ...r('v', 'aws:ec2/vpc:Vpc'), region: 'eu-west-1' },
+      { ...r('x', 'aws:ec2/vpc:Vpc'), region: 'us-east-1' },
+    ];
+    // Primary and secondary first (in that order), other regions by name, non-AWS last.
+    expect([...groupByRegion(resources, ['us-east-1', 'eu-west-1']).keys()]).toEqual([
+      'us-east-1',
+      'eu-west-1',
+      'us-west-2',
+      'not in AWS',
     ]);
-    expect([...groups.keys()]).toEqual(['not in AWS', 'us-east-1']);
+    expect(
+      table(
+        [
+          ['1', 'x'],
+          ['100', 'y'],
+        ],
+        '',
+        [0],
+      ),
+    ).toEqual(['  1  x', '100  y']);
   });
 });
