@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_DIR } from '../scripts/offline';
 import { INLINE_LIMIT, withoutBundles } from '../scripts/report';
+import { tokenize } from '../scripts/runbook';
 
 const TSX = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
@@ -187,6 +188,17 @@ describe('npm run plan on a terminal', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Planning stack dev: \d+ resources registered \(\d+\.\d s\)/);
     expect(result.stdout).toMatch(/Result: OK\./);
+  });
+});
+
+describe('the README shows real plan output', () => {
+  it('the config-errors example is what the plan prints for those arguments', () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+    const block = /<!-- example:config-errors -->\s*```text\n\$ npm run plan -- (.*)\n([\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const run = plan(tokenize(block![1]));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(block![2]);
   });
 });
 
