@@ -10,7 +10,7 @@ import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/lambda-bundle';
-import { APP_USER, DB_NAME, startTradingDb } from '../test/helpers/trading-db';
+import { APP_USER, DB_NAME, startTradingDb } from './local/trading-db';
 
 const N = Number(process.env.BENCH_ORDERS ?? 2000);
 const WARMUP = 200;
@@ -38,7 +38,6 @@ async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
   const db = await startTradingDb('bench-password');
   const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
-  await runtime.store.migrate();
   const raw = new Pool({
     host: db.pg.host,
     port: db.pg.port,

@@ -1,34 +1,31 @@
-/** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by client order id. */
-import { randomUUID } from 'crypto';
+/**
+ * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
+ * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
+ */
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
 import { classifyDbError } from '../shared/postgres';
-import { Order, OrderInput } from './order';
-
-/** Applied in order, each once, under an advisory lock; safe to run on every cold start. */
-export const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS orders (
-     id uuid PRIMARY KEY,
-     client_order_id text NOT NULL UNIQUE,
-     symbol text NOT NULL,
-     side text NOT NULL CHECK (side IN ('buy', 'sell')),
-     type text NOT NULL CHECK (type IN ('market', 'limit')),
-     quantity numeric(20, 8) NOT NULL CHECK (quantity > 0),
-     limit_price numeric(20, 8) CHECK (limit_price > 0),
-     status text NOT NULL,
-     region text NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now(),
-     CHECK ((type = 'limit') = (limit_price IS NOT NULL))
-   )`,
-];
-
-const MIGRATION_LOCK = 4242_0001;
+import { canonicalDecimal } from './decimal';
+import { Order, OrderInput, orderIdFor, OrderStatus } from './order';
 
 export interface InsertResult {
   readonly order: Order;
   /** false when the client order id was already stored (the stored order is returned). */
   readonly created: boolean;
 }
+
+/** How an order that waited in the order queue is recorded (the drainer sets these). */
+export interface InsertOptions {
+  /** When the API accepted the order (default: now). */
+  readonly acceptedAt?: Date;
+  readonly status?: OrderStatus;
+}
+
+/** Which connection settings to use: the writer follows the current writer, the reader is local. */
+export type Endpoint = 'writer' | 'reader';
+
+/** What an endpoint said when probed: it takes writes, or it answers read-only. */
+export type EndpointState = 'writable' | 'read-only';
 
 interface OrderRow {
   id: string;
@@ -38,16 +35,12 @@ interface OrderRow {
   type: 'market' | 'limit';
   quantity: string;
   limit_price: string | null;
-  status: 'accepted';
+  status: OrderStatus;
   region: string;
   created_at: Date;
 }
 
-/** numeric(20,8) comes back as '1.50000000': show the order as it was given. */
-function trimDecimal(value: string): string {
-  return value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value;
-}
-
+/** numeric(20,8) comes back as '1.50000000': canonical text, as the API's schema produces it. */
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
@@ -55,8 +48,8 @@ function toOrder(row: OrderRow): Order {
     symbol: row.symbol,
     side: row.side,
     type: row.type,
-    quantity: trimDecimal(row.quantity),
-    ...(row.limit_price === null ? {} : { limitPrice: trimDecimal(row.limit_price) }),
+    quantity: canonicalDecimal(row.quantity),
+    ...(row.limit_price === null ? {} : { limitPrice: canonicalDecimal(row.limit_price) }),
     status: row.status,
     region: row.region,
     createdAt: row.created_at.toISOString(),
@@ -64,12 +57,14 @@ function toOrder(row: OrderRow): Order {
 }
 
 export class OrderStore {
-  private migrated?: Promise<void>;
+  private readonly probes = new Map<Endpoint, Promise<EndpointState>>();
 
   /**
-   * `pool` reaches the local cluster's writer endpoint, `reader` its reader endpoint. In the
-   * standby region the writer endpoint does not take connections until promotion, while the
-   * reader endpoint answers: that is how a read-only standby is told apart from a dead one.
+   * `pool` reaches the writer: the connection settings that follow the current writer (the
+   * Aurora global writer endpoint), so writes land wherever the writer is after a switchover
+   * or failover. `reader` reaches the local cluster's reader endpoint: in a region whose
+   * cluster is a read-only secondary it still answers, which tells "no writer reachable, the
+   * order can be queued" apart from "database down".
    */
   constructor(
     private readonly pool: Queryable,
@@ -77,59 +72,31 @@ export class OrderStore {
     private readonly reader: Queryable = pool,
   ) {}
 
-  /** Run pending migrations once per store; a read-only database (standby) is left as it is. */
-  migrate(): Promise<void> {
-    if (!this.migrated) {
-      this.migrated = this.withClient(async (client) => {
-        const readOnly =
-          (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]
-            .transaction_read_only === 'on';
-        if (readOnly) return;
-        await client.query('BEGIN');
-        try {
-          await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-          await client.query(
-            'CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-          );
-          const done = new Set(
-            (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
-              (r) => r.version,
-            ),
-          );
-          for (const [index, sql] of MIGRATIONS.entries()) {
-            if (done.has(index + 1)) continue;
-            await client.query(sql);
-            await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
-          }
-          await client.query('COMMIT');
-        } catch (e) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw e;
-        }
-      });
-      this.migrated.catch(() => (this.migrated = undefined));
-    }
-    return this.migrated;
-  }
-
-  /** Insert unless the client order id exists; either way return the stored order. */
-  async insert(input: OrderInput): Promise<InsertResult> {
-    await this.migrate();
-    const inserted = await this.pool.query<OrderRow>(
-      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
-       ON CONFLICT (client_order_id) DO NOTHING
-       RETURNING *`,
-      [
-        randomUUID(),
-        input.clientOrderId,
-        input.symbol,
-        input.side,
-        input.type,
-        input.quantity,
-        input.limitPrice ?? null,
-        this.region,
-      ],
+  /**
+   * Insert unless the client order id exists; either way return the stored order. The id is
+   * derived from the client order id, so both unique indexes are arbiters (no conflict target):
+   * with one named, a concurrent twin would fail on the other index instead of doing nothing.
+   */
+  async insert(input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+    const inserted = await this.onWriter((db) =>
+      db.query<OrderRow>(
+        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+        [
+          orderIdFor(input.clientOrderId),
+          input.clientOrderId,
+          input.symbol,
+          input.side,
+          input.type,
+          input.quantity,
+          input.limitPrice ?? null,
+          options.status ?? 'accepted',
+          this.region,
+          options.acceptedAt?.toISOString() ?? null,
+        ],
+      ),
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
     const existing = await this.findByClientOrderId(input.clientOrderId);
@@ -143,7 +110,6 @@ export class OrderStore {
       (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
     let row: OrderRow | undefined;
     try {
-      await this.migrate();
       row = await select(this.pool);
     } catch (e) {
       if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;
@@ -152,38 +118,67 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
-    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+  async findByClientOrderId(clientOrderId: string, from: Endpoint = 'writer'): Promise<Order | undefined> {
+    const db = from === 'writer' ? this.pool : this.reader;
+    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 
-  /** Whether the database answers, and whether it accepts writes (the standby does not). */
-  async health(): Promise<{ writable: boolean }> {
-    const probe = (db: Queryable) =>
-      this.withClient(async (client) => {
-        const row = (
-          await client.query<{ recovery: boolean; read_only: string }>(
-            "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
-          )
-        ).rows[0];
-        return { writable: !row.recovery && row.read_only === 'off' };
-      }, db);
+  /**
+   * Whether an endpoint answers, and whether it takes writes; throws when it does not answer.
+   * Concurrent callers (health checks from every load balancer node) share one probe.
+   */
+  probe(endpoint: Endpoint): Promise<EndpointState> {
+    let running = this.probes.get(endpoint);
+    if (!running) {
+      running = this.withClient(
+        async (client) => {
+          const row = (
+            await client.query<{ recovery: boolean; read_only: string }>(
+              "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+            )
+          ).rows[0];
+          return !row.recovery && row.read_only === 'off' ? 'writable' : 'read-only';
+        },
+        endpoint === 'writer' ? this.pool : this.reader,
+      );
+      const done = () => void this.probes.delete(endpoint);
+      running.then(done, done);
+      this.probes.set(endpoint, running);
+    }
+    return running;
+  }
+
+  /** Whether the reader is a separate endpoint (otherwise the writer's answer is the reader's). */
+  get hasSeparateReader(): boolean {
+    return this.reader !== this.pool;
+  }
+
+  /**
+   * A write that finds a read-only server through the writer's settings reached the old writer
+   * (connections opened before a switchover or failover, or a resolver that had not caught up):
+   * drop the writer's connections and try once more on fresh ones.
+   */
+  private async onWriter<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
     try {
-      return await probe(this.pool);
+      return await fn(this.pool);
     } catch (e) {
-      if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;
-      // The writer endpoint is out but the cluster answers: read-only (standby before promotion).
-      await probe(this.reader);
-      return { writable: false };
+      if (classifyDbError(e) !== 'read-only' || !this.pool.reset) throw e;
+      await this.pool.reset();
+      return fn(this.pool);
     }
   }
 
   private async withClient<T>(fn: (client: PoolClient) => Promise<T>, db: Queryable = this.pool): Promise<T> {
     const client = await db.connect();
     try {
-      return await fn(client);
-    } finally {
+      const result = await fn(client);
       client.release();
+      return result;
+    } catch (e) {
+      // A connection whose query failed or timed out may still be busy: never reuse it.
+      client.release(e instanceof Error ? e : true);
+      throw e;
     }
   }
 }
