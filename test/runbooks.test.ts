@@ -167,14 +167,51 @@ describe('runbook commands match the platform the program builds', () => {
     }
   });
 
-  it('the orchestrator metrics the runbooks read are the ones it publishes', () => {
+  it('the failover metrics the runbooks read are published under that name and dimension set', () => {
+    // Powertools publishes each metric under `service` plus the handler's default dimensions.
+    const lambdaDir = path.join(PROJECT_DIR, 'lambda');
+    const publishers = fs.readdirSync(lambdaDir).map((dir) => {
+      const read = (f: string) =>
+        fs.existsSync(path.join(lambdaDir, dir, f)) ? fs.readFileSync(path.join(lambdaDir, dir, f), 'utf8') : '';
+      const source = fs.readdirSync(path.join(lambdaDir, dir)).map(read).join('\n');
+      const handler = read('handler.ts');
+      const service = /serviceName: '([^']+)'/.exec(handler)?.[1];
+      const defaults = /setDefaultDimensions\(\{([^}]*)\}\)/.exec(handler)?.[1] ?? '';
+      const dimensions = ['service', ...[...defaults.matchAll(/(\w+):/g)].map((m) => m[1])].sort();
+      return { source, service, dimensions };
+    });
+    const reads = runbooks.commands.filter(
+      (c) => c.options.get('--namespace')?.[0] === FAILOVER_METRIC_NAMESPACE && c.options.has('--metric-name'),
+    );
+    expect(reads.length).toBeGreaterThan(0);
+    for (const c of reads) {
+      const metric = c.options.get('--metric-name')![0];
+      const publisher = publishers.find((p) => p.source.includes(`addMetric('${metric}'`));
+      expect({ metric, published: Boolean(publisher) }).toEqual({ metric, published: true });
+      const given = Object.fromEntries(
+        (c.options.get('--dimensions') ?? []).map((d) => /^Name=([^,]+),Value=(.*)$/.exec(d)!.slice(1)),
+      );
+      expect({ metric, dimensions: Object.keys(given).sort(), service: given.service }).toEqual({
+        metric,
+        dimensions: publisher!.dimensions,
+        service: publisher!.service,
+      });
+    }
+  });
+
+  it('the log query reads fields the orchestrator logs', () => {
     const source = fs
       .readdirSync(path.join(PROJECT_DIR, 'lambda', 'orchestrator'))
       .map((f) => fs.readFileSync(path.join(PROJECT_DIR, 'lambda', 'orchestrator', f), 'utf8'))
       .join('\n');
-    const reads = runbooks.commands.filter((c) => c.options.get('--namespace')?.[0] === FAILOVER_METRIC_NAMESPACE);
-    expect(reads.length).toBeGreaterThan(0);
-    for (const c of reads) expect(source).toContain(`'${c.options.get('--metric-name')![0]}'`);
+    const queries = runbooks.commands.filter((c) => c.operation === 'start-query');
+    expect(queries.length).toBeGreaterThan(0);
+    for (const q of queries)
+      for (const [, field] of q.options.get('--query-string')![0].matchAll(/ispresent\((\w+)\)/g))
+        expect({ field, logged: new RegExp(`logger\\.\\w+\\([^;]*\\b${field}\\b`).test(source) }).toEqual({
+          field,
+          logged: true,
+        });
   });
 
   it('the drill’s listener rule takes a priority the program leaves free', () => {

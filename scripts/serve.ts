@@ -1,0 +1,84 @@
+/**
+ * `npm run serve`: the order API as the EC2 instances run it (lambda/trading/server.ts), on
+ * 127.0.0.1, over an embedded PostgreSQL 14 laid out as in AWS (master user, the deploy-time
+ * schema, the application user) with an in-memory Secrets Manager, so it can be tried with curl.
+ * docs/openapi.yaml describes the API; test/openapi.test.ts checks it against this server.
+ *
+ *   npm run serve -- --port 8080
+ *
+ * All local setup is in startLocalApi(): whatever the API needs to accept a request (request
+ * signing keys, once the API authenticates clients) is configured there and nowhere else.
+ */
+import type { AddressInfo } from 'net';
+import { parseArgs } from 'util';
+import { createRuntime, requireEnv } from '../lambda/trading/runtime';
+import { createApiServer } from '../lambda/trading/server';
+import { startTradingDb } from './local/trading-db';
+
+export const HOST = '127.0.0.1';
+
+export interface LocalApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database. */
+export async function startLocalApi(port = 0): Promise<LocalApi> {
+  const db = await startTradingDb('serve-password');
+  const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
+  const server = createApiServer(runtime.deps);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, resolve);
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${HOST}:${bound}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+      db.secrets.restore();
+      await db.pg.stop();
+    },
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const api = await startLocalApi(port);
+  const order =
+    '{"clientOrderId":"try-1","symbol":"ACME","side":"buy","type":"limit","quantity":"10","limitPrice":"101.25"}';
+  process.stdout.write(
+    [
+      `Order API on ${api.url} (embedded PostgreSQL 14; Ctrl-C stops it and removes the data). Try:`,
+      `  curl -s ${api.url}/health`,
+      `  curl -s -i -X POST ${api.url}/orders -H 'content-type: application/json' -d '${order}'`,
+      `  curl -s ${api.url}/orders/<id from the answer above>`,
+      'The API: docs/openapi.yaml.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    api.close().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module)
+  main().catch((e) => {
+    process.stderr.write(`serve failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
