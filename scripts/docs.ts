@@ -12,9 +12,11 @@ import { CostEstimate, estimateCost } from '../lib/cost';
 import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget, RtoBudget } from '../lib/rto';
 import { POLICIES } from '../policy/rules';
+import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
+import { INLINE_LIMIT } from './report';
 
 const README = path.join(PROJECT_DIR, 'README.md');
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
@@ -138,7 +140,16 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
   );
   if (!orchestrator || !invokeConfig)
     throw new Error('the dev plan has no scheduled orchestrator with an invoke config');
+  const albCheck = of(dev, 'aws:lb/targetGroup:TargetGroup').find((t) => t.inputs.healthCheck)!.inputs.healthCheck;
+  const failoverRecord = of(dev, 'aws:route53/record:Record').find((r) => r.inputs.failoverRoutingPolicies?.length);
   return {
+    'max-suffix': String(maxSuffixLength()),
+    'tightest-name': tightestName(),
+    'tightest-limit': String(NAME_RULES[tightestName()].limit),
+    'alb-interval': String(albCheck.interval),
+    'alb-threshold': String(albCheck.unhealthyThreshold),
+    'dns-ttl': String(failoverRecord?.inputs.ttl),
+    'json-inline-kib': String(INLINE_LIMIT / 1024),
     'orchestrator-timeout': String(orchestrator.inputs.timeout),
     'orchestrator-event-age': String(invokeConfig.inputs.maximumEventAgeInSeconds),
     'orchestrator-retries': String(invokeConfig.inputs.maximumRetryAttempts),
