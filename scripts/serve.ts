@@ -6,14 +6,14 @@
  *
  *   npm run serve -- --port 8080
  *
- * All local setup is in startLocalApi(): whatever the API needs to accept a request (request
- * signing keys, once the API authenticates clients) is configured there and nowhere else.
+ * All local setup is in startLocalApi(): the database, the secrets and the API clients (the
+ * local keys of scripts/local/trading-db.ts, which the printed commands sign with).
  */
 import type { AddressInfo } from 'net';
 import { parseArgs } from 'util';
-import { createRuntime, requireEnv } from '../lambda/trading/runtime';
+import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
-import { startTradingDb } from './local/trading-db';
+import { CLIENTS, startTradingDb } from './local/trading-db';
 
 export const HOST = '127.0.0.1';
 
@@ -25,7 +25,7 @@ export interface LocalApi {
 /** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database. */
 export async function startLocalApi(port = 0): Promise<LocalApi> {
   const db = await startTradingDb('serve-password');
-  const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
+  const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,15 +49,16 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const api = await startLocalApi(port);
-  const order =
-    '{"clientOrderId":"try-1","symbol":"ACME","side":"buy","type":"limit","quantity":"10","limitPrice":"101.25"}';
+  const { clientId, key } = CLIENTS.deskA;
+  const signed = `TAP_CLIENT_ID=${clientId} TAP_CLIENT_KEY=${key} npm run order --`;
   process.stdout.write(
     [
-      `Order API on ${api.url} (embedded PostgreSQL 14; Ctrl-C stops it and removes the data). Try:`,
+      `Order API on ${api.url} (embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
+      `Local API client ${clientId}, key ${key}. Try, in another terminal:`,
       `  curl -s ${api.url}/health`,
-      `  curl -s -i -X POST ${api.url}/orders -H 'content-type: application/json' -d '${order}'`,
-      `  curl -s ${api.url}/orders/<id from the answer above>`,
-      'The API: docs/openapi.yaml.',
+      `  ${signed} place --url ${api.url} --client-order-id try-1 --symbol ACME --side buy --quantity 10 --limit-price 101.25`,
+      `  ${signed} get --url ${api.url} <id from the answer above>`,
+      'Requests to /orders are signed (TAP-HMAC-SHA256; scripts/order-client.ts signs them). The API: docs/openapi.yaml.',
       '',
     ].join('\n'),
   );

@@ -1,13 +1,16 @@
 /**
  * docs/openapi.yaml against the API as `npm run serve` runs it (the EC2 server over an embedded
- * PostgreSQL 14): every answer has a documented status and a body of the documented schema, the
- * documented paths and methods are the ones served, and the README's curl examples work.
+ * PostgreSQL 14): every answer has a documented status, a body of the documented schema and the
+ * documented headers, requests are signed as documented, the documented paths and methods are the
+ * ones served, and the README's examples work as written.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_DIR } from '../scripts/offline';
 import { tokenize } from '../scripts/runbook';
+import { CLIENTS } from '../scripts/local/trading-db';
+import { main as orderCli, OrderClient } from '../scripts/order-client';
 import { LocalApi, startLocalApi } from '../scripts/serve';
 
 const SPEC = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'openapi.yaml'), 'utf8'));
@@ -41,38 +44,45 @@ function problems(value: unknown, schema: Schema, at = '$'): string[] {
 }
 
 let api: LocalApi;
+let deskA: OrderClient;
+let deskB: OrderClient;
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   api = await startLocalApi();
+  deskA = new OrderClient(api.url, CLIENTS.deskA);
+  deskB = new OrderClient(api.url, CLIENTS.deskB);
 }, 120_000);
 afterAll(() => api?.close());
 
-/** Send a request and check the answer against the spec's operation for `template`. */
-async function call(
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+/** Check an answer against the spec's operation for `template`: documented status, schema, headers. */
+function check(method: string, template: string, answer: Answer): Answer {
+  const operation = SPEC.paths[template]?.[method.toLowerCase()];
+  const documented = operation?.responses?.[String(answer.status)];
+  const what = { method, template, status: answer.status };
+  expect({ ...what, documented: Boolean(documented) }).toEqual({ ...what, documented: true });
+  const schema = documented.content['application/json'].schema;
+  expect({ ...what, problems: problems(answer.body, schema) }).toEqual({ ...what, problems: [] });
+  for (const header of Object.keys(documented.headers ?? {}))
+    expect({ ...what, header, present: answer.headers.has(header) }).toEqual({ ...what, header, present: true });
+  // Every response, whatever the outcome.
+  for (const header of ['strict-transport-security', 'x-content-type-options', 'cache-control'])
+    expect({ ...what, header, present: answer.headers.has(header) }).toEqual({ ...what, header, present: true });
+  return answer;
+}
+
+async function unsigned(
   method: string,
-  template: string,
   urlPath: string,
   init: { body?: string; headers?: Record<string, string> } = {},
-) {
+): Promise<Answer> {
   const res = await fetch(`${api.url}${urlPath}`, { method, headers: init.headers, body: init.body });
-  const body = (await res.json()) as any;
-  const operation = SPEC.paths[template]?.[method.toLowerCase()];
-  const documented = operation?.responses?.[String(res.status)];
-  expect({ method, urlPath, status: res.status, documented: Boolean(documented) }).toEqual({
-    method,
-    urlPath,
-    status: res.status,
-    documented: true,
-  });
-  const schema = documented.content['application/json'].schema;
-  expect({ method, urlPath, status: res.status, problems: problems(body, schema) }).toEqual({
-    method,
-    urlPath,
-    status: res.status,
-    problems: [],
-  });
-  for (const header of Object.keys(documented.headers ?? {})) expect(res.headers.get(header)).not.toBeNull();
-  return { status: res.status, body };
+  return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
 const order = {
@@ -83,45 +93,55 @@ const order = {
   quantity: '10',
   limitPrice: 101.25,
 };
-const jsonHeaders = { 'content-type': 'application/json' };
+const signedPost = (client: OrderClient, body: string, headers?: Record<string, string>) =>
+  client.request('POST', '/orders', body, { headers }) as Promise<Answer>;
 
 describe('docs/openapi.yaml matches the API npm run serve runs', () => {
-  it('health', async () => {
-    expect((await call('GET', '/health', '/health')).body).toMatchObject({ status: 'ok', accepting: 'write' });
+  it('health: unauthenticated, the verdict only', async () => {
+    expect(check('GET', '/health', await unsigned('GET', '/health')).body).toEqual({ status: 'ok' });
   });
 
-  it('place, replay, conflict, read: 201, 200, 409, 200', async () => {
-    const created = await call('POST', '/orders', '/orders', { body: JSON.stringify(order), headers: jsonHeaders });
+  it('place, replay, conflict, read: 201, 200, 409, 200; another client sees nothing', async () => {
+    const created = check('POST', '/orders', await signedPost(deskA, JSON.stringify(order)));
     expect(created.status).toBe(201);
     expect(created.body.limitPrice).toBe('101.25');
-    const replay = await call('POST', '/orders', '/orders', { body: JSON.stringify(order), headers: jsonHeaders });
+    const replay = check('POST', '/orders', await signedPost(deskA, JSON.stringify(order)));
     expect([replay.status, replay.body.id]).toEqual([200, created.body.id]);
-    const conflict = await call('POST', '/orders', '/orders', {
-      body: JSON.stringify({ ...order, quantity: '11' }),
-      headers: jsonHeaders,
-    });
-    expect([conflict.status, conflict.body.order.id]).toEqual([409, created.body.id]);
-    expect((await call('GET', '/orders/{id}', `/orders/${created.body.id}`)).body).toEqual(created.body);
+    const conflict = check('POST', '/orders', await signedPost(deskA, JSON.stringify({ ...order, quantity: '11' })));
+    expect(conflict.status).toBe(409);
+    expect(check('GET', '/orders/{id}', (await deskA.getOrder(created.body.id)) as Answer).body).toEqual(created.body);
+    expect(check('GET', '/orders/{id}', (await deskB.getOrder(created.body.id)) as Answer).status).toBe(404);
   });
 
-  it('the client’s mistakes: 400, 413, 415, 404, 405', async () => {
-    expect((await call('POST', '/orders', '/orders', { body: '{"symbol":1}', headers: jsonHeaders })).status).toBe(400);
+  it('the client’s mistakes: 400, 401, 413, 415, 404, 405', async () => {
+    expect(check('POST', '/orders', await signedPost(deskA, '{"symbol":1}')).status).toBe(400);
     expect(
-      (await call('POST', '/orders', '/orders', { body: 'x'.repeat(17 * 1024), headers: jsonHeaders })).status,
-    ).toBe(413);
+      check(
+        'POST',
+        '/orders',
+        await unsigned('POST', '/orders', {
+          body: JSON.stringify(order),
+          headers: { 'content-type': 'application/json' },
+        }),
+      ).status,
+    ).toBe(401);
     expect(
-      (await call('POST', '/orders', '/orders', { body: '{}', headers: { 'content-type': 'text/plain' } })).status,
-    ).toBe(415);
-    expect((await call('GET', '/orders/{id}', '/orders/not-a-uuid')).status).toBe(400);
-    expect((await call('GET', '/orders/{id}', '/orders/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      check('GET', '/orders/{id}', await unsigned('GET', `/orders/00000000-0000-4000-8000-000000000000`)).status,
+    ).toBe(401);
+    expect(check('POST', '/orders', await signedPost(deskA, 'x'.repeat(17 * 1024))).status).toBe(413);
+    expect(check('POST', '/orders', await signedPost(deskA, '{}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect(check('GET', '/orders/{id}', (await deskA.getOrder('not-a-uuid')) as Answer).status).toBe(400);
+    expect(
+      check('GET', '/orders/{id}', (await deskA.getOrder('00000000-0000-4000-8000-000000000000')) as Answer).status,
+    ).toBe(404);
   });
 
-  it('serves exactly the documented paths and methods (others: 405 naming the documented one)', async () => {
+  it('serves exactly the documented paths and methods (others, signed: 405 naming the documented one)', async () => {
     for (const [template, operations] of Object.entries<Record<string, unknown>>(SPEC.paths)) {
       const urlPath = template.replace('{id}', '00000000-0000-4000-8000-000000000000');
       const documented = Object.keys(operations).map((m) => m.toUpperCase());
       for (const method of ['GET', 'POST', 'PUT', 'DELETE'].filter((m) => !documented.includes(m))) {
-        const res = await fetch(`${api.url}${urlPath}`, { method });
+        const res = (await deskA.request(method, urlPath)) as Answer;
         expect({ template, method, status: res.status, allow: res.headers.get('allow') }).toEqual({
           template,
           method,
@@ -130,33 +150,35 @@ describe('docs/openapi.yaml matches the API npm run serve runs', () => {
         });
       }
     }
-    expect((await fetch(`${api.url}/undocumented`)).status).toBe(404);
+    expect(((await deskA.request('GET', '/undocumented')) as Answer).status).toBe(404);
   });
 
-  it('the README’s curl examples work as written', async () => {
+  it('the README’s examples work as written', async () => {
     const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
     const block = /<!-- example:api -->\s*```bash\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
-    const lines = block![1].split('\n').filter((l) => l.startsWith('curl '));
-    expect(lines.length).toBeGreaterThanOrEqual(3);
+    const commands = block![1].split('\n').filter((l) => /^(curl|TAP_CLIENT_ID=)/.test(l));
+    expect(commands.length).toBeGreaterThanOrEqual(3);
     let lastId = '';
-    for (const line of lines) {
-      const words = tokenize(line.replace('$ID', lastId));
-      const method = words.includes('-X') ? words[words.indexOf('-X') + 1] : words.includes('-d') ? 'POST' : 'GET';
-      const url = words.find((w) => w.startsWith('http://127.0.0.1:8080'))!;
-      const headers: Record<string, string> = {};
-      words.forEach((w, i) => {
-        if (w === '-H') {
-          const [k, ...v] = words[i + 1].split(':');
-          headers[k.trim()] = v.join(':').trim();
-        }
-      });
-      const body = words.includes('-d') ? words[words.indexOf('-d') + 1] : undefined;
-      const urlPath = new URL(url).pathname;
-      const template = urlPath.startsWith('/orders/') ? '/orders/{id}' : urlPath;
-      const { status, body: answer } = await call(method, template, urlPath, { body, headers });
-      expect(status).toBeLessThan(400);
+    for (const line of commands) {
+      const words = tokenize(line.replace('$ID', lastId)).map((w) => w.replace('http://127.0.0.1:8080', api.url));
+      if (words[0] === 'curl') {
+        const url = new URL(words.find((w) => w.startsWith(api.url))!);
+        expect(check('GET', url.pathname, await unsigned('GET', url.pathname)).status).toBe(200);
+        continue;
+      }
+      // TAP_CLIENT_ID=... TAP_CLIENT_KEY=... npm run order -- <args>: the order client's own entry point.
+      const env = Object.fromEntries(
+        words.filter((w) => /^TAP_[A-Z_]+=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2)),
+      );
+      const args = words.slice(words.indexOf('--') + 1);
+      const out: string[] = [];
+      expect(await orderCli(args, env, (l) => out.push(l))).toBe(0);
+      const [status, ...json] = out[0].split(' ');
+      const answer = JSON.parse(json.join(' '));
+      expect(Number(status)).toBeLessThan(300);
       if (answer.id) lastId = answer.id;
     }
+    expect(lastId).not.toBe('');
   });
 });
