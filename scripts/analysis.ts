@@ -173,14 +173,18 @@ export function failoverTimeline(
 ): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   const detected: Record<'alb' | 'route53' | 'decision', number> = { alb: 0, route53: 0, decision: 0 };
-  budget.paths.forEach((path, i) => {
+  // Which detection each path starts with: the accelerator follows ALB health, the failover
+  // records Route 53's checks, the unbound (writes) path the orchestrator's decision.
+  const signalOf = (path: RtoBudget['paths'][number]): 'alb' | 'route53' | 'decision' =>
+    !path.bound ? 'decision' : /route 53/i.test(path.name) ? 'route53' : 'alb';
+  for (const path of budget.paths) {
     let t = 0;
     path.terms.forEach((term, j) => {
       t += term.seconds;
       events.push({ seconds: t, region: path.name, event: term.label, estimate: term.estimate });
-      if (j === 0) detected[(['alb', 'route53', 'decision'] as const)[i] ?? 'decision'] = t;
+      if (j === 0) detected[signalOf(path)] = t;
     });
-  });
+  }
   for (const alarm of resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm')) {
     const metrics: { metricName?: string; period?: number }[] = alarm.inputs.metricQueries?.length
       ? alarm.inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => q.metric)

@@ -1,5 +1,6 @@
 /** What the scripts derive from the plan: the deploy critical path, the report, the architecture diagram. */
-import { criticalPath } from '../scripts/analysis';
+import { criticalPath, failoverTimeline, rtoInputsFromPlan } from '../scripts/analysis';
+import { rtoBudget } from '../lib/rto';
 import { architectureGraph, Box, EDGE_STYLE, layoutDiagram } from '../scripts/diagram';
 import { RecordedResource } from '../scripts/offline';
 import { groupByRegion, shortType, table } from '../scripts/report';
@@ -43,6 +44,27 @@ describe('deploy critical path', () => {
     ]);
     expect(cp.ratio).toBeGreaterThanOrEqual(1);
     expect(cp.ratio).toBeLessThan(1.05);
+  });
+});
+
+describe('failover timeline', () => {
+  it('alarms of the primary only, each no earlier than its signal plus period x datapoints', async () => {
+    const run = await plan();
+    const budget = rtoBudget(
+      rtoInputsFromPlan(run.resources, {
+        acceleratorReactionSeconds: 10,
+        dbPromotionEstimateSeconds: 120,
+        targetSeconds: 60,
+      }),
+    );
+    const timeline = failoverTimeline(run.resources, budget, 'us-east-1');
+    const alarms = timeline.filter((e) => e.event.startsWith('alarm '));
+    expect(alarms.length).toBeGreaterThan(0);
+    // The secondary's own ALB and Route 53 alarms stay quiet when the primary fails.
+    expect(alarms.filter((e) => /-euw1-/.test(e.event) && !/failover/.test(e.event))).toEqual([]);
+    const detection = Math.min(...budget.paths.map((p) => p.terms[0].seconds));
+    for (const a of alarms) expect(a.seconds).toBeGreaterThanOrEqual(detection + 60);
+    expect(timeline.map((e) => e.seconds)).toEqual([...timeline.map((e) => e.seconds)].sort((x, y) => x - y));
   });
 });
 
