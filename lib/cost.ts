@@ -83,6 +83,8 @@ const USAGE_LABELS: Record<string, string> = {
   'usage:inter-region-transfer': 'inter-region data transfer (Aurora replication, secret replication, peering)',
   'usage:logs-ingestion': 'CloudWatch Logs ingestion (Lambda logs, VPC flow logs)',
   'usage:config-item': 'AWS Config configuration items recorded',
+  'usage:backup-storage':
+    'Aurora backup storage beyond the retained size (snapshots, AWS Backup copies of protected stacks)',
   'usage:globalaccelerator-dt-premium': 'Global Accelerator data transfer premium',
 };
 

@@ -3,7 +3,7 @@
  * pack (index.ts) hands them to `pulumi preview --policy-pack policy`; `npm run plan` runs the
  * very same functions over the offline plan, with the config resolved from the same file.
  */
-import { PROTECTED_RECOVERY_WINDOW_DAYS } from './limits';
+import { meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
 import { PolicyConfigError, PolicyContext, resolvePolicyConfig } from './schema';
 
 export type { PolicyContext } from './schema';
@@ -14,6 +14,8 @@ export interface PolicyResource {
   readonly urn: string;
   readonly props: Record<string, any>;
 }
+
+export { meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
 
 export interface Policy {
   readonly name: string;
@@ -97,42 +99,49 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'data-protection',
     description:
-      'ephemeral stacks: nothing deletion-protected or retained (buckets force-destroyed, no final snapshot, no recovery window); protected stacks: deletion protection, final snapshots and 30-day recovery windows for secrets and keys.',
+      'Ephemeral stacks are destroyable (no deletion protection, no final snapshot, no recovery window, buckets emptied); protected stacks keep their data (deletion protection on every cluster, final snapshots, 30-day secret and key windows, named key administrators, buckets kept).',
     validate: (r, ctx) => {
       const p = r.props;
       const problems: string[] = [];
-      if (ctx.dataProtection === 'ephemeral') {
-        if (p.deletionProtection === true || p.enableDeletionProtection === true)
-          problems.push('deletion protection is on');
-        if (r.type === 'aws:rds/cluster:Cluster' && p.skipFinalSnapshot !== true)
-          problems.push('skipFinalSnapshot is not true');
-        if (r.type === 'aws:secretsmanager/secret:Secret' && p.recoveryWindowInDays !== 0)
-          problems.push('secret would be kept for a recovery window');
-        if (r.type === 'aws:s3/bucket:Bucket' && p.forceDestroy !== true)
-          problems.push('bucket is not force-destroyable');
+      if (ctx.dataProtection === 'protected') {
+        if (
+          ['aws:rds/cluster:Cluster', 'aws:rds/globalCluster:GlobalCluster'].includes(r.type) &&
+          p.deletionProtection !== true
+        )
+          problems.push('deletion protection is off');
+        if (r.type === 'aws:rds/cluster:Cluster' && (p.skipFinalSnapshot !== false || !p.finalSnapshotIdentifier))
+          problems.push('no final snapshot on delete');
+        if (r.type === 'aws:secretsmanager/secret:Secret' && p.recoveryWindowInDays !== PROTECTED_RECOVERY_DAYS)
+          problems.push(
+            `secret recovery window is ${p.recoveryWindowInDays ?? 'unset'} days, not ${PROTECTED_RECOVERY_DAYS}`,
+          );
+        if (r.type === 'aws:kms/key:Key') {
+          if (p.deletionWindowInDays !== PROTECTED_RECOVERY_DAYS)
+            problems.push(
+              `key deletion window is ${p.deletionWindowInDays ?? 'unset'} days, not ${PROTECTED_RECOVERY_DAYS}`,
+            );
+          const admins = asArray<any>(json(p.policy)?.Statement)
+            .filter((st) => st.Sid === 'KeyAdministration')
+            .flatMap((st) => asArray<string>(st.Principal?.AWS));
+          if (admins.length === 0 || admins.some((a) => /:root$/.test(a)))
+            problems.push('key policy does not name its administrators (roles, not the account root)');
+        }
+        if (r.type === 'aws:s3/bucket:Bucket' && p.forceDestroy === true)
+          problems.push('bucket would be emptied on destroy');
         return problems;
       }
-      if (
-        ['aws:rds/cluster:Cluster', 'aws:rds/globalCluster:GlobalCluster'].includes(r.type) &&
-        p.deletionProtection !== true
-      )
-        problems.push('deletion protection is off');
-      if (r.type === 'aws:rds/cluster:Cluster' && (p.skipFinalSnapshot === true || !p.finalSnapshotIdentifier))
-        problems.push('no final snapshot on deletion');
-      // Both default to 30 days when unset.
-      if (
-        r.type === 'aws:secretsmanager/secret:Secret' &&
-        (p.recoveryWindowInDays ?? PROTECTED_RECOVERY_WINDOW_DAYS) < PROTECTED_RECOVERY_WINDOW_DAYS
-      )
-        problems.push(`secret recovery window is ${p.recoveryWindowInDays} days`);
-      if (
-        r.type === 'aws:kms/key:Key' &&
-        (p.deletionWindowInDays ?? PROTECTED_RECOVERY_WINDOW_DAYS) < PROTECTED_RECOVERY_WINDOW_DAYS
-      )
-        problems.push(`key deletion window is ${p.deletionWindowInDays} days`);
+      if (p.deletionProtection === true || p.enableDeletionProtection === true)
+        problems.push('deletion protection is on');
+      if (r.type === 'aws:rds/cluster:Cluster' && p.skipFinalSnapshot !== true)
+        problems.push('skipFinalSnapshot is not true');
+      if (r.type === 'aws:secretsmanager/secret:Secret' && p.recoveryWindowInDays !== 0)
+        problems.push('secret would be kept for a recovery window');
+      if (r.type === 'aws:s3/bucket:Bucket' && p.forceDestroy !== true)
+        problems.push('bucket is not force-destroyable');
       return problems;
     },
   },
+
   {
     name: 'encrypted-at-rest',
     description: 'Encryption at rest wherever the resource supports it.',
@@ -229,9 +238,9 @@ export const POLICIES: readonly Policy[] = [
     },
   },
   {
-    name: 'aurora-postgresql-14-6',
+    name: 'aurora-postgresql-14-minimum',
     description:
-      'Every Aurora resource runs aurora-postgresql at the pinned version, without automatic minor upgrades.',
+      'Every Aurora resource runs aurora-postgresql 14.6 or a later 14.x minor (the configured minimum), without automatic minor upgrades.',
     validate: (r, ctx) => {
       if (
         ![
@@ -243,7 +252,8 @@ export const POLICIES: readonly Policy[] = [
         return [];
       const problems: string[] = [];
       if (r.props.engine !== 'aurora-postgresql') problems.push(`engine is ${r.props.engine}`);
-      if (r.props.engineVersion !== ctx.engineVersion) problems.push(`engine version is ${r.props.engineVersion}`);
+      if (!meetsMinimumVersion(r.props.engineVersion, ctx.engineVersion))
+        problems.push(`engine version is ${r.props.engineVersion}, not ${ctx.engineVersion} or a later minor of it`);
       if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.autoMinorVersionUpgrade !== false)
         problems.push('automatic minor upgrades would split versions across regions');
       return problems;

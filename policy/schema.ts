@@ -9,6 +9,7 @@ import {
   DataProtection,
   LISTENER_PORTS,
   MAX_ROTATION_DAYS,
+  MIN_ENGINE_VERSION,
   ROUTE53_REQUEST_INTERVAL_SECONDS,
 } from './limits';
 
@@ -55,8 +56,8 @@ export const POLICY_CONFIG_SCHEMA = {
     },
     engineVersion: {
       type: 'string',
-      default: '14.6',
-      description: 'The Aurora PostgreSQL version every cluster must run.',
+      default: MIN_ENGINE_VERSION,
+      description: 'The lowest Aurora PostgreSQL version accepted: any later minor of its major passes.',
     },
     route53RequestIntervalSeconds: {
       type: 'integer',
