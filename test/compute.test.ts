@@ -319,7 +319,11 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
 describe('HTTPS when a certificate is configured', () => {
   const cert = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
   it('adds an HTTPS listener with the certificate, redirects HTTP, and opens 443', async () => {
-    const run = await plan({ primaryCertificateArn: cert });
+    // Both regions or neither: the config refuses a certificate in one region only.
+    const run = await plan({
+      primaryCertificateArn: cert,
+      secondaryCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/def',
+    });
     const https = named(run, 'aws:lb/listener:Listener', 'alb-https-use1-dev');
     expect(https.inputs).toMatchObject({ port: 443, protocol: 'HTTPS', certificateArn: cert });
     expect(named(run, 'aws:lb/listener:Listener', 'alb-http-use1-dev').inputs.defaultActions[0]).toMatchObject({
@@ -332,8 +336,10 @@ describe('HTTPS when a certificate is configured', () => {
     expect(
       named(run, 'aws:ec2/securityGroup:SecurityGroup', 'sg-alb-use1-dev').inputs.ingress.map((r: any) => r.fromPort),
     ).toEqual([80, 443]);
-    // The secondary has no certificate: plain HTTP there.
-    expect(ofType(run, 'aws:lb/listener:Listener', SECONDARY)).toHaveLength(1);
+    // The secondary serves HTTPS with its own region's certificate.
+    expect(named(run, 'aws:lb/listener:Listener', 'alb-https-euw1-dev').inputs.certificateArn).toMatch(
+      /^arn:aws:acm:eu-west-1:/,
+    );
   });
 });
 

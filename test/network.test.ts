@@ -112,8 +112,19 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
 });
 
 describe('NAT strategy', () => {
+  it('none: no NAT gateway or NAT route; refused by the config while EC2 boot needs the internet', async () => {
+    const outcome = await plan({ natStrategy: 'none' }).catch((e: Error) => e);
+    if (outcome instanceof Error) {
+      expect(outcome.message).toMatch(/natStrategy: none leaves EC2 without internet egress/);
+      return;
+    }
+    for (const region of REGIONS) {
+      expect(ofType(outcome, 'aws:ec2/natGateway:NatGateway', region)).toHaveLength(0);
+      expect(ofType(outcome, 'aws:ec2/route:Route', region).filter((r) => r.inputs.natGatewayId)).toHaveLength(0);
+    }
+  });
+
   it.each([
-    ['none', 0],
     ['single', 1],
     ['perAz', 3],
   ] as const)('%s creates %i NAT gateways per region', async (natStrategy, count) => {
@@ -121,7 +132,7 @@ describe('NAT strategy', () => {
     for (const region of REGIONS) {
       expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toHaveLength(count);
       const natRoutes = ofType(run, 'aws:ec2/route:Route', region).filter((r) => r.inputs.natGatewayId);
-      expect(natRoutes).toHaveLength(count === 0 ? 0 : 3);
+      expect(natRoutes).toHaveLength(3);
       expect(new Set(natRoutes.map((r) => r.inputs.natGatewayId)).size).toBe(count);
     }
   });
