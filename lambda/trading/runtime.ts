@@ -76,5 +76,7 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     logger: createLogger('trading'),
     refreshCredentials: () => secret.invalidate(),
   };
-  return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };
+  // The reader may be the writer (one host): end each pool once.
+  const pools = [...new Set([writer, reader])];
+  return { deps, store, close: async () => void (await Promise.all(pools.map((p) => p.end()))) };
 }

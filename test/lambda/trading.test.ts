@@ -136,6 +136,14 @@ describe('order API against PostgreSQL 14', () => {
   });
 });
 
+describe('closing the runtime', () => {
+  it('ends its pools once when the reader endpoint is the writer endpoint (the benchmark and single-host setups)', async () => {
+    const r = createRuntime(requireEnv({ ...db.env, DB_READ_HOST: db.env.DB_HOST }), { secrets: db.secrets.client });
+    expect((await call(r, albEvent('GET', '/health'))).status).toBe(200);
+    await expect(r.close()).resolves.toBeUndefined();
+  });
+});
+
 describe('the EC2 adapter (node:http) serves the same API from the same core', () => {
   it('creates, replays and rejects orders over real HTTP', async () => {
     const server = createApiServer(runtime().deps);
