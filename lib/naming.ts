@@ -41,6 +41,7 @@ export const NAME_RULES = {
   failoverAlarms: rule('failover-alarms', 255),
   platformDashboard: rule('platform-dashboard', 255),
   provider: rule('aws', 255),
+  randomProvider: rule('random', 255, false),
   // network
   vpc: rule('vpc', 255),
   subnetPublic: rule('subnet-public', 255, true, 1),

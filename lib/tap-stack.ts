@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
@@ -80,11 +81,14 @@ export class TapStack extends pulumi.ComponentResource {
       secondary: provider(secondaryRegion.region),
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
+    // Default providers are disabled for every package (Pulumi.<stack>.yaml), random included:
+    // the generated passwords need an explicit one too.
+    const randomProvider = new random.Provider(globalName('randomProvider'), {}, { parent: this });
     const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
-    /** Options of a component living in one region: its children inherit that region's provider. */
+    /** Options of a component living in one region: its children inherit that region's providers. */
     const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
       parent: this,
-      providers: { aws: providers[role] },
+      providers: { aws: providers[role], random: randomProvider },
     });
 
     // 1. The global database: the global cluster is created through the primary region's API.
