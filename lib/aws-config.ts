@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { MANAGED_POLICY, serviceRole } from './iam';
+import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { secureBucket } from './secure-bucket';
 
@@ -52,6 +53,8 @@ export interface AwsConfigArgs {
    * marked `globalOnly` (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -63,7 +66,7 @@ export class AwsConfig extends pulumi.ComponentResource {
 
   constructor(name: string, args: AwsConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:AwsConfig', name, {}, opts);
-    const { settings, name: n, recordsGlobalResources } = args;
+    const { settings, name: n, recordsGlobalResources, logArchive } = args;
     const child = { parent: this };
     let recording: pulumi.Resource[] = [];
     if (settings.awsConfigRecorder === 'create') {
@@ -72,6 +75,7 @@ export class AwsConfig extends pulumi.ComponentResource {
         n('configBucket'),
         {
           name: account.accountId.apply((id) => n('configBucket', id)),
+          accessLogs: logArchive.accessLogsOf('config'),
           statements: (arn) => [
             {
               Sid: 'ConfigChecksAcl',
@@ -102,10 +106,10 @@ export class AwsConfig extends pulumi.ComponentResource {
             {
               Sid: 'DeliverSnapshots',
               Action: 's3:PutObject',
-              Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/*`,
+              Resource: pulumi.interpolate`${bucket.bucket.arn}/AWSLogs/*`,
               Condition: { StringLike: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
             },
-            { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.arn },
+            { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.bucket.arn },
           ],
         },
         child,
@@ -122,7 +126,8 @@ export class AwsConfig extends pulumi.ComponentResource {
       );
       const channel = new aws.cfg.DeliveryChannel(
         n('configRecorder'),
-        { name: n('configRecorder'), s3BucketName: bucket.bucket },
+        // Named only once the bucket policy admits Config, which checks it when the channel is created.
+        { name: n('configRecorder'), s3BucketName: bucket.deliveryName },
         { ...child, dependsOn: [recorder] },
       );
       // The recorder cannot start without a delivery channel.

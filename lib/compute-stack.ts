@@ -4,6 +4,7 @@ import { RegionSettings, Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { Fleet } from './fleet';
 import { LoadBalancer } from './load-balancer';
+import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
@@ -18,6 +19,8 @@ export interface ComputeStackArgs {
   readonly database: DatabaseStack;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
+  /** The region's access-log bucket (ALB access logs, S3 server access logs). */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -38,7 +41,11 @@ export class ComputeStack extends pulumi.ComponentResource {
     const { settings, region, name: n, network, database } = args;
     const child = { parent: this };
 
-    this.loadBalancer = new LoadBalancer(n('loadBalancer'), { settings, region, name: n, network }, child);
+    this.loadBalancer = new LoadBalancer(
+      n('loadBalancer'),
+      { settings, region, name: n, network, logArchive: args.logArchive },
+      child,
+    );
 
     // The app reaches only Aurora and the AWS APIs; only the ALB reaches the app.
     this.appSecurityGroup = new aws.ec2.SecurityGroup(
@@ -119,6 +126,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         service: this.orders.service,
         enqueue: this.orders.sendStatement,
         loadBalancer: this.loadBalancer,
+        logArchive: args.logArchive,
       },
       child,
     );

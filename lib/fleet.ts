@@ -5,6 +5,7 @@ import { MANAGED_POLICY, serviceRole, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
+import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
 import { secureBucket } from './secure-bucket';
@@ -22,6 +23,8 @@ export interface FleetArgs {
   readonly enqueue: Statement;
   /** Registers the instances in its instance target group; scales on its request count. */
   readonly loadBalancer: LoadBalancer;
+  /** Receives the artifact bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -41,10 +44,13 @@ export class Fleet extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, child);
     this.artifactBucket = secureBucket(
       n('artifactBucket'),
-      // S3 names are global across accounts: the account id keeps them unique.
-      { name: account.accountId.apply((id) => n('artifactBucket', id)) },
+      {
+        // S3 names are global across accounts: the account id keeps them unique.
+        name: account.accountId.apply((id) => n('artifactBucket', id)),
+        accessLogs: args.logArchive.accessLogsOf('artifacts'),
+      },
       child,
-    );
+    ).bucket;
     const serverKey = `trading/server-${settings.lambdaRuntime}.js`;
     const serverObject = new aws.s3.BucketObjectv2(
       n('artifactBucket', 'server'),

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
+import { LOG_PREFIX, LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
@@ -13,6 +14,8 @@ export interface LoadBalancerArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /** Receives the ALB's access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /** Where and how the public health path answers: what Route 53 and the failover canary probe. */
@@ -82,6 +85,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         dropInvalidHeaderFields: true,
         enableDeletionProtection: false,
         idleTimeout: 60,
+        // The audit trail of every request. Pointed at the archive only once its bucket policy
+        // admits ELB's log delivery: AWS checks that permission when logging is enabled.
+        accessLogs: { bucket: args.logArchive.archive.deliveryName, prefix: LOG_PREFIX.alb, enabled: true },
       },
       { parent: this },
     );

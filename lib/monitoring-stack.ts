@@ -7,6 +7,7 @@ import { ComputeStack } from './compute-stack';
 import { RegionSettings, Settings } from './config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from './database-stack';
+import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 
 export interface MonitoringStackArgs {
@@ -20,6 +21,8 @@ export interface MonitoringStackArgs {
    * evaluates the IAM rule (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -176,7 +179,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     this.awsConfig = new AwsConfig(
       n('awsConfig'),
-      { settings, name: n, recordsGlobalResources: args.recordsGlobalResources },
+      { settings, name: n, recordsGlobalResources: args.recordsGlobalResources, logArchive: args.logArchive },
       child,
     );
 

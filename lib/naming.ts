@@ -104,6 +104,8 @@ export const NAME_RULES = {
   configRole: rule('role-config', 64),
   configRecorder: rule('config-recorder', 256),
   configRule: rule('cfg', 128, true, 20),
+  logArchive: rule('log-archive', 255),
+  logBucket: rule('logs', 63, true, 12),
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;

@@ -12,6 +12,7 @@ import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { HealthCheckAlarms } from './health-check-alarms';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
+import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
@@ -102,6 +103,10 @@ export class TapStack extends pulumi.ComponentResource {
     const network = (role: RegionRole) =>
       new NetworkStack(names[role]('network'), { settings, region: regions[role], name: names[role] }, inRegion(role));
     const networks = { primary: network('primary'), secondary: network('secondary') };
+    // Where each region's access logs land (ALB, S3): needed by the application and monitoring.
+    const logArchive = (role: RegionRole) =>
+      new LogArchive(names[role]('logArchive'), { region: regions[role].region, name: names[role] }, inRegion(role));
+    const logArchives = { primary: logArchive('primary'), secondary: logArchive('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
       {
@@ -161,6 +166,7 @@ export class TapStack extends pulumi.ComponentResource {
           network: networks[role],
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
+          logArchive: logArchives[role],
         },
         inRegion(role),
       );
@@ -211,6 +217,7 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases[role],
           compute: computes[role],
           recordsGlobalResources,
+          logArchive: logArchives[role],
         },
         inRegion(role),
       );

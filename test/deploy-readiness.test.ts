@@ -4,8 +4,9 @@
  * (resources, providers, dependencies, options) and fail where the real thing would fail or
  * misbehave on a first deploy.
  */
+import { elbLogDeliveryPrincipal } from '../lib/log-archive';
 import { OfflineRun, RecordedResource } from '../scripts/offline';
-import { byUrn, plan } from './helpers/plan';
+import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
 
 /** The provider resource a recorded provider reference (`urn::id`) points at. */
 function providerOf(run: OfflineRun, resource: RecordedResource): RecordedResource | undefined {
@@ -41,6 +42,181 @@ describe('providers: the stack disables every default provider', () => {
     const run = await plan();
     for (const r of run.resources) {
       for (const urn of [...r.dependsOn, ...(r.parent ? [r.parent] : [])]) expect(byUrn(run, urn)).toBeDefined();
+    }
+  });
+});
+
+/** Every string anywhere in a value (inputs are nested objects, arrays, JSON text). */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+const ROLE_GRANTS = ['aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment'];
+
+/**
+ * What makes AWS invoke a function, the function it names, and the service principal whose
+ * invoke permission it needs (none: the event source mapping polls with the function's role).
+ */
+const INVOKERS: Record<string, { fn: (r: RecordedResource) => unknown; principal?: string }> = {
+  'aws:lambda/eventSourceMapping:EventSourceMapping': { fn: (r) => r.inputs.functionName },
+  'aws:secretsmanager/secretRotation:SecretRotation': {
+    fn: (r) => r.inputs.rotationLambdaArn,
+    principal: 'secretsmanager.amazonaws.com',
+  },
+  'aws:lb/targetGroupAttachment:TargetGroupAttachment': {
+    fn: (r) => r.inputs.targetId,
+    principal: 'elasticloadbalancing.amazonaws.com',
+  },
+  'aws:cloudwatch/eventTarget:EventTarget': { fn: (r) => r.inputs.arn, principal: 'events.amazonaws.com' },
+  'aws:sns/topicSubscription:TopicSubscription': {
+    fn: (r) => (r.inputs.protocol === 'lambda' ? r.inputs.endpoint : undefined),
+    principal: 'sns.amazonaws.com',
+  },
+};
+
+/** Resources that make an AWS service write into a bucket, and the bucket name they give it. */
+const DELIVERERS: Record<string, (r: RecordedResource) => unknown> = {
+  'aws:cfg/deliveryChannel:DeliveryChannel': (r) => r.inputs.s3BucketName,
+  'aws:lb/loadBalancer:LoadBalancer': (r) => (r.inputs.accessLogs?.enabled ? r.inputs.accessLogs.bucket : undefined),
+  'aws:s3/bucketLogging:BucketLogging': (r) => r.inputs.targetBucket,
+};
+
+const functionArn = (fn: RecordedResource) => `arn:aws:lambda:${fn.region}:123456789012:function:${fn.inputs.name}`;
+
+describe('grants before use: IAM and resource policies are separate resources, and eventually consistent', () => {
+  it('whatever uses a role waits for the policies made with it; whatever invokes its function waits for all of them', async () => {
+    const run = await plan();
+    const missing: string[] = [];
+    for (const role of ofType(run, 'aws:iam/role:Role')) {
+      const arn = `arn:aws:iam::123456789012:role/${role.inputs.name}`;
+      const grants = run.resources.filter(
+        (r) => ROLE_GRANTS.includes(r.type) && [role.inputs.name, `${role.name}-id`].includes(r.inputs.role),
+      );
+      const users = run.resources.filter(
+        (r) =>
+          r.custom &&
+          r.urn !== role.urn &&
+          !ROLE_GRANTS.includes(r.type) &&
+          (strings(r.inputs).includes(arn) ||
+            (r.type === 'aws:iam/instanceProfile:InstanceProfile' && r.inputs.role === role.inputs.name)),
+      );
+      const functions = users.filter((u) => u.type === 'aws:lambda/function:Function').map(functionArn);
+      const invokers = run.resources.filter(
+        (r) => INVOKERS[r.type] && functions.includes(String(INVOKERS[r.type].fn(r))),
+      );
+      for (const grant of grants) {
+        // Grants made with the role (its children) must precede every user; grants added
+        // later elsewhere (the rotation's secret access) must precede every invocation.
+        const mustWait = grant.parent === role.urn ? [...users, ...invokers] : invokers;
+        for (const user of mustWait)
+          if (!dependsOnTransitively(run, user, grant))
+            missing.push(`${user.type} ${user.name} does not wait for ${grant.type} ${grant.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every invoker waits for the invoke permission of its function for its service principal', async () => {
+    const run = await plan();
+    const missing: string[] = [];
+    for (const invoker of run.resources.filter((r) => INVOKERS[r.type]?.principal)) {
+      const { fn, principal } = INVOKERS[invoker.type];
+      const target = fn(invoker);
+      if (target === undefined) continue;
+      const name = String(target).split(':').pop();
+      const permissions = ofType(run, 'aws:lambda/permission:Permission').filter(
+        (p) => p.inputs.principal === principal && p.inputs.function === name,
+      );
+      if (!permissions.some((p) => dependsOnTransitively(run, invoker, p)))
+        missing.push(`${invoker.type} ${invoker.name} may run before ${principal} may invoke ${name}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every service delivering into a bucket (Config, ELB access logs, S3 access logs) waits for the bucket policy that admits it', async () => {
+    const run = await plan();
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    for (const r of run.resources.filter((x) => DELIVERERS[x.type])) {
+      const bucketName = DELIVERERS[r.type](r);
+      if (bucketName === undefined) continue;
+      seen.add(r.type);
+      const bucket = ofType(run, 'aws:s3/bucket:Bucket').find((b) => b.inputs.bucket === bucketName);
+      const policy =
+        bucket && run.resources.find((p) => p.type === 'aws:s3/bucketPolicy:BucketPolicy' && p.parent === bucket.urn);
+      if (!policy) missing.push(`${r.type} ${r.name} delivers into ${String(bucketName)}, which has no bucket policy`);
+      else if (!dependsOnTransitively(run, r, policy))
+        missing.push(`${r.type} ${r.name} does not wait for the policy of ${String(bucketName)}`);
+    }
+    expect(missing).toEqual([]);
+    // The rule has something to check: each kind of delivery the platform configures.
+    expect([...seen].sort()).toEqual(Object.keys(DELIVERERS).sort());
+  });
+});
+
+describe('audit trail: access logs AWS delivers only where the bucket admits it', () => {
+  const ELB_ACCOUNT = { 'us-east-1': '127311923021', 'eu-west-1': '156460612806' } as const;
+
+  it.each(Object.entries(ELB_ACCOUNT))(
+    'the ALB in %s logs every request to a bucket of its region that admits that region’s ELB account (%s)',
+    async (region, account) => {
+      const run = await plan();
+      const [alb] = ofType(run, 'aws:lb/loadBalancer:LoadBalancer', region);
+      expect(alb.inputs.accessLogs).toMatchObject({ enabled: true });
+      const bucket = ofType(run, 'aws:s3/bucket:Bucket', region).find(
+        (b) => b.inputs.bucket === alb.inputs.accessLogs.bucket,
+      )!;
+      expect(bucket).toBeDefined();
+      const policy = run.resources.find(
+        (p) => p.type === 'aws:s3/bucketPolicy:BucketPolicy' && p.parent === bucket.urn,
+      )!;
+      const grant = JSON.parse(policy.inputs.policy).Statement.find(
+        (s: any) => s.Action === 's3:PutObject' && s.Principal.AWS,
+      );
+      // Regions opened before August 2022 deliver from the regional ELB account, not the service principal.
+      expect(grant.Principal).toEqual({ AWS: `arn:aws:iam::${account}:root` });
+      expect(grant.Resource).toBe(
+        `arn:aws:s3:::${bucket.inputs.bucket}/${alb.inputs.accessLogs.prefix}/AWSLogs/123456789012/*`,
+      );
+      // ELB access logs accept SSE-S3 only.
+      const encryption = run.resources.find(
+        (r) => r.type.endsWith('BucketServerSideEncryptionConfiguration') && r.parent === bucket.urn,
+      )!;
+      expect(encryption.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('AES256');
+    },
+  );
+
+  it('regions opened since August 2022 have no ELB account: their delivery is granted to the service principal', () => {
+    expect(elbLogDeliveryPrincipal('ap-southeast-3')).toEqual({
+      Service: 'logdelivery.elasticloadbalancing.amazonaws.com',
+    });
+  });
+
+  it('every other bucket sends its S3 server access logs to the archive of its own region, which admits S3 log delivery', async () => {
+    const run = await plan();
+    const archives = ofType(run, 'aws:s3/bucket:Bucket').filter((b) => b.name.startsWith('logs-'));
+    expect(archives.map((a) => a.region).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    for (const bucket of ofType(run, 'aws:s3/bucket:Bucket').filter((b) => !archives.includes(b))) {
+      const logging = run.resources.find(
+        (r) => r.type === 'aws:s3/bucketLogging:BucketLogging' && r.parent === bucket.urn,
+      );
+      const archive = archives.find((a) => a.region === bucket.region)!;
+      expect({ bucket: bucket.name, target: logging?.inputs.targetBucket }).toEqual({
+        bucket: bucket.name,
+        target: archive.inputs.bucket,
+      });
+      const policy = run.resources.find(
+        (p) => p.type === 'aws:s3/bucketPolicy:BucketPolicy' && p.parent === archive.urn,
+      )!;
+      const grant = JSON.parse(policy.inputs.policy).Statement.find(
+        (s: any) => s.Principal?.Service === 'logging.s3.amazonaws.com',
+      );
+      expect(`arn:aws:s3:::${archive.inputs.bucket}/${logging!.inputs.targetPrefix}x`).toMatch(
+        new RegExp(`^${grant.Resource.replace(/[.*]/g, (c: string) => (c === '*' ? '.*' : '\\.'))}$`),
+      );
     }
   });
 });
