@@ -251,6 +251,18 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           ],
   },
   {
+    keys: ['alarmLambdaDurationP99Ms', 'lambdaTimeoutSeconds'],
+    check: (s) =>
+      s.alarmLambdaDurationP99Ms < s.lambdaTimeoutSeconds * 1000
+        ? []
+        : [
+            [
+              'alarmLambdaDurationP99Ms',
+              `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
+            ],
+          ],
+  },
+  {
     keys: ['dbAppUsername', 'dbMasterUsername'],
     check: (s) =>
       s.dbAppUsername !== s.dbMasterUsername

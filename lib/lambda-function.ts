@@ -17,12 +17,20 @@ export interface FunctionSpec {
   readonly vpc?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * p99 duration (ms) above which the function is in trouble. Default: 80% of the timeout (it
+   * is about to time out), right for functions whose healthy runs are long (the orchestrator's
+   * canary runs for most of a minute); request-path functions pass a tighter, configured one.
+   */
+  readonly durationAlarmMs?: number;
 }
 
 export interface BuiltFunction {
   readonly fn: aws.lambda.Function;
   readonly role: ServiceRole;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** p99 duration (ms) its alarm fires above: below the timeout (reachable), above a healthy run. */
+  readonly durationAlarmMs: number;
 }
 
 /**
@@ -74,5 +82,5 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
     },
     { ...opts, dependsOn: [logGroup] },
   );
-  return { fn, role, logGroup };
+  return { fn, role, logGroup, durationAlarmMs: spec.durationAlarmMs ?? Math.round(0.8 * spec.timeoutSeconds * 1000) };
 }

@@ -123,7 +123,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['drain', orders.drainer],
       ['rotation', database.rotation],
     ] as const;
-    for (const [label, built] of functions) alarms.functionAlarms(label, built, settings);
+    for (const [label, built] of functions) alarms.functionAlarms(label, built);
 
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };

@@ -112,6 +112,11 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
     ],
     [
+      'Lambda duration alarm at or above the timeout (unreachable)',
+      { alarmLambdaDurationP99Ms: '10000', lambdaTimeoutSeconds: '10' },
+      /^alarmLambdaDurationP99Ms: must be below lambdaTimeoutSeconds \(10 s\)/,
+    ],
+    [
       'ALB interval below AWS minimum',
       { albHealthCheckIntervalSeconds: '4' },
       /^albHealthCheckIntervalSeconds: must be at least 5/,

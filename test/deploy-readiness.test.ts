@@ -220,3 +220,147 @@ describe('audit trail: access logs AWS delivers only where the bucket admits it'
     }
   });
 });
+
+/**
+ * Per-metric knowledge: what a healthy platform reports, what the metric can reach at most, and
+ * whether it is published while things are fine (then silence is a failure) or only when
+ * something happens (then silence is fine).
+ */
+interface MetricFacts {
+  /** Values the metric can take on this resource: [lowest, highest]. */
+  range(alarm: RecordedResource, run: OfflineRun): [number, number];
+  /** What it reports on a healthy platform: [lowest, highest] in the alarm's statistic. */
+  healthy(alarm: RecordedResource, run: OfflineRun): [number, number];
+  /** `breaching`: published all the time, so silence means the thing is gone. */
+  missing: 'breaching' | 'notBreaching';
+}
+
+const GIB = 1024 ** 3;
+/** Memory of an Aurora instance class: r-families 8 GiB per vCPU, x2g 16; large = 2 vCPU. */
+function classMemoryBytes(instanceClass: string): number {
+  const [, family, size] = instanceClass.split('.');
+  const vcpus = size === 'large' ? 2 : size === 'xlarge' ? 4 : 4 * Number(size.replace('xlarge', ''));
+  return vcpus * (family.startsWith('x2') ? 16 : 8) * GIB;
+}
+const clusterClass = (run: OfflineRun, alarm: RecordedResource) => {
+  const id = alarm.inputs.dimensions.DBClusterIdentifier;
+  const instance = ofType(run, 'aws:rds/clusterInstance:ClusterInstance').find(
+    (i) => i.inputs.clusterIdentifier === `${id}-id`,
+  );
+  return instance!.inputs.instanceClass as string;
+};
+const watchedFunction = (run: OfflineRun, alarm: RecordedResource) =>
+  ofType(run, 'aws:lambda/function:Function').find((f) => f.inputs.name === alarm.inputs.dimensions.FunctionName)!;
+/** Healthy p99 duration (ms) per function, by what it does. */
+function healthyDurationMs(fn: RecordedResource): number {
+  const env = fn.inputs.environment.variables;
+  switch (env.POWERTOOLS_SERVICE_NAME) {
+    case 'orchestrator':
+      // The canary probes for its whole window, the last probe may take its full timeout.
+      return Number(env.CANARY_WINDOW_SECONDS) * 1000 + Number(env.PROBE_TIMEOUT_MS);
+    case 'rotation':
+      return 5000; // one step: Secrets Manager and PostgreSQL over TLS from a VPC
+    default:
+      return 1000; // an order or a batch of queued orders: a few statements
+  }
+}
+const eventOnly = (healthyMax = 0): MetricFacts => ({
+  range: () => [0, Infinity],
+  healthy: () => [0, healthyMax],
+  missing: 'notBreaching',
+});
+
+const METRICS: Record<string, MetricFacts> = {
+  'AWS/Lambda Duration': {
+    // Lambda stops a run at its timeout: no duration exceeds it.
+    range: (a, run) => [0, watchedFunction(run, a).inputs.timeout * 1000],
+    healthy: (a, run) => [0, healthyDurationMs(watchedFunction(run, a))],
+    missing: 'notBreaching', // no invocation, no data point
+  },
+  'AWS/Lambda Errors': eventOnly(),
+  'AWS/Lambda Throttles': eventOnly(),
+  'AWS/ApplicationELB UnHealthyHostCount': eventOnly(),
+  'AWS/ApplicationELB TargetResponseTime': {
+    range: (a, run) => [0, ofType(run, 'aws:lb/loadBalancer:LoadBalancer', a.region)[0].inputs.idleTimeout],
+    healthy: () => [0, 0.2],
+    missing: 'notBreaching', // no request, no data point
+  },
+  '5xx rate (metric math)': { range: () => [0, 100], healthy: () => [0, 1], missing: 'notBreaching' },
+  'AWS/AutoScaling GroupInServiceInstances': {
+    range: (a, run) => [0, ofType(run, 'aws:autoscaling/group:Group', a.region)[0].inputs.maxSize],
+    healthy: (a, run) => {
+      const asg = ofType(run, 'aws:autoscaling/group:Group', a.region)[0];
+      return [asg.inputs.minSize, asg.inputs.maxSize];
+    },
+    // Published every minute while the group collects it: silence means no group, no fleet.
+    missing: 'breaching',
+  },
+  'AWS/RDS CPUUtilization': { range: () => [0, 100], healthy: () => [0, 40], missing: 'notBreaching' },
+  'AWS/RDS FreeableMemory': {
+    range: (a, run) => [0, classMemoryBytes(clusterClass(run, a))],
+    // Aurora PostgreSQL gives most memory to its buffer cache; a healthy instance keeps ~10% free.
+    healthy: (a, run) => [0.1 * classMemoryBytes(clusterClass(run, a)), classMemoryBytes(clusterClass(run, a))],
+    missing: 'notBreaching',
+  },
+  'AWS/RDS DatabaseConnections': {
+    // Aurora PostgreSQL max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
+    range: (a, run) => [0, Math.min(Math.floor(classMemoryBytes(clusterClass(run, a)) / 9531392), 5000)],
+    // Each EC2 instance keeps up to 8 connections (writer and reader pools of 4) at full scale.
+    healthy: (a, run) => [0, 8 * ofType(run, 'aws:autoscaling/group:Group', a.region)[0].inputs.maxSize],
+    missing: 'notBreaching',
+  },
+  // AWS: replication lag is typically under a second.
+  'AWS/RDS AuroraGlobalDBReplicationLag': {
+    range: () => [0, Infinity],
+    healthy: () => [0, 1000],
+    missing: 'notBreaching',
+  },
+  // SQS stops publishing for a queue idle for six hours: silence is an empty queue.
+  'AWS/SQS ApproximateNumberOfMessagesVisible': eventOnly(),
+  'AWS/Route53 HealthCheckStatus': { range: () => [0, 1], healthy: () => [1, 1], missing: 'breaching' },
+  'TAP/Failover FailoverInitiated': eventOnly(),
+  'TAP/Failover PermissionError': eventOnly(),
+};
+
+function metricOf(alarm: RecordedResource): string {
+  if (alarm.inputs.metricQueries) {
+    const expression = alarm.inputs.metricQueries.find((q: any) => q.returnData).expression as string;
+    return expression.includes('requests') ? '5xx rate (metric math)' : expression;
+  }
+  return `${alarm.inputs.namespace} ${alarm.inputs.metricName}`;
+}
+
+describe('alarms: every threshold is reachable by its metric and quiet on a healthy platform', () => {
+  it('each alarm, read against what its metric can report and what a healthy platform reports', async () => {
+    const run = await plan();
+    const problems: string[] = [];
+    for (const alarm of ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm')) {
+      const metric = metricOf(alarm);
+      const facts = METRICS[metric];
+      if (!facts) {
+        problems.push(`${alarm.name}: nothing known about ${metric} (add its facts here)`);
+        continue;
+      }
+      const { threshold, comparisonOperator: op } = alarm.inputs;
+      const [low, high] = facts.range(alarm, run);
+      const [healthyLow, healthyHigh] = facts.healthy(alarm, run);
+      const above = op.startsWith('GreaterThan');
+      const reachable = above ? threshold < high : threshold > low;
+      const quiet = above ? threshold >= healthyHigh : threshold <= healthyLow;
+      if (!reachable) problems.push(`${alarm.name}: ${metric} never goes ${above ? 'above' : 'below'} ${threshold}`);
+      if (!quiet)
+        problems.push(`${alarm.name}: a healthy platform reports ${healthyLow}-${healthyHigh}, ${op} ${threshold}`);
+      const missing = alarm.inputs.treatMissingData ?? 'missing';
+      if (missing !== facts.missing)
+        problems.push(`${alarm.name}: missing data of ${metric} is ${facts.missing}, not ${missing}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('the ASG publishes the metric its capacity alarm watches (otherwise the alarm sees only silence)', async () => {
+    const run = await plan();
+    for (const asg of ofType(run, 'aws:autoscaling/group:Group')) {
+      expect(asg.inputs.enabledMetrics).toContain('GroupInServiceInstances');
+    }
+  });
+});
