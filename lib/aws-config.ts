@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { MANAGED_POLICY, serviceRole } from './iam';
+import { PLACEMENT_TAG } from './lambda-function';
 import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { secureBucket } from './secure-bucket';
@@ -13,7 +14,15 @@ export interface ConfigRule {
   readonly short: string;
   /** Evaluates global resources (IAM): only in the region that records them. */
   readonly globalOnly?: boolean;
+  /**
+   * Evaluates secret rotation, which is configured on the primary copy of a secret only:
+   * deployed only where the platform's secrets are primaries (a replica region would flag
+   * every replica the platform makes as not rotated).
+   */
+  readonly rotationRegionOnly?: boolean;
   readonly input?: Record<string, string>;
+  /** Limits the rule to resources carrying this tag value. */
+  readonly scope?: { readonly tagKey: string; readonly tagValue: string };
 }
 
 /** AWS Config managed rules for what this platform promises. */
@@ -31,9 +40,11 @@ export function configRules(settings: Pick<Settings, 'secretRotationDays'>): rea
       short: 'secret-rotation-on',
       // The period the program sets: a secret rotating less often than configured is flagged.
       input: { maximumAllowedRotationFrequency: String(settings.secretRotationDays) },
+      rotationRegionOnly: true,
     },
-    { id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK', short: 'secret-rotation-ok' },
-    { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc' },
+    { id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK', short: 'secret-rotation-ok', rotationRegionOnly: true },
+    // Only the functions placed in a VPC: the failover orchestrator runs outside on purpose.
+    { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc', scope: { tagKey: PLACEMENT_TAG, tagValue: 'vpc' } },
     { id: 'ALB_HTTP_DROP_INVALID_HEADER_ENABLED', short: 'alb-drop-bad-headers' },
     {
       id: 'CLOUDWATCH_ALARM_ACTION_CHECK',
@@ -53,6 +64,8 @@ export interface AwsConfigArgs {
    * marked `globalOnly` (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries here (rotated here, replicated elsewhere). */
+  readonly rotatesSecrets: boolean;
   /** Receives the Config bucket's server access logs. */
   readonly logArchive: LogArchive;
 }
@@ -66,7 +79,7 @@ export class AwsConfig extends pulumi.ComponentResource {
 
   constructor(name: string, args: AwsConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:AwsConfig', name, {}, opts);
-    const { settings, name: n, recordsGlobalResources, logArchive } = args;
+    const { settings, name: n, recordsGlobalResources, rotatesSecrets, logArchive } = args;
     const child = { parent: this };
     let recording: pulumi.Resource[] = [];
     if (settings.awsConfigRecorder === 'create') {
@@ -138,13 +151,16 @@ export class AwsConfig extends pulumi.ComponentResource {
       );
       recording = [status];
     }
-    for (const rule of configRules(settings).filter((r) => recordsGlobalResources || !r.globalOnly)) {
+    const applies = (r: ConfigRule) =>
+      (recordsGlobalResources || !r.globalOnly) && (rotatesSecrets || !r.rotationRegionOnly);
+    for (const rule of configRules(settings).filter(applies)) {
       const configRule = new aws.cfg.Rule(
         n('configRule', rule.short),
         {
           name: n('configRule', rule.short),
           source: { owner: 'AWS', sourceIdentifier: rule.id },
           inputParameters: rule.input ? JSON.stringify(rule.input) : undefined,
+          scope: rule.scope,
         },
         // Managed rules need a running recorder (ours, or the account's when reused).
         { ...child, dependsOn: recording },

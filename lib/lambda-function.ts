@@ -4,6 +4,12 @@ import { Settings } from './config';
 import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
 import { lambdaArchive } from './lambda-bundle';
 
+/**
+ * Tag telling where a function runs: `vpc` or `public` (the failover orchestrator probes the
+ * public path on purpose). The LAMBDA_INSIDE_VPC Config rule is scoped to `vpc`.
+ */
+export const PLACEMENT_TAG = 'Placement';
+
 export interface FunctionSpec {
   /** Physical name of the function (and of its log group's last segment). */
   readonly name: string;
@@ -79,6 +85,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       vpcConfig: spec.vpc,
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      tags: { [PLACEMENT_TAG]: spec.vpc ? 'vpc' : 'public' },
     },
     { ...opts, dependsOn: [logGroup] },
   );

@@ -21,6 +21,8 @@ export interface MonitoringStackArgs {
    * evaluates the IAM rule (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries in this region (see AwsConfig). */
+  readonly rotatesSecrets: boolean;
   /** Receives the Config bucket's server access logs. */
   readonly logArchive: LogArchive;
 }
@@ -179,7 +181,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     this.awsConfig = new AwsConfig(
       n('awsConfig'),
-      { settings, name: n, recordsGlobalResources: args.recordsGlobalResources, logArchive: args.logArchive },
+      {
+        settings,
+        name: n,
+        recordsGlobalResources: args.recordsGlobalResources,
+        rotatesSecrets: args.rotatesSecrets,
+        logArchive: args.logArchive,
+      },
       child,
     );
 

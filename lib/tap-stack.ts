@@ -217,6 +217,8 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases[role],
           compute: computes[role],
           recordsGlobalResources,
+          // The secrets are created (and rotate) in the primary; the secondary holds replicas.
+          rotatesSecrets: role === 'primary',
           logArchive: logArchives[role],
         },
         inRegion(role),
