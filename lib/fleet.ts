@@ -8,6 +8,7 @@ import { Namer } from './naming';
 import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { rdsCaBundle } from './rds-ca';
 import { secureBucket } from './secure-bucket';
 import { asgTags, requiredTags } from './tags';
 import { al2023ImageId, serviceUserData } from './user-data';
@@ -63,6 +64,18 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this.artifactBucket },
     );
 
+    const caBundleKey = 'trading/rds-ca.pem';
+    const caBundleObject = new aws.s3.BucketObjectv2(
+      n('artifactBucket', 'rds-ca'),
+      {
+        bucket: this.artifactBucket.id,
+        key: caBundleKey,
+        content: rdsCaBundle(),
+        contentType: 'application/x-pem-file',
+      },
+      { parent: this.artifactBucket },
+    );
+
     const instanceRole = serviceRole(
       {
         name: n('instanceRole'),
@@ -73,7 +86,7 @@ export class Fleet extends pulumi.ComponentResource {
           {
             Sid: 'FetchServiceBundle',
             Action: 's3:GetObject',
-            Resource: pulumi.interpolate`${this.artifactBucket.arn}/${serverKey}`,
+            Resource: [serverKey, caBundleKey].map((key) => pulumi.interpolate`${this.artifactBucket.arn}/${key}`),
           },
           args.enqueue,
         ],
@@ -94,6 +107,7 @@ export class Fleet extends pulumi.ComponentResource {
             nodeMajor: Number(/\d+/.exec(settings.lambdaRuntime)![0]),
             artifactBucket: bucket,
             artifactKey: serverKey,
+            caBundleKey,
             port: SERVICE_PORT,
             environment: { ...env, AWS_REGION: region.region },
           }),
@@ -121,8 +135,8 @@ export class Fleet extends pulumi.ComponentResource {
         tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags })),
         updateDefaultVersion: true,
       },
-      // Instances fetch the bundle at boot: it must be there before the first one starts.
-      { ...child, dependsOn: [serverObject] },
+      // Instances fetch the bundle and the CA certificates at boot: both must be there first.
+      { ...child, dependsOn: [serverObject, caBundleObject] },
     );
     this.autoScalingGroup = new aws.autoscaling.Group(
       n('autoScalingGroup'),

@@ -5,6 +5,8 @@ export interface ServiceUserData {
   readonly nodeMajor: number;
   readonly artifactBucket: string;
   readonly artifactKey: string;
+  /** Key of the RDS CA bundle in the same bucket (shipped with the artifact, never downloaded). */
+  readonly caBundleKey: string;
   readonly port: number;
   readonly environment: Record<string, string>;
 }
@@ -37,9 +39,11 @@ set -euo pipefail
 dnf install -y nodejs${spec.nodeMajor}
 NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
 install -d -m 0755 /opt/trading
+# Everything comes through the VPC's S3 gateway endpoint (the AL2023 repositories are in S3
+# too): this runs with natStrategy none, where nothing else outside the VPC is reachable.
 aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} /opt/trading/server.js
-# RDS certificates for verify-full TLS (needs NAT egress; see README).
-curl -fsS --retry 5 -o /opt/trading/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+# RDS certificates for verify-full TLS, shipped with the artifact.
+aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.caBundleKey}`)} /opt/trading/rds-ca.pem
 cat > /etc/systemd/system/trading.service <<UNIT
 [Unit]
 Description=Trading order API

@@ -226,6 +226,7 @@ describe('user data and AMI helpers', () => {
       nodeMajor: 22,
       artifactBucket: 'b',
       artifactKey: 'k.js',
+      caBundleKey: 'ca.pem',
       port: 8080,
       environment: { A: 'x y"z' },
     });
@@ -235,6 +236,7 @@ describe('user data and AMI helpers', () => {
         nodeMajor: 22,
         artifactBucket: 'b',
         artifactKey: 'k',
+        caBundleKey: 'ca.pem',
         port: 1,
         environment: { 'bad-name': 'v' },
       }),

@@ -464,3 +464,48 @@ describe('AWS Config: the platform passes the rules it deploys', () => {
     expect(flagged).toEqual([]);
   });
 });
+
+describe('natStrategy none: instances boot with nothing but the VPC endpoints', () => {
+  it.each(['us-east-1', 'eu-west-1'])(
+    'in %s, user data (set -e) fetches only objects the program put in the region’s bucket, through the S3 gateway',
+    async (region) => {
+      const run = await plan({ natStrategy: 'none' });
+      expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toEqual([]);
+      const [template] = ofType(run, 'aws:ec2/launchTemplate:LaunchTemplate', region);
+      const script = Buffer.from(template.inputs.userData, 'base64').toString();
+      expect(script).toMatch(/^set -euo pipefail$/m);
+      // Nothing addressed on the internet (the package repositories of AL2023 are in S3). The
+      // service's own environment (queue URL) is reached through the interface endpoints.
+      const commands = script.split('\n').filter((line) => !line.startsWith('Environment='));
+      expect(commands.join('\n')).not.toMatch(/\b(curl|wget)\b|https?:\/\//);
+      const fetched = [...script.matchAll(/aws s3 cp '(s3:\/\/[^']+)'/g)].map((m) => m[1]);
+      expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['rds-ca.pem', 'server-nodejs22.x.js']);
+      const shipped = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2', region).map(
+        (o) =>
+          `s3://${ofType(run, 'aws:s3/bucket:Bucket', region).find((b) => `${b.name}-id` === o.inputs.bucket)!.inputs.bucket}/${o.inputs.key}`,
+      );
+      for (const url of fetched) expect(shipped).toContain(url);
+      // The S3 gateway endpoint serves every private route table (where the instances run).
+      const gateway = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region).find(
+        (e) => e.inputs.vpcEndpointType === 'Gateway',
+      )!;
+      const privateTables = ofType(run, 'aws:ec2/routeTable:RouteTable', region)
+        .filter((t) => t.name.startsWith('rt-private'))
+        .map((t) => `${t.name}-id`);
+      expect([...gateway.inputs.routeTableIds].sort()).toEqual(privateTables.sort());
+    },
+  );
+
+  it('the CA bundle shipped with the artifact holds the RDS roots of both regions', async () => {
+    const { X509Certificate } = await import('crypto');
+    const run = await plan();
+    const [bundle] = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2').filter((o) =>
+      o.inputs.key.endsWith('rds-ca.pem'),
+    );
+    const subjects = bundle.inputs.content
+      .split(/(?=-----BEGIN CERTIFICATE-----)/)
+      .map((pem: string) => new X509Certificate(pem).subject);
+    for (const region of ['us-east-1', 'eu-west-1'])
+      expect(subjects.some((s: string) => s.includes(`Amazon RDS ${region} Root CA RSA2048 G1`))).toBe(true);
+  });
+});
