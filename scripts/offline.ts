@@ -84,6 +84,52 @@ export function stackConfig(
 
 const ACCOUNT = '123456789012';
 
+/**
+ * One account's view of the zones of each region, as the placement look-ups see it. Like a
+ * real account: names map to IDs in no particular order, one zone is constrained (use1-az3
+ * offers only older instance families and no current database class), and a few endpoint
+ * services are missing in a zone. The gaps are made up so the placement rule is exercised;
+ * they are not claims about AWS's current offerings.
+ */
+export interface MockZone {
+  readonly name: string;
+  readonly id: string;
+  /** Instance families offered; undefined for every family. */
+  readonly families?: readonly string[];
+  readonly databases?: boolean;
+  readonly missingEndpoints?: readonly string[];
+}
+
+export const MOCK_ZONES: Readonly<Record<string, readonly MockZone[]>> = {
+  'us-east-1': [
+    { name: 'us-east-1a', id: 'use1-az3', families: ['t2', 'm4', 'c4', 'r4'], databases: false },
+    { name: 'us-east-1b', id: 'use1-az5' },
+    { name: 'us-east-1c', id: 'use1-az1' },
+    { name: 'us-east-1d', id: 'use1-az6' },
+    { name: 'us-east-1e', id: 'use1-az2' },
+    { name: 'us-east-1f', id: 'use1-az4', missingEndpoints: ['rds'] },
+  ],
+  'eu-west-1': [
+    { name: 'eu-west-1a', id: 'euw1-az2' },
+    { name: 'eu-west-1b', id: 'euw1-az3', missingEndpoints: ['lambda'] },
+    { name: 'eu-west-1c', id: 'euw1-az1' },
+  ],
+  'us-west-2': [
+    { name: 'us-west-2a', id: 'usw2-az2' },
+    { name: 'us-west-2b', id: 'usw2-az1' },
+    { name: 'us-west-2c', id: 'usw2-az3' },
+  ],
+};
+
+/** What the mock account offers: the same answers the look-ups give, for tests to check placement against. */
+export const mockOffers = {
+  zone: (region: string, nameOrId: string) => MOCK_ZONES[region]?.find((z) => z.name === nameOrId || z.id === nameOrId),
+  instanceType: (zone: MockZone, instanceType: string) =>
+    !zone.families || zone.families.includes(instanceType.split('.')[0]),
+  database: (zone: MockZone) => zone.databases !== false,
+  endpoint: (zone: MockZone, service: string) => !zone.missingEndpoints?.includes(service),
+};
+
 /** Pulumi's marker for a secret value in deserialized properties. */
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
 
@@ -191,9 +237,26 @@ export async function runOffline(
       },
       call(args) {
         const region = regionOf(args.provider) ?? 'us-east-1';
+        const zones = MOCK_ZONES[region] ?? [];
         switch (args.token) {
           case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-            return { names: ['a', 'b', 'c', 'd'].map((l) => `${region}${l}`), zoneIds: [] };
+            return { names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.id) };
+          case 'aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings': {
+            const type = String(args.inputs.filters?.find((f: any) => f.name === 'instance-type')?.values?.[0]);
+            const offered = zones.filter((z) => mockOffers.instanceType(z, type));
+            return { locations: offered.map((z) => z.id), locationTypes: offered.map(() => 'availability-zone-id') };
+          }
+          case 'aws:rds/getOrderableDbInstance:getOrderableDbInstance':
+            return {
+              ...args.inputs,
+              availabilityZones: zones.filter(mockOffers.database).map((z) => z.name),
+            };
+          case 'aws:ec2/getVpcEndpointService:getVpcEndpointService':
+            return {
+              ...args.inputs,
+              serviceName: `com.amazonaws.${region}.${args.inputs.service}`,
+              availabilityZones: zones.filter((z) => mockOffers.endpoint(z, args.inputs.service)).map((z) => z.name),
+            };
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/plan`, userId: 'plan' };
           case 'aws:index/getPartition:getPartition':

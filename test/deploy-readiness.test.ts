@@ -5,7 +5,7 @@
  * misbehave on a first deploy.
  */
 import { elbLogDeliveryPrincipal } from '../lib/log-archive';
-import { OfflineRun, RecordedResource } from '../scripts/offline';
+import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
 
 /** The provider resource a recorded provider reference (`urn::id`) points at. */
@@ -507,5 +507,62 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
       .map((pem: string) => new X509Certificate(pem).subject);
     for (const region of ['us-east-1', 'eu-west-1'])
       expect(subjects.some((s: string) => s.includes(`Amazon RDS ${region} Root CA RSA2048 G1`))).toBe(true);
+  });
+});
+
+describe('placement: every zonal resource only in zones that offer it (by zone ID, as each account differs)', () => {
+  /** The zone a subnet is in, whether it was placed by name or by ID. */
+  const zoneOfSubnet = (run: OfflineRun, subnetId: string): MockZone => {
+    const subnet = ofType(run, 'aws:ec2/subnet:Subnet').find((s) => `${s.name}-id` === subnetId)!;
+    return mockOffers.zone(subnet.region!, subnet.inputs.availabilityZoneId ?? subnet.inputs.availabilityZone)!;
+  };
+
+  it.each(['us-east-1', 'eu-west-1'])(
+    'in %s: interface endpoints, instances and database instances',
+    async (region) => {
+      const run = await plan();
+      const problems: string[] = [];
+      for (const endpoint of ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region)) {
+        if (endpoint.inputs.vpcEndpointType !== 'Interface') continue;
+        const service = endpoint.inputs.serviceName.split('.').pop();
+        for (const zone of endpoint.inputs.subnetIds.map((id: string) => zoneOfSubnet(run, id)))
+          if (!mockOffers.endpoint(zone, service))
+            problems.push(`${endpoint.name}: ${service} is not offered in ${zone.id}`);
+      }
+      const [template] = ofType(run, 'aws:ec2/launchTemplate:LaunchTemplate', region);
+      for (const asg of ofType(run, 'aws:autoscaling/group:Group', region))
+        for (const zone of asg.inputs.vpcZoneIdentifiers.map((id: string) => zoneOfSubnet(run, id)))
+          if (!mockOffers.instanceType(zone, template.inputs.instanceType))
+            problems.push(`${asg.name}: ${template.inputs.instanceType} is not offered in ${zone.id}`);
+      for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', region)) {
+        const zone = mockOffers.zone(region, instance.inputs.availabilityZone)!;
+        if (!mockOffers.database(zone))
+          problems.push(`${instance.name}: ${instance.inputs.instanceClass} not orderable in ${zone.id}`);
+      }
+      expect(problems).toEqual([]);
+    },
+  );
+
+  it('an endpoint service missing in a chosen zone keeps its endpoint in the zones that offer it', async () => {
+    const run = await plan();
+    const lambda = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', 'eu-west-1').find((e) =>
+      e.inputs.serviceName.endsWith('.lambda'),
+    )!;
+    const kms = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', 'eu-west-1').find((e) =>
+      e.inputs.serviceName.endsWith('.kms'),
+    )!;
+    expect(lambda.inputs.subnetIds.map((id: string) => zoneOfSubnet(run, id).id).sort()).toEqual([
+      'euw1-az1',
+      'euw1-az2',
+    ]);
+    expect(kms.inputs.subnetIds).toHaveLength(3);
+  });
+
+  it('subnets are placed by zone ID, so every account gets the same physical zones', async () => {
+    const run = await plan();
+    for (const subnet of ofType(run, 'aws:ec2/subnet:Subnet')) {
+      expect(subnet.inputs.availabilityZone).toBeUndefined();
+      expect(subnet.inputs.availabilityZoneId).toMatch(/^(use1|euw1)-az\d$/);
+    }
   });
 });

@@ -57,9 +57,9 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     const priv = subnets.filter((s) => s.inputs.tags.Tier === 'private');
     expect(pub).toHaveLength(3);
     expect(priv).toHaveLength(3);
-    expect(new Set(pub.map((s) => s.inputs.availabilityZone)).size).toBe(3);
-    expect(new Set(priv.map((s) => s.inputs.availabilityZone)).size).toBe(3);
-    expect(priv.every((s) => s.inputs.availabilityZone.startsWith(region))).toBe(true);
+    expect(new Set(pub.map((s) => s.inputs.availabilityZoneId)).size).toBe(3);
+    expect(new Set(priv.map((s) => s.inputs.availabilityZoneId)).size).toBe(3);
+    expect(priv.every((s) => s.inputs.availabilityZoneId.startsWith(c))).toBe(true);
     expect(pub.every((s) => s.inputs.mapPublicIpOnLaunch === false)).toBe(true);
     const second = region === PRIMARY ? '0' : '1';
     expect(priv.map((s) => s.inputs.cidrBlock).sort()).toEqual([
@@ -92,7 +92,11 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     expect(s3.inputs.vpcEndpointType).toBe('Gateway');
     expect(s3.inputs.routeTableIds).toHaveLength(3);
     const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === 'Interface');
-    expect(interfaces.every((e) => e.inputs.privateDnsEnabled && e.inputs.subnetIds.length === 3)).toBe(true);
+    // In every chosen zone that offers the service (the mock account lacks a few), never fewer than two.
+    for (const e of interfaces) {
+      expect(e.inputs.privateDnsEnabled).toBe(true);
+      expect(e.inputs.subnetIds.length).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('ships VPC flow logs to CloudWatch Logs with the configured retention', async () => {
