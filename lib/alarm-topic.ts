@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 export interface AlarmTopicArgs {
   readonly name: Namer;
@@ -55,7 +55,7 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
     },
     opts,
   );
-  const topic = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn }, opts);
+  const topic = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn }, { ...opts, ...DELETE_BEFORE_REPLACE });
   const subscriptions: [string, string | undefined][] = [
     ['email', args.settings.alarmEmail],
     ['https', args.settings.alarmHttpsEndpoint],

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { BuiltFunction } from './lambda-function';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 export type AlarmSpec = Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions'>;
 
@@ -30,7 +30,7 @@ export class AlarmFactory {
         treatMissingData: 'notBreaching',
         ...spec,
       },
-      this.opts,
+      { ...this.opts, ...DELETE_BEFORE_REPLACE },
     );
     this.alarms.push(alarm);
     return alarm;

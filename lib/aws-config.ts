@@ -4,7 +4,7 @@ import { Settings } from './config';
 import { MANAGED_POLICY, serviceRole } from './iam';
 import { PLACEMENT_TAG } from './lambda-function';
 import { LogArchive } from './log-archive';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { secureBucket } from './secure-bucket';
 
 export interface ConfigRule {
@@ -135,13 +135,14 @@ export class AwsConfig extends pulumi.ComponentResource {
           roleArn: role.ready.arn,
           recordingGroup: { allSupported: true, includeGlobalResourceTypes: recordsGlobalResources },
         },
-        child,
+        // One recorder per region and account: even renamed, a second cannot exist beside it.
+        { ...child, ...DELETE_BEFORE_REPLACE },
       );
       const channel = new aws.cfg.DeliveryChannel(
         n('configRecorder'),
         // Named only once the bucket policy admits Config, which checks it when the channel is created.
         { name: n('configRecorder'), s3BucketName: bucket.deliveryName },
-        { ...child, dependsOn: [recorder] },
+        { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [recorder] },
       );
       // The recorder cannot start without a delivery channel.
       const status = new aws.cfg.RecorderStatus(
@@ -163,7 +164,7 @@ export class AwsConfig extends pulumi.ComponentResource {
           scope: rule.scope,
         },
         // Managed rules need a running recorder (ours, or the account's when reused).
-        { ...child, dependsOn: recording },
+        { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: recording },
       );
       this.rules.push(configRule);
     }

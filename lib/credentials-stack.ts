@@ -65,6 +65,8 @@ export class CredentialsStack extends pulumi.ComponentResource {
           kmsKeyId: primary.database.key.arn,
           replicas: [{ region: secondary.region, kmsKeyId: secondary.database.key.arn }],
           // Nothing is retained: destroy deletes at once instead of scheduling a recovery window.
+          // No deleteBeforeReplace: a replacement would lose the rotated credential; the name
+          // clash stops it before anything is deleted.
           recoveryWindowInDays: 0,
         },
         child,

@@ -6,7 +6,7 @@ import { GlobalDatabase } from './global-database';
 import { resolvedAfter } from './iam';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { LoadBalancer } from './load-balancer';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** CloudWatch namespace of the orchestrator's metrics (decisions, actions, errors). */
 export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
@@ -117,7 +117,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         description: 'Canary: probe the primary region every minute',
         scheduleExpression: 'rate(1 minute)',
       },
-      { parent: fn },
+      { parent: fn, ...DELETE_BEFORE_REPLACE },
     );
     const allowSchedule = new aws.lambda.Permission(
       n('orchestratorFunction', 'canary'),
@@ -165,7 +165,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         alarmActions: [trigger.arn],
         okActions: [trigger.arn],
       },
-      primary,
+      { ...primary, ...DELETE_BEFORE_REPLACE },
     );
     const allowAlarm = new aws.lambda.Permission(
       n('orchestratorFunction', 'alarm'),

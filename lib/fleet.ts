@@ -4,7 +4,7 @@ import { RegionSettings, Settings } from './config';
 import { MANAGED_POLICY, serviceRole, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { LoadBalancer } from './load-balancer';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
@@ -96,7 +96,7 @@ export class Fleet extends pulumi.ComponentResource {
     const profile = new aws.iam.InstanceProfile(
       n('instanceProfile'),
       { name: n('instanceProfile'), role: instanceRole.ready.name },
-      { parent: instanceRole.resource },
+      { parent: instanceRole.resource, ...DELETE_BEFORE_REPLACE },
     );
 
     const userData = pulumi
@@ -136,7 +136,7 @@ export class Fleet extends pulumi.ComponentResource {
         updateDefaultVersion: true,
       },
       // Instances fetch the bundle and the CA certificates at boot: both must be there first.
-      { ...child, dependsOn: [serverObject, caBundleObject] },
+      { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [serverObject, caBundleObject] },
     );
     this.autoScalingGroup = new aws.autoscaling.Group(
       n('autoScalingGroup'),
@@ -155,7 +155,7 @@ export class Fleet extends pulumi.ComponentResource {
         tags: asgTags(tags),
       },
       // Scaling policies own the desired capacity after creation.
-      { ...child, ignoreChanges: ['desiredCapacity'] },
+      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'] },
     );
     const asg = { parent: this.autoScalingGroup };
     new aws.autoscaling.Policy(

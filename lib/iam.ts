@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { DELETE_BEFORE_REPLACE } from './naming';
 
 export interface Statement {
   readonly Sid?: string;
@@ -69,7 +70,11 @@ export interface ServiceRole {
  * one by one (the role's own `managedPolicyArns` is deprecated) plus one inline policy.
  */
 export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): ServiceRole {
-  const role = new aws.iam.Role(args.name, { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service) }, opts);
+  const role = new aws.iam.Role(
+    args.name,
+    { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service) },
+    { ...opts, ...DELETE_BEFORE_REPLACE },
+  );
   const child = { ...opts, parent: role };
   const grants: pulumi.CustomResource[] = (args.managedPolicyArns ?? []).map((policyArn, _, all) => {
     const suffix = all.length > 1 ? `-${policyArn.split('/').pop()}` : '';

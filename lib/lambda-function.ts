@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
 import { lambdaArchive } from './lambda-bundle';
+import { DELETE_BEFORE_REPLACE } from './naming';
 
 /**
  * Tag telling where a function runs: `vpc` or `public` (the failover orchestrator probes the
@@ -48,7 +49,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
   const logGroup = new aws.cloudwatch.LogGroup(
     spec.name,
     { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
-    opts,
+    { ...opts, ...DELETE_BEFORE_REPLACE },
   );
   const role = serviceRole(
     {
@@ -87,7 +88,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       tags: { [PLACEMENT_TAG]: spec.vpc ? 'vpc' : 'public' },
     },
-    { ...opts, dependsOn: [logGroup] },
+    { ...opts, ...DELETE_BEFORE_REPLACE, dependsOn: [logGroup] },
   );
   return { fn, role, logGroup, durationAlarmMs: spec.durationAlarmMs ?? Math.round(0.8 * spec.timeoutSeconds * 1000) };
 }

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
 import { LOG_PREFIX, LogArchive } from './log-archive';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
 
@@ -89,7 +89,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         // admits ELB's log delivery: AWS checks that permission when logging is enabled.
         accessLogs: { bucket: args.logArchive.archive.deliveryName, prefix: LOG_PREFIX.alb, enabled: true },
       },
-      { parent: this },
+      { parent: this, ...DELETE_BEFORE_REPLACE },
     );
     const scheme = this.https ? 'https' : 'http';
     this.health = {
@@ -114,7 +114,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.instanceTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupInstances'),
       {
-        name: n('targetGroupInstances'),
+        // No fixed name: a listener rule holds the group, so AWS refuses to delete it before its
+        // replacement exists (a new port or protocol replaces it); the provider names it
+        // `tg-ec2-<region>-<env>-<7 hex>` and the replacement is created beside it.
         vpcId: network.vpc.id,
         targetType: 'instance',
         protocol: 'HTTP',
@@ -126,7 +128,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     this.lambdaTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupLambda'),
-      { name: n('targetGroupLambda'), targetType: 'lambda', healthCheck },
+      { targetType: 'lambda', healthCheck },
       child,
     );
 

@@ -4,7 +4,7 @@ import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from './config';
 import { AURORA_ENGINE } from './global-database';
 import { serviceRole } from './iam';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { chooseZones, Zone, zonesOffering } from './placement';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
@@ -242,7 +242,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       n('flowLogGroup'),
       { name: `/tap/${n('flowLogGroup')}`, retentionInDays: settings.logRetentionDays },
-      res(vpc),
+      { ...res(vpc), ...DELETE_BEFORE_REPLACE },
     );
     const flowLogRole = serviceRole(
       {

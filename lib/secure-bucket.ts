@@ -32,6 +32,8 @@ export function secureBucket(
   args: SecureBucketArgs,
   opts: pulumi.CustomResourceOptions,
 ): SecureBucket {
+  // No deleteBeforeReplace: buckets hold the audit trail; a replacement (a new name) is a
+  // migration, and the name clash stops an accidental one before anything is deleted.
   const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: true }, opts);
   const child = { ...opts, parent: bucket };
   new aws.s3.BucketServerSideEncryptionConfiguration(

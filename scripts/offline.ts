@@ -9,6 +9,7 @@
  * `~` (patch releases only): a minor release may change either, and an upgrade is a deliberate
  * change checked by the tests, not something `npm install` does on its own.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
@@ -31,6 +32,14 @@ export interface RecordedResource {
   readonly ignoreChanges: string[];
   /** Position in the order the program constructed its resources (components included). */
   readonly constructed?: number;
+  /** The engine deletes the old resource before creating its replacement. */
+  readonly deleteBeforeReplace: boolean;
+  /**
+   * The input the provider fills with a generated physical name (`<logical name>-<7 hex>`),
+   * when the program left it empty; the name is then in `inputs`, as the provider's check
+   * (and a policy pack) sees it.
+   */
+  readonly autoNamed?: string;
 }
 
 export interface OfflineRun {
@@ -143,6 +152,30 @@ function unwrapSecrets(value: any): any {
   return value;
 }
 
+/**
+ * Types whose physical name the AWS provider generates when the program gives none, and the
+ * input holding it: `<logical name>-<7 hex characters>` (Pulumi's auto-naming).
+ */
+export const AUTO_NAMED: Readonly<Record<string, string>> = {
+  'aws:ec2/securityGroup:SecurityGroup': 'name',
+  'aws:lb/targetGroup:TargetGroup': 'name',
+  'aws:rds/clusterParameterGroup:ClusterParameterGroup': 'name',
+  'aws:rds/subnetGroup:SubnetGroup': 'name',
+  'aws:rds/clusterInstance:ClusterInstance': 'identifier',
+  'aws:iam/rolePolicy:RolePolicy': 'name',
+};
+
+/** The name the provider would generate (deterministic here, random hex in Pulumi). */
+export function autoName(logicalName: string): string {
+  return `${logicalName}-${createHash('sha1').update(logicalName).digest('hex').slice(0, 7)}`;
+}
+
+/** Request inputs plus the generated name where the provider would add one. */
+function withAutoName(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  const field = AUTO_NAMED[type];
+  return field && inputs[field] === undefined ? { ...inputs, [field]: autoName(name) } : inputs;
+}
+
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */
 function mockState(type: string, name: string, inputs: Record<string, any>, region: string): Record<string, any> {
   const service = type.split(':')[1]?.split('/')[0] ?? 'unknown';
@@ -233,7 +266,8 @@ export async function runOffline(
       newResource(args) {
         const region =
           args.type === 'pulumi:providers:aws' ? String(args.inputs.region) : (regionOf(args.provider) ?? 'aws-global');
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, region) };
+        const inputs = withAutoName(args.type, args.name, args.inputs);
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, region) };
       },
       call(args) {
         const region = regionOf(args.provider) ?? 'us-east-1';
@@ -288,7 +322,9 @@ export async function runOffline(
     register(req, (err, res) => {
       if (!err) {
         const type: string = req.getType();
-        const inputs = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()));
+        const requested = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()));
+        const inputs = withAutoName(type, req.getName(), requested);
+        const autoField = AUTO_NAMED[type];
         const urn: string = res.getUrn();
         const provider: string | undefined = req.getProvider() || undefined;
         if (type === 'pulumi:providers:aws') providerRegions.set(urn, String(inputs.region));
@@ -304,6 +340,8 @@ export async function runOffline(
           inputs,
           ignoreChanges: req.getIgnorechangesList(),
           constructed: constructedAt(type, req.getName()),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          autoNamed: autoField && requested[autoField] === undefined ? autoField : undefined,
         });
       }
       callback(err, res);

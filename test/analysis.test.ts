@@ -12,6 +12,7 @@ const r = (urn: string, type: string, dependsOn: string[] = [], parent?: string,
   custom,
   inputs: {},
   ignoreChanges: [],
+  deleteBeforeReplace: false,
 });
 
 describe('deploy critical path', () => {

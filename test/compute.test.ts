@@ -125,7 +125,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ]);
     expect(
       policies.find((p) => p.predefinedMetricSpecification.resourceLabel)!.predefinedMetricSpecification.resourceLabel,
-    ).toBe(`app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev/def456`);
+    ).toMatch(new RegExp(`^app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev-[0-9a-f]{7}/def456$`));
   });
 
   it('instance role: SSM access plus only its secret, key, bundle and queue', async () => {

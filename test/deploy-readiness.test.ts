@@ -566,3 +566,65 @@ describe('placement: every zonal resource only in zones that offer it (by zone I
     }
   });
 });
+
+/** The input holding a type's physical name, where it is not `name` (elsewhere these fields are references). */
+const NAME_INPUT: Record<string, string> = {
+  'aws:s3/bucket:Bucket': 'bucket',
+  'aws:rds/cluster:Cluster': 'clusterIdentifier',
+  'aws:rds/clusterInstance:ClusterInstance': 'identifier',
+  'aws:rds/globalCluster:GlobalCluster': 'globalClusterIdentifier',
+  'aws:cloudwatch/dashboard:Dashboard': 'dashboardName',
+};
+/** Types whose `name` input is no unique physical name: a replacement never clashes on it. */
+const NAMES_NOT_UNIQUE: Record<string, string> = {
+  'aws:route53/zone:Zone': 'a DNS name; AWS allows several zones with one name',
+  'aws:route53/record:Record': 'a record name inside its zone, replaced in one change batch',
+  'aws:globalaccelerator/accelerator:Accelerator': 'a label; accelerators are identified by ARN',
+  'aws:cfg/recorderStatus:RecorderStatus': 'names the recorder it switches on',
+};
+/** Types holding data: a replacement must stop at the name clash, before anything is deleted. */
+const HOLDS_DATA: Record<string, string> = {
+  'aws:rds/globalCluster:GlobalCluster': 'the database',
+  'aws:rds/cluster:Cluster': 'the database',
+  'aws:secretsmanager/secret:Secret': 'the current (rotated) credentials',
+  'aws:sqs/queue:Queue': 'acknowledged orders waiting to be applied',
+  'aws:s3/bucket:Bucket': 'the audit trail (access logs, Config history)',
+};
+
+describe('physical names: every fixed name survives a replacement', () => {
+  it('each named resource is deleted before its replacement, auto-named, not unique, or holds data (replacement refused)', async () => {
+    const run = await plan();
+    const problems = run.resources
+      .filter((r) => r.custom && r.type.startsWith('aws:') && !r.autoNamed)
+      .filter((r) => typeof r.inputs[NAME_INPUT[r.type] ?? 'name'] === 'string')
+      .filter((r) => !r.deleteBeforeReplace && !NAMES_NOT_UNIQUE[r.type] && !HOLDS_DATA[r.type])
+      .map((r) => `${r.type} ${r.name}: a replacement would be created while the old one holds its name`);
+    expect(problems).toEqual([]);
+  });
+
+  it('what must be replaced create-first while in use is auto-named: target groups, the cluster’s groups, Aurora instances', async () => {
+    const run = await plan();
+    for (const type of [
+      'aws:lb/targetGroup:TargetGroup',
+      'aws:rds/subnetGroup:SubnetGroup',
+      'aws:rds/clusterParameterGroup:ClusterParameterGroup',
+      'aws:rds/clusterInstance:ClusterInstance',
+    ])
+      for (const r of ofType(run, type)) {
+        expect({ type, name: r.name, autoNamed: r.autoNamed, deleteBeforeReplace: r.deleteBeforeReplace }).toEqual({
+          type,
+          name: r.name,
+          autoNamed: expect.any(String),
+          deleteBeforeReplace: false,
+        });
+        // Still `{resource-type}-{environmentSuffix}`, then the provider's suffix.
+        expect(r.inputs[r.autoNamed!]).toMatch(/-dev-[0-9a-f]{7}$/);
+      }
+  });
+
+  it('no data-holding resource is ever deleted before its replacement exists', async () => {
+    const run = await plan();
+    const risky = run.resources.filter((r) => HOLDS_DATA[r.type] && r.deleteBeforeReplace).map((r) => r.name);
+    expect(risky).toEqual([]);
+  });
+});
