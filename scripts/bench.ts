@@ -11,7 +11,7 @@ import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/lambda-bundle';
-import { APP_USER, DB_NAME, startTradingDb } from '../test/helpers/trading-db';
+import { APP_USER, DB_NAME, startTradingDb } from './local/trading-db';
 
 /**
  * `--short` (CI): a few orders, enough to prove the benchmark still runs end to end; its

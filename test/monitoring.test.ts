@@ -1,5 +1,8 @@
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
+/** One run for the tests that need other values than the dev stack's (each reads its own keys). */
+const NON_DEFAULT = { alarmDbCpuPercent: 65, alarm5xxPercent: 2, awsConfigRecorder: 'reuse', secretRotationDays: 7 };
+
 describe('MonitoringStack', () => {
   it('each region has an encrypted alarm topic (own key admitting CloudWatch) with the operator email', async () => {
     const run = await plan();
@@ -57,7 +60,7 @@ describe('MonitoringStack', () => {
   });
 
   it('thresholds come from config', async () => {
-    const run = await plan({ alarmDbCpuPercent: 65, alarm5xxPercent: 2 });
+    const run = await plan(NON_DEFAULT);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-db-cpu-use1-dev').inputs.threshold).toBe(65);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-alb-5xx-rate-euw1-dev').inputs.threshold).toBe(
       2,
@@ -168,8 +171,11 @@ describe('AWS Config', () => {
   });
 
   it('the rotation rule allows exactly the rotation period the program schedules', async () => {
-    for (const secretRotationDays of [30, 7]) {
-      const run = await plan(secretRotationDays === 30 ? {} : { secretRotationDays });
+    for (const [secretRotationDays, overrides] of [
+      [30, {}],
+      [7, NON_DEFAULT],
+    ] as const) {
+      const run = await plan(overrides);
       const rule = ofType(run, 'aws:cfg/rule:Rule').find(
         (r) => r.inputs.source.sourceIdentifier === 'SECRETSMANAGER_ROTATION_ENABLED_CHECK',
       )!;
@@ -201,7 +207,7 @@ describe('AWS Config', () => {
   });
 
   it('reuse mode adds only the rules to an existing recorder', async () => {
-    const run = await plan({ awsConfigRecorder: 'reuse' });
+    const run = await plan(NON_DEFAULT);
     expect(ofType(run, 'aws:cfg/recorder:Recorder')).toEqual([]);
     expect(ofType(run, 'aws:cfg/deliveryChannel:DeliveryChannel')).toEqual([]);
     expect(ids(run, PRIMARY)).toEqual([...EVERY_REGION, ...PRIMARY_ONLY].sort());
