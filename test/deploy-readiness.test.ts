@@ -628,3 +628,26 @@ describe('physical names: every fixed name survives a replacement', () => {
     expect(risky).toEqual([]);
   });
 });
+
+describe('cross-region references only where AWS allows them', () => {
+  it('no security group rule references a group of another region (not even across the peering): CIDRs there', async () => {
+    const run = await plan();
+    const groups = ofType(run, 'aws:ec2/securityGroup:SecurityGroup');
+    const regionOfGroup = (id: string) => groups.find((g) => `${g.name}-id` === id)?.region;
+    const references = [
+      ...groups.flatMap((g) =>
+        [...(g.inputs.ingress ?? []), ...(g.inputs.egress ?? [])].flatMap((rule: any) =>
+          (rule.securityGroups ?? []).map((id: string) => [g, id] as const),
+        ),
+      ),
+      ...run.resources
+        .filter((r) => r.type.startsWith('aws:vpc/securityGroup') && r.inputs.referencedSecurityGroupId)
+        .map((r) => [r, r.inputs.referencedSecurityGroupId as string] as const),
+    ];
+    expect(references.length).toBeGreaterThan(0);
+    const crossing = references
+      .filter(([r, id]) => regionOfGroup(id) !== r.region)
+      .map(([r, id]) => `${r.name} (${r.region}) references ${id} (${regionOfGroup(id) ?? 'unknown'})`);
+    expect(crossing).toEqual([]);
+  });
+});
