@@ -21,6 +21,8 @@ export interface ComputeStackArgs {
   readonly appSecretArn: pulumi.Input<string>;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
+  /** The certificate its HTTPS listener serves; none with `tls: none`. */
+  readonly certificateArn?: pulumi.Input<string>;
 }
 
 /**
@@ -43,7 +45,7 @@ export class ComputeStack extends pulumi.ComponentResource {
 
     this.loadBalancer = new LoadBalancer(
       n('loadBalancer'),
-      { settings, region, name: n, network, logArchive: args.logArchive },
+      { settings, region, name: n, network, logArchive: args.logArchive, certificateArn: args.certificateArn },
       child,
     );
 

@@ -154,6 +154,10 @@ export const configSchema = z.object({
       { message: 'must be an IPv4 CIDR' },
     ),
   ).refine((v) => v.length > 0, { message: 'must list at least one CIDR' }),
+  tls: z.enum(['acm', 'provided', 'none'], { message: 'must be acm, provided or none' }),
+  certificateValidationTimeout: text.regex(/^[1-9]\d*[mh]$/, {
+    message: 'must be a duration in minutes or hours, such as 45m or 2h',
+  }),
   primaryCertificateArn: arn('acm'),
   secondaryCertificateArn: arn('acm'),
   albHealthCheckIntervalSeconds: integer(5, 300),
@@ -255,6 +259,28 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
               `must be less than albHealthCheckIntervalSeconds (${s.albHealthCheckIntervalSeconds})`,
             ],
           ],
+  },
+  {
+    keys: ['tls', 'primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
+    check: (s) => {
+      const sides = [
+        ['primaryCertificateArn', s.primaryRegion],
+        ['secondaryCertificateArn', s.secondaryRegion],
+      ] as const;
+      if (s.tls !== 'provided') {
+        return sides
+          .filter(([key]) => s[key] !== undefined)
+          .map(([key]): Problem => [key, `is read only with tls: provided (tls is ${s.tls})`]);
+      }
+      return sides.flatMap(([key, region]): Problem[] => {
+        const arn = s[key];
+        if (arn === undefined) return [[key, `is required with tls: provided (the ALB in ${region} serves HTTPS too)`]];
+        const arnRegion = arn.split(':')[3];
+        return arnRegion === region
+          ? []
+          : [[key, `is a certificate in ${arnRegion}; an ALB takes certificates of its own region (${region})`]];
+      });
+    },
   },
   {
     keys: ['alarmLambdaDurationP99Ms', 'lambdaTimeoutSeconds'],

@@ -94,7 +94,9 @@ export const NAME_RULES = {
   artifactBucket: rule('artifacts', 63, true, 12),
   // global
   accelerator: rule('ga', 64, false, 8),
+  domain: rule('domain', 255, false),
   hostedZone: rule('zone', 255, false, 9),
+  certificate: rule('cert', 255, false, 4),
   healthCheck: rule('hc', 255, false, 4),
   orchestratorFunction: rule('fn-failover', 64, true, 6),
   failoverTopic: rule('sns-failover', 256, true, 5),

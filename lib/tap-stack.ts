@@ -5,6 +5,7 @@ import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
 import { DatabaseStack } from './database-stack';
+import { Domain } from './domain';
 import { FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
 import { GlobalDatabase } from './global-database';
@@ -57,6 +58,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly secondary: RegionStacks;
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
+  readonly domain: Domain;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
@@ -155,6 +157,22 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The zone and, with TLS, each region's validated certificate: the listeners need them.
+    this.domain = new Domain(
+      globalName('domain'),
+      {
+        settings,
+        name: globalName,
+        regions: (['primary', 'secondary'] as const).map((role) => ({
+          role,
+          region: regions[role].region,
+          provider: providers[role],
+          certificateArn: regions[role].certificateArn,
+        })),
+      },
+      inRegion('primary'),
+    );
+
     // 4. Per region: the application.
     const compute = (role: RegionRole) =>
       new ComputeStack(
@@ -167,6 +185,7 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
           logArchive: logArchives[role],
+          certificateArn: this.domain.certificates[role],
         },
         inRegion(role),
       );
@@ -179,6 +198,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: globalName,
         database: this.globalDatabase,
+        domain: this.domain,
         acceleratorProvider: providers.accelerator,
         endpoints: [
           { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },

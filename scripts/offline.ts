@@ -40,6 +40,8 @@ export interface RecordedResource {
    * (and a policy pack) sees it.
    */
   readonly autoNamed?: string;
+  /** How long the engine lets the provider take to create it (`customTimeouts.create`), when set. */
+  readonly createTimeout?: string;
 }
 
 export interface OfflineRun {
@@ -236,6 +238,22 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { ...state, latestVersion: 1 };
     case 'aws:kms/key:Key':
       return { ...state, keyId: `${name}-key-id` };
+    case 'aws:acm/certificate:Certificate': {
+      // ACM asks for one CNAME per name; a domain and its wildcard share it.
+      const record = (domainName: string) => ({
+        domainName,
+        resourceRecordName: `_0123456789abcdef.${String(inputs.domainName)}.`,
+        resourceRecordType: 'CNAME',
+        resourceRecordValue: '_fedcba9876543210.xyz.acm-validations.aws.',
+      });
+      return {
+        ...state,
+        arn: `arn:aws:acm:${region}:${ACCOUNT}:certificate/${name}`,
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(record),
+      };
+    }
+    case 'aws:route53/record:Record':
+      return { ...state, fqdn: String(inputs.name).replace(/\.$/, '') };
     case 'random:index/randomPassword:RandomPassword':
       return { ...state, result: 'x'.repeat(Number(inputs.length ?? 32)) };
     default:
@@ -342,6 +360,7 @@ export async function runOffline(
           constructed: constructedAt(type, req.getName()),
           deleteBeforeReplace: req.getDeletebeforereplace(),
           autoNamed: autoField && requested[autoField] === undefined ? autoField : undefined,
+          createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
         });
       }
       callback(err, res);

@@ -191,27 +191,6 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
   });
 });
 
-describe('HTTPS when a certificate is configured', () => {
-  const cert = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
-  it('adds an HTTPS listener with the certificate, redirects HTTP, and opens 443', async () => {
-    const run = await plan({ primaryCertificateArn: cert });
-    const https = named(run, 'aws:lb/listener:Listener', 'alb-https-use1-dev');
-    expect(https.inputs).toMatchObject({ port: 443, protocol: 'HTTPS', certificateArn: cert });
-    expect(named(run, 'aws:lb/listener:Listener', 'alb-http-use1-dev').inputs.defaultActions[0]).toMatchObject({
-      type: 'redirect',
-      redirect: { protocol: 'HTTPS', statusCode: 'HTTP_301' },
-    });
-    expect(named(run, 'aws:lb/listenerRule:ListenerRule', 'alb-orders-use1-dev').inputs.listenerArn).toContain(
-      'alb-https-use1-dev',
-    );
-    expect(
-      named(run, 'aws:ec2/securityGroup:SecurityGroup', 'sg-alb-use1-dev').inputs.ingress.map((r: any) => r.fromPort),
-    ).toEqual([80, 443]);
-    // The secondary has no certificate: plain HTTP there.
-    expect(ofType(run, 'aws:lb/listener:Listener', SECONDARY)).toHaveLength(1);
-  });
-});
-
 describe('user data and AMI helpers', () => {
   it('picks the AMI architecture from the instance family', () => {
     expect(instanceArchitecture('m7g.large')).toBe('arm64');
