@@ -1,12 +1,18 @@
 /** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
+import { createOrderJournal, JournalSender, journalConfigFromEnv, PeerFence } from '../shared/journal';
+import { dynamoPeerFence, sqsJournalSender } from '../shared/journal-sqs';
 import { createLogger } from '../shared/logger';
 import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps } from './api';
+import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_AUTH_SETTINGS } from './auth';
+import { CachedKeyring, parseClientKeys } from './client-keys';
 import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
@@ -28,13 +34,62 @@ export interface RuntimeEnv {
   /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
   readonly DB_POOL_MAX?: string;
   readonly ORDER_QUEUE_URL?: string;
+  /** cross-region (default) or regional; see lambda/shared/journal.ts. */
+  readonly ORDER_DURABILITY?: string;
+  /** JSON object: region -> journal queue URL, both regions. */
+  readonly JOURNAL_QUEUE_URLS?: string;
+  readonly JOURNAL_TIMEOUT_MS?: string;
+  /** The orchestrator's evidence table (fence records), its region, and the fence's name. */
+  readonly FENCE_TABLE_NAME?: string;
+  readonly FENCE_TABLE_REGION?: string;
+  /** The global cluster id: the orchestrator names its fence record after it. */
+  readonly FENCE_NAME?: string;
+  /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
+  readonly CLIENT_KEYS_SECRET_ARN?: string;
+  /** How old a signed request may be, in seconds (default 30). */
+  readonly AUTH_PAST_WINDOW_SECONDS?: string;
+  /** How far ahead of this server's clock a signed request may be, in seconds (default 5). */
+  readonly AUTH_FUTURE_WINDOW_SECONDS?: string;
 }
 
+const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
+
+/** The database side, which the drainer shares. */
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
-  const missing = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'].filter((k) => !env[k]);
+  const missing = REQUIRED.filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
   return env as unknown as RuntimeEnv;
 }
+
+/** What the order API needs on top: it does not start without its clients' keys. */
+export function requireApiEnv(env: NodeJS.ProcessEnv): RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string } {
+  const missing = [...REQUIRED, 'CLIENT_KEYS_SECRET_ARN'].filter((k) => !env[k]);
+  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
+  const checked = env as unknown as RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string };
+  authSettings(checked);
+  return checked;
+}
+
+function seconds(env: RuntimeEnv, key: keyof RuntimeEnv, fallbackMs: number, min: number, max: number): number {
+  const text = env[key];
+  if (text === undefined || text === '') return fallbackMs;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${key} must be a whole number of seconds from ${min} to ${max}, got "${text}"`);
+  }
+  return value * 1000;
+}
+
+export function authSettings(env: RuntimeEnv): AuthSettings {
+  return {
+    pastWindowMs: seconds(env, 'AUTH_PAST_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.pastWindowMs, 1, 300),
+    futureWindowMs: seconds(env, 'AUTH_FUTURE_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.futureWindowMs, 0, 60),
+  };
+}
+
+/** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
+const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
 /**
  * Client-side bounds on the database (see boundedClientSettings). A POST may wait on the writer
@@ -52,7 +107,18 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManagerClient; sqs?: SQSClient }): Runtime {
+export interface RuntimeClients {
+  readonly secrets: SecretsManagerClient;
+  readonly sqs?: SQSClient;
+  /** Replaces the SQS journal sender (tests, the benchmark). */
+  readonly journalSender?: JournalSender;
+  readonly fence?: PeerFence;
+  /** The journal's clock (tests). */
+  readonly now?: () => Date;
+}
+
+export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
+  const journalConfig = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
   const secret = new SecretCache(clients.secrets, env.DB_SECRET_ARN);
   const pool = (host: string) =>
     new CredentialedPool(secret, {
@@ -69,12 +135,49 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
     });
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
-  const store = new OrderStore(writer, env.REGION_NAME, reader);
   const logger = createLogger('trading');
+  const journal =
+    journalConfig.durability === 'cross-region' && journalConfig.queueUrls
+      ? createOrderJournal(
+          {
+            regions: Object.keys(journalConfig.queueUrls) as [string, string],
+            localRegion: env.REGION_NAME,
+            timeoutMs: journalConfig.timeoutMs,
+          },
+          {
+            sender: clients.journalSender ?? sqsJournalSender(journalConfig.queueUrls, journalConfig.timeoutMs),
+            fence:
+              clients.fence ??
+              (env.FENCE_TABLE_NAME && env.FENCE_NAME
+                ? dynamoPeerFence(
+                    DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.FENCE_TABLE_REGION })),
+                    env.FENCE_TABLE_NAME,
+                    env.FENCE_NAME,
+                  )
+                : undefined),
+            logger,
+            now: clients.now,
+          },
+        )
+      : undefined;
+  const store = new OrderStore(writer, env.REGION_NAME, reader, journal);
   const refreshCredentials = () => secret.invalidate();
+  const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
+  const authenticate: Authenticate = keysSecret
+    ? createAuthenticator({
+        keyring: new CachedKeyring(new SecretCache(clients.secrets, keysSecret, parseClientKeys), {
+          maxAgeMs: CLIENT_KEYS_MAX_AGE_MS,
+          missRefreshMs: CLIENT_KEYS_MISS_REFRESH_MS,
+          logger,
+        }),
+        settings: authSettings(env),
+      })
+    : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
+      async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
+    authenticate,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
     logger,

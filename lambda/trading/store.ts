@@ -1,12 +1,23 @@
 /**
- * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
- * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
+ * Orders in PostgreSQL: exactly-once insert by (client, client order id). The schema is created
+ * at deploy time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
  */
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
+import { type OrderJournal, queryWriterRegion } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';
 import { canonicalDecimal } from './decimal';
 import { Order, OrderInput, orderIdFor, OrderStatus } from './order';
+
+/**
+ * The id is derived from (client, client order id), so both unique indexes are arbiters (no
+ * conflict target): with one named, a concurrent twin would fail on the other index instead of
+ * doing nothing.
+ */
+const INSERT_ORDER = `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()))
+  ON CONFLICT DO NOTHING
+  RETURNING *`;
 
 export interface InsertResult {
   readonly order: Order;
@@ -29,6 +40,7 @@ export type EndpointState = 'writable' | 'read-only';
 
 interface OrderRow {
   id: string;
+  client_id: string;
   client_order_id: string;
   symbol: string;
   side: 'buy' | 'sell';
@@ -56,6 +68,20 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
+/**
+ * BEGIN and the INSERT in one round trip (a multi-statement simple query, so values are
+ * rendered as literals with the driver's own escaping): the journaled path then costs one round
+ * trip more than an autocommit INSERT (its COMMIT), not two.
+ */
+async function beginAndInsert(client: PoolClient, values: unknown[]): Promise<OrderRow | undefined> {
+  const text = INSERT_ORDER.replace(/\$(\d+)/g, (_, index: string) => {
+    const value = values[Number(index) - 1];
+    return value === null || value === undefined ? 'NULL' : client.escapeLiteral(String(value));
+  });
+  const results = (await client.query(`BEGIN; ${text}`)) as unknown as QueryResult<OrderRow>[];
+  return results[1].rows[0];
+}
+
 export class OrderStore {
   private readonly probes = new Map<Endpoint, Promise<EndpointState>>();
 
@@ -70,44 +96,102 @@ export class OrderStore {
     private readonly pool: Queryable,
     private readonly region: string,
     private readonly reader: Queryable = pool,
+    /** With cross-region durability: a new order is journaled before its transaction commits. */
+    private readonly journal?: OrderJournal,
   ) {}
 
-  /**
-   * Insert unless the client order id exists; either way return the stored order. The id is
-   * derived from the client order id, so both unique indexes are arbiters (no conflict target):
-   * with one named, a concurrent twin would fail on the other index instead of doing nothing.
-   */
-  async insert(input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
-    const inserted = await this.onWriter((db) =>
-      db.query<OrderRow>(
-        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
-         ON CONFLICT DO NOTHING
-         RETURNING *`,
-        [
-          orderIdFor(input.clientOrderId),
-          input.clientOrderId,
-          input.symbol,
-          input.side,
-          input.type,
-          input.quantity,
-          input.limitPrice ?? null,
-          options.status ?? 'accepted',
-          this.region,
-          options.acceptedAt?.toISOString() ?? null,
-        ],
-      ),
+  /** Insert unless the client already used this client order id; either way return the stored order. */
+  async insert(clientId: string, input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+    const values = [
+      orderIdFor(clientId, input.clientOrderId),
+      clientId,
+      input.clientOrderId,
+      input.symbol,
+      input.side,
+      input.type,
+      input.quantity,
+      input.limitPrice ?? null,
+      options.status ?? 'accepted',
+      this.region,
+      options.acceptedAt?.toISOString() ?? null,
+    ];
+    const journal = this.journal;
+    const inserted = await this.onWriter(async (db) =>
+      journal
+        ? this.insertJournaled(db, clientId, values, journal)
+        : (await db.query<OrderRow>(INSERT_ORDER, values)).rows[0],
     );
-    if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(input.clientOrderId);
+    if (inserted) return { order: toOrder(inserted), created: true };
+    const existing = await this.findByClientOrderId(clientId, input.clientOrderId);
     if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
 
-  /** Read from the writer (no replica lag after a POST); from the reader when the writer is out. */
-  async findById(id: string): Promise<Order | undefined> {
+  /**
+   * INSERT, journal, COMMIT: a new order is committed only once the journal holds it; a journal
+   * failure rolls the insert back. A replay inserts nothing and journals nothing.
+   */
+  private insertJournaled(
+    db: Queryable,
+    clientId: string,
+    values: unknown[],
+    journal: OrderJournal,
+  ): Promise<OrderRow | undefined> {
+    return this.withClient(async (client) => {
+      // The connection may drop while the journal write is out: that must reach the next query
+      // as an error, not crash the process as an unhandled 'error' event.
+      const ignore = () => undefined;
+      client.on('error', ignore);
+      try {
+        const row = await beginAndInsert(client, values);
+        if (row) await journal.record(clientId, toOrder(row), client);
+        await client.query('COMMIT');
+        return row;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.off('error', ignore);
+      }
+    }, db);
+  }
+
+  /**
+   * Apply an order as the journal recorded it (same id, status, region and timestamp), exactly
+   * once: the journal auditor's recovery after a promotion. Returns the stored order either way.
+   */
+  async restore(clientId: string, order: Order): Promise<InsertResult> {
+    const inserted = await this.pool.query<OrderRow>(INSERT_ORDER, [
+      order.id,
+      clientId,
+      order.clientOrderId,
+      order.symbol,
+      order.side,
+      order.type,
+      order.quantity,
+      order.limitPrice ?? null,
+      order.status,
+      order.region,
+      order.createdAt,
+    ]);
+    if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
+    const existing = await this.findByClientOrderId(clientId, order.clientOrderId);
+    if (!existing) throw new Error(`order ${order.clientOrderId} conflicted but cannot be read back`);
+    return { order: existing, created: false };
+  }
+
+  /** The region of the global database's writer, as this store's cluster reports it now. */
+  globalWriterRegion(): Promise<string> {
+    return this.withClient((client) => queryWriterRegion(client, this.region));
+  }
+
+  /**
+   * The client's order with this id (another client's is undefined). Read from the writer (no
+   * replica lag after a POST); from the reader when the writer is out.
+   */
+  async findById(clientId: string, id: string): Promise<Order | undefined> {
     const select = async (db: Queryable) =>
-      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
+      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND client_id = $2', [id, clientId])).rows[0];
     let row: OrderRow | undefined;
     try {
       row = await select(this.pool);
@@ -118,9 +202,16 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string, from: Endpoint = 'writer'): Promise<Order | undefined> {
+  async findByClientOrderId(
+    clientId: string,
+    clientOrderId: string,
+    from: Endpoint = 'writer',
+  ): Promise<Order | undefined> {
     const db = from === 'writer' ? this.pool : this.reader;
-    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_id = $1 AND client_order_id = $2', [
+      clientId,
+      clientOrderId,
+    ]);
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 
