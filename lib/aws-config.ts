@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { MANAGED_POLICY, serviceRole } from './iam';
+import { MANAGED_POLICY, serviceRole, sourceConditions } from './iam';
 import { PLACEMENT_TAG } from './lambda-function';
 import { LogArchive } from './log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
@@ -88,6 +88,7 @@ export class AwsConfig extends pulumi.ComponentResource {
         n('configBucket'),
         {
           name: account.accountId.apply((id) => n('configBucket', id)),
+          forceDestroy: settings.dataProtection === 'ephemeral',
           accessLogs: logArchive.accessLogsOf('config'),
           statements: (arn) => [
             {
@@ -114,6 +115,8 @@ export class AwsConfig extends pulumi.ComponentResource {
         {
           name: n('configRole'),
           service: 'config.amazonaws.com',
+          // Only AWS Config acting for this account may use the role (confused deputy).
+          trustCondition: sourceConditions(account.accountId),
           managedPolicyArns: [MANAGED_POLICY.configRole],
           statements: [
             {

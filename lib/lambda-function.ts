@@ -25,6 +25,13 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /**
+   * Reserved concurrency: a ceiling (the function's share of database connections) and a
+   * floor no other function in the account can take. Unset: the account's unreserved pool.
+   */
+  readonly reservedConcurrency?: number;
+  /** KMS key of the function's log group (the region's logs key). */
+  readonly logsKeyArn?: pulumi.Input<string>;
+  /**
    * p99 duration (ms) above which the function is in trouble. Default: 80% of the timeout (it
    * is about to time out), right for functions whose healthy runs are long (the orchestrator's
    * canary runs for most of a minute); request-path functions pass a tighter, configured one.
@@ -48,7 +55,7 @@ export interface BuiltFunction {
 export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOptions): BuiltFunction {
   const logGroup = new aws.cloudwatch.LogGroup(
     spec.name,
-    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
+    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays, kmsKeyId: spec.logsKeyArn },
     { ...opts, ...DELETE_BEFORE_REPLACE },
   );
   const role = serviceRole(
@@ -73,6 +80,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       role: role.ready.arn,
       timeout: spec.timeoutSeconds,
       memorySize: spec.memoryMb,
+      reservedConcurrentExecutions: spec.reservedConcurrency,
       architectures: ['arm64'],
       environment: {
         variables: {

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { Settings } from './config';
 import { Statement } from './iam';
 import { Namer } from './naming';
 import { SecureBucket, secureBucket } from './secure-bucket';
@@ -34,6 +35,7 @@ export function elbLogDeliveryPrincipal(region: string): Record<string, string> 
 export const LOG_PREFIX = { alb: 'alb', s3: 's3' } as const;
 
 export interface LogArchiveArgs {
+  readonly settings: Settings;
   readonly region: string;
   readonly name: Namer;
 }
@@ -48,13 +50,14 @@ export class LogArchive extends pulumi.ComponentResource {
 
   constructor(name: string, args: LogArchiveArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:LogArchive', name, {}, opts);
-    const { region, name: n } = args;
+    const { settings, region, name: n } = args;
     const account = aws.getCallerIdentityOutput({}, { parent: this });
     this.archive = secureBucket(
       n('logBucket'),
       {
         // S3 names are global across accounts: the account id keeps them unique.
         name: account.accountId.apply((id) => n('logBucket', id)),
+        forceDestroy: settings.dataProtection === 'ephemeral',
         statements: (arn): Statement[] => [
           {
             Sid: 'ElbDeliversAccessLogs',

@@ -6,6 +6,8 @@ export interface SecureBucketArgs {
   readonly name: pulumi.Input<string>;
   /** Extra statements for the bucket policy (e.g. service delivery); TLS-only is always added. */
   readonly statements?: (bucketArn: pulumi.Output<string>) => readonly Statement[];
+  /** Ephemeral stacks empty the bucket on destroy; protected stacks keep it (destroy fails while it holds objects). */
+  readonly forceDestroy: boolean;
   /** Where S3 server access logs of this bucket go (the region's log archive); none only for the archive itself. */
   readonly accessLogs?: { readonly target: SecureBucket; readonly prefix: string };
 }
@@ -24,8 +26,9 @@ export interface SecureBucket {
 
 /**
  * An S3 bucket the way every bucket here is made: encrypted at rest (SSE-S3: the only kind ELB
- * access-log delivery accepts), public access blocked, TLS-only policy, server access logs to
- * the region's log archive, and destroyable with its contents (nothing is retained).
+ * access-log delivery accepts), versioned (an overwritten or deleted object can be recovered,
+ * and a reader can pin a version), public access blocked, TLS-only policy, server access logs to
+ * the region's log archive; destroyable with its contents unless the stack is protected.
  */
 export function secureBucket(
   logicalName: string,
@@ -34,8 +37,13 @@ export function secureBucket(
 ): SecureBucket {
   // No deleteBeforeReplace: buckets hold the audit trail; a replacement (a new name) is a
   // migration, and the name clash stops an accidental one before anything is deleted.
-  const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: true }, opts);
+  const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: args.forceDestroy }, opts);
   const child = { ...opts, parent: bucket };
+  new aws.s3.BucketVersioning(
+    logicalName,
+    { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } },
+    child,
+  );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     logicalName,
     {

@@ -5,8 +5,12 @@ export interface ServiceUserData {
   readonly nodeMajor: number;
   readonly artifactBucket: string;
   readonly artifactKey: string;
+  /** SHA-256 (hex) of the bundle, computed at plan time: the instance refuses any other file. */
+  readonly artifactSha256: string;
   /** Key of the RDS CA bundle in the same bucket (shipped with the artifact, never downloaded). */
   readonly caBundleKey: string;
+  /** Its SHA-256 (hex), computed at plan time like the bundle's. */
+  readonly caBundleSha256: string;
   readonly port: number;
   readonly environment: Record<string, string>;
 }
@@ -26,6 +30,32 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Fetch the bundle to a temporary name and install it only if its SHA-256 is the planned one:
+ * a replaced or tampered object at the key never runs, and the service never starts on it.
+ * `$AWS_CLI` lets a test run the script with a stand-in for the AWS CLI.
+ */
+export function artifactInstallScript(
+  spec: Pick<ServiceUserData, 'artifactBucket' | 'artifactKey' | 'artifactSha256'>,
+  dir = '/opt/trading',
+): string {
+  return `install -d -m 0755 ${shellQuote(dir)}
+${verifiedCopyScript(spec.artifactBucket, spec.artifactKey, spec.artifactSha256, `${dir}/server.js`)}`;
+}
+
+/** Copy one object to `target` only if its SHA-256 is the planned one (else exit 1, nothing installed). */
+export function verifiedCopyScript(bucket: string, key: string, sha256: string, target: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
+  const download = `${target}.download`;
+  return `"\${AWS_CLI:-aws}" s3 cp ${shellQuote(`s3://${bucket}/${key}`)} ${shellQuote(download)}
+if ! echo ${shellQuote(`${sha256}  ${download}`)} | sha256sum --check --status; then
+  echo ${shellQuote(`${key}: SHA-256 mismatch, refusing to install it`)} >&2
+  rm -f ${shellQuote(download)}
+  exit 1
+fi
+mv -f ${shellQuote(download)} ${shellQuote(target)}`;
+}
+
 export function serviceUserData(spec: ServiceUserData): string {
   const env = Object.entries(spec.environment)
     .map(([key, value]) => {
@@ -38,12 +68,11 @@ export function serviceUserData(spec: ServiceUserData): string {
 set -euo pipefail
 dnf install -y nodejs${spec.nodeMajor}
 NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
-install -d -m 0755 /opt/trading
-# Everything comes through the VPC's S3 gateway endpoint (the AL2023 repositories are in S3
-# too): this runs with natStrategy none, where nothing else outside the VPC is reachable.
-aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} /opt/trading/server.js
-# RDS certificates for verify-full TLS, shipped with the artifact.
-aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.caBundleKey}`)} /opt/trading/rds-ca.pem
+${artifactInstallScript(spec)}
+# RDS certificates for verify-full TLS, shipped with the artifact and checked the same way. Both
+# come through the VPC's S3 gateway endpoint (as do the AL2023 repositories): this runs with
+# natStrategy none, where nothing else outside the VPC is reachable.
+${verifiedCopyScript(spec.artifactBucket, spec.caBundleKey, spec.caBundleSha256, '/opt/trading/rds-ca.pem')}
 cat > /etc/systemd/system/trading.service <<UNIT
 [Unit]
 Description=Trading order API

@@ -9,8 +9,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { POLICIES } from '../policy/rules';
-import { PROJECT_DIR } from './offline';
+import { PROJECT_DIR, stackConfig } from './offline';
 
 /** The stack name (and environmentSuffix) of a pull request. */
 export function pullRequestStackName(number: number): string {
@@ -30,12 +31,22 @@ export function pullRequestStackFile(devStackFile: string, number: number): stri
   return doc.toString();
 }
 
-/** The policy pack's config for a stack: every policy mandatory, with the stack's suffix. */
-export function policyConfig(environmentSuffix: string): Record<string, unknown> {
-  return {
-    all: 'mandatory',
-    ...Object.fromEntries(POLICIES.map((p) => [p.name, { environmentSuffix }])),
-  };
+/**
+ * The policy pack's config for a stack: every policy mandatory, with the stack's suffix and,
+ * when it is protected, its data protection (the pack's default is ephemeral).
+ */
+export function policyConfig(
+  environmentSuffix: string,
+  dataProtection: 'ephemeral' | 'protected' = 'ephemeral',
+): Record<string, unknown> {
+  const values = dataProtection === 'protected' ? { environmentSuffix, dataProtection } : { environmentSuffix };
+  return { all: 'mandatory', ...Object.fromEntries(POLICIES.map((p) => [p.name, values])) };
+}
+
+/** The policy config of a stack whose Pulumi.<stack>.yaml is in `dir`, read off its settings. */
+export function policyConfigOfStack(stack: string, dir = PROJECT_DIR): Record<string, unknown> {
+  const settings = parseSettings(readRawConfig('tap', stackConfig(stack, {}, dir)));
+  return policyConfig(settings.environmentSuffix, settings.dataProtection);
 }
 
 function main(args: string[]): number {
@@ -46,7 +57,7 @@ function main(args: string[]): number {
     return 0;
   }
   if (command === 'policy-config' && value) {
-    process.stdout.write(`${JSON.stringify(policyConfig(value), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(policyConfigOfStack(value), null, 2)}\n`);
     return 0;
   }
   process.stderr.write('usage: tsx scripts/stack-config.ts pr-stack <number> | policy-config <stack>\n');

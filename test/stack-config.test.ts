@@ -5,7 +5,7 @@ import { parseSettings, readRawConfig } from '../lib/config';
 import { evaluatePolicies } from '../policy/rules';
 import { policyResources } from '../scripts/analysis';
 import { PROJECT_DIR, runOffline, stackConfig } from '../scripts/offline';
-import { policyConfig, pullRequestStackFile, pullRequestStackName } from '../scripts/stack-config';
+import { policyConfig, policyConfigOfStack, pullRequestStackFile, pullRequestStackName } from '../scripts/stack-config';
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), 'utf8');
 const workflow = parseYaml(read('.github/workflows/ci.yml')) as any;
@@ -39,6 +39,7 @@ describe('a short-lived stack per pull request', () => {
       publicPorts: [80, 443],
       rotationDays: settings.secretRotationDays,
       engineVersion: settings.dbEngineVersion,
+      dataProtection: settings.dataProtection,
     });
     expect(verdicts.flatMap((v) => v.violations)).toEqual([]);
     expect(run.resources.filter((r) => r.type === 'aws:cfg/recorder:Recorder')).toEqual([]);
@@ -79,6 +80,10 @@ describe('the CI workflow runs one stack per environmentSuffix', () => {
   });
 
   it('the generated policy config covers every policy; the checked-in dev config matches it', () => {
-    expect(policyConfig('dev')).toEqual(JSON.parse(read('policy/config.dev.json')));
+    expect(policyConfigOfStack('dev')).toEqual(JSON.parse(read('policy/config.dev.json')));
+    expect(policyConfig('prod', 'protected')['data-protection']).toEqual({
+      environmentSuffix: 'prod',
+      dataProtection: 'protected',
+    });
   });
 });
