@@ -6,6 +6,7 @@ import { PLACEMENT_TAG } from './lambda-function';
 import { LogArchive } from './log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { secureBucket } from './secure-bucket';
+import { ROTATION_TAG } from './tags';
 
 export interface ConfigRule {
   /** The AWS managed rule's identifier. */
@@ -25,6 +26,9 @@ export interface ConfigRule {
   readonly scope?: { readonly tagKey: string; readonly tagValue: string };
 }
 
+/** The secrets the platform rotates on a schedule (not the API client keys, rotated by hand). */
+const ROTATED_SECRETS = { tagKey: ROTATION_TAG.key, tagValue: ROTATION_TAG.automatic };
+
 /** AWS Config managed rules for what this platform promises. */
 export function configRules(settings: Pick<Settings, 'secretRotationDays'>): readonly ConfigRule[] {
   return [
@@ -41,8 +45,14 @@ export function configRules(settings: Pick<Settings, 'secretRotationDays'>): rea
       // The period the program sets: a secret rotating less often than configured is flagged.
       input: { maximumAllowedRotationFrequency: String(settings.secretRotationDays) },
       rotationRegionOnly: true,
+      scope: ROTATED_SECRETS,
     },
-    { id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK', short: 'secret-rotation-ok', rotationRegionOnly: true },
+    {
+      id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK',
+      short: 'secret-rotation-ok',
+      rotationRegionOnly: true,
+      scope: ROTATED_SECRETS,
+    },
     // Only the functions placed in a VPC: the failover orchestrator runs outside on purpose.
     { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc', scope: { tagKey: PLACEMENT_TAG, tagValue: 'vpc' } },
     { id: 'ALB_HTTP_DROP_INVALID_HEADER_ENABLED', short: 'alb-drop-bad-headers' },

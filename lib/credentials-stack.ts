@@ -7,6 +7,7 @@ import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
 import { policyJson, resolvedAfter, Statement } from './iam';
 import { viaServices } from './key-policy';
 import { Namer } from './naming';
+import { ROTATION_TAG } from './tags';
 import { RegionKeys } from './region-keys';
 
 export interface CredentialsSide {
@@ -110,6 +111,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
           // No deleteBeforeReplace: a replacement would lose the rotated credential; the name
           // clash stops it before anything is deleted.
           recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS[settings.dataProtection],
+          tags: use === 'secrets' ? { [ROTATION_TAG.key]: ROTATION_TAG.automatic } : undefined,
         },
         child,
       );

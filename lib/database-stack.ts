@@ -4,7 +4,7 @@ import { RegionSettings, Settings } from './config';
 import { egressRules, POSTGRES_PORT } from './egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { RegionKeys } from './region-keys';
 
@@ -78,7 +78,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         retentionInDays: settings.logRetentionDays,
         kmsKeyId: args.keys.key('logs').arn,
       },
-      child,
+      { ...child, ...DELETE_BEFORE_REPLACE },
     );
 
     const subnetGroup = new aws.rds.SubnetGroup(

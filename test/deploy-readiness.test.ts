@@ -374,16 +374,19 @@ type RuleCheck = (run: OfflineRun, region: string, rule: RecordedResource) => st
 const tagged = (r: RecordedResource, scope: any) => !scope?.tagKey || r.inputs.tags?.[scope.tagKey] === scope.tagValue;
 const childOf = (run: OfflineRun, parent: RecordedResource, type: string) =>
   run.resources.find((r) => r.type === type && r.parent === parent.urn);
-const secretsSeenIn = (run: OfflineRun, region: string) =>
+/** The secrets a rule in `region` evaluates: primaries and replicas there, within its scope (replicas carry the tags). */
+const secretsSeenIn = (run: OfflineRun, region: string, rule: RecordedResource) =>
   ofType(run, 'aws:secretsmanager/secret:Secret').filter(
-    (s) => s.region === region || (s.inputs.replicas ?? []).some((r: any) => r.region === region),
+    (s) =>
+      (s.region === region || (s.inputs.replicas ?? []).some((r: any) => r.region === region)) &&
+      tagged(s, rule.inputs.scope),
   );
 const rotationIn = (run: OfflineRun, secret: RecordedResource, region: string) =>
   ofType(run, 'aws:secretsmanager/secretRotation:SecretRotation', region).find((r) => r.parent === secret.urn);
 
 const SELF_COMPLIANCE: Record<string, RuleCheck> = {
   SECRETSMANAGER_ROTATION_ENABLED_CHECK: (run, region, rule) =>
-    secretsSeenIn(run, region).flatMap((s) => {
+    secretsSeenIn(run, region, rule).flatMap((s) => {
       const rotation = rotationIn(run, s, region);
       const max = Number(JSON.parse(rule.inputs.inputParameters ?? '{}').maximumAllowedRotationFrequency ?? Infinity);
       if (!rotation) return [`${s.name}: no rotation configured on its copy in ${region}`];
@@ -391,8 +394,8 @@ const SELF_COMPLIANCE: Record<string, RuleCheck> = {
         ? [`${s.name}: rotates less often than ${max} d`]
         : [];
     }),
-  SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK: (run, region) =>
-    secretsSeenIn(run, region)
+  SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK: (run, region, rule) =>
+    secretsSeenIn(run, region, rule)
       .filter((s) => !rotationIn(run, s, region))
       .map((s) => `${s.name}: no scheduled rotation on its copy in ${region}`),
   LAMBDA_INSIDE_VPC: (run, region, rule) =>
@@ -478,7 +481,7 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
       // service's own environment (queue URL) is reached through the interface endpoints.
       const commands = script.split('\n').filter((line) => !line.startsWith('Environment='));
       expect(commands.join('\n')).not.toMatch(/\b(curl|wget)\b|https?:\/\//);
-      const fetched = [...script.matchAll(/aws s3 cp '(s3:\/\/[^']+)'/g)].map((m) => m[1]);
+      const fetched = [...script.matchAll(/s3 cp '(s3:\/\/[^']+)'/g)].map((m) => m[1]);
       expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['rds-ca.pem', 'server-nodejs22.x.js']);
       const shipped = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2', region).map(
         (o) =>
