@@ -654,3 +654,96 @@ describe('cross-region references only where AWS allows them', () => {
     expect(crossing).toEqual([]);
   });
 });
+
+/**
+ * Which interface endpoint serves an IAM action prefix. Lambda functions send their logs and
+ * traces through the Lambda service, not their VPC network interfaces; S3 goes through the
+ * gateway endpoint.
+ */
+const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
+  secretsmanager: 'secretsmanager',
+  kms: 'kms',
+  sqs: 'sqs',
+  sns: 'sns',
+  cloudwatch: 'monitoring',
+  logs: 'logs',
+  ssm: 'ssm',
+  ssmmessages: 'ssmmessages',
+  ec2messages: 'ec2messages',
+  rds: 'rds',
+  lambda: 'lambda',
+  s3: 's3',
+};
+const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];
+
+describe('private workloads reach every AWS API they are granted without NAT (natStrategy none)', () => {
+  it.each(['us-east-1', 'eu-west-1'])(
+    'in %s: an endpoint for every service a VPC function or instance may call',
+    async (region) => {
+      const run = await plan();
+      const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region).map((e) =>
+        e.inputs.serviceName.split('.').pop(),
+      );
+      const roleOf = (arnOrName: string) =>
+        ofType(run, 'aws:iam/role:Role').find(
+          (r) => arnOrName.endsWith(`/${r.inputs.name}`) || arnOrName === r.inputs.name,
+        )!;
+      const workloads: [string, RecordedResource, boolean][] = [
+        ...ofType(run, 'aws:lambda/function:Function', region)
+          .filter((f) => f.inputs.vpcConfig)
+          .map((f): [string, RecordedResource, boolean] => [f.name, roleOf(f.inputs.role), true]),
+        ...ofType(run, 'aws:iam/instanceProfile:InstanceProfile', region).map(
+          (p): [string, RecordedResource, boolean] => [p.name, roleOf(p.inputs.role), false],
+        ),
+      ];
+      expect(workloads.map(([, , isFunction]) => isFunction)).toEqual(expect.arrayContaining([true, false]));
+      const missing = workloads.flatMap(([who, role, isFunction]) => {
+        const policies = ofType(run, 'aws:iam/rolePolicy:RolePolicy').filter((p) =>
+          [role.inputs.name, `${role.name}-id`].includes(p.inputs.role),
+        );
+        const prefixes = new Set(
+          policies.flatMap((p) =>
+            JSON.parse(p.inputs.policy).Statement.flatMap((s: any) =>
+              [s.Action].flat().map((a: string) => a.split(':')[0]),
+            ),
+          ),
+        );
+        return [...prefixes]
+          .filter((prefix) => !(isFunction && THROUGH_LAMBDA_SERVICE.includes(prefix)))
+          .flatMap((prefix) => {
+            const endpoint = ENDPOINT_OF_PREFIX[prefix];
+            if (!endpoint) return [`${who}: no endpoint known for ${prefix} (add it here)`];
+            return endpoints.includes(endpoint)
+              ? []
+              : [`${who} may call ${prefix}, but there is no ${endpoint} endpoint`];
+          });
+      });
+      expect(missing).toEqual([]);
+    },
+  );
+});
+
+describe('drift the engine would revert: inputs AWS or the program changes after creation', () => {
+  it('an Auto Scaling group with scaling policies ignores desiredCapacity (the policies own it)', async () => {
+    const run = await plan();
+    const groups = ofType(run, 'aws:autoscaling/group:Group');
+    const scaled = groups.filter((g) =>
+      ofType(run, 'aws:autoscaling/policy:Policy').some((p) => p.inputs.autoscalingGroupName === g.inputs.name),
+    );
+    expect(scaled.map((g) => g.name).sort()).toEqual(groups.map((g) => g.name).sort());
+    for (const group of scaled) expect(group.ignoreChanges).toContain('desiredCapacity');
+  });
+
+  it('the orchestrator never acts on a stale or retried event: no async retries, events older than two canary periods dropped', async () => {
+    const run = await plan();
+    const rule = ofType(run, 'aws:cloudwatch/eventRule:EventRule').find((r) =>
+      r.name.startsWith('fn-failover-canary'),
+    )!;
+    const periodSeconds = Number(/rate\((\d+) minutes?\)/.exec(rule.inputs.scheduleExpression)![1]) * 60;
+    const [config] = ofType(run, 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig').filter((c) =>
+      String(c.inputs.functionName).startsWith('fn-failover'),
+    );
+    expect(config.inputs.maximumRetryAttempts).toBe(0);
+    expect(config.inputs.maximumEventAgeInSeconds).toBeLessThanOrEqual(2 * periodSeconds);
+  });
+});
