@@ -193,6 +193,10 @@ export const configSchema = z.object({
       { message: 'must be an IPv4 CIDR' },
     ),
   ).refine((v) => v.length > 0, { message: 'must list at least one CIDR' }),
+  tls: z.enum(['acm', 'provided', 'none'], { message: 'must be acm, provided or none' }),
+  certificateValidationTimeout: text.regex(/^[1-9]\d*[mh]$/, {
+    message: 'must be a duration in minutes or hours, such as 45m or 2h',
+  }),
   primaryCertificateArn: certificateArn,
   secondaryCertificateArn: certificateArn,
   albHealthCheckIntervalSeconds: integer(5, 300),
@@ -313,6 +317,8 @@ function internetDownloads(): string[] {
     artifactBucket: 'bucket',
     artifactKey: 'key',
     artifactSha256: '0'.repeat(64),
+    caBundleKey: 'ca',
+    caBundleSha256: '0'.repeat(64),
     port: 8080,
     environment: {},
   });
@@ -372,6 +378,40 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           ],
   },
   {
+    keys: ['tls', 'primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
+    check: (s) => {
+      const sides = [
+        ['primaryCertificateArn', s.primaryRegion],
+        ['secondaryCertificateArn', s.secondaryRegion],
+      ] as const;
+      if (s.tls !== 'provided') {
+        return sides
+          .filter(([key]) => s[key] !== undefined)
+          .map(([key]): Problem => [key, `is read only with tls: provided (tls is ${s.tls})`]);
+      }
+      return sides.flatMap(([key, region]): Problem[] => {
+        const arn = s[key];
+        if (arn === undefined) return [[key, `is required with tls: provided (the ALB in ${region} serves HTTPS too)`]];
+        const arnRegion = arn.split(':')[3];
+        return arnRegion === region
+          ? []
+          : [[key, `is a certificate in ${arnRegion}; an ALB takes certificates of its own region (${region})`]];
+      });
+    },
+  },
+  {
+    keys: ['alarmLambdaDurationP99Ms', 'lambdaTimeoutSeconds'],
+    check: (s) =>
+      s.alarmLambdaDurationP99Ms < s.lambdaTimeoutSeconds * 1000
+        ? []
+        : [
+            [
+              'alarmLambdaDurationP99Ms',
+              `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
+            ],
+          ],
+  },
+  {
     keys: ['dbAppUsername', 'dbMasterUsername'],
     check: (s) =>
       s.dbAppUsername !== s.dbMasterUsername
@@ -381,28 +421,6 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
   {
     keys: [...RTO_KEYS, 'rtoTargetSeconds'],
     check: rtoProblems,
-  },
-  {
-    keys: ['primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
-    check: (s) => {
-      const problems: Problem[] = [];
-      const pairs = [
-        ['primaryCertificateArn', s.primaryRegion],
-        ['secondaryCertificateArn', s.secondaryRegion],
-      ] as const;
-      for (const [key, region] of pairs) {
-        const arnRegion = s[key] && CERTIFICATE_ARN.exec(s[key])?.[1];
-        if (arnRegion && arnRegion !== region)
-          problems.push([key, `is a certificate in ${arnRegion}: an ALB in ${region} can only use one from ${region}`]);
-      }
-      const [set, unset] = s.primaryCertificateArn ? pairs : [pairs[1], pairs[0]];
-      if (s[set[0]] && !s[unset[0]])
-        problems.push([
-          unset[0],
-          `is not set while ${set[0]} is: both regions must serve HTTPS (the accelerator and the failover records send the same clients to either); set both or neither`,
-        ]);
-      return problems;
-    },
   },
   {
     keys: ['natStrategy'],

@@ -54,13 +54,15 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 export const POLICIES: readonly Policy[] = [
   {
     name: 'names-carry-suffix',
-    description: 'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo).',
+    description:
+      'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo; auto-named resources carry the provider suffix -<7 hex>).',
     validate: (r, ctx) => {
       if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
       const field = NAME_FIELDS[r.type] ?? 'name';
       const value = r.props[field];
       if (typeof value !== 'string') return [];
-      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo)?$`);
+      // The policy pack sees inputs after the provider's check, where auto-naming has appended `-<7 hex>`.
+      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo|-[0-9a-f]{7})?$`);
       return pattern.test(value) ? [] : [`${field} "${value}" does not end in -${ctx.environmentSuffix}`];
     },
   },

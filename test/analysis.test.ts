@@ -15,6 +15,7 @@ const r = (urn: string, type: string, dependsOn: string[] = [], parent?: string,
   custom,
   inputs: {},
   ignoreChanges: [],
+  deleteBeforeReplace: false,
 });
 
 describe('deploy critical path', () => {
@@ -126,10 +127,10 @@ describe('architecture diagram', () => {
       return r;
     });
     const zones = new Set(
-      run.resources.filter((r) => r.type === 'aws:ec2/subnet:Subnet').map((r) => r.inputs.availabilityZone),
+      run.resources.filter((r) => r.type === 'aws:ec2/subnet:Subnet').map((r) => r.inputs.availabilityZoneId),
     );
     const withoutAzC = changed.filter(
-      (r) => !(r.type === 'aws:ec2/subnet:Subnet' && /c$/.test(r.inputs.availabilityZone)),
+      (r) => !(r.type === 'aws:ec2/subnet:Subnet' && /-az1$/.test(r.inputs.availabilityZoneId)),
     );
     expect(zones.size).toBe(6);
     const graph = architectureGraph(withoutAzC);

@@ -154,6 +154,11 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
     ],
     [
+      'Lambda duration alarm at or above the timeout (unreachable)',
+      { alarmLambdaDurationP99Ms: '10000', lambdaTimeoutSeconds: '10' },
+      /^alarmLambdaDurationP99Ms: must be below lambdaTimeoutSeconds \(10 s\)/,
+    ],
+    [
       'ALB interval below AWS minimum',
       { albHealthCheckIntervalSeconds: '4' },
       /^albHealthCheckIntervalSeconds: must be at least 5/,
@@ -193,18 +198,18 @@ describe('config validation rejects bad input with key, value and what is allowe
     ],
     [
       'certificate from another region',
-      { primaryCertificateArn: cert('eu-west-1'), secondaryCertificateArn: cert('eu-west-1') },
-      /^primaryCertificateArn: is a certificate in eu-west-1: an ALB in us-east-1 can only use one from us-east-1/,
+      { tls: 'provided', primaryCertificateArn: cert('eu-west-1'), secondaryCertificateArn: cert('eu-west-1') },
+      /^primaryCertificateArn: is a certificate in eu-west-1; an ALB takes certificates of its own region \(us-east-1\)/,
     ],
     [
       'certificate in the primary region only',
-      { primaryCertificateArn: cert('us-east-1') },
-      /^secondaryCertificateArn: is not set while primaryCertificateArn is: both regions must serve HTTPS.*\(not set\)$/,
+      { tls: 'provided', primaryCertificateArn: cert('us-east-1') },
+      /^secondaryCertificateArn: is required with tls: provided \(the ALB in eu-west-1 serves HTTPS too\)/,
     ],
     [
       'certificate in the secondary region only',
-      { secondaryCertificateArn: cert('eu-west-1') },
-      /^primaryCertificateArn: is not set while secondaryCertificateArn is/,
+      { tls: 'provided', secondaryCertificateArn: cert('eu-west-1') },
+      /^primaryCertificateArn: is required with tls: provided/,
     ],
     [
       'RTO overrun: blamed on the input, with the value that fits',
@@ -262,7 +267,13 @@ describe('config validation rejects bad input with key, value and what is allowe
 describe('errors name the key to change', () => {
   it('a certificate for each region, from that region, is accepted', () => {
     expect(
-      problemsOf(devRaw({ primaryCertificateArn: cert('us-east-1'), secondaryCertificateArn: cert('eu-west-1') })),
+      problemsOf(
+        devRaw({
+          tls: 'provided',
+          primaryCertificateArn: cert('us-east-1'),
+          secondaryCertificateArn: cert('eu-west-1'),
+        }),
+      ),
     ).toEqual([]);
   });
 
@@ -302,6 +313,8 @@ describe('errors name the key to change', () => {
       artifactBucket: 'b',
       artifactKey: 'k',
       artifactSha256: '0'.repeat(64),
+      caBundleKey: 'ca',
+      caBundleSha256: '0'.repeat(64),
       port: 8080,
       environment: {},
     });

@@ -85,6 +85,14 @@ describe('policy pack', () => {
     expect(policy.validate(bad, ctx)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
+  it('names carry the suffix, with the provider’s auto-name suffix allowed after it and nothing else', () => {
+    const names = POLICIES.find((p) => p.name === 'names-carry-suffix')!;
+    const check = (name: string) => names.validate(resource('aws:lb/targetGroup:TargetGroup', { name }), ctx);
+    expect(check('tg-ec2-use1-dev-1a2b3c4')).toEqual([]);
+    expect(check('tg-ec2-use1-prod-1a2b3c4')).toHaveLength(1);
+    expect(check('tg-ec2-use1-dev-extra')).toHaveLength(1);
+  });
+
   it('the real program passes every policy', async () => {
     const run = await plan();
     const verdicts = evaluatePolicies(policyResources(run.resources), ctx);

@@ -107,6 +107,16 @@ describe('order API against PostgreSQL 14', () => {
   });
 });
 
+describe('closing the runtime', () => {
+  it('ends its pools once when the reader endpoint is the writer endpoint (the benchmark and single-host setups)', async () => {
+    const r = createRuntime(requireApiEnv({ ...db.env, DB_READ_HOST: db.env.DB_HOST }), {
+      secrets: db.secrets.client,
+    });
+    expect((await call(r, albEvent('GET', '/health', undefined, {}, { as: null }))).status).toBe(200);
+    await expect(r.close()).resolves.toBeUndefined();
+  });
+});
+
 describe('order identity is decided on canonical decimals at the column scale', () => {
   // Each value is stored as numeric(20, 8) and read back as e.g. '187.25000000'.
   it.each(['187.250', '020', '00.6', '5.10000000'])(
