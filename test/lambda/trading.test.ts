@@ -9,6 +9,7 @@ import { createApiServer } from '../../lambda/trading/server';
 import { AddressInfo } from 'net';
 import { OrderClient } from '../../scripts/order-client';
 import { APP_USER, CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 import { albEvent, callAlb } from '../helpers/trading-requests';
 
 let db: TradingDb;
@@ -27,25 +28,13 @@ async function call(r: Runtime, event: ALBEvent) {
 /** The conflict answer: no order in it, not even the client's own. */
 const CONFLICT = { error: 'clientOrderId already used for a different order' };
 
-const order = (overrides: Record<string, unknown> = {}) => ({
-  clientOrderId: 'c-1001',
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  quantity: '100',
-  limitPrice: '187.25',
-  ...overrides,
-});
+const order = (overrides: Record<string, unknown> = {}) => limitOrder('c-1001', overrides);
 
 beforeAll(async () => {
   db = await startTradingDb();
 });
 
-afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
-  db.secrets.restore();
-  await db.pg.stop().catch(() => undefined);
-});
+afterAll(() => closeTradingDb(db, runtimes));
 
 describe('order API against PostgreSQL 14', () => {
   it('creates an order (201), stores it once, and serves it back', async () => {
