@@ -133,7 +133,7 @@ describe('the policy pack as Pulumi runs it', () => {
         kmsKeyId: 'k',
         recoveryWindowInDays: 0,
       });
-      expect(secret).toEqual(stack === 'prod' ? ['data-protection: secret recovery window is 0 days'] : []);
+      expect(secret).toEqual(stack === 'prod' ? ['data-protection: secret recovery window is 0 days, not 30'] : []);
     },
   );
 });
