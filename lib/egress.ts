@@ -66,19 +66,13 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
     case 'fleet':
       return [
         ...common,
-        { port: HTTPS_PORT, to: 's3', description: 'service bundle and Amazon Linux repositories (S3 gateway)' },
-        // The RDS CA bundle (truststore.pki.rds.amazonaws.com) is the one host outside AWS's
-        // APIs the instances need; security groups cannot name hosts, so this stays 443 through
-        // NAT, and disappears with it (natStrategy none).
-        ...(settings.natStrategy === 'none'
-          ? []
-          : [
-              {
-                port: HTTPS_PORT,
-                to: 'internet' as const,
-                description: "RDS CA bundle; the other region's order journal and the fence record (through NAT)",
-              },
-            ]),
+        // The RDS CA bundle ships with the service bundle: nothing outside the VPC's endpoints.
+        {
+          port: HTTPS_PORT,
+          to: 's3',
+          description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
+        },
+        ...journal,
       ];
   }
 }

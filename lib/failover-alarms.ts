@@ -32,7 +32,7 @@ export class FailoverAlarms extends pulumi.ComponentResource {
     const alarms = new AlarmFactory(n, topic, { parent: this });
     this.alarms = alarms.alarms;
 
-    alarms.functionAlarms('failover', failover.orchestrator, settings);
+    alarms.functionAlarms('failover', failover.orchestrator);
     const orchestratorMetric = (metricName: string, alarmDescription: string) =>
       alarms.alarm(`failover-${metricName.toLowerCase()}`, {
         alarmDescription,
@@ -81,7 +81,7 @@ export class CanaryAlarms extends pulumi.ComponentResource {
     const alarms = new AlarmFactory(n, this.topic, child);
     this.alarms = alarms.alarms;
 
-    alarms.functionAlarms('canary', canary.fn, settings);
+    alarms.functionAlarms('canary', canary.fn);
     const dimensions = {
       service: METRIC_SERVICE.canary,
       Environment: settings.environmentSuffix,

@@ -9,7 +9,7 @@ import { GlobalDatabase } from './global-database';
 import { resolvedAfter } from './iam';
 import { buildFunction, BuiltFunction, everyMinute } from './lambda-function';
 import { LoadBalancer } from './load-balancer';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** CloudWatch namespace of the orchestrator's and canaries' Powertools metrics. */
 export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
@@ -34,8 +34,11 @@ export interface FailoverStackArgs {
   readonly secondaryCluster: aws.rds.Cluster;
   /** The primary's public entry, probed the way users reach it. */
   readonly primaryLoadBalancer: LoadBalancer;
-  /** The platform's public name on the primary's certificate (what the canaries verify TLS against). */
-  readonly apiName: string;
+  /**
+   * The primary's regional name (`use1.<domain>`): on its certificate and resolving to it alone,
+   * what the canaries send as SNI and Host and verify TLS against.
+   */
+  readonly probeHostname: string;
   readonly primaryHealthCheck: aws.route53.HealthCheck;
   /** The Global Accelerator traffic dials the orchestrator fences with. */
   readonly endpointGroups: Readonly<Record<RegionRole, aws.globalaccelerator.EndpointGroup>>;
@@ -98,7 +101,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             vantage,
             targetRegion: args.primaryRegion,
             target: args.primaryLoadBalancer,
-            hostname: args.apiName,
+            hostname: args.probeHostname,
             evidenceTable: table,
             evidenceTableRegion: this.region,
             metricNamespace: FAILOVER_METRIC_NAMESPACE,
@@ -172,6 +175,8 @@ export class FailoverStack extends pulumi.ComponentResource {
         memoryMb: 256,
         // Schedule, alarm and operator may overlap; the lease makes the action happen once.
         reservedConcurrency: 5,
+        // A healthy run is the minute's evaluation loop plus, when acting, the action budget.
+        durationAlarmMs: (ORCHESTRATOR_TIMEOUT_SECONDS - 5) * 1000,
       },
       child,
     );
@@ -212,7 +217,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         alarmActions: [trigger.arn],
         okActions: [trigger.arn],
       },
-      primary,
+      { ...primary, ...DELETE_BEFORE_REPLACE },
     );
     const allowAlarm = new aws.lambda.Permission(
       n('orchestratorFunction', 'alarm'),

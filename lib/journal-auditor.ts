@@ -38,6 +38,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
   readonly fn: aws.lambda.Function;
   readonly role: BuiltFunction['role'];
   readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly durationAlarmMs: number;
 
   constructor(name: string, args: JournalAuditorArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:JournalAuditor', name, {}, opts);
@@ -88,6 +89,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
     this.fn = built.fn;
     this.role = built.role;
     this.logGroup = built.logGroup;
+    this.durationAlarmMs = built.durationAlarmMs;
 
     // The function exists only once its role may consume the queue: the mapping never polls
     // without permission. Items still unreplicated come back after the visibility timeout.

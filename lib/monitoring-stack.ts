@@ -10,7 +10,8 @@ import { DatabaseStack } from './database-stack';
 import { JournalAuditor } from './journal-auditor';
 import { OrderJournal } from './order-journal';
 import { AUDIT_METRICS, METRICS_NAMESPACE as JOURNAL_METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
-import { Namer } from './naming';
+import { LogArchive } from './log-archive';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
 export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
@@ -31,6 +32,10 @@ export interface MonitoringStackArgs {
    * evaluates the IAM rule (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries in this region (see AwsConfig). */
+  readonly rotatesSecrets: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -132,7 +137,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['rotation', database.rotation],
       ['journal', args.auditor],
     ] as const;
-    for (const [label, built] of functions) alarms.functionAlarms(label, built, settings);
+    for (const [label, built] of functions) alarms.functionAlarms(label, built);
 
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };
@@ -212,7 +217,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
           pattern: `{ $.message = "${UNJOURNALED_LOG_MESSAGE}" }`,
           metricTransformation: { name: UNJOURNALED_METRIC, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
         },
-        { parent: built.logGroup },
+        { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
       );
     }
     alarm('journal-unjournaled', {
@@ -264,7 +269,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     this.awsConfig = new AwsConfig(
       n('awsConfig'),
-      { settings, name: n, recordsGlobalResources: args.recordsGlobalResources },
+      {
+        settings,
+        name: n,
+        recordsGlobalResources: args.recordsGlobalResources,
+        rotatesSecrets: args.rotatesSecrets,
+        logArchive: args.logArchive,
+      },
       child,
     );
 

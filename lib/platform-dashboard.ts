@@ -5,7 +5,7 @@ import { dashboardBody } from './dashboard';
 import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from './failover-stack';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { MonitoringStack } from './monitoring-stack';
-import { Namer } from './naming';
+import { Namer, DELETE_BEFORE_REPLACE } from './naming';
 
 export interface PlatformDashboardArgs {
   readonly settings: Settings;
@@ -74,7 +74,7 @@ export class PlatformDashboard extends pulumi.ComponentResource {
           ),
         ),
       },
-      { parent: this },
+      { parent: this, ...DELETE_BEFORE_REPLACE },
     );
     this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
   }

@@ -18,7 +18,6 @@ export interface RtoInputs {
   /** The promotion gate (lambda/orchestrator/timing.ts): canary probe interval and recovery window. */
   readonly probeIntervalSeconds: number;
   readonly recoveryWindowSeconds: number;
-  readonly promotionMode: 'automatic' | 'approval';
   /** ESTIMATE: Aurora global failover (AWS: "in the order of minutes"). */
   readonly dbPromotionEstimateSeconds: number;
   readonly targetSeconds: number;
@@ -73,9 +72,7 @@ export function rtoBudget(i: RtoInputs): RtoBudget {
     ]),
     path(
       'writes: Aurora promotion',
-      i.promotionMode === 'automatic'
-        ? 'orders are queued (202) meanwhile, applied once writable'
-        : 'approval mode: plus the operator, whom no formula bounds',
+      'automatic mode; orders are queued (202) meanwhile (approval mode adds the operator)',
       false,
       [
         ...gateTiming(i).terms.map((t) => ({ label: `gate: ${t.label}`, seconds: t.seconds, estimate: false })),
@@ -97,15 +94,12 @@ export function rtoBudget(i: RtoInputs): RtoBudget {
 export interface GateTiming {
   readonly probeIntervalSeconds: number;
   readonly recoveryWindowSeconds: number;
-  readonly promotionMode: 'automatic' | 'approval';
   /** Worst case from a regional failure to the FailoverGlobalCluster call (automatic mode). */
   readonly worstCaseToPromotionSeconds: number;
   readonly terms: readonly { readonly label: string; readonly seconds: number }[];
 }
 
-export function gateTiming(
-  i: Pick<RtoInputs, 'probeIntervalSeconds' | 'recoveryWindowSeconds' | 'promotionMode'>,
-): GateTiming {
+export function gateTiming(i: Pick<RtoInputs, 'probeIntervalSeconds' | 'recoveryWindowSeconds'>): GateTiming {
   const worst = worstCaseTimeToPromotion({
     failoverProbeIntervalSeconds: i.probeIntervalSeconds,
     failoverRecoveryWindowSeconds: i.recoveryWindowSeconds,
@@ -113,7 +107,6 @@ export function gateTiming(
   return {
     probeIntervalSeconds: i.probeIntervalSeconds,
     recoveryWindowSeconds: i.recoveryWindowSeconds,
-    promotionMode: i.promotionMode,
     worstCaseToPromotionSeconds: worst.totalSeconds,
     terms: worst.terms,
   };

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
@@ -8,6 +9,7 @@ import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
 import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
 import { FailoverEvidence } from './failover-evidence';
+import { Domain, regionalName } from './domain';
 import { FailoverStack } from './failover-stack';
 import { JournalAuditor } from './journal-auditor';
 import { GlobalDatabase } from './global-database';
@@ -15,6 +17,7 @@ import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { HealthCheckAlarms } from './health-check-alarms';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
+import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { JournalAccess, OrderJournal } from './order-journal';
 import { VpcPeering } from './peering-stack';
@@ -67,6 +70,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly credentials: CredentialsStack;
   readonly schema: DatabaseSchema;
   readonly evidence: FailoverEvidence;
+  readonly domain: Domain;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
@@ -93,15 +97,18 @@ export class TapStack extends pulumi.ComponentResource {
       secondary: provider(secondaryRegion.region),
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
+    // Default providers are disabled for every package (Pulumi.<stack>.yaml), random included:
+    // the generated passwords need an explicit one too.
+    const randomProvider = new random.Provider(globalName('randomProvider'), {}, { parent: this });
     const names = {
       primary: namer(suffix, primaryRegion.region),
       secondary: namer(suffix, secondaryRegion.region),
       accelerator: namer(suffix, GLOBAL_ACCELERATOR_API_REGION),
     };
-    /** Options of a component living in one region: its children inherit that region's provider. */
+    /** Options of a component living in one region: its children inherit that region's providers. */
     const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
       parent: this,
-      providers: { aws: providers[role] },
+      providers: { aws: providers[role], random: randomProvider },
     });
 
     // 1. The global database: the global cluster is created through the primary region's API.
@@ -122,6 +129,14 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const networks = { primary: network('primary'), secondary: network('secondary') };
+    // Where each region's access logs land (ALB, S3): needed by the application and monitoring.
+    const logArchive = (role: RegionRole) =>
+      new LogArchive(
+        names[role]('logArchive'),
+        { settings, region: regions[role].region, name: names[role] },
+        inRegion(role),
+      );
+    const logArchives = { primary: logArchive('primary'), secondary: logArchive('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
       {
@@ -209,6 +224,22 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The zone and, with TLS, each region's validated certificate: the listeners need them.
+    this.domain = new Domain(
+      globalName('domain'),
+      {
+        settings,
+        name: globalName,
+        regions: (['primary', 'secondary'] as const).map((role) => ({
+          role,
+          region: regions[role].region,
+          provider: providers[role],
+          certificateArn: regions[role].certificateArn,
+        })),
+      },
+      inRegion('primary'),
+    );
+
     // What the order API writes besides the database: the cross-region order journal in each
     // region, and the failover evidence table (its fence record tells when a peer is fenced).
     this.evidence = new FailoverEvidence(
@@ -253,6 +284,8 @@ export class TapStack extends pulumi.ComponentResource {
           journal: journalAccess,
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
           keys: keys[role],
+          logArchive: logArchives[role],
+          certificateArn: this.domain.certificates[role],
         },
         inRegion(role),
       );
@@ -281,6 +314,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: globalName,
         database: this.globalDatabase,
+        domain: this.domain,
         acceleratorProvider: providers.accelerator,
         endpoints: [
           { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },
@@ -306,7 +340,7 @@ export class TapStack extends pulumi.ComponentResource {
         primaryCluster: databases.primary.cluster,
         secondaryCluster: databases.secondary.cluster,
         primaryLoadBalancer: computes.primary.loadBalancer,
-        apiName: this.global.apiName,
+        probeHostname: regionalName(settings, primaryRegion.region),
         primaryHealthCheck: this.global.healthChecks.primary,
         endpointGroups: this.global.endpointGroups,
         vantages: [
@@ -331,6 +365,9 @@ export class TapStack extends pulumi.ComponentResource {
           journal: journals[role],
           auditor: auditors[role],
           recordsGlobalResources,
+          // The secrets are created (and rotate) in the primary; the secondary holds replicas.
+          rotatesSecrets: role === 'primary',
+          logArchive: logArchives[role],
         },
         inRegion(role),
       );

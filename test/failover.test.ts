@@ -176,7 +176,7 @@ describe('canaries', () => {
     expect([...config.vantages].sort()).toEqual(fns.map((f) => f.region).sort());
   });
 
-  it('probe the primary ALB as api.<domain>, with the environment the canary validator accepts in its region', async () => {
+  it('probe the primary ALB by its regional name, with the environment the canary validator accepts in its region', async () => {
     const { run, fns } = await canaries();
     const alb = named(run, 'aws:lb/loadBalancer:LoadBalancer', 'alb-use1-dev');
     for (const fn of fns) {
@@ -186,7 +186,8 @@ describe('canaries', () => {
         target: {
           protocol: 'http',
           connectHost: `${alb.inputs.name}-1234567890.${PRIMARY}.elb.amazonaws.com`,
-          hostname: 'api.dev.tap-trading.example.com',
+          // The primary's regional name: on its certificate, and resolving to that region only.
+          hostname: 'use1.dev.tap-trading.example.com',
           path: '/health',
         },
         evidenceTable: 'ddb-failover-evidence-euw1-dev',
@@ -201,10 +202,7 @@ describe('canaries', () => {
   });
 
   it('probe over HTTPS when the primary serves it', async () => {
-    const run = await plan({
-      primaryCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
-      secondaryCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/def',
-    });
+    const run = await plan({ tls: 'acm' });
     const fn = named(run, FN, 'fn-canary-usw2-dev');
     expect(canaryConfigFromEnv({ ...envOf(fn), AWS_REGION: WEST }).target.protocol).toBe('https');
   });
