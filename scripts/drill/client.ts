@@ -1,0 +1,103 @@
+/**
+ * A trading client that sends an order every second through one entry point (Global
+ * Accelerator or the Route 53 name) and records every answer. It keeps its connection open
+ * (keep-alive) and reconnects, landing wherever the entry point routes it then, only after a
+ * failed request. An order that was not acknowledged is sent again with the same client order
+ * id until it is (the API is idempotent on it); only then does the next order go out.
+ */
+import type { AppRegion, Vantage } from './network';
+import type { HttpResponse, RegionApp } from './region';
+import type { Simulation } from './sim';
+
+export interface Acknowledgement {
+  readonly clientOrderId: string;
+  /** 201 (created) or 200 (replay of a stored order): committed; 202: queued. */
+  readonly status: number;
+  readonly orderId?: string;
+  readonly region: AppRegion;
+  readonly firstSentAt: number;
+  readonly at: number;
+}
+
+export interface Attempt {
+  readonly at: number;
+  readonly clientOrderId: string;
+  readonly region?: AppRegion;
+  readonly status?: number;
+  readonly error?: string;
+}
+
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA'];
+
+export function orderBody(clientOrderId: string, n: number): Record<string, string> {
+  const limit = n % 2 === 0;
+  return {
+    clientOrderId,
+    symbol: SYMBOLS[n % SYMBOLS.length],
+    side: n % 3 === 0 ? 'sell' : 'buy',
+    type: limit ? 'limit' : 'market',
+    quantity: String(1 + (n % 7)),
+    ...(limit ? { limitPrice: `${100 + (n % 13)}.25` } : {}),
+  };
+}
+
+export class OrderClient {
+  readonly acks: Acknowledgement[] = [];
+  readonly attempts: Attempt[] = [];
+  private pinned?: AppRegion;
+  private next = 0;
+  private pending?: { id: string; n: number; firstSentAt: number };
+
+  constructor(
+    readonly name: string,
+    private readonly sim: Simulation,
+    private readonly regions: Record<AppRegion, RegionApp>,
+    /** Where a new connection lands. */
+    private readonly connect: () => AppRegion,
+    private readonly vantage: Vantage,
+    private readonly idPrefix: string,
+  ) {}
+
+  start(intervalMs = 1000): void {
+    this.sim.every(`client ${this.name}`, intervalMs, this.sim.now(), () => this.tick());
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.pending) {
+      const n = this.next++;
+      this.pending = { id: `${this.idPrefix}-${this.name}-${n}`, n, firstSentAt: this.sim.now() };
+    }
+    const { id, n, firstSentAt } = this.pending;
+    const region = (this.pinned ??= this.connect());
+    let response: HttpResponse;
+    try {
+      response = await this.regions[region].request(this.vantage, {
+        method: 'POST',
+        path: '/orders',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(orderBody(id, n)),
+      });
+    } catch (e) {
+      this.attempts.push({ at: this.sim.now(), clientOrderId: id, region, error: (e as Error).message });
+      this.pinned = undefined;
+      return;
+    }
+    this.attempts.push({ at: this.sim.now(), clientOrderId: id, region, status: response.status });
+    if ([200, 201, 202].includes(response.status)) {
+      let orderId: string | undefined;
+      try {
+        orderId = (JSON.parse(response.body) as { id?: string }).id;
+      } catch {
+        orderId = undefined;
+      }
+      this.acks.push({ clientOrderId: id, status: response.status, orderId, region, firstSentAt, at: this.sim.now() });
+      this.pending = undefined;
+    } else if (response.status >= 500) {
+      this.pinned = undefined;
+    } else {
+      // A 4xx for a well-formed order is a bug in the API, not an outage: recorded, not retried.
+      this.acks.push({ clientOrderId: id, status: response.status, region, firstSentAt, at: this.sim.now() });
+      this.pending = undefined;
+    }
+  }
+}

@@ -1,0 +1,545 @@
+/**
+ * The drill: one pair of PostgreSQL servers for the whole run, and per scenario a fresh
+ * simulation, fresh AWS fakes, fresh execution environments for every function, two clients
+ * sending orders, and the scenario's faults on the timeline. Afterwards the final writer's
+ * table is compared with every acknowledgement the clients received.
+ */
+import * as https from 'https';
+import { Client } from 'pg';
+import { FakeSecretsManager } from '../../test/helpers/secrets';
+import {
+  deploySchema,
+  invokeOrchestrator,
+  Logger,
+  OrchestratorSetup,
+  promotionGateSeconds,
+  RegionEndpoints,
+  resetOrchestrator,
+  rotationStep,
+} from './adapters';
+import {
+  CallLog,
+  cloudWatchClient,
+  FakeContext,
+  rdsClient,
+  rdsHandlers,
+  secretsClient,
+  snsClient,
+  sqsClient,
+} from './aws';
+import { OrderClient } from './client';
+import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
+import { measure, ScenarioResult } from './metrics';
+import { AppRegion, APP_REGIONS, Network, Vantage } from './network';
+import type { PgServer } from './postgres';
+import { sqsHandlers } from './queue';
+import { RegionApp } from './region';
+import type { Scenario } from './scenarios';
+import { DrillSettings, dialsFor } from './settings';
+import { Simulation } from './sim';
+import { makeCertificate, DrillTls } from './tls';
+import { Accelerator, Route53 } from './traffic';
+
+export const ACCOUNT = '123456789012';
+export const APP_PASSWORD = 'drill-app-password-1';
+/** Where the users are: outside AWS, in North America. */
+export const USER_VANTAGE: Vantage = 'us-west-1';
+const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
+const CODE: Record<AppRegion, string> = { 'us-east-1': 'use1', 'eu-west-1': 'euw1' };
+
+/** A seeded PRNG (mulberry32): the same scenario always draws the same checker phases. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Logs kept in memory (the evidence behind a decision), never printed. */
+export class MemoryLogger implements Logger {
+  readonly lines: { level: string; message: string; detail?: unknown }[] = [];
+  info = (message: string, ...detail: unknown[]) => this.push('info', message, detail);
+  warn = (message: string, ...detail: unknown[]) => this.push('warn', message, detail);
+  error = (message: string, ...detail: unknown[]) => this.push('error', message, detail);
+  private push(level: string, message: string, detail: unknown[]) {
+    if (this.lines.length < 5000) this.lines.push({ level, message, detail: detail[0] });
+  }
+}
+
+export interface Decision {
+  readonly at: number;
+  readonly trigger: string;
+  readonly action: string;
+  readonly reason: string;
+}
+
+export interface RotationOutcome {
+  readonly startedAt: number;
+  finishedAt?: number;
+  failedSteps: string[];
+  completed: boolean;
+  /** Whether the secret's AWSCURRENT credentials log in on the final writer. */
+  currentLogsIn?: boolean;
+}
+
+/** What a scenario can do to the world, on the simulated timeline. */
+export class ScenarioWorld {
+  readonly decisions: Decision[] = [];
+  readonly rotations: RotationOutcome[] = [];
+  /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
+  canaryTlsBroken = false;
+
+  constructor(
+    readonly sim: Simulation,
+    readonly network: Network,
+    readonly db: GlobalDatabase,
+    readonly regions: Record<AppRegion, RegionApp>,
+    readonly accelerator: Accelerator,
+    readonly route53: Route53,
+    readonly secrets: FakeSecretsManager,
+    readonly appSecretArn: string,
+    readonly fakeContext: (from?: Vantage) => FakeContext,
+    readonly logger: MemoryLogger,
+  ) {}
+
+  /** Run `action` `seconds` into the scenario. */
+  at(seconds: number, action: () => void): void {
+    this.sim.at(this.sim.epochMs + seconds * 1000, action);
+  }
+
+  regionDown(region: AppRegion, down: boolean): void {
+    this.network.setRegionDown(region, down);
+    this.db.rejoinIfDue();
+  }
+
+  databaseDown(region: AppRegion, down: boolean): void {
+    this.db.setAvailable(region, !down);
+  }
+
+  partition(a: Vantage, b: Vantage, cut: boolean): void {
+    this.network.setPartition(a, b, cut);
+    this.db.rejoinIfDue();
+  }
+
+  replicationCut(cut: boolean): void {
+    this.db.setReplicationCut(cut);
+  }
+
+  crashDrainer(region: AppRegion, afterOrders: number): void {
+    this.regions[region].crashNextBatchAfter = afterOrders;
+  }
+
+  /**
+   * Secrets Manager rotates the app secret: the rotation function in us-east-1 (the primary
+   * secret's region) runs the four steps; a failed step is retried twice, a minute apart, as an
+   * asynchronous Lambda invocation is.
+   */
+  rotateAppSecret(): void {
+    const outcome: RotationOutcome = { startedAt: this.sim.now(), failedSteps: [], completed: false };
+    this.rotations.push(outcome);
+    this.sim.spawn('rotation', async () => {
+      const token = this.secrets.startRotation(this.appSecretArn);
+      const client = secretsClient('us-east-1', this.secrets, this.fakeContext('us-east-1'));
+      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+        let done = false;
+        for (let attempt = 0; attempt < 3 && !done; attempt++) {
+          if (attempt > 0) await this.sim.sleep(60_000);
+          if (!this.network.isUp('us-east-1')) continue;
+          try {
+            await rotationStep({ SecretId: this.appSecretArn, ClientRequestToken: token, Step: step }, client, this.logger);
+            done = true;
+          } catch (e) {
+            outcome.failedSteps.push(`${step}: ${(e as Error).message}`);
+          }
+        }
+        if (!done) return;
+      }
+      outcome.completed = true;
+      outcome.finishedAt = this.sim.now();
+    });
+  }
+}
+
+export class Drill {
+  private constructor(
+    readonly settings: DrillSettings,
+    readonly network: Network,
+    readonly db: GlobalDatabase,
+    private readonly tls: DrillTls,
+  ) {}
+
+  static async start(settings: DrillSettings): Promise<Drill> {
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+    const network = new Network();
+    const db = await GlobalDatabase.create(network, ACCOUNT, async (primary) => {
+      await primary.query(
+        `CREATE ROLE ${settings.dbMasterUsername} LOGIN CREATEROLE PASSWORD '${MASTER_PASSWORD}'`,
+      );
+      await primary.query(`CREATE DATABASE ${DB_NAME} OWNER ${settings.dbMasterUsername}`);
+      await primary.query(`ALTER SCHEMA public OWNER TO ${settings.dbMasterUsername}`, [], DB_NAME);
+    });
+    const drill = new Drill(settings, network, db, makeCertificate(settings.domainName));
+    await drill.deploy();
+    return drill;
+  }
+
+  /** What `pulumi up` leaves behind: the app user made by its first rotation, the schema. */
+  private async deploy(): Promise<void> {
+    const sim = new Simulation(EPOCH);
+    const log = new CallLog();
+    const ctx = { network: this.network, sim: () => sim, log };
+    const store = new FakeSecretsManager();
+    const { app } = this.createSecrets(store, APP_PASSWORD);
+    const token = store.startRotation(app);
+    const client = secretsClient('us-east-1', store, ctx);
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'])
+      await rotationStep({ SecretId: app, ClientRequestToken: token, Step: step }, client, new MemoryLogger());
+    await deploySchema(this.endpoints('us-east-1', app), {
+      secrets: client,
+      sqs: sqsClient('us-east-1', {}, ctx),
+    });
+    store.restore();
+    await this.db.waitForReplication();
+  }
+
+  private createSecrets(store: FakeSecretsManager, appPassword: string): { master: string; app: string } {
+    const common = {
+      engine: 'postgres',
+      // The global writer endpoint, as credentials-stack.ts writes it (seen from us-east-1,
+      // where the rotation function runs).
+      host: this.db.hosts('us-east-1').global,
+      port: this.db.port,
+      dbname: DB_NAME,
+    };
+    const master = store.create(`secret-db-master-${this.settings.environmentSuffix}`, {
+      ...common,
+      username: this.settings.dbMasterUsername,
+      password: MASTER_PASSWORD,
+    });
+    const app = store.create(`secret-db-app-${this.settings.environmentSuffix}`, {
+      ...common,
+      username: this.settings.dbAppUsername,
+      password: appPassword,
+      masterarn: master,
+    });
+    return { master, app };
+  }
+
+  endpoints(region: AppRegion, secretArn: string): RegionEndpoints {
+    const hosts = this.db.hosts(region);
+    return {
+      region,
+      role: region === 'us-east-1' ? 'primary' : 'secondary',
+      clusterWriter: hosts.writer[region],
+      clusterReader: hosts.reader[region],
+      globalWriter: hosts.global,
+      port: this.db.port,
+      dbName: DB_NAME,
+      secretArn,
+      queueUrl: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
+    };
+  }
+
+  albDnsName(region: AppRegion): string {
+    return `alb-${CODE[region]}-${this.settings.environmentSuffix}-1234567890.${region}.elb.amazonaws.com`;
+  }
+
+  async runScenario(scenario: Scenario, seed: number): Promise<ScenarioResult> {
+    const started = Date.now();
+    const s = this.settings;
+    this.network.reset();
+    await this.db.reset(async (writer) => this.clearData(writer));
+    this.db.timings.promotionSeconds = scenario.promotionSeconds ?? s.dbPromotionEstimateSeconds;
+    resetOrchestrator();
+
+    const sim = new Simulation(EPOCH);
+    sim.activate();
+    this.db.attach(sim);
+    const random = seeded(seed);
+    const log = new CallLog();
+    const fakeContext = (from?: Vantage): FakeContext => ({ network: this.network, sim: () => sim, log, from });
+    const logger = new MemoryLogger();
+    const secrets = new FakeSecretsManager();
+    const { app } = this.createSecrets(secrets, APP_PASSWORD);
+
+    const regions = {} as Record<AppRegion, RegionApp>;
+    for (const region of APP_REGIONS) {
+      regions[region] = new RegionApp(
+        {
+          region,
+          endpoints: this.endpoints(region, app),
+          albDnsName: this.albDnsName(region),
+          alb: {
+            intervalSeconds: s.albHealthCheckIntervalSeconds,
+            timeoutSeconds: s.albHealthCheckTimeoutSeconds,
+            healthyThreshold: s.albHealthyThreshold,
+            unhealthyThreshold: s.albUnhealthyThreshold,
+          },
+          // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
+          queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
+          tls: this.tls,
+        },
+        this.network,
+        sim,
+      );
+    }
+    for (const region of APP_REGIONS) {
+      const r = regions[region];
+      await r.start(
+        {
+          secrets: secretsClient(region, secrets, fakeContext(region)),
+          sqs: sqsClient(region, sqsHandlers(() => [r.queue, r.deadLetterQueue]), fakeContext(region)),
+        },
+        logger,
+      );
+      r.schedule();
+    }
+    const dials = dialsFor(s.trafficPolicy);
+    const accelerator = new Accelerator(
+      regions,
+      this.network,
+      sim,
+      { 'us-east-1': dials.primary, 'eu-west-1': dials.secondary },
+      s.acceleratorReactionSeconds * 1000,
+    );
+    accelerator.schedule();
+    const route53 = new Route53(
+      regions,
+      {
+        intervalSeconds: s.route53HealthCheckIntervalSeconds,
+        failureThreshold: s.route53FailureThreshold,
+        ttlSeconds: s.dnsTtlSeconds,
+        checkersPerRegion: 2,
+      },
+      sim,
+      random,
+    );
+    const world = new ScenarioWorld(
+      sim,
+      this.network,
+      this.db,
+      regions,
+      accelerator,
+      route53,
+      secrets,
+      app,
+      fakeContext,
+      logger,
+    );
+    const https = scenario.https ?? false;
+    const orchestrator: OrchestratorSetup = {
+      globalClusterId: `aurora-global-${s.environmentSuffix}`,
+      secondaryClusterArn: this.db.clusters['eu-west-1'].arn,
+      probeIntervalSeconds: s.failoverProbeIntervalSeconds,
+      probeFailures: s.failoverProbeFailures,
+      topicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:sns-failover-euw1-${s.environmentSuffix}`,
+      environment: s.environmentSuffix,
+    };
+    this.scheduleOrchestrator(world, orchestrator, https, fakeContext, logger);
+
+    const clients = [
+      new OrderClient('ga', sim, regions, () => accelerator.route(USER_VANTAGE), USER_VANTAGE, scenario.name),
+      new OrderClient('dns', sim, regions, route53.resolver(sim), USER_VANTAGE, scenario.name),
+    ];
+    for (const client of clients) client.start();
+    scenario.faults(world);
+
+    await sim.runUntil(EPOCH + scenario.durationSeconds * 1000);
+    sim.stop();
+    Simulation.deactivate();
+
+    const writer = this.db.clusters[this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1'].server;
+    const rows = await writer.query<{ client_order_id: string; id: string }>(
+      'SELECT client_order_id, id::text AS id FROM orders',
+      [],
+      DB_NAME,
+    );
+    for (const rotation of world.rotations) {
+      rotation.currentLogsIn = await logsIn(writer, secrets.current(app));
+    }
+    const result = measure({
+      scenario,
+      settings: s,
+      epoch: EPOCH,
+      end: EPOCH + scenario.durationSeconds * 1000,
+      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts })),
+      rows,
+      promotions: this.db.promotions,
+      rejoins: this.db.rejoins,
+      decisions: world.decisions,
+      rotations: world.rotations,
+      queues: APP_REGIONS.map((r) => ({
+        region: r,
+        waiting: regions[r].queue.messages.length,
+        deadLettered: regions[r].queue.deadLettered.length,
+      })),
+      drainerCrashes: APP_REGIONS.flatMap((r) => regions[r].drainerCrashes),
+      gateSeconds: promotionGateSeconds(orchestrator),
+      harnessErrors: sim.errors.map((e) => (e instanceof Error ? e.message : String(e))),
+      crashes: sim.crashes,
+      wallMs: Date.now() - started,
+    });
+    for (const region of APP_REGIONS) await regions[region].close();
+    secrets.restore();
+    return result;
+  }
+
+  /**
+   * The orchestrator in eu-west-1: invoked every minute by its schedule ({"source":"canary"})
+   * and by the us-east-1 alarm on the Route 53 health check (through SNS), each invocation
+   * limited to the function's 90 s timeout.
+   */
+  private scheduleOrchestrator(
+    world: ScenarioWorld,
+    setup: OrchestratorSetup,
+    https: boolean,
+    fakeContext: (from?: Vantage) => FakeContext,
+    logger: MemoryLogger,
+  ): void {
+    const { sim, network, route53 } = world;
+    const invoke = (event: unknown, trigger: string) =>
+      sim.spawn(`orchestrator ${trigger}`, async () => {
+        if (!network.isUp('eu-west-1')) return;
+        const deadline = sim.now() + 90_000;
+        const ctx = { ...fakeContext('eu-west-1'), alive: () => sim.now() < deadline };
+        const clock = {
+          now: sim.now,
+          sleep: async (ms: number) => {
+            if (sim.now() + ms > deadline) {
+              await sim.sleep(Math.max(0, deadline - sim.now()));
+              throw new Error('Task timed out after 90.00 seconds');
+            }
+            await sim.sleep(ms);
+          },
+        };
+        try {
+          const decision = await invokeOrchestrator(
+            event,
+            setup,
+            {
+              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+              cloudwatch: cloudWatchClient('eu-west-1', ctx),
+              sns: snsClient('eu-west-1', ctx),
+            },
+            { canary: this.probe(world, 'eu-west-1', https, setup.probeIntervalSeconds) },
+            clock,
+            logger,
+          );
+          world.decisions.push({ at: sim.now(), trigger, ...decision });
+        } catch (e) {
+          world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
+        }
+      });
+    // EventBridge rate(1 minute): the first run a random part of a minute after the start.
+    const every = (fn: () => void, firstAt: number, intervalMs: number) => {
+      const tick = () => {
+        fn();
+        sim.at(sim.now() + intervalMs, tick);
+      };
+      sim.at(firstAt, tick);
+    };
+    every(() => invoke({ source: 'canary' }, 'canary'), sim.now() + 17_000, 60_000);
+
+    // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
+    let alarm = 'OK';
+    every(
+      () => {
+        if (!network.isUp('us-east-1')) return;
+        const state = route53.checks['us-east-1'].unhealthyBetween(sim.now() - 60_000, sim.now()) ? 'ALARM' : 'OK';
+        if (state === alarm) return;
+        alarm = state;
+        // SNS in us-east-1 delivers to the function in eu-west-1.
+        if (!network.reachable('us-east-1', 'eu-west-1')) return;
+        invoke(
+          {
+            Records: [
+              {
+                EventSource: 'aws:sns',
+                Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down', NewStateValue: state }) },
+              },
+            ],
+          },
+          `alarm ${state}`,
+        );
+      },
+      sim.now() + 60_000,
+      60_000,
+    );
+  }
+
+  /**
+   * A probe of the primary's /health from `vantage`, as the deployed canary makes it: HTTPS to
+   * the primary ALB's DNS name when HTTPS is on, with the platform's CA trusted (unless the
+   * scenario broke it). A region it cannot reach costs the probe its timeout.
+   */
+  private probe(world: ScenarioWorld, vantage: Vantage, useHttps: boolean, intervalSeconds: number) {
+    const timeoutMs = Math.min(4000, intervalSeconds * 500);
+    const target = world.regions['us-east-1'];
+    const host = this.albDnsName('us-east-1');
+    return async () => {
+      const at = world.sim.now();
+      if (!world.network.reachable(vantage, 'us-east-1')) {
+        await world.sim.sleep(timeoutMs);
+        return { at, ok: false, error: 'TimeoutError: The operation was aborted due to timeout' };
+      }
+      try {
+        const status = useHttps
+          ? await world.sim.track(
+              tlsGet(target.httpsPort, host, '/health', world.canaryTlsBroken ? undefined : this.tls.ca),
+            )
+          : (await target.request(vantage, { method: 'GET', path: '/health' })).status;
+        return { at, ok: status === 200, status };
+      } catch (e) {
+        return { at, ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
+      }
+    };
+  }
+
+  private async clearData(writer: PgServer): Promise<void> {
+    const s = this.settings;
+    await writer.query('TRUNCATE orders', [], DB_NAME);
+    await writer.query(`ALTER ROLE ${s.dbAppUsername} PASSWORD '${APP_PASSWORD}'`);
+    await writer.query(`ALTER ROLE ${s.dbMasterUsername} PASSWORD '${MASTER_PASSWORD}'`);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function tlsGet(port: number, servername: string, path: string, ca: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path, servername, headers: { host: servername }, ca, agent: false, timeout: 4000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+async function logsIn(server: PgServer, credentials: Record<string, unknown>): Promise<boolean> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: String(credentials.username),
+    password: String(credentials.password),
+    database: DB_NAME,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
