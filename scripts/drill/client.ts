@@ -1,8 +1,8 @@
 /**
  * A trading client that sends an order every second through one entry point (Global
  * Accelerator or the Route 53 name) and records every answer. It keeps its connection open
- * (keep-alive) and reconnects, landing wherever the entry point routes it then, only after a
- * failed request. An order that was not acknowledged is sent again with the same client order
+ * (keep-alive) and reconnects, landing wherever the entry point routes it then, after a failed
+ * request or once the connection is a minute old (HTTP clients recycle connections). An order that was not acknowledged is sent again with the same client order
  * id until it is (the API is idempotent on it); only then does the next order go out.
  */
 import type { AppRegion, Vantage } from './network';
@@ -28,6 +28,7 @@ export interface Attempt {
 }
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA'];
+export const CONNECTION_LIFETIME_MS = 60_000;
 
 export function orderBody(clientOrderId: string, n: number): Record<string, string> {
   const limit = n % 2 === 0;
@@ -44,7 +45,7 @@ export function orderBody(clientOrderId: string, n: number): Record<string, stri
 export class OrderClient {
   readonly acks: Acknowledgement[] = [];
   readonly attempts: Attempt[] = [];
-  private pinned?: AppRegion;
+  private pinned?: { region: AppRegion; since: number };
   private next = 0;
   private pending?: { id: string; n: number; firstSentAt: number };
 
@@ -68,7 +69,9 @@ export class OrderClient {
       this.pending = { id: `${this.idPrefix}-${this.name}-${n}`, n, firstSentAt: this.sim.now() };
     }
     const { id, n, firstSentAt } = this.pending;
-    const region = (this.pinned ??= this.connect());
+    if (!this.pinned || this.sim.now() - this.pinned.since >= CONNECTION_LIFETIME_MS)
+      this.pinned = { region: this.connect(), since: this.sim.now() };
+    const { region } = this.pinned;
     let response: HttpResponse;
     try {
       response = await this.regions[region].request(this.vantage, {

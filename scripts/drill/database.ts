@@ -47,6 +47,8 @@ export interface Cluster {
   available: boolean;
   /** Promoted away from while unreachable: rebuilt as a secondary once reachable again. */
   pendingRejoin: boolean;
+  /** Being rebuilt: its endpoints refuse connections, its WAL stream is allowed. */
+  rebuilding?: boolean;
 }
 
 export interface PromotionRecord {
@@ -164,7 +166,9 @@ export class GlobalDatabase {
   private endpoints(): Endpoint[] {
     const clusterRoute = (region: AppRegion) => {
       const cluster = this.clusters[region];
-      return cluster.available ? { region, port: cluster.server.port, key: cluster.server.name } : undefined;
+      return cluster.available && !cluster.rebuilding
+        ? { region, port: cluster.server.port, key: cluster.server.name }
+        : undefined;
     };
     return [
       ...APP_REGIONS.flatMap((region): Endpoint[] => [
@@ -185,7 +189,8 @@ export class GlobalDatabase {
           if (this.replicationCut || !this.writer) return undefined;
           const standby = APP_REGIONS.find((r) => r !== this.writer)!;
           if (from !== standby || !this.clusters[standby].available) return undefined;
-          return clusterRoute(this.writer);
+          const writer = this.clusters[this.writer];
+          return writer.available ? { region: this.writer, port: writer.server.port, key: writer.server.name } : undefined;
         },
       },
     ];
@@ -215,7 +220,7 @@ export class GlobalDatabase {
       if (cluster.pendingRejoin && cluster.available && this.network.reachable(region, this.writer)) {
         cluster.pendingRejoin = false;
         const sim = this.sim;
-        sim.spawn(`rejoin ${region}`, () => sim.track(this.rejoin(region)));
+        sim.spawn(`rejoin ${region}`, () => sim.track(this.rejoin(region), `rejoin ${region}`));
       }
     }
   }
@@ -229,11 +234,14 @@ export class GlobalDatabase {
       );
     const [held, kept] = await Promise.all([ids(old.server), ids(writer)]);
     this.rejoins.push({ at: this.sim!.now(), region, snapshotOnly: [...held].filter((id) => !kept.has(id)) });
-    old.available = false;
+    old.rebuilding = true;
     this.network.changed();
-    await rebuildStandby(writer, old.server, this.upstreamOf(region));
-    old.available = true;
-    this.network.changed();
+    try {
+      await rebuildStandby(writer, old.server, this.upstreamOf(region));
+    } finally {
+      old.rebuilding = false;
+      this.network.changed();
+    }
   }
 
   /** FailoverGlobalCluster: validated by the SDK fake; promotion completes after the delay. */
@@ -256,6 +264,7 @@ export class GlobalDatabase {
             this.network.changed();
             this.rejoinIfDue();
           })(),
+          `promotion of ${to}`,
         ),
       ),
     );
@@ -283,6 +292,7 @@ export class GlobalDatabase {
             this.failoverState = undefined;
             this.network.changed();
           })(),
+          `switchover to ${to}`,
         ),
       ),
     );

@@ -49,8 +49,12 @@ export class Network {
     this.listeners.push(listener);
   }
 
+  /** Bumped by every change: anything cached about reachability is stale after it. */
+  version = 0;
+
   /** Tell every proxy to re-check its connections (also after an endpoint's target moves). */
   changed(): void {
+    this.version++;
     for (const listener of this.listeners) listener();
   }
 

@@ -210,22 +210,24 @@ export class RegionApp {
   }
 
   /**
-   * GET /health from outside, answered once per simulated second and shared by every caller
-   * in that second (Route 53's checkers are many; the answer cannot differ within a second).
+   * GET /health from outside (Route 53's checkers). Its answer depends only on what the
+   * network and the databases look like, so one real request is shared until either changes
+   * (every fault and promotion announces itself through Network.changed) or 5 s have passed.
    */
   healthSeenFrom(from: Vantage): Promise<HttpResponse> {
     if (!this.network.reachable(from, this.region))
       return Promise.reject(new UnreachableError(this.options.albDnsName));
-    const second = Math.floor(this.sim.now() / 1000);
-    if (this.sharedHealth?.second !== second) {
+    const now = this.sim.now();
+    const shared = this.sharedHealth;
+    if (!shared || shared.version !== this.network.version || now - shared.at >= 5000) {
       const response = this.routeInside({ method: 'GET', path: '/health' });
       response.catch(() => undefined);
-      this.sharedHealth = { second, response };
+      this.sharedHealth = { at: now, version: this.network.version, response };
     }
-    return this.sharedHealth.response;
+    return this.sharedHealth!.response;
   }
 
-  private sharedHealth?: { second: number; response: Promise<HttpResponse> };
+  private sharedHealth?: { at: number; version: number; response: Promise<HttpResponse> };
 
   /** The ALB's routing: /orders to the Lambda target group, the rest to the instances (fail-open). */
   private routeInside(req: HttpRequest): Promise<HttpResponse> {
@@ -280,6 +282,7 @@ export class RegionApp {
         outgoing.on('error', reject);
         outgoing.end(req.body);
       }),
+      `http ${this.region} instance ${req.method} ${req.path}`,
     );
   }
 

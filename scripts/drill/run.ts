@@ -490,6 +490,7 @@ export class Drill {
         const status = useHttps
           ? await world.sim.track(
               tlsGet(target.httpsPort, host, '/health', world.canaryTlsBroken ? undefined : this.tls.ca),
+              'canary https probe',
             )
           : (await target.request(vantage, { method: 'GET', path: '/health' })).status;
         return { at, ok: status === 200, status };

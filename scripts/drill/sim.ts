@@ -70,6 +70,9 @@ class TimerQueue {
 
 const before = (a: Timer, b: Timer) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
+/** Real time one piece of work may hold the simulated clock before the drill gives up. */
+const WATCHDOG_MS = 30_000;
+
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Simulation implements Clock {
@@ -78,6 +81,7 @@ export class Simulation implements Clock {
   private readonly timers = new TimerQueue();
   private inflight = 0;
   private onIdle?: () => void;
+  private onStuck?: (error: Error) => void;
   private stopped = false;
   /** Errors thrown by background processes: a drill with any of these is broken, not failed. */
   readonly errors: unknown[] = [];
@@ -129,14 +133,27 @@ export class Simulation implements Clock {
   }
 
   /** Hold simulated time until `work` settles (real I/O the harness starts itself). */
-  track<T>(work: Promise<T>): Promise<T> {
+  track<T>(work: Promise<T>, label = 'harness work'): Promise<T> {
     this.inflight++;
-    return work.finally(() => this.release());
+    const entry = { label, since: Date.now() };
+    this.pending.add(entry);
+    return work.finally(() => {
+      this.pending.delete(entry);
+      this.release();
+    });
   }
+
+  private readonly pending = new Set<{ label: string; since: number }>();
 
   private release(): void {
     this.inflight--;
     if (this.inflight === 0) this.onIdle?.();
+  }
+
+  /** Work that has held the clock for more than `ms` of real time (a leak or a hang). */
+  stuck(ms: number): string[] {
+    const now = Date.now();
+    return [...this.pending].filter((p) => now - p.since > ms).map((p) => `${p.label} (${now - p.since} ms)`);
   }
 
   /** Wait until no real work is in flight and the event loop has nothing queued for us. */
@@ -144,8 +161,22 @@ export class Simulation implements Clock {
     for (let quiet = 0; quiet < 3; ) {
       if (this.inflight > 0) {
         quiet = 0;
-        await new Promise<void>((resolve) => (this.onIdle = resolve));
-        this.onIdle = undefined;
+        // A watchdog: real work that never settles would freeze the clock (and, with no open
+        // handle left, end the process without a word).
+        const watchdog = setInterval(() => {
+          const stuck = this.stuck(WATCHDOG_MS);
+          if (stuck.length > 0) this.onStuck?.(new Error(`simulated time held for good by: ${stuck.join('; ')}`));
+        }, 1000);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            this.onIdle = resolve;
+            this.onStuck = reject;
+          });
+        } finally {
+          clearInterval(watchdog);
+          this.onIdle = undefined;
+          this.onStuck = undefined;
+        }
       }
       await immediate();
       quiet = this.inflight === 0 ? quiet + 1 : 0;
@@ -198,10 +229,13 @@ function instrument(method: 'query' | 'connect'): void {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     const sim = active;
     if (!sim) return original.apply(this, args);
+    const client = this as { host?: string; port?: number };
+    const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '');
+    const label = `pg ${method} ${client.host}:${client.port} ${text.replace(/\s+/g, ' ').slice(0, 60)}`;
     const last = args.length - 1;
     if (last >= 0 && typeof args[last] === 'function') {
       let release: () => void = () => undefined;
-      void sim.track(new Promise<void>((resolve) => (release = resolve)));
+      void sim.track(new Promise<void>((resolve) => (release = resolve)), label);
       const callback = args[last] as Callback;
       args[last] = (...results: unknown[]) => {
         release();
@@ -216,10 +250,13 @@ function instrument(method: 'query' | 'connect'): void {
     }
     const result = original.apply(this, args);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
-      void sim.track(Promise.resolve(result as Promise<unknown>).then(
-        () => undefined,
-        () => undefined,
-      ));
+      void sim.track(
+        Promise.resolve(result as Promise<unknown>).then(
+          () => undefined,
+          () => undefined,
+        ),
+        label,
+      );
     }
     return result;
   };
