@@ -2,23 +2,25 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { Settings } from './config';
-import { DatabaseStack, DB_PASSWORD_SPEC, POSTGRES_PORT } from './database-stack';
-import { policyJson, Statement } from './iam';
+import { DatabaseStack, POSTGRES_PORT } from './database-stack';
+import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
+import { policyJson, resolvedAfter, Statement } from './iam';
 import { Namer } from './naming';
 
 export interface CredentialsSide {
   readonly region: string;
   readonly name: Namer;
-  readonly provider: aws.Provider;
   readonly database: DatabaseStack;
 }
 
 export interface CredentialsStackArgs {
   readonly settings: Settings;
   readonly name: Namer;
+  readonly globalDatabase: GlobalDatabase;
+  /** Where the secrets live and rotate: the component's own provider (the `providers` option). */
   readonly primary: CredentialsSide;
-  readonly secondary: CredentialsSide;
-  readonly globalCluster: aws.rds.GlobalCluster;
+  /** Holds the replicas and the standby rotation function; its grant needs this region's provider. */
+  readonly secondary: CredentialsSide & { readonly provider: aws.Provider };
 }
 
 /** The ARN a secret's replica has in another region (same name and random suffix). */
@@ -47,9 +49,8 @@ export class CredentialsStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:CredentialsStack', name, {}, opts);
-    const { settings, name: n, primary, secondary } = args;
-    const child = { parent: this, provider: primary.provider };
-    if (!primary.database.masterPassword) throw new Error('the primary DatabaseStack has no master password');
+    const { settings, name: n, primary, secondary, globalDatabase } = args;
+    const child = { parent: this };
 
     const makeSecret = (
       kind: 'dbSecret' | 'appSecret',
@@ -72,7 +73,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
         n(kind),
         { secretId: secret.id, secretString: value },
         // After the first rotation the rotation function owns the value.
-        { parent: secret, provider: primary.provider, ignoreChanges: ['secretString'] },
+        { parent: secret, ignoreChanges: ['secretString'] },
       );
       return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
     };
@@ -85,7 +86,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
       extra: Record<string, pulumi.Input<string>> = {},
     ) =>
       pulumi.secret(
-        pulumi.all([args.globalCluster.endpoint, password, pulumi.output(extra)]).apply(([host, pw, more]) =>
+        pulumi.all([globalDatabase.cluster.endpoint, password, pulumi.output(extra)]).apply(([host, pw, more]) =>
           JSON.stringify({
             engine: 'postgres',
             host,
@@ -101,7 +102,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
     this.master = makeSecret(
       'dbSecret',
       'Aurora master user (rotated by the rotation function)',
-      secretJson(settings.dbMasterUsername, primary.database.masterPassword),
+      secretJson(settings.dbMasterUsername, globalDatabase.masterPassword),
     );
     const appPassword = new random.RandomPassword(n('appSecret', 'pw'), DB_PASSWORD_SPEC, { parent: this });
     // The application user is created and re-keyed by the rotation function logging in as
@@ -113,7 +114,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
     );
 
     const secrets = [this.master, this.app];
-    const grantRotation = (side: CredentialsSide, label: string) => {
+    const grantRotation = (side: CredentialsSide, label: string, opts: pulumi.CustomResourceOptions) => {
       const statements: Statement[] = [
         {
           Sid: 'RotateTheseSecrets',
@@ -133,16 +134,16 @@ export class CredentialsStack extends pulumi.ComponentResource {
           Resource: [primary.database.key.arn, secondary.database.key.arn],
         },
       ];
-      new aws.iam.RolePolicy(
+      return new aws.iam.RolePolicy(
         side.name('rotationRole', label),
-        { role: side.database.rotation.role.id, policy: policyJson(statements) },
-        { parent: this, provider: side.provider },
+        { role: side.database.rotation.role.resource.id, policy: policyJson(statements) },
+        opts,
       );
     };
-    grantRotation(primary, 'secrets');
+    const rotationGrant = grantRotation(primary, 'secrets', child);
     // The secondary's function is on standby: after the replica is promoted (runbook), rotation
     // is attached to it in eu-west-1 and these grants already cover the promoted secrets.
-    grantRotation(secondary, 'standby');
+    grantRotation(secondary, 'standby', { parent: this, provider: secondary.provider });
 
     for (const [label, s] of [
       ['master', this.master],
@@ -156,18 +157,19 @@ export class CredentialsStack extends pulumi.ComponentResource {
           principal: 'secretsmanager.amazonaws.com',
           sourceArn: s.secret.arn,
         },
-        { parent: s.secret, provider: primary.provider },
+        { parent: s.secret },
       );
       new aws.secretsmanager.SecretRotation(
         n(label === 'master' ? 'dbSecret' : 'appSecret'),
         {
           secretId: s.secret.id,
-          rotationLambdaArn: primary.database.rotation.fn.arn,
+          // The function as Secrets Manager may use it: invocable, and holding its secret grants.
+          rotationLambdaArn: resolvedAfter(primary.database.rotation.fn.arn, [permission, rotationGrant]),
           rotationRules: { automaticallyAfterDays: settings.secretRotationDays },
           // The first rotation creates the application user; it needs the database up.
           rotateImmediately: true,
         },
-        { parent: s.secret, provider: primary.provider, dependsOn: [permission, ...primary.database.instances] },
+        { parent: s.secret, dependsOn: primary.database.instances },
       );
     }
 

@@ -1,32 +1,27 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
 import { RegionSettings, Settings } from './config';
+import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 
 export const POSTGRES_PORT = 5432;
 
-/** Generated passwords: long, and free of the characters RDS rejects in passwords (/ @ " space). */
-export const DB_PASSWORD_SPEC: random.RandomPasswordArgs = {
-  length: 32,
-  special: true,
-  overrideSpecial: '!#$%^&*()-_=+[]{}<>:?',
-};
+/** How a region's cluster joins the global database. */
+export type GlobalMembership =
+  /** The writer at creation: creates the database and its master user. */
+  | { readonly as: 'writer' }
+  /** A read-only replica of `of`, attached once `of`'s instances are available (AWS refuses earlier). */
+  | { readonly as: 'replica'; readonly of: DatabaseStack };
 
 export interface DatabaseStackArgs {
   readonly settings: Settings;
   readonly region: RegionSettings;
-  readonly provider: aws.Provider;
   readonly name: Namer;
   readonly network: NetworkStack;
-  readonly globalCluster: aws.rds.GlobalCluster;
-  /**
-   * Secondary only: the primary's instances. A secondary can attach only to an available
-   * primary, so the secondary cluster waits for them.
-   */
-  readonly primaryInstances?: aws.rds.ClusterInstance[];
+  readonly globalDatabase: GlobalDatabase;
+  readonly membership: GlobalMembership;
 }
 
 /**
@@ -41,18 +36,16 @@ export class DatabaseStack extends pulumi.ComponentResource {
   readonly instances: aws.rds.ClusterInstance[];
   readonly rotation: BuiltFunction;
   readonly rotationSecurityGroup: aws.ec2.SecurityGroup;
-  /** Primary only: the initial master password, which the credentials secret starts from. */
-  readonly masterPassword?: pulumi.Output<string>;
+  /** Whether this member replicates another (it then reports AuroraGlobalDBReplicationLag). */
+  readonly replica: boolean;
   private readonly n: Namer;
-  private readonly provider: aws.Provider;
 
   constructor(name: string, args: DatabaseStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:DatabaseStack', name, {}, opts);
-    const { settings, region, provider, name: n, network } = args;
-    const isPrimary = region.role === 'primary';
-    const child = { parent: this, provider };
+    const { settings, region, name: n, network, globalDatabase, membership } = args;
+    const child = { parent: this };
     this.n = n;
-    this.provider = provider;
+    this.replica = membership.as === 'replica';
 
     this.key = new aws.kms.Key(
       n('kmsKey'),
@@ -63,11 +56,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.kms.Alias(
-      n('kmsKey'),
-      { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId },
-      { parent: this.key, provider },
-    );
+    new aws.kms.Alias(n('kmsKey'), { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId }, { parent: this.key });
 
     const subnetGroup = new aws.rds.SubnetGroup(
       n('dbSubnetGroup'),
@@ -117,7 +106,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       n('dbClusterParameterGroup'),
       {
         name: n('dbClusterParameterGroup'),
-        family: 'aurora-postgresql14',
+        family: globalDatabase.parameterGroupFamily,
         description: 'TLS required for every connection',
         parameters: [{ name: 'rds.force_ssl', value: '1', applyMethod: 'pending-reboot' }],
       },
@@ -126,9 +115,9 @@ export class DatabaseStack extends pulumi.ComponentResource {
 
     const common = {
       clusterIdentifier: n('dbCluster'),
-      engine: 'aurora-postgresql',
-      engineVersion: settings.dbEngineVersion,
-      globalClusterIdentifier: args.globalCluster.id,
+      engine: globalDatabase.engine,
+      engineVersion: globalDatabase.engineVersion,
+      globalClusterIdentifier: globalDatabase.cluster.id,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [this.securityGroup.id],
       dbClusterParameterGroupName: parameterGroup.name,
@@ -143,15 +132,14 @@ export class DatabaseStack extends pulumi.ComponentResource {
       backupRetentionPeriod: settings.dbBackupRetentionDays,
       applyImmediately: true,
     };
-    if (isPrimary) {
-      this.masterPassword = new random.RandomPassword(n('dbCluster', 'pw'), DB_PASSWORD_SPEC, { parent: this }).result;
+    if (membership.as === 'writer') {
       this.cluster = new aws.rds.Cluster(
         n('dbCluster'),
         {
           ...common,
           databaseName: settings.dbName,
           masterUsername: settings.dbMasterUsername,
-          masterPassword: this.masterPassword,
+          masterPassword: globalDatabase.masterPassword,
         },
         {
           ...child,
@@ -161,13 +149,12 @@ export class DatabaseStack extends pulumi.ComponentResource {
         },
       );
     } else {
-      if (!args.primaryInstances?.length) throw new Error('the secondary DatabaseStack needs the primary instances');
       this.cluster = new aws.rds.Cluster(
         n('dbCluster'),
         { ...common },
         {
           ...child,
-          dependsOn: args.primaryInstances,
+          dependsOn: membership.of.instances,
           // Known provider drift: an update that touches replicationSourceIdentifier detaches
           // the secondary from the global cluster.
           ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'],
@@ -183,8 +170,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
           identifier: id,
           clusterIdentifier: this.cluster.id,
           instanceClass: settings.dbInstanceClass,
-          engine: 'aurora-postgresql',
-          engineVersion: settings.dbEngineVersion,
+          engine: globalDatabase.engine,
+          engineVersion: globalDatabase.engineVersion,
           // Versions must match across regions for failover; upgrades are a deliberate change.
           autoMinorVersionUpgrade: false,
           availabilityZone: network.availabilityZones[i % settings.azCount],
@@ -195,7 +182,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
           promotionTier: i,
           applyImmediately: true,
         },
-        { parent: this.cluster, provider },
+        { parent: this.cluster },
       );
     });
 
@@ -237,7 +224,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         toPort: POSTGRES_PORT,
         description: `PostgreSQL from ${label}`,
       },
-      { parent: this.securityGroup, provider: this.provider },
+      { parent: this.securityGroup },
     );
   }
 }

@@ -1,28 +1,31 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from './config';
 import { alarmTopic } from './alarm-topic';
+import { RegionSettings, Settings } from './config';
+import { GlobalDatabase } from './global-database';
+import { resolvedAfter } from './iam';
 import { buildFunction, BuiltFunction } from './lambda-function';
+import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
-import { HEALTH_PATH } from './compute-stack';
 
 /** CloudWatch namespace of the orchestrator's metrics (decisions, actions, errors). */
 export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
 
 export interface FailoverStackArgs {
   readonly settings: Settings;
-  /** Namer of the secondary region, where the orchestrator runs. */
+  /** The region the orchestrator runs in (the secondary): the component's own provider. */
+  readonly region: RegionSettings;
+  /** Namer of that region. */
   readonly name: Namer;
-  /** Namer of the primary region (the Route 53 alarm must live there). */
+  /** Namer of the primary region (the Route 53 alarm must live in us-east-1). */
   readonly primaryName: Namer;
-  readonly secondaryProvider: aws.Provider;
+  /** Provider of us-east-1, for the Route 53 health alarm and its topic. */
   readonly primaryProvider: aws.Provider;
-  readonly globalCluster: aws.rds.GlobalCluster;
+  readonly globalDatabase: GlobalDatabase;
   readonly primaryCluster: aws.rds.Cluster;
   readonly secondaryCluster: aws.rds.Cluster;
-  /** The primary's public health URL, probed the way users reach it (through its ALB). */
-  readonly primaryAlbDnsName: pulumi.Input<string>;
-  readonly primaryHttps: boolean;
+  /** The primary's public entry, probed the way users reach it. */
+  readonly primaryLoadBalancer: LoadBalancer;
   readonly primaryHealthCheck: aws.route53.HealthCheck;
 }
 
@@ -37,14 +40,17 @@ export interface FailoverStackArgs {
  * problem in eu-west-1 must not look like a primary outage.
  */
 export class FailoverStack extends pulumi.ComponentResource {
+  /** Where the orchestrator runs. */
+  readonly region: string;
   readonly orchestrator: BuiltFunction;
   readonly topic: aws.sns.Topic;
   readonly primaryHealthAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: FailoverStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:failover:FailoverStack', name, {}, opts);
-    const { settings, name: n, secondaryProvider: provider } = args;
-    const child = { parent: this, provider };
+    const { settings, name: n } = args;
+    const child = { parent: this };
+    this.region = args.region.region;
 
     const notifications = alarmTopic(
       { name: n, kind: 'failoverTopic', settings, description: 'failover decisions' },
@@ -52,7 +58,6 @@ export class FailoverStack extends pulumi.ComponentResource {
     );
     this.topic = notifications.topic;
 
-    const probeUrl = pulumi.interpolate`${args.primaryHttps ? 'https' : 'http'}://${args.primaryAlbDnsName}${HEALTH_PATH}`;
     this.orchestrator = buildFunction(
       {
         name: n('orchestratorFunction'),
@@ -64,7 +69,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           {
             Sid: 'PromoteThisGlobalCluster',
             Action: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
-            Resource: [args.globalCluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
+            Resource: [args.globalDatabase.cluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
           },
           {
             Sid: 'PublishDecisionMetrics',
@@ -80,9 +85,9 @@ export class FailoverStack extends pulumi.ComponentResource {
           },
         ],
         environment: {
-          GLOBAL_CLUSTER_ID: args.globalCluster.id,
+          GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
           SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
-          PROBE_URL: probeUrl,
+          PROBE_URL: args.primaryLoadBalancer.health.url,
           PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
           PROBE_FAILURES: String(settings.failoverProbeFailures),
           // A probe must answer well inside its interval, or probes would overlap.
@@ -102,7 +107,7 @@ export class FailoverStack extends pulumi.ComponentResource {
     new aws.lambda.FunctionEventInvokeConfig(
       n('orchestratorFunction', 'async'),
       { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 },
-      { parent: fn, provider },
+      { parent: fn },
     );
 
     const schedule = new aws.cloudwatch.EventRule(
@@ -112,7 +117,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         description: 'Canary: probe the primary region every minute',
         scheduleExpression: 'rate(1 minute)',
       },
-      { parent: fn, provider },
+      { parent: fn },
     );
     const allowSchedule = new aws.lambda.Permission(
       n('orchestratorFunction', 'canary'),
@@ -122,12 +127,17 @@ export class FailoverStack extends pulumi.ComponentResource {
         principal: 'events.amazonaws.com',
         sourceArn: schedule.arn,
       },
-      { parent: fn, provider },
+      { parent: fn },
     );
     new aws.cloudwatch.EventTarget(
       n('orchestratorFunction', 'canary'),
-      { rule: schedule.name, arn: fn.arn, input: JSON.stringify({ source: 'canary' }) },
-      { parent: schedule, provider, dependsOn: [allowSchedule] },
+      {
+        rule: schedule.name,
+        // Targeted only once the schedule may invoke it.
+        arn: resolvedAfter(fn.arn, [allowSchedule]),
+        input: JSON.stringify({ source: 'canary' }),
+      },
+      { parent: schedule },
     );
 
     // The Route 53 health-check metric exists only in us-east-1, so this alarm and its topic
@@ -160,12 +170,13 @@ export class FailoverStack extends pulumi.ComponentResource {
     const allowAlarm = new aws.lambda.Permission(
       n('orchestratorFunction', 'alarm'),
       { action: 'lambda:InvokeFunction', function: fn.name, principal: 'sns.amazonaws.com', sourceArn: trigger.arn },
-      { parent: fn, provider },
+      { parent: fn },
     );
     new aws.sns.TopicSubscription(
       pn('failoverTopic', 'fn'),
-      { topic: trigger.arn, protocol: 'lambda', endpoint: fn.arn },
-      { parent: trigger, provider: args.primaryProvider, dependsOn: [allowAlarm] },
+      // Subscribed only once the topic may invoke it.
+      { topic: trigger.arn, protocol: 'lambda', endpoint: resolvedAfter(fn.arn, [allowAlarm]) },
+      { parent: trigger, provider: args.primaryProvider },
     );
     this.registerOutputs({
       orchestratorArn: fn.arn,

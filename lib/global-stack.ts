@@ -1,7 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionRole, Settings } from './config';
+import { GlobalDatabase } from './global-database';
+import { HTTP_PORT, LoadBalancer } from './load-balancer';
 import { Namer, regionCode } from './naming';
+import { HEALTH_PATH } from './order-api';
 
 /** Global Accelerator's API is served from us-west-2 only, whatever regions its endpoints are in. */
 export const GLOBAL_ACCELERATOR_API_REGION = 'us-west-2';
@@ -11,18 +14,15 @@ export const GLOBAL_ACCELERATOR_HOSTED_ZONE_ID = 'Z2BJ6XQ5FK7U4H';
 export interface RegionalEndpoint {
   readonly role: RegionRole;
   readonly region: string;
-  readonly albArn: pulumi.Input<string>;
-  readonly albDnsName: pulumi.Input<string>;
-  /** Whether the region's ALB terminates HTTPS (a certificate was configured). */
-  readonly https: boolean;
+  readonly loadBalancer: LoadBalancer;
 }
 
 export interface GlobalStackArgs {
   readonly settings: Settings;
   readonly name: Namer;
-  /** Provider of the primary region: the global cluster and Route 53 (a global service) use it. */
-  readonly primaryProvider: aws.Provider;
-  /** Provider for the Global Accelerator API region. */
+  /** Created first, before either region: this stack exposes it next to the traffic layer. */
+  readonly database: GlobalDatabase;
+  /** Provider for the Global Accelerator API region (Route 53, a global service, uses the component's own). */
   readonly acceleratorProvider: aws.Provider;
   readonly endpoints: readonly [RegionalEndpoint, RegionalEndpoint];
 }
@@ -33,11 +33,15 @@ export function trafficDial(policy: Settings['trafficPolicy'], role: RegionRole)
 }
 
 /**
- * The global layer: the Aurora global cluster both regions join, the Global Accelerator in
+ * The global layer: the Aurora global cluster both regions joined, the Global Accelerator in
  * front of both ALBs, and Route 53 (zone, health checks, failover/latency/accelerator names).
+ *
+ * The global cluster is needed first and the traffic layer last, so the cluster is built by
+ * its own component (`GlobalDatabase`) before either region and handed in here: this stack
+ * comes up once both load balancers exist and needs nothing from later (no deferred outputs).
  */
 export class GlobalStack extends pulumi.ComponentResource {
-  readonly globalCluster: aws.rds.GlobalCluster;
+  readonly database: GlobalDatabase;
   readonly accelerator: aws.globalaccelerator.Accelerator;
   readonly zone: aws.route53.Zone;
   readonly healthChecks: Record<RegionRole, aws.route53.HealthCheck>;
@@ -47,19 +51,8 @@ export class GlobalStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: GlobalStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:global:GlobalStack', name, {}, opts);
-    const { settings, name: n, primaryProvider, acceleratorProvider, endpoints } = args;
-
-    this.globalCluster = new aws.rds.GlobalCluster(
-      n('globalCluster'),
-      {
-        globalClusterIdentifier: n('globalCluster'),
-        engine: 'aurora-postgresql',
-        engineVersion: settings.dbEngineVersion,
-        storageEncrypted: true,
-        deletionProtection: false,
-      },
-      { parent: this, provider: primaryProvider },
-    );
+    const { settings, name: n, acceleratorProvider, endpoints } = args;
+    this.database = args.database;
 
     // --- Global Accelerator: static anycast IPs, fails over on ALB target health.
     const ga = { parent: this, provider: acceleratorProvider };
@@ -68,7 +61,7 @@ export class GlobalStack extends pulumi.ComponentResource {
       { name: n('accelerator'), ipAddressType: 'IPV4', enabled: true },
       ga,
     );
-    const ports = endpoints.some((e) => e.https) ? [80, 443] : [80];
+    const ports = [...new Set(endpoints.flatMap((e) => e.loadBalancer.listenerPorts))].sort((a, b) => a - b);
     const listener = new aws.globalaccelerator.Listener(
       n('accelerator', 'listener'),
       {
@@ -90,17 +83,19 @@ export class GlobalStack extends pulumi.ComponentResource {
           // set for the record and for any non-ALB endpoint added later.
           healthCheckIntervalSeconds: settings.acceleratorHealthCheckIntervalSeconds,
           thresholdCount: settings.acceleratorThresholdCount,
-          healthCheckPath: '/health',
+          healthCheckPath: HEALTH_PATH,
           healthCheckProtocol: 'HTTP',
-          healthCheckPort: 80,
-          endpointConfigurations: [{ endpointId: endpoint.albArn, weight: 100, clientIpPreservationEnabled: true }],
+          healthCheckPort: HTTP_PORT,
+          endpointConfigurations: [
+            { endpointId: endpoint.loadBalancer.alb.arn, weight: 100, clientIpPreservationEnabled: true },
+          ],
         },
         { parent: listener, provider: acceleratorProvider },
       );
     }
 
     // --- Route 53
-    const r53 = { parent: this, provider: primaryProvider };
+    const r53 = { parent: this };
     this.zone = new aws.route53.Zone(
       n('hostedZone'),
       { name: settings.domainName, comment: `Trading platform ${settings.environmentSuffix}`, forceDestroy: true },
@@ -112,20 +107,22 @@ export class GlobalStack extends pulumi.ComponentResource {
 
     const checks = {} as Record<RegionRole, aws.route53.HealthCheck>;
     for (const endpoint of endpoints) {
+      // Probes the health path the way clients reach it (HTTPS where the region serves it).
+      const health = endpoint.loadBalancer.health;
       checks[endpoint.role] = new aws.route53.HealthCheck(
         n('healthCheck', regionCode(endpoint.region)),
         {
-          type: endpoint.https ? 'HTTPS' : 'HTTP',
-          fqdn: endpoint.albDnsName,
-          port: endpoint.https ? 443 : 80,
-          resourcePath: '/health',
+          type: health.protocol,
+          fqdn: endpoint.loadBalancer.alb.dnsName,
+          port: health.port,
+          resourcePath: health.path,
           requestInterval: settings.route53HealthCheckIntervalSeconds,
           failureThreshold: settings.route53FailureThreshold,
           measureLatency: true,
           referenceName: `${regionCode(endpoint.region)}-${settings.environmentSuffix}`.slice(0, 64),
           tags: { Name: n('healthCheck', regionCode(endpoint.region)) },
         },
-        { parent: this.zone, provider: primaryProvider },
+        { parent: this.zone },
       );
     }
     this.healthChecks = checks;
@@ -138,7 +135,7 @@ export class GlobalStack extends pulumi.ComponentResource {
         zoneId: this.zone.zoneId,
         type: 'CNAME',
         ttl: settings.dnsTtlSeconds,
-        records: [endpoint.albDnsName],
+        records: [endpoint.loadBalancer.alb.dnsName],
         healthCheckId: checks[endpoint.role].id,
       };
       new aws.route53.Record(
@@ -149,7 +146,7 @@ export class GlobalStack extends pulumi.ComponentResource {
           setIdentifier: `api-${endpoint.role}`,
           failoverRoutingPolicies: [{ type: endpoint.role === 'primary' ? 'PRIMARY' : 'SECONDARY' }],
         },
-        { parent: this.zone, provider: primaryProvider },
+        { parent: this.zone },
       );
       new aws.route53.Record(
         n('hostedZone', `read-${code}`),
@@ -159,7 +156,7 @@ export class GlobalStack extends pulumi.ComponentResource {
           setIdentifier: `read-${endpoint.region}`,
           latencyRoutingPolicies: [{ region: endpoint.region }],
         },
-        { parent: this.zone, provider: primaryProvider },
+        { parent: this.zone },
       );
     }
     new aws.route53.Record(
@@ -172,12 +169,12 @@ export class GlobalStack extends pulumi.ComponentResource {
           { name: this.accelerator.dnsName, zoneId: GLOBAL_ACCELERATOR_HOSTED_ZONE_ID, evaluateTargetHealth: false },
         ],
       },
-      { parent: this.zone, provider: primaryProvider },
+      { parent: this.zone },
     );
 
     this.registerOutputs({
-      globalClusterId: this.globalCluster.id,
-      globalWriterEndpoint: this.globalCluster.endpoint,
+      globalClusterId: this.database.cluster.id,
+      globalWriterEndpoint: this.database.cluster.endpoint,
       acceleratorDnsName: this.accelerator.dnsName,
       acceleratorIps: this.accelerator.ipSets,
       zoneId: this.zone.zoneId,

@@ -42,20 +42,43 @@ export interface ServiceRoleArgs {
 }
 
 /**
+ * `value`, resolved only once every resource in `after` exists. Whatever consumes the result
+ * waits for those resources too (the dependency travels with the output), so a grant is in
+ * place before its user is created without anyone writing `dependsOn`.
+ */
+export function resolvedAfter(
+  value: pulumi.Input<string>,
+  after: readonly pulumi.CustomResource[],
+): pulumi.Output<string> {
+  return pulumi.all([value, ...after.map((r) => r.id)]).apply(([resolved]) => resolved);
+}
+
+export interface ServiceRole {
+  /**
+   * The role, resolved only after its policies are attached (the pulumi-eks servicerole
+   * pattern): every consumer reads `arn` or `name` from here, so it cannot start with a role
+   * that lacks its permissions.
+   */
+  readonly ready: pulumi.Output<aws.iam.Role>;
+  /** The IAM resource itself: to parent related resources and to attach grants made elsewhere. */
+  readonly resource: aws.iam.Role;
+}
+
+/**
  * A role for one AWS service with exactly the given permissions: AWS-managed policies attached
  * one by one (the role's own `managedPolicyArns` is deprecated) plus one inline policy.
  */
-export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): aws.iam.Role {
+export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): ServiceRole {
   const role = new aws.iam.Role(args.name, { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service) }, opts);
   const child = { ...opts, parent: role };
-  for (const policyArn of args.managedPolicyArns ?? []) {
-    const suffix = args.managedPolicyArns!.length > 1 ? `-${policyArn.split('/').pop()}` : '';
-    new aws.iam.RolePolicyAttachment(`${args.name}${suffix}`, { role: role.name, policyArn }, child);
-  }
+  const grants: pulumi.CustomResource[] = (args.managedPolicyArns ?? []).map((policyArn, _, all) => {
+    const suffix = all.length > 1 ? `-${policyArn.split('/').pop()}` : '';
+    return new aws.iam.RolePolicyAttachment(`${args.name}${suffix}`, { role: role.name, policyArn }, child);
+  });
   if (args.statements?.length) {
-    new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, child);
+    grants.push(new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, child));
   }
-  return role;
+  return { resource: role, ready: pulumi.all([role.arn, ...grants.map((g) => g.id)]).apply(() => role) };
 }
 
 /** Permissions to write to one log group (the function's own). */

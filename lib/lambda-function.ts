@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { logWriteStatement, MANAGED_POLICY, serviceRole, Statement, XRAY_STATEMENT } from './iam';
+import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
 import { lambdaArchive } from './lambda-bundle';
 
 export interface FunctionSpec {
@@ -21,7 +21,7 @@ export interface FunctionSpec {
 
 export interface BuiltFunction {
   readonly fn: aws.lambda.Function;
-  readonly role: aws.iam.Role;
+  readonly role: ServiceRole;
   readonly logGroup: aws.cloudwatch.LogGroup;
 }
 
@@ -54,7 +54,8 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       runtime: spec.settings.lambdaRuntime,
       handler: 'index.handler',
       code: lambdaArchive(spec.code, spec.settings.lambdaRuntime),
-      role: role.arn,
+      // Created only once its role holds every permission (VPC access included).
+      role: role.ready.arn,
       timeout: spec.timeoutSeconds,
       memorySize: spec.memoryMb,
       architectures: ['arm64'],

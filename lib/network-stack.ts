@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from './config';
+import { serviceRole } from './iam';
 import { Namer } from './naming';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
@@ -22,14 +23,14 @@ export const INTERFACE_ENDPOINT_SERVICES = [
 export interface NetworkStackArgs {
   readonly settings: Settings;
   readonly region: RegionSettings;
-  readonly provider: aws.Provider;
   readonly name: Namer;
 }
 
 /**
- * One region's VPC: 3 public + 3 private subnets over 3 AZs, internet gateway for the ALB,
- * optional NAT, VPC endpoints for the AWS APIs the private tier calls, and flow logs.
- * The parent tree follows the topology: vpc -> subnets / route tables -> routes.
+ * One region's VPC: a public and a private subnet in each of `azCount` AZs, internet gateway
+ * for the ALB, optional NAT, VPC endpoints for the AWS APIs the private tier calls, and flow
+ * logs. The parent tree follows the topology: vpc -> subnets / route tables -> routes.
+ * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
 export class NetworkStack extends pulumi.ComponentResource {
   readonly vpc: aws.ec2.Vpc;
@@ -42,12 +43,12 @@ export class NetworkStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:network:NetworkStack', name, {}, opts);
-    const { settings, region, provider, name: n } = args;
-    const res = (parent: pulumi.Resource): pulumi.CustomResourceOptions => ({ parent, provider });
+    const { settings, region, name: n } = args;
+    const res = (parent: pulumi.Resource): pulumi.CustomResourceOptions => ({ parent });
     const plan = planSubnets(region.vpcCidr, settings.azCount);
     this.vpcCidr = region.vpcCidr;
 
-    const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { provider, parent: this });
+    const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { parent: this });
     this.availabilityZones = zones.names.apply((names) => {
       if (names.length < settings.azCount) {
         throw new Error(`${region.region} offers ${names.length} AZs; azCount is ${settings.azCount}`);
@@ -205,37 +206,18 @@ export class NetworkStack extends pulumi.ComponentResource {
       { name: `/tap/${n('flowLogGroup')}`, retentionInDays: settings.logRetentionDays },
       res(vpc),
     );
-    const flowLogRole = new aws.iam.Role(
-      n('flowLogRole'),
+    const flowLogRole = serviceRole(
       {
         name: n('flowLogRole'),
-        assumeRolePolicy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
+        service: 'vpc-flow-logs.amazonaws.com',
+        statements: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Resource: [flowLogGroup.arn, pulumi.interpolate`${flowLogGroup.arn}:*`],
+          },
+        ],
       },
       res(vpc),
-    );
-    new aws.iam.RolePolicy(
-      n('flowLogRole'),
-      {
-        role: flowLogRole.id,
-        policy: flowLogGroup.arn.apply((arn) =>
-          JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-                Resource: [arn, `${arn}:*`],
-              },
-            ],
-          }),
-        ),
-      },
-      res(flowLogRole),
     );
     new aws.ec2.FlowLog(
       n('flowLog'),
@@ -244,7 +226,7 @@ export class NetworkStack extends pulumi.ComponentResource {
         trafficType: 'ALL',
         logDestinationType: 'cloud-watch-logs',
         logDestination: flowLogGroup.arn,
-        iamRoleArn: flowLogRole.arn,
+        iamRoleArn: flowLogRole.ready.arn,
         maxAggregationInterval: 60,
         tags: { Name: n('flowLog') },
       },

@@ -1,15 +1,19 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ComputeStack } from './compute-stack';
-import { RegionSettings, Settings } from './config';
+import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
 import { DatabaseStack } from './database-stack';
+import { FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
+import { GlobalDatabase } from './global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
+import { HealthCheckAlarms } from './health-check-alarms';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { VpcPeering } from './peering-stack';
+import { PlatformDashboard } from './platform-dashboard';
 import { requiredTags } from './tags';
 
 export interface TapStackArgs {
@@ -27,43 +31,35 @@ export interface RegionStacks {
   readonly monitoring: MonitoringStack;
 }
 
-interface AlbEndpoint {
-  arn: pulumi.Output<string>;
-  dnsName: pulumi.Output<string>;
-  resolve(compute: ComputeStack): void;
-}
-
-/** The ALB outputs the global layer needs, resolved once the region's ComputeStack exists. */
-function deferredAlb(): AlbEndpoint {
-  const [arn, resolveArn] = pulumi.deferredOutput<string>();
-  const [dnsName, resolveDns] = pulumi.deferredOutput<string>();
-  return {
-    arn,
-    dnsName,
-    resolve: (compute) => {
-      resolveArn(compute.alb.arn);
-      resolveDns(compute.alb.dnsName);
-    },
-  };
-}
-
 /**
- * The whole platform: explicit providers (us-east-1, eu-west-1, and us-west-2 for the Global
- * Accelerator API), the per-region stacks bound to them, peering, credentials, the global
- * layer and the failover orchestrator.
+ * The whole platform, built in the order it comes up, top to bottom:
  *
- * Order matters where AWS needs it: the global cluster exists before either member; the
- * secondary member waits for the primary's instances. The global layer is built before the
- * ALBs exist and receives their ARNs and DNS names through deferred outputs, which carry the
- * dependency on the ALBs like any other output.
+ * 1. the Aurora global database (both regional clusters join it);
+ * 2. per region, the network and the database member (the secondary joins once the primary's
+ *    instances are available), and the peering between the two networks;
+ * 3. the credentials (secrets replicated to both regions, rotated in the primary);
+ * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet);
+ * 5. global traffic: Global Accelerator and Route 53 in front of both load balancers;
+ * 6. the failover orchestrator in the secondary;
+ * 7. observability: per-region monitoring, then what exists once (failover alarms, Route 53
+ *    health alarms, the cross-region dashboard).
+ *
+ * Every component gets only what already exists, so nothing waits for a value from later.
+ * Single-region components receive their region's provider through the `providers` option
+ * and their children inherit it; the few components that span regions (peering, credentials,
+ * global traffic, failover) inherit their home region's and name the other one where used.
  */
 export class TapStack extends pulumi.ComponentResource {
+  readonly globalDatabase: GlobalDatabase;
   readonly primary: RegionStacks;
   readonly secondary: RegionStacks;
-  readonly global: GlobalStack;
-  readonly credentials: CredentialsStack;
-  readonly failover: FailoverStack;
   readonly peering: VpcPeering;
+  readonly credentials: CredentialsStack;
+  readonly global: GlobalStack;
+  readonly failover: FailoverStack;
+  readonly failoverAlarms: FailoverAlarms;
+  readonly healthCheckAlarms: HealthCheckAlarms;
+  readonly dashboard: PlatformDashboard;
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:index:TapStack', name, {}, opts);
@@ -71,6 +67,7 @@ export class TapStack extends pulumi.ComponentResource {
     const suffix = settings.environmentSuffix;
     const globalName = namer(suffix);
     const [primaryRegion, secondaryRegion] = settings.regions;
+    const regions: Record<RegionRole, RegionSettings> = { primary: primaryRegion, secondary: secondaryRegion };
 
     const provider = (region: string) =>
       new aws.Provider(
@@ -84,19 +81,23 @@ export class TapStack extends pulumi.ComponentResource {
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
     const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
+    /** Options of a component living in one region: its children inherit that region's provider. */
+    const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
+      parent: this,
+      providers: { aws: providers[role] },
+    });
 
-    const networks = {
-      primary: new NetworkStack(
-        names.primary('network'),
-        { settings, region: primaryRegion, provider: providers.primary, name: names.primary },
-        { parent: this },
-      ),
-      secondary: new NetworkStack(
-        names.secondary('network'),
-        { settings, region: secondaryRegion, provider: providers.secondary, name: names.secondary },
-        { parent: this },
-      ),
-    };
+    // 1. The global database: the global cluster is created through the primary region's API.
+    this.globalDatabase = new GlobalDatabase(
+      globalName('globalDatabase'),
+      { settings, name: names.primary },
+      inRegion('primary'),
+    );
+
+    // 2. Per region: network and database member; the peering between the networks.
+    const network = (role: RegionRole) =>
+      new NetworkStack(names[role]('network'), { settings, region: regions[role], name: names[role] }, inRegion(role));
+    const networks = { primary: network('primary'), secondary: network('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
       {
@@ -106,157 +107,144 @@ export class TapStack extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-
-    const albs = { primary: deferredAlb(), secondary: deferredAlb() };
-    const https = {
-      primary: primaryRegion.certificateArn !== undefined,
-      secondary: secondaryRegion.certificateArn !== undefined,
-    };
-    this.global = new GlobalStack(
-      globalName('global'),
-      {
-        settings,
-        name: globalName,
-        primaryProvider: providers.primary,
-        acceleratorProvider: providers.accelerator,
-        endpoints: [
-          {
-            role: 'primary',
-            region: primaryRegion.region,
-            albArn: albs.primary.arn,
-            albDnsName: albs.primary.dnsName,
-            https: https.primary,
-          },
-          {
-            role: 'secondary',
-            region: secondaryRegion.region,
-            albArn: albs.secondary.arn,
-            albDnsName: albs.secondary.dnsName,
-            https: https.secondary,
-          },
-        ],
-      },
-      { parent: this },
-    );
-
-    const databaseArgs = (role: 'primary' | 'secondary', region: RegionSettings) => ({
+    const databaseArgs = (role: RegionRole) => ({
       settings,
-      region,
-      provider: providers[role],
+      region: regions[role],
       name: names[role],
       network: networks[role],
-      globalCluster: this.global.globalCluster,
+      globalDatabase: this.globalDatabase,
     });
-    const primaryDb = new DatabaseStack(names.primary('database'), databaseArgs('primary', primaryRegion), {
-      parent: this,
-    });
-    const secondaryDb = new DatabaseStack(
-      names.secondary('database'),
-      { ...databaseArgs('secondary', secondaryRegion), primaryInstances: primaryDb.instances },
-      { parent: this },
+    const primaryDatabase = new DatabaseStack(
+      names.primary('database'),
+      { ...databaseArgs('primary'), membership: { as: 'writer' } },
+      inRegion('primary'),
     );
+    const databases = {
+      primary: primaryDatabase,
+      secondary: new DatabaseStack(
+        names.secondary('database'),
+        { ...databaseArgs('secondary'), membership: { as: 'replica', of: primaryDatabase } },
+        inRegion('secondary'),
+      ),
+    };
+
+    // 3. Credentials: secrets in the primary, replicated to the secondary.
     this.credentials = new CredentialsStack(
       globalName('credentials'),
       {
         settings,
         name: globalName,
-        primary: {
-          region: primaryRegion.region,
-          name: names.primary,
-          provider: providers.primary,
-          database: primaryDb,
-        },
+        globalDatabase: this.globalDatabase,
+        primary: { region: primaryRegion.region, name: names.primary, database: databases.primary },
         secondary: {
           region: secondaryRegion.region,
           name: names.secondary,
+          database: databases.secondary,
           provider: providers.secondary,
-          database: secondaryDb,
         },
-        globalCluster: this.global.globalCluster,
       },
-      { parent: this },
+      inRegion('primary'),
     );
 
-    const compute = (role: 'primary' | 'secondary', region: RegionSettings, database: DatabaseStack) => {
-      const stack = new ComputeStack(
+    // 4. Per region: the application.
+    const compute = (role: RegionRole) =>
+      new ComputeStack(
         names[role]('compute'),
         {
           settings,
-          region,
-          provider: providers[role],
+          region: regions[role],
           name: names[role],
           network: networks[role],
-          database,
-          appSecretArn: this.credentials.app.arnIn(region.region),
+          database: databases[role],
+          appSecretArn: this.credentials.app.arnIn(regions[role].region),
         },
-        { parent: this },
+        inRegion(role),
       );
-      albs[role].resolve(stack);
-      return stack;
-    };
-    const computes = {
-      primary: compute('primary', primaryRegion, primaryDb),
-      secondary: compute('secondary', secondaryRegion, secondaryDb),
-    };
+    const computes = { primary: compute('primary'), secondary: compute('secondary') };
 
+    // 5. Global traffic in front of both load balancers (Route 53 through the primary's provider).
+    this.global = new GlobalStack(
+      globalName('global'),
+      {
+        settings,
+        name: globalName,
+        database: this.globalDatabase,
+        acceleratorProvider: providers.accelerator,
+        endpoints: [
+          { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },
+          { role: 'secondary', region: secondaryRegion.region, loadBalancer: computes.secondary.loadBalancer },
+        ],
+      },
+      inRegion('primary'),
+    );
+
+    // 6. Failover: the orchestrator in the secondary; its Route 53 trigger in us-east-1.
     this.failover = new FailoverStack(
       names.secondary('failover'),
       {
         settings,
+        region: secondaryRegion,
         name: names.secondary,
         primaryName: names.primary,
-        secondaryProvider: providers.secondary,
         primaryProvider: providers.primary,
-        globalCluster: this.global.globalCluster,
-        primaryCluster: primaryDb.cluster,
-        secondaryCluster: secondaryDb.cluster,
-        primaryAlbDnsName: computes.primary.alb.dnsName,
-        primaryHttps: https.primary,
+        globalDatabase: this.globalDatabase,
+        primaryCluster: databases.primary.cluster,
+        secondaryCluster: databases.secondary.cluster,
+        primaryLoadBalancer: computes.primary.loadBalancer,
         primaryHealthCheck: this.global.healthChecks.primary,
       },
-      { parent: this },
+      inRegion('secondary'),
     );
 
-    const region = (
-      role: 'primary' | 'secondary',
-      regionSettings: RegionSettings,
-      database: DatabaseStack,
-    ): RegionStacks => ({
-      settings: regionSettings,
-      name: names[role],
-      provider: providers[role],
-      network: networks[role],
-      database,
-      compute: computes[role],
-      monitoring: new MonitoringStack(
+    // 7. Observability: the same in each region, then what exists once.
+    const monitoring = (role: RegionRole, recordsGlobalResources: boolean) =>
+      new MonitoringStack(
         names[role]('monitoring'),
         {
           settings,
-          region: regionSettings,
-          provider: providers[role],
+          region: regions[role],
           name: names[role],
-          database,
+          database: databases[role],
           compute: computes[role],
-          failover: role === 'secondary' ? this.failover : undefined,
-          healthChecks: role === 'primary' ? this.global.healthChecks : undefined,
-          dashboard:
-            role === 'primary'
-              ? [
-                  { region: primaryRegion, database: primaryDb, compute: computes.primary, name: names.primary },
-                  {
-                    region: secondaryRegion,
-                    database: secondaryDb,
-                    compute: computes.secondary,
-                    name: names.secondary,
-                  },
-                ]
-              : undefined,
+          recordsGlobalResources,
         },
-        { parent: this },
-      ),
+        inRegion(role),
+      );
+    const monitors = { primary: monitoring('primary', true), secondary: monitoring('secondary', false) };
+    this.failoverAlarms = new FailoverAlarms(
+      names.secondary('failoverAlarms'),
+      { settings, name: names.secondary, topic: monitors.secondary.topic, failover: this.failover },
+      inRegion('secondary'),
+    );
+    // Route 53 publishes health-check metrics only in us-east-1, the primary region.
+    this.healthCheckAlarms = new HealthCheckAlarms(
+      names.primary('healthCheckAlarms'),
+      { name: names.primary, topic: monitors.primary.topic, healthChecks: this.global.healthChecks },
+      inRegion('primary'),
+    );
+    this.dashboard = new PlatformDashboard(
+      names.primary('platformDashboard'),
+      {
+        settings,
+        name: names.primary,
+        regions: [monitors.primary, monitors.secondary],
+        healthChecks: this.global.healthChecks,
+        failover: this.failover,
+      },
+      inRegion('primary'),
+    );
+
+    const region = (role: RegionRole): RegionStacks => ({
+      settings: regions[role],
+      name: names[role],
+      provider: providers[role],
+      network: networks[role],
+      database: databases[role],
+      compute: computes[role],
+      monitoring: monitors[role],
     });
-    this.primary = region('primary', primaryRegion, primaryDb);
-    this.secondary = region('secondary', secondaryRegion, secondaryDb);
+    this.primary = region('primary');
+    this.secondary = region('secondary');
 
     this.registerOutputs(this.stackOutputs());
   }
@@ -265,21 +253,22 @@ export class TapStack extends pulumi.ComponentResource {
   stackOutputs(): Record<string, pulumi.Input<unknown>> {
     const regional = (prefix: string, r: RegionStacks) => ({
       [`${prefix}VpcId`]: r.network.vpc.id,
-      [`${prefix}AlbDnsName`]: r.compute.alb.dnsName,
+      [`${prefix}AlbDnsName`]: r.compute.loadBalancer.alb.dnsName,
       [`${prefix}ClusterArn`]: r.database.cluster.arn,
       [`${prefix}ClusterEndpoint`]: r.database.cluster.endpoint,
       [`${prefix}ReaderEndpoint`]: r.database.cluster.readerEndpoint,
       [`${prefix}TradingFunctionArn`]: r.compute.trading.fn.arn,
-      [`${prefix}OrderQueueUrl`]: r.compute.orderQueue.url,
+      [`${prefix}OrderQueueUrl`]: r.compute.orders.queue.url,
       [`${prefix}AlarmTopicArn`]: r.monitoring.topic.arn,
     });
+    const globalCluster = this.globalDatabase.cluster;
     return {
       ...regional('primary', this.primary),
       ...regional('secondary', this.secondary),
       vpcPeeringConnectionId: this.peering.connectionId,
-      globalClusterId: this.global.globalCluster.id,
-      globalClusterArn: this.global.globalCluster.arn,
-      globalWriterEndpoint: this.global.globalCluster.endpoint,
+      globalClusterId: globalCluster.id,
+      globalClusterArn: globalCluster.arn,
+      globalWriterEndpoint: globalCluster.endpoint,
       masterSecretArn: this.credentials.master.secret.arn,
       appSecretArn: this.credentials.app.secret.arn,
       acceleratorDnsName: this.global.accelerator.dnsName,

@@ -38,7 +38,6 @@ async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
   const db = await startTradingDb('bench-password');
   const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
-  await runtime.store.migrate();
   const raw = new Pool({
     host: db.pg.host,
     port: db.pg.port,

@@ -1,6 +1,13 @@
 /**
  * Runs the real program in-process under Pulumi's mock runtime: no CLI, no credentials.
  * Used by `npm run plan` and by the tests, so both see exactly what `pulumi up` would register.
+ *
+ * It leans on Pulumi internals that are not public API: it wraps the mock monitor's
+ * `registerResource` to read parent, dependencies, provider and ignoreChanges off each
+ * registration request, and awaits `runtime/settings`' `waitForRPCs` so every registration
+ * has landed before the run is returned. That is why package.json pins `@pulumi/pulumi` with
+ * `~` (patch releases only): a minor release may change either, and an upgrade is a deliberate
+ * change checked by the tests, not something `npm install` does on its own.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,6 +29,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, any>;
   /** Input names `pulumi up` must not revert (the engine sees them; the mocks do not). */
   readonly ignoreChanges: string[];
+  /** Position in the order the program constructed its resources (components included). */
+  readonly constructed?: number;
 }
 
 export interface OfflineRun {
@@ -202,6 +211,11 @@ export async function runOffline(
   );
   pulumi.runtime.setAllConfig(config);
 
+  // The order constructors ran in: a resource registers only once its inputs resolve, so the
+  // registration order cannot show a dependency on something constructed later; this can.
+  const construction = new Map<string, number>();
+  const constructedAt = (type: string, name: string) => construction.get(`${type}::${name}`);
+
   // Parent and dependsOn never reach the mocks: read them off the registration requests.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: any, callback: (err: any, res: any) => void): Promise<void>;
@@ -226,6 +240,7 @@ export async function runOffline(
           custom: req.getCustom(),
           inputs,
           ignoreChanges: req.getIgnorechangesList(),
+          constructed: constructedAt(type, req.getName()),
         });
       }
       callback(err, res);
@@ -235,10 +250,14 @@ export async function runOffline(
   const { buildPlatform, loadSettings } = require('../lib/program') as typeof import('../lib/program');
   // Same order as index.ts: config is validated before the stack (or anything else) registers.
   const settings = loadSettings();
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => buildPlatform(settings))) as Record<
-    string,
-    unknown
-  >;
+  const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation(({ type, name }) => {
+      const key = `${type}::${name}`;
+      if (!construction.has(key)) construction.set(key, construction.size);
+      return undefined;
+    });
+    return buildPlatform(settings);
+  })) as Record<string, unknown>;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { project, stack, resources, outputs: outputs ?? {} };

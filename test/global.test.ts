@@ -27,7 +27,7 @@ describe('Global Accelerator', () => {
           },
         ],
       });
-      // The deferred ALB ARN still makes the group wait for the ALB.
+      // The group is created from the ALB's ARN, so it waits for the ALB.
       expect(group.dependsOn).toContain(named(run, 'aws:lb/loadBalancer:LoadBalancer', `alb-${code}-dev`).urn);
     }
   });

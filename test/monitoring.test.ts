@@ -1,4 +1,4 @@
-import { CONFIG_RULES } from '../lib/monitoring-stack';
+import { configRules } from '../lib/aws-config';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 describe('MonitoringStack', () => {
@@ -140,6 +140,7 @@ describe('AWS Config', () => {
 
   it('managed rules for what the platform promises; IAM once', async () => {
     const run = await plan();
+    const CONFIG_RULES = configRules({ secretRotationDays: 30 });
     const rules = ofType(run, 'aws:cfg/rule:Rule');
     const ids = (region: string) =>
       rules
@@ -165,6 +166,7 @@ describe('AWS Config', () => {
 
   it('reuse mode adds only the rules to an existing recorder', async () => {
     const run = await plan({ awsConfigRecorder: 'reuse' });
+    const CONFIG_RULES = configRules({ secretRotationDays: 30 });
     expect(ofType(run, 'aws:cfg/recorder:Recorder')).toEqual([]);
     expect(ofType(run, 'aws:cfg/deliveryChannel:DeliveryChannel')).toEqual([]);
     expect(ofType(run, 'aws:cfg/rule:Rule').length).toBe(2 * CONFIG_RULES.length - 1);

@@ -1,53 +1,81 @@
-/** The orchestrator's decisions, as pure functions of evidence and the global cluster's state. */
+/** The orchestrator's choices, as pure functions of the gate, the global cluster and the fence record. */
+import type { GateVerdict } from './gate';
+import type { ClusterReading } from './global-cluster';
 
-export interface GlobalClusterView {
-  readonly status?: string;
-  readonly members: readonly { readonly arn?: string; readonly isWriter?: boolean }[];
+export type PromotionMode = 'automatic' | 'approval';
+
+export type Action =
+  | { readonly kind: 'none'; readonly reason: string }
+  /** A state we do not understand: tell the operators, touch nothing. */
+  | { readonly kind: 'report'; readonly reason: string }
+  /** Approval mode: the gate is open, the database promotion waits for an operator. */
+  | { readonly kind: 'await-approval'; readonly reason: string }
+  /** Fence traffic, then FailoverGlobalCluster with data loss allowed. */
+  | { readonly kind: 'promote'; readonly reason: string }
+  /** Planned: fence traffic, then SwitchoverGlobalCluster to the secondary (no data loss). */
+  | { readonly kind: 'switchover'; readonly reason: string }
+  /** Planned return: SwitchoverGlobalCluster back to the primary; the dials follow once it writes. */
+  | { readonly kind: 'failback'; readonly reason: string }
+  /** Move traffic to the writer (the secondary writes and the dials were never moved). */
+  | { readonly kind: 'fence'; readonly reason: string }
+  /** Put the dials back as recorded (the primary writes again after a failback). */
+  | { readonly kind: 'restore-traffic'; readonly reason: string };
+
+export interface FenceState {
+  readonly fenced: boolean;
+  readonly failbackRequested: boolean;
 }
 
-export type ClusterState = 'primary-writer' | 'secondary-writer' | 'in-progress' | 'unknown';
-
-/** Statuses in which a switchover or failover is already under way. */
-const IN_PROGRESS = new Set(['failing-over', 'switching-over', 'modifying', 'upgrading']);
-
-export function clusterState(view: GlobalClusterView | undefined, secondaryClusterArn: string): ClusterState {
-  if (!view) return 'unknown';
-  if (view.status && IN_PROGRESS.has(view.status)) return 'in-progress';
-  const writer = view.members.find((m) => m.isWriter);
-  if (!writer) return view.status === 'available' ? 'unknown' : 'in-progress';
-  return writer.arn === secondaryClusterArn ? 'secondary-writer' : 'primary-writer';
+export interface PromotionInput {
+  readonly gate: GateVerdict;
+  readonly cluster: ClusterReading;
+  readonly mode: PromotionMode;
+  /** An operator approved this promotion (approval mode). */
+  readonly approved: boolean;
 }
 
-export type Trigger = 'canary' | 'alarm' | 'switchover';
-
-export interface Decision {
-  readonly action: 'failover' | 'switchover' | 'none';
-  readonly reason: string;
-}
-
-export interface DecisionInput {
-  readonly trigger: Trigger;
-  readonly state: ClusterState;
-  readonly consecutiveFailures: number;
-  readonly threshold: number;
-}
-
-export function decide(input: DecisionInput): Decision {
-  const { trigger, state, consecutiveFailures, threshold } = input;
-  if (state === 'secondary-writer')
-    return { action: 'none', reason: 'secondary is already the writer (promotion done)' };
-  if (state === 'in-progress') return { action: 'none', reason: 'a failover or switchover is already in progress' };
-  if (state === 'unknown') return { action: 'none', reason: 'global cluster state unreadable; refusing to act blind' };
-  if (trigger === 'switchover') return { action: 'switchover', reason: 'operator requested a planned switchover' };
-  if (consecutiveFailures >= threshold) {
-    return {
-      action: 'failover',
-      reason: `primary failed ${consecutiveFailures} consecutive probes (threshold ${threshold})`,
-    };
+/** After evidence: promote only with the gate open, the primary writing, and (in approval mode) an operator's go. */
+export function decidePromotion({ gate, cluster, mode, approved }: PromotionInput): Action {
+  if (!gate.open) return { kind: 'none', reason: `gate closed: ${gate.reason}` };
+  if (cluster.kind === 'not-understood') {
+    return { kind: 'report', reason: `gate open but the global cluster is not understood: ${cluster.reason}` };
   }
-  if (consecutiveFailures === 0) return { action: 'none', reason: 'primary healthy' };
-  return {
-    action: 'none',
-    reason: `primary failed ${consecutiveFailures} consecutive probes, below threshold ${threshold}`,
-  };
+  if (cluster.kind === 'secondary-writer') return { kind: 'none', reason: 'the secondary already writes' };
+  if (mode === 'approval' && !approved) {
+    return { kind: 'await-approval', reason: `gate open (${gate.reason}); promotion waits for an operator` };
+  }
+  return { kind: 'promote', reason: gate.reason };
+}
+
+export type OperatorRequest = 'switchover' | 'failback';
+
+/** An operator's planned switchover or failback, from an understood state only. */
+export function decideOperatorRequest(request: OperatorRequest, cluster: ClusterReading, fence: FenceState): Action {
+  if (cluster.kind === 'not-understood') {
+    return { kind: 'report', reason: `${request} refused: the global cluster is not understood: ${cluster.reason}` };
+  }
+  if (request === 'switchover') {
+    return cluster.kind === 'primary-writer'
+      ? { kind: 'switchover', reason: 'operator requested a planned switchover' }
+      : { kind: 'none', reason: 'the secondary already writes' };
+  }
+  if (cluster.kind === 'secondary-writer') return { kind: 'failback', reason: 'operator requested a failback' };
+  return fence.fenced
+    ? { kind: 'restore-traffic', reason: 'the primary writes again: restoring the recorded traffic dials' }
+    : { kind: 'none', reason: 'the primary already writes and no traffic change is recorded' };
+}
+
+/**
+ * Once per scheduled run: traffic follows the writer. The dials move to the secondary when it
+ * writes and nothing moved them yet (a promotion done by hand), and come back only after an
+ * operator asked for a failback and the primary writes again: never by themselves.
+ */
+export function decideReconcile(cluster: ClusterReading, fence: FenceState): Action {
+  if (cluster.kind === 'secondary-writer' && !fence.fenced) {
+    return { kind: 'fence', reason: 'the secondary writes but traffic still favours the primary' };
+  }
+  if (cluster.kind === 'primary-writer' && fence.fenced && fence.failbackRequested) {
+    return { kind: 'restore-traffic', reason: 'failback complete: the primary writes again' };
+  }
+  return { kind: 'none', reason: 'traffic matches the writer' };
 }

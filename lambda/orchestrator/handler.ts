@@ -1,22 +1,59 @@
 /** Lambda adapter of the failover orchestrator (schedule, SNS alarm, or operator invoke). */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
-import { httpProbe, systemClock } from './canary';
-import { configFromEnv, handleEvent, Outcome } from './orchestrator';
+import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
+import { configFromEnv } from './config';
+import { systemClock } from './clock';
+import { handleEvent, Outcome } from './orchestrator';
+import { DynamoEvidenceStore } from './store';
 
 const logger = createLogger('orchestrator');
-const clients = { rds: new RDSClient({}), cloudwatch: new CloudWatchClient({}), sns: new SNSClient({}) };
+const metrics = new Metrics({ namespace: process.env.METRIC_NAMESPACE, serviceName: 'orchestrator' });
+const config = configFromEnv(process.env);
+metrics.setDefaultDimensions({ Environment: config.environment });
 
-export async function handler(event: unknown): Promise<Outcome> {
-  const url = process.env.PROBE_URL;
-  if (!url) throw new Error('missing environment: PROBE_URL');
-  return handleEvent(event, {
-    ...clients,
-    probe: httpProbe(url, Number(process.env.PROBE_TIMEOUT_MS ?? 4000)),
-    clock: systemClock,
-    logger,
-    config: configFromEnv(process.env),
-  });
+const rds = new RDSClient(sdkOptions());
+const ga = new GlobalAcceleratorClient(sdkOptions(GLOBAL_ACCELERATOR_API_REGION));
+// Absence of Route 53's vote never blocks: one quick attempt, no retries.
+const route53 = new Route53Client({ ...sdkOptions(ROUTE53_API_REGION), maxAttempts: 1 });
+const sns = new SNSClient(sdkOptions());
+const store = new DynamoEvidenceStore(
+  DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(process.env.EVIDENCE_TABLE_REGION)), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+  requiredEnv('EVIDENCE_TABLE'),
+);
+
+function requiredEnv(key: string): string {
+  const value = process.env[key];
+  if (!value) throw new Error(`missing environment: ${key}`);
+  return value;
+}
+
+export async function handler(event: unknown, context: Context): Promise<Outcome> {
+  logger.addContext(context);
+  try {
+    return await handleEvent(event, {
+      config,
+      clock: systemClock,
+      store,
+      rds,
+      ga,
+      route53,
+      sns,
+      metrics,
+      logger,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      newOwnerId: () => context.awsRequestId,
+    });
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
 }

@@ -1,40 +1,48 @@
 /**
- * The failover orchestrator: turn a trigger (canary schedule, Route 53 alarm, operator request)
- * into at most one promotion of the secondary cluster, with every decision logged with its
- * evidence, a metric per outcome and an SNS notification on action or permission failure.
+ * The failover orchestrator. It reads the canaries' evidence from the shared store, asks the
+ * gate, and when the gate opens on a global cluster it fully understands, it takes the lease,
+ * fences traffic through Global Accelerator, records what it changed and calls
+ * FailoverGlobalCluster, at most once however many invocations race. Every decision is logged
+ * with its evidence. Operators can switch over, fail back (a switchover that restores the dials)
+ * and, in approval mode, approve a promotion. All dependencies come in, so tests and the offline
+ * drill run this code against fakes.
  */
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import {
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   RDSClient,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { Clock, probeLoop, ProbeLoopResult, ProbeResult } from './canary';
-import { clusterState, decide, Decision, GlobalClusterView, Trigger } from './decide';
-import { withRetry } from './retry';
-
-export interface OrchestratorConfig {
-  readonly globalClusterId: string;
-  readonly secondaryClusterArn: string;
-  readonly probeIntervalMs: number;
-  readonly probeFailures: number;
-  readonly canaryWindowMs: number;
-  readonly topicArn: string;
-  readonly metricNamespace: string;
-  readonly environment: string;
-}
+import type { Clock } from './clock';
+import type { OrchestratorConfig } from './config';
+import { Action, decideOperatorRequest, decidePromotion, decideReconcile, FenceState } from './decide';
+import { evaluateGate, evidenceHorizon, GateVerdict, ProbeRecord, Route53Reading, route53Reading } from './gate';
+import { ClusterReading, readGlobalCluster } from './global-cluster';
+import type { EvidenceStore, FenceRecord } from './store';
+import { ACTION_BUDGET_SECONDS, gateSettings, LOOP_WINDOW_SECONDS } from './timing';
+import { AcceleratorApi, fenceTraffic, restoreTraffic } from './traffic';
 
 export interface OrchestratorDeps {
-  readonly rds: RDSClient;
-  readonly cloudwatch: CloudWatchClient;
-  readonly sns: SNSClient;
-  readonly probe: () => Promise<ProbeResult>;
-  readonly clock: Clock;
-  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly config: OrchestratorConfig;
+  readonly clock: Clock;
+  readonly store: EvidenceStore;
+  readonly rds: Pick<RDSClient, 'send'>;
+  /** Global Accelerator, through its us-west-2 API. */
+  readonly ga: AcceleratorApi;
+  /** Route 53 (served from us-east-1): optional, and unreadable is fine. */
+  readonly route53?: Pick<Route53Client, 'send'>;
+  readonly sns: Pick<SNSClient, 'send'>;
+  readonly metrics: Pick<Metrics, 'addMetric'>;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Time left in this invocation (the Lambda context); unbounded when absent. */
+  readonly remainingMs?: () => number;
+  /** Owner id for the lease; a fresh UUID by default. */
+  readonly newOwnerId?: () => string;
 }
 
 export class InvalidEventError extends Error {
@@ -44,36 +52,13 @@ export class InvalidEventError extends Error {
   }
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv): OrchestratorConfig {
-  const required = [
-    'GLOBAL_CLUSTER_ID',
-    'SECONDARY_CLUSTER_ARN',
-    'PROBE_INTERVAL_SECONDS',
-    'PROBE_FAILURES',
-    'CANARY_WINDOW_SECONDS',
-    'TOPIC_ARN',
-    'METRIC_NAMESPACE',
-    'ENVIRONMENT',
-  ];
-  const missing = required.filter((k) => !env[k]);
-  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
-  return {
-    globalClusterId: env.GLOBAL_CLUSTER_ID!,
-    secondaryClusterArn: env.SECONDARY_CLUSTER_ARN!,
-    probeIntervalMs: Number(env.PROBE_INTERVAL_SECONDS) * 1000,
-    probeFailures: Number(env.PROBE_FAILURES),
-    canaryWindowMs: Number(env.CANARY_WINDOW_SECONDS) * 1000,
-    topicArn: env.TOPIC_ARN!,
-    metricNamespace: env.METRIC_NAMESPACE!,
-    environment: env.ENVIRONMENT!,
-  };
-}
+export type Trigger = 'schedule' | 'alarm' | 'approve-failover' | 'switchover' | 'failback';
 
 /** What started this invocation; `undefined` for an alarm returning to OK (nothing to do). */
 export function triggerOf(event: unknown): Trigger | undefined {
   const e = (event ?? {}) as Record<string, unknown>;
-  if (e.source === 'canary') return 'canary';
-  if (e.action === 'switchover') return 'switchover';
+  if (e.source === 'schedule') return 'schedule';
+  if (e.action === 'approve-failover' || e.action === 'switchover' || e.action === 'failback') return e.action;
   const records = e.Records as { EventSource?: string; Sns?: { Message?: string } }[] | undefined;
   if (Array.isArray(records) && records[0]?.EventSource === 'aws:sns') {
     let message: { NewStateValue?: string };
@@ -86,7 +71,9 @@ export function triggerOf(event: unknown): Trigger | undefined {
     if (message.NewStateValue === 'OK' || message.NewStateValue === 'INSUFFICIENT_DATA') return undefined;
     throw new InvalidEventError('SNS message is not a CloudWatch alarm notification');
   }
-  throw new InvalidEventError('expected {"source":"canary"}, {"action":"switchover"} or an SNS alarm notification');
+  throw new InvalidEventError(
+    'expected {"source":"schedule"}, {"action":"approve-failover"|"switchover"|"failback"} or an SNS alarm notification',
+  );
 }
 
 const PERMISSION_ERRORS = new Set([
@@ -101,163 +88,357 @@ export function isPermissionError(error: unknown): boolean {
   return PERMISSION_ERRORS.has((error as { name?: string })?.name ?? '');
 }
 
+const errorText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/** A Route 53 checker report older than this is not current (three 30 s check intervals). */
+export const ROUTE53_OBSERVATION_MAX_AGE_MS = 90_000;
+
+/** One notice per incident: the same report or approval request is not sent again within this. */
+export const NOTICE_INTERVAL_MS = 3600_000;
+
 export interface Outcome {
   readonly trigger: Trigger | 'ignored';
-  readonly decision: Decision;
-  readonly probes: ProbeLoopResult;
-}
-
-/** Consecutive failures carried across warm invocations of the canary. */
-let carriedFailures = 0;
-
-export function resetCarriedFailures(): void {
-  carriedFailures = 0;
+  /** Every decision taken in this invocation, in order. */
+  readonly actions: readonly Action[];
 }
 
 export async function handleEvent(event: unknown, deps: OrchestratorDeps): Promise<Outcome> {
-  const { config, logger } = deps;
   const trigger = triggerOf(event);
-  const noProbes: ProbeLoopResult = { results: [], consecutiveFailures: 0, confirmed: false };
   if (!trigger) {
-    logger.info('alarm returned to OK; nothing to decide');
-    return { trigger: 'ignored', decision: { action: 'none', reason: 'alarm cleared' }, probes: noProbes };
+    deps.logger.info('alarm returned to OK; nothing to decide');
+    return { trigger: 'ignored', actions: [] };
   }
-  const retry = <T>(fn: () => Promise<T>) =>
-    withRetry(fn, {
-      attempts: 6,
-      baseDelayMs: 200,
-      sleep: deps.clock.sleep,
-      onRetry: (attempt, e) => logger.warn('throttled; backing off', { attempt, error: String(e) }),
-    });
-
+  const remaining = deps.remainingMs?.();
+  if (remaining !== undefined && deps.config.leaseMs <= remaining) {
+    throw new Error(
+      `LEASE_SECONDS (${deps.config.leaseMs / 1000}) must exceed the function timeout (${Math.ceil(remaining / 1000)} s) ` +
+        'or two invocations could both promote',
+    );
+  }
+  const run = new Run(deps, trigger);
   try {
-    // A planned switchover needs no evidence of an outage; an alarm or the canary does: the
-    // alarm is confirmed by our own probes, never trusted alone.
-    const probes =
-      trigger === 'switchover'
-        ? noProbes
-        : await probeLoop({
-            probe: deps.probe,
-            clock: deps.clock,
-            intervalMs: config.probeIntervalMs,
-            threshold: config.probeFailures,
-            windowMs: trigger === 'alarm' ? config.probeIntervalMs * config.probeFailures : config.canaryWindowMs,
-            carriedFailures: trigger === 'canary' ? carriedFailures : 0,
-            stopOnSuccess: trigger === 'alarm',
-          });
-    if (trigger === 'canary') carriedFailures = probes.confirmed ? 0 : probes.consecutiveFailures;
-    const failedProbes = probes.results.filter((r) => !r.ok).length;
-    if (failedProbes > 0) await putMetric(deps, 'ProbeFailed', failedProbes, retry);
-
-    let decision: Decision;
-    if (trigger !== 'switchover' && !probes.confirmed) {
-      // Nothing to do unless the primary is confirmed down: skip the RDS call entirely.
-      decision = decide({
-        trigger,
-        state: 'primary-writer',
-        consecutiveFailures: probes.consecutiveFailures,
-        threshold: config.probeFailures,
-      });
-    } else {
-      const described = await retry(() =>
-        deps.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: config.globalClusterId })),
-      );
-      const cluster = described.GlobalClusters?.[0];
-      const view: GlobalClusterView | undefined = cluster && {
-        status: cluster.Status,
-        members: (cluster.GlobalClusterMembers ?? []).map((m) => ({ arn: m.DBClusterArn, isWriter: m.IsWriter })),
-      };
-      const state = clusterState(view, config.secondaryClusterArn);
-      decision = decide({
-        trigger,
-        state,
-        consecutiveFailures: probes.consecutiveFailures,
-        threshold: config.probeFailures,
-      });
+    switch (trigger) {
+      case 'schedule':
+        return { trigger, actions: await run.scheduled() };
+      case 'alarm':
+        return { trigger, actions: [await run.evaluate(false)] };
+      case 'approve-failover':
+        return { trigger, actions: [await run.evaluate(true)] };
+      case 'switchover':
+      case 'failback':
+        return { trigger, actions: [await run.operatorRequest(trigger)] };
     }
-    logger.info('failover decision', {
-      trigger,
-      decision,
-      evidence: { consecutiveFailures: probes.consecutiveFailures, probes: probes.results },
-    });
-
-    if (decision.action === 'failover') {
-      await retry(() =>
-        deps.rds.send(
-          new FailoverGlobalClusterCommand({
-            GlobalClusterIdentifier: config.globalClusterId,
-            TargetDbClusterIdentifier: config.secondaryClusterArn,
-            AllowDataLoss: true,
-          }),
-        ),
-      );
-    } else if (decision.action === 'switchover') {
-      await retry(() =>
-        deps.rds.send(
-          new SwitchoverGlobalClusterCommand({
-            GlobalClusterIdentifier: config.globalClusterId,
-            TargetDbClusterIdentifier: config.secondaryClusterArn,
-          }),
-        ),
-      );
-    }
-    if (decision.action !== 'none') {
-      await putMetric(deps, 'FailoverInitiated', 1, retry);
-      await notify(
-        deps,
-        `Aurora ${decision.action} initiated (${config.environment})`,
-        { trigger, decision, evidence: probes.results },
-        retry,
-      );
-      logger.warn(`${decision.action} initiated`, { decision });
-    } else if (probes.confirmed) {
-      await putMetric(deps, 'FailoverSkipped', 1, retry);
-    }
-    return { trigger, decision, probes };
   } catch (e) {
     if (isPermissionError(e)) {
-      logger.error('permission denied: the orchestrator cannot act', { error: String(e) });
-      // Best effort: surface it even if these calls are denied too; the Lambda error alarm remains.
-      await putMetric(deps, 'PermissionError', 1, retry).catch(() => undefined);
-      await notify(
-        deps,
-        `Failover orchestrator permission error (${config.environment})`,
-        { error: String(e) },
-        retry,
-      ).catch(() => undefined);
+      deps.logger.error('permission denied: the orchestrator cannot act', { trigger, error: errorText(e) });
+      deps.metrics.addMetric('PermissionError', MetricUnit.Count, 1);
+      await run.notify(`Failover orchestrator permission error (${deps.config.environment})`, { error: errorText(e) });
     }
     throw e;
   }
 }
 
-type Retry = <T>(fn: () => Promise<T>) => Promise<T>;
+/** One invocation's work; holds its trigger and lease owner id. */
+class Run {
+  private readonly owner: string;
+  private readonly leaseName: string;
 
-async function putMetric(deps: OrchestratorDeps, name: string, value: number, retry: Retry): Promise<void> {
-  await retry(() =>
-    deps.cloudwatch.send(
-      new PutMetricDataCommand({
-        Namespace: deps.config.metricNamespace,
-        MetricData: [
+  constructor(
+    private readonly deps: OrchestratorDeps,
+    private readonly trigger: Trigger,
+  ) {
+    this.owner = (deps.newOwnerId ?? randomUUID)();
+    this.leaseName = `promotion#${deps.config.globalClusterId}`;
+  }
+
+  private get fenceName(): string {
+    return this.deps.config.globalClusterId;
+  }
+
+  /** Reconcile traffic with the writer once, then evaluate the gate every probe interval for a minute. */
+  async scheduled(): Promise<Action[]> {
+    const { clock, config, remainingMs } = this.deps;
+    const start = clock.now();
+    const actions = [await this.reconcile()];
+    if (actions[0].kind !== 'none') return actions;
+    for (let n = 0; ; n++) {
+      const at = start + n * config.probeIntervalSeconds * 1000;
+      if (at - start >= LOOP_WINDOW_SECONDS * 1000) break;
+      const wait = Math.max(0, at - clock.now());
+      // Never start an evaluation that could be cut off while acting.
+      if (remainingMs && remainingMs() - wait < ACTION_BUDGET_SECONDS * 1000) break;
+      await clock.sleep(wait);
+      const action = await this.evaluate(false);
+      actions.push(action);
+      if (action.kind !== 'none') break;
+    }
+    return actions;
+  }
+
+  /** Read the evidence, ask the gate, and act on its verdict. */
+  async evaluate(approved: boolean): Promise<Action> {
+    const { clock, config, store, logger, metrics } = this.deps;
+    const now = clock.now();
+    const settings = gateSettings(
+      {
+        failoverProbeIntervalSeconds: config.probeIntervalSeconds,
+        failoverRecoveryWindowSeconds: config.recoveryWindowSeconds,
+      },
+      config.vantages,
+    );
+    let probes: ProbeRecord[];
+    try {
+      probes = await store.probesSince(config.primaryRegion, evidenceHorizon(now, settings));
+    } catch (e) {
+      if (isPermissionError(e)) throw e;
+      metrics.addMetric('EvidenceUnreadable', MetricUnit.Count, 1);
+      const action: Action = { kind: 'none', reason: `evidence unreadable, gate stays closed: ${errorText(e)}` };
+      logger.error('gate decision', { trigger: this.trigger, action });
+      return action;
+    }
+    const route53 = await this.readRoute53(now);
+    const gate = evaluateGate({ now, settings, probes, route53 });
+    if (!gate.open) {
+      const action: Action = { kind: 'none', reason: `gate closed: ${gate.reason}` };
+      logger.info('gate decision', { trigger: this.trigger, action, gate: gateLog(gate) });
+      return action;
+    }
+    metrics.addMetric('GateOpen', MetricUnit.Count, 1);
+    const cluster = await this.readCluster();
+    const action = decidePromotion({ gate, cluster, mode: config.mode, approved });
+    logger.warn('gate decision', { trigger: this.trigger, action, cluster, gate: gateLog(gate) });
+    return this.act(action, gate);
+  }
+
+  async operatorRequest(request: 'switchover' | 'failback'): Promise<Action> {
+    const cluster = await this.readCluster();
+    const action = decideOperatorRequest(request, cluster, await this.fenceState());
+    this.deps.logger.warn('operator request', { trigger: this.trigger, action, cluster });
+    return this.act(action);
+  }
+
+  private async reconcile(): Promise<Action> {
+    const cluster = await this.readCluster();
+    const action = decideReconcile(cluster, await this.fenceState());
+    if (action.kind !== 'none') this.deps.logger.warn('traffic reconciliation', { action, cluster });
+    return this.act(action);
+  }
+
+  private async act(action: Action, gate?: GateVerdict): Promise<Action> {
+    const { config, metrics } = this.deps;
+    switch (action.kind) {
+      case 'none':
+        return action;
+      case 'report':
+        metrics.addMetric('FailoverSkipped', MetricUnit.Count, 1);
+        await this.notifyOnce(
+          `report#${action.reason}`,
+          `Failover orchestrator left a state alone (${config.environment})`,
           {
-            MetricName: name,
-            Value: value,
-            Unit: 'Count',
-            Dimensions: [{ Name: 'Environment', Value: deps.config.environment }],
+            action,
+            gate: gate && gateLog(gate),
           },
-        ],
-      }),
-    ),
-  );
+        );
+        return action;
+      case 'await-approval':
+        metrics.addMetric('ApprovalRequested', MetricUnit.Count, 1);
+        await this.notifyOnce('approval', `Promotion awaits approval (${config.environment})`, {
+          action,
+          approve: `aws lambda invoke --function-name ${config.functionName ?? '<orchestrator>'} --cli-binary-format raw-in-base64-out --payload '{"action":"approve-failover"}' out.json`,
+          gate: gate && gateLog(gate),
+        });
+        return action;
+      default:
+        return this.underLease(action, gate);
+    }
+  }
+
+  /** Every change happens under the lease, after re-reading the cluster with the lease held. */
+  private async underLease(action: Action, gate?: GateVerdict): Promise<Action> {
+    const { clock, config, store, logger, metrics } = this.deps;
+    const now = clock.now();
+    if (!(await store.acquireLease(this.leaseName, this.owner, now, config.leaseMs))) {
+      const skipped: Action = {
+        kind: 'none',
+        reason: `another invocation holds the promotion lease (wanted: ${action.kind})`,
+      };
+      metrics.addMetric('FailoverSkipped', MetricUnit.Count, 1);
+      logger.warn('lease held elsewhere', { trigger: this.trigger, action: skipped });
+      return skipped;
+    }
+    let keepLease = false;
+    try {
+      const cluster = await this.readCluster();
+      const expected =
+        action.kind === 'promote' || action.kind === 'switchover' || action.kind === 'restore-traffic'
+          ? 'primary-writer'
+          : 'secondary-writer';
+      if (cluster.kind !== expected) {
+        const changed: Action = {
+          kind: 'none',
+          reason: `state changed under the lease (${describeReading(cluster)}); not acting`,
+        };
+        logger.warn('state changed', { trigger: this.trigger, wanted: action, action: changed });
+        return changed;
+      }
+      const journal = (entry: Record<string, unknown>) =>
+        store.journal(config.globalClusterId, clock.now(), { trigger: this.trigger, action, ...entry });
+      switch (action.kind) {
+        case 'promote': {
+          const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
+          await journal({ step: 'fenced', fence });
+          keepLease = true; // from here a repeat must wait for the lease to expire
+          await this.deps.rds.send(
+            new FailoverGlobalClusterCommand({
+              GlobalClusterIdentifier: config.globalClusterId,
+              TargetDbClusterIdentifier: config.secondaryClusterArn,
+              AllowDataLoss: true,
+            }),
+          );
+          await journal({ step: 'failover-requested', evidence: gate && gateLog(gate) });
+          metrics.addMetric('FailoverInitiated', MetricUnit.Count, 1);
+          await this.notify(`Aurora failover initiated (${config.environment})`, {
+            action,
+            fence,
+            gate: gate && gateLog(gate),
+          });
+          break;
+        }
+        case 'switchover': {
+          const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
+          await journal({ step: 'fenced', fence });
+          keepLease = true;
+          await this.deps.rds.send(
+            new SwitchoverGlobalClusterCommand({
+              GlobalClusterIdentifier: config.globalClusterId,
+              TargetDbClusterIdentifier: config.secondaryClusterArn,
+            }),
+          );
+          await journal({ step: 'switchover-requested' });
+          metrics.addMetric('SwitchoverInitiated', MetricUnit.Count, 1);
+          await this.notify(`Aurora switchover initiated (${config.environment})`, { action, fence });
+          break;
+        }
+        case 'failback': {
+          if (await store.getFence(this.fenceName)) await store.markFailbackRequested(this.fenceName, clock.now());
+          keepLease = true;
+          await this.deps.rds.send(
+            new SwitchoverGlobalClusterCommand({
+              GlobalClusterIdentifier: config.globalClusterId,
+              TargetDbClusterIdentifier: config.primaryClusterArn,
+            }),
+          );
+          await journal({ step: 'failback-requested' });
+          metrics.addMetric('SwitchoverInitiated', MetricUnit.Count, 1);
+          await this.notify(`Aurora failback (switchover) initiated (${config.environment})`, { action });
+          break;
+        }
+        case 'fence': {
+          const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
+          await journal({ step: 'fenced', fence });
+          metrics.addMetric('TrafficFenced', MetricUnit.Count, 1);
+          await this.notify(`Traffic moved to the writer (${config.environment})`, { action, fence });
+          break;
+        }
+        case 'restore-traffic': {
+          const fence = await store.getFence(this.fenceName);
+          if (fence) {
+            await restoreTraffic(this.deps.ga, store, this.fenceName, fence);
+            await journal({ step: 'restored', fence });
+            metrics.addMetric('TrafficRestored', MetricUnit.Count, 1);
+            await this.notify(`Traffic dials restored (${config.environment})`, { action, fence });
+          }
+          break;
+        }
+        default:
+          throw new Error(`not a change: ${action.kind}`);
+      }
+      logger.warn(`${action.kind} done`, { trigger: this.trigger, action });
+      return action;
+    } finally {
+      // Until the database call is made, nothing irreversible happened: let the next run retry.
+      if (!keepLease) await store.releaseLease(this.leaseName, this.owner);
+    }
+  }
+
+  private async readCluster(): Promise<ClusterReading> {
+    const { config, rds } = this.deps;
+    try {
+      const described = await rds.send(
+        new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: config.globalClusterId }),
+      );
+      return readGlobalCluster(described.GlobalClusters, config);
+    } catch (e) {
+      if (isPermissionError(e)) throw e;
+      return { kind: 'not-understood', reason: `DescribeGlobalClusters failed: ${errorText(e)}` };
+    }
+  }
+
+  private async fenceState(): Promise<FenceState> {
+    const fence: FenceRecord | undefined = await this.deps.store.getFence(this.fenceName);
+    return { fenced: fence !== undefined, failbackRequested: fence?.failbackRequestedAt !== undefined };
+  }
+
+  private async readRoute53(now: number): Promise<Route53Reading | undefined> {
+    const { config, route53 } = this.deps;
+    if (!config.route53HealthCheckId || !route53) return undefined;
+    try {
+      const status = await route53.send(
+        new GetHealthCheckStatusCommand({ HealthCheckId: config.route53HealthCheckId }),
+      );
+      return route53Reading(
+        (status.HealthCheckObservations ?? []).map((o) => ({
+          status: o.StatusReport?.Status,
+          checkedAt: o.StatusReport?.CheckedTime?.getTime(),
+        })),
+        now,
+        ROUTE53_OBSERVATION_MAX_AGE_MS,
+      );
+    } catch (e) {
+      return { kind: 'unreadable', reason: errorText(e) };
+    }
+  }
+
+  private async notifyOnce(key: string, subject: string, detail: unknown): Promise<void> {
+    const { clock, config, store } = this.deps;
+    if (await store.claimOnce(`${config.globalClusterId}#${key}`, clock.now(), NOTICE_INTERVAL_MS)) {
+      await this.notify(subject, detail);
+    }
+  }
+
+  /** Best effort: a notification that fails is logged, never undoes or blocks an action. */
+  async notify(subject: string, detail: unknown): Promise<void> {
+    const { config, sns, logger } = this.deps;
+    try {
+      await sns.send(
+        new PublishCommand({
+          TopicArn: config.topicArn,
+          Subject: subject.slice(0, 100),
+          Message: JSON.stringify(detail, null, 2),
+        }),
+      );
+    } catch (e) {
+      logger.error('notification failed', { subject, error: errorText(e) });
+    }
+  }
 }
 
-async function notify(deps: OrchestratorDeps, subject: string, detail: unknown, retry: Retry): Promise<void> {
-  await retry(() =>
-    deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.config.topicArn,
-        Subject: subject.slice(0, 100),
-        Message: JSON.stringify(detail, null, 2),
-      }),
-    ),
-  );
+function describeReading(reading: ClusterReading): string {
+  return reading.kind === 'not-understood' ? reading.reason : reading.kind;
+}
+
+/** The gate's verdict with its evidence, compact enough to log every evaluation. */
+export function gateLog(gate: GateVerdict) {
+  return {
+    open: gate.open,
+    reason: gate.reason,
+    downVotes: gate.downVotes,
+    upVotes: gate.upVotes,
+    votes: gate.votes.map((v) => ({
+      source: v.source,
+      vote: v.vote,
+      reason: v.reason,
+      probes: v.evidence.map((p) => `${new Date(p.startedAt).toISOString()} ${p.outcome} ${p.detail}`),
+    })),
+  };
 }

@@ -1,27 +1,28 @@
 /** Secrets Manager -> Lambda adapter of the rotation function. */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { connect } from '../shared/postgres';
+import { connectionTarget, secretsClient } from '../shared/secret-login';
 import { rotate } from './rotation';
 
 const logger = createLogger('rotation');
-const secrets = new SecretsManagerClient({});
+const secrets = secretsClient();
 
-export async function handler(event: unknown): Promise<void> {
-  const e = event as { SecretId?: string; Step?: string };
-  logger.appendKeys({ secretId: e?.SecretId, step: e?.Step });
+export async function handler(event: unknown, context: Context): Promise<void> {
+  logger.addContext(context);
+  const e = event as { SecretId?: unknown; Step?: unknown } | undefined;
+  logger.appendKeys({ secretId: String(e?.SecretId ?? ''), step: String(e?.Step ?? '') });
   try {
     await rotate(event, {
       secrets,
       logger,
-      connect: (c) =>
-        connect(
-          { host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password },
-          process.env.DB_SSL,
-        ),
+      // The host is the one in the secret: the global writer endpoint, whichever region writes.
+      connect: (c) => connect(connectionTarget(c), process.env.DB_SSL),
     });
   } catch (error) {
     logger.error('rotation step failed', { error: error instanceof Error ? error.message : String(error) });
     throw error;
+  } finally {
+    logger.resetKeys();
   }
 }

@@ -3,20 +3,33 @@
  * labels. Every step may be called again by Secrets Manager, so each one first checks whether
  * its work is already done. Single-user strategy: a user's own password is changed while
  * logged in as itself, or, when the secret names a `masterarn`, by the master user (which also
- * creates the application user the first time).
+ * creates the application user the first time, with LOGIN and membership in APP_ROLE only).
+ *
+ * The database only ever receives a SCRAM-SHA-256 verifier, never a password (scram.ts), so a
+ * server log of a failed statement holds nothing that logs in. That is also why a retried
+ * setSecret may re-send the same pending password: Secrets Manager keeps one value per version
+ * (the token), and what could have leaked is a salted verifier, not the password.
  */
 import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
-  GetSecretValueCommand,
   PutSecretValueCommand,
-  ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Client } from 'pg';
-import { Credentials, parseCredentials } from '../shared/credentials';
+import { Credentials } from '../shared/credentials';
+import {
+  LoginCandidate,
+  loginWithFirstAccepted,
+  masterCandidates,
+  readCredentials,
+  readCredentialsIfAny,
+  unlabelledVersionIds,
+} from '../shared/secret-login';
+import { APP_ROLE, applyRoleBaseline, OWNER_ROLE } from '../schema/roles';
+import { scramSha256Verifier } from './scram';
 
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = (typeof STEPS)[number];
@@ -29,6 +42,9 @@ export interface RotationEvent {
 
 /** Characters left out of generated passwords: those RDS or connection strings choke on. */
 export const EXCLUDED_PASSWORD_CHARACTERS = '/@"\'\\ ';
+
+/** How many unlabelled versions setSecret tries when no labelled password logs in. */
+export const ABANDONED_VERSIONS_TRIED = 10;
 
 export class RotationRequestError extends Error {
   constructor(message: string) {
@@ -57,18 +73,6 @@ export interface RotationDeps {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
-async function getCredentials(
-  deps: RotationDeps,
-  secretId: string,
-  stage: string,
-  versionId?: string,
-): Promise<Credentials> {
-  const out = await deps.secrets.send(
-    new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }),
-  );
-  return parseCredentials(out.SecretString);
-}
-
 async function canLogin(deps: RotationDeps, credentials: Credentials): Promise<boolean> {
   try {
     const session = await deps.connect(credentials);
@@ -80,15 +84,18 @@ async function canLogin(deps: RotationDeps, credentials: Credentials): Promise<b
   }
 }
 
+function assertSameTarget(pending: Credentials, current: Credentials): void {
+  if (pending.username !== current.username || pending.host !== current.host || pending.port !== current.port) {
+    throw new Error('pending and current versions name different users or hosts; refusing to rotate');
+  }
+}
+
 async function createSecret(event: RotationEvent, deps: RotationDeps): Promise<void> {
   // Parsing AWSCURRENT first means a malformed secret fails before anything is written.
-  const current = await getCredentials(deps, event.SecretId, 'AWSCURRENT');
-  try {
-    await getCredentials(deps, event.SecretId, 'AWSPENDING', event.ClientRequestToken);
+  const current = await readCredentials(deps.secrets, event.SecretId, 'AWSCURRENT');
+  if (await readCredentialsIfAny(deps.secrets, event.SecretId, 'AWSPENDING', event.ClientRequestToken)) {
     deps.logger.info('createSecret: pending version already exists');
     return;
-  } catch (e) {
-    if (!(e instanceof ResourceNotFoundException)) throw e;
   }
   const random = await deps.secrets.send(
     new GetRandomPasswordCommand({ PasswordLength: 32, ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS }),
@@ -105,62 +112,119 @@ async function createSecret(event: RotationEvent, deps: RotationDeps): Promise<v
   deps.logger.info('createSecret: pending version stored');
 }
 
-async function setSecret(event: RotationEvent, deps: RotationDeps): Promise<void> {
-  const pending = await getCredentials(deps, event.SecretId, 'AWSPENDING', event.ClientRequestToken);
-  const current = await getCredentials(deps, event.SecretId, 'AWSCURRENT');
-  if (pending.username !== current.username || pending.host !== current.host) {
-    throw new Error('pending and current versions name different users or hosts; refusing to rotate');
+/**
+ * The user's own passwords that may be the live one: AWSCURRENT, AWSPREVIOUS, then versions
+ * that lost their label. A rotation that stopped after setSecret leaves the live password on
+ * its pending version; if that label is then removed (the clean-up AWS documents after
+ * CancelRotateSecret) and a new rotation starts, that version is the only one that logs in.
+ */
+async function ownCandidates(
+  deps: RotationDeps,
+  event: RotationEvent,
+  pending: Credentials,
+  current: Credentials,
+): Promise<LoginCandidate[]> {
+  const candidates: LoginCandidate[] = [{ source: 'AWSCURRENT', credentials: current }];
+  const previous = await readCredentialsIfAny(deps.secrets, event.SecretId, 'AWSPREVIOUS');
+  if (previous) candidates.push({ source: 'AWSPREVIOUS', credentials: previous });
+  const abandoned = (await unlabelledVersionIds(deps.secrets, event.SecretId, ABANDONED_VERSIONS_TRIED)).filter(
+    (id) => id !== event.ClientRequestToken,
+  );
+  for (const versionId of abandoned) {
+    const credentials = await readCredentialsIfAny(deps.secrets, event.SecretId, undefined, versionId).catch(
+      () => undefined, // a malformed old value is simply not a candidate
+    );
+    if (credentials) candidates.push({ source: `unlabelled version ${versionId}`, credentials });
   }
+  // Never send another user's or host's password anywhere.
+  return candidates.filter(
+    (c) =>
+      c.credentials.username === pending.username &&
+      c.credentials.host === pending.host &&
+      c.credentials.port === pending.port,
+  );
+}
+
+/**
+ * Create the application's login user (LOGIN, member of APP_ROLE, nothing else) or re-key it.
+ * Runs as master after the role baseline shared with the schema function, so whichever of the
+ * two runs first, the user never holds PostgreSQL's default rights and ends up in APP_ROLE. Plain
+ * `ALTER ROLE ... PASSWORD` for an existing user: it keeps an operator's NOLOGIN in place.
+ */
+export async function provisionAppUser(session: Client, username: string, verifier: string): Promise<void> {
+  if (username === APP_ROLE || username === OWNER_ROLE)
+    throw new Error(`the application user cannot be named ${username}: that is a group role`);
+  const user = session.escapeIdentifier(username);
+  await session.query('BEGIN');
+  try {
+    await applyRoleBaseline(session);
+    const existing = (
+      await session.query<{ privileged: boolean }>(
+        `SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls AS privileged
+           FROM pg_roles WHERE rolname = $1`,
+        [username],
+      )
+    ).rows[0];
+    if (existing?.privileged)
+      throw new Error(
+        `user ${username} is privileged (superuser, CREATEROLE, ...); refusing to manage it as the application user`,
+      );
+    if (existing) await session.query(`ALTER ROLE ${user} PASSWORD ${session.escapeLiteral(verifier)}`);
+    else await session.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${session.escapeLiteral(verifier)}`);
+    await session.query(`GRANT ${session.escapeIdentifier(APP_ROLE)} TO ${user}`);
+    await session.query('COMMIT');
+  } catch (e) {
+    await session.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function setSecret(event: RotationEvent, deps: RotationDeps): Promise<void> {
+  const pending = await readCredentials(deps.secrets, event.SecretId, 'AWSPENDING', event.ClientRequestToken);
+  const current = await readCredentials(deps.secrets, event.SecretId, 'AWSCURRENT');
+  assertSameTarget(pending, current);
   if (await canLogin(deps, pending)) {
     deps.logger.info('setSecret: the database already accepts the pending password');
     return;
   }
+  const verifier = scramSha256Verifier(pending.password);
 
-  let admin: Credentials;
   if (pending.masterarn) {
-    const master = await getCredentials(deps, pending.masterarn, 'AWSCURRENT');
-    admin = { ...master, host: pending.host, port: pending.port, dbname: pending.dbname };
+    // The master password goes only to the host its own secret names: whoever can edit the
+    // application secret must not be able to point the master login elsewhere.
+    const candidates = (await masterCandidates(deps.secrets, pending.masterarn)).filter(
+      (c) => c.credentials.host === pending.host && c.credentials.port === pending.port,
+    );
+    if (candidates.length === 0)
+      throw new Error('the master secret names another host than the application secret; refusing to rotate');
+    const { session, used } = await loginWithFirstAccepted(
+      deps,
+      candidates.map((c) => ({ ...c, credentials: { ...c.credentials, dbname: pending.dbname } })),
+    );
+    deps.logger.info('setSecret: logged in as master', { credential: used.source });
+    try {
+      await provisionAppUser(session, pending.username, verifier);
+    } finally {
+      await session.end().catch(() => undefined);
+    }
   } else {
-    admin = current;
-    if (!(await canLogin(deps, current))) {
-      // A previous rotation may have changed the password but not finished: try AWSPREVIOUS
-      // if there is one; otherwise the login below reports why AWSCURRENT is refused.
-      admin = await getCredentials(deps, event.SecretId, 'AWSPREVIOUS').catch((e) => {
-        if (e instanceof ResourceNotFoundException) return current;
-        throw e;
-      });
-    }
-  }
-  const session = await deps.connect(admin);
-  try {
-    const user = session.escapeIdentifier(pending.username);
-    const password = session.escapeLiteral(pending.password);
-    const exists =
-      (await session.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [pending.username])).rowCount === 1;
-    if (exists) {
-      await session.query(`ALTER ROLE ${user} WITH LOGIN PASSWORD ${password}`);
-    } else if (pending.masterarn) {
-      const db = session.escapeIdentifier(pending.dbname);
-      await session.query('BEGIN');
-      await session.query(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${password}`);
-      await session.query(`GRANT CONNECT ON DATABASE ${db} TO ${user}`);
-      await session.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${user}`);
-      await session.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${user}`);
+    const { session, used } = await loginWithFirstAccepted(deps, await ownCandidates(deps, event, pending, current));
+    if (used.source !== 'AWSCURRENT')
+      deps.logger.warn('setSecret: AWSCURRENT is refused; logged in with another version', { credential: used.source });
+    try {
+      // No WITH LOGIN: changing one's own LOGIN needs CREATEROLE, the password alone does not.
       await session.query(
-        `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO ${user}`,
+        `ALTER ROLE ${session.escapeIdentifier(pending.username)} PASSWORD ${session.escapeLiteral(verifier)}`,
       );
-      await session.query('COMMIT');
-    } else {
-      throw new Error(`user ${pending.username} does not exist and the secret has no masterarn to create it`);
+    } finally {
+      await session.end().catch(() => undefined);
     }
-  } finally {
-    await session.end().catch(() => undefined);
   }
   deps.logger.info('setSecret: password set in the database', { username: pending.username });
 }
 
 async function testSecret(event: RotationEvent, deps: RotationDeps): Promise<void> {
-  const pending = await getCredentials(deps, event.SecretId, 'AWSPENDING', event.ClientRequestToken);
+  const pending = await readCredentials(deps.secrets, event.SecretId, 'AWSPENDING', event.ClientRequestToken);
   const session = await deps.connect(pending);
   try {
     await session.query('SELECT 1');

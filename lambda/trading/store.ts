@@ -1,28 +1,12 @@
-/** Orders in PostgreSQL: idempotent schema migration, exactly-once insert by client order id. */
+/**
+ * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
+ * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
+ */
 import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
 import { classifyDbError } from '../shared/postgres';
 import { Order, OrderInput } from './order';
-
-/** Applied in order, each once, under an advisory lock; safe to run on every cold start. */
-export const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS orders (
-     id uuid PRIMARY KEY,
-     client_order_id text NOT NULL UNIQUE,
-     symbol text NOT NULL,
-     side text NOT NULL CHECK (side IN ('buy', 'sell')),
-     type text NOT NULL CHECK (type IN ('market', 'limit')),
-     quantity numeric(20, 8) NOT NULL CHECK (quantity > 0),
-     limit_price numeric(20, 8) CHECK (limit_price > 0),
-     status text NOT NULL,
-     region text NOT NULL,
-     created_at timestamptz NOT NULL DEFAULT now(),
-     CHECK ((type = 'limit') = (limit_price IS NOT NULL))
-   )`,
-];
-
-const MIGRATION_LOCK = 4242_0001;
 
 export interface InsertResult {
   readonly order: Order;
@@ -64,8 +48,6 @@ function toOrder(row: OrderRow): Order {
 }
 
 export class OrderStore {
-  private migrated?: Promise<void>;
-
   /**
    * `pool` reaches the local cluster's writer endpoint, `reader` its reader endpoint. In the
    * standby region the writer endpoint does not take connections until promotion, while the
@@ -77,44 +59,8 @@ export class OrderStore {
     private readonly reader: Queryable = pool,
   ) {}
 
-  /** Run pending migrations once per store; a read-only database (standby) is left as it is. */
-  migrate(): Promise<void> {
-    if (!this.migrated) {
-      this.migrated = this.withClient(async (client) => {
-        const readOnly =
-          (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]
-            .transaction_read_only === 'on';
-        if (readOnly) return;
-        await client.query('BEGIN');
-        try {
-          await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-          await client.query(
-            'CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-          );
-          const done = new Set(
-            (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
-              (r) => r.version,
-            ),
-          );
-          for (const [index, sql] of MIGRATIONS.entries()) {
-            if (done.has(index + 1)) continue;
-            await client.query(sql);
-            await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
-          }
-          await client.query('COMMIT');
-        } catch (e) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw e;
-        }
-      });
-      this.migrated.catch(() => (this.migrated = undefined));
-    }
-    return this.migrated;
-  }
-
   /** Insert unless the client order id exists; either way return the stored order. */
   async insert(input: OrderInput): Promise<InsertResult> {
-    await this.migrate();
     const inserted = await this.pool.query<OrderRow>(
       `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
@@ -143,7 +89,6 @@ export class OrderStore {
       (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
     let row: OrderRow | undefined;
     try {
-      await this.migrate();
       row = await select(this.pool);
     } catch (e) {
       if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;

@@ -6,7 +6,11 @@ import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
   GetSecretValueCommand,
+  InvalidParameterException,
+  InvalidRequestException,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -17,6 +21,7 @@ import { randomBytes, randomUUID } from 'crypto';
 interface Version {
   value?: string;
   stages: Set<string>;
+  created: Date;
 }
 
 interface Secret {
@@ -26,6 +31,10 @@ interface Secret {
 }
 
 const notFound = (message: string) => new ResourceNotFoundException({ message, $metadata: {} });
+
+/** Strictly increasing creation times, so "newest" is well defined within one millisecond. */
+let clock = Date.now();
+const nextDate = () => new Date(++clock);
 
 export class FakeSecretsManager {
   readonly secrets = new Map<string, Secret>();
@@ -56,6 +65,16 @@ export class FakeSecretsManager {
         throw notFound(`no version ${VersionId ?? ''} ${stage ?? ''} of ${SecretId}`);
       return { ARN: s.arn, VersionId: entry[0], SecretString: entry[1].value, VersionStages: [...entry[1].stages] };
     });
+    // Versions without a staging label are "deprecated": listed only with IncludeDeprecated.
+    this.mock.on(ListSecretVersionIdsCommand).callsFake(async ({ SecretId, IncludeDeprecated }) => {
+      const s = this.secret(SecretId);
+      return {
+        ARN: s.arn,
+        Versions: [...s.versions]
+          .filter(([, v]) => IncludeDeprecated || v.stages.size > 0)
+          .map(([id, v]) => ({ VersionId: id, VersionStages: [...v.stages], CreatedDate: v.created })),
+      };
+    });
     this.mock
       .on(PutSecretValueCommand)
       .callsFake(async ({ SecretId, ClientRequestToken, SecretString, VersionStages }) => {
@@ -63,11 +82,12 @@ export class FakeSecretsManager {
         const id = ClientRequestToken ?? randomUUID();
         const existing = s.versions.get(id);
         if (existing?.value !== undefined && existing.value !== SecretString)
-          throw new Error('version exists with another value');
+          throw new ResourceExistsException({ message: `version ${id} exists with another value`, $metadata: {} });
         for (const stage of VersionStages ?? ['AWSCURRENT']) this.moveStage(s, stage, id);
         s.versions.set(id, {
           value: SecretString,
           stages: new Set([...(existing?.stages ?? []), ...(VersionStages ?? ['AWSCURRENT'])]),
+          created: existing?.created ?? nextDate(),
         });
         this.writes.push(`PutSecretValue ${SecretId}`);
         return { ARN: s.arn, VersionId: id };
@@ -77,8 +97,20 @@ export class FakeSecretsManager {
       .callsFake(async ({ SecretId, VersionStage, MoveToVersionId, RemoveFromVersionId }) => {
         const s = this.secret(SecretId);
         const holder = [...s.versions].find(([, v]) => v.stages.has(VersionStage!))?.[0];
-        if (holder && holder !== RemoveFromVersionId)
-          throw new Error(`${VersionStage} is on ${holder}, not ${RemoveFromVersionId}`);
+        if (holder && holder !== RemoveFromVersionId && holder !== MoveToVersionId)
+          throw new InvalidParameterException({
+            message: `${VersionStage} is on ${holder}, not ${RemoveFromVersionId}`,
+            $metadata: {},
+          });
+        if (!MoveToVersionId) {
+          // Only RemoveFromVersionId: the label is taken off (AWS's clean-up after a cancelled rotation).
+          if (!holder)
+            throw new InvalidParameterException({ message: `${VersionStage} is on no version`, $metadata: {} });
+          s.versions.get(holder)!.stages.delete(VersionStage!);
+          this.writes.push(`UpdateSecretVersionStage ${SecretId}`);
+          return { ARN: s.arn };
+        }
+        if (holder === MoveToVersionId) return { ARN: s.arn };
         if (VersionStage === 'AWSCURRENT' && holder) {
           this.moveStage(s, 'AWSPREVIOUS', holder);
           s.versions.get(holder)!.stages.add('AWSPREVIOUS');
@@ -104,23 +136,48 @@ export class FakeSecretsManager {
     this.secrets.set(arn, {
       arn,
       rotationEnabled,
-      versions: new Map([[randomUUID(), { value: JSON.stringify(value), stages: new Set(['AWSCURRENT']) }]]),
+      versions: new Map([
+        [randomUUID(), { value: JSON.stringify(value), stages: new Set(['AWSCURRENT']), created: nextDate() }],
+      ]),
     });
     return arn;
   }
 
-  /** What RotateSecret does before calling the function: a new version labelled AWSPENDING. */
+  /**
+   * What RotateSecret does before calling the function: a new, empty version labelled
+   * AWSPENDING. Like RotateSecret, it refuses while AWSPENDING sits on a version other than
+   * AWSCURRENT (a previous rotation is not complete; Secrets Manager retries that one, with its
+   * own token: see pendingToken).
+   */
   startRotation(arn: string): string {
     const s = this.secret(arn);
+    const pending = this.pendingToken(arn);
+    if (pending && !s.versions.get(pending)!.stages.has('AWSCURRENT'))
+      throw new InvalidRequestException({
+        message: "A previous rotation isn't complete. That rotation will be reattempted.",
+        $metadata: {},
+      });
     const token = randomUUID();
     this.moveStage(s, 'AWSPENDING', token);
-    s.versions.set(token, { stages: new Set(['AWSPENDING']) });
+    s.versions.set(token, { stages: new Set(['AWSPENDING']), created: nextDate() });
     return token;
+  }
+
+  /** The version holding AWSPENDING, if any (the token Secrets Manager retries a rotation with). */
+  pendingToken(arn: string): string | undefined {
+    return [...this.secret(arn).versions].find(([, v]) => v.stages.has('AWSPENDING'))?.[0];
   }
 
   current(arn: string): Record<string, unknown> {
     const v = [...this.secret(arn).versions.values()].find((x) => x.stages.has('AWSCURRENT'))!;
     return JSON.parse(v.value!);
+  }
+
+  /** Every password any version of the secret has held (to check none of them leaks). */
+  passwordsOf(arn: string): string[] {
+    return [...this.secret(arn).versions.values()]
+      .filter((v) => v.value !== undefined)
+      .map((v) => String(JSON.parse(v.value!).password));
   }
 
   stagesOf(arn: string): Record<string, string[]> {

@@ -1,40 +1,77 @@
-/** A trading database with an application user, as the rotation function would have set it up. */
+/**
+ * A trading database laid out as in AWS: a master user that owns the database (as RDS creates
+ * it), the schema applied by the deploy-time schema function, and the application user created
+ * by the rotation function's own code (LOGIN and membership in the app role, nothing else).
+ */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { provisionAppUser } from '../../lambda/rotation/rotation';
+import { scramSha256Verifier } from '../../lambda/rotation/scram';
+import { applySchema } from '../../lambda/schema/migrate';
+import { connect } from '../../lambda/shared/postgres';
+import { connectionTarget } from '../../lambda/shared/secret-login';
 import { startPostgres, TestPostgres } from './postgres';
 import { FakeSecretsManager } from './secrets';
 
 export const APP_USER = 'tapapp';
+export const MASTER_USER = 'tapadmin';
+export const MASTER_PASSWORD = 'master-password-1';
 export const DB_NAME = 'trading';
 
 export interface TradingDb {
   readonly pg: TestPostgres;
   readonly secrets: FakeSecretsManager;
   readonly secretArn: string;
+  readonly masterSecretArn: string;
   readonly env: Record<string, string>;
   count(): Promise<number>;
   secretReads(): number;
 }
 
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The database and master user as RDS creates them: the master owns the database and may
+ * revoke PUBLIC's rights on the public schema (AWS's RDS guide has the master do so).
+ */
+export async function createMasterAndDatabase(pg: TestPostgres, database = DB_NAME): Promise<void> {
+  const admin = await pg.admin();
+  await admin.query(`CREATE ROLE ${MASTER_USER} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER_PASSWORD}'`);
+  await admin.query(`CREATE DATABASE ${database} OWNER ${MASTER_USER}`);
+  await admin.end();
+  const inDb = await pg.admin(database);
+  await inDb.query(`ALTER SCHEMA public OWNER TO ${MASTER_USER}`);
+  await inDb.end();
+}
+
 export async function startTradingDb(password = 'app-password-1'): Promise<TradingDb> {
   const pg = await startPostgres();
-  await pg.createDatabase(DB_NAME);
-  const admin = await pg.admin(DB_NAME);
-  await admin.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${password}'`);
-  await admin.query(`GRANT ALL ON SCHEMA public TO ${APP_USER}`);
-  await admin.end();
+  await createMasterAndDatabase(pg);
   const secrets = new FakeSecretsManager();
+  const base = { engine: 'postgres' as const, host: pg.host, port: pg.port, dbname: DB_NAME };
+  const masterSecretArn = secrets.create('secret-db-master-test', {
+    ...base,
+    username: MASTER_USER,
+    password: MASTER_PASSWORD,
+  });
   const secretArn = secrets.create('secret-db-app-test', {
-    engine: 'postgres',
-    host: pg.host,
-    port: pg.port,
+    ...base,
     username: APP_USER,
     password,
-    dbname: DB_NAME,
+    masterarn: masterSecretArn,
   });
+  const connectAs = (c: Parameters<typeof connectionTarget>[0]) => connect(connectionTarget(c), 'disable');
+  await applySchema({ secrets: secrets.client, logger: quiet, connect: connectAs }, masterSecretArn);
+  const master = await connectAs({ ...base, username: MASTER_USER, password: MASTER_PASSWORD });
+  try {
+    await provisionAppUser(master, APP_USER, scramSha256Verifier(password));
+  } finally {
+    await master.end();
+  }
   return {
     pg,
     secrets,
     secretArn,
+    masterSecretArn,
     env: {
       REGION_NAME: 'eu-west-1',
       REGION_ROLE: 'secondary',
@@ -47,8 +84,7 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     async count() {
       const c = await pg.admin(DB_NAME);
       try {
-        const exists = (await c.query("SELECT to_regclass('public.orders') AS t")).rows[0].t;
-        return exists ? Number((await c.query('SELECT count(*) FROM orders')).rows[0].count) : 0;
+        return Number((await c.query('SELECT count(*) FROM orders')).rows[0].count);
       } finally {
         await c.end();
       }

@@ -1,54 +1,131 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+/**
+ * The orchestrator end to end with fakes at the SDK boundary: the real canary loop writes
+ * evidence to the in-memory store (contract-tested against DynamoDB), the real orchestrator
+ * reads it on a fake clock, and stateful models stand in for the Aurora global cluster and the
+ * Global Accelerator dials. Each case named in issue 10 has its test here or in the gate tests.
+ */
 import {
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  FailoverState,
+  GlobalCluster,
+  GlobalClusterMember,
   RDSClient,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import {
+  DescribeEndpointGroupCommand,
+  GlobalAcceleratorClient,
+  UpdateEndpointGroupCommand,
+} from '@aws-sdk/client-global-accelerator';
+import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Clock, probeLoop, ProbeResult } from '../../lambda/orchestrator/canary';
-import { clusterState, decide } from '../../lambda/orchestrator/decide';
-import {
-  handleEvent,
-  InvalidEventError,
-  OrchestratorConfig,
-  resetCarriedFailures,
-} from '../../lambda/orchestrator/orchestrator';
-import { isThrottling, withRetry } from '../../lambda/orchestrator/retry';
+import fc from 'fast-check';
+import { runCanary } from '../../lambda/canary/canary';
+import type { Clock } from '../../lambda/orchestrator/clock';
+import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
+import type { ProbeOutcome } from '../../lambda/orchestrator/gate';
+import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
+import { handleEvent, InvalidEventError, OrchestratorDeps } from '../../lambda/orchestrator/orchestrator';
+import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
 
 const PRIMARY = 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev';
 const SECONDARY = 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev';
+const GC = 'aurora-global-dev';
+const US_GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/use1';
+const EU_GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/euw1';
+const EU = 'eu-west-1';
+const USW2 = 'us-west-2';
+const S = 1000;
+const MIN = 60 * S;
+const T0 = Date.UTC(2030, 0, 1, 12);
 
-/** A clock that advances only when slept on: 60 s windows run instantly and exactly. */
+const config: OrchestratorConfig = {
+  globalClusterId: GC,
+  primaryClusterArn: PRIMARY,
+  secondaryClusterArn: SECONDARY,
+  primaryRegion: 'us-east-1',
+  vantages: [EU, USW2],
+  probeIntervalSeconds: 10,
+  recoveryWindowSeconds: 90,
+  mode: 'automatic',
+  leaseMs: leaseSeconds(90) * S,
+  primaryEndpointGroupArn: US_GROUP,
+  secondaryEndpointGroupArn: EU_GROUP,
+  route53HealthCheckId: 'hc-use1',
+  topicArn: 'arn:aws:sns:eu-west-1:123456789012:sns-failover-euw1-dev',
+  environment: 'dev',
+  functionName: 'fn-failover-euw1-dev',
+};
+
+/** Time that moves only when slept on. */
 class FakeClock implements Clock {
-  t = 1_000_000;
-  sleeps: number[] = [];
+  constructor(public t: number) {}
   now = () => this.t;
   sleep = async (ms: number) => {
-    this.sleeps.push(ms);
     this.t += ms;
   };
 }
 
-const config: OrchestratorConfig = {
-  globalClusterId: 'aurora-global-dev',
-  secondaryClusterArn: SECONDARY,
-  probeIntervalMs: 10_000,
-  probeFailures: 3,
-  canaryWindowMs: 60_000,
-  topicArn: 'arn:aws:sns:eu-west-1:123456789012:sns-failover-euw1-dev',
-  metricNamespace: 'TAP/Failover',
-  environment: 'dev',
-};
+/** The Aurora global cluster as RDS reports it, with failover and switchover that complete on demand. */
+class GlobalClusterModel {
+  writer = PRIMARY;
+  status = 'available';
+  failoverState?: FailoverState;
+  members?: GlobalClusterMember[];
 
-const rds = new RDSClient({ region: 'eu-west-1' });
-const cloudwatch = new CloudWatchClient({ region: 'eu-west-1' });
-const sns = new SNSClient({ region: 'eu-west-1' });
+  describe(): GlobalCluster {
+    return {
+      GlobalClusterIdentifier: GC,
+      Status: this.status,
+      FailoverState: this.failoverState,
+      GlobalClusterMembers:
+        this.members ?? [PRIMARY, SECONDARY].map((arn) => ({ DBClusterArn: arn, IsWriter: arn === this.writer })),
+    };
+  }
+
+  begin(target: string | undefined, allowDataLoss: boolean): Record<string, never> {
+    if (this.status !== 'available' || this.failoverState || target === this.writer) {
+      throw Object.assign(new Error('global cluster is not in a state to fail over'), {
+        name: 'InvalidGlobalClusterStateFault',
+      });
+    }
+    this.failoverState = {
+      Status: 'pending',
+      FromDbClusterArn: this.writer,
+      ToDbClusterArn: target,
+      IsDataLossAllowed: allowDataLoss,
+    };
+    this.status = allowDataLoss ? 'failing-over' : 'switching-over';
+    return {};
+  }
+
+  complete(): void {
+    this.writer = this.failoverState!.ToDbClusterArn!;
+    this.failoverState = undefined;
+    this.status = 'available';
+  }
+}
+
+const rds = new RDSClient({ region: EU });
+const ga = new GlobalAcceleratorClient({ region: USW2 });
+const route53 = new Route53Client({ region: 'us-east-1' });
+const sns = new SNSClient({ region: EU });
 const rdsMock = mockClient(rds);
-const cwMock = mockClient(cloudwatch);
+const gaMock = mockClient(ga);
+const route53Mock = mockClient(route53);
 const snsMock = mockClient(sns);
-const logs: { level: string; message: string; detail?: unknown }[] = [];
+
+let model: GlobalClusterModel;
+let dials: Record<string, { region: string; dial: number }>;
+/** Every change to the world, in order. */
+let changes: string[];
+const failoverTimes: number[] = [];
+let store: InMemoryEvidenceStore;
+let metrics: string[];
+let logs: { level: string; message: string; detail?: unknown }[];
+
 const record =
   (level: string) =>
   (message: unknown, ...detail: unknown[]): void => {
@@ -56,237 +133,488 @@ const record =
   };
 const logger = { info: record('info'), warn: record('warn'), error: record('error') };
 
-/** Probe outcomes in order (true = healthy); repeats the last one when exhausted. */
-function probes(clock: FakeClock, outcomes: boolean[]) {
-  let i = 0;
-  return async (): Promise<ProbeResult> => {
-    const ok = outcomes[Math.min(i++, outcomes.length - 1)];
-    return { at: clock.now(), ok, status: ok ? 200 : undefined, error: ok ? undefined : 'timeout' };
+function resetWorld() {
+  for (const m of [rdsMock, gaMock, route53Mock, snsMock]) m.reset();
+  model = new GlobalClusterModel();
+  dials = { [US_GROUP]: { region: 'us-east-1', dial: 100 }, [EU_GROUP]: { region: EU, dial: 0 } };
+  changes = [];
+  failoverTimes.length = 0;
+  store = new InMemoryEvidenceStore();
+  metrics = [];
+  logs = [];
+  rdsMock.on(DescribeGlobalClustersCommand).callsFake(() => ({ GlobalClusters: [model.describe()] }));
+  rdsMock.on(FailoverGlobalClusterCommand).callsFake((input) => {
+    changes.push(`rds failover to ${input.TargetDbClusterIdentifier} allowDataLoss=${input.AllowDataLoss}`);
+    failoverTimes.push(orchestratorNow);
+    return model.begin(input.TargetDbClusterIdentifier, input.AllowDataLoss === true);
+  });
+  rdsMock.on(SwitchoverGlobalClusterCommand).callsFake((input) => {
+    changes.push(`rds switchover to ${input.TargetDbClusterIdentifier}`);
+    return model.begin(input.TargetDbClusterIdentifier, false);
+  });
+  gaMock.on(DescribeEndpointGroupCommand).callsFake(({ EndpointGroupArn }) => ({
+    EndpointGroup: {
+      EndpointGroupArn,
+      EndpointGroupRegion: dials[EndpointGroupArn].region,
+      TrafficDialPercentage: dials[EndpointGroupArn].dial,
+    },
+  }));
+  gaMock.on(UpdateEndpointGroupCommand).callsFake(({ EndpointGroupArn, TrafficDialPercentage, ...rest }) => {
+    // The fence is recorded before any dial moves, and nothing but the dial is sent.
+    changes.push(
+      `ga ${dials[EndpointGroupArn].region} ${TrafficDialPercentage}${store.fences.has(GC) ? '' : ' UNRECORDED'}`,
+    );
+    expect(rest).toEqual({});
+    dials[EndpointGroupArn].dial = TrafficDialPercentage;
+    return {};
+  });
+  // us-east-1 is down in most scenarios: Route 53's API cannot be read.
+  route53Mock
+    .on(GetHealthCheckStatusCommand)
+    .rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+}
+beforeEach(resetWorld);
+
+function deps(clock: Clock, over: Partial<OrchestratorDeps> = {}): OrchestratorDeps {
+  return {
+    config,
+    clock,
+    store,
+    rds,
+    ga,
+    route53,
+    sns,
+    metrics: { addMetric: (name: string) => (metrics.push(name), undefined as never) },
+    logger,
+    ...over,
   };
 }
 
-function globalCluster(writer: string, status = 'available') {
-  rdsMock.on(DescribeGlobalClustersCommand).resolves({
-    GlobalClusters: [
-      {
-        GlobalClusterIdentifier: 'aurora-global-dev',
-        Status: status,
-        GlobalClusterMembers: [
-          { DBClusterArn: PRIMARY, IsWriter: writer === PRIMARY },
-          { DBClusterArn: SECONDARY, IsWriter: writer === SECONDARY },
-        ],
-      },
-    ],
-  });
+type World = (vantage: string, t: number) => ProbeOutcome;
+const healthy: World = () => 'up';
+/** The primary answers 503 (or times out) for everyone between `from` and `to`. */
+const outage =
+  (from: number, to: number): World =>
+  (_v, t) =>
+    t >= T0 + from && t < T0 + to ? 'down' : 'up';
+
+/**
+ * Minute by minute, as deployed: each canary runs its one-minute probe loop (the real code), then
+ * the orchestrator's scheduled run for the same minute. The orchestrator only ever counts
+ * evidence from before its own clock, so running the canaries first is faithful.
+ */
+async function simulate(
+  world: World,
+  fromMinute: number,
+  toMinute: number,
+  opts: { orchestrator?: boolean; config?: OrchestratorConfig } = {},
+) {
+  const settings = opts.config ?? config;
+  for (let m = fromMinute; m < toMinute; m++) {
+    const minute = T0 + m * MIN;
+    for (const [vantage, offset] of [
+      [EU, 0],
+      [USW2, 3 * S],
+    ] as const) {
+      const clock = new FakeClock(minute + offset);
+      await runCanary({
+        config: { vantage, target: 'us-east-1', intervalMs: settings.probeIntervalSeconds * S },
+        probe: async () => {
+          const outcome = world(vantage, clock.now());
+          return { outcome, detail: outcome === 'up' ? 'HTTP 200' : 'PROBE_TIMEOUT', latencyMs: 4 };
+        },
+        store,
+        clock,
+        metrics: { addMetric: () => undefined as never },
+        logger,
+      });
+    }
+    if (opts.orchestrator !== false) {
+      const clock = new FakeClock(minute + 1 * S);
+      const tracked: Clock = { now: () => (orchestratorNow = clock.now()), sleep: clock.sleep };
+      await handleEvent({ source: 'schedule' }, deps(tracked, { config: settings }));
+    }
+  }
 }
 
-function run(event: unknown, outcomes: boolean[], clock = new FakeClock()) {
-  return handleEvent(event, { rds, cloudwatch, sns, probe: probes(clock, outcomes), clock, logger, config });
-}
-
-const metrics = () => cwMock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData![0].MetricName);
+/** The orchestrator's clock at its latest reading: when FailoverGlobalCluster is called. */
+let orchestratorNow = 0;
 const failovers = () => rdsMock.commandCalls(FailoverGlobalClusterCommand);
 
-beforeEach(() => {
-  rdsMock.reset();
-  cwMock.reset();
-  snsMock.reset();
-  cwMock.on(PutMetricDataCommand).resolves({});
-  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
-  rdsMock.on(FailoverGlobalClusterCommand).resolves({});
-  logs.length = 0;
-  resetCarriedFailures();
-  globalCluster(PRIMARY);
+describe('the gate in the running system', () => {
+  it('issue 10: Aurora in-region events of 25, 50 and 89 s recover without any promotion or traffic change', async () => {
+    const world: World = (v, t) =>
+      [outage(2 * MIN, 2 * MIN + 25 * S), outage(5 * MIN, 5 * MIN + 50 * S), outage(8 * MIN, 8 * MIN + 89 * S)].some(
+        (w) => w(v, t) === 'down',
+      )
+        ? 'down'
+        : 'up';
+    await simulate(world, 0, 12);
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual([]);
+    expect(dials[US_GROUP].dial).toBe(100);
+  });
+
+  it('a regional failure: fenced first, recorded, then exactly one failover with data loss allowed, within the worst case', async () => {
+    const fault = 2 * MIN + 17 * S;
+    await simulate(outage(fault, 60 * MIN), 0, 10);
+    expect(changes).toEqual(['ga eu-west-1 100', 'ga us-east-1 0', `rds failover to ${SECONDARY} allowDataLoss=true`]);
+    const promotedAfter = failoverTimes[0] - (T0 + fault);
+    expect(promotedAfter).toBeGreaterThanOrEqual(config.recoveryWindowSeconds * S);
+    expect(promotedAfter).toBeLessThanOrEqual(
+      worstCaseTimeToPromotion({ failoverProbeIntervalSeconds: 10, failoverRecoveryWindowSeconds: 90 }).totalSeconds *
+        S,
+    );
+    expect(store.fences.get(GC)?.changes).toEqual([
+      { endpointGroupArn: EU_GROUP, region: EU, before: 0, after: 100 },
+      { endpointGroupArn: US_GROUP, region: 'us-east-1', before: 100, after: 0 },
+    ]);
+    expect(store.journals.get(GC)?.map((j) => j.entry.step)).toEqual(['fenced', 'failover-requested']);
+    expect(metrics.filter((m) => m === 'FailoverInitiated')).toHaveLength(1);
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(published).toContain('Aurora failover initiated (dev)');
+    // Every decision is logged with its evidence: the promotion's log names both canaries' failed probes.
+    const decision = logs.find(
+      (l) => l.message === 'gate decision' && (l.detail as { action: { kind: string } }).action.kind === 'promote',
+    );
+    const votes = (decision?.detail as { gate: { votes: { source: string; vote: string; probes: string[] }[] } }).gate
+      .votes;
+    expect(votes.filter((v) => v.vote === 'down').map((v) => v.source)).toEqual([EU, USW2]);
+    expect(votes.find((v) => v.source === EU)!.probes.length).toBeGreaterThanOrEqual(10);
+    expect(votes.find((v) => v.source === 'route53')!.vote).toBe('abstain');
+  });
+
+  it('property: a regional failure is promoted once, never before the window, never after the worst case', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(5, 7, 10, 15, 20, 30, 45, 60),
+        fc.integer({ min: 0, max: 240 }),
+        fc.integer({ min: 0, max: 119_999 }),
+        async (interval, extraWindow, faultOffset) => {
+          resetWorld();
+          const window = Math.max(60, 2 * interval) + extraWindow;
+          const settings = { ...config, probeIntervalSeconds: interval, recoveryWindowSeconds: window };
+          const fault = MIN + faultOffset;
+          const worst = worstCaseTimeToPromotion({
+            failoverProbeIntervalSeconds: interval,
+            failoverRecoveryWindowSeconds: window,
+          }).totalSeconds;
+          await simulate(outage(fault, 60 * MIN), 0, Math.ceil((fault + worst * S) / MIN) + 1, { config: settings });
+          const after = failoverTimes[0] - (T0 + fault);
+          return failoverTimes.length === 1 && after >= window * S && after <= worst * S;
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('issue 10: a partition between eu-west-1 and us-east-1 (users still served) never promotes', async () => {
+    route53Mock.on(GetHealthCheckStatusCommand).resolves({
+      HealthCheckObservations: Array.from({ length: 15 }, (_, i) => ({
+        Region: 'us-west-1',
+        StatusReport: {
+          Status: i < 2 ? 'Failure: timeout' : 'Success: HTTP Status Code 200, OK',
+          CheckedTime: new Date(T0 + 30 * MIN),
+        },
+      })),
+    });
+    const partition: World = (v, t) => (v === EU && t >= T0 + MIN ? 'down' : 'up');
+    await simulate(partition, 0, 30);
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual([]);
+  });
+
+  it('issue 10: two failures at the end of one window and one six hours later never promote', async () => {
+    const blip: World = (_v, t) => ((t >= T0 + 40 * S && t < T0 + MIN) || t >= T0 + 6 * 60 * MIN ? 'down' : 'up');
+    await simulate(blip, 0, 1);
+    // Six hours without canary runs (a paused schedule), then one failing probe: nothing carries over.
+    const clock = new FakeClock(T0 + 6 * 60 * MIN);
+    await store.recordProbe('us-east-1', { vantage: EU, startedAt: clock.now(), outcome: 'down', detail: 'HTTP 503' });
+    await store.recordProbe('us-east-1', {
+      vantage: USW2,
+      startedAt: clock.now(),
+      outcome: 'down',
+      detail: 'HTTP 503',
+    });
+    clock.t += 5 * S;
+    const outcome = await handleEvent({ source: 'schedule' }, deps(clock));
+    expect(failovers()).toHaveLength(0);
+    expect(outcome.actions.every((a) => a.kind === 'none')).toBe(true);
+  });
+
+  it('Route 53 unreadable (us-east-1 down) never blocks; its verdict counts when it can be read', async () => {
+    await simulate(outage(MIN, 60 * MIN), 0, 5);
+    expect(failovers()).toHaveLength(1);
+  });
 });
 
-describe('canary', () => {
-  it('healthy primary: probes every 10 s for the window, never calls RDS', async () => {
-    const clock = new FakeClock();
-    const outcome = await run({ source: 'canary' }, [true], clock);
-    expect(outcome.decision).toEqual({ action: 'none', reason: 'primary healthy' });
-    expect(outcome.probes.results).toHaveLength(6);
-    expect(outcome.probes.results.map((r) => r.at - 1_000_000)).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000]);
-    expect(rdsMock.calls()).toHaveLength(0);
-    expect(metrics()).toEqual([]);
-  });
-
-  it('transient blips below the threshold never promote', async () => {
-    const outcome = await run({ source: 'canary' }, [false, false, true, false, true, false]);
-    expect(outcome.decision.action).toBe('none');
-    expect(failovers()).toHaveLength(0);
-    expect(metrics()).toEqual(['ProbeFailed']);
-    expect(cwMock.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData![0].Value).toBe(4);
-  });
-
-  it('sustained outage: exactly one failover call, with data loss allowed, to the secondary', async () => {
-    const outcome = await run({ source: 'canary' }, [true, false, false, false, false]);
-    expect(outcome.decision).toEqual({
-      action: 'failover',
-      reason: 'primary failed 3 consecutive probes (threshold 3)',
-    });
-    expect(outcome.probes.results).toHaveLength(4);
-    expect(failovers()).toHaveLength(1);
-    expect(failovers()[0].args[0].input).toEqual({
-      GlobalClusterIdentifier: 'aurora-global-dev',
-      TargetDbClusterIdentifier: SECONDARY,
-      AllowDataLoss: true,
-    });
-    expect(metrics()).toEqual(['ProbeFailed', 'FailoverInitiated']);
-    expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('Aurora failover initiated (dev)');
-    expect(logs.find((l) => l.message === 'failover decision')?.detail).toMatchObject({
-      trigger: 'canary',
-      evidence: { consecutiveFailures: 3 },
-    });
-  });
-
-  it('counts consecutive failures across windows of a warm environment', async () => {
-    // Two failures at the end of one window, one at the start of the next: three in a row.
-    const first = await run({ source: 'canary' }, [true, true, true, true, false, false]);
-    expect(first.decision.action).toBe('none');
-    const second = await run({ source: 'canary' }, [false, true]);
-    expect(second.decision.action).toBe('failover');
-    expect(failovers()).toHaveLength(1);
-  });
-
-  it('already promoted: no second failover', async () => {
-    globalCluster(SECONDARY);
-    const outcome = await run({ source: 'canary' }, [false]);
-    expect(outcome.decision).toEqual({ action: 'none', reason: 'secondary is already the writer (promotion done)' });
-    expect(failovers()).toHaveLength(0);
-    expect(metrics()).toEqual(['ProbeFailed', 'FailoverSkipped']);
-  });
-
-  it('promotion in progress: waits, does not call failover again', async () => {
-    globalCluster(PRIMARY, 'failing-over');
-    const outcome = await run({ source: 'canary' }, [false]);
-    expect(outcome.decision.reason).toBe('a failover or switchover is already in progress');
-    expect(failovers()).toHaveLength(0);
-  });
-
-  it('throttling is retried with backoff, then succeeds with a single failover', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    rdsMock.on(FailoverGlobalClusterCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
-    const clock = new FakeClock();
-    const outcome = await run({ source: 'canary' }, [false], clock);
-    expect(outcome.decision.action).toBe('failover');
-    expect(failovers()).toHaveLength(3);
-    expect(logs.filter((l) => l.message === 'throttled; backing off')).toHaveLength(2);
-  });
-
-  it('access denied: logged, alarmed metric, operators notified, and the invocation fails', async () => {
-    rdsMock
-      .on(FailoverGlobalClusterCommand)
-      .rejects(Object.assign(new Error('not authorized to rds:FailoverGlobalCluster'), { name: 'AccessDenied' }));
-    await expect(run({ source: 'canary' }, [false])).rejects.toThrow(/not authorized/);
-    expect(metrics()).toContain('PermissionError');
-    expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toMatch(/permission error/);
-    expect(logs.some((l) => l.level === 'error' && /permission denied/.test(l.message))).toBe(true);
-  });
-});
-
-describe('alarm and operator triggers', () => {
-  const alarm = (state: string) => ({
+describe('at most once', () => {
+  async function gateOpen() {
+    await simulate(outage(0, 60 * MIN), 0, 3, { orchestrator: false });
+    return new FakeClock(T0 + 3 * MIN);
+  }
+  const alarm = {
     Records: [
       {
         EventSource: 'aws:sns',
-        Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down-use1-dev', NewStateValue: state }) },
+        Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down-use1-dev', NewStateValue: 'ALARM' }) },
       },
     ],
+  };
+
+  it('issue 10: the canary schedule and the Route 53 alarm racing promote once', async () => {
+    const clock = await gateOpen();
+    const outcomes = await Promise.all([
+      handleEvent({ source: 'schedule' }, deps(clock, { newOwnerId: () => 'schedule' })),
+      handleEvent(alarm, deps(clock, { newOwnerId: () => 'alarm' })),
+    ]);
+    expect(failovers()).toHaveLength(1);
+    const kinds = outcomes.map((o) => o.actions.at(-1)!.kind).sort();
+    expect(kinds).toEqual(['none', 'promote']);
+    expect(changes.filter((c) => c.startsWith('rds'))).toHaveLength(1);
   });
 
-  it('a Route 53 alarm alone never promotes: the primary answering our probe stops it', async () => {
-    const outcome = await run(alarm('ALARM'), [true]);
-    expect(outcome.decision.action).toBe('none');
-    expect(outcome.probes.results).toHaveLength(1);
-    expect(failovers()).toHaveLength(0);
-  });
-
-  it('an alarm confirmed by consecutive failed probes promotes once', async () => {
-    const outcome = await run(alarm('ALARM'), [false]);
-    expect(outcome.trigger).toBe('alarm');
-    expect(outcome.decision.action).toBe('failover');
+  it('many racing invocations promote once', async () => {
+    const clock = await gateOpen();
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => handleEvent(alarm, deps(clock, { newOwnerId: () => `inv-${i}` }))),
+    );
     expect(failovers()).toHaveLength(1);
   });
 
-  it('an alarm returning to OK does nothing', async () => {
-    const outcome = await run(alarm('OK'), [false]);
-    expect(outcome.trigger).toBe('ignored');
-    expect(rdsMock.calls()).toHaveLength(0);
+  it('a holder that died after fencing: the next one (after the lease) re-applies the first record, never its own', async () => {
+    const clock = await gateOpen();
+    rdsMock
+      .on(FailoverGlobalClusterCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    await expect(handleEvent(alarm, deps(clock))).rejects.toThrow('socket hang up');
+    expect(dials[US_GROUP].dial).toBe(0);
+    // The lease is kept after an ambiguous failover call: nobody retries until it expires.
+    expect((await handleEvent(alarm, deps(clock))).actions[0].reason).toMatch(/lease/);
+    await simulate(outage(0, 60 * MIN), 3, 7, { orchestrator: false });
+    clock.t = T0 + 7 * MIN;
+    rdsMock.on(FailoverGlobalClusterCommand).callsFake((input) => model.begin(input.TargetDbClusterIdentifier, true));
+    await handleEvent(alarm, deps(clock));
+    expect(rdsMock.commandCalls(FailoverGlobalClusterCommand)).toHaveLength(2);
+    expect(store.fences.get(GC)?.changes.map((c) => c.before)).toEqual([0, 100]);
   });
 
-  it('a planned switchover uses SwitchoverGlobalCluster (no data loss)', async () => {
-    rdsMock.on(SwitchoverGlobalClusterCommand).resolves({});
-    const outcome = await run({ action: 'switchover' }, [true]);
-    expect(outcome.decision.action).toBe('switchover');
-    expect(rdsMock.commandCalls(SwitchoverGlobalClusterCommand)[0].args[0].input).toEqual({
-      GlobalClusterIdentifier: 'aurora-global-dev',
-      TargetDbClusterIdentifier: SECONDARY,
-    });
+  it('a failed fence releases the lease and promotes nothing; the next evaluation retries', async () => {
+    const clock = await gateOpen();
+    gaMock
+      .on(UpdateEndpointGroupCommand)
+      .rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    await expect(handleEvent(alarm, deps(clock))).rejects.toThrow('throttled');
     expect(failovers()).toHaveLength(0);
+    clock.t += 10 * S;
+    await simulate(outage(0, 60 * MIN), 3, 4, { orchestrator: false });
+    await handleEvent(alarm, deps(clock));
+    expect(failovers()).toHaveLength(1);
   });
 
-  it('an unknown event is rejected with a clear error and no AWS call', async () => {
-    await expect(run({ hello: 'world' }, [false])).rejects.toThrow(InvalidEventError);
-    await expect(run({ Records: [{ EventSource: 'aws:sns', Sns: { Message: 'not json' } }] }, [false])).rejects.toThrow(
-      /not a CloudWatch alarm/,
-    );
-    expect(rdsMock.calls()).toHaveLength(0);
-    expect(cwMock.calls()).toHaveLength(0);
+  it('the cluster is read again under the lease: a failover that started meanwhile is left alone', async () => {
+    const clock = await gateOpen();
+    let reads = 0;
+    rdsMock.on(DescribeGlobalClustersCommand).callsFake(() => {
+      // Someone (an operator, another tool) starts a failover between our first read and the lease.
+      if (++reads === 2) model.begin(SECONDARY, true);
+      return { GlobalClusters: [model.describe()] };
+    });
+    const outcome = await handleEvent(alarm, deps(clock));
+    expect(outcome.actions[0].reason).toMatch(/state changed under the lease/);
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual([]);
+  });
+
+  it('issue 10: states that are not understood are reported once and left alone', async () => {
+    const states: [string, () => void][] = [
+      ['deleting', () => (model.status = 'deleting')],
+      ['inaccessible', () => (model.status = 'inaccessible')],
+      ['FailoverState pending', () => (model.failoverState = { Status: 'pending', IsDataLossAllowed: true })],
+      ['two writers', () => (model.members = [PRIMARY, SECONDARY].map((a) => ({ DBClusterArn: a, IsWriter: true })))],
+      [
+        'unknown writer',
+        () =>
+          (model.members = [
+            { DBClusterArn: 'arn:aws:rds:us-west-2:1:cluster:x', IsWriter: true },
+            { DBClusterArn: SECONDARY },
+          ]),
+      ],
+    ];
+    const clock = await gateOpen();
+    for (const [name, apply] of states) {
+      model = new GlobalClusterModel();
+      apply();
+      snsMock.resetHistory();
+      await handleEvent(alarm, deps(clock));
+      await handleEvent(alarm, deps(clock));
+      expect([name, failovers().length, changes]).toEqual([name, 0, []]);
+      expect([name, snsMock.commandCalls(PublishCommand).length]).toEqual([name, 1]);
+    }
   });
 });
 
-describe('pure pieces', () => {
-  it('clusterState reads writer membership and status', () => {
-    expect(clusterState(undefined, SECONDARY)).toBe('unknown');
-    expect(clusterState({ status: 'available', members: [{ arn: PRIMARY, isWriter: true }] }, SECONDARY)).toBe(
-      'primary-writer',
-    );
-    expect(clusterState({ status: 'available', members: [{ arn: SECONDARY, isWriter: true }] }, SECONDARY)).toBe(
-      'secondary-writer',
-    );
-    expect(clusterState({ status: 'switching-over', members: [] }, SECONDARY)).toBe('in-progress');
+describe('after a promotion', () => {
+  async function promoted() {
+    await simulate(outage(0, 5 * MIN), 0, 4);
+    expect(failovers()).toHaveLength(1);
+    model.complete();
+    changes.length = 0;
+  }
+
+  it('issue 10: the old primary rejoins healthy, but traffic stays on the new writer and nothing promotes again', async () => {
+    await promoted();
+    await simulate(healthy, 4, 15);
+    expect(failovers()).toHaveLength(0 + 1);
+    expect(changes).toEqual([]);
+    expect(dials[US_GROUP].dial).toBe(0);
+    expect(dials[EU_GROUP].dial).toBe(100);
   });
 
-  it('decide never promotes a healthy primary or acts blind', () => {
-    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 2, threshold: 3 }).action).toBe(
-      'none',
-    );
-    expect(decide({ trigger: 'canary', state: 'unknown', consecutiveFailures: 9, threshold: 3 }).action).toBe('none');
-    expect(decide({ trigger: 'canary', state: 'primary-writer', consecutiveFailures: 3, threshold: 3 }).action).toBe(
-      'failover',
-    );
-  });
-
-  it('probeLoop stops at the window and keeps the interval', async () => {
-    const clock = new FakeClock();
-    const result = await probeLoop({
-      probe: probes(clock, [true]),
-      clock,
-      intervalMs: 10_000,
-      threshold: 3,
-      windowMs: 30_000,
+  it('failback is an explicit switchover; the recorded dials come back once the primary writes again', async () => {
+    await promoted();
+    const clock = new FakeClock(T0 + 20 * MIN);
+    const requested = await handleEvent({ action: 'failback' }, deps(clock));
+    expect(requested.actions[0].kind).toBe('failback');
+    expect(changes).toEqual([`rds switchover to ${PRIMARY}`]);
+    // The switchover is still running: the dials stay where they are.
+    await simulate(healthy, 21, 22);
+    expect(dials[US_GROUP].dial).toBe(0);
+    model.complete();
+    await simulate(healthy, 25, 26);
+    expect(changes.slice(1)).toEqual(['ga us-east-1 100', 'ga eu-west-1 0']);
+    expect(dials).toEqual({ [US_GROUP]: { region: 'us-east-1', dial: 100 }, [EU_GROUP]: { region: EU, dial: 0 } });
+    expect(store.fences.has(GC)).toBe(false);
+    expect(rdsMock.commandCalls(SwitchoverGlobalClusterCommand)[0].args[0].input).toEqual({
+      GlobalClusterIdentifier: GC,
+      TargetDbClusterIdentifier: PRIMARY,
     });
-    expect(result.results).toHaveLength(3);
-    expect(clock.sleeps).toEqual([10_000, 10_000]);
   });
 
-  it('withRetry retries throttling only, up to the attempt limit', async () => {
-    const sleep = jest.fn(async () => undefined);
-    const throttle = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
-    let calls = 0;
+  it('a promotion done by hand: traffic converges on the new writer without an operator', async () => {
+    model.writer = SECONDARY;
+    await simulate(healthy, 0, 1);
+    expect(changes).toEqual(['ga eu-west-1 100', 'ga us-east-1 0']);
+    expect(failovers()).toHaveLength(0);
+  });
+});
+
+describe('operator actions and modes', () => {
+  it('approval mode: the gate opening asks an operator once; nothing moves until approved', async () => {
+    const approval = { ...config, mode: 'approval' as const };
+    await simulate(outage(0, 60 * MIN), 0, 3, { orchestrator: false });
+    const clock = new FakeClock(T0 + 3 * MIN);
+    for (let i = 0; i < 3; i++) await handleEvent({ source: 'schedule' }, deps(clock, { config: approval }));
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual([]);
+    const asks = snsMock.commandCalls(PublishCommand).filter((c) => /awaits approval/.test(c.args[0].input.Subject!));
+    expect(asks).toHaveLength(1);
+    expect(JSON.parse(asks[0].args[0].input.Message!).approve).toContain(`'{"action":"approve-failover"}'`);
+    const approved = await handleEvent({ action: 'approve-failover' }, deps(clock, { config: approval }));
+    expect(approved.actions[0].kind).toBe('promote');
+    expect(failovers()).toHaveLength(1);
+  });
+
+  it('an approval that arrives after the primary recovered promotes nothing', async () => {
+    await simulate(outage(0, 3 * MIN), 0, 5, { orchestrator: false });
+    const clock = new FakeClock(T0 + 5 * MIN);
+    const outcome = await handleEvent(
+      { action: 'approve-failover' },
+      deps(clock, { config: { ...config, mode: 'approval' } }),
+    );
+    expect(outcome.actions[0].kind).toBe('none');
+    expect(failovers()).toHaveLength(0);
+  });
+
+  it('a planned switchover fences, then switches over without data loss', async () => {
+    const outcome = await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0)));
+    expect(outcome.actions[0].kind).toBe('switchover');
+    expect(changes).toEqual(['ga eu-west-1 100', 'ga us-east-1 0', `rds switchover to ${SECONDARY}`]);
+    expect(failovers()).toHaveLength(0);
+  });
+
+  it('an alarm returning to OK does nothing; unknown events are rejected before any AWS call', async () => {
+    const ok = { Records: [{ EventSource: 'aws:sns', Sns: { Message: JSON.stringify({ NewStateValue: 'OK' }) } }] };
+    expect((await handleEvent(ok, deps(new FakeClock(T0)))).trigger).toBe('ignored');
+    await expect(handleEvent({ hello: 'world' }, deps(new FakeClock(T0)))).rejects.toThrow(InvalidEventError);
+    await expect(handleEvent({ source: 'canary' }, deps(new FakeClock(T0)))).rejects.toThrow(InvalidEventError);
     await expect(
-      withRetry(async () => ((calls += 1), Promise.reject(throttle)), {
-        attempts: 4,
-        baseDelayMs: 100,
-        sleep,
-        random: () => 1,
-      }),
-    ).rejects.toBe(throttle);
-    expect(calls).toBe(4);
-    expect(sleep.mock.calls.map((c) => (c as unknown[])[0])).toEqual([100, 200, 400]);
-    await expect(
-      withRetry(async () => Promise.reject(new Error('boom')), { attempts: 4, baseDelayMs: 100, sleep }),
-    ).rejects.toThrow('boom');
-    expect(isThrottling({ $retryable: { throttling: true } })).toBe(true);
+      handleEvent({ Records: [{ EventSource: 'aws:sns', Sns: { Message: 'not json' } }] }, deps(new FakeClock(T0))),
+    ).rejects.toThrow(/not a CloudWatch alarm/);
+    expect(rdsMock.calls()).toHaveLength(0);
+    expect(gaMock.calls()).toHaveLength(0);
+  });
+
+  it('access denied: logged, counted, operators notified, and the invocation fails', async () => {
+    rdsMock
+      .on(DescribeGlobalClustersCommand)
+      .rejects(Object.assign(new Error('not authorized to rds:DescribeGlobalClusters'), { name: 'AccessDenied' }));
+    await expect(handleEvent({ action: 'switchover' }, deps(new FakeClock(T0)))).rejects.toThrow(/not authorized/);
+    expect(metrics).toContain('PermissionError');
+    expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toMatch(/permission error/);
+    expect(logs.some((l) => l.level === 'error' && /permission denied/.test(l.message))).toBe(true);
+  });
+
+  it('refuses to run when the lease would not outlive the invocation', async () => {
+    const short = deps(new FakeClock(T0), { remainingMs: () => config.leaseMs });
+    await expect(handleEvent({ source: 'schedule' }, short)).rejects.toThrow(/LEASE_SECONDS/);
+  });
+
+  it('a scheduled run evaluates every probe interval for a minute, never starting one without time to act', async () => {
+    const clock = new FakeClock(T0);
+    const timeout = 90 * S;
+    const outcome = await handleEvent(
+      { source: 'schedule' },
+      deps(clock, { remainingMs: () => timeout - (clock.now() - T0) }),
+    );
+    expect(outcome.actions).toHaveLength(1 + 6);
+    const tight = new FakeClock(T0);
+    const cut = await handleEvent(
+      { source: 'schedule' },
+      deps(tight, { remainingMs: () => (ACTION_BUDGET_SECONDS + 25) * S - (tight.now() - T0) }),
+    );
+    expect(cut.actions).toHaveLength(1 + 3);
+  });
+});
+
+describe('configuration from the environment', () => {
+  const env = {
+    GLOBAL_CLUSTER_ID: GC,
+    PRIMARY_CLUSTER_ARN: PRIMARY,
+    SECONDARY_CLUSTER_ARN: SECONDARY,
+    PRIMARY_REGION: 'us-east-1',
+    CANARY_VANTAGES: 'eu-west-1,us-west-2',
+    PROBE_INTERVAL_SECONDS: '10',
+    RECOVERY_WINDOW_SECONDS: '90',
+    LEASE_SECONDS: '180',
+    PRIMARY_ENDPOINT_GROUP_ARN: US_GROUP,
+    SECONDARY_ENDPOINT_GROUP_ARN: EU_GROUP,
+    TOPIC_ARN: config.topicArn,
+    ENVIRONMENT: 'dev',
+  };
+
+  it('reads a valid environment; automatic is the default mode', () => {
+    const parsed = configFromEnv(env);
+    expect(parsed).toMatchObject({
+      mode: 'automatic',
+      vantages: [EU, USW2],
+      leaseMs: 180_000,
+      recoveryWindowSeconds: 90,
+    });
+    expect(configFromEnv({ ...env, PROMOTION_MODE: 'approval' }).mode).toBe('approval');
+  });
+
+  it('names every bad key', () => {
+    expect(() => configFromEnv({ ...env, RECOVERY_WINDOW_SECONDS: '30', PROMOTION_MODE: 'yolo' })).toThrow(
+      /RECOVERY_WINDOW_SECONDS must be at least 60.*PROMOTION_MODE must be automatic or approval/,
+    );
+    expect(() => configFromEnv({ ...env, CANARY_VANTAGES: 'eu-west-1' })).toThrow(/at least two regions/);
+    expect(() => configFromEnv({ ...env, CANARY_VANTAGES: 'eu-west-1,us-east-1' })).toThrow(
+      /must not include PRIMARY_REGION/,
+    );
+    expect(() => configFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '60', RECOVERY_WINDOW_SECONDS: '100' })).toThrow(
+      /three failed probes/,
+    );
   });
 });

@@ -59,10 +59,8 @@ const post = (r: Runtime, body: object) =>
   );
 
 beforeAll(async () => {
+  // The schema exists (applied at deploy, replicated from the primary) before the standby serves traffic.
   db = await startTradingDb();
-  // The schema exists (replicated from the primary) before the standby serves traffic.
-  const r = runtime();
-  await r.store.migrate();
   // FIFO queue model: deduplicated by MessageDeduplicationId.
   sqsMock.on(SendMessageCommand).callsFake(async (input) => {
     if (!queue.some((m) => m.messageId === input.MessageDeduplicationId))

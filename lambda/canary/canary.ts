@@ -1,0 +1,59 @@
+/**
+ * The canary: from a region outside the primary, probe what users reach every interval for one
+ * minute and write each result, timestamped, to the shared evidence store at once. It decides
+ * nothing: the orchestrator's gate weighs every canary's evidence together.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { ProbeRecord } from '../orchestrator/gate';
+import type { Clock } from '../orchestrator/clock';
+import type { EvidenceStore } from '../orchestrator/store';
+import { LOOP_WINDOW_SECONDS } from '../orchestrator/timing';
+import type { ProbeObservation } from './probe';
+
+export interface CanaryConfig {
+  /** This canary's region: its vote. */
+  readonly vantage: string;
+  /** The region probed (the primary's): the evidence key the orchestrator reads. */
+  readonly target: string;
+  readonly intervalMs: number;
+}
+
+export interface CanaryDeps {
+  readonly config: CanaryConfig;
+  readonly probe: () => Promise<ProbeObservation>;
+  readonly store: Pick<EvidenceStore, 'recordProbe'>;
+  readonly clock: Clock;
+  readonly metrics: Pick<Metrics, 'addMetric'>;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export async function runCanary(deps: CanaryDeps): Promise<ProbeRecord[]> {
+  const { config, clock, logger, metrics } = deps;
+  const start = clock.now();
+  const records: ProbeRecord[] = [];
+  for (let n = 0; ; n++) {
+    const startedAt = clock.now();
+    const seen = await deps.probe();
+    const record: ProbeRecord = { vantage: config.vantage, startedAt, outcome: seen.outcome, detail: seen.detail };
+    records.push(record);
+    try {
+      await deps.store.recordProbe(config.target, record);
+    } catch (e) {
+      // A probe that is not recorded is a gap in the evidence: the gate stays shut, it never opens.
+      metrics.addMetric('ProbeNotRecorded', MetricUnit.Count, 1);
+      logger.error('probe not recorded', { record, error: e instanceof Error ? e.message : String(e) });
+    }
+    if (seen.outcome === 'inconclusive') {
+      metrics.addMetric('ProbeInconclusive', MetricUnit.Count, 1);
+      logger.warn('probe inconclusive: check the canary configuration', { record, latencyMs: seen.latencyMs });
+    } else {
+      if (seen.outcome === 'down') metrics.addMetric('ProbeFailed', MetricUnit.Count, 1);
+      logger.info('probe', { record, latencyMs: seen.latencyMs });
+    }
+    const next = start + (n + 1) * config.intervalMs;
+    if (next - start >= LOOP_WINDOW_SECONDS * 1000) break;
+    await clock.sleep(Math.max(0, next - clock.now()));
+  }
+  return records;
+}

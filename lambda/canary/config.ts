@@ -1,0 +1,60 @@
+/** The canary's settings, read from its environment and refused whole when any is wrong. */
+import { z } from 'zod';
+import { probeTimeoutMs } from '../orchestrator/timing';
+import type { CanaryConfig } from './canary';
+import type { ProbeTarget } from './probe';
+
+const text = z.string().trim().min(1, 'must be set');
+const region = text.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
+const dnsName = text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a DNS name');
+
+const schema = z.object({
+  AWS_REGION: region,
+  TARGET_REGION: region,
+  PROBE_PROTOCOL: z.enum(['https', 'http'], { message: 'must be https or http' }),
+  PROBE_CONNECT_HOST: dnsName,
+  PROBE_HOSTNAME: dnsName.refine((v) => !/\.elb\.amazonaws\.com$/i.test(v), {
+    message: "must be the platform's name on the certificate, not a load balancer's DNS name",
+  }),
+  PROBE_PATH: text.startsWith('/', 'must start with /').default('/health'),
+  PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(5, 'must be at least 5').max(60, 'must be at most 60'),
+  EVIDENCE_TABLE: text,
+  EVIDENCE_TABLE_REGION: region,
+  ENVIRONMENT: text,
+});
+
+export interface CanarySettings {
+  readonly canary: CanaryConfig;
+  readonly target: ProbeTarget;
+  readonly evidenceTable: string;
+  readonly evidenceTableRegion: string;
+  readonly environment: string;
+}
+
+export function canaryConfigFromEnv(env: Record<string, string | undefined>): CanarySettings {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid canary environment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
+  }
+  const e = parsed.data;
+  if (e.AWS_REGION === e.TARGET_REGION) {
+    throw new Error(
+      'invalid canary environment: a canary must run outside the region it probes (AWS_REGION = TARGET_REGION)',
+    );
+  }
+  return {
+    canary: { vantage: e.AWS_REGION, target: e.TARGET_REGION, intervalMs: e.PROBE_INTERVAL_SECONDS * 1000 },
+    target: {
+      protocol: e.PROBE_PROTOCOL,
+      connectHost: e.PROBE_CONNECT_HOST,
+      hostname: e.PROBE_HOSTNAME,
+      path: e.PROBE_PATH,
+      timeoutMs: probeTimeoutMs(e.PROBE_INTERVAL_SECONDS),
+    },
+    evidenceTable: e.EVIDENCE_TABLE,
+    evidenceTableRegion: e.EVIDENCE_TABLE_REGION,
+    environment: e.ENVIRONMENT,
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * How every AWS client of the failover path is built: the SDK's own retries (standard mode, with
+ * backoff and throttling handling) and timeouts short enough that a dead endpoint costs seconds.
+ */
+
+/** Global Accelerator's API is served from us-west-2 only: fencing never depends on us-east-1. */
+export const GLOBAL_ACCELERATOR_API_REGION = 'us-west-2';
+
+/** Route 53's control plane (GetHealthCheckStatus) is signed for and served from us-east-1. */
+export const ROUTE53_API_REGION = 'us-east-1';
+
+export const SDK_MAX_ATTEMPTS = 3;
+export const SDK_CONNECTION_TIMEOUT_MS = 2000;
+export const SDK_REQUEST_TIMEOUT_MS = 5000;
+
+export function sdkOptions(region?: string) {
+  return {
+    ...(region ? { region } : {}),
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS },
+  } as const;
+}

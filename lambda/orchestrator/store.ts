@@ -1,0 +1,233 @@
+/**
+ * The shared evidence store: probe results from every canary, the promotion lease, the record of
+ * what the orchestrator changed, and once-only notices. One DynamoDB table (in the secondary
+ * region) holds them all, keyed `pk`/`sk`; conditions use explicit time attributes, never
+ * DynamoDB's TTL, which deletes expired items lazily (up to days later).
+ */
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ProbeRecord } from './gate';
+
+/** A traffic dial the orchestrator moved, with its value before, so a failback can put it back. */
+export interface DialChange {
+  readonly endpointGroupArn: string;
+  readonly region: string;
+  readonly before: number;
+  readonly after: number;
+}
+
+export interface FenceRecord {
+  readonly fencedAt: number;
+  readonly reason: string;
+  /** In the order they were applied; a restore undoes them in reverse. */
+  readonly changes: readonly DialChange[];
+  readonly failbackRequestedAt?: number;
+}
+
+export interface EvidenceStore {
+  recordProbe(target: string, probe: ProbeRecord): Promise<void>;
+  /** Probes of `target` that started after `since` (ms), oldest first. */
+  probesSince(target: string, since: number): Promise<ProbeRecord[]>;
+  /** Take the lease unless another owner holds an unexpired one. True when taken. */
+  acquireLease(name: string, owner: string, now: number, durationMs: number): Promise<boolean>;
+  /** Give the lease back, only if `owner` still holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+  /** True for the first caller until `ttlMs` passes (one notice per incident, not one per evaluation). */
+  claimOnce(name: string, now: number, ttlMs: number): Promise<boolean>;
+  getFence(name: string): Promise<FenceRecord | undefined>;
+  /** Store the record unless one exists; returns the stored one (the first record wins). */
+  createFence(name: string, record: FenceRecord): Promise<FenceRecord>;
+  markFailbackRequested(name: string, at: number): Promise<void>;
+  /** Delete the record, only if it is still the one fenced at `fencedAt`. */
+  deleteFence(name: string, fencedAt: number): Promise<void>;
+  /** Append to the action journal (what was changed, when, why). */
+  journal(name: string, at: number, entry: Record<string, unknown>): Promise<void>;
+}
+
+/** Probe results and journal entries expire from the table after these (TTL, epoch seconds). */
+export const PROBE_RETENTION_MS = 24 * 3600 * 1000;
+export const JOURNAL_RETENTION_MS = 400 * 24 * 3600 * 1000;
+
+const ttl = (at: number) => Math.ceil(at / 1000);
+const probeSortKey = (startedAt: number, vantage: string) => `${new Date(startedAt).toISOString()}#${vantage}`;
+
+function isConditionFailure(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoEvidenceStore implements EvidenceStore {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, 'send'>,
+    private readonly table: string,
+  ) {}
+
+  async recordProbe(target: string, probe: ProbeRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: `probe#${target}`,
+          sk: probeSortKey(probe.startedAt, probe.vantage),
+          ...probe,
+          ttl: ttl(probe.startedAt + PROBE_RETENTION_MS),
+        },
+      }),
+    );
+  }
+
+  async probesSince(target: string, since: number): Promise<ProbeRecord[]> {
+    const probes: ProbeRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk > :since',
+          ExpressionAttributeValues: { ':pk': `probe#${target}`, ':since': new Date(since).toISOString() },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.startedAt > since) {
+          probes.push({ vantage: item.vantage, startedAt: item.startedAt, outcome: item.outcome, detail: item.detail });
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return probes;
+  }
+
+  async acquireLease(name: string, owner: string, now: number, durationMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `lease#${name}`, sk: 'lease', owner, leaseUntil: now + durationMs, ttl: ttl(now + durationMs) },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: `lease#${name}`, sk: 'lease' },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  async claimOnce(name: string, now: number, ttlMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `once#${name}`, sk: 'once', until: now + ttlMs, ttl: ttl(now + ttlMs) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async getFence(name: string): Promise<FenceRecord | undefined> {
+    const got = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `fence#${name}`, sk: 'fence' }, ConsistentRead: true }),
+    );
+    return got.Item ? fenceFromItem(got.Item) : undefined;
+  }
+
+  async createFence(name: string, record: FenceRecord): Promise<FenceRecord> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `fence#${name}`, sk: 'fence', ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return record;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.getFence(name);
+      if (!existing) throw new Error(`fence record ${name} vanished while being created`);
+      return existing;
+    }
+  }
+
+  async markFailbackRequested(name: string, at: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `fence#${name}`, sk: 'fence' },
+        UpdateExpression: 'SET failbackRequestedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async deleteFence(name: string, fencedAt: number): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: `fence#${name}`, sk: 'fence' },
+          ConditionExpression: 'fencedAt = :fencedAt',
+          ExpressionAttributeValues: { ':fencedAt': fencedAt },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  async journal(name: string, at: number, entry: Record<string, unknown>): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: `journal#${name}`,
+          sk: `${new Date(at).toISOString()}#${Math.random().toString(36).slice(2, 10)}`,
+          at,
+          entry,
+          ttl: ttl(at + JOURNAL_RETENTION_MS),
+        },
+      }),
+    );
+  }
+}
+
+function fenceFromItem(item: Record<string, unknown>): FenceRecord {
+  return {
+    fencedAt: item.fencedAt as number,
+    reason: item.reason as string,
+    changes: item.changes as DialChange[],
+    ...(item.failbackRequestedAt !== undefined ? { failbackRequestedAt: item.failbackRequestedAt as number } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Settings } from './config';
+import { BuiltFunction } from './lambda-function';
+import { Namer } from './naming';
+
+export type AlarmSpec = Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions'>;
+
+/**
+ * The alarms of one region, all alike: named `alarm-<qualifier>-<region>-<env>`, notifying one
+ * topic when they fire and when they clear, and treating missing data as fine unless a spec
+ * says otherwise (a metric that only exists while something is wrong).
+ */
+export class AlarmFactory {
+  readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+
+  constructor(
+    private readonly n: Namer,
+    private readonly topic: aws.sns.Topic,
+    private readonly opts: pulumi.CustomResourceOptions,
+  ) {}
+
+  alarm(qualifier: string, spec: AlarmSpec): aws.cloudwatch.MetricAlarm {
+    const alarmName = this.n('alarm', qualifier);
+    const alarm = new aws.cloudwatch.MetricAlarm(
+      alarmName,
+      {
+        name: alarmName,
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+        treatMissingData: 'notBreaching',
+        ...spec,
+      },
+      this.opts,
+    );
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /** Errors, throttles and p99 duration of one function, labelled `fn-<label>-<metric>`. */
+  functionAlarms(label: string, built: BuiltFunction, settings: Settings): void {
+    const lambdaAlarm = (metric: string, spec: Partial<AlarmSpec>) =>
+      this.alarm(`fn-${label}-${metric.toLowerCase()}`, {
+        namespace: 'AWS/Lambda',
+        metricName: metric,
+        dimensions: { FunctionName: built.fn.name },
+        period: 60,
+        evaluationPeriods: 1,
+        comparisonOperator: 'GreaterThanThreshold',
+        statistic: 'Sum',
+        threshold: 0,
+        ...spec,
+      });
+    lambdaAlarm('Errors', { alarmDescription: `${label} function errors` });
+    lambdaAlarm('Throttles', { alarmDescription: `${label} function throttled` });
+    lambdaAlarm('Duration', {
+      alarmDescription: `${label} function duration p99 above ${settings.alarmLambdaDurationP99Ms} ms`,
+      statistic: undefined,
+      extendedStatistic: 'p99',
+      evaluationPeriods: 3,
+      threshold: settings.alarmLambdaDurationP99Ms,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Settings } from './config';
+import { resolvedAfter, ServiceRole, Statement } from './iam';
+import { buildFunction, BuiltFunction } from './lambda-function';
+import { Namer } from './naming';
+import { ServiceRuntime } from './order-api';
+
+export interface TradingFunctionArgs {
+  readonly settings: Settings;
+  readonly name: Namer;
+  /** The order API's runtime, order queue included. */
+  readonly service: ServiceRuntime;
+  /** The grant to queue an order while the database is read-only. */
+  readonly enqueue: Statement;
+  /** The load balancer's Lambda target group the function serves. */
+  readonly targetGroup: aws.lb.TargetGroup;
+}
+
+/**
+ * The order API as a Lambda function behind the ALB: the function, the ALB's permission to
+ * invoke it, and its registration in the Lambda target group (made only once the permission
+ * exists, or the ALB would fail its first health checks).
+ */
+export class TradingFunction extends pulumi.ComponentResource implements BuiltFunction {
+  readonly fn: aws.lambda.Function;
+  readonly role: ServiceRole;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: TradingFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:compute:TradingFunction', name, {}, opts);
+    const { settings, name: n, service, targetGroup } = args;
+
+    const built = buildFunction(
+      {
+        name: n('tradingFunction'),
+        roleName: n('tradingRole'),
+        code: 'trading',
+        description: 'Order API (POST /orders, GET /orders/{id}, GET /health)',
+        settings,
+        statements: [...service.statements, args.enqueue],
+        environment: service.environment,
+        vpc: service.vpc,
+        timeoutSeconds: settings.lambdaTimeoutSeconds,
+        memoryMb: settings.lambdaMemoryMb,
+      },
+      { parent: this },
+    );
+    this.fn = built.fn;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
+
+    const invokeFromAlb = new aws.lambda.Permission(
+      n('tradingFunction', 'alb'),
+      {
+        action: 'lambda:InvokeFunction',
+        function: this.fn.name,
+        principal: 'elasticloadbalancing.amazonaws.com',
+        sourceArn: targetGroup.arn,
+      },
+      { parent: this.fn },
+    );
+    new aws.lb.TargetGroupAttachment(
+      n('targetGroupLambda'),
+      { targetGroupArn: targetGroup.arn, targetId: resolvedAfter(this.fn.arn, [invokeFromAlb]) },
+      { parent: this.fn },
+    );
+
+    this.registerOutputs({ tradingFunctionArn: this.fn.arn });
+  }
+}

@@ -1,0 +1,465 @@
+import fc from 'fast-check';
+import type { GlobalCluster } from '@aws-sdk/client-rds';
+import { decideOperatorRequest, decidePromotion, decideReconcile } from '../../lambda/orchestrator/decide';
+import {
+  canaryVote,
+  evaluateGate,
+  evidenceHorizon,
+  GateSettings,
+  GateVerdict,
+  ProbeOutcome,
+  ProbeRecord,
+  route53Reading,
+  route53Vote,
+} from '../../lambda/orchestrator/gate';
+import { ClusterReading, readGlobalCluster } from '../../lambda/orchestrator/global-cluster';
+import {
+  ACTION_BUDGET_SECONDS,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  gateSettings,
+  gateSettingsProblems,
+  LOOP_WINDOW_SECONDS,
+  maxProbeGapMs,
+  probeTimeoutMs,
+  worstCaseTimeToPromotion,
+} from '../../lambda/orchestrator/timing';
+
+const EU = 'eu-west-1';
+const USW2 = 'us-west-2';
+const T0 = Date.UTC(2030, 0, 1);
+const S = 1000;
+const settings: GateSettings = gateSettings({ failoverProbeIntervalSeconds: 10, failoverRecoveryWindowSeconds: 90 }, [
+  EU,
+  USW2,
+]);
+
+/** Probes from `vantage` every `every` ms over [from, to] (relative to T0), all with one outcome. */
+function run(vantage: string, from: number, to: number, outcome: ProbeOutcome, every = 10 * S): ProbeRecord[] {
+  const probes: ProbeRecord[] = [];
+  for (let t = from; t <= to; t += every) {
+    probes.push({ vantage, startedAt: T0 + t, outcome, detail: outcome === 'up' ? 'HTTP 200' : 'HTTP 503' });
+  }
+  return probes;
+}
+const both = (from: number, to: number, outcome: ProbeOutcome) => [
+  ...run(EU, from, to, outcome),
+  ...run(USW2, from + 3 * S, to, outcome),
+];
+const gateAt = (t: number, probes: ProbeRecord[], route53?: Parameters<typeof route53Vote>[0]) =>
+  evaluateGate({ now: T0 + t, settings, probes, route53 });
+
+describe('timing', () => {
+  it('a probe answers within half its interval, at most 4 s; a run tolerates one missed probe', () => {
+    expect(probeTimeoutMs(10)).toBe(4000);
+    expect(probeTimeoutMs(5)).toBe(2500);
+    expect(maxProbeGapMs(10)).toBe(24_000);
+  });
+
+  it('the default window outlasts an in-region failover (60 s) plus a patch restart (30 s)', () => {
+    expect(DEFAULT_RECOVERY_WINDOW_SECONDS).toBeGreaterThanOrEqual(60 + 30);
+  });
+
+  it('worst case to promotion = gap + window + gap + action budget, and grows with every input', () => {
+    const timing = worstCaseTimeToPromotion({ failoverProbeIntervalSeconds: 10, failoverRecoveryWindowSeconds: 90 });
+    expect(timing.totalSeconds).toBe(24 + 90 + 24 + ACTION_BUDGET_SECONDS);
+    expect(timing.terms.reduce((s, t) => s + t.seconds, 0)).toBe(timing.totalSeconds);
+    fc.assert(
+      fc.property(fc.integer({ min: 5, max: 59 }), fc.integer({ min: 60, max: 3599 }), (i, w) => {
+        const base = worstCaseTimeToPromotion({ failoverProbeIntervalSeconds: i, failoverRecoveryWindowSeconds: w });
+        const slowerProbe = worstCaseTimeToPromotion({
+          failoverProbeIntervalSeconds: i + 1,
+          failoverRecoveryWindowSeconds: w,
+        });
+        const longerWindow = worstCaseTimeToPromotion({
+          failoverProbeIntervalSeconds: i,
+          failoverRecoveryWindowSeconds: w + 1,
+        });
+        return slowerProbe.totalSeconds > base.totalSeconds && longerWindow.totalSeconds > base.totalSeconds;
+      }),
+    );
+  });
+
+  it('rejects settings that cannot work: short windows, sparse probes, timeouts shorter than a loop plus an action', () => {
+    const ok = {
+      failoverProbeIntervalSeconds: 10,
+      failoverRecoveryWindowSeconds: 90,
+      orchestratorTimeoutSeconds: 90,
+      canaryTimeoutSeconds: 75,
+    };
+    expect(gateSettingsProblems(ok)).toEqual([]);
+    const keys = (s: typeof ok) => gateSettingsProblems(s).map(([key]) => key);
+    expect(keys({ ...ok, failoverRecoveryWindowSeconds: 45 })).toContain('failoverRecoveryWindowSeconds');
+    expect(keys({ ...ok, failoverProbeIntervalSeconds: 60, failoverRecoveryWindowSeconds: 90 })).toEqual([
+      'failoverRecoveryWindowSeconds',
+    ]);
+    expect(keys({ ...ok, orchestratorTimeoutSeconds: LOOP_WINDOW_SECONDS + ACTION_BUDGET_SECONDS - 1 })).toEqual([
+      'orchestratorTimeoutSeconds',
+    ]);
+    expect(keys({ ...ok, canaryTimeoutSeconds: 60 })).toEqual(['canaryTimeoutSeconds']);
+  });
+
+  it('issue 10: interval 30 s with the 90 s timeout is judged on the loop, not on probes x failures', () => {
+    // The old alarm path needed 30 s x 4 probes (94 s) inside one 90 s invocation; the gate now keeps
+    // its evidence in the store, so an invocation is a one-minute loop plus one action at most.
+    const problems = gateSettingsProblems({
+      failoverProbeIntervalSeconds: 30,
+      failoverRecoveryWindowSeconds: 120,
+      orchestratorTimeoutSeconds: 90,
+      canaryTimeoutSeconds: 75,
+    });
+    expect(problems).toEqual([]);
+    expect(
+      gateSettingsProblems({
+        failoverProbeIntervalSeconds: 30,
+        failoverRecoveryWindowSeconds: 120,
+        orchestratorTimeoutSeconds: 60,
+        canaryTimeoutSeconds: 75,
+      }).map(([k]) => k),
+    ).toEqual(['orchestratorTimeoutSeconds']);
+  });
+});
+
+describe('a canary vote', () => {
+  it('is down only after failing continuously for the whole window', () => {
+    expect(canaryVote(EU, run(EU, 0, 80 * S, 'down'), T0 + 89 * S, settings).vote).toBe('abstain');
+    expect(canaryVote(EU, run(EU, 0, 90 * S, 'down'), T0 + 90 * S, settings).vote).toBe('down');
+  });
+
+  it('issue 10: two failures, then one six hours later, never count as a run', () => {
+    const probes = [...run(EU, 40 * S, 50 * S, 'down'), ...run(EU, 6 * 3600 * S, 6 * 3600 * S, 'down')];
+    const vote = canaryVote(EU, probes, T0 + 6 * 3600 * S, settings);
+    expect(vote.vote).toBe('abstain');
+    expect(vote.evidence.every((p) => p.startedAt > T0 + 3600 * S)).toBe(true);
+    const gate = evaluateGate({
+      now: T0 + 6 * 3600 * S,
+      settings,
+      probes: [...probes, ...probes.map((p) => ({ ...p, vantage: USW2 }))],
+    });
+    expect(gate.open).toBe(false);
+  });
+
+  it('a canary that stopped probing breaks the run (a gap is not evidence)', () => {
+    const probes = [...run(EU, 0, 40 * S, 'down'), ...run(EU, 70 * S, 120 * S, 'down')];
+    const vote = canaryVote(EU, probes, T0 + 120 * S, settings);
+    expect(vote.vote).toBe('abstain');
+    expect(vote.reason).toMatch(/gap/);
+  });
+
+  it('stale evidence abstains: a run that ended is not a current outage', () => {
+    expect(canaryVote(EU, run(EU, 0, 100 * S, 'down'), T0 + 130 * S, settings).vote).toBe('abstain');
+  });
+
+  it('a fresh success is an up vote; inconclusive probes never count as failures', () => {
+    expect(
+      canaryVote(EU, [...run(EU, 0, 90 * S, 'down'), ...run(EU, 100 * S, 100 * S, 'up')], T0 + 100 * S, settings).vote,
+    ).toBe('up');
+    const tlsMismatch = run(EU, 0, 300 * S, 'inconclusive');
+    expect(canaryVote(EU, tlsMismatch, T0 + 300 * S, settings).vote).toBe('abstain');
+    const mixed = [...run(EU, 0, 300 * S, 'down', 20 * S), ...run(EU, 10 * S, 290 * S, 'inconclusive', 20 * S)];
+    expect(canaryVote(EU, mixed, T0 + 300 * S, settings).vote).toBe('abstain');
+  });
+
+  it('ignores probes from the future (clock skew) and from other vantages', () => {
+    const probes = [...run(EU, 0, 90 * S, 'down'), ...run(USW2, 0, 90 * S, 'up')];
+    expect(canaryVote(EU, probes, T0 + 90 * S, settings).vote).toBe('down');
+    expect(canaryVote(EU, run(EU, 100 * S, 200 * S, 'down'), T0 + 50 * S, settings).vote).toBe('abstain');
+  });
+});
+
+describe('the gate', () => {
+  it('opens when both canaries saw the primary down for the whole window', () => {
+    const gate = gateAt(95 * S, both(0, 95 * S, 'down'));
+    expect(gate.open).toBe(true);
+    expect(gate.votes.filter((v) => v.vote === 'down').map((v) => v.source)).toEqual([EU, USW2]);
+  });
+
+  it('issue 10: in-region events (25 s, 50 s, 89 s of 503) never open it', () => {
+    for (const outage of [25, 50, 89]) {
+      const probes = [
+        ...both(-300 * S, -1, 'up'),
+        ...both(0, (outage - 1) * S, 'down'),
+        ...both(outage * S, 600 * S, 'up'),
+      ];
+      for (let t = 0; t <= 600 * S; t += S) expect(gateAt(t, probes).open).toBe(false);
+    }
+  });
+
+  it('issue 10: a partition between eu-west-1 and us-east-1 does not open it', () => {
+    const probes = [...run(EU, 0, 600 * S, 'down'), ...run(USW2, 0, 600 * S, 'up')];
+    const gate = gateAt(600 * S, probes, { kind: 'read', healthyCheckers: 12, checkers: 15 });
+    expect(gate.open).toBe(false);
+    expect(gate.reason).toMatch(/reachable from us-west-2, route53/);
+    // Even with us-west-2's canary silent, Route 53 seeing the primary healthy keeps it shut.
+    expect(gateAt(600 * S, run(EU, 0, 600 * S, 'down'), { kind: 'read', healthyCheckers: 12, checkers: 15 }).open).toBe(
+      false,
+    );
+  });
+
+  it('one canary alone never opens it; Route 53 adds a vote when readable and its absence never blocks', () => {
+    const euOnly = run(EU, 0, 600 * S, 'down');
+    expect(gateAt(600 * S, euOnly).open).toBe(false);
+    expect(gateAt(600 * S, euOnly, { kind: 'unreadable', reason: 'us-east-1 is down' }).open).toBe(false);
+    expect(gateAt(600 * S, euOnly, { kind: 'read', healthyCheckers: 1, checkers: 15 }).open).toBe(true);
+    expect(gateAt(600 * S, both(0, 600 * S, 'down'), { kind: 'unreadable', reason: 'timeout' }).open).toBe(true);
+  });
+
+  it('issue 10: a canary whose TLS check fails (misconfigured) cannot open it, however long', () => {
+    const probes = [...run(EU, 0, 3600 * S, 'inconclusive'), ...run(USW2, 0, 3600 * S, 'inconclusive')];
+    expect(gateAt(3600 * S, probes, { kind: 'read', healthyCheckers: 0, checkers: 15 }).open).toBe(false);
+  });
+
+  it('property: the gate never opens without two down votes, any up vote, or a full window of failures', () => {
+    const probe = fc.record({
+      vantage: fc.constantFrom(EU, USW2, 'us-east-1'),
+      startedAt: fc.integer({ min: T0 - 400 * S, max: T0 }),
+      outcome: fc.constantFrom<ProbeOutcome>('up', 'down', 'inconclusive'),
+      detail: fc.constant('x'),
+    });
+    const r53 = fc.option(
+      fc.oneof(
+        fc.constant({ kind: 'unreadable' as const, reason: 'x' }),
+        fc
+          .integer({ min: 0, max: 16 })
+          .chain((checkers) =>
+            fc
+              .integer({ min: 0, max: checkers })
+              .map((healthy) => ({ kind: 'read' as const, checkers, healthyCheckers: healthy })),
+          ),
+      ),
+      { nil: undefined },
+    );
+    fc.assert(
+      fc.property(fc.array(probe, { maxLength: 80 }), r53, (probes, route53) => {
+        const gate = evaluateGate({ now: T0, settings, probes, route53 });
+        if (!gate.open) return true;
+        const canaryDown = gate.votes.filter((v) => v.vote === 'down' && v.source !== 'route53');
+        return (
+          gate.upVotes === 0 &&
+          gate.downVotes >= 2 &&
+          canaryDown.length >= 1 &&
+          canaryDown.every((v) => {
+            const evidence = v.evidence;
+            const first = evidence[0].startedAt;
+            const gaps = evidence
+              .slice(1)
+              .every((p, i) => p.startedAt - evidence[i].startedAt <= settings.maxProbeGapMs);
+            return (
+              evidence.every(
+                (p) => p.outcome === 'down' && p.vantage === v.source && p.startedAt > evidenceHorizon(T0, settings),
+              ) &&
+              T0 - first >= settings.recoveryWindowMs &&
+              T0 - evidence.at(-1)!.startedAt <= settings.maxProbeGapMs &&
+              gaps
+            );
+          })
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: adding a fresh success from any vantage closes an open gate', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 400 }), fc.constantFrom(EU, USW2), (outage, who) => {
+        const probes = both(0, outage * S, 'down');
+        const open = gateAt(outage * S, probes);
+        const withSuccess = gateAt(outage * S + 1, [
+          ...probes,
+          { vantage: who, startedAt: T0 + outage * S + 1, outcome: 'up', detail: 'HTTP 200' },
+        ]);
+        return open.open && !withSuccess.open;
+      }),
+    );
+  });
+});
+
+describe('Route 53 reading', () => {
+  it('counts only fresh checker reports, healthy above 18 %', () => {
+    const now = T0;
+    const obs = (n: number, status: string, age = 5 * S) =>
+      Array.from({ length: n }, () => ({ status, checkedAt: now - age }));
+    const reading = route53Reading(
+      [
+        ...obs(2, 'Success: HTTP Status Code 200, OK'),
+        ...obs(13, 'Failure: Connection timed out'),
+        ...obs(5, 'Success: old', 600 * S),
+      ],
+      now,
+      90 * S,
+    );
+    expect(reading).toEqual({ kind: 'read', checkers: 15, healthyCheckers: 2 });
+    expect(route53Vote(reading).vote).toBe('down');
+    expect(route53Vote({ kind: 'read', checkers: 15, healthyCheckers: 3 }).vote).toBe('up');
+    expect(route53Vote({ kind: 'read', checkers: 2, healthyCheckers: 0 }).vote).toBe('abstain');
+  });
+});
+
+describe('reading the global cluster', () => {
+  const identity = {
+    globalClusterId: 'aurora-global-dev',
+    primaryClusterArn: 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev',
+    secondaryClusterArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev',
+  };
+  const healthy = (over: Partial<GlobalCluster> = {}): GlobalCluster => ({
+    GlobalClusterIdentifier: identity.globalClusterId,
+    Status: 'available',
+    GlobalClusterMembers: [
+      { DBClusterArn: identity.primaryClusterArn, IsWriter: true },
+      { DBClusterArn: identity.secondaryClusterArn, IsWriter: false },
+    ],
+    ...over,
+  });
+  const read = (c: GlobalCluster[] | undefined) => readGlobalCluster(c, identity);
+
+  it('understands exactly one writer among the two known members, available, nothing in flight', () => {
+    expect(read([healthy()])).toEqual({ kind: 'primary-writer' });
+    expect(
+      read([
+        healthy({
+          GlobalClusterMembers: [
+            { DBClusterArn: identity.primaryClusterArn, IsWriter: false },
+            { DBClusterArn: identity.secondaryClusterArn, IsWriter: true },
+          ],
+        }),
+      ]),
+    ).toEqual({ kind: 'secondary-writer' });
+  });
+
+  const refused: [string, GlobalCluster[] | undefined, RegExp][] = [
+    ['missing', undefined, /not found/],
+    ['deleting', [healthy({ Status: 'deleting' })], /status is deleting/],
+    ['inaccessible', [healthy({ Status: 'inaccessible' })], /status is inaccessible/],
+    ['failing over', [healthy({ Status: 'failing-over' })], /status is failing-over/],
+    ['modifying', [healthy({ Status: 'modifying' })], /status is modifying/],
+    ['no status', [healthy({ Status: undefined })], /status is unknown/],
+    [
+      'FailoverState pending',
+      [healthy({ FailoverState: { Status: 'pending', IsDataLossAllowed: true } })],
+      /failover is pending/,
+    ],
+    [
+      'switchover in flight',
+      [healthy({ FailoverState: { Status: 'switching-over' as never, IsDataLossAllowed: false } })],
+      /switchover is switching-over/,
+    ],
+    ['cancelling', [healthy({ FailoverState: { Status: 'cancelling' } })], /cancelling/],
+    [
+      'two writers',
+      [
+        healthy({
+          GlobalClusterMembers: [
+            { DBClusterArn: identity.primaryClusterArn, IsWriter: true },
+            { DBClusterArn: identity.secondaryClusterArn, IsWriter: true },
+          ],
+        }),
+      ],
+      /2 members are marked writer/,
+    ],
+    [
+      'no writer',
+      [
+        healthy({
+          GlobalClusterMembers: [
+            { DBClusterArn: identity.primaryClusterArn, IsWriter: false },
+            { DBClusterArn: identity.secondaryClusterArn, IsWriter: false },
+          ],
+        }),
+      ],
+      /no member is the writer/,
+    ],
+    [
+      'unknown writer',
+      [
+        healthy({
+          GlobalClusterMembers: [
+            { DBClusterArn: 'arn:aws:rds:us-west-2:123456789012:cluster:other', IsWriter: true },
+            { DBClusterArn: identity.secondaryClusterArn, IsWriter: false },
+          ],
+        }),
+      ],
+      /unknown member/,
+    ],
+    [
+      'member without ARN',
+      [healthy({ GlobalClusterMembers: [{ IsWriter: true }, { DBClusterArn: identity.secondaryClusterArn }] })],
+      /unknown member/,
+    ],
+    [
+      'secondary detached',
+      [healthy({ GlobalClusterMembers: [{ DBClusterArn: identity.primaryClusterArn, IsWriter: true }] })],
+      /missing/,
+    ],
+    [
+      'a third member',
+      [
+        healthy({
+          GlobalClusterMembers: [
+            ...healthy().GlobalClusterMembers!,
+            { DBClusterArn: 'arn:aws:rds:ap-south-1:1:cluster:x' },
+          ],
+        }),
+      ],
+      /unknown member/,
+    ],
+    [
+      'duplicate member',
+      [
+        healthy({
+          GlobalClusterMembers: [...healthy().GlobalClusterMembers!, { DBClusterArn: identity.primaryClusterArn }],
+        }),
+      ],
+      /listed twice/,
+    ],
+    ['another global cluster', [healthy({ GlobalClusterIdentifier: 'someone-else' })], /not aurora-global-dev/],
+    ['two answers', [healthy(), healthy()], /2 global clusters/],
+  ];
+  it.each(refused)('refuses to act on %s', (_name, described, reason) => {
+    const reading = read(described);
+    expect(reading.kind).toBe('not-understood');
+    expect(reading.kind === 'not-understood' && reading.reason).toMatch(reason);
+  });
+});
+
+describe('decisions', () => {
+  const open: GateVerdict = {
+    open: true,
+    reason: 'down from eu-west-1, us-west-2',
+    downVotes: 2,
+    upVotes: 0,
+    votes: [],
+  };
+  const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
+  const primary: ClusterReading = { kind: 'primary-writer' };
+  const secondary: ClusterReading = { kind: 'secondary-writer' };
+  const odd: ClusterReading = { kind: 'not-understood', reason: 'status is deleting, not available' };
+
+  it('promotes only with the gate open on an understood primary, and waits for approval in approval mode', () => {
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'automatic', approved: false }).kind).toBe('promote');
+    expect(decidePromotion({ gate: closed, cluster: primary, mode: 'automatic', approved: true }).kind).toBe('none');
+    expect(decidePromotion({ gate: open, cluster: odd, mode: 'automatic', approved: true }).kind).toBe('report');
+    expect(decidePromotion({ gate: open, cluster: secondary, mode: 'automatic', approved: true }).kind).toBe('none');
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: false }).kind).toBe(
+      'await-approval',
+    );
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: true }).kind).toBe('promote');
+  });
+
+  it('operator requests act only from understood states', () => {
+    const none = { fenced: false, failbackRequested: false };
+    const fenced = { fenced: true, failbackRequested: false };
+    expect(decideOperatorRequest('switchover', primary, none).kind).toBe('switchover');
+    expect(decideOperatorRequest('switchover', secondary, none).kind).toBe('none');
+    expect(decideOperatorRequest('failback', secondary, fenced).kind).toBe('failback');
+    expect(decideOperatorRequest('failback', primary, fenced).kind).toBe('restore-traffic');
+    expect(decideOperatorRequest('failback', primary, none).kind).toBe('none');
+    expect(decideOperatorRequest('failback', odd, fenced).kind).toBe('report');
+  });
+
+  it('traffic follows the writer, and returns only after an operator asked for a failback', () => {
+    expect(decideReconcile(secondary, { fenced: false, failbackRequested: false }).kind).toBe('fence');
+    expect(decideReconcile(secondary, { fenced: true, failbackRequested: false }).kind).toBe('none');
+    expect(decideReconcile(primary, { fenced: true, failbackRequested: false }).kind).toBe('none');
+    expect(decideReconcile(primary, { fenced: true, failbackRequested: true }).kind).toBe('restore-traffic');
+    expect(decideReconcile(odd, { fenced: true, failbackRequested: true }).kind).toBe('none');
+  });
+});

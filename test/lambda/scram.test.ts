@@ -1,0 +1,39 @@
+import { createHmac } from 'crypto';
+import { scramKeys, scramSha256Verifier } from '../../lambda/rotation/scram';
+
+describe('SCRAM-SHA-256 verifiers (RFC 5802 / RFC 7677)', () => {
+  it('derives the keys of the RFC 7677 example: its client proof and server signature come out', () => {
+    // RFC 7677 section 3: user "user", password "pencil", this salt, 4096 iterations.
+    const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
+    const { clientKey, storedKey, serverKey } = scramKeys('pencil', salt, 4096);
+    const nonce = 'rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
+    const authMessage = `n=user,r=rOprNGfwEbeRWgbNEkqO,r=${nonce},s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=${nonce}`;
+    const clientSignature = createHmac('sha256', storedKey).update(authMessage).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ clientSignature[i]));
+    expect(proof.toString('base64')).toBe('dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=');
+    expect(createHmac('sha256', serverKey).update(authMessage).digest('base64')).toBe(
+      '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=',
+    );
+  });
+
+  it("has PostgreSQL's layout, 4096 iterations and a fresh 16-byte salt each time", () => {
+    const layout = /^SCRAM-SHA-256\$4096:([A-Za-z0-9+/]+=*)\$([A-Za-z0-9+/]+=*):([A-Za-z0-9+/]+=*)$/;
+    const a = layout.exec(scramSha256Verifier('s3cret!Pass'))!;
+    const b = layout.exec(scramSha256Verifier('s3cret!Pass'))!;
+    for (const m of [a, b]) {
+      expect(Buffer.from(m[1], 'base64')).toHaveLength(16);
+      expect(Buffer.from(m[2], 'base64')).toHaveLength(32);
+      expect(Buffer.from(m[3], 'base64')).toHaveLength(32);
+    }
+    expect(a[1]).not.toBe(b[1]);
+    expect(a[0]).not.toContain('s3cret');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['non-ASCII (SASLprep would change it)', 'pass\u00a0word'],
+    ['a control character', 'pass\u0007word'],
+  ])('refuses a password that is %s', (_label, password) => {
+    expect(() => scramSha256Verifier(password)).toThrow(/printable ASCII/);
+  });
+});
