@@ -3,18 +3,34 @@
  * lambda/**. Each function does what the deployed handler does (same modules, same order),
  * with the clients, environment and clock the drill hands it instead of globals.
  */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import type { Server } from 'http';
+import { runCanary } from '../../lambda/canary/canary';
+import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
+import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
 import { drain } from '../../lambda/drainer/drain';
-import type { ProbeResult } from '../../lambda/orchestrator/canary';
-import { handleEvent, OrchestratorConfig, resetCarriedFailures } from '../../lambda/orchestrator/orchestrator';
+import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
+import { handleEvent } from '../../lambda/orchestrator/orchestrator';
+import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  leaseSeconds,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+  worstCaseTimeToPromotion,
+} from '../../lambda/orchestrator/timing';
 import { rotate } from '../../lambda/rotation/rotation';
+import { applySchema } from '../../lambda/schema/migrate';
+import { SCHEMA } from '../../lambda/schema/roles';
 import { connect } from '../../lambda/shared/postgres';
+import { connectionTarget } from '../../lambda/shared/secret-login';
 import { ApiDeps, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
@@ -115,69 +131,151 @@ export function ec2Server(runtime: TradingRuntime): Server {
   return createApiServer(runtime.deps);
 }
 
-export interface OrchestratorSetup {
+/** Where the drill's failover functions run and what they are pointed at. */
+export interface FailoverSetup {
   readonly globalClusterId: string;
+  readonly primaryClusterArn: string;
   readonly secondaryClusterArn: string;
+  readonly primaryRegion: string;
+  /** Regions with a canary (each votes). */
+  readonly vantages: readonly string[];
   readonly probeIntervalSeconds: number;
-  readonly probeFailures: number;
+  readonly recoveryWindowSeconds: number;
+  readonly primaryEndpointGroupArn: string;
+  readonly secondaryEndpointGroupArn: string;
+  readonly route53HealthCheckId: string;
   readonly topicArn: string;
   readonly environment: string;
+  readonly evidenceTable: string;
+  readonly evidenceTableRegion: string;
+  /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
+  readonly probeProtocol: 'https' | 'http';
+  readonly probeConnectHost: string;
+  readonly probeHostname: string;
+}
+
+/** The orchestrator's environment as the program sets it, read by the orchestrator's own parser. */
+export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
+  return configFromEnv({
+    GLOBAL_CLUSTER_ID: s.globalClusterId,
+    PRIMARY_CLUSTER_ARN: s.primaryClusterArn,
+    SECONDARY_CLUSTER_ARN: s.secondaryClusterArn,
+    PRIMARY_REGION: s.primaryRegion,
+    CANARY_VANTAGES: s.vantages.join(','),
+    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
+    RECOVERY_WINDOW_SECONDS: String(s.recoveryWindowSeconds),
+    PROMOTION_MODE: 'automatic',
+    LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
+    PRIMARY_ENDPOINT_GROUP_ARN: s.primaryEndpointGroupArn,
+    SECONDARY_ENDPOINT_GROUP_ARN: s.secondaryEndpointGroupArn,
+    ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
+    TOPIC_ARN: s.topicArn,
+    ENVIRONMENT: s.environment,
+  });
+}
+
+/** A canary's environment in `vantage`, read by the canary's own parser. */
+export function canarySettings(s: FailoverSetup, vantage: string): CanarySettings {
+  return canaryConfigFromEnv({
+    AWS_REGION: vantage,
+    TARGET_REGION: s.primaryRegion,
+    PROBE_PROTOCOL: s.probeProtocol,
+    PROBE_CONNECT_HOST: s.probeConnectHost,
+    PROBE_HOSTNAME: s.probeHostname,
+    PROBE_PATH: '/health',
+    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    ENVIRONMENT: s.environment,
+  });
+}
+
+/** Lambda timeouts the drill enforces on the failover functions (the recommended ones). */
+export const FAILOVER_TIMEOUTS = { orchestrator: ORCHESTRATOR_TIMEOUT_SECONDS, canary: CANARY_TIMEOUT_SECONDS };
+
+export interface ProbeNetwork {
+  /** Where the probe's TCP connection really goes (the drill's ALB listener). */
+  readonly port: number;
+  /** The CA the canary's runtime trusts (undefined: only Node's store). */
+  readonly ca?: string;
+}
+
+/** The probe a canary makes, pointed at the drill's listener instead of resolving the ALB's name. */
+export function canaryProbe(settings: CanarySettings, network: ProbeNetwork): () => Promise<ProbeObservation> {
+  return () =>
+    probeOnce({ ...settings.target, connectHost: '127.0.0.1', port: network.port, ...(network.ca ? { ca: network.ca } : {}) });
+}
+
+export interface Recorder {
+  addMetric(name: string, unit: unknown, value: number): void;
+}
+
+/** One scheduled canary run (a minute of probes) from one vantage region. */
+export async function invokeCanary(
+  settings: CanarySettings,
+  probe: () => Promise<ProbeObservation>,
+  store: EvidenceStore,
+  clock: Clock,
+  metrics: Recorder,
+  logger: Logger,
+): Promise<number> {
+  const records = await runCanary({
+    config: settings.canary,
+    probe,
+    store,
+    clock,
+    metrics: metrics as Parameters<typeof runCanary>[0]['metrics'],
+    logger,
+  });
+  return records.length;
+}
+
+/** The evidence store as the functions build it: DynamoDB through the document client. */
+export function evidenceStore(documentClient: DynamoDBDocumentClient, table: string): EvidenceStore {
+  return new DynamoEvidenceStore(documentClient, table);
 }
 
 export interface OrchestratorClients {
   readonly rds: RDSClient;
-  readonly cloudwatch: CloudWatchClient;
+  readonly ga: GlobalAcceleratorClient;
+  readonly route53: Route53Client;
   readonly sns: SNSClient;
+  readonly store: EvidenceStore;
 }
 
-export interface Vantages {
-  /** The eu-west-1 canary's probe of the primary's health path (today's only vantage). */
-  readonly canary: () => Promise<ProbeResult>;
-}
-
-/** failover-stack.ts's orchestrator environment, as the orchestrator reads it. */
-function orchestratorConfig(s: OrchestratorSetup): OrchestratorConfig {
-  return {
-    globalClusterId: s.globalClusterId,
-    secondaryClusterArn: s.secondaryClusterArn,
-    probeIntervalMs: s.probeIntervalSeconds * 1000,
-    probeFailures: s.probeFailures,
-    canaryWindowMs: 60_000,
-    topicArn: s.topicArn,
-    metricNamespace: 'TAP/Failover',
-    environment: s.environment,
-  };
-}
-
-/** One invocation of the orchestrator (canary schedule, SNS alarm or operator event). */
+/** One invocation of the orchestrator (schedule, SNS alarm or operator event): its decisions. */
 export async function invokeOrchestrator(
   event: unknown,
-  setup: OrchestratorSetup,
+  config: OrchestratorConfig,
   clients: OrchestratorClients,
-  vantages: Vantages,
   clock: Clock,
+  metrics: Recorder,
   logger: Logger,
-): Promise<{ action: string; reason: string }> {
+  remainingMs: () => number,
+): Promise<{ action: string; reason: string }[]> {
   const outcome = await handleEvent(event, {
-    ...clients,
-    probe: vantages.canary,
+    config,
     clock,
+    ...clients,
+    metrics: metrics as Parameters<typeof handleEvent>[1]['metrics'],
     logger,
-    config: orchestratorConfig(setup),
+    remainingMs,
   });
-  return outcome.decision;
+  return outcome.actions.map((a) => ({ action: a.kind, reason: a.reason }));
 }
 
-/** A fresh execution environment for the next scenario (module state reset). */
-export function resetOrchestrator(): void {
-  resetCarriedFailures();
+/** The scheduled event the orchestrator's EventBridge rule sends. */
+export const SCHEDULE_EVENT = { source: 'schedule' };
+
+/** Worst-case seconds from a dead primary to the promotion call, for the configured gate. */
+export function promotionGateSeconds(s: Pick<FailoverSetup, 'probeIntervalSeconds' | 'recoveryWindowSeconds'>): number {
+  return worstCaseTimeToPromotion({
+    failoverProbeIntervalSeconds: s.probeIntervalSeconds,
+    failoverRecoveryWindowSeconds: s.recoveryWindowSeconds,
+  }).totalSeconds;
 }
 
-/** The worst-case seconds from a dead primary to the promotion call, for today's gate. */
-export function promotionGateSeconds(setup: OrchestratorSetup): number {
-  // A canary run starts every minute and needs `failures` probes `interval` apart.
-  return 60 + setup.probeIntervalSeconds * setup.probeFailures;
-}
+export { DEFAULT_RECOVERY_WINDOW_SECONDS };
 
 /** One rotation step, as the rotation function's handler runs it. */
 export async function rotationStep(
@@ -185,23 +283,13 @@ export async function rotationStep(
   secrets: SecretsManagerClient,
   logger: Logger,
 ): Promise<void> {
-  await rotate(event, {
-    secrets,
-    logger,
-    connect: (c) =>
-      connect({ host: c.host, port: c.port, database: c.dbname, user: c.username, password: c.password }, 'disable'),
-  });
+  await rotate(event, { secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') });
 }
 
-/** Deploy-time schema: today the trading store migrates on first use, as the app user. */
-export async function deploySchema(
-  endpoints: RegionEndpoints,
-  clients: { secrets: SecretsManagerClient; sqs: SQSClient },
-): Promise<void> {
-  const runtime = createRuntime(tradingEnv(endpoints), clients);
-  try {
-    await runtime.store.migrate();
-  } finally {
-    await runtime.close();
-  }
+/** The deploy-time schema function (lambda/schema), logged in as master. */
+export async function deploySchema(secrets: SecretsManagerClient, masterSecretArn: string, logger: Logger): Promise<void> {
+  await applySchema({ secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') }, masterSecretArn);
 }
+
+/** The schema the orders table lives in. */
+export const ORDERS_TABLE = `${SCHEMA}.orders`;

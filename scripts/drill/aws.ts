@@ -16,7 +16,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'crypto';
 import type { GlobalDatabase } from './database';
-import type { AppRegion, Network, Region } from './network';
+import type { AppRegion, Network, Region, Vantage } from './network';
 import { APP_REGIONS } from './network';
 import type { Simulation } from './sim';
 
@@ -51,7 +51,7 @@ export interface FakeContext {
   readonly sim: () => Simulation;
   readonly log: CallLog;
   /** Where the caller runs (default: the service's region). */
-  readonly from?: Region;
+  readonly from?: Vantage;
   /** False once the calling Lambda invocation has timed out: its calls fail from then on. */
   readonly alive?: () => boolean;
 }

@@ -24,6 +24,7 @@ import {
   scratchDir,
 } from './postgres';
 import type { Simulation } from './sim';
+import { ORDERS_TABLE } from './adapters';
 import { freePort } from './network';
 
 export const DB_NAME = 'trading';
@@ -230,7 +231,9 @@ export class GlobalDatabase {
     const writer = this.clusters[this.writer!].server;
     const ids = async (server: PgServer) =>
       new Set(
-        (await server.query<{ id: string }>(`SELECT client_order_id AS id FROM orders`, [], DB_NAME)).map((r) => r.id),
+        (await server.query<{ id: string }>(`SELECT client_order_id AS id FROM ${ORDERS_TABLE}`, [], DB_NAME)).map(
+          (r) => r.id,
+        ),
       );
     const [held, kept] = await Promise.all([ids(old.server), ids(writer)]);
     this.rejoins.push({ at: this.sim!.now(), region, snapshotOnly: [...held].filter((id) => !kept.has(id)) });

@@ -1,5 +1,5 @@
 /** `runDrill`: every scenario (or the named ones) against one server pair; used by the CLI and jest. */
-import { OrchestratorSetup, promotionGateSeconds } from './adapters';
+import { DEFAULT_RECOVERY_WINDOW_SECONDS, promotionGateSeconds } from './adapters';
 import type { ScenarioResult } from './metrics';
 import { Drill } from './run';
 import { Scenario, scenarios } from './scenarios';
@@ -13,12 +13,11 @@ export interface DrillOptions {
 }
 
 export function drillScenarios(settings: DrillSettings): Scenario[] {
-  const gate: Pick<OrchestratorSetup, 'probeIntervalSeconds' | 'probeFailures'> = {
-    probeIntervalSeconds: settings.failoverProbeIntervalSeconds,
-    probeFailures: settings.failoverProbeFailures,
-  };
   return scenarios({
-    gateSeconds: promotionGateSeconds(gate as OrchestratorSetup),
+    gateSeconds: promotionGateSeconds({
+      probeIntervalSeconds: settings.failoverProbeIntervalSeconds,
+      recoveryWindowSeconds: DEFAULT_RECOVERY_WINDOW_SECONDS,
+    }),
     promotionSeconds: settings.dbPromotionEstimateSeconds,
   });
 }

@@ -94,6 +94,8 @@ export class RegionApp {
   crashNextBatchAfter?: number;
   readonly drainerCrashes: number[] = [];
   httpsPort = 0;
+  httpPort = 0;
+  private httpListener!: http.Server;
   private handling = 0;
 
   constructor(
@@ -149,7 +151,8 @@ export class RegionApp {
       res.once('close', () => this.handling--);
     });
     this.instancePort = await listen(this.server);
-    this.httpsListener = https.createServer({ ...this.options.tls }, (req, res) => {
+    // The ALB's listeners, for callers that speak HTTP(S) to it (the canaries).
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
@@ -157,8 +160,11 @@ export class RegionApp {
           .then((r) => res.writeHead(r.status, r.headers).end(r.body))
           .catch(() => res.writeHead(502).end());
       });
-    });
+    };
+    this.httpsListener = https.createServer({ ...this.options.tls }, listener);
     this.httpsPort = await listen(this.httpsListener);
+    this.httpListener = http.createServer(listener);
+    this.httpPort = await listen(this.httpListener);
     this.targets.lambda = new TargetHealth(this.options.alb);
     this.targets.ec2 = new TargetHealth(this.options.alb);
   }
@@ -288,15 +294,15 @@ export class RegionApp {
 
   /** Stop serving, let running handlers finish, then end every database connection. */
   async close(): Promise<void> {
-    const closed = Promise.all([
-      new Promise((resolve) => this.server.close(resolve)),
-      new Promise((resolve) => this.httpsListener.close(resolve)),
-    ]);
+    const closed = Promise.all(
+      [this.server, this.httpsListener, this.httpListener].map((s) => new Promise((resolve) => s.close(resolve))),
+    );
     this.agent.destroy();
     for (let waited = 0; this.handling > 0 && waited < 5000; waited += 10)
       await new Promise((resolve) => setTimeout(resolve, 10));
     this.server.closeAllConnections();
     this.httpsListener.closeAllConnections();
+    this.httpListener.closeAllConnections();
     await closed;
     await Promise.all([this.lambda.close(), this.instance.close(), this.drainer.close()]);
   }

@@ -4,22 +4,33 @@
  * sending orders, and the scenario's faults on the timeline. Afterwards the final writer's
  * table is compared with every acknowledgement the clients received.
  */
-import * as https from 'https';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Client } from 'pg';
 import { FakeSecretsManager } from '../../test/helpers/secrets';
 import {
+  canaryProbe,
+  canarySettings,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
   deploySchema,
+  evidenceStore,
+  FAILOVER_TIMEOUTS,
+  FailoverSetup,
+  invokeCanary,
   invokeOrchestrator,
   Logger,
-  OrchestratorSetup,
+  orchestratorConfig,
+  ORDERS_TABLE,
   promotionGateSeconds,
   RegionEndpoints,
-  resetOrchestrator,
   rotationStep,
+  SCHEDULE_EVENT,
 } from './adapters';
 import {
   CallLog,
-  cloudWatchClient,
+  fake,
   FakeContext,
   rdsClient,
   rdsHandlers,
@@ -27,6 +38,7 @@ import {
   snsClient,
   sqsClient,
 } from './aws';
+import { FakeTable } from './dynamodb';
 import { OrderClient } from './client';
 import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
 import { measure, ScenarioResult } from './metrics';
@@ -39,11 +51,14 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import type { ProbeObservation } from '../../lambda/canary/probe';
 
 export const ACCOUNT = '123456789012';
 export const APP_PASSWORD = 'drill-app-password-1';
 /** Where the users are: outside AWS, in North America. */
 export const USER_VANTAGE: Vantage = 'us-west-1';
+/** Regions with a canary: outside the primary, independent of each other. */
+export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
 const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
 const CODE: Record<AppRegion, string> = { 'us-east-1': 'use1', 'eu-west-1': 'euw1' };
 
@@ -187,21 +202,21 @@ export class Drill {
     return drill;
   }
 
-  /** What `pulumi up` leaves behind: the app user made by its first rotation, the schema. */
+  /**
+   * What `pulumi up` leaves behind: the schema function run once as master, then the app
+   * secret's first rotation, which creates the application's login user.
+   */
   private async deploy(): Promise<void> {
     const sim = new Simulation(EPOCH);
-    const log = new CallLog();
-    const ctx = { network: this.network, sim: () => sim, log };
+    const ctx = { network: this.network, sim: () => sim, log: new CallLog() };
     const store = new FakeSecretsManager();
-    const { app } = this.createSecrets(store, APP_PASSWORD);
-    const token = store.startRotation(app);
+    const { master, app } = this.createSecrets(store, APP_PASSWORD);
     const client = secretsClient('us-east-1', store, ctx);
+    const logger = new MemoryLogger();
+    await deploySchema(client, master, logger);
+    const token = store.startRotation(app);
     for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'])
-      await rotationStep({ SecretId: app, ClientRequestToken: token, Step: step }, client, new MemoryLogger());
-    await deploySchema(this.endpoints('us-east-1', app), {
-      secrets: client,
-      sqs: sqsClient('us-east-1', {}, ctx),
-    });
+      await rotationStep({ SecretId: app, ClientRequestToken: token, Step: step }, client, logger);
     store.restore();
     await this.db.waitForReplication();
   }
@@ -254,7 +269,6 @@ export class Drill {
     this.network.reset();
     await this.db.reset(async (writer) => this.clearData(writer));
     this.db.timings.promotionSeconds = scenario.promotionSeconds ?? s.dbPromotionEstimateSeconds;
-    resetOrchestrator();
 
     const sim = new Simulation(EPOCH);
     sim.activate();
@@ -330,16 +344,8 @@ export class Drill {
       fakeContext,
       logger,
     );
-    const https = scenario.https ?? false;
-    const orchestrator: OrchestratorSetup = {
-      globalClusterId: `aurora-global-${s.environmentSuffix}`,
-      secondaryClusterArn: this.db.clusters['eu-west-1'].arn,
-      probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-      probeFailures: s.failoverProbeFailures,
-      topicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:sns-failover-euw1-${s.environmentSuffix}`,
-      environment: s.environmentSuffix,
-    };
-    this.scheduleOrchestrator(world, orchestrator, https, fakeContext, logger);
+    const failover = this.failoverSetup(scenario.https ?? false);
+    this.scheduleFailover(world, failover, fakeContext, logger);
 
     const clients = [
       new OrderClient('ga', sim, regions, () => accelerator.route(USER_VANTAGE), USER_VANTAGE, scenario.name),
@@ -354,7 +360,7 @@ export class Drill {
 
     const writer = this.db.clusters[this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1'].server;
     const rows = await writer.query<{ client_order_id: string; id: string }>(
-      'SELECT client_order_id, id::text AS id FROM orders',
+      `SELECT client_order_id, id::text AS id FROM ${ORDERS_TABLE}`,
       [],
       DB_NAME,
     );
@@ -378,7 +384,7 @@ export class Drill {
         deadLettered: regions[r].queue.deadLettered.length,
       })),
       drainerCrashes: APP_REGIONS.flatMap((r) => regions[r].drainerCrashes),
-      gateSeconds: promotionGateSeconds(orchestrator),
+      gateSeconds: promotionGateSeconds(failover),
       harnessErrors: sim.errors.map((e) => (e instanceof Error ? e.message : String(e))),
       crashes: sim.crashes,
       wallMs: Date.now() - started,
@@ -388,53 +394,68 @@ export class Drill {
     return result;
   }
 
+  /** The failover functions' settings for this stack (what the program would deploy). */
+  failoverSetup(https: boolean): FailoverSetup {
+    const s = this.settings;
+    return {
+      globalClusterId: `aurora-global-${s.environmentSuffix}`,
+      primaryClusterArn: this.db.clusters['us-east-1'].arn,
+      secondaryClusterArn: this.db.clusters['eu-west-1'].arn,
+      primaryRegion: 'us-east-1',
+      vantages: CANARY_VANTAGES,
+      probeIntervalSeconds: s.failoverProbeIntervalSeconds,
+      recoveryWindowSeconds: DEFAULT_RECOVERY_WINDOW_SECONDS,
+      primaryEndpointGroupArn: Accelerator.endpointGroupArn('us-east-1'),
+      secondaryEndpointGroupArn: Accelerator.endpointGroupArn('eu-west-1'),
+      route53HealthCheckId: Route53.healthCheckId('us-east-1'),
+      topicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:sns-failover-euw1-${s.environmentSuffix}`,
+      environment: s.environmentSuffix,
+      evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
+      evidenceTableRegion: 'eu-west-1',
+      probeProtocol: https ? 'https' : 'http',
+      probeConnectHost: this.albDnsName('us-east-1'),
+      probeHostname: `api.${s.domainName}`,
+    };
+  }
+
   /**
-   * The orchestrator in eu-west-1: invoked every minute by its schedule ({"source":"canary"})
-   * and by the us-east-1 alarm on the Route 53 health check (through SNS), each invocation
-   * limited to the function's 90 s timeout.
+   * The failover path on its schedule: a canary in each vantage region every minute, the
+   * orchestrator in eu-west-1 every minute and on the us-east-1 alarm (through SNS), each
+   * invocation held to its Lambda timeout; the evidence table lives in eu-west-1.
    */
-  private scheduleOrchestrator(
+  private scheduleFailover(
     world: ScenarioWorld,
-    setup: OrchestratorSetup,
-    https: boolean,
+    setup: FailoverSetup,
     fakeContext: (from?: Vantage) => FakeContext,
     logger: MemoryLogger,
   ): void {
-    const { sim, network, route53 } = world;
-    const invoke = (event: unknown, trigger: string) =>
-      sim.spawn(`orchestrator ${trigger}`, async () => {
-        if (!network.isUp('eu-west-1')) return;
-        const deadline = sim.now() + 90_000;
-        const ctx = { ...fakeContext('eu-west-1'), alive: () => sim.now() < deadline };
-        const clock = {
-          now: sim.now,
-          sleep: async (ms: number) => {
-            if (sim.now() + ms > deadline) {
-              await sim.sleep(Math.max(0, deadline - sim.now()));
-              throw new Error('Task timed out after 90.00 seconds');
-            }
-            await sim.sleep(ms);
-          },
-        };
-        try {
-          const decision = await invokeOrchestrator(
-            event,
-            setup,
-            {
-              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
-              cloudwatch: cloudWatchClient('eu-west-1', ctx),
-              sns: snsClient('eu-west-1', ctx),
-            },
-            { canary: this.probe(world, 'eu-west-1', https, setup.probeIntervalSeconds) },
-            clock,
-            logger,
-          );
-          world.decisions.push({ at: sim.now(), trigger, ...decision });
-        } catch (e) {
-          world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
-        }
-      });
-    // EventBridge rate(1 minute): the first run a random part of a minute after the start.
+    const { sim, network, route53, accelerator } = world;
+    const table = new FakeTable(setup.evidenceTable);
+    const metrics = { addMetric: () => undefined };
+    const documentClient = (ctx: FakeContext) =>
+      fake(
+        DynamoDBDocumentClient.from(new DynamoDBClient({ region: setup.evidenceTableRegion })),
+        'dynamodb',
+        'eu-west-1',
+        table.handlers(),
+        ctx,
+      );
+    // A Lambda invocation in `region`: its clock and its AWS calls stop at its timeout.
+    const invocation = (region: Vantage, timeoutSeconds: number) => {
+      const deadline = sim.now() + timeoutSeconds * 1000;
+      const ctx = { ...fakeContext(region), alive: () => sim.now() < deadline };
+      const clock = {
+        now: sim.now,
+        sleep: async (ms: number) => {
+          if (sim.now() + ms > deadline) {
+            await sim.sleep(Math.max(0, deadline - sim.now()));
+            throw new Error(`Task timed out after ${timeoutSeconds}.00 seconds`);
+          }
+          await sim.sleep(ms);
+        },
+      };
+      return { ctx, clock, remainingMs: () => deadline - sim.now() };
+    };
     const every = (fn: () => void, firstAt: number, intervalMs: number) => {
       const tick = () => {
         fn();
@@ -442,7 +463,53 @@ export class Drill {
       };
       sim.at(firstAt, tick);
     };
-    every(() => invoke({ source: 'canary' }, 'canary'), sim.now() + 17_000, 60_000);
+
+    for (const [index, vantage] of setup.vantages.entries()) {
+      const settings = canarySettings(setup, vantage);
+      every(
+        () =>
+          sim.spawn(`canary ${vantage}`, async () => {
+            if (!network.isUp(vantage as Vantage)) return;
+            const { ctx, clock } = invocation(vantage as Vantage, FAILOVER_TIMEOUTS.canary);
+            const probe = this.canaryProbe(world, vantage as Vantage, settings, setup.probeProtocol);
+            try {
+              await invokeCanary(settings, probe, evidenceStore(documentClient(ctx), setup.evidenceTable), clock, metrics, logger);
+            } catch (e) {
+              world.decisions.push({ at: sim.now(), trigger: `canary ${vantage}`, action: 'error', reason: (e as Error).message });
+            }
+          }),
+        sim.now() + (5 + 20 * index) * 1000,
+        60_000,
+      );
+    }
+
+    const config = orchestratorConfig(setup);
+    const invoke = (event: unknown, trigger: string) =>
+      sim.spawn(`orchestrator ${trigger}`, async () => {
+        if (!network.isUp('eu-west-1')) return;
+        const { ctx, clock, remainingMs } = invocation('eu-west-1', FAILOVER_TIMEOUTS.orchestrator);
+        try {
+          const actions = await invokeOrchestrator(
+            event,
+            config,
+            {
+              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+              ga: fake(new GlobalAcceleratorClient({ region: 'us-west-2' }), 'globalaccelerator', 'us-west-2', accelerator.handlers(), ctx),
+              route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
+              sns: snsClient('eu-west-1', ctx),
+              store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+            },
+            clock,
+            metrics,
+            logger,
+            remainingMs,
+          );
+          for (const a of actions) world.decisions.push({ at: sim.now(), trigger, ...a });
+        } catch (e) {
+          world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
+        }
+      });
+    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';
@@ -472,37 +539,38 @@ export class Drill {
   }
 
   /**
-   * A probe of the primary's /health from `vantage`, as the deployed canary makes it: HTTPS to
-   * the primary ALB's DNS name when HTTPS is on, with the platform's CA trusted (unless the
-   * scenario broke it). A region it cannot reach costs the probe its timeout.
+   * The canary's own probe (lambda/canary/probe.ts) from `vantage`, its connection sent to the
+   * primary ALB's drill listener. A primary the vantage cannot reach costs the probe its timeout;
+   * the eu-west-1 canary's runtime stops trusting the platform's CA while the scenario says so.
    */
-  private probe(world: ScenarioWorld, vantage: Vantage, useHttps: boolean, intervalSeconds: number) {
-    const timeoutMs = Math.min(4000, intervalSeconds * 500);
+  private canaryProbe(
+    world: ScenarioWorld,
+    vantage: Vantage,
+    settings: ReturnType<typeof canarySettings>,
+    protocol: 'https' | 'http',
+  ): () => Promise<ProbeObservation> {
     const target = world.regions['us-east-1'];
-    const host = this.albDnsName('us-east-1');
     return async () => {
-      const at = world.sim.now();
       if (!world.network.reachable(vantage, 'us-east-1')) {
-        await world.sim.sleep(timeoutMs);
-        return { at, ok: false, error: 'TimeoutError: The operation was aborted due to timeout' };
+        await world.sim.sleep(settings.target.timeoutMs);
+        return {
+          outcome: 'down',
+          detail: `PROBE_TIMEOUT: no answer within ${settings.target.timeoutMs} ms`,
+          latencyMs: settings.target.timeoutMs,
+        };
       }
-      try {
-        const status = useHttps
-          ? await world.sim.track(
-              tlsGet(target.httpsPort, host, '/health', world.canaryTlsBroken ? undefined : this.tls.ca),
-              'canary https probe',
-            )
-          : (await target.request(vantage, { method: 'GET', path: '/health' })).status;
-        return { at, ok: status === 200, status };
-      } catch (e) {
-        return { at, ok: false, error: `${(e as Error).name}: ${(e as Error).message}` };
-      }
+      const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
+      const probe = canaryProbe(settings, {
+        port: protocol === 'https' ? target.httpsPort : target.httpPort,
+        ca: trusted ? this.tls.ca : undefined,
+      });
+      return world.sim.track(probe(), `canary probe from ${vantage}`);
     };
   }
 
   private async clearData(writer: PgServer): Promise<void> {
     const s = this.settings;
-    await writer.query('TRUNCATE orders', [], DB_NAME);
+    await writer.query(`TRUNCATE ${ORDERS_TABLE}`, [], DB_NAME);
     await writer.query(`ALTER ROLE ${s.dbAppUsername} PASSWORD '${APP_PASSWORD}'`);
     await writer.query(`ALTER ROLE ${s.dbMasterUsername} PASSWORD '${MASTER_PASSWORD}'`);
   }
@@ -510,21 +578,6 @@ export class Drill {
   async close(): Promise<void> {
     await this.db.close();
   }
-}
-
-function tlsGet(port: number, servername: string, path: string, ca: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path, servername, headers: { host: servername }, ca, agent: false, timeout: 4000 },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
 }
 
 async function logsIn(server: PgServer, credentials: Record<string, unknown>): Promise<boolean> {

@@ -3,6 +3,7 @@
  * traffic dials, health taken from the ALB's target groups) and Route 53 failover records
  * (health checks from checkers around the world, an answer cached by the user's resolver).
  */
+import type { Handlers } from './aws';
 import type { AppRegion, Network, Vantage } from './network';
 import { APP_REGIONS } from './network';
 import type { RegionApp } from './region';
@@ -58,6 +59,41 @@ export class Accelerator {
     return this.seen[region];
   }
 
+  /** The endpoint group of each region, as the orchestrator is configured with them. */
+  static endpointGroupArn(region: AppRegion): string {
+    return `arn:aws:globalaccelerator::123456789012:accelerator/drill/listener/l1/endpoint-group/${region}`;
+  }
+
+  /** Global Accelerator's API (served from us-west-2): read and move the traffic dials. */
+  handlers(): Handlers {
+    const group = (arn: string | undefined): AppRegion => {
+      const region = APP_REGIONS.find((r) => Accelerator.endpointGroupArn(r) === arn);
+      if (!region) throw Object.assign(new Error(`endpoint group ${arn} not found`), { name: 'EndpointGroupNotFoundException' });
+      return region;
+    };
+    const describe = (region: AppRegion) => ({
+      EndpointGroupArn: Accelerator.endpointGroupArn(region),
+      EndpointGroupRegion: region,
+      TrafficDialPercentage: this.dials[region],
+      HealthCheckPath: '/health',
+    });
+    return {
+      DescribeEndpointGroupCommand: async (input) => ({ EndpointGroup: describe(group(input.EndpointGroupArn)) }),
+      UpdateEndpointGroupCommand: async (input) => {
+        const region = group(input.EndpointGroupArn);
+        if (input.TrafficDialPercentage !== undefined) {
+          const dial = Number(input.TrafficDialPercentage);
+          if (!(dial >= 0 && dial <= 100)) throw new Error(`TrafficDialPercentage ${dial} is not 0-100`);
+          this.dials[region] = dial;
+          this.dialChanges.push({ at: this.sim.now(), region, dial });
+        }
+        return { EndpointGroup: describe(region) };
+      },
+    };
+  }
+
+  readonly dialChanges: { at: number; region: AppRegion; dial: number }[] = [];
+
   /** The endpoint group a new connection from `from` lands on. */
   route(from: Vantage): AppRegion {
     const byDistance = [...APP_REGIONS].sort((a, b) => distance(from, a) - distance(from, b));
@@ -96,8 +132,15 @@ export interface Route53Settings {
 }
 
 /** A Route 53 health check: uncoordinated checkers, each with its own failure threshold. */
+interface Checker {
+  readonly vantage: Vantage;
+  healthy: boolean;
+  streak: number;
+  last?: { at: number; ok: boolean; detail: string };
+}
+
 class HealthCheck {
-  private readonly checkers: { vantage: Vantage; healthy: boolean; streak: number }[] = [];
+  readonly checkers: Checker[] = [];
   /** Status changes (healthy = more than 18 % of checkers say so). */
   readonly history: { at: number; healthy: boolean }[] = [];
 
@@ -126,14 +169,18 @@ class HealthCheck {
     return this.history[this.history.length - 1].healthy;
   }
 
-  private async probe(checker: { vantage: Vantage; healthy: boolean; streak: number }): Promise<void> {
+  private async probe(checker: Checker): Promise<void> {
     let ok: boolean;
+    let detail: string;
     try {
       const r = await this.target.healthSeenFrom(checker.vantage);
       ok = r.status >= 200 && r.status < 400;
+      detail = ok ? `Success: HTTP Status Code ${r.status}, OK` : `Failure: HTTP Status Code ${r.status}`;
     } catch {
       ok = false;
+      detail = 'Failure: Connection timed out. The endpoint or the internet connection is down.';
     }
+    checker.last = { at: this.sim.now(), ok, detail };
     if (ok === checker.healthy) checker.streak = 0;
     else if (++checker.streak >= this.settings.failureThreshold) {
       checker.healthy = ok;
@@ -168,6 +215,29 @@ export class Route53 {
     this.checks = {
       'us-east-1': new HealthCheck(regions['us-east-1'], settings, sim, random),
       'eu-west-1': new HealthCheck(regions['eu-west-1'], settings, sim, random),
+    };
+  }
+
+  static healthCheckId(region: AppRegion): string {
+    return `hc-${region}-drill`;
+  }
+
+  /** Route 53's API (GetHealthCheckStatus): every checker's latest observation. */
+  handlers(): Handlers {
+    return {
+      GetHealthCheckStatusCommand: async (input) => {
+        const region = APP_REGIONS.find((r) => Route53.healthCheckId(r) === input.HealthCheckId);
+        if (!region) throw Object.assign(new Error(`health check ${input.HealthCheckId} not found`), { name: 'NoSuchHealthCheck' });
+        return {
+          HealthCheckObservations: this.checks[region].checkers
+            .filter((c) => c.last)
+            .map((c) => ({
+              Region: c.vantage,
+              IPAddress: '15.177.0.1',
+              StatusReport: { Status: c.last!.detail, CheckedTime: new Date(c.last!.at) },
+            })),
+        };
+      },
     };
   }
 
