@@ -150,8 +150,8 @@ export class ScenarioWorld {
 
   /**
    * Secrets Manager rotates the app secret: the rotation function in us-east-1 (the primary
-   * secret's region) runs the four steps; a failed step is retried twice, a minute apart, as an
-   * asynchronous Lambda invocation is.
+   * secret's region) runs the four steps; a failed step is retried twice, one and then two
+   * minutes later, as an asynchronous Lambda invocation is.
    */
   rotateAppSecret(): void {
     const outcome: RotationOutcome = { startedAt: this.sim.now(), failedSteps: [], completed: false };
@@ -161,8 +161,9 @@ export class ScenarioWorld {
       const client = secretsClient('us-east-1', this.secrets, this.fakeContext('us-east-1'));
       for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
         let done = false;
-        for (let attempt = 0; attempt < 3 && !done; attempt++) {
-          if (attempt > 0) await this.sim.sleep(60_000);
+        for (const [attempt, delayMs] of [0, 60_000, 120_000].entries()) {
+          if (done) break;
+          if (attempt > 0) await this.sim.sleep(delayMs);
           if (!this.network.isUp('us-east-1')) continue;
           try {
             await rotationStep({ SecretId: this.appSecretArn, ClientRequestToken: token, Step: step }, client, this.logger);

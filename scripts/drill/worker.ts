@@ -1,0 +1,16 @@
+/** A drill worker: argv[2] = {"stack", "overrides", "names"}; each result goes back over IPC. */
+import { runInProcess } from './index';
+import { drillSettings } from './settings';
+
+const { stack, overrides, names } = JSON.parse(process.argv[2]) as {
+  stack: string;
+  overrides: Record<string, string>;
+  names: string[];
+};
+
+runInProcess(drillSettings(stack, overrides), names, (result) => process.send!({ result })).then(
+  () => process.exit(0),
+  (e) => {
+    process.send!({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) }, () => process.exit(1));
+  },
+);
