@@ -51,6 +51,7 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import { seededRandom } from '../../lib/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
 export const ACCOUNT = '123456789012';
@@ -61,18 +62,6 @@ export const USER_VANTAGE: Vantage = 'us-west-1';
 export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
 const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
 const CODE: Record<AppRegion, string> = { 'us-east-1': 'use1', 'eu-west-1': 'euw1' };
-
-/** A seeded PRNG (mulberry32): the same scenario always draws the same checker phases. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Logs kept in memory (the evidence behind a decision), never printed. */
 export class MemoryLogger implements Logger {
@@ -274,7 +263,7 @@ export class Drill {
     const sim = new Simulation(EPOCH);
     sim.activate();
     this.db.attach(sim);
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const log = new CallLog();
     const fakeContext = (from?: Vantage): FakeContext => ({ network: this.network, sim: () => sim, log, from });
     const logger = new MemoryLogger();
