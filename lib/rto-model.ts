@@ -190,7 +190,8 @@ function sampleOnce(i: RtoModelInputs, u: () => number, phases: Float64Array) {
   const retry = u() * CLIENT_RETRY_SECONDS;
   const client = pinned + retry;
 
-  const albDetect = u() * i.albIntervalSeconds + (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
+  const albDetect =
+    u() * i.albIntervalSeconds + (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
   const accelerator = albDetect + u() * ACCELERATOR_PICKUP_MAX_SECONDS + client;
 
   // Each checker's failure time, kept sorted as it is drawn (insertion sort: 15 values).
@@ -207,8 +208,7 @@ function sampleOnce(i: RtoModelInputs, u: () => number, phases: Float64Array) {
   const route53Detect = phases[ROUTE53_CHECKERS - stillHealthy - 1];
   const cacheShare = u();
   const route53 = route53Detect + cacheShare * i.dnsTtlSeconds + client;
-  const route53Clamped =
-    route53Detect + cacheShare * Math.max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS) + client;
+  const route53Clamped = route53Detect + cacheShare * Math.max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS) + client;
 
   let firstFailure = 0;
   for (let c = 0; c < CANARY_VANTAGE_COUNT; c++) firstFailure = Math.max(firstFailure, u() * i.probeIntervalSeconds);
@@ -316,7 +316,14 @@ export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions
     };
   });
   const trafficP99 = Math.max(...paths.filter((p) => p.bound).map((p) => p.p99));
-  return { paths, targetSeconds: i.targetSeconds, samples, seed, trafficP99, withinTarget: trafficP99 <= i.targetSeconds };
+  return {
+    paths,
+    targetSeconds: i.targetSeconds,
+    samples,
+    seed,
+    trafficP99,
+    withinTarget: trafficP99 <= i.targetSeconds,
+  };
 }
 
 /** For the config: one message per bound path whose p99 is over the target (empty when fine). */
@@ -334,7 +341,13 @@ export function rtoDistributionProblems(i: RtoModelInputs, options: RtoSimulatio
 export function rtoDistributionReport(d: RtoDistribution): string[] {
   const rows = [
     ['path', 'p50', 'p99', 'max', 'held to target'],
-    ...d.paths.map((p) => [p.name, `${p.p50} s`, `${p.p99} s`, `${p.max} s`, p.bound ? `yes (${d.targetSeconds} s)` : 'no']),
+    ...d.paths.map((p) => [
+      p.name,
+      `${p.p50} s`,
+      `${p.p99} s`,
+      `${p.max} s`,
+      p.bound ? `yes (${d.targetSeconds} s)` : 'no',
+    ]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return [

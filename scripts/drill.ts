@@ -93,8 +93,7 @@ async function main(): Promise<number> {
       overrides,
       only: args.scenario,
       workers,
-      onResult: (r) =>
-        process.stderr.write(`${r.passed ? 'pass' : 'FAIL'} ${r.name} (${r.detail.wallSeconds} s)\n`),
+      onResult: (r) => process.stderr.write(`${r.passed ? 'pass' : 'FAIL'} ${r.name} (${r.detail.wallSeconds} s)\n`),
     });
   } catch (e) {
     if (/unknown scenario/.test((e as Error).message)) {

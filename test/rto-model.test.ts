@@ -44,7 +44,8 @@ const inputs = fc.record({
   targetSeconds: fc.integer({ min: 1, max: 3600 }),
 });
 
-const samplesOf = (i: RtoModelInputs, name: RegExp) => sampleRto(i, { samples: 400 }).find((p) => name.test(p.name))!.seconds;
+const samplesOf = (i: RtoModelInputs, name: RegExp) =>
+  sampleRto(i, { samples: 400 }).find((p) => name.test(p.name))!.seconds;
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 describe('RTO Monte Carlo', () => {
@@ -142,6 +143,9 @@ describe('config: p99 traffic RTO over the target is rejected', () => {
 
   it('names every path whose p99 is over a tighter target', () => {
     const problems = rtoDistributionProblems({ ...defaults, targetSeconds: 40 });
-    expect(problems.map((p) => p.split(' has ')[0])).toEqual(['traffic: Global Accelerator', 'traffic: Route 53 failover']);
+    expect(problems.map((p) => p.split(' has ')[0])).toEqual([
+      'traffic: Global Accelerator',
+      'traffic: Route 53 failover',
+    ]);
   });
 });

@@ -203,7 +203,12 @@ export interface ProbeNetwork {
 /** The probe a canary makes, pointed at the drill's listener instead of resolving the ALB's name. */
 export function canaryProbe(settings: CanarySettings, network: ProbeNetwork): () => Promise<ProbeObservation> {
   return () =>
-    probeOnce({ ...settings.target, connectHost: '127.0.0.1', port: network.port, ...(network.ca ? { ca: network.ca } : {}) });
+    probeOnce({
+      ...settings.target,
+      connectHost: '127.0.0.1',
+      port: network.port,
+      ...(network.ca ? { ca: network.ca } : {}),
+    });
 }
 
 export interface Recorder {
@@ -287,7 +292,11 @@ export async function rotationStep(
 }
 
 /** The deploy-time schema function (lambda/schema), logged in as master. */
-export async function deploySchema(secrets: SecretsManagerClient, masterSecretArn: string, logger: Logger): Promise<void> {
+export async function deploySchema(
+  secrets: SecretsManagerClient,
+  masterSecretArn: string,
+  logger: Logger,
+): Promise<void> {
   await applySchema({ secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') }, masterSecretArn);
 }
 

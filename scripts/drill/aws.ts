@@ -20,7 +20,7 @@ import type { AppRegion, Network, Region, Vantage } from './network';
 import { APP_REGIONS } from './network';
 import type { Simulation } from './sim';
 
-type Handler = (input: any) => Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Handler = (input: any) => Promise<unknown>;
 export type Handlers = Record<string, Handler>;
 
 export class EndpointUnreachableError extends Error {

@@ -191,7 +191,9 @@ export class GlobalDatabase {
           const standby = APP_REGIONS.find((r) => r !== this.writer)!;
           if (from !== standby || !this.clusters[standby].available) return undefined;
           const writer = this.clusters[this.writer];
-          return writer.available ? { region: this.writer, port: writer.server.port, key: writer.server.name } : undefined;
+          return writer.available
+            ? { region: this.writer, port: writer.server.port, key: writer.server.name }
+            : undefined;
         },
       },
     ];
@@ -316,10 +318,9 @@ export class GlobalDatabase {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const caughtUp = (
-        await standby.query<{ ok: boolean }>(
-          'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS ok',
-          [target],
-        )
+        await standby.query<{ ok: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS ok', [
+          target,
+        ])
       )[0].ok;
       if (caughtUp) return;
       if (Date.now() > deadline) throw new Error(`standby ${standby.name} did not catch up:\n${standby.recentLog()}`);

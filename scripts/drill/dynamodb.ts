@@ -76,9 +76,14 @@ export class FakeTable {
         });
       }
     };
-    const guard = (input: { ConditionExpression?: string; ExpressionAttributeNames?: Names; ExpressionAttributeValues?: Values }, existing: Item | undefined) => {
-      if (input.ConditionExpression &&
-        !evaluate(input.ConditionExpression, existing, input.ExpressionAttributeNames, input.ExpressionAttributeValues))
+    const guard = (
+      input: { ConditionExpression?: string; ExpressionAttributeNames?: Names; ExpressionAttributeValues?: Values },
+      existing: Item | undefined,
+    ) => {
+      if (
+        input.ConditionExpression &&
+        !evaluate(input.ConditionExpression, existing, input.ExpressionAttributeNames, input.ExpressionAttributeValues)
+      )
         throw conditionFailed();
     };
     return {

@@ -86,7 +86,9 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
   }
   const groups = balance(chosen, workers);
   const results = (
-    await Promise.all(groups.map((names) => runWorker(options.stack ?? 'dev', options.overrides ?? {}, names, options.onResult)))
+    await Promise.all(
+      groups.map((names) => runWorker(options.stack ?? 'dev', options.overrides ?? {}, names, options.onResult)),
+    )
   ).flat();
   return chosen.map((s) => results.find((r) => r.name === s.name)!);
 }

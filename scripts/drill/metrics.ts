@@ -122,8 +122,12 @@ export function measure(input: MeasureInput): ScenarioResult {
   const final = new Map<string, string[]>();
   for (const row of input.rows) final.set(row.client_order_id, [...(final.get(row.client_order_id) ?? []), row.id]);
   const allAcks = input.acks.flatMap((c) => c.acks).filter((a) => ACCEPTED.has(a.status));
-  const lostIds = allAcks.filter((a) => COMMITTED.has(a.status) && !final.has(a.clientOrderId)).map((a) => a.clientOrderId);
-  const strandedIds = allAcks.filter((a) => a.status === 202 && !final.has(a.clientOrderId)).map((a) => a.clientOrderId);
+  const lostIds = allAcks
+    .filter((a) => COMMITTED.has(a.status) && !final.has(a.clientOrderId))
+    .map((a) => a.clientOrderId);
+  const strandedIds = allAcks
+    .filter((a) => a.status === 202 && !final.has(a.clientOrderId))
+    .map((a) => a.clientOrderId);
   const executions = new Map<string, Set<string>>();
   for (const a of allAcks) {
     if (!COMMITTED.has(a.status) || !a.orderId) continue;
@@ -163,7 +167,11 @@ export function measure(input: MeasureInput): ScenarioResult {
       strandedIds,
       duplicateIds,
       promotions: input.promotions.map((p) => ({ atSeconds: seconds(p.at), kind: p.kind, from: p.from, to: p.to })),
-      rejoins: input.rejoins.map((r) => ({ atSeconds: seconds(r.at), region: r.region, snapshotOnly: r.snapshotOnly.length })),
+      rejoins: input.rejoins.map((r) => ({
+        atSeconds: seconds(r.at),
+        region: r.region,
+        snapshotOnly: r.snapshotOnly.length,
+      })),
       decisions: input.decisions
         .filter((d) => d.action !== 'none' || /fail|error|refus|unknown/i.test(d.reason))
         .map((d) => ({ atSeconds: seconds(d.at), trigger: d.trigger, action: d.action, reason: d.reason })),

@@ -52,7 +52,16 @@ function chownTree(dir: string, ids: { uid?: number; gid?: number }): void {
 
 /** Files a base backup leaves out (pg_basebackup's list): runtime state, WAL streamed later. */
 const SKIP_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'standby.signal', 'backup_label', 'tablespace_map']);
-const EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
+const EMPTY_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+]);
 
 /**
  * Copy a data directory; files that vanish mid-copy are skipped, as pg_basebackup does. An online
@@ -174,7 +183,11 @@ export class PgServer {
     return client;
   }
 
-  async query<T extends Record<string, unknown>>(sql: string, values: unknown[] = [], database = 'postgres'): Promise<T[]> {
+  async query<T extends Record<string, unknown>>(
+    sql: string,
+    values: unknown[] = [],
+    database = 'postgres',
+  ): Promise<T[]> {
     const client = await this.client(database);
     try {
       return (await client.query<T>(sql, values)).rows;
@@ -282,9 +295,8 @@ export async function rebuildStandby(
   try {
     await session.query("SELECT pg_start_backup('drill-rebuild', true, false)");
     copyDataDir(writer.options.dataDir, target, false);
-    const label = (
-      await session.query<{ labelfile: string }>('SELECT labelfile FROM pg_stop_backup(false, true)')
-    ).rows[0].labelfile;
+    const label = (await session.query<{ labelfile: string }>('SELECT labelfile FROM pg_stop_backup(false, true)'))
+      .rows[0].labelfile;
     fs.writeFileSync(path.join(target, 'backup_label'), label);
   } finally {
     await session.end().catch(() => undefined);

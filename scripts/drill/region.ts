@@ -189,8 +189,11 @@ export class RegionApp {
         this.healthChanges.push({ at: this.sim.now(), allHealthy: this.allTargetGroupsHealthy });
       }
     };
-    this.sim.every(`${this.region} alb health lambda`, intervalMs, this.sim.now() + Math.floor(intervalMs / 2000) * 1000, () =>
-      check('lambda'),
+    this.sim.every(
+      `${this.region} alb health lambda`,
+      intervalMs,
+      this.sim.now() + Math.floor(intervalMs / 2000) * 1000,
+      () => check('lambda'),
     );
     this.sim.every(`${this.region} alb health ec2`, intervalMs, this.sim.now() + intervalMs, () => check('ec2'));
     pollQueue(

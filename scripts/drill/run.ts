@@ -28,16 +28,7 @@ import {
   rotationStep,
   SCHEDULE_EVENT,
 } from './adapters';
-import {
-  CallLog,
-  fake,
-  FakeContext,
-  rdsClient,
-  rdsHandlers,
-  secretsClient,
-  snsClient,
-  sqsClient,
-} from './aws';
+import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient, sqsClient } from './aws';
 import { FakeTable } from './dynamodb';
 import { OrderClient } from './client';
 import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
@@ -155,7 +146,11 @@ export class ScenarioWorld {
           if (attempt > 0) await this.sim.sleep(delayMs);
           if (!this.network.isUp('us-east-1')) continue;
           try {
-            await rotationStep({ SecretId: this.appSecretArn, ClientRequestToken: token, Step: step }, client, this.logger);
+            await rotationStep(
+              { SecretId: this.appSecretArn, ClientRequestToken: token, Step: step },
+              client,
+              this.logger,
+            );
             done = true;
           } catch (e) {
             outcome.failedSteps.push(`${step}: ${(e as Error).message}`);
@@ -181,9 +176,7 @@ export class Drill {
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
     const network = new Network();
     const db = await GlobalDatabase.create(network, ACCOUNT, async (primary) => {
-      await primary.query(
-        `CREATE ROLE ${settings.dbMasterUsername} LOGIN CREATEROLE PASSWORD '${MASTER_PASSWORD}'`,
-      );
+      await primary.query(`CREATE ROLE ${settings.dbMasterUsername} LOGIN CREATEROLE PASSWORD '${MASTER_PASSWORD}'`);
       await primary.query(`CREATE DATABASE ${DB_NAME} OWNER ${settings.dbMasterUsername}`);
       await primary.query(`ALTER SCHEMA public OWNER TO ${settings.dbMasterUsername}`, [], DB_NAME);
     });
@@ -296,7 +289,11 @@ export class Drill {
       await r.start(
         {
           secrets: secretsClient(region, secrets, fakeContext(region)),
-          sqs: sqsClient(region, sqsHandlers(() => [r.queue, r.deadLetterQueue]), fakeContext(region)),
+          sqs: sqsClient(
+            region,
+            sqsHandlers(() => [r.queue, r.deadLetterQueue]),
+            fakeContext(region),
+          ),
         },
         logger,
       );
@@ -463,9 +460,21 @@ export class Drill {
             const { ctx, clock } = invocation(vantage as Vantage, FAILOVER_TIMEOUTS.canary);
             const probe = this.canaryProbe(world, vantage as Vantage, settings, setup.probeProtocol);
             try {
-              await invokeCanary(settings, probe, evidenceStore(documentClient(ctx), setup.evidenceTable), clock, metrics, logger);
+              await invokeCanary(
+                settings,
+                probe,
+                evidenceStore(documentClient(ctx), setup.evidenceTable),
+                clock,
+                metrics,
+                logger,
+              );
             } catch (e) {
-              world.decisions.push({ at: sim.now(), trigger: `canary ${vantage}`, action: 'error', reason: (e as Error).message });
+              world.decisions.push({
+                at: sim.now(),
+                trigger: `canary ${vantage}`,
+                action: 'error',
+                reason: (e as Error).message,
+              });
             }
           }),
         sim.now() + (5 + 20 * index) * 1000,
@@ -484,8 +493,20 @@ export class Drill {
             config,
             {
               rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
-              ga: fake(new GlobalAcceleratorClient({ region: 'us-west-2' }), 'globalaccelerator', 'us-west-2', accelerator.handlers(), ctx),
-              route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
+              ga: fake(
+                new GlobalAcceleratorClient({ region: 'us-west-2' }),
+                'globalaccelerator',
+                'us-west-2',
+                accelerator.handlers(),
+                ctx,
+              ),
+              route53: fake(
+                new Route53Client({ region: 'us-east-1' }),
+                'route53',
+                'us-east-1',
+                route53.handlers(),
+                ctx,
+              ),
               sns: snsClient('eu-west-1', ctx),
               store: evidenceStore(documentClient(ctx), setup.evidenceTable),
             },

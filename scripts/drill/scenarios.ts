@@ -107,7 +107,8 @@ export function scenarios(timing: Timing): Scenario[] {
     {
       name: 'canary-tls',
       title: "the eu-west-1 canary's TLS check fails while the primary is healthy",
-      proves: 'a probe that cannot verify the certificate (or verifies the wrong name) does not promote a healthy primary',
+      proves:
+        'a probe that cannot verify the certificate (or verifies the wrong name) does not promote a healthy primary',
       faultAtSeconds: FAULT_AT,
       durationSeconds: horizon(timing),
       https: true,

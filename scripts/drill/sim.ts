@@ -35,7 +35,7 @@ class TimerQueue {
   push(timer: Timer): void {
     const h = this.heap;
     h.push(timer);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!before(h[i], h[parent])) break;
       [h[i], h[parent]] = [h[parent], h[i]];
@@ -49,7 +49,7 @@ class TimerQueue {
     const last = h.pop();
     if (h.length > 0 && last) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -102,8 +102,7 @@ export class Simulation implements Clock {
     return (this.t - this.epochMs) / 1000;
   }
 
-  sleep = (ms: number): Promise<void> =>
-    new Promise<void>((resolve) => this.at(this.t + Math.max(0, ms), resolve));
+  sleep = (ms: number): Promise<void> => new Promise<void>((resolve) => this.at(this.t + Math.max(0, ms), resolve));
 
   /** Run `fire` at simulated time `at` (never in the past). */
   at(at: number, fire: () => void): void {
@@ -158,7 +157,7 @@ export class Simulation implements Clock {
 
   /** Wait until no real work is in flight and the event loop has nothing queued for us. */
   private async idle(): Promise<void> {
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       if (this.inflight > 0) {
         quiet = 0;
         // A watchdog: real work that never settles would freeze the clock (and, with no open
@@ -204,17 +203,17 @@ export class Simulation implements Clock {
     this.timers.clear();
   }
 
-  /** Becomes the simulation whose clock pg work holds while it is in flight. */
+  /** The simulation whose clock pg work holds while it is in flight (one at a time per process). */
+  static active?: Simulation;
+
   activate(): void {
-    active = this;
+    Simulation.active = this;
   }
 
   static deactivate(): void {
-    active = undefined;
+    Simulation.active = undefined;
   }
 }
-
-let active: Simulation | undefined;
 
 type Callback = (...args: unknown[]) => void;
 
@@ -227,7 +226,7 @@ function instrument(method: 'query' | 'connect'): void {
   const original = proto[method];
   if ((original as { drillTracked?: boolean }).drillTracked) return;
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    const sim = active;
+    const sim = Simulation.active;
     if (!sim) return original.apply(this, args);
     const client = this as { host?: string; port?: number };
     const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '');
@@ -278,7 +277,7 @@ const clientProto = Client.prototype as unknown as {
 if (!clientProto.drillGuarded) {
   const emit = clientProto.emit;
   clientProto.emit = function (this: Client, event: string, ...args: unknown[]): boolean {
-    const sim = active;
+    const sim = Simulation.active;
     if (event === 'error' && sim && this.listenerCount('error') === 0) {
       sim.crashes.push({ at: sim.now(), error: String((args[0] as Error)?.message ?? args[0]) });
       return true;

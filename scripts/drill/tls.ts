@@ -26,14 +26,53 @@ export function makeCertificate(domain: string): DrillTls {
   };
   try {
     openssl(
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=tap drill CA',
-      '-keyout', file('ca.key'), '-out', file('ca.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=tap drill CA',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
     );
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${domain}`, '-keyout', file('tls.key'), '-out', file('tls.csr'));
+    openssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      `/CN=${domain}`,
+      '-keyout',
+      file('tls.key'),
+      '-out',
+      file('tls.csr'),
+    );
     fs.writeFileSync(file('san.ext'), `subjectAltName=DNS:${domain},DNS:*.${domain}\n`);
     openssl(
-      'x509', '-req', '-in', file('tls.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
-      '-days', '2', '-extfile', file('san.ext'), '-out', file('tls.pem'),
+      'x509',
+      '-req',
+      '-in',
+      file('tls.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file('san.ext'),
+      '-out',
+      file('tls.pem'),
     );
     return {
       ca: fs.readFileSync(file('ca.pem'), 'utf8'),

@@ -68,7 +68,8 @@ export class Accelerator {
   handlers(): Handlers {
     const group = (arn: string | undefined): AppRegion => {
       const region = APP_REGIONS.find((r) => Accelerator.endpointGroupArn(r) === arn);
-      if (!region) throw Object.assign(new Error(`endpoint group ${arn} not found`), { name: 'EndpointGroupNotFoundException' });
+      if (!region)
+        throw Object.assign(new Error(`endpoint group ${arn} not found`), { name: 'EndpointGroupNotFoundException' });
       return region;
     };
     const describe = (region: AppRegion) => ({
@@ -227,7 +228,10 @@ export class Route53 {
     return {
       GetHealthCheckStatusCommand: async (input) => {
         const region = APP_REGIONS.find((r) => Route53.healthCheckId(r) === input.HealthCheckId);
-        if (!region) throw Object.assign(new Error(`health check ${input.HealthCheckId} not found`), { name: 'NoSuchHealthCheck' });
+        if (!region)
+          throw Object.assign(new Error(`health check ${input.HealthCheckId} not found`), {
+            name: 'NoSuchHealthCheck',
+          });
         return {
           HealthCheckObservations: this.checks[region].checkers
             .filter((c) => c.last)
