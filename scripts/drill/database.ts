@@ -310,6 +310,17 @@ export class GlobalDatabase {
     this.writer = to;
   }
 
+  /** Whether WAL flows from the writer to the secondary right now. */
+  replicating(): boolean {
+    if (this.replicationCut || !this.writer || this.status !== 'available') return false;
+    const standby = APP_REGIONS.find((r) => r !== this.writer)!;
+    const clusters = [this.clusters[this.writer], this.clusters[standby]];
+    return (
+      clusters.every((c) => c.available && !c.rebuilding && !c.pendingRejoin) &&
+      this.network.reachable(standby, this.writer)
+    );
+  }
+
   /** Wait until the standby has replayed everything the writer has written. */
   async waitForReplication(timeoutMs = 20_000): Promise<void> {
     const writer = this.clusters[this.writer ?? 'us-east-1'].server;

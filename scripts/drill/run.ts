@@ -101,9 +101,24 @@ export class ScenarioWorld {
     readonly logger: MemoryLogger,
   ) {}
 
-  /** Run `action` `seconds` into the scenario. */
+  /**
+   * Run `action` `seconds` into the scenario. Faults come at half seconds, when nothing else
+   * runs (everything periodic runs on whole seconds), and only once the secondary has replayed
+   * what the writer acknowledged: replication lag is zero unless a scenario makes it grow, so
+   * what a fault loses never depends on how fast this machine ships WAL.
+   */
   at(seconds: number, action: () => void): void {
-    this.sim.at(this.sim.epochMs + seconds * 1000, action);
+    this.sim.at(this.sim.epochMs + seconds * 1000, () =>
+      this.sim.spawn('fault', () =>
+        this.sim.track(
+          (async () => {
+            if (this.db.replicating()) await this.db.waitForReplication();
+            action();
+          })(),
+          'fault',
+        ),
+      ),
+    );
   }
 
   regionDown(region: AppRegion, down: boolean): void {

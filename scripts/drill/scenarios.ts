@@ -38,7 +38,8 @@ export interface Scenario {
   faults(world: ScenarioWorld): void;
 }
 
-const FAULT_AT = 20;
+/** Half a second off the whole seconds everything periodic runs on (see ScenarioWorld.at). */
+const FAULT_AT = 20.5;
 /** Time for queues to drain and clients to settle after the last event. */
 const SETTLE = 90;
 
