@@ -355,3 +355,20 @@ export function rtoDistributionReport(d: RtoDistribution): string[] {
     ...rows.map((r) => `  ${r.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`.trimEnd()),
   ];
 }
+
+/** The README's two tables (p50/p99 per path; every random variable), as Markdown. */
+export function rtoModelMarkdown(i: RtoModelInputs, options: RtoSimulationOptions = {}): string {
+  const d = rtoDistribution(i, options);
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| path | p50 | p99 | held to the ${d.targetSeconds} s target |`,
+    '| --- | --- | --- | --- |',
+    ...d.paths.map((p) => `| ${cell(p.name)} | ${p.p50} s | ${p.p99} s | ${p.bound ? 'yes' : 'no (reported)'} |`),
+    '',
+    `(${d.samples} simulated regional failures, seed ${d.seed}.)`,
+    '',
+    '| random variable | paths | distribution | source |',
+    '| --- | --- | --- | --- |',
+    ...randomVariables(i).map((v) => `| ${cell(v.name)} | ${v.paths} | ${cell(v.distribution)} | ${cell(v.source)} |`),
+  ].join('\n');
+}
