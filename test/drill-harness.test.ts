@@ -159,6 +159,7 @@ describe('drill metrics', () => {
     gateSeconds: 0,
     harnessErrors: [],
     crashes: [],
+    awsCalls: {},
     wallMs: 0,
   });
 

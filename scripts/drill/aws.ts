@@ -4,7 +4,6 @@
  * while its region is down. A command the model does not implement fails loudly, so a new
  * call in the Lambda code shows up as a drill error instead of passing silently.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DBClusterNotFoundFault,
   GlobalClusterNotFoundFault,
@@ -41,8 +40,11 @@ export interface SentCommand {
 /** Every call any fake answered, in order: the drill's record of what the code asked AWS to do. */
 export class CallLog {
   readonly calls: SentCommand[] = [];
-  named(command: string): SentCommand[] {
-    return this.calls.filter((c) => c.command === command);
+  /** How many times each command was sent. */
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.calls) counts[c.command] = (counts[c.command] ?? 0) + 1;
+    return counts;
   }
 }
 
@@ -166,18 +168,13 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
   };
 }
 
-/** CloudWatch and SNS: recorded, nothing else (the call log is the evidence). */
-export const recordOnly: Handlers = {
-  PutMetricDataCommand: async () => ({}),
+/** SNS: recorded, nothing else (the call log is the evidence). */
+const recordOnly: Handlers = {
   PublishCommand: async () => ({ MessageId: randomUUID() }),
 };
 
 export function rdsClient(region: Region, handlers: Handlers, ctx: FakeContext): RDSClient {
   return fake(new RDSClient({ region }), 'rds', region, handlers, ctx);
-}
-
-export function cloudWatchClient(region: Region, ctx: FakeContext): CloudWatchClient {
-  return fake(new CloudWatchClient({ region }), 'monitoring', region, recordOnly, ctx);
 }
 
 export function snsClient(region: Region, ctx: FakeContext): SNSClient {

@@ -58,6 +58,7 @@ export interface ScenarioResult {
     readonly queues: { region: AppRegion; waiting: number; deadLettered: number }[];
     readonly drainerCrashes: number;
     readonly processCrashes: { atSeconds: number; error: string }[];
+    readonly awsCalls: Record<string, number>;
     readonly harnessErrors: string[];
     readonly simulatedSeconds: number;
     readonly wallSeconds: number;
@@ -82,6 +83,8 @@ export interface MeasureInput {
   readonly harnessErrors: string[];
   /** Unhandled errors that would have killed the process running the code. */
   readonly crashes: readonly { at: number; error: string }[];
+  /** Every AWS API call the code made, by command (the fakes' log). */
+  readonly awsCalls: Record<string, number>;
   readonly wallMs: number;
 }
 
@@ -179,6 +182,7 @@ export function measure(input: MeasureInput): ScenarioResult {
       queues: input.queues,
       drainerCrashes: input.drainerCrashes.length,
       processCrashes: input.crashes.map((c) => ({ atSeconds: seconds(c.at), error: c.error })),
+      awsCalls: input.awsCalls,
       harnessErrors: input.harnessErrors,
       simulatedSeconds: round((input.end - epoch) / 1000),
       wallSeconds: round(input.wallMs / 1000),

@@ -389,6 +389,7 @@ export class Drill {
       gateSeconds: promotionGateSeconds(failover),
       harnessErrors: sim.errors.map((e) => (e instanceof Error ? e.message : String(e))),
       crashes: sim.crashes,
+      awsCalls: log.counts(),
       wallMs: Date.now() - started,
     });
     for (const region of APP_REGIONS) await regions[region].close();

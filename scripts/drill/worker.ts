@@ -8,6 +8,9 @@ const { stack, overrides, names } = JSON.parse(process.argv[2]) as {
   names: string[];
 };
 
+// The parent is gone (killed, or its test timed out): stop, and take the servers down with us.
+process.on('disconnect', () => process.exit(1));
+
 runInProcess(drillSettings(stack, overrides), names, (result) => process.send!({ result })).then(
   () => process.exit(0),
   (e) => {
