@@ -42,7 +42,7 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
-import { seededRandom } from '../../lib/rto-model';
+import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
 export const ACCOUNT = '123456789012';
@@ -320,7 +320,8 @@ export class Drill {
       this.network,
       sim,
       { 'us-east-1': dials.primary, 'eu-west-1': dials.secondary },
-      s.acceleratorReactionSeconds * 1000,
+      // One draw from the distribution the RTO model uses (undocumented; up to 30 s).
+      Math.round(random() * ACCELERATOR_PICKUP_MAX_SECONDS) * 1000,
     );
     accelerator.schedule();
     const route53 = new Route53(
@@ -329,7 +330,7 @@ export class Drill {
         intervalSeconds: s.route53HealthCheckIntervalSeconds,
         failureThreshold: s.route53FailureThreshold,
         ttlSeconds: s.dnsTtlSeconds,
-        checkersPerRegion: 2,
+        checkers: ROUTE53_CHECKERS,
       },
       sim,
       random,

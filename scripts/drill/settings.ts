@@ -16,7 +16,6 @@ export type DrillSettings = Pick<
   | 'route53HealthCheckIntervalSeconds'
   | 'route53FailureThreshold'
   | 'dnsTtlSeconds'
-  | 'acceleratorReactionSeconds'
   | 'failoverProbeIntervalSeconds'
   | 'failoverProbeFailures'
   | 'dbPromotionEstimateSeconds'

@@ -129,7 +129,8 @@ export interface Route53Settings {
   readonly intervalSeconds: number;
   readonly failureThreshold: number;
   readonly ttlSeconds: number;
-  readonly checkersPerRegion: number;
+  /** Spread round-robin over the checker regions. */
+  readonly checkers: number;
 }
 
 /** A Route 53 health check: uncoordinated checkers, each with its own failure threshold. */
@@ -151,8 +152,8 @@ class HealthCheck {
     private readonly sim: Simulation,
     random: () => number,
   ) {
-    for (const vantage of CHECKER_REGIONS)
-      for (let i = 0; i < settings.checkersPerRegion; i++) this.checkers.push({ vantage, healthy: true, streak: 0 });
+    for (let i = 0; i < settings.checkers; i++)
+      this.checkers.push({ vantage: CHECKER_REGIONS[i % CHECKER_REGIONS.length], healthy: true, streak: 0 });
     this.history.push({ at: sim.now(), healthy: true });
     const intervalMs = settings.intervalSeconds * 1000;
     // Phases are uncoordinated; whole seconds let checkers that coincide share one request.
