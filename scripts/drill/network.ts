@@ -145,6 +145,15 @@ export class ProxyFabric {
     return route && this.network.reachable(from, route.region) ? route : undefined;
   }
 
+  /** Reset every connection to the target `key` (a server dropping its sessions). */
+  resetTarget(key: string): void {
+    for (const link of [...this.links]) {
+      if (link.key !== key) continue;
+      link.client.destroy();
+      link.server.destroy();
+    }
+  }
+
   /** Cut every connection whose route changed or broke. */
   recheck(): void {
     for (const link of [...this.links]) {

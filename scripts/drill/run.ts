@@ -126,6 +126,19 @@ export class ScenarioWorld {
     this.db.rejoinIfDue();
   }
 
+  /**
+   * Run `action` exactly `seconds` into the scenario, in the same instant as the requests of
+   * that second (a fault that lands mid-request). Only for faults that lose no data.
+   */
+  atExactly(seconds: number, action: () => void): void {
+    this.sim.at(this.sim.epochMs + seconds * 1000, action);
+  }
+
+  /** The cluster drops every session (as an in-region failover or a reboot does) and stays up. */
+  dropSessions(region: AppRegion): void {
+    this.db.fabric.resetTarget(this.db.clusters[region].server.name);
+  }
+
   databaseDown(region: AppRegion, down: boolean): void {
     this.db.setAvailable(region, !down);
   }

@@ -94,6 +94,15 @@ export function scenarios(timing: Timing): Scenario[] {
       },
     },
     {
+      name: 'sessions-dropped',
+      title: 'the us-east-1 database drops every session mid-request (a reboot, a proxy restart) and stays up',
+      proves: 'a connection that dies under a request costs that request, never the process serving it',
+      faultAtSeconds: 20,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
+      faults: (w) => w.atExactly(20, () => w.dropSessions('us-east-1')),
+    },
+    {
       name: 'partition',
       title: 'eu-west-1 and us-east-1 cannot reach each other for 5 min; users still reach us-east-1',
       proves: 'one vantage point losing sight of the primary is not a regional outage: no promotion, no split brain',

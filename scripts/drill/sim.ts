@@ -279,7 +279,11 @@ if (!clientProto.drillGuarded) {
   clientProto.emit = function (this: Client, event: string, ...args: unknown[]): boolean {
     const sim = Simulation.active;
     if (event === 'error' && sim && this.listenerCount('error') === 0) {
-      sim.crashes.push({ at: sim.now(), error: String((args[0] as Error)?.message ?? args[0]) });
+      const { user, host } = this as unknown as { user?: string; host?: string };
+      sim.crashes.push({
+        at: sim.now(),
+        error: `${String((args[0] as Error)?.message ?? args[0])} on a client of ${user}@${host} with no error listener`,
+      });
       return true;
     }
     return emit.call(this, event, ...args);
