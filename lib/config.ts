@@ -20,6 +20,12 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * The longest rotation period of the database credentials: the platform promises rotation at
+ * least every 30 days (the policy pack and the AWS Config rule check the configured period).
+ */
+export const MAX_SECRET_ROTATION_DAYS = 30;
+
 /** Lambda runtimes the bundles target (Node 18 is deprecated; all ship SDK v3 only). */
 export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 
@@ -126,7 +132,7 @@ export const configSchema = z.object({
     message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
   }),
   dbBackupRetentionDays: integer(1, 35),
-  secretRotationDays: integer(1, 1000),
+  secretRotationDays: integer(1, MAX_SECRET_ROTATION_DAYS),
   // --- application tier
   instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
     message: 'must be an EC2 instance type such as m6i.large',

@@ -28,6 +28,8 @@ export interface DatabaseStackArgs {
  * One region's member of the Aurora global database: its own KMS key, subnet group, security
  * group, TLS-enforcing parameter group, cluster and instances, plus the rotation function
  * (attached in the primary; on standby in the secondary for after a regional failover).
+ * How it joins (writer, or replica of the writer) is an explicit argument, not a role flag.
+ * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
 export class DatabaseStack extends pulumi.ComponentResource {
   readonly key: aws.kms.Key;

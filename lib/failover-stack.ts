@@ -8,6 +8,10 @@ import { buildFunction, BuiltFunction } from './lambda-function';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
 
+/** How often the canary schedule invokes the orchestrator; one invocation probes for this long. */
+export const CANARY_PERIOD_MINUTES = 1;
+const CANARY_PERIOD = CANARY_PERIOD_MINUTES === 1 ? '1 minute' : `${CANARY_PERIOD_MINUTES} minutes`;
+
 /** CloudWatch namespace of the orchestrator's metrics (decisions, actions, errors). */
 export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
 
@@ -92,7 +96,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           PROBE_FAILURES: String(settings.failoverProbeFailures),
           // A probe must answer well inside its interval, or probes would overlap.
           PROBE_TIMEOUT_MS: String(Math.min(4000, settings.failoverProbeIntervalSeconds * 500)),
-          CANARY_WINDOW_SECONDS: '60',
+          CANARY_WINDOW_SECONDS: String(CANARY_PERIOD_MINUTES * 60),
           TOPIC_ARN: this.topic.arn,
           METRIC_NAMESPACE: FAILOVER_METRIC_NAMESPACE,
           ENVIRONMENT: settings.environmentSuffix,
@@ -114,8 +118,8 @@ export class FailoverStack extends pulumi.ComponentResource {
       n('orchestratorFunction', 'canary'),
       {
         name: n('orchestratorFunction', 'canary'),
-        description: 'Canary: probe the primary region every minute',
-        scheduleExpression: 'rate(1 minute)',
+        description: `Canary: probe the primary region every ${CANARY_PERIOD === '1 minute' ? 'minute' : CANARY_PERIOD}`,
+        scheduleExpression: `rate(${CANARY_PERIOD})`,
       },
       { parent: fn },
     );

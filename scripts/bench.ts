@@ -10,7 +10,7 @@ import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/lambda-bundle';
-import { APP_USER, DB_NAME, startTradingDb } from '../test/helpers/trading-db';
+import { APP_USER, DB_NAME, startTradingDb } from './local/trading-db';
 
 const N = Number(process.env.BENCH_ORDERS ?? 2000);
 const WARMUP = 200;

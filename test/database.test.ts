@@ -180,6 +180,10 @@ describe('credentials', () => {
     ]);
   });
 
+  it('a rotation period above the 30 days the platform promises is rejected before anything registers', async () => {
+    await expect(plan({ secretRotationDays: 31 })).rejects.toThrow(/secretRotationDays: must be at most 30/);
+  });
+
   it('the rotation function runs in the private subnets and its role reaches only these secrets and keys', async () => {
     const run = await plan();
     const fn = named(run, 'aws:lambda/function:Function', 'fn-rotation-use1-dev');

@@ -1,6 +1,9 @@
 import { configRules } from '../lib/aws-config';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
+/** One run for the tests that need other values than the dev stack's (each reads its own keys). */
+const NON_DEFAULT = { alarmDbCpuPercent: 65, alarm5xxPercent: 2, awsConfigRecorder: 'reuse' };
+
 describe('MonitoringStack', () => {
   it('each region has an encrypted alarm topic (own key admitting CloudWatch) with the operator email', async () => {
     const run = await plan();
@@ -58,7 +61,7 @@ describe('MonitoringStack', () => {
   });
 
   it('thresholds come from config', async () => {
-    const run = await plan({ alarmDbCpuPercent: 65, alarm5xxPercent: 2 });
+    const run = await plan(NON_DEFAULT);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-db-cpu-use1-dev').inputs.threshold).toBe(65);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-alb-5xx-rate-euw1-dev').inputs.threshold).toBe(
       2,
@@ -153,6 +156,22 @@ describe('AWS Config', () => {
         .map((r) => r.id)
         .sort(),
     );
+    // The rotation rule checks the very period the secrets rotate with (one fact, two readers).
+    const days = new Set(
+      ofType(run, 'aws:secretsmanager/secretRotation:SecretRotation').map(
+        (r) => r.inputs.rotationRules.automaticallyAfterDays,
+      ),
+    );
+    expect(days.size).toBe(1);
+    for (const rule of rules.filter(
+      (r) => r.inputs.source.sourceIdentifier === 'SECRETSMANAGER_ROTATION_ENABLED_CHECK',
+    ))
+      expect(JSON.parse(rule.inputs.inputParameters)).toEqual({
+        maximumAllowedRotationFrequency: String([...days][0]),
+      });
+    expect(configRules({ secretRotationDays: 7 }).find((r) => r.short === 'secret-rotation-on')!.input).toEqual({
+      maximumAllowedRotationFrequency: '7',
+    });
     for (const id of [
       'RDS_STORAGE_ENCRYPTED',
       'VPC_FLOW_LOGS_ENABLED',
@@ -165,7 +184,7 @@ describe('AWS Config', () => {
   });
 
   it('reuse mode adds only the rules to an existing recorder', async () => {
-    const run = await plan({ awsConfigRecorder: 'reuse' });
+    const run = await plan(NON_DEFAULT);
     const CONFIG_RULES = configRules({ secretRotationDays: 30 });
     expect(ofType(run, 'aws:cfg/recorder:Recorder')).toEqual([]);
     expect(ofType(run, 'aws:cfg/deliveryChannel:DeliveryChannel')).toEqual([]);

@@ -6,6 +6,8 @@ import { SecretCache } from './secret-cache';
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
   connect(): Promise<PoolClient>;
+  /** Drop every connection; the next query opens a new one (and resolves the host name again). */
+  reset?(): Promise<void>;
 }
 
 /**
@@ -46,8 +48,19 @@ export class CredentialedPool implements Queryable {
     return (await this.get()).connect();
   }
 
-  async end(): Promise<void> {
-    if (this.pool) await (await this.pool).end();
+  /**
+   * New connections from now on; connections in use finish their query and are closed on
+   * release. Used when a host name now leads elsewhere (a writer endpoint after failover).
+   */
+  async reset(): Promise<void> {
+    const previous = this.pool;
     this.pool = undefined;
+    if (previous) void (await previous.catch(() => undefined))?.end().catch(() => undefined);
+  }
+
+  async end(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).end();
   }
 }

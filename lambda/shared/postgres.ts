@@ -46,7 +46,7 @@ export function classifyDbError(error: unknown): DbFailure {
   if (e?.code === '28P01' || e?.code === '28000') return 'auth';
   if (
     (e?.code && UNAVAILABLE_CODES.has(e.code)) ||
-    /timeout|terminated|Connection terminated|connect/i.test(e?.message ?? '')
+    /timeout|terminated|connect|not queryable/i.test(e?.message ?? '')
   ) {
     return 'unavailable';
   }
@@ -59,6 +59,31 @@ export function isDroppedConnection(error: unknown): boolean {
   return (
     ['57P01', '57P02', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /Connection terminated/i.test(e?.message ?? '')
   );
+}
+
+/** Client-side bounds on every wait on a PostgreSQL server. */
+export interface DbWaitBounds {
+  /** TCP connect, TLS and authentication, until the server is ready for queries. */
+  readonly connectMs: number;
+  /** One query, measured by the client: a frozen server never answers, so only the client can stop waiting. */
+  readonly queryMs: number;
+}
+
+/**
+ * Connection settings that bound every wait on the server from the client side: connect and
+ * query timeouts (a frozen or black-holed server), the same limit enforced by the server too
+ * (it releases its locks), idle-in-transaction cut-off, and TCP keep-alive so a connection to a
+ * host that vanished (a writer after failover) is found dead instead of waited on.
+ */
+export function boundedClientSettings(bounds: DbWaitBounds) {
+  return {
+    connectionTimeoutMillis: bounds.connectMs,
+    query_timeout: bounds.queryMs,
+    statement_timeout: bounds.queryMs,
+    idle_in_transaction_session_timeout: 2 * bounds.queryMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  } satisfies Partial<ClientConfig>;
 }
 
 export interface ConnectionTarget {

@@ -1,11 +1,15 @@
 /**
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
- * request in, response out, every outcome decided here once.
+ * request in, response out, every outcome decided here once. No request gets a 500: the
+ * client's fault is a 4xx, ours (or the database's) a 503 with Retry-After, each logged.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
-import { OrderInput, sameRequest, validateOrder } from './order';
-import type { OrderStore } from './store';
+import { Order, OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
+import { OrderQueue, queueOrder } from './queued-order';
+import type { EndpointState, OrderStore } from './store';
+
+export type { OrderQueue } from './queued-order';
 
 export interface ApiRequest {
   readonly method: string;
@@ -21,13 +25,9 @@ export interface ApiResponse {
   readonly body: string;
 }
 
-/** Holds orders while the local database is read-only (the standby before promotion). */
-export interface OrderQueue {
-  enqueue(order: OrderInput): Promise<void>;
-}
-
 export interface ApiDeps {
-  readonly store: Pick<OrderStore, 'insert' | 'findById' | 'health'>;
+  readonly store: Pick<OrderStore, 'insert' | 'findById' | 'findByClientOrderId' | 'probe' | 'hasSeparateReader'>;
+  /** Holds orders while no writer is reachable (SQS FIFO, drained by lambda/drainer). */
   readonly queue?: OrderQueue;
   readonly region: string;
   readonly role: string;
@@ -35,18 +35,48 @@ export interface ApiDeps {
   /** Forget cached credentials: called once on an authentication failure, then retried. */
   readonly refreshCredentials: () => void;
   readonly maxBodyBytes?: number;
+  /** The clock that stamps queued orders (tests move it). */
+  readonly now?: () => Date;
+}
+
+export interface RequestOptions {
+  /** Answer by then at the latest (the Lambda adapter passes its remaining time). */
+  readonly deadlineMs?: number;
 }
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const RETRY_AFTER_SECONDS = 5;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Every request is answered within this, whatever the database does (the Lambda adapter
+ * shortens it to the invocation's remaining time; the function's default timeout is 10 s).
+ */
+export const REQUEST_DEADLINE_MS = 5_000;
+/**
+ * `/health` answers within this: the ALB's health-check timeout is at least 2 s and Route 53
+ * gives 2 s after connecting; the rest is left for the network and the Lambda invocation.
+ */
+export const HEALTH_DEADLINE_MS = 1_500;
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An HTTP method is a token (RFC 9110); anything else is not a request we can route. */
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-const unavailable = (reason: string) =>
-  json(503, { error: 'unavailable', reason }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+/** Our fault or the database's: the client may retry the same request. */
+export const unavailable = (reason: string, extra: Record<string, unknown> = {}) =>
+  json(503, { error: 'unavailable', reason, ...extra }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+
+export const badRequest = (detail: string) => json(400, { error: 'bad request', detail });
+
+/** Resolve to `onTimeout()` if `work` has not settled by then (work goes on; its outcome is dropped). */
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout()), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Run a database call. On an authentication failure re-read the credentials (rotated) and try
@@ -73,6 +103,9 @@ async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const conflict = (stored: Order) =>
+  json(409, { error: 'clientOrderId already used for a different order', order: stored });
+
 async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== 'application/json') {
@@ -94,44 +127,66 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
 
   try {
     const { order: stored, created } = await withDb(deps, () => deps.store.insert(order));
-    if (!created && !sameRequest(stored, order)) {
-      return json(409, { error: 'clientOrderId already used for a different order', order: stored });
-    }
+    if (!created && !sameOrder(stored, order)) return conflict(stored);
     deps.logger.info(created ? 'order accepted' : 'order replayed', {
       clientOrderId: order.clientOrderId,
       orderId: stored.id,
     });
     return json(created ? 201 : 200, stored);
   } catch (e) {
-    let failure = classifyDbError(e);
-    // The writer endpoint is out: if the local cluster still answers it is read-only (the
-    // standby before promotion, or the primary mid-failover), and the order can be queued.
-    if (failure === 'unavailable' && (await answersReadOnly(deps))) failure = 'read-only';
-    if (failure === 'read-only' && deps.queue) {
-      try {
-        await deps.queue.enqueue(order);
-        deps.logger.warn('database read-only: order queued for the drainer', { clientOrderId: order.clientOrderId });
-        return json(202, { status: 'queued', clientOrderId: order.clientOrderId, region: deps.region });
-      } catch (queueError) {
-        deps.logger.error('database read-only and the order queue failed', { error: String(queueError) });
-        return unavailable('database read-only and order queue unavailable');
-      }
-    }
-    if (failure === 'read-only') return unavailable('database is read-only (standby region before promotion)');
-    if (failure === 'unavailable' || failure === 'auth') {
-      deps.logger.error('database unavailable', { error: String(e) });
-      return unavailable('database unavailable');
-    }
-    throw e;
+    const failure = classifyDbError(e);
+    // No writer takes the order: it answered read-only even on a fresh connection (a
+    // secondary cluster), or it did not answer at all.
+    if (failure === 'read-only' || failure === 'unavailable') return queueWhileNoWriter(order, deps, failure);
+    deps.logger.error('order not written', { clientOrderId: order.clientOrderId, failure, error: String(e) });
+    return unavailable('database unavailable');
   }
 }
 
-async function answersReadOnly(deps: ApiDeps): Promise<boolean> {
-  try {
-    return !(await deps.store.health()).writable;
-  } catch {
-    return false;
+/**
+ * Queue an order only while no writer is reachable, and only once the local reader has shown
+ * that this client order id is not already taken: a replay of a stored order is answered 200 and
+ * a different order under a stored id 409, exactly as the writer would.
+ */
+async function queueWhileNoWriter(order: OrderInput, deps: ApiDeps, failure: string): Promise<ApiResponse> {
+  const reason = failure === 'read-only' ? 'database is read-only' : 'database unavailable';
+  if (!deps.queue) {
+    deps.logger.error('no writer reachable and no order queue', { clientOrderId: order.clientOrderId, failure });
+    return unavailable(reason);
   }
+  let stored: Order | undefined;
+  try {
+    stored = await withDb(deps, () => deps.store.findByClientOrderId(order.clientOrderId, 'reader'));
+  } catch (e) {
+    // Nothing answers: the order's identity cannot be checked, so it is not queued.
+    deps.logger.error('no writer or reader reachable', { clientOrderId: order.clientOrderId, error: String(e) });
+    return unavailable('database unavailable');
+  }
+  if (stored) {
+    deps.logger.info(sameOrder(stored, order) ? 'order replayed (read-only)' : 'order conflicts (read-only)', {
+      clientOrderId: order.clientOrderId,
+      orderId: stored.id,
+    });
+    return sameOrder(stored, order) ? json(200, stored) : conflict(stored);
+  }
+  const queued = queueOrder(order, deps.region, deps.now?.() ?? new Date());
+  try {
+    await deps.queue.enqueue(queued);
+  } catch (e) {
+    deps.logger.error('no writer reachable and the order queue failed', { error: String(e) });
+    return unavailable(`${reason} and order queue unavailable`);
+  }
+  deps.logger.warn('no writer reachable: order queued for the drainer', {
+    clientOrderId: order.clientOrderId,
+    failure,
+  });
+  return json(202, {
+    status: 'queued',
+    id: orderIdFor(order.clientOrderId),
+    clientOrderId: order.clientOrderId,
+    acceptedAt: queued.acceptedAt,
+    region: deps.region,
+  });
 }
 
 async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
@@ -140,33 +195,102 @@ async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
     const order = await withDb(deps, () => deps.store.findById(id));
     return order ? json(200, order) : json(404, { error: 'order not found' });
   } catch (e) {
-    if (classifyDbError(e) === 'unavailable') return unavailable('database unavailable');
-    throw e;
+    deps.logger.error('order not read', { orderId: id, failure: classifyDbError(e), error: String(e) });
+    return unavailable('database unavailable');
   }
 }
 
+type Probe = EndpointState | 'no answer';
+
+/**
+ * "Can this region accept orders now?", answered within HEALTH_DEADLINE_MS whatever the
+ * database does. The ALB's target groups (EC2 and Lambda) and every other health signal call
+ * this same function, so they cannot disagree. 200 when a writer takes orders (`write`) or,
+ * with none reachable, when the local reader answers and orders can be queued (`queue`);
+ * otherwise 503.
+ */
 async function health(deps: ApiDeps): Promise<ApiResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Probe>(
+    (resolve) => (timer = setTimeout(() => resolve('no answer'), HEALTH_DEADLINE_MS)),
+  );
+  const probe = (endpoint: 'writer' | 'reader'): Promise<Probe> =>
+    withDb(deps, () => deps.store.probe(endpoint)).catch((e) => {
+      deps.logger.warn('health check: database did not answer', { endpoint, error: String(e) });
+      return 'no answer' as const;
+    });
   try {
-    const { writable } = await withDb(deps, () => deps.store.health());
-    return json(200, { status: 'ok', region: deps.region, role: deps.role, writable });
-  } catch (e) {
-    deps.logger.warn('health check: database did not answer', { error: String(e) });
-    return json(503, { status: 'unavailable', region: deps.region, role: deps.role, writable: false });
+    // Both at once: a writer that hangs must not use up the reader's time.
+    const writerProbe = probe('writer');
+    const readerProbe = deps.store.hasSeparateReader ? probe('reader') : writerProbe;
+    const writer = await Promise.race([writerProbe, deadline]);
+    const reader = writer === 'no answer' ? await Promise.race([readerProbe, deadline]) : writer;
+    const accepting = writer === 'writable' ? 'write' : reader !== 'no answer' && deps.queue ? 'queue' : 'none';
+    const body = {
+      status: accepting === 'none' ? 'unavailable' : 'ok',
+      region: deps.region,
+      role: deps.role,
+      writable: accepting === 'write',
+      accepting,
+    };
+    if (accepting !== 'none') return json(200, body);
+    deps.logger.warn('health check: this region cannot accept orders', { writer, reader });
+    return json(503, body, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-export async function handleRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const refuse = (detail: string) => {
+    deps.logger.warn('bad request', {
+      detail,
+      method: String(req.method).slice(0, 32),
+      path: String(req.path).slice(0, 256),
+    });
+    return badRequest(detail);
+  };
+  if (typeof req.method !== 'string' || !METHOD.test(req.method)) return refuse('malformed request method');
+  if (typeof req.path !== 'string' || !req.path.startsWith('/')) return refuse('malformed request path');
   const path = req.path.replace(/\/+$/, '') || '/';
   const method = req.method.toUpperCase();
   const allow = (methods: string) => json(405, { error: 'method not allowed' }, { allow: methods });
+  if (path === '/health') return method === 'GET' ? health(deps) : allow('GET');
+  if (path === '/orders') return method === 'POST' ? createOrder(req, deps) : allow('POST');
+  const match = /^\/orders\/([^/]+)$/.exec(path);
+  if (match) {
+    if (method !== 'GET') return allow('GET');
+    const id = decodeSegment(match[1]);
+    return id === undefined ? refuse('malformed percent-escape in the path') : getOrder(id, deps);
+  }
+  return json(404, { error: 'not found' });
+}
+
+/**
+ * The one place a parsed request is dispatched (both adapters call it): bounded in time, and
+ * every error becomes a response and a log line.
+ */
+export async function handleRequest(
+  req: ApiRequest,
+  deps: ApiDeps,
+  options: RequestOptions = {},
+): Promise<ApiResponse> {
+  const deadlineMs = Math.min(options.deadlineMs ?? REQUEST_DEADLINE_MS, REQUEST_DEADLINE_MS);
   try {
-    if (path === '/health') return method === 'GET' ? await health(deps) : allow('GET');
-    if (path === '/orders') return method === 'POST' ? await createOrder(req, deps) : allow('POST');
-    const match = /^\/orders\/([^/]+)$/.exec(path);
-    if (match) return method === 'GET' ? await getOrder(decodeURIComponent(match[1]), deps) : allow('GET');
-    return json(404, { error: 'not found' });
+    return await withDeadline(route(req, deps), deadlineMs, () => {
+      deps.logger.error('request deadline passed', { method: req.method, path: req.path, deadlineMs });
+      return unavailable('request deadline passed');
+    });
   } catch (e) {
     deps.logger.error('unhandled error', { error: e instanceof Error ? e.stack : String(e) });
-    return json(500, { error: 'internal error' });
+    return unavailable('internal error');
   }
 }

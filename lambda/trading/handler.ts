@@ -1,15 +1,32 @@
 /** ALB -> Lambda adapter for the order API. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { ALBEvent, ALBResult } from 'aws-lambda';
-import { ApiRequest, ApiResponse, handleRequest } from './api';
+import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
+import { createLogger } from '../shared/logger';
+import { ApiRequest, ApiResponse, handleRequest, unavailable } from './api';
 import { createRuntime, requireEnv, Runtime } from './runtime';
 
+/**
+ * The ALB event as an API request. Nothing here throws: a field that is missing or of the wrong
+ * type becomes an empty method or path, which the API answers 400.
+ */
 export function fromAlbEvent(event: ALBEvent): ApiRequest {
   const headers: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
-  const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
-  return { method: event.httpMethod, path: event.path, headers, body };
+  // Multi-value headers are on when the target group enables them; either form may arrive.
+  for (const [key, value] of Object.entries(event?.multiValueHeaders ?? {})) {
+    if (Array.isArray(value)) headers[key.toLowerCase()] = value.filter((v) => typeof v === 'string').join(', ');
+  }
+  for (const [key, value] of Object.entries(event?.headers ?? {})) {
+    if (typeof value === 'string') headers[key.toLowerCase()] = value;
+  }
+  const text = typeof event?.body === 'string' ? event.body : '';
+  const body = text ? Buffer.from(text, event.isBase64Encoded === true ? 'base64' : 'utf8') : undefined;
+  return {
+    method: typeof event?.httpMethod === 'string' ? event.httpMethod : '',
+    path: typeof event?.path === 'string' ? event.path : '',
+    headers,
+    body,
+  };
 }
 
 export function toAlbResult(response: ApiResponse): ALBResult {
@@ -22,14 +39,23 @@ export function toAlbResult(response: ApiResponse): ALBResult {
   };
 }
 
+/** Time kept back from the invocation's remaining time to return the answer to the ALB. */
+const RETURN_MARGIN_MS = 500;
+
 let runtime: Runtime | undefined;
 
-/** Built on the first invocation and reused while the execution environment is warm. */
-function getRuntime(): Runtime {
-  runtime ??= createRuntime(requireEnv(process.env), { secrets: new SecretsManagerClient({}), sqs: new SQSClient({}) });
-  return runtime;
-}
-
-export async function handler(event: ALBEvent): Promise<ALBResult> {
-  return toAlbResult(await handleRequest(fromAlbEvent(event), getRuntime().deps));
+export async function handler(event: ALBEvent, context: Context): Promise<ALBResult> {
+  try {
+    // Built on the first invocation and reused while the execution environment is warm.
+    runtime ??= createRuntime(requireEnv(process.env), {
+      secrets: new SecretsManagerClient({}),
+      sqs: new SQSClient({}),
+    });
+  } catch (e) {
+    createLogger('trading').error('trading function misconfigured', { error: String(e) });
+    return toAlbResult(unavailable('service misconfigured'));
+  }
+  runtime.logger.addContext(context);
+  const deadlineMs = context.getRemainingTimeInMillis() - RETURN_MARGIN_MS;
+  return toAlbResult(await handleRequest(fromAlbEvent(event), runtime.deps, { deadlineMs }));
 }

@@ -1,23 +1,26 @@
 /** The order the API accepts: validated by schema, normalised before it is stored or queued. */
+import { createHash } from 'crypto';
 import { z } from 'zod';
+import { decimalFromNumber, INTEGER_DIGITS, parseDecimal, SCALE } from './decimal';
 
 const decimal = (field: string) =>
   z
     .union([z.number(), z.string()], { message: `${field} must be a number or a decimal string` })
     .transform((v, ctx) => {
-      const text = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v.trim();
-      if (!/^\d{1,12}(\.\d{1,8})?$/.test(text)) {
+      const parsed = typeof v === 'number' ? decimalFromNumber(v) : parseDecimal(v.trim());
+      if (!parsed.ok) {
         ctx.addIssue({
           code: 'custom',
-          message: `${field} must be a positive decimal with at most 12 integer and 8 fractional digits`,
+          message: `${field} must be a positive decimal with at most ${INTEGER_DIGITS} integer and ${SCALE} fractional digits: it ${parsed.message}`,
         });
         return z.NEVER;
       }
-      if (Number(text) <= 0) {
+      if (parsed.value === '0') {
         ctx.addIssue({ code: 'custom', message: `${field} must be greater than zero` });
         return z.NEVER;
       }
-      return text;
+      // Canonical text: equal values compare equal as strings (see decimal.ts).
+      return parsed.value;
     });
 
 export const orderSchema = z
@@ -47,9 +50,15 @@ export const orderSchema = z
 
 export type OrderInput = z.output<typeof orderSchema>;
 
+/**
+ * `accepted`: the order stands. `expired`: a market order that waited in the order queue longer
+ * than its time-to-live; it was recorded, never executed (see lambda/drainer/drain.ts).
+ */
+export type OrderStatus = 'accepted' | 'expired';
+
 export interface Order extends OrderInput {
   readonly id: string;
-  readonly status: 'accepted';
+  readonly status: OrderStatus;
   readonly region: string;
   readonly createdAt: string;
 }
@@ -79,12 +88,41 @@ export function validateOrder(body: unknown): Validation {
   };
 }
 
-/** Whether a stored order is the same request as a replayed one (same client order id). */
-export function sameRequest(stored: OrderInput, replay: OrderInput): boolean {
-  const fields: (keyof OrderInput)[] = ['clientOrderId', 'symbol', 'side', 'type', 'limitPrice'];
+/**
+ * Whether a stored order and a new request with the same client order id are the same order.
+ * Both sides carry canonical decimals (the schema's output, the store's read-back), so string
+ * equality is decimal equality at the column's scale. The API, the queue path and the drainer
+ * all decide identity here.
+ */
+export function sameOrder(stored: OrderInput, request: OrderInput): boolean {
   return (
-    fields.every((f) => stored[f] === replay[f]) &&
-    Number(stored.quantity) === Number(replay.quantity) &&
-    Number(stored.limitPrice ?? 0) === Number(replay.limitPrice ?? 0)
+    stored.clientOrderId === request.clientOrderId &&
+    stored.symbol === request.symbol &&
+    stored.side === request.side &&
+    stored.type === request.type &&
+    stored.quantity === request.quantity &&
+    stored.limitPrice === request.limitPrice
   );
+}
+
+/** A digest of the order's identity: equal exactly when `sameOrder` holds (canonical fields). */
+export function orderFingerprint(order: OrderInput): string {
+  const fields = [order.clientOrderId, order.symbol, order.side, order.type, order.quantity, order.limitPrice ?? ''];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+/** Namespace of order ids (a fixed random UUID: ids are name-based UUIDs, RFC 9562 version 5). */
+const ORDER_ID_NAMESPACE = Buffer.from('5b0f3c1e8d2a4c7f9e6b1a2d3c4e5f60', 'hex');
+
+/**
+ * The order id is a function of the client order id, so every path that stores an order (the
+ * API now, the drainer later) gives it the same id, and the id in a 202 (queued) answer is the
+ * one the order will have once it is stored.
+ */
+export function orderIdFor(clientOrderId: string): string {
+  const hash = createHash('sha1').update(ORDER_ID_NAMESPACE).update(clientOrderId, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

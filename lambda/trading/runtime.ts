@@ -1,24 +1,32 @@
-/** Wiring from the environment: one pool, cached credentials, the order queue. Shared by both adapters. */
+/** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
 import { createLogger } from '../shared/logger';
-import { sslOptions } from '../shared/postgres';
+import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
-import type { ApiDeps, OrderQueue } from './api';
-import type { OrderInput } from './order';
+import type { ApiDeps } from './api';
+import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
 export interface RuntimeEnv {
   readonly REGION_NAME: string;
   readonly REGION_ROLE: string;
   readonly DB_SECRET_ARN: string;
+  /**
+   * Where writes go: the connection settings that follow the current writer. In AWS this is the
+   * Aurora global writer endpoint, so after a switchover or failover the API and the drainer
+   * write to the new writer without a redeploy.
+   */
   readonly DB_HOST: string;
-  /** The local cluster's reader endpoint (defaults to DB_HOST). */
+  /** The local cluster's reader endpoint (defaults to DB_HOST): tells "read-only" from "down". */
   readonly DB_READ_HOST?: string;
   readonly DB_PORT?: string;
   readonly DB_NAME: string;
   readonly DB_SSL?: string;
+  /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
+  readonly DB_POOL_MAX?: string;
   readonly ORDER_QUEUE_URL?: string;
 }
 
@@ -28,25 +36,18 @@ export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   return env as unknown as RuntimeEnv;
 }
 
-/** An SQS FIFO queue deduplicated by client order id (a replay within 5 minutes is dropped). */
-export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
-  return {
-    async enqueue(order: OrderInput) {
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(order),
-          MessageGroupId: order.symbol,
-          MessageDeduplicationId: order.clientOrderId,
-        }),
-      );
-    },
-  };
-}
+/**
+ * Client-side bounds on the database (see boundedClientSettings). A POST may wait on the writer
+ * and then on the reader; both together stay well inside the API's request deadline.
+ */
+export const DB_WAIT_BOUNDS = { connectMs: 1_000, queryMs: 2_000 } as const;
 
 export interface Runtime {
   readonly deps: ApiDeps;
   readonly store: OrderStore;
+  readonly logger: Logger;
+  /** Forget cached credentials (rotated under us). */
+  readonly refreshCredentials: () => void;
   /** End every database connection (tests and the benchmark; Lambda just freezes). */
   close(): Promise<void>;
 }
@@ -59,22 +60,31 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
       port: Number(env.DB_PORT ?? 5432),
       database: env.DB_NAME,
       ssl: sslOptions(env.DB_SSL),
-      max: 4,
+      max: Number(env.DB_POOL_MAX ?? 4),
+      ...boundedClientSettings(DB_WAIT_BOUNDS),
       idleTimeoutMillis: 30_000,
-      // Short: a POST may try the writer, then the reader, inside the Lambda timeout.
-      connectionTimeoutMillis: 2_000,
-      statement_timeout: 5_000,
+      // Re-resolve the writer's name now and then: a connection opened before a failover keeps
+      // reaching the old writer, now read-only, for as long as it lives.
+      maxLifetimeSeconds: 60,
     });
   const writer = pool(env.DB_HOST);
   const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
   const store = new OrderStore(writer, env.REGION_NAME, reader);
+  const logger = createLogger('trading');
+  const refreshCredentials = () => secret.invalidate();
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
-    logger: createLogger('trading'),
-    refreshCredentials: () => secret.invalidate(),
+    logger,
+    refreshCredentials,
   };
-  return { deps, store, close: async () => void (await Promise.all([writer.end(), reader.end()])) };
+  return {
+    deps,
+    store,
+    logger,
+    refreshCredentials,
+    close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
+  };
 }

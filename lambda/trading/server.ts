@@ -1,43 +1,176 @@
-/** node:http adapter for the order API: what the EC2 instances run (same core as the Lambda). */
+/**
+ * node:http adapter for the order API: what the EC2 instances run (same core as the Lambda).
+ * Every path but /orders reaches it from the internet, so no request may take it down: each
+ * one ends in a response (or, when the client has gone, a log line), never in an exception
+ * that escapes the request.
+ */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createServer, IncomingMessage, Server } from 'http';
-import { ApiDeps, handleRequest, MAX_BODY_BYTES } from './api';
+import { createServer, IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'http';
+import type { Duplex } from 'stream';
+import { ApiDeps, ApiResponse, badRequest, handleRequest, json, MAX_BODY_BYTES, unavailable } from './api';
 import { createRuntime, requireEnv } from './runtime';
 
-/** Read at most `limit + 1` bytes: enough to know a body is too large without buffering it all. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    chunks.push(buffer);
-    if (size > limit) break;
+/** Node's parser gives up on a client this slow (slowloris): 408 from Node itself. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+/** Longer than the ALB's idle timeout (60 s), so the ALB, not us, closes idle connections (no 502s). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The path of a request target (RFC 9112 section 3.2), or undefined when it is not one we
+ * serve. Origin form is split by hand: `new URL('//[', base)` reads `//[` as a host and throws.
+ */
+export function requestPath(target: string): string | undefined {
+  if (target.startsWith('/')) return target.split(/[?#]/, 1)[0];
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      return new URL(target).pathname;
+    } catch {
+      return undefined;
+    }
   }
-  return Buffer.concat(chunks);
+  return undefined;
 }
 
-export function createApiServer(deps: ApiDeps): Server {
-  return createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const body = await readBody(req, deps.maxBodyBytes ?? MAX_BODY_BYTES);
-    const headers: Record<string, string | undefined> = {};
-    for (const [key, value] of Object.entries(req.headers))
-      headers[key] = Array.isArray(value) ? value.join(', ') : value;
-    const response = await handleRequest(
-      { method: req.method ?? 'GET', path: url.pathname, headers, body: body.length > 0 ? body : undefined },
-      deps,
-    );
-    res.writeHead(response.statusCode, response.headers).end(response.body);
+type BodyRead = { body: Buffer } | { tooLarge: true } | { gone: Error };
+
+/** Read at most `limit` bytes; stop (without buffering the rest) once a body is too large. */
+function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve({ tooLarge: true });
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve({ body: Buffer.concat(chunks) }));
+    // The client closed before sending the body it announced: 'error' (ECONNRESET "aborted").
+    req.once('error', (error) => resolve({ gone: error }));
+    req.once('close', () => req.complete || resolve({ gone: new Error('connection closed before the body ended') }));
   });
 }
 
+/** Headers as one string each (node gives arrays for repeated set-cookie only). */
+function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/** The API's answer to one request; undefined when the client left before we could answer. */
+async function answer(req: IncomingMessage, deps: ApiDeps): Promise<ApiResponse | undefined> {
+  const path = requestPath(req.url ?? '');
+  if (path === undefined) {
+    deps.logger.warn('bad request: malformed request target', { method: req.method, target: req.url?.slice(0, 256) });
+    return badRequest('malformed request target');
+  }
+  const limit = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  if (Number(req.headers['content-length']) > limit) {
+    return json(413, { error: 'payload too large', detail: `at most ${limit} bytes` });
+  }
+  const read = await readBody(req, limit);
+  if ('gone' in read) {
+    deps.logger.warn('client closed the connection before the request body ended', {
+      method: req.method,
+      path,
+      error: read.gone.message,
+    });
+    return undefined;
+  }
+  if ('tooLarge' in read) return json(413, { error: 'payload too large', detail: `at most ${limit} bytes` });
+  return handleRequest(
+    {
+      method: req.method ?? '',
+      path,
+      headers: flatHeaders(req),
+      body: read.body.length > 0 ? read.body : undefined,
+    },
+    deps,
+  );
+}
+
+function send(req: IncomingMessage, res: ServerResponse, response: ApiResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  // A body we did not read to its end cannot be followed by another request on this connection.
+  const headers = req.complete ? response.headers : { ...response.headers, connection: 'close' };
+  res.writeHead(response.statusCode, headers).end(response.body);
+}
+
+/** A raw HTTP/1.1 response written to a socket Node has handed over (no ServerResponse exists). */
+function endSocket(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: STATUS_CODES[status]?.toLowerCase() });
+  const lines = Object.entries({
+    connection: 'close',
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  }).map(([k, v]) => `${k}: ${v}\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`, () => socket.destroy());
+}
+
+/** Node could not parse the request (or the client timed out): the status Node would send, plus a log line. */
+function onClientError(error: Error & { code?: string }, socket: Duplex, deps: ApiDeps, busy: WeakMap<Duplex, number>) {
+  deps.logger.warn('malformed or incomplete HTTP request', { code: error.code, error: error.message });
+  // A response already on its way on this connection must not be cut into.
+  if (error.code === 'ECONNRESET' || !socket.writable || (busy.get(socket) ?? 0) > 0) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+        ? 408
+        : 400;
+  endSocket(socket, status);
+}
+
+export function createApiServer(deps: ApiDeps): Server {
+  // Responses in progress per connection (clientError must not write into them).
+  const busy = new WeakMap<Duplex, number>();
+  const server = createServer((req, res) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
+    answer(req, deps)
+      .catch((e: unknown) => {
+        deps.logger.error('request failed', { error: e instanceof Error ? e.stack : String(e) });
+        return unavailable('internal error');
+      })
+      .then((response) => (response ? send(req, res, response) : res.destroy()))
+      .catch((e: unknown) => {
+        deps.logger.error('response not sent', { error: String(e) });
+        res.destroy();
+      });
+  });
+  server.on('clientError', (error, socket) => onClientError(error, socket, deps, busy));
+  // Node hands CONNECT requests over as raw sockets and closes them unanswered if nobody listens.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    deps.logger.warn('CONNECT request refused', { target: req.url });
+    socket.on('error', () => socket.destroy());
+    endSocket(socket, 405, { allow: 'GET, POST' });
+  });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
+}
+
 if (require.main === module) {
-  const { deps } = createRuntime(requireEnv(process.env), {
+  const { deps, logger } = createRuntime(requireEnv(process.env), {
     secrets: new SecretsManagerClient({}),
     sqs: new SQSClient({}),
   });
   const port = Number(process.env.PORT ?? 8080);
-  createApiServer(deps).listen(port, () => deps.logger.info('trading service listening', { port }));
+  createApiServer(deps).listen(port, () => logger.info('trading service listening', { port }));
 }

@@ -2,17 +2,30 @@
  * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
  * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
  */
-import { randomUUID } from 'crypto';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
 import { classifyDbError } from '../shared/postgres';
-import { Order, OrderInput } from './order';
+import { canonicalDecimal } from './decimal';
+import { Order, OrderInput, orderIdFor, OrderStatus } from './order';
 
 export interface InsertResult {
   readonly order: Order;
   /** false when the client order id was already stored (the stored order is returned). */
   readonly created: boolean;
 }
+
+/** How an order that waited in the order queue is recorded (the drainer sets these). */
+export interface InsertOptions {
+  /** When the API accepted the order (default: now). */
+  readonly acceptedAt?: Date;
+  readonly status?: OrderStatus;
+}
+
+/** Which connection settings to use: the writer follows the current writer, the reader is local. */
+export type Endpoint = 'writer' | 'reader';
+
+/** What an endpoint said when probed: it takes writes, or it answers read-only. */
+export type EndpointState = 'writable' | 'read-only';
 
 interface OrderRow {
   id: string;
@@ -22,16 +35,12 @@ interface OrderRow {
   type: 'market' | 'limit';
   quantity: string;
   limit_price: string | null;
-  status: 'accepted';
+  status: OrderStatus;
   region: string;
   created_at: Date;
 }
 
-/** numeric(20,8) comes back as '1.50000000': show the order as it was given. */
-function trimDecimal(value: string): string {
-  return value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value;
-}
-
+/** numeric(20,8) comes back as '1.50000000': canonical text, as the API's schema produces it. */
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
@@ -39,8 +48,8 @@ function toOrder(row: OrderRow): Order {
     symbol: row.symbol,
     side: row.side,
     type: row.type,
-    quantity: trimDecimal(row.quantity),
-    ...(row.limit_price === null ? {} : { limitPrice: trimDecimal(row.limit_price) }),
+    quantity: canonicalDecimal(row.quantity),
+    ...(row.limit_price === null ? {} : { limitPrice: canonicalDecimal(row.limit_price) }),
     status: row.status,
     region: row.region,
     createdAt: row.created_at.toISOString(),
@@ -48,10 +57,14 @@ function toOrder(row: OrderRow): Order {
 }
 
 export class OrderStore {
+  private readonly probes = new Map<Endpoint, Promise<EndpointState>>();
+
   /**
-   * `pool` reaches the local cluster's writer endpoint, `reader` its reader endpoint. In the
-   * standby region the writer endpoint does not take connections until promotion, while the
-   * reader endpoint answers: that is how a read-only standby is told apart from a dead one.
+   * `pool` reaches the writer: the connection settings that follow the current writer (the
+   * Aurora global writer endpoint), so writes land wherever the writer is after a switchover
+   * or failover. `reader` reaches the local cluster's reader endpoint: in a region whose
+   * cluster is a read-only secondary it still answers, which tells "no writer reachable, the
+   * order can be queued" apart from "database down".
    */
   constructor(
     private readonly pool: Queryable,
@@ -59,23 +72,31 @@ export class OrderStore {
     private readonly reader: Queryable = pool,
   ) {}
 
-  /** Insert unless the client order id exists; either way return the stored order. */
-  async insert(input: OrderInput): Promise<InsertResult> {
-    const inserted = await this.pool.query<OrderRow>(
-      `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'accepted', $8)
-       ON CONFLICT (client_order_id) DO NOTHING
-       RETURNING *`,
-      [
-        randomUUID(),
-        input.clientOrderId,
-        input.symbol,
-        input.side,
-        input.type,
-        input.quantity,
-        input.limitPrice ?? null,
-        this.region,
-      ],
+  /**
+   * Insert unless the client order id exists; either way return the stored order. The id is
+   * derived from the client order id, so both unique indexes are arbiters (no conflict target):
+   * with one named, a concurrent twin would fail on the other index instead of doing nothing.
+   */
+  async insert(input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+    const inserted = await this.onWriter((db) =>
+      db.query<OrderRow>(
+        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+        [
+          orderIdFor(input.clientOrderId),
+          input.clientOrderId,
+          input.symbol,
+          input.side,
+          input.type,
+          input.quantity,
+          input.limitPrice ?? null,
+          options.status ?? 'accepted',
+          this.region,
+          options.acceptedAt?.toISOString() ?? null,
+        ],
+      ),
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
     const existing = await this.findByClientOrderId(input.clientOrderId);
@@ -97,38 +118,67 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
-    const result = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+  async findByClientOrderId(clientOrderId: string, from: Endpoint = 'writer'): Promise<Order | undefined> {
+    const db = from === 'writer' ? this.pool : this.reader;
+    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 
-  /** Whether the database answers, and whether it accepts writes (the standby does not). */
-  async health(): Promise<{ writable: boolean }> {
-    const probe = (db: Queryable) =>
-      this.withClient(async (client) => {
-        const row = (
-          await client.query<{ recovery: boolean; read_only: string }>(
-            "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
-          )
-        ).rows[0];
-        return { writable: !row.recovery && row.read_only === 'off' };
-      }, db);
+  /**
+   * Whether an endpoint answers, and whether it takes writes; throws when it does not answer.
+   * Concurrent callers (health checks from every load balancer node) share one probe.
+   */
+  probe(endpoint: Endpoint): Promise<EndpointState> {
+    let running = this.probes.get(endpoint);
+    if (!running) {
+      running = this.withClient(
+        async (client) => {
+          const row = (
+            await client.query<{ recovery: boolean; read_only: string }>(
+              "SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS read_only",
+            )
+          ).rows[0];
+          return !row.recovery && row.read_only === 'off' ? 'writable' : 'read-only';
+        },
+        endpoint === 'writer' ? this.pool : this.reader,
+      );
+      const done = () => void this.probes.delete(endpoint);
+      running.then(done, done);
+      this.probes.set(endpoint, running);
+    }
+    return running;
+  }
+
+  /** Whether the reader is a separate endpoint (otherwise the writer's answer is the reader's). */
+  get hasSeparateReader(): boolean {
+    return this.reader !== this.pool;
+  }
+
+  /**
+   * A write that finds a read-only server through the writer's settings reached the old writer
+   * (connections opened before a switchover or failover, or a resolver that had not caught up):
+   * drop the writer's connections and try once more on fresh ones.
+   */
+  private async onWriter<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
     try {
-      return await probe(this.pool);
+      return await fn(this.pool);
     } catch (e) {
-      if (this.reader === this.pool || classifyDbError(e) !== 'unavailable') throw e;
-      // The writer endpoint is out but the cluster answers: read-only (standby before promotion).
-      await probe(this.reader);
-      return { writable: false };
+      if (classifyDbError(e) !== 'read-only' || !this.pool.reset) throw e;
+      await this.pool.reset();
+      return fn(this.pool);
     }
   }
 
   private async withClient<T>(fn: (client: PoolClient) => Promise<T>, db: Queryable = this.pool): Promise<T> {
     const client = await db.connect();
     try {
-      return await fn(client);
-    } finally {
+      const result = await fn(client);
       client.release();
+      return result;
+    } catch (e) {
+      // A connection whose query failed or timed out may still be busy: never reuse it.
+      client.release(e instanceof Error ? e : true);
+      throw e;
     }
   }
 }

@@ -1,13 +1,37 @@
-/** Runs the real program under mocks (once per distinct config within a test file). */
+/** Runs the real program under mocks, once per distinct config in a jest run. */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { OfflineRun, RecordedResource, runOffline, stackConfig } from '../../scripts/offline';
 
 const runs = new Map<string, Promise<OfflineRun>>();
 
-/** The dev stack's config with `overrides` applied, planned offline. */
+/**
+ * The dev stack's config with `overrides` applied, planned offline. Runs are shared by the
+ * config they end up with, so an override equal to the stack's own value costs no second run.
+ */
 export function plan(overrides: Record<string, unknown> = {}): Promise<OfflineRun> {
-  const key = JSON.stringify(overrides);
-  if (!runs.has(key)) runs.set(key, runOffline(stackConfig('dev', overrides)));
+  const config = stackConfig('dev', overrides);
+  const key = JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
+  if (!runs.has(key)) runs.set(key, sharedRun(config, key));
   return runs.get(key)!;
+}
+
+/**
+ * A config's run, shared by the test files of one jest run through the directory the global
+ * setup made (plan-cache-setup.js): the first file to plan a config writes it, later files
+ * read it. Without that directory (a script importing this helper) every file plans itself.
+ */
+async function sharedRun(config: Record<string, string>, key: string): Promise<OfflineRun> {
+  const dir = process.env.TAP_PLAN_CACHE;
+  if (!dir) return runOffline(config);
+  const file = path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as OfflineRun;
+  const run = await runOffline(config);
+  const partial = `${file}.${process.pid}`;
+  fs.writeFileSync(partial, JSON.stringify(run));
+  fs.renameSync(partial, file);
+  return run;
 }
 
 export function ofType(run: OfflineRun, type: string, region?: string): RecordedResource[] {

@@ -12,9 +12,9 @@ import { APP_ROLE } from '../../lambda/schema/roles';
 import { Credentials } from '../../lambda/shared/credentials';
 import { connect } from '../../lambda/shared/postgres';
 import { connectionTarget, secretsClient } from '../../lambda/shared/secret-login';
-import { startPostgres, TestPostgres } from '../helpers/postgres';
-import { FakeSecretsManager } from '../helpers/secrets';
-import { createMasterAndDatabase, DB_NAME as DB, MASTER_PASSWORD, MASTER_USER } from '../helpers/trading-db';
+import { startPostgres, TestPostgres } from '../../scripts/local/postgres';
+import { FakeSecretsManager } from '../../scripts/local/secrets';
+import { createMasterAndDatabase, DB_NAME as DB, MASTER_PASSWORD, MASTER_USER } from '../../scripts/local/trading-db';
 
 let pg: TestPostgres;
 let sm: FakeSecretsManager;

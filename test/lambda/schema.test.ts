@@ -11,9 +11,15 @@ import { connect } from '../../lambda/shared/postgres';
 import { connectionTarget } from '../../lambda/shared/secret-login';
 import { SecretCache } from '../../lambda/shared/secret-cache';
 import { OrderStore } from '../../lambda/trading/store';
-import { startPostgres, TestPostgres } from '../helpers/postgres';
-import { FakeSecretsManager } from '../helpers/secrets';
-import { APP_USER, createMasterAndDatabase, DB_NAME, MASTER_PASSWORD, MASTER_USER } from '../helpers/trading-db';
+import { startPostgres, TestPostgres } from '../../scripts/local/postgres';
+import { FakeSecretsManager } from '../../scripts/local/secrets';
+import {
+  APP_USER,
+  createMasterAndDatabase,
+  DB_NAME,
+  MASTER_PASSWORD,
+  MASTER_USER,
+} from '../../scripts/local/trading-db';
 
 /**
  * The deploy-time schema function against PostgreSQL 14, laid out as RDS lays it out (the
@@ -209,7 +215,7 @@ describe('the schema function', () => {
     });
     try {
       await setReadOnly(true);
-      expect(await store.health()).toEqual({ writable: false });
+      expect(await store.probe('writer')).toBe('read-only');
       await expect(store.insert(order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
       await setReadOnly(false);
       // The same warm store: nothing about the read-only start was remembered.

