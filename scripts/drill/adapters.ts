@@ -10,12 +10,12 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ALBEvent, ALBResult } from 'aws-lambda';
+import type { ALBEvent, ALBResult, SQSRecord } from 'aws-lambda';
 import type { Server } from 'http';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
 import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
-import { drain } from '../../lambda/drainer/drain';
+import { DEFAULT_MARKET_ORDER_TTL_SECONDS, drain, DrainDeps } from '../../lambda/drainer/drain';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
@@ -92,37 +92,71 @@ export class RuntimeCrash extends Error {
   }
 }
 
+/** What the Lambda adapter passes as the request deadline: the function's timeout, less its margin. */
+const ALB_DEADLINE_MS = 9_500;
+
 export function tradingRuntime(
   endpoints: RegionEndpoints,
   clients: { secrets: SecretsManagerClient; sqs: SQSClient },
   logger: Logger,
+  clock: Pick<Clock, 'now'>,
 ): TradingRuntime {
   const runtime = createRuntime(tradingEnv(endpoints), clients);
-  const deps: ApiDeps = { ...runtime.deps, logger };
+  // Queued orders are stamped, and their age judged, on the drill's clock.
+  const deps: ApiDeps = { ...runtime.deps, logger, now: () => new Date(clock.now()) };
   return {
     deps,
-    invokeAlb: async (event) => toAlbResult(await handleRequest(fromAlbEvent(event), deps)),
+    invokeAlb: async (event) =>
+      toAlbResult(await handleRequest(fromAlbEvent(event), deps, { deadlineMs: ALB_DEADLINE_MS })),
     async drain(records, crashAfter) {
       let applied = 0;
       let crashed = false;
-      const store: Parameters<typeof drain>[1] = {
-        insert: async (order) => {
+      const store: DrainDeps['store'] = {
+        insert: async (...args: Parameters<DrainDeps['store']['insert']>) => {
           if (crashed) throw new RuntimeCrash();
-          const result = await runtime.store.insert(order);
+          const result = await runtime.store.insert(...args);
           if (crashAfter !== undefined && ++applied >= crashAfter) crashed = true;
           return result;
         },
       };
+      // As lambda/drainer/handler.ts builds it (no ORDER_DEAD_LETTER_QUEUE_URL is deployed).
       const result = await drain(
-        records.map((r) => ({ messageId: r.messageId, body: r.body })),
-        store,
-        logger,
-        deps.refreshCredentials,
+        { Records: records.map(sqsRecord) },
+        {
+          store,
+          logger,
+          refreshCredentials: runtime.refreshCredentials,
+          marketOrderTtlSeconds: DEFAULT_MARKET_ORDER_TTL_SECONDS,
+          now: clock.now,
+        },
       );
       if (crashed) return { crashed: true };
       return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
     },
     close: () => runtime.close(),
+  };
+}
+
+/** A queued message as the event source mapping hands it to the function. */
+function sqsRecord(r: BatchRecord): SQSRecord {
+  return {
+    messageId: r.messageId,
+    receiptHandle: r.receipt,
+    body: r.body,
+    attributes: {
+      ApproximateReceiveCount: String(r.receiveCount),
+      SentTimestamp: String(r.sentAt),
+      SenderId: 'AROADRILL',
+      ApproximateFirstReceiveTimestamp: String(r.sentAt),
+      MessageGroupId: r.groupId,
+      MessageDeduplicationId: r.dedupId,
+      SequenceNumber: String(r.sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: r.queueArn,
+    awsRegion: r.queueArn.split(':')[3],
   };
 }
 

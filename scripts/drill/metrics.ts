@@ -5,6 +5,8 @@
  * - stranded: accepted into a queue (202) but never applied to the final writer;
  * - duplicates: client order ids executed more than once: two order ids acknowledged for it,
  *   or a final row whose id differs from the one the client was given;
+ * - expired: queued (202) market orders the drainer recorded as expired (waited past their
+ *   time-to-live): decided and visible to the client, not executed;
  * - first accepted / committed: seconds from the first fault to the first acknowledgement
  *   (any 2xx) / the first committed one (201/200) received after it, worst client;
  * - longest gap: the longest stretch without any acknowledgement, worst client, run edges
@@ -32,6 +34,7 @@ export interface Metrics {
   readonly lost: number;
   readonly duplicates: number;
   readonly stranded: number;
+  readonly expired: number;
   /** Worst client; null when no acknowledgement came after the fault. */
   readonly firstAcceptedSeconds: number | null;
   readonly firstCommittedSeconds: number | null;
@@ -71,7 +74,7 @@ export interface MeasureInput {
   readonly epoch: number;
   readonly end: number;
   readonly acks: { client: string; acks: readonly Acknowledgement[]; attempts: readonly Attempt[] }[];
-  readonly rows: readonly { client_order_id: string; id: string }[];
+  readonly rows: readonly { client_order_id: string; id: string; status?: string }[];
   readonly promotions: readonly PromotionRecord[];
   readonly rejoins: readonly RejoinRecord[];
   readonly decisions: readonly Decision[];
@@ -141,6 +144,10 @@ export function measure(input: MeasureInput): ScenarioResult {
     if (acked || rowIds.length > 1) executions.set(id, new Set([...(acked ?? []), ...rowIds]));
   }
   const duplicateIds = [...executions].filter(([, ids]) => ids.size > 1).map(([id]) => id);
+  const expiredRows = new Set(input.rows.filter((r) => r.status === 'expired').map((r) => r.client_order_id));
+  const expiredIds = allAcks
+    .filter((a) => a.status === 202 && expiredRows.has(a.clientOrderId))
+    .map((a) => a.clientOrderId);
   const clients = input.acks.map((c) => clientMetrics(c.client, c.acks, c.attempts, faultAt, epoch, input.end));
   const worst = (pick: (c: ClientMetrics) => number | null): number | null => {
     const values = clients.map(pick);
@@ -151,6 +158,7 @@ export function measure(input: MeasureInput): ScenarioResult {
     lost: lostIds.length,
     duplicates: duplicateIds.length,
     stranded: strandedIds.length,
+    expired: expiredIds.length,
     firstAcceptedSeconds: worst((c) => c.firstAcceptedSeconds),
     firstCommittedSeconds: worst((c) => c.firstCommittedSeconds),
     longestGapSeconds: Math.max(...clients.map((c) => c.longestGapSeconds)),

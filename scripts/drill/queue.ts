@@ -144,9 +144,13 @@ export function sqsHandlers(queues: () => readonly FifoQueue[]): Handlers {
 
 export interface BatchRecord {
   readonly messageId: string;
+  readonly receipt: string;
   readonly body: string;
+  readonly groupId: string;
+  readonly dedupId: string;
   readonly receiveCount: number;
   readonly sentAt: number;
+  readonly queueArn: string;
 }
 
 /** What an invocation of the consumer returned; `crashed` means the runtime died mid-batch. */
@@ -164,7 +168,16 @@ export function pollQueue(
     const batch = queue.receive(options.batchSize);
     if (batch.length === 0) return;
     const outcome = await invoke(
-      batch.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, sentAt: m.sentAt })),
+      batch.map((m) => ({
+        messageId: m.messageId,
+        receipt: m.receipt!,
+        body: m.body,
+        groupId: m.groupId,
+        dedupId: m.dedupId,
+        receiveCount: m.receiveCount,
+        sentAt: m.sentAt,
+        queueArn: queue.arn,
+      })),
     );
     if (outcome.crashed) return;
     const failed = new Set(outcome.failedIds);

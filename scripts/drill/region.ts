@@ -141,9 +141,9 @@ export class RegionApp {
   async start(clients: { secrets: SecretsManagerClient; sqs: SQSClient }, logger: Logger): Promise<void> {
     const { endpoints } = this.options;
     // Separate execution environments, as in AWS: the Lambda, the instance, the drainer.
-    this.lambda = tradingRuntime(endpoints, clients, logger);
-    this.instance = tradingRuntime(endpoints, clients, logger);
-    this.drainer = tradingRuntime(endpoints, clients, logger);
+    this.lambda = tradingRuntime(endpoints, clients, logger, this.sim);
+    this.instance = tradingRuntime(endpoints, clients, logger, this.sim);
+    this.drainer = tradingRuntime(endpoints, clients, logger, this.sim);
     this.server = ec2Server(this.instance);
     // Handlers still running when the region is torn down would open new connections.
     this.server.on('request', (_req, res: http.ServerResponse) => {

@@ -6,7 +6,18 @@ const secs = (v: number | null) => (v === null ? 'never' : `${v} s`);
 
 export function drillReport(results: readonly ScenarioResult[], style: Style): string[] {
   const rows = [
-    ['scenario', 'promotions', 'lost', 'dup', 'stranded', 'first accepted', 'first committed', 'longest gap', 'result'],
+    [
+      'scenario',
+      'promotions',
+      'lost',
+      'dup',
+      'stranded',
+      'expired',
+      'first accepted',
+      'first committed',
+      'longest gap',
+      'result',
+    ],
     ...results.map((r) => {
       const m = r.metrics;
       return [
@@ -15,6 +26,7 @@ export function drillReport(results: readonly ScenarioResult[], style: Style): s
         String(m.lost),
         String(m.duplicates),
         String(m.stranded),
+        String(m.expired),
         secs(m.firstAcceptedSeconds),
         secs(m.firstCommittedSeconds),
         secs(m.longestGapSeconds),

@@ -9,7 +9,7 @@ import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Client } from 'pg';
-import { FakeSecretsManager } from '../../test/helpers/secrets';
+import { FakeSecretsManager } from '../local/secrets';
 import {
   canaryProbe,
   canarySettings,
@@ -375,8 +375,8 @@ export class Drill {
     Simulation.deactivate();
 
     const writer = this.db.clusters[this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1'].server;
-    const rows = await writer.query<{ client_order_id: string; id: string }>(
-      `SELECT client_order_id, id::text AS id FROM ${ORDERS_TABLE}`,
+    const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
+      `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
       [],
       DB_NAME,
     );
