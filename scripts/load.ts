@@ -16,7 +16,7 @@ import { parseArgs } from 'util';
 import { canonicalDecimal } from '../lambda/trading/decimal';
 import { createRuntime, requireEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
-import { DB_NAME, startTradingDb } from '../test/helpers/trading-db';
+import { DB_NAME, startTradingDb } from './local/trading-db';
 
 const HOST = '127.0.0.1';
 

@@ -6,7 +6,7 @@
  */
 import { createRuntime, requireEnv } from '../../lambda/trading/runtime';
 import { createApiServer } from '../../lambda/trading/server';
-import { FakeSecretsManager } from './secrets';
+import { FakeSecretsManager } from '../../scripts/local/secrets';
 
 const secrets = new FakeSecretsManager();
 const arn = secrets.create('secret-db-app-child', JSON.parse(process.env.TEST_DB_CREDENTIALS ?? '{}'));

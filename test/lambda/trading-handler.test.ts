@@ -9,7 +9,7 @@ import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
-import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 let db: TradingDb;
 let secrets: AwsClientStub<SecretsManagerClient>;

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { HEALTH_DEADLINE_MS, handleRequest, REQUEST_DEADLINE_MS } from '../../lambda/trading/api';
 import { fromAlbEvent } from '../../lambda/trading/handler';
 import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { DB_NAME, startTradingDb, TradingDb } from '../helpers/trading-db';
+import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 
 const ROOT = path.join(__dirname, '../..');
