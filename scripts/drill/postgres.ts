@@ -205,10 +205,12 @@ function conninfo(name: string, upstream: { host: string; port: number }): strin
   return `host=${upstream.host} port=${upstream.port} user=${REPLICATION_USER} password=${REPLICATION_PASSWORD} application_name=${name}`;
 }
 
-/** Servers still running when the process exits are stopped (no orphaned postgres). */
+/** Servers still running when the process exits are stopped, their folders removed. */
 const running = new Set<ChildProcess>();
+const scratch = new Set<string>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGQUIT');
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function isWritable(dir: string): boolean {
@@ -322,5 +324,6 @@ export function scratchDir(prefix: string): string {
   const base = fs.existsSync('/dev/shm') && isWritable('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const dir = fs.mkdtempSync(path.join(base, prefix));
   fs.chmodSync(dir, 0o777);
+  scratch.add(dir);
   return dir;
 }
