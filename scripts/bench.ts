@@ -8,9 +8,10 @@ import { deflateRawSync } from 'zlib';
 import { Pool } from 'pg';
 import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
-import { createRuntime, requireEnv } from '../lambda/trading/runtime';
+import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/lambda-bundle';
-import { APP_USER, DB_NAME, startTradingDb } from './local/trading-db';
+import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { authorization } from './order-client';
 
 const N = Number(process.env.BENCH_ORDERS ?? 2000);
 const WARMUP = 200;
@@ -37,7 +38,7 @@ async function main() {
   // Per-order INFO logs would go to this terminal and measure the terminal; WARN and above stay.
   process.env.POWERTOOLS_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'WARN';
   const db = await startTradingDb('bench-password');
-  const runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
+  const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
   const raw = new Pool({
     host: db.pg.host,
     port: db.pg.port,
@@ -55,14 +56,18 @@ async function main() {
       quantity: '100',
       limitPrice: '187.25',
     });
-    const handler = await measure('handler (ALB event -> validate -> INSERT ... ON CONFLICT)', async (i) => {
-      const body = Buffer.from(JSON.stringify(order(`h-${i}`))).toString('base64');
+    const handler = await measure('handler (ALB event -> verify signature -> validate -> INSERT)', async (i) => {
+      const text = JSON.stringify(order(`h-${i}`));
+      const body = Buffer.from(text).toString('base64');
       const response = await handleRequest(
         fromAlbEvent({
           requestContext: { elb: { targetGroupArn: 'tg' } },
           httpMethod: 'POST',
           path: '/orders',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            authorization: authorization(CLIENTS.deskA, { method: 'POST', path: '/orders', body: text }),
+          },
           body,
           isBase64Encoded: true,
         }),
@@ -72,8 +77,8 @@ async function main() {
     });
     const baseline = await measure('raw pg INSERT (same statement, same server)', async (i) => {
       await raw.query(
-        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
-         VALUES ($1, $2, 'AAPL', 'buy', 'limit', '100', '187.25', 'accepted', 'bench') ON CONFLICT (client_order_id) DO NOTHING RETURNING *`,
+        `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region)
+         VALUES ($1, 'bench', $2, 'AAPL', 'buy', 'limit', '100', '187.25', 'accepted', 'bench') ON CONFLICT (client_id, client_order_id) DO NOTHING RETURNING *`,
         [randomUUID(), `r-${i}`],
       );
     });

@@ -14,9 +14,11 @@ import { Agent, request as httpRequest } from 'http';
 import type { AddressInfo } from 'net';
 import { parseArgs } from 'util';
 import { canonicalDecimal } from '../lambda/trading/decimal';
-import { createRuntime, requireEnv } from '../lambda/trading/runtime';
+import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
-import { DB_NAME, startTradingDb } from './local/trading-db';
+import { splitTarget } from '../lambda/trading/signing';
+import { CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { authorization } from './order-client';
 
 const HOST = '127.0.0.1';
 
@@ -39,14 +41,19 @@ interface LoadRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** Sent without a signature (a stranger's request). */
+  readonly unsigned?: true;
 }
 
 /**
- * The one place every request passes through before it is sent: request signing (when the API
- * authenticates requests) is added here and nowhere else.
+ * The one place every request passes through before it is sent: signed by desk A (a fresh
+ * nonce each time, so a retried request is a new one), unless it plays a stranger.
  */
 function finalize(request: LoadRequest): LoadRequest {
-  return request;
+  if (request.unsigned) return request;
+  const { path, query } = splitTarget(request.path);
+  const signed = authorization(CLIENTS.deskA, { method: request.method, path, query, body: request.body });
+  return { ...request, headers: { ...request.headers, authorization: signed } };
 }
 
 interface Answer {
@@ -98,7 +105,7 @@ const EXPECTED: Record<Kind, number[]> = {
   replay: [200],
   conflict: [409],
   read: [200],
-  bad: [400, 404, 413, 415],
+  bad: [400, 401, 404, 413, 415],
 };
 const MIX: [Kind, number][] = [
   ['new', 55],
@@ -115,6 +122,8 @@ const BAD: LoadRequest[] = [
   { method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(20_000) },
   { method: 'GET', path: '/orders/%ZZ', headers: {} },
   { method: 'GET', path: '/nope', headers: {} },
+  { method: 'POST', path: '/orders', ...json({ clientOrderId: 'ld-stranger' }), unsigned: true },
+  { method: 'POST', path: '/x/../orders', ...json({ clientOrderId: 'ld-dotdot' }) },
 ];
 
 function pick(): Kind {
@@ -126,7 +135,9 @@ function pick(): Kind {
 async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'ERROR';
   const db = await startTradingDb('load-password');
-  const runtime = createRuntime(requireEnv({ ...db.env, DB_POOL_MAX: String(POOL) }), { secrets: db.secrets.client });
+  const runtime = createRuntime(requireApiEnv({ ...db.env, DB_POOL_MAX: String(POOL) }), {
+    secrets: db.secrets.client,
+  });
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   const { port } = server.address() as AddressInfo;

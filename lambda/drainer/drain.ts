@@ -1,10 +1,11 @@
 /**
  * Applies orders queued while no writer was reachable, through the writer's connection
- * settings (they follow the current writer). Exactly once: the insert is keyed by client order
- * id, so a redelivered or duplicated message finds its order already stored. Each message ends
- * one of four ways: applied, already applied (replay), expired (a market order that waited past
- * its time-to-live: recorded with status `expired`, never executed), or dead-lettered with a
- * reason (not an order, or a different order under a stored client order id).
+ * settings (they follow the current writer), as orders of the client that placed them. Exactly
+ * once: the insert is keyed by (client, client order id), so a redelivered or duplicated message
+ * finds its order already stored. Each message ends one of four ways: applied, already applied
+ * (replay), expired (a market order that waited past its time-to-live: recorded with status
+ * `expired`, never executed), or dead-lettered with a reason (not an order, or a different order
+ * under a stored client order id).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
@@ -42,13 +43,13 @@ export interface DrainDeps {
 export async function applyQueuedOrder(record: SQSRecord, deps: DrainDeps): Promise<void> {
   const parsed = parseQueuedOrder(record.body);
   if (!parsed.ok) return deadLetter(record, `not a queued order: ${parsed.reason}`, deps);
-  const { order, acceptedAt } = parsed.queued;
+  const { order, acceptedAt, clientId } = parsed.queued;
   const waitedSeconds = ((deps.now?.() ?? Date.now()) - Date.parse(acceptedAt)) / 1000;
   const ttl = deps.marketOrderTtlSeconds ?? DEFAULT_MARKET_ORDER_TTL_SECONDS;
   const expired = order.type === 'market' && waitedSeconds > ttl;
   let result;
   try {
-    result = await deps.store.insert(order, {
+    result = await deps.store.insert(clientId, order, {
       acceptedAt: new Date(acceptedAt),
       status: expired ? 'expired' : 'accepted',
     });
@@ -58,11 +59,16 @@ export async function applyQueuedOrder(record: SQSRecord, deps: DrainDeps): Prom
     deps.logger.warn('queued order not applied yet', { messageId: record.messageId, failure, error: String(e) });
     throw e;
   }
-  const context = { messageId: record.messageId, clientOrderId: order.clientOrderId, orderId: result.order.id };
+  const context = {
+    messageId: record.messageId,
+    clientId,
+    clientOrderId: order.clientOrderId,
+    orderId: result.order.id,
+  };
   if (!result.created && !sameOrder(result.order, order)) {
     return deadLetter(
       record,
-      `clientOrderId ${order.clientOrderId} is already used for a different order (${result.order.id})`,
+      `clientOrderId ${order.clientOrderId} of ${clientId} is already used for a different order (${result.order.id})`,
       deps,
     );
   }

@@ -34,4 +34,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       GRANT SELECT, INSERT ON orders TO ${APP_ROLE};`,
   },
+  {
+    version: 2,
+    description: 'orders belong to the client that signed them; client order ids unique per client',
+    // Orders stored before authentication get client_id '', which no client id matches (1-32
+    // characters, lambda/trading/signing.ts): no client can read them or is blocked by their ids.
+    // Adding a NOT NULL column with a constant default rewrites nothing (PostgreSQL 11+). The
+    // table-level grants of version 1 cover the new column.
+    sql: `
+      ALTER TABLE orders ADD COLUMN client_id text NOT NULL DEFAULT '';
+      ALTER TABLE orders ALTER COLUMN client_id DROP DEFAULT;
+      ALTER TABLE orders DROP CONSTRAINT orders_client_order_id_key;
+      ALTER TABLE orders ADD CONSTRAINT orders_client_id_client_order_id_key UNIQUE (client_id, client_order_id);`,
+  },
 ];

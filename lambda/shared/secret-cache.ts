@@ -2,19 +2,21 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Credentials, parseCredentials } from './credentials';
 
-export class SecretCache {
-  private cached?: Promise<Credentials>;
+/** `T` is what `parse` makes of the SecretString: database credentials unless told otherwise. */
+export class SecretCache<T = Credentials> {
+  private cached?: Promise<T>;
 
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
+    private readonly parse: (secretString: string | undefined) => T = parseCredentials as (s?: string) => T,
   ) {}
 
-  get(): Promise<Credentials> {
+  get(): Promise<T> {
     if (!this.cached) {
       this.cached = this.client
         .send(new GetSecretValueCommand({ SecretId: this.secretId }))
-        .then((out) => parseCredentials(out.SecretString));
+        .then((out) => this.parse(out.SecretString));
       // A failed read is not cached: the next call tries again.
       this.cached.catch(() => (this.cached = undefined));
     }

@@ -2,18 +2,26 @@
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
  * request in, response out, every outcome decided here once. No request gets a 500: the
  * client's fault is a 4xx, ours (or the database's) a 503 with Retry-After, each logged.
+ * Every request passes the same gate before routing: a canonical path (400 otherwise), then,
+ * for anything but `GET /health`, a valid signature and the client's rate limit (auth.ts).
+ * Orders belong to the client that signed them.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
+import type { Authenticate } from './auth';
 import { Order, OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
 import { OrderQueue, queueOrder } from './queued-order';
+import { checkCanonicalPath } from './signing';
 import type { EndpointState, OrderStore } from './store';
 
 export type { OrderQueue } from './queued-order';
 
 export interface ApiRequest {
   readonly method: string;
+  /** The path as received, not decoded or normalised (it must already be canonical). */
   readonly path: string;
+  /** Query pairs as received, still percent-encoded. */
+  readonly query?: readonly (readonly [string, string])[];
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** Body bytes as received (already base64-decoded by the adapter). */
   readonly body?: Buffer;
@@ -29,6 +37,8 @@ export interface ApiDeps {
   readonly store: Pick<OrderStore, 'insert' | 'findById' | 'findByClientOrderId' | 'probe' | 'hasSeparateReader'>;
   /** Holds orders while no writer is reachable (SQS FIFO, drained by lambda/drainer). */
   readonly queue?: OrderQueue;
+  /** Signature, replay guard and rate limit: decides which client is calling, or refuses. */
+  readonly authenticate: Authenticate;
   readonly region: string;
   readonly role: string;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -103,10 +113,10 @@ async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const conflict = (stored: Order) =>
-  json(409, { error: 'clientOrderId already used for a different order', order: stored });
+/** The stored order is the client's own, yet not echoed: a 409 carries no order body, ever. */
+const conflict = () => json(409, { error: 'clientOrderId already used for a different order' });
 
-async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== 'application/json') {
     return json(415, { error: 'unsupported media type', detail: 'send Content-Type: application/json' });
@@ -126,9 +136,10 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
   const order = validation.order;
 
   try {
-    const { order: stored, created } = await withDb(deps, () => deps.store.insert(order));
-    if (!created && !sameOrder(stored, order)) return conflict(stored);
+    const { order: stored, created } = await withDb(deps, () => deps.store.insert(clientId, order));
+    if (!created && !sameOrder(stored, order)) return conflict();
     deps.logger.info(created ? 'order accepted' : 'order replayed', {
+      clientId,
       clientOrderId: order.clientOrderId,
       orderId: stored.id,
     });
@@ -137,8 +148,10 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
     const failure = classifyDbError(e);
     // No writer takes the order: it answered read-only even on a fresh connection (a
     // secondary cluster), or it did not answer at all.
-    if (failure === 'read-only' || failure === 'unavailable') return queueWhileNoWriter(order, deps, failure);
-    deps.logger.error('order not written', { clientOrderId: order.clientOrderId, failure, error: String(e) });
+    if (failure === 'read-only' || failure === 'unavailable') {
+      return queueWhileNoWriter(clientId, order, deps, failure);
+    }
+    deps.logger.error('order not written', { clientId, clientOrderId: order.clientOrderId, failure, error: String(e) });
     return unavailable('database unavailable');
   }
 }
@@ -148,51 +161,55 @@ async function createOrder(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse>
  * that this client order id is not already taken: a replay of a stored order is answered 200 and
  * a different order under a stored id 409, exactly as the writer would.
  */
-async function queueWhileNoWriter(order: OrderInput, deps: ApiDeps, failure: string): Promise<ApiResponse> {
+async function queueWhileNoWriter(
+  clientId: string,
+  order: OrderInput,
+  deps: ApiDeps,
+  failure: string,
+): Promise<ApiResponse> {
   const reason = failure === 'read-only' ? 'database is read-only' : 'database unavailable';
+  const context = { clientId, clientOrderId: order.clientOrderId };
   if (!deps.queue) {
-    deps.logger.error('no writer reachable and no order queue', { clientOrderId: order.clientOrderId, failure });
+    deps.logger.error('no writer reachable and no order queue', { ...context, failure });
     return unavailable(reason);
   }
   let stored: Order | undefined;
   try {
-    stored = await withDb(deps, () => deps.store.findByClientOrderId(order.clientOrderId, 'reader'));
+    stored = await withDb(deps, () => deps.store.findByClientOrderId(clientId, order.clientOrderId, 'reader'));
   } catch (e) {
     // Nothing answers: the order's identity cannot be checked, so it is not queued.
-    deps.logger.error('no writer or reader reachable', { clientOrderId: order.clientOrderId, error: String(e) });
+    deps.logger.error('no writer or reader reachable', { ...context, error: String(e) });
     return unavailable('database unavailable');
   }
   if (stored) {
     deps.logger.info(sameOrder(stored, order) ? 'order replayed (read-only)' : 'order conflicts (read-only)', {
-      clientOrderId: order.clientOrderId,
+      ...context,
       orderId: stored.id,
     });
-    return sameOrder(stored, order) ? json(200, stored) : conflict(stored);
+    return sameOrder(stored, order) ? json(200, stored) : conflict();
   }
-  const queued = queueOrder(order, deps.region, deps.now?.() ?? new Date());
+  const queued = queueOrder(clientId, order, deps.region, deps.now?.() ?? new Date());
   try {
     await deps.queue.enqueue(queued);
   } catch (e) {
     deps.logger.error('no writer reachable and the order queue failed', { error: String(e) });
     return unavailable(`${reason} and order queue unavailable`);
   }
-  deps.logger.warn('no writer reachable: order queued for the drainer', {
-    clientOrderId: order.clientOrderId,
-    failure,
-  });
+  deps.logger.warn('no writer reachable: order queued for the drainer', { ...context, failure });
   return json(202, {
     status: 'queued',
-    id: orderIdFor(order.clientOrderId),
+    id: orderIdFor(clientId, order.clientOrderId),
     clientOrderId: order.clientOrderId,
     acceptedAt: queued.acceptedAt,
     region: deps.region,
   });
 }
 
-async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
+async function getOrder(clientId: string, id: string, deps: ApiDeps): Promise<ApiResponse> {
   if (!UUID.test(id)) return json(400, { error: 'invalid order id', detail: 'order ids are UUIDs' });
   try {
-    const order = await withDb(deps, () => deps.store.findById(id));
+    // Another client's order is "not found": its existence is not for this client to learn.
+    const order = await withDb(deps, () => deps.store.findById(clientId, id));
     return order ? json(200, order) : json(404, { error: 'order not found' });
   } catch (e) {
     deps.logger.error('order not read', { orderId: id, failure: classifyDbError(e), error: String(e) });
@@ -200,16 +217,22 @@ async function getOrder(id: string, deps: ApiDeps): Promise<ApiResponse> {
   }
 }
 
-type Probe = EndpointState | 'no answer';
+export type Probe = EndpointState | 'no answer';
+
+export interface Readiness {
+  /** How this region takes orders now: through a writer, by queueing them, or not at all. */
+  readonly accepting: 'write' | 'queue' | 'none';
+  readonly writer: Probe;
+  readonly reader: Probe;
+}
 
 /**
- * "Can this region accept orders now?", answered within HEALTH_DEADLINE_MS whatever the
+ * "Can this region accept orders now?", decided within HEALTH_DEADLINE_MS whatever the
  * database does. The ALB's target groups (EC2 and Lambda) and every other health signal call
- * this same function, so they cannot disagree. 200 when a writer takes orders (`write`) or,
- * with none reachable, when the local reader answers and orders can be queued (`queue`);
- * otherwise 503.
+ * this same function, so they cannot disagree. Orders are accepted when a writer takes them
+ * (`write`) or, with none reachable, when the local reader answers and they can be queued (`queue`).
  */
-async function health(deps: ApiDeps): Promise<ApiResponse> {
+export async function readiness(deps: ApiDeps): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Probe>(
     (resolve) => (timer = setTimeout(() => resolve('no answer'), HEALTH_DEADLINE_MS)),
@@ -226,27 +249,22 @@ async function health(deps: ApiDeps): Promise<ApiResponse> {
     const writer = await Promise.race([writerProbe, deadline]);
     const reader = writer === 'no answer' ? await Promise.race([readerProbe, deadline]) : writer;
     const accepting = writer === 'writable' ? 'write' : reader !== 'no answer' && deps.queue ? 'queue' : 'none';
-    const body = {
-      status: accepting === 'none' ? 'unavailable' : 'ok',
-      region: deps.region,
-      role: deps.role,
-      writable: accepting === 'write',
-      accepting,
-    };
-    if (accepting !== 'none') return json(200, body);
-    deps.logger.warn('health check: this region cannot accept orders', { writer, reader });
-    return json(503, body, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    return { accepting, writer, reader };
   } finally {
     clearTimeout(timer);
   }
 }
 
-function decodeSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
+/**
+ * Unauthenticated (load balancers, Route 53 and the canary call it), so it answers with the
+ * status alone: 200 when this region accepts orders, 503 when not. Region, role and the
+ * endpoints' states are for the log, not for strangers.
+ */
+async function health(deps: ApiDeps): Promise<ApiResponse> {
+  const state = await readiness(deps);
+  if (state.accepting !== 'none') return json(200, { status: 'ok' });
+  deps.logger.warn('health check: this region cannot accept orders', { role: deps.role, ...state });
+  return json(503, { status: 'unavailable' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
 async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
@@ -259,18 +277,34 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
     return badRequest(detail);
   };
   if (typeof req.method !== 'string' || !METHOD.test(req.method)) return refuse('malformed request method');
-  if (typeof req.path !== 'string' || !req.path.startsWith('/')) return refuse('malformed request path');
-  const path = req.path.replace(/\/+$/, '') || '/';
+  if (typeof req.path !== 'string') return refuse('malformed request path');
+  // One spelling per resource, before anything is routed: see checkCanonicalPath.
+  const canonical = checkCanonicalPath(req.path);
+  if (!canonical.ok) {
+    deps.logger.warn('bad request: non-canonical path', {
+      detail: canonical.reason,
+      method: req.method.slice(0, 32),
+      path: req.path.slice(0, 256),
+    });
+    return json(400, { error: 'non-canonical path', detail: canonical.reason });
+  }
+  const { path } = req;
   const method = req.method.toUpperCase();
   const allow = (methods: string) => json(405, { error: 'method not allowed' }, { allow: methods });
-  if (path === '/health') return method === 'GET' ? health(deps) : allow('GET');
-  if (path === '/orders') return method === 'POST' ? createOrder(req, deps) : allow('POST');
-  const match = /^\/orders\/([^/]+)$/.exec(path);
-  if (match) {
-    if (method !== 'GET') return allow('GET');
-    const id = decodeSegment(match[1]);
-    return id === undefined ? refuse('malformed percent-escape in the path') : getOrder(id, deps);
+  if (path === '/health' && method === 'GET') return health(deps);
+
+  // Everything else, known route or not, is for signed clients only.
+  const auth = await deps.authenticate(req);
+  if (!auth.ok) {
+    // Strangers knock all day (info); our own refusals (429, 503) are worth a warning.
+    const log = auth.statusCode === 401 ? deps.logger.info : deps.logger.warn;
+    log.call(deps.logger, 'request refused', { status: auth.statusCode, error: auth.error, method, path });
+    return json(auth.statusCode, { error: auth.error }, auth.headers);
   }
+  if (path === '/health') return allow('GET');
+  if (path === '/orders') return method === 'POST' ? createOrder(auth.clientId, req, deps) : allow('POST');
+  const match = /^\/orders\/([^/]+)$/.exec(path);
+  if (match) return method === 'GET' ? getOrder(auth.clientId, match[1], deps) : allow('GET');
   return json(404, { error: 'not found' });
 }
 

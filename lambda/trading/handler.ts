@@ -4,7 +4,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { ApiRequest, ApiResponse, handleRequest, unavailable } from './api';
-import { createRuntime, requireEnv, Runtime } from './runtime';
+import { createRuntime, requireApiEnv, Runtime } from './runtime';
+import { withSecurityHeaders } from './security-headers';
 
 /**
  * The ALB event as an API request. Nothing here throws: a field that is missing or of the wrong
@@ -21,9 +22,18 @@ export function fromAlbEvent(event: ALBEvent): ApiRequest {
   }
   const text = typeof event?.body === 'string' ? event.body : '';
   const body = text ? Buffer.from(text, event.isBase64Encoded === true ? 'base64' : 'utf8') : undefined;
+  // The ALB passes the path and query as the client sent them (not decoded): what was signed.
+  const query: [string, string][] = [];
+  const multi = event?.multiValueQueryStringParameters;
+  for (const [key, values] of Object.entries(multi ?? event?.queryStringParameters ?? {})) {
+    for (const value of Array.isArray(values) ? values : [values]) {
+      if (typeof value === 'string') query.push([key, value]);
+    }
+  }
   return {
     method: typeof event?.httpMethod === 'string' ? event.httpMethod : '',
     path: typeof event?.path === 'string' ? event.path : '',
+    query,
     headers,
     body,
   };
@@ -33,7 +43,7 @@ export function toAlbResult(response: ApiResponse): ALBResult {
   return {
     statusCode: response.statusCode,
     statusDescription: String(response.statusCode),
-    headers: response.headers,
+    headers: withSecurityHeaders(response.headers),
     body: response.body,
     isBase64Encoded: false,
   };
@@ -47,7 +57,7 @@ let runtime: Runtime | undefined;
 export async function handler(event: ALBEvent, context: Context): Promise<ALBResult> {
   try {
     // Built on the first invocation and reused while the execution environment is warm.
-    runtime ??= createRuntime(requireEnv(process.env), {
+    runtime ??= createRuntime(requireApiEnv(process.env), {
       secrets: new SecretsManagerClient({}),
       sqs: new SQSClient({}),
     });

@@ -115,12 +115,13 @@ export function orderFingerprint(order: OrderInput): string {
 const ORDER_ID_NAMESPACE = Buffer.from('5b0f3c1e8d2a4c7f9e6b1a2d3c4e5f60', 'hex');
 
 /**
- * The order id is a function of the client order id, so every path that stores an order (the
- * API now, the drainer later) gives it the same id, and the id in a 202 (queued) answer is the
- * one the order will have once it is stored.
+ * The order id is a function of the client and its client order id, so every path that stores
+ * an order (the API now, the drainer later) gives it the same id, the id in a 202 (queued)
+ * answer is the one the order will have once it is stored, and two clients using the same client
+ * order id get two ids. (Client ids contain no ':', so the name is unambiguous.)
  */
-export function orderIdFor(clientOrderId: string): string {
-  const hash = createHash('sha1').update(ORDER_ID_NAMESPACE).update(clientOrderId, 'utf8').digest();
+export function orderIdFor(clientId: string, clientOrderId: string): string {
+  const hash = createHash('sha1').update(ORDER_ID_NAMESPACE).update(`${clientId}:${clientOrderId}`, 'utf8').digest();
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -1,16 +1,20 @@
 /**
  * An order that waited in the order queue because no writer was reachable: what the API puts
- * on the queue and the drainer takes off it.
+ * on the queue and the drainer takes off it, with the client that placed it (the drainer stores
+ * it as that client's).
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { OrderInput, orderFingerprint, orderSchema } from './order';
+import { CLIENT_ID_PATTERN } from './signing';
 
 export const queuedOrderSchema = z.strictObject({
   /** When the API accepted the order: a limit order keeps it, a market order's age counts from it. */
   acceptedAt: z.iso.datetime({ offset: true }),
   /** The region whose API accepted it. */
   region: z.string().min(1),
+  /** The authenticated client that placed it. */
+  clientId: z.string().regex(CLIENT_ID_PATTERN),
   order: orderSchema,
 });
 
@@ -41,10 +45,10 @@ export interface OrderQueue {
 
 /**
  * SQS FIFO: one message group per symbol (orders of a symbol drain in the order they came).
- * Deduplicated by the order's identity, not by its client order id alone: an identical retry
- * inside the 5-minute window is dropped, while a different order reusing the client order id is
- * kept, so the drainer sees the conflict and dead-letters it with a reason instead of SQS
- * dropping it in silence after a 202.
+ * Deduplicated by the client and the order's identity, not by its client order id alone: an
+ * identical retry inside the 5-minute window is dropped, while a different order reusing the
+ * client order id is kept, so the drainer sees the conflict and dead-letters it with a reason
+ * instead of SQS dropping it in silence after a 202; the same order from two clients is two orders.
  */
 export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
   return {
@@ -54,13 +58,18 @@ export function sqsOrderQueue(client: SQSClient, queueUrl: string): OrderQueue {
           QueueUrl: queueUrl,
           MessageBody: JSON.stringify(queued),
           MessageGroupId: queued.order.symbol,
-          MessageDeduplicationId: orderFingerprint(queued.order),
+          MessageDeduplicationId: queuedOrderDeduplicationId(queued),
         }),
       );
     },
   };
 }
 
-export function queueOrder(order: OrderInput, region: string, now: Date): QueuedOrder {
-  return { acceptedAt: now.toISOString(), region, order };
+/** At most 32 + 1 + 64 characters (SQS allows 128). */
+export function queuedOrderDeduplicationId(queued: Pick<QueuedOrder, 'clientId' | 'order'>): string {
+  return `${queued.clientId}:${orderFingerprint(queued.order)}`;
+}
+
+export function queueOrder(clientId: string, order: OrderInput, region: string, now: Date): QueuedOrder {
+  return { acceptedAt: now.toISOString(), region, clientId, order };
 }

@@ -7,6 +7,8 @@ import { createLogger } from '../shared/logger';
 import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps } from './api';
+import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_AUTH_SETTINGS } from './auth';
+import { CachedKeyring, parseClientKeys } from './client-keys';
 import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
@@ -28,13 +30,52 @@ export interface RuntimeEnv {
   /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
   readonly DB_POOL_MAX?: string;
   readonly ORDER_QUEUE_URL?: string;
+  /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
+  readonly CLIENT_KEYS_SECRET_ARN?: string;
+  /** How old a signed request may be, in seconds (default 30). */
+  readonly AUTH_PAST_WINDOW_SECONDS?: string;
+  /** How far ahead of this server's clock a signed request may be, in seconds (default 5). */
+  readonly AUTH_FUTURE_WINDOW_SECONDS?: string;
 }
 
+const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
+
+/** The database side, which the drainer shares. */
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
-  const missing = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'].filter((k) => !env[k]);
+  const missing = REQUIRED.filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
   return env as unknown as RuntimeEnv;
 }
+
+/** What the order API needs on top: it does not start without its clients' keys. */
+export function requireApiEnv(env: NodeJS.ProcessEnv): RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string } {
+  const missing = [...REQUIRED, 'CLIENT_KEYS_SECRET_ARN'].filter((k) => !env[k]);
+  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
+  const checked = env as unknown as RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string };
+  authSettings(checked);
+  return checked;
+}
+
+function seconds(env: RuntimeEnv, key: keyof RuntimeEnv, fallbackMs: number, min: number, max: number): number {
+  const text = env[key];
+  if (text === undefined || text === '') return fallbackMs;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${key} must be a whole number of seconds from ${min} to ${max}, got "${text}"`);
+  }
+  return value * 1000;
+}
+
+export function authSettings(env: RuntimeEnv): AuthSettings {
+  return {
+    pastWindowMs: seconds(env, 'AUTH_PAST_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.pastWindowMs, 1, 300),
+    futureWindowMs: seconds(env, 'AUTH_FUTURE_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.futureWindowMs, 0, 60),
+  };
+}
+
+/** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
+const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
 /**
  * Client-side bounds on the database (see boundedClientSettings). A POST may wait on the writer
@@ -72,9 +113,22 @@ export function createRuntime(env: RuntimeEnv, clients: { secrets: SecretsManage
   const store = new OrderStore(writer, env.REGION_NAME, reader);
   const logger = createLogger('trading');
   const refreshCredentials = () => secret.invalidate();
+  const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
+  const authenticate: Authenticate = keysSecret
+    ? createAuthenticator({
+        keyring: new CachedKeyring(new SecretCache(clients.secrets, keysSecret, parseClientKeys), {
+          maxAgeMs: CLIENT_KEYS_MAX_AGE_MS,
+          missRefreshMs: CLIENT_KEYS_MISS_REFRESH_MS,
+          logger,
+        }),
+        settings: authSettings(env),
+      })
+    : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
+      async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
   const deps: ApiDeps = {
     store,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
+    authenticate,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
     logger,

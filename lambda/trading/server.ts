@@ -9,7 +9,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'http';
 import type { Duplex } from 'stream';
 import { ApiDeps, ApiResponse, badRequest, handleRequest, json, MAX_BODY_BYTES, unavailable } from './api';
-import { createRuntime, requireEnv } from './runtime';
+import { createRuntime, requireApiEnv } from './runtime';
+import { SECURITY_HEADERS } from './security-headers';
+import { splitTarget } from './signing';
 
 /** Node's parser gives up on a client this slow (slowloris): 408 from Node itself. */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -18,19 +20,18 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
- * The path of a request target (RFC 9112 section 3.2), or undefined when it is not one we
- * serve. Origin form is split by hand: `new URL('//[', base)` reads `//[` as a host and throws.
+ * The path and query of a request target (RFC 9112 section 3.2) exactly as sent, or undefined
+ * when it is not one we serve. Never through a URL parser's normalisation: `new URL('//[', base)`
+ * throws, and `new URL('http://h/x/../orders').pathname` is `/orders`, which would route a path
+ * the canonical-path check never saw. Absolute form must name a valid authority; its path is
+ * taken as written.
  */
-export function requestPath(target: string): string | undefined {
-  if (target.startsWith('/')) return target.split(/[?#]/, 1)[0];
-  if (/^https?:\/\//i.test(target)) {
-    try {
-      return new URL(target).pathname;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+export function requestTarget(target: string): ReturnType<typeof splitTarget> | undefined {
+  if (target.startsWith('/')) return splitTarget(target);
+  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!authority || !URL.canParse(target)) return undefined;
+  const rest = target.slice(authority[0].length);
+  return splitTarget(rest.startsWith('/') ? rest : `/${rest}`);
 }
 
 type BodyRead = { body: Buffer } | { tooLarge: true } | { gone: Error };
@@ -69,8 +70,8 @@ function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
 
 /** The API's answer to one request; undefined when the client left before we could answer. */
 async function answer(req: IncomingMessage, deps: ApiDeps): Promise<ApiResponse | undefined> {
-  const path = requestPath(req.url ?? '');
-  if (path === undefined) {
+  const target = requestTarget(req.url ?? '');
+  if (target === undefined) {
     deps.logger.warn('bad request: malformed request target', { method: req.method, target: req.url?.slice(0, 256) });
     return badRequest('malformed request target');
   }
@@ -82,7 +83,7 @@ async function answer(req: IncomingMessage, deps: ApiDeps): Promise<ApiResponse 
   if ('gone' in read) {
     deps.logger.warn('client closed the connection before the request body ended', {
       method: req.method,
-      path,
+      path: target.path.slice(0, 256),
       error: read.gone.message,
     });
     return undefined;
@@ -91,7 +92,8 @@ async function answer(req: IncomingMessage, deps: ApiDeps): Promise<ApiResponse 
   return handleRequest(
     {
       method: req.method ?? '',
-      path,
+      path: target.path,
+      query: target.query,
       headers: flatHeaders(req),
       body: read.body.length > 0 ? read.body : undefined,
     },
@@ -114,6 +116,7 @@ function endSocket(socket: Duplex, status: number, headers: Record<string, strin
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     ...headers,
+    ...SECURITY_HEADERS,
   }).map(([k, v]) => `${k}: ${v}\r\n`);
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`, () => socket.destroy());
 }
@@ -139,6 +142,8 @@ export function createApiServer(deps: ApiDeps): Server {
   // Responses in progress per connection (clientError must not write into them).
   const busy = new WeakMap<Duplex, number>();
   const server = createServer((req, res) => {
+    // Set first, so every answer written through `res` carries them, whatever path writes it.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const socket = req.socket;
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
@@ -167,7 +172,7 @@ export function createApiServer(deps: ApiDeps): Server {
 }
 
 if (require.main === module) {
-  const { deps, logger } = createRuntime(requireEnv(process.env), {
+  const { deps, logger } = createRuntime(requireApiEnv(process.env), {
     secrets: new SecretsManagerClient({}),
     sqs: new SQSClient({}),
   });

@@ -1,6 +1,6 @@
 /**
- * Orders in PostgreSQL: exactly-once insert by client order id. The schema is created at deploy
- * time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
+ * Orders in PostgreSQL: exactly-once insert by (client, client order id). The schema is created
+ * at deploy time by lambda/schema (as its owner role); this user may only SELECT and INSERT.
  */
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../shared/credentialed-pool';
@@ -29,6 +29,7 @@ export type EndpointState = 'writable' | 'read-only';
 
 interface OrderRow {
   id: string;
+  client_id: string;
   client_order_id: string;
   symbol: string;
   side: 'buy' | 'sell';
@@ -73,19 +74,21 @@ export class OrderStore {
   ) {}
 
   /**
-   * Insert unless the client order id exists; either way return the stored order. The id is
-   * derived from the client order id, so both unique indexes are arbiters (no conflict target):
-   * with one named, a concurrent twin would fail on the other index instead of doing nothing.
+   * Insert unless the client already used this client order id; either way return the stored
+   * order. The id is derived from (client, client order id), so both unique indexes are arbiters
+   * (no conflict target): with one named, a concurrent twin would fail on the other index
+   * instead of doing nothing.
    */
-  async insert(input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+  async insert(clientId: string, input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
     const inserted = await this.onWriter((db) =>
       db.query<OrderRow>(
-        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
+        `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, limit_price, status, region, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamptz, now()))
          ON CONFLICT DO NOTHING
          RETURNING *`,
         [
-          orderIdFor(input.clientOrderId),
+          orderIdFor(clientId, input.clientOrderId),
+          clientId,
           input.clientOrderId,
           input.symbol,
           input.side,
@@ -99,15 +102,18 @@ export class OrderStore {
       ),
     );
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(input.clientOrderId);
+    const existing = await this.findByClientOrderId(clientId, input.clientOrderId);
     if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
 
-  /** Read from the writer (no replica lag after a POST); from the reader when the writer is out. */
-  async findById(id: string): Promise<Order | undefined> {
+  /**
+   * The client's order with this id (another client's is undefined). Read from the writer (no
+   * replica lag after a POST); from the reader when the writer is out.
+   */
+  async findById(clientId: string, id: string): Promise<Order | undefined> {
     const select = async (db: Queryable) =>
-      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0];
+      (await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND client_id = $2', [id, clientId])).rows[0];
     let row: OrderRow | undefined;
     try {
       row = await select(this.pool);
@@ -118,9 +124,16 @@ export class OrderStore {
     return row ? toOrder(row) : undefined;
   }
 
-  async findByClientOrderId(clientOrderId: string, from: Endpoint = 'writer'): Promise<Order | undefined> {
+  async findByClientOrderId(
+    clientId: string,
+    clientOrderId: string,
+    from: Endpoint = 'writer',
+  ): Promise<Order | undefined> {
     const db = from === 'writer' ? this.pool : this.reader;
-    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
+    const result = await db.query<OrderRow>('SELECT * FROM orders WHERE client_id = $1 AND client_order_id = $2', [
+      clientId,
+      clientOrderId,
+    ]);
     return result.rows[0] ? toOrder(result.rows[0]) : undefined;
   }
 

@@ -17,10 +17,19 @@ export const MASTER_USER = 'tapadmin';
 export const MASTER_PASSWORD = 'master-password-1';
 export const DB_NAME = 'trading';
 
+/** API clients in the client keys secret: two desks with room for every test, one with a tight limit. */
+export const CLIENTS = {
+  deskA: { clientId: 'desk-a', key: 'desk-a-test-signing-key-0123456789abcdef' },
+  deskB: { clientId: 'desk-b', key: 'desk-b-test-signing-key-0123456789abcdef' },
+  slow: { clientId: 'desk-slow', key: 'desk-slow-test-signing-key-0123456789abc' },
+} as const;
+export const SLOW_CLIENT_LIMITS = { ratePerSecond: 0.5, burst: 2 };
+
 export interface TradingDb {
   readonly pg: TestPostgres;
   readonly secrets: FakeSecretsManager;
   readonly secretArn: string;
+  readonly clientKeysArn: string;
   readonly masterSecretArn: string;
   readonly env: Record<string, string>;
   count(): Promise<number>;
@@ -59,6 +68,13 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     password,
     masterarn: masterSecretArn,
   });
+  // The most the client keys secret allows: no test or load run is throttled by accident.
+  const generous = { ratePerSecond: 10_000, burst: 100_000 };
+  const clientKeysArn = secrets.create('secret-api-clients-test', {
+    [CLIENTS.deskA.clientId]: { key: CLIENTS.deskA.key, limits: generous },
+    [CLIENTS.deskB.clientId]: { key: CLIENTS.deskB.key, limits: generous },
+    [CLIENTS.slow.clientId]: { key: CLIENTS.slow.key, limits: SLOW_CLIENT_LIMITS },
+  });
   const connectAs = (c: Parameters<typeof connectionTarget>[0]) => connect(connectionTarget(c), 'disable');
   await applySchema({ secrets: secrets.client, logger: quiet, connect: connectAs }, masterSecretArn);
   const master = await connectAs({ ...base, username: MASTER_USER, password: MASTER_PASSWORD });
@@ -71,6 +87,7 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     pg,
     secrets,
     secretArn,
+    clientKeysArn,
     masterSecretArn,
     env: {
       REGION_NAME: 'eu-west-1',
@@ -80,6 +97,7 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
       DB_PORT: String(pg.port),
       DB_NAME,
       DB_SSL: 'disable',
+      CLIENT_KEYS_SECRET_ARN: clientKeysArn,
     },
     async count() {
       const c = await pg.admin(DB_NAME);
@@ -89,6 +107,8 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
         await c.end();
       }
     },
-    secretReads: () => secrets.mock.commandCalls(GetSecretValueCommand).length,
+    // Reads of the database credential (the client keys secret is read on its own schedule).
+    secretReads: () =>
+      secrets.mock.commandCalls(GetSecretValueCommand).filter((c) => c.args[0].input.SecretId === secretArn).length,
   };
 }

@@ -3,10 +3,11 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sqsDeadLetterQueue } from '../../lambda/drainer/dead-letter';
 import { DEFAULT_MARKET_ORDER_TTL_SECONDS, drain, DrainDeps } from '../../lambda/drainer/drain';
-import { ApiResponse, handleRequest } from '../../lambda/trading/api';
+import { ApiResponse, handleRequest, readiness } from '../../lambda/trading/api';
 import { orderIdFor } from '../../lambda/trading/order';
-import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
+import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { apiRequest } from '../helpers/trading-requests';
 
 /**
  * The promotion window end to end: no writer is reachable (the standby's database is
@@ -14,6 +15,8 @@ import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-
  * drainer applies every queued order exactly once, however often SQS redelivers it, and every
  * message it cannot apply ends in the dead-letter queue with a reason.
  */
+/** Every order here is desk A's (signed by it through the API, or queued under its id). */
+const DESK = CLIENTS.deskA.clientId;
 const ORDER_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo';
 const DEAD_LETTER_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-dlq-euw1-test.fifo';
 
@@ -27,7 +30,10 @@ const runtimes: Runtime[] = [];
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function runtime(): Runtime {
-  const r = createRuntime(requireEnv({ ...db.env, ORDER_QUEUE_URL: ORDER_QUEUE }), { secrets: db.secrets.client, sqs });
+  const r = createRuntime(requireApiEnv({ ...db.env, ORDER_QUEUE_URL: ORDER_QUEUE }), {
+    secrets: db.secrets.client,
+    sqs,
+  });
   runtimes.push(r);
   return r;
 }
@@ -99,20 +105,12 @@ const order = (id: string, symbol = 'MSFT', extra: Record<string, unknown> = {})
 });
 
 async function post(r: Runtime, body: object): Promise<ApiResponse & { json: any }> {
-  const response = await handleRequest(
-    {
-      method: 'POST',
-      path: '/orders',
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(body)),
-    },
-    r.deps,
-  );
+  const response = await handleRequest(apiRequest('POST', '/orders', body), r.deps);
   return { ...response, json: JSON.parse(response.body) };
 }
 
 async function get(r: Runtime, path: string) {
-  const response = await handleRequest({ method: 'GET', path, headers: {} }, r.deps);
+  const response = await handleRequest(apiRequest('GET', path), r.deps);
   return { status: response.statusCode, json: JSON.parse(response.body) };
 }
 
@@ -184,7 +182,7 @@ it('every order accepted while read-only lands exactly once after promotion, und
   // A replay through the API after the drain returns the stored order, not a new one.
   const replay = await post(runtime(), body('q-5'));
   expect(replay.statusCode).toBe(200);
-  expect(replay.json.id).toBe(orderIdFor('q-5'));
+  expect(replay.json.id).toBe(orderIdFor(DESK, 'q-5'));
   expect(await rows()).toHaveLength(12);
 });
 
@@ -192,10 +190,16 @@ it('FIFO per symbol: a message that fails holds back the rest of its symbol, oth
   const { store } = runtime();
   const dropped = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
   const flaky: DrainDeps['store'] = {
-    insert: (o, options) => (o.clientOrderId === 'f-2' ? Promise.reject(dropped) : store.insert(o, options)),
+    insert: (clientId, o, options) =>
+      o.clientOrderId === 'f-2' ? Promise.reject(dropped) : store.insert(clientId, o, options),
   };
   const queued = (id: string, symbol: string) =>
-    JSON.stringify({ acceptedAt: new Date().toISOString(), region: 'eu-west-1', order: order(id, symbol) });
+    JSON.stringify({
+      acceptedAt: new Date().toISOString(),
+      region: 'eu-west-1',
+      clientId: DESK,
+      order: order(id, symbol),
+    });
   const result = await drain(
     event([
       record(queued('f-1', 'MSFT'), 'f-1', 'MSFT'),
@@ -215,13 +219,18 @@ it('FIFO per symbol: a message that fails holds back the rest of its symbol, oth
 it('once the database stops answering, the rest of the batch is handed back without waiting on it again', async () => {
   const attempts: string[] = [];
   const frozen: DrainDeps['store'] = {
-    insert: async (o) => {
+    insert: async (_clientId, o) => {
       attempts.push(o.clientOrderId);
       throw new Error('Query read timeout');
     },
   };
   const queued = (id: string, symbol: string) =>
-    JSON.stringify({ acceptedAt: new Date().toISOString(), region: 'eu-west-1', order: order(id, symbol) });
+    JSON.stringify({
+      acceptedAt: new Date().toISOString(),
+      region: 'eu-west-1',
+      clientId: DESK,
+      order: order(id, symbol),
+    });
   const symbols = ['MSFT', 'AAPL', 'NVDA', 'AMZN'];
   const result = await drain(
     event(symbols.map((s, n) => record(queued(`t-${n}`, s), `t-${n}`, s))),
@@ -237,7 +246,12 @@ it('a message that is not a queued order goes to the dead-letter queue with its 
     event([
       record('{"not":"an order"}', 'bad', 'MSFT'),
       record(
-        JSON.stringify({ acceptedAt: new Date().toISOString(), region: 'eu-west-1', order: order('ok-1') }),
+        JSON.stringify({
+          acceptedAt: new Date().toISOString(),
+          region: 'eu-west-1',
+          clientId: DESK,
+          order: order('ok-1'),
+        }),
         'ok-1',
         'MSFT',
       ),
@@ -262,13 +276,14 @@ it('a queued order that conflicts with a stored one ends in the dead-letter queu
   const queued = {
     acceptedAt: new Date().toISOString(),
     region: 'eu-west-1',
+    clientId: DESK,
     order: order('c-conflict', 'MSFT', { quantity: '11' }),
   };
   const result = await drain(event([record(JSON.stringify(queued), 'dup-1')]), drainer());
   expect(failed(result)).toEqual([]);
   expect(deadLettered).toHaveLength(1);
   expect(deadLettered[0].reason).toBe(
-    `clientOrderId c-conflict is already used for a different order (${orderIdFor('c-conflict')})`,
+    `clientOrderId c-conflict of ${DESK} is already used for a different order (${orderIdFor(DESK, 'c-conflict')})`,
   );
   expect((await rows("client_order_id = 'c-conflict'")).map((r) => r.quantity)).toEqual(['10.00000000']);
 
@@ -288,10 +303,11 @@ describe('orders that waited in the queue', () => {
     const queued = {
       ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS + 1),
       region: 'eu-west-1',
+      clientId: DESK,
       order: order('ttl-market-old'),
     };
     expect(failed(await drain(event([record(JSON.stringify(queued), 'ttl-1')]), drainer()))).toEqual([]);
-    const fetched = await get(runtime(), `/orders/${orderIdFor('ttl-market-old')}`);
+    const fetched = await get(runtime(), `/orders/${orderIdFor(DESK, 'ttl-market-old')}`);
     expect(fetched).toMatchObject({ status: 200, json: { status: 'expired', createdAt: queued.acceptedAt } });
     // A replay of it answers what happened to it.
     expect((await post(runtime(), order('ttl-market-old'))).json).toMatchObject({ status: 'expired' });
@@ -301,6 +317,7 @@ describe('orders that waited in the queue', () => {
     const queued = {
       ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS - 5),
       region: 'eu-west-1',
+      clientId: DESK,
       order: order('ttl-market-young'),
     };
     await drain(event([record(JSON.stringify(queued), 'ttl-2')]), drainer());
@@ -311,7 +328,7 @@ describe('orders that waited in the queue', () => {
 
   it('a limit order executes whatever it waited, with its original timestamp', async () => {
     const limit = order('ttl-limit', 'MSFT', { type: 'limit', limitPrice: '410.5' });
-    const queued = { ...waited(3600), region: 'eu-west-1', order: limit };
+    const queued = { ...waited(3600), region: 'eu-west-1', clientId: DESK, order: limit };
     await drain(event([record(JSON.stringify(queued), 'ttl-3')]), drainer());
     const [row] = await rows("client_order_id = 'ttl-limit'");
     expect(row).toMatchObject({ status: 'accepted', limit_price: '410.50000000' });
@@ -322,6 +339,7 @@ describe('orders that waited in the queue', () => {
     const queued = {
       ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS + 1),
       region: 'eu-west-1',
+      clientId: DESK,
       order: order('ttl-market-long'),
     };
     await drain(event([record(JSON.stringify(queued), 'ttl-4')]), drainer({ marketOrderTtlSeconds: 600 }));
@@ -333,11 +351,11 @@ it('writes follow the writer: a connection opened while the database was read-on
   await setReadOnly(true);
   const api = runtime();
   // The pool now holds a session that is read-only for its whole life (the old writer).
-  expect((await get(api, '/health')).json).toMatchObject({ writable: false });
+  expect(await readiness(api.deps)).toMatchObject({ writer: 'read-only' });
   // Promotion, without the server ending the sessions it had.
   await setReadOnly(false, { endSessions: false });
   const created = await post(api, order('follow-writer'));
   expect(created.statusCode).toBe(201);
   expect(queue).toHaveLength(0);
-  expect((await get(api, '/health')).json).toMatchObject({ writable: true, accepting: 'write' });
+  expect(await readiness(api.deps)).toMatchObject({ writer: 'writable', accepting: 'write' });
 });

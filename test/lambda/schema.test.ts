@@ -152,7 +152,7 @@ afterAll(async () => {
 describe('the schema function', () => {
   it('runs concurrently on a fresh cluster: one run applies each migration, the others find it done', async () => {
     const results = await Promise.all([a.schema(), a.schema(), a.schema()]);
-    expect(results.map((r) => r.version)).toEqual([1, 1, 1]);
+    expect(results.map((r) => r.version)).toEqual([1, 1, 1].map(() => MIGRATIONS.length));
     expect(results.flatMap((r) => r.applied)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
@@ -179,9 +179,9 @@ describe('the schema function', () => {
   it('the application user may SELECT and INSERT orders, and create, alter or drop nothing (42501)', async () => {
     await a.rotateApp();
     await asApp(a, async (s) => {
-      const insert = `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, status, region)
-                      VALUES (gen_random_uuid(), 'c-priv', 'AAPL', 'buy', 'market', 1, 'accepted', 'us-east-1')
-                      ON CONFLICT (client_order_id) DO NOTHING RETURNING *`;
+      const insert = `INSERT INTO orders (id, client_id, client_order_id, symbol, side, type, quantity, status, region)
+                      VALUES (gen_random_uuid(), 'desk-a', 'c-priv', 'AAPL', 'buy', 'market', 1, 'accepted', 'us-east-1')
+                      ON CONFLICT (client_id, client_order_id) DO NOTHING RETURNING *`;
       expect((await s.query(insert)).rowCount).toBe(1);
       expect((await s.query(insert)).rowCount).toBe(0);
       expect((await s.query("SELECT count(*)::int AS n FROM orders WHERE client_order_id = 'c-priv'")).rows).toEqual([
@@ -216,12 +216,12 @@ describe('the schema function', () => {
     try {
       await setReadOnly(true);
       expect(await store.probe('writer')).toBe('read-only');
-      await expect(store.insert(order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
+      await expect(store.insert('desk-a', order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
       await setReadOnly(false);
       // The same warm store: nothing about the read-only start was remembered.
-      const { order: stored, created } = await store.insert(order('c-cold-rw'));
+      const { order: stored, created } = await store.insert('desk-a', order('c-cold-rw'));
       expect(created).toBe(true);
-      expect(await store.findById(stored.id)).toEqual(stored);
+      expect(await store.findById('desk-a', stored.id)).toEqual(stored);
     } finally {
       await setReadOnly(false);
       await pool.end();
@@ -260,13 +260,21 @@ describe('the schema function', () => {
   it('applies a new migration on the next deploy, and refuses an applied one that was edited (rolling back everything)', async () => {
     await withSession(a.superuser('postgres'), (s) => s.query(`CREATE DATABASE evolve OWNER ${MASTER_USER}`));
     await withSession(a.superuser('evolve'), (s) => s.query(`ALTER SCHEMA public OWNER TO ${MASTER_USER}`));
-    const next: Migration = { version: 2, description: 'notes', sql: 'CREATE TABLE notes (id int PRIMARY KEY)' };
+    const latest = MIGRATIONS.length;
+    const next: Migration = {
+      version: latest + 1,
+      description: 'notes',
+      sql: 'CREATE TABLE notes (id int PRIMARY KEY)',
+    };
     await withSession(a.as(MASTER_USER, MASTER_PASSWORD, 'evolve'), async (s) => {
-      expect(await migrateSchema(s, quiet)).toEqual({ version: 1, applied: [1] });
-      const edited = [{ ...MIGRATIONS[0], sql: `${MIGRATIONS[0].sql} -- edited` }, next];
+      expect(await migrateSchema(s, quiet)).toEqual({ version: latest, applied: MIGRATIONS.map((m) => m.version) });
+      const edited = [{ ...MIGRATIONS[0], sql: `${MIGRATIONS[0].sql} -- edited` }, ...MIGRATIONS.slice(1), next];
       await expect(migrateSchema(s, quiet, edited)).rejects.toThrow(/migration 1 was changed after it was applied/);
       expect((await s.query("SELECT to_regclass('tap.notes') AS t")).rows[0].t).toBeNull();
-      expect(await migrateSchema(s, quiet, [...MIGRATIONS, next])).toEqual({ version: 2, applied: [2] });
+      expect(await migrateSchema(s, quiet, [...MIGRATIONS, next])).toEqual({
+        version: latest + 1,
+        applied: [latest + 1],
+      });
       expect(
         (await s.query("SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'tap.notes'::regclass")).rows,
       ).toEqual([{ o: OWNER_ROLE }]);

@@ -9,7 +9,8 @@ import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
-import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { authorization } from '../../scripts/order-client';
+import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 let db: TradingDb;
 let secrets: AwsClientStub<SecretsManagerClient>;
@@ -34,12 +35,18 @@ function context(requestId: string, remainingMs = 10_000): Context {
   };
 }
 
+/** Signed by desk A, as its client would send it. */
+const signed = (method: string, path: string, body?: string) => ({
+  'content-type': 'application/json',
+  authorization: authorization(CLIENTS.deskA, { method, path, body }),
+});
+
 const albEvent = (method: string, path: string, body?: object): ALBEvent => ({
   requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/1' } },
   httpMethod: method,
   path,
   queryStringParameters: {},
-  headers: { 'content-type': 'application/json' },
+  headers: signed(method, path, body === undefined ? undefined : JSON.stringify(body)),
   body: body === undefined ? null : JSON.stringify(body),
   isBase64Encoded: false,
 });
@@ -70,6 +77,9 @@ beforeAll(async () => {
   sqs = mockClient(SQSClient);
   const credentials = JSON.stringify(db.secrets.current(db.secretArn));
   secrets.on(GetSecretValueCommand).resolves({ SecretString: credentials });
+  secrets
+    .on(GetSecretValueCommand, { SecretId: db.clientKeysArn })
+    .resolves({ SecretString: JSON.stringify(db.secrets.current(db.clientKeysArn)) });
   sqs.on(SendMessageCommand).callsFake(async (input) => {
     deadLettered.push({ reason: input.MessageAttributes?.reason?.StringValue, body: input.MessageBody });
     return { MessageId: 'dlq-1' };
@@ -161,11 +171,11 @@ describe('the trading function', () => {
       },
       { requiredKeys: [] },
     );
-    // Most traffic is orders: a POST /orders whose body may be encoded either way.
+    // Most traffic is orders: a signed POST /orders whose body may be encoded either way.
     const orderEvent = fc.tuple(body, fc.boolean()).map(([text, base64]) => ({
       httpMethod: 'POST',
       path: '/orders',
-      headers: { 'content-type': 'application/json' },
+      headers: signed('POST', '/orders', text),
       body: base64 ? Buffer.from(text).toString('base64') : text,
       isBase64Encoded: base64,
     }));
@@ -187,7 +197,7 @@ describe('the trading function', () => {
       fc.asyncProperty(event, async (e) => {
         runs++;
         const result = await handler(e as unknown as ALBEvent, context(`fuzz-${runs}`));
-        expect([200, 201, 202, 400, 404, 405, 409, 413, 415, 503]).toContain(result.statusCode);
+        expect([200, 201, 202, 400, 401, 404, 405, 409, 413, 415, 429, 503]).toContain(result.statusCode);
         if (result.statusCode === 503) expect(result.headers?.['retry-after']).toBe('5');
         expect(() => JSON.parse(result.body ?? '')).not.toThrow();
         if (result.statusCode === 201) acknowledged.add(JSON.parse(result.body!).clientOrderId);
@@ -243,6 +253,7 @@ describe('the drainer function', () => {
     const queued = {
       acceptedAt: new Date().toISOString(),
       region: 'eu-west-1',
+      clientId: CLIENTS.deskA.clientId,
       order: { clientOrderId: 'h-drain-1', symbol: 'AAPL', side: 'sell', type: 'market', quantity: '2' },
     };
     const { result, logs } = await captureLogs(() =>

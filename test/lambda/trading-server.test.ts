@@ -11,8 +11,9 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { HEALTH_DEADLINE_MS, handleRequest, REQUEST_DEADLINE_MS } from '../../lambda/trading/api';
 import { fromAlbEvent } from '../../lambda/trading/handler';
-import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
+import { authorization, OrderClient } from '../../scripts/order-client';
+import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 
 const ROOT = path.join(__dirname, '../..');
@@ -142,7 +143,11 @@ beforeAll(async () => {
   proxy = await startTcpProxy(db.pg.port);
   const env = { ...db.env, DB_PORT: String(proxy.port) };
   const credentials = { ...db.secrets.current(db.secretArn), port: proxy.port };
-  service = await startService({ ...env, TEST_DB_CREDENTIALS: JSON.stringify(credentials) });
+  service = await startService({
+    ...env,
+    TEST_DB_CREDENTIALS: JSON.stringify(credentials),
+    TEST_CLIENT_KEYS: JSON.stringify(db.secrets.current(db.clientKeysArn)),
+  });
 });
 
 afterAll(async () => {
@@ -156,8 +161,8 @@ afterAll(async () => {
 describe('no request takes the service down', () => {
   // Each was enough, alone, to end the process (an unhandled rejection in the request callback).
   const cases: [string, (string | Buffer)[], number | undefined, boolean?][] = [
-    ['GET //[ (origin form read as a host by new URL)', [request('GET //[ HTTP/1.1')], 404],
-    ['GET //a:99999/health (port out of range)', [request('GET //a:99999/health HTTP/1.1')], 404],
+    ['GET //[ (origin form read as a host by new URL)', [request('GET //[ HTTP/1.1')], 400],
+    ['GET //a:99999/health (port out of range)', [request('GET //a:99999/health HTTP/1.1')], 400],
     ['GET http://[::1 (absolute form, unterminated IPv6 host)', [request('GET http://[::1 HTTP/1.1')], 400],
     [
       'GET http://a:99999/health (absolute form, port out of range)',
@@ -328,8 +333,13 @@ describe('no request takes the service down', () => {
           runs++;
           const bytes = Buffer.from(payload, 'utf8');
           const headers = extra
-            .filter(([name]) => !/^(content-length|transfer-encoding|host|connection|expect|upgrade)$/i.test(name))
+            .filter(
+              ([name]) =>
+                !/^(content-length|transfer-encoding|host|connection|expect|upgrade|authorization)$/i.test(name),
+            )
             .map(([name, value]) => `${name}: ${value}`);
+          // Signed by desk A over the bytes it sends (a framing that cuts them breaks the signature).
+          headers.push(`Authorization: ${authorization(CLIENTS.deskA, { method: m, path: t, body: bytes })}`);
           if (type) headers.push(`Content-Type: ${type}`);
           let tail: Buffer = bytes;
           if (frame === 'exact') headers.push(`Content-Length: ${bytes.length}`);
@@ -362,7 +372,7 @@ describe('no request takes the service down', () => {
             extra.every(([, value]) => /^[\x20-\x7e]*$/.test(value));
           if (wellFormed) expect(answer.status).toBeDefined();
           if (answer.status !== undefined) {
-            expect([200, 201, 202, 400, 404, 405, 408, 409, 413, 415, 431, 503]).toContain(answer.status);
+            expect([200, 201, 202, 400, 401, 404, 405, 408, 409, 413, 415, 429, 431, 503]).toContain(answer.status);
             if (answer.status === 503) expect(answer.headers['retry-after']).toBeDefined();
           }
           const clientOrderId = /"clientOrderId":"(fz-\d+)"/.exec(payload)?.[1];
@@ -395,10 +405,11 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
     const result = await work();
     return { result, ms: performance.now() - start };
   };
+  const client = () => new OrderClient(`http://127.0.0.1:${service.port}`, CLIENTS.deskA);
   const get = (p: string) =>
     timed(async () => {
-      const response = await fetch(`http://127.0.0.1:${service.port}${p}`, { signal: AbortSignal.timeout(30_000) });
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
+      const response = await client().request('GET', p);
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: response.body };
     });
 
   afterEach(() => proxy.thaw());
@@ -414,7 +425,7 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
     // Every load balancer node asks at once.
     const answers = await Promise.all(Array.from({ length: 6 }, () => get('/health')));
     for (const { result, ms } of answers) {
-      expect(result).toMatchObject({ status: 503, retryAfter: '5', body: { accepting: 'none' } });
+      expect(result).toMatchObject({ status: 503, retryAfter: '5', body: { status: 'unavailable' } });
       expect(ms).toBeLessThan(ALB_HEALTH_TIMEOUT_MS);
     }
     proxy.thaw();
@@ -427,19 +438,22 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
   });
 
   it('a POST and a GET answer 503 with Retry-After before the Lambda timeout, and the process lives on', async () => {
-    const created = await fetch(`http://127.0.0.1:${service.port}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ clientOrderId: 'frozen-1', symbol: 'AAPL', side: 'buy', type: 'market', quantity: '1' }),
+    const created = await client().placeOrder({
+      clientOrderId: 'frozen-1',
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'market',
+      quantity: '1',
     });
-    const { id } = (await created.json()) as { id: string };
+    const { id } = created.body as { id: string };
     proxy.freeze();
     const post = await timed(async () => {
-      const response = await fetch(`http://127.0.0.1:${service.port}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ clientOrderId: 'frozen-2', symbol: 'AAPL', side: 'buy', type: 'market', quantity: '1' }),
-        signal: AbortSignal.timeout(30_000),
+      const response = await client().placeOrder({
+        clientOrderId: 'frozen-2',
+        symbol: 'AAPL',
+        side: 'buy',
+        type: 'market',
+        quantity: '1',
       });
       return { status: response.status, retryAfter: response.headers.get('retry-after') };
     });
@@ -453,7 +467,9 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
 
   describe('each wait on the database ends on the client side, so a frozen server cannot hold connections forever', () => {
     const throughProxy = () => {
-      const r = createRuntime(requireEnv({ ...db.env, DB_PORT: String(proxy.port) }), { secrets: db.secrets.client });
+      const r = createRuntime(requireApiEnv({ ...db.env, DB_PORT: String(proxy.port) }), {
+        secrets: db.secrets.client,
+      });
       runtimes.push(r);
       return r;
     };
@@ -471,7 +487,9 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
       const { store } = throughProxy();
       await store.probe('writer');
       proxy.freeze();
-      const { result, ms } = await timed(() => outcome(store.findByClientOrderId('frozen-query')));
+      const { result, ms } = await timed(() =>
+        outcome(store.findByClientOrderId(CLIENTS.deskA.clientId, 'frozen-query')),
+      );
       expect(result).toMatch(/timeout/i);
       expect(ms).toBeLessThan(REQUEST_DEADLINE_MS);
     });
@@ -496,7 +514,7 @@ describe("a frozen database: every answer still arrives inside its consumer's ti
   });
 
   it('the Lambda target group gets the same answer as the EC2 one, in time, frozen or not', async () => {
-    const lambda = createRuntime(requireEnv({ ...db.env, DB_PORT: String(proxy.port) }), {
+    const lambda = createRuntime(requireApiEnv({ ...db.env, DB_PORT: String(proxy.port) }), {
       secrets: db.secrets.client,
     });
     runtimes.push(lambda);
