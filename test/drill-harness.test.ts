@@ -184,6 +184,11 @@ describe('drill metrics', () => {
     expect(result.passed).toBe(false);
   });
 
+  it('a refused order (4xx) fails the scenario', () => {
+    const result = measure(input([ack('a', 201, 11, 'a'), ack('b', 401, 12)], [{ client_order_id: 'a', id: 'a' }]));
+    expect(result.failures).toContain('1 order(s) refused with 401');
+  });
+
   it('times from the fault, and the longest gap includes the run edges', () => {
     const rows = ['a', 'b', 'c'].map((id) => ({ client_order_id: id, id }));
     const result = measure(input([ack('a', 201, 1, 'a'), ack('b', 202, 40), ack('c', 201, 55, 'c')], rows));

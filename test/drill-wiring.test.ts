@@ -4,7 +4,7 @@
  * writer endpoint). When the program changes where a function writes, this fails until the
  * drill follows, so the drill never rehearses wiring that is not deployed.
  */
-import { RegionEndpoints, tradingEnv } from '../scripts/drill/adapters';
+import { drainerEnv, RegionEndpoints, tradingEnv } from '../scripts/drill/adapters';
 import { ofType, plan } from './helpers/plan';
 
 const KIND = { clusterWriter: 'CLUSTER_WRITER', clusterReader: 'CLUSTER_READER', globalWriter: 'GLOBAL_WRITER' };
@@ -28,23 +28,24 @@ const sentinel: RegionEndpoints = {
   dbName: 'DB',
   secretArn: 'SECRET',
   queueUrl: 'QUEUE',
+  clientKeysSecretArn: 'CLIENT_KEYS',
 };
 
-it.each(['fn-trading', 'fn-drain'])(
-  '%s: the drill sets the planned variables, hosts of the planned kind',
-  async (prefix) => {
-    const run = await plan();
-    const functions = ofType(run, 'aws:lambda/function:Function').filter((f) => f.name.startsWith(prefix));
-    expect(functions.length).toBe(2);
-    const drill = tradingEnv(sentinel) as unknown as Record<string, string>;
-    for (const fn of functions) {
-      const planned = fn.inputs.environment.variables as Record<string, string>;
-      const keys = (env: Record<string, string>) =>
-        Object.keys(env)
-          .filter((k) => !RUNTIME_ONLY.has(k))
-          .sort();
-      expect(keys(drill)).toEqual(keys(planned));
-      for (const key of ['DB_HOST', 'DB_READ_HOST']) expect([key, drill[key]]).toEqual([key, kindOf(planned[key])]);
-    }
-  },
-);
+it.each([
+  ['fn-trading', tradingEnv],
+  ['fn-drain', drainerEnv],
+])('%s: the drill sets the planned variables, hosts of the planned kind', async (prefix, envOf) => {
+  const run = await plan();
+  const functions = ofType(run, 'aws:lambda/function:Function').filter((f) => f.name.startsWith(prefix));
+  expect(functions.length).toBe(2);
+  const drill = envOf(sentinel) as unknown as Record<string, string>;
+  for (const fn of functions) {
+    const planned = fn.inputs.environment.variables as Record<string, string>;
+    const keys = (env: Record<string, string>) =>
+      Object.keys(env)
+        .filter((k) => !RUNTIME_ONLY.has(k))
+        .sort();
+    expect(keys(drill)).toEqual(keys(planned));
+    for (const key of ['DB_HOST', 'DB_READ_HOST']) expect([key, drill[key]]).toEqual([key, kindOf(planned[key])]);
+  }
+});

@@ -34,6 +34,7 @@ import { connectionTarget } from '../../lambda/shared/secret-login';
 import { ApiDeps, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
+export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
 import type { BatchOutcome, BatchRecord } from './queue';
 import type { Clock } from './sim';
@@ -57,6 +58,8 @@ export interface RegionEndpoints {
   readonly dbName: string;
   readonly secretArn: string;
   readonly queueUrl: string;
+  /** The API's clients and their signing keys. */
+  readonly clientKeysSecretArn: string;
 }
 
 /** The environment compute-stack.ts gives the trading and drainer functions. */
@@ -72,7 +75,15 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     // The drill's servers have no TLS; the README says what verify-full needs in AWS.
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
+    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
   };
+}
+
+/** The drainer's environment: the same database wiring; it serves no requests, so no client keys. */
+export function drainerEnv(e: RegionEndpoints): RuntimeEnv {
+  const env: RuntimeEnv = { ...tradingEnv(e) };
+  delete (env as { CLIENT_KEYS_SECRET_ARN?: string }).CLIENT_KEYS_SECRET_ARN;
+  return env;
 }
 
 export interface TradingRuntime {
@@ -96,12 +107,12 @@ export class RuntimeCrash extends Error {
 const ALB_DEADLINE_MS = 9_500;
 
 export function tradingRuntime(
-  endpoints: RegionEndpoints,
+  env: RuntimeEnv,
   clients: { secrets: SecretsManagerClient; sqs: SQSClient },
   logger: Logger,
   clock: Pick<Clock, 'now'>,
 ): TradingRuntime {
-  const runtime = createRuntime(tradingEnv(endpoints), clients);
+  const runtime = createRuntime(env, clients);
   // Queued orders are stamped, and their age judged, on the drill's clock.
   const deps: ApiDeps = { ...runtime.deps, logger, now: () => new Date(clock.now()) };
   return {

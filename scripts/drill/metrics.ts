@@ -163,7 +163,11 @@ export function measure(input: MeasureInput): ScenarioResult {
     firstCommittedSeconds: worst((c) => c.firstCommittedSeconds),
     longestGapSeconds: Math.max(...clients.map((c) => c.longestGapSeconds)),
   };
+  const refused = input.acks.flatMap((c) => c.acks).filter((a) => !ACCEPTED.has(a.status));
   const failures = check(scenario.expect, metrics, input);
+  // A well-formed, signed order is never refused: a 4xx is a bug in the API or the drill's client.
+  if (refused.length > 0)
+    failures.unshift(`${refused.length} order(s) refused with ${[...new Set(refused.map((a) => a.status))].join('/')}`);
   const seconds = (at: number) => round((at - epoch) / 1000);
   return {
     name: scenario.name,

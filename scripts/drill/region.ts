@@ -8,7 +8,7 @@ import type { ALBEvent } from 'aws-lambda';
 import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
-import { ec2Server, Logger, RegionEndpoints, TradingRuntime, tradingRuntime } from './adapters';
+import { drainerEnv, ec2Server, Logger, RegionEndpoints, tradingEnv, TradingRuntime, tradingRuntime } from './adapters';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AppRegion, Network, Vantage } from './network';
@@ -141,9 +141,9 @@ export class RegionApp {
   async start(clients: { secrets: SecretsManagerClient; sqs: SQSClient }, logger: Logger): Promise<void> {
     const { endpoints } = this.options;
     // Separate execution environments, as in AWS: the Lambda, the instance, the drainer.
-    this.lambda = tradingRuntime(endpoints, clients, logger, this.sim);
-    this.instance = tradingRuntime(endpoints, clients, logger, this.sim);
-    this.drainer = tradingRuntime(endpoints, clients, logger, this.sim);
+    this.lambda = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
+    this.instance = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
+    this.drainer = tradingRuntime(drainerEnv(endpoints), clients, logger, this.sim);
     this.server = ec2Server(this.instance);
     // Handlers still running when the region is torn down would open new connections.
     this.server.on('request', (_req, res: http.ServerResponse) => {

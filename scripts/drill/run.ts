@@ -49,6 +49,11 @@ export const ACCOUNT = '123456789012';
 export const APP_PASSWORD = 'drill-app-password-1';
 /** Where the users are: outside AWS, in North America. */
 export const USER_VANTAGE: Vantage = 'us-west-1';
+/** The two trading clients, each with its own signing key. */
+export const DRILL_CLIENTS = {
+  ga: { clientId: 'drill-accelerator', key: 'drill-accelerator-signing-key-0123456789abcdef' },
+  dns: { clientId: 'drill-route53', key: 'drill-route53-signing-key-0123456789abcdef0123' },
+};
 /** Regions with a canary: outside the primary, independent of each other. */
 export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
 const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
@@ -232,6 +237,20 @@ export class Drill {
     await this.db.waitForReplication();
   }
 
+  /** The order API's client keys (limits high: the API's rate limiter runs on the real clock). */
+  private createClientKeys(store: FakeSecretsManager): string {
+    return store.create(
+      `secret-client-keys-${this.settings.environmentSuffix}`,
+      Object.fromEntries(
+        Object.values(DRILL_CLIENTS).map((c) => [
+          c.clientId,
+          { key: c.key, limits: { ratePerSecond: 10_000, burst: 100_000 } },
+        ]),
+      ),
+      false,
+    );
+  }
+
   private createSecrets(store: FakeSecretsManager, appPassword: string): { master: string; app: string } {
     const common = {
       engine: 'postgres',
@@ -255,7 +274,7 @@ export class Drill {
     return { master, app };
   }
 
-  endpoints(region: AppRegion, secretArn: string): RegionEndpoints {
+  endpoints(region: AppRegion, secretArn: string, clientKeysSecretArn: string): RegionEndpoints {
     const hosts = this.db.hosts(region);
     return {
       region,
@@ -266,6 +285,7 @@ export class Drill {
       port: this.db.port,
       dbName: DB_NAME,
       secretArn,
+      clientKeysSecretArn,
       queueUrl: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
     };
   }
@@ -290,13 +310,14 @@ export class Drill {
     const logger = new MemoryLogger();
     const secrets = new FakeSecretsManager();
     const { app } = this.createSecrets(secrets, APP_PASSWORD);
+    const clientKeys = this.createClientKeys(secrets);
 
     const regions = {} as Record<AppRegion, RegionApp>;
     for (const region of APP_REGIONS) {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app),
+          endpoints: this.endpoints(region, app, clientKeys),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
@@ -364,8 +385,26 @@ export class Drill {
     this.scheduleFailover(world, failover, fakeContext, logger);
 
     const clients = [
-      new OrderClient('ga', sim, regions, () => accelerator.route(USER_VANTAGE), USER_VANTAGE, scenario.name),
-      new OrderClient('dns', sim, regions, route53.resolver(sim), USER_VANTAGE, scenario.name),
+      new OrderClient(
+        'ga',
+        sim,
+        regions,
+        () => accelerator.route(USER_VANTAGE),
+        USER_VANTAGE,
+        scenario.name,
+        DRILL_CLIENTS.ga,
+        `https://global.${s.domainName}`,
+      ),
+      new OrderClient(
+        'dns',
+        sim,
+        regions,
+        route53.resolver(sim),
+        USER_VANTAGE,
+        scenario.name,
+        DRILL_CLIENTS.dns,
+        `https://api.${s.domainName}`,
+      ),
     ];
     for (const client of clients) client.start();
     scenario.faults(world);
