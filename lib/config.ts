@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr';
 import { maxSuffixLength, tightestName } from './naming';
 import { rtoBudget } from './rto';
+import { rtoDistributionProblems, rtoModelInputsFromSettings } from './rto-model';
 
 export const PRIMARY_REGION = 'us-east-1';
 export const SECONDARY_REGION = 'eu-west-1';
@@ -282,6 +283,22 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           `${p.name} takes ${p.totalSeconds} s (${p.terms.map((t) => `${t.label} = ${t.seconds} s`).join(' + ')}), over the ${s.rtoTargetSeconds} s target: shorten those settings`,
         ]);
     },
+  },
+  {
+    // The arithmetic above bounds the typical case; the tail comes from the Monte Carlo model.
+    keys: [
+      'albHealthCheckIntervalSeconds',
+      'albHealthCheckTimeoutSeconds',
+      'albUnhealthyThreshold',
+      'route53HealthCheckIntervalSeconds',
+      'route53FailureThreshold',
+      'dnsTtlSeconds',
+      'failoverProbeIntervalSeconds',
+      'dbPromotionEstimateSeconds',
+      'rtoTargetSeconds',
+    ],
+    check: (s) =>
+      rtoDistributionProblems(rtoModelInputsFromSettings(s)).map((message): Problem => ['rtoTargetSeconds', message]),
   },
   {
     keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
+import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/rto-model';
 import { evaluatePolicies } from '../policy/rules';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
@@ -99,6 +100,8 @@ async function main(): Promise<number> {
     ...policyReport(verdicts, style),
     '',
     ...rtoReport(budget, style),
+    '',
+    ...rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
     '',
     ...criticalPathReport(criticalPath(run.resources), style),
   ];

@@ -1,0 +1,349 @@
+/**
+ * The seams between the drill and the Lambda code it runs: the only module that imports
+ * lambda/**. Each function does what the deployed handler does (same modules, same order),
+ * with the clients, environment and clock the drill hands it instead of globals.
+ */
+import type { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ALBEvent, ALBResult, SQSRecord } from 'aws-lambda';
+import type { Server } from 'http';
+import { runCanary } from '../../lambda/canary/canary';
+import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
+import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
+import { DEFAULT_MARKET_ORDER_TTL_SECONDS, drain, DrainDeps } from '../../lambda/drainer/drain';
+import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
+import { handleEvent } from '../../lambda/orchestrator/orchestrator';
+import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  leaseSeconds,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+  worstCaseTimeToPromotion,
+} from '../../lambda/orchestrator/timing';
+import { rotate } from '../../lambda/rotation/rotation';
+import { applySchema } from '../../lambda/schema/migrate';
+import { SCHEMA } from '../../lambda/schema/roles';
+import { connect } from '../../lambda/shared/postgres';
+import { connectionTarget } from '../../lambda/shared/secret-login';
+import { ApiDeps, handleRequest } from '../../lambda/trading/api';
+import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
+import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
+export type { RuntimeEnv };
+import { createApiServer } from '../../lambda/trading/server';
+import type { BatchOutcome, BatchRecord } from './queue';
+import type { Clock } from './sim';
+
+export interface Logger {
+  info(message: string, ...detail: unknown[]): void;
+  warn(message: string, ...detail: unknown[]): void;
+  error(message: string, ...detail: unknown[]): void;
+}
+
+/** Where a region's functions find their database, as the program configures them. */
+export interface RegionEndpoints {
+  readonly region: string;
+  readonly role: 'primary' | 'secondary';
+  /** The local cluster's writer and reader endpoints. */
+  readonly clusterWriter: string;
+  readonly clusterReader: string;
+  /** The global writer endpoint (follows the writer across regions). */
+  readonly globalWriter: string;
+  readonly port: number;
+  readonly dbName: string;
+  readonly secretArn: string;
+  readonly queueUrl: string;
+  /** The API's clients and their signing keys. */
+  readonly clientKeysSecretArn: string;
+}
+
+/** The environment compute-stack.ts gives the trading and drainer functions. */
+export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
+  return {
+    REGION_NAME: e.region,
+    REGION_ROLE: e.role,
+    DB_SECRET_ARN: e.secretArn,
+    DB_HOST: e.clusterWriter,
+    DB_READ_HOST: e.clusterReader,
+    DB_PORT: String(e.port),
+    DB_NAME: e.dbName,
+    // The drill's servers have no TLS; the README says what verify-full needs in AWS.
+    DB_SSL: 'disable',
+    ORDER_QUEUE_URL: e.queueUrl,
+    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
+  };
+}
+
+/** The drainer's environment: the same database wiring; it serves no requests, so no client keys. */
+export function drainerEnv(e: RegionEndpoints): RuntimeEnv {
+  const env: RuntimeEnv = { ...tradingEnv(e) };
+  delete (env as { CLIENT_KEYS_SECRET_ARN?: string }).CLIENT_KEYS_SECRET_ARN;
+  return env;
+}
+
+export interface TradingRuntime {
+  /** The Lambda behind the ALB: ALB event in, ALB result out. */
+  invokeAlb(event: ALBEvent): Promise<ALBResult>;
+  /** The order API's dependencies (what the EC2 server adapter serves). */
+  readonly deps: ApiDeps;
+  /** One queued batch through the drainer; `crashAfter` kills the runtime after that many orders. */
+  drain(records: readonly BatchRecord[], crashAfter?: number): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+export class RuntimeCrash extends Error {
+  constructor() {
+    super('drill: the execution environment died mid-batch');
+    this.name = 'RuntimeCrash';
+  }
+}
+
+/** What the Lambda adapter passes as the request deadline: the function's timeout, less its margin. */
+const ALB_DEADLINE_MS = 9_500;
+
+export function tradingRuntime(
+  env: RuntimeEnv,
+  clients: { secrets: SecretsManagerClient; sqs: SQSClient },
+  logger: Logger,
+  clock: Pick<Clock, 'now'>,
+): TradingRuntime {
+  const runtime = createRuntime(env, clients);
+  // Queued orders are stamped, and their age judged, on the drill's clock.
+  const deps: ApiDeps = { ...runtime.deps, logger, now: () => new Date(clock.now()) };
+  return {
+    deps,
+    invokeAlb: async (event) =>
+      toAlbResult(await handleRequest(fromAlbEvent(event), deps, { deadlineMs: ALB_DEADLINE_MS })),
+    async drain(records, crashAfter) {
+      let applied = 0;
+      let crashed = false;
+      const store: DrainDeps['store'] = {
+        insert: async (...args: Parameters<DrainDeps['store']['insert']>) => {
+          if (crashed) throw new RuntimeCrash();
+          const result = await runtime.store.insert(...args);
+          if (crashAfter !== undefined && ++applied >= crashAfter) crashed = true;
+          return result;
+        },
+      };
+      // As lambda/drainer/handler.ts builds it (no ORDER_DEAD_LETTER_QUEUE_URL is deployed).
+      const result = await drain(
+        { Records: records.map(sqsRecord) },
+        {
+          store,
+          logger,
+          refreshCredentials: runtime.refreshCredentials,
+          marketOrderTtlSeconds: DEFAULT_MARKET_ORDER_TTL_SECONDS,
+          now: clock.now,
+        },
+      );
+      if (crashed) return { crashed: true };
+      return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
+    },
+    close: () => runtime.close(),
+  };
+}
+
+/** A queued message as the event source mapping hands it to the function. */
+function sqsRecord(r: BatchRecord): SQSRecord {
+  return {
+    messageId: r.messageId,
+    receiptHandle: r.receipt,
+    body: r.body,
+    attributes: {
+      ApproximateReceiveCount: String(r.receiveCount),
+      SentTimestamp: String(r.sentAt),
+      SenderId: 'AROADRILL',
+      ApproximateFirstReceiveTimestamp: String(r.sentAt),
+      MessageGroupId: r.groupId,
+      MessageDeduplicationId: r.dedupId,
+      SequenceNumber: String(r.sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: r.queueArn,
+    awsRegion: r.queueArn.split(':')[3],
+  };
+}
+
+/** The EC2 instance's HTTP server (lambda/trading/server.ts) over a runtime's dependencies. */
+export function ec2Server(runtime: TradingRuntime): Server {
+  return createApiServer(runtime.deps);
+}
+
+/** Where the drill's failover functions run and what they are pointed at. */
+export interface FailoverSetup {
+  readonly globalClusterId: string;
+  readonly primaryClusterArn: string;
+  readonly secondaryClusterArn: string;
+  readonly primaryRegion: string;
+  /** Regions with a canary (each votes). */
+  readonly vantages: readonly string[];
+  readonly probeIntervalSeconds: number;
+  readonly recoveryWindowSeconds: number;
+  readonly primaryEndpointGroupArn: string;
+  readonly secondaryEndpointGroupArn: string;
+  readonly route53HealthCheckId: string;
+  readonly topicArn: string;
+  readonly environment: string;
+  readonly evidenceTable: string;
+  readonly evidenceTableRegion: string;
+  /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
+  readonly probeProtocol: 'https' | 'http';
+  readonly probeConnectHost: string;
+  readonly probeHostname: string;
+}
+
+/** The orchestrator's environment as the program sets it, read by the orchestrator's own parser. */
+export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
+  return configFromEnv({
+    GLOBAL_CLUSTER_ID: s.globalClusterId,
+    PRIMARY_CLUSTER_ARN: s.primaryClusterArn,
+    SECONDARY_CLUSTER_ARN: s.secondaryClusterArn,
+    PRIMARY_REGION: s.primaryRegion,
+    CANARY_VANTAGES: s.vantages.join(','),
+    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
+    RECOVERY_WINDOW_SECONDS: String(s.recoveryWindowSeconds),
+    PROMOTION_MODE: 'automatic',
+    LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
+    PRIMARY_ENDPOINT_GROUP_ARN: s.primaryEndpointGroupArn,
+    SECONDARY_ENDPOINT_GROUP_ARN: s.secondaryEndpointGroupArn,
+    ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
+    TOPIC_ARN: s.topicArn,
+    ENVIRONMENT: s.environment,
+  });
+}
+
+/** A canary's environment in `vantage`, read by the canary's own parser. */
+export function canarySettings(s: FailoverSetup, vantage: string): CanarySettings {
+  return canaryConfigFromEnv({
+    AWS_REGION: vantage,
+    TARGET_REGION: s.primaryRegion,
+    PROBE_PROTOCOL: s.probeProtocol,
+    PROBE_CONNECT_HOST: s.probeConnectHost,
+    PROBE_HOSTNAME: s.probeHostname,
+    PROBE_PATH: '/health',
+    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    ENVIRONMENT: s.environment,
+  });
+}
+
+/** Lambda timeouts the drill enforces on the failover functions (the recommended ones). */
+export const FAILOVER_TIMEOUTS = { orchestrator: ORCHESTRATOR_TIMEOUT_SECONDS, canary: CANARY_TIMEOUT_SECONDS };
+
+export interface ProbeNetwork {
+  /** Where the probe's TCP connection really goes (the drill's ALB listener). */
+  readonly port: number;
+  /** The CA the canary's runtime trusts (undefined: only Node's store). */
+  readonly ca?: string;
+}
+
+/** The probe a canary makes, pointed at the drill's listener instead of resolving the ALB's name. */
+export function canaryProbe(settings: CanarySettings, network: ProbeNetwork): () => Promise<ProbeObservation> {
+  return () =>
+    probeOnce({
+      ...settings.target,
+      connectHost: '127.0.0.1',
+      port: network.port,
+      ...(network.ca ? { ca: network.ca } : {}),
+    });
+}
+
+export interface Recorder {
+  addMetric(name: string, unit: unknown, value: number): void;
+}
+
+/** One scheduled canary run (a minute of probes) from one vantage region. */
+export async function invokeCanary(
+  settings: CanarySettings,
+  probe: () => Promise<ProbeObservation>,
+  store: EvidenceStore,
+  clock: Clock,
+  metrics: Recorder,
+  logger: Logger,
+): Promise<number> {
+  const records = await runCanary({
+    config: settings.canary,
+    probe,
+    store,
+    clock,
+    metrics: metrics as Parameters<typeof runCanary>[0]['metrics'],
+    logger,
+  });
+  return records.length;
+}
+
+/** The evidence store as the functions build it: DynamoDB through the document client. */
+export function evidenceStore(documentClient: DynamoDBDocumentClient, table: string): EvidenceStore {
+  return new DynamoEvidenceStore(documentClient, table);
+}
+
+export interface OrchestratorClients {
+  readonly rds: RDSClient;
+  readonly ga: GlobalAcceleratorClient;
+  readonly route53: Route53Client;
+  readonly sns: SNSClient;
+  readonly store: EvidenceStore;
+}
+
+/** One invocation of the orchestrator (schedule, SNS alarm or operator event): its decisions. */
+export async function invokeOrchestrator(
+  event: unknown,
+  config: OrchestratorConfig,
+  clients: OrchestratorClients,
+  clock: Clock,
+  metrics: Recorder,
+  logger: Logger,
+  remainingMs: () => number,
+): Promise<{ action: string; reason: string }[]> {
+  const outcome = await handleEvent(event, {
+    config,
+    clock,
+    ...clients,
+    metrics: metrics as Parameters<typeof handleEvent>[1]['metrics'],
+    logger,
+    remainingMs,
+  });
+  return outcome.actions.map((a) => ({ action: a.kind, reason: a.reason }));
+}
+
+/** The scheduled event the orchestrator's EventBridge rule sends. */
+export const SCHEDULE_EVENT = { source: 'schedule' };
+
+/** Worst-case seconds from a dead primary to the promotion call, for the configured gate. */
+export function promotionGateSeconds(s: Pick<FailoverSetup, 'probeIntervalSeconds' | 'recoveryWindowSeconds'>): number {
+  return worstCaseTimeToPromotion({
+    failoverProbeIntervalSeconds: s.probeIntervalSeconds,
+    failoverRecoveryWindowSeconds: s.recoveryWindowSeconds,
+  }).totalSeconds;
+}
+
+export { DEFAULT_RECOVERY_WINDOW_SECONDS };
+
+/** One rotation step, as the rotation function's handler runs it. */
+export async function rotationStep(
+  event: { SecretId: string; ClientRequestToken: string; Step: string },
+  secrets: SecretsManagerClient,
+  logger: Logger,
+): Promise<void> {
+  await rotate(event, { secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') });
+}
+
+/** The deploy-time schema function (lambda/schema), logged in as master. */
+export async function deploySchema(
+  secrets: SecretsManagerClient,
+  masterSecretArn: string,
+  logger: Logger,
+): Promise<void> {
+  await applySchema({ secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') }, masterSecretArn);
+}
+
+/** The schema the orders table lives in. */
+export const ORDERS_TABLE = `${SCHEMA}.orders`;
