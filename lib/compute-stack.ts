@@ -18,6 +18,10 @@ export interface ComputeStackArgs {
   readonly database: DatabaseStack;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
+  /** ARN of this region's copy of the order API's client keys (the API reads it; the drainer does not). */
+  readonly clientKeysSecretArn: pulumi.Input<string>;
+  /** The Aurora global writer endpoint: follows the writer across regions. */
+  readonly globalWriterEndpoint: pulumi.Input<string>;
 }
 
 /**
@@ -82,8 +86,9 @@ export class ComputeStack extends pulumi.ComponentResource {
         REGION_NAME: region.region,
         REGION_ROLE: region.role,
         DB_SECRET_ARN: args.appSecretArn,
-        // The local cluster: writable in the active region, read-only in the standby until promoted.
-        DB_HOST: database.cluster.endpoint,
+        // The global writer endpoint: after a failover or switchover writes reach the new writer
+        // without a redeploy (the local cluster endpoint stays read-only in a secondary).
+        DB_HOST: args.globalWriterEndpoint,
         // Answers in the standby while its writer endpoint is inactive: tells read-only from down.
         DB_READ_HOST: database.cluster.readerEndpoint,
         DB_PORT: String(POSTGRES_PORT),
@@ -98,12 +103,21 @@ export class ComputeStack extends pulumi.ComponentResource {
     };
 
     this.orders = new OrderQueue(n('orders'), { settings, name: n, key: database.key, service }, child);
+    // The processes that serve requests also read the clients' signing keys.
+    const api: ServiceRuntime = {
+      ...this.orders.service,
+      environment: { ...this.orders.service.environment, CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn },
+      statements: [
+        ...this.orders.service.statements,
+        { Sid: 'ReadClientKeys', Action: 'secretsmanager:GetSecretValue', Resource: args.clientKeysSecretArn },
+      ],
+    };
     this.trading = new TradingFunction(
       n('trading'),
       {
         settings,
         name: n,
-        service: this.orders.service,
+        service: api,
         enqueue: this.orders.sendStatement,
         targetGroup: this.loadBalancer.lambdaTargetGroup,
       },
@@ -116,7 +130,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         region,
         name: n,
         network,
-        service: this.orders.service,
+        service: api,
         enqueue: this.orders.sendStatement,
         loadBalancer: this.loadBalancer,
       },

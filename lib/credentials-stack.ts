@@ -46,6 +46,8 @@ export interface DatabaseSecret {
 export class CredentialsStack extends pulumi.ComponentResource {
   readonly master: DatabaseSecret;
   readonly app: DatabaseSecret;
+  /** The order API's clients and their signing keys (lambda/trading/client-keys.ts); operators fill it. */
+  readonly clientKeys: DatabaseSecret;
 
   constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:CredentialsStack', name, {}, opts);
@@ -53,7 +55,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
     const child = { parent: this };
 
     const makeSecret = (
-      kind: 'dbSecret' | 'appSecret',
+      kind: 'dbSecret' | 'appSecret' | 'clientKeysSecret',
       description: string,
       value: pulumi.Input<string>,
     ): DatabaseSecret => {
@@ -72,7 +74,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
       new aws.secretsmanager.SecretVersion(
         n(kind),
         { secretId: secret.id, secretString: value },
-        // After the first rotation the rotation function owns the value.
+        // After the first rotation (client keys: the operators) the value is not the program's.
         { parent: secret, ignoreChanges: ['secretString'] },
       );
       return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
@@ -112,6 +114,9 @@ export class CredentialsStack extends pulumi.ComponentResource {
       'Application user of the trading service',
       secretJson(settings.dbAppUsername, appPassword.result, { masterarn: this.master.secret.arn }),
     );
+
+    // Created empty of clients (`{}`): nobody is authenticated until an operator adds one.
+    this.clientKeys = makeSecret('clientKeysSecret', 'Order API clients and their signing keys', '{}');
 
     const secrets = [this.master, this.app];
     const grantRotation = (side: CredentialsSide, label: string, opts: pulumi.CustomResourceOptions) => {
@@ -173,6 +178,10 @@ export class CredentialsStack extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ masterSecretArn: this.master.secret.arn, appSecretArn: this.app.secret.arn });
+    this.registerOutputs({
+      masterSecretArn: this.master.secret.arn,
+      appSecretArn: this.app.secret.arn,
+      clientKeysSecretArn: this.clientKeys.secret.arn,
+    });
   }
 }

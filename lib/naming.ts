@@ -67,6 +67,7 @@ export const NAME_RULES = {
   dbSecret: rule('secret-db-master', 512, false, 2),
   credentials: rule('credentials', 255, false),
   appSecret: rule('secret-db-app', 512, false, 2),
+  clientKeysSecret: rule('secret-client-keys', 512, false),
   rotationFunction: rule('fn-rotation', 64, true, 6),
   rotationRole: rule('role-fn-rotation', 64, true, 15),
   rotationSecurityGroup: rule('sg-fn-rotation', 255),

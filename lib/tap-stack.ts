@@ -157,6 +157,8 @@ export class TapStack extends pulumi.ComponentResource {
           network: networks[role],
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
+          clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
+          globalWriterEndpoint: this.globalDatabase.cluster.endpoint,
         },
         inRegion(role),
       );

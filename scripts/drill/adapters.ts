@@ -62,13 +62,13 @@ export interface RegionEndpoints {
   readonly clientKeysSecretArn: string;
 }
 
-/** The environment compute-stack.ts gives the trading and drainer functions. */
+/** The environment compute-stack.ts gives the trading and drainer functions: writes through the global writer endpoint. */
 export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
   return {
     REGION_NAME: e.region,
     REGION_ROLE: e.role,
     DB_SECRET_ARN: e.secretArn,
-    DB_HOST: e.clusterWriter,
+    DB_HOST: e.globalWriter,
     DB_READ_HOST: e.clusterReader,
     DB_PORT: String(e.port),
     DB_NAME: e.dbName,
