@@ -1,7 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
+import { keyAdministrators, keyPolicy } from './key-policy';
 import { Namer } from './naming';
+import { KEY_DELETION_WINDOW_DAYS } from './region-keys';
 
 export interface AlarmTopicArgs {
   readonly name: Namer;
@@ -23,24 +25,25 @@ export interface AlarmTopic {
 export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOptions): AlarmTopic {
   const name = args.name(args.kind);
   const account = aws.getCallerIdentityOutput({}, opts);
+  const region = aws.getRegionOutput({}, opts);
   const key = new aws.kms.Key(
     name,
     {
       description: `Encrypts ${name}: ${args.description}`,
       enableKeyRotation: true,
-      deletionWindowInDays: 7,
-      policy: account.accountId.apply((id) =>
-        JSON.stringify({
-          Version: '2012-10-17',
+      deletionWindowInDays: KEY_DELETION_WINDOW_DAYS[args.settings.dataProtection],
+      // Named administrators, use only through SNS, and CloudWatch/EventBridge of this account.
+      policy: pulumi.all([account.accountId, region.name]).apply(([id, regionName]) => {
+        const policy = keyPolicy({
+          use: 'topics',
+          accountId: id,
+          region: regionName,
+          administrators: keyAdministrators(args.settings, id),
+        });
+        return JSON.stringify({
+          ...policy,
           Statement: [
-            // The default key policy: IAM in this account decides who else may use the key.
-            {
-              Sid: 'AccountAdministers',
-              Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${id}:root` },
-              Action: 'kms:*',
-              Resource: '*',
-            },
+            ...(policy.Statement as unknown[]),
             {
               Sid: 'AlarmsPublish',
               Effect: 'Allow',
@@ -50,8 +53,8 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
               Condition: { StringEquals: { 'aws:SourceAccount': id } },
             },
           ],
-        }),
-      ),
+        });
+      }),
     },
     opts,
   );

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { MANAGED_POLICY, serviceRole } from './iam';
+import { MANAGED_POLICY, serviceRole, sourceConditions } from './iam';
 import { Namer } from './naming';
 import { secureBucket } from './secure-bucket';
 
@@ -72,6 +72,7 @@ export class AwsConfig extends pulumi.ComponentResource {
         n('configBucket'),
         {
           name: account.accountId.apply((id) => n('configBucket', id)),
+          forceDestroy: settings.dataProtection === 'ephemeral',
           statements: (arn) => [
             {
               Sid: 'ConfigChecksAcl',
@@ -97,6 +98,8 @@ export class AwsConfig extends pulumi.ComponentResource {
         {
           name: n('configRole'),
           service: 'config.amazonaws.com',
+          // Only AWS Config acting for this account may use the role (confused deputy).
+          trustCondition: sourceConditions(account.accountId),
           managedPolicyArns: [MANAGED_POLICY.configRole],
           statements: [
             {

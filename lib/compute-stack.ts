@@ -7,8 +7,12 @@ import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { readSecretStatements } from './credentials-stack';
+import { egressRules } from './egress';
 import { OrderQueue } from './order-queue';
+import { RegionKeys } from './region-keys';
 import { TradingFunction } from './trading-function';
+import { WebAcl } from './web-acl';
 
 export interface ComputeStackArgs {
   readonly settings: Settings;
@@ -18,10 +22,11 @@ export interface ComputeStackArgs {
   readonly database: DatabaseStack;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
-  /** ARN of this region's copy of the order API's client keys (the API reads it; the drainer does not). */
+  /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
   /** The Aurora global writer endpoint: follows the writer across regions. */
   readonly globalWriterEndpoint: pulumi.Input<string>;
+  readonly keys: RegionKeys;
 }
 
 /**
@@ -32,7 +37,11 @@ export interface ComputeStackArgs {
  */
 export class ComputeStack extends pulumi.ComponentResource {
   readonly loadBalancer: LoadBalancer;
+  readonly webAcl: WebAcl;
+  /** The Lambda functions of the order API (trading, drainer): no ingress, Aurora and endpoints only. */
   readonly appSecurityGroup: aws.ec2.SecurityGroup;
+  /** The EC2 fleet: from the ALB; Aurora, endpoints, S3 and (through NAT) the RDS CA bundle. */
+  readonly fleetSecurityGroup: aws.ec2.SecurityGroup;
   readonly orders: OrderQueue;
   readonly trading: TradingFunction;
   readonly fleet: Fleet;
@@ -44,12 +53,36 @@ export class ComputeStack extends pulumi.ComponentResource {
 
     this.loadBalancer = new LoadBalancer(n('loadBalancer'), { settings, region, name: n, network }, child);
 
-    // The app reaches only Aurora and the AWS APIs; only the ALB reaches the app.
+    this.webAcl = new WebAcl(
+      n('webAcl'),
+      {
+        settings,
+        name: n,
+        region: region.region,
+        loadBalancerArn: this.loadBalancer.alb.arn,
+        logsKeyArn: args.keys.key('logs').arn,
+      },
+      child,
+    );
+
+    // Egress of both groups comes from the one table in lib/egress.ts.
+    const where = { vpcCidr: region.vpcCidr, s3PrefixListId: network.s3PrefixListId };
+    // The ALB invokes the Lambda through the Lambda API: nothing connects to the functions.
     this.appSecurityGroup = new aws.ec2.SecurityGroup(
       n('appSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Trading service (EC2, Lambda, drainer): from the ALB; to Aurora and AWS APIs',
+        description: 'Trading and drainer Lambda functions: to Aurora and the AWS API endpoints only',
+        egress: egressRules('functions', settings, where),
+        tags: { Name: n('appSecurityGroup') },
+      },
+      child,
+    );
+    this.fleetSecurityGroup = new aws.ec2.SecurityGroup(
+      n('fleetSecurityGroup'),
+      {
+        vpcId: network.vpc.id,
+        description: 'Trading service on EC2: from the ALB; to Aurora, AWS APIs, S3',
         ingress: [
           {
             protocol: 'tcp',
@@ -59,27 +92,13 @@ export class ComputeStack extends pulumi.ComponentResource {
             description: 'from the ALB',
           },
         ],
-        egress: [
-          {
-            protocol: 'tcp',
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            cidrBlocks: [region.vpcCidr],
-            description: 'Aurora in this VPC',
-          },
-          {
-            protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ['0.0.0.0/0'],
-            description: 'AWS APIs (endpoints, S3 gateway) and package repositories',
-          },
-        ],
-        tags: { Name: n('appSecurityGroup') },
+        egress: egressRules('fleet', settings, where),
+        tags: { Name: n('fleetSecurityGroup') },
       },
       child,
     );
     database.allowClient('app', this.appSecurityGroup.id);
+    database.allowClient('ec2', this.fleetSecurityGroup.id);
 
     const service: ServiceRuntime = {
       environment: {
@@ -94,32 +113,38 @@ export class ComputeStack extends pulumi.ComponentResource {
         DB_PORT: String(POSTGRES_PORT),
         DB_NAME: settings.dbName,
         DB_SSL: 'verify-full',
+        // Sized with the reserved concurrency and the fleet by the config's connection budget.
+        DB_POOL_MAX: String(settings.dbPoolMaxConnections),
+        CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
       },
       statements: [
-        { Sid: 'ReadAppCredential', Action: 'secretsmanager:GetSecretValue', Resource: args.appSecretArn },
-        { Sid: 'DecryptWithRegionKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: database.key.arn },
+        ...readSecretStatements('AppCredential', args.appSecretArn, args.keys.key('secrets').arn, region.region),
+        ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
       ],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
     };
 
-    this.orders = new OrderQueue(n('orders'), { settings, name: n, key: database.key, service }, child);
-    // The processes that serve requests also read the clients' signing keys.
-    const api: ServiceRuntime = {
-      ...this.orders.service,
-      environment: { ...this.orders.service.environment, CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn },
-      statements: [
-        ...this.orders.service.statements,
-        { Sid: 'ReadClientKeys', Action: 'secretsmanager:GetSecretValue', Resource: args.clientKeysSecretArn },
-      ],
-    };
+    this.orders = new OrderQueue(
+      n('orders'),
+      {
+        settings,
+        name: n,
+        region: region.region,
+        key: args.keys.key('queues'),
+        logsKeyArn: args.keys.key('logs').arn,
+        service,
+      },
+      child,
+    );
     this.trading = new TradingFunction(
       n('trading'),
       {
         settings,
         name: n,
-        service: api,
+        service: this.orders.service,
         enqueue: this.orders.sendStatement,
         targetGroup: this.loadBalancer.lambdaTargetGroup,
+        logsKeyArn: args.keys.key('logs').arn,
       },
       child,
     );
@@ -130,7 +155,10 @@ export class ComputeStack extends pulumi.ComponentResource {
         region,
         name: n,
         network,
-        service: api,
+        service: {
+          ...this.orders.service,
+          vpc: { ...this.orders.service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] },
+        },
         enqueue: this.orders.sendStatement,
         loadBalancer: this.loadBalancer,
       },

@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr';
+import { connectionBudget, instanceClassMemoryGib } from './connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
 import { rtoBudget } from './rto';
-import { rtoDistributionProblems, rtoModelInputsFromSettings } from './rto-model';
 
 export const PRIMARY_REGION = 'us-east-1';
 export const SECONDARY_REGION = 'eu-west-1';
@@ -81,6 +81,19 @@ const list = <T extends z.ZodTypeAny>(item: T) =>
 
 const optionalText = text.optional().transform((v) => (v === '' ? undefined : v));
 
+/** The default and lowest engine version: what the platform was validated with as a global database. */
+export const MIN_ENGINE_VERSION = '14.6';
+
+/** 14.x with x >= 6: later minors carry security fixes (CVE-2023-5869 is fixed in 14.10). */
+export function isSupportedEngineVersion(version: string): boolean {
+  const match = /^(\d+)\.(\d+)$/.exec(version);
+  if (!match) return false;
+  const [major, minor] = MIN_ENGINE_VERSION.split('.').map(Number);
+  return Number(match[1]) === major && Number(match[2]) >= minor;
+}
+
+const memoryOptimised = (v: string) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v);
+
 const SUFFIX_MAX = maxSuffixLength();
 
 const arn = (service: string) =>
@@ -112,14 +125,18 @@ export const configSchema = z.object({
   natStrategy: z.enum(['none', 'single', 'perAz'], { message: 'must be one of none, single, perAz' }),
   logRetentionDays: oneOf(LOG_RETENTION_DAYS, 'CloudWatch Logs retention'),
   // --- data tier
-  dbEngineVersion: z.literal('14.6', {
-    message: 'must be 14.6 (the Aurora PostgreSQL version this platform is validated for as a global database)',
+  dbEngineVersion: text.refine(isSupportedEngineVersion, {
+    message: `must be Aurora PostgreSQL ${MIN_ENGINE_VERSION} or a later 14.x minor such as 14.10 (the major this platform is validated for as a global database)`,
   }),
   dbInstanceClass: text
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })
-    .refine((v) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v), {
+    .refine(memoryOptimised, {
       message:
         'global databases need a memory-optimised class (db.r5, db.r6g, db.r6i, db.r7g, db.r7i, db.r8g, db.x2g); burstable db.t3/db.t4g are rejected by AWS',
+    })
+    .refine((v) => !memoryOptimised(v) || instanceClassMemoryGib(v) !== undefined, {
+      message:
+        'size must be one of large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge (its memory sizes the connection budget)',
     }),
   dbInstancesPerRegion: integer(2, 16),
   dbName: text.regex(/^[a-z][a-z0-9_]{0,62}$/, {
@@ -133,6 +150,16 @@ export const configSchema = z.object({
   }),
   dbBackupRetentionDays: integer(1, 35),
   secretRotationDays: integer(1, MAX_SECRET_ROTATION_DAYS),
+  dbPoolMaxConnections: integer(1, 100),
+  dbReservedConnections: integer(0, 5000),
+  // --- data protection
+  dataProtection: z.enum(['ephemeral', 'protected'], { message: 'must be ephemeral or protected' }),
+  keyAdminRoleArns: list(
+    z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+      message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    }),
+  ),
+  backupCopyRetentionDays: integer(1, 36500),
   // --- application tier
   instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
     message: 'must be an EC2 instance type such as m6i.large',
@@ -166,6 +193,10 @@ export const configSchema = z.object({
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
   lambdaTimeoutSeconds: integer(3, 900),
+  tradingReservedConcurrency: integer(1, 1000),
+  // The SQS event source's maximumConcurrency (2-1000) follows it.
+  drainerReservedConcurrency: integer(2, 1000),
+  wafRateLimit: integer(10, 2_000_000_000),
   // --- global traffic and failover
   domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
     message: 'must be a lowercase DNS name such as trading.example.com',
@@ -285,20 +316,38 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
     },
   },
   {
-    // The arithmetic above bounds the typical case; the tail comes from the Monte Carlo model.
     keys: [
-      'albHealthCheckIntervalSeconds',
-      'albHealthCheckTimeoutSeconds',
-      'albUnhealthyThreshold',
-      'route53HealthCheckIntervalSeconds',
-      'route53FailureThreshold',
-      'dnsTtlSeconds',
-      'failoverProbeIntervalSeconds',
-      'dbPromotionEstimateSeconds',
-      'rtoTargetSeconds',
+      'dbInstanceClass',
+      'tradingReservedConcurrency',
+      'drainerReservedConcurrency',
+      'asgMaxSize',
+      'dbPoolMaxConnections',
+      'dbReservedConnections',
     ],
+    check: (s) => {
+      const b = connectionBudget(s.dbInstanceClass, {
+        tradingConcurrency: s.tradingReservedConcurrency,
+        drainerConcurrency: s.drainerReservedConcurrency,
+        fleetMaxInstances: s.asgMaxSize,
+        poolSize: s.dbPoolMaxConnections,
+        reservedConnections: s.dbReservedConnections,
+      });
+      return b.fits
+        ? []
+        : [
+            [
+              'tradingReservedConcurrency',
+              `with drainerReservedConcurrency and asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
+            ],
+          ];
+    },
+  },
+  {
+    keys: ['dataProtection', 'keyAdminRoleArns'],
     check: (s) =>
-      rtoDistributionProblems(rtoModelInputsFromSettings(s)).map((message): Problem => ['rtoTargetSeconds', message]),
+      s.dataProtection === 'protected' && s.keyAdminRoleArns.length === 0
+        ? [['keyAdminRoleArns', 'must name at least one key administrator role when dataProtection is protected']]
+        : [],
   },
   {
     keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],
@@ -348,8 +397,9 @@ export interface RegionSettings {
   readonly certificateArn?: string;
 }
 
-export type Settings = Readonly<Omit<Parsed, 'allowedIngressCidrs'>> & {
+export type Settings = Readonly<Omit<Parsed, 'allowedIngressCidrs' | 'keyAdminRoleArns'>> & {
   readonly allowedIngressCidrs: readonly string[];
+  readonly keyAdminRoleArns: readonly string[];
   readonly regions: readonly [RegionSettings, RegionSettings];
 };
 

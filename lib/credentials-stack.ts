@@ -5,12 +5,51 @@ import { Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
 import { policyJson, resolvedAfter, Statement } from './iam';
+import { viaServices } from './key-policy';
 import { Namer } from './naming';
+import { RegionKeys } from './region-keys';
 
 export interface CredentialsSide {
   readonly region: string;
   readonly name: Namer;
   readonly database: DatabaseStack;
+  readonly keys: RegionKeys;
+}
+
+/** Days Secrets Manager keeps a deleted secret: none for ephemeral stacks, the maximum for protected ones. */
+export const SECRET_RECOVERY_WINDOW_DAYS = { ephemeral: 0, protected: 30 } as const;
+
+/**
+ * The initial value of the API client keys secret: no clients. Every request is refused (401)
+ * until the operator writes the real map; a generated key nobody holds would serve no one and
+ * would sit in the Pulumi state.
+ */
+export const CLIENT_KEYS_PLACEHOLDER = '{}';
+
+/**
+ * Read one secret: GetSecretValue on its ARN, and Decrypt on its key only through Secrets
+ * Manager and only for that secret (its ARN is the encryption context Secrets Manager sets).
+ */
+export function readSecretStatements(
+  sid: string,
+  secretArn: pulumi.Input<string>,
+  keyArn: pulumi.Input<string>,
+  region: string,
+): Statement[] {
+  return [
+    { Sid: `Read${sid}`, Action: 'secretsmanager:GetSecretValue', Resource: secretArn },
+    {
+      Sid: `Decrypt${sid}`,
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
+          'kms:EncryptionContext:SecretARN': secretArn,
+        },
+      },
+    },
+  ];
 }
 
 export interface CredentialsStackArgs {
@@ -46,7 +85,7 @@ export interface DatabaseSecret {
 export class CredentialsStack extends pulumi.ComponentResource {
   readonly master: DatabaseSecret;
   readonly app: DatabaseSecret;
-  /** The order API's clients and their signing keys (lambda/trading/client-keys.ts); operators fill it. */
+  /** The API clients' signing keys (`{ "<client id>": { key, limits } }`), read by the order API. */
   readonly clientKeys: DatabaseSecret;
 
   constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -58,23 +97,24 @@ export class CredentialsStack extends pulumi.ComponentResource {
       kind: 'dbSecret' | 'appSecret' | 'clientKeysSecret',
       description: string,
       value: pulumi.Input<string>,
+      use: 'secrets' | 'clientKeys' = 'secrets',
     ): DatabaseSecret => {
       const secret = new aws.secretsmanager.Secret(
         n(kind),
         {
           name: n(kind),
           description,
-          kmsKeyId: primary.database.key.arn,
-          replicas: [{ region: secondary.region, kmsKeyId: secondary.database.key.arn }],
-          // Nothing is retained: destroy deletes at once instead of scheduling a recovery window.
-          recoveryWindowInDays: 0,
+          kmsKeyId: primary.keys.key(use).arn,
+          replicas: [{ region: secondary.region, kmsKeyId: secondary.keys.key(use).arn }],
+          // Ephemeral: destroy deletes at once; protected: a deleted secret can be restored for 30 days.
+          recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS[settings.dataProtection],
         },
         child,
       );
       new aws.secretsmanager.SecretVersion(
         n(kind),
         { secretId: secret.id, secretString: value },
-        // After the first rotation (client keys: the operators) the value is not the program's.
+        // After the first rotation (or the operator's first write) the value is not the program's.
         { parent: secret, ignoreChanges: ['secretString'] },
       );
       return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
@@ -115,8 +155,12 @@ export class CredentialsStack extends pulumi.ComponentResource {
       secretJson(settings.dbAppUsername, appPassword.result, { masterarn: this.master.secret.arn }),
     );
 
-    // Created empty of clients (`{}`): nobody is authenticated until an operator adds one.
-    this.clientKeys = makeSecret('clientKeysSecret', 'Order API clients and their signing keys', '{}');
+    this.clientKeys = makeSecret(
+      'clientKeysSecret',
+      'API client signing keys and limits (written by the operator; see README)',
+      CLIENT_KEYS_PLACEHOLDER,
+      'clientKeys',
+    );
 
     const secrets = [this.master, this.app];
     const grantRotation = (side: CredentialsSide, label: string, opts: pulumi.CustomResourceOptions) => {
@@ -136,7 +180,12 @@ export class CredentialsStack extends pulumi.ComponentResource {
         {
           Sid: 'UseTheSecretKeys',
           Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          Resource: [primary.database.key.arn, secondary.database.key.arn],
+          Resource: [primary.keys.key('secrets').arn, secondary.keys.key('secrets').arn],
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': viaServices('secrets', [primary.region, secondary.region]),
+            },
+          },
         },
       ];
       return new aws.iam.RolePolicy(
@@ -161,6 +210,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
           function: primary.database.rotation.fn.name,
           principal: 'secretsmanager.amazonaws.com',
           sourceArn: s.secret.arn,
+          sourceAccount: s.secret.arn.apply((arn) => arn.split(':')[4]),
         },
         { parent: s.secret },
       );

@@ -1,12 +1,14 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
+import { egressRules, POSTGRES_PORT } from './egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
+import { RegionKeys } from './region-keys';
 
-export const POSTGRES_PORT = 5432;
+export { POSTGRES_PORT };
 
 /** How a region's cluster joins the global database. */
 export type GlobalMembership =
@@ -22,6 +24,20 @@ export interface DatabaseStackArgs {
   readonly network: NetworkStack;
   readonly globalDatabase: GlobalDatabase;
   readonly membership: GlobalMembership;
+  /** The region's keys: storage and Performance Insights use the database key, logs the logs key. */
+  readonly keys: RegionKeys;
+}
+
+/** The log group RDS exports a cluster's PostgreSQL log to (it creates an unencrypted one if absent). */
+export function postgresLogGroupName(clusterIdentifier: string): string {
+  return `/aws/rds/cluster/${clusterIdentifier}/postgresql`;
+}
+
+/** What a cluster keeps when it is deleted, by the stack's data protection. */
+export function clusterProtection(settings: Pick<Settings, 'dataProtection' | 'environmentSuffix'>, clusterId: string) {
+  return settings.dataProtection === 'protected'
+    ? { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: `${clusterId}-final` }
+    : { deletionProtection: false, skipFinalSnapshot: true };
 }
 
 /**
@@ -32,7 +48,10 @@ export interface DatabaseStackArgs {
  * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
 export class DatabaseStack extends pulumi.ComponentResource {
+  /** Aurora storage and Performance Insights key of this region. */
   readonly key: aws.kms.Key;
+  /** The cluster's PostgreSQL log: managed here, encrypted, with retention, before RDS exports to it. */
+  readonly postgresLogGroup: aws.cloudwatch.LogGroup;
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly cluster: aws.rds.Cluster;
   readonly instances: aws.rds.ClusterInstance[];
@@ -49,16 +68,18 @@ export class DatabaseStack extends pulumi.ComponentResource {
     this.n = n;
     this.replica = membership.as === 'replica';
 
-    this.key = new aws.kms.Key(
-      n('kmsKey'),
+    this.key = args.keys.key('database');
+    // Exists before the cluster exports to it: otherwise RDS creates it without key or retention,
+    // and a failed statement's text (literals included) would sit there for ever.
+    this.postgresLogGroup = new aws.cloudwatch.LogGroup(
+      n('dbCluster', 'pg'),
       {
-        description: `Aurora storage, Performance Insights and database secrets in ${region.region}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 7,
+        name: postgresLogGroupName(n('dbCluster')),
+        retentionInDays: settings.logRetentionDays,
+        kmsKeyId: args.keys.key('logs').arn,
       },
       child,
     );
-    new aws.kms.Alias(n('kmsKey'), { name: `alias/${n('kmsKey')}`, targetKeyId: this.key.keyId }, { parent: this.key });
 
     const subnetGroup = new aws.rds.SubnetGroup(
       n('dbSubnetGroup'),
@@ -82,22 +103,10 @@ export class DatabaseStack extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
-        egress: [
-          {
-            protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: [region.vpcCidr],
-            description: 'VPC endpoints (Secrets Manager, KMS)',
-          },
-          {
-            protocol: 'tcp',
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            cidrBlocks: [region.vpcCidr],
-            description: 'Aurora in this VPC',
-          },
-        ],
+        egress: egressRules('rotation', settings, {
+          vpcCidr: region.vpcCidr,
+          s3PrefixListId: network.s3PrefixListId,
+        }),
         tags: { Name: n('rotationSecurityGroup') },
       },
       child,
@@ -126,8 +135,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       storageEncrypted: true,
       kmsKeyId: this.key.arn,
       port: POSTGRES_PORT,
-      skipFinalSnapshot: true,
-      deletionProtection: false,
+      ...clusterProtection(settings, n('dbCluster')),
       copyTagsToSnapshot: true,
       allowMajorVersionUpgrade: false,
       enabledCloudwatchLogsExports: ['postgresql'],
@@ -145,6 +153,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         },
         {
           ...child,
+          dependsOn: [this.postgresLogGroup],
           // The rotation function owns the password after the first rotation; the global
           // cluster membership drifts after a failover. Neither may be reverted by `pulumi up`.
           ignoreChanges: ['masterPassword', 'globalClusterIdentifier'],
@@ -156,7 +165,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         { ...common },
         {
           ...child,
-          dependsOn: membership.of.instances,
+          dependsOn: [...membership.of.instances, this.postgresLogGroup],
           // Known provider drift: an update that touches replicationSourceIdentifier detaches
           // the secondary from the global cluster.
           ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'],
@@ -202,6 +211,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.rotationSecurityGroup.id] },
         timeoutSeconds: 30,
         memoryMb: 256,
+        logsKeyArn: args.keys.key('logs').arn,
       },
       child,
     );

@@ -1,7 +1,8 @@
+import { createHash } from 'crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { MANAGED_POLICY, serviceRole, Statement } from './iam';
+import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { Namer } from './naming';
@@ -42,16 +43,22 @@ export class Fleet extends pulumi.ComponentResource {
     this.artifactBucket = secureBucket(
       n('artifactBucket'),
       // S3 names are global across accounts: the account id keeps them unique.
-      { name: account.accountId.apply((id) => n('artifactBucket', id)) },
+      {
+        name: account.accountId.apply((id) => n('artifactBucket', id)),
+        forceDestroy: settings.dataProtection === 'ephemeral',
+      },
       child,
     );
+    const serverSource = bundleSource('trading', settings.lambdaRuntime, 'server');
+    // The digest travels in the user data: an instance runs exactly the bundle this plan built.
+    const serverSha256 = createHash('sha256').update(serverSource).digest('hex');
     const serverKey = `trading/server-${settings.lambdaRuntime}.js`;
     const serverObject = new aws.s3.BucketObjectv2(
       n('artifactBucket', 'server'),
       {
         bucket: this.artifactBucket.id,
         key: serverKey,
-        content: bundleSource('trading', settings.lambdaRuntime, 'server'),
+        content: serverSource,
         contentType: 'application/javascript',
       },
       { parent: this.artifactBucket },
@@ -61,8 +68,8 @@ export class Fleet extends pulumi.ComponentResource {
       {
         name: n('instanceRole'),
         service: 'ec2.amazonaws.com',
-        managedPolicyArns: [MANAGED_POLICY.ssmManagedInstanceCore],
         statements: [
+          SESSION_MANAGER_STATEMENT,
           ...service.statements,
           {
             Sid: 'FetchServiceBundle',
@@ -88,6 +95,7 @@ export class Fleet extends pulumi.ComponentResource {
             nodeMajor: Number(/\d+/.exec(settings.lambdaRuntime)![0]),
             artifactBucket: bucket,
             artifactKey: serverKey,
+            artifactSha256: serverSha256,
             port: SERVICE_PORT,
             environment: { ...env, AWS_REGION: region.region },
           }),

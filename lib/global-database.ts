@@ -61,7 +61,8 @@ export class GlobalDatabase extends pulumi.ComponentResource {
         engine: this.engine,
         engineVersion: this.engineVersion,
         storageEncrypted: true,
-        deletionProtection: false,
+        // A protected stack's global cluster survives a mistaken destroy (and so do its members).
+        deletionProtection: settings.dataProtection === 'protected',
       },
       { parent: this },
     );

@@ -18,17 +18,36 @@ export function policyJson(statements: readonly Statement[]): pulumi.Output<stri
     .apply((resolved) => JSON.stringify({ Version: '2012-10-17', Statement: resolved }));
 }
 
-/** Trust policy letting one AWS service assume the role. */
-export function assumeRolePolicy(service: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-  });
+/** Trust policy letting one AWS service assume the role, on behalf of whom `condition` says. */
+export function assumeRolePolicy(service: string, condition?: Record<string, unknown>): pulumi.Output<string> {
+  return pulumi.output(condition ?? {}).apply((resolved) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: service },
+          Action: 'sts:AssumeRole',
+          ...(condition ? { Condition: resolved } : {}),
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * Confused-deputy guard for a service acting for this account: `aws:SourceAccount` always,
+ * `aws:SourceArn` (ArnLike) when the acting resource's ARN pattern is known.
+ */
+export function sourceConditions(accountId: pulumi.Input<string>, sourceArn?: pulumi.Input<string>) {
+  return {
+    StringEquals: { 'aws:SourceAccount': accountId },
+    ...(sourceArn ? { ArnLike: { 'aws:SourceArn': sourceArn } } : {}),
+  };
 }
 
 export const MANAGED_POLICY = {
   lambdaVpcAccess: 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
-  ssmManagedInstanceCore: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
   configRole: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole',
 } as const;
 
@@ -37,6 +56,8 @@ export interface ServiceRoleArgs {
   /** The AWS service that assumes the role (`lambda.amazonaws.com`, `ec2.amazonaws.com`, ...). */
   readonly service: string;
   readonly managedPolicyArns?: readonly string[];
+  /** Trust-policy condition (confused-deputy guard) on the service's AssumeRole. */
+  readonly trustCondition?: Record<string, unknown>;
   /** Inline permissions; none means no inline policy. */
   readonly statements?: readonly Statement[];
 }
@@ -69,7 +90,11 @@ export interface ServiceRole {
  * one by one (the role's own `managedPolicyArns` is deprecated) plus one inline policy.
  */
 export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOptions): ServiceRole {
-  const role = new aws.iam.Role(args.name, { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service) }, opts);
+  const role = new aws.iam.Role(
+    args.name,
+    { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service, args.trustCondition) },
+    opts,
+  );
   const child = { ...opts, parent: role };
   const grants: pulumi.CustomResource[] = (args.managedPolicyArns ?? []).map((policyArn, _, all) => {
     const suffix = all.length > 1 ? `-${policyArn.split('/').pop()}` : '';
@@ -94,5 +119,22 @@ export function logWriteStatement(logGroupArn: pulumi.Input<string>): Statement 
 export const XRAY_STATEMENT: Statement = {
   Sid: 'XRayTracing',
   Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+};
+
+/**
+ * What Session Manager needs on an instance, instead of AmazonSSMManagedInstanceCore (which also
+ * grants ssm:GetParameter* on every parameter, documents and more): register the instance and
+ * open the session channels. These actions take no resource narrower than `*`.
+ */
+export const SESSION_MANAGER_STATEMENT: Statement = {
+  Sid: 'SessionManagerOnly',
+  Action: [
+    'ssm:UpdateInstanceInformation',
+    'ssmmessages:CreateControlChannel',
+    'ssmmessages:CreateDataChannel',
+    'ssmmessages:OpenControlChannel',
+    'ssmmessages:OpenDataChannel',
+  ],
   Resource: '*',
 };

@@ -17,6 +17,13 @@ export interface FunctionSpec {
   readonly vpc?: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * Reserved concurrency: a ceiling (the function's share of database connections) and a
+   * floor no other function in the account can take. Unset: the account's unreserved pool.
+   */
+  readonly reservedConcurrency?: number;
+  /** KMS key of the function's log group (the region's logs key). */
+  readonly logsKeyArn?: pulumi.Input<string>;
 }
 
 export interface BuiltFunction {
@@ -33,7 +40,7 @@ export interface BuiltFunction {
 export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOptions): BuiltFunction {
   const logGroup = new aws.cloudwatch.LogGroup(
     spec.name,
-    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays },
+    { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays, kmsKeyId: spec.logsKeyArn },
     opts,
   );
   const role = serviceRole(
@@ -58,6 +65,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       role: role.ready.arn,
       timeout: spec.timeoutSeconds,
       memorySize: spec.memoryMb,
+      reservedConcurrentExecutions: spec.reservedConcurrency,
       architectures: ['arm64'],
       environment: {
         variables: {

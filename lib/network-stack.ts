@@ -2,8 +2,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from './config';
-import { serviceRole } from './iam';
+import { serviceRole, sourceConditions } from './iam';
 import { Namer } from './naming';
+import { RegionKeys } from './region-keys';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
 export const INTERFACE_ENDPOINT_SERVICES = [
@@ -20,10 +21,67 @@ export const INTERFACE_ENDPOINT_SERVICES = [
   'lambda',
 ] as const;
 
+/** Services whose every call our workloads make names a resource of this account. */
+const OWN_RESOURCE_SERVICES: readonly string[] = ['secretsmanager', 'kms', 'sqs', 'sns', 'logs'];
+
+/**
+ * An interface endpoint's policy: only principals of this account, and for the services that
+ * hold our data, only resources of this account (no exfiltration to another account's queue,
+ * secret or key through our endpoint). The other services' calls carry no resource account
+ * (PutMetricData, Session Manager channels), where `aws:ResourceAccount` would refuse them.
+ */
+export function interfaceEndpointPolicy(service: string, accountId: string): Record<string, unknown> {
+  const own = { 'aws:PrincipalAccount': accountId };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ThisAccountOnly',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: '*',
+        Resource: '*',
+        Condition: {
+          StringEquals: OWN_RESOURCE_SERVICES.includes(service) ? { ...own, 'aws:ResourceAccount': accountId } : own,
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The S3 gateway endpoint's policy: this account's principals, plus the anonymous reads dnf
+ * makes of Amazon Linux 2023's repository bucket in this region.
+ */
+export function s3EndpointPolicy(region: string, accountId: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ThisAccountOnly',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:PrincipalAccount': accountId } },
+      },
+      {
+        Sid: 'AmazonLinuxRepositories',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::al2023-repos-${region}-de612dc2/*`,
+      },
+    ],
+  };
+}
+
 export interface NetworkStackArgs {
   readonly settings: Settings;
   readonly region: RegionSettings;
   readonly name: Namer;
+  /** The region's keys: the flow-log group uses the logs key. */
+  readonly keys: RegionKeys;
 }
 
 /**
@@ -37,6 +95,10 @@ export class NetworkStack extends pulumi.ComponentResource {
   readonly vpcCidr: string;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** CIDRs of the private subnets (what peering routes to). */
+  readonly privateSubnetCidrs: readonly string[];
+  /** Prefix list of the S3 gateway endpoint (for security-group egress). */
+  readonly s3PrefixListId: pulumi.Output<string>;
   readonly privateRouteTables: aws.ec2.RouteTable[];
   readonly availabilityZones: pulumi.Output<string[]>;
   readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
@@ -47,6 +109,8 @@ export class NetworkStack extends pulumi.ComponentResource {
     const res = (parent: pulumi.Resource): pulumi.CustomResourceOptions => ({ parent });
     const plan = planSubnets(region.vpcCidr, settings.azCount);
     this.vpcCidr = region.vpcCidr;
+    this.privateSubnetCidrs = plan.private;
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
 
     const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { parent: this });
     this.availabilityZones = zones.names.apply((names) => {
@@ -183,19 +247,21 @@ export class NetworkStack extends pulumi.ComponentResource {
           privateDnsEnabled: true,
           subnetIds: privateSubnets.map((s) => s.id),
           securityGroupIds: [this.endpointSecurityGroup.id],
+          policy: account.accountId.apply((id) => JSON.stringify(interfaceEndpointPolicy(service, id))),
           tags: { Name: n('vpcEndpoint', service) },
         },
         res(vpc),
       );
     }
     // The S3 gateway endpoint is free; dnf on Amazon Linux 2023 and artifact downloads use it.
-    new aws.ec2.VpcEndpoint(
+    const s3Endpoint = new aws.ec2.VpcEndpoint(
       n('vpcEndpoint', 's3'),
       {
         vpcId: vpc.id,
         serviceName: `com.amazonaws.${region.region}.s3`,
         vpcEndpointType: 'Gateway',
         routeTableIds: this.privateRouteTables.map((t) => t.id),
+        policy: account.accountId.apply((id) => JSON.stringify(s3EndpointPolicy(region.region, id))),
         tags: { Name: n('vpcEndpoint', 's3') },
       },
       res(vpc),
@@ -203,13 +269,22 @@ export class NetworkStack extends pulumi.ComponentResource {
 
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       n('flowLogGroup'),
-      { name: `/tap/${n('flowLogGroup')}`, retentionInDays: settings.logRetentionDays },
+      {
+        name: `/tap/${n('flowLogGroup')}`,
+        retentionInDays: settings.logRetentionDays,
+        kmsKeyId: args.keys.key('logs').arn,
+      },
       res(vpc),
     );
     const flowLogRole = serviceRole(
       {
         name: n('flowLogRole'),
         service: 'vpc-flow-logs.amazonaws.com',
+        // Only flow logs of this account, in this region, may act through the role.
+        trustCondition: sourceConditions(
+          account.accountId,
+          pulumi.interpolate`arn:aws:ec2:${region.region}:${account.accountId}:vpc-flow-log/*`,
+        ),
         statements: [
           {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
@@ -233,6 +308,7 @@ export class NetworkStack extends pulumi.ComponentResource {
       res(vpc),
     );
 
+    this.s3PrefixListId = s3Endpoint.prefixListId;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.registerOutputs({

@@ -9,8 +9,11 @@ import { ServiceRuntime } from './order-api';
 export interface OrderQueueArgs {
   readonly settings: Settings;
   readonly name: Namer;
-  /** The region's data key: queued orders are order data. */
+  readonly region: string;
+  /** The region's queues key. */
   readonly key: aws.kms.Key;
+  /** KMS key of the drainer's log group. */
+  readonly logsKeyArn: pulumi.Input<string>;
   /** What the order API runs with; the drainer is one of its processes. */
   readonly service: ServiceRuntime;
 }
@@ -65,7 +68,25 @@ export class OrderQueue extends pulumi.ComponentResource {
       },
       child,
     );
-    this.service = { ...args.service, environment: { ...args.service.environment, ORDER_QUEUE_URL: this.queue.url } };
+    this.service = {
+      ...args.service,
+      environment: { ...args.service.environment, ORDER_QUEUE_URL: this.queue.url },
+      statements: [
+        ...args.service.statements,
+        {
+          // Producers encrypt and the drainer decrypts, only through SQS and only for this queue.
+          Sid: 'UseQueueKey',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: key.arn,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': `sqs.${args.region}.amazonaws.com`,
+              'kms:EncryptionContext:aws:sqs:arn': this.queue.arn,
+            },
+          },
+        },
+      ],
+    };
     this.sendStatement = { Sid: 'QueueOrdersWhileReadOnly', Action: 'sqs:SendMessage', Resource: this.queue.arn };
 
     this.drainer = buildFunction(
@@ -92,6 +113,8 @@ export class OrderQueue extends pulumi.ComponentResource {
         vpc: this.service.vpc,
         timeoutSeconds: 30,
         memoryMb: 256,
+        reservedConcurrency: settings.drainerReservedConcurrency,
+        logsKeyArn: args.logsKeyArn,
       },
       child,
     );
@@ -104,6 +127,8 @@ export class OrderQueue extends pulumi.ComponentResource {
         functionName: this.drainer.fn.arn,
         batchSize: 10,
         functionResponseTypes: ['ReportBatchItemFailures'],
+        // No more pollers than the function may run: beyond that, batches would be throttled back.
+        scalingConfig: { maximumConcurrency: settings.drainerReservedConcurrency },
       },
       { parent: this.drainer.fn },
     );

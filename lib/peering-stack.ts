@@ -19,7 +19,8 @@ export interface VpcPeeringArgs {
 
 /**
  * Cross-region VPC peering: requested from the primary, accepted in the secondary, with DNS
- * resolution across it and a route to the peer CIDR in every private route table of both VPCs.
+ * resolution across it and, in every private route table of both VPCs, a route to each of the
+ * peer's private subnets only (database traffic is all that crosses; public subnets never do).
  */
 export class VpcPeering extends pulumi.ComponentResource {
   readonly connectionId: pulumi.Output<string>;
@@ -59,13 +60,15 @@ export class VpcPeering extends pulumi.ComponentResource {
     );
 
     const routeToPeer = (side: PeeringSide, peer: PeeringSide, label: string) =>
-      side.network.privateRouteTables.forEach(
-        (table, i) =>
-          new aws.ec2.Route(
-            n('peering', `${label}-rt${i}`),
-            { routeTableId: table.id, destinationCidrBlock: peer.network.vpcCidr, vpcPeeringConnectionId: accepted.id },
-            { parent: connection, provider: side.provider },
-          ),
+      side.network.privateRouteTables.forEach((table, i) =>
+        peer.network.privateSubnetCidrs.forEach(
+          (cidr, j) =>
+            new aws.ec2.Route(
+              n('peering', `${label}-rt${i}-${j}`),
+              { routeTableId: table.id, destinationCidrBlock: cidr, vpcPeeringConnectionId: accepted.id },
+              { parent: connection, provider: side.provider },
+            ),
+        ),
       );
     routeToPeer(requester, accepter, 'requester');
     routeToPeer(accepter, requester, 'accepter');

@@ -6,19 +6,27 @@ export interface SecureBucketArgs {
   readonly name: pulumi.Input<string>;
   /** Extra statements for the bucket policy (e.g. service delivery); TLS-only is always added. */
   readonly statements?: (bucketArn: pulumi.Output<string>) => readonly Statement[];
+  /** Ephemeral stacks empty the bucket on destroy; protected stacks keep it (destroy fails while it holds objects). */
+  readonly forceDestroy: boolean;
 }
 
 /**
- * An S3 bucket the way every bucket here is made: encrypted at rest, public access blocked,
- * TLS-only policy, and destroyable with its contents (nothing is retained).
+ * An S3 bucket the way every bucket here is made: encrypted at rest, versioned (an overwritten
+ * or deleted object can be recovered, and a reader can pin a version), public access blocked,
+ * TLS-only policy; destroyable with its contents unless the stack is protected.
  */
 export function secureBucket(
   logicalName: string,
   args: SecureBucketArgs,
   opts: pulumi.CustomResourceOptions,
 ): aws.s3.Bucket {
-  const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: true }, opts);
+  const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: args.forceDestroy }, opts);
   const child = { ...opts, parent: bucket };
+  new aws.s3.BucketVersioning(
+    logicalName,
+    { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } },
+    child,
+  );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     logicalName,
     {

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
+import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
 import { FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
@@ -14,6 +15,7 @@ import { Namer, namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
+import { RegionKeys } from './region-keys';
 import { requiredTags } from './tags';
 
 export interface TapStackArgs {
@@ -94,9 +96,16 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 2. Per region: network and database member; the peering between the networks.
+    // 2. Per region: keys (one per use), network and database member; the peering between the networks.
+    const regionKeys = (role: RegionRole) =>
+      new RegionKeys(names[role]('regionKeys'), { settings, region: regions[role], name: names[role] }, inRegion(role));
+    const keys = { primary: regionKeys('primary'), secondary: regionKeys('secondary') };
     const network = (role: RegionRole) =>
-      new NetworkStack(names[role]('network'), { settings, region: regions[role], name: names[role] }, inRegion(role));
+      new NetworkStack(
+        names[role]('network'),
+        { settings, region: regions[role], name: names[role], keys: keys[role] },
+        inRegion(role),
+      );
     const networks = { primary: network('primary'), secondary: network('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
@@ -113,6 +122,7 @@ export class TapStack extends pulumi.ComponentResource {
       name: names[role],
       network: networks[role],
       globalDatabase: this.globalDatabase,
+      keys: keys[role],
     });
     const primaryDatabase = new DatabaseStack(
       names.primary('database'),
@@ -128,6 +138,25 @@ export class TapStack extends pulumi.ComponentResource {
       ),
     };
 
+    // Protected stacks: a daily backup of the primary, copied to the secondary region.
+    if (settings.dataProtection === 'protected') {
+      const side = (role: RegionRole) => ({
+        name: names[role],
+        region: regions[role].region,
+        provider: providers[role],
+        key: keys[role].key('backup'),
+      });
+      new DatabaseBackup(
+        globalName('databaseBackup'),
+        {
+          settings,
+          source: { ...side('primary'), clusterArn: databases.primary.cluster.arn },
+          copyTo: side('secondary'),
+        },
+        { parent: this },
+      );
+    }
+
     // 3. Credentials: secrets in the primary, replicated to the secondary.
     this.credentials = new CredentialsStack(
       globalName('credentials'),
@@ -135,11 +164,12 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: globalName,
         globalDatabase: this.globalDatabase,
-        primary: { region: primaryRegion.region, name: names.primary, database: databases.primary },
+        primary: { region: primaryRegion.region, name: names.primary, database: databases.primary, keys: keys.primary },
         secondary: {
           region: secondaryRegion.region,
           name: names.secondary,
           database: databases.secondary,
+          keys: keys.secondary,
           provider: providers.secondary,
         },
       },
@@ -159,6 +189,7 @@ export class TapStack extends pulumi.ComponentResource {
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
           globalWriterEndpoint: this.globalDatabase.cluster.endpoint,
+          keys: keys[role],
         },
         inRegion(role),
       );
@@ -273,6 +304,7 @@ export class TapStack extends pulumi.ComponentResource {
       globalWriterEndpoint: globalCluster.endpoint,
       masterSecretArn: this.credentials.master.secret.arn,
       appSecretArn: this.credentials.app.secret.arn,
+      clientKeysSecretArn: this.credentials.clientKeys.secret.arn,
       acceleratorDnsName: this.global.accelerator.dnsName,
       acceleratorIpSets: this.global.accelerator.ipSets,
       hostedZoneId: this.global.zone.zoneId,

@@ -15,6 +15,8 @@ export interface TradingFunctionArgs {
   readonly enqueue: Statement;
   /** The load balancer's Lambda target group the function serves. */
   readonly targetGroup: aws.lb.TargetGroup;
+  /** KMS key of the function's log group. */
+  readonly logsKeyArn: pulumi.Input<string>;
 }
 
 /**
@@ -43,6 +45,8 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
         vpc: service.vpc,
         timeoutSeconds: settings.lambdaTimeoutSeconds,
         memoryMb: settings.lambdaMemoryMb,
+        reservedConcurrency: settings.tradingReservedConcurrency,
+        logsKeyArn: args.logsKeyArn,
       },
       { parent: this },
     );
@@ -57,6 +61,7 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
         function: this.fn.name,
         principal: 'elasticloadbalancing.amazonaws.com',
         sourceArn: targetGroup.arn,
+        sourceAccount: targetGroup.arn.apply((arn) => arn.split(':')[4]),
       },
       { parent: this.fn },
     );

@@ -5,6 +5,8 @@ export interface ServiceUserData {
   readonly nodeMajor: number;
   readonly artifactBucket: string;
   readonly artifactKey: string;
+  /** SHA-256 (hex) of the bundle, computed at plan time: the instance refuses any other file. */
+  readonly artifactSha256: string;
   readonly port: number;
   readonly environment: Record<string, string>;
 }
@@ -24,6 +26,27 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Fetch the bundle to a temporary name and install it only if its SHA-256 is the planned one:
+ * a replaced or tampered object at the key never runs, and the service never starts on it.
+ * `$AWS_CLI` lets a test run the script with a stand-in for the AWS CLI.
+ */
+export function artifactInstallScript(
+  spec: Pick<ServiceUserData, 'artifactBucket' | 'artifactKey' | 'artifactSha256'>,
+  dir = '/opt/trading',
+): string {
+  if (!/^[0-9a-f]{64}$/.test(spec.artifactSha256)) throw new Error(`not a SHA-256 hex digest: ${spec.artifactSha256}`);
+  const download = `${dir}/server.js.download`;
+  return `install -d -m 0755 ${shellQuote(dir)}
+"\${AWS_CLI:-aws}" s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} ${shellQuote(download)}
+if ! echo ${shellQuote(`${spec.artifactSha256}  ${download}`)} | sha256sum --check --status; then
+  echo "trading bundle SHA-256 mismatch: refusing to start it" >&2
+  rm -f ${shellQuote(download)}
+  exit 1
+fi
+mv -f ${shellQuote(download)} ${shellQuote(`${dir}/server.js`)}`;
+}
+
 export function serviceUserData(spec: ServiceUserData): string {
   const env = Object.entries(spec.environment)
     .map(([key, value]) => {
@@ -36,8 +59,7 @@ export function serviceUserData(spec: ServiceUserData): string {
 set -euo pipefail
 dnf install -y nodejs${spec.nodeMajor}
 NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
-install -d -m 0755 /opt/trading
-aws s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} /opt/trading/server.js
+${artifactInstallScript(spec)}
 # RDS certificates for verify-full TLS (needs NAT egress; see README).
 curl -fsS --retry 5 -o /opt/trading/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
 cat > /etc/systemd/system/trading.service <<UNIT

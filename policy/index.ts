@@ -11,6 +11,7 @@ const configSchema = {
     publicPorts: { type: 'array' as const, items: { type: 'number' as const }, default: [80, 443] },
     rotationDays: { type: 'number' as const, default: 30 },
     engineVersion: { type: 'string' as const, default: '14.6' },
+    dataProtection: { type: 'string' as const, enum: ['ephemeral', 'protected'], default: 'ephemeral' },
   },
   required: ['environmentSuffix'],
 };

@@ -16,8 +16,22 @@ export interface PolicyContext {
   /** Ports the ALBs listen on: the only ones open to the world. */
   readonly publicPorts: readonly number[];
   readonly rotationDays: number;
+  /** The lowest Aurora PostgreSQL version accepted: any later minor of its major passes. */
   readonly engineVersion: string;
+  /** What the stack declares (config `dataProtection`); the data-protection policy checks that. */
+  readonly dataProtection: 'ephemeral' | 'protected';
 }
+
+/** Whether `version` is the same major as `minimum` and at least its minor (14.10 >= 14.6). */
+export function meetsMinimumVersion(version: unknown, minimum: string): boolean {
+  const parse = (v: string) => /^(\d+)\.(\d+)$/.exec(v)?.slice(1).map(Number);
+  const have = typeof version === 'string' ? parse(version) : undefined;
+  const least = parse(minimum);
+  return !!have && !!least && have[0] === least[0] && have[1] >= least[1];
+}
+
+/** Days a protected stack keeps deleted secrets and keys recoverable (the maximum both services allow). */
+export const PROTECTED_RECOVERY_DAYS = 30;
 
 export interface Policy {
   readonly name: string;
@@ -99,12 +113,39 @@ export const POLICIES: readonly Policy[] = [
     },
   },
   {
-    name: 'destroyable',
+    name: 'data-protection',
     description:
-      'Nothing is deletion-protected or retained: no deletion protection, no final snapshot, no recovery window, buckets force-destroyed.',
-    validate: (r) => {
+      'Ephemeral stacks are destroyable (no deletion protection, no final snapshot, no recovery window, buckets emptied); protected stacks keep their data (deletion protection on every cluster, final snapshots, 30-day secret and key windows, named key administrators, buckets kept).',
+    validate: (r, ctx) => {
       const p = r.props;
       const problems: string[] = [];
+      if (ctx.dataProtection === 'protected') {
+        if (
+          ['aws:rds/cluster:Cluster', 'aws:rds/globalCluster:GlobalCluster'].includes(r.type) &&
+          p.deletionProtection !== true
+        )
+          problems.push('deletion protection is off');
+        if (r.type === 'aws:rds/cluster:Cluster' && (p.skipFinalSnapshot !== false || !p.finalSnapshotIdentifier))
+          problems.push('no final snapshot on delete');
+        if (r.type === 'aws:secretsmanager/secret:Secret' && p.recoveryWindowInDays !== PROTECTED_RECOVERY_DAYS)
+          problems.push(
+            `secret recovery window is ${p.recoveryWindowInDays ?? 'unset'} days, not ${PROTECTED_RECOVERY_DAYS}`,
+          );
+        if (r.type === 'aws:kms/key:Key') {
+          if (p.deletionWindowInDays !== PROTECTED_RECOVERY_DAYS)
+            problems.push(
+              `key deletion window is ${p.deletionWindowInDays ?? 'unset'} days, not ${PROTECTED_RECOVERY_DAYS}`,
+            );
+          const admins = asArray<any>(json(p.policy)?.Statement)
+            .filter((st) => st.Sid === 'KeyAdministration')
+            .flatMap((st) => asArray<string>(st.Principal?.AWS));
+          if (admins.length === 0 || admins.some((a) => /:root$/.test(a)))
+            problems.push('key policy does not name its administrators (roles, not the account root)');
+        }
+        if (r.type === 'aws:s3/bucket:Bucket' && p.forceDestroy === true)
+          problems.push('bucket would be emptied on destroy');
+        return problems;
+      }
       if (p.deletionProtection === true || p.enableDeletionProtection === true)
         problems.push('deletion protection is on');
       if (r.type === 'aws:rds/cluster:Cluster' && p.skipFinalSnapshot !== true)
@@ -116,6 +157,7 @@ export const POLICIES: readonly Policy[] = [
       return problems;
     },
   },
+
   {
     name: 'encrypted-at-rest',
     description: 'Encryption at rest wherever the resource supports it.',
@@ -212,9 +254,9 @@ export const POLICIES: readonly Policy[] = [
     },
   },
   {
-    name: 'aurora-postgresql-14-6',
+    name: 'aurora-postgresql-14-minimum',
     description:
-      'Every Aurora resource runs aurora-postgresql at the pinned version, without automatic minor upgrades.',
+      'Every Aurora resource runs aurora-postgresql 14.6 or a later 14.x minor (the configured minimum), without automatic minor upgrades.',
     validate: (r, ctx) => {
       if (
         ![
@@ -226,7 +268,8 @@ export const POLICIES: readonly Policy[] = [
         return [];
       const problems: string[] = [];
       if (r.props.engine !== 'aurora-postgresql') problems.push(`engine is ${r.props.engine}`);
-      if (r.props.engineVersion !== ctx.engineVersion) problems.push(`engine version is ${r.props.engineVersion}`);
+      if (!meetsMinimumVersion(r.props.engineVersion, ctx.engineVersion))
+        problems.push(`engine version is ${r.props.engineVersion}, not ${ctx.engineVersion} or a later minor of it`);
       if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.autoMinorVersionUpgrade !== false)
         problems.push('automatic minor upgrades would split versions across regions');
       return problems;

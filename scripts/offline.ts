@@ -151,6 +151,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { ...state, invokeArn: `arn:aws:apigateway:${region}:lambda:path/functions/${arn}/invocations` };
     case 'aws:sqs/queue:Queue':
       return { ...state, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs.name}` };
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
+      return inputs.vpcEndpointType === 'Gateway' ? { ...state, prefixListId: `pl-${name}` } : state;
     case 'aws:ec2/vpc:Vpc':
       return { ...state, defaultSecurityGroupId: `sg-default-${name}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
+import { ConfigError, parseSettings, readRawConfig, MIN_ENGINE_VERSION } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
 import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/rto-model';
 import { evaluatePolicies } from '../policy/rules';
@@ -83,7 +83,8 @@ async function main(): Promise<number> {
     environmentSuffix: settings.environmentSuffix,
     publicPorts: [80, 443],
     rotationDays: settings.secretRotationDays,
-    engineVersion: settings.dbEngineVersion,
+    engineVersion: MIN_ENGINE_VERSION,
+    dataProtection: settings.dataProtection,
   });
   const budget = rtoBudget(
     rtoInputsFromPlan(run.resources, {

@@ -1,4 +1,9 @@
-import { instanceArchitecture, serviceUserData } from '../lib/user-data';
+import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/user-data';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const REGIONS = [
@@ -35,10 +40,83 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(sg.inputs.ingress).toEqual([
       expect.objectContaining({ fromPort: 80, toPort: 80, protocol: 'tcp', cidrBlocks: ['0.0.0.0/0'] }),
     ]);
-    const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
-    expect(app.inputs.ingress).toEqual([
+    const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
+    expect(fleet.inputs.ingress).toEqual([
       expect.objectContaining({ fromPort: 8080, securityGroups: [`sg-alb-${code}-dev-id`] }),
     ]);
+    // The ALB invokes the Lambda functions through the Lambda API: their group admits nothing.
+    expect(named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`).inputs.ingress ?? []).toEqual([]);
+  });
+
+  it('the Lambda functions reach only this VPC (Aurora, endpoints); only the fleet has 443 beyond it, and only through NAT', async () => {
+    const run = await plan();
+    const vpcCidr = region === PRIMARY ? '10.0.0.0/16' : '10.1.0.0/16';
+    const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
+    expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks])).toEqual([
+      [5432, [vpcCidr]],
+      [443, [vpcCidr]],
+    ]);
+    for (const sg of ofType(run, 'aws:ec2/securityGroup:SecurityGroup', region).filter(
+      (g) => g.name !== `sg-ec2-${code}-dev`,
+    ))
+      expect((sg.inputs.egress ?? []).flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
+    const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
+    expect(fleet.inputs.egress).toContainEqual(
+      expect.objectContaining({ fromPort: 443, prefixListIds: [expect.stringContaining('vpce-s3')] }),
+    );
+    const withoutNat = await plan({ natStrategy: 'none' });
+    const fleetNoNat = named(withoutNat, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
+    expect(fleetNoNat.inputs.egress.flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
+  });
+
+  it('a WAF web ACL guards the ALB: per-IP rate limit from config, managed rule groups for an API, logs without signatures', async () => {
+    const run = await plan({ wafRateLimit: 500 });
+    const acl = named(run, 'aws:wafv2/webAcl:WebAcl', `waf-${code}-dev`);
+    expect(acl.region).toBe(region);
+    expect(acl.inputs).toMatchObject({ scope: 'REGIONAL', defaultAction: { allow: {} } });
+    const rules = [...acl.inputs.rules].sort((a: any, b: any) => a.priority - b.priority);
+    expect(rules[0]).toMatchObject({
+      action: { block: {} },
+      statement: { rateBasedStatement: { limit: 500, aggregateKeyType: 'IP' } },
+    });
+    expect(rules.slice(1).map((r: any) => r.statement.managedRuleGroupStatement)).toEqual([
+      { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' },
+      { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' },
+      { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' },
+    ]);
+    // Managed groups keep their own block actions; no rule is left in count mode.
+    for (const r of rules.slice(1)) {
+      expect(r.overrideAction).toEqual({ none: {} });
+      expect(r.statement.managedRuleGroupStatement.ruleActionOverrides).toBeUndefined();
+    }
+    for (const r of [...rules, acl.inputs])
+      expect(r.visibilityConfig).toMatchObject({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true });
+    expect(new Set(rules.map((r: any) => r.priority)).size).toBe(rules.length);
+    const association = named(run, 'aws:wafv2/webAclAssociation:WebAclAssociation', `waf-${code}-dev`);
+    expect(association.inputs.resourceArn).toContain(`loadbalancer/app/alb-${code}-dev/`);
+    const logging = named(run, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration', `waf-${code}-dev`);
+    expect(logging.inputs.redactedFields).toEqual([{ singleHeader: { name: 'authorization' } }]);
+    const logGroup = named(run, 'aws:cloudwatch/logGroup:LogGroup', `aws-waf-logs-alb-${code}-dev`);
+    expect(logGroup.inputs.name).toMatch(/^aws-waf-logs-/);
+    expect(logGroup.inputs.kmsKeyId).toBe(`arn:aws:kms:${region}:123456789012:key/kms-logs-${code}-dev`);
+    const delivery = JSON.parse(
+      named(run, 'aws:cloudwatch/logResourcePolicy:LogResourcePolicy', `aws-waf-logs-alb-${code}-dev`).inputs
+        .policyDocument,
+    );
+    expect(delivery.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': `arn:aws:logs:${region}:123456789012:*` },
+    });
+  });
+
+  it('reserved concurrency caps the trading function and the drainer at the configured connection budget', async () => {
+    const run = await plan();
+    expect(
+      named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`).inputs.reservedConcurrentExecutions,
+    ).toBe(100);
+    expect(named(run, 'aws:lambda/function:Function', `fn-drain-${code}-dev`).inputs.reservedConcurrentExecutions).toBe(
+      5,
+    );
   });
 
   it('target groups check /health as fast as AWS allows and drain quickly', async () => {
@@ -100,7 +178,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(script).toContain('dnf install -y nodejs22');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
     expect(script).toContain(`Environment=DB_HOST=aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`);
-    expect(script).toMatch(/aws s3 cp 's3:\/\/artifacts-123456789012-/);
+    expect(script).toMatch(/"\$\{AWS_CLI:-aws\}" s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
   it('ASG over the private subnets with ELB health, grace period, propagated tags and two target-tracking policies', async () => {
@@ -128,23 +206,69 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toBe(`app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev/def456`);
   });
 
-  it('instance role: SSM access plus only its secret, key, bundle and queue', async () => {
+  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only its secrets, keys, bundle and queue', async () => {
     const run = await plan();
+    // The managed policy allows ssm:GetParameter* on every parameter of the account.
     expect(
-      named(run, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', `role-ec2-trading-${code}-dev`).inputs.policyArn,
-    ).toBe('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+      ofType(run, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) =>
+        a.name.startsWith(`role-ec2-trading-${code}-dev`),
+      ),
+    ).toEqual([]);
     const policy = JSON.parse(
       named(run, 'aws:iam/rolePolicy:RolePolicy', `role-ec2-trading-${code}-dev`).inputs.policy,
     );
+    const actions = policy.Statement.flatMap((s: any) => [s.Action].flat());
+    expect(actions.filter((a: string) => a.startsWith('ssm:'))).toEqual(['ssm:UpdateInstanceInformation']);
     expect(policy.Statement.map((s: any) => s.Sid)).toEqual([
+      'SessionManagerOnly',
       'ReadAppCredential',
-      'DecryptWithRegionKey',
+      'DecryptAppCredential',
+      'ReadClientKeys',
+      'DecryptClientKeys',
+      'UseQueueKey',
       'FetchServiceBundle',
       'QueueOrdersWhileReadOnly',
     ]);
     expect(policy.Statement.find((s: any) => s.Sid === 'ReadAppCredential').Resource).toMatch(
       new RegExp(`^arn:aws:secretsmanager:${region}:.*secret-db-app-dev`),
     );
+  });
+
+  it('every KMS grant of the order API names its service and its one resource (kms:ViaService + encryption context)', async () => {
+    const run = await plan();
+    for (const role of [`role-ec2-trading-${code}-dev`, `role-fn-trading-${code}-dev`, `role-fn-drain-${code}-dev`]) {
+      const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', role).inputs.policy);
+      const kms = policy.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+      expect(kms.length).toBeGreaterThan(0);
+      for (const s of kms) {
+        const equals = s.Condition?.StringEquals ?? {};
+        expect(equals['kms:ViaService']).toMatch(new RegExp(`^(secretsmanager|sqs)\\.${region}\\.amazonaws\\.com$`));
+        expect(Object.keys(equals).some((k) => k.startsWith('kms:EncryptionContext:'))).toBe(true);
+      }
+    }
+    const fleet = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-ec2-trading-${code}-dev`).inputs.policy);
+    expect(fleet.Statement.find((s: any) => s.Sid === 'DecryptClientKeys')).toMatchObject({
+      Resource: `arn:aws:kms:${region}:123456789012:key/kms-client-keys-${code}-dev`,
+      Condition: {
+        StringEquals: {
+          'kms:EncryptionContext:SecretARN': expect.stringMatching(
+            new RegExp(`^arn:aws:secretsmanager:${region}:.*secret-api-clients-dev`),
+          ),
+        },
+      },
+    });
+  });
+
+  it("the trading function and the fleet read the API client keys from this region's replica", async () => {
+    const run = await plan();
+    const fn = named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`);
+    expect(fn.inputs.environment.variables.CLIENT_KEYS_SECRET_ARN).toMatch(
+      new RegExp(`^arn:aws:secretsmanager:${region}:123456789012:secret:secret-api-clients-dev`),
+    );
+    const lt = named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`);
+    const script = Buffer.from(lt.inputs.userData, 'base64').toString();
+    expect(script).toMatch(new RegExp(`Environment=CLIENT_KEYS_SECRET_ARN=arn:aws:secretsmanager:${region}:`));
+    expect(script).toContain(`Environment=DB_POOL_MAX=4`);
   });
 
   it('trading Lambda: bundled, current runtime, in private subnets, traced, own log group, local secret replica', async () => {
@@ -180,12 +304,13 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(queue.inputs).toMatchObject({
       fifoQueue: true,
       contentBasedDeduplication: false,
-      kmsMasterKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+      kmsMasterKeyId: `arn:aws:kms:${region}:123456789012:key/kms-queues-${code}-dev`,
     });
     expect(JSON.parse(queue.inputs.redrivePolicy).deadLetterTargetArn).toContain(`sqs-orders-dlq-${code}-dev.fifo`);
     const mapping = named(run, 'aws:lambda/eventSourceMapping:EventSourceMapping', `fn-drain-sqs-${code}-dev`);
     expect(mapping.inputs).toMatchObject({
       functionResponseTypes: ['ReportBatchItemFailures'],
+      scalingConfig: { maximumConcurrency: 5 },
       functionName: expect.stringContaining(`fn-drain-${code}-dev`),
     });
   });
@@ -226,6 +351,7 @@ describe('user data and AMI helpers', () => {
       nodeMajor: 22,
       artifactBucket: 'b',
       artifactKey: 'k.js',
+      artifactSha256: 'a'.repeat(64),
       port: 8080,
       environment: { A: 'x y"z' },
     });
@@ -235,9 +361,67 @@ describe('user data and AMI helpers', () => {
         nodeMajor: 22,
         artifactBucket: 'b',
         artifactKey: 'k',
+        artifactSha256: 'a'.repeat(64),
         port: 1,
         environment: { 'bad-name': 'v' },
       }),
     ).toThrow(/invalid environment variable name/);
+  });
+});
+
+describe('EC2 verifies the service bundle before running it', () => {
+  /** Runs the generated install step with bash, a stand-in AWS CLI copying `served` as the download. */
+  function install(served: string, expected: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'artifact-'));
+    const source = path.join(dir, 'served.js');
+    fs.writeFileSync(source, served);
+    const fakeAws = path.join(dir, 'aws');
+    fs.writeFileSync(fakeAws, `#!/bin/bash\ncp ${source} "$4"\n`, { mode: 0o755 });
+    const installDir = path.join(dir, 'opt');
+    const script = artifactInstallScript(
+      { artifactBucket: 'b', artifactKey: 'k.js', artifactSha256: createHash('sha256').update(expected).digest('hex') },
+      installDir,
+    );
+    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, AWS_CLI: fakeAws } });
+    const installed = path.join(installDir, 'server.js');
+    const outcome = {
+      status: result.status,
+      stderr: result.stderr.toString(),
+      installed: fs.existsSync(installed) ? fs.readFileSync(installed, 'utf8') : undefined,
+      leftovers: fs.readdirSync(installDir).filter((f) => f !== 'server.js'),
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    return outcome;
+  }
+
+  it('installs the bundle whose SHA-256 matches the plan', () => {
+    expect(execFileSync('bash', ['--version']).toString()).toMatch(/GNU bash/);
+    expect(install('console.log("ok")', 'console.log("ok")')).toEqual({
+      status: 0,
+      stderr: '',
+      installed: 'console.log("ok")',
+      leftovers: [],
+    });
+  });
+
+  it('refuses a replaced or tampered bundle: non-zero exit, nothing installed, so the service never starts', () => {
+    const outcome = install('console.log("evil")', 'console.log("ok")');
+    expect(outcome.status).not.toBe(0);
+    expect(outcome.stderr).toMatch(/SHA-256 mismatch/);
+    expect(outcome.installed).toBeUndefined();
+    expect(outcome.leftovers).toEqual([]);
+  });
+
+  it('the user data runs the check before the unit is written and started, with the digest of the planned bundle', async () => {
+    const run = await plan();
+    const lt = named(run, 'aws:ec2/launchTemplate:LaunchTemplate', 'lt-trading-use1-dev');
+    const script = Buffer.from(lt.inputs.userData, 'base64').toString();
+    const object = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2').find(
+      (o) => o.name === 'artifacts-server-use1-dev',
+    )!;
+    const digest = createHash('sha256').update(object.inputs.content).digest('hex');
+    expect(script).toContain(`${digest}  /opt/trading/server.js.download`);
+    expect(script.indexOf('sha256sum --check')).toBeLessThan(script.indexOf('systemctl enable --now trading.service'));
+    expect(script).toMatch(/^set -euo pipefail$/m);
   });
 });

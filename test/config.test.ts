@@ -102,7 +102,45 @@ describe('config validation rejects bad input with key, value and what is allowe
       { dbInstanceClass: 'db.t4g.medium' },
       /^dbInstanceClass: global databases need a memory-optimised class/,
     ],
-    ['engine version other than 14.6', { dbEngineVersion: '15.4' }, /^dbEngineVersion: must be 14.6/],
+    [
+      'another major version',
+      { dbEngineVersion: '15.4' },
+      /^dbEngineVersion: must be Aurora PostgreSQL 14.6 or a later 14.x minor/,
+    ],
+    ['a 14.x minor older than 14.6', { dbEngineVersion: '14.5' }, /^dbEngineVersion: must be Aurora PostgreSQL 14.6/],
+    ['an engine version with a patch part', { dbEngineVersion: '14.10.1' }, /^dbEngineVersion: must be/],
+    [
+      'a db class size without a memory figure',
+      { dbInstanceClass: 'db.r6g.medium' },
+      /^dbInstanceClass: size must be one of/,
+    ],
+    [
+      'functions and fleet that could open more connections than the instance accepts',
+      { tradingReservedConcurrency: '300' },
+      /^tradingReservedConcurrency: with drainerReservedConcurrency and asgMaxSize: 308 processes x 8 connections .* = 2517, over the 1678 a db.r6g.large accepts/,
+    ],
+    [
+      'a pool too large for the reserved concurrency',
+      { dbPoolMaxConnections: '10' },
+      /^tradingReservedConcurrency: .*2 pools x dbPoolMaxConnections 10/,
+    ],
+    [
+      'drainer concurrency below the SQS event source minimum',
+      { drainerReservedConcurrency: '1' },
+      /^drainerReservedConcurrency: must be at least 2/,
+    ],
+    ['WAF rate limit below the AWS minimum', { wafRateLimit: '9' }, /^wafRateLimit: must be at least 10/],
+    ['unknown data protection', { dataProtection: 'retain' }, /^dataProtection: must be ephemeral or protected/],
+    [
+      'protected without key administrators',
+      { dataProtection: 'protected' },
+      /^keyAdminRoleArns: must name at least one key administrator role when dataProtection is protected/,
+    ],
+    [
+      'a key administrator that is not a role ARN',
+      { keyAdminRoleArns: '["arn:aws:iam::123456789012:user/bob"]' },
+      /^keyAdminRoleArns\[0\]: must be an IAM role ARN/,
+    ],
     ['one db instance per region', { dbInstancesPerRegion: '1' }, /^dbInstancesPerRegion: must be at least 2/],
     ['app user equals master', { dbAppUsername: 'tapadmin' }, /^dbAppUsername: must differ from dbMasterUsername/],
     ['asg desired above max', { asgDesiredCapacity: '9' }, /^asgDesiredCapacity: must satisfy asgMinSize/],
@@ -151,6 +189,18 @@ describe('config validation rejects bad input with key, value and what is allowe
     expect(() => parseSettings(devRaw({ azCount: '4' }))).toThrow(
       /Invalid configuration \(1 problem\):\n {2}- azCount/,
     );
+  });
+
+  it('accepts 14.6 and any later 14.x minor (a minimum, not an exact version)', () => {
+    for (const version of ['14.6', '14.10', '14.13'])
+      expect(problemsOf(devRaw({ dbEngineVersion: version }))).toEqual([]);
+  });
+
+  it('accepts a protected stack that names its key administrators', () => {
+    const settings = parseSettings(
+      devRaw({ dataProtection: 'protected', keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]' }),
+    );
+    expect(settings.keyAdminRoleArns).toEqual(['arn:aws:iam::123456789012:role/platform-admin']);
   });
 
   it('accepts the longest suffix every name can carry', () => {

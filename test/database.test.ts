@@ -27,7 +27,7 @@ describe('Aurora global database', () => {
         engineVersion: '14.6',
         globalClusterIdentifier: 'aurora-global-dev-id',
         storageEncrypted: true,
-        kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+        kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-database-${code}-dev`,
         skipFinalSnapshot: true,
         deletionProtection: false,
         dbSubnetGroupName: `db-subnets-${code}-dev`,
@@ -37,7 +37,7 @@ describe('Aurora global database', () => {
       const params = named(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup', `db-cluster-params-${code}-dev`);
       expect(params.inputs.family).toBe('aurora-postgresql14');
       expect(params.inputs.parameters).toContainEqual(expect.objectContaining({ name: 'rds.force_ssl', value: '1' }));
-      const key = named(run, 'aws:kms/key:Key', `kms-data-${code}-dev`);
+      const key = named(run, 'aws:kms/key:Key', `kms-database-${code}-dev`);
       expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 7 });
       const subnets = named(run, 'aws:rds/subnetGroup:SubnetGroup', `db-subnets-${code}-dev`);
       const privateSubnets = ofType(run, 'aws:ec2/subnet:Subnet', region)
@@ -79,7 +79,7 @@ describe('Aurora global database', () => {
           autoMinorVersionUpgrade: false,
           publiclyAccessible: false,
           performanceInsightsEnabled: true,
-          performanceInsightsKmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-data-${code}-dev`,
+          performanceInsightsKmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-database-${code}-dev`,
         });
       }
     }
@@ -110,6 +110,7 @@ describe('Aurora global database', () => {
       );
       expect(rules.map((r) => r.inputs.referencedSecurityGroupId).sort()).toEqual([
         `sg-app-${code}-dev-id`,
+        `sg-ec2-${code}-dev-id`,
         `sg-fn-rotation-${code}-dev-id`,
       ]);
       expect(rules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432 && !r.inputs.cidrIpv4)).toBe(
@@ -126,17 +127,29 @@ describe('Aurora global database', () => {
 });
 
 describe('credentials', () => {
-  it('secrets live in us-east-1 under the region key, replicated to eu-west-1 with its key, deleted without a recovery window', async () => {
+  it('secrets live in us-east-1 under the secrets key, replicated to eu-west-1 with its key, deleted without a recovery window', async () => {
     const run = await plan();
-    for (const name of ['secret-db-master-dev', 'secret-db-app-dev']) {
+    for (const [name, use] of [
+      ['secret-db-master-dev', 'secrets'],
+      ['secret-db-app-dev', 'secrets'],
+      // The client signing keys have a key of their own: a grant on database credentials never reads them.
+      ['secret-api-clients-dev', 'client-keys'],
+    ]) {
       const secret = named(run, 'aws:secretsmanager/secret:Secret', name);
       expect(secret.region).toBe(PRIMARY);
       expect(secret.inputs).toMatchObject({
-        kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-        replicas: [{ region: SECONDARY, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev' }],
+        kmsKeyId: `arn:aws:kms:us-east-1:123456789012:key/kms-${use}-use1-dev`,
+        replicas: [{ region: SECONDARY, kmsKeyId: `arn:aws:kms:eu-west-1:123456789012:key/kms-${use}-euw1-dev` }],
         recoveryWindowInDays: 0,
       });
     }
+  });
+
+  it('the client keys secret starts with no clients (nothing to leak) and is never reverted once the operator writes it', async () => {
+    const run = await plan();
+    const version = named(run, 'aws:secretsmanager/secretVersion:SecretVersion', 'secret-api-clients-dev');
+    expect(version.inputs.secretString).toBe('{}');
+    expect(version.ignoreChanges).toEqual(['secretString']);
   });
 
   it('the secret is the rotation JSON shape with the global writer endpoint as host', async () => {
@@ -205,10 +218,16 @@ describe('credentials', () => {
         a.startsWith('arn:aws:secretsmanager:eu-west-1:'),
       ),
     ).toBe(true);
-    const keys = policy.Statement.find((s: any) => s.Sid === 'UseTheSecretKeys').Resource;
-    expect(keys).toEqual([
-      'arn:aws:kms:us-east-1:123456789012:key/kms-data-use1-dev',
-      'arn:aws:kms:eu-west-1:123456789012:key/kms-data-euw1-dev',
+    const keys = policy.Statement.find((s: any) => s.Sid === 'UseTheSecretKeys');
+    expect(keys.Resource).toEqual([
+      'arn:aws:kms:us-east-1:123456789012:key/kms-secrets-use1-dev',
+      'arn:aws:kms:eu-west-1:123456789012:key/kms-secrets-euw1-dev',
     ]);
+    // Only through Secrets Manager: the role cannot decrypt with these keys directly.
+    expect(keys.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'secretsmanager.eu-west-1.amazonaws.com'],
+      },
+    });
   });
 });

@@ -153,26 +153,35 @@ describe('cross-region VPC peering', () => {
     ).toBe(true);
   });
 
-  it('routes every private route table of each VPC to the peer CIDR', async () => {
+  it("routes every private route table of each VPC to the peer's private subnets only, never its whole CIDR", async () => {
     const run = await plan();
     const peerRoutes = ofType(run, 'aws:ec2/route:Route').filter((r) => r.inputs.vpcPeeringConnectionId);
     const tablesOf = (region: string) =>
       ofType(run, 'aws:ec2/routeTable:RouteTable', region)
         .filter((t) => t.name.startsWith('rt-private'))
         .map((t) => `${t.name}-id`);
-    const routesIn = (region: string) => peerRoutes.filter((r) => r.region === region);
-    expect(
-      routesIn(PRIMARY)
-        .map((r) => r.inputs.routeTableId)
-        .sort(),
-    ).toEqual(tablesOf(PRIMARY).sort());
-    expect(
-      routesIn(SECONDARY)
-        .map((r) => r.inputs.routeTableId)
-        .sort(),
-    ).toEqual(tablesOf(SECONDARY).sort());
-    expect(new Set(routesIn(PRIMARY).map((r) => r.inputs.destinationCidrBlock))).toEqual(new Set(['10.1.0.0/16']));
-    expect(new Set(routesIn(SECONDARY).map((r) => r.inputs.destinationCidrBlock))).toEqual(new Set(['10.0.0.0/16']));
+    const privateCidrsOf = (region: string) =>
+      ofType(run, 'aws:ec2/subnet:Subnet', region)
+        .filter((s) => s.inputs.tags.Tier === 'private')
+        .map((s) => s.inputs.cidrBlock)
+        .sort();
+    for (const [here, peer] of [
+      [PRIMARY, SECONDARY],
+      [SECONDARY, PRIMARY],
+    ]) {
+      const routes = peerRoutes.filter((r) => r.region === here);
+      for (const table of tablesOf(here)) {
+        expect(
+          routes
+            .filter((r) => r.inputs.routeTableId === table)
+            .map((r) => r.inputs.destinationCidrBlock)
+            .sort(),
+        ).toEqual(privateCidrsOf(peer));
+      }
+      expect(routes.map((r) => r.inputs.destinationCidrBlock)).not.toContain(
+        here === PRIMARY ? '10.1.0.0/16' : '10.0.0.0/16',
+      );
+    }
   });
 });
 
@@ -183,5 +192,47 @@ describe('bad config', () => {
       runOffline(stackConfig('dev', { environmentSuffix: 'Bad_Suffix', azCount: '2' }), 'dev', registered),
     ).rejects.toThrow(ConfigError);
     expect(registered).toEqual([]);
+  });
+});
+
+describe('least privilege in the network', () => {
+  it.each([
+    [PRIMARY, 'use1'],
+    [SECONDARY, 'euw1'],
+  ])('every VPC endpoint in %s admits only this account; data services only its resources', async (region, code) => {
+    const run = await plan();
+    const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
+    expect(endpoints.length).toBeGreaterThan(10);
+    for (const endpoint of endpoints) {
+      expect(endpoint.inputs.policy).toBeDefined();
+      const policy = JSON.parse(endpoint.inputs.policy);
+      const first = policy.Statement[0];
+      expect(first.Condition.StringEquals['aws:PrincipalAccount']).toBe('123456789012');
+    }
+    for (const service of ['secretsmanager', 'kms', 'sqs', 'sns', 'logs']) {
+      const policy = JSON.parse(
+        named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-${service}-${code}-dev`).inputs.policy,
+      );
+      expect(policy.Statement).toHaveLength(1);
+      expect(policy.Statement[0].Condition.StringEquals['aws:ResourceAccount']).toBe('123456789012');
+    }
+    // S3: our principals, plus anonymous reads of the Amazon Linux repositories only.
+    const s3 = JSON.parse(named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-s3-${code}-dev`).inputs.policy);
+    const anonymous = s3.Statement.filter((s: any) => !s.Condition);
+    expect(anonymous).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: `arn:aws:s3:::al2023-repos-${region}-de612dc2/*` }),
+    ]);
+  });
+
+  it('the flow-log role trusts only flow logs of this account and region; its log group is KMS-encrypted', async () => {
+    const run = await plan();
+    const role = named(run, 'aws:iam/role:Role', 'role-vpc-flow-logs-use1-dev');
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*' },
+    });
+    expect(named(run, 'aws:cloudwatch/logGroup:LogGroup', 'log-group-vpc-flow-use1-dev').inputs.kmsKeyId).toBe(
+      'arn:aws:kms:us-east-1:123456789012:key/kms-logs-use1-dev',
+    );
   });
 });

@@ -7,6 +7,12 @@ const ctx: PolicyContext = {
   publicPorts: [80, 443],
   rotationDays: 30,
   engineVersion: '14.6',
+  dataProtection: 'ephemeral',
+};
+const protectedCtx: PolicyContext = { ...ctx, dataProtection: 'protected' };
+const PROTECTED_CONFIG = {
+  dataProtection: 'protected',
+  keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]',
 };
 const resource = (type: string, props: Record<string, unknown>, name = 'x-dev'): PolicyResource => ({
   type,
@@ -28,7 +34,7 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
     }),
     /defaultTags lack CostCenter/,
   ],
-  destroyable: [
+  'data-protection': [
     resource('aws:rds/cluster:Cluster', { deletionProtection: true, skipFinalSnapshot: false }),
     /deletion protection is on/,
   ],
@@ -51,13 +57,13 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
     resource('aws:secretsmanager/secretRotation:SecretRotation', { rotationRules: { automaticallyAfterDays: 90 } }),
     /rotates every 90 days/,
   ],
-  'aurora-postgresql-14-6': [
+  'aurora-postgresql-14-minimum': [
     resource('aws:rds/globalCluster:GlobalCluster', {
       engine: 'aurora-postgresql',
       engineVersion: '15.4',
       storageEncrypted: true,
     }),
-    /engine version is 15.4/,
+    /engine version is 15.4, not 14.6 or a later minor/,
   ],
   'no-admin-iam': [
     resource('aws:iam/rolePolicy:RolePolicy', {
@@ -104,6 +110,76 @@ describe('policy pack', () => {
     expect(verdict.violations).toEqual([
       { urn: expect.any(String), name: 'sg-alb-use1-dev', message: 'ports 5432-5432 open to the world' },
     ]);
+  });
+});
+
+describe('data protection: the pack checks whichever the stack declares', () => {
+  const policy = POLICIES.find((p) => p.name === 'data-protection')!;
+  const aurora = (version: string) =>
+    resource('aws:rds/cluster:Cluster', {
+      engine: 'aurora-postgresql',
+      engineVersion: version,
+      storageEncrypted: true,
+    });
+  const engine = POLICIES.find((p) => p.name === 'aurora-postgresql-14-minimum')!;
+
+  it('accepts 14.6 and later 14.x minors, rejects older minors and other majors', () => {
+    expect(engine.validate(aurora('14.6'), ctx)).toEqual([]);
+    expect(engine.validate(aurora('14.10'), ctx)).toEqual([]);
+    expect(engine.validate(aurora('14.5'), ctx)).toEqual([expect.stringMatching(/engine version is 14.5/)]);
+    expect(engine.validate(aurora('15.6'), ctx)).toEqual([expect.stringMatching(/engine version is 15.6/)]);
+  });
+
+  it('a protected stack with a destroyable cluster, secret, key or bucket is rejected', () => {
+    const bad = [
+      resource('aws:rds/cluster:Cluster', { deletionProtection: false, skipFinalSnapshot: true }),
+      resource('aws:rds/globalCluster:GlobalCluster', { deletionProtection: false }),
+      resource('aws:secretsmanager/secret:Secret', { recoveryWindowInDays: 0 }),
+      resource('aws:kms/key:Key', {
+        deletionWindowInDays: 7,
+        policy: JSON.stringify({
+          Statement: [{ Sid: 'KeyAdministration', Principal: { AWS: ['arn:aws:iam::123456789012:root'] } }],
+        }),
+      }),
+      resource('aws:s3/bucket:Bucket', { forceDestroy: true }),
+    ];
+    expect(bad.flatMap((r) => policy.validate(r, protectedCtx))).toEqual([
+      'deletion protection is off',
+      'no final snapshot on delete',
+      'deletion protection is off',
+      'secret recovery window is 0 days, not 30',
+      'key deletion window is 7 days, not 30',
+      'key policy does not name its administrators (roles, not the account root)',
+      'bucket would be emptied on destroy',
+    ]);
+  });
+
+  it('the protected program passes every policy declared protected, and fails them declared ephemeral', async () => {
+    const run = await plan(PROTECTED_CONFIG);
+    const resources = policyResources(run.resources);
+    const verdicts = evaluatePolicies(resources, protectedCtx);
+    expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));
+    const asEphemeral = evaluatePolicies(resources, ctx).find((v) => v.policy === 'data-protection')!;
+    expect(asEphemeral.violations.map((v) => v.name)).toEqual(
+      expect.arrayContaining(['aurora-global-dev', 'aurora-use1-dev', 'aurora-euw1-dev', 'secret-db-master-dev']),
+    );
+  });
+
+  it('the ephemeral program fails the pack when the stack declares protected', async () => {
+    const run = await plan();
+    const verdict = evaluatePolicies(policyResources(run.resources), protectedCtx).find(
+      (v) => v.policy === 'data-protection',
+    )!;
+    expect(new Set(verdict.violations.map((v) => v.message))).toEqual(
+      new Set([
+        'deletion protection is off',
+        'no final snapshot on delete',
+        'secret recovery window is 0 days, not 30',
+        'key deletion window is 7 days, not 30',
+        'key policy does not name its administrators (roles, not the account root)',
+        'bucket would be emptied on destroy',
+      ]),
+    );
   });
 });
 

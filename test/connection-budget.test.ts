@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import {
+  AWS_AUTOMATION_CONNECTIONS,
+  connectionBudget,
+  defaultMaxConnections,
+  instanceClassMemoryGib,
+  MAX_CONNECTIONS_CAP,
+} from '../lib/connection-budget';
+
+describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392, 5000)', () => {
+  it("reproduces AWS's worked example scale: 16 GB classes accept 1678, and the 5000 cap applies from 64 GB", () => {
+    expect(defaultMaxConnections('db.r6g.large')).toBe(Math.floor(16e9 / 9531392));
+    expect(defaultMaxConnections('db.r6g.large')).toBe(1678);
+    expect(defaultMaxConnections('db.r7g.xlarge')).toBe(3357);
+    expect(defaultMaxConnections('db.r6g.2xlarge')).toBe(MAX_CONNECTIONS_CAP);
+    expect(defaultMaxConnections('db.x2g.large')).toBe(3357);
+  });
+
+  it('knows no memory for classes outside the memory-optimised families', () => {
+    expect(instanceClassMemoryGib('db.t4g.medium')).toBeUndefined();
+    expect(instanceClassMemoryGib('db.r6g.medium')).toBeUndefined();
+    expect(() =>
+      connectionBudget('db.t4g.medium', {
+        tradingConcurrency: 1,
+        drainerConcurrency: 1,
+        fleetMaxInstances: 1,
+        poolSize: 1,
+        reservedConnections: 0,
+      }),
+    ).toThrow(/no memory figure/);
+  });
+
+  it('counts two pools per process, every process, the reserve and AWS automation', () => {
+    const b = connectionBudget('db.r6g.large', {
+      tradingConcurrency: 100,
+      drainerConcurrency: 5,
+      fleetMaxInstances: 6,
+      poolSize: 4,
+      reservedConnections: 50,
+    });
+    expect(b).toEqual({
+      maxConnections: 1678,
+      processes: 111,
+      perProcess: 8,
+      application: 888,
+      total: 888 + 50 + AWS_AUTOMATION_CONNECTIONS,
+      fits: true,
+    });
+  });
+
+  it('whenever it says the demand fits, every process at its pool maximum stays within max_connections', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('db.r5.large', 'db.r6g.large', 'db.r6i.xlarge', 'db.r8g.2xlarge', 'db.x2g.large'),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 2, max: 1000 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 5000 }),
+        (cls, trading, drainer, fleet, pool, reserved) => {
+          const b = connectionBudget(cls, {
+            tradingConcurrency: trading,
+            drainerConcurrency: drainer,
+            fleetMaxInstances: fleet,
+            poolSize: pool,
+            reservedConnections: reserved,
+          });
+          const worstCase = (trading + drainer + fleet) * 2 * pool + reserved + AWS_AUTOMATION_CONNECTIONS;
+          expect(b.fits).toBe(worstCase <= defaultMaxConnections(cls)!);
+        },
+      ),
+    );
+  });
+});
