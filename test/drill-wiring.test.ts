@@ -26,6 +26,7 @@ const sentinel: RegionEndpoints = {
   ...KIND,
   port: 5432,
   dbName: 'DB',
+  poolMax: 4,
   secretArn: 'SECRET',
   queueUrl: 'QUEUE',
   clientKeysSecretArn: 'CLIENT_KEYS',

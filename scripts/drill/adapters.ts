@@ -56,6 +56,8 @@ export interface RegionEndpoints {
   readonly globalWriter: string;
   readonly port: number;
   readonly dbName: string;
+  /** Connections per pool (config dbPoolMaxConnections). */
+  readonly poolMax: number;
   readonly secretArn: string;
   readonly queueUrl: string;
   /** The API's clients and their signing keys. */
@@ -72,6 +74,7 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     DB_READ_HOST: e.clusterReader,
     DB_PORT: String(e.port),
     DB_NAME: e.dbName,
+    DB_POOL_MAX: String(e.poolMax),
     // The drill's servers have no TLS; the README says what verify-full needs in AWS.
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
@@ -79,11 +82,9 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
   };
 }
 
-/** The drainer's environment: the same database wiring; it serves no requests, so no client keys. */
+/** The drainer's environment: compute-stack.ts gives it the same one. */
 export function drainerEnv(e: RegionEndpoints): RuntimeEnv {
-  const env: RuntimeEnv = { ...tradingEnv(e) };
-  delete (env as { CLIENT_KEYS_SECRET_ARN?: string }).CLIENT_KEYS_SECRET_ARN;
-  return env;
+  return tradingEnv(e);
 }
 
 export interface TradingRuntime {

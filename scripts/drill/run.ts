@@ -284,6 +284,7 @@ export class Drill {
       globalWriter: hosts.global,
       port: this.db.port,
       dbName: DB_NAME,
+      poolMax: this.settings.dbPoolMaxConnections,
       secretArn,
       clientKeysSecretArn,
       queueUrl: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,

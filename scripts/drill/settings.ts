@@ -19,6 +19,7 @@ export type DrillSettings = Pick<
   | 'failoverProbeIntervalSeconds'
   | 'failoverProbeFailures'
   | 'dbPromotionEstimateSeconds'
+  | 'dbPoolMaxConnections'
   | 'rtoTargetSeconds'
   | 'trafficPolicy'
 >;
