@@ -7,10 +7,41 @@ import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import { balance, drillScenarios } from '../scripts/drill/index';
 import { measure, MeasureInput } from '../scripts/drill/metrics';
-import { FifoQueue } from '../scripts/drill/queue';
+import { FifoQueue, StandardQueue } from '../scripts/drill/queue';
 import type { Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
+
+describe('SQS standard model (the order journal)', () => {
+  let now = 0;
+  const journal = () => new StandardQueue('j', 'arn:j', () => now, 30_000, 5_000);
+  beforeEach(() => (now = 0));
+
+  it('keeps every send (no deduplication), delivers only after the queue delay, again after the visibility timeout, never dead-letters', () => {
+    const q = journal();
+    q.send('a');
+    q.send('a');
+    expect(q.receive(10)).toEqual([]);
+    now = 5_000;
+    expect(q.receive(10).map((m) => [m.body, m.receiveCount])).toEqual([
+      ['a', 1],
+      ['a', 1],
+    ]);
+    expect(q.receive(10)).toEqual([]);
+    for (let i = 2; i <= 100; i++) {
+      now += 30_000;
+      expect(q.receive(1).map((m) => m.receiveCount)).toEqual([i]);
+    }
+    const [last] = q.receive(10);
+    q.delete(last.receipt!);
+    expect(q.messages).toHaveLength(1);
+    expect(q.deadLettered).toEqual([]);
+  });
+
+  it('refuses FIFO parameters', () => {
+    expect(() => journal().send('a', 'group', 'dedup')).toThrow(/FIFO queues only/);
+  });
+});
 
 describe('SQS FIFO model', () => {
   let now = 0;

@@ -30,6 +30,16 @@ const sentinel: RegionEndpoints = {
   secretArn: 'SECRET',
   queueUrl: 'QUEUE',
   clientKeysSecretArn: 'CLIENT_KEYS',
+  journal: {
+    queueUrls: {
+      'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-test',
+      'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-test',
+    },
+    timeoutMs: 1000,
+    parkedQueueUrl: 'PARKED',
+    orphanAfterSeconds: 300,
+  },
+  fence: { tableName: 'TABLE', tableRegion: 'eu-west-1', name: 'GLOBAL' },
 };
 
 it.each([

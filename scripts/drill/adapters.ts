@@ -34,6 +34,10 @@ import { connectionTarget } from '../../lambda/shared/secret-login';
 import { ApiDeps, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
+import { auditBatch, createAuditorRuntime } from '../../lambda/journal-auditor/handler';
+import type { AuditorDeps } from '../../lambda/journal-auditor/auditor';
+import { journalConfigFromEnv } from '../../lambda/shared/journal';
+import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
 import type { BatchOutcome, BatchRecord } from './queue';
@@ -62,6 +66,16 @@ export interface RegionEndpoints {
   readonly queueUrl: string;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
+  /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
+  readonly journal: {
+    readonly queueUrls: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+    /** This region's parked queue and the auditor's orphan age (the auditor's own settings). */
+    readonly parkedQueueUrl: string;
+    readonly orphanAfterSeconds: number;
+  };
+  /** The orchestrator's evidence table, where its fence record lives, and the record's name. */
+  readonly fence: { readonly tableName: string; readonly tableRegion: string; readonly name: string };
 }
 
 /** The environment compute-stack.ts gives the trading and drainer functions: writes through the global writer endpoint. */
@@ -79,6 +93,32 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
     CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
+    ORDER_DURABILITY: 'cross-region',
+    JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
+    JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
+    FENCE_TABLE_NAME: e.fence.tableName,
+    FENCE_TABLE_REGION: e.fence.tableRegion,
+    FENCE_NAME: e.fence.name,
+  };
+}
+
+/**
+ * The journal auditor's environment (REQ-journal: this region's own cluster endpoints, the
+ * global writer endpoint to void orphans, its parked queue and orphan age).
+ */
+export function auditorEnv(e: RegionEndpoints): Record<string, string> {
+  return {
+    REGION_NAME: e.region,
+    REGION_ROLE: e.role,
+    DB_SECRET_ARN: e.secretArn,
+    DB_HOST: e.clusterWriter,
+    DB_READ_HOST: e.clusterReader,
+    WRITER_DB_HOST: e.globalWriter,
+    DB_PORT: String(e.port),
+    DB_NAME: e.dbName,
+    DB_SSL: 'disable',
+    JOURNAL_PARKED_QUEUE_URL: e.journal.parkedQueueUrl,
+    JOURNAL_ORPHAN_AFTER_SECONDS: String(e.journal.orphanAfterSeconds),
   };
 }
 
@@ -107,13 +147,43 @@ export class RuntimeCrash extends Error {
 /** What the Lambda adapter passes as the request deadline: the function's timeout, less its margin. */
 const ALB_DEADLINE_MS = 9_500;
 
+/**
+ * The AWS clients a trading runtime gets: its region's SQS (the order queue), the journal
+ * sender over one SQS client per journal region, and the fence reader over DynamoDB, each built
+ * the way runtime.ts builds them from the environment (journal-sqs.ts), on the drill's clients.
+ */
+export interface TradingClients {
+  readonly secrets: SecretsManagerClient;
+  readonly sqs: SQSClient;
+  /** An SQS client, called from this region, of `region`'s queues. */
+  readonly journalSqs: (region: string) => SQSClient;
+  /** The document client for the evidence table, called from this region. */
+  readonly fenceTable: DynamoDBDocumentClient;
+}
+
+/** How long the fence record is cached (dynamoPeerFence's default). */
+const FENCE_CACHE_MS = 5000;
+
 export function tradingRuntime(
   env: RuntimeEnv,
-  clients: { secrets: SecretsManagerClient; sqs: SQSClient },
+  clients: TradingClients,
   logger: Logger,
   clock: Pick<Clock, 'now'>,
 ): TradingRuntime {
-  const runtime = createRuntime(env, clients);
+  const journal = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
+  const runtime = createRuntime(env, {
+    secrets: clients.secrets,
+    sqs: clients.sqs,
+    journalSender: journal.queueUrls
+      ? sqsJournalSender(journal.queueUrls, journal.timeoutMs, clients.journalSqs)
+      : undefined,
+    fence:
+      env.FENCE_TABLE_NAME && env.FENCE_NAME
+        ? dynamoPeerFence(clients.fenceTable, env.FENCE_TABLE_NAME, env.FENCE_NAME, FENCE_CACHE_MS, clock.now)
+        : undefined,
+    // The journal's clock (entry timestamps, the fenced-region back-off) is the drill's.
+    now: () => new Date(clock.now()),
+  });
   // Queued orders are stamped, and their age judged, on the drill's clock.
   const deps: ApiDeps = { ...runtime.deps, logger, now: () => new Date(clock.now()) };
   return {
@@ -143,6 +213,34 @@ export function tradingRuntime(
         },
       );
       if (crashed) return { crashed: true };
+      return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
+    },
+    close: () => runtime.close(),
+  };
+}
+
+export interface JournalAuditor {
+  /** One batch from the journal queue through the auditor (Powertools batch, partial responses). */
+  audit(records: readonly BatchRecord[]): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+/** The journal auditor as lambda/journal-auditor/handler.ts builds it, on the drill's clock. */
+export function journalAuditor(
+  env: Record<string, string>,
+  clients: { secrets: SecretsManagerClient; sqs: SQSClient },
+  logger: Logger,
+  clock: Pick<Clock, 'now'>,
+): JournalAuditor {
+  const metrics = { addMetric: () => undefined };
+  const runtime = createAuditorRuntime(env, clients, {
+    logger: logger as AuditorDeps['logger'],
+    metrics: metrics as unknown as AuditorDeps['metrics'],
+  });
+  const deps: AuditorDeps = { ...runtime.deps, now: () => new Date(clock.now()) };
+  return {
+    async audit(records) {
+      const result = await auditBatch({ Records: records.map(sqsRecord) }, deps);
       return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
     },
     close: () => runtime.close(),

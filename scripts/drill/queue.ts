@@ -40,7 +40,7 @@ export class FifoQueue {
     readonly deadLetter?: FifoQueue,
   ) {}
 
-  send(body: string, groupId: string, dedupId: string): string {
+  send(body: string, groupId?: string, dedupId?: string): string {
     if (!groupId) throw new Error('MessageGroupId is required for FIFO queues');
     if (!dedupId) throw new Error('MessageDeduplicationId is required (content-based deduplication is off)');
     const now = this.clock();
@@ -88,6 +88,50 @@ export class FifoQueue {
 
   private remove(message: StoredMessage): void {
     this.messages.splice(this.messages.indexOf(message), 1);
+  }
+}
+
+/**
+ * SQS standard (the order journal): no message groups, no deduplication (a send is a new
+ * message), a per-queue delivery delay, a visibility timeout after which an undeleted message is
+ * delivered again, and no redrive (the journal keeps a message until it is deleted).
+ */
+export class StandardQueue extends FifoQueue {
+  constructor(
+    url: string,
+    arn: string,
+    private readonly now: () => number,
+    visibilityTimeoutMs: number,
+    readonly delayMs: number,
+  ) {
+    super(url, arn, now, visibilityTimeoutMs, Number.MAX_SAFE_INTEGER);
+  }
+
+  override send(body: string, groupId?: string, dedupId?: string): string {
+    if (groupId || dedupId) throw new Error('MessageGroupId and MessageDeduplicationId are for FIFO queues only');
+    const at = this.now();
+    const messageId = randomUUID();
+    this.messages.push({
+      messageId,
+      body,
+      groupId: '',
+      dedupId: '',
+      sentAt: at,
+      receiveCount: 0,
+      visibleAt: at + this.delayMs,
+    });
+    return messageId;
+  }
+
+  override receive(max: number, visibilityMs = this.visibilityTimeoutMs): StoredMessage[] {
+    const at = this.now();
+    const batch = this.messages.filter((m) => m.visibleAt <= at).slice(0, max);
+    for (const message of batch) {
+      message.receiveCount++;
+      message.visibleAt = at + visibilityMs;
+      message.receipt = randomUUID();
+    }
+    return batch;
   }
 }
 

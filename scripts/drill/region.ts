@@ -8,11 +8,23 @@ import type { ALBEvent } from 'aws-lambda';
 import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
-import { drainerEnv, ec2Server, Logger, RegionEndpoints, tradingEnv, TradingRuntime, tradingRuntime } from './adapters';
+import {
+  auditorEnv,
+  drainerEnv,
+  ec2Server,
+  JournalAuditor,
+  journalAuditor,
+  Logger,
+  RegionEndpoints,
+  TradingClients,
+  tradingEnv,
+  TradingRuntime,
+  tradingRuntime,
+} from './adapters';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AppRegion, Network, Vantage } from './network';
-import { FifoQueue, pollQueue } from './queue';
+import { FifoQueue, pollQueue, StandardQueue } from './queue';
 import type { Simulation } from './sim';
 
 export interface HttpRequest {
@@ -72,6 +84,8 @@ export interface RegionOptions {
   readonly albDnsName: string;
   readonly alb: AlbHealthSettings;
   readonly queue: { visibilityTimeoutSeconds: number; maxReceiveCount: number; batchSize: number };
+  /** The journal queue (REQ-journal: delay = audit delay, visibility = audit retry) and the auditor's batch. */
+  readonly journal: { delaySeconds: number; visibilityTimeoutSeconds: number; batchSize: number };
   readonly tls: { key: string; cert: string };
 }
 
@@ -80,12 +94,16 @@ const LAMBDA_PATH = /^\/orders(\/|$)/;
 export class RegionApp {
   readonly queue: FifoQueue;
   readonly deadLetterQueue: FifoQueue;
+  /** The order journal of this region (orders whose writer is in the other region) and its parked queue. */
+  readonly journalQueue: StandardQueue;
+  readonly parkedQueue: StandardQueue;
   readonly targets = { lambda: undefined as unknown as TargetHealth, ec2: undefined as unknown as TargetHealth };
   /** When each target group's health last changed (Global Accelerator reacts to this). */
   readonly healthChanges: { at: number; allHealthy: boolean }[] = [];
   private lambda!: TradingRuntime;
   private instance!: TradingRuntime;
   private drainer!: TradingRuntime;
+  private auditor!: JournalAuditor;
   private server!: http.Server;
   private httpsListener!: https.Server;
   private instancePort = 0;
@@ -115,6 +133,20 @@ export class RegionApp {
       options.queue.visibilityTimeoutSeconds * 1000,
       Number.MAX_SAFE_INTEGER,
     );
+    this.journalQueue = new StandardQueue(
+      options.endpoints.journal.queueUrls[region],
+      arn(`sqs-journal-${code}-drill`),
+      sim.now,
+      options.journal.visibilityTimeoutSeconds * 1000,
+      options.journal.delaySeconds * 1000,
+    );
+    this.parkedQueue = new StandardQueue(
+      options.endpoints.journal.parkedQueueUrl,
+      arn(`sqs-journal-parked-${code}-drill`),
+      sim.now,
+      30_000,
+      0,
+    );
     this.queue = new FifoQueue(
       options.endpoints.queueUrl,
       arn(`sqs-orders-${code}-drill.fifo`),
@@ -138,12 +170,16 @@ export class RegionApp {
     return this.targets.lambda.healthy && this.targets.ec2.healthy;
   }
 
-  async start(clients: { secrets: SecretsManagerClient; sqs: SQSClient }, logger: Logger): Promise<void> {
+  async start(
+    clients: TradingClients & { secrets: SecretsManagerClient; sqs: SQSClient },
+    logger: Logger,
+  ): Promise<void> {
     const { endpoints } = this.options;
-    // Separate execution environments, as in AWS: the Lambda, the instance, the drainer.
+    // Separate execution environments, as in AWS: the Lambda, the instance, the drainer, the auditor.
     this.lambda = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
     this.instance = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
     this.drainer = tradingRuntime(drainerEnv(endpoints), clients, logger, this.sim);
+    this.auditor = journalAuditor(auditorEnv(endpoints), clients, logger, this.sim);
     this.server = ec2Server(this.instance);
     // Handlers still running when the region is torn down would open new connections.
     this.server.on('request', (_req, res: http.ServerResponse) => {
@@ -209,6 +245,18 @@ export class RegionApp {
         }
         return outcome;
       },
+    );
+    // The journal's event source mapping (batch 10, window 0): polled each second like the drainer's.
+    pollQueue(
+      this.sim,
+      this.journalQueue,
+      {
+        name: `${this.region} journal auditor`,
+        batchSize: this.options.journal.batchSize,
+        pollMs: 1000,
+        active: () => this.up,
+      },
+      (records) => this.auditor.audit(records),
     );
   }
 
@@ -307,7 +355,7 @@ export class RegionApp {
     this.httpsListener.closeAllConnections();
     this.httpListener.closeAllConnections();
     await closed;
-    await Promise.all([this.lambda.close(), this.instance.close(), this.drainer.close()]);
+    await Promise.all([this.lambda.close(), this.instance.close(), this.drainer.close(), this.auditor.close()]);
   }
 }
 

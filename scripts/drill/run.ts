@@ -38,7 +38,7 @@ import type { PgServer } from './postgres';
 import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
-import { DrillSettings, dialsFor } from './settings';
+import { DrillSettings, dialsFor, JOURNAL_SETTINGS } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
@@ -274,7 +274,12 @@ export class Drill {
     return { master, app };
   }
 
-  endpoints(region: AppRegion, secretArn: string, clientKeysSecretArn: string): RegionEndpoints {
+  endpoints(
+    region: AppRegion,
+    secretArn: string,
+    clientKeysSecretArn: string,
+    failover: FailoverSetup,
+  ): RegionEndpoints {
     const hosts = this.db.hosts(region);
     return {
       region,
@@ -287,8 +292,25 @@ export class Drill {
       poolMax: this.settings.dbPoolMaxConnections,
       secretArn,
       clientKeysSecretArn,
-      queueUrl: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
+      queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
+      journal: {
+        queueUrls: Object.fromEntries(
+          APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
+        ),
+        timeoutMs: JOURNAL_SETTINGS.timeoutMs,
+        parkedQueueUrl: this.queueUrl(region, `sqs-journal-parked-${CODE[region]}-${this.settings.environmentSuffix}`),
+        orphanAfterSeconds: JOURNAL_SETTINGS.orphanAfterSeconds,
+      },
+      fence: {
+        tableName: failover.evidenceTable,
+        tableRegion: failover.evidenceTableRegion,
+        name: failover.globalClusterId,
+      },
     };
+  }
+
+  private queueUrl(region: AppRegion, name: string): string {
+    return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`;
   }
 
   albDnsName(region: AppRegion): string {
@@ -313,12 +335,15 @@ export class Drill {
     const { app } = this.createSecrets(secrets, APP_PASSWORD);
     const clientKeys = this.createClientKeys(secrets);
 
+    const failover = this.failoverSetup(scenario.https ?? false);
+    // The orchestrator's evidence table: its fence record is also what the order journal reads.
+    const evidenceTable = new FakeTable(failover.evidenceTable);
     const regions = {} as Record<AppRegion, RegionApp>;
     for (const region of APP_REGIONS) {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app, clientKeys),
+          endpoints: this.endpoints(region, app, clientKeys, failover),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
@@ -328,6 +353,11 @@ export class Drill {
           },
           // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
           queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
+          journal: {
+            delaySeconds: JOURNAL_SETTINGS.auditDelaySeconds,
+            visibilityTimeoutSeconds: JOURNAL_SETTINGS.auditRetrySeconds,
+            batchSize: 10,
+          },
           tls: this.tls,
         },
         this.network,
@@ -341,9 +371,17 @@ export class Drill {
           secrets: secretsClient(region, secrets, fakeContext(region)),
           sqs: sqsClient(
             region,
-            sqsHandlers(() => [r.queue, r.deadLetterQueue]),
+            sqsHandlers(() => [r.queue, r.deadLetterQueue, r.parkedQueue]),
             fakeContext(region),
           ),
+          // Calls from this region to either region's journal, cut by partitions and outages.
+          journalSqs: (target) =>
+            sqsClient(
+              target as AppRegion,
+              sqsHandlers(() => [regions[target as AppRegion].journalQueue]),
+              fakeContext(region),
+            ),
+          fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
         },
         logger,
       );
@@ -382,8 +420,7 @@ export class Drill {
       fakeContext,
       logger,
     );
-    const failover = this.failoverSetup(scenario.https ?? false);
-    this.scheduleFailover(world, failover, fakeContext, logger);
+    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger);
 
     const clients = [
       new OrderClient(
@@ -483,20 +520,13 @@ export class Drill {
   private scheduleFailover(
     world: ScenarioWorld,
     setup: FailoverSetup,
+    table: FakeTable,
     fakeContext: (from?: Vantage) => FakeContext,
     logger: MemoryLogger,
   ): void {
     const { sim, network, route53, accelerator } = world;
-    const table = new FakeTable(setup.evidenceTable);
     const metrics = { addMetric: () => undefined };
-    const documentClient = (ctx: FakeContext) =>
-      fake(
-        DynamoDBDocumentClient.from(new DynamoDBClient({ region: setup.evidenceTableRegion })),
-        'dynamodb',
-        'eu-west-1',
-        table.handlers(),
-        ctx,
-      );
+    const documentClient = (ctx: FakeContext) => evidenceClient(table, setup, ctx);
     // A Lambda invocation in `region`: its clock and its AWS calls stop at its timeout.
     const invocation = (region: Vantage, timeoutSeconds: number) => {
       const deadline = sim.now() + timeoutSeconds * 1000;
@@ -659,6 +689,17 @@ export class Drill {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** The evidence table's document client, called with `ctx` (the table lives in its region). */
+function evidenceClient(table: FakeTable, setup: FailoverSetup, ctx: FakeContext): DynamoDBDocumentClient {
+  return fake(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: setup.evidenceTableRegion })),
+    'dynamodb',
+    setup.evidenceTableRegion as AppRegion,
+    table.handlers(),
+    ctx,
+  );
 }
 
 async function logsIn(server: PgServer, credentials: Record<string, unknown>): Promise<boolean> {
