@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { keyAdministrators, keyPolicy } from './key-policy';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { KEY_DELETION_WINDOW_DAYS } from './region-keys';
 
 export interface AlarmTopicArgs {
@@ -58,7 +58,7 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
     },
     opts,
   );
-  const topic = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn }, opts);
+  const topic = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn }, { ...opts, ...DELETE_BEFORE_REPLACE });
   const subscriptions: [string, string | undefined][] = [
     ['email', args.settings.alarmEmail],
     ['https', args.settings.alarmHttpsEndpoint],

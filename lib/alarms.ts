@@ -1,8 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from './config';
 import { BuiltFunction } from './lambda-function';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 export type AlarmSpec = Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions'>;
 
@@ -31,14 +30,14 @@ export class AlarmFactory {
         treatMissingData: 'notBreaching',
         ...spec,
       },
-      this.opts,
+      { ...this.opts, ...DELETE_BEFORE_REPLACE },
     );
     this.alarms.push(alarm);
     return alarm;
   }
 
   /** Errors, throttles and p99 duration of one function, labelled `fn-<label>-<metric>`. */
-  functionAlarms(label: string, built: BuiltFunction, settings: Settings): void {
+  functionAlarms(label: string, built: BuiltFunction): void {
     const lambdaAlarm = (metric: string, spec: Partial<AlarmSpec>) =>
       this.alarm(`fn-${label}-${metric.toLowerCase()}`, {
         namespace: 'AWS/Lambda',
@@ -54,11 +53,11 @@ export class AlarmFactory {
     lambdaAlarm('Errors', { alarmDescription: `${label} function errors` });
     lambdaAlarm('Throttles', { alarmDescription: `${label} function throttled` });
     lambdaAlarm('Duration', {
-      alarmDescription: `${label} function duration p99 above ${settings.alarmLambdaDurationP99Ms} ms`,
+      alarmDescription: `${label} function duration p99 above ${built.durationAlarmMs} ms`,
       statistic: undefined,
       extendedStatistic: 'p99',
       evaluationPeriods: 3,
-      threshold: settings.alarmLambdaDurationP99Ms,
+      threshold: built.durationAlarmMs,
     });
   }
 }

@@ -2,8 +2,11 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { MANAGED_POLICY, serviceRole, sourceConditions } from './iam';
-import { Namer } from './naming';
+import { PLACEMENT_TAG } from './lambda-function';
+import { LogArchive } from './log-archive';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { secureBucket } from './secure-bucket';
+import { ROTATION_TAG } from './tags';
 
 export interface ConfigRule {
   /** The AWS managed rule's identifier. */
@@ -12,8 +15,19 @@ export interface ConfigRule {
   readonly short: string;
   /** Evaluates global resources (IAM): only in the region that records them. */
   readonly globalOnly?: boolean;
+  /**
+   * Evaluates secret rotation, which is configured on the primary copy of a secret only:
+   * deployed only where the platform's secrets are primaries (a replica region would flag
+   * every replica the platform makes as not rotated).
+   */
+  readonly rotationRegionOnly?: boolean;
   readonly input?: Record<string, string>;
+  /** Limits the rule to resources carrying this tag value. */
+  readonly scope?: { readonly tagKey: string; readonly tagValue: string };
 }
+
+/** The secrets the platform rotates on a schedule (not the API client keys, rotated by hand). */
+const ROTATED_SECRETS = { tagKey: ROTATION_TAG.key, tagValue: ROTATION_TAG.automatic };
 
 /** AWS Config managed rules for what this platform promises. */
 export function configRules(settings: Pick<Settings, 'secretRotationDays'>): readonly ConfigRule[] {
@@ -30,9 +44,17 @@ export function configRules(settings: Pick<Settings, 'secretRotationDays'>): rea
       short: 'secret-rotation-on',
       // The period the program sets: a secret rotating less often than configured is flagged.
       input: { maximumAllowedRotationFrequency: String(settings.secretRotationDays) },
+      rotationRegionOnly: true,
+      scope: ROTATED_SECRETS,
     },
-    { id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK', short: 'secret-rotation-ok' },
-    { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc' },
+    {
+      id: 'SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK',
+      short: 'secret-rotation-ok',
+      rotationRegionOnly: true,
+      scope: ROTATED_SECRETS,
+    },
+    // Only the functions placed in a VPC: the failover orchestrator runs outside on purpose.
+    { id: 'LAMBDA_INSIDE_VPC', short: 'lambda-in-vpc', scope: { tagKey: PLACEMENT_TAG, tagValue: 'vpc' } },
     { id: 'ALB_HTTP_DROP_INVALID_HEADER_ENABLED', short: 'alb-drop-bad-headers' },
     {
       id: 'CLOUDWATCH_ALARM_ACTION_CHECK',
@@ -52,6 +74,10 @@ export interface AwsConfigArgs {
    * marked `globalOnly` (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries here (rotated here, replicated elsewhere). */
+  readonly rotatesSecrets: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -63,7 +89,7 @@ export class AwsConfig extends pulumi.ComponentResource {
 
   constructor(name: string, args: AwsConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:AwsConfig', name, {}, opts);
-    const { settings, name: n, recordsGlobalResources } = args;
+    const { settings, name: n, recordsGlobalResources, rotatesSecrets, logArchive } = args;
     const child = { parent: this };
     let recording: pulumi.Resource[] = [];
     if (settings.awsConfigRecorder === 'create') {
@@ -73,6 +99,7 @@ export class AwsConfig extends pulumi.ComponentResource {
         {
           name: account.accountId.apply((id) => n('configBucket', id)),
           forceDestroy: settings.dataProtection === 'ephemeral',
+          accessLogs: logArchive.accessLogsOf('config'),
           statements: (arn) => [
             {
               Sid: 'ConfigChecksAcl',
@@ -105,10 +132,10 @@ export class AwsConfig extends pulumi.ComponentResource {
             {
               Sid: 'DeliverSnapshots',
               Action: 's3:PutObject',
-              Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/*`,
+              Resource: pulumi.interpolate`${bucket.bucket.arn}/AWSLogs/*`,
               Condition: { StringLike: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
             },
-            { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.arn },
+            { Sid: 'CheckBucket', Action: 's3:GetBucketAcl', Resource: bucket.bucket.arn },
           ],
         },
         child,
@@ -121,12 +148,14 @@ export class AwsConfig extends pulumi.ComponentResource {
           roleArn: role.ready.arn,
           recordingGroup: { allSupported: true, includeGlobalResourceTypes: recordsGlobalResources },
         },
-        child,
+        // One recorder per region and account: even renamed, a second cannot exist beside it.
+        { ...child, ...DELETE_BEFORE_REPLACE },
       );
       const channel = new aws.cfg.DeliveryChannel(
         n('configRecorder'),
-        { name: n('configRecorder'), s3BucketName: bucket.bucket },
-        { ...child, dependsOn: [recorder] },
+        // Named only once the bucket policy admits Config, which checks it when the channel is created.
+        { name: n('configRecorder'), s3BucketName: bucket.deliveryName },
+        { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [recorder] },
       );
       // The recorder cannot start without a delivery channel.
       const status = new aws.cfg.RecorderStatus(
@@ -136,16 +165,19 @@ export class AwsConfig extends pulumi.ComponentResource {
       );
       recording = [status];
     }
-    for (const rule of configRules(settings).filter((r) => recordsGlobalResources || !r.globalOnly)) {
+    const applies = (r: ConfigRule) =>
+      (recordsGlobalResources || !r.globalOnly) && (rotatesSecrets || !r.rotationRegionOnly);
+    for (const rule of configRules(settings).filter(applies)) {
       const configRule = new aws.cfg.Rule(
         n('configRule', rule.short),
         {
           name: n('configRule', rule.short),
           source: { owner: 'AWS', sourceIdentifier: rule.id },
           inputParameters: rule.input ? JSON.stringify(rule.input) : undefined,
+          scope: rule.scope,
         },
         // Managed rules need a running recorder (ours, or the account's when reused).
-        { ...child, dependsOn: recording },
+        { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: recording },
       );
       this.rules.push(configRule);
     }

@@ -4,6 +4,7 @@ import { RegionSettings, Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { Fleet } from './fleet';
 import { LoadBalancer } from './load-balancer';
+import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
@@ -27,6 +28,10 @@ export interface ComputeStackArgs {
   /** The Aurora global writer endpoint: follows the writer across regions. */
   readonly globalWriterEndpoint: pulumi.Input<string>;
   readonly keys: RegionKeys;
+  /** The region's access-log bucket (ALB access logs, S3 server access logs). */
+  readonly logArchive: LogArchive;
+  /** The certificate its HTTPS listener serves; none with `tls: none`. */
+  readonly certificateArn?: pulumi.Input<string>;
 }
 
 /**
@@ -51,7 +56,11 @@ export class ComputeStack extends pulumi.ComponentResource {
     const { settings, region, name: n, network, database } = args;
     const child = { parent: this };
 
-    this.loadBalancer = new LoadBalancer(n('loadBalancer'), { settings, region, name: n, network }, child);
+    this.loadBalancer = new LoadBalancer(
+      n('loadBalancer'),
+      { settings, region, name: n, network, logArchive: args.logArchive, certificateArn: args.certificateArn },
+      child,
+    );
 
     this.webAcl = new WebAcl(
       n('webAcl'),
@@ -161,6 +170,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         },
         enqueue: this.orders.sendStatement,
         loadBalancer: this.loadBalancer,
+        logArchive: args.logArchive,
       },
       child,
     );

@@ -10,7 +10,14 @@ import { z } from 'zod';
 import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr';
 import { connectionBudget, instanceClassMemoryGib } from './connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
-import { rtoBudget } from './rto';
+import {
+  MAX_ROTATION_DAYS,
+  meetsMinimumVersion,
+  MIN_ENGINE_VERSION,
+  ROUTE53_REQUEST_INTERVAL_SECONDS,
+} from '../policy/limits';
+import { RtoInputs, rtoBudget } from './rto';
+import { serviceUserData } from './user-data';
 
 export const PRIMARY_REGION = 'us-east-1';
 export const SECONDARY_REGION = 'eu-west-1';
@@ -23,27 +30,31 @@ export const LOG_RETENTION_DAYS = [
 /**
  * The longest rotation period of the database credentials: the platform promises rotation at
  * least every 30 days (the policy pack and the AWS Config rule check the configured period).
+ * Defined by the policy pack (policy/limits.ts), which must stay self-contained when published.
  */
-export const MAX_SECRET_ROTATION_DAYS = 30;
+export const MAX_SECRET_ROTATION_DAYS = MAX_ROTATION_DAYS;
 
 /** Lambda runtimes the bundles target (Node 18 is deprecated; all ship SDK v3 only). */
 export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 
 const text = z.string().trim();
 
-const integer = (min: number, max: number) =>
-  text
+/** A whole number in [min, max]; `why` names where a limit comes from when it is not AWS's. */
+const integer = (min: number, max: number, why?: string) => {
+  const because = why ? `, ${why}` : '';
+  return text
     .regex(/^-?\d+$/, { message: 'must be a whole number' })
     .transform(Number)
     .pipe(
       min === max
-        ? z.number().refine((n) => n === min, { message: `must be ${min}` })
+        ? z.number().refine((n) => n === min, { message: `must be ${min}${because}` })
         : z
             .number()
             .int()
-            .min(min, { message: `must be at least ${min}` })
-            .max(max, { message: `must be at most ${max}` }),
+            .min(min, { message: `must be at least ${min}${because}` })
+            .max(max, { message: `must be at most ${max}${because}` }),
     );
+};
 
 const oneOf = <T extends readonly [number, ...number[]]>(allowed: T, what: string) =>
   text
@@ -81,25 +92,24 @@ const list = <T extends z.ZodTypeAny>(item: T) =>
 
 const optionalText = text.optional().transform((v) => (v === '' ? undefined : v));
 
-/** The default and lowest engine version: what the platform was validated with as a global database. */
-export const MIN_ENGINE_VERSION = '14.6';
+/** The default and lowest engine version (defined with the policy pack, which checks the same minimum). */
+export { MIN_ENGINE_VERSION };
 
 /** 14.x with x >= 6: later minors carry security fixes (CVE-2023-5869 is fixed in 14.10). */
 export function isSupportedEngineVersion(version: string): boolean {
-  const match = /^(\d+)\.(\d+)$/.exec(version);
-  if (!match) return false;
-  const [major, minor] = MIN_ENGINE_VERSION.split('.').map(Number);
-  return Number(match[1]) === major && Number(match[2]) >= minor;
+  return meetsMinimumVersion(version, MIN_ENGINE_VERSION);
 }
 
 const memoryOptimised = (v: string) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v);
 
 const SUFFIX_MAX = maxSuffixLength();
 
-const arn = (service: string) =>
-  optionalText.refine((v) => v === undefined || new RegExp(`^arn:aws[a-z-]*:${service}:`).test(v), {
-    message: `must be an ${service} ARN (arn:aws:${service}:...)`,
-  });
+/** `arn:aws:acm:<region>:<account>:certificate/<id>`: group 1 is the region. */
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[A-Za-z0-9-]+$/;
+
+const certificateArn = optionalText.refine((v) => v === undefined || CERTIFICATE_ARN.test(v), {
+  message: 'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
+});
 
 /** The Pulumi config keys, their parsing and validation. Key names match Pulumi.yaml. */
 export const configSchema = z.object({
@@ -149,7 +159,8 @@ export const configSchema = z.object({
     message: 'must start with a letter, lowercase letters/digits/_ only, at most 16 characters',
   }),
   dbBackupRetentionDays: integer(1, 35),
-  secretRotationDays: integer(1, MAX_SECRET_ROTATION_DAYS),
+  // The policy pack's limit, so an accepted value cannot fail the pack.
+  secretRotationDays: integer(1, MAX_SECRET_ROTATION_DAYS, "the policy pack's rotation limit"),
   dbPoolMaxConnections: integer(1, 100),
   dbReservedConnections: integer(0, 5000),
   // --- data protection
@@ -182,8 +193,12 @@ export const configSchema = z.object({
       { message: 'must be an IPv4 CIDR' },
     ),
   ).refine((v) => v.length > 0, { message: 'must list at least one CIDR' }),
-  primaryCertificateArn: arn('acm'),
-  secondaryCertificateArn: arn('acm'),
+  tls: z.enum(['acm', 'provided', 'none'], { message: 'must be acm, provided or none' }),
+  certificateValidationTimeout: text.regex(/^[1-9]\d*[mh]$/, {
+    message: 'must be a duration in minutes or hours, such as 45m or 2h',
+  }),
+  primaryCertificateArn: certificateArn,
+  secondaryCertificateArn: certificateArn,
   albHealthCheckIntervalSeconds: integer(5, 300),
   albHealthCheckTimeoutSeconds: integer(2, 120),
   albHealthyThreshold: integer(2, 10),
@@ -204,7 +219,12 @@ export const configSchema = z.object({
   trafficPolicy: z.enum(['active-passive', 'active-active'], {
     message: 'must be active-passive or active-active',
   }),
-  route53HealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Route 53 request interval'),
+  // Route 53 also offers 30 s; the policy pack requires the fast interval (fixed at creation).
+  route53HealthCheckIntervalSeconds: integer(
+    ROUTE53_REQUEST_INTERVAL_SECONDS,
+    ROUTE53_REQUEST_INTERVAL_SECONDS,
+    'the interval the policy pack requires (Route 53 cannot change it after creation)',
+  ),
   route53FailureThreshold: integer(1, 10),
   dnsTtlSeconds: integer(1, 86400),
   acceleratorHealthCheckIntervalSeconds: oneOf([10, 30] as const, 'Global Accelerator health-check interval'),
@@ -235,6 +255,75 @@ export type RawConfig = Record<string, string | undefined>;
 type Parsed = z.output<typeof configSchema>;
 
 type Problem = readonly [key: keyof Parsed, message: string];
+
+/** Config keys behind each RTO input (the plan reads the same values off the resources). */
+const RTO_INPUT_KEYS = {
+  albIntervalSeconds: 'albHealthCheckIntervalSeconds',
+  albUnhealthyThreshold: 'albUnhealthyThreshold',
+  acceleratorReactionSeconds: 'acceleratorReactionSeconds',
+  route53IntervalSeconds: 'route53HealthCheckIntervalSeconds',
+  route53FailureThreshold: 'route53FailureThreshold',
+  dnsTtlSeconds: 'dnsTtlSeconds',
+  probeIntervalSeconds: 'failoverProbeIntervalSeconds',
+  probeFailures: 'failoverProbeFailures',
+  dbPromotionEstimateSeconds: 'dbPromotionEstimateSeconds',
+  targetSeconds: 'rtoTargetSeconds',
+} as const satisfies Record<keyof RtoInputs, keyof Parsed>;
+type RtoKey = (typeof RTO_INPUT_KEYS)[keyof RtoInputs];
+const RTO_KEYS = Object.values(RTO_INPUT_KEYS).filter((k) => k !== 'rtoTargetSeconds') as RtoKey[];
+
+/**
+ * A traffic path over the target is blamed on the input that can shorten it most, with the
+ * largest value of each input that would fit on its own, so the message names what to change.
+ */
+function rtoProblems(s: Parsed): Problem[] {
+  const totalOf = (values: Parsed, path: string) =>
+    rtoBudget(rtoInputsFromSettings(values)).paths.find((p) => p.name === path)!.totalSeconds;
+  const valid = (key: RtoKey, value: number) => configSchema.shape[key].safeParse(String(value)).success;
+  return rtoBudget(rtoInputsFromSettings(s))
+    .paths.filter((p) => p.bound && p.totalSeconds > s.rtoTargetSeconds)
+    .map((p): Problem => {
+      const fits = RTO_KEYS.flatMap((key) => {
+        const at = (value: number) => totalOf({ ...s, [key]: value }, p.name);
+        if (at(0) === p.totalSeconds) return []; // this path does not depend on it
+        // Totals grow with each input: find the largest value that fits, then the largest valid one.
+        let [lo, hi] = [0, s[key]];
+        while (lo < hi) {
+          const mid = Math.ceil((lo + hi) / 2);
+          if (at(mid) <= s.rtoTargetSeconds) lo = mid;
+          else hi = mid - 1;
+        }
+        let best = at(lo) <= s.rtoTargetSeconds ? lo : -1;
+        while (best >= 0 && !valid(key, best)) best--;
+        const floor = [...Array(s[key] + 1).keys()].find((v) => valid(key, v)) ?? s[key];
+        return [{ key, best, saving: p.totalSeconds - at(floor) }];
+      }).sort((a, b) => b.saving - a.saving);
+      const terms = p.terms.map((t) => `${t.label} = ${t.seconds} s`).join(' + ');
+      const fixes = [
+        ...fits.filter((f) => f.best >= 0).map((f) => `lower ${f.key} to at most ${f.best}`),
+        `raise rtoTargetSeconds to ${p.totalSeconds}`,
+      ];
+      return [
+        fits[0]?.key ?? 'rtoTargetSeconds',
+        `puts the path "${p.name}" at ${p.totalSeconds} s (${terms}), over rtoTargetSeconds (${s.rtoTargetSeconds} s). Inputs of that path: ${fits.map((f) => f.key).join(', ')}. Fix: ${fixes.join(', or ')}`,
+      ];
+    });
+}
+
+/** URLs the EC2 boot script fetches from outside the VPC (needs NAT); none when it uses endpoints only. */
+function internetDownloads(): string[] {
+  const script = serviceUserData({
+    nodeMajor: 22,
+    artifactBucket: 'bucket',
+    artifactKey: 'key',
+    artifactSha256: '0'.repeat(64),
+    caBundleKey: 'ca',
+    caBundleSha256: '0'.repeat(64),
+    port: 8080,
+    environment: {},
+  });
+  return [...script.matchAll(/\b(?:curl|wget)\b[^\n]*?(https?:\/\/\S+)/g)].map((m) => m[1]);
+}
 
 /**
  * Rules across keys. Each runs only when every key it reads is valid on its own, so one bad
@@ -289,6 +378,40 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           ],
   },
   {
+    keys: ['tls', 'primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
+    check: (s) => {
+      const sides = [
+        ['primaryCertificateArn', s.primaryRegion],
+        ['secondaryCertificateArn', s.secondaryRegion],
+      ] as const;
+      if (s.tls !== 'provided') {
+        return sides
+          .filter(([key]) => s[key] !== undefined)
+          .map(([key]): Problem => [key, `is read only with tls: provided (tls is ${s.tls})`]);
+      }
+      return sides.flatMap(([key, region]): Problem[] => {
+        const arn = s[key];
+        if (arn === undefined) return [[key, `is required with tls: provided (the ALB in ${region} serves HTTPS too)`]];
+        const arnRegion = arn.split(':')[3];
+        return arnRegion === region
+          ? []
+          : [[key, `is a certificate in ${arnRegion}; an ALB takes certificates of its own region (${region})`]];
+      });
+    },
+  },
+  {
+    keys: ['alarmLambdaDurationP99Ms', 'lambdaTimeoutSeconds'],
+    check: (s) =>
+      s.alarmLambdaDurationP99Ms < s.lambdaTimeoutSeconds * 1000
+        ? []
+        : [
+            [
+              'alarmLambdaDurationP99Ms',
+              `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
+            ],
+          ],
+  },
+  {
     keys: ['dbAppUsername', 'dbMasterUsername'],
     check: (s) =>
       s.dbAppUsername !== s.dbMasterUsername
@@ -296,23 +419,22 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
         : [['dbAppUsername', 'must differ from dbMasterUsername (the application never logs in as master)']],
   },
   {
-    keys: [
-      'albHealthCheckIntervalSeconds',
-      'albUnhealthyThreshold',
-      'acceleratorReactionSeconds',
-      'route53HealthCheckIntervalSeconds',
-      'route53FailureThreshold',
-      'dnsTtlSeconds',
-      'rtoTargetSeconds',
-    ],
+    keys: [...RTO_KEYS, 'rtoTargetSeconds'],
+    check: rtoProblems,
+  },
+  {
+    keys: ['natStrategy'],
     check: (s) => {
-      const budget = rtoBudget(rtoInputsFromSettings(s));
-      return budget.paths
-        .filter((p) => p.bound && p.totalSeconds > s.rtoTargetSeconds)
-        .map((p): Problem => [
-          'rtoTargetSeconds',
-          `${p.name} takes ${p.totalSeconds} s (${p.terms.map((t) => `${t.label} = ${t.seconds} s`).join(' + ')}), over the ${s.rtoTargetSeconds} s target: shorten those settings`,
-        ]);
+      if (s.natStrategy !== 'none') return [];
+      const downloads = internetDownloads();
+      return downloads.length === 0
+        ? []
+        : [
+            [
+              'natStrategy',
+              `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/user-data.ts): use single or perAz`,
+            ],
+          ];
     },
   },
   {
@@ -361,33 +483,10 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
 export type RegionRole = 'primary' | 'secondary';
 
 /** The RTO inputs as configured (the plan reads the same numbers off the resources). */
-export function rtoInputsFromSettings(
-  s: Pick<
-    Parsed,
-    | 'albHealthCheckIntervalSeconds'
-    | 'albUnhealthyThreshold'
-    | 'acceleratorReactionSeconds'
-    | 'route53HealthCheckIntervalSeconds'
-    | 'route53FailureThreshold'
-    | 'dnsTtlSeconds'
-    | 'failoverProbeIntervalSeconds'
-    | 'failoverProbeFailures'
-    | 'dbPromotionEstimateSeconds'
-    | 'rtoTargetSeconds'
-  >,
-) {
-  return {
-    albIntervalSeconds: s.albHealthCheckIntervalSeconds,
-    albUnhealthyThreshold: s.albUnhealthyThreshold,
-    acceleratorReactionSeconds: s.acceleratorReactionSeconds,
-    route53IntervalSeconds: s.route53HealthCheckIntervalSeconds,
-    route53FailureThreshold: s.route53FailureThreshold,
-    dnsTtlSeconds: s.dnsTtlSeconds,
-    probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-    probeFailures: s.failoverProbeFailures,
-    dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
-    targetSeconds: s.rtoTargetSeconds,
-  };
+export function rtoInputsFromSettings(s: Pick<Parsed, RtoKey | 'rtoTargetSeconds'>): RtoInputs {
+  return Object.fromEntries(
+    Object.entries(RTO_INPUT_KEYS).map(([input, key]) => [input, s[key]]),
+  ) as unknown as RtoInputs;
 }
 
 export interface RegionSettings {
@@ -415,15 +514,42 @@ export class ConfigError extends Error {
   }
 }
 
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps), case-insensitive. */
+export function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  const d = Array.from({ length: x.length + 1 }, (_, i) => [i, ...Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0][j] = j;
+  for (let i = 1; i <= x.length; i++)
+    for (let j = 1; j <= y.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[x.length][y.length];
+}
+
+/** The configuration key a misspelt one most likely meant, if any is close enough to be a typo. */
+export function closestKey(name: string): string | undefined {
+  const ranked = CONFIG_KEYS.map((key) => ({ key, distance: editDistance(name, key) })).sort(
+    (a, b) => a.distance - b.distance,
+  );
+  const best = ranked[0];
+  // A typo changes a few characters; allow roughly one edit per four characters, at least two.
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.key : undefined;
+}
+
 function show(value: string | undefined): string {
-  return value === undefined ? 'not set' : `got ${JSON.stringify(value)}`;
+  return value === undefined || value.trim() === '' ? 'not set' : `got ${JSON.stringify(value)}`;
 }
 
 /** Parse and validate raw config; throws ConfigError listing every problem. */
 export function parseSettings(raw: RawConfig): Settings {
   const problems: string[] = Object.keys(raw)
     .filter((k) => !(CONFIG_KEYS as string[]).includes(k))
-    .map((k) => `${k}: is not a configuration key of this program`);
+    .map((k) => {
+      const near = closestKey(k);
+      return `${k}: is not a configuration key of this program${near ? `; did you mean ${near}?` : ''}`;
+    });
   const result = configSchema.safeParse(raw);
   const invalid = new Set<string>();
   for (const issue of result.error?.issues ?? []) {

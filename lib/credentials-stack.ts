@@ -7,6 +7,7 @@ import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
 import { policyJson, resolvedAfter, Statement } from './iam';
 import { viaServices } from './key-policy';
 import { Namer } from './naming';
+import { ROTATION_TAG } from './tags';
 import { RegionKeys } from './region-keys';
 
 export interface CredentialsSide {
@@ -107,7 +108,10 @@ export class CredentialsStack extends pulumi.ComponentResource {
           kmsKeyId: primary.keys.key(use).arn,
           replicas: [{ region: secondary.region, kmsKeyId: secondary.keys.key(use).arn }],
           // Ephemeral: destroy deletes at once; protected: a deleted secret can be restored for 30 days.
+          // No deleteBeforeReplace: a replacement would lose the rotated credential; the name
+          // clash stops it before anything is deleted.
           recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS[settings.dataProtection],
+          tags: use === 'secrets' ? { [ROTATION_TAG.key]: ROTATION_TAG.automatic } : undefined,
         },
         child,
       );

@@ -4,7 +4,7 @@ import { RegionSettings, Settings } from './config';
 import { egressRules, POSTGRES_PORT } from './egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { RegionKeys } from './region-keys';
 
@@ -78,12 +78,14 @@ export class DatabaseStack extends pulumi.ComponentResource {
         retentionInDays: settings.logRetentionDays,
         kmsKeyId: args.keys.key('logs').arn,
       },
-      child,
+      { ...child, ...DELETE_BEFORE_REPLACE },
     );
 
     const subnetGroup = new aws.rds.SubnetGroup(
       n('dbSubnetGroup'),
-      { name: n('dbSubnetGroup'), subnetIds: network.privateSubnetIds, description: 'Aurora in the private subnets' },
+      // Auto-named (`db-subnets-<region>-<env>-<7 hex>`), like the parameter group and the
+      // instances: the cluster holds them, so a replacement must be created beside the old one.
+      { subnetIds: network.privateSubnetIds, description: 'Aurora in the private subnets' },
       child,
     );
 
@@ -116,7 +118,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
     const parameterGroup = new aws.rds.ClusterParameterGroup(
       n('dbClusterParameterGroup'),
       {
-        name: n('dbClusterParameterGroup'),
+        // A new family (major version upgrade) replaces it while the cluster still uses the old one.
         family: globalDatabase.parameterGroupFamily,
         description: 'TLS required for every connection',
         parameters: [{ name: 'rds.force_ssl', value: '1', applyMethod: 'pending-reboot' }],
@@ -142,6 +144,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
       backupRetentionPeriod: settings.dbBackupRetentionDays,
       applyImmediately: true,
     };
+    // Clusters hold the data: no deleteBeforeReplace. A change that would replace one fails on
+    // its identifier before anything is deleted.
     if (membership.as === 'writer') {
       this.cluster = new aws.rds.Cluster(
         n('dbCluster'),
@@ -178,7 +182,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       return new aws.rds.ClusterInstance(
         id,
         {
-          identifier: id,
+          // Auto-named: a new zone replaces an instance, and the new one starts before the old stops.
           clusterIdentifier: this.cluster.id,
           instanceClass: settings.dbInstanceClass,
           engine: globalDatabase.engine,

@@ -25,8 +25,8 @@ export interface EgressEntry {
   readonly description: string;
 }
 
-/** The table. Lambda functions reach only Aurora and the interface endpoints. */
-export function egressEntries(workload: Workload, settings: Pick<Settings, 'natStrategy'>): EgressEntry[] {
+/** The table (the same whatever the NAT strategy: nothing needs the internet). Lambda functions reach only Aurora and the interface endpoints. */
+export function egressEntries(workload: Workload, _settings: Pick<Settings, 'natStrategy'>): EgressEntry[] {
   const common: EgressEntry[] = [
     { port: POSTGRES_PORT, to: 'vpc', description: 'Aurora in this VPC' },
     { port: HTTPS_PORT, to: 'vpc', description: 'AWS APIs through the interface endpoints' },
@@ -38,13 +38,12 @@ export function egressEntries(workload: Workload, settings: Pick<Settings, 'natS
     case 'fleet':
       return [
         ...common,
-        { port: HTTPS_PORT, to: 's3', description: 'service bundle and Amazon Linux repositories (S3 gateway)' },
-        // The RDS CA bundle (truststore.pki.rds.amazonaws.com) is the one host outside AWS's
-        // APIs the instances need; security groups cannot name hosts, so this stays 443 through
-        // NAT, and disappears with it (natStrategy none).
-        ...(settings.natStrategy === 'none'
-          ? []
-          : [{ port: HTTPS_PORT, to: 'internet' as const, description: 'RDS CA bundle (through NAT)' }]),
+        // The RDS CA bundle ships with the service bundle: nothing outside the VPC's endpoints.
+        {
+          port: HTTPS_PORT,
+          to: 's3',
+          description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
+        },
       ];
   }
 }

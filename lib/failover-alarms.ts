@@ -28,7 +28,7 @@ export class FailoverAlarms extends pulumi.ComponentResource {
     const alarms = new AlarmFactory(n, topic, { parent: this });
     this.alarms = alarms.alarms;
 
-    alarms.functionAlarms('failover', failover.orchestrator, settings);
+    alarms.functionAlarms('failover', failover.orchestrator);
     for (const [metricName, what] of [
       ['FailoverInitiated', 'The orchestrator promoted this region'],
       ['PermissionError', 'The orchestrator was denied an AWS call'],

@@ -6,7 +6,7 @@ import { GlobalDatabase } from './global-database';
 import { resolvedAfter } from './iam';
 import { buildFunction, BuiltFunction } from './lambda-function';
 import { LoadBalancer } from './load-balancer';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** How often the canary schedule invokes the orchestrator; one invocation probes for this long. */
 export const CANARY_PERIOD_MINUTES = 1;
@@ -121,7 +121,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         description: `Canary: probe the primary region every ${CANARY_PERIOD === '1 minute' ? 'minute' : CANARY_PERIOD}`,
         scheduleExpression: `rate(${CANARY_PERIOD})`,
       },
-      { parent: fn },
+      { parent: fn, ...DELETE_BEFORE_REPLACE },
     );
     const allowSchedule = new aws.lambda.Permission(
       n('orchestratorFunction', 'canary'),
@@ -169,7 +169,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         alarmActions: [trigger.arn],
         okActions: [trigger.arn],
       },
-      primary,
+      { ...primary, ...DELETE_BEFORE_REPLACE },
     );
     const allowAlarm = new aws.lambda.Permission(
       n('orchestratorFunction', 'alarm'),

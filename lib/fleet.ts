@@ -5,9 +5,11 @@ import { RegionSettings, Settings } from './config';
 import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from './iam';
 import { bundleSource } from './lambda-bundle';
 import { LoadBalancer } from './load-balancer';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
+import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { rdsCaBundle } from './rds-ca';
 import { secureBucket } from './secure-bucket';
 import { asgTags, requiredTags } from './tags';
 import { al2023ImageId, serviceUserData } from './user-data';
@@ -23,6 +25,8 @@ export interface FleetArgs {
   readonly enqueue: Statement;
   /** Registers the instances in its instance target group; scales on its request count. */
   readonly loadBalancer: LoadBalancer;
+  /** Receives the artifact bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -42,13 +46,14 @@ export class Fleet extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, child);
     this.artifactBucket = secureBucket(
       n('artifactBucket'),
-      // S3 names are global across accounts: the account id keeps them unique.
       {
+        // S3 names are global across accounts: the account id keeps them unique.
         name: account.accountId.apply((id) => n('artifactBucket', id)),
         forceDestroy: settings.dataProtection === 'ephemeral',
+        accessLogs: args.logArchive.accessLogsOf('artifacts'),
       },
       child,
-    );
+    ).bucket;
     const serverSource = bundleSource('trading', settings.lambdaRuntime, 'server');
     // The digest travels in the user data: an instance runs exactly the bundle this plan built.
     const serverSha256 = createHash('sha256').update(serverSource).digest('hex');
@@ -64,6 +69,19 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this.artifactBucket },
     );
 
+    const caBundleKey = 'trading/rds-ca.pem';
+    const caBundle = rdsCaBundle();
+    const caBundleObject = new aws.s3.BucketObjectv2(
+      n('artifactBucket', 'rds-ca'),
+      {
+        bucket: this.artifactBucket.id,
+        key: caBundleKey,
+        content: caBundle,
+        contentType: 'application/x-pem-file',
+      },
+      { parent: this.artifactBucket },
+    );
+
     const instanceRole = serviceRole(
       {
         name: n('instanceRole'),
@@ -74,7 +92,7 @@ export class Fleet extends pulumi.ComponentResource {
           {
             Sid: 'FetchServiceBundle',
             Action: 's3:GetObject',
-            Resource: pulumi.interpolate`${this.artifactBucket.arn}/${serverKey}`,
+            Resource: [serverKey, caBundleKey].map((key) => pulumi.interpolate`${this.artifactBucket.arn}/${key}`),
           },
           args.enqueue,
         ],
@@ -84,7 +102,7 @@ export class Fleet extends pulumi.ComponentResource {
     const profile = new aws.iam.InstanceProfile(
       n('instanceProfile'),
       { name: n('instanceProfile'), role: instanceRole.ready.name },
-      { parent: instanceRole.resource },
+      { parent: instanceRole.resource, ...DELETE_BEFORE_REPLACE },
     );
 
     const userData = pulumi
@@ -96,6 +114,8 @@ export class Fleet extends pulumi.ComponentResource {
             artifactBucket: bucket,
             artifactKey: serverKey,
             artifactSha256: serverSha256,
+            caBundleKey,
+            caBundleSha256: createHash('sha256').update(caBundle).digest('hex'),
             port: SERVICE_PORT,
             environment: { ...env, AWS_REGION: region.region },
           }),
@@ -123,8 +143,8 @@ export class Fleet extends pulumi.ComponentResource {
         tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags })),
         updateDefaultVersion: true,
       },
-      // Instances fetch the bundle at boot: it must be there before the first one starts.
-      { ...child, dependsOn: [serverObject] },
+      // Instances fetch the bundle and the CA certificates at boot: both must be there first.
+      { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [serverObject, caBundleObject] },
     );
     this.autoScalingGroup = new aws.autoscaling.Group(
       n('autoScalingGroup'),
@@ -143,7 +163,7 @@ export class Fleet extends pulumi.ComponentResource {
         tags: asgTags(tags),
       },
       // Scaling policies own the desired capacity after creation.
-      { ...child, ignoreChanges: ['desiredCapacity'] },
+      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'] },
     );
     const asg = { parent: this.autoScalingGroup };
     new aws.autoscaling.Policy(

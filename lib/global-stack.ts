@@ -2,7 +2,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionRole, Settings } from './config';
 import { GlobalDatabase } from './global-database';
-import { HTTP_PORT, LoadBalancer } from './load-balancer';
+import { Domain, regionalName } from './domain';
+import { LoadBalancer } from './load-balancer';
 import { Namer, regionCode } from './naming';
 import { HEALTH_PATH } from './order-api';
 
@@ -22,6 +23,8 @@ export interface GlobalStackArgs {
   readonly name: Namer;
   /** Created first, before either region: this stack exposes it next to the traffic layer. */
   readonly database: GlobalDatabase;
+  /** The hosted zone (created before the application, for certificate validation). */
+  readonly domain: Domain;
   /** Provider for the Global Accelerator API region (Route 53, a global service, uses the component's own). */
   readonly acceleratorProvider: aws.Provider;
   readonly endpoints: readonly [RegionalEndpoint, RegionalEndpoint];
@@ -32,9 +35,15 @@ export function trafficDial(policy: Settings['trafficPolicy'], role: RegionRole)
   return policy === 'active-active' || role === 'primary' ? 100 : 0;
 }
 
+/** Ports to open on the accelerator: only those every region's load balancer serves. */
+export function acceleratorPorts(listenerPorts: readonly (readonly number[])[]): number[] {
+  const [first, ...rest] = listenerPorts;
+  return first.filter((port) => rest.every((ports) => ports.includes(port))).sort((a, b) => a - b);
+}
+
 /**
  * The global layer: the Aurora global cluster both regions joined, the Global Accelerator in
- * front of both ALBs, and Route 53 (zone, health checks, failover/latency/accelerator names).
+ * front of both ALBs, and Route 53 in the zone `Domain` made (health checks; failover, latency, accelerator and regional names).
  *
  * The global cluster is needed first and the traffic layer last, so the cluster is built by
  * its own component (`GlobalDatabase`) before either region and handed in here: this stack
@@ -61,7 +70,8 @@ export class GlobalStack extends pulumi.ComponentResource {
       { name: n('accelerator'), ipAddressType: 'IPV4', enabled: true },
       ga,
     );
-    const ports = [...new Set(endpoints.flatMap((e) => e.loadBalancer.listenerPorts))].sort((a, b) => a - b);
+    // A port one region does not serve would send its share of clients nowhere after a failover.
+    const ports = acceleratorPorts(endpoints.map((e) => e.loadBalancer.listenerPorts));
     const listener = new aws.globalaccelerator.Listener(
       n('accelerator', 'listener'),
       {
@@ -84,8 +94,8 @@ export class GlobalStack extends pulumi.ComponentResource {
           healthCheckIntervalSeconds: settings.acceleratorHealthCheckIntervalSeconds,
           thresholdCount: settings.acceleratorThresholdCount,
           healthCheckPath: HEALTH_PATH,
-          healthCheckProtocol: 'HTTP',
-          healthCheckPort: HTTP_PORT,
+          healthCheckProtocol: endpoint.loadBalancer.health.protocol,
+          healthCheckPort: endpoint.loadBalancer.health.port,
           endpointConfigurations: [
             { endpointId: endpoint.loadBalancer.alb.arn, weight: 100, clientIpPreservationEnabled: true },
           ],
@@ -95,12 +105,7 @@ export class GlobalStack extends pulumi.ComponentResource {
     }
 
     // --- Route 53
-    const r53 = { parent: this };
-    this.zone = new aws.route53.Zone(
-      n('hostedZone'),
-      { name: settings.domainName, comment: `Trading platform ${settings.environmentSuffix}`, forceDestroy: true },
-      r53,
-    );
+    this.zone = args.domain.zone;
     this.apiName = `api.${settings.domainName}`;
     this.readName = `read.${settings.domainName}`;
     this.acceleratorName = `global.${settings.domainName}`;
@@ -155,6 +160,21 @@ export class GlobalStack extends pulumi.ComponentResource {
           name: this.readName,
           setIdentifier: `read-${endpoint.region}`,
           latencyRoutingPolicies: [{ region: endpoint.region }],
+        },
+        { parent: this.zone },
+      );
+    }
+    // Each region's own name (`use1.<domain>`): on the certificate, so probes and operators can
+    // reach one region over verified TLS.
+    for (const endpoint of endpoints) {
+      new aws.route53.Record(
+        n('hostedZone', regionCode(endpoint.region)),
+        {
+          zoneId: this.zone.zoneId,
+          name: regionalName(settings, endpoint.region),
+          type: 'CNAME',
+          ttl: settings.dnsTtlSeconds,
+          records: [endpoint.loadBalancer.alb.dnsName],
         },
         { parent: this.zone },
       );

@@ -35,6 +35,8 @@ export class HealthCheckAlarms extends pulumi.ComponentResource {
         evaluationPeriods: 1,
         threshold: 1,
         comparisonOperator: 'LessThanThreshold',
+        // Route 53 publishes the status every minute while the check exists: silence is a failure.
+        treatMissingData: 'breaching',
       });
     }
     this.registerOutputs({ alarmCount: this.alarms.length });

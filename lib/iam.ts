@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { DELETE_BEFORE_REPLACE } from './naming';
 
 export interface Statement {
   readonly Sid?: string;
@@ -93,7 +94,7 @@ export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOp
   const role = new aws.iam.Role(
     args.name,
     { name: args.name, assumeRolePolicy: assumeRolePolicy(args.service, args.trustCondition) },
-    opts,
+    { ...opts, ...DELETE_BEFORE_REPLACE },
   );
   const child = { ...opts, parent: role };
   const grants: pulumi.CustomResource[] = (args.managedPolicyArns ?? []).map((policyArn, _, all) => {

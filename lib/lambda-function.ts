@@ -3,6 +3,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
 import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
 import { lambdaArchive } from './lambda-bundle';
+import { DELETE_BEFORE_REPLACE } from './naming';
+
+/**
+ * Tag telling where a function runs: `vpc` or `public` (the failover orchestrator probes the
+ * public path on purpose). The LAMBDA_INSIDE_VPC Config rule is scoped to `vpc`.
+ */
+export const PLACEMENT_TAG = 'Placement';
 
 export interface FunctionSpec {
   /** Physical name of the function (and of its log group's last segment). */
@@ -24,12 +31,20 @@ export interface FunctionSpec {
   readonly reservedConcurrency?: number;
   /** KMS key of the function's log group (the region's logs key). */
   readonly logsKeyArn?: pulumi.Input<string>;
+  /**
+   * p99 duration (ms) above which the function is in trouble. Default: 80% of the timeout (it
+   * is about to time out), right for functions whose healthy runs are long (the orchestrator's
+   * canary runs for most of a minute); request-path functions pass a tighter, configured one.
+   */
+  readonly durationAlarmMs?: number;
 }
 
 export interface BuiltFunction {
   readonly fn: aws.lambda.Function;
   readonly role: ServiceRole;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** p99 duration (ms) its alarm fires above: below the timeout (reachable), above a healthy run. */
+  readonly durationAlarmMs: number;
 }
 
 /**
@@ -41,7 +56,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
   const logGroup = new aws.cloudwatch.LogGroup(
     spec.name,
     { name: `/aws/lambda/${spec.name}`, retentionInDays: spec.settings.logRetentionDays, kmsKeyId: spec.logsKeyArn },
-    opts,
+    { ...opts, ...DELETE_BEFORE_REPLACE },
   );
   const role = serviceRole(
     {
@@ -79,8 +94,9 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       vpcConfig: spec.vpc,
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      tags: { [PLACEMENT_TAG]: spec.vpc ? 'vpc' : 'public' },
     },
-    { ...opts, dependsOn: [logGroup] },
+    { ...opts, ...DELETE_BEFORE_REPLACE, dependsOn: [logGroup] },
   );
-  return { fn, role, logGroup };
+  return { fn, role, logGroup, durationAlarmMs: spec.durationAlarmMs ?? Math.round(0.8 * spec.timeoutSeconds * 1000) };
 }

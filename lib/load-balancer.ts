@@ -1,7 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
-import { Namer } from './naming';
+import { LOG_PREFIX, LogArchive } from './log-archive';
+import { regionalName } from './domain';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
 
@@ -13,6 +15,10 @@ export interface LoadBalancerArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /** Receives the ALB's access logs. */
+  readonly logArchive: LogArchive;
+  /** The certificate the HTTPS listener serves (validated); required unless `tls: none`. */
+  readonly certificateArn?: pulumi.Input<string>;
 }
 
 /** Where and how the public health path answers: what Route 53 and the failover canary probe. */
@@ -20,13 +26,18 @@ export interface PublicHealth {
   readonly protocol: 'HTTP' | 'HTTPS';
   readonly port: number;
   readonly path: string;
+  /**
+   * With TLS, on the region's own name (`use1.<domain>`, on the certificate) so a probe can
+   * verify it; without, on the ALB's DNS name.
+   */
   readonly url: pulumi.Output<string>;
 }
 
 /**
  * One region's internet-facing entry: the ALB and its security group, the two target groups
  * (EC2 instances, trading Lambda), the listeners and the rule that sends the order API to the
- * Lambda. Whether the region serves HTTPS is decided here, once: a certificate was configured.
+ * Lambda. Whether it serves HTTPS is decided here, once, from the `tls` setting; with TLS, HTTP
+ * only redirects to HTTPS.
  */
 export class LoadBalancer extends pulumi.ComponentResource {
   readonly alb: aws.lb.LoadBalancer;
@@ -41,7 +52,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:LoadBalancer', name, {}, opts);
     const { settings, region, name: n, network } = args;
-    this.https = region.certificateArn !== undefined;
+    this.https = settings.tls !== 'none';
+    if (this.https && args.certificateArn === undefined) {
+      throw new Error(`${region.region}: tls is ${settings.tls} but no certificate reached the load balancer`);
+    }
     this.listenerPorts = this.https ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
 
     // The world reaches only the listener ports; the ALB reaches only the service port.
@@ -82,15 +96,19 @@ export class LoadBalancer extends pulumi.ComponentResource {
         dropInvalidHeaderFields: true,
         enableDeletionProtection: false,
         idleTimeout: 60,
+        // The audit trail of every request. Pointed at the archive only once its bucket policy
+        // admits ELB's log delivery: AWS checks that permission when logging is enabled.
+        accessLogs: { bucket: args.logArchive.archive.deliveryName, prefix: LOG_PREFIX.alb, enabled: true },
       },
-      { parent: this },
+      { parent: this, ...DELETE_BEFORE_REPLACE },
     );
-    const scheme = this.https ? 'https' : 'http';
     this.health = {
       protocol: this.https ? 'HTTPS' : 'HTTP',
       port: this.https ? HTTPS_PORT : HTTP_PORT,
       path: HEALTH_PATH,
-      url: pulumi.interpolate`${scheme}://${this.alb.dnsName}${HEALTH_PATH}`,
+      url: this.https
+        ? pulumi.output(`https://${regionalName(settings, region.region)}${HEALTH_PATH}`)
+        : pulumi.interpolate`http://${this.alb.dnsName}${HEALTH_PATH}`,
     };
 
     // Fast failure detection: Global Accelerator follows these target-health numbers for ALB
@@ -108,7 +126,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.instanceTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupInstances'),
       {
-        name: n('targetGroupInstances'),
+        // No fixed name: a listener rule holds the group, so AWS refuses to delete it before its
+        // replacement exists (a new port or protocol replaces it); the provider names it
+        // `tg-ec2-<region>-<env>-<7 hex>` and the replacement is created beside it.
         vpcId: network.vpc.id,
         targetType: 'instance',
         protocol: 'HTTP',
@@ -120,7 +140,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     this.lambdaTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupLambda'),
-      { name: n('targetGroupLambda'), targetType: 'lambda', healthCheck },
+      { targetType: 'lambda', healthCheck },
       child,
     );
 
@@ -145,7 +165,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             port: HTTPS_PORT,
             protocol: 'HTTPS',
             sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
-            certificateArn: region.certificateArn,
+            certificateArn: args.certificateArn,
             defaultActions: forwardToInstances,
           },
           child,

@@ -7,6 +7,7 @@ import { ComputeStack } from './compute-stack';
 import { RegionSettings, Settings } from './config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from './database-stack';
+import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 
 export interface MonitoringStackArgs {
@@ -20,6 +21,10 @@ export interface MonitoringStackArgs {
    * evaluates the IAM rule (the primary).
    */
   readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries in this region (see AwsConfig). */
+  readonly rotatesSecrets: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
 }
 
 /**
@@ -120,7 +125,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['drain', orders.drainer],
       ['rotation', database.rotation],
     ] as const;
-    for (const [label, built] of functions) alarms.functionAlarms(label, built, settings);
+    for (const [label, built] of functions) alarms.functionAlarms(label, built);
 
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };
@@ -176,7 +181,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     this.awsConfig = new AwsConfig(
       n('awsConfig'),
-      { settings, name: n, recordsGlobalResources: args.recordsGlobalResources },
+      {
+        settings,
+        name: n,
+        recordsGlobalResources: args.recordsGlobalResources,
+        rotatesSecrets: args.rotatesSecrets,
+        logArchive: args.logArchive,
+      },
       child,
     );
 

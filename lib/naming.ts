@@ -16,11 +16,17 @@ export interface NameRule {
   readonly perRegion: boolean;
   /** Longest qualifier (`subnet-private-a`, `alarm-alb-5xx`) a name of this kind may carry. */
   readonly qualifierMax: number;
+  /** The provider appends `-<7 hex>` to it (auto-naming): those characters count against the limit. */
+  readonly autoNamed?: boolean;
 }
 
 function rule(type: string, limit: number, perRegion = true, qualifierMax = 0): NameRule {
   return { type, limit, perRegion, qualifierMax };
 }
+
+/** Length of the `-<7 hex>` Pulumi's auto-naming appends. */
+const AUTO_NAME_SUFFIX = 8;
+const autoNamed = (r: NameRule): NameRule => ({ ...r, autoNamed: true });
 
 /** Every physical name the program creates, with the AWS limit of the field it lands in. */
 export const NAME_RULES = {
@@ -41,6 +47,7 @@ export const NAME_RULES = {
   failoverAlarms: rule('failover-alarms', 255),
   platformDashboard: rule('platform-dashboard', 255),
   provider: rule('aws', 255),
+  randomProvider: rule('random', 255, false),
   // network
   vpc: rule('vpc', 255),
   subnetPublic: rule('subnet-public', 255, true, 1),
@@ -60,11 +67,11 @@ export const NAME_RULES = {
   globalCluster: rule('aurora-global', 63, false),
   kmsKey: rule('kms', 256, true, 11),
   regionKeys: rule('keys', 255),
-  dbSubnetGroup: rule('db-subnets', 255),
+  dbSubnetGroup: autoNamed(rule('db-subnets', 255)),
   dbSecurityGroup: rule('sg-db', 255, true, 8),
-  dbClusterParameterGroup: rule('db-cluster-params', 255),
+  dbClusterParameterGroup: autoNamed(rule('db-cluster-params', 255)),
   dbCluster: rule('aurora', 63, true, 2),
-  dbInstance: rule('aurora-instance', 63, true, 2),
+  dbInstance: autoNamed(rule('aurora-instance', 63, true, 2)),
   dbSecret: rule('secret-db-master', 512, false, 2),
   credentials: rule('credentials', 255, false),
   appSecret: rule('secret-db-app', 512, false, 2),
@@ -83,8 +90,8 @@ export const NAME_RULES = {
   albSecurityGroup: rule('sg-alb', 255),
   appSecurityGroup: rule('sg-app', 255),
   fleetSecurityGroup: rule('sg-ec2', 255),
-  targetGroupInstances: rule('tg-ec2', 32),
-  targetGroupLambda: rule('tg-fn', 32),
+  targetGroupInstances: autoNamed(rule('tg-ec2', 32)),
+  targetGroupLambda: autoNamed(rule('tg-fn', 32)),
   launchTemplate: rule('lt-trading', 128),
   autoScalingGroup: rule('asg-trading', 255, true, 8),
   instanceRole: rule('role-ec2-trading', 64),
@@ -96,7 +103,9 @@ export const NAME_RULES = {
   wafLogGroup: rule('aws-waf-logs-alb', 512),
   // global
   accelerator: rule('ga', 64, false, 8),
+  domain: rule('domain', 255, false),
   hostedZone: rule('zone', 255, false, 9),
+  certificate: rule('cert', 255, false, 4),
   healthCheck: rule('hc', 255, false, 4),
   orchestratorFunction: rule('fn-failover', 64, true, 6),
   failoverTopic: rule('sns-failover', 256, true, 5),
@@ -112,6 +121,8 @@ export const NAME_RULES = {
   configRole: rule('role-config', 64),
   configRecorder: rule('config-recorder', 256),
   configRule: rule('cfg', 128, true, 20),
+  logArchive: rule('log-archive', 255),
+  logBucket: rule('logs', 63, true, 12),
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;
@@ -135,7 +146,9 @@ const REGION_CODE_LENGTH = 4;
 function fixedLength(kind: NameKind): number {
   const r: NameRule = NAME_RULES[kind];
   const qualifier = r.qualifierMax > 0 ? r.qualifierMax + 1 : 0;
-  return r.type.length + 1 + qualifier + (r.perRegion ? REGION_CODE_LENGTH + 1 : 0);
+  return (
+    r.type.length + 1 + qualifier + (r.perRegion ? REGION_CODE_LENGTH + 1 : 0) + (r.autoNamed ? AUTO_NAME_SUFFIX : 0)
+  );
 }
 
 /**
@@ -170,8 +183,9 @@ export function resourceName(kind: NameKind, suffix: string, region?: string, qu
   const parts = [base, qualifier, r.perRegion ? regionCode(region!) : undefined];
   const type = parts.filter((part) => part !== undefined).join('-');
   const name = `${type}-${suffix}${fifo ? '.fifo' : ''}`;
-  if (name.length > r.limit) {
-    throw new Error(`name "${name}" is ${name.length} characters; AWS allows ${r.limit} for ${kind}`);
+  const length = name.length + (r.autoNamed ? AUTO_NAME_SUFFIX : 0);
+  if (length > r.limit) {
+    throw new Error(`name "${name}" is ${length} characters once named; AWS allows ${r.limit} for ${kind}`);
   }
   return name;
 }
@@ -182,3 +196,17 @@ export type Namer = (kind: NameKind, qualifier?: string) => string;
 export function namer(suffix: string, region?: string): Namer {
   return (kind, qualifier) => resourceName(kind, suffix, NAME_RULES[kind].perRegion ? region : undefined, qualifier);
 }
+
+/**
+ * Resource options for a resource with a fixed physical name that holds no data. Pulumi
+ * replaces create-first by default, and the new resource cannot take a name the old one still
+ * holds: this deletes the old one first (a short gap, the name stays `{resource-type}-{env}`).
+ *
+ * The two other cases, decided where each resource is made:
+ * - holding data (Aurora clusters, secrets, order queues, log buckets): create-first is kept
+ *   on purpose; the name clash stops a replacement before anything is deleted.
+ * - in use by something AWS will not let go of first (target groups behind listener rules,
+ *   the cluster's subnet and parameter groups, Aurora instances): no fixed name; the provider
+ *   generates `{resource-type}-{env}-<7 hex>` and the replacement is created beside the old one.
+ */
+export const DELETE_BEFORE_REPLACE = { deleteBeforeReplace: true } as const;

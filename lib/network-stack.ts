@@ -2,8 +2,10 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from './config';
+import { AURORA_ENGINE } from './global-database';
 import { serviceRole, sourceConditions } from './iam';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
+import { chooseZones, Zone, zonesOffering } from './placement';
 import { RegionKeys } from './region-keys';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
@@ -100,6 +102,9 @@ export class NetworkStack extends pulumi.ComponentResource {
   /** Prefix list of the S3 gateway endpoint (for security-group egress). */
   readonly s3PrefixListId: pulumi.Output<string>;
   readonly privateRouteTables: aws.ec2.RouteTable[];
+  /** The chosen zones, by ID: each offers the instance type and the database class. */
+  readonly zones: pulumi.Output<Zone[]>;
+  /** Their names in this account (what RDS instance placement takes), in the same order. */
   readonly availabilityZones: pulumi.Output<string[]>;
   readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
 
@@ -112,13 +117,41 @@ export class NetworkStack extends pulumi.ComponentResource {
     this.privateSubnetCidrs = plan.private;
     const account = aws.getCallerIdentityOutput({}, { parent: this });
 
-    const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { parent: this });
-    this.availabilityZones = zones.names.apply((names) => {
-      if (names.length < settings.azCount) {
-        throw new Error(`${region.region} offers ${names.length} AZs; azCount is ${settings.azCount}`);
-      }
-      return names.slice(0, settings.azCount);
-    });
+    // Zones by ID, among those offering what the platform runs there (Local Zones excluded).
+    const lookup = { parent: this };
+    const available = aws.getAvailabilityZonesOutput(
+      { state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] },
+      lookup,
+    );
+    const instanceZones = aws.ec2.getInstanceTypeOfferingsOutput(
+      { locationType: 'availability-zone-id', filters: [{ name: 'instance-type', values: [settings.instanceType] }] },
+      lookup,
+    );
+    const databaseZones = aws.rds.getOrderableDbInstanceOutput(
+      {
+        engine: AURORA_ENGINE,
+        engineVersion: settings.dbEngineVersion,
+        instanceClass: settings.dbInstanceClass,
+        supportsGlobalDatabases: true,
+      },
+      lookup,
+    );
+    this.zones = pulumi
+      .all([available.names, available.zoneIds, instanceZones.locations, databaseZones.availabilityZones])
+      .apply(([names, ids, ec2ZoneIds, dbZoneNames]) => {
+        const all = names.map((name, i) => ({ name, id: ids[i] }));
+        const idOf = (name: string) => all.find((z) => z.name === name)?.id ?? name;
+        return chooseZones(
+          region.region,
+          all,
+          [
+            { what: `EC2 ${settings.instanceType}`, zoneIds: ec2ZoneIds },
+            { what: `Aurora ${settings.dbInstanceClass} (global database)`, zoneIds: dbZoneNames.map(idOf) },
+          ],
+          settings.azCount,
+        );
+      });
+    this.availabilityZones = this.zones.apply((zones) => zones.map((z) => z.name));
 
     this.vpc = new aws.ec2.Vpc(
       n('vpc'),
@@ -147,7 +180,7 @@ export class NetworkStack extends pulumi.ComponentResource {
         {
           vpcId: vpc.id,
           cidrBlock,
-          availabilityZone: this.availabilityZones[i],
+          availabilityZoneId: this.zones.apply((zones) => zones[i].id),
           // Nothing gets a public IP by accident: the ALB has its own, instances are private.
           mapPublicIpOnLaunch: false,
           tags: { Name: name, Tier: tier },
@@ -237,7 +270,10 @@ export class NetworkStack extends pulumi.ComponentResource {
       },
       res(vpc),
     );
+    const privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
     for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      // Only in the chosen zones that offer the service: AWS refuses a subnet elsewhere.
+      const offered = aws.ec2.getVpcEndpointServiceOutput({ service, serviceType: 'Interface' }, lookup);
       new aws.ec2.VpcEndpoint(
         n('vpcEndpoint', service),
         {
@@ -245,7 +281,9 @@ export class NetworkStack extends pulumi.ComponentResource {
           serviceName: `com.amazonaws.${region.region}.${service}`,
           vpcEndpointType: 'Interface',
           privateDnsEnabled: true,
-          subnetIds: privateSubnets.map((s) => s.id),
+          subnetIds: pulumi
+            .all([this.zones, offered.availabilityZones, privateSubnetIds])
+            .apply(([zones, names, ids]) => zonesOffering(`${service} endpoint`, zones, names).map((i) => ids[i])),
           securityGroupIds: [this.endpointSecurityGroup.id],
           policy: account.accountId.apply((id) => JSON.stringify(interfaceEndpointPolicy(service, id))),
           tags: { Name: n('vpcEndpoint', service) },
@@ -274,7 +312,7 @@ export class NetworkStack extends pulumi.ComponentResource {
         retentionInDays: settings.logRetentionDays,
         kmsKeyId: args.keys.key('logs').arn,
       },
-      res(vpc),
+      { ...res(vpc), ...DELETE_BEFORE_REPLACE },
     );
     const flowLogRole = serviceRole(
       {

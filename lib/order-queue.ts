@@ -47,6 +47,8 @@ export class OrderQueue extends pulumi.ComponentResource {
       },
       child,
     );
+    // Both queues hold acknowledged orders: no deleteBeforeReplace. A replacement (say, of the
+    // FIFO attribute) fails on the name before anything is deleted; draining comes first.
     const queueName = n('orderQueue');
     this.queue = new aws.sqs.Queue(
       queueName,

@@ -4,7 +4,7 @@ import { RegionRole, Settings } from './config';
 import { dashboardBody } from './dashboard';
 import { FAILOVER_METRIC_NAMESPACE, FailoverStack } from './failover-stack';
 import { MonitoringStack } from './monitoring-stack';
-import { Namer } from './naming';
+import { Namer, DELETE_BEFORE_REPLACE } from './naming';
 
 export interface PlatformDashboardArgs {
   readonly settings: Settings;
@@ -54,7 +54,7 @@ export class PlatformDashboard extends pulumi.ComponentResource {
           ),
         ),
       },
-      { parent: this },
+      { parent: this, ...DELETE_BEFORE_REPLACE },
     );
     this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
   }

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
 import { keyAdministrators, KeyUse, keyPolicy } from './key-policy';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** Days KMS waits before deleting a key: the shortest it allows, or the longest for protected data (every key here). */
 export const KEY_DELETION_WINDOW_DAYS = { ephemeral: 7, protected: 30 } as const;
@@ -61,7 +61,11 @@ export class RegionKeys extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.kms.Alias(keyName, { name: `alias/${keyName}`, targetKeyId: key.keyId }, { parent: key });
+      new aws.kms.Alias(
+        keyName,
+        { name: `alias/${keyName}`, targetKeyId: key.keyId },
+        { parent: key, ...DELETE_BEFORE_REPLACE },
+      );
       this.keys[use] = key;
     }
     this.registerOutputs(Object.fromEntries(Object.entries(this.keys).map(([use, key]) => [use, key.arn])));

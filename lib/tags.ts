@@ -8,6 +8,13 @@ export function requiredTags(environmentSuffix: string, costCenter: string, regi
 }
 
 /**
+ * Tag on the secrets a rotation function rotates on a schedule (`automatic`): the AWS Config
+ * rotation rules are scoped to it, so a secret the operator rotates by hand (the API client
+ * keys) is not flagged for lacking a schedule it is not meant to have.
+ */
+export const ROTATION_TAG = { key: 'Rotation', automatic: 'automatic' } as const;
+
+/**
  * Auto Scaling groups take tags as a list (defaultTags do not reach them or their instances),
  * so the same tags are propagated to the instances they launch.
  */

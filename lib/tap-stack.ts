@@ -1,10 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
 import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
+import { Domain } from './domain';
 import { FailoverAlarms } from './failover-alarms';
 import { FailoverStack } from './failover-stack';
 import { GlobalDatabase } from './global-database';
@@ -12,6 +14,7 @@ import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { HealthCheckAlarms } from './health-check-alarms';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
+import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
@@ -57,6 +60,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly secondary: RegionStacks;
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
+  readonly domain: Domain;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
@@ -82,11 +86,14 @@ export class TapStack extends pulumi.ComponentResource {
       secondary: provider(secondaryRegion.region),
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
+    // Default providers are disabled for every package (Pulumi.<stack>.yaml), random included:
+    // the generated passwords need an explicit one too.
+    const randomProvider = new random.Provider(globalName('randomProvider'), {}, { parent: this });
     const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
-    /** Options of a component living in one region: its children inherit that region's provider. */
+    /** Options of a component living in one region: its children inherit that region's providers. */
     const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
       parent: this,
-      providers: { aws: providers[role] },
+      providers: { aws: providers[role], random: randomProvider },
     });
 
     // 1. The global database: the global cluster is created through the primary region's API.
@@ -107,6 +114,14 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const networks = { primary: network('primary'), secondary: network('secondary') };
+    // Where each region's access logs land (ALB, S3): needed by the application and monitoring.
+    const logArchive = (role: RegionRole) =>
+      new LogArchive(
+        names[role]('logArchive'),
+        { settings, region: regions[role].region, name: names[role] },
+        inRegion(role),
+      );
+    const logArchives = { primary: logArchive('primary'), secondary: logArchive('secondary') };
     this.peering = new VpcPeering(
       globalName('peering'),
       {
@@ -176,6 +191,22 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The zone and, with TLS, each region's validated certificate: the listeners need them.
+    this.domain = new Domain(
+      globalName('domain'),
+      {
+        settings,
+        name: globalName,
+        regions: (['primary', 'secondary'] as const).map((role) => ({
+          role,
+          region: regions[role].region,
+          provider: providers[role],
+          certificateArn: regions[role].certificateArn,
+        })),
+      },
+      inRegion('primary'),
+    );
+
     // 4. Per region: the application.
     const compute = (role: RegionRole) =>
       new ComputeStack(
@@ -190,6 +221,8 @@ export class TapStack extends pulumi.ComponentResource {
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
           globalWriterEndpoint: this.globalDatabase.cluster.endpoint,
           keys: keys[role],
+          logArchive: logArchives[role],
+          certificateArn: this.domain.certificates[role],
         },
         inRegion(role),
       );
@@ -202,6 +235,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: globalName,
         database: this.globalDatabase,
+        domain: this.domain,
         acceleratorProvider: providers.accelerator,
         endpoints: [
           { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },
@@ -240,6 +274,9 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases[role],
           compute: computes[role],
           recordsGlobalResources,
+          // The secrets are created (and rotate) in the primary; the secondary holds replicas.
+          rotatesSecrets: role === 'primary',
+          logArchive: logArchives[role],
         },
         inRegion(role),
       );

@@ -28,6 +28,7 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
   readonly fn: aws.lambda.Function;
   readonly role: ServiceRole;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly durationAlarmMs: number;
 
   constructor(name: string, args: TradingFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:TradingFunction', name, {}, opts);
@@ -47,12 +48,15 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
         memoryMb: settings.lambdaMemoryMb,
         reservedConcurrency: settings.tradingReservedConcurrency,
         logsKeyArn: args.logsKeyArn,
+        // On the request path: the configured latency budget, well inside the timeout.
+        durationAlarmMs: settings.alarmLambdaDurationP99Ms,
       },
       { parent: this },
     );
     this.fn = built.fn;
     this.role = built.role;
     this.logGroup = built.logGroup;
+    this.durationAlarmMs = built.durationAlarmMs;
 
     const invokeFromAlb = new aws.lambda.Permission(
       n('tradingFunction', 'alb'),

@@ -7,6 +7,10 @@ export interface ServiceUserData {
   readonly artifactKey: string;
   /** SHA-256 (hex) of the bundle, computed at plan time: the instance refuses any other file. */
   readonly artifactSha256: string;
+  /** Key of the RDS CA bundle in the same bucket (shipped with the artifact, never downloaded). */
+  readonly caBundleKey: string;
+  /** Its SHA-256 (hex), computed at plan time like the bundle's. */
+  readonly caBundleSha256: string;
   readonly port: number;
   readonly environment: Record<string, string>;
 }
@@ -35,16 +39,21 @@ export function artifactInstallScript(
   spec: Pick<ServiceUserData, 'artifactBucket' | 'artifactKey' | 'artifactSha256'>,
   dir = '/opt/trading',
 ): string {
-  if (!/^[0-9a-f]{64}$/.test(spec.artifactSha256)) throw new Error(`not a SHA-256 hex digest: ${spec.artifactSha256}`);
-  const download = `${dir}/server.js.download`;
   return `install -d -m 0755 ${shellQuote(dir)}
-"\${AWS_CLI:-aws}" s3 cp ${shellQuote(`s3://${spec.artifactBucket}/${spec.artifactKey}`)} ${shellQuote(download)}
-if ! echo ${shellQuote(`${spec.artifactSha256}  ${download}`)} | sha256sum --check --status; then
-  echo "trading bundle SHA-256 mismatch: refusing to start it" >&2
+${verifiedCopyScript(spec.artifactBucket, spec.artifactKey, spec.artifactSha256, `${dir}/server.js`)}`;
+}
+
+/** Copy one object to `target` only if its SHA-256 is the planned one (else exit 1, nothing installed). */
+export function verifiedCopyScript(bucket: string, key: string, sha256: string, target: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
+  const download = `${target}.download`;
+  return `"\${AWS_CLI:-aws}" s3 cp ${shellQuote(`s3://${bucket}/${key}`)} ${shellQuote(download)}
+if ! echo ${shellQuote(`${sha256}  ${download}`)} | sha256sum --check --status; then
+  echo ${shellQuote(`${key}: SHA-256 mismatch, refusing to install it`)} >&2
   rm -f ${shellQuote(download)}
   exit 1
 fi
-mv -f ${shellQuote(download)} ${shellQuote(`${dir}/server.js`)}`;
+mv -f ${shellQuote(download)} ${shellQuote(target)}`;
 }
 
 export function serviceUserData(spec: ServiceUserData): string {
@@ -60,8 +69,10 @@ set -euo pipefail
 dnf install -y nodejs${spec.nodeMajor}
 NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
 ${artifactInstallScript(spec)}
-# RDS certificates for verify-full TLS (needs NAT egress; see README).
-curl -fsS --retry 5 -o /opt/trading/rds-ca.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+# RDS certificates for verify-full TLS, shipped with the artifact and checked the same way. Both
+# come through the VPC's S3 gateway endpoint (as do the AL2023 repositories): this runs with
+# natStrategy none, where nothing else outside the VPC is reachable.
+${verifiedCopyScript(spec.artifactBucket, spec.caBundleKey, spec.caBundleSha256, '/opt/trading/rds-ca.pem')}
 cat > /etc/systemd/system/trading.service <<UNIT
 [Unit]
 Description=Trading order API

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /**
  * AWS managed rule groups that fit a JSON order API, in evaluation order (cheapest and most
@@ -74,7 +74,7 @@ export class WebAcl extends pulumi.ComponentResource {
         ],
         visibilityConfig: visibility(n('webAcl')),
       },
-      child,
+      { ...child, ...DELETE_BEFORE_REPLACE },
     );
     new aws.wafv2.WebAclAssociation(
       n('webAcl'),
@@ -86,7 +86,7 @@ export class WebAcl extends pulumi.ComponentResource {
     this.logGroup = new aws.cloudwatch.LogGroup(
       n('wafLogGroup'),
       { name: n('wafLogGroup'), retentionInDays: settings.logRetentionDays, kmsKeyId: args.logsKeyArn },
-      child,
+      { ...child, ...DELETE_BEFORE_REPLACE },
     );
     const account = aws.getCallerIdentityOutput({}, child);
     // WAF writes through the log-delivery service; without this policy it would add an

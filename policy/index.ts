@@ -1,27 +1,18 @@
 /**
- * `pulumi preview --policy-pack policy` (and `pulumi up`): the project's invariants, enforced
- * on the real deployment. Policy config: environmentSuffix (required), the rest defaulted.
+ * `pulumi preview --policy-pack policy --policy-pack-config policy/config.<stack>.json`: the
+ * project's invariants, enforced on the real deployment. The config schema (and its defaults)
+ * is the one `npm run plan` resolves the same file with (schema.ts).
  */
 import { PolicyPack, ReportViolation, ResourceValidationArgs } from '@pulumi/policy';
-import { PolicyContext, POLICIES } from './rules';
-
-const configSchema = {
-  properties: {
-    environmentSuffix: { type: 'string' as const },
-    publicPorts: { type: 'array' as const, items: { type: 'number' as const }, default: [80, 443] },
-    rotationDays: { type: 'number' as const, default: 30 },
-    engineVersion: { type: 'string' as const, default: '14.6' },
-    dataProtection: { type: 'string' as const, enum: ['ephemeral', 'protected'], default: 'ephemeral' },
-  },
-  required: ['environmentSuffix'],
-};
+import { DEFAULT_ENFORCEMENT, POLICIES } from './rules';
+import { POLICY_CONFIG_SCHEMA, PolicyContext } from './schema';
 
 new PolicyPack('tap-invariants', {
   policies: POLICIES.map((policy) => ({
     name: policy.name,
     description: policy.description,
-    enforcementLevel: 'mandatory' as const,
-    configSchema,
+    enforcementLevel: DEFAULT_ENFORCEMENT,
+    configSchema: POLICY_CONFIG_SCHEMA,
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
       const ctx = args.getConfig<PolicyContext>();
       for (const message of policy.validate(

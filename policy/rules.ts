@@ -1,8 +1,12 @@
 /**
  * The project's own invariants as pure checks over a resource's type and inputs. The policy
  * pack (index.ts) hands them to `pulumi preview --policy-pack policy`; `npm run plan` runs the
- * very same functions over the offline plan.
+ * very same functions over the offline plan, with the config resolved from the same file.
  */
+import { meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
+import { PolicyConfigError, PolicyContext, resolvePolicyConfig } from './schema';
+
+export type { PolicyContext } from './schema';
 
 export interface PolicyResource {
   readonly type: string;
@@ -11,27 +15,7 @@ export interface PolicyResource {
   readonly props: Record<string, any>;
 }
 
-export interface PolicyContext {
-  readonly environmentSuffix: string;
-  /** Ports the ALBs listen on: the only ones open to the world. */
-  readonly publicPorts: readonly number[];
-  readonly rotationDays: number;
-  /** The lowest Aurora PostgreSQL version accepted: any later minor of its major passes. */
-  readonly engineVersion: string;
-  /** What the stack declares (config `dataProtection`); the data-protection policy checks that. */
-  readonly dataProtection: 'ephemeral' | 'protected';
-}
-
-/** Whether `version` is the same major as `minimum` and at least its minor (14.10 >= 14.6). */
-export function meetsMinimumVersion(version: unknown, minimum: string): boolean {
-  const parse = (v: string) => /^(\d+)\.(\d+)$/.exec(v)?.slice(1).map(Number);
-  const have = typeof version === 'string' ? parse(version) : undefined;
-  const least = parse(minimum);
-  return !!have && !!least && have[0] === least[0] && have[1] >= least[1];
-}
-
-/** Days a protected stack keeps deleted secrets and keys recoverable (the maximum both services allow). */
-export const PROTECTED_RECOVERY_DAYS = 30;
+export { meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
 
 export interface Policy {
   readonly name: string;
@@ -70,13 +54,15 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 export const POLICIES: readonly Policy[] = [
   {
     name: 'names-carry-suffix',
-    description: 'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo).',
+    description:
+      'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo; auto-named resources carry the provider suffix -<7 hex>).',
     validate: (r, ctx) => {
       if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
       const field = NAME_FIELDS[r.type] ?? 'name';
       const value = r.props[field];
       if (typeof value !== 'string') return [];
-      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo)?$`);
+      // The policy pack sees inputs after the provider's check, where auto-naming has appended `-<7 hex>`.
+      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo|-[0-9a-f]{7})?$`);
       return pattern.test(value) ? [] : [`${field} "${value}" does not end in -${ctx.environmentSuffix}`];
     },
   },
@@ -237,20 +223,20 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'route53-fast-health-checks',
     description: 'Route 53 health checks use the 10 s request interval (it cannot be changed later).',
-    validate: (r) =>
-      r.type === 'aws:route53/healthCheck:HealthCheck' && r.props.requestInterval !== 10
-        ? [`requestInterval is ${r.props.requestInterval}`]
+    validate: (r, ctx) =>
+      r.type === 'aws:route53/healthCheck:HealthCheck' && r.props.requestInterval !== ctx.route53RequestIntervalSeconds
+        ? [`requestInterval is ${r.props.requestInterval}, not ${ctx.route53RequestIntervalSeconds}`]
         : [],
   },
   {
     name: 'rotation-every-30-days',
-    description: 'Database secrets rotate at least every 30 days.',
+    description: 'Database secrets rotate at least every 30 days (rotationDays may tighten it).',
     validate: (r, ctx) => {
       if (r.type !== 'aws:secretsmanager/secretRotation:SecretRotation') return [];
       const days = r.props.rotationRules?.automaticallyAfterDays;
-      return typeof days === 'number' && days <= Math.min(30, ctx.rotationDays)
+      return typeof days === 'number' && days <= ctx.rotationDays
         ? []
-        : [`rotates every ${days ?? '?'} days`];
+        : [`rotates every ${days ?? '?'} days, more than ${ctx.rotationDays}`];
     },
   },
   {
@@ -293,19 +279,79 @@ export const POLICIES: readonly Policy[] = [
   },
 ];
 
+export const ENFORCEMENT_LEVELS = ['advisory', 'mandatory', 'disabled'] as const;
+export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
+/** Every policy of this pack blocks a deployment unless the config file lowers it. */
+export const DEFAULT_ENFORCEMENT: EnforcementLevel = 'mandatory';
+
+export interface ConfiguredPolicy {
+  readonly enforcementLevel: EnforcementLevel;
+  readonly config: PolicyContext;
+}
+
+/**
+ * What each policy receives from a `--policy-pack-config` file, resolved as Pulumi does:
+ * enforcement level from the policy's entry, else `all`, else the pack's; properties over the
+ * schema defaults. Every problem in the file is reported at once.
+ */
+export function configurePolicies(file: Record<string, unknown>, source: string): Map<string, ConfiguredPolicy> {
+  const problems: string[] = [];
+  const levelOf = (entry: unknown, where: string): EnforcementLevel | undefined => {
+    const level =
+      typeof entry === 'string' ? entry : (entry as { enforcementLevel?: unknown } | undefined)?.enforcementLevel;
+    if (level === undefined) return undefined;
+    if ((ENFORCEMENT_LEVELS as readonly unknown[]).includes(level)) return level as EnforcementLevel;
+    problems.push(
+      `${where}: enforcement level must be one of ${ENFORCEMENT_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+    );
+    return undefined;
+  };
+  const names = POLICIES.map((p) => p.name);
+  for (const key of Object.keys(file))
+    if (key !== 'all' && !names.includes(key)) problems.push(`${key}: is not a policy of this pack`);
+  const all = levelOf(file.all, 'all');
+  const configured = new Map<string, ConfiguredPolicy>();
+  for (const name of names) {
+    const enforcementLevel = levelOf(file[name], name) ?? all ?? DEFAULT_ENFORCEMENT;
+    try {
+      configured.set(name, { enforcementLevel, config: resolvePolicyConfig(file, name, source) });
+    } catch (e) {
+      if (!(e instanceof PolicyConfigError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) throw new PolicyConfigError(source, problems);
+  return configured;
+}
+
 export interface Verdict {
   readonly policy: string;
   readonly description: string;
+  readonly enforcementLevel: EnforcementLevel;
   readonly checked: number;
   readonly violations: { urn: string; name: string; message: string }[];
 }
 
-/** Run every policy over every resource. */
-export function evaluatePolicies(resources: readonly PolicyResource[], ctx: PolicyContext): Verdict[] {
+/** Run every policy over every resource, each with its own config (or one context for all). */
+export function evaluatePolicies(
+  resources: readonly PolicyResource[],
+  configured: PolicyContext | ReadonlyMap<string, ConfiguredPolicy>,
+): Verdict[] {
   return POLICIES.map((policy) => {
-    const violations = resources.flatMap((r) =>
-      policy.validate(r, ctx).map((message) => ({ urn: r.urn, name: r.name, message })),
-    );
-    return { policy: policy.name, description: policy.description, checked: resources.length, violations };
+    const { enforcementLevel, config } =
+      configured instanceof Map
+        ? configured.get(policy.name)!
+        : { enforcementLevel: DEFAULT_ENFORCEMENT, config: configured as PolicyContext };
+    const active = enforcementLevel !== 'disabled';
+    const violations = active
+      ? resources.flatMap((r) => policy.validate(r, config).map((message) => ({ urn: r.urn, name: r.name, message })))
+      : [];
+    return {
+      policy: policy.name,
+      description: policy.description,
+      enforcementLevel,
+      checked: active ? resources.length : 0,
+      violations,
+    };
   });
 }

@@ -1,5 +1,5 @@
 /** What the plan derives from the registered resources: RTO inputs, policy input, deploy critical path. */
-import { RtoInputs } from '../lib/rto';
+import { RtoBudget, RtoInputs } from '../lib/rto';
 import { PolicyResource } from '../policy/rules';
 import { RecordedResource } from './offline';
 
@@ -140,4 +140,80 @@ export function criticalPath(
   const auroraSeconds = clusters * (seconds(auroraTypes[0]) + seconds(auroraTypes[1]));
   const totalSeconds = last ? finish.get(last.urn)!.at : 0;
   return { totalSeconds, path, auroraSeconds, ratio: auroraSeconds ? totalSeconds / auroraSeconds : 0 };
+}
+
+export interface TimelineEvent {
+  /** Seconds after the primary region stops answering (earliest; estimates marked). */
+  readonly seconds: number;
+  readonly region: string;
+  readonly event: string;
+  readonly estimate: boolean;
+}
+
+/**
+ * What an alarm tells the on-call engineer in a regional outage, and which detection it waits
+ * for. Alarms on other metrics (CPU, memory, latency...) are about other problems.
+ */
+const OUTAGE_SIGNALS: Record<string, { after: 'alb' | 'route53' | 'decision'; meaning: string }> = {
+  HealthCheckStatus: { after: 'route53', meaning: 'Route 53 checkers see the region down' },
+  UnHealthyHostCount: { after: 'alb', meaning: 'ALB targets unhealthy' },
+  HTTPCode_ELB_5XX_Count: { after: 'alb', meaning: 'clients get 5xx from the ALB' },
+  FailoverInitiated: { after: 'decision', meaning: 'the orchestrator called the database failover' },
+};
+
+/**
+ * The failover timeline from the planned resources: each detection and reaction of the RTO
+ * budget at the time it completes, then each outage alarm at the earliest minute it can fire
+ * (its signal's detection time + period x datapoints; CloudWatch adds publication delay).
+ */
+export function failoverTimeline(
+  resources: readonly RecordedResource[],
+  budget: RtoBudget,
+  primaryRegion: string,
+): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  const detected: Record<'alb' | 'route53' | 'decision', number> = { alb: 0, route53: 0, decision: 0 };
+  // Which detection each path starts with: the accelerator follows ALB health, the failover
+  // records Route 53's checks, the unbound (writes) path the orchestrator's decision.
+  const signalOf = (path: RtoBudget['paths'][number]): 'alb' | 'route53' | 'decision' =>
+    !path.bound ? 'decision' : /route 53/i.test(path.name) ? 'route53' : 'alb';
+  for (const path of budget.paths) {
+    let t = 0;
+    path.terms.forEach((term, j) => {
+      t += term.seconds;
+      events.push({ seconds: t, region: path.name, event: term.label, estimate: term.estimate });
+      if (j === 0) detected[signalOf(path)] = t;
+    });
+  }
+  for (const alarm of resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm')) {
+    const metrics: { metricName?: string; period?: number }[] = alarm.inputs.metricQueries?.length
+      ? alarm.inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => q.metric)
+      : [{ metricName: alarm.inputs.metricName, period: alarm.inputs.period }];
+    const signal = metrics.map((m) => OUTAGE_SIGNALS[m.metricName ?? '']).find(Boolean);
+    if (!signal || !watchesPrimary(alarm, resources, primaryRegion, signal.after)) continue;
+    const period = Math.max(...metrics.map((m) => Number(m.period ?? 60)));
+    const points = Number(alarm.inputs.datapointsToAlarm ?? alarm.inputs.evaluationPeriods ?? 1);
+    events.push({
+      seconds: detected[signal.after] + period * points,
+      region: alarm.region ?? 'us-east-1',
+      event: `alarm ${alarm.inputs.name}: ${signal.meaning}`,
+      estimate: false,
+    });
+  }
+  return events.sort((a, b) => a.seconds - b.seconds || a.region.localeCompare(b.region));
+}
+
+/** Whether an outage alarm is about the primary region (the secondary's own alarms stay quiet). */
+function watchesPrimary(
+  alarm: RecordedResource,
+  resources: readonly RecordedResource[],
+  primaryRegion: string,
+  signal: 'alb' | 'route53' | 'decision',
+): boolean {
+  if (signal === 'decision') return true;
+  if (signal === 'alb') return alarm.region === primaryRegion;
+  // Route 53 metrics all live in us-east-1: follow the alarm to its health check and its target.
+  const id = alarm.inputs.dimensions?.HealthCheckId;
+  const check = resources.find((r) => r.type === 'aws:route53/healthCheck:HealthCheck' && `${r.name}-id` === id);
+  return Boolean(check && String(check.inputs.fqdn ?? '').includes(`.${primaryRegion}.`));
 }

@@ -91,7 +91,9 @@ export function architectureGraph(resources: readonly RecordedResource[]): Archi
   for (const region of regions) {
     const inRegion = (r: RecordedResource) => r.region === region;
     const vpc = find('aws:ec2/vpc:Vpc', inRegion)[0];
-    const zones = new Set(find('aws:ec2/subnet:Subnet', inRegion).map((s) => s.inputs.availabilityZone));
+    const zones = new Set(
+      find('aws:ec2/subnet:Subnet', inRegion).map((s) => s.inputs.availabilityZoneId ?? s.inputs.availabilityZone),
+    );
     vpcs[region] = add(vpc, 'VPC', `${vpc.inputs.cidrBlock}, ${plural(zones.size, 'AZ')}`);
 
     const health = find('aws:lb/targetGroup:TargetGroup', inRegion).find((t) => t.inputs.healthCheck)?.inputs

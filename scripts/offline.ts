@@ -9,6 +9,7 @@
  * `~` (patch releases only): a minor release may change either, and an upgrade is a deliberate
  * change checked by the tests, not something `npm install` does on its own.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
@@ -31,6 +32,16 @@ export interface RecordedResource {
   readonly ignoreChanges: string[];
   /** Position in the order the program constructed its resources (components included). */
   readonly constructed?: number;
+  /** The engine deletes the old resource before creating its replacement. */
+  readonly deleteBeforeReplace: boolean;
+  /**
+   * The input the provider fills with a generated physical name (`<logical name>-<7 hex>`),
+   * when the program left it empty; the name is then in `inputs`, as the provider's check
+   * (and a policy pack) sees it.
+   */
+  readonly autoNamed?: string;
+  /** How long the engine lets the provider take to create it (`customTimeouts.create`), when set. */
+  readonly createTimeout?: string;
 }
 
 export interface OfflineRun {
@@ -84,6 +95,52 @@ export function stackConfig(
 
 const ACCOUNT = '123456789012';
 
+/**
+ * One account's view of the zones of each region, as the placement look-ups see it. Like a
+ * real account: names map to IDs in no particular order, one zone is constrained (use1-az3
+ * offers only older instance families and no current database class), and a few endpoint
+ * services are missing in a zone. The gaps are made up so the placement rule is exercised;
+ * they are not claims about AWS's current offerings.
+ */
+export interface MockZone {
+  readonly name: string;
+  readonly id: string;
+  /** Instance families offered; undefined for every family. */
+  readonly families?: readonly string[];
+  readonly databases?: boolean;
+  readonly missingEndpoints?: readonly string[];
+}
+
+export const MOCK_ZONES: Readonly<Record<string, readonly MockZone[]>> = {
+  'us-east-1': [
+    { name: 'us-east-1a', id: 'use1-az3', families: ['t2', 'm4', 'c4', 'r4'], databases: false },
+    { name: 'us-east-1b', id: 'use1-az5' },
+    { name: 'us-east-1c', id: 'use1-az1' },
+    { name: 'us-east-1d', id: 'use1-az6' },
+    { name: 'us-east-1e', id: 'use1-az2' },
+    { name: 'us-east-1f', id: 'use1-az4', missingEndpoints: ['rds'] },
+  ],
+  'eu-west-1': [
+    { name: 'eu-west-1a', id: 'euw1-az2' },
+    { name: 'eu-west-1b', id: 'euw1-az3', missingEndpoints: ['lambda'] },
+    { name: 'eu-west-1c', id: 'euw1-az1' },
+  ],
+  'us-west-2': [
+    { name: 'us-west-2a', id: 'usw2-az2' },
+    { name: 'us-west-2b', id: 'usw2-az1' },
+    { name: 'us-west-2c', id: 'usw2-az3' },
+  ],
+};
+
+/** What the mock account offers: the same answers the look-ups give, for tests to check placement against. */
+export const mockOffers = {
+  zone: (region: string, nameOrId: string) => MOCK_ZONES[region]?.find((z) => z.name === nameOrId || z.id === nameOrId),
+  instanceType: (zone: MockZone, instanceType: string) =>
+    !zone.families || zone.families.includes(instanceType.split('.')[0]),
+  database: (zone: MockZone) => zone.databases !== false,
+  endpoint: (zone: MockZone, service: string) => !zone.missingEndpoints?.includes(service),
+};
+
 /** Pulumi's marker for a secret value in deserialized properties. */
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
 
@@ -95,6 +152,30 @@ function unwrapSecrets(value: any): any {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
   }
   return value;
+}
+
+/**
+ * Types whose physical name the AWS provider generates when the program gives none, and the
+ * input holding it: `<logical name>-<7 hex characters>` (Pulumi's auto-naming).
+ */
+export const AUTO_NAMED: Readonly<Record<string, string>> = {
+  'aws:ec2/securityGroup:SecurityGroup': 'name',
+  'aws:lb/targetGroup:TargetGroup': 'name',
+  'aws:rds/clusterParameterGroup:ClusterParameterGroup': 'name',
+  'aws:rds/subnetGroup:SubnetGroup': 'name',
+  'aws:rds/clusterInstance:ClusterInstance': 'identifier',
+  'aws:iam/rolePolicy:RolePolicy': 'name',
+};
+
+/** The name the provider would generate (deterministic here, random hex in Pulumi). */
+export function autoName(logicalName: string): string {
+  return `${logicalName}-${createHash('sha1').update(logicalName).digest('hex').slice(0, 7)}`;
+}
+
+/** Request inputs plus the generated name where the provider would add one. */
+function withAutoName(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  const field = AUTO_NAMED[type];
+  return field && inputs[field] === undefined ? { ...inputs, [field]: autoName(name) } : inputs;
 }
 
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */
@@ -159,6 +240,22 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       return { ...state, latestVersion: 1 };
     case 'aws:kms/key:Key':
       return { ...state, keyId: `${name}-key-id` };
+    case 'aws:acm/certificate:Certificate': {
+      // ACM asks for one CNAME per name; a domain and its wildcard share it.
+      const record = (domainName: string) => ({
+        domainName,
+        resourceRecordName: `_0123456789abcdef.${String(inputs.domainName)}.`,
+        resourceRecordType: 'CNAME',
+        resourceRecordValue: '_fedcba9876543210.xyz.acm-validations.aws.',
+      });
+      return {
+        ...state,
+        arn: `arn:aws:acm:${region}:${ACCOUNT}:certificate/${name}`,
+        domainValidationOptions: [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(record),
+      };
+    }
+    case 'aws:route53/record:Record':
+      return { ...state, fqdn: String(inputs.name).replace(/\.$/, '') };
     case 'random:index/randomPassword:RandomPassword':
       return { ...state, result: 'x'.repeat(Number(inputs.length ?? 32)) };
     default:
@@ -189,13 +286,31 @@ export async function runOffline(
       newResource(args) {
         const region =
           args.type === 'pulumi:providers:aws' ? String(args.inputs.region) : (regionOf(args.provider) ?? 'aws-global');
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, region) };
+        const inputs = withAutoName(args.type, args.name, args.inputs);
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, region) };
       },
       call(args) {
         const region = regionOf(args.provider) ?? 'us-east-1';
+        const zones = MOCK_ZONES[region] ?? [];
         switch (args.token) {
           case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-            return { names: ['a', 'b', 'c', 'd'].map((l) => `${region}${l}`), zoneIds: [] };
+            return { names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.id) };
+          case 'aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings': {
+            const type = String(args.inputs.filters?.find((f: any) => f.name === 'instance-type')?.values?.[0]);
+            const offered = zones.filter((z) => mockOffers.instanceType(z, type));
+            return { locations: offered.map((z) => z.id), locationTypes: offered.map(() => 'availability-zone-id') };
+          }
+          case 'aws:rds/getOrderableDbInstance:getOrderableDbInstance':
+            return {
+              ...args.inputs,
+              availabilityZones: zones.filter(mockOffers.database).map((z) => z.name),
+            };
+          case 'aws:ec2/getVpcEndpointService:getVpcEndpointService':
+            return {
+              ...args.inputs,
+              serviceName: `com.amazonaws.${region}.${args.inputs.service}`,
+              availabilityZones: zones.filter((z) => mockOffers.endpoint(z, args.inputs.service)).map((z) => z.name),
+            };
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/plan`, userId: 'plan' };
           case 'aws:index/getPartition:getPartition':
@@ -227,7 +342,9 @@ export async function runOffline(
     register(req, (err, res) => {
       if (!err) {
         const type: string = req.getType();
-        const inputs = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()));
+        const requested = unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject()));
+        const inputs = withAutoName(type, req.getName(), requested);
+        const autoField = AUTO_NAMED[type];
         const urn: string = res.getUrn();
         const provider: string | undefined = req.getProvider() || undefined;
         if (type === 'pulumi:providers:aws') providerRegions.set(urn, String(inputs.region));
@@ -243,6 +360,9 @@ export async function runOffline(
           inputs,
           ignoreChanges: req.getIgnorechangesList(),
           constructed: constructedAt(type, req.getName()),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          autoNamed: autoField && requested[autoField] === undefined ? autoField : undefined,
+          createTimeout: req.getCustomtimeouts()?.getCreate() || undefined,
         });
       }
       callback(err, res);

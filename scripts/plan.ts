@@ -1,91 +1,250 @@
 /**
- * `npm run plan`: the real program, run in-process under Pulumi's mocks, reported per region.
- * Exit codes: 0 plan fine, 1 the plan has violations, 2 bad config or bad arguments.
+ * `npm run plan`: the real program, run in-process under Pulumi's mocks, reported top-down:
+ * the verdict and summary first, the resource tree last. See HELP for options and exit codes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { ConfigError, parseSettings, readRawConfig, MIN_ENGINE_VERSION } from '../lib/config';
+import { parse as parseYaml } from 'yaml';
+import { estimateCost } from '../lib/cost';
+import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
 import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/rto-model';
-import { evaluatePolicies } from '../policy/rules';
+import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
+import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
-import { runOffline, stackConfig } from './offline';
-import { COLOR, criticalPathReport, PLAIN, policyReport, resourceReport, rtoReport } from './report';
+import { PROJECT_DIR, readProject, RecordedResource, runOffline, stackConfig } from './offline';
+import {
+  COLOR,
+  ConfigEntry,
+  configReport,
+  costReport,
+  countsReport,
+  criticalPathReport,
+  groupByRegion,
+  PLAIN,
+  policyReport,
+  regionKey,
+  resourceTree,
+  rtoReport,
+  serviceOf,
+  Style,
+  withoutBundles,
+} from './report';
+
+/** Exit codes, one per kind of outcome (README "Plan" documents them). */
+export const EXIT = {
+  ok: 0,
+  rejected: 1,
+  invalidConfig: 2,
+  unknownStack: 3,
+  usage: 64,
+  crash: 70,
+} as const;
 
 const HELP = `Usage: npm run plan -- [options]
 
-Runs the Pulumi program offline (mocked AWS, no credentials) and reports what it would create.
+Runs the Pulumi program offline (mocked AWS, no credentials) and reports, top-down: the verdict,
+the config in effect, resource counts, policy verdicts, the failover RTO budget, the monthly
+cost estimate, the deploy time, then the resource tree.
 
 Options:
-  --stack NAME        stack whose Pulumi.NAME.yaml to read (default: dev)
-  --set KEY=VALUE     override one config key (repeatable), e.g. --set natStrategy=perAz
-  --json FILE         write every registered resource as JSON to FILE
-  --diagram FILE.svg  render the architecture diagram from the plan
-  --no-color          plain output even on a terminal
-  -h, --help          show this help
+  --stack NAME          stack whose Pulumi.NAME.yaml to read (default: dev)
+  --set KEY=VALUE       override one config key (repeatable), e.g. --set natStrategy=perAz
+  --policy-config FILE  policy pack config (default: policy/config.NAME.json, as given to
+                        pulumi preview --policy-pack-config)
+  --json FILE           write the same summary plus every resource as JSON to FILE
+  --diagram FILE.svg    render the architecture diagram from the plan
+  --no-color            plain output even on a terminal
+  --debug               print the stack trace of a crash
+  -h, --help            show this help
 
-Exit codes: 0 ok, 1 policy violation or RTO budget exceeded, 2 invalid config or arguments.`;
+Exit codes:
+  ${EXIT.ok}   the plan passes every policy and the RTO target
+  ${EXIT.rejected}   policy violation (mandatory) or traffic RTO over target
+  ${EXIT.invalidConfig}   invalid config: stack config, --set values or the policy config
+  ${EXIT.unknownStack}   unknown stack: no Pulumi.NAME.yaml (or no policy config for it)
+  ${EXIT.usage}  bad command-line arguments
+  ${EXIT.crash}  crash: a bug in the program or this script, not in your config`;
 
-async function main(): Promise<number> {
+/** A problem the user fixes; `code` says which kind. */
+class PlanError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function listStacks(): string[] {
+  return fs
+    .readdirSync(PROJECT_DIR)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => Boolean(s))
+    .sort();
+}
+
+/** Every key of this project with its value, Pulumi.yaml default and where the value came from. */
+function configEntries(
+  project: string,
+  config: Record<string, string>,
+  stack: string,
+  overrides: Record<string, string>,
+): { entries: ConfigEntry[]; other: Record<string, string> } {
+  const declared = readProject().config ?? {};
+  const stackFile = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), 'utf8')) as {
+    config?: Record<string, unknown>;
+  } | null;
+  const inStack = new Set(Object.keys(stackFile?.config ?? {}));
+  const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const entries = CONFIG_KEYS.map((key) => {
+    const full = `${project}:${key}`;
+    const def = declared[key]?.default;
+    return {
+      key,
+      value: config[full] ?? '',
+      default: def === undefined ? undefined : text(def),
+      source:
+        key in overrides || full in overrides ? '--set' : inStack.has(full) ? `Pulumi.${stack}.yaml` : 'Pulumi.yaml',
+    };
+  });
+  const other = Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith(`${project}:`)));
+  return { entries, other };
+}
+
+/** The policy pack's config, resolved as Pulumi resolves it, and checked against the stack's own settings. */
+function readPolicyConfig(file: string, settings: Settings): Map<string, ConfiguredPolicy> {
+  const source = path.relative(PROJECT_DIR, path.resolve(file));
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new PlanError(EXIT.invalidConfig, `Invalid policy pack config ${source}: ${(e as Error).message}`);
+  }
+  let configured: Map<string, ConfiguredPolicy>;
+  try {
+    configured = configurePolicies(parsed, source);
+  } catch (e) {
+    if (e instanceof PolicyConfigError) throw new PlanError(EXIT.invalidConfig, e.message);
+    throw e;
+  }
+  // A policy setting that is also a stack setting must agree, or plan and pack judge different stacks.
+  const mismatches = new Map<string, string[]>();
+  const stackValues = settings as unknown as Record<string, unknown>;
+  for (const [name, { config }] of configured)
+    for (const [key, value] of Object.entries(config))
+      if (key in stackValues && stackValues[key] !== value) {
+        const what = `${key} is ${JSON.stringify(value)} but the stack's ${key} is ${JSON.stringify(stackValues[key])}`;
+        mismatches.set(what, [...(mismatches.get(what) ?? []), name]);
+      }
+  const problems = [...mismatches].map(
+    ([what, names]) => `${what} (${names.length === configured.size ? 'every policy' : names.join(', ')})`,
+  );
+  if (problems.length > 0)
+    throw new PlanError(
+      EXIT.invalidConfig,
+      `Policy pack config ${source} does not match the stack (edit the file, or pass --policy-config FILE):\n  - ${problems.join('\n  - ')}`,
+    );
+  return configured;
+}
+
+/**
+ * Stderr progress on a terminal: the count of registered resources, redrawn as they register
+ * (bundling and the mocks keep the event loop busy, so a timer alone would rarely fire).
+ */
+function progress(stack: string, resources: RecordedResource[]): () => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  const started = Date.now();
+  let drawn = 0;
+  const draw = () => {
+    drawn = Date.now();
+    process.stderr.write(
+      `\r\u001b[2KPlanning stack ${stack}: ${resources.length} resources registered (${((drawn - started) / 1000).toFixed(1)} s)`,
+    );
+  };
+  const push = resources.push.bind(resources);
+  resources.push = (...items) => {
+    const n = push(...items);
+    if (Date.now() - drawn > 100) draw();
+    return n;
+  };
+  draw();
+  const timer = setInterval(draw, 250);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write('\r\u001b[2K');
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseArgs({
+      args: argv,
       options: {
         stack: { type: 'string', default: 'dev' },
         set: { type: 'string', multiple: true, default: [] },
+        'policy-config': { type: 'string' },
         json: { type: 'string' },
         diagram: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
     }).values;
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
-    return 2;
+    throw new PlanError(EXIT.usage, `${(e as Error).message}\n\n${HELP}`);
   }
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    return EXIT.ok;
   }
-  const style = process.stdout.isTTY && !args['no-color'] && !process.env.NO_COLOR ? COLOR : PLAIN;
+  const style: Style = process.stdout.isTTY && !args['no-color'] && !process.env.NO_COLOR ? COLOR : PLAIN;
+  const stack = args.stack!;
   const overrides: Record<string, string> = {};
   for (const pair of args.set ?? []) {
     const eq = pair.indexOf('=');
-    if (eq < 1) {
-      process.stderr.write(`--set takes KEY=VALUE, got "${pair}"\n`);
-      return 2;
-    }
+    if (eq < 1) throw new PlanError(EXIT.usage, `--set takes KEY=VALUE, got "${pair}"`);
     overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  if (!fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`)))
+    throw new PlanError(
+      EXIT.unknownStack,
+      `Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks: ${listStacks().join(', ')}.`,
+    );
+  const policyFile = args['policy-config'] ?? path.join(PROJECT_DIR, 'policy', `config.${stack}.json`);
+  if (!fs.existsSync(policyFile))
+    throw new PlanError(
+      EXIT.unknownStack,
+      `Stack "${stack}" has no policy pack config ${path.relative(PROJECT_DIR, path.resolve(policyFile))}: copy policy/config.dev.json and set its environmentSuffix (or pass --policy-config FILE).`,
+    );
 
-  const progress = process.stderr.isTTY
-    ? setTimeout(() => process.stderr.write('Planning (running the program under mocks)...\n'), 500)
-    : undefined;
-  const config = stackConfig(args.stack!, overrides);
+  const project = readProject().name;
+  const config = stackConfig(stack, overrides);
+  // Both configs are checked before the program runs: a bad one fails in a moment, not after the plan.
+  let settings: Settings;
+  try {
+    settings = parseSettings(readRawConfig(project, config));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new PlanError(EXIT.invalidConfig, e.message);
+    throw e;
+  }
+  const policies = readPolicyConfig(policyFile, settings);
+  const policySource = path.relative(PROJECT_DIR, path.resolve(policyFile));
+
+  const registered: RecordedResource[] = [];
+  const stopProgress = progress(stack, registered);
   let run;
   try {
-    run = await runOffline(config, args.stack!);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${style.red(e.message)}\n`);
-      return 2;
-    }
-    throw e;
+    run = await runOffline(config, stack, registered);
   } finally {
-    clearTimeout(progress);
+    stopProgress();
   }
 
-  const settings = parseSettings(readRawConfig(run.project, config));
-  const verdicts = evaluatePolicies(policyResources(run.resources), {
-    environmentSuffix: settings.environmentSuffix,
-    publicPorts: [80, 443],
-    rotationDays: settings.secretRotationDays,
-    engineVersion: MIN_ENGINE_VERSION,
-    dataProtection: settings.dataProtection,
-  });
+  const verdicts = evaluatePolicies(policyResources(run.resources), policies);
   const budget = rtoBudget(
     rtoInputsFromPlan(run.resources, {
       acceleratorReactionSeconds: settings.acceleratorReactionSeconds,
@@ -93,23 +252,91 @@ async function main(): Promise<number> {
       targetSeconds: settings.rtoTargetSeconds,
     }),
   );
-  const lines = [
-    style.bold(`Plan for stack "${run.stack}" of project "${run.project}" (offline, mocked AWS)`),
-    '',
-    ...resourceReport(run.resources, style),
-    '',
-    ...policyReport(verdicts, style),
-    '',
-    ...rtoReport(budget, style),
-    '',
-    ...rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
-    '',
-    ...criticalPathReport(criticalPath(run.resources), style),
+  const custom = run.resources.filter((r) => r.custom);
+  const cost = estimateCost(custom);
+  const deploy = criticalPath(run.resources);
+  const { entries, other } = configEntries(project, config, stack, overrides);
+
+  const [primary, secondary] = settings.regions.map((r) => r.region);
+  const regionLabels = new Map<string, string>();
+  for (const region of groupByRegion(run.resources, [primary, secondary]).keys()) {
+    const services = new Set(
+      custom.filter((r) => regionKey(r) === region && !r.type.startsWith('pulumi:')).map((r) => serviceOf(r.type)),
+    );
+    const role =
+      region === primary ? 'primary' : region === secondary ? 'secondary' : services.size === 1 ? [...services][0] : '';
+    regionLabels.set(region, role ? `${region} (${role})` : region);
+  }
+  // Global services (Route 53, Global Accelerator) are billed once, whatever region their API is in.
+  const costLabels = new Map([...regionLabels, ['global', 'global']]);
+
+  const failing = verdicts.filter((v) => v.enforcementLevel === 'mandatory' && v.violations.length > 0);
+  const violations = failing.reduce((n, v) => n + v.violations.length, 0);
+  const reasons = [
+    ...failing.map((v) => `policy ${v.policy}: ${v.violations.length} violation(s)`),
+    ...(budget.withinTarget
+      ? []
+      : [`traffic RTO ${budget.trafficSeconds} s over the ${budget.targetSeconds} s target`]),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  const violations = verdicts.reduce((n, v) => n + v.violations.length, 0);
+  const code = reasons.length > 0 ? EXIT.rejected : EXIT.ok;
+  const verdictLine =
+    code === EXIT.ok
+      ? style.green(
+          `Result: OK. ${verdicts.length} policies pass, traffic RTO ${budget.trafficSeconds} s of ${budget.targetSeconds} s, ${custom.length} resources, about $${Math.round(cost.totalUsd).toLocaleString('en-US')}/month.`,
+        )
+      : style.red(`Result: REJECTED (exit ${EXIT.rejected}): ${reasons.join('; ')}.`);
+
+  const sections = [
+    [
+      style.bold(`Plan for stack "${stack}" of project "${project}" (offline: the real program under Pulumi mocks)`),
+      verdictLine,
+    ],
+    configReport(entries, other, style),
+    countsReport(run.resources, regionLabels, style),
+    policyReport(verdicts, policySource, style),
+    rtoReport(budget, style),
+    rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
+    costReport(cost, costLabels, style),
+    criticalPathReport(deploy, style),
+    resourceTree(run.resources, regionLabels, style),
+  ];
+  process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
 
   if (args.json) {
+    const summary = {
+      stack,
+      project,
+      result: { exitCode: code, ok: code === EXIT.ok, reasons },
+      config: {
+        effective: Object.fromEntries(entries.map((e) => [e.key, e.value])),
+        differsFromDefaults: entries.filter((e) => e.value !== e.default),
+        otherNamespaces: other,
+      },
+      counts: {
+        resources: custom.length,
+        components: run.resources.length - custom.length,
+        byRegion: Object.fromEntries(
+          [...groupByRegion(run.resources, [primary, secondary])].map(([r, m]) => [r, m.length]),
+        ),
+        byService: Object.fromEntries(
+          [...new Set(custom.map((r) => serviceOf(r.type)))].sort().map((s) => [
+            s,
+            Object.fromEntries(
+              [
+                ...groupByRegion(
+                  custom.filter((r) => serviceOf(r.type) === s),
+                  [primary, secondary],
+                ),
+              ].map(([r, m]) => [r, m.length]),
+            ),
+          ]),
+        ),
+      },
+      policies: { configFile: policySource, violations, verdicts },
+      rto: budget,
+      cost,
+      deploy,
+    };
     const resources = run.resources.map(({ urn, type, name, region, parent, dependsOn, inputs }) => ({
       urn,
       type,
@@ -118,11 +345,11 @@ async function main(): Promise<number> {
       region: region ?? null,
       parent: parent ?? null,
       dependsOn,
-      inputs,
+      inputs: withoutBundles(inputs),
     }));
     fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
-    fs.writeFileSync(args.json, `${JSON.stringify({ resources }, null, 2)}\n`);
-    process.stdout.write(`\nWrote ${resources.length} resources to ${args.json}\n`);
+    fs.writeFileSync(args.json, `${JSON.stringify({ summary, resources }, null, 2)}\n`);
+    process.stdout.write(`\nWrote the summary and ${resources.length} resources to ${args.json}\n`);
   }
   if (args.diagram) {
     fs.mkdirSync(path.dirname(path.resolve(args.diagram)), { recursive: true });
@@ -132,21 +359,25 @@ async function main(): Promise<number> {
     );
     process.stdout.write(`Wrote the architecture diagram to ${args.diagram}\n`);
   }
-  if (violations > 0 || !budget.withinTarget) {
-    process.stderr.write(
-      style.red(
-        `\nPlan rejected: ${violations} policy violation(s)${budget.withinTarget ? '' : ', traffic RTO over target'}\n`,
-      ),
-    );
-    return 1;
-  }
-  return 0;
+  if (code !== EXIT.ok) process.stderr.write(`${style.red(`Plan rejected: ${reasons.join('; ')}`)}\n`);
+  return code;
 }
 
-main().then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`plan failed: ${(e as Error).stack ?? e}\n`);
-    process.exit(2);
+    if (e instanceof PlanError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(e.code);
+    }
+    const err = e as Error;
+    const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at ')) ?? '';
+    process.stderr.write(
+      argv.includes('--debug')
+        ? `plan crashed: ${err.stack ?? err}\n`
+        : `plan crashed (a bug in the program or in scripts/plan.ts, not in your config): ${err.name}: ${err.message}\n  ${frame.trim()}\nRerun with --debug for the full stack trace, and report it.\n`,
+    );
+    process.exit(EXIT.crash);
   },
 );

@@ -1,5 +1,6 @@
 /** What the scripts derive from the plan: the deploy critical path, the report, the architecture diagram. */
-import { criticalPath } from '../scripts/analysis';
+import { criticalPath, failoverTimeline, rtoInputsFromPlan } from '../scripts/analysis';
+import { rtoBudget } from '../lib/rto';
 import { architectureGraph, Box, EDGE_STYLE, layoutDiagram } from '../scripts/diagram';
 import { RecordedResource } from '../scripts/offline';
 import { groupByRegion, shortType, table } from '../scripts/report';
@@ -14,6 +15,7 @@ const r = (urn: string, type: string, dependsOn: string[] = [], parent?: string,
   custom,
   inputs: {},
   ignoreChanges: [],
+  deleteBeforeReplace: false,
 });
 
 describe('deploy critical path', () => {
@@ -46,6 +48,27 @@ describe('deploy critical path', () => {
   });
 });
 
+describe('failover timeline', () => {
+  it('alarms of the primary only, each no earlier than its signal plus period x datapoints', async () => {
+    const run = await plan();
+    const budget = rtoBudget(
+      rtoInputsFromPlan(run.resources, {
+        acceleratorReactionSeconds: 10,
+        dbPromotionEstimateSeconds: 120,
+        targetSeconds: 60,
+      }),
+    );
+    const timeline = failoverTimeline(run.resources, budget, 'us-east-1');
+    const alarms = timeline.filter((e) => e.event.startsWith('alarm '));
+    expect(alarms.length).toBeGreaterThan(0);
+    // The secondary's own ALB and Route 53 alarms stay quiet when the primary fails.
+    expect(alarms.filter((e) => /-euw1-/.test(e.event) && !/failover/.test(e.event))).toEqual([]);
+    const detection = Math.min(...budget.paths.map((p) => p.terms[0].seconds));
+    for (const a of alarms) expect(a.seconds).toBeGreaterThanOrEqual(detection + 60);
+    expect(timeline.map((e) => e.seconds)).toEqual([...timeline.map((e) => e.seconds)].sort((x, y) => x - y));
+  });
+});
+
 describe('plan report formatting', () => {
   it('shortens types, aligns columns, groups by region', () => {
     expect(shortType('aws:ec2/vpc:Vpc')).toBe('aws:ec2:Vpc');
@@ -55,11 +78,29 @@ describe('plan report formatting', () => {
         ['ccc', 'd'],
       ]),
     ).toEqual(['  a    bb', '  ccc  d']);
-    const groups = groupByRegion([
-      { ...r('x', 'aws:ec2/vpc:Vpc'), region: 'us-east-1' },
+    const resources = [
       { ...r('y', 'random:index/randomPassword:RandomPassword') },
+      { ...r('w', 'aws:globalaccelerator/accelerator:Accelerator'), region: 'us-west-2' },
+      { ...r('v', 'aws:ec2/vpc:Vpc'), region: 'eu-west-1' },
+      { ...r('x', 'aws:ec2/vpc:Vpc'), region: 'us-east-1' },
+    ];
+    // Primary and secondary first (in that order), other regions by name, non-AWS last.
+    expect([...groupByRegion(resources, ['us-east-1', 'eu-west-1']).keys()]).toEqual([
+      'us-east-1',
+      'eu-west-1',
+      'us-west-2',
+      'not in AWS',
     ]);
-    expect([...groups.keys()]).toEqual(['not in AWS', 'us-east-1']);
+    expect(
+      table(
+        [
+          ['1', 'x'],
+          ['100', 'y'],
+        ],
+        '',
+        [0],
+      ),
+    ).toEqual(['  1  x', '100  y']);
   });
 });
 
@@ -86,10 +127,10 @@ describe('architecture diagram', () => {
       return r;
     });
     const zones = new Set(
-      run.resources.filter((r) => r.type === 'aws:ec2/subnet:Subnet').map((r) => r.inputs.availabilityZone),
+      run.resources.filter((r) => r.type === 'aws:ec2/subnet:Subnet').map((r) => r.inputs.availabilityZoneId),
     );
     const withoutAzC = changed.filter(
-      (r) => !(r.type === 'aws:ec2/subnet:Subnet' && /c$/.test(r.inputs.availabilityZone)),
+      (r) => !(r.type === 'aws:ec2/subnet:Subnet' && /-az1$/.test(r.inputs.availabilityZoneId)),
     );
     expect(zones.size).toBe(6);
     const graph = architectureGraph(withoutAzC);

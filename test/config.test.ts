@@ -1,8 +1,12 @@
 import * as fc from 'fast-check';
-import { CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
+import { closestKey, CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
 import { maxSuffixLength } from '../lib/naming';
+import { serviceUserData } from '../lib/user-data';
+import { MAX_ROTATION_DAYS } from '../policy/limits';
 import { readProject, stackConfig } from '../scripts/offline';
+
+const cert = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-000011112222`;
 
 /** The dev stack's raw config (Pulumi.yaml defaults + Pulumi.dev.yaml), as the program sees it. */
 function devRaw(overrides: Record<string, string | undefined> = {}): RawConfig {
@@ -150,14 +154,19 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
     ],
     [
+      'Lambda duration alarm at or above the timeout (unreachable)',
+      { alarmLambdaDurationP99Ms: '10000', lambdaTimeoutSeconds: '10' },
+      /^alarmLambdaDurationP99Ms: must be below lambdaTimeoutSeconds \(10 s\)/,
+    ],
+    [
       'ALB interval below AWS minimum',
       { albHealthCheckIntervalSeconds: '4' },
       /^albHealthCheckIntervalSeconds: must be at least 5/,
     ],
     [
-      'Route 53 interval 15',
-      { route53HealthCheckIntervalSeconds: '15' },
-      /^route53HealthCheckIntervalSeconds: Route 53 request interval: one of 10, 30/,
+      'Route 53 interval 30 (valid for Route 53, refused by the policy pack)',
+      { route53HealthCheckIntervalSeconds: '30' },
+      /^route53HealthCheckIntervalSeconds: must be 10, the interval the policy pack requires/,
     ],
     [
       'ingress CIDR list with garbage',
@@ -167,7 +176,7 @@ describe('config validation rejects bad input with key, value and what is allowe
     [
       'certificate that is not an ACM ARN',
       { primaryCertificateArn: 'arn:aws:iam::1:server-certificate/x' },
-      /^primaryCertificateArn: must be an acm ARN/,
+      /^primaryCertificateArn: must be an ACM certificate ARN \(arn:aws:acm:<region>:<account>:certificate\/<id>\)/,
     ],
     ['bad domain', { domainName: 'Not A Domain' }, /^domainName: must be a lowercase DNS name/],
     [
@@ -175,7 +184,38 @@ describe('config validation rejects bad input with key, value and what is allowe
       { lambdaRuntime: 'nodejs16.x' },
       /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
     ],
-    ['misspelt key', { enviromentSuffix: 'dev' }, /^enviromentSuffix: is not a configuration key of this program$/],
+    [
+      'misspelt key',
+      { enviromentSuffix: 'dev' },
+      /^enviromentSuffix: is not a configuration key of this program; did you mean environmentSuffix\?$/,
+    ],
+    ['wrong case', { AzCount: '3' }, /^AzCount: is not a configuration key of this program; did you mean azCount\?$/],
+    ['unrelated key: no guess', { colour: 'blue' }, /^colour: is not a configuration key of this program$/],
+    [
+      'rotation beyond the policy limit',
+      { secretRotationDays: String(MAX_ROTATION_DAYS + 1) },
+      new RegExp(`^secretRotationDays: must be at most ${MAX_ROTATION_DAYS}, the policy pack's rotation limit`),
+    ],
+    [
+      'certificate from another region',
+      { tls: 'provided', primaryCertificateArn: cert('eu-west-1'), secondaryCertificateArn: cert('eu-west-1') },
+      /^primaryCertificateArn: is a certificate in eu-west-1; an ALB takes certificates of its own region \(us-east-1\)/,
+    ],
+    [
+      'certificate in the primary region only',
+      { tls: 'provided', primaryCertificateArn: cert('us-east-1') },
+      /^secondaryCertificateArn: is required with tls: provided \(the ALB in eu-west-1 serves HTTPS too\)/,
+    ],
+    [
+      'certificate in the secondary region only',
+      { tls: 'provided', secondaryCertificateArn: cert('eu-west-1') },
+      /^primaryCertificateArn: is required with tls: provided/,
+    ],
+    [
+      'RTO overrun: blamed on the input, with the value that fits',
+      { dnsTtlSeconds: '300' },
+      /^dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s .* Fix: lower dnsTtlSeconds to at most 40, or raise rtoTargetSeconds to 320 \(got "300"\)$/,
+    ],
   ];
 
   it.each(cases)('%s', (_label, overrides, expected) => {
@@ -221,6 +261,73 @@ describe('config validation rejects bad input with key, value and what is allowe
     expect(readRawConfig('tap', { 'tap:azCount': '3', 'aws:region': 'us-east-1', 'other:azCount': '9' })).toEqual({
       azCount: '3',
     });
+  });
+});
+
+describe('errors name the key to change', () => {
+  it('a certificate for each region, from that region, is accepted', () => {
+    expect(
+      problemsOf(
+        devRaw({
+          tls: 'provided',
+          primaryCertificateArn: cert('us-east-1'),
+          secondaryCertificateArn: cert('eu-west-1'),
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('the suggested largest value fits the RTO target and one more does not', () => {
+    for (const [key, value] of [
+      ['dnsTtlSeconds', '300'],
+      ['albHealthCheckIntervalSeconds', '30'],
+      ['route53FailureThreshold', '6'],
+    ] as const) {
+      const [problem] = problemsOf(devRaw({ [key]: value }));
+      expect(problem.startsWith(`${key}: `)).toBe(true);
+      const best = Number(new RegExp(`lower ${key} to at most (\\d+)`).exec(problem)![1]);
+      expect(problemsOf(devRaw({ [key]: String(best) }))).toEqual([]);
+      expect(problemsOf(devRaw({ [key]: String(best + 1) }))).toEqual([expect.stringMatching(new RegExp(`^${key}: `))]);
+    }
+  });
+
+  it('a tighter target names every input of the path that could meet it', () => {
+    const [problem] = problemsOf(devRaw({ rtoTargetSeconds: '25' }));
+    expect(problem).toMatch(
+      /Fix: lower route53FailureThreshold to at most 1, or lower dnsTtlSeconds to at most 5, or raise rtoTargetSeconds to 30/,
+    );
+  });
+
+  it('one typo in any key (a dropped or swapped letter) is answered with that key', () => {
+    for (const key of CONFIG_KEYS) {
+      const mid = Math.floor(key.length / 2);
+      const dropped = key.slice(0, mid) + key.slice(mid + 1);
+      const swapped = key.slice(0, mid) + key[mid + 1] + key[mid] + key.slice(mid + 2);
+      expect([closestKey(dropped), closestKey(swapped)]).toEqual([key, key]);
+    }
+  });
+
+  it('natStrategy none is refused exactly while the EC2 boot script downloads from the internet, naming what', () => {
+    const script = serviceUserData({
+      nodeMajor: 22,
+      artifactBucket: 'b',
+      artifactKey: 'k',
+      artifactSha256: '0'.repeat(64),
+      caBundleKey: 'ca',
+      caBundleSha256: '0'.repeat(64),
+      port: 8080,
+      environment: {},
+    });
+    const downloads = [...script.matchAll(/\b(?:curl|wget)\b.*?(https?:\/\/\S+)/g)].map((m) => m[1]);
+    const problems = problemsOf(devRaw({ natStrategy: 'none' }));
+    if (downloads.length === 0) expect(problems).toEqual([]);
+    else
+      expect(problems).toEqual([
+        expect.stringMatching(
+          new RegExp(`^natStrategy: none leaves EC2 without internet egress.*${downloads[0]}.*use single or perAz`),
+        ),
+      ]);
+    expect(problemsOf(devRaw({ natStrategy: 'perAz' }))).toEqual([]);
   });
 });
 

@@ -30,9 +30,9 @@ describe('Aurora global database', () => {
         kmsKeyId: `arn:aws:kms:${region}:123456789012:key/kms-database-${code}-dev`,
         skipFinalSnapshot: true,
         deletionProtection: false,
-        dbSubnetGroupName: `db-subnets-${code}-dev`,
+        dbSubnetGroupName: expect.stringMatching(new RegExp(`^db-subnets-${code}-dev-[0-9a-f]{7}$`)),
         vpcSecurityGroupIds: [`sg-db-${code}-dev-id`],
-        dbClusterParameterGroupName: `db-cluster-params-${code}-dev`,
+        dbClusterParameterGroupName: expect.stringMatching(new RegExp(`^db-cluster-params-${code}-dev-[0-9a-f]{7}$`)),
       });
       const params = named(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup', `db-cluster-params-${code}-dev`);
       expect(params.inputs.family).toBe('aurora-postgresql14');

@@ -36,7 +36,8 @@ describe('resource names', () => {
       'us-east-1',
       NAME_RULES[kind].qualifierMax ? 'q'.repeat(NAME_RULES[kind].qualifierMax) : undefined,
     );
-    expect(name.length).toBe(NAME_RULES[kind].limit);
+    // Auto-named kinds get `-<7 hex>` from the provider on top.
+    expect(name.length + (NAME_RULES[kind].autoNamed ? 8 : 0)).toBe(NAME_RULES[kind].limit);
     expect(() =>
       resourceName(
         kind,

@@ -1,63 +1,221 @@
 import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_DIR } from '../scripts/offline';
+import { INLINE_LIMIT, withoutBundles } from '../scripts/report';
+import { tokenize } from '../scripts/runbook';
+
+const TSX = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
 
 /** `npm run plan` as a user runs it: a separate process, plain output when piped. */
-function plan(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    [path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/plan.ts', ...args],
-    {
-      cwd: PROJECT_DIR,
-      encoding: 'utf8',
-      timeout: 90_000,
-    },
-  );
+function plan(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [TSX, 'scripts/plan.ts', ...args], {
+    cwd: PROJECT_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('npm run plan', () => {
-  it('prints resources per region, verdicts, the RTO budget and the critical path; --json holds every resource with its region', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-')), 'plan.json');
-    const run = plan('--json', file);
+/** Section headings in the order a reader meets them. */
+const HEADINGS = [
+  /^Plan for stack "dev"/m,
+  /^Result: /m,
+  /^Config in effect: /m,
+  /^Resources: \d+ in \d+ components$/m,
+  /^Policies: /m,
+  /^Failover RTO: /m,
+  /^Monthly cost estimate: /m,
+  /^Deploy time: /m,
+  /^Resource tree /m,
+];
+
+describe('npm run plan: a summary first, then the tree', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'plan.json');
+  let run: ReturnType<typeof plan>;
+  beforeAll(() => {
+    run = plan(['--json', file, '--set', 'trafficPolicy=active-active']);
+  });
+
+  it('passes, and reads top-down: verdict, config, counts, policies, RTO, cost, deploy time, resource tree', () => {
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^us-east-1 {2}\(\d+ resources\)$/m);
-    expect(run.stdout).toMatch(/^eu-west-1 {2}\(\d+ resources\)$/m);
-    expect(run.stdout).toMatch(/PASS {2}no-admin-iam/);
-    expect(run.stdout).toMatch(/Traffic RTO: 30 s of 60 s/);
-    expect(run.stdout).toMatch(/ratio 1\.0\dx \(target 1\.0x\)/);
+    const at = HEADINGS.map((h) => run.stdout.search(h));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(run.stdout).not.toContain('\u001b['); // no colour when piped
+  });
+
+  it('shows the config in effect: what differs from Pulumi.yaml and where it came from', () => {
+    expect(run.stdout).toMatch(/^ {2}trafficPolicy +active-active +default active-passive +--set$/m);
+    expect(run.stdout).toMatch(/^ {2}instanceType +t3\.medium +default m6i\.large +Pulumi\.dev\.yaml$/m);
+    expect(run.stdout).toMatch(/^ {2}environmentSuffix +dev +\(required, no default\) +Pulumi\.dev\.yaml$/m);
+    expect(run.stdout).toMatch(/^ {2}pulumi:disable-default-providers +\["\*"\]/m);
+  });
+
+  it('the tree lists the primary region first, with components holding their resources', () => {
+    const tree = run.stdout.slice(run.stdout.search(/^Resource tree /m));
+    const regions = [...tree.matchAll(/^(\S+)[^\n]*: \d+ resources$/gm)].map((m) => m[1]);
+    expect(regions.slice(0, 3)).toEqual(['us-east-1', 'eu-west-1', 'us-west-2']);
+    // TapStack > NetworkStack > VPC, each one level deeper.
+    expect(tree).toMatch(
+      /^ {2}tap:index:TapStack {2}tap\n(?: {4}.*\n)*? {4}tap:network:NetworkStack .*\n(?: {6}.*\n)*? {6}aws:ec2:Vpc {2}vpc-use1-dev$/m,
+    );
+  });
+
+  it('--json holds the same summary and every resource, without inlined bundles', () => {
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const vpcs = json.resources.filter((r: { type: string }) => r.type === 'aws:ec2/vpc:Vpc');
+    const { summary, resources } = json;
+    expect(summary.result).toEqual({ exitCode: 0, ok: true, reasons: [] });
+    expect(summary.config.effective.trafficPolicy).toBe('active-active');
+    expect(summary.config.differsFromDefaults).toEqual(
+      expect.arrayContaining([
+        { key: 'trafficPolicy', value: 'active-active', default: 'active-passive', source: '--set' },
+      ]),
+    );
+    expect(run.stdout).toContain(
+      `traffic ${summary.rto.trafficSeconds} s of the ${summary.rto.targetSeconds} s target`,
+    );
+    const total = summary.cost.totalUsd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    expect(run.stdout).toContain(`Monthly cost estimate: $${total}`);
+    expect(summary.counts.resources).toBe(
+      resources.filter((r: { type: string }) => !r.type.startsWith('tap:') && r.type !== 'pulumi:pulumi:Stack').length,
+    );
+    expect(summary.policies.verdicts.map((v: { violations: unknown[] }) => v.violations)).toEqual(
+      summary.policies.verdicts.map(() => []),
+    );
+    const vpcs = resources.filter((r: { type: string }) => r.type === 'aws:ec2/vpc:Vpc');
     expect(vpcs.map((v: { region: string }) => v.region).sort()).toEqual(['eu-west-1', 'us-east-1']);
-    expect(Object.keys(json.resources[0]).sort()).toEqual([
-      'dependsOn',
-      'inputs',
-      'name',
-      'parent',
-      'region',
-      'type',
-      'urn',
-    ]);
+    for (const r of resources)
+      expect(Object.keys(r).sort()).toEqual(['dependsOn', 'inputs', 'name', 'parent', 'region', 'type', 'urn']);
+    // The server bundle is a digest now; the file stays small.
+    const artifact = resources.find((r: { type: string }) => r.type === 'aws:s3/bucketObjectv2:BucketObjectv2');
+    expect(artifact.inputs.content).toEqual({
+      omitted: 'bundled content',
+      bytes: expect.any(Number),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(fs.statSync(file).size).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('npm run plan: one exit code per outcome, a clean message for each', () => {
+  const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
+
+  it('unknown stack: 3, names the stacks there are', () => {
+    const run = plan(['--stack', 'staging']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe('Unknown stack "staging": there is no Pulumi.staging.yaml. Stacks: dev, prod.\n');
+    expect(run.stdout).toBe('');
   });
 
-  it('bad config: exit 2 with the validation message and no table', () => {
-    const run = plan('--set', 'azCount=2', '--set', 'secondaryVpcCidr=10.0.0.0/16');
+  it('invalid config: 2 with every problem, nothing planned', () => {
+    const run = plan(['--set', 'azCount=2', '--set', 'secondaryVpcCidr=10.0.0.0/16']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Invalid configuration \(2 problems\)/);
-    expect(run.stdout).not.toMatch(/resources\)/);
+    expect(run.stderr).toMatch(/^Invalid configuration \(2 problems\)/);
+    expect(run.stdout).toBe('');
+    noStackTrace(run.stderr);
   });
 
-  it('a config over the RTO target is rejected before planning', () => {
-    const run = plan('--set', 'dnsTtlSeconds=300');
+  it('a config over the RTO target is invalid config (2), blamed on the key that causes it', () => {
+    const run = plan(['--set', 'dnsTtlSeconds=300']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/rtoTargetSeconds: traffic: Route 53 failover takes 320 s/);
+    expect(run.stderr).toMatch(/dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s/);
   });
 
-  it('--help explains the options; unknown options exit 2', () => {
-    expect(plan('--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('--diagram FILE.svg') });
-    expect(plan('--bogus').code).toBe(2);
+  it('a policy config that disagrees with the stack: 2, before anything is planned', () => {
+    const run = plan(['--set', 'environmentSuffix=pr-42']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^Policy pack config policy\/config\.dev\.json does not match the stack .*\n {2}- environmentSuffix is "dev" but the stack's environmentSuffix is "pr-42" \(every policy\)$/m,
+    );
+    expect(run.stdout).toBe('');
+  });
+
+  it('a policy violation: 1, the plan printed with the violation, the reason on stderr', () => {
+    const file = path.join(tmp(), 'policy.json');
+    const dev = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'policy', 'config.dev.json'), 'utf8'));
+    dev['rotation-every-30-days'] = { ...dev['rotation-every-30-days'], rotationDays: 20 };
+    fs.writeFileSync(file, JSON.stringify(dev));
+    const run = plan(['--policy-config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^Result: REJECTED \(exit 1\): policy rotation-every-30-days: 2 violation\(s\)\.$/m);
+    expect(run.stdout).toMatch(/x rotation-every-30-days: secret-db-master-dev: rotates every 30 days, more than 20/);
+    expect(run.stderr).toBe('Plan rejected: policy rotation-every-30-days: 2 violation(s)\n');
+  });
+
+  it('bad arguments: 64 with the usage', () => {
+    const run = plan(['--bogus']);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toMatch(/^Unknown option '--bogus'/);
+    expect(plan(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('--policy-config FILE') });
+  });
+
+  it('a crash: 70, says it is a bug, one frame; --debug gives the stack', () => {
+    const hook = path.join(tmp(), 'crash.cjs');
+    // Makes the program itself throw, as a bug would.
+    fs.writeFileSync(
+      hook,
+      `const Module = require('module'); const load = Module._load;
+       Module._load = function (request, ...rest) {
+         if (/\\/tap-stack$/.test(request)) return { TapStack: class { constructor() { throw new TypeError('boom'); } } };
+         return load.call(this, request, ...rest);
+       };`,
+    );
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+    const run = plan([], env);
+    expect(run.code).toBe(70);
+    expect(run.stderr).toMatch(
+      /^plan crashed \(a bug in the program or in scripts\/plan\.ts, not in your config\): TypeError: boom\n {2}at /,
+    );
+    expect(run.stderr.match(/^\s+at /gm)).toHaveLength(1);
+    expect(plan(['--debug'], env).stderr.match(/^\s+at /gm)!.length).toBeGreaterThan(1);
+  });
+});
+
+describe('npm run plan on a terminal', () => {
+  it('shows progress on stderr while the program runs', () => {
+    // `script` gives the plan a pseudo-terminal, as a user's shell would.
+    const result = spawnSync('script', ['-qec', `${process.execPath} ${TSX} scripts/plan.ts --no-color`, '/dev/null'], {
+      cwd: PROJECT_DIR,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Planning stack dev: \d+ resources registered \(\d+\.\d s\)/);
+    expect(result.stdout).toMatch(/Result: OK\./);
+  });
+});
+
+describe('the README shows real plan output', () => {
+  it('the config-errors example is what the plan prints for those arguments', () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+    const block = /<!-- example:config-errors -->\s*```text\n\$ npm run plan -- (.*)\n([\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const run = plan(tokenize(block![1]));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(block![2]);
+  });
+});
+
+describe('--json without bundles', () => {
+  it('replaces only strings over the limit, by their size and SHA-256', () => {
+    const bundle = 'x'.repeat(INLINE_LIMIT + 1);
+    expect(withoutBundles({ a: [bundle, 'short'], b: { c: 1 } })).toEqual({
+      a: [
+        {
+          omitted: 'bundled content',
+          bytes: INLINE_LIMIT + 1,
+          sha256: crypto.createHash('sha256').update(bundle).digest('hex'),
+        },
+        'short',
+      ],
+      b: { c: 1 },
+    });
+    expect(withoutBundles('y'.repeat(INLINE_LIMIT))).toHaveLength(INLINE_LIMIT);
   });
 });

@@ -1,14 +1,16 @@
-import { evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseSettings, readRawConfig } from '../lib/config';
+import { MAX_ROTATION_DAYS } from '../policy/limits';
+import { configurePolicies, evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
+import { PolicyConfigError, resolvePolicyConfig } from '../policy/schema';
 import { policyResources } from '../scripts/analysis';
+import { PROJECT_DIR, stackConfig } from '../scripts/offline';
 import { plan } from './helpers/plan';
 
-const ctx: PolicyContext = {
-  environmentSuffix: 'dev',
-  publicPorts: [80, 443],
-  rotationDays: 30,
-  engineVersion: '14.6',
-  dataProtection: 'ephemeral',
-};
+const devFile = () => JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'policy', 'config.dev.json'), 'utf8'));
+/** Every policy's config from the dev stack's policy file (they are all alike). */
+const ctx: PolicyContext = resolvePolicyConfig(devFile(), 'no-admin-iam', 'policy/config.dev.json');
 const protectedCtx: PolicyContext = { ...ctx, dataProtection: 'protected' };
 const PROTECTED_CONFIG = {
   dataProtection: 'protected',
@@ -51,11 +53,11 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
   ],
   'route53-fast-health-checks': [
     resource('aws:route53/healthCheck:HealthCheck', { requestInterval: 30 }),
-    /requestInterval is 30/,
+    /requestInterval is 30, not 10/,
   ],
   'rotation-every-30-days': [
     resource('aws:secretsmanager/secretRotation:SecretRotation', { rotationRules: { automaticallyAfterDays: 90 } }),
-    /rotates every 90 days/,
+    /rotates every 90 days, more than 30/,
   ],
   'aurora-postgresql-14-minimum': [
     resource('aws:rds/globalCluster:GlobalCluster', {
@@ -81,6 +83,14 @@ describe('policy pack', () => {
   it.each(POLICIES.map((p) => [p.name, p] as const))('%s catches its bad resource', (name, policy) => {
     const [bad, message] = BAD[name];
     expect(policy.validate(bad, ctx)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  it('names carry the suffix, with the provider’s auto-name suffix allowed after it and nothing else', () => {
+    const names = POLICIES.find((p) => p.name === 'names-carry-suffix')!;
+    const check = (name: string) => names.validate(resource('aws:lb/targetGroup:TargetGroup', { name }), ctx);
+    expect(check('tg-ec2-use1-dev-1a2b3c4')).toEqual([]);
+    expect(check('tg-ec2-use1-prod-1a2b3c4')).toHaveLength(1);
+    expect(check('tg-ec2-use1-dev-extra')).toHaveLength(1);
   });
 
   it('the real program passes every policy', async () => {
@@ -190,3 +200,93 @@ describe('policy pack configuration', () => {
     for (const p of POLICIES) expect(config[p.name]).toEqual({ environmentSuffix: 'dev' });
   });
 });
+
+describe('policy pack configuration', () => {
+  const stacks = fs
+    .readdirSync(PROJECT_DIR)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => Boolean(s));
+
+  it('every example stack has a policy config, and its settings agree with the stack', () => {
+    expect(stacks.sort()).toEqual(['dev', 'prod']);
+    for (const stack of stacks) {
+      const source = `policy/config.${stack}.json`;
+      const file = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, source), 'utf8'));
+      const settings = parseSettings(readRawConfig('tap', stackConfig(stack)));
+      for (const [name, { enforcementLevel, config }] of configurePolicies(file, source)) {
+        expect({ stack, name, enforcementLevel, suffix: config.environmentSuffix }).toEqual({
+          stack,
+          name,
+          enforcementLevel: 'mandatory',
+          suffix: settings.environmentSuffix,
+        });
+        expect(config.rotationDays).toBeGreaterThanOrEqual(settings.secretRotationDays);
+      }
+    }
+  });
+
+  it('the prod stack is protected, dev is not', () => {
+    const level = (stack: string) =>
+      configurePolicies(
+        JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, `policy/config.${stack}.json`), 'utf8')),
+        stack,
+      ).get('data-protection')!.config.dataProtection;
+    expect([level('dev'), level('prod')]).toEqual(['ephemeral', 'protected']);
+  });
+
+  it('is resolved as Pulumi resolves it: defaults filled, levels from the entry, else all', () => {
+    const configured = configurePolicies(
+      {
+        ...suffixFor('x'),
+        all: 'advisory',
+        'no-admin-iam': { environmentSuffix: 'x', enforcementLevel: 'disabled' },
+      },
+      'f',
+    );
+    expect(configured.get('no-admin-iam')!.enforcementLevel).toBe('disabled');
+    expect(configured.get('required-tags')).toEqual({
+      enforcementLevel: 'advisory',
+      config: expect.objectContaining({
+        environmentSuffix: 'x',
+        rotationDays: MAX_ROTATION_DAYS,
+        publicPorts: [80, 443],
+      }),
+    });
+    const verdicts = evaluatePolicies(
+      [resource('aws:iam/rolePolicy:RolePolicy', { policy: '{"Statement":[{"Action":"*","Resource":"*"}]}' })],
+      configured,
+    );
+    expect(verdicts.find((v) => v.policy === 'no-admin-iam')).toMatchObject({ checked: 0, violations: [] });
+  });
+
+  it('rejects what Pulumi would reject, and typos, naming each', () => {
+    const problems = (file: Record<string, unknown>) => {
+      try {
+        configurePolicies(file, 'policy/config.x.json');
+      } catch (e) {
+        if (e instanceof PolicyConfigError) return e.problems;
+        throw e;
+      }
+      return [];
+    };
+    expect(problems({ ...suffixFor('x'), 'names-carry-suffix': {} })).toEqual([
+      'names-carry-suffix.environmentSuffix: is required',
+    ]);
+    expect(
+      problems({ ...suffixFor('x'), 'rotation-every-30-days': { environmentSuffix: 'x', rotationDays: 90 } }),
+    ).toEqual([`rotation-every-30-days.rotationDays: must be at most ${MAX_ROTATION_DAYS}`]);
+    expect(
+      problems({ ...suffixFor('x'), 'data-protection': { environmentSuffix: 'x', dataProtection: 'kept' } }),
+    ).toEqual(['data-protection.dataProtection: must be one of ephemeral, protected']);
+    expect(problems({ ...suffixFor('x'), destroyable: { environmentSuffix: 'x' } })).toEqual([
+      'destroyable: is not a policy of this pack',
+    ]);
+    expect(problems({ ...suffixFor('x'), all: 'strict' })).toEqual([
+      'all: enforcement level must be one of advisory, mandatory, disabled, got "strict"',
+    ]);
+  });
+});
+
+function suffixFor(suffix: string): Record<string, unknown> {
+  return Object.fromEntries(POLICIES.map((p) => [p.name, { environmentSuffix: suffix }]));
+}

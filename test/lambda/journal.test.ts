@@ -22,6 +22,7 @@ import { queueOrder } from '../../lambda/trading/queued-order';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { createRuntime, DB_WAIT_BOUNDS, requireEnv, Runtime } from '../../lambda/trading/runtime';
 import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
+import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
 /**
@@ -56,15 +57,7 @@ function runtime(
   return r;
 }
 
-const order = (clientOrderId: string, overrides: Record<string, unknown> = {}) => ({
-  clientOrderId,
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  quantity: '100',
-  limitPrice: '187.25',
-  ...overrides,
-});
+const order = limitOrder;
 
 /** POST /orders signed as desk A (the order's owner in these tests). */
 async function post(r: Runtime, body: object) {
@@ -88,11 +81,7 @@ beforeAll(async () => {
   db = await startTradingDb();
 });
 
-afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
-  db.secrets.restore();
-  await db.pg.stop().catch(() => undefined);
-});
+afterAll(() => closeTradingDb(db, runtimes));
 
 describe('cross-region durability: acknowledged only once journaled in the other region', () => {
   it('201 carries the order the journal in the writer’s peer region holds (same id, same timestamp)', async () => {

@@ -23,6 +23,7 @@ import {
   probeTimeoutMs,
   worstCaseTimeToPromotion,
 } from '../../lambda/orchestrator/timing';
+import { GLOBAL_CLUSTER_ID, PRIMARY_CLUSTER_ARN, SECONDARY_CLUSTER_ARN } from '../helpers/failover-fixtures';
 
 const EU = 'eu-west-1';
 const USW2 = 'us-west-2';
@@ -296,9 +297,9 @@ describe('Route 53 reading', () => {
 
 describe('reading the global cluster', () => {
   const identity = {
-    globalClusterId: 'aurora-global-dev',
-    primaryClusterArn: 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev',
-    secondaryClusterArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev',
+    globalClusterId: GLOBAL_CLUSTER_ID,
+    primaryClusterArn: PRIMARY_CLUSTER_ARN,
+    secondaryClusterArn: SECONDARY_CLUSTER_ARN,
   };
   const healthy = (over: Partial<GlobalCluster> = {}): GlobalCluster => ({
     GlobalClusterIdentifier: identity.globalClusterId,

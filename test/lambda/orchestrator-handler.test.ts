@@ -13,26 +13,31 @@ import { DescribeGlobalClustersCommand, RDSClient, SwitchoverGlobalClusterComman
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-
-const PRIMARY = 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev';
-const SECONDARY = 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev';
-const GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/';
+import {
+  FAILOVER_FUNCTION_NAME,
+  FAILOVER_TOPIC_ARN,
+  GLOBAL_CLUSTER_ID,
+  PRIMARY_CLUSTER_ARN,
+  PRIMARY_ENDPOINT_GROUP_ARN,
+  SECONDARY_CLUSTER_ARN,
+  SECONDARY_ENDPOINT_GROUP_ARN,
+} from '../helpers/failover-fixtures';
 
 const env = {
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_DEV: 'true',
   POWERTOOLS_METRICS_DISABLED: 'false',
-  GLOBAL_CLUSTER_ID: 'aurora-global-dev',
-  PRIMARY_CLUSTER_ARN: PRIMARY,
-  SECONDARY_CLUSTER_ARN: SECONDARY,
+  GLOBAL_CLUSTER_ID,
+  PRIMARY_CLUSTER_ARN,
+  SECONDARY_CLUSTER_ARN,
   PRIMARY_REGION: 'us-east-1',
   CANARY_VANTAGES: 'eu-west-1,us-west-2',
   PROBE_INTERVAL_SECONDS: '10',
   RECOVERY_WINDOW_SECONDS: '90',
   LEASE_SECONDS: '180',
-  PRIMARY_ENDPOINT_GROUP_ARN: `${GROUP}use1`,
-  SECONDARY_ENDPOINT_GROUP_ARN: `${GROUP}euw1`,
-  TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:sns-failover-euw1-dev',
+  PRIMARY_ENDPOINT_GROUP_ARN,
+  SECONDARY_ENDPOINT_GROUP_ARN,
+  TOPIC_ARN: FAILOVER_TOPIC_ARN,
   ENVIRONMENT: 'dev',
   EVIDENCE_TABLE: 'ddb-failover-evidence-dev',
   METRIC_NAMESPACE: 'TAP/Failover',
@@ -40,9 +45,9 @@ const env = {
 
 const context = {
   awsRequestId: 'req-1234',
-  functionName: 'fn-failover-euw1-dev',
+  functionName: FAILOVER_FUNCTION_NAME,
   functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fn-failover-euw1-dev',
+  invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${FAILOVER_FUNCTION_NAME}`,
   memoryLimitInMB: '256',
   getRemainingTimeInMillis: () => 90_000,
 } as unknown as Context;
@@ -76,11 +81,11 @@ it('wires clients, context, metrics and the store as deployed', async () => {
     return {
       GlobalClusters: [
         {
-          GlobalClusterIdentifier: 'aurora-global-dev',
+          GlobalClusterIdentifier: GLOBAL_CLUSTER_ID,
           Status: 'available',
           GlobalClusterMembers: [
-            { DBClusterArn: PRIMARY, IsWriter: true },
-            { DBClusterArn: SECONDARY, IsWriter: false },
+            { DBClusterArn: PRIMARY_CLUSTER_ARN, IsWriter: true },
+            { DBClusterArn: SECONDARY_CLUSTER_ARN, IsWriter: false },
           ],
         },
       ],

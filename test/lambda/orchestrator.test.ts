@@ -29,12 +29,16 @@ import type { ProbeOutcome } from '../../lambda/orchestrator/gate';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 import { handleEvent, InvalidEventError, OrchestratorDeps } from '../../lambda/orchestrator/orchestrator';
 import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
+import {
+  FAILOVER_FUNCTION_NAME,
+  FAILOVER_TOPIC_ARN,
+  GLOBAL_CLUSTER_ID as GC,
+  PRIMARY_CLUSTER_ARN as PRIMARY,
+  PRIMARY_ENDPOINT_GROUP_ARN as US_GROUP,
+  SECONDARY_CLUSTER_ARN as SECONDARY,
+  SECONDARY_ENDPOINT_GROUP_ARN as EU_GROUP,
+} from '../helpers/failover-fixtures';
 
-const PRIMARY = 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev';
-const SECONDARY = 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev';
-const GC = 'aurora-global-dev';
-const US_GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/use1';
-const EU_GROUP = 'arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/euw1';
 const EU = 'eu-west-1';
 const USW2 = 'us-west-2';
 const S = 1000;
@@ -54,9 +58,9 @@ const config: OrchestratorConfig = {
   primaryEndpointGroupArn: US_GROUP,
   secondaryEndpointGroupArn: EU_GROUP,
   route53HealthCheckId: 'hc-use1',
-  topicArn: 'arn:aws:sns:eu-west-1:123456789012:sns-failover-euw1-dev',
+  topicArn: FAILOVER_TOPIC_ARN,
   environment: 'dev',
-  functionName: 'fn-failover-euw1-dev',
+  functionName: FAILOVER_FUNCTION_NAME,
 };
 
 /** Time that moves only when slept on. */

@@ -7,6 +7,7 @@ import { ApiResponse, handleRequest, readiness } from '../../lambda/trading/api'
 import { orderIdFor } from '../../lambda/trading/order';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { orderQueueRecord } from '../helpers/journal-queues';
 import { apiRequest } from '../helpers/trading-requests';
 
 /**
@@ -47,28 +48,6 @@ function drainer(overrides: Partial<DrainDeps> = {}): DrainDeps {
   };
 }
 
-function record(body: string, messageId: string, group = 'MSFT'): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-      MessageGroupId: group,
-      MessageDeduplicationId: messageId,
-      SequenceNumber: '1',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:sqs-orders-euw1-test.fifo',
-    awsRegion: 'eu-west-1',
-  };
-}
-
 const event = (records: SQSRecord[]): SQSEvent => ({ Records: records });
 const failed = (result: { batchItemFailures: { itemIdentifier: string }[] }) =>
   result.batchItemFailures.map((f) => f.itemIdentifier);
@@ -104,6 +83,14 @@ const order = (id: string, symbol = 'MSFT', extra: Record<string, unknown> = {})
   ...extra,
 });
 
+/** What the API puts on the order queue for desk A: the order, accepted `waitedSeconds` ago in eu-west-1. */
+const queuedOrder = (queued: object, waitedSeconds = 0) => ({
+  acceptedAt: new Date(Date.now() - waitedSeconds * 1000).toISOString(),
+  region: 'eu-west-1',
+  clientId: DESK,
+  order: queued,
+});
+
 async function post(r: Runtime, body: object): Promise<ApiResponse & { json: any }> {
   const response = await handleRequest(apiRequest('POST', '/orders', body), r.deps);
   return { ...response, json: JSON.parse(response.body) };
@@ -132,7 +119,7 @@ beforeAll(async () => {
     }
     const duplicate = queue.some((m) => m.attributes.MessageDeduplicationId === input.MessageDeduplicationId);
     if (!duplicate) {
-      const r = record(input.MessageBody!, `m-${++sequence}`, input.MessageGroupId);
+      const r = orderQueueRecord(input.MessageBody!, `m-${++sequence}`, input.MessageGroupId);
       r.attributes.MessageDeduplicationId = input.MessageDeduplicationId!;
       queue.push(r);
     }
@@ -193,19 +180,13 @@ it('FIFO per symbol: a message that fails holds back the rest of its symbol, oth
     insert: (clientId, o, options) =>
       o.clientOrderId === 'f-2' ? Promise.reject(dropped) : store.insert(clientId, o, options),
   };
-  const queued = (id: string, symbol: string) =>
-    JSON.stringify({
-      acceptedAt: new Date().toISOString(),
-      region: 'eu-west-1',
-      clientId: DESK,
-      order: order(id, symbol),
-    });
+  const queued = (id: string, symbol: string) => JSON.stringify(queuedOrder(order(id, symbol)));
   const result = await drain(
     event([
-      record(queued('f-1', 'MSFT'), 'f-1', 'MSFT'),
-      record(queued('f-2', 'MSFT'), 'f-2', 'MSFT'),
-      record(queued('g-1', 'AAPL'), 'g-1', 'AAPL'),
-      record(queued('f-3', 'MSFT'), 'f-3', 'MSFT'),
+      orderQueueRecord(queued('f-1', 'MSFT'), 'f-1', 'MSFT'),
+      orderQueueRecord(queued('f-2', 'MSFT'), 'f-2', 'MSFT'),
+      orderQueueRecord(queued('g-1', 'AAPL'), 'g-1', 'AAPL'),
+      orderQueueRecord(queued('f-3', 'MSFT'), 'f-3', 'MSFT'),
     ]),
     drainer({ store: flaky }),
   );
@@ -224,16 +205,10 @@ it('once the database stops answering, the rest of the batch is handed back with
       throw new Error('Query read timeout');
     },
   };
-  const queued = (id: string, symbol: string) =>
-    JSON.stringify({
-      acceptedAt: new Date().toISOString(),
-      region: 'eu-west-1',
-      clientId: DESK,
-      order: order(id, symbol),
-    });
+  const queued = (id: string, symbol: string) => JSON.stringify(queuedOrder(order(id, symbol)));
   const symbols = ['MSFT', 'AAPL', 'NVDA', 'AMZN'];
   const result = await drain(
-    event(symbols.map((s, n) => record(queued(`t-${n}`, s), `t-${n}`, s))),
+    event(symbols.map((s, n) => orderQueueRecord(queued(`t-${n}`, s), `t-${n}`, s))),
     drainer({ store: frozen }),
   );
   expect(failed(result)).toEqual(['t-0', 't-1', 't-2', 't-3']);
@@ -244,17 +219,8 @@ it('a message that is not a queued order goes to the dead-letter queue with its 
   const before = (await rows()).length;
   const result = await drain(
     event([
-      record('{"not":"an order"}', 'bad', 'MSFT'),
-      record(
-        JSON.stringify({
-          acceptedAt: new Date().toISOString(),
-          region: 'eu-west-1',
-          clientId: DESK,
-          order: order('ok-1'),
-        }),
-        'ok-1',
-        'MSFT',
-      ),
+      orderQueueRecord('{"not":"an order"}', 'bad', 'MSFT'),
+      orderQueueRecord(JSON.stringify(queuedOrder(order('ok-1'))), 'ok-1', 'MSFT'),
     ]),
     drainer(),
   );
@@ -266,20 +232,15 @@ it('a message that is not a queued order goes to the dead-letter queue with its 
 });
 
 it('without a dead-letter queue to write to, such a message is failed (the redrive policy moves it), never acknowledged', async () => {
-  const result = await drain(event([record('garbage', 'bad-2')]), drainer({ deadLetter: undefined }));
+  const result = await drain(event([orderQueueRecord('garbage', 'bad-2')]), drainer({ deadLetter: undefined }));
   expect(failed(result)).toEqual(['bad-2']);
 });
 
 it('a queued order that conflicts with a stored one ends in the dead-letter queue with a reason; the stored order stands', async () => {
   const api = runtime();
   expect((await post(api, order('c-conflict', 'MSFT', { quantity: '10' }))).statusCode).toBe(201);
-  const queued = {
-    acceptedAt: new Date().toISOString(),
-    region: 'eu-west-1',
-    clientId: DESK,
-    order: order('c-conflict', 'MSFT', { quantity: '11' }),
-  };
-  const result = await drain(event([record(JSON.stringify(queued), 'dup-1')]), drainer());
+  const queued = queuedOrder(order('c-conflict', 'MSFT', { quantity: '11' }));
+  const result = await drain(event([orderQueueRecord(JSON.stringify(queued), 'dup-1')]), drainer());
   expect(failed(result)).toEqual([]);
   expect(deadLettered).toHaveLength(1);
   expect(deadLettered[0].reason).toBe(
@@ -289,24 +250,14 @@ it('a queued order that conflicts with a stored one ends in the dead-letter queu
 
   // The same order, written differently, is a replay and is simply acknowledged.
   const same = { ...queued, order: order('c-conflict', 'MSFT', { quantity: '010.000' }) };
-  expect(failed(await drain(event([record(JSON.stringify(same), 'dup-2')]), drainer()))).toEqual([]);
+  expect(failed(await drain(event([orderQueueRecord(JSON.stringify(same), 'dup-2')]), drainer()))).toEqual([]);
   expect(deadLettered).toHaveLength(1);
 });
 
 describe('orders that waited in the queue', () => {
-  const waited = (seconds: number) => {
-    const acceptedAt = new Date(Date.now() - seconds * 1000);
-    return { acceptedAt: acceptedAt.toISOString() };
-  };
-
   it('a market order older than its time-to-live is recorded as expired, never executed, and the client sees it via GET', async () => {
-    const queued = {
-      ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS + 1),
-      region: 'eu-west-1',
-      clientId: DESK,
-      order: order('ttl-market-old'),
-    };
-    expect(failed(await drain(event([record(JSON.stringify(queued), 'ttl-1')]), drainer()))).toEqual([]);
+    const queued = queuedOrder(order('ttl-market-old'), DEFAULT_MARKET_ORDER_TTL_SECONDS + 1);
+    expect(failed(await drain(event([orderQueueRecord(JSON.stringify(queued), 'ttl-1')]), drainer()))).toEqual([]);
     const fetched = await get(runtime(), `/orders/${orderIdFor(DESK, 'ttl-market-old')}`);
     expect(fetched).toMatchObject({ status: 200, json: { status: 'expired', createdAt: queued.acceptedAt } });
     // A replay of it answers what happened to it.
@@ -314,13 +265,8 @@ describe('orders that waited in the queue', () => {
   });
 
   it('a market order inside its time-to-live executes, stamped when the API accepted it', async () => {
-    const queued = {
-      ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS - 5),
-      region: 'eu-west-1',
-      clientId: DESK,
-      order: order('ttl-market-young'),
-    };
-    await drain(event([record(JSON.stringify(queued), 'ttl-2')]), drainer());
+    const queued = queuedOrder(order('ttl-market-young'), DEFAULT_MARKET_ORDER_TTL_SECONDS - 5);
+    await drain(event([orderQueueRecord(JSON.stringify(queued), 'ttl-2')]), drainer());
     const [row] = await rows("client_order_id = 'ttl-market-young'");
     expect(row).toMatchObject({ status: 'accepted' });
     expect(row.created_at.toISOString()).toBe(queued.acceptedAt);
@@ -328,21 +274,16 @@ describe('orders that waited in the queue', () => {
 
   it('a limit order executes whatever it waited, with its original timestamp', async () => {
     const limit = order('ttl-limit', 'MSFT', { type: 'limit', limitPrice: '410.5' });
-    const queued = { ...waited(3600), region: 'eu-west-1', clientId: DESK, order: limit };
-    await drain(event([record(JSON.stringify(queued), 'ttl-3')]), drainer());
+    const queued = queuedOrder(limit, 3600);
+    await drain(event([orderQueueRecord(JSON.stringify(queued), 'ttl-3')]), drainer());
     const [row] = await rows("client_order_id = 'ttl-limit'");
     expect(row).toMatchObject({ status: 'accepted', limit_price: '410.50000000' });
     expect(row.created_at.toISOString()).toBe(queued.acceptedAt);
   });
 
   it('the time-to-live is a setting: with 10 minutes the same old market order executes', async () => {
-    const queued = {
-      ...waited(DEFAULT_MARKET_ORDER_TTL_SECONDS + 1),
-      region: 'eu-west-1',
-      clientId: DESK,
-      order: order('ttl-market-long'),
-    };
-    await drain(event([record(JSON.stringify(queued), 'ttl-4')]), drainer({ marketOrderTtlSeconds: 600 }));
+    const queued = queuedOrder(order('ttl-market-long'), DEFAULT_MARKET_ORDER_TTL_SECONDS + 1);
+    await drain(event([orderQueueRecord(JSON.stringify(queued), 'ttl-4')]), drainer({ marketOrderTtlSeconds: 600 }));
     expect((await rows("client_order_id = 'ttl-market-long'"))[0]).toMatchObject({ status: 'accepted' });
   });
 });

@@ -28,6 +28,7 @@ import {
   startTradingDb,
   TradingDb,
 } from '../../scripts/local/trading-db';
+import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 import { albEvent, callAlb, SendOptions, signedHeaders } from '../helpers/trading-requests';
 import { SUPERUSER, SUPERUSER_PASSWORD } from '../../scripts/local/postgres';
 
@@ -114,15 +115,7 @@ async function httpAdapter(r: Runtime): Promise<Adapter> {
 }
 
 let serial = 0;
-const order = (overrides: Record<string, unknown> = {}) => ({
-  clientOrderId: `auth-${++serial}`,
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  quantity: '100',
-  limitPrice: '187.25',
-  ...overrides,
-});
+const order = (overrides: Record<string, unknown> = {}) => limitOrder(`auth-${++serial}`, overrides);
 
 /** What a refused request must not carry: any field of an order. */
 function expectNoOrder(reply: Reply) {
@@ -142,9 +135,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(closers.map((close) => close()));
-  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
-  db.secrets.restore();
-  await db.pg.stop().catch(() => undefined);
+  await closeTradingDb(db, runtimes);
 });
 
 describe.each(['alb', 'http'])('%s adapter', (key) => {

@@ -4,13 +4,14 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { ALBEvent, Context, SQSRecord } from 'aws-lambda';
+import type { ALBEvent, Context } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
 import { authorization } from '../../scripts/order-client';
 import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { orderQueueRecord } from '../helpers/journal-queues';
 
 let db: TradingDb;
 let secrets: AwsClientStub<SecretsManagerClient>;
@@ -229,25 +230,7 @@ describe('the trading function', () => {
 });
 
 describe('the drainer function', () => {
-  const record = (body: string, messageId: string): SQSRecord => ({
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-      MessageGroupId: 'AAPL',
-      MessageDeduplicationId: messageId,
-      SequenceNumber: '1',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:orders.fifo',
-    awsRegion: 'eu-west-1',
-  });
+  const record = (body: string, messageId: string) => orderQueueRecord(body, messageId, 'AAPL');
 
   it('applies a batch, dead-letters what it cannot apply with the reason, and logs with the invocation', async () => {
     const queued = {

@@ -9,6 +9,7 @@ import { createApiServer } from '../../lambda/trading/server';
 import { AddressInfo } from 'net';
 import { OrderClient } from '../../scripts/order-client';
 import { APP_USER, CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 import { albEvent, callAlb } from '../helpers/trading-requests';
 
 let db: TradingDb;
@@ -27,25 +28,13 @@ async function call(r: Runtime, event: ALBEvent) {
 /** The conflict answer: no order in it, not even the client's own. */
 const CONFLICT = { error: 'clientOrderId already used for a different order' };
 
-const order = (overrides: Record<string, unknown> = {}) => ({
-  clientOrderId: 'c-1001',
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  quantity: '100',
-  limitPrice: '187.25',
-  ...overrides,
-});
+const order = (overrides: Record<string, unknown> = {}) => limitOrder('c-1001', overrides);
 
 beforeAll(async () => {
   db = await startTradingDb();
 });
 
-afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.close().catch(() => undefined)));
-  db.secrets.restore();
-  await db.pg.stop().catch(() => undefined);
-});
+afterAll(() => closeTradingDb(db, runtimes));
 
 describe('order API against PostgreSQL 14', () => {
   it('creates an order (201), stores it once, and serves it back', async () => {
@@ -115,6 +104,16 @@ describe('order API against PostgreSQL 14', () => {
     const wrong = await call(r, albEvent('DELETE', '/orders'));
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('POST');
+  });
+});
+
+describe('closing the runtime', () => {
+  it('ends its pools once when the reader endpoint is the writer endpoint (the benchmark and single-host setups)', async () => {
+    const r = createRuntime(requireApiEnv({ ...db.env, DB_READ_HOST: db.env.DB_HOST }), {
+      secrets: db.secrets.client,
+    });
+    expect((await call(r, albEvent('GET', '/health', undefined, {}, { as: null }))).status).toBe(200);
+    await expect(r.close()).resolves.toBeUndefined();
   });
 });
 

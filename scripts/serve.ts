@@ -1,0 +1,85 @@
+/**
+ * `npm run serve`: the order API as the EC2 instances run it (lambda/trading/server.ts), on
+ * 127.0.0.1, over an embedded PostgreSQL 14 laid out as in AWS (master user, the deploy-time
+ * schema, the application user) with an in-memory Secrets Manager, so it can be tried with curl.
+ * docs/openapi.yaml describes the API; test/openapi.test.ts checks it against this server.
+ *
+ *   npm run serve -- --port 8080
+ *
+ * All local setup is in startLocalApi(): the database, the secrets and the API clients (the
+ * local keys of scripts/local/trading-db.ts, which the printed commands sign with).
+ */
+import type { AddressInfo } from 'net';
+import { parseArgs } from 'util';
+import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
+import { createApiServer } from '../lambda/trading/server';
+import { CLIENTS, startTradingDb } from './local/trading-db';
+
+export const HOST = '127.0.0.1';
+
+export interface LocalApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database. */
+export async function startLocalApi(port = 0): Promise<LocalApi> {
+  const db = await startTradingDb('serve-password');
+  const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
+  const server = createApiServer(runtime.deps);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, resolve);
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${HOST}:${bound}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+      db.secrets.restore();
+      await db.pg.stop();
+    },
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const api = await startLocalApi(port);
+  const { clientId, key } = CLIENTS.deskA;
+  const signed = `TAP_CLIENT_ID=${clientId} TAP_CLIENT_KEY=${key} npm run order --`;
+  process.stdout.write(
+    [
+      `Order API on ${api.url} (embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
+      `Local API client ${clientId}, key ${key}. Try, in another terminal:`,
+      `  curl -s ${api.url}/health`,
+      `  ${signed} place --url ${api.url} --client-order-id try-1 --symbol ACME --side buy --quantity 10 --limit-price 101.25`,
+      `  ${signed} get --url ${api.url} <id from the answer above>`,
+      'Requests to /orders are signed (TAP-HMAC-SHA256; scripts/order-client.ts signs them). The API: docs/openapi.yaml.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    api.close().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module)
+  main().catch((e) => {
+    process.stderr.write(`serve failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,90 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
+import { parseSettings, readRawConfig } from '../lib/config';
+import { evaluatePolicies } from '../policy/rules';
+import { policyResources } from '../scripts/analysis';
+import { PROJECT_DIR, runOffline, stackConfig } from '../scripts/offline';
+import { policyConfig, policyConfigOfStack, pullRequestStackFile, pullRequestStackName } from '../scripts/stack-config';
+
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), 'utf8');
+const workflow = parseYaml(read('.github/workflows/ci.yml')) as any;
+/** Every step of a job that runs the Pulumi action. */
+const pulumiSteps = (job: string) =>
+  (workflow.jobs[job].steps as any[]).filter((s) => String(s.uses).startsWith('pulumi/actions@'));
+
+describe('a short-lived stack per pull request', () => {
+  const file = pullRequestStackFile(read('Pulumi.dev.yaml'), 42);
+  const config = (parseYaml(file) as { config: Record<string, unknown> }).config;
+
+  it('is the dev stack with its own environmentSuffix and zone, plain HTTP, and the account’s Config recorder reused', () => {
+    expect(config).toMatchObject({
+      'pulumi:disable-default-providers': ['*'],
+      'tap:environmentSuffix': 'pr-42',
+      'tap:domainName': 'pr-42.dev.tap-trading.example.com',
+      'tap:tls': 'none',
+      'tap:awsConfigRecorder': 'reuse',
+    });
+    expect(() => pullRequestStackName(0)).toThrow(/not a pull request number/);
+  });
+
+  it('plans offline and passes every policy with its own suffix', async () => {
+    const overrides = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v]));
+    const full = stackConfig('dev', overrides);
+    const run = await runOffline(full, 'pr-42');
+    const settings = parseSettings(readRawConfig('tap', full));
+    expect(settings.environmentSuffix).toBe('pr-42');
+    const verdicts = evaluatePolicies(policyResources(run.resources), {
+      environmentSuffix: 'pr-42',
+      publicPorts: [80, 443],
+      rotationDays: settings.secretRotationDays,
+      engineVersion: settings.dbEngineVersion,
+      dataProtection: settings.dataProtection,
+      route53RequestIntervalSeconds: settings.route53HealthCheckIntervalSeconds,
+    });
+    expect(verdicts.flatMap((v) => v.violations)).toEqual([]);
+    expect(run.resources.filter((r) => r.type === 'aws:cfg/recorder:Recorder')).toEqual([]);
+  });
+});
+
+describe('the CI workflow runs one stack per environmentSuffix', () => {
+  it('the long-lived stacks are exactly the stack files next to Pulumi.yaml', () => {
+    const files = fs
+      .readdirSync(PROJECT_DIR)
+      .map((f) => /^Pulumi\.([a-z0-9-]+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined && !s.startsWith('pr-'));
+    expect([...workflow.jobs.stacks.strategy.matrix.stack].sort()).toEqual(files.sort());
+    for (const stack of files)
+      expect(parseYaml(read(`Pulumi.${stack}.yaml`)).config['tap:environmentSuffix']).toBe(stack);
+  });
+
+  it('pull requests get pr-<number>, updated on each push and destroyed and removed when closed', () => {
+    const on = workflow.on.pull_request.types;
+    expect(on).toEqual(expect.arrayContaining(['opened', 'synchronize', 'reopened', 'closed']));
+    expect(workflow.jobs['pull-request-stack'].env.STACK).toBe('pr-${{ github.event.pull_request.number }}');
+    expect(workflow.jobs['pull-request-stack'].if).toContain("github.event.action != 'closed'");
+    expect(pulumiSteps('pull-request-stack').map((s) => s.with)).toEqual([
+      expect.objectContaining({ command: 'up', 'stack-name': '${{ env.STACK }}', upsert: true }),
+    ]);
+    const destroy = workflow.jobs['pull-request-stack-destroy'];
+    expect(destroy.if).toContain("github.event.action == 'closed'");
+    expect(pulumiSteps('pull-request-stack-destroy').map((s) => s.with)).toEqual([
+      { command: 'destroy', 'stack-name': '${{ env.STACK }}', remove: true },
+    ]);
+    // An update and the destroy of one pull request never run at once.
+    expect(destroy.concurrency.group).toBe(workflow.jobs['pull-request-stack'].concurrency.group);
+  });
+
+  it('every preview and update runs with the policy pack', () => {
+    for (const job of ['stacks', 'pull-request-stack'])
+      for (const step of pulumiSteps(job)) expect(step.with).toMatchObject({ policyPacks: 'policy' });
+  });
+
+  it('the generated policy config covers every policy; the checked-in dev config matches it', () => {
+    expect(policyConfigOfStack('dev')).toEqual(JSON.parse(read('policy/config.dev.json')));
+    expect(policyConfig('prod', 'protected')['data-protection']).toEqual({
+      environmentSuffix: 'prod',
+      dataProtection: 'protected',
+    });
+  });
+});
