@@ -25,6 +25,8 @@ export interface ComputeStackArgs {
   readonly appSecretArn: pulumi.Input<string>;
   /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
+  /** The Aurora global writer endpoint: follows the writer across regions. */
+  readonly globalWriterEndpoint: pulumi.Input<string>;
   readonly keys: RegionKeys;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
@@ -112,8 +114,9 @@ export class ComputeStack extends pulumi.ComponentResource {
         REGION_NAME: region.region,
         REGION_ROLE: region.role,
         DB_SECRET_ARN: args.appSecretArn,
-        // The local cluster: writable in the active region, read-only in the standby until promoted.
-        DB_HOST: database.cluster.endpoint,
+        // The global writer endpoint: after a failover or switchover writes reach the new writer
+        // without a redeploy (the local cluster endpoint stays read-only in a secondary).
+        DB_HOST: args.globalWriterEndpoint,
         // Answers in the standby while its writer endpoint is inactive: tells read-only from down.
         DB_READ_HOST: database.cluster.readerEndpoint,
         DB_PORT: String(POSTGRES_PORT),

@@ -219,6 +219,7 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
+          globalWriterEndpoint: this.globalDatabase.cluster.endpoint,
           keys: keys[role],
           logArchive: logArchives[role],
           certificateArn: this.domain.certificates[role],

@@ -182,7 +182,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
     expect(script).toContain('dnf install -y nodejs22');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
-    expect(script).toContain(`Environment=DB_HOST=aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`);
+    expect(script).toContain('Environment=DB_HOST=aurora-global-dev.global-abc.global.rds.amazonaws.com');
     expect(script).toMatch(/"\$\{AWS_CLI:-aws\}" s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
@@ -290,8 +290,9 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
       DB_SSL: 'verify-full',
-      // Writes to the local writer endpoint; the reader endpoint tells a read-only standby from a dead one.
-      DB_HOST: `aurora-${code}-dev.cluster-abc.${region}.rds.amazonaws.com`,
+      // Writes through the global writer endpoint (follows a failover); the local reader endpoint
+      // tells a read-only standby from a dead one.
+      DB_HOST: 'aurora-global-dev.global-abc.global.rds.amazonaws.com',
       DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
     expect(fn.inputs.environment.variables.DB_SECRET_ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:${region}:`));
