@@ -47,10 +47,10 @@ export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as con
 
 const text = z.string().trim();
 
-/** The journal auditor's timeout: the journal queue's visibility timeout may not be shorter (SQS event sources). */
-export const JOURNAL_AUDITOR_TIMEOUT_SECONDS = 30;
-/** SQS's longest visibility timeout. */
-const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** The journal auditor's timeout (REQ-journal: a batch of ten lookups). */
+export const JOURNAL_AUDITOR_TIMEOUT_SECONDS = 5;
+/** AWS: an SQS event source's queue visibility timeout should be at least six times the function timeout. */
+export const VISIBILITY_PER_FUNCTION_TIMEOUT = 6;
 /** Defaults the journal code applies itself; Pulumi.yaml must agree (config.test.ts). */
 export const JOURNAL_CODE_DEFAULTS = {
   journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
@@ -256,9 +256,14 @@ export const configSchema = z.object({
   // --- order durability (docs/order-journal.md)
   orderDurability: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
   journalTimeoutMs: integer(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]),
-  journalAuditRetrySeconds: integer(JOURNAL_AUDITOR_TIMEOUT_SECONDS, MAX_VISIBILITY_TIMEOUT_SECONDS),
+  journalAuditDelaySeconds: integer(0, 900),
+  journalAuditRetrySeconds: integer(
+    VISIBILITY_PER_FUNCTION_TIMEOUT * JOURNAL_AUDITOR_TIMEOUT_SECONDS,
+    900,
+    `${VISIBILITY_PER_FUNCTION_TIMEOUT} x the auditor's ${JOURNAL_AUDITOR_TIMEOUT_SECONDS} s timeout, as AWS advises for SQS event sources`,
+  ),
   journalOrphanAfterSeconds: integer(60, 86400),
-  journalAlarmAgeSeconds: integer(1, 86400),
+  journalAlarmAgeSeconds: integer(10, 3600),
   rtoTargetSeconds: integer(1, 3600),
   // --- monitoring and compliance
   alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {
@@ -448,6 +453,19 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
             [
               'alarmLambdaDurationP99Ms',
               `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
+            ],
+          ],
+  },
+  {
+    // A journaled order is first audited after the delay: an age alarm below it fires on every order.
+    keys: ['journalAlarmAgeSeconds', 'journalAuditDelaySeconds'],
+    check: (s) =>
+      s.journalAlarmAgeSeconds > s.journalAuditDelaySeconds
+        ? []
+        : [
+            [
+              'journalAlarmAgeSeconds',
+              `must exceed journalAuditDelaySeconds (${s.journalAuditDelaySeconds} s): the auditor sees no order younger than that`,
             ],
           ],
   },

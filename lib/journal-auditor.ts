@@ -99,6 +99,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
         eventSourceArn: journal.queue.arn,
         functionName: this.fn.arn,
         batchSize: 10,
+        maximumBatchingWindowInSeconds: 0,
         functionResponseTypes: ['ReportBatchItemFailures'],
         scalingConfig: { maximumConcurrency: JOURNAL_AUDITOR_CONCURRENCY },
       },

@@ -15,9 +15,9 @@ import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
 /** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
 export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
-/** What lambda/shared/journal.ts logs for an order acknowledged without its journal copy. */
-export const UNJOURNALED_LOG_MESSAGE = 'order acknowledged without cross-region journal';
+/** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */
 export const UNJOURNALED_METRIC = 'UnjournaledOrders';
+export const JOURNAL_FAILURE_METRIC = 'JournalWriteFailures';
 
 export interface MonitoringStackArgs {
   readonly settings: Settings;
@@ -203,27 +203,53 @@ export class MonitoringStack extends pulumi.ComponentResource {
         threshold,
         comparisonOperator: 'GreaterThanThreshold',
       });
-    // An order acknowledged without the journal (its peer fenced and unreachable): counted from
-    // the writers' logs (lambda/shared/journal.ts logs a stable message for it).
+    // Counted from the writers' logs (lambda/shared/journal.ts logs a field for each): orders
+    // acknowledged without the journal (their peer fenced and unreachable), and journal writes
+    // that failed (each a retryable 503 to the client).
     for (const [label, built] of [
       ['trading', compute.trading],
       ['drain', orders.drainer],
     ] as const) {
-      new aws.cloudwatch.LogMetricFilter(
-        n('metricFilter', `unjournaled-${label}`),
-        {
-          name: n('metricFilter', `unjournaled-${label}`),
-          logGroupName: built.logGroup.name,
-          pattern: `{ $.message = "${UNJOURNALED_LOG_MESSAGE}" }`,
-          metricTransformation: { name: UNJOURNALED_METRIC, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
-        },
-        { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
-      );
+      for (const [kind, field, metric] of [
+        ['unjournaled', 'unjournaled', UNJOURNALED_METRIC],
+        ['journal-failure', 'journalFailure', JOURNAL_FAILURE_METRIC],
+      ] as const) {
+        new aws.cloudwatch.LogMetricFilter(
+          n('metricFilter', `${kind}-${label}`),
+          {
+            name: n('metricFilter', `${kind}-${label}`),
+            logGroupName: built.logGroup.name,
+            pattern: `{ $.${field} = 1 }`,
+            metricTransformation: { name: metric, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
+          },
+          { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
+        );
+      }
     }
-    alarm('journal-unjournaled', {
-      alarmDescription: 'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
+    const journalMetric = (qualifier: string, metricName: string, what: string, periods = 1) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: JOURNAL_METRICS_NAMESPACE,
+        metricName,
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    journalMetric(
+      'journal-unjournaled',
+      UNJOURNALED_METRIC,
+      'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
+    );
+    // One failed write is a client retry; three minutes of them is a journal that is down.
+    journalMetric('journal-write-failures', JOURNAL_FAILURE_METRIC, 'Journal writes failing (clients get 503)', 3);
+    alarm('journal-recovered', {
+      alarmDescription: 'The auditor applied journaled orders the promotion lost: check the count against the runbook',
       namespace: JOURNAL_METRICS_NAMESPACE,
-      metricName: UNJOURNALED_METRIC,
+      metricName: AUDIT_METRICS.recovered,
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
       statistic: 'Sum',
       period: 60,
       evaluationPeriods: 1,
@@ -245,13 +271,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       'ApproximateNumberOfMessagesVisible',
       0,
       'Journal entries parked for an operator',
-    );
-    sqsAlarm(
-      'journal-dead-lettered',
-      journal.deadLetterQueue,
-      'ApproximateNumberOfMessagesVisible',
-      0,
-      'Journal entries the auditor could not settle in time (dead-lettered)',
     );
 
     // --- order queue: anything dead-lettered is an order that never landed.

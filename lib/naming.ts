@@ -131,7 +131,7 @@ export const NAME_RULES = {
   // monitoring
   alarmTopic: rule('sns-alarms', 256, true, 5),
   alarm: rule('alarm', 255, true, 40),
-  metricFilter: rule('metric-filter', 512, true, 20),
+  metricFilter: rule('metric-filter', 512, true, 24),
   dashboard: rule('dashboard', 255),
   configBucket: rule('config', 63, true, 12),
   configRole: rule('role-config', 64),

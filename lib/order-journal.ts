@@ -8,9 +8,6 @@ export const JOURNAL_WRITER_ROLES = ['tradingRole', 'drainerRole', 'instanceRole
 
 /** SQS's longest retention: a journaled order waits here as long as replication lags. */
 export const JOURNAL_RETENTION_SECONDS = 1_209_600;
-/** SQS's highest redrive count: an order still unreplicated after this many audits is dead-lettered (alarmed). */
-export const JOURNAL_MAX_RECEIVE_COUNT = 1000;
-
 export interface OrderJournalArgs {
   /** The region the journal is in: the component's provider. */
   readonly region: string;
@@ -23,6 +20,8 @@ export interface OrderJournalArgs {
    * writer's, which may be its own.
    */
   readonly writerNames: readonly Namer[];
+  /** First audit of an order after this (its replication usually takes less than a second). */
+  readonly auditDelaySeconds: number;
   /** Retry interval of an unreplicated order: the queue's visibility timeout. */
   readonly auditRetrySeconds: number;
 }
@@ -30,12 +29,10 @@ export interface OrderJournalArgs {
 /**
  * One region's copy of the cross-region order journal (docs/order-journal.md): the encrypted
  * standard queue an order is written to before its acknowledgement when the writer is in the
- * other region, its dead-letter queue, and the parked queue where the auditor puts what an
- * operator must look at. Only the order writers of either region may send to it.
+ * other region, and the parked queue where the auditor puts what an operator must look at. Only the order writers of either region may send to it.
  */
 export class OrderJournal extends pulumi.ComponentResource {
   readonly queue: aws.sqs.Queue;
-  readonly deadLetterQueue: aws.sqs.Queue;
   readonly parkedQueue: aws.sqs.Queue;
   readonly key: aws.kms.Key;
   readonly region: string;
@@ -48,11 +45,6 @@ export class OrderJournal extends pulumi.ComponentResource {
     this.region = args.region;
     const encrypted = { kmsMasterKeyId: key.arn, kmsDataKeyReusePeriodSeconds: 300 };
 
-    this.deadLetterQueue = new aws.sqs.Queue(
-      n('journalQueue', 'dlq'),
-      { name: n('journalQueue', 'dlq'), messageRetentionSeconds: JOURNAL_RETENTION_SECONDS, ...encrypted },
-      child,
-    );
     this.parkedQueue = new aws.sqs.Queue(
       n('journalQueue', 'parked'),
       { name: n('journalQueue', 'parked'), messageRetentionSeconds: JOURNAL_RETENTION_SECONDS, ...encrypted },
@@ -63,11 +55,11 @@ export class OrderJournal extends pulumi.ComponentResource {
       {
         name: n('journalQueue'),
         messageRetentionSeconds: JOURNAL_RETENTION_SECONDS,
-        // An order not replicated yet is handed back and audited again after this.
+        delaySeconds: args.auditDelaySeconds,
+        // An order not replicated yet is handed back and audited again after this. No redrive
+        // policy: however often an unreplicated order comes back, it must stay under audit (a
+        // dead-letter queue would take it out of the RPO measurement and out of recovery).
         visibilityTimeoutSeconds: args.auditRetrySeconds,
-        redrivePolicy: this.deadLetterQueue.arn.apply((arn) =>
-          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: JOURNAL_MAX_RECEIVE_COUNT }),
-        ),
         ...encrypted,
       },
       child,

@@ -255,6 +255,7 @@ export class TapStack extends pulumi.ComponentResource {
           name: names[role],
           key: keys[role].key('queues'),
           writerNames: [names.primary, names.secondary],
+          auditDelaySeconds: settings.journalAuditDelaySeconds,
           auditRetrySeconds: settings.journalAuditRetrySeconds,
         },
         inRegion(role),

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { estimateCost } from '../lib/cost';
 import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/rto';
+import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/rto-model';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
@@ -294,6 +295,7 @@ async function main(argv: string[]): Promise<number> {
     countsReport(run.resources, regionLabels, style),
     policyReport(verdicts, policySource, style),
     rtoReport(budget, style),
+    rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),

@@ -229,12 +229,17 @@ describe('config validation rejects bad input with key, value and what is allowe
       // An SQS event source needs the queue's visibility timeout to cover the function's.
       'journal audit retry shorter than the auditor timeout',
       { journalAuditRetrySeconds: '29' },
-      /^journalAuditRetrySeconds: must be at least 30/,
+      /^journalAuditRetrySeconds: must be at least 30, 6 x the auditor's 5 s timeout/,
     ],
     [
       'journal timeout above the journal code range',
       { journalTimeoutMs: '3001' },
       /^journalTimeoutMs: must be at most 3000/,
+    ],
+    [
+      'journal alarm age not above the audit delay',
+      { journalAuditDelaySeconds: '60', journalAlarmAgeSeconds: '60' },
+      /^journalAlarmAgeSeconds: must exceed journalAuditDelaySeconds \(60 s\)/,
     ],
     ['unknown order durability', { orderDurability: 'eventual' }, /^orderDurability: must be cross-region or regional/],
     [

@@ -337,6 +337,10 @@ const METRICS: Record<string, MetricFacts> = {
   'TAP/Failover ProbeInconclusive': eventOnly(),
   // Counted from the writers' logs only when a fenced peer could not take an order.
   'TapOrderJournal UnjournaledOrders': eventOnly(),
+  // Each failed journal write is a client's retryable 503: none on a healthy platform.
+  'TapOrderJournal JournalWriteFailures': eventOnly(),
+  // Orders recovered from the journal exist only after an unplanned failover lost them.
+  'TapOrderJournal JournalRecovered': eventOnly(),
   // Age of an order the auditor found unreplicated: replication lag is typically under a second,
   // and SQS keeps a message at most 14 days.
   'TapOrderJournal JournalUnreplicatedAgeSeconds': {

@@ -8,7 +8,7 @@ import { AUDIT_METRICS, METRICS_NAMESPACE } from '../lambda/journal-auditor/audi
 import { createOrderJournal, journalConfigFromEnv } from '../lambda/shared/journal';
 import type { Order } from '../lambda/trading/order';
 import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config';
-import { JOURNAL_AUDITOR_SERVICE, UNJOURNALED_LOG_MESSAGE } from '../lib/monitoring-stack';
+import { JOURNAL_AUDITOR_SERVICE } from '../lib/monitoring-stack';
 import { RecordedResource } from '../scripts/offline';
 import { dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
@@ -37,7 +37,7 @@ const fleetEnv = (run: Awaited<ReturnType<typeof plan>>, code: string) => {
 
 describe('journal queues', () => {
   it.each(REGIONS)(
-    'in %s: an encrypted standard queue kept 14 days, retried after the audit interval, with DLQ and parked queue',
+    'in %s: an encrypted standard queue kept 14 days, first audited after the delay, retried, never dead-lettered',
     async (region, code) => {
       const run = await plan();
       const key = `arn:aws:kms:${region}:123456789012:key/kms-queues-${code}-dev`;
@@ -45,18 +45,18 @@ describe('journal queues', () => {
       expect(journal.region).toBe(region);
       expect(journal.inputs).toMatchObject({
         kmsMasterKeyId: key,
+        kmsDataKeyReusePeriodSeconds: 300,
         messageRetentionSeconds: 1_209_600,
-        visibilityTimeoutSeconds: 60,
+        delaySeconds: 5,
+        visibilityTimeoutSeconds: 30,
       });
       expect(journal.inputs.fifoQueue).toBeUndefined();
-      // An SQS event source needs a visibility timeout of at least the function's timeout.
+      // However often an unreplicated order comes back, it stays under audit.
+      expect(journal.inputs.redrivePolicy).toBeUndefined();
+      // AWS: an SQS event source's visibility timeout at least six times the function's timeout.
       const auditor = named(run, FN, `fn-journal-audit-${code}-dev`);
-      expect(journal.inputs.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(auditor.inputs.timeout);
-      expect(JSON.parse(journal.inputs.redrivePolicy).deadLetterTargetArn).toBe(
-        `arn:aws:sqs:${region}:123456789012:sqs-journal-dlq-${code}-dev`,
-      );
-      for (const other of ['dlq', 'parked'])
-        expect(named(run, QUEUE, `sqs-journal-${other}-${code}-dev`).inputs.kmsMasterKeyId).toBe(key);
+      expect(journal.inputs.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * auditor.inputs.timeout);
+      expect(named(run, QUEUE, `sqs-journal-parked-${code}-dev`).inputs.kmsMasterKeyId).toBe(key);
     },
   );
 
@@ -178,6 +178,7 @@ describe('journal auditor', () => {
       expect(fn.inputs.timeout).toBe(JOURNAL_AUDITOR_TIMEOUT_SECONDS);
       // A bounded number of auditors, so their connections stay inside dbReservedConnections.
       expect(fn.inputs.reservedConcurrentExecutions).toBe(2);
+      expect(fn.inputs.memorySize).toBe(256);
       const env = envOf(fn);
       expect(auditorSettingsFromEnv(env)).toEqual({
         parkedQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/sqs-journal-parked-${code}-dev`,
@@ -252,44 +253,61 @@ describe('RPO exposure alarms', () => {
         dimensions: { QueueName: `sqs-journal-${code}-dev` },
         threshold: 45,
       });
-      for (const [qualifier, queue] of [
-        ['journal-parked', `sqs-journal-parked-${code}-dev`],
-        ['journal-dead-lettered', `sqs-journal-dlq-${code}-dev`],
-      ])
-        expect(named(run, ALARM, `alarm-${qualifier}-${code}-dev`).inputs).toMatchObject({
-          metricName: 'ApproximateNumberOfMessagesVisible',
-          dimensions: { QueueName: queue },
-          threshold: 0,
-        });
+      expect(named(run, ALARM, `alarm-journal-parked-${code}-dev`).inputs).toMatchObject({
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: `sqs-journal-parked-${code}-dev` },
+        threshold: 0,
+      });
+      expect(named(run, ALARM, `alarm-journal-recovered-${code}-dev`).inputs).toMatchObject({
+        namespace: METRICS_NAMESPACE,
+        metricName: AUDIT_METRICS.recovered,
+        dimensions: age.inputs.dimensions,
+        threshold: 0,
+      });
     },
   );
 
-  it('orders acknowledged without the journal are counted from the message the journal code logs', async () => {
+  it('unjournaled orders and failed journal writes are counted from the fields the journal code logs', async () => {
     const run = await plan();
-    const warnings: string[] = [];
-    const journal = createOrderJournal(
-      { regions: [PRIMARY, SECONDARY], localRegion: PRIMARY, timeoutMs: 50 },
-      {
-        sender: { send: () => Promise.reject(new Error('unreachable')) },
-        fence: { isFenced: async () => true },
-        logger: { warn: (message: string) => void warnings.push(message), error: () => undefined },
-      },
-    );
+    const logged: Record<string, unknown>[] = [];
+    const logger = {
+      warn: (_message: string, fields: Record<string, unknown>) => void logged.push(fields),
+      error: (_message: string, fields: Record<string, unknown>) => void logged.push(fields),
+    };
     const order = { id: '00000000-0000-5000-8000-000000000000', clientOrderId: 'c-1' } as unknown as Order;
-    await expect(journal.record('client', order, { query: async () => ({ rows: [] }) })).resolves.toBe('unjournaled');
-    expect(warnings).toEqual([UNJOURNALED_LOG_MESSAGE]);
-    for (const label of ['trading', 'drain']) {
-      const filter = named(
-        run,
-        'aws:cloudwatch/logMetricFilter:LogMetricFilter',
-        `metric-filter-unjournaled-${label}-use1-dev`,
+    const tx = { query: async () => ({ rows: [] }) };
+    const journal = (fenced: boolean) =>
+      createOrderJournal(
+        { regions: [PRIMARY, SECONDARY], localRegion: PRIMARY, timeoutMs: 50 },
+        {
+          sender: { send: () => Promise.reject(new Error('unreachable')) },
+          fence: { isFenced: async () => fenced },
+          logger,
+        },
       );
-      expect(filter.inputs).toMatchObject({
-        logGroupName: `/aws/lambda/fn-${label}-use1-dev`,
-        pattern: `{ $.message = "${UNJOURNALED_LOG_MESSAGE}" }`,
-        metricTransformation: { name: 'UnjournaledOrders', namespace: METRICS_NAMESPACE, value: '1' },
-      });
-    }
+    await expect(journal(true).record('client', order, tx)).resolves.toBe('unjournaled');
+    await expect(journal(false).record('client', order, tx)).rejects.toThrow(/did not take the order/);
+    expect(logged.map((f) => [f.unjournaled, f.journalFailure])).toEqual([
+      [1, undefined],
+      [undefined, 1],
+    ]);
+    for (const label of ['trading', 'drain'])
+      for (const [kind, field, metric] of [
+        ['unjournaled', 'unjournaled', 'UnjournaledOrders'],
+        ['journal-failure', 'journalFailure', 'JournalWriteFailures'],
+      ]) {
+        const filter = named(
+          run,
+          'aws:cloudwatch/logMetricFilter:LogMetricFilter',
+          `metric-filter-${kind}-${label}-use1-dev`,
+        );
+        expect(filter.inputs).toMatchObject({
+          logGroupName: `/aws/lambda/fn-${label}-use1-dev`,
+          pattern: `{ $.${field} = 1 }`,
+          metricTransformation: { name: metric, namespace: METRICS_NAMESPACE, value: '1' },
+        });
+      }
     expect(named(run, ALARM, 'alarm-journal-unjournaled-use1-dev').inputs.metricName).toBe('UnjournaledOrders');
+    expect(named(run, ALARM, 'alarm-journal-write-failures-use1-dev').inputs.metricName).toBe('JournalWriteFailures');
   });
 });

@@ -33,6 +33,10 @@ export class CredentialedPool implements Queryable {
         });
         // An idle client dropped by the server is removed from the pool; nothing to crash on.
         pool.on('error', () => undefined);
+        // The pool listens only to idle clients: one dropped while checked out (between two
+        // statements) would emit an unhandled `error` and end the process. Its request fails
+        // through its own query; release(error) then discards the client.
+        pool.on('connect', (client) => client.on('error', () => undefined));
         return pool;
       });
       this.pool.catch(() => (this.pool = undefined));

@@ -392,7 +392,6 @@ describe('no request takes the service down', () => {
       expect(stored.filter((id) => !acknowledged.has(id) && !unanswered.has(id))).toEqual([]);
       expect([...acknowledged].filter((id) => !stored.includes(id))).toEqual([]);
       expect(acknowledged.size).toBeGreaterThan(0);
-      console.log('COUNTS', acknowledged.size, unanswered.size, stored.length);
     } finally {
       await admin.end();
     }

@@ -1,0 +1,374 @@
+/**
+ * RTO as a distribution: a seeded Monte Carlo over the configured values and the documented
+ * behaviour of each detector, next to the point arithmetic of rto.ts. Each sample is one
+ * regional failure at a random moment: random phases of the health checks, Route 53's
+ * uncoordinated checkers and its 18 % rule, Global Accelerator's undocumented pickup time, the
+ * user's resolver cache, the client's retry, the promotion gate and Aurora's promotion time.
+ * Pure and deterministic for a seed; every random variable is listed in RANDOM_VARIABLES with
+ * its distribution and its source (the README's table is generated from it).
+ *
+ * Samples use common random numbers: the same uniform draws in the same order whatever the
+ * settings, so a slower setting never yields a faster quantile (tested as a property).
+ */
+import { DEFAULT_RECOVERY_WINDOW_SECONDS } from '../lambda/orchestrator/timing';
+
+export interface RtoModelInputs {
+  readonly albIntervalSeconds: number;
+  readonly albTimeoutSeconds: number;
+  readonly albUnhealthyThreshold: number;
+  readonly route53IntervalSeconds: number;
+  readonly route53FailureThreshold: number;
+  readonly dnsTtlSeconds: number;
+  /** The failover canaries' probe interval and the gate's in-region recovery window. */
+  readonly probeIntervalSeconds: number;
+  readonly recoveryWindowSeconds: number;
+  /** Median of Aurora's cross-region promotion (the configured estimate). */
+  readonly dbPromotionEstimateSeconds: number;
+  readonly targetSeconds: number;
+}
+
+/** Route 53 runs "about 15" checkers for an endpoint (a request every ~2 s at a 30 s interval). */
+export const ROUTE53_CHECKERS = 15;
+/** An endpoint is healthy while more than 18 % of the checkers see it healthy. */
+export const ROUTE53_HEALTHY_FRACTION = 0.18;
+/** A Route 53 check must connect within 4 s: a dead region fails each check at that timeout. */
+export const ROUTE53_CONNECT_TIMEOUT_SECONDS = 4;
+/** Global Accelerator's reaction to an unhealthy ALB: undocumented, "up to 30 s" (AWS workshop). */
+export const ACCELERATOR_PICKUP_MAX_SECONDS = 30;
+/** The API's Retry-After (lambda/trading/api.ts): a client waits up to this before retrying. */
+export const CLIENT_RETRY_SECONDS = 5;
+/** Share of clients whose keep-alive request to the dead region hangs until their timeout. */
+export const PINNED_CLIENT_SHARE = 0.5;
+export const CLIENT_REQUEST_TIMEOUT_SECONDS = 10;
+/** A resolver that holds answers this long (a TTL floor), for the reported sensitivity line. */
+export const CLAMPING_RESOLVER_SECONDS = 60;
+/** Spread of Aurora's promotion time around its median (lognormal sigma: p99 is about 2.5 x the median). */
+export const PROMOTION_SIGMA = 0.4;
+/** Fence (Global Accelerator dials) and FailoverGlobalCluster calls: a few seconds, at most the action budget. */
+export const ACTION_MIN_SECONDS = 1;
+export const ACTION_MAX_SECONDS = 10;
+/** Canaries that vote (eu-west-1, us-west-2); the gate needs both. */
+export const CANARY_VANTAGE_COUNT = 2;
+
+export const DEFAULT_SAMPLES = 4_000;
+export const DEFAULT_SEED = 20_260_105;
+
+/** The model's inputs from the validated settings (the gate window is the orchestrator's default). */
+export function rtoModelInputsFromSettings(s: {
+  readonly albHealthCheckIntervalSeconds: number;
+  readonly albHealthCheckTimeoutSeconds: number;
+  readonly albUnhealthyThreshold: number;
+  readonly route53HealthCheckIntervalSeconds: number;
+  readonly route53FailureThreshold: number;
+  readonly dnsTtlSeconds: number;
+  readonly failoverProbeIntervalSeconds: number;
+  readonly dbPromotionEstimateSeconds: number;
+  readonly rtoTargetSeconds: number;
+  readonly failoverRecoveryWindowSeconds?: number;
+}): RtoModelInputs {
+  return {
+    albIntervalSeconds: s.albHealthCheckIntervalSeconds,
+    albTimeoutSeconds: s.albHealthCheckTimeoutSeconds,
+    albUnhealthyThreshold: s.albUnhealthyThreshold,
+    route53IntervalSeconds: s.route53HealthCheckIntervalSeconds,
+    route53FailureThreshold: s.route53FailureThreshold,
+    dnsTtlSeconds: s.dnsTtlSeconds,
+    probeIntervalSeconds: s.failoverProbeIntervalSeconds,
+    recoveryWindowSeconds: s.failoverRecoveryWindowSeconds ?? DEFAULT_RECOVERY_WINDOW_SECONDS,
+    dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
+    targetSeconds: s.rtoTargetSeconds,
+  };
+}
+
+export interface RandomVariable {
+  readonly name: string;
+  readonly paths: string;
+  readonly distribution: string;
+  readonly source: string;
+}
+
+/** Every random variable of the model, as the README table shows it (values from `i`). */
+export function randomVariables(i: RtoModelInputs): RandomVariable[] {
+  return [
+    {
+      name: 'Failure moment vs. ALB health-check schedule',
+      paths: 'Global Accelerator',
+      distribution: `U(0, ${i.albIntervalSeconds} s), then ${i.albUnhealthyThreshold - 1} more interval(s) and the ${i.albTimeoutSeconds} s check timeout`,
+      source: 'config (albHealthCheck*); checks are periodic, failures are not',
+    },
+    {
+      name: 'Global Accelerator pickup after the ALB marks targets unhealthy',
+      paths: 'Global Accelerator',
+      distribution: `U(0, ${ACCELERATOR_PICKUP_MAX_SECONDS} s)`,
+      source: 'undocumented; AWS workshop: "up to 30 s" (aws-facts.md)',
+    },
+    {
+      name: 'Route 53 checker phases',
+      paths: 'Route 53',
+      distribution: `${ROUTE53_CHECKERS} independent U(0, ${i.route53IntervalSeconds} s), each failing after ${i.route53FailureThreshold} checks and a ${ROUTE53_CONNECT_TIMEOUT_SECONDS} s connect timeout`,
+      source: 'AWS: about 15 checkers, not coordinated; connect within 4 s (aws-facts.md)',
+    },
+    {
+      name: 'Route 53 verdict',
+      paths: 'Route 53',
+      distribution: `unhealthy once at most ${Math.floor(ROUTE53_HEALTHY_FRACTION * ROUTE53_CHECKERS)} of ${ROUTE53_CHECKERS} checkers see it healthy (order statistic)`,
+      source: 'AWS: healthy while more than 18 % of checkers say so',
+    },
+    {
+      name: "Resolver's cached answer",
+      paths: 'Route 53',
+      distribution: `U(0, ${i.dnsTtlSeconds} s) left of the TTL; sensitivity line: U(0, ${Math.max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS)} s) for a resolver that holds answers ${CLAMPING_RESOLVER_SECONDS} s`,
+      source: 'config (dnsTtlSeconds); some resolvers clamp low TTLs to 30-300 s (aws-facts.md)',
+    },
+    {
+      name: 'Keep-alive request to the dead region',
+      paths: 'all',
+      distribution: `${CLIENT_REQUEST_TIMEOUT_SECONDS} s (client timeout) for ${PINNED_CLIENT_SHARE * 100} % of clients, else 0`,
+      source: 'assumption (existing flows are not moved; measure in a game day)',
+    },
+    {
+      name: 'Client retry',
+      paths: 'all',
+      distribution: `U(0, ${CLIENT_RETRY_SECONDS} s)`,
+      source: "the API's Retry-After header (lambda/trading/api.ts)",
+    },
+    {
+      name: 'First failed canary probe',
+      paths: 'writes',
+      distribution: `max of ${CANARY_VANTAGE_COUNT} independent U(0, ${i.probeIntervalSeconds} s), then the ${i.recoveryWindowSeconds} s recovery window`,
+      source: 'config (failoverProbeIntervalSeconds, the gate window; lambda/orchestrator/timing.ts)',
+    },
+    {
+      name: 'Orchestrator evaluation phase',
+      paths: 'writes',
+      distribution: `U(0, ${i.probeIntervalSeconds} s)`,
+      source: 'the orchestrator evaluates the gate once per probe interval',
+    },
+    {
+      name: 'Fence and FailoverGlobalCluster calls',
+      paths: 'writes',
+      distribution: `U(${ACTION_MIN_SECONDS}, ${ACTION_MAX_SECONDS} s)`,
+      source: 'assumption, within the 20 s action budget (lambda/orchestrator/timing.ts)',
+    },
+    {
+      name: 'Aurora cross-region promotion',
+      paths: 'writes',
+      distribution: `lognormal, median ${i.dbPromotionEstimateSeconds} s, sigma ${PROMOTION_SIGMA} (p99 about ${Math.round(i.dbPromotionEstimateSeconds * Math.exp(2.326 * PROMOTION_SIGMA))} s)`,
+      source: 'config (dbPromotionEstimateSeconds); AWS: "in the order of minutes"; spread is an assumption',
+    },
+  ];
+}
+
+/** mulberry32: a small, fast, seedable PRNG (uniform on [0, 1)). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal from two uniforms (Box-Muller); u1 is kept away from 0. */
+function normal(u1: number, u2: number): number {
+  return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+export interface PathSamples {
+  readonly name: string;
+  readonly description: string;
+  /** Held to the RTO target (traffic) or reported (writes, sensitivity lines). */
+  readonly bound: boolean;
+  readonly seconds: Float64Array;
+}
+
+/** One sample of every path, from one stream of uniforms (fixed order: common random numbers). */
+function sampleOnce(i: RtoModelInputs, u: () => number, phases: Float64Array) {
+  const pinned = u() < PINNED_CLIENT_SHARE ? CLIENT_REQUEST_TIMEOUT_SECONDS : 0;
+  const retry = u() * CLIENT_RETRY_SECONDS;
+  const client = pinned + retry;
+
+  const albDetect =
+    u() * i.albIntervalSeconds + (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
+  const accelerator = albDetect + u() * ACCELERATOR_PICKUP_MAX_SECONDS + client;
+
+  // Each checker's failure time, kept sorted as it is drawn (insertion sort: 15 values).
+  for (let c = 0; c < ROUTE53_CHECKERS; c++) {
+    const t =
+      u() * i.route53IntervalSeconds +
+      (i.route53FailureThreshold - 1) * i.route53IntervalSeconds +
+      ROUTE53_CONNECT_TIMEOUT_SECONDS;
+    let j = c;
+    for (; j > 0 && phases[j - 1] > t; j--) phases[j] = phases[j - 1];
+    phases[j] = t;
+  }
+  const stillHealthy = Math.floor(ROUTE53_HEALTHY_FRACTION * ROUTE53_CHECKERS);
+  const route53Detect = phases[ROUTE53_CHECKERS - stillHealthy - 1];
+  const cacheShare = u();
+  const route53 = route53Detect + cacheShare * i.dnsTtlSeconds + client;
+  const route53Clamped = route53Detect + cacheShare * Math.max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS) + client;
+
+  let firstFailure = 0;
+  for (let c = 0; c < CANARY_VANTAGE_COUNT; c++) firstFailure = Math.max(firstFailure, u() * i.probeIntervalSeconds);
+  const gate =
+    firstFailure +
+    i.recoveryWindowSeconds +
+    u() * i.probeIntervalSeconds +
+    ACTION_MIN_SECONDS +
+    u() * (ACTION_MAX_SECONDS - ACTION_MIN_SECONDS);
+  const promotion = i.dbPromotionEstimateSeconds * Math.exp(PROMOTION_SIGMA * normal(u(), u()));
+  const writes = gate + promotion + retry;
+  return { accelerator, route53, route53Clamped, writes };
+}
+
+export interface RtoSimulationOptions {
+  readonly samples?: number;
+  readonly seed?: number;
+}
+
+export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {}): PathSamples[] {
+  const n = options.samples ?? DEFAULT_SAMPLES;
+  const u = seededRandom(options.seed ?? DEFAULT_SEED);
+  const phases = new Float64Array(ROUTE53_CHECKERS);
+  const out = {
+    accelerator: new Float64Array(n),
+    route53: new Float64Array(n),
+    route53Clamped: new Float64Array(n),
+    writes: new Float64Array(n),
+  };
+  for (let k = 0; k < n; k++) {
+    const s = sampleOnce(i, u, phases);
+    out.accelerator[k] = s.accelerator;
+    out.route53[k] = s.route53;
+    out.route53Clamped[k] = s.route53Clamped;
+    out.writes[k] = s.writes;
+  }
+  return [
+    {
+      name: 'traffic: Global Accelerator',
+      description: 'global.<domain>: ALB health, then the accelerator moves new flows',
+      bound: true,
+      seconds: out.accelerator,
+    },
+    {
+      name: 'traffic: Route 53 failover',
+      description: 'api.<domain>: checkers, 18 % rule, then the resolver cache',
+      bound: true,
+      seconds: out.route53,
+    },
+    {
+      name: `traffic: Route 53, resolver holding ${CLAMPING_RESOLVER_SECONDS} s`,
+      description: 'the same, for users behind a resolver that clamps low TTLs (reported)',
+      bound: false,
+      seconds: out.route53Clamped,
+    },
+    {
+      name: 'writes: gate + Aurora promotion',
+      description: 'until an order is committed again (orders are queued meanwhile)',
+      bound: false,
+      seconds: out.writes,
+    },
+  ];
+}
+
+/** The q-quantile (nearest rank) of samples sorted ascending. */
+export function quantile(sorted: Float64Array, q: number): number {
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export interface PathDistribution {
+  readonly name: string;
+  readonly description: string;
+  readonly bound: boolean;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface RtoDistribution {
+  readonly paths: readonly PathDistribution[];
+  readonly targetSeconds: number;
+  readonly samples: number;
+  readonly seed: number;
+  /** The slowest bound path's p99: what a client of either entry point waits, 99 times in 100. */
+  readonly trafficP99: number;
+  readonly withinTarget: boolean;
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+/** p50/p99 per path: the table `npm run plan` prints. */
+export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions = {}): RtoDistribution {
+  const samples = options.samples ?? DEFAULT_SAMPLES;
+  const seed = options.seed ?? DEFAULT_SEED;
+  const paths = sampleRto(i, { samples, seed }).map((p): PathDistribution => {
+    const sorted = p.seconds.sort();
+    return {
+      name: p.name,
+      description: p.description,
+      bound: p.bound,
+      p50: round(quantile(sorted, 0.5)),
+      p99: round(quantile(sorted, 0.99)),
+      max: round(sorted[sorted.length - 1]),
+    };
+  });
+  const trafficP99 = Math.max(...paths.filter((p) => p.bound).map((p) => p.p99));
+  return {
+    paths,
+    targetSeconds: i.targetSeconds,
+    samples,
+    seed,
+    trafficP99,
+    withinTarget: trafficP99 <= i.targetSeconds,
+  };
+}
+
+/** For the config: one message per bound path whose p99 is over the target (empty when fine). */
+export function rtoDistributionProblems(i: RtoModelInputs, options: RtoSimulationOptions = {}): string[] {
+  const d = rtoDistribution(i, options);
+  return d.paths
+    .filter((p) => p.bound && p.p99 > i.targetSeconds)
+    .map(
+      (p) =>
+        `${p.name} has a p99 of ${p.p99} s (p50 ${p.p50} s; Monte Carlo of ${d.samples} failures) over the ${i.targetSeconds} s target: shorten its health checks or TTL`,
+    );
+}
+
+/** The table for `npm run plan` and the README. */
+export function rtoDistributionReport(d: RtoDistribution): string[] {
+  const rows = [
+    ['path', 'p50', 'p99', 'max', 'held to target'],
+    ...d.paths.map((p) => [
+      p.name,
+      `${p.p50} s`,
+      `${p.p99} s`,
+      `${p.max} s`,
+      p.bound ? `yes (${d.targetSeconds} s)` : 'no',
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return [
+    `RTO distribution (Monte Carlo, ${d.samples} simulated regional failures, seed ${d.seed})`,
+    ...rows.map((r) => `  ${r.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`.trimEnd()),
+  ];
+}
+
+/** The README's two tables (p50/p99 per path; every random variable), as Markdown. */
+export function rtoModelMarkdown(i: RtoModelInputs, options: RtoSimulationOptions = {}): string {
+  const d = rtoDistribution(i, options);
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| path | p50 | p99 | held to the ${d.targetSeconds} s target |`,
+    '| --- | --- | --- | --- |',
+    ...d.paths.map((p) => `| ${cell(p.name)} | ${p.p50} s | ${p.p99} s | ${p.bound ? 'yes' : 'no (reported)'} |`),
+    '',
+    `(${d.samples} simulated regional failures, seed ${d.seed}.)`,
+    '',
+    '| random variable | paths | distribution | source |',
+    '| --- | --- | --- | --- |',
+    ...randomVariables(i).map((v) => `| ${cell(v.name)} | ${v.paths} | ${cell(v.distribution)} | ${cell(v.source)} |`),
+  ].join('\n');
+}

@@ -1,0 +1,389 @@
+/**
+ * An Aurora global database made of two real PostgreSQL servers: one cluster per region, each
+ * with a writer and a reader endpoint, a global writer endpoint that follows the writer, and
+ * storage replication modelled by streaming replication through a link the drill can cut.
+ *
+ * Failover (`AllowDataLoss`) promotes the secondary after the promotion time and leaves the old
+ * primary as it is until it is reachable again; then it is rebuilt as a secondary from the new
+ * writer, after a "snapshot" that records the writes it held that the new writer lacks (AWS's
+ * `rds:unplanned-global-failover-*` snapshot). Until then it stays writable for whoever still
+ * reaches it: that is what a false promotion during a partition costs. Switchover waits for the
+ * secondary to catch up, stops the primary cleanly, promotes, and restarts the old primary as a
+ * secondary of the new writer (no data loss).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Endpoint, Network, ProxyFabric, Region, AppRegion, APP_REGIONS, addressOf } from './network';
+import {
+  coldCopy,
+  initDataDir,
+  PgServer,
+  REPLICATION_PASSWORD,
+  REPLICATION_USER,
+  rebuildStandby,
+  scratchDir,
+} from './postgres';
+import type { Simulation } from './sim';
+import { ORDERS_TABLE } from './adapters';
+import { freePort } from './network';
+
+export const DB_NAME = 'trading';
+export const MASTER_USER = 'tapadmin';
+export const MASTER_PASSWORD = 'drill-master-password-1';
+
+const ENDPOINT_INDEX = {
+  'us-east-1': { writer: 11, reader: 12 },
+  'eu-west-1': { writer: 21, reader: 22 },
+  global: 31,
+  replication: 41,
+} as const;
+
+export type GlobalStatus = 'available' | 'failing-over' | 'switching-over';
+
+export interface Cluster {
+  readonly region: AppRegion;
+  readonly arn: string;
+  server: PgServer;
+  /** False while the cluster is down (in-region failover, patching, a regional outage). */
+  available: boolean;
+  /** Promoted away from while unreachable: rebuilt as a secondary once reachable again. */
+  pendingRejoin: boolean;
+  /** Being rebuilt: its endpoints refuse connections, its WAL stream is allowed. */
+  rebuilding?: boolean;
+}
+
+export interface PromotionRecord {
+  readonly at: number;
+  readonly kind: 'failover' | 'switchover';
+  readonly from: AppRegion;
+  readonly to: AppRegion;
+}
+
+export interface RejoinRecord {
+  readonly at: number;
+  readonly region: AppRegion;
+  /** Client order ids the old primary held that the new writer did not (kept in the snapshot). */
+  readonly snapshotOnly: readonly string[];
+}
+
+export interface DatabaseTimings {
+  /** Simulated seconds a FailoverGlobalCluster or SwitchoverGlobalCluster takes. */
+  promotionSeconds: number;
+}
+
+export class GlobalDatabase {
+  readonly clusters: Record<AppRegion, Cluster>;
+  writer: AppRegion | undefined = 'us-east-1';
+  status: GlobalStatus = 'available';
+  failoverState?: { from: AppRegion; to: AppRegion; dataLoss: boolean };
+  /** Storage replication stopped (lag grows) while true. */
+  replicationCut = false;
+  readonly promotions: PromotionRecord[] = [];
+  readonly rejoins: RejoinRecord[] = [];
+  readonly timings: DatabaseTimings = { promotionSeconds: 120 };
+  private sim?: Simulation;
+  private lastPromoted?: PgServer;
+
+  private constructor(
+    private readonly network: Network,
+    readonly fabric: ProxyFabric,
+    servers: [PgServer, PgServer],
+    readonly accountId: string,
+  ) {
+    this.clusters = {
+      'us-east-1': {
+        region: 'us-east-1',
+        arn: `arn:aws:rds:us-east-1:${accountId}:cluster:aurora-use1-drill`,
+        server: servers[0],
+        available: true,
+        pendingRejoin: false,
+      },
+      'eu-west-1': {
+        region: 'eu-west-1',
+        arn: `arn:aws:rds:eu-west-1:${accountId}:cluster:aurora-euw1-drill`,
+        server: servers[1],
+        available: true,
+        pendingRejoin: false,
+      },
+    };
+  }
+
+  /** Start both servers (primary in us-east-1, standby in eu-west-1) and every endpoint. */
+  static async create(
+    network: Network,
+    accountId: string,
+    setup: (primary: PgServer) => Promise<void>,
+  ): Promise<GlobalDatabase> {
+    const dir = scratchDir('tap-drill-');
+    const servers: [PgServer, PgServer] = [
+      new PgServer({ name: 'pg_a', port: await freePort(), dataDir: path.join(dir, 'a') }),
+      new PgServer({ name: 'pg_b', port: await freePort(), dataDir: path.join(dir, 'b') }),
+    ];
+    const fabric = new ProxyFabric(network, await freePort());
+    const db = new GlobalDatabase(network, fabric, servers, accountId);
+    for (const endpoint of db.endpoints()) await fabric.listen(endpoint);
+    const [primary, standby] = servers;
+    await initDataDir(primary.options.dataDir);
+    await primary.start();
+    await primary.query(`CREATE ROLE ${REPLICATION_USER} REPLICATION LOGIN PASSWORD '${REPLICATION_PASSWORD}'`);
+    await setup(primary);
+    await coldCopy(primary, standby);
+    await primary.start();
+    await standby.start(db.upstreamOf('eu-west-1'));
+    await db.waitForReplication();
+    db.scratch = dir;
+    return db;
+  }
+
+  private scratch?: string;
+
+  attach(sim: Simulation): void {
+    this.sim = sim;
+  }
+
+  /** The addresses a caller in `from` uses for each endpoint. */
+  hosts(from: Region): { writer: Record<AppRegion, string>; reader: Record<AppRegion, string>; global: string } {
+    return {
+      writer: {
+        'us-east-1': addressOf(from, { index: ENDPOINT_INDEX['us-east-1'].writer }),
+        'eu-west-1': addressOf(from, { index: ENDPOINT_INDEX['eu-west-1'].writer }),
+      },
+      reader: {
+        'us-east-1': addressOf(from, { index: ENDPOINT_INDEX['us-east-1'].reader }),
+        'eu-west-1': addressOf(from, { index: ENDPOINT_INDEX['eu-west-1'].reader }),
+      },
+      global: addressOf(from, { index: ENDPOINT_INDEX.global }),
+    };
+  }
+
+  get port(): number {
+    return this.fabric.port;
+  }
+
+  regionOf(server: PgServer): AppRegion {
+    return APP_REGIONS.find((r) => this.clusters[r].server === server)!;
+  }
+
+  private endpoints(): Endpoint[] {
+    const clusterRoute = (region: AppRegion) => {
+      const cluster = this.clusters[region];
+      return cluster.available && !cluster.rebuilding
+        ? { region, port: cluster.server.port, key: cluster.server.name }
+        : undefined;
+    };
+    return [
+      ...APP_REGIONS.flatMap((region): Endpoint[] => [
+        // A secondary's writer endpoint still takes connections: reads work, writes fail 25006.
+        { name: `${region} writer`, index: ENDPOINT_INDEX[region].writer, route: () => clusterRoute(region) },
+        { name: `${region} reader`, index: ENDPOINT_INDEX[region].reader, route: () => clusterRoute(region) },
+      ]),
+      {
+        name: 'global writer',
+        index: ENDPOINT_INDEX.global,
+        route: () => (this.status === 'available' && this.writer ? clusterRoute(this.writer) : undefined),
+      },
+      {
+        // The standby's WAL stream: from the standby's region to the writer.
+        name: 'replication',
+        index: ENDPOINT_INDEX.replication,
+        route: (from) => {
+          if (this.replicationCut || !this.writer) return undefined;
+          const standby = APP_REGIONS.find((r) => r !== this.writer)!;
+          if (from !== standby || !this.clusters[standby].available) return undefined;
+          const writer = this.clusters[this.writer];
+          return writer.available
+            ? { region: this.writer, port: writer.server.port, key: writer.server.name }
+            : undefined;
+        },
+      },
+    ];
+  }
+
+  private upstreamOf(standbyRegion: AppRegion): { host: string; port: number } {
+    return { host: addressOf(standbyRegion, { index: ENDPOINT_INDEX.replication }), port: this.port };
+  }
+
+  /** A fault or a recovery: the cluster goes down or comes back (a rejoin may follow). */
+  setAvailable(region: AppRegion, available: boolean): void {
+    this.clusters[region].available = available;
+    this.network.changed();
+    if (available) this.rejoinIfDue();
+  }
+
+  setReplicationCut(cut: boolean): void {
+    this.replicationCut = cut;
+    this.network.changed();
+  }
+
+  /** Called after network changes: an old primary that became reachable is rebuilt. */
+  rejoinIfDue(): void {
+    if (!this.sim || !this.writer || this.status !== 'available') return;
+    for (const region of APP_REGIONS) {
+      const cluster = this.clusters[region];
+      if (cluster.pendingRejoin && cluster.available && this.network.reachable(region, this.writer)) {
+        cluster.pendingRejoin = false;
+        const sim = this.sim;
+        sim.spawn(`rejoin ${region}`, () => sim.track(this.rejoin(region), `rejoin ${region}`));
+      }
+    }
+  }
+
+  private async rejoin(region: AppRegion): Promise<void> {
+    const old = this.clusters[region];
+    const writer = this.clusters[this.writer!].server;
+    const ids = async (server: PgServer) =>
+      new Set(
+        (await server.query<{ id: string }>(`SELECT client_order_id AS id FROM ${ORDERS_TABLE}`, [], DB_NAME)).map(
+          (r) => r.id,
+        ),
+      );
+    const [held, kept] = await Promise.all([ids(old.server), ids(writer)]);
+    this.rejoins.push({ at: this.sim!.now(), region, snapshotOnly: [...held].filter((id) => !kept.has(id)) });
+    old.rebuilding = true;
+    this.network.changed();
+    try {
+      await rebuildStandby(writer, old.server, this.upstreamOf(region));
+    } finally {
+      old.rebuilding = false;
+      this.network.changed();
+    }
+  }
+
+  /** FailoverGlobalCluster: validated by the SDK fake; promotion completes after the delay. */
+  startFailover(to: AppRegion, dataLoss: boolean): void {
+    const from = this.writer!;
+    this.status = 'failing-over';
+    this.failoverState = { from, to, dataLoss };
+    this.writer = undefined;
+    this.network.changed();
+    const sim = this.sim!;
+    sim.at(sim.now() + this.timings.promotionSeconds * 1000, () =>
+      sim.spawn('promotion', () =>
+        sim.track(
+          (async () => {
+            await this.promote(to);
+            this.promotions.push({ at: sim.now(), kind: 'failover', from, to });
+            this.clusters[from].pendingRejoin = true;
+            this.status = 'available';
+            this.failoverState = undefined;
+            this.network.changed();
+            this.rejoinIfDue();
+          })(),
+          `promotion of ${to}`,
+        ),
+      ),
+    );
+  }
+
+  /** SwitchoverGlobalCluster: no data loss; needs both clusters up and connected. */
+  startSwitchover(to: AppRegion): void {
+    const from = this.writer!;
+    this.status = 'switching-over';
+    this.failoverState = { from, to, dataLoss: false };
+    this.writer = undefined;
+    this.network.changed();
+    const sim = this.sim!;
+    sim.at(sim.now() + this.timings.promotionSeconds * 1000, () =>
+      sim.spawn('switchover', () =>
+        sim.track(
+          (async () => {
+            const old = this.clusters[from].server;
+            await this.waitForReplication();
+            await old.stop();
+            await this.promote(to);
+            await old.start(this.upstreamOf(from));
+            this.promotions.push({ at: sim.now(), kind: 'switchover', from, to });
+            this.status = 'available';
+            this.failoverState = undefined;
+            this.network.changed();
+          })(),
+          `switchover to ${to}`,
+        ),
+      ),
+    );
+  }
+
+  private async promote(to: AppRegion): Promise<void> {
+    const server = this.clusters[to].server;
+    await server.query('SELECT pg_promote(true, 60)');
+    this.lastPromoted = server;
+    this.writer = to;
+  }
+
+  /** Whether WAL flows from the writer to the secondary right now. */
+  replicating(): boolean {
+    if (this.replicationCut || !this.writer || this.status !== 'available') return false;
+    const standby = APP_REGIONS.find((r) => r !== this.writer)!;
+    const clusters = [this.clusters[this.writer], this.clusters[standby]];
+    return (
+      clusters.every((c) => c.available && !c.rebuilding && !c.pendingRejoin) &&
+      this.network.reachable(standby, this.writer)
+    );
+  }
+
+  /** Wait until the standby has replayed everything the writer has written. */
+  async waitForReplication(timeoutMs = 20_000): Promise<void> {
+    const writer = this.clusters[this.writer ?? 'us-east-1'].server;
+    const standby = APP_REGIONS.map((r) => this.clusters[r].server).find((s) => s !== writer)!;
+    const target = (await writer.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const caughtUp = (
+        await standby.query<{ ok: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS ok', [
+          target,
+        ])
+      )[0].ok;
+      if (caughtUp) return;
+      if (Date.now() > deadline) throw new Error(`standby ${standby.name} did not catch up:\n${standby.recentLog()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * Back to a steady state between scenarios: every cluster up, one writer (the last one
+   * promoted if a failover split the pair) now called us-east-1, its peer a fresh secondary
+   * in eu-west-1, no orders.
+   */
+  async reset(clearData: (writer: PgServer) => Promise<void>): Promise<void> {
+    this.sim = undefined;
+    this.replicationCut = false;
+    this.status = 'available';
+    this.failoverState = undefined;
+    const servers = APP_REGIONS.map((r) => this.clusters[r].server);
+    const writable: PgServer[] = [];
+    for (const server of servers) {
+      if (!server.running) continue;
+      if (!(await server.inRecovery())) writable.push(server);
+    }
+    const writer = writable.includes(this.lastPromoted!) ? this.lastPromoted! : writable[0];
+    if (!writer) throw new Error('no writable server left to reset from');
+    const standby = servers.find((s) => s !== writer)!;
+    this.clusters['us-east-1'].server = writer;
+    this.clusters['eu-west-1'].server = standby;
+    for (const region of APP_REGIONS) {
+      this.clusters[region].available = true;
+      this.clusters[region].pendingRejoin = false;
+    }
+    this.writer = 'us-east-1';
+    this.promotions.length = 0;
+    this.rejoins.length = 0;
+    this.network.changed();
+    await clearData(writer);
+    const streaming = await writer.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'",
+      [standby.name],
+    );
+    if (!standby.running || streaming[0].n === 0 || !(await standby.inRecovery())) {
+      await rebuildStandby(writer, standby, this.upstreamOf('eu-west-1'));
+    } else {
+      await standby.reconnect(this.upstreamOf('eu-west-1'));
+    }
+    await this.waitForReplication();
+  }
+
+  async close(): Promise<void> {
+    await this.fabric.close();
+    for (const region of APP_REGIONS) await this.clusters[region].server.stop();
+    if (this.scratch) fs.rmSync(this.scratch, { recursive: true, force: true });
+  }
+}

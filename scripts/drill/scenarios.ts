@@ -1,0 +1,209 @@
+/**
+ * The scenarios, each with what it must show. Every scenario also requires: no acknowledged
+ * order lost, none executed twice, none stranded, no client without an acknowledgement for
+ * longer than the RTO target, and a first acknowledgement within it (checked in metrics.ts).
+ * Timelines are in simulated seconds from the start; every fault comes at `faultAtSeconds`.
+ */
+import type { MeasureInput } from './metrics';
+import type { ScenarioWorld } from './run';
+
+export interface Expectation {
+  /** Promotions the scenario must cause: 1 when the primary region is really lost, else 0. */
+  readonly promotions: 0 | 1;
+  /** Seconds after the fault within which some client must get a committed (201/200) order. */
+  readonly firstCommittedWithinSeconds: (input: MeasureInput) => number;
+  /** Further checks: a message when unmet. */
+  readonly also?: readonly ((input: MeasureInput) => string | undefined)[];
+}
+
+export interface Timing {
+  /** Worst-case seconds from a dead primary to the promotion call (the gate). */
+  readonly gateSeconds: number;
+  readonly promotionSeconds: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** What passing proves (for the README). */
+  readonly proves: string;
+  readonly faultAtSeconds: number;
+  /** Simulated length of the run, settling included. */
+  readonly durationSeconds: number;
+  /** Overrides the configured promotion time (dbPromotionEstimateSeconds). */
+  readonly promotionSeconds?: number;
+  /** Serve HTTPS with the platform's certificate (the canary probes over TLS). */
+  readonly https?: boolean;
+  readonly expect: Expectation;
+  faults(world: ScenarioWorld): void;
+}
+
+/** Half a second off the whole seconds everything periodic runs on (see ScenarioWorld.at). */
+const FAULT_AT = 20.5;
+/** Time for queues to drain and clients to settle after the last event. */
+const SETTLE = 90;
+
+/** A promotion must be followed by a committed order within gate + promotion + 30 s. */
+const afterPromotion = (input: MeasureInput) =>
+  input.gateSeconds + (input.scenario.promotionSeconds ?? input.settings.dbPromotionEstimateSeconds) + 30;
+/** Without a promotion, writes resume within 30 s of the fault's end. */
+const afterRecovery = (faultSeconds: number) => () => faultSeconds + 30;
+/** A fault users should not notice: committed orders continue within a few seconds. */
+const unaffected = () => 5;
+
+/** Long enough to see a (false) promotion happen and its consequences settle. */
+function horizon(timing: Timing, extra = 0): number {
+  return FAULT_AT + timing.gateSeconds + timing.promotionSeconds + extra + SETTLE;
+}
+
+export function scenarios(timing: Timing): Scenario[] {
+  const { promotionSeconds } = timing;
+  return [
+    {
+      name: 'region-outage',
+      title: 'us-east-1 fails entirely (application and database)',
+      proves:
+        'traffic moves to eu-west-1 within the RTO target, orders are accepted meanwhile, the database is promoted once, and every acknowledged order is on the new writer',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 1, firstCommittedWithinSeconds: afterPromotion },
+      faults: (w) => w.at(FAULT_AT, () => w.regionDown('us-east-1', true)),
+    },
+    {
+      name: 'db-blip-25s',
+      title: 'us-east-1 database unavailable for 25 s (in-region failover), then back',
+      proves: 'a routine in-region event causes no cross-region promotion and strands no order',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 0, firstCommittedWithinSeconds: afterRecovery(25) },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
+        w.at(FAULT_AT + 25, () => w.databaseDown('us-east-1', false));
+      },
+    },
+    {
+      name: 'db-blip-50s',
+      title: 'us-east-1 database unavailable for 50 s (patching, a slow failover), then back',
+      proves: 'an outage longer than three probes but inside the in-region recovery window promotes nothing',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 0, firstCommittedWithinSeconds: afterRecovery(50) },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
+        w.at(FAULT_AT + 50, () => w.databaseDown('us-east-1', false));
+      },
+    },
+    {
+      name: 'sessions-dropped',
+      title: 'the us-east-1 database drops every session mid-request (a reboot, a proxy restart) and stays up',
+      proves: 'a connection that dies under a request costs that request, never the process serving it',
+      faultAtSeconds: 20,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
+      faults: (w) => w.atExactly(20, () => w.dropSessions('us-east-1')),
+    },
+    {
+      name: 'partition',
+      title: 'eu-west-1 and us-east-1 cannot reach each other for 5 min; users still reach us-east-1',
+      proves: 'one vantage point losing sight of the primary is not a regional outage: no promotion, no split brain',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing, 300),
+      expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
+        w.at(FAULT_AT + 300, () => w.partition('eu-west-1', 'us-east-1', false));
+      },
+    },
+    {
+      name: 'canary-tls',
+      title: "the eu-west-1 canary's TLS check fails while the primary is healthy",
+      proves:
+        'a probe that cannot verify the certificate (or verifies the wrong name) does not promote a healthy primary',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing),
+      https: true,
+      expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
+      faults: (w) => w.at(FAULT_AT, () => (w.canaryTlsBroken = true)),
+    },
+    {
+      name: 'slow-promotion',
+      title: 'us-east-1 fails entirely and the promotion takes 5 minutes',
+      proves: 'traffic RTO does not depend on the database: orders are accepted (queued) for the whole promotion',
+      faultAtSeconds: FAULT_AT,
+      promotionSeconds: 300,
+      durationSeconds: horizon({ ...timing, promotionSeconds: 300 }),
+      expect: { promotions: 1, firstCommittedWithinSeconds: afterPromotion },
+      faults: (w) => w.at(FAULT_AT, () => w.regionDown('us-east-1', true)),
+    },
+    {
+      name: 'old-primary-returns',
+      title: 'us-east-1 fails, eu-west-1 is promoted, then us-east-1 comes back',
+      proves:
+        'the old primary rejoins as a secondary and orders that reach it (dial 100, PRIMARY record) still land on the writer',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing, 180),
+      expect: {
+        promotions: 1,
+        firstCommittedWithinSeconds: afterPromotion,
+        also: [(i) => (i.rejoins.length === 0 ? 'the old primary never rejoined as a secondary' : undefined)],
+      },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.regionDown('us-east-1', true));
+        w.at(FAULT_AT + timing.gateSeconds + promotionSeconds + 30, () => w.regionDown('us-east-1', false));
+      },
+    },
+    {
+      name: 'drainer-crash',
+      title: 'us-east-1 fails; the eu-west-1 drainer dies mid-batch and its messages are redelivered',
+      proves: 'redelivery after a crash applies every queued order exactly once',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing, 60),
+      expect: {
+        promotions: 1,
+        firstCommittedWithinSeconds: afterPromotion,
+        also: [(i) => (i.drainerCrashes.length === 0 ? 'no drainer batch crashed: nothing was exercised' : undefined)],
+      },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.regionDown('us-east-1', true));
+        w.at(FAULT_AT, () => w.crashDrainer('eu-west-1', 3));
+      },
+    },
+    {
+      name: 'rotation-during-failover',
+      title: "the us-east-1 database is lost; the app secret's rotation starts mid-failover",
+      proves: 'rotation completes against whichever region is the writer and the rotated password works there',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing, 120),
+      expect: {
+        promotions: 1,
+        firstCommittedWithinSeconds: afterPromotion,
+        also: [
+          (i) =>
+            i.rotations.every((r) => r.completed)
+              ? undefined
+              : `rotation did not complete: ${i.rotations.flatMap((r) => r.failedSteps).slice(-1)[0] ?? 'never ran'}`,
+          (i) =>
+            i.rotations.every((r) => r.currentLogsIn)
+              ? undefined
+              : "the secret's AWSCURRENT password does not log in on the final writer",
+        ],
+      },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
+        w.at(FAULT_AT + 60, () => w.rotateAppSecret());
+      },
+    },
+    {
+      name: 'replication-lag',
+      title: 'replication stalls 20 s before us-east-1 fails entirely',
+      proves: 'orders acknowledged by the primary but not yet replicated survive the promotion',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing),
+      expect: { promotions: 1, firstCommittedWithinSeconds: afterPromotion },
+      faults: (w) => {
+        w.at(FAULT_AT - 20, () => w.replicationCut(true));
+        w.at(FAULT_AT, () => w.regionDown('us-east-1', true));
+      },
+    },
+  ];
+}

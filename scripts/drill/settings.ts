@@ -1,0 +1,46 @@
+/** The configured values the drill runs with: the stack's settings, as `npm run plan` reads them. */
+import { parseSettings, readRawConfig, Settings } from '../../lib/config';
+import { readProject, stackConfig } from '../offline';
+
+export type DrillSettings = Pick<
+  Settings,
+  | 'environmentSuffix'
+  | 'domainName'
+  | 'dbName'
+  | 'dbAppUsername'
+  | 'dbMasterUsername'
+  | 'albHealthCheckIntervalSeconds'
+  | 'albHealthCheckTimeoutSeconds'
+  | 'albHealthyThreshold'
+  | 'albUnhealthyThreshold'
+  | 'route53HealthCheckIntervalSeconds'
+  | 'route53FailureThreshold'
+  | 'dnsTtlSeconds'
+  | 'failoverProbeIntervalSeconds'
+  | 'failoverRecoveryWindowSeconds'
+  | 'dbPromotionEstimateSeconds'
+  | 'dbPoolMaxConnections'
+  | 'rtoTargetSeconds'
+  | 'trafficPolicy'
+>;
+
+export function drillSettings(stack = 'dev', overrides: Record<string, string> = {}): DrillSettings {
+  return parseSettings(readRawConfig(readProject().name, stackConfig(stack, overrides)));
+}
+
+/** Global Accelerator dials as global-stack.ts sets them (active-passive: secondary at 0). */
+export function dialsFor(policy: DrillSettings['trafficPolicy']): { primary: number; secondary: number } {
+  return { primary: 100, secondary: policy === 'active-active' ? 100 : 0 };
+}
+
+/**
+ * The order journal's settings at their REQ-journal defaults (journalTimeoutMs,
+ * journalAuditDelaySeconds, journalAuditRetrySeconds, journalOrphanAfterSeconds). They move to
+ * the stack's config (DrillSettings) once lib/config.ts declares them.
+ */
+export const JOURNAL_SETTINGS = {
+  timeoutMs: 1000,
+  auditDelaySeconds: 5,
+  auditRetrySeconds: 30,
+  orphanAfterSeconds: 300,
+} as const;

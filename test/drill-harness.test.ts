@@ -1,0 +1,242 @@
+/**
+ * The drill's own models, tested directly: a drill is only as honest as its SQS, its
+ * DynamoDB conditions, its clock and its metric definitions.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { Acknowledgement } from '../scripts/drill/client';
+import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
+import { balance, drillScenarios } from '../scripts/drill/index';
+import { measure, MeasureInput } from '../scripts/drill/metrics';
+import { FifoQueue, StandardQueue } from '../scripts/drill/queue';
+import type { Scenario } from '../scripts/drill/scenarios';
+import { drillSettings } from '../scripts/drill/settings';
+import { Simulation } from '../scripts/drill/sim';
+
+describe('SQS standard model (the order journal)', () => {
+  let now = 0;
+  const journal = () => new StandardQueue('j', 'arn:j', () => now, 30_000, 5_000);
+  beforeEach(() => (now = 0));
+
+  it('keeps every send (no deduplication), delivers only after the queue delay, again after the visibility timeout, never dead-letters', () => {
+    const q = journal();
+    q.send('a');
+    q.send('a');
+    expect(q.receive(10)).toEqual([]);
+    now = 5_000;
+    expect(q.receive(10).map((m) => [m.body, m.receiveCount])).toEqual([
+      ['a', 1],
+      ['a', 1],
+    ]);
+    expect(q.receive(10)).toEqual([]);
+    for (let i = 2; i <= 100; i++) {
+      now += 30_000;
+      expect(q.receive(1).map((m) => m.receiveCount)).toEqual([i]);
+    }
+    const [last] = q.receive(10);
+    q.delete(last.receipt!);
+    expect(q.messages).toHaveLength(1);
+    expect(q.deadLettered).toEqual([]);
+  });
+
+  it('refuses FIFO parameters', () => {
+    expect(() => journal().send('a', 'group', 'dedup')).toThrow(/FIFO queues only/);
+  });
+});
+
+describe('SQS FIFO model', () => {
+  let now = 0;
+  const clock = () => now;
+  const queue = () => {
+    const dlq = new FifoQueue('dlq', 'arn:dlq', clock, 60_000, Number.MAX_SAFE_INTEGER);
+    return { q: new FifoQueue('q', 'arn:q', clock, 60_000, 3, dlq), dlq };
+  };
+  beforeEach(() => (now = 0));
+
+  it('drops a replay with the same deduplication id within five minutes, not after', () => {
+    const { q } = queue();
+    const first = q.send('a', 'AAPL', 'order-1');
+    expect(q.send('a', 'AAPL', 'order-1')).toBe(first);
+    expect(q.messages).toHaveLength(1);
+    now = 5 * 60_000 + 1;
+    q.send('a', 'AAPL', 'order-1');
+    expect(q.messages).toHaveLength(2);
+  });
+
+  it('delivers a group in order, one batch in flight per group, again after the visibility timeout', () => {
+    const { q } = queue();
+    q.send('a1', 'A', '1');
+    q.send('b1', 'B', '2');
+    q.send('a2', 'A', '3');
+    expect(q.receive(10).map((m) => m.body)).toEqual(['a1', 'b1', 'a2']);
+    // In flight: nothing of either group until the timeout passes or they are deleted.
+    expect(q.receive(10)).toEqual([]);
+    now = 60_000;
+    const again = q.receive(1);
+    expect(again.map((m) => [m.body, m.receiveCount])).toEqual([['a1', 2]]);
+    expect(q.receive(10).map((m) => m.body)).toEqual(['b1']);
+    q.delete(again[0].receipt!);
+    now = 120_000;
+    expect(q.receive(10).map((m) => m.body)).toEqual(['b1', 'a2']);
+  });
+
+  it('moves a message received maxReceiveCount times to the dead-letter queue', () => {
+    const { q, dlq } = queue();
+    q.send('poison', 'A', '1');
+    for (let i = 0; i < 3; i++) {
+      expect(q.receive(1)).toHaveLength(1);
+      now += 60_000;
+    }
+    expect(q.receive(1)).toEqual([]);
+    expect(q.deadLettered.map((m) => m.body)).toEqual(['poison']);
+    expect(dlq.messages.map((m) => m.body)).toEqual(['poison']);
+  });
+});
+
+describe('DynamoDB model: the conditions the evidence store sends', () => {
+  const values = { ':now': 100, ':owner': 'me' };
+  it.each([
+    ['attribute_not_exists(pk) OR leaseUntil < :now', undefined, true],
+    ['attribute_not_exists(pk) OR leaseUntil < :now', { pk: 'x', leaseUntil: 50 }, true],
+    ['attribute_not_exists(pk) OR leaseUntil < :now', { pk: 'x', leaseUntil: 150 }, false],
+    ['#owner = :owner', { pk: 'x', owner: 'me' }, true],
+    ['#owner = :owner', { pk: 'x', owner: 'you' }, false],
+    ['attribute_exists(pk)', undefined, false],
+  ])('%s on %j is %s', (expression, item, expected) => {
+    expect(evaluate(expression, item, { '#owner': 'owner' }, values)).toBe(expected);
+  });
+
+  it('refuses expressions it does not understand instead of passing them', () => {
+    expect(() => evaluate('begins_with(sk, :p)', {}, undefined, { ':p': 'a' })).toThrow(/cannot evaluate/);
+  });
+
+  it('a conditional put that fails changes nothing and raises ConditionalCheckFailedException', async () => {
+    const table = new FakeTable('t');
+    const h = table.handlers();
+    const lease = (owner: string, until: number) => ({
+      TableName: 't',
+      Item: { pk: 'lease#x', sk: 'lease', owner, leaseUntil: until },
+      ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+      ExpressionAttributeValues: { ':now': 10 },
+    });
+    await h.PutCommand(lease('a', 100));
+    await expect(h.PutCommand(lease('b', 200))).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect((await h.GetCommand({ TableName: 't', Key: { pk: 'lease#x', sk: 'lease' } })) as object).toEqual({
+      Item: { pk: 'lease#x', sk: 'lease', owner: 'a', leaseUntil: 100 },
+    });
+  });
+});
+
+describe('simulated clock', () => {
+  it('fires timers in time order, equal times together, and holds time while real work runs', async () => {
+    const sim = new Simulation(0);
+    const seen: string[] = [];
+    sim.at(2000, () => seen.push(`b@${sim.now()}`));
+    sim.at(1000, () =>
+      sim.spawn('slow', async () => {
+        await sim.track(new Promise((resolve) => setTimeout(resolve, 30)));
+        seen.push(`a-done@${sim.now()}`);
+      }),
+    );
+    sim.at(2000, () => seen.push(`c@${sim.now()}`));
+    await sim.runUntil(5000);
+    expect(seen).toEqual(['a-done@1000', 'b@2000', 'c@2000']);
+    expect(sim.now()).toBe(5000);
+  });
+
+  it('records a background failure instead of throwing it into the scheduler', async () => {
+    const sim = new Simulation(0);
+    sim.at(0, () =>
+      sim.spawn('broken', async () => {
+        throw new Error('boom');
+      }),
+    );
+    await sim.runUntil(1000);
+    expect(String(sim.errors[0])).toMatch(/broken: Error: boom/);
+  });
+});
+
+describe('drill metrics', () => {
+  const settings = drillSettings('dev');
+  const scenario: Scenario = {
+    name: 'x',
+    title: 'x',
+    proves: 'x',
+    faultAtSeconds: 10,
+    durationSeconds: 100,
+    expect: { promotions: 1, firstCommittedWithinSeconds: () => 50 },
+    faults: () => undefined,
+  };
+  const ack = (id: string, status: number, atSeconds: number, orderId?: string): Acknowledgement => ({
+    clientOrderId: id,
+    status,
+    orderId,
+    region: 'us-east-1',
+    firstSentAt: atSeconds * 1000,
+    at: atSeconds * 1000,
+  });
+  const input = (acks: Acknowledgement[], rows: { client_order_id: string; id: string }[]): MeasureInput => ({
+    scenario,
+    settings,
+    epoch: 0,
+    end: 100_000,
+    acks: [{ client: 'c', acks, attempts: [] }],
+    rows,
+    promotions: [{ at: 50_000, kind: 'failover', from: 'us-east-1', to: 'eu-west-1' }],
+    rejoins: [],
+    decisions: [],
+    rotations: [],
+    queues: [],
+    drainerCrashes: [],
+    gateSeconds: 0,
+    harnessErrors: [],
+    crashes: [],
+    awsCalls: {},
+    wallMs: 0,
+  });
+
+  it('counts lost (committed, missing), stranded (queued, missing) and executed-twice orders', () => {
+    const result = measure(
+      input(
+        [
+          ack('kept', 201, 5, 'id-1'),
+          ack('lost', 201, 9, 'id-2'),
+          ack('queued', 202, 20),
+          ack('twice', 201, 30, 'id-3'),
+        ],
+        [
+          { client_order_id: 'kept', id: 'id-1' },
+          { client_order_id: 'twice', id: 'id-9' },
+        ],
+      ),
+    );
+    expect(result.detail.lostIds).toEqual(['lost']);
+    expect(result.detail.strandedIds).toEqual(['queued']);
+    expect(result.detail.duplicateIds).toEqual(['twice']);
+    expect(result.passed).toBe(false);
+  });
+
+  it('a refused order (4xx) fails the scenario', () => {
+    const result = measure(input([ack('a', 201, 11, 'a'), ack('b', 401, 12)], [{ client_order_id: 'a', id: 'a' }]));
+    expect(result.failures).toContain('1 order(s) refused with 401');
+  });
+
+  it('times from the fault, and the longest gap includes the run edges', () => {
+    const rows = ['a', 'b', 'c'].map((id) => ({ client_order_id: id, id }));
+    const result = measure(input([ack('a', 201, 1, 'a'), ack('b', 202, 40), ack('c', 201, 55, 'c')], rows));
+    expect(result.metrics.firstAcceptedSeconds).toBe(30);
+    expect(result.metrics.firstCommittedSeconds).toBe(45);
+    expect(result.metrics.longestGapSeconds).toBe(45);
+    expect(result.failures).toEqual([]);
+  });
+});
+
+describe('worker split', () => {
+  it('puts every scenario in exactly one group, longest first, groups about equal', () => {
+    const scenarios = drillScenarios(drillSettings('dev'));
+    const groups = balance(scenarios, 2);
+    expect(groups.flat().sort()).toEqual(scenarios.map((s) => s.name).sort());
+    const load = (g: string[]) => g.reduce((n, name) => n + scenarios.find((s) => s.name === name)!.durationSeconds, 0);
+    const longest = Math.max(...scenarios.map((s) => s.durationSeconds));
+    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(longest);
+  });
+});

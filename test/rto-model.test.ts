@@ -1,0 +1,142 @@
+import * as fc from 'fast-check';
+import { parseSettings, readRawConfig } from '../lib/config';
+import {
+  ACCELERATOR_PICKUP_MAX_SECONDS,
+  CLIENT_REQUEST_TIMEOUT_SECONDS,
+  CLIENT_RETRY_SECONDS,
+  PINNED_CLIENT_SHARE,
+  ROUTE53_CONNECT_TIMEOUT_SECONDS,
+  ROUTE53_HEALTHY_FRACTION,
+  RtoModelInputs,
+  rtoDistribution,
+  rtoDistributionProblems,
+  rtoModelInputsFromSettings,
+  sampleRto,
+} from '../lib/rto-model';
+import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
+import { DEFAULT_RECOVERY_WINDOW_SECONDS } from '../lambda/orchestrator/timing';
+import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
+import { stackConfig } from '../scripts/offline';
+
+const defaults: RtoModelInputs = {
+  albIntervalSeconds: 5,
+  albTimeoutSeconds: 2,
+  albUnhealthyThreshold: 2,
+  route53IntervalSeconds: 10,
+  route53FailureThreshold: 2,
+  dnsTtlSeconds: 10,
+  probeIntervalSeconds: 10,
+  recoveryWindowSeconds: 90,
+  dbPromotionEstimateSeconds: 120,
+  targetSeconds: 60,
+};
+
+const inputs = fc.record({
+  albIntervalSeconds: fc.integer({ min: 5, max: 60 }),
+  albTimeoutSeconds: fc.integer({ min: 2, max: 4 }),
+  albUnhealthyThreshold: fc.integer({ min: 2, max: 10 }),
+  route53IntervalSeconds: fc.constantFrom(10, 30),
+  route53FailureThreshold: fc.integer({ min: 1, max: 10 }),
+  dnsTtlSeconds: fc.integer({ min: 1, max: 300 }),
+  probeIntervalSeconds: fc.integer({ min: 5, max: 60 }),
+  recoveryWindowSeconds: fc.integer({ min: 60, max: 600 }),
+  dbPromotionEstimateSeconds: fc.integer({ min: 1, max: 900 }),
+  targetSeconds: fc.integer({ min: 1, max: 3600 }),
+});
+
+const samplesOf = (i: RtoModelInputs, name: RegExp) =>
+  sampleRto(i, { samples: 400 }).find((p) => name.test(p.name))!.seconds;
+const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+
+describe('RTO Monte Carlo', () => {
+  it('is reproducible: the same seed gives the same table, another seed a close one', () => {
+    expect(rtoDistribution(defaults)).toEqual(rtoDistribution(defaults));
+    const a = rtoDistribution(defaults, { seed: 1 });
+    const b = rtoDistribution(defaults, { seed: 2 });
+    expect(a).not.toEqual(b);
+    // Sampling noise only: medians agree within 3 %.
+    a.paths.forEach((p, k) => expect(Math.abs(p.p50 - b.paths[k].p50) / p.p50).toBeLessThan(0.03));
+  });
+
+  it('a slower setting never gives a faster p50 or p99 on any path (common random numbers)', () => {
+    const slower: [keyof RtoModelInputs, number][] = [
+      ['albIntervalSeconds', 7],
+      ['albUnhealthyThreshold', 1],
+      ['albTimeoutSeconds', 1],
+      ['route53FailureThreshold', 1],
+      ['dnsTtlSeconds', 30],
+      ['probeIntervalSeconds', 5],
+      ['recoveryWindowSeconds', 60],
+      ['dbPromotionEstimateSeconds', 100],
+    ];
+    fc.assert(
+      fc.property(inputs, fc.constantFrom(...slower), (i, [key, step]) => {
+        const base = rtoDistribution(i, { samples: 400 });
+        const worse = rtoDistribution({ ...i, [key]: i[key] + step }, { samples: 400 });
+        base.paths.forEach((p, k) => {
+          expect(worse.paths[k].p50).toBeGreaterThanOrEqual(p.p50);
+          expect(worse.paths[k].p99).toBeGreaterThanOrEqual(p.p99);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('every sample lies between the best and the worst case the configured values allow', () => {
+    fc.assert(
+      fc.property(inputs, (i) => {
+        const clientMax = CLIENT_REQUEST_TIMEOUT_SECONDS + CLIENT_RETRY_SECONDS;
+        const albMin = (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
+        for (const t of samplesOf(i, /Global Accelerator/)) {
+          expect(t).toBeGreaterThanOrEqual(albMin);
+          expect(t).toBeLessThanOrEqual(albMin + i.albIntervalSeconds + ACCELERATOR_PICKUP_MAX_SECONDS + clientMax);
+        }
+        const r53Min = (i.route53FailureThreshold - 1) * i.route53IntervalSeconds + ROUTE53_CONNECT_TIMEOUT_SECONDS;
+        for (const t of samplesOf(i, /Route 53 failover/)) {
+          expect(t).toBeGreaterThanOrEqual(r53Min);
+          expect(t).toBeLessThanOrEqual(r53Min + i.route53IntervalSeconds + i.dnsTtlSeconds + clientMax);
+        }
+        for (const t of samplesOf(i, /writes/)) expect(t).toBeGreaterThan(i.recoveryWindowSeconds);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('Route 53 turns unhealthy at the 13th of 15 checkers (more than 18 % must see it healthy)', () => {
+    // One check to fail, no TTL to speak of: detection is the 13th order statistic of 15
+    // U(0, 10), whose mean is 10 x 13 / 16; a rule of "any checker" would give 10 / 16.
+    const i = { ...defaults, route53FailureThreshold: 1, dnsTtlSeconds: 1 };
+    const detection =
+      mean(sampleRto(i, { samples: 20_000 }).find((p) => p.name === 'traffic: Route 53 failover')!.seconds) -
+      ROUTE53_CONNECT_TIMEOUT_SECONDS -
+      0.5 * i.dnsTtlSeconds -
+      PINNED_CLIENT_SHARE * CLIENT_REQUEST_TIMEOUT_SECONDS -
+      0.5 * CLIENT_RETRY_SECONDS;
+    expect(detection).toBeCloseTo((10 * 13) / 16, 0);
+  });
+
+  it('uses the same constants as the code it models', () => {
+    expect(CLIENT_RETRY_SECONDS).toBe(RETRY_AFTER_SECONDS);
+    expect(ROUTE53_HEALTHY_FRACTION).toBe(GATE_ROUTE53_FRACTION);
+  });
+
+  it('the default stack: medians near the arithmetic budget, tails within the 60 s target', () => {
+    const s = parseSettings(readRawConfig('tap', stackConfig('dev')));
+    const d = rtoDistribution(rtoModelInputsFromSettings(s));
+    expect(rtoModelInputsFromSettings(s).recoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(d.withinTarget).toBe(true);
+    for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
+    // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
+    expect(d.paths.find((p) => /resolver holding/.test(p.name))!.p99).toBeGreaterThan(s.rtoTargetSeconds);
+  });
+});
+
+describe('p99 traffic RTO over the target', () => {
+  it('names every path whose p99 is over a tighter target', () => {
+    const problems = rtoDistributionProblems({ ...defaults, targetSeconds: 40 });
+    expect(problems.map((p) => p.split(' has ')[0])).toEqual([
+      'traffic: Global Accelerator',
+      'traffic: Route 53 failover',
+    ]);
+  });
+});
