@@ -3,11 +3,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { Fleet } from './fleet';
+import { Statement } from './iam';
 import { LoadBalancer } from './load-balancer';
 import { LogArchive } from './log-archive';
 import { Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { journalEnvironment, JournalAccess, journalStatements } from './order-journal';
 import { readSecretStatements } from './credentials-stack';
 import { egressRules } from './egress';
 import { OrderQueue } from './order-queue';
@@ -20,13 +22,19 @@ export interface ComputeStackArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /** The other region's network: the writer is there after a switchover or failover. */
+  readonly peerNetwork: NetworkStack;
   readonly database: DatabaseStack;
+  /** The Aurora global writer endpoint: it follows the writer to whichever region holds it. */
+  readonly writerEndpoint: pulumi.Input<string>;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
+  /** The deploy-time schema migration: nothing serves or drains orders before it. */
+  readonly schema: pulumi.Resource;
+  /** Both regions' order journals and the fence record: every order writer journals. */
+  readonly journal: JournalAccess;
   /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
-  /** The Aurora global writer endpoint: follows the writer across regions. */
-  readonly globalWriterEndpoint: pulumi.Input<string>;
   readonly keys: RegionKeys;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
@@ -50,6 +58,10 @@ export class ComputeStack extends pulumi.ComponentResource {
   readonly orders: OrderQueue;
   readonly trading: TradingFunction;
   readonly fleet: Fleet;
+  /** What every order API process runs with (the journal auditor reuses its database settings). */
+  readonly service: ServiceRuntime;
+  /** The grants to log in to the database (the app credential, through Secrets Manager only). */
+  readonly databaseAccess: readonly Statement[];
 
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
@@ -75,7 +87,11 @@ export class ComputeStack extends pulumi.ComponentResource {
     );
 
     // Egress of both groups comes from the one table in lib/egress.ts.
-    const where = { vpcCidr: region.vpcCidr, s3PrefixListId: network.s3PrefixListId };
+    const where = {
+      vpcCidr: region.vpcCidr,
+      peerVpcCidr: args.peerNetwork.vpcCidr,
+      s3PrefixListId: network.s3PrefixListId,
+    };
     // The ALB invokes the Lambda through the Lambda API: nothing connects to the functions.
     this.appSecurityGroup = new aws.ec2.SecurityGroup(
       n('appSecurityGroup'),
@@ -109,30 +125,41 @@ export class ComputeStack extends pulumi.ComponentResource {
     database.allowClient('app', this.appSecurityGroup.id);
     database.allowClient('ec2', this.fleetSecurityGroup.id);
 
+    this.databaseAccess = readSecretStatements(
+      'AppCredential',
+      args.appSecretArn,
+      args.keys.key('secrets').arn,
+      region.region,
+    );
     const service: ServiceRuntime = {
       environment: {
         REGION_NAME: region.region,
         REGION_ROLE: region.role,
         DB_SECRET_ARN: args.appSecretArn,
-        // The global writer endpoint: after a failover or switchover writes reach the new writer
-        // without a redeploy (the local cluster endpoint stays read-only in a secondary).
-        DB_HOST: args.globalWriterEndpoint,
-        // Answers in the standby while its writer endpoint is inactive: tells read-only from down.
+        // Writes follow the writer: the global writer endpoint resolves to whichever region's
+        // cluster writes, so after a switchover or failover both regions write there (over the
+        // peering) without a redeploy, and queued orders drain to it.
+        DB_HOST: args.writerEndpoint,
+        // The local reader: answers while no writer is reachable, telling "queue it" from "down".
         DB_READ_HOST: database.cluster.readerEndpoint,
         DB_PORT: String(POSTGRES_PORT),
         DB_NAME: settings.dbName,
         DB_SSL: 'verify-full',
+        ...journalEnvironment(args.journal, settings),
         // Sized with the reserved concurrency and the fleet by the config's connection budget.
         DB_POOL_MAX: String(settings.dbPoolMaxConnections),
         CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
       },
       statements: [
-        ...readSecretStatements('AppCredential', args.appSecretArn, args.keys.key('secrets').arn, region.region),
+        ...this.databaseAccess,
         ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
+        ...journalStatements(args.journal),
       ],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
+      ready: [args.schema],
     };
 
+    this.service = service;
     this.orders = new OrderQueue(
       n('orders'),
       {

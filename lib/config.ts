@@ -11,6 +11,14 @@ import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from './cidr
 import { connectionBudget, instanceClassMemoryGib } from './connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
 import {
+  CANARY_TIMEOUT_SECONDS,
+  gateSettingsProblems,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+} from '../lambda/orchestrator/timing';
+import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../lambda/journal-auditor/audit';
+import { DEFAULT_JOURNAL_TIMEOUT_MS, JOURNAL_TIMEOUT_RANGE_MS } from '../lambda/shared/journal';
+import { minimumHealthTimeoutSeconds } from './health';
+import {
   MAX_ROTATION_DAYS,
   meetsMinimumVersion,
   MIN_ENGINE_VERSION,
@@ -38,6 +46,16 @@ export const MAX_SECRET_ROTATION_DAYS = MAX_ROTATION_DAYS;
 export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 
 const text = z.string().trim();
+
+/** The journal auditor's timeout (REQ-journal: a batch of ten lookups). */
+export const JOURNAL_AUDITOR_TIMEOUT_SECONDS = 5;
+/** AWS: an SQS event source's queue visibility timeout should be at least six times the function timeout. */
+export const VISIBILITY_PER_FUNCTION_TIMEOUT = 6;
+/** Defaults the journal code applies itself; Pulumi.yaml must agree (config.test.ts). */
+export const JOURNAL_CODE_DEFAULTS = {
+  journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
+  journalOrphanAfterSeconds: DEFAULT_ORPHAN_AFTER_SECONDS,
+} as const;
 
 /** A whole number in [min, max]; `why` names where a limit comes from when it is not AWS's. */
 const integer = (min: number, max: number, why?: string) => {
@@ -208,6 +226,7 @@ export const configSchema = z.object({
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
   lambdaTimeoutSeconds: integer(3, 900),
+  marketOrderTtlSeconds: integer(1, 86400),
   tradingReservedConcurrency: integer(1, 1000),
   // The SQS event source's maximumConcurrency (2-1000) follows it.
   drainerReservedConcurrency: integer(2, 1000),
@@ -231,8 +250,20 @@ export const configSchema = z.object({
   acceleratorThresholdCount: integer(1, 10),
   acceleratorReactionSeconds: integer(0, 300),
   failoverProbeIntervalSeconds: integer(5, 60),
-  failoverProbeFailures: integer(2, 10),
+  failoverRecoveryWindowSeconds: integer(60, 3600),
+  failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
   dbPromotionEstimateSeconds: integer(1, 3600),
+  // --- order durability (docs/order-journal.md)
+  orderDurability: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
+  journalTimeoutMs: integer(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]),
+  journalAuditDelaySeconds: integer(0, 900),
+  journalAuditRetrySeconds: integer(
+    VISIBILITY_PER_FUNCTION_TIMEOUT * JOURNAL_AUDITOR_TIMEOUT_SECONDS,
+    900,
+    `${VISIBILITY_PER_FUNCTION_TIMEOUT} x the auditor's ${JOURNAL_AUDITOR_TIMEOUT_SECONDS} s timeout, as AWS advises for SQS event sources`,
+  ),
+  journalOrphanAfterSeconds: integer(60, 86400),
+  journalAlarmAgeSeconds: integer(10, 3600),
   rtoTargetSeconds: integer(1, 3600),
   // --- monitoring and compliance
   alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {
@@ -265,7 +296,7 @@ const RTO_INPUT_KEYS = {
   route53FailureThreshold: 'route53FailureThreshold',
   dnsTtlSeconds: 'dnsTtlSeconds',
   probeIntervalSeconds: 'failoverProbeIntervalSeconds',
-  probeFailures: 'failoverProbeFailures',
+  recoveryWindowSeconds: 'failoverRecoveryWindowSeconds',
   dbPromotionEstimateSeconds: 'dbPromotionEstimateSeconds',
   targetSeconds: 'rtoTargetSeconds',
 } as const satisfies Record<keyof RtoInputs, keyof Parsed>;
@@ -378,6 +409,20 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
           ],
   },
   {
+    // Global Accelerator drops the region when ANY target group has no healthy target: the
+    // Lambda target's check must outlast the order API's bounded health answer plus its invocation.
+    keys: ['albHealthCheckTimeoutSeconds'],
+    check: (s) =>
+      s.albHealthCheckTimeoutSeconds >= minimumHealthTimeoutSeconds()
+        ? []
+        : [
+            [
+              'albHealthCheckTimeoutSeconds',
+              `must be at least ${minimumHealthTimeoutSeconds()} s: /health answers within its deadline plus a Lambda invocation, and one timed-out target group takes the region out of Global Accelerator`,
+            ],
+          ],
+  },
+  {
     keys: ['tls', 'primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
     check: (s) => {
       const sides = [
@@ -410,6 +455,33 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
               `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
             ],
           ],
+  },
+  {
+    // A journaled order is first audited after the delay: an age alarm below it fires on every order.
+    keys: ['journalAlarmAgeSeconds', 'journalAuditDelaySeconds'],
+    check: (s) =>
+      s.journalAlarmAgeSeconds > s.journalAuditDelaySeconds
+        ? []
+        : [
+            [
+              'journalAlarmAgeSeconds',
+              `must exceed journalAuditDelaySeconds (${s.journalAuditDelaySeconds} s): the auditor sees no order younger than that`,
+            ],
+          ],
+  },
+  {
+    // VPC endpoints serve their own region only: the other region's journal queue (and the
+    // fence record in eu-west-1) are reached through a NAT gateway.
+    keys: ['orderDurability', 'natStrategy'],
+    check: (s) =>
+      s.orderDurability === 'cross-region' && s.natStrategy === 'none'
+        ? [
+            [
+              'natStrategy',
+              "must be single or perAz with orderDurability cross-region: the other region's journal queue is reached through a NAT gateway (VPC endpoints serve their own region only)",
+            ],
+          ]
+        : [],
   },
   {
     keys: ['dbAppUsername', 'dbMasterUsername'],
@@ -453,13 +525,15 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
         fleetMaxInstances: s.asgMaxSize,
         poolSize: s.dbPoolMaxConnections,
         reservedConnections: s.dbReservedConnections,
+        // Writes follow the writer: both regions' order APIs write to the one writer instance.
+        writingRegions: 2,
       });
       return b.fits
         ? []
         : [
             [
               'tradingReservedConcurrency',
-              `with drainerReservedConcurrency and asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
+              `with drainerReservedConcurrency and asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + the other region's ${b.processes} writer pools + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
             ],
           ];
     },
@@ -472,11 +546,20 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
         : [],
   },
   {
-    keys: ['failoverProbeIntervalSeconds', 'failoverProbeFailures'],
+    // The gate's own rules (lambda/orchestrator/timing.ts), checked against the timeouts the
+    // functions are deployed with: a gate slower than its function could never decide.
+    keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds'],
     check: (s) =>
-      s.failoverProbeIntervalSeconds * s.failoverProbeFailures <= 600
-        ? []
-        : [['failoverProbeFailures', 'x failoverProbeIntervalSeconds must fit in 600 s (the canary window)']],
+      gateSettingsProblems({
+        failoverProbeIntervalSeconds: s.failoverProbeIntervalSeconds,
+        failoverRecoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
+        orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+        canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
+      }).map(([key, message]): Problem => [
+        // The timeouts are fixed by the program: a probe interval that outgrows them is the key to change.
+        key === 'failoverRecoveryWindowSeconds' ? key : 'failoverProbeIntervalSeconds',
+        key === 'failoverRecoveryWindowSeconds' ? message : `makes the ${key} (fixed) too short: ${message}`,
+      ]),
   },
 ];
 

@@ -70,6 +70,12 @@ export interface ConnectionDemand {
   readonly poolSize: number;
   /** Kept for everything else: rotation, failover and schema functions, operators. */
   readonly reservedConnections: number;
+  /**
+   * Regions whose processes write to the one writer instance: every region writes through the
+   * global writer endpoint, so the writer carries the writer pools of both regions (each
+   * region's reader pool stays local, and counts once).
+   */
+  readonly writingRegions: number;
 }
 
 export interface ConnectionBudget {
@@ -89,7 +95,8 @@ export function connectionBudget(instanceClass: string, demand: ConnectionDemand
   if (maxConnections === undefined) throw new Error(`no memory figure for DB instance class ${instanceClass}`);
   const processes = demand.tradingConcurrency + demand.drainerConcurrency + demand.fleetMaxInstances;
   const perProcess = POOLS_PER_PROCESS * demand.poolSize;
-  const application = processes * perProcess;
+  // This region's writer and reader pools, plus the other writing regions' writer pools.
+  const application = processes * perProcess + (demand.writingRegions - 1) * processes * demand.poolSize;
   const total = application + demand.reservedConnections + AWS_AUTOMATION_CONNECTIONS;
   return { maxConnections, processes, perProcess, application, total, fits: total <= maxConnections };
 }

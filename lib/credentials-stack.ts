@@ -73,6 +73,8 @@ export function replicaArn(arn: string, region: string): string {
 
 export interface DatabaseSecret {
   readonly secret: aws.secretsmanager.Secret;
+  /** The initial value: whoever logs in with the secret waits for it. */
+  readonly version: aws.secretsmanager.SecretVersion;
   /** ARN of the copy each region reads locally. */
   readonly arnIn: (region: string) => pulumi.Output<string>;
 }
@@ -86,6 +88,8 @@ export interface DatabaseSecret {
 export class CredentialsStack extends pulumi.ComponentResource {
   readonly master: DatabaseSecret;
   readonly app: DatabaseSecret;
+  readonly masterRotation: aws.secretsmanager.SecretRotation;
+  readonly appRotation: aws.secretsmanager.SecretRotation;
   /** The API clients' signing keys (`{ "<client id>": { key, limits } }`), read by the order API. */
   readonly clientKeys: DatabaseSecret;
 
@@ -115,13 +119,13 @@ export class CredentialsStack extends pulumi.ComponentResource {
         },
         child,
       );
-      new aws.secretsmanager.SecretVersion(
+      const version = new aws.secretsmanager.SecretVersion(
         n(kind),
         { secretId: secret.id, secretString: value },
         // After the first rotation (or the operator's first write) the value is not the program's.
         { parent: secret, ignoreChanges: ['secretString'] },
       );
-      return { secret, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
+      return { secret, version, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
     };
 
     // `host` is the global writer endpoint: it follows a switchover or failover to the new
@@ -176,6 +180,8 @@ export class CredentialsStack extends pulumi.ComponentResource {
             'secretsmanager:GetSecretValue',
             'secretsmanager:PutSecretValue',
             'secretsmanager:UpdateSecretVersionStage',
+            // Recovering the live password from a version an abandoned rotation left unlabelled.
+            'secretsmanager:ListSecretVersionIds',
           ],
           Resource: secrets.map((s) => s.arnIn(side.region)),
         },
@@ -203,10 +209,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
     // is attached to it in eu-west-1 and these grants already cover the promoted secrets.
     grantRotation(secondary, 'standby', { parent: this, provider: secondary.provider });
 
-    for (const [label, s] of [
-      ['master', this.master],
-      ['app', this.app],
-    ] as const) {
+    const rotate = (label: 'master' | 'app', s: DatabaseSecret, after: pulumi.Resource[]) => {
       const permission = new aws.lambda.Permission(
         primary.name('rotationFunction', label),
         {
@@ -218,7 +221,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
         },
         { parent: s.secret },
       );
-      new aws.secretsmanager.SecretRotation(
+      return new aws.secretsmanager.SecretRotation(
         n(label === 'master' ? 'dbSecret' : 'appSecret'),
         {
           secretId: s.secret.id,
@@ -228,9 +231,15 @@ export class CredentialsStack extends pulumi.ComponentResource {
           // The first rotation creates the application user; it needs the database up.
           rotateImmediately: true,
         },
-        { parent: s.secret, dependsOn: primary.database.instances },
+        { parent: s.secret, dependsOn: [...primary.database.instances, ...after] },
       );
-    }
+    };
+    this.masterRotation = rotate('master', this.master, []);
+    // The app user's rotation logs in as master, so it is requested only after the master's.
+    // The provider returns once RotateSecret is accepted, not when the rotation finishes
+    // (terraform-provider-aws secret_rotation.go), so the two may still overlap: the rotation
+    // function then logs in with the master's AWSPENDING (lambda/shared/secret-login.ts).
+    this.appRotation = rotate('app', this.app, [this.masterRotation]);
 
     this.registerOutputs({
       masterSecretArn: this.master.secret.arn,

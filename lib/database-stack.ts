@@ -10,6 +10,22 @@ import { RegionKeys } from './region-keys';
 
 export { POSTGRES_PORT };
 
+/**
+ * Cluster inputs AWS rewrites when the roles change (switchover, failover, detach-and-promote),
+ * ignored on BOTH members because either may be the writer or the replica by then
+ * (terraform-provider-aws internal/service/rds/cluster.go):
+ * - `replicationSourceIdentifier`: Read copies DescribeDBClusters' ReplicationSourceIdentifier,
+ *   which names the current writer on whichever member replicates. Configured empty, the diff
+ *   makes Update call PromoteReadReplicaDBCluster, or fail with "promoting to standalone is not
+ *   supported".
+ * - `globalClusterIdentifier`: Read looks the membership up in DescribeGlobalClusters; a member
+ *   detached by the detach-and-promote runbook reads empty, and Update then fails ("existing RDS
+ *   Clusters cannot be added to an existing RDS Global Cluster") or, the other way round, calls
+ *   RemoveFromGlobalCluster.
+ * Everything else either stays as configured or is Computed (no diff when unset).
+ */
+export const ROLE_CHANGE_DRIFT = ['replicationSourceIdentifier', 'globalClusterIdentifier'] as const;
+
 /** How a region's cluster joins the global database. */
 export type GlobalMembership =
   /** The writer at creation: creates the database and its master user. */
@@ -22,6 +38,11 @@ export interface DatabaseStackArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
+  /**
+   * The other region's network: its private subnets hold clients (rotation, schema, the order
+   * API) that reach this cluster over the peering whenever it is the writer.
+   */
+  readonly peerNetwork: NetworkStack;
   readonly globalDatabase: GlobalDatabase;
   readonly membership: GlobalMembership;
   /** The region's keys: storage and Performance Insights use the database key, logs the logs key. */
@@ -57,8 +78,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
   readonly instances: aws.rds.ClusterInstance[];
   readonly rotation: BuiltFunction;
   readonly rotationSecurityGroup: aws.ec2.SecurityGroup;
-  /** Whether this member replicates another (it then reports AuroraGlobalDBReplicationLag). */
-  readonly replica: boolean;
+  /** Ingress of the peer region's private subnets (security groups cannot cross regions). */
+  readonly peerIngress: aws.vpc.SecurityGroupIngressRule[];
   private readonly n: Namer;
 
   constructor(name: string, args: DatabaseStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,7 +87,6 @@ export class DatabaseStack extends pulumi.ComponentResource {
     const { settings, region, name: n, network, globalDatabase, membership } = args;
     const child = { parent: this };
     this.n = n;
-    this.replica = membership.as === 'replica';
 
     this.key = args.keys.key('database');
     // Exists before the cluster exports to it: otherwise RDS creates it without key or retention,
@@ -89,16 +109,32 @@ export class DatabaseStack extends pulumi.ComponentResource {
       child,
     );
 
-    // Clients are granted 5432 by security group, never by CIDR: the rotation function here,
-    // the application tier through allowClient().
+    // Clients in this VPC are granted 5432 by security group (the rotation function here, the
+    // application tier through allowClient()); clients in the other region by its private-subnet
+    // CIDRs, since a security group cannot reference a group in another region.
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('dbSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Aurora PostgreSQL: 5432 from named client security groups only',
+        description: 'Aurora PostgreSQL: 5432 from named client security groups and the peer private subnets',
         tags: { Name: n('dbSecurityGroup') },
       },
       child,
+    );
+    this.peerIngress = args.peerNetwork.privateSubnetCidrs.map(
+      (cidr, i) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          n('dbSecurityGroup', `peer-${i}`),
+          {
+            securityGroupId: this.securityGroup.id,
+            cidrIpv4: cidr,
+            ipProtocol: 'tcp',
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            description: `PostgreSQL from the other region's private subnet ${cidr} (over the peering)`,
+          },
+          { parent: this.securityGroup },
+        ),
     );
     this.rotationSecurityGroup = new aws.ec2.SecurityGroup(
       n('rotationSecurityGroup'),
@@ -107,6 +143,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
         egress: egressRules('rotation', settings, {
           vpcCidr: region.vpcCidr,
+          peerVpcCidr: args.peerNetwork.vpcCidr,
           s3PrefixListId: network.s3PrefixListId,
         }),
         tags: { Name: n('rotationSecurityGroup') },
@@ -158,9 +195,8 @@ export class DatabaseStack extends pulumi.ComponentResource {
         {
           ...child,
           dependsOn: [this.postgresLogGroup],
-          // The rotation function owns the password after the first rotation; the global
-          // cluster membership drifts after a failover. Neither may be reverted by `pulumi up`.
-          ignoreChanges: ['masterPassword', 'globalClusterIdentifier'],
+          // The rotation function owns the password after the first rotation.
+          ignoreChanges: [...ROLE_CHANGE_DRIFT, 'masterPassword'],
         },
       );
     } else {
@@ -170,9 +206,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         {
           ...child,
           dependsOn: [...membership.of.instances, this.postgresLogGroup],
-          // Known provider drift: an update that touches replicationSourceIdentifier detaches
-          // the secondary from the global cluster.
-          ignoreChanges: ['replicationSourceIdentifier', 'globalClusterIdentifier'],
+          ignoreChanges: [...ROLE_CHANGE_DRIFT],
         },
       );
     }

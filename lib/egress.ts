@@ -11,9 +11,17 @@ export const POSTGRES_PORT = 5432;
 /** Workloads with their own security group. */
 export type Workload = 'functions' | 'fleet' | 'rotation';
 
+/** What the table depends on: NAT for the internet, the journal for cross-region HTTPS. */
+export type EgressSettings = Pick<Settings, 'natStrategy' | 'orderDurability'>;
+
 export type Destination =
   /** This region's VPC CIDR: Aurora, the interface endpoints. */
   | 'vpc'
+  /**
+   * The other region's VPC CIDR, over the peering: Aurora when the writer is there (the global
+   * writer endpoint follows it after a switchover or failover).
+   */
+  | 'peer'
   /** The S3 gateway endpoint's prefix list (artifacts, Amazon Linux repositories). */
   | 's3'
   /** Anywhere: only through NAT, only where a host outside AWS's APIs is needed. */
@@ -25,16 +33,36 @@ export interface EgressEntry {
   readonly description: string;
 }
 
-/** The table (the same whatever the NAT strategy: nothing needs the internet). Lambda functions reach only Aurora and the interface endpoints. */
-export function egressEntries(workload: Workload, _settings: Pick<Settings, 'natStrategy'>): EgressEntry[] {
+/**
+ * The table. Lambda functions reach Aurora (in either region: the writer may be in the other
+ * one) and the interface endpoints; order writers also reach the other region's journal queue
+ * and the fence record, which no endpoint here serves (endpoints serve their own region only).
+ */
+export function egressEntries(workload: Workload, settings: EgressSettings): EgressEntry[] {
   const common: EgressEntry[] = [
     { port: POSTGRES_PORT, to: 'vpc', description: 'Aurora in this VPC' },
+    {
+      port: POSTGRES_PORT,
+      to: 'peer',
+      description: 'Aurora in the other region over the peering (the writer may be there)',
+    },
     { port: HTTPS_PORT, to: 'vpc', description: 'AWS APIs through the interface endpoints' },
   ];
+  const journal: EgressEntry[] =
+    settings.orderDurability === 'cross-region' && settings.natStrategy !== 'none'
+      ? [
+          {
+            port: HTTPS_PORT,
+            to: 'internet',
+            description: "the other region's order journal and the fence record (SQS, DynamoDB; through NAT)",
+          },
+        ]
+      : [];
   switch (workload) {
-    case 'functions':
     case 'rotation':
       return common;
+    case 'functions':
+      return [...common, ...journal];
     case 'fleet':
       return [
         ...common,
@@ -44,6 +72,7 @@ export function egressEntries(workload: Workload, _settings: Pick<Settings, 'nat
           to: 's3',
           description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
         },
+        ...journal,
       ];
   }
 }
@@ -60,8 +89,8 @@ export interface ResolvedEgress<P> {
 /** The table resolved for a security group's inline `egress`. */
 export function egressRules<P>(
   workload: Workload,
-  settings: Pick<Settings, 'natStrategy'>,
-  where: { vpcCidr: string; s3PrefixListId: P },
+  settings: EgressSettings,
+  where: { vpcCidr: string; peerVpcCidr: string; s3PrefixListId: P },
 ): ResolvedEgress<P>[] {
   return egressEntries(workload, settings).map((e) => ({
     protocol: 'tcp',
@@ -70,8 +99,10 @@ export function egressRules<P>(
     description: e.description,
     ...(e.to === 'vpc'
       ? { cidrBlocks: [where.vpcCidr] }
-      : e.to === 's3'
-        ? { prefixListIds: [where.s3PrefixListId] }
-        : { cidrBlocks: ['0.0.0.0/0'] }),
+      : e.to === 'peer'
+        ? { cidrBlocks: [where.peerVpcCidr] }
+        : e.to === 's3'
+          ? { prefixListIds: [where.s3PrefixListId] }
+          : { cidrBlocks: ['0.0.0.0/0'] }),
   }));
 }

@@ -1,19 +1,21 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/orchestrator/timing';
 import { alarmTopic } from './alarm-topic';
-import { RegionSettings, Settings } from './config';
+import { Canary, Vantage } from './canary';
+import { FailoverEvidence } from './failover-evidence';
+import { RegionRole, RegionSettings, Settings } from './config';
 import { GlobalDatabase } from './global-database';
 import { resolvedAfter } from './iam';
-import { buildFunction, BuiltFunction } from './lambda-function';
+import { buildFunction, BuiltFunction, everyMinute } from './lambda-function';
 import { LoadBalancer } from './load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 
-/** How often the canary schedule invokes the orchestrator; one invocation probes for this long. */
-export const CANARY_PERIOD_MINUTES = 1;
-const CANARY_PERIOD = CANARY_PERIOD_MINUTES === 1 ? '1 minute' : `${CANARY_PERIOD_MINUTES} minutes`;
-
-/** CloudWatch namespace of the orchestrator's metrics (decisions, actions, errors). */
+/** CloudWatch namespace of the orchestrator's and canaries' Powertools metrics. */
 export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
+
+/** Powertools adds its service name as the `service` dimension of every metric it publishes. */
+export const METRIC_SERVICE = { orchestrator: 'orchestrator', canary: 'canary' } as const;
 
 export interface FailoverStackArgs {
   readonly settings: Settings;
@@ -21,6 +23,8 @@ export interface FailoverStackArgs {
   readonly region: RegionSettings;
   /** Namer of that region. */
   readonly name: Namer;
+  /** The region probed and fenced (the primary's). */
+  readonly primaryRegion: string;
   /** Namer of the primary region (the Route 53 alarm must live in us-east-1). */
   readonly primaryName: Namer;
   /** Provider of us-east-1, for the Route 53 health alarm and its topic. */
@@ -30,31 +34,54 @@ export interface FailoverStackArgs {
   readonly secondaryCluster: aws.rds.Cluster;
   /** The primary's public entry, probed the way users reach it. */
   readonly primaryLoadBalancer: LoadBalancer;
+  /**
+   * The primary's regional name (`use1.<domain>`): on its certificate and resolving to it alone,
+   * what the canaries send as SNI and Host and verify TLS against.
+   */
+  readonly probeHostname: string;
   readonly primaryHealthCheck: aws.route53.HealthCheck;
+  /** The Global Accelerator traffic dials the orchestrator fences with. */
+  readonly endpointGroups: Readonly<Record<RegionRole, aws.globalaccelerator.EndpointGroup>>;
+  /** Where the canaries vote from: at least two regions, none of them the primary's. */
+  readonly vantages: readonly Vantage[];
+  /** The shared evidence table (probes, lease, fence record), in this component's region. */
+  readonly evidence: FailoverEvidence;
 }
 
 /**
- * Automatic promotion of the secondary database. Aurora never fails over across regions by
- * itself, so an orchestrator in eu-west-1 decides. Two triggers: a canary that probes the
- * primary every minute and needs nothing from us-east-1 (the main path), and the Route 53
- * health-check alarm, which can only live in us-east-1 and so is only an early nudge. Either
- * way the orchestrator promotes only after its own consecutive failed probes confirm the outage.
+ * Automatic promotion of the secondary database, behind a gate a blip, a partition or a
+ * misconfiguration cannot open. Aurora never fails over across regions by itself, so:
  *
- * It runs outside the VPC on purpose: it probes the public path users take, and a NAT or VPC
- * problem in eu-west-1 must not look like a primary outage.
+ * - canaries in several regions outside the primary (`vantages`) probe what users reach and
+ *   write every result to an evidence table here;
+ * - the orchestrator runs every minute (and on the us-east-1 Route 53 alarm, an early nudge),
+ *   weighs every canary's evidence, and only when all of them saw the primary down for longer
+ *   than the recovery window, fences traffic through Global Accelerator (us-west-2 API) and
+ *   calls FailoverGlobalCluster, once, under a lease in the same table.
+ *
+ * Orchestrator and canaries run outside any VPC on purpose: a NAT or VPC problem in their own
+ * region must not look like a primary outage.
  */
 export class FailoverStack extends pulumi.ComponentResource {
   /** Where the orchestrator runs. */
   readonly region: string;
   readonly orchestrator: BuiltFunction;
+  readonly canaries: readonly Canary[];
+  readonly evidenceTable: aws.dynamodb.Table;
   readonly topic: aws.sns.Topic;
   readonly primaryHealthAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: FailoverStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:failover:FailoverStack', name, {}, opts);
-    const { settings, name: n } = args;
+    const { settings, name: n, endpointGroups } = args;
     const child = { parent: this };
     this.region = args.region.region;
+    const vantageRegions = args.vantages.map((v) => v.region);
+    if (new Set(vantageRegions).size < 2 || vantageRegions.includes(args.primaryRegion)) {
+      throw new Error(
+        `the promotion gate needs canaries in at least two regions other than ${args.primaryRegion}; got ${vantageRegions.join(', ')}`,
+      );
+    }
 
     const notifications = alarmTopic(
       { name: n, kind: 'failoverTopic', settings, description: 'failover decisions' },
@@ -62,12 +89,34 @@ export class FailoverStack extends pulumi.ComponentResource {
     );
     this.topic = notifications.topic;
 
+    this.evidenceTable = args.evidence.table;
+    const table = this.evidenceTable;
+
+    this.canaries = args.vantages.map(
+      (vantage) =>
+        new Canary(
+          vantage.name('canary'),
+          {
+            settings,
+            vantage,
+            targetRegion: args.primaryRegion,
+            target: args.primaryLoadBalancer,
+            hostname: args.probeHostname,
+            evidenceTable: table,
+            evidenceTableRegion: this.region,
+            metricNamespace: FAILOVER_METRIC_NAMESPACE,
+          },
+          { parent: this, providers: { aws: vantage.provider } },
+        ),
+    );
+
+    const groupArns = [endpointGroups.primary.arn, endpointGroups.secondary.arn];
     this.orchestrator = buildFunction(
       {
         name: n('orchestratorFunction'),
         roleName: n('orchestratorRole'),
         code: 'orchestrator',
-        description: 'Promotes the eu-west-1 Aurora cluster when the primary region is confirmed down',
+        description: 'Fences traffic and promotes the eu-west-1 Aurora cluster once the gate confirms the primary down',
         settings,
         statements: [
           {
@@ -76,10 +125,26 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: [args.globalDatabase.cluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
           },
           {
-            Sid: 'PublishDecisionMetrics',
-            Action: 'cloudwatch:PutMetricData',
-            Resource: '*',
-            Condition: { StringEquals: { 'cloudwatch:namespace': FAILOVER_METRIC_NAMESPACE } },
+            // Both actions accept the endpoint-group resource type (Service Authorization Reference).
+            Sid: 'MoveTheseTrafficDials',
+            Action: ['globalaccelerator:DescribeEndpointGroup', 'globalaccelerator:UpdateEndpointGroup'],
+            Resource: groupArns,
+          },
+          {
+            Sid: 'ReadPrimaryHealthCheck',
+            Action: 'route53:GetHealthCheckStatus',
+            Resource: pulumi.interpolate`arn:aws:route53:::healthcheck/${args.primaryHealthCheck.id}`,
+          },
+          {
+            Sid: 'EvidenceLeaseAndFence',
+            Action: [
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+              'dynamodb:Query',
+            ],
+            Resource: table.arn,
           },
           { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
           {
@@ -90,62 +155,45 @@ export class FailoverStack extends pulumi.ComponentResource {
         ],
         environment: {
           GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
+          PRIMARY_CLUSTER_ARN: args.primaryCluster.arn,
           SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
-          PROBE_URL: args.primaryLoadBalancer.health.url,
+          PRIMARY_REGION: args.primaryRegion,
+          CANARY_VANTAGES: vantageRegions.join(','),
           PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
-          PROBE_FAILURES: String(settings.failoverProbeFailures),
-          // A probe must answer well inside its interval, or probes would overlap.
-          PROBE_TIMEOUT_MS: String(Math.min(4000, settings.failoverProbeIntervalSeconds * 500)),
-          CANARY_WINDOW_SECONDS: String(CANARY_PERIOD_MINUTES * 60),
+          RECOVERY_WINDOW_SECONDS: String(settings.failoverRecoveryWindowSeconds),
+          PROMOTION_MODE: settings.failoverPromotionMode,
+          LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
+          PRIMARY_ENDPOINT_GROUP_ARN: endpointGroups.primary.arn,
+          SECONDARY_ENDPOINT_GROUP_ARN: endpointGroups.secondary.arn,
+          ROUTE53_HEALTH_CHECK_ID: args.primaryHealthCheck.id,
           TOPIC_ARN: this.topic.arn,
-          METRIC_NAMESPACE: FAILOVER_METRIC_NAMESPACE,
           ENVIRONMENT: settings.environmentSuffix,
+          EVIDENCE_TABLE: table.name,
+          METRIC_NAMESPACE: FAILOVER_METRIC_NAMESPACE,
         },
-        timeoutSeconds: 90,
+        timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,
+        // Schedule, alarm and operator may overlap; the lease makes the action happen once.
+        reservedConcurrency: 5,
+        // A healthy run is the minute's evaluation loop plus, when acting, the action budget.
+        durationAlarmMs: (ORCHESTRATOR_TIMEOUT_SECONDS - 5) * 1000,
       },
       child,
     );
     const fn = this.orchestrator.fn;
-    // Schedule and alarm may fire together; two is enough, and the decision is idempotent.
-    new aws.lambda.FunctionEventInvokeConfig(
-      n('orchestratorFunction', 'async'),
-      { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 },
-      { parent: fn },
-    );
-
-    const schedule = new aws.cloudwatch.EventRule(
-      n('orchestratorFunction', 'canary'),
+    everyMinute(
+      this.orchestrator,
       {
-        name: n('orchestratorFunction', 'canary'),
-        description: `Canary: probe the primary region every ${CANARY_PERIOD === '1 minute' ? 'minute' : CANARY_PERIOD}`,
-        scheduleExpression: `rate(${CANARY_PERIOD})`,
+        name: n('orchestratorFunction', 'schedule'),
+        description: 'Failover orchestrator: weigh the canaries evidence every minute',
+        input: { source: 'schedule' },
       },
-      { parent: fn, ...DELETE_BEFORE_REPLACE },
-    );
-    const allowSchedule = new aws.lambda.Permission(
-      n('orchestratorFunction', 'canary'),
-      {
-        action: 'lambda:InvokeFunction',
-        function: fn.name,
-        principal: 'events.amazonaws.com',
-        sourceArn: schedule.arn,
-      },
-      { parent: fn },
-    );
-    new aws.cloudwatch.EventTarget(
-      n('orchestratorFunction', 'canary'),
-      {
-        rule: schedule.name,
-        // Targeted only once the schedule may invoke it.
-        arn: resolvedAfter(fn.arn, [allowSchedule]),
-        input: JSON.stringify({ source: 'canary' }),
-      },
-      { parent: schedule },
+      child,
     );
 
     // The Route 53 health-check metric exists only in us-east-1, so this alarm and its topic
-    // live there; the subscription crosses to the orchestrator in eu-west-1.
+    // live there; the subscription crosses to the orchestrator in eu-west-1. It only nudges an
+    // evaluation: the gate decides on the canaries' evidence either way.
     const pn = args.primaryName;
     const primary = { parent: this, provider: args.primaryProvider };
     const trigger = alarmTopic(
@@ -184,6 +232,8 @@ export class FailoverStack extends pulumi.ComponentResource {
     );
     this.registerOutputs({
       orchestratorArn: fn.arn,
+      canaryArns: this.canaries.map((c) => c.fn.fn.arn),
+      evidenceTableName: table.name,
       failoverTopicArn: this.topic.arn,
       primaryHealthAlarm: this.primaryHealthAlarm.name,
     });

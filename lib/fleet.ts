@@ -162,8 +162,9 @@ export class Fleet extends pulumi.ComponentResource {
         enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupMinSize', 'GroupMaxSize'],
         tags: asgTags(tags),
       },
-      // Scaling policies own the desired capacity after creation.
-      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'] },
+      // Scaling policies own the desired capacity after creation; instances serve orders only
+      // once the schema is in place.
+      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'], dependsOn: [...service.ready] },
     );
     const asg = { parent: this.autoScalingGroup };
     new aws.autoscaling.Policy(

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { GLOBAL_ACCELERATOR_API_REGION } from '../lambda/orchestrator/aws';
 import { RegionRole, Settings } from './config';
 import { GlobalDatabase } from './global-database';
 import { Domain, regionalName } from './domain';
@@ -7,8 +8,8 @@ import { LoadBalancer } from './load-balancer';
 import { Namer, regionCode } from './naming';
 import { HEALTH_PATH } from './order-api';
 
-/** Global Accelerator's API is served from us-west-2 only, whatever regions its endpoints are in. */
-export const GLOBAL_ACCELERATOR_API_REGION = 'us-west-2';
+/** Global Accelerator's API region: one definition, shared with the orchestrator that fences through it. */
+export { GLOBAL_ACCELERATOR_API_REGION };
 /** The fixed hosted zone of every Global Accelerator DNS name (AWS constant for alias records). */
 export const GLOBAL_ACCELERATOR_HOSTED_ZONE_ID = 'Z2BJ6XQ5FK7U4H';
 
@@ -52,6 +53,9 @@ export function acceleratorPorts(listenerPorts: readonly (readonly number[])[]):
 export class GlobalStack extends pulumi.ComponentResource {
   readonly database: GlobalDatabase;
   readonly accelerator: aws.globalaccelerator.Accelerator;
+  readonly listener: aws.globalaccelerator.Listener;
+  /** One endpoint group per region: the traffic dials the failover orchestrator moves. */
+  readonly endpointGroups: Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
   readonly zone: aws.route53.Zone;
   readonly healthChecks: Record<RegionRole, aws.route53.HealthCheck>;
   readonly apiName: string;
@@ -72,7 +76,7 @@ export class GlobalStack extends pulumi.ComponentResource {
     );
     // A port one region does not serve would send its share of clients nowhere after a failover.
     const ports = acceleratorPorts(endpoints.map((e) => e.loadBalancer.listenerPorts));
-    const listener = new aws.globalaccelerator.Listener(
+    const listener = (this.listener = new aws.globalaccelerator.Listener(
       n('accelerator', 'listener'),
       {
         acceleratorArn: this.accelerator.arn,
@@ -81,9 +85,10 @@ export class GlobalStack extends pulumi.ComponentResource {
         portRanges: ports.map((port) => ({ fromPort: port, toPort: port })),
       },
       { parent: this.accelerator, provider: acceleratorProvider },
-    );
+    ));
+    const groups = {} as Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
     for (const endpoint of endpoints) {
-      new aws.globalaccelerator.EndpointGroup(
+      groups[endpoint.role] = new aws.globalaccelerator.EndpointGroup(
         n('accelerator', regionCode(endpoint.region)),
         {
           listenerArn: listener.arn,
@@ -100,9 +105,16 @@ export class GlobalStack extends pulumi.ComponentResource {
             { endpointId: endpoint.loadBalancer.alb.arn, weight: 100, clientIpPreservationEnabled: true },
           ],
         },
-        { parent: listener, provider: acceleratorProvider },
+        {
+          parent: listener,
+          provider: acceleratorProvider,
+          // The dial is the orchestrator's fence once it has moved it (recorded in its evidence
+          // table, restored by an explicit failback): `pulumi up` must not undo a fence.
+          ignoreChanges: ['trafficDialPercentage'],
+        },
       );
     }
+    this.endpointGroups = groups;
 
     // --- Route 53
     this.zone = args.domain.zone;

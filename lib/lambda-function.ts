@@ -1,7 +1,15 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from './config';
-import { logWriteStatement, MANAGED_POLICY, serviceRole, ServiceRole, Statement, XRAY_STATEMENT } from './iam';
+import {
+  logWriteStatement,
+  MANAGED_POLICY,
+  resolvedAfter,
+  serviceRole,
+  ServiceRole,
+  Statement,
+  XRAY_STATEMENT,
+} from './iam';
 import { lambdaArchive } from './lambda-bundle';
 import { DELETE_BEFORE_REPLACE } from './naming';
 
@@ -31,6 +39,8 @@ export interface FunctionSpec {
   readonly reservedConcurrency?: number;
   /** KMS key of the function's log group (the region's logs key). */
   readonly logsKeyArn?: pulumi.Input<string>;
+  /** What must exist before the function may start serving (beyond its role and log group). */
+  readonly dependsOn?: readonly pulumi.Resource[];
   /**
    * p99 duration (ms) above which the function is in trouble. Default: 80% of the timeout (it
    * is about to time out), right for functions whose healthy runs are long (the orchestrator's
@@ -96,7 +106,51 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       tags: { [PLACEMENT_TAG]: spec.vpc ? 'vpc' : 'public' },
     },
-    { ...opts, ...DELETE_BEFORE_REPLACE, dependsOn: [logGroup] },
+    { ...opts, ...DELETE_BEFORE_REPLACE, dependsOn: [logGroup, ...(spec.dependsOn ?? [])] },
   );
   return { fn, role, logGroup, durationAlarmMs: spec.durationAlarmMs ?? Math.round(0.8 * spec.timeoutSeconds * 1000) };
+}
+
+export interface MinuteScheduleSpec {
+  /** Name of the rule, its permission and its target. */
+  readonly name: string;
+  readonly description: string;
+  /** The event the function receives each minute. */
+  readonly input: Record<string, unknown>;
+}
+
+/**
+ * Run a function every minute (EventBridge's finest schedule) with a fixed event, never retried
+ * asynchronously: a missed minute is covered by the next one, a retried one would overlap it.
+ * The target is created only once the rule may invoke the function.
+ */
+export function everyMinute(
+  built: BuiltFunction,
+  spec: MinuteScheduleSpec,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.EventRule {
+  const { fn } = built;
+  const child = { ...opts, parent: fn };
+  new aws.lambda.FunctionEventInvokeConfig(
+    spec.name,
+    { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+    child,
+  );
+  const rule = new aws.cloudwatch.EventRule(
+    spec.name,
+    { name: spec.name, description: spec.description, scheduleExpression: 'rate(1 minute)' },
+    // A fixed name: a replacement must delete the old rule first.
+    { ...child, ...DELETE_BEFORE_REPLACE },
+  );
+  const allow = new aws.lambda.Permission(
+    spec.name,
+    { action: 'lambda:InvokeFunction', function: fn.name, principal: 'events.amazonaws.com', sourceArn: rule.arn },
+    child,
+  );
+  new aws.cloudwatch.EventTarget(
+    spec.name,
+    { rule: rule.name, arn: resolvedAfter(fn.arn, [allow]), input: JSON.stringify(spec.input) },
+    { ...opts, parent: rule },
+  );
+  return rule;
 }

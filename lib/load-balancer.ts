@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from './config';
+import { targetHealthCheck } from './health';
 import { LOG_PREFIX, LogArchive } from './log-archive';
 import { regionalName } from './domain';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
@@ -112,16 +113,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     };
 
     // Fast failure detection: Global Accelerator follows these target-health numbers for ALB
-    // endpoints, so interval x unhealthy threshold is the traffic path's detection time.
-    const healthCheck = {
-      enabled: true,
-      path: HEALTH_PATH,
-      interval: settings.albHealthCheckIntervalSeconds,
-      timeout: settings.albHealthCheckTimeoutSeconds,
-      healthyThreshold: settings.albHealthyThreshold,
-      unhealthyThreshold: settings.albUnhealthyThreshold,
-      matcher: '200',
-    };
+    // endpoints, so interval x unhealthy threshold is the traffic path's detection time. Both
+    // target groups ask the same question the same way (lib/health.ts says why).
+    const healthCheck = targetHealthCheck(settings);
     const child = { parent: this.alb };
     this.instanceTargetGroup = new aws.lb.TargetGroup(
       n('targetGroupInstances'),

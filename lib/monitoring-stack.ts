@@ -7,8 +7,17 @@ import { ComputeStack } from './compute-stack';
 import { RegionSettings, Settings } from './config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from './database-stack';
+import { JournalAuditor } from './journal-auditor';
+import { OrderJournal } from './order-journal';
+import { AUDIT_METRICS, METRICS_NAMESPACE as JOURNAL_METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
 import { LogArchive } from './log-archive';
-import { Namer } from './naming';
+import { DELETE_BEFORE_REPLACE, Namer } from './naming';
+
+/** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
+export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
+/** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */
+export const UNJOURNALED_METRIC = 'UnjournaledOrders';
+export const JOURNAL_FAILURE_METRIC = 'JournalWriteFailures';
 
 export interface MonitoringStackArgs {
   readonly settings: Settings;
@@ -16,6 +25,8 @@ export interface MonitoringStackArgs {
   readonly name: Namer;
   readonly database: DatabaseStack;
   readonly compute: ComputeStack;
+  readonly journal: OrderJournal;
+  readonly auditor: JournalAuditor;
   /**
    * IAM is global: exactly one region's AWS Config records global resource types and
    * evaluates the IAM rule (the primary).
@@ -124,6 +135,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['trading', compute.trading],
       ['drain', orders.drainer],
       ['rotation', database.rotation],
+      ['journal', args.auditor],
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built);
 
@@ -156,15 +168,110 @@ export class MonitoringStack extends pulumi.ComponentResource {
       comparisonOperator: 'GreaterThanThreshold',
       statistic: 'Maximum',
     });
-    // Only a replica reports replication lag.
-    if (database.replica) {
-      rds('db-replication-lag', 'AuroraGlobalDBReplicationLag', {
-        alarmDescription: `Global database replication lag above ${settings.alarmReplicationLagMs} ms`,
-        threshold: settings.alarmReplicationLagMs,
-        comparisonOperator: 'GreaterThanThreshold',
+    // Only the member that replicates reports the lag, and roles swap on a switchover or
+    // failover: both members carry the alarm (the writer's has no data, which is fine).
+    rds('db-replication-lag', 'AuroraGlobalDBReplicationLag', {
+      alarmDescription: `Global database replication lag into ${region.region} above ${settings.alarmReplicationLagMs} ms`,
+      threshold: settings.alarmReplicationLagMs,
+      comparisonOperator: 'GreaterThanThreshold',
+      statistic: 'Maximum',
+    });
+
+    // --- order journal (docs/order-journal.md): the RPO exposure, measured all the time.
+    const { journal } = args;
+    alarm('journal-unreplicated-age', {
+      alarmDescription: `A journaled order still not replicated ${settings.journalAlarmAgeSeconds} s after it was acknowledged: RPO exposure`,
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: AUDIT_METRICS.waitingAge,
+      // Powertools adds its service name as the `service` dimension.
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: settings.journalAlarmAgeSeconds,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    const sqsAlarm = (qualifier: string, queue: aws.sqs.Queue, metricName: string, threshold: number, what: string) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: 'AWS/SQS',
+        metricName,
+        dimensions: { QueueName: queue.name },
         statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold,
+        comparisonOperator: 'GreaterThanThreshold',
       });
+    // Counted from the writers' logs (lambda/shared/journal.ts logs a field for each): orders
+    // acknowledged without the journal (their peer fenced and unreachable), and journal writes
+    // that failed (each a retryable 503 to the client).
+    for (const [label, built] of [
+      ['trading', compute.trading],
+      ['drain', orders.drainer],
+    ] as const) {
+      for (const [kind, field, metric] of [
+        ['unjournaled', 'unjournaled', UNJOURNALED_METRIC],
+        ['journal-failure', 'journalFailure', JOURNAL_FAILURE_METRIC],
+      ] as const) {
+        new aws.cloudwatch.LogMetricFilter(
+          n('metricFilter', `${kind}-${label}`),
+          {
+            name: n('metricFilter', `${kind}-${label}`),
+            logGroupName: built.logGroup.name,
+            pattern: `{ $.${field} = 1 }`,
+            metricTransformation: { name: metric, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
+          },
+          { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
+        );
+      }
     }
+    const journalMetric = (qualifier: string, metricName: string, what: string, periods = 1) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: JOURNAL_METRICS_NAMESPACE,
+        metricName,
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    journalMetric(
+      'journal-unjournaled',
+      UNJOURNALED_METRIC,
+      'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
+    );
+    // One failed write is a client retry; three minutes of them is a journal that is down.
+    journalMetric('journal-write-failures', JOURNAL_FAILURE_METRIC, 'Journal writes failing (clients get 503)', 3);
+    alarm('journal-recovered', {
+      alarmDescription: 'The auditor applied journaled orders the promotion lost: check the count against the runbook',
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: AUDIT_METRICS.recovered,
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      statistic: 'Sum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    // Backstop for an auditor that does not run (a waiting order received three times drops out
+    // of this metric, hence the auditor's own age metric above).
+    sqsAlarm(
+      'journal-oldest-message',
+      journal.queue,
+      'ApproximateAgeOfOldestMessage',
+      settings.journalAlarmAgeSeconds,
+      `A journal message older than ${settings.journalAlarmAgeSeconds} s: is the auditor running?`,
+    );
+    sqsAlarm(
+      'journal-parked',
+      journal.parkedQueue,
+      'ApproximateNumberOfMessagesVisible',
+      0,
+      'Journal entries parked for an operator',
+    );
 
     // --- order queue: anything dead-lettered is an order that never landed.
     alarm('orders-dead-lettered', {

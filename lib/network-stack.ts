@@ -305,6 +305,36 @@ export class NetworkStack extends pulumi.ComponentResource {
       res(vpc),
     );
 
+    // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
+    // record (lib/order-journal.ts) through it where the table is local; only item reads of this
+    // account's tables in this region pass.
+    new aws.ec2.VpcEndpoint(
+      n('vpcEndpoint', 'dynamodb'),
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region.region}.dynamodb`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: this.privateRouteTables.map((t) => t.id),
+        policy: account.accountId.apply((id) =>
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'ReadThisAccountsTables',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: 'dynamodb:GetItem',
+                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
+                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
+              },
+            ],
+          }),
+        ),
+        tags: { Name: n('vpcEndpoint', 'dynamodb') },
+      },
+      res(vpc),
+    );
+
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       n('flowLogGroup'),
       {

@@ -16,4 +16,6 @@ export interface ServiceRuntime {
   readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
   readonly statements: readonly Statement[];
   readonly vpc: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
+  /** What a process must wait for before it serves or drains orders (the deploy-time schema). */
+  readonly ready: readonly pulumi.Resource[];
 }

@@ -101,6 +101,23 @@ export class OrderQueue extends pulumi.ComponentResource {
         statements: [
           ...this.service.statements,
           {
+            // An order that cannot be applied is dead-lettered with its reason (lambda/drainer).
+            Sid: 'DeadLetterWithReason',
+            Action: 'sqs:SendMessage',
+            Resource: this.deadLetterQueue.arn,
+          },
+          {
+            Sid: 'UseDeadLetterKey',
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: key.arn,
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': `sqs.${args.region}.amazonaws.com`,
+                'kms:EncryptionContext:aws:sqs:arn': this.deadLetterQueue.arn,
+              },
+            },
+          },
+          {
             Sid: 'ConsumeOrderQueue',
             Action: [
               'sqs:ReceiveMessage',
@@ -111,7 +128,11 @@ export class OrderQueue extends pulumi.ComponentResource {
             Resource: this.queue.arn,
           },
         ],
-        environment: this.service.environment,
+        environment: {
+          ...this.service.environment,
+          ORDER_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.url,
+          MARKET_ORDER_TTL_SECONDS: String(settings.marketOrderTtlSeconds),
+        },
         vpc: this.service.vpc,
         timeoutSeconds: 30,
         memoryMb: 256,
@@ -132,7 +153,8 @@ export class OrderQueue extends pulumi.ComponentResource {
         // No more pollers than the function may run: beyond that, batches would be throttled back.
         scalingConfig: { maximumConcurrency: settings.drainerReservedConcurrency },
       },
-      { parent: this.drainer.fn },
+      // It starts draining only once the schema is in place.
+      { parent: this.drainer.fn, dependsOn: [...this.service.ready] },
     );
 
     this.registerOutputs({ orderQueueUrl: this.queue.url, drainerArn: this.drainer.fn.arn });

@@ -1,8 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionRole, Settings } from './config';
+import { Settings } from './config';
 import { dashboardBody } from './dashboard';
-import { FAILOVER_METRIC_NAMESPACE, FailoverStack } from './failover-stack';
+import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from './failover-stack';
+import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, DELETE_BEFORE_REPLACE } from './naming';
 
@@ -12,14 +13,16 @@ export interface PlatformDashboardArgs {
   readonly name: Namer;
   /** Both regions, primary first: each shows what its MonitoringStack alarms on. */
   readonly regions: readonly [MonitoringStack, MonitoringStack];
-  readonly healthChecks: Readonly<Record<RegionRole, aws.route53.HealthCheck>>;
+  /** Route 53 health checks and the accelerator (whose metrics live in us-west-2). */
+  readonly global: GlobalStack;
   readonly failover: FailoverStack;
 }
 
 /**
- * The one CloudWatch dashboard that shows both regions side by side, the Route 53 health
- * checks and the failover orchestrator's decisions. Every widget names its region, so one
- * dashboard in us-east-1 covers the platform.
+ * The one CloudWatch dashboard that shows both regions side by side, then what spans them:
+ * Global Accelerator traffic per region (us-west-2 metrics), the replication lag of whichever
+ * member is the secondary, the Route 53 health checks, the orchestrator's decisions and each
+ * canary's probes. Every widget names its region, so one dashboard in us-east-1 covers the platform.
  */
 export class PlatformDashboard extends pulumi.ComponentResource {
   readonly dashboard: aws.cloudwatch.Dashboard;
@@ -34,22 +37,39 @@ export class PlatformDashboard extends pulumi.ComponentResource {
             .apply(([region, orchestrator]) => ({ ...region, functionNames: [...region.functionNames, orchestrator] }))
         : m.dashboardRegion,
     );
+    const { global } = args;
     const checks = args.regions.map((m) =>
-      args.healthChecks[m.region.role].id.apply((id) => ({ region: m.region.region, id })),
+      global.healthChecks[m.region.role].id.apply((id) => ({ region: m.region.region, id })),
     );
+    /** CloudWatch names an accelerator and a listener by their IDs, the last segment of their ARNs. */
+    const idOf = (arn: pulumi.Output<string>) => arn.apply((a) => a.split('/').pop()!);
+    const accelerator = pulumi
+      .all([idOf(global.accelerator.arn), idOf(global.listener.arn)])
+      .apply(([acceleratorId, listenerId]) => ({
+        metricsRegion: GLOBAL_ACCELERATOR_API_REGION,
+        acceleratorId,
+        listenerId,
+        endpointGroups: args.regions.map((m) => ({ region: m.region.region, role: m.region.role })),
+      }));
     this.dashboard = new aws.cloudwatch.Dashboard(
       n('dashboard'),
       {
         dashboardName: n('dashboard'),
-        dashboardBody: pulumi.all([pulumi.all(regions), pulumi.all(checks)]).apply(([rs, hcs]) =>
+        dashboardBody: pulumi.all([pulumi.all(regions), pulumi.all(checks), accelerator]).apply(([rs, hcs, ga]) =>
           JSON.stringify(
             dashboardBody({
               title: `Trading platform ${settings.environmentSuffix}`,
               regions: rs,
               healthChecks: hcs,
-              failoverNamespace: FAILOVER_METRIC_NAMESPACE,
-              failoverRegion: failover.region,
-              environment: settings.environmentSuffix,
+              accelerator: ga,
+              failover: {
+                namespace: FAILOVER_METRIC_NAMESPACE,
+                environment: settings.environmentSuffix,
+                orchestratorRegion: failover.region,
+                orchestratorService: METRIC_SERVICE.orchestrator,
+                vantages: failover.canaries.map((c) => c.region),
+                canaryService: METRIC_SERVICE.canary,
+              },
             }),
           ),
         ),

@@ -1,3 +1,5 @@
+import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
+
 /**
  * The failover (RTO) budget: pure arithmetic over the values the program configures. The plan
  * feeds it numbers read off the registered resources; config validation feeds it settings, so
@@ -13,8 +15,9 @@ export interface RtoInputs {
   readonly route53IntervalSeconds: number;
   readonly route53FailureThreshold: number;
   readonly dnsTtlSeconds: number;
+  /** The promotion gate (lambda/orchestrator/timing.ts): canary probe interval and recovery window. */
   readonly probeIntervalSeconds: number;
-  readonly probeFailures: number;
+  readonly recoveryWindowSeconds: number;
   /** ESTIMATE: Aurora global failover (AWS: "in the order of minutes"). */
   readonly dbPromotionEstimateSeconds: number;
   readonly targetSeconds: number;
@@ -41,6 +44,8 @@ export interface RtoBudget {
   /** The slowest traffic path: what a client of either entry point waits at most. */
   readonly trafficSeconds: number;
   readonly withinTarget: boolean;
+  /** The promotion gate behind the write path: its settings and worst case to the promotion call. */
+  readonly gate: GateTiming;
 }
 
 function path(name: string, description: string, bound: boolean, terms: RtoTerm[]): RtoPath {
@@ -65,15 +70,44 @@ export function rtoBudget(i: RtoInputs): RtoBudget {
       },
       { label: 'resolver cache (record TTL)', seconds: i.dnsTtlSeconds, estimate: false },
     ]),
-    path('writes: Aurora promotion', 'orders are queued (202) meanwhile, applied once writable', false, [
-      {
-        label: `canary ${i.probeIntervalSeconds} s x ${i.probeFailures} failed probes`,
-        seconds: i.probeIntervalSeconds * i.probeFailures,
-        estimate: false,
-      },
-      { label: 'FailoverGlobalCluster', seconds: i.dbPromotionEstimateSeconds, estimate: true },
-    ]),
+    path(
+      'writes: Aurora promotion',
+      'automatic mode; orders are queued (202) meanwhile (approval mode adds the operator)',
+      false,
+      [
+        ...gateTiming(i).terms.map((t) => ({ label: `gate: ${t.label}`, seconds: t.seconds, estimate: false })),
+        { label: 'FailoverGlobalCluster', seconds: i.dbPromotionEstimateSeconds, estimate: true },
+      ],
+    ),
   ];
   const trafficSeconds = Math.max(...paths.filter((p) => p.bound).map((p) => p.totalSeconds));
-  return { paths, targetSeconds: i.targetSeconds, trafficSeconds, withinTarget: trafficSeconds <= i.targetSeconds };
+  return {
+    paths,
+    targetSeconds: i.targetSeconds,
+    trafficSeconds,
+    withinTarget: trafficSeconds <= i.targetSeconds,
+    gate: gateTiming(i),
+  };
+}
+
+/** The promotion gate's settings and its worst case, as the plan prints them next to the budget. */
+export interface GateTiming {
+  readonly probeIntervalSeconds: number;
+  readonly recoveryWindowSeconds: number;
+  /** Worst case from a regional failure to the FailoverGlobalCluster call (automatic mode). */
+  readonly worstCaseToPromotionSeconds: number;
+  readonly terms: readonly { readonly label: string; readonly seconds: number }[];
+}
+
+export function gateTiming(i: Pick<RtoInputs, 'probeIntervalSeconds' | 'recoveryWindowSeconds'>): GateTiming {
+  const worst = worstCaseTimeToPromotion({
+    failoverProbeIntervalSeconds: i.probeIntervalSeconds,
+    failoverRecoveryWindowSeconds: i.recoveryWindowSeconds,
+  });
+  return {
+    probeIntervalSeconds: i.probeIntervalSeconds,
+    recoveryWindowSeconds: i.recoveryWindowSeconds,
+    worstCaseToPromotionSeconds: worst.totalSeconds,
+    terms: worst.terms,
+  };
 }

@@ -4,11 +4,14 @@ import * as random from '@pulumi/random';
 import { ComputeStack } from './compute-stack';
 import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './credentials-stack';
+import { DatabaseSchema } from './database-schema';
 import { DatabaseBackup } from './database-backup';
 import { DatabaseStack } from './database-stack';
-import { Domain } from './domain';
-import { FailoverAlarms } from './failover-alarms';
+import { CanaryAlarms, FailoverAlarms } from './failover-alarms';
+import { FailoverEvidence } from './failover-evidence';
+import { Domain, regionalName } from './domain';
 import { FailoverStack } from './failover-stack';
+import { JournalAuditor } from './journal-auditor';
 import { GlobalDatabase } from './global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './global-stack';
 import { HealthCheckAlarms } from './health-check-alarms';
@@ -16,6 +19,7 @@ import { MonitoringStack } from './monitoring-stack';
 import { Namer, namer } from './naming';
 import { LogArchive } from './log-archive';
 import { NetworkStack } from './network-stack';
+import { JournalAccess, OrderJournal } from './order-journal';
 import { VpcPeering } from './peering-stack';
 import { PlatformDashboard } from './platform-dashboard';
 import { RegionKeys } from './region-keys';
@@ -42,8 +46,12 @@ export interface RegionStacks {
  * 1. the Aurora global database (both regional clusters join it);
  * 2. per region, the network and the database member (the secondary joins once the primary's
  *    instances are available), and the peering between the two networks;
- * 3. the credentials (secrets replicated to both regions, rotated in the primary);
- * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet);
+ * 3. the credentials (secrets replicated to both regions, rotated in the primary), then the
+ *    schema, migrated at deploy time through the writer;
+ *    Then what the order API writes besides the database: each region's order journal and the
+ *    failover evidence table (the fence record);
+ * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet) and the
+ *    audit of its journal;
  * 5. global traffic: Global Accelerator and Route 53 in front of both load balancers;
  * 6. the failover orchestrator in the secondary;
  * 7. observability: per-region monitoring, then what exists once (failover alarms, Route 53
@@ -60,10 +68,13 @@ export class TapStack extends pulumi.ComponentResource {
   readonly secondary: RegionStacks;
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
+  readonly schema: DatabaseSchema;
+  readonly evidence: FailoverEvidence;
   readonly domain: Domain;
   readonly global: GlobalStack;
   readonly failover: FailoverStack;
   readonly failoverAlarms: FailoverAlarms;
+  readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
   readonly dashboard: PlatformDashboard;
 
@@ -89,7 +100,11 @@ export class TapStack extends pulumi.ComponentResource {
     // Default providers are disabled for every package (Pulumi.<stack>.yaml), random included:
     // the generated passwords need an explicit one too.
     const randomProvider = new random.Provider(globalName('randomProvider'), {}, { parent: this });
-    const names = { primary: namer(suffix, primaryRegion.region), secondary: namer(suffix, secondaryRegion.region) };
+    const names = {
+      primary: namer(suffix, primaryRegion.region),
+      secondary: namer(suffix, secondaryRegion.region),
+      accelerator: namer(suffix, GLOBAL_ACCELERATOR_API_REGION),
+    };
     /** Options of a component living in one region: its children inherit that region's providers. */
     const inRegion = (role: RegionRole): pulumi.ComponentResourceOptions => ({
       parent: this,
@@ -131,11 +146,13 @@ export class TapStack extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const other = (role: RegionRole): RegionRole => (role === 'primary' ? 'secondary' : 'primary');
     const databaseArgs = (role: RegionRole) => ({
       settings,
       region: regions[role],
       name: names[role],
       network: networks[role],
+      peerNetwork: networks[other(role)],
       globalDatabase: this.globalDatabase,
       keys: keys[role],
     });
@@ -191,6 +208,22 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The schema, migrated at deploy time through the primary's writer.
+    this.schema = new DatabaseSchema(
+      names.primary('databaseSchema'),
+      {
+        settings,
+        region: primaryRegion,
+        name: names.primary,
+        network: networks.primary,
+        peerNetwork: networks.secondary,
+        database: databases.primary,
+        master: this.credentials.master,
+        keys: keys.primary,
+      },
+      inRegion('primary'),
+    );
+
     // The zone and, with TLS, each region's validated certificate: the listeners need them.
     this.domain = new Domain(
       globalName('domain'),
@@ -207,7 +240,35 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 4. Per region: the application.
+    // What the order API writes besides the database: the cross-region order journal in each
+    // region, and the failover evidence table (its fence record tells when a peer is fenced).
+    this.evidence = new FailoverEvidence(
+      names.secondary('failoverEvidence'),
+      { region: secondaryRegion.region, name: names.secondary },
+      inRegion('secondary'),
+    );
+    const journal = (role: RegionRole) =>
+      new OrderJournal(
+        names[role]('orderJournal'),
+        {
+          region: regions[role].region,
+          name: names[role],
+          key: keys[role].key('queues'),
+          writerNames: [names.primary, names.secondary],
+          auditDelaySeconds: settings.journalAuditDelaySeconds,
+          auditRetrySeconds: settings.journalAuditRetrySeconds,
+        },
+        inRegion(role),
+      );
+    const journals = { primary: journal('primary'), secondary: journal('secondary') };
+    const journalAccess: JournalAccess = {
+      journals: [journals.primary, journals.secondary],
+      fenceTable: this.evidence.table,
+      fenceTableRegion: this.evidence.region,
+      fenceName: this.globalDatabase.cluster.id,
+    };
+
+    // 4. Per region: the application, then the audit of its journal.
     const compute = (role: RegionRole) =>
       new ComputeStack(
         names[role]('compute'),
@@ -216,10 +277,13 @@ export class TapStack extends pulumi.ComponentResource {
           region: regions[role],
           name: names[role],
           network: networks[role],
+          peerNetwork: networks[other(role)],
           database: databases[role],
+          writerEndpoint: this.globalDatabase.cluster.endpoint,
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
+          schema: this.schema.migrated,
+          journal: journalAccess,
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
-          globalWriterEndpoint: this.globalDatabase.cluster.endpoint,
           keys: keys[role],
           logArchive: logArchives[role],
           certificateArn: this.domain.certificates[role],
@@ -227,6 +291,22 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const computes = { primary: compute('primary'), secondary: compute('secondary') };
+    const auditor = (role: RegionRole) =>
+      new JournalAuditor(
+        names[role]('journalAuditor'),
+        {
+          settings,
+          name: names[role],
+          journal: journals[role],
+          database: databases[role],
+          writerEndpoint: this.globalDatabase.cluster.endpoint,
+          service: computes[role].service,
+          databaseAccess: computes[role].databaseAccess,
+          logsKeyArn: keys[role].key('logs').arn,
+        },
+        inRegion(role),
+      );
+    const auditors = { primary: auditor('primary'), secondary: auditor('secondary') };
 
     // 5. Global traffic in front of both load balancers (Route 53 through the primary's provider).
     this.global = new GlobalStack(
@@ -245,20 +325,30 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 6. Failover: the orchestrator in the secondary; its Route 53 trigger in us-east-1.
+    // 6. Failover: the orchestrator and its evidence in the secondary; canaries voting from the
+    //    secondary and from us-west-2 (which also serves the Global Accelerator API the fence
+    //    uses); the Route 53 trigger in us-east-1.
     this.failover = new FailoverStack(
       names.secondary('failover'),
       {
         settings,
         region: secondaryRegion,
         name: names.secondary,
+        primaryRegion: primaryRegion.region,
         primaryName: names.primary,
         primaryProvider: providers.primary,
         globalDatabase: this.globalDatabase,
         primaryCluster: databases.primary.cluster,
         secondaryCluster: databases.secondary.cluster,
         primaryLoadBalancer: computes.primary.loadBalancer,
+        probeHostname: regionalName(settings, primaryRegion.region),
         primaryHealthCheck: this.global.healthChecks.primary,
+        endpointGroups: this.global.endpointGroups,
+        vantages: [
+          { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary },
+          { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
+        ],
+        evidence: this.evidence,
       },
       inRegion('secondary'),
     );
@@ -273,6 +363,8 @@ export class TapStack extends pulumi.ComponentResource {
           name: names[role],
           database: databases[role],
           compute: computes[role],
+          journal: journals[role],
+          auditor: auditors[role],
           recordsGlobalResources,
           // The secrets are created (and rotate) in the primary; the secondary holds replicas.
           rotatesSecrets: role === 'primary',
@@ -286,6 +378,17 @@ export class TapStack extends pulumi.ComponentResource {
       { settings, name: names.secondary, topic: monitors.secondary.topic, failover: this.failover },
       inRegion('secondary'),
     );
+    // Each canary is watched in its own region, on that region's topic where it has one.
+    const topicOf = (region: string) =>
+      [monitors.primary, monitors.secondary].find((m) => m.region.region === region)?.topic;
+    this.canaryAlarms = this.failover.canaries.map(
+      (canary) =>
+        new CanaryAlarms(
+          canary.vantage.name('canaryAlarms'),
+          { settings, canary, topic: topicOf(canary.region) },
+          { parent: this, providers: { aws: canary.vantage.provider } },
+        ),
+    );
     // Route 53 publishes health-check metrics only in us-east-1, the primary region.
     this.healthCheckAlarms = new HealthCheckAlarms(
       names.primary('healthCheckAlarms'),
@@ -298,7 +401,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         name: names.primary,
         regions: [monitors.primary, monitors.secondary],
-        healthChecks: this.global.healthChecks,
+        global: this.global,
         failover: this.failover,
       },
       inRegion('primary'),

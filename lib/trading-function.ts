@@ -44,6 +44,7 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
         statements: [...service.statements, args.enqueue],
         environment: service.environment,
         vpc: service.vpc,
+        dependsOn: service.ready,
         timeoutSeconds: settings.lambdaTimeoutSeconds,
         memoryMb: settings.lambdaMemoryMb,
         reservedConcurrency: settings.tradingReservedConcurrency,

@@ -8,6 +8,20 @@ import { PolicyConfigError, PolicyContext, resolvePolicyConfig } from './schema'
 
 export type { PolicyContext } from './schema';
 
+/**
+ * Whether an IPv4 CIDR lies inside an RFC 1918 private range: the only CIDRs a database may be
+ * opened to (a peered VPC's subnets). Self-contained: the published pack holds only policy/.
+ */
+export function isPrivateCidr(text: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
+  if (!match) return false;
+  const [a, b, c, d, prefix] = match.slice(1).map(Number);
+  if ([a, b, c, d].some((o) => o > 255) || prefix > 32) return false;
+  const inside = (first: number, second: [number, number] | undefined, rangePrefix: number) =>
+    prefix >= rangePrefix && a === first && (second === undefined || (b >= second[0] && b <= second[1]));
+  return inside(10, undefined, 8) || inside(172, [16, 31], 12) || inside(192, [168, 168], 16);
+}
+
 export interface PolicyResource {
   readonly type: string;
   readonly name: string;
@@ -180,16 +194,15 @@ export const POLICIES: readonly Policy[] = [
   },
   {
     name: 'no-public-database',
-    description: 'Aurora instances are never publicly accessible; the database security group admits no CIDR.',
+    description:
+      "Aurora instances are never publicly accessible; PostgreSQL is opened only to security groups or private CIDRs (the other region's subnets over the peering: security groups cannot cross regions).",
     validate: (r) => {
       if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.publiclyAccessible !== false)
         return ['instance may be publicly accessible'];
-      if (
-        r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' &&
-        r.props.fromPort === 5432 &&
-        (r.props.cidrIpv4 || r.props.cidrIpv6)
-      ) {
-        return ['PostgreSQL opened to a CIDR instead of a security group'];
+      if (r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && r.props.fromPort === 5432) {
+        if (r.props.cidrIpv6) return ['PostgreSQL opened to an IPv6 CIDR'];
+        if (r.props.cidrIpv4 && !isPrivateCidr(r.props.cidrIpv4))
+          return [`PostgreSQL opened to ${r.props.cidrIpv4}, which is not a private (RFC 1918) range`];
       }
       return [];
     },

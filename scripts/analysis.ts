@@ -20,7 +20,9 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
   const albGroups = of('aws:lb/targetGroup:TargetGroup').filter((r) => r.inputs.healthCheck);
   const checks = of('aws:route53/healthCheck:HealthCheck');
   const failoverRecords = of('aws:route53/record:Record').filter((r) => r.inputs.failoverRoutingPolicies?.length);
-  const orchestrator = of('aws:lambda/function:Function').find((r) => r.inputs.environment?.variables?.PROBE_FAILURES);
+  const orchestrator = of('aws:lambda/function:Function').find(
+    (r) => r.inputs.environment?.variables?.RECOVERY_WINDOW_SECONDS,
+  );
   if (!orchestrator) throw new Error('the plan has no failover orchestrator');
   const env = orchestrator.inputs.environment.variables;
   return {
@@ -46,7 +48,7 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
       'failover records',
     ),
     probeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
-    probeFailures: Number(env.PROBE_FAILURES),
+    recoveryWindowSeconds: Number(env.RECOVERY_WINDOW_SECONDS),
     dbPromotionEstimateSeconds: estimates.dbPromotionEstimateSeconds,
     targetSeconds: estimates.targetSeconds,
   };

@@ -198,6 +198,10 @@ export function rtoReport(budget: RtoBudget, style: Style): string[] {
         `      ${String(t.seconds).padStart(4)} s  ${t.label}${t.estimate ? style.yellow('  (estimate, from config)') : ''}`,
       );
   }
+  const g = budget.gate;
+  lines.push(
+    `  Promotion gate: probes every ${g.probeIntervalSeconds} s from each canary, recovery window ${g.recoveryWindowSeconds} s; worst case to FailoverGlobalCluster ${g.worstCaseToPromotionSeconds} s in automatic mode (RTO target ${budget.targetSeconds} s binds traffic only)`,
+  );
   return lines;
 }
 

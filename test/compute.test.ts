@@ -4,7 +4,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/user-data';
+import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
+import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
+import { requireEnv } from '../lambda/trading/runtime';
+import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/health';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+
+/** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
+const GLOBAL_WRITER = 'aurora-global-dev.global-abc.global.rds.amazonaws.com';
 
 const REGIONS = [
   [PRIMARY, 'use1'],
@@ -48,29 +55,42 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`).inputs.ingress ?? []).toEqual([]);
   });
 
-  it('the Lambda functions reach only this VPC (Aurora, endpoints); only the fleet has 443 beyond it, and only through NAT', async () => {
+  it('the Lambda functions reach Aurora in both VPCs and the endpoints here; 443 beyond only for the journal, only through NAT', async () => {
     const run = await plan();
-    const vpcCidr = region === PRIMARY ? '10.0.0.0/16' : '10.1.0.0/16';
+    const [vpcCidr, peerCidr] = region === PRIMARY ? ['10.0.0.0/16', '10.1.0.0/16'] : ['10.1.0.0/16', '10.0.0.0/16'];
     const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
+    // The writer may be in the other region (global writer endpoint); the other region's journal
+    // queue and the fence record are served by no endpoint here (lib/egress.ts).
     expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks])).toEqual([
       [5432, [vpcCidr]],
+      [5432, [peerCidr]],
       [443, [vpcCidr]],
+      [443, ['0.0.0.0/0']],
     ]);
+    const writers = [`sg-app-${code}-dev`, `sg-ec2-${code}-dev`];
     for (const sg of ofType(run, 'aws:ec2/securityGroup:SecurityGroup', region).filter(
-      (g) => g.name !== `sg-ec2-${code}-dev`,
+      (g) => !writers.includes(g.name),
     ))
       expect((sg.inputs.egress ?? []).flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
     const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
     expect(fleet.inputs.egress).toContainEqual(
       expect.objectContaining({ fromPort: 443, prefixListIds: [expect.stringContaining('vpce-s3')] }),
     );
-    // natStrategy none is refused while the boot script downloads from the internet (lib/config.ts).
-    const withoutNat = await plan({ natStrategy: 'none' }).catch((e: Error) => e);
+    const regional = await plan({ orderDurability: 'regional' });
+    expect(
+      named(regional, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`).inputs.egress.flatMap(
+        (e: any) => e.cidrBlocks ?? [],
+      ),
+    ).not.toContain('0.0.0.0/0');
+    // Without the cross-region journal and without NAT, nothing leaves for the internet.
+    const withoutNat = await plan({ natStrategy: 'none', orderDurability: 'regional' }).catch((e: Error) => e);
     if (withoutNat instanceof Error) {
       expect(withoutNat.message).toMatch(/natStrategy: none leaves EC2 without internet egress/);
     } else {
-      const fleetNoNat = named(withoutNat, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
-      expect(fleetNoNat.inputs.egress.flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
+      for (const name of writers) {
+        const sg = named(withoutNat, 'aws:ec2/securityGroup:SecurityGroup', name);
+        expect(sg.inputs.egress.flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
+      }
     }
   });
 
@@ -124,19 +144,30 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     );
   });
 
-  it('target groups check /health as fast as AWS allows and drain quickly', async () => {
+  it('every target group on the ALB asks /health the same way, with a timeout that covers the bounded health answer', async () => {
     const run = await plan();
-    for (const name of [`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]) {
-      const tg = named(run, 'aws:lb/targetGroup:TargetGroup', name);
-      expect(tg.inputs.healthCheck).toMatchObject({
-        path: '/health',
-        interval: 5,
-        timeout: 2,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-        matcher: '200',
-      });
-    }
+    const groups = ofType(run, 'aws:lb/targetGroup:TargetGroup', region);
+    expect(groups.map((g) => g.name).sort()).toEqual([`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]);
+    // Global Accelerator needs EVERY target group healthy: the Lambda group must not be the one
+    // that times out while the EC2 group answers (lib/health.ts).
+    const {
+      protocol: _protocol,
+      port: _port,
+      ...ec2Check
+    } = groups.find((g) => g.name.startsWith('tg-ec2'))!.inputs.healthCheck;
+    const fnCheck = groups.find((g) => g.name.startsWith('tg-fn'))!.inputs.healthCheck;
+    expect(fnCheck).toEqual(ec2Check);
+    expect(fnCheck).toMatchObject({
+      enabled: true,
+      path: '/health',
+      interval: 5,
+      timeout: 3,
+      healthyThreshold: 2,
+      unhealthyThreshold: 2,
+      matcher: '200',
+    });
+    expect(fnCheck.timeout * 1000).toBeGreaterThanOrEqual(HEALTH_DEADLINE_MS + LAMBDA_INVOKE_MARGIN_MS);
+    expect(fnCheck.timeout).toBeLessThan(fnCheck.interval);
     expect(named(run, 'aws:lb/targetGroup:TargetGroup', `tg-ec2-${code}-dev`).inputs).toMatchObject({
       targetType: 'instance',
       port: 8080,
@@ -182,7 +213,9 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
     expect(script).toContain('dnf install -y nodejs22');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
-    expect(script).toContain('Environment=DB_HOST=aurora-global-dev.global-abc.global.rds.amazonaws.com');
+    // Instances write where the writer is, whichever region that is.
+    expect(script).toContain(`Environment=DB_HOST=${GLOBAL_WRITER}`);
+    expect(script).toContain(`Environment=DB_READ_HOST=aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`);
     expect(script).toMatch(/"\$\{AWS_CLI:-aws\}" s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
@@ -211,7 +244,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toMatch(new RegExp(`^app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev-[0-9a-f]{7}/def456$`));
   });
 
-  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only its secrets, keys, bundle and queue', async () => {
+  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only its secrets, keys, journals, fence record, bundle and queue', async () => {
     const run = await plan();
     // The managed policy allows ssm:GetParameter* on every parameter of the account.
     expect(
@@ -230,6 +263,10 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'DecryptAppCredential',
       'ReadClientKeys',
       'DecryptClientKeys',
+      'JournalOrders',
+      'EncryptJournalUse1',
+      'EncryptJournalEuw1',
+      'ReadFenceRecord',
       'UseQueueKey',
       'FetchServiceBundle',
       'QueueOrdersWhileReadOnly',
@@ -247,7 +284,11 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       expect(kms.length).toBeGreaterThan(0);
       for (const s of kms) {
         const equals = s.Condition?.StringEquals ?? {};
-        expect(equals['kms:ViaService']).toMatch(new RegExp(`^(secretsmanager|sqs)\\.${region}\\.amazonaws\\.com$`));
+        // Journal writes reach the other region's queue key too: each grant goes through the
+        // service of the key's own region.
+        const keyRegion = /^arn:aws:kms:([a-z0-9-]+):/.exec(s.Resource)![1];
+        expect([PRIMARY, SECONDARY]).toContain(keyRegion);
+        expect(equals['kms:ViaService']).toMatch(new RegExp(`^(secretsmanager|sqs)\\.${keyRegion}\\.amazonaws\\.com$`));
         expect(Object.keys(equals).some((k) => k.startsWith('kms:EncryptionContext:'))).toBe(true);
       }
     }
@@ -290,9 +331,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
       DB_SSL: 'verify-full',
-      // Writes through the global writer endpoint (follows a failover); the local reader endpoint
-      // tells a read-only standby from a dead one.
-      DB_HOST: 'aurora-global-dev.global-abc.global.rds.amazonaws.com',
+      // Writes follow the writer (the global writer endpoint); the local reader tells "queue it" from "down".
+      DB_HOST: GLOBAL_WRITER,
       DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
     expect(fn.inputs.environment.variables.DB_SECRET_ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:${region}:`));
@@ -319,6 +359,45 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       scalingConfig: { maximumConcurrency: 5 },
       functionName: expect.stringContaining(`fn-drain-${code}-dev`),
     });
+
+    // The drainer applies queued orders to whichever cluster writes when it drains, and
+    // dead-letters what it cannot apply, with the reason, itself.
+    const drainer = named(run, 'aws:lambda/function:Function', `fn-drain-${code}-dev`);
+    const env = drainer.inputs.environment.variables;
+    expect(requireEnv(env)).toMatchObject({
+      DB_HOST: GLOBAL_WRITER,
+      DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
+    });
+    expect(env.ORDER_DEAD_LETTER_QUEUE_URL).toBe(
+      `https://sqs.${region}.amazonaws.com/123456789012/sqs-orders-dlq-${code}-dev.fifo`,
+    );
+    expect(env.MARKET_ORDER_TTL_SECONDS).toBe(String(DEFAULT_MARKET_ORDER_TTL_SECONDS));
+    const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-drain-${code}-dev`).inputs.policy);
+    expect(policy.Statement.find((s: any) => s.Sid === 'DeadLetterWithReason')).toMatchObject({
+      Action: 'sqs:SendMessage',
+      Resource: `arn:aws:sqs:${region}:123456789012:sqs-orders-dlq-${code}-dev.fifo`,
+    });
+  });
+
+  it('every order API process (Lambda, instances, drainer) may reach PostgreSQL in both VPCs over the peering', async () => {
+    const run = await plan();
+    const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
+    const postgres = app.inputs.egress.filter((e: any) => e.fromPort === 5432);
+    expect(postgres.flatMap((e: any) => e.cidrBlocks).sort()).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    for (const name of [`fn-trading-${code}-dev`, `fn-drain-${code}-dev`])
+      expect(named(run, 'aws:lambda/function:Function', name).inputs.vpcConfig.securityGroupIds).toEqual([
+        `sg-app-${code}-dev-id`,
+      ]);
+    const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
+    expect(
+      fleet.inputs.egress
+        .filter((e: any) => e.fromPort === 5432)
+        .flatMap((e: any) => e.cidrBlocks)
+        .sort(),
+    ).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    expect(
+      named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`).inputs.vpcSecurityGroupIds,
+    ).toEqual([`sg-ec2-${code}-dev-id`]);
   });
 });
 

@@ -1,9 +1,23 @@
 import * as fc from 'fast-check';
-import { closestKey, CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
+import {
+  closestKey,
+  CONFIG_KEYS,
+  ConfigError,
+  JOURNAL_CODE_DEFAULTS,
+  parseSettings,
+  RawConfig,
+  readRawConfig,
+} from '../lib/config';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
 import { maxSuffixLength } from '../lib/naming';
 import { serviceUserData } from '../lib/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  DEFAULT_RECOVERY_WINDOW_SECONDS,
+  gateSettingsProblems,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+} from '../lambda/orchestrator/timing';
 import { readProject, stackConfig } from '../scripts/offline';
 
 const cert = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-000011112222`;
@@ -121,7 +135,7 @@ describe('config validation rejects bad input with key, value and what is allowe
     [
       'functions and fleet that could open more connections than the instance accepts',
       { tradingReservedConcurrency: '300' },
-      /^tradingReservedConcurrency: with drainerReservedConcurrency and asgMaxSize: 308 processes x 8 connections .* = 2517, over the 1678 a db.r6g.large accepts/,
+      /^tradingReservedConcurrency: with drainerReservedConcurrency and asgMaxSize: 308 processes x 8 connections .* \+ the other region's 308 writer pools .* = 3749, over the 1678 a db.r6g.large accepts/,
     ],
     [
       'a pool too large for the reserved concurrency',
@@ -154,6 +168,12 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^albHealthCheckTimeoutSeconds: must be less than albHealthCheckIntervalSeconds/,
     ],
     [
+      // A Lambda target that times out drops the whole region from Global Accelerator.
+      'target health timeout shorter than the bounded health answer plus an invocation',
+      { albHealthCheckTimeoutSeconds: '2' },
+      /^albHealthCheckTimeoutSeconds: must be at least 3 s: \/health answers within its deadline plus a Lambda invocation/,
+    ],
+    [
       'Lambda duration alarm at or above the timeout (unreachable)',
       { alarmLambdaDurationP99Ms: '10000', lambdaTimeoutSeconds: '10' },
       /^alarmLambdaDurationP99Ms: must be below lambdaTimeoutSeconds \(10 s\)/,
@@ -183,6 +203,49 @@ describe('config validation rejects bad input with key, value and what is allowe
       'unsupported Lambda runtime',
       { lambdaRuntime: 'nodejs16.x' },
       /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
+    ],
+    [
+      // Replaced by the recovery window: a count of failures carries no time.
+      'the retired failoverProbeFailures',
+      { failoverProbeFailures: '3' },
+      /^failoverProbeFailures: is not a configuration key of this program$/,
+    ],
+    [
+      'recovery window shorter than an Aurora in-region failover',
+      { failoverRecoveryWindowSeconds: '59' },
+      /^failoverRecoveryWindowSeconds: must be at least 60/,
+    ],
+    [
+      'recovery window shorter than three probes',
+      { failoverProbeIntervalSeconds: '40', failoverRecoveryWindowSeconds: '70' },
+      /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
+    ],
+    [
+      'probe interval above 60',
+      { failoverProbeIntervalSeconds: '61' },
+      /^failoverProbeIntervalSeconds: must be at most 60/,
+    ],
+    [
+      // An SQS event source needs the queue's visibility timeout to cover the function's.
+      'journal audit retry shorter than the auditor timeout',
+      { journalAuditRetrySeconds: '29' },
+      /^journalAuditRetrySeconds: must be at least 30, 6 x the auditor's 5 s timeout/,
+    ],
+    [
+      'journal timeout above the journal code range',
+      { journalTimeoutMs: '3001' },
+      /^journalTimeoutMs: must be at most 3000/,
+    ],
+    [
+      'journal alarm age not above the audit delay',
+      { journalAuditDelaySeconds: '60', journalAlarmAgeSeconds: '60' },
+      /^journalAlarmAgeSeconds: must exceed journalAuditDelaySeconds \(60 s\)/,
+    ],
+    ['unknown order durability', { orderDurability: 'eventual' }, /^orderDurability: must be cross-region or regional/],
+    [
+      'unknown promotion mode',
+      { failoverPromotionMode: 'manual' },
+      /^failoverPromotionMode: must be automatic or approval \(got "manual"\)$/,
     ],
     [
       'misspelt key',
@@ -264,6 +327,41 @@ describe('config validation rejects bad input with key, value and what is allowe
   });
 });
 
+describe('the promotion gate is checked by its own rules (lambda/orchestrator/timing.ts)', () => {
+  it('any accepted interval and window make a gate the deployed functions can run', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {
+        const raw = devRaw({
+          failoverProbeIntervalSeconds: String(interval),
+          failoverRecoveryWindowSeconds: String(window),
+        });
+        const accepted = problemsOf(raw).length === 0;
+        const gateProblems = gateSettingsProblems({
+          failoverProbeIntervalSeconds: interval,
+          failoverRecoveryWindowSeconds: window,
+          orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+          canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
+        });
+        expect(accepted).toBe(interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('Pulumi.yaml defaults are the journal code defaults', () => {
+    const settings = parseSettings(devRaw());
+    for (const [key, value] of Object.entries(JOURNAL_CODE_DEFAULTS))
+      expect({ key, value: settings[key as keyof typeof JOURNAL_CODE_DEFAULTS] }).toEqual({ key, value });
+    expect(settings.orderDurability).toBe('cross-region');
+  });
+
+  it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {
+    const settings = parseSettings(devRaw());
+    expect(settings.failoverRecoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(settings.failoverPromotionMode).toBe('automatic');
+  });
+});
+
 describe('errors name the key to change', () => {
   it('a certificate for each region, from that region, is accepted', () => {
     expect(
@@ -319,7 +417,8 @@ describe('errors name the key to change', () => {
       environment: {},
     });
     const downloads = [...script.matchAll(/\b(?:curl|wget)\b.*?(https?:\/\/\S+)/g)].map((m) => m[1]);
-    const problems = problemsOf(devRaw({ natStrategy: 'none' }));
+    // (Regional durability: the cross-region journal needs NAT for its own reason, tested apart.)
+    const problems = problemsOf(devRaw({ natStrategy: 'none', orderDurability: 'regional' }));
     if (downloads.length === 0) expect(problems).toEqual([]);
     else
       expect(problems).toEqual([

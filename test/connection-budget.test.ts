@@ -26,6 +26,7 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
         fleetMaxInstances: 1,
         poolSize: 1,
         reservedConnections: 0,
+        writingRegions: 1,
       }),
     ).toThrow(/no memory figure/);
   });
@@ -37,6 +38,7 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
       fleetMaxInstances: 6,
       poolSize: 4,
       reservedConnections: 50,
+      writingRegions: 1,
     });
     expect(b).toEqual({
       maxConnections: 1678,
@@ -46,6 +48,19 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
       total: 888 + 50 + AWS_AUTOMATION_CONNECTIONS,
       fits: true,
     });
+  });
+
+  it("with writes following the writer, the writer also carries the other region's writer pools", () => {
+    const demand = {
+      tradingConcurrency: 100,
+      drainerConcurrency: 5,
+      fleetMaxInstances: 6,
+      poolSize: 4,
+      reservedConnections: 50,
+    };
+    const one = connectionBudget('db.r6g.large', { ...demand, writingRegions: 1 });
+    const both = connectionBudget('db.r6g.large', { ...demand, writingRegions: 2 });
+    expect(both.application - one.application).toBe(111 * 4);
   });
 
   it('whenever it says the demand fits, every process at its pool maximum stays within max_connections', () => {
@@ -64,8 +79,10 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
             fleetMaxInstances: fleet,
             poolSize: pool,
             reservedConnections: reserved,
+            writingRegions: 2,
           });
-          const worstCase = (trading + drainer + fleet) * 2 * pool + reserved + AWS_AUTOMATION_CONNECTIONS;
+          // Both regions' writer pools on the writer, and this region's reader pool.
+          const worstCase = (trading + drainer + fleet) * 3 * pool + reserved + AWS_AUTOMATION_CONNECTIONS;
           expect(b.fits).toBe(worstCase <= defaultMaxConnections(cls)!);
         },
       ),

@@ -1,3 +1,5 @@
+import { planSubnets } from '../lib/cidr';
+import { ROLE_CHANGE_DRIFT } from '../lib/database-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
 
 describe('Aurora global database', () => {
@@ -55,11 +57,30 @@ describe('Aurora global database', () => {
     expect(primary.inputs.masterPassword).toBeDefined();
     expect(secondary.inputs.masterUsername).toBeUndefined();
     expect(secondary.inputs.masterPassword).toBeUndefined();
-    // Rotation owns the password; failovers move membership; an update must not detach the secondary.
-    expect(primary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'masterPassword']);
-    expect(secondary.ignoreChanges.sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
+    // Rotation owns the primary's password.
+    expect(primary.ignoreChanges).toContain('masterPassword');
     for (const version of ofType(run, 'aws:secretsmanager/secretVersion:SecretVersion'))
       expect(version.ignoreChanges).toEqual(['secretString']);
+  });
+
+  it('pulumi up after a switchover or failover changes no membership: both members ignore what AWS rewrites', async () => {
+    const run = await plan();
+    // After a failover the old primary replicates (AWS reports its replicationSourceIdentifier;
+    // diffing it back to empty calls PromoteReadReplicaDBCluster) and the old secondary writes:
+    // roles swap, so both members carry the same guards.
+    for (const code of ['use1', 'euw1']) {
+      const cluster = named(run, 'aws:rds/cluster:Cluster', `aurora-${code}-dev`);
+      expect({ code, ignored: [...cluster.ignoreChanges].sort() }).toEqual({
+        code,
+        ignored: expect.arrayContaining(['globalClusterIdentifier', 'replicationSourceIdentifier']),
+      });
+    }
+    expect([...ROLE_CHANGE_DRIFT].sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
+    // Nothing else is ignored: a real config change (parameters, security groups) still applies.
+    const secondary = named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev');
+    expect([...secondary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT].sort());
+    const primary = named(run, 'aws:rds/cluster:Cluster', 'aurora-use1-dev');
+    expect([...primary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT, 'masterPassword'].sort());
   });
 
   it('at least two instances per region across AZs, pinned version, no public access, PI encrypted', async () => {
@@ -100,22 +121,61 @@ describe('Aurora global database', () => {
     expect(dependsOnTransitively(run, primary, secondary)).toBe(false);
   });
 
-  it('the database admits 5432 only from named security groups, never a CIDR', async () => {
+  it('the database admits 5432 from named security groups in its VPC and, by CIDR, only the other region private subnets', async () => {
     const run = await plan();
-    for (const code of ['use1', 'euw1']) {
+    for (const [code, peerVpc] of [
+      ['use1', '10.1.0.0/16'],
+      ['euw1', '10.0.0.0/16'],
+    ]) {
       const sg = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-db-${code}-dev`);
       expect(sg.inputs.ingress ?? []).toEqual([]);
       const rules = ofType(run, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter(
         (r) => r.inputs.securityGroupId === `sg-db-${code}-dev-id`,
       );
-      expect(rules.map((r) => r.inputs.referencedSecurityGroupId).sort()).toEqual([
-        `sg-app-${code}-dev-id`,
-        `sg-ec2-${code}-dev-id`,
-        `sg-fn-rotation-${code}-dev-id`,
-      ]);
-      expect(rules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432 && !r.inputs.cidrIpv4)).toBe(
-        true,
+      expect(rules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432)).toBe(true);
+      const bySg = rules
+        .filter((r) => r.inputs.referencedSecurityGroupId)
+        .map((r) => r.inputs.referencedSecurityGroupId);
+      expect(bySg.sort()).toEqual(
+        [
+          `sg-app-${code}-dev-id`,
+          `sg-ec2-${code}-dev-id`,
+          `sg-fn-rotation-${code}-dev-id`,
+          ...(code === 'use1' ? ['sg-fn-schema-use1-dev-id'] : []),
+        ].sort(),
       );
+      // Security groups cannot reference another region's groups: the peer's clients come by CIDR,
+      // exactly its private subnets (where every client runs), never its public ones.
+      const byCidr = rules.filter((r) => r.inputs.cidrIpv4).map((r) => r.inputs.cidrIpv4);
+      expect(byCidr.sort()).toEqual([...planSubnets(peerVpc, 3).private].sort());
+    }
+  });
+
+  it('every database client may reach PostgreSQL in both VPCs, over routes through the peering', async () => {
+    const run = await plan();
+    const postgresEgress = (name: string) =>
+      named(run, 'aws:ec2/securityGroup:SecurityGroup', name)
+        .inputs.egress.filter((e: any) => e.fromPort === 5432)
+        .flatMap((e: any) => e.cidrBlocks)
+        .sort();
+    for (const code of ['use1', 'euw1']) {
+      for (const client of ['sg-fn-rotation', 'sg-app'])
+        expect(postgresEgress(`${client}-${code}-dev`)).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    }
+    expect(postgresEgress('sg-fn-schema-use1-dev')).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    // Each private route table sends the other region's private subnets (its clients and its
+    // database) through the peering.
+    for (const [region, peer] of [
+      [PRIMARY, '10.1.0.0/16'],
+      [SECONDARY, '10.0.0.0/16'],
+    ]) {
+      const tables = ofType(run, 'aws:ec2/routeTable:RouteTable', region).filter((t) => /rt-private/.test(t.name));
+      for (const cidr of planSubnets(peer, 3).private) {
+        const routes = ofType(run, 'aws:ec2/route:Route', region).filter(
+          (r) => r.inputs.destinationCidrBlock === cidr && r.inputs.vpcPeeringConnectionId,
+        );
+        expect(routes.map((r) => r.inputs.routeTableId).sort()).toEqual(tables.map((t) => `${t.name}-id`).sort());
+      }
     }
   });
 
@@ -206,6 +266,8 @@ describe('credentials', () => {
       named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-secrets-use1-dev').inputs.policy,
     );
     const rotate = policy.Statement.find((s: any) => s.Sid === 'RotateTheseSecrets');
+    // Recovering from an abandoned rotation lists the versions.
+    expect(rotate.Action).toContain('secretsmanager:ListSecretVersionIds');
     expect(rotate.Resource).toEqual([
       expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-master-dev/),
       expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*secret-db-app-dev/),
@@ -229,5 +291,86 @@ describe('credentials', () => {
         'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com', 'secretsmanager.eu-west-1.amazonaws.com'],
       },
     });
+  });
+});
+
+describe('first rotations', () => {
+  it('the app secret rotation is requested only after the master one (it logs in as master)', async () => {
+    const run = await plan();
+    const master = named(run, 'aws:secretsmanager/secretRotation:SecretRotation', 'secret-db-master-dev');
+    const app = named(run, 'aws:secretsmanager/secretRotation:SecretRotation', 'secret-db-app-dev');
+    expect(app.dependsOn).toContain(master.urn);
+    expect(dependsOnTransitively(run, master, app)).toBe(false);
+  });
+});
+
+describe('deploy-time schema', () => {
+  it('the schema function runs in the primary private subnets as master, 120 s, with TLS verify-full', async () => {
+    const run = await plan();
+    const fn = named(run, 'aws:lambda/function:Function', 'fn-schema-use1-dev');
+    expect(fn.region).toBe(PRIMARY);
+    expect(fn.inputs).toMatchObject({ timeout: 120, memorySize: 256 });
+    expect(fn.inputs.timeout).toBeGreaterThanOrEqual(90);
+    expect(fn.inputs.vpcConfig.securityGroupIds).toEqual(['sg-fn-schema-use1-dev-id']);
+    expect(fn.inputs.vpcConfig.subnetIds).toHaveLength(3);
+    expect(fn.inputs.environment.variables).toMatchObject({
+      MASTER_SECRET_ARN: expect.stringMatching(/^arn:aws:secretsmanager:us-east-1:.*:secret:secret-db-master-dev-/),
+      DB_SSL: 'verify-full',
+    });
+    const statements = JSON.parse(
+      named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-schema-use1-dev').inputs.policy,
+    ).Statement.filter((s: any) => !['WriteOwnLogs', 'XRayTracing'].includes(s.Sid));
+    // Through Secrets Manager only, for this secret only.
+    expect(statements).toEqual([
+      {
+        Sid: 'ReadMasterCredential',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: fn.inputs.environment.variables.MASTER_SECRET_ARN,
+      },
+      {
+        Sid: 'DecryptMasterCredential',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/kms-secrets-use1-dev',
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': fn.inputs.environment.variables.MASTER_SECRET_ARN,
+          },
+        },
+      },
+    ]);
+  });
+
+  it('is invoked once per code change, after the instances, the master secret, its grants and its way in', async () => {
+    const run = await plan();
+    const invocation = named(run, 'aws:lambda/invocation:Invocation', 'fn-schema-run-use1-dev');
+    expect(invocation.region).toBe(PRIMARY);
+    expect(invocation.inputs).toMatchObject({ functionName: 'fn-schema-use1-dev', input: '{}' });
+    expect(Object.keys(invocation.inputs.triggers ?? { code: undefined })).toEqual(['code']);
+    const waitsFor = (type: string, name: string) =>
+      expect({ name, waits: dependsOnTransitively(run, invocation, named(run, type, name)) }).toEqual({
+        name,
+        waits: true,
+      });
+    for (const instance of ofType(run, 'aws:rds/clusterInstance:ClusterInstance', PRIMARY))
+      waitsFor(instance.type, instance.name);
+    waitsFor('aws:secretsmanager/secretVersion:SecretVersion', 'secret-db-master-dev');
+    waitsFor('aws:iam/rolePolicy:RolePolicy', 'role-fn-schema-use1-dev');
+    waitsFor('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'sg-db-schema-use1-dev');
+  });
+
+  it('nothing serves or drains orders before the schema exists, in either region', async () => {
+    const run = await plan();
+    const invocation = named(run, 'aws:lambda/invocation:Invocation', 'fn-schema-run-use1-dev');
+    const consumers = [
+      ...ofType(run, 'aws:lambda/function:Function').filter((f) => /^fn-trading-/.test(f.name)),
+      ...ofType(run, 'aws:autoscaling/group:Group'),
+      ...ofType(run, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => /^fn-drain-/.test(m.name)),
+    ];
+    expect(consumers.map((c) => c.region).sort()).toEqual([SECONDARY, SECONDARY, SECONDARY, PRIMARY, PRIMARY, PRIMARY]);
+    for (const c of consumers)
+      expect({ c: c.name, waits: dependsOnTransitively(run, c, invocation) }).toEqual({ c: c.name, waits: true });
   });
 });

@@ -4,6 +4,12 @@
  * (resources, providers, dependencies, options) and fail where the real thing would fail or
  * misbehave on a first deploy.
  */
+import {
+  ACTION_BUDGET_SECONDS,
+  LOOP_WINDOW_SECONDS,
+  probeTimeoutMs,
+  RECORD_BUDGET_SECONDS,
+} from '../lambda/orchestrator/timing';
 import { elbLogDeliveryPrincipal } from '../lib/log-archive';
 import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
@@ -256,8 +262,13 @@ function healthyDurationMs(fn: RecordedResource): number {
   const env = fn.inputs.environment.variables;
   switch (env.POWERTOOLS_SERVICE_NAME) {
     case 'orchestrator':
-      // The canary probes for its whole window, the last probe may take its full timeout.
-      return Number(env.CANARY_WINDOW_SECONDS) * 1000 + Number(env.PROBE_TIMEOUT_MS);
+      // The minute's evaluation loop, then (when the gate opens) the fence and promotion calls.
+      return (LOOP_WINDOW_SECONDS + ACTION_BUDGET_SECONDS) * 1000;
+    case 'canary':
+      // The minute's probe loop; the last probe may take its full timeout, then it is recorded.
+      return (
+        LOOP_WINDOW_SECONDS * 1000 + probeTimeoutMs(Number(env.PROBE_INTERVAL_SECONDS)) + RECORD_BUDGET_SECONDS * 1000
+      );
     case 'rotation':
       return 5000; // one step: Secrets Manager and PostgreSQL over TLS from a VPC
     default:
@@ -320,6 +331,29 @@ const METRICS: Record<string, MetricFacts> = {
   'AWS/Route53 HealthCheckStatus': { range: () => [0, 1], healthy: () => [1, 1], missing: 'breaching' },
   'TAP/Failover FailoverInitiated': eventOnly(),
   'TAP/Failover PermissionError': eventOnly(),
+  'TAP/Failover ApprovalRequested': eventOnly(),
+  // A canary that can record and tell up from down reports neither.
+  'TAP/Failover ProbeNotRecorded': eventOnly(),
+  'TAP/Failover ProbeInconclusive': eventOnly(),
+  // Counted from the writers' logs only when a fenced peer could not take an order.
+  'TapOrderJournal UnjournaledOrders': eventOnly(),
+  // Each failed journal write is a client's retryable 503: none on a healthy platform.
+  'TapOrderJournal JournalWriteFailures': eventOnly(),
+  // Orders recovered from the journal exist only after an unplanned failover lost them.
+  'TapOrderJournal JournalRecovered': eventOnly(),
+  // Age of an order the auditor found unreplicated: replication lag is typically under a second,
+  // and SQS keeps a message at most 14 days.
+  'TapOrderJournal JournalUnreplicatedAgeSeconds': {
+    range: () => [0, 1_209_600],
+    healthy: () => [0, 5],
+    missing: 'notBreaching',
+  },
+  // The auditor deletes a replicated order on first sight: a healthy journal holds seconds-old messages.
+  'AWS/SQS ApproximateAgeOfOldestMessage': {
+    range: () => [0, 1_209_600],
+    healthy: () => [0, 5],
+    missing: 'notBreaching',
+  },
 };
 
 function metricOf(alarm: RecordedResource): string {
@@ -472,7 +506,8 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
   it.each(['us-east-1', 'eu-west-1'])(
     'in %s, user data (set -e) fetches only objects the program put in the region’s bucket, through the S3 gateway',
     async (region) => {
-      const run = await plan({ natStrategy: 'none' });
+      // Regional durability: the cross-region journal needs NAT (config.test.ts).
+      const run = await plan({ natStrategy: 'none', orderDurability: 'regional' });
       expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toEqual([]);
       const [template] = ofType(run, 'aws:ec2/launchTemplate:LaunchTemplate', region);
       const script = Buffer.from(template.inputs.userData, 'base64').toString();
@@ -587,6 +622,7 @@ const NAMES_NOT_UNIQUE: Record<string, string> = {
 };
 /** Types holding data: a replacement must stop at the name clash, before anything is deleted. */
 const HOLDS_DATA: Record<string, string> = {
+  'aws:dynamodb/table:Table': "the orchestrator's fence record, lease and action journal",
   'aws:rds/globalCluster:GlobalCluster': 'the database',
   'aws:rds/cluster:Cluster': 'the database',
   'aws:secretsmanager/secret:Secret': 'the current (rotated) credentials',
@@ -673,6 +709,9 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   rds: 'rds',
   lambda: 'lambda',
   s3: 's3',
+  // The fence record where the table is local; the other region's journal and fence are reached
+  // through NAT, which cross-region durability requires (lib/config.ts).
+  dynamodb: 'dynamodb',
 };
 const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];
 
@@ -734,16 +773,21 @@ describe('drift the engine would revert: inputs AWS or the program changes after
     for (const group of scaled) expect(group.ignoreChanges).toContain('desiredCapacity');
   });
 
-  it('the orchestrator never acts on a stale or retried event: no async retries, events older than two canary periods dropped', async () => {
+  it('the orchestrator and the canaries never act on a stale or retried event: no async retries, events older than a schedule period dropped', async () => {
     const run = await plan();
-    const rule = ofType(run, 'aws:cloudwatch/eventRule:EventRule').find((r) =>
-      r.name.startsWith('fn-failover-canary'),
-    )!;
-    const periodSeconds = Number(/rate\((\d+) minutes?\)/.exec(rule.inputs.scheduleExpression)![1]) * 60;
-    const [config] = ofType(run, 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig').filter((c) =>
-      String(c.inputs.functionName).startsWith('fn-failover'),
-    );
-    expect(config.inputs.maximumRetryAttempts).toBe(0);
-    expect(config.inputs.maximumEventAgeInSeconds).toBeLessThanOrEqual(2 * periodSeconds);
+    for (const prefix of ['fn-failover', 'fn-canary']) {
+      const rule = ofType(run, 'aws:cloudwatch/eventRule:EventRule').find((r) =>
+        r.name.startsWith(`${prefix}-schedule`),
+      )!;
+      const periodSeconds = Number(/rate\((\d+) minutes?\)/.exec(rule.inputs.scheduleExpression)![1]) * 60;
+      const configs = ofType(run, 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig').filter((c) =>
+        String(c.inputs.functionName).startsWith(prefix),
+      );
+      expect(configs.length).toBeGreaterThan(0);
+      for (const config of configs) {
+        expect(config.inputs.maximumRetryAttempts).toBe(0);
+        expect(config.inputs.maximumEventAgeInSeconds).toBeLessThanOrEqual(periodSeconds);
+      }
+    }
   });
 });

@@ -27,6 +27,8 @@ describe('Global Accelerator', () => {
           },
         ],
       });
+      // The dial is the orchestrator's fence: `pulumi up` must never move it back.
+      expect(group.ignoreChanges).toContain('trafficDialPercentage');
       // The group is created from the ALB's ARN, so it waits for the ALB.
       expect(group.dependsOn).toContain(named(run, 'aws:lb/loadBalancer:LoadBalancer', `alb-${code}-dev`).urn);
     }
@@ -88,63 +90,5 @@ describe('Route 53', () => {
       ],
     });
     expect(records.filter((r) => r.inputs.aliases?.some((a: any) => /elb\.amazonaws\.com$/.test(a.name)))).toEqual([]);
-  });
-});
-
-describe('failover orchestrator', () => {
-  it('runs in eu-west-1 outside the VPC, probing the primary ALB health path with the configured threshold', async () => {
-    const run = await plan();
-    const fn = named(run, 'aws:lambda/function:Function', 'fn-failover-euw1-dev');
-    expect(fn.region).toBe(SECONDARY);
-    expect(fn.inputs.vpcConfig).toBeUndefined();
-    expect(fn.inputs.environment.variables).toMatchObject({
-      GLOBAL_CLUSTER_ID: 'aurora-global-dev-id',
-      SECONDARY_CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev',
-      PROBE_URL: expect.stringMatching(/^http:\/\/alb-use1-dev-.*\/health$/),
-      PROBE_INTERVAL_SECONDS: '10',
-      PROBE_FAILURES: '3',
-    });
-  });
-
-  it('is triggered every minute by the canary schedule and by the us-east-1 Route 53 alarm', async () => {
-    const run = await plan();
-    const rule = named(run, 'aws:cloudwatch/eventRule:EventRule', 'fn-failover-canary-euw1-dev');
-    expect(rule.inputs.scheduleExpression).toBe('rate(1 minute)');
-    expect(named(run, 'aws:cloudwatch/eventTarget:EventTarget', 'fn-failover-canary-euw1-dev').inputs.input).toBe(
-      '{"source":"canary"}',
-    );
-    const alarm = named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-primary-down-use1-dev');
-    expect(alarm.region).toBe(PRIMARY);
-    expect(alarm.inputs).toMatchObject({
-      namespace: 'AWS/Route53',
-      metricName: 'HealthCheckStatus',
-      dimensions: { HealthCheckId: 'hc-use1-dev-id' },
-    });
-    const subscription = named(run, 'aws:sns/topicSubscription:TopicSubscription', 'sns-failover-fn-use1-dev');
-    expect(subscription.region).toBe(PRIMARY);
-    expect(subscription.inputs).toMatchObject({
-      protocol: 'lambda',
-      endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:fn-failover-euw1-dev',
-    });
-  });
-
-  it('may only describe, fail over and switch over this global cluster', async () => {
-    const run = await plan();
-    const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-failover-euw1-dev').inputs.policy);
-    const rds = policy.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('rds:')));
-    expect(rds).toHaveLength(1);
-    expect(rds[0].Action).toEqual([
-      'rds:DescribeGlobalClusters',
-      'rds:FailoverGlobalCluster',
-      'rds:SwitchoverGlobalCluster',
-    ]);
-    expect(rds[0].Resource).toEqual([
-      expect.stringContaining('global-cluster:aurora-global-dev'),
-      'arn:aws:rds:eu-west-1:123456789012:cluster:aurora-euw1-dev',
-      'arn:aws:rds:us-east-1:123456789012:cluster:aurora-use1-dev',
-    ]);
-    expect(policy.Statement.find((s: any) => s.Sid === 'PublishDecisionMetrics').Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': 'TAP/Failover' },
-    });
   });
 });

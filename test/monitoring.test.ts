@@ -1,3 +1,4 @@
+import { regionCode } from '../lib/naming';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** One run for the tests that need other values than the dev stack's (each reads its own keys). */
@@ -28,9 +29,11 @@ describe('MonitoringStack', () => {
     const alarms = ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm');
     for (const a of alarms) {
       expect(a.inputs.name).toBe(a.name);
-      expect(a.name).toMatch(/^alarm-[a-z0-9-]+-(use1|euw1)-dev$/);
+      // Every alarm notifies a topic of its own region (CloudWatch cannot notify across regions).
+      const code = regionCode(a.region!);
+      expect(a.name).toMatch(new RegExp(`^alarm-[a-z0-9-]+-${code}-dev$`));
       expect(a.inputs.alarmActions).toHaveLength(1);
-      expect(a.inputs.alarmActions[0]).toContain(a.region === PRIMARY ? 'use1' : 'euw1');
+      expect(a.inputs.alarmActions[0]).toMatch(new RegExp(`^arn:aws:sns:${a.region}:.*-${code}-dev$`));
     }
     const names = alarms.map((a) => a.name);
     for (const code of ['use1', 'euw1']) {
@@ -50,7 +53,9 @@ describe('MonitoringStack', () => {
       for (const fn of ['trading', 'drain', 'rotation'])
         for (const m of ['errors', 'throttles', 'duration']) expect(names).toContain(`alarm-fn-${fn}-${m}-${code}-dev`);
     }
+    // Roles swap on a failover: whichever member replicates is watched.
     expect(names).toContain('alarm-db-replication-lag-euw1-dev');
+    expect(names).toContain('alarm-db-replication-lag-use1-dev');
     expect(names).toContain('alarm-fn-failover-errors-euw1-dev');
     expect(names).toContain('alarm-failover-permissionerror-euw1-dev');
     // Route 53 metrics exist only in us-east-1.
@@ -72,61 +77,128 @@ describe('MonitoringStack', () => {
 });
 
 describe('one cross-region dashboard', () => {
-  it('lives in us-east-1, is valid JSON, and every metric points at a registered resource in its widget region', async () => {
+  const WEST = 'us-west-2';
+  const dashboard = async () => {
     const run = await plan();
     const dashboards = ofType(run, 'aws:cloudwatch/dashboard:Dashboard');
     expect(dashboards.map((d) => [d.name, d.region])).toEqual([['dashboard-use1-dev', PRIMARY]]);
-    const body = JSON.parse(dashboards[0].inputs.dashboardBody);
-    const widgets = body.widgets as any[];
+    return { run, widgets: JSON.parse(dashboards[0].inputs.dashboardBody).widgets as any[] };
+  };
+  /** A metric array's dimensions as an object, and its options (last element when an object). */
+  const parts = (metric: any[]) => {
+    const options = typeof metric[metric.length - 1] === 'object' ? metric[metric.length - 1] : {};
+    const pairs = metric.slice(2).filter((m) => typeof m === 'string');
+    const dims: Record<string, string> = {};
+    for (let i = 0; i < pairs.length; i += 2) dims[pairs[i]] = pairs[i + 1];
+    return { namespace: metric[0] as string, name: metric[1] as string, dims, options };
+  };
+
+  it('lives in us-east-1, is valid JSON, and every metric points at a registered resource in the region it is read from', async () => {
+    const { run, widgets } = await dashboard();
+    expect(widgets.length).toBeGreaterThan(15);
     const regionsShown = new Set(widgets.map((w) => w.properties.region));
-    expect(regionsShown).toEqual(new Set([PRIMARY, SECONDARY]));
-    // Every tier of both regions is on it.
-    for (const region of [PRIMARY, SECONDARY]) {
-      const dimensions = new Set(
-        widgets
-          .filter((w) => w.properties.region === region)
-          .flatMap((w) => w.properties.metrics.map((m: any) => m[2])),
-      );
-      for (const tier of [
-        'LoadBalancer',
-        'TargetGroup',
-        'AutoScalingGroupName',
-        'FunctionName',
-        'DBClusterIdentifier',
-        'QueueName',
-      ])
-        expect({ region, tier, shown: dimensions.has(tier) }).toEqual({ region, tier, shown: true });
-    }
+    expect(regionsShown).toEqual(new Set([PRIMARY, SECONDARY, WEST]));
     const known = (type: string, region: string, value: string, field: (r: any) => string) =>
       ofType(run, type, region).some((r) => field(r) === value);
     for (const w of widgets) {
-      const region = w.properties.region;
       // Side by side only works if every widget says which region it shows.
-      expect(w.properties.title).toContain(region);
+      expect(w.properties.title).toContain(w.properties.region);
       for (const metric of w.properties.metrics) {
-        const [namespace, , dimension, value] = metric;
+        const { namespace, dims, options } = parts(metric);
+        const region = options.region ?? w.properties.region;
         const ok =
           namespace === 'TAP/Failover'
-            ? value === 'dev' && region === SECONDARY
-            : dimension === 'LoadBalancer'
-              ? known('aws:lb/loadBalancer:LoadBalancer', region, value, (r) => `app/${r.inputs.name}/abc123`)
-              : dimension === 'TargetGroup'
-                ? known('aws:lb/targetGroup:TargetGroup', region, value, (r) => `targetgroup/${r.inputs.name}/def456`)
-                : dimension === 'FunctionName'
-                  ? known('aws:lambda/function:Function', region, value, (r) => r.inputs.name)
-                  : dimension === 'AutoScalingGroupName'
-                    ? known('aws:autoscaling/group:Group', region, value, (r) => r.inputs.name)
-                    : dimension === 'DBClusterIdentifier'
-                      ? known('aws:rds/cluster:Cluster', region, value, (r) => r.inputs.clusterIdentifier)
-                      : dimension === 'QueueName'
-                        ? known('aws:sqs/queue:Queue', region, value, (r) => r.inputs.name)
-                        : dimension === 'HealthCheckId'
-                          ? region === PRIMARY &&
-                            known('aws:route53/healthCheck:HealthCheck', PRIMARY, value, (r) => `${r.name}-id`)
-                          : false;
+            ? dims.Environment === 'dev' &&
+              (dims.service === 'orchestrator'
+                ? region === SECONDARY
+                : dims.service === 'canary' && dims.Vantage === region && [SECONDARY, WEST].includes(region))
+            : namespace === 'AWS/GlobalAccelerator'
+              ? region === WEST &&
+                known('aws:globalaccelerator/accelerator:Accelerator', WEST, dims.Accelerator, (r) => r.name) &&
+                known('aws:globalaccelerator/listener:Listener', WEST, dims.Listener, (r) => r.name) &&
+                ofType(run, 'aws:globalaccelerator/endpointGroup:EndpointGroup').some(
+                  (g) => g.inputs.endpointGroupRegion === dims.EndpointGroup,
+                )
+              : dims.LoadBalancer && !dims.TargetGroup
+                ? known(
+                    'aws:lb/loadBalancer:LoadBalancer',
+                    region,
+                    dims.LoadBalancer,
+                    (r) => `app/${r.inputs.name}/abc123`,
+                  )
+                : dims.TargetGroup
+                  ? known(
+                      'aws:lb/targetGroup:TargetGroup',
+                      region,
+                      dims.TargetGroup,
+                      (r) => `targetgroup/${r.inputs.name}/def456`,
+                    )
+                  : dims.FunctionName
+                    ? known('aws:lambda/function:Function', region, dims.FunctionName, (r) => r.inputs.name)
+                    : dims.AutoScalingGroupName
+                      ? known('aws:autoscaling/group:Group', region, dims.AutoScalingGroupName, (r) => r.inputs.name)
+                      : dims.DBClusterIdentifier
+                        ? known(
+                            'aws:rds/cluster:Cluster',
+                            region,
+                            dims.DBClusterIdentifier,
+                            (r) => r.inputs.clusterIdentifier,
+                          )
+                        : dims.QueueName
+                          ? known('aws:sqs/queue:Queue', region, dims.QueueName, (r) => r.inputs.name)
+                          : dims.HealthCheckId
+                            ? region === PRIMARY &&
+                              known(
+                                'aws:route53/healthCheck:HealthCheck',
+                                PRIMARY,
+                                dims.HealthCheckId,
+                                (r) => `${r.name}-id`,
+                              )
+                            : false;
         expect({ widget: w.properties.title, metric, ok }).toEqual({ widget: w.properties.title, metric, ok: true });
       }
     }
+  });
+
+  it('Global Accelerator traffic per region, read from us-west-2 where its metrics live', async () => {
+    const { widgets } = await dashboard();
+    const ga = widgets.filter((w) => w.properties.metrics.some((m: any[]) => m[0] === 'AWS/GlobalAccelerator'));
+    expect(ga.map((w) => w.properties.region)).toEqual([WEST]);
+    const groups = ga[0].properties.metrics
+      .map(parts)
+      .filter((m: any) => m.name === 'NewFlowCount')
+      .map((m: any) => m.dims.EndpointGroup)
+      .sort();
+    expect(groups).toEqual([SECONDARY, PRIMARY]);
+  });
+
+  it('replication lag of both members, each read from its own region and labelled by cluster, so it is right after a failover', async () => {
+    const { widgets } = await dashboard();
+    const lag = widgets
+      .flatMap((w) => w.properties.metrics.map((m: any[]) => ({ w, m: parts(m) })))
+      .filter(({ m }) => m.name === 'AuroraGlobalDBReplicationLag');
+    expect(lag.map(({ m, w }) => [m.dims.DBClusterIdentifier, m.options.region ?? w.properties.region]).sort()).toEqual(
+      [
+        ['aurora-euw1-dev', SECONDARY],
+        ['aurora-use1-dev', PRIMARY],
+      ],
+    );
+    for (const { m } of lag) expect(m.options.label).toContain(m.dims.DBClusterIdentifier);
+  });
+
+  it("the orchestrator's decisions and each canary's probes, on the dimensions Powertools publishes", async () => {
+    const { widgets } = await dashboard();
+    const failover = widgets
+      .flatMap((w) => w.properties.metrics.map((m: any[]) => ({ region: w.properties.region, m: parts(m) })))
+      .filter(({ m }) => m.namespace === 'TAP/Failover');
+    const orchestrator = failover.filter(({ m }) => m.dims.service === 'orchestrator').map(({ m }) => m.name);
+    for (const decision of ['FailoverInitiated', 'ApprovalRequested', 'TrafficFenced', 'GateOpen', 'PermissionError'])
+      expect(orchestrator).toContain(decision);
+    const probes = failover.filter(({ m }) => m.name === 'ProbeFailed');
+    expect(probes.map(({ region, m }) => [region, m.dims.Vantage]).sort()).toEqual([
+      [SECONDARY, SECONDARY],
+      [WEST, WEST],
+    ]);
   });
 });
 

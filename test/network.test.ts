@@ -85,7 +85,8 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     const run = await plan();
     const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
     const services = endpoints.map((e) => e.inputs.serviceName.replace(`com.amazonaws.${region}.`, ''));
-    expect(services.sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES, 's3'].sort());
+    // Gateways (free): S3, and DynamoDB for the fence record the order API reads.
+    expect(services.sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb'].sort());
     for (const service of ['secretsmanager', 'rds', 'logs', 'monitoring', 'ssm']) expect(services).toContain(service);
     const s3 = endpoints.find((e) => e.inputs.serviceName.endsWith('.s3'))!;
     expect(s3.inputs.vpcEndpointType).toBe('Gateway');
@@ -116,7 +117,8 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
 
 describe('NAT strategy', () => {
   it('none: no NAT gateway or NAT route; refused by the config while EC2 boot needs the internet', async () => {
-    const outcome = await plan({ natStrategy: 'none' }).catch((e: Error) => e);
+    // Regional durability: the cross-region journal needs NAT (config.test.ts).
+    const outcome = await plan({ natStrategy: 'none', orderDurability: 'regional' }).catch((e: Error) => e);
     if (outcome instanceof Error) {
       expect(outcome.message).toMatch(/natStrategy: none leaves EC2 without internet egress/);
       return;
@@ -217,7 +219,7 @@ describe('least privilege in the network', () => {
     const run = await plan();
     const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
     expect(endpoints.map((e) => e.inputs.serviceName.split('.').pop()).sort()).toEqual(
-      [...INTERFACE_ENDPOINT_SERVICES, 's3'].sort(),
+      [...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb'].sort(),
     );
     for (const endpoint of endpoints) {
       expect(endpoint.inputs.policy).toBeDefined();
@@ -225,7 +227,7 @@ describe('least privilege in the network', () => {
       const first = policy.Statement[0];
       expect(first.Condition.StringEquals['aws:PrincipalAccount']).toBe('123456789012');
     }
-    for (const service of ['secretsmanager', 'kms', 'sqs', 'sns', 'logs']) {
+    for (const service of ['secretsmanager', 'kms', 'sqs', 'sns', 'logs', 'dynamodb']) {
       const policy = JSON.parse(
         named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-${service}-${code}-dev`).inputs.policy,
       );

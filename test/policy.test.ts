@@ -85,6 +85,21 @@ describe('policy pack', () => {
     expect(policy.validate(bad, ctx)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
+  it('no-public-database: PostgreSQL only to security groups or private CIDRs (the peer subnets)', () => {
+    const policy = POLICIES.find((p) => p.name === 'no-public-database')!;
+    const ingress = (props: Record<string, unknown>) =>
+      policy.validate(
+        resource('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', { fromPort: 5432, ...props }),
+        ctx,
+      );
+    expect(ingress({ cidrIpv4: '0.0.0.0/0' })).toEqual([expect.stringMatching(/0.0.0.0\/0, which is not a private/)]);
+    expect(ingress({ cidrIpv4: '52.1.0.0/16' })).toHaveLength(1);
+    expect(ingress({ cidrIpv4: '10.0.0.0/7' })).toHaveLength(1);
+    expect(ingress({ cidrIpv6: '::/0' })).toHaveLength(1);
+    expect(ingress({ cidrIpv4: '10.1.8.0/21' })).toEqual([]);
+    expect(ingress({ referencedSecurityGroupId: 'sg-1' })).toEqual([]);
+  });
+
   it('names carry the suffix, with the provider’s auto-name suffix allowed after it and nothing else', () => {
     const names = POLICIES.find((p) => p.name === 'names-carry-suffix')!;
     const check = (name: string) => names.validate(resource('aws:lb/targetGroup:TargetGroup', { name }), ctx);

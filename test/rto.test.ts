@@ -1,7 +1,9 @@
 import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config';
+import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
 import { rtoBudget } from '../lib/rto';
 import { rtoInputsFromPlan } from '../scripts/analysis';
 import { stackConfig } from '../scripts/offline';
+import { PLAIN, rtoReport } from '../scripts/report';
 import { plan } from './helpers/plan';
 
 const settings = (overrides: Record<string, string> = {}) =>
@@ -13,8 +15,19 @@ describe('RTO budget', () => {
     expect(budget.paths.map((p) => [p.name, p.totalSeconds, p.bound])).toEqual([
       ['traffic: Global Accelerator', 20, true],
       ['traffic: Route 53 failover', 30, true],
-      ['writes: Aurora promotion', 150, false],
+      // The gate's worst case (lambda/orchestrator/timing.ts: W + 2G + A = 90 + 2 x 24 + 20 = 158 s)
+      // then Aurora's promotion estimate (120 s).
+      ['writes: Aurora promotion', 278, false],
     ]);
+    expect(budget.gate).toMatchObject({
+      probeIntervalSeconds: 10,
+      recoveryWindowSeconds: 90,
+      worstCaseToPromotionSeconds: worstCaseTimeToPromotion({
+        failoverProbeIntervalSeconds: 10,
+        failoverRecoveryWindowSeconds: 90,
+      }).totalSeconds,
+    });
+    expect(budget.gate.worstCaseToPromotionSeconds).toBe(158);
     expect(budget.trafficSeconds).toBe(30);
     expect(budget.withinTarget).toBe(true);
     expect(budget.paths[0].terms.find((t) => t.label === 'accelerator reaction')!.estimate).toBe(true);
@@ -52,9 +65,26 @@ describe('RTO budget', () => {
     expect(() => settings(overrides)).toThrow(message);
   });
 
+  it('the write path follows the gate settings: a longer window adds exactly its difference', () => {
+    const base = rtoBudget(rtoInputsFromSettings(settings())).paths[2];
+    const slower = rtoBudget(rtoInputsFromSettings(settings({ failoverRecoveryWindowSeconds: '300' }))).paths[2];
+    expect(slower.totalSeconds - base.totalSeconds).toBe(210);
+    expect(slower.terms.map((t) => t.label)).toContain('gate: recovery window');
+  });
+
+  it('the plan prints the gate settings and the worst case next to the RTO budget', () => {
+    const lines = rtoReport(
+      rtoBudget(rtoInputsFromSettings(settings({ failoverRecoveryWindowSeconds: '120' }))),
+      PLAIN,
+    );
+    expect(lines.join('\n')).toMatch(
+      /Promotion gate: probes every 10 s from each canary, recovery window 120 s; worst case to FailoverGlobalCluster 188 s in automatic mode/,
+    );
+  });
+
   it('a longer database promotion estimate is reported but does not reject the config', () => {
     const budget = rtoBudget(rtoInputsFromSettings(settings({ dbPromotionEstimateSeconds: '600' })));
-    expect(budget.paths[2].totalSeconds).toBe(630);
+    expect(budget.paths[2].totalSeconds).toBe(158 + 600);
     expect(budget.withinTarget).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
 import { RecordedResource } from '../scripts/offline';
 import { ancestors, byUrn, dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
-const REGION_OF_CODE: Record<string, string> = { use1: PRIMARY, euw1: SECONDARY };
+const REGION_OF_CODE: Record<string, string> = { use1: PRIMARY, euw1: SECONDARY, usw2: 'us-west-2' };
 
 /** Components that live in one region, with the region their name says. */
 const SINGLE_REGION_COMPONENTS = [
@@ -14,6 +14,11 @@ const SINGLE_REGION_COMPONENTS = [
   'tap:compute:ComputeStack',
   'tap:monitoring:MonitoringStack',
   'tap:monitoring:FailoverAlarms',
+  'tap:monitoring:CanaryAlarms',
+  'tap:failover:Canary',
+  'tap:failover:FailoverEvidence',
+  'tap:data:OrderJournal',
+  'tap:compute:JournalAuditor',
   'tap:monitoring:HealthCheckAlarms',
   'tap:monitoring:PlatformDashboard',
 ];
@@ -71,7 +76,7 @@ describe('TapStack', () => {
       const components = ofType(run, type);
       expect(components.length).toBeGreaterThan(0);
       for (const component of components) {
-        const region = REGION_OF_CODE[/-(use1|euw1)-/.exec(component.name)![1]];
+        const region = REGION_OF_CODE[/-(use1|euw1|usw2)-/.exec(component.name)![1]];
         const inside = run.resources.filter(
           (r) => r.custom && r.type.startsWith('aws:') && ancestors(run, r).some((a) => a.urn === component.urn),
         );

@@ -104,10 +104,16 @@ describe('tls: acm', () => {
     for (const host of hosts) expect({ host, covered: covers(names, host) }).toEqual({ host, covered: true });
   });
 
-  it('the failover canary probes the primary by its regional name (on the certificate), not the ALB DNS name', async () => {
+  it('the failover canaries probe the primary by its regional name (on the certificate), not the ALB DNS name', async () => {
     const run = await plan({ tls: 'acm' });
-    const orchestrator = named(run, 'aws:lambda/function:Function', 'fn-failover-euw1-dev');
-    expect(orchestrator.inputs.environment.variables.PROBE_URL).toBe(`https://use1.${DOMAIN}/health`);
+    for (const code of ['euw1', 'usw2']) {
+      const canary = named(run, 'aws:lambda/function:Function', `fn-canary-${code}-dev`);
+      expect(canary.inputs.environment.variables).toMatchObject({
+        PROBE_PROTOCOL: 'https',
+        PROBE_HOSTNAME: `use1.${DOMAIN}`,
+        PROBE_PATH: '/health',
+      });
+    }
     const regional = ofType(run, 'aws:route53/record:Record').find((r) => r.inputs.name === `use1.${DOMAIN}`)!;
     expect(regional.inputs.records).toEqual([expect.stringMatching(/^alb-use1-dev-/)]);
   });

@@ -17,7 +17,7 @@ export type DrillSettings = Pick<
   | 'route53FailureThreshold'
   | 'dnsTtlSeconds'
   | 'failoverProbeIntervalSeconds'
-  | 'failoverProbeFailures'
+  | 'failoverRecoveryWindowSeconds'
   | 'dbPromotionEstimateSeconds'
   | 'dbPoolMaxConnections'
   | 'rtoTargetSeconds'
