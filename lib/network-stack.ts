@@ -33,21 +33,22 @@ const OWN_RESOURCE_SERVICES: readonly string[] = ['secretsmanager', 'kms', 'sqs'
  * (PutMetricData, Session Manager channels), where `aws:ResourceAccount` would refuse them.
  */
 export function interfaceEndpointPolicy(service: string, accountId: string): Record<string, unknown> {
-  const own = { 'aws:PrincipalAccount': accountId };
   return {
     Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'ThisAccountOnly',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: '*',
-        Resource: '*',
-        Condition: {
-          StringEquals: OWN_RESOURCE_SERVICES.includes(service) ? { ...own, 'aws:ResourceAccount': accountId } : own,
-        },
-      },
-    ],
+    Statement: [thisAccountOnly(accountId, OWN_RESOURCE_SERVICES.includes(service))],
+  };
+}
+
+/** Any call by this account's principals, and with `ownResources`, only on this account's resources. */
+function thisAccountOnly(accountId: string, ownResources: boolean): Record<string, unknown> {
+  const own = { 'aws:PrincipalAccount': accountId };
+  return {
+    Sid: 'ThisAccountOnly',
+    Effect: 'Allow',
+    Principal: '*',
+    Action: '*',
+    Resource: '*',
+    Condition: { StringEquals: ownResources ? { ...own, 'aws:ResourceAccount': accountId } : own },
   };
 }
 
@@ -59,14 +60,7 @@ export function s3EndpointPolicy(region: string, accountId: string): Record<stri
   return {
     Version: '2012-10-17',
     Statement: [
-      {
-        Sid: 'ThisAccountOnly',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: '*',
-        Resource: '*',
-        Condition: { StringEquals: { 'aws:PrincipalAccount': accountId } },
-      },
+      thisAccountOnly(accountId, false),
       {
         Sid: 'AmazonLinuxRepositories',
         Effect: 'Allow',
