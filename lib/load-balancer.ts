@@ -4,12 +4,12 @@ import { RegionSettings, Settings } from './config';
 import { targetHealthCheck } from './health';
 import { LOG_PREFIX, LogArchive } from './log-archive';
 import { regionalName } from './domain';
+import { HTTPS_PORT } from './egress';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 import { NetworkStack } from './network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
 
-export const HTTP_PORT = 80;
-export const HTTPS_PORT = 443;
+const HTTP_PORT = 80;
 
 export interface LoadBalancerArgs {
   readonly settings: Settings;

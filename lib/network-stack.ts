@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from './config';
+import { HTTPS_PORT } from './egress';
 import { AURORA_ENGINE } from './global-database';
 import { serviceRole, sourceConditions } from './iam';
 import { DELETE_BEFORE_REPLACE, Namer } from './naming';
@@ -253,8 +254,8 @@ export class NetworkStack extends pulumi.ComponentResource {
         ingress: [
           {
             protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
+            fromPort: HTTPS_PORT,
+            toPort: HTTPS_PORT,
             cidrBlocks: [region.vpcCidr],
             description: 'HTTPS from the VPC',
           },
