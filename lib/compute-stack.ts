@@ -87,18 +87,13 @@ export class ComputeStack extends pulumi.ComponentResource {
     );
 
     // Egress of both groups comes from the one table in lib/egress.ts.
-    const where = {
-      vpcCidr: region.vpcCidr,
-      peerVpcCidr: args.peerNetwork.vpcCidr,
-      s3PrefixListId: network.s3PrefixListId,
-    };
     // The ALB invokes the Lambda through the Lambda API: nothing connects to the functions.
     this.appSecurityGroup = new aws.ec2.SecurityGroup(
       n('appSecurityGroup'),
       {
         vpcId: network.vpc.id,
         description: 'Trading and drainer Lambda functions: to Aurora and the AWS API endpoints only',
-        egress: egressRules('functions', settings, where),
+        egress: egressRules('functions', settings, network, args.peerNetwork),
         tags: { Name: n('appSecurityGroup') },
       },
       child,
@@ -117,7 +112,7 @@ export class ComputeStack extends pulumi.ComponentResource {
             description: 'from the ALB',
           },
         ],
-        egress: egressRules('fleet', settings, where),
+        egress: egressRules('fleet', settings, network, args.peerNetwork),
         tags: { Name: n('fleetSecurityGroup') },
       },
       child,

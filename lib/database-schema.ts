@@ -52,11 +52,7 @@ export class DatabaseSchema extends pulumi.ComponentResource {
         vpcId: network.vpc.id,
         description: 'Schema function: PostgreSQL and the AWS API endpoints',
         // The rotation function's reach: Aurora in either region, the endpoints in this one.
-        egress: egressRules('rotation', settings, {
-          vpcCidr: region.vpcCidr,
-          peerVpcCidr: args.peerNetwork.vpcCidr,
-          s3PrefixListId: network.s3PrefixListId,
-        }),
+        egress: egressRules('rotation', settings, network, args.peerNetwork),
         tags: { Name: n('schemaSecurityGroup') },
       },
       child,

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from './config';
+import { Settings } from './config';
 import { egressRules, POSTGRES_PORT } from './egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from './lambda-function';
@@ -35,7 +35,6 @@ export type GlobalMembership =
 
 export interface DatabaseStackArgs {
   readonly settings: Settings;
-  readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
   /**
@@ -84,7 +83,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: DatabaseStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:DatabaseStack', name, {}, opts);
-    const { settings, region, name: n, network, globalDatabase, membership } = args;
+    const { settings, name: n, network, globalDatabase, membership } = args;
     const child = { parent: this };
     this.n = n;
 
@@ -141,11 +140,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
-        egress: egressRules('rotation', settings, {
-          vpcCidr: region.vpcCidr,
-          peerVpcCidr: args.peerNetwork.vpcCidr,
-          s3PrefixListId: network.s3PrefixListId,
-        }),
+        egress: egressRules('rotation', settings, network, args.peerNetwork),
         tags: { Name: n('rotationSecurityGroup') },
       },
       child,

@@ -86,11 +86,15 @@ export interface ResolvedEgress<P> {
   readonly prefixListIds?: P[];
 }
 
-/** The table resolved for a security group's inline `egress`. */
+/**
+ * The table resolved for a security group's inline `egress`, for a workload in network `here`
+ * (a NetworkStack) whose peer is `peer`.
+ */
 export function egressRules<P>(
   workload: Workload,
   settings: EgressSettings,
-  where: { vpcCidr: string; peerVpcCidr: string; s3PrefixListId: P },
+  here: { readonly vpcCidr: string; readonly s3PrefixListId: P },
+  peer: { readonly vpcCidr: string },
 ): ResolvedEgress<P>[] {
   return egressEntries(workload, settings).map((e) => ({
     protocol: 'tcp',
@@ -98,11 +102,11 @@ export function egressRules<P>(
     toPort: e.port,
     description: e.description,
     ...(e.to === 'vpc'
-      ? { cidrBlocks: [where.vpcCidr] }
+      ? { cidrBlocks: [here.vpcCidr] }
       : e.to === 'peer'
-        ? { cidrBlocks: [where.peerVpcCidr] }
+        ? { cidrBlocks: [peer.vpcCidr] }
         : e.to === 's3'
-          ? { prefixListIds: [where.s3PrefixListId] }
+          ? { prefixListIds: [here.s3PrefixListId] }
           : { cidrBlocks: ['0.0.0.0/0'] }),
   }));
 }

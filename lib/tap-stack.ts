@@ -149,7 +149,6 @@ export class TapStack extends pulumi.ComponentResource {
     const other = (role: RegionRole): RegionRole => (role === 'primary' ? 'secondary' : 'primary');
     const databaseArgs = (role: RegionRole) => ({
       settings,
-      region: regions[role],
       name: names[role],
       network: networks[role],
       peerNetwork: networks[other(role)],
