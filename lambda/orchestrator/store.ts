@@ -57,6 +57,12 @@ export const JOURNAL_RETENTION_MS = 400 * 24 * 3600 * 1000;
 const ttl = (at: number) => Math.ceil(at / 1000);
 const probeSortKey = (startedAt: number, vantage: string) => `${new Date(startedAt).toISOString()}#${vantage}`;
 
+/**
+ * The fence record's key. The trading service reads it too (lambda/shared/journal-sqs.ts): while
+ * it exists, the regions whose dial it set to 0 are fenced.
+ */
+export const fenceKey = (name: string) => ({ pk: `fence#${name}`, sk: 'fence' });
+
 /** A conditional write: true when it was applied, false when its condition did not hold. */
 async function applied(write: Promise<unknown>): Promise<boolean> {
   try {
@@ -154,7 +160,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
 
   async getFence(name: string): Promise<FenceRecord | undefined> {
     const got = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `fence#${name}`, sk: 'fence' }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: fenceKey(name), ConsistentRead: true }),
     );
     return got.Item ? fenceFromItem(got.Item) : undefined;
   }
@@ -164,7 +170,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `fence#${name}`, sk: 'fence', ...record },
+          Item: { ...fenceKey(name), ...record },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -179,7 +185,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: `fence#${name}`, sk: 'fence' },
+        Key: fenceKey(name),
         UpdateExpression: 'SET failbackRequestedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':at': at },
@@ -192,7 +198,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
       this.db.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: { pk: `fence#${name}`, sk: 'fence' },
+          Key: fenceKey(name),
           ConditionExpression: 'fencedAt = :fencedAt',
           ExpressionAttributeValues: { ':fencedAt': fencedAt },
         }),
