@@ -1,11 +1,10 @@
 /** The canary's settings, read from its environment and refused whole when any is wrong. */
 import { z } from 'zod';
 import { probeTimeoutMs } from '../orchestrator/timing';
+import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../shared/env';
 import type { CanaryConfig } from './canary';
 import type { ProbeTarget } from './probe';
 
-const text = z.string().trim().min(1, 'must be set');
-const region = text.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 const dnsName = text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a DNS name');
 
 const schema = z.object({
@@ -32,17 +31,9 @@ export interface CanarySettings {
 }
 
 export function canaryConfigFromEnv(env: Record<string, string | undefined>): CanarySettings {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `invalid canary environment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv('canary', schema, env);
   if (e.AWS_REGION === e.TARGET_REGION) {
-    throw new Error(
-      'invalid canary environment: a canary must run outside the region it probes (AWS_REGION = TARGET_REGION)',
-    );
+    throw new EnvError('canary', ['a canary must run outside the region it probes (AWS_REGION = TARGET_REGION)']);
   }
   return {
     canary: { vantage: e.AWS_REGION, target: e.TARGET_REGION, intervalMs: e.PROBE_INTERVAL_SECONDS * 1000 },

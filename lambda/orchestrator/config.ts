@@ -1,5 +1,6 @@
 /** The orchestrator's settings, read from its environment and refused whole when any is wrong. */
 import { z } from 'zod';
+import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../shared/env';
 import type { PromotionMode } from './decide';
 import { windowProblems } from './timing';
 
@@ -25,7 +26,6 @@ export interface OrchestratorConfig {
   readonly functionName?: string;
 }
 
-const text = z.string().trim().min(1, 'must be set');
 const seconds = (min: number, max: number) =>
   z.coerce
     .number({ message: 'must be a number' })
@@ -33,7 +33,6 @@ const seconds = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 const arn = (service: string) => text.regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN`);
-const region = text.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
 const schema = z.object({
   GLOBAL_CLUSTER_ID: text,
@@ -53,19 +52,8 @@ const schema = z.object({
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
-export class ConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`invalid orchestrator environment: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 export function configFromEnv(env: Record<string, string | undefined>): OrchestratorConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
-  }
-  const e = parsed.data;
+  const e = parseEnv('orchestrator', schema, env);
   const problems: string[] = [];
   const vantages = [...new Set(e.CANARY_VANTAGES)];
   if (vantages.length < 2) problems.push('CANARY_VANTAGES must name at least two regions');
@@ -80,7 +68,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     failoverRecoveryWindowSeconds: e.RECOVERY_WINDOW_SECONDS,
   });
   problems.push(...windows.map(([, message]) => `RECOVERY_WINDOW_SECONDS ${message}`));
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new EnvError('orchestrator', problems);
   return {
     globalClusterId: e.GLOBAL_CLUSTER_ID,
     primaryClusterArn: e.PRIMARY_CLUSTER_ARN,

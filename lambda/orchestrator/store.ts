@@ -57,8 +57,21 @@ export const JOURNAL_RETENTION_MS = 400 * 24 * 3600 * 1000;
 const ttl = (at: number) => Math.ceil(at / 1000);
 const probeSortKey = (startedAt: number, vantage: string) => `${new Date(startedAt).toISOString()}#${vantage}`;
 
-function isConditionFailure(e: unknown): boolean {
-  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+/**
+ * The fence record's key. The trading service reads it too (lambda/shared/journal-sqs.ts): while
+ * it exists, the regions whose dial it set to 0 are fenced.
+ */
+export const fenceKey = (name: string) => ({ pk: `fence#${name}`, sk: 'fence' });
+
+/** A conditional write: true when it was applied, false when its condition did not hold. */
+async function applied(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (e) {
+    if ((e as { name?: string })?.name === 'ConditionalCheckFailedException') return false;
+    throw e;
+  }
 }
 
 export class DynamoEvidenceStore implements EvidenceStore {
@@ -104,26 +117,22 @@ export class DynamoEvidenceStore implements EvidenceStore {
     return probes;
   }
 
-  async acquireLease(name: string, owner: string, now: number, durationMs: number): Promise<boolean> {
-    try {
-      await this.db.send(
+  acquireLease(name: string, owner: string, now: number, durationMs: number): Promise<boolean> {
+    return applied(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: `lease#${name}`, sk: 'lease', owner, leaseUntil: now + durationMs, ttl: ttl(now + durationMs) },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
           ExpressionAttributeValues: { ':now': now },
         }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+      ),
+    );
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    try {
-      await this.db.send(
+    await applied(
+      this.db.send(
         new DeleteCommand({
           TableName: this.table,
           Key: { pk: `lease#${name}`, sk: 'lease' },
@@ -131,15 +140,13 @@ export class DynamoEvidenceStore implements EvidenceStore {
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
         }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+      ),
+    );
   }
 
-  async claimOnce(name: string, now: number, ttlMs: number): Promise<boolean> {
-    try {
-      await this.db.send(
+  claimOnce(name: string, now: number, ttlMs: number): Promise<boolean> {
+    return applied(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: `once#${name}`, sk: 'once', until: now + ttlMs, ttl: ttl(now + ttlMs) },
@@ -147,44 +154,38 @@ export class DynamoEvidenceStore implements EvidenceStore {
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': now },
         }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+      ),
+    );
   }
 
   async getFence(name: string): Promise<FenceRecord | undefined> {
     const got = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `fence#${name}`, sk: 'fence' }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: fenceKey(name), ConsistentRead: true }),
     );
     return got.Item ? fenceFromItem(got.Item) : undefined;
   }
 
   async createFence(name: string, record: FenceRecord): Promise<FenceRecord> {
-    try {
-      await this.db.send(
+    const created = await applied(
+      this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `fence#${name}`, sk: 'fence', ...record },
+          Item: { ...fenceKey(name), ...record },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return record;
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const existing = await this.getFence(name);
-      if (!existing) throw new Error(`fence record ${name} vanished while being created`);
-      return existing;
-    }
+      ),
+    );
+    if (created) return record;
+    const existing = await this.getFence(name);
+    if (!existing) throw new Error(`fence record ${name} vanished while being created`);
+    return existing;
   }
 
   async markFailbackRequested(name: string, at: number): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: `fence#${name}`, sk: 'fence' },
+        Key: fenceKey(name),
         UpdateExpression: 'SET failbackRequestedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':at': at },
@@ -193,18 +194,16 @@ export class DynamoEvidenceStore implements EvidenceStore {
   }
 
   async deleteFence(name: string, fencedAt: number): Promise<void> {
-    try {
-      await this.db.send(
+    await applied(
+      this.db.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: { pk: `fence#${name}`, sk: 'fence' },
+          Key: fenceKey(name),
           ConditionExpression: 'fencedAt = :fencedAt',
           ExpressionAttributeValues: { ':fencedAt': fencedAt },
         }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+      ),
+    );
   }
 
   async journal(name: string, at: number, entry: Record<string, unknown>): Promise<void> {

@@ -1,6 +1,7 @@
 /** The journal's AWS adapters: an SQS client per journal region, the orchestrator's fence record. */
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { fenceKey } from '../orchestrator/store';
 import type { JournalSender, PeerFence } from './journal';
 
 /**
@@ -32,10 +33,9 @@ export function sqsJournalSender(
 }
 
 /**
- * Reads the orchestrator's fence record (lambda/orchestrator/store.ts): item
- * `{ pk: "fence#<global cluster id>", sk: "fence" }` exists while traffic is fenced; the regions
- * whose dial it set to 0 are the fenced ones. Cached for `ttlMs`: the order path pays one read
- * every few seconds, not one per order.
+ * Reads the orchestrator's fence record (lambda/orchestrator/store.ts), named after the global
+ * cluster id: it exists while traffic is fenced; the regions whose dial it set to 0 are the
+ * fenced ones. Cached for `ttlMs`: the order path pays one read every few seconds, not one per order.
  */
 export function dynamoPeerFence(
   client: Pick<DynamoDBDocumentClient, 'send'>,
@@ -51,7 +51,7 @@ export function dynamoPeerFence(
         const { Item } = await client.send(
           new GetCommand({
             TableName: tableName,
-            Key: { pk: `fence#${fenceName}`, sk: 'fence' },
+            Key: fenceKey(fenceName),
             ConsistentRead: true,
           }),
         );

@@ -89,26 +89,31 @@ export function validateOrder(body: unknown): Validation {
 }
 
 /**
- * Whether a stored order and a new request with the same client order id are the same order.
- * Both sides carry canonical decimals (the schema's output, the store's read-back), so string
- * equality is decimal equality at the column's scale. The API, the queue path and the drainer
- * all decide identity here.
+ * The fields that make an order what it is, in canonical text (the schema's output, the store's
+ * read-back), so string equality is decimal equality at the column's scale.
  */
-export function sameOrder(stored: OrderInput, request: OrderInput): boolean {
-  return (
-    stored.clientOrderId === request.clientOrderId &&
-    stored.symbol === request.symbol &&
-    stored.side === request.side &&
-    stored.type === request.type &&
-    stored.quantity === request.quantity &&
-    stored.limitPrice === request.limitPrice
-  );
+function identity(order: OrderInput): string {
+  return JSON.stringify([
+    order.clientOrderId,
+    order.symbol,
+    order.side,
+    order.type,
+    order.quantity,
+    order.limitPrice ?? '',
+  ]);
 }
 
-/** A digest of the order's identity: equal exactly when `sameOrder` holds (canonical fields). */
+/**
+ * Whether a stored order and a new request with the same client order id are the same order.
+ * The API, the queue path, the drainer and the journal auditor all decide identity here.
+ */
+export function sameOrder(stored: OrderInput, request: OrderInput): boolean {
+  return identity(stored) === identity(request);
+}
+
+/** A digest of the order's identity: equal exactly when `sameOrder` holds (same fields). */
 export function orderFingerprint(order: OrderInput): string {
-  const fields = [order.clientOrderId, order.symbol, order.side, order.type, order.quantity, order.limitPrice ?? ''];
-  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+  return createHash('sha256').update(identity(order)).digest('hex');
 }
 
 /** Namespace of order ids (a fixed random UUID: ids are name-based UUIDs, RFC 9562 version 5). */

@@ -68,6 +68,26 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
+/** An order as INSERT_ORDER takes it: no createdAt means "now" (the database's clock). */
+type OrderToInsert = OrderInput & Pick<Order, 'id' | 'status' | 'region'> & { readonly createdAt?: string };
+
+/** INSERT_ORDER's parameters, in its column order. */
+function insertValues(clientId: string, order: OrderToInsert): unknown[] {
+  return [
+    order.id,
+    clientId,
+    order.clientOrderId,
+    order.symbol,
+    order.side,
+    order.type,
+    order.quantity,
+    order.limitPrice ?? null,
+    order.status,
+    order.region,
+    order.createdAt ?? null,
+  ];
+}
+
 /**
  * BEGIN and the INSERT in one round trip (a multi-statement simple query, so values are
  * rendered as literals with the driver's own escaping): the journaled path then costs one round
@@ -102,19 +122,13 @@ export class OrderStore {
 
   /** Insert unless the client already used this client order id; either way return the stored order. */
   async insert(clientId: string, input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
-    const values = [
-      orderIdFor(clientId, input.clientOrderId),
-      clientId,
-      input.clientOrderId,
-      input.symbol,
-      input.side,
-      input.type,
-      input.quantity,
-      input.limitPrice ?? null,
-      options.status ?? 'accepted',
-      this.region,
-      options.acceptedAt?.toISOString() ?? null,
-    ];
+    const values = insertValues(clientId, {
+      ...input,
+      id: orderIdFor(clientId, input.clientOrderId),
+      status: options.status ?? 'accepted',
+      region: this.region,
+      createdAt: options.acceptedAt?.toISOString(),
+    });
     const journal = this.journal;
     const inserted = await this.onWriter(async (db) =>
       journal
@@ -122,9 +136,7 @@ export class OrderStore {
         : (await db.query<OrderRow>(INSERT_ORDER, values)).rows[0],
     );
     if (inserted) return { order: toOrder(inserted), created: true };
-    const existing = await this.findByClientOrderId(clientId, input.clientOrderId);
-    if (!existing) throw new Error(`order ${input.clientOrderId} conflicted but cannot be read back`);
-    return { order: existing, created: false };
+    return this.storedInstead(clientId, input.clientOrderId);
   }
 
   /**
@@ -161,22 +173,15 @@ export class OrderStore {
    * once: the journal auditor's recovery after a promotion. Returns the stored order either way.
    */
   async restore(clientId: string, order: Order): Promise<InsertResult> {
-    const inserted = await this.pool.query<OrderRow>(INSERT_ORDER, [
-      order.id,
-      clientId,
-      order.clientOrderId,
-      order.symbol,
-      order.side,
-      order.type,
-      order.quantity,
-      order.limitPrice ?? null,
-      order.status,
-      order.region,
-      order.createdAt,
-    ]);
+    const inserted = await this.pool.query<OrderRow>(INSERT_ORDER, insertValues(clientId, order));
     if (inserted.rows.length === 1) return { order: toOrder(inserted.rows[0]), created: true };
-    const existing = await this.findByClientOrderId(clientId, order.clientOrderId);
-    if (!existing) throw new Error(`order ${order.clientOrderId} conflicted but cannot be read back`);
+    return this.storedInstead(clientId, order.clientOrderId);
+  }
+
+  /** The insert did nothing (the client order id was taken): the order stored under it. */
+  private async storedInstead(clientId: string, clientOrderId: string): Promise<InsertResult> {
+    const existing = await this.findByClientOrderId(clientId, clientOrderId);
+    if (!existing) throw new Error(`order ${clientOrderId} conflicted but cannot be read back`);
     return { order: existing, created: false };
   }
 
