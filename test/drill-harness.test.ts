@@ -3,11 +3,17 @@
  * DynamoDB conditions, its clock and its metric definitions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { drainerEnv, RegionEndpoints, tradingRuntime } from '../scripts/drill/adapters';
+import { CallLog, sqsClient } from '../scripts/drill/aws';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import { balance, drillScenarios } from '../scripts/drill/index';
 import { measure, MeasureInput } from '../scripts/drill/metrics';
-import { FifoQueue, StandardQueue } from '../scripts/drill/queue';
+import { Network } from '../scripts/drill/network';
+import { FifoQueue, sqsHandlers, StandardQueue } from '../scripts/drill/queue';
 import type { Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
@@ -89,6 +95,76 @@ describe('SQS FIFO model', () => {
     expect(q.receive(1)).toEqual([]);
     expect(q.deadLettered.map((m) => m.body)).toEqual(['poison']);
     expect(dlq.messages.map((m) => m.body)).toEqual(['poison']);
+  });
+});
+
+describe("the drill's drainer", () => {
+  it('dead-letters a message that is not an order to the SQS fake, with its group and deduplication id', async () => {
+    const now = 1_000;
+    const dlqUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-dlq-use1-drill.fifo';
+    const dlq = new FifoQueue(dlqUrl, 'arn:dlq', () => now, 60_000, Number.MAX_SAFE_INTEGER);
+    const endpoints: RegionEndpoints = {
+      region: 'us-east-1',
+      role: 'primary',
+      clusterWriter: '127.0.0.1',
+      clusterReader: '127.0.0.1',
+      globalWriter: '127.0.0.1',
+      port: 1,
+      dbName: 'db',
+      poolMax: 1,
+      secretArn: 'secret',
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-use1-drill.fifo',
+      deadLetterQueueUrl: dlqUrl,
+      marketOrderTtlSeconds: 60,
+      clientKeysSecretArn: 'keys',
+      journal: {
+        queueUrls: {
+          'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-drill',
+          'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-drill',
+        },
+        timeoutMs: 1000,
+        parkedQueueUrl: 'parked',
+        orphanAfterSeconds: 300,
+      },
+      fence: { tableName: 'table', tableRegion: 'us-east-1', name: 'fence' },
+    };
+    const sim = new Simulation(now);
+    const ctx = { network: new Network(), sim: () => sim, log: new CallLog() };
+    const sqs = sqsClient(
+      'us-east-1',
+      sqsHandlers(() => [dlq]),
+      ctx,
+    );
+    const drainer = tradingRuntime(
+      drainerEnv(endpoints),
+      {
+        secrets: new SecretsManagerClient({ region: 'us-east-1' }),
+        sqs,
+        journalSqs: () => sqs,
+        fenceTable: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      },
+      { info: () => undefined, warn: () => undefined, error: () => undefined },
+      sim,
+    );
+    try {
+      const outcome = await drainer.drain([
+        {
+          messageId: 'm-1',
+          receipt: 'r-1',
+          body: 'poison',
+          groupId: 'AAPL',
+          dedupId: 'order-1',
+          receiveCount: 1,
+          sentAt: now,
+          queueArn: 'arn:aws:sqs:us-east-1:123456789012:sqs-orders-use1-drill.fifo',
+        },
+      ]);
+      // Dead-lettered is done with: the poller deletes it from the order queue.
+      expect(outcome).toEqual({ crashed: false, failedIds: [] });
+      expect(dlq.messages.map((m) => [m.body, m.groupId, m.dedupId])).toEqual([['poison', 'AAPL', 'm-1']]);
+    } finally {
+      await drainer.close();
+    }
   });
 });
 

@@ -29,6 +29,8 @@ const sentinel: RegionEndpoints = {
   poolMax: 4,
   secretArn: 'SECRET',
   queueUrl: 'QUEUE',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE',
+  marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
   journal: {
     queueUrls: {
@@ -62,11 +64,5 @@ async function checkWiring(prefix: string, envOf: (e: RegionEndpoints) => unknow
 it('fn-trading: the drill sets the planned variables, hosts of the planned kind', () =>
   checkWiring('fn-trading', tradingEnv));
 
-/*
- * Known unmet: the program now deploys the drainer's dead-letter settings (ORDER_DEAD_LETTER_QUEUE_URL,
- * MARKET_ORDER_TTL_SECONDS); the drill's drainer does not dead-letter with a reason yet. This runs
- * as it.failing and turns red once the drill follows.
- */
-it.failing('fn-drain: the drill sets the planned variables (known unmet: dead-letter settings not in the drill)', () =>
-  checkWiring('fn-drain', drainerEnv),
-);
+it('fn-drain: the drill sets the planned variables, hosts of the planned kind', () =>
+  checkWiring('fn-drain', drainerEnv));

@@ -15,6 +15,7 @@ import type { Server } from 'http';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
 import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
+import { sqsDeadLetterQueue } from '../../lambda/drainer/dead-letter';
 import { DEFAULT_MARKET_ORDER_TTL_SECONDS, drain, DrainDeps } from '../../lambda/drainer/drain';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
@@ -64,6 +65,9 @@ export interface RegionEndpoints {
   readonly poolMax: number;
   readonly secretArn: string;
   readonly queueUrl: string;
+  /** The drainer's: the order queue's dead-letter queue, and how long a queued market order may wait. */
+  readonly deadLetterQueueUrl: string;
+  readonly marketOrderTtlSeconds: number;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
   /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
@@ -122,9 +126,18 @@ export function auditorEnv(e: RegionEndpoints): Record<string, string> {
   };
 }
 
-/** The drainer's environment: compute-stack.ts gives it the same one. */
-export function drainerEnv(e: RegionEndpoints): RuntimeEnv {
-  return tradingEnv(e);
+/** The drainer's environment (lib/order-queue.ts): the trading one, plus where and when it dead-letters. */
+export interface DrainerEnv extends RuntimeEnv {
+  readonly ORDER_DEAD_LETTER_QUEUE_URL?: string;
+  readonly MARKET_ORDER_TTL_SECONDS?: string;
+}
+
+export function drainerEnv(e: RegionEndpoints): DrainerEnv {
+  return {
+    ...tradingEnv(e),
+    ORDER_DEAD_LETTER_QUEUE_URL: e.deadLetterQueueUrl,
+    MARKET_ORDER_TTL_SECONDS: String(e.marketOrderTtlSeconds),
+  };
 }
 
 export interface TradingRuntime {
@@ -165,7 +178,7 @@ export interface TradingClients {
 const FENCE_CACHE_MS = 5000;
 
 export function tradingRuntime(
-  env: RuntimeEnv,
+  env: DrainerEnv,
   clients: TradingClients,
   logger: Logger,
   clock: Pick<Clock, 'now'>,
@@ -201,14 +214,24 @@ export function tradingRuntime(
           return result;
         },
       };
-      // As lambda/drainer/handler.ts builds it (no ORDER_DEAD_LETTER_QUEUE_URL is deployed).
+      // As lambda/drainer/handler.ts builds it from the environment; a dead runtime sends nothing.
+      const deadLetterQueue = env.ORDER_DEAD_LETTER_QUEUE_URL
+        ? sqsDeadLetterQueue(clients.sqs, env.ORDER_DEAD_LETTER_QUEUE_URL)
+        : undefined;
+      const deadLetter: DrainDeps['deadLetter'] = deadLetterQueue && {
+        send: async (record, reason) => {
+          if (crashed) throw new RuntimeCrash();
+          await deadLetterQueue.send(record, reason);
+        },
+      };
       const result = await drain(
         { Records: records.map(sqsRecord) },
         {
           store,
           logger,
           refreshCredentials: runtime.refreshCredentials,
-          marketOrderTtlSeconds: DEFAULT_MARKET_ORDER_TTL_SECONDS,
+          deadLetter,
+          marketOrderTtlSeconds: Number(env.MARKET_ORDER_TTL_SECONDS ?? DEFAULT_MARKET_ORDER_TTL_SECONDS),
           now: clock.now,
         },
       );

@@ -121,35 +121,36 @@ export class RegionApp {
     private readonly network: Network,
     private readonly sim: Simulation,
   ) {
-    const { region } = options;
-    const account = '123456789012';
-    const url = (name: string) => `https://sqs.${region}.amazonaws.com/${account}/${name}`;
-    const arn = (name: string) => `arn:aws:sqs:${region}:${account}:${name}`;
-    const code = region === 'us-east-1' ? 'use1' : 'euw1';
+    const { region, endpoints } = options;
+    // A queue's ARN from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>).
+    const arn = (url: string) => {
+      const [account, name] = new URL(url).pathname.split('/').slice(1);
+      return `arn:aws:sqs:${region}:${account}:${name}`;
+    };
     this.deadLetterQueue = new FifoQueue(
-      url(`sqs-orders-dlq-${code}-drill.fifo`),
-      arn(`sqs-orders-dlq-${code}-drill.fifo`),
+      endpoints.deadLetterQueueUrl,
+      arn(endpoints.deadLetterQueueUrl),
       sim.now,
       options.queue.visibilityTimeoutSeconds * 1000,
       Number.MAX_SAFE_INTEGER,
     );
     this.journalQueue = new StandardQueue(
-      options.endpoints.journal.queueUrls[region],
-      arn(`sqs-journal-${code}-drill`),
+      endpoints.journal.queueUrls[region],
+      arn(endpoints.journal.queueUrls[region]),
       sim.now,
       options.journal.visibilityTimeoutSeconds * 1000,
       options.journal.delaySeconds * 1000,
     );
     this.parkedQueue = new StandardQueue(
-      options.endpoints.journal.parkedQueueUrl,
-      arn(`sqs-journal-parked-${code}-drill`),
+      endpoints.journal.parkedQueueUrl,
+      arn(endpoints.journal.parkedQueueUrl),
       sim.now,
       30_000,
       0,
     );
     this.queue = new FifoQueue(
-      options.endpoints.queueUrl,
-      arn(`sqs-orders-${code}-drill.fifo`),
+      endpoints.queueUrl,
+      arn(endpoints.queueUrl),
       sim.now,
       options.queue.visibilityTimeoutSeconds * 1000,
       options.queue.maxReceiveCount,

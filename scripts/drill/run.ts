@@ -293,6 +293,11 @@ export class Drill {
       secretArn,
       clientKeysSecretArn,
       queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
+      deadLetterQueueUrl: this.queueUrl(
+        region,
+        `sqs-orders-dlq-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
+      ),
+      marketOrderTtlSeconds: this.settings.marketOrderTtlSeconds,
       journal: {
         queueUrls: Object.fromEntries(
           APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
@@ -474,7 +479,8 @@ export class Drill {
       queues: APP_REGIONS.map((r) => ({
         region: r,
         waiting: regions[r].queue.messages.length,
-        deadLettered: regions[r].queue.deadLettered.length,
+        // Redriven after maxReceiveCount, or sent by the drainer with a reason.
+        deadLettered: regions[r].deadLetterQueue.messages.length,
       })),
       drainerCrashes: APP_REGIONS.flatMap((r) => regions[r].drainerCrashes),
       gateSeconds: promotionGateSeconds(failover),

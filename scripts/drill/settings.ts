@@ -20,6 +20,7 @@ export type DrillSettings = Pick<
   | 'failoverRecoveryWindowSeconds'
   | 'dbPromotionEstimateSeconds'
   | 'dbPoolMaxConnections'
+  | 'marketOrderTtlSeconds'
   | 'rtoTargetSeconds'
   | 'trafficPolicy'
 >;
