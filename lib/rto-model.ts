@@ -10,7 +10,6 @@
  * Samples use common random numbers: the same uniform draws in the same order whatever the
  * settings, so a slower setting never yields a faster quantile (tested as a property).
  */
-import { DEFAULT_RECOVERY_WINDOW_SECONDS } from '../lambda/orchestrator/timing';
 
 export interface RtoModelInputs {
   readonly albIntervalSeconds: number;
@@ -53,7 +52,7 @@ export const CANARY_VANTAGE_COUNT = 2;
 export const DEFAULT_SAMPLES = 4_000;
 export const DEFAULT_SEED = 20_260_105;
 
-/** The model's inputs from the validated settings (the gate window is the orchestrator's default). */
+/** The model's inputs from the validated settings. */
 export function rtoModelInputsFromSettings(s: {
   readonly albHealthCheckIntervalSeconds: number;
   readonly albHealthCheckTimeoutSeconds: number;
@@ -64,7 +63,7 @@ export function rtoModelInputsFromSettings(s: {
   readonly failoverProbeIntervalSeconds: number;
   readonly dbPromotionEstimateSeconds: number;
   readonly rtoTargetSeconds: number;
-  readonly failoverRecoveryWindowSeconds?: number;
+  readonly failoverRecoveryWindowSeconds: number;
 }): RtoModelInputs {
   return {
     albIntervalSeconds: s.albHealthCheckIntervalSeconds,
@@ -74,7 +73,7 @@ export function rtoModelInputsFromSettings(s: {
     route53FailureThreshold: s.route53FailureThreshold,
     dnsTtlSeconds: s.dnsTtlSeconds,
     probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-    recoveryWindowSeconds: s.failoverRecoveryWindowSeconds ?? DEFAULT_RECOVERY_WINDOW_SECONDS,
+    recoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
     dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
     targetSeconds: s.rtoTargetSeconds,
   };
@@ -324,17 +323,6 @@ export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions
     trafficP99,
     withinTarget: trafficP99 <= i.targetSeconds,
   };
-}
-
-/** For the config: one message per bound path whose p99 is over the target (empty when fine). */
-export function rtoDistributionProblems(i: RtoModelInputs, options: RtoSimulationOptions = {}): string[] {
-  const d = rtoDistribution(i, options);
-  return d.paths
-    .filter((p) => p.bound && p.p99 > i.targetSeconds)
-    .map(
-      (p) =>
-        `${p.name} has a p99 of ${p.p99} s (p50 ${p.p50} s; Monte Carlo of ${d.samples} failures) over the ${i.targetSeconds} s target: shorten its health checks or TTL`,
-    );
 }
 
 /** The table for `npm run plan` and the README. */

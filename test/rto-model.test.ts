@@ -9,12 +9,10 @@ import {
   ROUTE53_HEALTHY_FRACTION,
   RtoModelInputs,
   rtoDistribution,
-  rtoDistributionProblems,
   rtoModelInputsFromSettings,
   sampleRto,
 } from '../lib/rto-model';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
-import { DEFAULT_RECOVERY_WINDOW_SECONDS } from '../lambda/orchestrator/timing';
 import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
 import { stackConfig } from '../scripts/offline';
 
@@ -123,20 +121,10 @@ describe('RTO Monte Carlo', () => {
   it('the default stack: medians near the arithmetic budget, tails within the 60 s target', () => {
     const s = parseSettings(readRawConfig('tap', stackConfig('dev')));
     const d = rtoDistribution(rtoModelInputsFromSettings(s));
-    expect(rtoModelInputsFromSettings(s).recoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(rtoModelInputsFromSettings({ ...s, failoverRecoveryWindowSeconds: 120 }).recoveryWindowSeconds).toBe(120);
     expect(d.withinTarget).toBe(true);
     for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
     // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
     expect(d.paths.find((p) => /resolver holding/.test(p.name))!.p99).toBeGreaterThan(s.rtoTargetSeconds);
-  });
-});
-
-describe('p99 traffic RTO over the target', () => {
-  it('names every path whose p99 is over a tighter target', () => {
-    const problems = rtoDistributionProblems({ ...defaults, targetSeconds: 40 });
-    expect(problems.map((p) => p.split(' has ')[0])).toEqual([
-      'traffic: Global Accelerator',
-      'traffic: Route 53 failover',
-    ]);
   });
 });
