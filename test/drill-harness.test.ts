@@ -118,6 +118,7 @@ describe("the drill's drainer", () => {
       marketOrderTtlSeconds: 60,
       clientKeysSecretArn: 'keys',
       journal: {
+        durability: 'cross-region',
         queueUrls: {
           'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-drill',
           'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-drill',

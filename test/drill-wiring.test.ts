@@ -33,6 +33,7 @@ const sentinel: RegionEndpoints = {
   marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
   journal: {
+    durability: 'cross-region',
     queueUrls: {
       'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-test',
       'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-test',
@@ -58,6 +59,7 @@ async function checkWiring(prefix: string, envOf: (e: RegionEndpoints) => unknow
         .sort();
     expect(keys(drill)).toEqual(keys(planned));
     for (const key of ['DB_HOST', 'DB_READ_HOST']) expect([key, drill[key]]).toEqual([key, kindOf(planned[key])]);
+    expect(drill.ORDER_DURABILITY).toBe(planned.ORDER_DURABILITY);
   }
 }
 

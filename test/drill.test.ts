@@ -4,6 +4,8 @@
  * expectation: an order lost or stranded, a promotion that should not have happened, a gap
  * longer than the RTO target.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { ScenarioResult } from '../scripts/drill/metrics';
 import { drillScenarios, runDrill } from '../scripts/drill/index';
 import { drillSettings } from '../scripts/drill/settings';
@@ -21,33 +23,47 @@ it('ran every scenario and the harness itself did not break', () => {
   expect(results.flatMap((r) => r.detail.harnessErrors)).toEqual([]);
 });
 
-/**
- * Scenarios whose expectation the platform does not meet yet, with the reason. Each runs as
- * `it.failing`: it turns red the moment the defect is fixed, so this list cannot go stale.
- */
-const KNOWN_UNMET: Record<string, string> = {
-  // With orderDurability cross-region (the default) the us-east-1 writer must journal each order
-  // to eu-west-1 before acknowledging it; during a partition between the two regions it refuses
-  // new orders (503, retryable) until the partition heals. Nothing is lost and nothing promotes,
-  // but writes stop: durability is chosen over availability. Open product decision (issue 11/12).
-  partition: 'cross-region journal unreachable: orders refused (503) for the whole partition',
-};
+for (const scenario of scenarios)
+  it(`${scenario.name}: ${scenario.title}`, () => {
+    const result = results.find((r) => r.name === scenario.name)!;
+    expect(result.failures).toEqual([]);
+  });
 
-const checkScenario = (name: string) => {
-  const result = results.find((r) => r.name === name)!;
-  expect(result.failures).toEqual([]);
-};
+it('the partition trade-off: cross-region durability refuses orders, regional durability keeps committing', () => {
+  const [crossRegion, regional] = ['partition', 'partition-regional'].map((n) => results.find((r) => r.name === n)!);
+  // Refused for (nearly) the whole partition, never acknowledged without the journal ...
+  expect(crossRegion.metrics.longestGapSeconds).toBeGreaterThan(settings.rtoTargetSeconds);
+  // ... while the same partition with regional durability is not visible to clients.
+  expect(regional.metrics.longestGapSeconds).toBeLessThanOrEqual(settings.rtoTargetSeconds);
+  for (const r of [crossRegion, regional])
+    expect([r.name, r.metrics.lost, r.metrics.promotions]).toEqual([r.name, 0, 0]);
+});
 
-for (const scenario of scenarios) {
-  const title = `${scenario.name}: ${scenario.title}`;
-  if (KNOWN_UNMET[scenario.name])
-    it.failing(`${title} (known unmet: ${KNOWN_UNMET[scenario.name]})`, () => checkScenario(scenario.name));
-  else it(title, () => checkScenario(scenario.name));
-}
-
-it('a known-unmet scenario still loses, doubles and strands nothing', () => {
-  for (const name of Object.keys(KNOWN_UNMET)) {
-    const result = results.find((r) => r.name === name)!;
-    expect(result.failures.filter((f) => /lost|twice|strand|promotions/i.test(f))).toEqual([]);
-  }
+it("the README's drill run shows every scenario with this run's promotions, losses and verdicts", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const block = /<!-- example:drill -->\s*```text\n\$ npm run drill\n[^\n]*\n[^\n]*\n([\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  // Times and expired counts are left out: the code's own timeouts run on the real clock.
+  const shown = block![1]
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/ {2,}/))
+    .map(([name, promotions, lost, dup, stranded, , , , , verdict]) => [
+      name,
+      promotions,
+      lost,
+      dup,
+      stranded,
+      verdict,
+    ]);
+  expect(shown).toEqual(
+    results.map((r) => [
+      r.name,
+      `${r.metrics.promotions} (want ${r.expectation.promotions})`,
+      String(r.metrics.lost),
+      String(r.metrics.duplicates),
+      String(r.metrics.stranded),
+      r.passed ? 'pass' : 'FAIL',
+    ]),
+  );
 });

@@ -22,7 +22,6 @@ import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
 import {
   CANARY_TIMEOUT_SECONDS,
-  DEFAULT_RECOVERY_WINDOW_SECONDS,
   leaseSeconds,
   ORCHESTRATOR_TIMEOUT_SECONDS,
   worstCaseTimeToPromotion,
@@ -72,6 +71,8 @@ export interface RegionEndpoints {
   readonly clientKeysSecretArn: string;
   /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
   readonly journal: {
+    /** orderDurability: cross-region journals every order before its commit; regional does not. */
+    readonly durability: 'cross-region' | 'regional';
     readonly queueUrls: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
     /** This region's parked queue and the auditor's orphan age (the auditor's own settings). */
@@ -97,7 +98,7 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
     CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
-    ORDER_DURABILITY: 'cross-region',
+    ORDER_DURABILITY: e.journal.durability,
     JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
     JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
     FENCE_TABLE_NAME: e.fence.tableName,
@@ -446,8 +447,6 @@ export function promotionGateSeconds(s: Pick<FailoverSetup, 'probeIntervalSecond
     failoverRecoveryWindowSeconds: s.recoveryWindowSeconds,
   }).totalSeconds;
 }
-
-export { DEFAULT_RECOVERY_WINDOW_SECONDS };
 
 /** One rotation step, as the rotation function's handler runs it. */
 export async function rotationStep(

@@ -6,7 +6,7 @@
  */
 import { fork } from 'child_process';
 import * as path from 'path';
-import { DEFAULT_RECOVERY_WINDOW_SECONDS, promotionGateSeconds } from './adapters';
+import { promotionGateSeconds } from './adapters';
 import type { ScenarioResult } from './metrics';
 import { Drill } from './run';
 import { Scenario, scenarios } from './scenarios';
@@ -28,7 +28,7 @@ export function drillScenarios(settings: DrillSettings): Scenario[] {
   return scenarios({
     gateSeconds: promotionGateSeconds({
       probeIntervalSeconds: settings.failoverProbeIntervalSeconds,
-      recoveryWindowSeconds: DEFAULT_RECOVERY_WINDOW_SECONDS,
+      recoveryWindowSeconds: settings.failoverRecoveryWindowSeconds,
     }),
     promotionSeconds: settings.dbPromotionEstimateSeconds,
   });

@@ -13,7 +13,6 @@ import { FakeSecretsManager } from '../local/secrets';
 import {
   canaryProbe,
   canarySettings,
-  DEFAULT_RECOVERY_WINDOW_SECONDS,
   deploySchema,
   evidenceStore,
   FAILOVER_TIMEOUTS,
@@ -38,7 +37,7 @@ import type { PgServer } from './postgres';
 import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
-import { DrillSettings, dialsFor, JOURNAL_SETTINGS } from './settings';
+import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
@@ -279,6 +278,7 @@ export class Drill {
     secretArn: string,
     clientKeysSecretArn: string,
     failover: FailoverSetup,
+    durability: DrillSettings['orderDurability'],
   ): RegionEndpoints {
     const hosts = this.db.hosts(region);
     return {
@@ -302,9 +302,10 @@ export class Drill {
         queueUrls: Object.fromEntries(
           APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
         ),
-        timeoutMs: JOURNAL_SETTINGS.timeoutMs,
+        durability,
+        timeoutMs: this.settings.journalTimeoutMs,
         parkedQueueUrl: this.queueUrl(region, `sqs-journal-parked-${CODE[region]}-${this.settings.environmentSuffix}`),
-        orphanAfterSeconds: JOURNAL_SETTINGS.orphanAfterSeconds,
+        orphanAfterSeconds: this.settings.journalOrphanAfterSeconds,
       },
       fence: {
         tableName: failover.evidenceTable,
@@ -348,7 +349,7 @@ export class Drill {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app, clientKeys, failover),
+          endpoints: this.endpoints(region, app, clientKeys, failover, scenario.orderDurability ?? s.orderDurability),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
@@ -359,8 +360,8 @@ export class Drill {
           // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
           queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
           journal: {
-            delaySeconds: JOURNAL_SETTINGS.auditDelaySeconds,
-            visibilityTimeoutSeconds: JOURNAL_SETTINGS.auditRetrySeconds,
+            delaySeconds: s.journalAuditDelaySeconds,
+            visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
             batchSize: 10,
           },
           tls: this.tls,
@@ -504,7 +505,7 @@ export class Drill {
       primaryRegion: 'us-east-1',
       vantages: CANARY_VANTAGES,
       probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-      recoveryWindowSeconds: DEFAULT_RECOVERY_WINDOW_SECONDS,
+      recoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
       primaryEndpointGroupArn: Accelerator.endpointGroupArn('us-east-1'),
       secondaryEndpointGroupArn: Accelerator.endpointGroupArn('eu-west-1'),
       route53HealthCheckId: Route53.healthCheckId('us-east-1'),

@@ -12,6 +12,11 @@ export interface Expectation {
   readonly promotions: 0 | 1;
   /** Seconds after the fault within which some client must get a committed (201/200) order. */
   readonly firstCommittedWithinSeconds: (input: MeasureInput) => number;
+  /**
+   * Seconds the platform refuses new orders by design (durability chosen over availability):
+   * the longest-gap and first-accepted bounds stretch by this much.
+   */
+  readonly refusesOrdersForSeconds?: number;
   /** Further checks: a message when unmet. */
   readonly also?: readonly ((input: MeasureInput) => string | undefined)[];
 }
@@ -32,6 +37,8 @@ export interface Scenario {
   readonly durationSeconds: number;
   /** Overrides the configured promotion time (dbPromotionEstimateSeconds). */
   readonly promotionSeconds?: number;
+  /** Overrides the configured orderDurability. */
+  readonly orderDurability?: 'cross-region' | 'regional';
   /** Serve HTTPS with the platform's certificate (the canary probes over TLS). */
   readonly https?: boolean;
   readonly expect: Expectation;
@@ -40,6 +47,10 @@ export interface Scenario {
 
 /** Half a second off the whole seconds everything periodic runs on (see ScenarioWorld.at). */
 const FAULT_AT = 20.5;
+/** How long the partition scenarios cut eu-west-1 from us-east-1. */
+const PARTITION_SECONDS = 300;
+/** Requests already past the journal when a fault starts may still be acknowledged this long. */
+const IN_FLIGHT_SECONDS = 5;
 /** Time for queues to drain and clients to settle after the last event. */
 const SETTLE = 90;
 
@@ -50,6 +61,19 @@ const afterPromotion = (input: MeasureInput) =>
 const afterRecovery = (faultSeconds: number) => () => faultSeconds + 30;
 /** A fault users should not notice: committed orders continue within a few seconds. */
 const unaffected = () => 5;
+
+/**
+ * No order committed between two moments after the fault (requests in flight at the fault get
+ * a few seconds to finish): what a refusal by design must look like.
+ */
+const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
+  const from = input.epoch + fromSeconds * 1000;
+  const to = input.epoch + toSeconds * 1000;
+  const committed = input.acks.flatMap((c) => c.acks).filter((a) => a.at > from && a.at < to && a.status !== 202);
+  return committed.length === 0
+    ? undefined
+    : `${committed.length} order(s) acknowledged between ${fromSeconds} s and ${toSeconds} s, while the journal was unreachable`;
+};
 
 /** Long enough to see a (false) promotion happen and its consequences settle. */
 function horizon(timing: Timing, extra = 0): number {
@@ -105,13 +129,33 @@ export function scenarios(timing: Timing): Scenario[] {
     {
       name: 'partition',
       title: 'eu-west-1 and us-east-1 cannot reach each other for 5 min; users still reach us-east-1',
-      proves: 'one vantage point losing sight of the primary is not a regional outage: no promotion, no split brain',
+      proves:
+        'one vantage point losing sight of the primary is not a regional outage: no promotion, no split brain; with orderDurability cross-region no order is acknowledged while it exists in one region only: new orders get a retryable 503 until the partition heals',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing, 300),
+      durationSeconds: horizon(timing, PARTITION_SECONDS),
+      expect: {
+        promotions: 0,
+        firstCommittedWithinSeconds: afterRecovery(PARTITION_SECONDS),
+        refusesOrdersForSeconds: PARTITION_SECONDS,
+        also: [noCommitsBetween(FAULT_AT + IN_FLIGHT_SECONDS, FAULT_AT + PARTITION_SECONDS)],
+      },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
+        w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
+      },
+    },
+    {
+      name: 'partition-regional',
+      title: 'the same partition with orderDurability regional',
+      proves:
+        'the other side of the trade-off: orders commit through the partition (each one at risk until replication resumes, should us-east-1 then be lost)',
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: horizon(timing, PARTITION_SECONDS),
+      orderDurability: 'regional',
       expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
       faults: (w) => {
         w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
-        w.at(FAULT_AT + 300, () => w.partition('eu-west-1', 'us-east-1', false));
+        w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
       },
     },
     {

@@ -23,6 +23,11 @@ export type DrillSettings = Pick<
   | 'marketOrderTtlSeconds'
   | 'rtoTargetSeconds'
   | 'trafficPolicy'
+  | 'orderDurability'
+  | 'journalTimeoutMs'
+  | 'journalAuditDelaySeconds'
+  | 'journalAuditRetrySeconds'
+  | 'journalOrphanAfterSeconds'
 >;
 
 export function drillSettings(stack = 'dev', overrides: Record<string, string> = {}): DrillSettings {
@@ -33,15 +38,3 @@ export function drillSettings(stack = 'dev', overrides: Record<string, string> =
 export function dialsFor(policy: DrillSettings['trafficPolicy']): { primary: number; secondary: number } {
   return { primary: 100, secondary: policy === 'active-active' ? 100 : 0 };
 }
-
-/**
- * The order journal's settings at their REQ-journal defaults (journalTimeoutMs,
- * journalAuditDelaySeconds, journalAuditRetrySeconds, journalOrphanAfterSeconds). They move to
- * the stack's config (DrillSettings) once lib/config.ts declares them.
- */
-export const JOURNAL_SETTINGS = {
-  timeoutMs: 1000,
-  auditDelaySeconds: 5,
-  auditRetrySeconds: 30,
-  orphanAfterSeconds: 300,
-} as const;
