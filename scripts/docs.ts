@@ -2,7 +2,7 @@
  * `npm run docs`: regenerate what the README shows from its sources, so it cannot drift:
  * generated blocks (`<!-- gen:NAME:begin -->` ... `<!-- gen:NAME:end -->`: the config table from
  * Pulumi.yaml, the RTO table, the failover timeline and the dev/prod cost comparison from the
- * plans), inline numbers (`<!-- fact:NAME -->value<!-- /fact -->`) and docs/architecture.svg.
+ * plans, the drill's scenarios and the RTO distribution), inline numbers (`<!-- fact:NAME -->value<!-- /fact -->`) and docs/architecture.svg.
  * `npm run docs -- --check` fails when any is stale (CI runs it).
  */
 import * as fs from 'fs';
@@ -11,12 +11,14 @@ import * as prettier from 'prettier';
 import { CostEstimate, estimateCost } from '../lib/cost';
 import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget, RtoBudget } from '../lib/rto';
+import { rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/rto-model';
 import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
 import { INLINE_LIMIT } from './report';
+import { drillScenarios, drillSettings } from './drill/index';
 
 const README = path.join(PROJECT_DIR, 'README.md');
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
@@ -97,6 +99,20 @@ export function rtoTable(budget: RtoBudget): string {
     return `| ${cell(p.name)} | ${cell(p.description)} | ${cell(terms)} | **${p.totalSeconds} s**${p.bound ? '' : ' (not bound by the target)'} |`;
   });
   return ['| path | what moves | terms | total |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The drill's scenarios with what each must show (scripts/drill/scenarios.ts). */
+export function drillScenarioTable(stack: string): string {
+  const settings = drillSettings(stack);
+  const rows = drillScenarios(settings).map(
+    (s) =>
+      `| \`${s.name}\` | ${cell(s.title)} | ${s.orderDurability ?? settings.orderDurability} | ${s.expect.promotions} | ${cell(s.proves)} |`,
+  );
+  return [
+    '| scenario | fault | orderDurability | promotions | what passing proves |',
+    '| --- | --- | --- | ---: | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 export function timelineTable(plan: StackPlan): string {
@@ -205,6 +221,10 @@ async function main(): Promise<number> {
       'failover-timeline': timelineTable(dev),
       'cost-comparison': costComparison([dev, prod]),
       'ignore-changes': ignoreChangesTable(dev),
+      'drill-scenarios': drillScenarioTable('dev'),
+      'rto-distribution': rtoModelMarkdown(
+        rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
+      ),
     },
     facts(dev, prod),
   );
