@@ -6,6 +6,24 @@ import { DELETE_BEFORE_REPLACE, Namer } from './naming';
 export type AlarmSpec = Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions'>;
 
 /**
+ * A Route 53 health check failing (HealthCheckStatus under 1). Route 53 publishes the status
+ * every minute while the check exists, so silence counts as a failure too.
+ */
+export function healthCheckFailing(healthCheckId: pulumi.Input<string>): AlarmSpec {
+  return {
+    namespace: 'AWS/Route53',
+    metricName: 'HealthCheckStatus',
+    dimensions: { HealthCheckId: healthCheckId },
+    statistic: 'Minimum',
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: 'LessThanThreshold',
+    treatMissingData: 'breaching',
+  };
+}
+
+/**
  * The alarms of one region, all alike: named `alarm-<qualifier>-<region>-<env>`, notifying one
  * topic when they fire and when they clear, and treating missing data as fine unless a spec
  * says otherwise (a metric that only exists while something is wrong).

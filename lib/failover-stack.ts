@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/orchestrator/timing';
 import { alarmTopic } from './alarm-topic';
+import { healthCheckFailing } from './alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
 import { RegionRole, RegionSettings, Settings } from './config';
@@ -205,15 +206,7 @@ export class FailoverStack extends pulumi.ComponentResource {
       {
         name: pn('alarm', 'primary-down'),
         alarmDescription: 'Route 53 sees the primary region unhealthy: nudges the failover orchestrator',
-        namespace: 'AWS/Route53',
-        metricName: 'HealthCheckStatus',
-        dimensions: { HealthCheckId: args.primaryHealthCheck.id },
-        statistic: 'Minimum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'LessThanThreshold',
-        treatMissingData: 'breaching',
+        ...healthCheckFailing(args.primaryHealthCheck.id),
         alarmActions: [trigger.arn],
         okActions: [trigger.arn],
       },

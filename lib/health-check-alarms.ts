@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { AlarmFactory } from './alarms';
+import { AlarmFactory, healthCheckFailing } from './alarms';
 import { RegionRole } from './config';
 import { Namer } from './naming';
 
@@ -27,16 +27,7 @@ export class HealthCheckAlarms extends pulumi.ComponentResource {
     for (const [role, check] of Object.entries(args.healthChecks)) {
       alarms.alarm(`r53-${role}-unhealthy`, {
         alarmDescription: `Route 53 health check of the ${role} region failing`,
-        namespace: 'AWS/Route53',
-        metricName: 'HealthCheckStatus',
-        dimensions: { HealthCheckId: check.id },
-        statistic: 'Minimum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'LessThanThreshold',
-        // Route 53 publishes the status every minute while the check exists: silence is a failure.
-        treatMissingData: 'breaching',
+        ...healthCheckFailing(check.id),
       });
     }
     this.registerOutputs({ alarmCount: this.alarms.length });

@@ -10,20 +10,14 @@
  * Samples use common random numbers: the same uniform draws in the same order whatever the
  * settings, so a slower setting never yields a faster quantile (tested as a property).
  */
+import type { RtoInputs } from './rto';
 
-export interface RtoModelInputs {
-  readonly albIntervalSeconds: number;
+/**
+ * The budget's inputs (rto.ts) less the accelerator's fixed reaction estimate, which the model
+ * draws instead, plus the ALB check timeout the model counts.
+ */
+export interface RtoModelInputs extends Omit<RtoInputs, 'acceleratorReactionSeconds'> {
   readonly albTimeoutSeconds: number;
-  readonly albUnhealthyThreshold: number;
-  readonly route53IntervalSeconds: number;
-  readonly route53FailureThreshold: number;
-  readonly dnsTtlSeconds: number;
-  /** The failover canaries' probe interval and the gate's in-region recovery window. */
-  readonly probeIntervalSeconds: number;
-  readonly recoveryWindowSeconds: number;
-  /** Median of Aurora's cross-region promotion (the configured estimate). */
-  readonly dbPromotionEstimateSeconds: number;
-  readonly targetSeconds: number;
 }
 
 /** Route 53 runs "about 15" checkers for an endpoint (a request every ~2 s at a 30 s interval). */

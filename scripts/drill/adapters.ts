@@ -300,20 +300,21 @@ export function ec2Server(runtime: TradingRuntime): Server {
 }
 
 /** Where the drill's failover functions run and what they are pointed at. */
-export interface FailoverSetup {
-  readonly globalClusterId: string;
-  readonly primaryClusterArn: string;
-  readonly secondaryClusterArn: string;
-  readonly primaryRegion: string;
-  /** Regions with a canary (each votes). */
-  readonly vantages: readonly string[];
-  readonly probeIntervalSeconds: number;
-  readonly recoveryWindowSeconds: number;
-  readonly primaryEndpointGroupArn: string;
-  readonly secondaryEndpointGroupArn: string;
+export interface FailoverSetup extends Pick<
+  OrchestratorConfig,
+  | 'globalClusterId'
+  | 'primaryClusterArn'
+  | 'secondaryClusterArn'
+  | 'primaryRegion'
+  | 'vantages'
+  | 'probeIntervalSeconds'
+  | 'recoveryWindowSeconds'
+  | 'primaryEndpointGroupArn'
+  | 'secondaryEndpointGroupArn'
+  | 'topicArn'
+  | 'environment'
+> {
   readonly route53HealthCheckId: string;
-  readonly topicArn: string;
-  readonly environment: string;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */

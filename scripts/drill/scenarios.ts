@@ -75,6 +75,12 @@ const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: Mea
     : `${committed.length} order(s) acknowledged between ${fromSeconds} s and ${toSeconds} s, while the journal was unreachable`;
 };
 
+/** eu-west-1 and us-east-1 cut from each other for PARTITION_SECONDS; clients still reach both. */
+const partitionFaults = (w: ScenarioWorld) => {
+  w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
+  w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
+};
+
 /** Long enough to see a (false) promotion happen and its consequences settle. */
 function horizon(timing: Timing, extra = 0): number {
   return FAULT_AT + timing.gateSeconds + timing.promotionSeconds + extra + SETTLE;
@@ -139,10 +145,7 @@ export function scenarios(timing: Timing): Scenario[] {
         refusesOrdersForSeconds: PARTITION_SECONDS,
         also: [noCommitsBetween(FAULT_AT + IN_FLIGHT_SECONDS, FAULT_AT + PARTITION_SECONDS)],
       },
-      faults: (w) => {
-        w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
-        w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
-      },
+      faults: partitionFaults,
     },
     {
       name: 'partition-regional',
@@ -153,10 +156,7 @@ export function scenarios(timing: Timing): Scenario[] {
       durationSeconds: horizon(timing, PARTITION_SECONDS),
       orderDurability: 'regional',
       expect: { promotions: 0, firstCommittedWithinSeconds: unaffected },
-      faults: (w) => {
-        w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
-        w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
-      },
+      faults: partitionFaults,
     },
     {
       name: 'canary-tls',
