@@ -304,6 +304,18 @@ const RTO_INPUT_KEYS = {
 type RtoKey = (typeof RTO_INPUT_KEYS)[keyof RtoInputs];
 const RTO_KEYS = Object.values(RTO_INPUT_KEYS).filter((k) => k !== 'rtoTargetSeconds') as RtoKey[];
 
+/** Distributions already simulated (deterministic for their inputs; the search revisits values). */
+const distributions = new Map<string, RtoDistribution>();
+function distributionOf(values: Parsed): RtoDistribution {
+  const inputs = rtoModelInputsFromSettings(values);
+  const key = JSON.stringify(inputs);
+  if (!distributions.has(key)) {
+    if (distributions.size >= 1000) distributions.clear();
+    distributions.set(key, rtoDistribution(inputs));
+  }
+  return distributions.get(key)!;
+}
+
 /**
  * A traffic path over the target is blamed on the input that can shorten it most, with the
  * largest value of each input that would fit on its own, so the message names what to change.
@@ -311,13 +323,6 @@ const RTO_KEYS = Object.values(RTO_INPUT_KEYS).filter((k) => k !== 'rtoTargetSec
  * rto-model.ts) are within the target: a suggested value is never refused on the next run.
  */
 function rtoProblems(s: Parsed): Problem[] {
-  const distributions = new Map<string, RtoDistribution>(); // the search revisits values
-  const distributionOf = (values: Parsed) => {
-    const inputs = rtoModelInputsFromSettings(values);
-    const key = JSON.stringify(inputs);
-    if (!distributions.has(key)) distributions.set(key, rtoDistribution(inputs));
-    return distributions.get(key)!;
-  };
   const measure = (values: Parsed, path: string) => {
     const budget = rtoBudget(rtoInputsFromSettings(values)).paths.find((p) => p.name === path)!;
     const p99 = distributionOf(values).paths.find((p) => p.name === path)!.p99;

@@ -49,7 +49,8 @@ describe('RTO budget', () => {
     [
       'slow DNS: 10 s checks x 5 + 60 s TTL',
       { route53FailureThreshold: '5', dnsTtlSeconds: '60' },
-      /- dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 110 s/,
+      // No single input brings both the sum and the p99 under 60 s: the target is named.
+      /- rtoTargetSeconds: puts the path "traffic: Route 53 failover" at 110 s .* Fix: raise rtoTargetSeconds to 124 /,
     ],
     [
       'slow ALB checks: 30 s x 3',
