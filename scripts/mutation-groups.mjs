@@ -1,0 +1,90 @@
+/**
+ * Module groups for mutation testing (npm run mutate -- <group>), each with the tests that
+ * exercise it directly: pure helpers with their unit tests, Lambda modules with their tests
+ * against a real PostgreSQL 14 and aws-sdk-client-mock. Whole-program tests are left out.
+ */
+export const GROUPS = {
+  cidr: { mutate: ['lib/cidr.ts'], tests: ['test/cidr.test.ts'] },
+  naming: { mutate: ['lib/naming.ts', 'lib/tags.ts'], tests: ['test/naming.test.ts'] },
+  rto: { mutate: ['lib/rto.ts'], tests: ['test/rto.test.ts'] },
+  'rto-model': { mutate: ['lib/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
+  'connection-budget': { mutate: ['lib/connection-budget.ts'], tests: ['test/connection-budget.test.ts'] },
+  placement: { mutate: ['lib/placement.ts'], tests: ['test/placement.test.ts'] },
+  config: { mutate: ['lib/config.ts'], tests: ['test/config.test.ts'] },
+  'trading-pure': {
+    mutate: [
+      'lambda/trading/decimal.ts',
+      'lambda/trading/signing.ts',
+      'lambda/trading/auth.ts',
+      'lambda/trading/client-keys.ts',
+      'lambda/trading/order.ts',
+      'lambda/trading/security-headers.ts',
+    ],
+    tests: ['test/lambda/auth.test.ts', 'test/lambda/trading.test.ts'],
+  },
+  'trading-db': {
+    mutate: [
+      'lambda/trading/api.ts',
+      'lambda/trading/store.ts',
+      'lambda/trading/server.ts',
+      'lambda/trading/handler.ts',
+      'lambda/trading/queued-order.ts',
+    ],
+    tests: [
+      'test/lambda/trading.test.ts',
+      'test/lambda/trading-auth.test.ts',
+      'test/lambda/trading-handler.test.ts',
+      'test/lambda/trading-server.test.ts',
+    ],
+  },
+  drainer: { mutate: ['lambda/drainer/*.ts'], tests: ['test/lambda/queue-and-drain.test.ts'] },
+  orchestrator: {
+    mutate: [
+      'lambda/orchestrator/gate.ts',
+      'lambda/orchestrator/decide.ts',
+      'lambda/orchestrator/timing.ts',
+      'lambda/orchestrator/global-cluster.ts',
+      'lambda/orchestrator/traffic.ts',
+      'lambda/orchestrator/config.ts',
+      'lambda/orchestrator/orchestrator.ts',
+      'lambda/orchestrator/store.ts',
+      'lambda/orchestrator/memory-store.ts',
+    ],
+    tests: [
+      'test/lambda/orchestrator-gate.test.ts',
+      'test/lambda/orchestrator.test.ts',
+      'test/lambda/orchestrator-handler.test.ts',
+      'test/lambda/orchestrator-store.test.ts',
+    ],
+  },
+  canary: {
+    mutate: ['lambda/canary/canary.ts', 'lambda/canary/probe.ts', 'lambda/canary/config.ts'],
+    tests: ['test/lambda/orchestrator-probe.test.ts'],
+  },
+  journal: {
+    mutate: [
+      'lambda/shared/journal.ts',
+      'lambda/shared/journal-sqs.ts',
+      'lambda/journal-auditor/audit.ts',
+      'lambda/journal-auditor/auditor.ts',
+    ],
+    tests: ['test/lambda/journal.test.ts', 'test/lambda/journal-auditor.test.ts'],
+  },
+  credentials: {
+    mutate: [
+      'lambda/rotation/*.ts',
+      'lambda/schema/*.ts',
+      'lambda/shared/secret-login.ts',
+      'lambda/shared/credentials.ts',
+      'lambda/shared/credentialed-pool.ts',
+      'lambda/shared/secret-cache.ts',
+      'lambda/shared/postgres.ts',
+    ],
+    tests: [
+      'test/lambda/rotation.test.ts',
+      'test/lambda/scram.test.ts',
+      'test/lambda/schema.test.ts',
+      'test/lambda/credentialed-pool.test.ts',
+    ],
+  },
+};
