@@ -38,6 +38,10 @@ export const GROUPS = {
     ],
   },
   drainer: { mutate: ['lambda/drainer/*.ts'], tests: ['test/lambda/queue-and-drain.test.ts'] },
+  gate: {
+    mutate: ['lambda/orchestrator/gate.ts', 'lambda/orchestrator/decide.ts', 'lambda/orchestrator/timing.ts'],
+    tests: ['test/lambda/orchestrator-gate.test.ts', 'test/lambda/orchestrator.test.ts'],
+  },
   orchestrator: {
     mutate: [
       'lambda/orchestrator/gate.ts',
