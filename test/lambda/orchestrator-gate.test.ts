@@ -18,9 +18,12 @@ import {
   DEFAULT_RECOVERY_WINDOW_SECONDS,
   gateSettings,
   gateSettingsProblems,
+  leaseSeconds,
   LOOP_WINDOW_SECONDS,
   maxProbeGapMs,
+  MIN_RECOVERY_WINDOW_SECONDS,
   probeTimeoutMs,
+  windowProblems,
   worstCaseTimeToPromotion,
 } from '../../lambda/orchestrator/timing';
 import { GLOBAL_CLUSTER_ID, PRIMARY_CLUSTER_ARN, SECONDARY_CLUSTER_ARN } from '../helpers/failover-fixtures';
@@ -462,5 +465,361 @@ describe('decisions', () => {
     expect(decideReconcile(primary, { fenced: true, failbackRequested: false }).kind).toBe('none');
     expect(decideReconcile(primary, { fenced: true, failbackRequested: true }).kind).toBe('restore-traffic');
     expect(decideReconcile(odd, { fenced: true, failbackRequested: true }).kind).toBe('none');
+  });
+});
+
+describe('the gate at its exact boundaries', () => {
+  // settings: window W = 90 s, gap G = 24 s, so the evidence horizon is now - 114 s.
+  const W = settings.recoveryWindowMs;
+  const G = settings.maxProbeGapMs;
+  const now = T0 + 1000 * S;
+  const probe = (vantage: string, startedAt: number, outcome: ProbeOutcome, detail = 'HTTP 503'): ProbeRecord => ({
+    vantage,
+    startedAt,
+    outcome,
+    detail,
+  });
+  /** Failures from `first` to now, `step` apart, ending exactly at now. */
+  const failures = (vantage: string, first: number, step: number): ProbeRecord[] => {
+    const out: ProbeRecord[] = [];
+    for (let t = now; t >= first; t -= step) out.unshift(probe(vantage, t, 'down'));
+    return out;
+  };
+
+  it('the window: a run of exactly W is down, a run 1 ms shorter abstains and says why', () => {
+    expect(canaryVote(EU, failures(EU, now - W, 10 * S), now, settings)).toEqual({
+      source: EU,
+      vote: 'down',
+      reason: '10 failed probes over 90 s (window 90 s)',
+      evidence: failures(EU, now - W, 10 * S),
+    });
+    const short = [probe(EU, now - W + 1, 'down'), ...failures(EU, now - 80 * S, 10 * S)];
+    expect(canaryVote(EU, short, now, settings)).toEqual({
+      source: EU,
+      vote: 'abstain',
+      reason: 'failing for 90 s, under the 90 s window; no older evidence in the window',
+      evidence: short,
+    });
+  });
+
+  it('the gap: probes exactly G apart make one run, G + 1 ms apart do not', () => {
+    const tail = failures(EU, now - 70 * S, 10 * S);
+    const withGap = (gap: number) => [probe(EU, now - 70 * S - gap, 'down'), ...tail];
+    expect(canaryVote(EU, withGap(G), now, settings)).toMatchObject({
+      vote: 'down',
+      reason: '9 failed probes over 94 s (window 90 s)',
+      evidence: withGap(G),
+    });
+    const vote = canaryVote(EU, withGap(G + 1), now, settings);
+    expect(vote.vote).toBe('abstain');
+    expect(vote.reason).toBe('failing for 70 s, under the 90 s window; preceded by a 24 s gap without probes');
+    expect(vote.evidence).toEqual(tail);
+  });
+
+  it('the latest probe may be exactly G old; 1 ms older and the canary abstains as stopped', () => {
+    const run90 = failures(EU, now - W, 10 * S);
+    expect(canaryVote(EU, run90, now + G, settings).vote).toBe('down');
+    const stale = canaryVote(EU, run90, now + G + 1, settings);
+    expect(stale.vote).toBe('abstain');
+    expect(stale.reason).toBe('latest probe is 24 s old (limit 24 s)');
+  });
+
+  it('the horizon: a probe exactly W + G old never counts; one 1 ms younger does', () => {
+    const horizon = now - W - G;
+    expect(evidenceHorizon(now, settings)).toBe(horizon);
+    const atHorizon = canaryVote(EU, [probe(EU, horizon, 'down')], now, settings);
+    expect(atHorizon).toEqual({ source: EU, vote: 'abstain', reason: 'no probe in the last 114 s', evidence: [] });
+    // The run (horizon, now] is complete without the horizon probe; it must not be part of the evidence.
+    const run = [probe(EU, horizon, 'down'), ...failures(EU, horizon + G, 10 * S)];
+    expect(run[1].startedAt).toBe(horizon + G);
+    const vote = canaryVote(EU, run, now, settings);
+    expect(vote.vote).toBe('down');
+    expect(vote.evidence).toEqual(run.slice(1));
+    const justInside = canaryVote(EU, [probe(EU, horizon + 1, 'down')], horizon + 1 + G, settings);
+    expect(justInside.evidence).toHaveLength(1);
+  });
+
+  it('a probe started exactly now counts; one 1 ms in the future does not', () => {
+    const run90 = failures(EU, now - W, 10 * S);
+    const upNow = canaryVote(EU, [...run90, probe(EU, now, 'up', 'HTTP 200')], now, settings);
+    expect(upNow).toEqual({
+      source: EU,
+      vote: 'up',
+      reason: 'primary answers: HTTP 200',
+      evidence: [probe(EU, now, 'up', 'HTTP 200')],
+    });
+    expect(canaryVote(EU, [...run90, probe(EU, now + 1, 'up', 'HTTP 200')], now, settings).vote).toBe('down');
+  });
+
+  it('explains an abstention after a success or an inconclusive probe, and an inconclusive latest probe', () => {
+    const afterUp = [probe(EU, now - 30 * S, 'up', 'HTTP 200'), ...failures(EU, now - 20 * S, 10 * S)];
+    expect(canaryVote(EU, afterUp, now, settings).reason).toBe(
+      'failing for 20 s, under the 90 s window; preceded by a success (HTTP 200)',
+    );
+    expect(canaryVote(EU, afterUp, now, settings).evidence).toEqual(afterUp.slice(1));
+    const afterTls = [probe(EU, now - 30 * S, 'inconclusive', 'TLS bad'), ...failures(EU, now - 20 * S, 10 * S)];
+    expect(canaryVote(EU, afterTls, now, settings).reason).toBe(
+      'failing for 20 s, under the 90 s window; preceded by an inconclusive probe (TLS bad)',
+    );
+    const latestTls = [...failures(EU, now - W, 10 * S).slice(0, -1), probe(EU, now, 'inconclusive', 'DNS')];
+    expect(canaryVote(EU, latestTls, now, settings)).toEqual({
+      source: EU,
+      vote: 'abstain',
+      reason: 'latest probe inconclusive: DNS',
+      evidence: latestTls,
+    });
+  });
+
+  it('durations in reasons are rounded to a tenth of a second', () => {
+    const vote = canaryVote(EU, [probe(EU, now - 12_345, 'down')], now, settings);
+    expect(vote.reason).toBe('failing for 12.3 s, under the 90 s window; no older evidence in the window');
+  });
+
+  it('a vote sorts its evidence by time, whatever order the store returned it in', () => {
+    const run90 = failures(EU, now - W, 10 * S);
+    const vote = canaryVote(EU, [...run90].reverse(), now, settings);
+    expect(vote.vote).toBe('down');
+    expect(vote.evidence).toEqual(run90);
+  });
+
+  it('Route 53: three fresh checkers make a verdict, and exactly 18 % healthy is down', () => {
+    expect(route53Vote({ kind: 'read', checkers: 3, healthyCheckers: 0 })).toEqual({
+      source: 'route53',
+      vote: 'down',
+      reason: '0 of 3 checkers see it healthy',
+      evidence: [],
+    });
+    expect(route53Vote({ kind: 'read', checkers: 2, healthyCheckers: 2 })).toEqual({
+      source: 'route53',
+      vote: 'abstain',
+      reason: 'only 2 fresh checker reports',
+      evidence: [],
+    });
+    expect(route53Vote({ kind: 'read', checkers: 50, healthyCheckers: 9 }).vote).toBe('down');
+    expect(route53Vote({ kind: 'read', checkers: 50, healthyCheckers: 10 }).vote).toBe('up');
+    expect(route53Vote({ kind: 'unreadable', reason: 'timeout' })).toEqual({
+      source: 'route53',
+      vote: 'abstain',
+      reason: 'unreadable: timeout',
+      evidence: [],
+    });
+    expect(route53Vote(undefined)).toEqual({
+      source: 'route53',
+      vote: 'abstain',
+      reason: 'no Route 53 health check configured',
+      evidence: [],
+    });
+  });
+
+  it('Route 53 reading: a report exactly maxAge old counts, and only a status starting with Success is healthy', () => {
+    const reading = route53Reading(
+      [
+        { status: 'Success: HTTP Status Code 200', checkedAt: now - 90 * S },
+        { status: 'Success: too old', checkedAt: now - 90 * S - 1 },
+        { status: 'Failure: the string Success was not found in the body', checkedAt: now },
+        { checkedAt: now },
+        { status: 'Success: no timestamp' },
+      ],
+      now,
+      90 * S,
+    );
+    expect(reading).toEqual({ kind: 'read', checkers: 3, healthyCheckers: 1 });
+  });
+
+  it('the verdict names the sources behind it', () => {
+    const eu = failures(EU, now - W, 10 * S);
+    const us = failures(USW2, now - W, 10 * S);
+    const open = evaluateGate({ now, settings, probes: [...eu, ...us] });
+    expect(open).toMatchObject({
+      open: true,
+      reason: 'primary down for the whole recovery window from eu-west-1, us-west-2',
+      downVotes: 2,
+      upVotes: 0,
+    });
+    expect(open.votes.map((v) => [v.source, v.vote])).toEqual([
+      [EU, 'down'],
+      [USW2, 'down'],
+      ['route53', 'abstain'],
+    ]);
+    expect(evaluateGate({ now, settings, probes: eu })).toMatchObject({
+      open: false,
+      reason: '1 of 2 required down votes (eu-west-1)',
+      downVotes: 1,
+      upVotes: 0,
+    });
+    expect(evaluateGate({ now, settings, probes: [] })).toMatchObject({
+      open: false,
+      reason: '0 of 2 required down votes',
+      downVotes: 0,
+    });
+    const partition = evaluateGate({
+      now,
+      settings,
+      probes: [...eu, probe(USW2, now, 'up', 'HTTP 200')],
+      route53: { kind: 'read', checkers: 15, healthyCheckers: 0 },
+    });
+    expect(partition).toMatchObject({
+      open: false,
+      reason: 'primary still reachable from us-west-2',
+      downVotes: 2,
+      upVotes: 1,
+    });
+  });
+
+  it('only the configured vantages vote: probes from the primary region itself are ignored', () => {
+    const fromPrimary = failures('us-east-1', now - W, 10 * S);
+    const eu = failures(EU, now - W, 10 * S);
+    const gate = evaluateGate({ now, settings, probes: [...eu, ...fromPrimary] });
+    expect(gate.open).toBe(false);
+    expect(gate.votes.map((v) => v.source)).toEqual([EU, USW2, 'route53']);
+  });
+});
+
+describe('timing at its boundaries', () => {
+  const ok = {
+    failoverProbeIntervalSeconds: 10,
+    failoverRecoveryWindowSeconds: 90,
+    orchestratorTimeoutSeconds: 90,
+    canaryTimeoutSeconds: 75,
+  };
+
+  it('probe timeout is capped at 4 s from an 8 s interval up', () => {
+    expect(probeTimeoutMs(8)).toBe(4000);
+    expect(probeTimeoutMs(7)).toBe(3500);
+    expect(probeTimeoutMs(30)).toBe(4000);
+    expect(maxProbeGapMs(5)).toBe(12_500);
+  });
+
+  it('gate settings carry the window in ms, the gap and the vantages', () => {
+    expect(gateSettings({ failoverProbeIntervalSeconds: 5, failoverRecoveryWindowSeconds: 60 }, ['a', 'b'])).toEqual({
+      recoveryWindowMs: 60_000,
+      maxProbeGapMs: 12_500,
+      vantages: ['a', 'b'],
+    });
+  });
+
+  it('worst case names each term', () => {
+    expect(worstCaseTimeToPromotion({ failoverProbeIntervalSeconds: 5, failoverRecoveryWindowSeconds: 60 })).toEqual({
+      totalSeconds: 12.5 + 60 + 12.5 + ACTION_BUDGET_SECONDS,
+      terms: [
+        { label: 'first failed probe (gap: 2 x 5 s + probe timeout)', seconds: 12.5 },
+        { label: 'recovery window', seconds: 60 },
+        { label: 'next evaluation (same gap)', seconds: 12.5 },
+        { label: 'fence and promotion calls', seconds: ACTION_BUDGET_SECONDS },
+      ],
+    });
+  });
+
+  it('the lease outlives two orchestrator timeouts', () => {
+    expect(leaseSeconds(90)).toBe(180);
+  });
+
+  it('accepts each limit exactly and rejects one second under it, with the message naming the rule', () => {
+    expect(gateSettingsProblems({ ...ok, failoverRecoveryWindowSeconds: MIN_RECOVERY_WINDOW_SECONDS })).toEqual([]);
+    expect(gateSettingsProblems({ ...ok, failoverRecoveryWindowSeconds: MIN_RECOVERY_WINDOW_SECONDS - 1 })).toEqual([
+      ['failoverRecoveryWindowSeconds', "must be at least 60 s: Aurora's in-region failover alone takes up to that"],
+    ]);
+    expect(
+      gateSettingsProblems({ ...ok, failoverProbeIntervalSeconds: 45, failoverRecoveryWindowSeconds: 90 }),
+    ).toEqual([]);
+    expect(
+      gateSettingsProblems({ ...ok, failoverProbeIntervalSeconds: 46, failoverRecoveryWindowSeconds: 91 }),
+    ).toEqual([
+      [
+        'failoverRecoveryWindowSeconds',
+        'must be at least 2 x failoverProbeIntervalSeconds (92 s) so each canary needs three failed probes',
+      ],
+    ]);
+    expect(windowProblems({ failoverProbeIntervalSeconds: 40, failoverRecoveryWindowSeconds: 59 })).toHaveLength(2);
+    expect(gateSettingsProblems({ ...ok, orchestratorTimeoutSeconds: 80 })).toEqual([]);
+    expect(gateSettingsProblems({ ...ok, orchestratorTimeoutSeconds: 79 })).toEqual([
+      ['orchestratorTimeoutSeconds', 'must be at least 80 s (a 60 s evaluation loop + 20 s to act)'],
+    ]);
+    // canary: 60 s loop + 4 s probe timeout + 5 s to record = 69 s; at 5 s intervals the timeout is 2.5 s.
+    expect(gateSettingsProblems({ ...ok, canaryTimeoutSeconds: 69 })).toEqual([]);
+    expect(gateSettingsProblems({ ...ok, canaryTimeoutSeconds: 68 })).toEqual([
+      ['canaryTimeoutSeconds', 'must be at least 69 s (a 60 s probe loop + probe timeout + 5 s to record)'],
+    ]);
+    expect(
+      gateSettingsProblems({
+        ...ok,
+        failoverProbeIntervalSeconds: 5,
+        failoverRecoveryWindowSeconds: 60,
+        canaryTimeoutSeconds: 67,
+      }),
+    ).toEqual([
+      ['canaryTimeoutSeconds', 'must be at least 67.5 s (a 60 s probe loop + probe timeout + 5 s to record)'],
+    ]);
+  });
+});
+
+describe('decisions, with the reasons the operators read', () => {
+  const open: GateVerdict = { open: true, reason: 'down from a, b', downVotes: 2, upVotes: 0, votes: [] };
+  const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
+  const primary: ClusterReading = { kind: 'primary-writer' };
+  const secondary: ClusterReading = { kind: 'secondary-writer' };
+  const odd: ClusterReading = { kind: 'not-understood', reason: 'status is deleting' };
+  const none = { fenced: false, failbackRequested: false };
+  const fenced = { fenced: true, failbackRequested: false };
+  const failback = { fenced: true, failbackRequested: true };
+
+  it('promotion', () => {
+    const promotion = (gate: GateVerdict, cluster: ClusterReading, mode: 'automatic' | 'approval', approved: boolean) =>
+      decidePromotion({ gate, cluster, mode, approved });
+    expect(promotion(closed, odd, 'approval', true)).toEqual({ kind: 'none', reason: 'gate closed: 1 of 2' });
+    expect(promotion(open, odd, 'automatic', true)).toEqual({
+      kind: 'report',
+      reason: 'gate open but the global cluster is not understood: status is deleting',
+    });
+    expect(promotion(open, secondary, 'approval', false)).toEqual({
+      kind: 'none',
+      reason: 'the secondary already writes',
+    });
+    expect(promotion(open, primary, 'approval', false)).toEqual({
+      kind: 'await-approval',
+      reason: 'gate open (down from a, b); promotion waits for an operator',
+    });
+    expect(promotion(open, primary, 'automatic', false)).toEqual({ kind: 'promote', reason: 'down from a, b' });
+  });
+
+  it('operator requests', () => {
+    expect(decideOperatorRequest('switchover', odd, none)).toEqual({
+      kind: 'report',
+      reason: 'switchover refused: the global cluster is not understood: status is deleting',
+    });
+    expect(decideOperatorRequest('switchover', primary, fenced)).toEqual({
+      kind: 'switchover',
+      reason: 'operator requested a planned switchover',
+    });
+    expect(decideOperatorRequest('switchover', secondary, fenced)).toEqual({
+      kind: 'none',
+      reason: 'the secondary already writes',
+    });
+    expect(decideOperatorRequest('failback', secondary, none)).toEqual({
+      kind: 'failback',
+      reason: 'operator requested a failback',
+    });
+    expect(decideOperatorRequest('failback', primary, fenced)).toEqual({
+      kind: 'restore-traffic',
+      reason: 'the primary writes again: restoring the recorded traffic dials',
+    });
+    expect(decideOperatorRequest('failback', primary, none)).toEqual({
+      kind: 'none',
+      reason: 'the primary already writes and no traffic change is recorded',
+    });
+  });
+
+  it('reconcile', () => {
+    expect(decideReconcile(secondary, failback)).toEqual({ kind: 'none', reason: 'traffic matches the writer' });
+    expect(decideReconcile(secondary, none)).toEqual({
+      kind: 'fence',
+      reason: 'the secondary writes but traffic still favours the primary',
+    });
+    expect(decideReconcile(primary, failback)).toEqual({
+      kind: 'restore-traffic',
+      reason: 'failback complete: the primary writes again',
+    });
+    expect(decideReconcile(primary, { fenced: false, failbackRequested: true }).kind).toBe('none');
+    expect(decideReconcile(odd, none).kind).toBe('none');
   });
 });
