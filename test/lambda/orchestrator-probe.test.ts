@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { generate } from 'selfsigned';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv } from '../../lambda/canary/config';
-import { probeOnce, ProbeTarget } from '../../lambda/canary/probe';
+import { classifyError, classifyStatus, probeOnce, ProbeTarget } from '../../lambda/canary/probe';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 
 const API_NAME = 'api.dev.tap-trading.example.com';
@@ -199,6 +199,211 @@ describe('canary configuration', () => {
     expect(() => canaryConfigFromEnv({ ...env, AWS_REGION: 'us-east-1' })).toThrow(/outside the region it probes/);
     expect(() => canaryConfigFromEnv({ ...env, PROBE_PROTOCOL: 'ftp' })).toThrow(
       /PROBE_PROTOCOL must be https or http/,
+    );
+  });
+});
+
+describe('probe classification', () => {
+  it('2xx is up, 5xx is down, 1xx/3xx/4xx say the probe is pointed at the wrong thing', () => {
+    const classes = [100, 199, 200, 204, 299, 300, 301, 404, 499, 500, 503, 599].map((s) => [s, classifyStatus(s)]);
+    expect(classes).toEqual([
+      [100, 'inconclusive'],
+      [199, 'inconclusive'],
+      [200, 'up'],
+      [204, 'up'],
+      [299, 'up'],
+      [300, 'inconclusive'],
+      [301, 'inconclusive'],
+      [404, 'inconclusive'],
+      [499, 'inconclusive'],
+      [500, 'down'],
+      [503, 'down'],
+      [599, 'down'],
+    ]);
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])(
+    '%s means the primary did not answer',
+    (code) => {
+      expect(classifyError({ code, message: `connect ${code} 10.0.0.1:443` })).toEqual({
+        outcome: 'down',
+        detail: `${code}: connect ${code} 10.0.0.1:443`,
+      });
+    },
+  );
+
+  it('a socket hung up by the server is down; an error without a message keeps just its code', () => {
+    expect(classifyError({ code: 'ERR_X', message: 'socket hang up' })).toEqual({
+      outcome: 'down',
+      detail: 'ERR_X: socket hang up',
+    });
+    expect(classifyError({ message: 'socket hang up' })).toEqual({
+      outcome: 'down',
+      detail: 'UNKNOWN: socket hang up',
+    });
+    expect(classifyError({ code: 'ETIMEDOUT' })).toEqual({ outcome: 'down', detail: 'ETIMEDOUT:' });
+  });
+
+  it('certificate problems are inconclusive and marked TLS; unknown errors are inconclusive, never down', () => {
+    for (const code of [
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'CERT_HAS_EXPIRED',
+      'ERR_SSL_WRONG_SIGNATURE_TYPE',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    ]) {
+      expect(classifyError({ code, message: 'bad' })).toEqual({ outcome: 'inconclusive', detail: `TLS ${code}: bad` });
+    }
+    expect(classifyError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' })).toEqual({
+      outcome: 'inconclusive',
+      detail: 'ENOTFOUND: getaddrinfo ENOTFOUND x',
+    });
+    expect(classifyError('boom')).toEqual({ outcome: 'inconclusive', detail: 'UNKNOWN: boom' });
+    expect(classifyError(undefined)).toEqual({ outcome: 'inconclusive', detail: 'UNKNOWN: undefined' });
+  });
+});
+
+describe('canary loop', () => {
+  interface Logged {
+    level: string;
+    message: string;
+    extra: unknown;
+  }
+  const loop = async (
+    intervalMs: number,
+    outcomes: readonly ('up' | 'down' | 'inconclusive')[],
+    opts: { late?: number; recordFails?: boolean } = {},
+  ) => {
+    let t = 1_000_000;
+    const start = t;
+    const sleeps: number[] = [];
+    const logged: Logged[] = [];
+    const metrics: [string, string, number][] = [];
+    const stored: [string, unknown][] = [];
+    let n = 0;
+    const log =
+      (level: string) =>
+      (...args: unknown[]) =>
+        void logged.push({ level, message: args[0] as string, extra: args[1] });
+    const records = await runCanary({
+      config: { vantage: 'eu-west-1', target: 'us-east-1', intervalMs },
+      probe: async () => {
+        const outcome = outcomes[n++ % outcomes.length];
+        t += opts.late ?? 0;
+        return { outcome, detail: `seen ${outcome}`, latencyMs: 7 };
+      },
+      store: {
+        recordProbe: async (target, record) => {
+          if (opts.recordFails) throw new Error('throttled');
+          stored.push([target, record]);
+        },
+      },
+      clock: { now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)) },
+      metrics: {
+        addMetric: (name: string, unit: unknown, value: number) => (
+          metrics.push([name, String(unit), value]),
+          undefined as never
+        ),
+      },
+      logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    return { records, sleeps, logged, metrics, stored, start };
+  };
+
+  it('probes at start + n x interval for exactly one minute, sleeping only the time left', async () => {
+    const { records, sleeps, start } = await loop(15_000, ['up'], { late: 1000 });
+    expect(records.map((r) => r.startedAt - start)).toEqual([0, 15_000, 30_000, 45_000]);
+    expect(sleeps).toEqual([14_000, 14_000, 14_000]);
+    // An interval that does not divide the minute still stops inside it.
+    expect((await loop(25_000, ['up'])).records).toHaveLength(3);
+  });
+
+  it('a probe slower than the interval does not make the next one wait (never a negative sleep)', async () => {
+    const { sleeps, records } = await loop(10_000, ['down'], { late: 12_000 });
+    expect(sleeps.every((ms) => ms === 0)).toBe(true);
+    expect(records).toHaveLength(6);
+  });
+
+  it('records each probe under the probed region, counts failures and inconclusive probes, and logs why', async () => {
+    const { records, stored, metrics, logged } = await loop(20_000, ['up', 'down', 'inconclusive']);
+    expect(records).toEqual([
+      { vantage: 'eu-west-1', startedAt: 1_000_000, outcome: 'up', detail: 'seen up' },
+      { vantage: 'eu-west-1', startedAt: 1_020_000, outcome: 'down', detail: 'seen down' },
+      { vantage: 'eu-west-1', startedAt: 1_040_000, outcome: 'inconclusive', detail: 'seen inconclusive' },
+    ]);
+    expect(stored).toEqual(records.map((r) => ['us-east-1', r]));
+    expect(metrics).toEqual([
+      ['ProbeFailed', 'Count', 1],
+      ['ProbeInconclusive', 'Count', 1],
+    ]);
+    expect(logged).toEqual([
+      { level: 'info', message: 'probe', extra: { record: records[0], latencyMs: 7 } },
+      { level: 'info', message: 'probe', extra: { record: records[1], latencyMs: 7 } },
+      {
+        level: 'warn',
+        message: 'probe inconclusive: check the canary configuration',
+        extra: { record: records[2], latencyMs: 7 },
+      },
+    ]);
+  });
+
+  it('a probe not recorded is counted and logged with the error', async () => {
+    const { metrics, logged, records } = await loop(30_000, ['up'], { recordFails: true });
+    expect(metrics).toEqual([
+      ['ProbeNotRecorded', 'Count', 1],
+      ['ProbeNotRecorded', 'Count', 1],
+    ]);
+    expect(logged.filter((l) => l.level === 'error')).toEqual(
+      records.map((record) => ({
+        level: 'error',
+        message: 'probe not recorded',
+        extra: { record, error: 'throttled' },
+      })),
+    );
+  });
+});
+
+describe('canary configuration, each setting', () => {
+  const env = {
+    AWS_REGION: 'us-west-2',
+    TARGET_REGION: 'us-east-1',
+    PROBE_PROTOCOL: 'http',
+    PROBE_CONNECT_HOST: ELB_NAME,
+    PROBE_HOSTNAME: API_NAME,
+    PROBE_PATH: '/ready',
+    PROBE_INTERVAL_SECONDS: '5',
+    EVIDENCE_TABLE: 'ddb-failover-evidence-dev',
+    EVIDENCE_TABLE_REGION: 'eu-west-1',
+    ENVIRONMENT: 'dev',
+  };
+
+  it('maps every variable', () => {
+    expect(canaryConfigFromEnv(env)).toEqual({
+      canary: { vantage: 'us-west-2', target: 'us-east-1', intervalMs: 5000 },
+      target: { protocol: 'http', connectHost: ELB_NAME, hostname: API_NAME, path: '/ready', timeoutMs: 2500 },
+      evidenceTable: 'ddb-failover-evidence-dev',
+      evidenceTableRegion: 'eu-west-1',
+      environment: 'dev',
+    });
+    expect(canaryConfigFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '60' }).canary.intervalMs).toBe(60_000);
+  });
+
+  it.each([
+    ['PROBE_INTERVAL_SECONDS', '4', 'PROBE_INTERVAL_SECONDS must be at least 5'],
+    ['PROBE_INTERVAL_SECONDS', '61', 'PROBE_INTERVAL_SECONDS must be at most 60'],
+    ['PROBE_PATH', 'health', 'PROBE_PATH must start with /'],
+    ['PROBE_CONNECT_HOST', 'not a name', 'PROBE_CONNECT_HOST must be a DNS name'],
+    ['PROBE_CONNECT_HOST', 'x.example.com.evil/', 'PROBE_CONNECT_HOST must be a DNS name'],
+    ['PROBE_HOSTNAME', 'API.DEV.ELB.AMAZONAWS.COM', "PROBE_HOSTNAME must be the platform's name"],
+    ['EVIDENCE_TABLE_REGION', 'europe', 'EVIDENCE_TABLE_REGION must be an AWS region'],
+    ['ENVIRONMENT', ' ', 'ENVIRONMENT must be set'],
+  ])('refuses %s=%j', (key, value, message) => {
+    expect(() => canaryConfigFromEnv({ ...env, [key]: value })).toThrow(message);
+  });
+
+  it('names the canary and the rule when it would probe its own region', () => {
+    expect(() => canaryConfigFromEnv({ ...env, AWS_REGION: 'us-east-1' })).toThrow(
+      'invalid canary environment: a canary must run outside the region it probes (AWS_REGION = TARGET_REGION)',
     );
   });
 });
