@@ -823,3 +823,71 @@ describe('decisions, with the reasons the operators read', () => {
     expect(decideReconcile(odd, none).kind).toBe('none');
   });
 });
+
+describe('reading the global cluster: the reasons reported to operators', () => {
+  const identity = {
+    globalClusterId: GLOBAL_CLUSTER_ID,
+    primaryClusterArn: PRIMARY_CLUSTER_ARN,
+    secondaryClusterArn: SECONDARY_CLUSTER_ARN,
+  };
+  const healthy = (over: Partial<GlobalCluster> = {}): GlobalCluster => ({
+    GlobalClusterIdentifier: identity.globalClusterId,
+    Status: 'available',
+    GlobalClusterMembers: [
+      { DBClusterArn: identity.primaryClusterArn, IsWriter: true },
+      { DBClusterArn: identity.secondaryClusterArn, IsWriter: false },
+    ],
+    ...over,
+  });
+  const reason = (c: GlobalCluster[] | undefined) => {
+    const reading = readGlobalCluster(c, identity);
+    return reading.kind === 'not-understood' ? reading.reason : reading.kind;
+  };
+
+  it('names what it saw', () => {
+    expect(reason([])).toBe(`global cluster ${GLOBAL_CLUSTER_ID} not found`);
+    expect(reason([healthy(), healthy()])).toBe('2 global clusters returned for one identifier');
+    expect(reason([healthy({ GlobalClusterIdentifier: 'x' })])).toBe(`described x, not ${GLOBAL_CLUSTER_ID}`);
+    expect(reason([healthy({ GlobalClusterIdentifier: undefined })])).toBe(
+      `described an unnamed cluster, not ${GLOBAL_CLUSTER_ID}`,
+    );
+    expect(reason([healthy({ Status: 'modifying' })])).toBe('status is modifying, not available');
+    expect(
+      reason([
+        healthy({
+          FailoverState: {
+            Status: 'failing-over',
+            IsDataLossAllowed: true,
+            FromDbClusterArn: 'arn:from',
+            ToDbClusterArn: 'arn:to',
+          },
+        }),
+      ]),
+    ).toBe('a failover is failing-over (arn:from -> arn:to)');
+    expect(reason([healthy({ FailoverState: { Status: 'pending' } })])).toBe('a switchover is pending (? -> ?)');
+    expect(reason([healthy({ FailoverState: {} })])).toBe('primary-writer');
+    expect(reason([healthy({ GlobalClusterMembers: [{ IsWriter: true }, { DBClusterArn: 'arn:x' }] })])).toBe(
+      'unknown member(s): (no ARN), arn:x',
+    );
+    expect(reason([healthy({ GlobalClusterMembers: undefined })])).toBe(
+      `member(s) missing from the global cluster: ${PRIMARY_CLUSTER_ARN}, ${SECONDARY_CLUSTER_ARN}`,
+    );
+    expect(
+      reason([
+        healthy({
+          GlobalClusterMembers: [{ DBClusterArn: PRIMARY_CLUSTER_ARN }, { DBClusterArn: PRIMARY_CLUSTER_ARN }],
+        }),
+      ]),
+    ).toBe('a member is listed twice');
+    expect(
+      reason([
+        healthy({
+          GlobalClusterMembers: [
+            { DBClusterArn: PRIMARY_CLUSTER_ARN, IsWriter: true },
+            { DBClusterArn: SECONDARY_CLUSTER_ARN, IsWriter: true },
+          ],
+        }),
+      ]),
+    ).toBe('2 members are marked writer');
+  });
+});
