@@ -621,4 +621,77 @@ describe('configuration from the environment', () => {
       /three failed probes/,
     );
   });
+
+  it('maps every variable; optional ones appear only when set', () => {
+    expect(
+      configFromEnv({
+        ...env,
+        CANARY_VANTAGES: ' eu-west-1 , us-west-2,eu-west-1',
+        ROUTE53_HEALTH_CHECK_ID: ' hc-1 ',
+        AWS_LAMBDA_FUNCTION_NAME: 'fn-orchestrator-dev',
+      }),
+    ).toEqual({
+      globalClusterId: GC,
+      primaryClusterArn: PRIMARY,
+      secondaryClusterArn: SECONDARY,
+      primaryRegion: 'us-east-1',
+      vantages: [EU, USW2],
+      probeIntervalSeconds: 10,
+      recoveryWindowSeconds: 90,
+      mode: 'automatic',
+      leaseMs: 180_000,
+      primaryEndpointGroupArn: US_GROUP,
+      secondaryEndpointGroupArn: EU_GROUP,
+      route53HealthCheckId: 'hc-1',
+      topicArn: config.topicArn,
+      environment: 'dev',
+      functionName: 'fn-orchestrator-dev',
+    });
+    const bare = configFromEnv({ ...env, ROUTE53_HEALTH_CHECK_ID: ' ', AWS_LAMBDA_FUNCTION_NAME: '' });
+    expect(bare).not.toHaveProperty('route53HealthCheckId');
+    expect(bare).not.toHaveProperty('functionName');
+  });
+
+  it('refuses the same region twice as two vantages, and the same cluster or endpoint group twice', () => {
+    expect(() => configFromEnv({ ...env, CANARY_VANTAGES: 'eu-west-1,eu-west-1' })).toThrow(
+      'invalid orchestrator environment: CANARY_VANTAGES must name at least two regions',
+    );
+    expect(() =>
+      configFromEnv({ ...env, SECONDARY_CLUSTER_ARN: PRIMARY, SECONDARY_ENDPOINT_GROUP_ARN: US_GROUP }),
+    ).toThrow(
+      'invalid orchestrator environment: SECONDARY_CLUSTER_ARN must differ from PRIMARY_CLUSTER_ARN; ' +
+        'SECONDARY_ENDPOINT_GROUP_ARN must differ from PRIMARY_ENDPOINT_GROUP_ARN',
+    );
+  });
+
+  it.each([
+    ['PROBE_INTERVAL_SECONDS', '4', 'PROBE_INTERVAL_SECONDS must be at least 5'],
+    ['PROBE_INTERVAL_SECONDS', '61', 'PROBE_INTERVAL_SECONDS must be at most 60'],
+    ['PROBE_INTERVAL_SECONDS', '7.5', 'PROBE_INTERVAL_SECONDS must be a whole number of seconds'],
+    ['RECOVERY_WINDOW_SECONDS', '3601', 'RECOVERY_WINDOW_SECONDS must be at most 3600'],
+    ['LEASE_SECONDS', '59', 'LEASE_SECONDS must be at least 60'],
+    ['LEASE_SECONDS', 'soon', 'LEASE_SECONDS must be a number'],
+    ['PRIMARY_CLUSTER_ARN', 'arn:aws:ec2:us-east-1:1:x', 'PRIMARY_CLUSTER_ARN must be an rds ARN'],
+    ['PRIMARY_CLUSTER_ARN', `x${PRIMARY}`, 'PRIMARY_CLUSTER_ARN must be an rds ARN'],
+    ['TOPIC_ARN', 'arn:aws:sqs:us-east-1:1:x', 'TOPIC_ARN must be an sns ARN'],
+    ['PRIMARY_ENDPOINT_GROUP_ARN', 'x', 'PRIMARY_ENDPOINT_GROUP_ARN must be an globalaccelerator ARN'],
+    ['CANARY_VANTAGES', 'eu-west-1,europe', 'CANARY_VANTAGES.1 must be an AWS region'],
+  ])('refuses %s=%j', (key, value, message) => {
+    expect(() => configFromEnv({ ...env, [key]: value })).toThrow(message);
+  });
+
+  it('accepts the limits themselves and other partitions', () => {
+    const edge = configFromEnv({
+      ...env,
+      PROBE_INTERVAL_SECONDS: '5',
+      RECOVERY_WINDOW_SECONDS: '3600',
+      LEASE_SECONDS: '3600',
+      PRIMARY_CLUSTER_ARN: 'arn:aws-us-gov:rds:us-gov-west-1:1:cluster:x',
+    });
+    expect(edge).toMatchObject({ probeIntervalSeconds: 5, recoveryWindowSeconds: 3600, leaseMs: 3_600_000 });
+    expect(configFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '30', RECOVERY_WINDOW_SECONDS: '60' })).toMatchObject({
+      probeIntervalSeconds: 30,
+      recoveryWindowSeconds: 60,
+    });
+  });
 });
