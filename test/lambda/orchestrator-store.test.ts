@@ -5,11 +5,18 @@
  */
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import type { ProbeRecord } from '../../lambda/orchestrator/gate';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
-import { DynamoEvidenceStore, EvidenceStore, FenceRecord } from '../../lambda/orchestrator/store';
+import {
+  DynamoEvidenceStore,
+  EvidenceStore,
+  FenceRecord,
+  JOURNAL_RETENTION_MS,
+  PROBE_RETENTION_MS,
+} from '../../lambda/orchestrator/store';
 
 const T0 = Date.UTC(2030, 0, 1);
 const TABLE = 'ddb-failover-evidence-dev';
@@ -112,7 +119,19 @@ describe.each(implementations)('evidence store: %s', (_name, make) => {
   it('claimOnce: one claimer per period', async () => {
     const claims = await Promise.all([1, 2, 3].map(() => store.claimOnce('g#approval', T0, 3600_000)));
     expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimOnce('g#approval', T0 + 3600_000, 3600_000)).toBe(false);
     expect(await store.claimOnce('g#approval', T0 + 3600_001, 3600_000)).toBe(true);
+    expect(await store.claimOnce('g#other', T0 + 3600_001, 3600_000)).toBe(true);
+  });
+
+  it('probes since a time exclude that exact millisecond and keep every field', async () => {
+    await store.recordProbe('us-east-1', probe('eu-west-1', 10_000));
+    await store.recordProbe('us-east-1', probe('eu-west-1', 10_001, 'up'));
+    expect(await store.probesSince('us-east-1', T0 + 10_000)).toEqual([probe('eu-west-1', 10_001, 'up')]);
+    expect(await store.probesSince('us-east-1', T0 + 9_999)).toEqual([
+      probe('eu-west-1', 10_000),
+      probe('eu-west-1', 10_001, 'up'),
+    ]);
   });
 
   it('the first fence record wins, a failback mark sticks, and delete removes only the same record', async () => {
@@ -137,5 +156,56 @@ describe.each(implementations)('evidence store: %s', (_name, make) => {
     await expect(store.markFailbackRequested('g', T0 + 6)).rejects.toMatchObject({
       name: 'ConditionalCheckFailedException',
     });
+  });
+});
+
+describe('DynamoDB items', () => {
+  it('carry a TTL in epoch seconds after their retention, and the journal keeps its entry', async () => {
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const mock = mockClient(db);
+    mock.on(PutCommand).resolves({});
+    try {
+      const store = new DynamoEvidenceStore(db, TABLE);
+      await store.recordProbe('us-east-1', probe('eu-west-1', 1));
+      await store.acquireLease('promotion#g', 'a', T0 + 1, 180_000);
+      await store.journal('g', T0 + 2, { action: 'fence' });
+      const items = mock.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
+      expect(items[0]).toEqual({
+        pk: 'probe#us-east-1',
+        sk: '2030-01-01T00:00:00.001Z#eu-west-1',
+        ...probe('eu-west-1', 1),
+        ttl: (T0 + PROBE_RETENTION_MS) / 1000 + 1,
+      });
+      expect(items[1]).toEqual({
+        pk: 'lease#promotion#g',
+        sk: 'lease',
+        owner: 'a',
+        leaseUntil: T0 + 180_001,
+        ttl: (T0 + 180_000) / 1000 + 1,
+      });
+      expect(items[2]).toMatchObject({
+        pk: 'journal#g',
+        sk: expect.stringMatching(/^2030-01-01T00:00:00\.002Z#[0-9a-z]{1,8}$/),
+        at: T0 + 2,
+        entry: { action: 'fence' },
+        ttl: (T0 + JOURNAL_RETENTION_MS) / 1000 + 1,
+      });
+    } finally {
+      mock.restore();
+    }
+  });
+
+  it('a failed condition is a refusal; any other error is thrown', async () => {
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const mock = mockClient(db);
+    try {
+      const store = new DynamoEvidenceStore(db, TABLE);
+      mock.on(PutCommand).rejects(Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' }));
+      expect(await store.acquireLease('promotion#g', 'a', T0, 1000)).toBe(false);
+      mock.on(PutCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+      await expect(store.acquireLease('promotion#g', 'a', T0, 1000)).rejects.toThrow('slow down');
+    } finally {
+      mock.restore();
+    }
   });
 });
