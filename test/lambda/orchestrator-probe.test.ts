@@ -37,8 +37,12 @@ async function certFor(name: string) {
   return { cert: pems.cert, key: pems.private };
 }
 
+/** What each request asked for beyond its name: method and the probe's own headers. */
+let asked: { method?: string; userAgent?: string; connection?: string }[] = [];
+
 function handler(req: http.IncomingMessage, res: http.ServerResponse) {
   seen.push({ host: req.headers.host, servername: (req.socket as TLSSocket).servername });
+  asked.push({ method: req.method, userAgent: req.headers['user-agent'], connection: req.headers.connection });
   if (req.url === '/hang') return; // accepts, never answers
   res.writeHead(req.url === '/health' ? status : 404).end('{}');
 }
@@ -68,6 +72,7 @@ afterAll(async () => {
 beforeEach(() => {
   status = 200;
   seen = [];
+  asked = [];
 });
 
 /** The primary's ALB stands at 127.0.0.1; the CA list trusts the test certificates only. */
@@ -121,6 +126,15 @@ describe('probe', () => {
     const refused = await probeOnce(target({ protocol: 'http', port }));
     expect(refused.outcome).toBe('down');
     expect(refused.detail).toMatch(/^ECONNREFUSED/);
+  });
+
+  it('a GET that names itself and closes, timed in whole milliseconds', async () => {
+    const result = await probeOnce(target());
+    expect(asked).toEqual([{ method: 'GET', userAgent: 'tap-canary', connection: 'close' }]);
+    expect(Number.isInteger(result.latencyMs)).toBe(true);
+    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    // Bounded by the probe's own timeout (plus the event loop), whatever the machine's speed.
+    expect(result.latencyMs).toBeLessThan(60_000);
   });
 
   it('plain HTTP (no certificate configured) still sends the platform name as Host', async () => {
@@ -222,15 +236,21 @@ describe('probe classification', () => {
     ]);
   });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])(
-    '%s means the primary did not answer',
-    (code) => {
-      expect(classifyError({ code, message: `connect ${code} 10.0.0.1:443` })).toEqual({
-        outcome: 'down',
-        detail: `${code}: connect ${code} 10.0.0.1:443`,
-      });
-    },
-  );
+  it.each([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'EPIPE',
+    'ECONNABORTED',
+    'PROBE_TIMEOUT',
+  ])('%s means the primary did not answer', (code) => {
+    expect(classifyError({ code, message: `connect ${code} 10.0.0.1:443` })).toEqual({
+      outcome: 'down',
+      detail: `${code}: connect ${code} 10.0.0.1:443`,
+    });
+  });
 
   it('a socket hung up by the server is down; an error without a message keeps just its code', () => {
     expect(classifyError({ code: 'ERR_X', message: 'socket hang up' })).toEqual({
@@ -395,10 +415,21 @@ describe('canary configuration, each setting', () => {
     ['PROBE_CONNECT_HOST', 'not a name', 'PROBE_CONNECT_HOST must be a DNS name'],
     ['PROBE_CONNECT_HOST', 'x.example.com.evil/', 'PROBE_CONNECT_HOST must be a DNS name'],
     ['PROBE_HOSTNAME', 'API.DEV.ELB.AMAZONAWS.COM', "PROBE_HOSTNAME must be the platform's name"],
+    ['PROBE_HOSTNAME', 'https://api.example.com', 'PROBE_HOSTNAME must be a DNS name'],
+    ['PROBE_HOSTNAME', 'api-.example.com', 'PROBE_HOSTNAME must be a DNS name'],
+    ['PROBE_HOSTNAME', 'api.example.c0m', 'PROBE_HOSTNAME must be a DNS name'],
+    ['PROBE_PROTOCOL', 'ftp', 'PROBE_PROTOCOL must be https or http'],
     ['EVIDENCE_TABLE_REGION', 'europe', 'EVIDENCE_TABLE_REGION must be an AWS region'],
     ['ENVIRONMENT', ' ', 'ENVIRONMENT must be set'],
   ])('refuses %s=%j', (key, value, message) => {
     expect(() => canaryConfigFromEnv({ ...env, [key]: value })).toThrow(message);
+  });
+
+  it('accepts one-letter labels and names that merely contain elb.amazonaws.com', () => {
+    expect(canaryConfigFromEnv({ ...env, PROBE_HOSTNAME: 'a.b.example.com' }).target.hostname).toBe('a.b.example.com');
+    const lookalike = 'api.elb.amazonaws.com.example.com';
+    expect(canaryConfigFromEnv({ ...env, PROBE_HOSTNAME: lookalike }).target.hostname).toBe(lookalike);
+    expect(canaryConfigFromEnv({ ...env, PROBE_PATH: undefined }).target.path).toBe('/health');
   });
 
   it('names the canary and the rule when it would probe its own region', () => {
