@@ -19,9 +19,11 @@ import {
   TxQueryable,
   writerRegionOf,
 } from '../../lambda/shared/journal';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { sqsJournalSender } from '../../lambda/shared/journal-sqs';
+import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 import { auditJournalMessage, AuditStores } from '../../lambda/journal-auditor/audit';
 import { AUDIT_METRICS, auditRecord, StillUnconfirmed } from '../../lambda/journal-auditor/auditor';
 import type { Order } from '../../lambda/trading/order';
@@ -248,6 +250,28 @@ describe('recording an order', () => {
     expect(await journal.record('desk-a', ORDER, fakeTx())).toBe('unjournaled');
     expect(attempts).toHaveLength(3);
   });
+
+  it('a success clears the skip: fenced again soon after, the peer is tried at once', async () => {
+    const t = 1_000_000;
+    let down = true;
+    const fenced = ['eu-west-1'];
+    const attempts: string[] = [];
+    const sender: JournalSender = {
+      send: async (region) => {
+        attempts.push(region);
+        if (down) throw new Error('SQS down');
+      },
+    };
+    const { journal } = journalWith(sender, { fenced, now: () => new Date(t) });
+    expect(await journal.record('desk-a', ORDER, fakeTx())).toBe('unjournaled');
+    fenced.length = 0; // failback: the journal is mandatory again, and answers
+    down = false;
+    expect(await journal.record('desk-a', ORDER, fakeTx())).toBe('journaled');
+    fenced.push('eu-west-1'); // fenced again within FENCED_RETRY_MS of the old failure
+    down = true;
+    expect(await journal.record('desk-a', ORDER, fakeTx())).toBe('unjournaled');
+    expect(attempts).toHaveLength(3);
+  });
 });
 
 describe('journal messages, field by field', () => {
@@ -325,7 +349,7 @@ describe('journal settings, at their limits', () => {
     ['empty', '', /JOURNAL_QUEUE_URLS is not set/],
     ['not JSON', '{', /^JOURNAL_QUEUE_URLS must be a JSON object of region to SQS queue URL$/],
     ['JSON null', 'null', /^JOURNAL_QUEUE_URLS must name exactly two regions$/],
-    ['a string', '"x"', /^JOURNAL_QUEUE_URLS must name exactly two regions$/],
+    ['a string', '"ab"', /^JOURNAL_QUEUE_URLS must name exactly two regions$/],
     ['three regions', JSON.stringify({ ...QUEUES, 'us-west-2': 'x' }), /exactly two regions/],
     [
       'a non-string URL',
@@ -678,5 +702,69 @@ describe('the auditor, per SQS record', () => {
     expect(d.logged.map(([level, message]) => [level, message])).toEqual([
       ['warn', 'journal entry voided: the order was never committed'],
     ]);
+  });
+});
+
+describe('AWS adapters (moved from journal.test.ts: they need no database)', () => {
+  it('the SQS sender uses a client of the target region and that region’s queue, with the abort signal', async () => {
+    const urls: Record<string, string> = {
+      'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-test',
+      'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-test',
+    };
+    const made: string[] = [];
+    const clients: SQSClient[] = [];
+    const sender = sqsJournalSender(urls, 500, (region) => {
+      made.push(region);
+      const client = new SQSClient({ region });
+      clients.push(client);
+      return client;
+    });
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    const controller = new AbortController();
+    await sender.send('eu-west-1', 'a', controller.signal);
+    await sender.send('eu-west-1', 'b', controller.signal);
+    await sender.send('us-east-1', 'c', controller.signal);
+    expect(made).toEqual(['eu-west-1', 'us-east-1']);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: urls['eu-west-1'], MessageBody: 'a' },
+      { QueueUrl: urls['eu-west-1'], MessageBody: 'b' },
+      { QueueUrl: urls['us-east-1'], MessageBody: 'c' },
+    ]);
+    expect((sqs.commandCalls(SendMessageCommand)[0].args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
+    sqs.restore();
+  });
+
+  it('the fenced regions are the ones the orchestrator’s fence record dialled to 0, read at most once per TTL', async () => {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+    const mock = mockClient(dynamo);
+    mock.on(GetCommand).resolves({
+      Item: {
+        pk: 'fence#gdb-test',
+        sk: 'fence',
+        fencedAt: 1,
+        reason: 'primary down',
+        changes: [
+          { endpointGroupArn: 'arn:eg-euw1', region: 'eu-west-1', before: 0, after: 100 },
+          { endpointGroupArn: 'arn:eg-use1', region: 'us-east-1', before: 100, after: 0 },
+        ],
+      },
+    });
+    let now = 0;
+    const fence = dynamoPeerFence(dynamo, 'ddb-orchestrator-test', 'gdb-test', 5000, () => now);
+    expect(await fence.isFenced('us-east-1')).toBe(true);
+    expect(await fence.isFenced('eu-west-1')).toBe(false);
+    now = 4999;
+    expect(await fence.isFenced('us-east-1')).toBe(true);
+    expect(mock.commandCalls(GetCommand)).toHaveLength(1);
+    expect(mock.commandCalls(GetCommand)[0].args[0].input).toEqual({
+      TableName: 'ddb-orchestrator-test',
+      Key: { pk: 'fence#gdb-test', sk: 'fence' },
+      ConsistentRead: true,
+    });
+    mock.on(GetCommand).resolves({}); // failback: the record is deleted
+    now = 5000;
+    expect(await fence.isFenced('us-east-1')).toBe(false);
+    mock.restore();
   });
 });

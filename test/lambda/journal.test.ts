@@ -1,7 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { drain } from '../../lambda/drainer/drain';
 import { auditJournalMessage } from '../../lambda/journal-auditor/audit';
 import {
@@ -14,7 +10,6 @@ import {
   parseJournalEntry,
   PeerFence,
 } from '../../lambda/shared/journal';
-import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 import { handleRequest } from '../../lambda/trading/api';
 import { apiRequest } from '../helpers/trading-requests';
 import type { OrderInput } from '../../lambda/trading/order';
@@ -373,66 +368,5 @@ describe('journal messages', () => {
     ['an unknown order field', JSON.stringify({ ...entry, order: { ...stored, account: 'x' } })],
   ])('reject %s', (_label, body) => {
     expect(parseJournalEntry(body).ok).toBe(false);
-  });
-});
-
-describe('AWS adapters', () => {
-  it('the SQS sender uses a client of the target region and that region’s queue, with the abort signal', async () => {
-    const urls = JSON.parse(QUEUES) as Record<string, string>;
-    const made: string[] = [];
-    const clients: SQSClient[] = [];
-    const sender = sqsJournalSender(urls, 500, (region) => {
-      made.push(region);
-      const client = new SQSClient({ region });
-      clients.push(client);
-      return client;
-    });
-    const sqs = mockClient(SQSClient);
-    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
-    const controller = new AbortController();
-    await sender.send('eu-west-1', 'a', controller.signal);
-    await sender.send('eu-west-1', 'b', controller.signal);
-    await sender.send('us-east-1', 'c', controller.signal);
-    expect(made).toEqual(['eu-west-1', 'us-east-1']);
-    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
-      { QueueUrl: urls['eu-west-1'], MessageBody: 'a' },
-      { QueueUrl: urls['eu-west-1'], MessageBody: 'b' },
-      { QueueUrl: urls['us-east-1'], MessageBody: 'c' },
-    ]);
-    expect((sqs.commandCalls(SendMessageCommand)[0].args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
-    sqs.restore();
-  });
-
-  it('the fenced regions are the ones the orchestrator’s fence record dialled to 0, read at most once per TTL', async () => {
-    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
-    const mock = mockClient(dynamo);
-    mock.on(GetCommand).resolves({
-      Item: {
-        pk: 'fence#gdb-test',
-        sk: 'fence',
-        fencedAt: 1,
-        reason: 'primary down',
-        changes: [
-          { endpointGroupArn: 'arn:eg-euw1', region: 'eu-west-1', before: 0, after: 100 },
-          { endpointGroupArn: 'arn:eg-use1', region: 'us-east-1', before: 100, after: 0 },
-        ],
-      },
-    });
-    let now = 0;
-    const fence = dynamoPeerFence(dynamo, 'ddb-orchestrator-test', 'gdb-test', 5000, () => now);
-    expect(await fence.isFenced('us-east-1')).toBe(true);
-    expect(await fence.isFenced('eu-west-1')).toBe(false);
-    now = 4999;
-    expect(await fence.isFenced('us-east-1')).toBe(true);
-    expect(mock.commandCalls(GetCommand)).toHaveLength(1);
-    expect(mock.commandCalls(GetCommand)[0].args[0].input).toEqual({
-      TableName: 'ddb-orchestrator-test',
-      Key: { pk: 'fence#gdb-test', sk: 'fence' },
-      ConsistentRead: true,
-    });
-    mock.on(GetCommand).resolves({}); // failback: the record is deleted
-    now = 5000;
-    expect(await fence.isFenced('us-east-1')).toBe(false);
-    mock.restore();
   });
 });
