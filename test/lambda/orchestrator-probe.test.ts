@@ -137,6 +137,34 @@ describe('probe', () => {
     expect(result.latencyMs).toBeLessThan(60_000);
   });
 
+  it('without a port, connects to 443 for https and 80 for http (what production uses)', async () => {
+    const ports: unknown[] = [];
+    // Record the port asked for, then connect to the test server instead (443 and 80 need root and are shared).
+    const to = (port: number) => (options: https.RequestOptions) => {
+      ports.push(options.port);
+      return { ...options, port };
+    };
+    const realHttps = https.request;
+    const realHttp = http.request;
+    // The modules themselves (a namespace import's properties cannot be redefined).
+    const httpsModule = jest.requireActual<typeof https>('node:https');
+    const httpModule = jest.requireActual<typeof http>('node:http');
+    const httpsSpy = jest
+      .spyOn(httpsModule, 'request')
+      .mockImplementation(((o: https.RequestOptions) => realHttps(to(platformPort)(o))) as typeof https.request);
+    const httpSpy = jest
+      .spyOn(httpModule, 'request')
+      .mockImplementation(((o: http.RequestOptions) => realHttp(to(plainPort)(o))) as typeof http.request);
+    try {
+      expect((await probeOnce(target({ port: undefined }))).outcome).toBe('up');
+      expect((await probeOnce(target({ protocol: 'http', port: undefined }))).outcome).toBe('up');
+    } finally {
+      httpsSpy.mockRestore();
+      httpSpy.mockRestore();
+    }
+    expect(ports).toEqual([443, 80]);
+  });
+
   it('plain HTTP (no certificate configured) still sends the platform name as Host', async () => {
     expect(await probeOnce(target({ protocol: 'http', port: plainPort }))).toMatchObject({ outcome: 'up' });
     expect(seen).toEqual([{ host: API_NAME, servername: undefined }]);
@@ -422,7 +450,7 @@ describe('canary configuration, each setting', () => {
     ['EVIDENCE_TABLE_REGION', 'europe', 'EVIDENCE_TABLE_REGION must be an AWS region'],
     ['ENVIRONMENT', ' ', 'ENVIRONMENT must be set'],
   ])('refuses %s=%j', (key, value, message) => {
-    expect(() => canaryConfigFromEnv({ ...env, [key]: value })).toThrow(message);
+    expect(() => canaryConfigFromEnv({ ...env, [key]: value })).toThrow(`invalid canary environment: ${message}`);
   });
 
   it('accepts one-letter labels and names that merely contain elb.amazonaws.com', () => {
