@@ -164,10 +164,23 @@ describe('recording an order', () => {
     expect(logged).toEqual([]);
   });
 
+  it('a write that answered in time is never aborted afterwards (its deadline is cleared)', async () => {
+    jest.useFakeTimers();
+    try {
+      const { journal } = journalWith(okSender);
+      expect(await journal.record('desk-a', ORDER, fakeTx())).toBe('journaled');
+      jest.advanceTimersByTime(60_000);
+      expect(sent[0].aborted()).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('a failed write fails the order with the region and the cause, logged and counted', async () => {
     const { journal, logged } = journalWith(failingSender);
     const error = await journal.record('desk-a', ORDER, fakeTx()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JournalWriteError);
+    expect((error as JournalWriteError).name).toBe('JournalWriteError');
     expect((error as JournalWriteError).message).toBe(
       'order journal in eu-west-1 did not take the order: Error: SQS down',
     );
@@ -300,6 +313,8 @@ describe('journal messages, field by field', () => {
     expect(error(body({ clientId: 'x'.repeat(129) }))).toBeDefined();
     expect(error(body({}, { id: 'not-a-uuid' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { status: 'filled' }))).toMatch(/^not a stored order: /);
+    expect(error(body({}, { status: 'expired' }))).toBeUndefined();
+    expect(error(body({}, { region: '' }))?.split('; ')).toHaveLength(1);
     expect(error(body({}, { region: '' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { createdAt: '2026-01-02' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { createdAt: '2026-01-02T03:04:05.678+02:00' }))).toBeUndefined();
@@ -373,6 +388,23 @@ describe('journal settings, at their limits', () => {
     ],
   ])('JOURNAL_QUEUE_URLS %s is refused', (_label, value, message) => {
     expect(() => journalConfigFromEnv({ JOURNAL_QUEUE_URLS: value })).toThrow(message);
+  });
+
+  it('regional durability needs no queues, and keeps its budget', () => {
+    expect(journalConfigFromEnv({ ORDER_DURABILITY: 'regional', JOURNAL_TIMEOUT_MS: '250' })).toEqual({
+      durability: 'regional',
+      timeoutMs: 250,
+    });
+  });
+
+  it('each URL must be a string naming its own region', () => {
+    expect(() =>
+      journalConfigFromEnv({ JOURNAL_QUEUE_URLS: JSON.stringify({ ...QUEUES, 'eu-west-1': QUEUES['us-east-1'] }) }),
+    ).toThrow(`JOURNAL_QUEUE_URLS["eu-west-1"] must be an SQS queue URL in eu-west-1, got "${QUEUES['us-east-1']}"`);
+    // An array holding a valid URL would pass a check that coerced it to a string.
+    expect(() =>
+      journalConfigFromEnv({ JOURNAL_QUEUE_URLS: JSON.stringify({ ...QUEUES, 'eu-west-1': [QUEUES['eu-west-1']] }) }),
+    ).toThrow('JOURNAL_QUEUE_URLS["eu-west-1"] must be an SQS queue URL in eu-west-1');
   });
 
   it('names the durability it got', () => {
@@ -635,6 +667,14 @@ describe('the auditor, per SQS record', () => {
     expect(d.logged).toEqual([]);
   });
 
+  it('without an injected clock, audits at the current time', async () => {
+    const d = deps(ORDER);
+    const { now: _now, ...withoutClock } = d.deps;
+    const verdict = await auditRecord(record(), withoutClock);
+    expect(verdict.outcome).toBe('confirmed');
+    expect(verdict.ageSeconds).toBeGreaterThan(12.6);
+  });
+
   it('a recovered order is a warning with its context', async () => {
     const d = deps(undefined, true);
     expect((await auditRecord(record(), d.deps)).outcome).toBe('recovered');
@@ -750,11 +790,11 @@ describe('AWS adapters (moved from journal.test.ts: they need no database)', () 
         ],
       },
     });
-    let now = 0;
+    let now = 1_000_000;
     const fence = dynamoPeerFence(dynamo, 'ddb-orchestrator-test', 'gdb-test', 5000, () => now);
     expect(await fence.isFenced('us-east-1')).toBe(true);
     expect(await fence.isFenced('eu-west-1')).toBe(false);
-    now = 4999;
+    now = 1_004_999;
     expect(await fence.isFenced('us-east-1')).toBe(true);
     expect(mock.commandCalls(GetCommand)).toHaveLength(1);
     expect(mock.commandCalls(GetCommand)[0].args[0].input).toEqual({
@@ -763,7 +803,7 @@ describe('AWS adapters (moved from journal.test.ts: they need no database)', () 
       ConsistentRead: true,
     });
     mock.on(GetCommand).resolves({}); // failback: the record is deleted
-    now = 5000;
+    now = 1_005_000;
     expect(await fence.isFenced('us-east-1')).toBe(false);
     mock.restore();
   });
