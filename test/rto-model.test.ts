@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as fc from 'fast-check';
 import { parseSettings, readRawConfig } from '../lib/config';
 import {
@@ -9,7 +11,9 @@ import {
   ROUTE53_HEALTHY_FRACTION,
   RtoModelInputs,
   rtoDistribution,
+  rtoDistributionReport,
   rtoModelInputsFromSettings,
+  rtoModelMarkdown,
   sampleRto,
 } from '../lib/rto-model';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
@@ -126,5 +130,39 @@ describe('RTO Monte Carlo', () => {
     for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
     // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
     expect(d.paths.find((p) => /resolver holding/.test(p.name))!.p99).toBeGreaterThan(s.rtoTargetSeconds);
+  });
+});
+
+describe('what the README and the plan show', () => {
+  /** Markdown tables compared cell by cell (prettier pads cells and separator rows). */
+  const cells = (markdown: string) =>
+    markdown
+      .trim()
+      .split('\n')
+      .map((line) =>
+        line.startsWith('|')
+          ? line
+              .split(/(?<!\\)\|/)
+              .slice(1, -1)
+              .map((c) => (/^\s*:?-+:?\s*$/.test(c) ? '---' : c.trim()))
+          : [line.trim()],
+      );
+
+  it("the README's RTO distribution is this model's table and variables for the dev stack", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const block = /<!-- gen:rto-distribution:begin[^>]*-->([\s\S]*?)<!-- gen:rto-distribution:end -->/.exec(readme);
+    expect(block).not.toBeNull();
+    const dev = rtoModelInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
+    expect(cells(block![1])).toEqual(cells(rtoModelMarkdown(dev)));
+  });
+
+  it('the plan prints p50, p99 and max of every path, and which are held to the target', () => {
+    const d = rtoDistribution(defaults);
+    const [title, header, ...rows] = rtoDistributionReport(d);
+    expect(title).toBe(`RTO distribution (Monte Carlo, ${d.samples} simulated regional failures, seed ${d.seed})`);
+    expect(header.trim().split(/\s{2,}/)).toEqual(['path', 'p50', 'p99', 'max', 'held to target']);
+    expect(rows.map((r) => r.trim().split(/\s{2,}/))).toEqual(
+      d.paths.map((p) => [p.name, `${p.p50} s`, `${p.p99} s`, `${p.max} s`, p.bound ? 'yes (60 s)' : 'no']),
+    );
   });
 });
