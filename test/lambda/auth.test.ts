@@ -270,6 +270,19 @@ describe('authenticator', () => {
     expect(await auth(request)).toMatchObject({ ok: false, statusCode: 401, error: expect.stringMatching(/nonce/) });
   });
 
+  it('refuses a replay at the last instant its timestamp is still in the window', async () => {
+    let serverNow = NOW - 5_000; // the client's clock is 5 s ahead: the earliest the request can be accepted
+    const auth = authenticator({ 'desk-a': record({ burst: 10 }) }, () => serverNow);
+    const request = signed({ nonce: 'edge-of-window-nonce-000' });
+    expect((await auth(request)).ok).toBe(true);
+    serverNow = NOW + 30_000; // the latest a request signed at NOW passes the window
+    expect(await auth(request)).toMatchObject({
+      ok: false,
+      statusCode: 401,
+      error: 'nonce already used: sign each request with a new nonce',
+    });
+  });
+
   it('throttles per client with 429 and Retry-After, after authentication', async () => {
     const auth = authenticator({ 'desk-a': record({ burst: 2, ratePerSecond: 0.5 }) });
     expect((await auth(signed())).ok).toBe(true);
