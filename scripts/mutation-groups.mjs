@@ -33,11 +33,23 @@ export const GROUPS = {
       'lambda/trading/queued-order.ts',
     ],
     tests: [
+      'test/lambda/order.test.ts',
       'test/lambda/trading.test.ts',
       'test/lambda/trading-auth.test.ts',
       'test/lambda/trading-handler.test.ts',
       'test/lambda/trading-server.test.ts',
     ],
+  },
+  // trading-db in parts (the whole starts PostgreSQL for each of its mutants: hours at concurrency 1).
+  'trading-queue': { mutate: ['lambda/trading/queued-order.ts'], tests: ['test/lambda/order.test.ts'] },
+  'trading-api': {
+    mutate: ['lambda/trading/api.ts'],
+    tests: ['test/lambda/trading.test.ts', 'test/lambda/trading-auth.test.ts'],
+  },
+  'trading-store': { mutate: ['lambda/trading/store.ts'], tests: ['test/lambda/trading.test.ts'] },
+  'trading-adapters': {
+    mutate: ['lambda/trading/server.ts', 'lambda/trading/handler.ts'],
+    tests: ['test/lambda/trading-handler.test.ts', 'test/lambda/trading-server.test.ts'],
   },
   drainer: {
     mutate: ['lambda/drainer/*.ts'],
@@ -75,6 +87,16 @@ export const GROUPS = {
     ],
     tests: ['test/lambda/journal.test.ts', 'test/lambda/journal-auditor.test.ts'],
   },
+  // credentials in parts: the pure helpers apart from the modules tested against PostgreSQL.
+  'credentials-pure': {
+    mutate: [
+      'lambda/rotation/scram.ts',
+      'lambda/shared/credentials.ts',
+      'lambda/shared/secret-cache.ts',
+      'lambda/shared/postgres.ts',
+    ],
+    tests: ['test/lambda/scram.test.ts', 'test/lambda/shared-db.test.ts'],
+  },
   credentials: {
     mutate: [
       'lambda/rotation/*.ts',
@@ -86,6 +108,7 @@ export const GROUPS = {
       'lambda/shared/postgres.ts',
     ],
     tests: [
+      'test/lambda/shared-db.test.ts',
       'test/lambda/rotation.test.ts',
       'test/lambda/scram.test.ts',
       'test/lambda/schema.test.ts',
