@@ -53,7 +53,7 @@ export const GROUPS = {
   },
   drainer: {
     mutate: ['lambda/drainer/*.ts'],
-    tests: ['test/lambda/drain.test.ts', 'test/lambda/queue-and-drain.test.ts'],
+    tests: ['test/lambda/drain.test.ts', 'test/lambda/drainer-handler.test.ts', 'test/lambda/queue-and-drain.test.ts'],
   },
   orchestrator: {
     mutate: [
