@@ -236,6 +236,13 @@ describe('database failures', () => {
     ]);
   });
 
+  it('a refused password without cached credentials to forget still hands the message back', async () => {
+    const { deps } = setup({ refreshCredentials: undefined }, () => refusedPassword);
+    await expect(applyQueuedOrder(orderQueueRecord(body(marketOrder('m-1')), 'q-1'), deps)).rejects.toBe(
+      refusedPassword,
+    );
+  });
+
   it('any other failure keeps the credentials', async () => {
     const { deps, refreshed } = setup({}, () => readOnly);
     await expect(applyQueuedOrder(orderQueueRecord(body(marketOrder('m-1')), 'q-1'), deps)).rejects.toBe(readOnly);
