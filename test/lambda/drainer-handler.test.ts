@@ -4,6 +4,7 @@
  * environment, and the invocation's context on every log line) shows without PostgreSQL.
  * (trading-handler.test.ts runs it against PostgreSQL.)
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -24,7 +25,13 @@ function coldHandler(): { handler: Handler; sqs: AwsClientStub<SQSClient> } {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const sqs = mockClient(require('@aws-sdk/client-sqs').SQSClient as typeof SQSClient);
     sqs.on(require('@aws-sdk/client-sqs').SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-    mocks.push(sqs, mockClient(require('@aws-sdk/client-secrets-manager').SecretsManagerClient));
+    const secretsManager = require('@aws-sdk/client-secrets-manager');
+    const secrets = mockClient(secretsManager.SecretsManagerClient as typeof SecretsManagerClient);
+    // The database's credentials, for a server that refuses connections (none runs here).
+    secrets.on(secretsManager.GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: 1, username: 'app', password: 'pw' }),
+    });
+    mocks.push(sqs, secrets);
     loaded = { handler: require('../../lambda/drainer/handler').handler, sqs };
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
@@ -101,6 +108,25 @@ it('sets up once per execution environment: a warm invocation keeps what the col
   expect(sqs.calls()).toHaveLength(2);
   expect(logs.find((l) => l.message === 'queued message dead-lettered')).toMatchObject({
     function_request_id: 'req-4',
+  });
+});
+
+it('reads the database credentials through Secrets Manager, and hands an order back while the database is out', async () => {
+  const { handler } = coldHandler();
+  const queued = {
+    acceptedAt: new Date().toISOString(),
+    region: 'eu-west-1',
+    clientId: 'desk-a',
+    order: { clientOrderId: 'h-1', symbol: 'AAPL', side: 'buy', type: 'market', quantity: '1' },
+  };
+  const { result, logs } = await logsOf(() =>
+    handler({ Records: [orderQueueRecord(JSON.stringify(queued), 'd-6')] }, context('req-6')),
+  );
+  expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'd-6' }]);
+  expect(logs.find((l) => l.message === 'queued order not applied yet')).toMatchObject({
+    messageId: 'd-6',
+    failure: 'unavailable',
+    error: expect.stringContaining('ECONNREFUSED'),
   });
 });
 
