@@ -53,7 +53,12 @@ export const GROUPS = {
   },
   drainer: {
     mutate: ['lambda/drainer/*.ts'],
-    tests: ['test/lambda/drain.test.ts', 'test/lambda/drainer-handler.test.ts', 'test/lambda/queue-and-drain.test.ts'],
+    tests: [
+      'test/lambda/drain.test.ts',
+      'test/lambda/drainer-handler.test.ts',
+      'test/lambda/queue-and-drain.test.ts',
+      'test/lambda/trading-handler.test.ts',
+    ],
   },
   orchestrator: {
     mutate: [
