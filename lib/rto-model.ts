@@ -171,7 +171,6 @@ function normal(u1: number, u2: number): number {
 
 export interface PathSamples {
   readonly name: string;
-  readonly description: string;
   /** Held to the RTO target (traffic) or reported (writes, sensitivity lines). */
   readonly bound: boolean;
   readonly seconds: Float64Array;
@@ -241,25 +240,21 @@ export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {})
   return [
     {
       name: 'traffic: Global Accelerator',
-      description: 'global.<domain>: ALB health, then the accelerator moves new flows',
       bound: true,
       seconds: out.accelerator,
     },
     {
       name: 'traffic: Route 53 failover',
-      description: 'api.<domain>: checkers, 18 % rule, then the resolver cache',
       bound: true,
       seconds: out.route53,
     },
     {
       name: `traffic: Route 53, resolver holding ${CLAMPING_RESOLVER_SECONDS} s`,
-      description: 'the same, for users behind a resolver that clamps low TTLs (reported)',
       bound: false,
       seconds: out.route53Clamped,
     },
     {
       name: 'writes: gate + Aurora promotion',
-      description: 'until an order is committed again (orders are queued meanwhile)',
       bound: false,
       seconds: out.writes,
     },
@@ -274,7 +269,6 @@ export function quantile(sorted: Float64Array, q: number): number {
 
 export interface PathDistribution {
   readonly name: string;
-  readonly description: string;
   readonly bound: boolean;
   readonly p50: number;
   readonly p99: number;
@@ -301,7 +295,6 @@ export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions
     const sorted = p.seconds.sort();
     return {
       name: p.name,
-      description: p.description,
       bound: p.bound,
       p50: round(quantile(sorted, 0.5)),
       p99: round(quantile(sorted, 0.99)),

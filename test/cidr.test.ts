@@ -22,6 +22,32 @@ describe('CIDR planner', () => {
     expect(() => parseCidr('10.0.1.0/16')).toThrow(/network address is 10.0.0.0\/16/);
   });
 
+  it('names what is wrong with a malformed CIDR', () => {
+    expect(() => parseCidr('x10.0.0.0/16')).toThrow('"x10.0.0.0/16" is not an IPv4 CIDR such as 10.0.0.0/16');
+    expect(() => parseCidr('10.0.0.0/16x')).toThrow('"10.0.0.0/16x" is not an IPv4 CIDR such as 10.0.0.0/16');
+    expect(() => parseCidr('10.0.256.0/24')).toThrow('"10.0.256.0/24" has an octet above 255');
+    expect(() => parseCidr('10.0.0.0/33')).toThrow('"10.0.0.0/33" has a prefix above /32');
+    // Boundaries that are fine: surrounding spaces, the octet 255, a /32.
+    expect(parseCidr(' 10.255.0.0/16 ')).toEqual({ base: 10 * 2 ** 24 + 255 * 2 ** 16, prefix: 16 });
+    expect(formatCidr(parseCidr('10.0.0.7/32'))).toBe('10.0.0.7/32');
+  });
+
+  it('refuses an AZ count that is not a positive integer', () => {
+    for (const az of [0, -1, 1.5])
+      expect(() => planSubnets('10.0.0.0/16', az)).toThrow(`azCount must be a positive integer, got ${az}`);
+    expect(planSubnets('10.0.0.0/16', 1)).toEqual({ public: ['10.0.0.0/17'], private: ['10.0.128.0/17'] });
+  });
+
+  it('adjacent blocks neither overlap nor contain each other; a block contains itself', () => {
+    const [low, high] = [parseCidr('10.0.0.0/24'), parseCidr('10.0.1.0/24')];
+    expect([cidrsOverlap(low, high), cidrsOverlap(high, low)]).toEqual([false, false]);
+    expect([cidrContains(low, high), cidrContains(high, low)]).toEqual([false, false]);
+    expect([cidrsOverlap(low, low), cidrContains(low, low)]).toEqual([true, true]);
+    // A block that starts inside but is larger overlaps without being contained.
+    const wide = parseCidr('10.0.0.0/23');
+    expect([cidrsOverlap(high, wide), cidrContains(high, wide), cidrContains(wide, high)]).toEqual([true, false, true]);
+  });
+
   it('overlap and containment', () => {
     expect(cidrsOverlap(parseCidr('10.0.0.0/16'), parseCidr('10.0.255.0/24'))).toBe(true);
     expect(cidrsOverlap(parseCidr('10.0.0.0/16'), parseCidr('10.1.0.0/16'))).toBe(false);

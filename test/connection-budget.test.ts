@@ -19,6 +19,17 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
   it('knows no memory for classes outside the memory-optimised families', () => {
     expect(instanceClassMemoryGib('db.t4g.medium')).toBeUndefined();
     expect(instanceClassMemoryGib('db.r6g.medium')).toBeUndefined();
+    // Only whole class names of the r5-r8 and x2g families: no prefixes, suffixes or look-alikes.
+    for (const cls of [
+      'xdb.r6g.large',
+      'db.r6g.large2',
+      'db.r6g.large-x',
+      'db.r6g',
+      'db.r4.large',
+      'db.rr6g.large',
+      'db.r6gd1.large',
+    ])
+      expect([cls, instanceClassMemoryGib(cls)]).toEqual([cls, undefined]);
     expect(() =>
       connectionBudget('db.t4g.medium', {
         tradingConcurrency: 1,
@@ -47,6 +58,23 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
       application: 888,
       total: 888 + 50 + AWS_AUTOMATION_CONNECTIONS,
       fits: true,
+    });
+  });
+
+  it('a demand that uses every connection exactly still fits; one more does not', () => {
+    // db.r6g.large: 1678 = 10 processes x 2 pools x 80 + 75 reserved + 3 for AWS.
+    const demand = {
+      tradingConcurrency: 8,
+      drainerConcurrency: 1,
+      fleetMaxInstances: 1,
+      poolSize: 80,
+      reservedConnections: 75,
+      writingRegions: 1,
+    };
+    expect(connectionBudget('db.r6g.large', demand)).toMatchObject({ total: 1678, fits: true });
+    expect(connectionBudget('db.r6g.large', { ...demand, reservedConnections: 76 })).toMatchObject({
+      total: 1679,
+      fits: false,
     });
   });
 

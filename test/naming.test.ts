@@ -15,7 +15,24 @@ describe('resource names', () => {
     expect(regionCode('us-east-1')).toBe('use1');
     expect(regionCode('eu-west-1')).toBe('euw1');
     expect(regionCode('us-west-2')).toBe('usw2');
-    expect(() => regionCode('mars-1')).toThrow(/not an AWS region name/);
+    expect(regionCode('ap-southeast-2')).toBe('apse2');
+    expect(regionCode('eu-central-1')).toBe('euc1');
+    for (const bad of ['mars-1', 'xus-east-1', 'us-east-1x', 'us-east-'])
+      expect(() => regionCode(bad)).toThrow(`not an AWS region name: "${bad}"`);
+  });
+
+  it('the suffix limit is the smallest headroom of any name, auto-naming and qualifiers included', () => {
+    // Headroom: what is left of the limit once the fixed parts (and Pulumi's -<7 hex>) are in.
+    const headroom = (kind: NameKind) => {
+      const rule = NAME_RULES[kind];
+      const qualifier = rule.qualifierMax > 0 ? 'q'.repeat(rule.qualifierMax) : undefined;
+      const fixed = resourceName(kind, 'x', 'us-east-1', qualifier).length - 1 + (rule.autoNamed ? 8 : 0);
+      return rule.limit - fixed;
+    };
+    const least = Math.min(...kinds.map(headroom));
+    expect(maxSuffixLength()).toBe(least);
+    // The first declared kind with that headroom names the limit in error messages.
+    expect(tightestName()).toBe(kinds.find((k) => headroom(k) === least));
   });
 
   it.each(kinds)('%s fits its AWS limit with the longest allowed suffix and qualifier', (kind) => {
@@ -23,7 +40,7 @@ describe('resource names', () => {
     const suffix = 'x'.repeat(maxSuffixLength());
     const qualifier = rule.qualifierMax > 0 ? 'q'.repeat(rule.qualifierMax) : undefined;
     const name = resourceName(kind, suffix, 'eu-west-1', qualifier);
-    expect(name.length).toBeLessThanOrEqual(rule.limit);
+    expect(name.length + (rule.autoNamed ? 8 : 0)).toBeLessThanOrEqual(rule.limit);
     expect(name.endsWith(suffix) || name.endsWith(`${suffix}.fifo`)).toBe(true);
     expect(name).toMatch(/^[a-z0-9][a-z0-9.-]*$/);
   });
@@ -46,6 +63,14 @@ describe('resource names', () => {
         NAME_RULES[kind].qualifierMax ? 'q'.repeat(NAME_RULES[kind].qualifierMax) : undefined,
       ),
     ).toThrow(/AWS allows/);
+  });
+
+  it("counts the provider's -<7 hex> in the limit of auto-named kinds", () => {
+    // tg-ec2-use1-<suffix> is 12 + suffix characters; the provider adds 8 more.
+    expect(resourceName('targetGroupInstances', 'x'.repeat(12), 'us-east-1')).toHaveLength(24);
+    expect(() => resourceName('targetGroupInstances', 'x'.repeat(13), 'us-east-1')).toThrow(
+      `name "tg-ec2-use1-${'x'.repeat(13)}" is 33 characters once named; AWS allows 32 for targetGroupInstances`,
+    );
   });
 
   it('refuses undeclared qualifiers and per-region names without a region', () => {

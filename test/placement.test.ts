@@ -34,6 +34,23 @@ describe('chooseZones', () => {
       'us-east-1: 2 of 4 availability zones offer everything the platform needs, azCount is 3 (EC2 m7i.large is not offered in use1-az3, use1-az10)',
     );
   });
+
+  it('names every missing requirement, and only those that are missing somewhere', () => {
+    expect(() =>
+      chooseZones(
+        'us-east-1',
+        zones,
+        [
+          everywhere('EC2'),
+          { what: 'Aurora', zoneIds: ['use1-az1', 'use1-az2', 'use1-az3'] },
+          { what: 'KMS', zoneIds: ['use1-az1', 'use1-az3', 'use1-az10'] },
+        ],
+        3,
+      ),
+    ).toThrow(
+      'us-east-1: 2 of 4 availability zones offer everything the platform needs, azCount is 3 (Aurora is not offered in use1-az10; KMS is not offered in use1-az2)',
+    );
+  });
 });
 
 describe('zonesOffering', () => {

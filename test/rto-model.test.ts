@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as fc from 'fast-check';
 import { parseSettings, readRawConfig } from '../lib/config';
 import {
@@ -9,8 +11,12 @@ import {
   ROUTE53_HEALTHY_FRACTION,
   RtoModelInputs,
   rtoDistribution,
+  rtoDistributionReport,
   rtoModelInputsFromSettings,
+  rtoModelMarkdown,
+  quantile,
   sampleRto,
+  seededRandom,
 } from '../lib/rto-model';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
 import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
@@ -126,5 +132,127 @@ describe('RTO Monte Carlo', () => {
     for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
     // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
     expect(d.paths.find((p) => /resolver holding/.test(p.name))!.p99).toBeGreaterThan(s.rtoTargetSeconds);
+  });
+});
+
+describe('what the README and the plan show', () => {
+  /** Markdown tables compared cell by cell (prettier pads cells and separator rows). */
+  const cells = (markdown: string) =>
+    markdown
+      .trim()
+      .split('\n')
+      .map((line) =>
+        line.startsWith('|')
+          ? line
+              .split(/(?<!\\)\|/)
+              .slice(1, -1)
+              .map((c) => (/^\s*:?-+:?\s*$/.test(c) ? '---' : c.trim()))
+          : [line.trim()],
+      );
+
+  it("the README's RTO distribution is this model's table and variables for the dev stack", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const block = /<!-- gen:rto-distribution:begin[^>]*-->([\s\S]*?)<!-- gen:rto-distribution:end -->/.exec(readme);
+    expect(block).not.toBeNull();
+    const dev = rtoModelInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
+    expect(cells(block![1])).toEqual(cells(rtoModelMarkdown(dev)));
+  });
+
+  it('the plan prints p50, p99 and max of every path, and which are held to the target', () => {
+    const d = rtoDistribution(defaults);
+    const [title, header, ...rows] = rtoDistributionReport(d);
+    expect(title).toBe(`RTO distribution (Monte Carlo, ${d.samples} simulated regional failures, seed ${d.seed})`);
+    expect(header.trim().split(/\s{2,}/)).toEqual(['path', 'p50', 'p99', 'max', 'held to target']);
+    expect(rows.map((r) => r.trim().split(/\s{2,}/))).toEqual(
+      d.paths.map((p) => [p.name, `${p.p50} s`, `${p.p99} s`, `${p.max} s`, p.bound ? 'yes (60 s)' : 'no']),
+    );
+  });
+});
+
+describe('the sampler against arithmetic it does not share', () => {
+  it('draws mulberry32: the values an independent implementation gives for the same seeds', () => {
+    // Reference values from a separate Python implementation of mulberry32.
+    const first = (seed: number, n: number) => Array.from({ length: n }, seededRandom(seed));
+    expect(first(1, 3)).toEqual([0.6270739405881613, 0.002735721180215478, 0.5274470399599522]);
+    expect(first(20_260_105, 2)).toEqual([0.49561649770475924, 0.19239253317937255]);
+  });
+
+  it('quantiles are nearest-rank', () => {
+    const sorted = Float64Array.from({ length: 100 }, (_, k) => k + 1);
+    expect([0, 0.01, 0.5, 0.99, 1].map((q) => quantile(sorted, q))).toEqual([1, 1, 50, 99, 100]);
+    expect(quantile(Float64Array.of(7), 0.99)).toBe(7);
+  });
+
+  const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+  it.each([
+    ['the default stack', defaults],
+    [
+      'slower settings',
+      {
+        ...defaults,
+        albIntervalSeconds: 10,
+        albUnhealthyThreshold: 3,
+        route53IntervalSeconds: 30,
+        route53FailureThreshold: 3,
+        dnsTtlSeconds: 60,
+        probeIntervalSeconds: 20,
+      },
+    ],
+  ])("each path's mean is the sum of its variables' means: %s", (_label, i) => {
+    const client = PINNED_CLIENT_SHARE * CLIENT_REQUEST_TIMEOUT_SECONDS + CLIENT_RETRY_SECONDS / 2;
+    // The 13th of 15 uniform checker phases (13 / 16 of the interval on average) decides.
+    const route53Detect =
+      (13 / 16) * i.route53IntervalSeconds +
+      (i.route53FailureThreshold - 1) * i.route53IntervalSeconds +
+      ROUTE53_CONNECT_TIMEOUT_SECONDS;
+    const expected = {
+      'traffic: Global Accelerator':
+        (i.albUnhealthyThreshold - 0.5) * i.albIntervalSeconds +
+        i.albTimeoutSeconds +
+        ACCELERATOR_PICKUP_MAX_SECONDS / 2 +
+        client,
+      'traffic: Route 53 failover': route53Detect + i.dnsTtlSeconds / 2 + client,
+      'traffic: Route 53, resolver holding 60 s': route53Detect + Math.max(i.dnsTtlSeconds, 60) / 2 + client,
+      // First failure: the later of two canaries (2/3 of an interval), the window, the next
+      // evaluation, the calls (1-10 s), a lognormal promotion (mean = median x e^(sigma^2 / 2)).
+      'writes: gate + Aurora promotion':
+        (2 / 3) * i.probeIntervalSeconds +
+        i.recoveryWindowSeconds +
+        i.probeIntervalSeconds / 2 +
+        5.5 +
+        i.dbPromotionEstimateSeconds * Math.exp(0.4 ** 2 / 2) +
+        CLIENT_RETRY_SECONDS / 2,
+    };
+    const measured = Object.fromEntries(sampleRto(i).map((p) => [p.name, mean(p.seconds)]));
+    for (const [name, value] of Object.entries(expected)) {
+      // Standard errors over 4,000 samples: about 0.1 s for traffic, about 1 s for writes.
+      const tolerance = name.startsWith('writes') ? 3 : 0.35;
+      expect([name, Math.abs(measured[name] - value) < tolerance]).toEqual([name, true]);
+    }
+  });
+
+  it('promotion times are lognormal around the configured median: p99 / p50 is e^(2.326 sigma)', () => {
+    // A promotion so long that it is the whole write path.
+    const writes = sampleRto({ ...defaults, dbPromotionEstimateSeconds: 1e6 }).find((p) =>
+      p.name.startsWith('writes'),
+    )!;
+    const sorted = writes.seconds.slice().sort();
+    expect(quantile(sorted, 0.5) / 1e6).toBeCloseTo(1, 1);
+    expect(quantile(sorted, 0.99) / quantile(sorted, 0.5)).toBeCloseTo(Math.exp(2.326 * 0.4), 1);
+  });
+
+  it('summarises the samples it was asked for: bound paths, their worst p99, the target inclusive', () => {
+    const d = rtoDistribution(defaults, { samples: 500, seed: 7 });
+    expect([d.samples, d.seed]).toEqual([500, 7]);
+    expect(d.paths.map((p) => p.bound)).toEqual([true, true, false, false]);
+    expect(d.trafficP99).toBe(Math.max(d.paths[0].p99, d.paths[1].p99));
+    for (const p of d.paths) expect(p.max).toBeGreaterThanOrEqual(p.p99);
+    expect(rtoDistribution({ ...defaults, targetSeconds: d.trafficP99 }, { samples: 500, seed: 7 }).withinTarget).toBe(
+      true,
+    );
+    expect(
+      rtoDistribution({ ...defaults, targetSeconds: d.trafficP99 - 0.1 }, { samples: 500, seed: 7 }).withinTarget,
+    ).toBe(false);
   });
 });

@@ -63,6 +63,25 @@ const afterRecovery = (faultSeconds: number) => () => faultSeconds + 30;
 const unaffected = () => 5;
 
 /**
+ * Every order sent between two moments after the fault was refused with a retryable 503: what
+ * a client must see while orders are refused by design (not a timeout, not a 500).
+ */
+const refusedWith503Between = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
+  const from = input.epoch + fromSeconds * 1000;
+  const to = input.epoch + toSeconds * 1000;
+  const answers = new Map<string, number>();
+  for (const a of input.acks.flatMap((c) => c.attempts).filter((x) => x.at > from && x.at < to)) {
+    const answer = a.status === undefined ? `error ${a.error ?? 'unknown'}` : String(a.status);
+    answers.set(answer, (answers.get(answer) ?? 0) + 1);
+  }
+  const other = [...answers].filter(([answer]) => answer !== '503');
+  if (answers.size === 0) return `no order was sent between ${fromSeconds} s and ${toSeconds} s`;
+  return other.length === 0
+    ? undefined
+    : `answers other than 503 between ${fromSeconds} s and ${toSeconds} s: ${other.map(([k, n]) => `${k} x${n}`).join(', ')}`;
+};
+
+/**
  * No order committed between two moments after the fault (requests in flight at the fault get
  * a few seconds to finish): what a refusal by design must look like.
  */
@@ -143,7 +162,10 @@ export function scenarios(timing: Timing): Scenario[] {
         promotions: 0,
         firstCommittedWithinSeconds: afterRecovery(PARTITION_SECONDS),
         refusesOrdersForSeconds: PARTITION_SECONDS,
-        also: [noCommitsBetween(FAULT_AT + IN_FLIGHT_SECONDS, FAULT_AT + PARTITION_SECONDS)],
+        also: [
+          noCommitsBetween(FAULT_AT + IN_FLIGHT_SECONDS, FAULT_AT + PARTITION_SECONDS),
+          refusedWith503Between(FAULT_AT + IN_FLIGHT_SECONDS, FAULT_AT + PARTITION_SECONDS),
+        ],
       },
       faults: partitionFaults,
     },
