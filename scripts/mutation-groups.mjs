@@ -34,6 +34,7 @@ export const GROUPS = {
     ],
     tests: [
       'test/lambda/order.test.ts',
+      'test/lambda/alb-adapter.test.ts',
       'test/lambda/trading.test.ts',
       'test/lambda/trading-auth.test.ts',
       'test/lambda/trading-handler.test.ts',
@@ -49,7 +50,11 @@ export const GROUPS = {
   'trading-store': { mutate: ['lambda/trading/store.ts'], tests: ['test/lambda/trading.test.ts'] },
   'trading-adapters': {
     mutate: ['lambda/trading/server.ts', 'lambda/trading/handler.ts'],
-    tests: ['test/lambda/trading-handler.test.ts', 'test/lambda/trading-server.test.ts'],
+    tests: [
+      'test/lambda/alb-adapter.test.ts',
+      'test/lambda/trading-handler.test.ts',
+      'test/lambda/trading-server.test.ts',
+    ],
   },
   drainer: {
     mutate: ['lambda/drainer/*.ts'],
