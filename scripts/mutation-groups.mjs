@@ -20,7 +20,9 @@ export const GROUPS = {
       'lambda/trading/order.ts',
       'lambda/trading/security-headers.ts',
     ],
-    tests: ['test/lambda/auth.test.ts', 'test/lambda/trading.test.ts'],
+    // Pure modules: their unit tests only. trading.test.ts (PostgreSQL per run) covers them again
+    // through the API in the trading-db group; here it made one run take two hours.
+    tests: ['test/lambda/auth.test.ts', 'test/lambda/order.test.ts'],
   },
   'trading-db': {
     mutate: [
@@ -31,13 +33,38 @@ export const GROUPS = {
       'lambda/trading/queued-order.ts',
     ],
     tests: [
+      'test/lambda/order.test.ts',
+      'test/lambda/alb-adapter.test.ts',
       'test/lambda/trading.test.ts',
       'test/lambda/trading-auth.test.ts',
       'test/lambda/trading-handler.test.ts',
       'test/lambda/trading-server.test.ts',
     ],
   },
-  drainer: { mutate: ['lambda/drainer/*.ts'], tests: ['test/lambda/queue-and-drain.test.ts'] },
+  // trading-db in parts (the whole starts PostgreSQL for each of its mutants: hours at concurrency 1).
+  'trading-queue': { mutate: ['lambda/trading/queued-order.ts'], tests: ['test/lambda/order.test.ts'] },
+  'trading-api': {
+    mutate: ['lambda/trading/api.ts'],
+    tests: ['test/lambda/trading.test.ts', 'test/lambda/trading-auth.test.ts'],
+  },
+  'trading-store': { mutate: ['lambda/trading/store.ts'], tests: ['test/lambda/trading.test.ts'] },
+  'trading-adapters': {
+    mutate: ['lambda/trading/server.ts', 'lambda/trading/handler.ts'],
+    tests: [
+      'test/lambda/alb-adapter.test.ts',
+      'test/lambda/trading-handler.test.ts',
+      'test/lambda/trading-server.test.ts',
+    ],
+  },
+  drainer: {
+    mutate: ['lambda/drainer/*.ts'],
+    tests: [
+      'test/lambda/drain.test.ts',
+      'test/lambda/drainer-handler.test.ts',
+      'test/lambda/queue-and-drain.test.ts',
+      'test/lambda/trading-handler.test.ts',
+    ],
+  },
   gate: {
     mutate: ['lambda/orchestrator/gate.ts', 'lambda/orchestrator/decide.ts', 'lambda/orchestrator/timing.ts'],
     tests: ['test/lambda/orchestrator-gate.test.ts', 'test/lambda/orchestrator.test.ts'],
@@ -76,6 +103,16 @@ export const GROUPS = {
     // run the same paths against PostgreSQL, which made each mutant cost a cluster start.
     tests: ['test/lambda/journal-unit.test.ts'],
   },
+  // credentials in parts: the pure helpers apart from the modules tested against PostgreSQL.
+  'credentials-pure': {
+    mutate: [
+      'lambda/rotation/scram.ts',
+      'lambda/shared/credentials.ts',
+      'lambda/shared/secret-cache.ts',
+      'lambda/shared/postgres.ts',
+    ],
+    tests: ['test/lambda/scram.test.ts', 'test/lambda/shared-db.test.ts'],
+  },
   credentials: {
     mutate: [
       'lambda/rotation/*.ts',
@@ -87,6 +124,7 @@ export const GROUPS = {
       'lambda/shared/postgres.ts',
     ],
     tests: [
+      'test/lambda/shared-db.test.ts',
       'test/lambda/rotation.test.ts',
       'test/lambda/scram.test.ts',
       'test/lambda/schema.test.ts',

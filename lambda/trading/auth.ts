@@ -112,8 +112,10 @@ export type Authenticate = (req: AuthRequest) => Promise<AuthOutcome>;
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
   const settings = deps.settings ?? DEFAULT_AUTH_SETTINGS;
   const now = deps.now ?? Date.now;
+  // Both window edges are inclusive: a nonce first seen `futureWindowMs` early must still be
+  // remembered `pastWindowMs` after its timestamp, so it lives one millisecond longer than both.
   const nonces = new NonceCache(
-    settings.pastWindowMs + settings.futureWindowMs,
+    settings.pastWindowMs + settings.futureWindowMs + 1,
     settings.maxNonces ?? DEFAULT_MAX_NONCES,
   );
   const limiter = new RateLimiter();

@@ -80,10 +80,9 @@ export function validateOrder(body: unknown): Validation {
         issue.path.length > 0
           ? issue.path.join('.')
           : issue.code === 'unrecognized_keys'
-            ? (issue.keys ?? []).join(',')
+            ? issue.keys.join(',')
             : '(body)',
-      message:
-        issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue.keys ?? []).join(', ')}` : issue.message,
+      message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
     })),
   };
 }

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { createAuthenticator, NonceCache, RateLimiter } from '../../lambda/trading/auth';
 import { CachedKeyring, ClientKeys, ClientRecord, parseClientKeys } from '../../lambda/trading/client-keys';
 import {
+  bodyHash,
+  canonicalQuery,
   canonicalRequest,
   checkCanonicalPath,
   formatAuthorization,
@@ -11,7 +13,7 @@ import {
   signature,
   splitTarget,
 } from '../../lambda/trading/signing';
-import { withSecurityHeaders } from '../../lambda/trading/security-headers';
+import { SECURITY_HEADERS, withSecurityHeaders } from '../../lambda/trading/security-headers';
 import { authorization } from '../../scripts/order-client';
 
 const KEY = 'k'.repeat(32) + '-desk-a-signing-key';
@@ -55,6 +57,32 @@ describe('canonical paths: one spelling per resource', () => {
     ['NUL', '/orders\u0000'],
   ])('rejects %s: %s', (_label, path) => expect(checkCanonicalPath(path).ok).toBe(false));
 
+  it.each([
+    ['orders', 'path must start with /'],
+    ['', 'path must start with /'],
+    ['/orders/', 'empty path segment (// or a trailing /)'],
+    ['//orders', 'empty path segment (// or a trailing /)'],
+    ['/./orders', 'dot segment in path'],
+    ['/x/..', 'dot segment in path'],
+    ['/%2e%2e/orders', 'path may contain only letters, digits and - . _ ~ between slashes'],
+  ])('refuses %s: %s', (path, reason) => expect(checkCanonicalPath(path)).toEqual({ ok: false, reason }));
+
+  it.each([
+    ['/orders', { path: '/orders', query: [] }],
+    ['?a=1', { path: '', query: [['a', '1']] }],
+    [
+      '/o?=x&y=&a=b=c',
+      {
+        path: '/o',
+        query: [
+          ['', 'x'],
+          ['y', ''],
+          ['a', 'b=c'],
+        ],
+      },
+    ],
+  ])('splits %s', (target, split) => expect(splitTarget(target)).toEqual(split));
+
   it('splits a raw request target without decoding or normalising it', () => {
     expect(splitTarget('/x/../orders?b=2&a=%20&&c')).toEqual({
       path: '/x/../orders',
@@ -84,6 +112,50 @@ describe('signature', () => {
       signature(KEY, req, { ...credential, clientId: 'desk-b' }),
     ];
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
+  });
+
+  const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+  it('signs the documented canonical request: lines of scheme, method, path, query, timestamp, nonce, client, body hash', () => {
+    expect(
+      canonicalRequest(
+        {
+          method: 'post',
+          path: '/orders',
+          query: [
+            ['b', '2'],
+            ['a', '1'],
+          ],
+        },
+        credential,
+      ),
+    ).toBe(
+      ['TAP-HMAC-SHA256', 'POST', '/orders', 'a=1&b=2', '1700000000000', 'n'.repeat(24), 'desk-a', EMPTY_SHA256].join(
+        '\n',
+      ),
+    );
+  });
+
+  it('hashes a missing body as the empty body', () => {
+    expect(bodyHash(undefined)).toBe(EMPTY_SHA256);
+    expect(bodyHash('')).toBe(EMPTY_SHA256);
+  });
+
+  it('sorts query pairs by name, then value, whatever order they came in', () => {
+    const pairs: [string, string][] = [
+      ['b', '1'],
+      ['a', '2'],
+      ['a', '10'],
+      ['c', ''],
+      ['a', '2'],
+    ];
+    const permutations = (xs: [string, string][]): [string, string][][] =>
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+    const canonical = new Set(permutations(pairs).map((p) => canonicalQuery(p)));
+    expect([...canonical]).toEqual(['a=10&a=2&a=2&b=1&c=']);
+    expect(canonicalQuery()).toBe('');
   });
 
   it('does not depend on the order query parameters were sent in, or on the method case', () => {
@@ -130,6 +202,54 @@ describe('Authorization header parser', () => {
     ['client id too long', formatAuthorization({ ...valid, clientId: 'c'.repeat(33) })],
     ['too long', formatAuthorization(valid) + ' '.repeat(MAX_AUTHORIZATION_LENGTH)],
   ])('rejects %s', (_label, header) => expect(parseAuthorization(header).ok).toBe(false));
+
+  const fields = (...parts: string[]) => `TAP-HMAC-SHA256 ${parts.join(', ')}`;
+  const [credentialField, timestampField, nonceField, signatureField] = formatAuthorization(valid)
+    .slice('TAP-HMAC-SHA256 '.length)
+    .split(', ');
+  it.each([
+    ['missing', undefined, 'missing Authorization header'],
+    ['empty', '', 'missing Authorization header'],
+    ['scheme without a space', 'TAP-HMAC-SHA256x', 'Authorization scheme must be TAP-HMAC-SHA256'],
+    ['scheme alone', 'TAP-HMAC-SHA256', 'Authorization scheme must be TAP-HMAC-SHA256'],
+    ['another scheme', `Bearer ${credentialField}`, 'Authorization scheme must be TAP-HMAC-SHA256'],
+    [
+      'a field without a value',
+      fields('Credential', timestampField, nonceField, signatureField),
+      'malformed Authorization field Credential',
+    ],
+    ['a value without a name', fields(credentialField, '=abc'), 'unknown Authorization field ""'],
+    ['a long unknown name', fields(`${'x'.repeat(30)}=1`), `unknown Authorization field "${'x'.repeat(20)}"`],
+    ['a field twice', fields(nonceField, nonceField), 'duplicate Authorization field Nonce'],
+    ['a bad nonce', fields(credentialField, 'Nonce=abc'), 'malformed Authorization field Nonce'],
+    ['two fields missing', fields(credentialField, timestampField), 'missing Authorization field(s): Nonce, Signature'],
+    [
+      'one character too long',
+      formatAuthorization(valid).padEnd(MAX_AUTHORIZATION_LENGTH + 1, ' '),
+      'Authorization header too long',
+    ],
+  ])('rejects %s, saying why', (_label, header, reason) =>
+    expect(parseAuthorization(header)).toEqual({ ok: false, reason }),
+  );
+
+  it.each([
+    ['nonce', { nonce: '!' + 'a'.repeat(22) }],
+    ['nonce', { nonce: 'a'.repeat(22) + '!' }],
+    ['nonce', { nonce: 'a'.repeat(65) }],
+    ['signature', { signature: 'z' + 'a'.repeat(64) }],
+    ['signature', { signature: 'a'.repeat(64) + 'z' }],
+    ['signature', { signature: 'a'.repeat(65) }],
+  ])('rejects a %s with anything around the allowed characters', (_field, change) =>
+    expect(parseAuthorization(formatAuthorization({ ...valid, ...change })).ok).toBe(false),
+  );
+
+  it('takes a header of exactly the maximum length', () => {
+    const text = formatAuthorization(valid);
+    const comma = text.indexOf(', ');
+    const padded = `${text.slice(0, comma)},${' '.repeat(MAX_AUTHORIZATION_LENGTH - text.length + 1)}${text.slice(comma + 2)}`;
+    expect(padded).toHaveLength(MAX_AUTHORIZATION_LENGTH);
+    expect(parseAuthorization(padded)).toEqual({ ok: true, value: valid });
+  });
 
   const fuzz = { numRuns: 2000, seed: 20240611 };
 
@@ -208,6 +328,14 @@ describe('per-client token bucket', () => {
     expect(limiter.take('a', { ratePerSecond: 0.1, burst: 3 }, 500)).toBe(10);
   });
 
+  it('counts the wait from the part of a token already refilled', () => {
+    const limiter = new RateLimiter();
+    const slow = { ratePerSecond: 0.1, burst: 1 };
+    expect(limiter.take('a', slow, 0)).toBe(0);
+    // 5 s at 0.1/s refilled half a token: the other half takes 5 s more.
+    expect(limiter.take('a', slow, 5_000)).toBe(5);
+  });
+
   it('never holds more than the current burst when the limits shrink', () => {
     const limiter = new RateLimiter();
     limiter.take('a', { ratePerSecond: 1, burst: 100 }, 0);
@@ -270,13 +398,46 @@ describe('authenticator', () => {
     expect(await auth(request)).toMatchObject({ ok: false, statusCode: 401, error: expect.stringMatching(/nonce/) });
   });
 
+  it('refuses a replay at the last instant its timestamp is still in the window', async () => {
+    let serverNow = NOW - 5_000; // the client's clock is 5 s ahead: the earliest the request can be accepted
+    const auth = authenticator({ 'desk-a': record({ burst: 10 }) }, () => serverNow);
+    const request = signed({ nonce: 'edge-of-window-nonce-000' });
+    expect((await auth(request)).ok).toBe(true);
+    serverNow = NOW + 30_000; // the latest a request signed at NOW passes the window
+    expect(await auth(request)).toMatchObject({
+      ok: false,
+      statusCode: 401,
+      error: 'nonce already used: sign each request with a new nonce',
+    });
+  });
+
   it('throttles per client with 429 and Retry-After, after authentication', async () => {
     const auth = authenticator({ 'desk-a': record({ burst: 2, ratePerSecond: 0.5 }) });
     expect((await auth(signed())).ok).toBe(true);
     expect((await auth(signed())).ok).toBe(true);
-    expect(await auth(signed())).toMatchObject({ ok: false, statusCode: 429, headers: { 'retry-after': '2' } });
+    expect(await auth(signed())).toEqual({
+      ok: false,
+      statusCode: 429,
+      error: 'rate limit exceeded',
+      headers: { 'retry-after': '2' },
+    });
     // Unsigned requests do not spend the client's tokens (and are refused as unauthenticated).
     expect(await auth({ ...post, headers: {} })).toMatchObject({ statusCode: 401 });
+  });
+
+  it('answers 503 when it cannot remember one more nonce, instead of letting a request through unchecked', async () => {
+    const auth = createAuthenticator({
+      keyring: staticKeyring({ 'desk-a': record({ burst: 10 }) }),
+      settings: { pastWindowMs: 30_000, futureWindowMs: 5_000, maxNonces: 1 },
+      now: () => NOW,
+    });
+    expect((await auth(signed({ nonce: 'first-nonce-000000000000' }))).ok).toBe(true);
+    expect(await auth(signed({ nonce: 'second-nonce-00000000000' }))).toEqual({
+      ok: false,
+      statusCode: 503,
+      error: 'too many requests in flight',
+      headers: { 'retry-after': '1' },
+    });
   });
 
   it('answers 503 with Retry-After when the keys cannot be read at all', async () => {
@@ -284,12 +445,29 @@ describe('authenticator', () => {
       keyring: { lookup: () => Promise.reject(new Error('AccessDenied')) },
       now: () => NOW,
     });
-    expect(await auth(signed())).toMatchObject({ ok: false, statusCode: 503, headers: { 'retry-after': '5' } });
+    expect(await auth(signed())).toEqual({
+      ok: false,
+      statusCode: 503,
+      error: 'authentication unavailable',
+      headers: { 'retry-after': '5' },
+    });
   });
 });
 
 describe('client keys secret', () => {
   const good = { 'desk-a': record(), desk_b: { key: 'b'.repeat(32), limits: { ratePerSecond: 0.5, burst: 1 } } };
+
+  it('throws a MalformedClientKeysError, by name', () => {
+    expect(() => parseClientKeys('{')).toThrow(expect.objectContaining({ name: 'MalformedClientKeysError' }));
+  });
+
+  it('takes the edges of every limit', () => {
+    const edges = {
+      low: { key: 'k'.repeat(32), limits: { ratePerSecond: 0.001, burst: 1 } },
+      high: { key: 'k'.repeat(256), limits: { ratePerSecond: 10_000, burst: 100_000 } },
+    };
+    expect(Object.fromEntries(parseClientKeys(JSON.stringify(edges)))).toEqual(edges);
+  });
 
   it('parses a map of client id -> key and limits', () => {
     const keys = parseClientKeys(JSON.stringify(good));
@@ -307,6 +485,40 @@ describe('client keys secret', () => {
     ['a zero rate', JSON.stringify({ d: record({ ratePerSecond: 0 }) }), /ratePerSecond must be greater than 0/],
     ['a fractional burst', JSON.stringify({ d: record({ burst: 1.5 }) }), /burst must be an integer/],
     ['an unknown field', JSON.stringify({ d: { ...record(), admin: true } }), /d: /],
+    ['null', 'null', /^client keys secret is malformed: expected a JSON object of client id -> \{ key, limits \}$/],
+    ['a number', '42', /expected a JSON object of client id/],
+    ['a string', '"desk-a"', /expected a JSON object of client id/],
+    [
+      'a long bad client id',
+      JSON.stringify({ ['x'.repeat(50)]: record() }),
+      new RegExp(`client id "${'x'.repeat(40)}" must be 1-32 letters, digits, _ or -$`),
+    ],
+    [
+      'two problems',
+      JSON.stringify({ d: record({ burst: 0 }), e: record({ burst: 100_001 }) }),
+      /: d: limits.burst must be at least 1; e: limits.burst must be at most 100000$/,
+    ],
+    ['a key that is not a string', JSON.stringify({ d: { ...record(), key: 5 } }), /d: key must be a string$/],
+    [
+      'a key longer than 256',
+      JSON.stringify({ d: { ...record(), key: 'k'.repeat(257) } }),
+      /d: key must have at most 256 characters$/,
+    ],
+    [
+      'a rate that is not a number',
+      JSON.stringify({ d: record({ ratePerSecond: 'x' as unknown as number }) }),
+      /d: limits.ratePerSecond must be a number$/,
+    ],
+    [
+      'a rate above 10000',
+      JSON.stringify({ d: record({ ratePerSecond: 10_001 }) }),
+      /d: limits.ratePerSecond must be at most 10000$/,
+    ],
+    [
+      'a burst that is not a number',
+      JSON.stringify({ d: record({ burst: 'x' as unknown as number }) }),
+      /d: limits.burst must be a number$/,
+    ],
   ])('refuses %s, naming the problem and never the key', (_label, text, message) => {
     expect(() => parseClientKeys(text)).toThrow(message);
     try {
@@ -339,12 +551,53 @@ describe('keyring over the secret cache', () => {
     const secret = fakeSecret([keys(['a']), keys(['a', 'b']), keys(['b'])]);
     const keyring = new CachedKeyring(secret, { maxAgeMs: 300_000, missRefreshMs: 30_000, now: () => now });
     expect(await keyring.lookup('a')).toBeDefined();
+    expect(secret.reads()).toBe(1); // a known client costs no re-read
     expect(await keyring.lookup('b')).toBeDefined(); // unknown: re-read once, now known
     expect(secret.reads()).toBe(2);
     expect(await keyring.lookup('zz')).toBeUndefined(); // unknown again within 30 s: no re-read
     expect(secret.reads()).toBe(2);
     now = 300_000;
     expect(await keyring.lookup('a')).toBeUndefined(); // aged out: re-read, 'a' revoked
+  });
+
+  it('re-reads for an unknown client again exactly missRefreshMs after the last such re-read', async () => {
+    let now = 0;
+    const secret = fakeSecret([keys(['a']), keys(['a']), keys(['a']), keys(['a', 'b'])]);
+    const keyring = new CachedKeyring(secret, { maxAgeMs: 300_000, missRefreshMs: 30_000, now: () => now });
+    expect(await keyring.lookup('b')).toBeUndefined(); // first read, then one re-read for the miss
+    expect(secret.reads()).toBe(2);
+    now = 29_999;
+    expect(await keyring.lookup('b')).toBeUndefined();
+    expect(secret.reads()).toBe(2);
+    now = 30_000;
+    expect(await keyring.lookup('b')).toBeUndefined();
+    expect(secret.reads()).toBe(3);
+  });
+
+  it('after a failed re-read, tries again missRefreshMs later (not at once, not maxAgeMs later), warning each time', async () => {
+    let now = 0;
+    const warnings: unknown[][] = [];
+    const secret = fakeSecret([keys(['a']), new Error('throttled'), new Error('throttled'), keys(['b'])]);
+    const keyring = new CachedKeyring(secret, {
+      maxAgeMs: 1_000,
+      missRefreshMs: 500,
+      now: () => now,
+      logger: { warn: (...args: unknown[]) => void warnings.push(args) },
+    });
+    await keyring.lookup('a');
+    now = 1_000;
+    expect(await keyring.lookup('a')).toBeDefined(); // re-read failed: last good copy
+    expect(secret.reads()).toBe(2);
+    expect(warnings).toEqual([
+      ['client keys could not be re-read; using the last good copy', { error: 'Error: throttled' }],
+    ]);
+    now = 1_499;
+    await keyring.lookup('a');
+    expect(secret.reads()).toBe(2);
+    now = 1_500;
+    await keyring.lookup('a');
+    expect(secret.reads()).toBe(3);
+    expect(warnings).toHaveLength(2);
   });
 
   it('keeps the last good keys when a re-read fails, and fails when it never had any', async () => {
@@ -360,6 +613,15 @@ describe('keyring over the secret cache', () => {
 });
 
 describe('security headers', () => {
+  it('are HSTS for a year with subdomains, no MIME sniffing, and no caching', () => {
+    expect(withSecurityHeaders({})).toEqual({
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    expect(SECURITY_HEADERS).toEqual(withSecurityHeaders({}));
+  });
+
   it('win over a response header of the same name, whatever its case', () => {
     const headers = withSecurityHeaders({ 'Cache-Control': 'max-age=60', 'content-type': 'application/json' });
     expect(headers['cache-control']).toBe('no-store');

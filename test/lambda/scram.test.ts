@@ -34,6 +34,33 @@ describe('SCRAM-SHA-256 verifiers (RFC 5802 / RFC 7677)', () => {
     ['non-ASCII (SASLprep would change it)', 'pass\u00a0word'],
     ['a control character', 'pass\u0007word'],
   ])('refuses a password that is %s', (_label, password) => {
-    expect(() => scramSha256Verifier(password)).toThrow(/printable ASCII/);
+    expect(() => scramSha256Verifier(password)).toThrow(
+      'a SCRAM verifier is computed only for non-empty printable ASCII passwords',
+    );
+  });
+
+  it.each([
+    ['DEL at the end', 'password\u007f'],
+    ['a unit separator first', '\u001fpassword'],
+  ])('refuses a password with %s', (_label, password) => {
+    expect(() => scramKeys(password, Buffer.alloc(16))).toThrow(/printable ASCII/);
+  });
+
+  it('takes every printable ASCII character, space and tilde included', () => {
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    expect(() => scramKeys(printable, Buffer.alloc(16), 1)).not.toThrow();
+  });
+
+  it('writes the given salt and iteration count, and the keys derived with them', () => {
+    const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
+    const { storedKey, serverKey } = scramKeys('pencil', salt, 4096);
+    expect(scramSha256Verifier('pencil', salt)).toBe(
+      `SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$${storedKey.toString('base64')}:${serverKey.toString('base64')}`,
+    );
+    const fewer = scramKeys('pencil', salt, 2);
+    expect(scramSha256Verifier('pencil', salt, 2)).toBe(
+      `SCRAM-SHA-256$2:W22ZaJ0SNY7soEsUEjb6gQ==$${fewer.storedKey.toString('base64')}:${fewer.serverKey.toString('base64')}`,
+    );
+    expect(fewer.storedKey.equals(storedKey)).toBe(false);
   });
 });

@@ -239,10 +239,29 @@ describe('the drainer function', () => {
       clientId: CLIENTS.deskA.clientId,
       order: { clientOrderId: 'h-drain-1', symbol: 'AAPL', side: 'sell', type: 'market', quantity: '2' },
     };
+    // Without MARKET_ORDER_TTL_SECONDS a market order expires after the default 60 s.
+    const stale = {
+      ...queued,
+      acceptedAt: new Date(Date.now() - 61_000).toISOString(),
+      order: { ...queued.order, clientOrderId: 'h-drain-stale' },
+    };
     const { result, logs } = await captureLogs(() =>
-      drainerHandler({ Records: [record(JSON.stringify(queued), 'd-1'), record('nonsense', 'd-2')] }, context('req-d')),
+      drainerHandler(
+        {
+          Records: [
+            record(JSON.stringify(queued), 'd-1'),
+            record('nonsense', 'd-2'),
+            record(JSON.stringify(stale), 'd-3'),
+          ],
+        },
+        context('req-d'),
+      ),
     );
     expect(result.batchItemFailures).toEqual([]);
+    expect(logs.find((l) => l.message === 'queued market order expired: recorded, not executed')).toMatchObject({
+      clientOrderId: 'h-drain-stale',
+      ttl: 60,
+    });
     expect(deadLettered).toEqual([{ reason: 'not a queued order: body is not JSON', body: 'nonsense' }]);
     expect(logs.find((l) => l.message === 'queued order applied')).toMatchObject({ function_request_id: 'req-d' });
     expect(logs.find((l) => l.message === 'queued message dead-lettered')).toMatchObject({

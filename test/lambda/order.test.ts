@@ -1,0 +1,315 @@
+/** The order schema and its decimals, directly: what is accepted, the canonical text, the exact refusals, the ids. */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { canonicalDecimal, decimalFromNumber, parseDecimal } from '../../lambda/trading/decimal';
+import { OrderInput, orderFingerprint, orderIdFor, sameOrder, validateOrder } from '../../lambda/trading/order';
+import {
+  parseQueuedOrder,
+  queuedOrderDeduplicationId,
+  queueOrder,
+  sqsOrderQueue,
+} from '../../lambda/trading/queued-order';
+
+const refused = (message: string) => ({ ok: false, message });
+
+describe('decimal text at numeric(20, 8)', () => {
+  it.each([
+    ['0', '0'],
+    ['000', '0'],
+    ['020', '20'],
+    ['00.6', '0.6'],
+    ['187.250', '187.25'],
+    ['5.10000000', '5.1'],
+    ['1.000', '1'],
+    ['0.00000001', '0.00000001'],
+    ['123456789012.12345678', '123456789012.12345678'],
+    ['000000000000000000000000000000000000000000000000000000000000001', '1'],
+    ['1'.padStart(64, '0'), '1'],
+  ])('%s is %s', (text, value) => expect(parseDecimal(text)).toEqual({ ok: true, value }));
+
+  it.each([
+    ['', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['a1', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1a', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1.', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['.5', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1.2.3', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1.5a', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['-1', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1e5', 'is not a plain decimal (digits, optionally one point and digits)'],
+    ['1234567890123', 'has more than 12 integer digits'],
+    ['0.123456789', 'has more than 8 fractional digits'],
+    ['1'.padStart(65, '0'), 'is longer than 64 characters'],
+  ])('refuses %s: it %s', (text, message) => expect(parseDecimal(text)).toEqual(refused(message)));
+
+  it('takes 12 integer digits and 8 fractional digits, and trailing zeros beyond them', () => {
+    expect(parseDecimal('999999999999')).toEqual({ ok: true, value: '999999999999' });
+    expect(parseDecimal('0.12345678000')).toEqual({ ok: true, value: '0.12345678' });
+  });
+
+  it('canonicalDecimal gives the canonical text of a stored value, and throws naming a value that is none', () => {
+    expect(canonicalDecimal('187.25000000')).toBe('187.25');
+    expect(() => canonicalDecimal('1.2.3')).toThrow(
+      'not a numeric(20, 8) decimal: "1.2.3" is not a plain decimal (digits, optionally one point and digits)',
+    );
+  });
+});
+
+describe('decimal from a JSON number', () => {
+  it.each([
+    [187.25, '187.25'],
+    [20, '20'],
+    [0.5, '0.5'],
+    [123456789012.345, '123456789012.345'], // 15 significant digits: exact
+    [0.12345678, '0.12345678'],
+  ])('%s is %s', (value, text) => expect(decimalFromNumber(value)).toEqual({ ok: true, value: text }));
+
+  it.each([
+    [Number.NaN, 'is not a finite number'],
+    [Number.POSITIVE_INFINITY, 'is not a finite number'],
+    [1e21, 'is out of range (send it as a decimal string)'],
+    [1e-7, 'is out of range (send it as a decimal string)'],
+    [123456789012.3456, 'has more than 15 significant digits as a JSON number: send it as a decimal string'],
+    [0.1234567890123456, 'has more than 15 significant digits as a JSON number: send it as a decimal string'],
+    // Leading zeros and the sign are not significant: these reach the text checks.
+    [0.123456789012345, 'has more than 8 fractional digits'],
+    [0.0012345678901234, 'has more than 8 fractional digits'],
+    [-123456789012345, 'is not a plain decimal (digits, optionally one point and digits)'],
+    [-0.5, 'is not a plain decimal (digits, optionally one point and digits)'],
+  ])('refuses %s: it %s', (value, message) => expect(decimalFromNumber(value)).toEqual(refused(message)));
+});
+
+const limit = (overrides: Record<string, unknown> = {}) => ({
+  clientOrderId: 'c-1',
+  symbol: 'AAPL',
+  side: 'buy',
+  type: 'limit',
+  quantity: '100',
+  limitPrice: '187.25',
+  ...overrides,
+});
+const market = (overrides: Record<string, unknown> = {}) => {
+  const { limitPrice: _ignored, ...rest } = limit({ type: 'market', ...overrides });
+  return rest;
+};
+const errorsOf = (body: unknown) => {
+  const result = validateOrder(body);
+  return result.ok ? [] : result.errors;
+};
+const accepted = (body: unknown): OrderInput => {
+  const result = validateOrder(body);
+  if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.errors)}`);
+  return result.order;
+};
+
+describe('order schema', () => {
+  it('accepts a limit order and a market order, with decimals in canonical text', () => {
+    expect(accepted(limit({ quantity: ' 0100.50 ', limitPrice: 187.25 }))).toEqual({
+      clientOrderId: 'c-1',
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'limit',
+      quantity: '100.5',
+      limitPrice: '187.25',
+    });
+    expect(accepted(market({ side: 'sell', quantity: 3 }))).toEqual({
+      clientOrderId: 'c-1',
+      symbol: 'AAPL',
+      side: 'sell',
+      type: 'market',
+      quantity: '3',
+    });
+  });
+
+  it.each([
+    ['clientOrderId', 'a'],
+    ['clientOrderId', 'Az09_-'],
+    ['clientOrderId', 'c'.repeat(64)],
+    ['symbol', 'A'],
+    ['symbol', 'BRK.B'],
+    ['symbol', 'X-9'],
+    ['symbol', 'ABCDEFGHIJKL'],
+  ])('accepts %s %s', (field, value) => expect(accepted(limit({ [field]: value }))).toMatchObject({ [field]: value }));
+
+  const CLIENT_ORDER_ID = 'clientOrderId must be 1-64 letters, digits, _ or -';
+  const SYMBOL = 'symbol must be 1-12 upper-case letters, digits, . or -, starting with a letter';
+  const quantityIt = (it: string) =>
+    `quantity must be a positive decimal with at most 12 integer and 8 fractional digits: it ${it}`;
+  it.each([
+    ['no clientOrderId', limit({ clientOrderId: undefined }), 'clientOrderId', 'clientOrderId is required'],
+    ['an empty clientOrderId', limit({ clientOrderId: '' }), 'clientOrderId', CLIENT_ORDER_ID],
+    ['a 65-character clientOrderId', limit({ clientOrderId: 'c'.repeat(65) }), 'clientOrderId', CLIENT_ORDER_ID],
+    ['a clientOrderId with a space', limit({ clientOrderId: 'c 1' }), 'clientOrderId', CLIENT_ORDER_ID],
+    ['a clientOrderId with a colon', limit({ clientOrderId: 'c:1' }), 'clientOrderId', CLIENT_ORDER_ID],
+    ['a clientOrderId ending in a newline', limit({ clientOrderId: 'c1\n' }), 'clientOrderId', CLIENT_ORDER_ID],
+    ['no symbol', limit({ symbol: undefined }), 'symbol', 'symbol is required'],
+    ['an empty symbol', limit({ symbol: '' }), 'symbol', SYMBOL],
+    ['a lower-case symbol', limit({ symbol: 'aapl' }), 'symbol', SYMBOL],
+    ['a symbol starting with a digit', limit({ symbol: '9A' }), 'symbol', SYMBOL],
+    ['a symbol starting with a point', limit({ symbol: '.A' }), 'symbol', SYMBOL],
+    ['a symbol with a lower-case letter', limit({ symbol: 'Ab' }), 'symbol', SYMBOL],
+    ['a 13-character symbol', limit({ symbol: 'ABCDEFGHIJKLM' }), 'symbol', SYMBOL],
+    ['a symbol with a space', limit({ symbol: 'A B' }), 'symbol', SYMBOL],
+    ['a symbol ending in a newline', limit({ symbol: 'AAPL\n' }), 'symbol', SYMBOL],
+    ['side hold', limit({ side: 'hold' }), 'side', 'side must be buy or sell'],
+    ['type stop', limit({ type: 'stop' }), 'type', 'type must be market or limit'],
+    ['a boolean quantity', limit({ quantity: true }), 'quantity', 'quantity must be a number or a decimal string'],
+    ['a zero quantity', limit({ quantity: '0.000' }), 'quantity', 'quantity must be greater than zero'],
+    ['a zero number quantity', limit({ quantity: 0 }), 'quantity', 'quantity must be greater than zero'],
+    [
+      'a word for a quantity',
+      limit({ quantity: 'ten' }),
+      'quantity',
+      quantityIt('is not a plain decimal (digits, optionally one point and digits)'),
+    ],
+    [
+      'a quantity number out of range',
+      limit({ quantity: 1e21 }),
+      'quantity',
+      quantityIt('is out of range (send it as a decimal string)'),
+    ],
+    [
+      'a negative limitPrice',
+      limit({ limitPrice: '-1' }),
+      'limitPrice',
+      'limitPrice must be a positive decimal with at most 12 integer and 8 fractional digits: it is not a plain decimal (digits, optionally one point and digits)',
+    ],
+    [
+      'a limit order without limitPrice',
+      limit({ limitPrice: undefined }),
+      'limitPrice',
+      'limitPrice is required for limit orders',
+    ],
+    [
+      'a market order with limitPrice',
+      limit({ type: 'market' }),
+      'limitPrice',
+      'limitPrice must be absent for market orders',
+    ],
+  ])('refuses %s, naming the field', (_label, body, field, message) => {
+    expect(errorsOf(body)).toEqual([{ field, message }]);
+  });
+
+  it.each([['[]'], ['"order"'], ['null'], ['42']])('refuses %s as the body: it must be an object', (json) =>
+    expect(errorsOf(JSON.parse(json))).toEqual([{ field: '(body)', message: 'order must be a JSON object' }]),
+  );
+
+  it('names every unknown field, in one error', () => {
+    expect(errorsOf(limit({ account: 'x', venue: 'y' }))).toEqual([
+      { field: 'account,venue', message: 'unknown field(s): account, venue' },
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    expect(errorsOf({ ...limit({ side: 'hold', quantity: 0 }) }).map((e) => e.field)).toEqual(['side', 'quantity']);
+  });
+});
+
+describe('order identity', () => {
+  const base = accepted(limit());
+
+  it('is the same order for the same fields, however the decimals were written', () => {
+    const again = accepted(limit({ quantity: 100, limitPrice: '0187.250' }));
+    expect(sameOrder(base, again)).toBe(true);
+    expect(orderFingerprint(again)).toBe(orderFingerprint(base));
+  });
+
+  it.each([
+    ['clientOrderId', { clientOrderId: 'c-2' }],
+    ['symbol', { symbol: 'MSFT' }],
+    ['side', { side: 'sell' }],
+    ['quantity', { quantity: '100.00000001' }],
+    ['limitPrice', { limitPrice: '187.26' }],
+  ])('is another order when the %s differs', (_field, overrides) => {
+    const other = accepted(limit(overrides));
+    expect(sameOrder(base, other)).toBe(false);
+    expect(orderFingerprint(other)).not.toBe(orderFingerprint(base));
+  });
+
+  it('is another order when the type differs', () => {
+    const other = accepted(market());
+    expect(sameOrder(base, other)).toBe(false);
+    expect(orderFingerprint(other)).not.toBe(orderFingerprint(base));
+  });
+
+  it('fingerprints are SHA-256 hex digests', () => {
+    expect(orderFingerprint(base)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('order ids are the RFC 9562 version 5 UUIDs of "<client>:<clientOrderId>" in the order namespace', () => {
+    // Reference values from Python's uuid.uuid5(UUID('5b0f3c1e-8d2a-4c7f-9e6b-1a2d3c4e5f60'), name). Ids are
+    // stored and handed to clients before the order is (queued orders): they must never change.
+    expect(orderIdFor('desk-a', 'c-1')).toBe('7298c7f1-2d16-5345-952c-fc4d2a02a04e');
+    expect(orderIdFor('desk-b', 'c-1')).toBe('99aa8501-7972-5cba-852b-ac71efb68c82');
+    expect(orderIdFor('desk-a', 'ordre-é')).toBe('0f6282cf-e030-5eb2-bf58-e7b1714b1a81');
+  });
+});
+
+describe('queued orders', () => {
+  const queued = { acceptedAt: '2026-01-01T12:00:00.000Z', region: 'eu-west-1', clientId: 'desk-a', order: limit() };
+
+  it('reads what the API queues, as the same canonical order', () => {
+    const text = JSON.stringify(
+      queueOrder('desk-a', accepted(limit({ quantity: '0100.0' })), 'eu-west-1', new Date(queued.acceptedAt)),
+    );
+    expect(parseQueuedOrder(text)).toEqual({ ok: true, queued: { ...queued, order: accepted(limit()) } });
+    expect(parseQueuedOrder(JSON.stringify({ ...queued, acceptedAt: '2026-01-01T13:00:00+01:00' })).ok).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '{', 'body is not JSON'],
+    ['a JSON array', '[]', '(body): Invalid input: expected object, received array'],
+    [
+      'no acceptedAt',
+      JSON.stringify({ ...queued, acceptedAt: undefined }),
+      'acceptedAt: Invalid input: expected string, received undefined',
+    ],
+    [
+      'an empty region',
+      JSON.stringify({ ...queued, region: '' }),
+      'region: Too small: expected string to have >=1 characters',
+    ],
+    [
+      'a client id with a colon',
+      JSON.stringify({ ...queued, clientId: 'desk:a' }),
+      'clientId: Invalid string: must match pattern /^[A-Za-z0-9_-]{1,32}$/',
+    ],
+    [
+      'an invalid order and an unknown field',
+      JSON.stringify({ ...queued, order: limit({ side: 'hold' }), extra: 1 }),
+      'order.side: side must be buy or sell; (body): Unrecognized key: "extra"',
+    ],
+  ])('refuses %s, saying where', (_label, text, reason) =>
+    expect(parseQueuedOrder(text)).toEqual({ ok: false, reason }),
+  );
+
+  it('is deduplicated by its client and its identity, not by the client order id alone', () => {
+    const order = accepted(limit());
+    expect(queuedOrderDeduplicationId({ clientId: 'desk-a', order })).toBe(`desk-a:${orderFingerprint(order)}`);
+    const other = accepted(limit({ quantity: '101' }));
+    expect(queuedOrderDeduplicationId({ clientId: 'desk-a', order: other })).not.toBe(
+      queuedOrderDeduplicationId({ clientId: 'desk-a', order }),
+    );
+    expect(queuedOrderDeduplicationId({ clientId: 'desk-b', order })).not.toBe(
+      queuedOrderDeduplicationId({ clientId: 'desk-a', order }),
+    );
+  });
+
+  it('goes on the FIFO queue in the message group of its symbol', async () => {
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    const mock = mockClient(sqs);
+    mock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    const URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo';
+    const message = { ...queued, order: accepted(limit()) };
+    await sqsOrderQueue(sqs, URL).enqueue(message);
+    expect(mock.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        QueueUrl: URL,
+        MessageBody: JSON.stringify(message),
+        MessageGroupId: 'AAPL',
+        MessageDeduplicationId: queuedOrderDeduplicationId(message),
+      },
+    ]);
+    mock.restore();
+  });
+});
