@@ -9,6 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { orderQueueRecord } from '../helpers/journal-queues';
+import { captureLogs } from '../helpers/logs';
 
 const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-dlq-euw1-test.fifo';
 const savedEnv = { ...process.env };
@@ -38,21 +39,6 @@ function coldHandler(): { handler: Handler; sqs: AwsClientStub<SQSClient> } {
   return loaded;
 }
 
-async function logsOf<T>(work: () => Promise<T>): Promise<{ result: T; logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    const result = await work();
-    const logs = lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{'));
-    return { result, logs: logs.map((l) => JSON.parse(l)) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 beforeEach(() => {
   process.env = {
     ...savedEnv,
@@ -76,7 +62,7 @@ afterAll(() => {
 
 it('dead-letters a message that is not an order to the queue the environment names, logging with the invocation', async () => {
   const { handler, sqs } = coldHandler();
-  const { result, logs } = await logsOf(() =>
+  const { result, logs } = await captureLogs(() =>
     handler({ Records: [orderQueueRecord('nonsense', 'd-1')] }, context('req-1')),
   );
   expect(result.batchItemFailures).toEqual([]);
@@ -91,17 +77,19 @@ it('dead-letters a message that is not an order to the queue the environment nam
 it('without a dead-letter queue in the environment, fails the message so the redrive policy moves it', async () => {
   delete process.env.ORDER_DEAD_LETTER_QUEUE_URL;
   const { handler, sqs } = coldHandler();
-  const { result } = await logsOf(() => handler({ Records: [orderQueueRecord('nonsense', 'd-2')] }, context('req-2')));
+  const { result } = await captureLogs(() =>
+    handler({ Records: [orderQueueRecord('nonsense', 'd-2')] }, context('req-2')),
+  );
   expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'd-2' }]);
   expect(sqs.calls()).toEqual([]);
 });
 
 it('sets up once per execution environment: a warm invocation keeps what the cold one read', async () => {
   const { handler, sqs } = coldHandler();
-  await logsOf(() => handler({ Records: [orderQueueRecord('nonsense', 'd-3')] }, context('req-3')));
+  await captureLogs(() => handler({ Records: [orderQueueRecord('nonsense', 'd-3')] }, context('req-3')));
   delete process.env.ORDER_DEAD_LETTER_QUEUE_URL;
   delete process.env.DB_HOST;
-  const { result, logs } = await logsOf(() =>
+  const { result, logs } = await captureLogs(() =>
     handler({ Records: [orderQueueRecord('nonsense', 'd-4')] }, context('req-4')),
   );
   expect(result.batchItemFailures).toEqual([]);
@@ -119,7 +107,7 @@ it('reads the database credentials through Secrets Manager, and hands an order b
     clientId: 'desk-a',
     order: { clientOrderId: 'h-1', symbol: 'AAPL', side: 'buy', type: 'market', quantity: '1' },
   };
-  const { result, logs } = await logsOf(() =>
+  const { result, logs } = await captureLogs(() =>
     handler({ Records: [orderQueueRecord(JSON.stringify(queued), 'd-6')] }, context('req-6')),
   );
   expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'd-6' }]);

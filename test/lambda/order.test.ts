@@ -9,6 +9,7 @@ import {
   queueOrder,
   sqsOrderQueue,
 } from '../../lambda/trading/queued-order';
+import { limitOrder } from '../helpers/trading-db';
 
 const refused = (message: string) => ({ ok: false, message });
 
@@ -79,15 +80,7 @@ describe('decimal from a JSON number', () => {
   ])('refuses %s: it %s', (value, message) => expect(decimalFromNumber(value)).toEqual(refused(message)));
 });
 
-const limit = (overrides: Record<string, unknown> = {}) => ({
-  clientOrderId: 'c-1',
-  symbol: 'AAPL',
-  side: 'buy',
-  type: 'limit',
-  quantity: '100',
-  limitPrice: '187.25',
-  ...overrides,
-});
+const limit = (overrides: Record<string, unknown> = {}) => limitOrder('c-1', overrides);
 const market = (overrides: Record<string, unknown> = {}) => {
   const { limitPrice: _ignored, ...rest } = limit({ type: 'market', ...overrides });
   return rest;

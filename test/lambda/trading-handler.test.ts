@@ -12,6 +12,7 @@ import { handler } from '../../lambda/trading/handler';
 import { authorization } from '../../scripts/order-client';
 import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { orderQueueRecord } from '../helpers/journal-queues';
+import { captureLogs } from '../helpers/logs';
 
 let db: TradingDb;
 let secrets: AwsClientStub<SecretsManagerClient>;
@@ -51,25 +52,6 @@ const albEvent = (method: string, path: string, body?: object): ALBEvent => ({
   body: body === undefined ? null : JSON.stringify(body),
   isBase64Encoded: false,
 });
-
-/** Powertools writes JSON lines to stdout (INFO) and stderr (WARN, ERROR). */
-async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; logs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    const result = await work();
-    const logs = lines
-      .flatMap((l) => l.split('\n'))
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
-    return { result, logs };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   db = await startTradingDb();
