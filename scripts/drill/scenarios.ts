@@ -94,6 +94,12 @@ const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: Mea
     : `${committed.length} order(s) acknowledged between ${fromSeconds} s and ${toSeconds} s, while the journal was unreachable`;
 };
 
+/** The us-east-1 database unreachable for `seconds` from the fault, then back. */
+const databaseDownFor = (seconds: number) => (w: ScenarioWorld) => {
+  w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
+  w.at(FAULT_AT + seconds, () => w.databaseDown('us-east-1', false));
+};
+
 /** eu-west-1 and us-east-1 cut from each other for PARTITION_SECONDS; clients still reach both. */
 const partitionFaults = (w: ScenarioWorld) => {
   w.at(FAULT_AT, () => w.partition('eu-west-1', 'us-east-1', true));
@@ -125,10 +131,7 @@ export function scenarios(timing: Timing): Scenario[] {
       faultAtSeconds: FAULT_AT,
       durationSeconds: horizon(timing),
       expect: { promotions: 0, firstCommittedWithinSeconds: afterRecovery(25) },
-      faults: (w) => {
-        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
-        w.at(FAULT_AT + 25, () => w.databaseDown('us-east-1', false));
-      },
+      faults: databaseDownFor(25),
     },
     {
       name: 'db-blip-50s',
@@ -137,10 +140,7 @@ export function scenarios(timing: Timing): Scenario[] {
       faultAtSeconds: FAULT_AT,
       durationSeconds: horizon(timing),
       expect: { promotions: 0, firstCommittedWithinSeconds: afterRecovery(50) },
-      faults: (w) => {
-        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
-        w.at(FAULT_AT + 50, () => w.databaseDown('us-east-1', false));
-      },
+      faults: databaseDownFor(50),
     },
     {
       name: 'sessions-dropped',
