@@ -287,14 +287,16 @@ describe('recording an order', () => {
   });
 });
 
+/** The journal entry a us-east-1 writer sends for ORDER. */
+const entry: JournalEntry = {
+  kind: JOURNAL_ENTRY_KIND,
+  writerRegion: 'us-east-1',
+  journaledAt: ORDER.createdAt,
+  clientId: 'desk-a',
+  order: ORDER,
+};
+
 describe('journal messages, field by field', () => {
-  const entry: JournalEntry = {
-    kind: JOURNAL_ENTRY_KIND,
-    writerRegion: 'us-east-1',
-    journaledAt: ORDER.createdAt,
-    clientId: 'desk-a',
-    order: ORDER,
-  };
   const body = (over: Record<string, unknown>, order: Record<string, unknown> = {}) =>
     JSON.stringify({ ...entry, ...over, order: { ...ORDER, ...order } });
   const error = (b: string) => {
@@ -448,13 +450,6 @@ describe('SQS sender', () => {
 
 describe('the auditor without a database', () => {
   const now = new Date('2026-01-02T03:14:05.678Z'); // 600 s after the entry was journaled
-  const entry: JournalEntry = {
-    kind: JOURNAL_ENTRY_KIND,
-    writerRegion: 'us-east-1',
-    journaledAt: ORDER.createdAt,
-    clientId: 'desk-a',
-    order: ORDER,
-  };
   const body = encodeJournalEntry(entry);
   const settings = { region: 'eu-west-1', orphanAfterSeconds: 600 };
 
@@ -602,13 +597,6 @@ describe('the auditor without a database', () => {
 });
 
 describe('the auditor, per SQS record', () => {
-  const entry: JournalEntry = {
-    kind: JOURNAL_ENTRY_KIND,
-    writerRegion: 'us-east-1',
-    journaledAt: ORDER.createdAt,
-    clientId: 'desk-a',
-    order: ORDER,
-  };
   const now = new Date(Date.parse(ORDER.createdAt) + 12_600);
   const record = (body = encodeJournalEntry(entry)) => ({
     messageId: 'm-1',
