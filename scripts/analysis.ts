@@ -1,5 +1,5 @@
 /** What the plan derives from the registered resources: RTO inputs, policy input, deploy critical path. */
-import { RtoBudget, RtoInputs } from '../lib/rto';
+import { RtoBudget, RtoInputs } from '../lib/model/rto';
 import { PolicyResource } from '../policy/rules';
 import { RecordedResource } from './offline';
 

@@ -11,7 +11,7 @@ import { Pool } from 'pg';
 import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
-import { bundleSource } from '../lib/lambda-bundle';
+import { bundleSource } from '../lib/functions/lambda-bundle';
 import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
 import { authorization } from './order-client';
 

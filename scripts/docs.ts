@@ -8,12 +8,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as prettier from 'prettier';
-import { CostEstimate, estimateCost } from '../lib/cost';
-import { parseSettings, readRawConfig } from '../lib/config';
-import { rtoBudget, RtoBudget } from '../lib/rto';
-import { rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/rto-model';
+import { CostEstimate, estimateCost } from '../lib/model/cost';
+import { parseSettings, readRawConfig } from '../lib/config/config';
+import { rtoBudget, RtoBudget } from '../lib/model/rto';
+import { rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/model/rto-model';
 import { POLICIES } from '../policy/rules';
-import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/naming';
+import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
@@ -89,7 +89,7 @@ export function costComparison(plans: readonly StackPlan[]): string {
   return [
     lines.join('\n'),
     '',
-    `Assumptions: ${first.cost.assumptions.join('; ')}. Prices confirmed by a stored source cover ${plans.map((p) => `${Math.round(p.cost.confirmedShare * 100)}% of \`${p.stack}\``).join(' and ')}; the rest (notably Aurora instance hours and every eu-west-1 price) are list prices no stored source confirmed, each marked in \`lib/prices.json\` with the AWS pricing page to check. Price table compiled ${first.cost.priceTable.compiled} from: ${sources}.`,
+    `Assumptions: ${first.cost.assumptions.join('; ')}. Prices confirmed by a stored source cover ${plans.map((p) => `${Math.round(p.cost.confirmedShare * 100)}% of \`${p.stack}\``).join(' and ')}; the rest (notably Aurora instance hours and every eu-west-1 price) are list prices no stored source confirmed, each marked in \`lib/model/prices.json\` with the AWS pricing page to check. Price table compiled ${first.cost.priceTable.compiled} from: ${sources}.`,
   ].join('\n');
 }
 

@@ -4,13 +4,13 @@
  * against a real PostgreSQL 14 and aws-sdk-client-mock. Whole-program tests are left out.
  */
 export const GROUPS = {
-  cidr: { mutate: ['lib/cidr.ts'], tests: ['test/cidr.test.ts'] },
-  naming: { mutate: ['lib/naming.ts', 'lib/tags.ts'], tests: ['test/naming.test.ts'] },
-  rto: { mutate: ['lib/rto.ts'], tests: ['test/rto.test.ts'] },
-  'rto-model': { mutate: ['lib/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
-  'connection-budget': { mutate: ['lib/connection-budget.ts'], tests: ['test/connection-budget.test.ts'] },
-  placement: { mutate: ['lib/placement.ts'], tests: ['test/placement.test.ts'] },
-  config: { mutate: ['lib/config.ts'], tests: ['test/config.test.ts'] },
+  cidr: { mutate: ['lib/network/cidr.ts'], tests: ['test/cidr.test.ts'] },
+  naming: { mutate: ['lib/config/naming.ts', 'lib/config/tags.ts'], tests: ['test/naming.test.ts'] },
+  rto: { mutate: ['lib/model/rto.ts'], tests: ['test/rto.test.ts'] },
+  'rto-model': { mutate: ['lib/model/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
+  'connection-budget': { mutate: ['lib/model/connection-budget.ts'], tests: ['test/connection-budget.test.ts'] },
+  placement: { mutate: ['lib/network/placement.ts'], tests: ['test/placement.test.ts'] },
+  config: { mutate: ['lib/config/config.ts'], tests: ['test/config.test.ts'] },
   'trading-pure': {
     mutate: [
       'lambda/trading/decimal.ts',

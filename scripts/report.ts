@@ -3,8 +3,8 @@
  * counts, verdicts, RTO, cost, deploy time), the resource tree last. Coloured only on a TTY.
  */
 import * as crypto from 'crypto';
-import { CostEstimate } from '../lib/cost';
-import { RtoBudget } from '../lib/rto';
+import { CostEstimate } from '../lib/model/cost';
+import { RtoBudget } from '../lib/model/rto';
 import { Verdict } from '../policy/rules';
 import { CriticalPath } from './analysis';
 import { RecordedResource } from './offline';
@@ -229,7 +229,7 @@ export function costReport(cost: CostEstimate, regionLabels: ReadonlyMap<string,
   );
   const lines = [
     style.bold(
-      `Monthly cost estimate: ${usd(cost.totalUsd)} (on-demand, ${cost.hoursPerMonth} h/month; ${Math.round(cost.confirmedShare * 100)}% of it at prices a stored source confirmed, lib/prices.json of ${cost.priceTable.compiled})`,
+      `Monthly cost estimate: ${usd(cost.totalUsd)} (on-demand, ${cost.hoursPerMonth} h/month; ${Math.round(cost.confirmedShare * 100)}% of it at prices a stored source confirmed, lib/model/prices.json of ${cost.priceTable.compiled})`,
     ),
     style.dim(out[0]),
     ...out.slice(1, -1),

@@ -1,6 +1,6 @@
 /** What the scripts derive from the plan: the deploy critical path, the report, the architecture diagram. */
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from '../scripts/analysis';
-import { rtoBudget } from '../lib/rto';
+import { rtoBudget } from '../lib/model/rto';
 import { architectureGraph, Box, EDGE_STYLE, layoutDiagram } from '../scripts/diagram';
 import { RecordedResource } from '../scripts/offline';
 import { groupByRegion, shortType, table } from '../scripts/report';

@@ -3,11 +3,11 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/user-data';
+import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
 import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
 import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
 import { requireEnv } from '../lambda/trading/runtime';
-import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/health';
+import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
@@ -60,7 +60,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const [vpcCidr, peerCidr] = region === PRIMARY ? ['10.0.0.0/16', '10.1.0.0/16'] : ['10.1.0.0/16', '10.0.0.0/16'];
     const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
     // The writer may be in the other region (global writer endpoint); the other region's journal
-    // queue and the fence record are served by no endpoint here (lib/egress.ts).
+    // queue and the fence record are served by no endpoint here (lib/network/egress.ts).
     expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks])).toEqual([
       [5432, [vpcCidr]],
       [5432, [peerCidr]],
@@ -149,7 +149,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const groups = ofType(run, 'aws:lb/targetGroup:TargetGroup', region);
     expect(groups.map((g) => g.name).sort()).toEqual([`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]);
     // Global Accelerator needs EVERY target group healthy: the Lambda group must not be the one
-    // that times out while the EC2 group answers (lib/health.ts).
+    // that times out while the EC2 group answers (lib/app/health.ts).
     const {
       protocol: _protocol,
       port: _port,

@@ -8,12 +8,12 @@ import {
   RawConfig,
   readRawConfig,
   rtoInputsFromSettings,
-} from '../lib/config';
-import { rtoBudget } from '../lib/rto';
-import { rtoDistribution, rtoModelInputsFromSettings } from '../lib/rto-model';
-import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/cidr';
-import { maxSuffixLength } from '../lib/naming';
-import { serviceUserData } from '../lib/user-data';
+} from '../lib/config/config';
+import { rtoBudget } from '../lib/model/rto';
+import { rtoDistribution, rtoModelInputsFromSettings } from '../lib/model/rto-model';
+import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/network/cidr';
+import { maxSuffixLength } from '../lib/config/naming';
+import { serviceUserData } from '../lib/app/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,

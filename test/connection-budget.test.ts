@@ -5,7 +5,7 @@ import {
   defaultMaxConnections,
   instanceClassMemoryGib,
   MAX_CONNECTIONS_CAP,
-} from '../lib/connection-budget';
+} from '../lib/model/connection-budget';
 
 describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392, 5000)', () => {
   it("reproduces AWS's worked example scale: 16 GB classes accept 1678, and the 5000 cap applies from 64 GB", () => {

@@ -6,8 +6,8 @@ import {
   HOURS_PER_MONTH,
   invocationsPerMonth,
   PriceTable,
-} from '../lib/cost';
-import PRICES from '../lib/prices.json';
+} from '../lib/model/cost';
+import PRICES from '../lib/model/prices.json';
 import { OfflineRun, runOffline, stackConfig } from '../scripts/offline';
 import { ofType, plan } from './helpers/plan';
 
@@ -94,7 +94,7 @@ describe('monthly cost estimate', () => {
     ]);
     expect(e.totalUsd).toBe(0);
     expect(e.unpriced).toEqual([
-      'db-x (db.x2g.16xlarge instance, eu-west-1): no rds:db.x2g.16xlarge in lib/prices.json',
+      'db-x (db.x2g.16xlarge instance, eu-west-1): no rds:db.x2g.16xlarge in lib/model/prices.json',
     ]);
   });
 
@@ -128,7 +128,7 @@ describe('cost helpers', () => {
   });
 });
 
-describe('price table (lib/prices.json)', () => {
+describe('price table (lib/model/prices.json)', () => {
   it('names a known source for every price, and a page to check for every unconfirmed one', () => {
     for (const [region, prices] of Object.entries(table.regions))
       for (const [key, p] of Object.entries(prices)) {

@@ -1,4 +1,4 @@
-import { KEY_ADMIN_ACTIONS, keyPolicy } from '../lib/key-policy';
+import { KEY_ADMIN_ACTIONS, keyPolicy } from '../lib/security/key-policy';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';

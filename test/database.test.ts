@@ -1,5 +1,5 @@
-import { planSubnets } from '../lib/cidr';
-import { ROLE_CHANGE_DRIFT } from '../lib/database-stack';
+import { planSubnets } from '../lib/network/cidr';
+import { ROLE_CHANGE_DRIFT } from '../lib/data/database-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
 
 describe('Aurora global database', () => {

@@ -10,7 +10,7 @@ import {
   probeTimeoutMs,
   RECORD_BUDGET_SECONDS,
 } from '../lambda/orchestrator/timing';
-import { elbLogDeliveryPrincipal } from '../lib/log-archive';
+import { elbLogDeliveryPrincipal } from '../lib/observe/log-archive';
 import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
 
@@ -710,7 +710,7 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   lambda: 'lambda',
   s3: 's3',
   // The fence record where the table is local; the other region's journal and fence are reached
-  // through NAT, which cross-region durability requires (lib/config.ts).
+  // through NAT, which cross-region durability requires (lib/config/config.ts).
   dynamodb: 'dynamodb',
 };
 const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];

@@ -1,4 +1,4 @@
-import { trafficDial } from '../lib/global-stack';
+import { trafficDial } from '../lib/traffic/global-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 describe('Global Accelerator', () => {

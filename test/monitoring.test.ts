@@ -1,4 +1,4 @@
-import { regionCode } from '../lib/naming';
+import { regionCode } from '../lib/config/naming';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** One run for the tests that need other values than the dev stack's (each reads its own keys). */

@@ -1,5 +1,13 @@
-import { maxSuffixLength, NAME_RULES, NameKind, namer, regionCode, resourceName, tightestName } from '../lib/naming';
-import { asgTags, REQUIRED_TAG_KEYS, requiredTags } from '../lib/tags';
+import {
+  maxSuffixLength,
+  NAME_RULES,
+  NameKind,
+  namer,
+  regionCode,
+  resourceName,
+  tightestName,
+} from '../lib/config/naming';
+import { asgTags, REQUIRED_TAG_KEYS, requiredTags } from '../lib/config/tags';
 
 const kinds = Object.keys(NAME_RULES) as NameKind[];
 

@@ -1,4 +1,4 @@
-import { chooseZones, zonesOffering } from '../lib/placement';
+import { chooseZones, zonesOffering } from '../lib/network/placement';
 
 const zones = [
   { name: 'us-east-1a', id: 'use1-az3' },

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
-import { parseSettings, readRawConfig } from '../lib/config';
+import { parseSettings, readRawConfig } from '../lib/config/config';
 import {
   ACCELERATOR_PICKUP_MAX_SECONDS,
   CLIENT_REQUEST_TIMEOUT_SECONDS,
@@ -17,7 +17,7 @@ import {
   quantile,
   sampleRto,
   seededRandom,
-} from '../lib/rto-model';
+} from '../lib/model/rto-model';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
 import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
 import { stackConfig } from '../scripts/offline';

@@ -1,6 +1,6 @@
-import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config';
+import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config/config';
 import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
-import { rtoBudget } from '../lib/rto';
+import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromPlan } from '../scripts/analysis';
 import { stackConfig } from '../scripts/offline';
 import { PLAIN, rtoReport } from '../scripts/report';

@@ -127,7 +127,7 @@ export function auditorEnv(e: RegionEndpoints): Record<string, string> {
   };
 }
 
-/** The drainer's environment (lib/order-queue.ts): the trading one, plus where and when it dead-letters. */
+/** The drainer's environment (lib/data/order-queue.ts): the trading one, plus where and when it dead-letters. */
 export interface DrainerEnv extends RuntimeEnv {
   readonly ORDER_DEAD_LETTER_QUEUE_URL?: string;
   readonly MARKET_ORDER_TTL_SECONDS?: string;

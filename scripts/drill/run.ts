@@ -41,7 +41,7 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
-import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/rto-model';
+import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
 export const ACCOUNT = '123456789012';

@@ -1,0 +1,207 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { RegionSettings, Settings } from '../config/config';
+import { DatabaseStack, POSTGRES_PORT } from '../data/database-stack';
+import { Fleet } from './fleet';
+import { Statement } from '../security/iam';
+import { LoadBalancer } from './load-balancer';
+import { LogArchive } from '../observe/log-archive';
+import { Namer } from '../config/naming';
+import { NetworkStack } from '../network/network-stack';
+import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { journalEnvironment, JournalAccess, journalStatements } from '../data/order-journal';
+import { readSecretStatements } from '../security/credentials-stack';
+import { egressRules } from '../network/egress';
+import { OrderQueue } from '../data/order-queue';
+import { RegionKeys } from '../security/region-keys';
+import { TradingFunction } from './trading-function';
+import { WebAcl } from '../security/web-acl';
+
+export interface ComputeStackArgs {
+  readonly settings: Settings;
+  readonly region: RegionSettings;
+  readonly name: Namer;
+  readonly network: NetworkStack;
+  /** The other region's network: the writer is there after a switchover or failover. */
+  readonly peerNetwork: NetworkStack;
+  readonly database: DatabaseStack;
+  /** The Aurora global writer endpoint: it follows the writer to whichever region holds it. */
+  readonly writerEndpoint: pulumi.Input<string>;
+  /** ARN of this region's copy of the application credential. */
+  readonly appSecretArn: pulumi.Input<string>;
+  /** The deploy-time schema migration: nothing serves or drains orders before it. */
+  readonly schema: pulumi.Resource;
+  /** Both regions' order journals and the fence record: every order writer journals. */
+  readonly journal: JournalAccess;
+  /** ARN of this region's copy of the API client keys. */
+  readonly clientKeysSecretArn: pulumi.Input<string>;
+  readonly keys: RegionKeys;
+  /** The region's access-log bucket (ALB access logs, S3 server access logs). */
+  readonly logArchive: LogArchive;
+  /** The certificate its HTTPS listener serves; none with `tls: none`. */
+  readonly certificateArn?: pulumi.Input<string>;
+}
+
+/**
+ * One region's application tier, in the order it comes up: the load balancer; the security
+ * group every order-API process shares; the order queue and its drainer; the trading Lambda
+ * and the EC2 fleet behind the load balancer (same order API, one implementation).
+ * Single-region: its provider comes in through the `providers` option and every child inherits it.
+ */
+export class ComputeStack extends pulumi.ComponentResource {
+  readonly loadBalancer: LoadBalancer;
+  readonly webAcl: WebAcl;
+  /** The Lambda functions of the order API (trading, drainer): no ingress, Aurora and endpoints only. */
+  readonly appSecurityGroup: aws.ec2.SecurityGroup;
+  /** The EC2 fleet: from the ALB; Aurora, endpoints, S3 and (through NAT) the RDS CA bundle. */
+  readonly fleetSecurityGroup: aws.ec2.SecurityGroup;
+  readonly orders: OrderQueue;
+  readonly trading: TradingFunction;
+  readonly fleet: Fleet;
+  /** What every order API process runs with (the journal auditor reuses its database settings). */
+  readonly service: ServiceRuntime;
+  /** The grants to log in to the database (the app credential, through Secrets Manager only). */
+  readonly databaseAccess: readonly Statement[];
+
+  constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:compute:ComputeStack', name, {}, opts);
+    const { settings, region, name: n, network, database } = args;
+    const child = { parent: this };
+
+    this.loadBalancer = new LoadBalancer(
+      n('loadBalancer'),
+      { settings, region, name: n, network, logArchive: args.logArchive, certificateArn: args.certificateArn },
+      child,
+    );
+
+    this.webAcl = new WebAcl(
+      n('webAcl'),
+      {
+        settings,
+        name: n,
+        region: region.region,
+        loadBalancerArn: this.loadBalancer.alb.arn,
+        logsKeyArn: args.keys.key('logs').arn,
+      },
+      child,
+    );
+
+    // Egress of both groups comes from the one table in lib/network/egress.ts.
+    // The ALB invokes the Lambda through the Lambda API: nothing connects to the functions.
+    this.appSecurityGroup = new aws.ec2.SecurityGroup(
+      n('appSecurityGroup'),
+      {
+        vpcId: network.vpc.id,
+        description: 'Trading and drainer Lambda functions: to Aurora and the AWS API endpoints only',
+        egress: egressRules('functions', settings, network, args.peerNetwork),
+        tags: { Name: n('appSecurityGroup') },
+      },
+      child,
+    );
+    this.fleetSecurityGroup = new aws.ec2.SecurityGroup(
+      n('fleetSecurityGroup'),
+      {
+        vpcId: network.vpc.id,
+        description: 'Trading service on EC2: from the ALB; to Aurora, AWS APIs, S3',
+        ingress: [
+          {
+            protocol: 'tcp',
+            fromPort: SERVICE_PORT,
+            toPort: SERVICE_PORT,
+            securityGroups: [this.loadBalancer.securityGroup.id],
+            description: 'from the ALB',
+          },
+        ],
+        egress: egressRules('fleet', settings, network, args.peerNetwork),
+        tags: { Name: n('fleetSecurityGroup') },
+      },
+      child,
+    );
+    database.allowClient('app', this.appSecurityGroup.id);
+    database.allowClient('ec2', this.fleetSecurityGroup.id);
+
+    this.databaseAccess = readSecretStatements(
+      'AppCredential',
+      args.appSecretArn,
+      args.keys.key('secrets').arn,
+      region.region,
+    );
+    const service: ServiceRuntime = {
+      environment: {
+        REGION_NAME: region.region,
+        REGION_ROLE: region.role,
+        DB_SECRET_ARN: args.appSecretArn,
+        // Writes follow the writer: the global writer endpoint resolves to whichever region's
+        // cluster writes, so after a switchover or failover both regions write there (over the
+        // peering) without a redeploy, and queued orders drain to it.
+        DB_HOST: args.writerEndpoint,
+        // The local reader: answers while no writer is reachable, telling "queue it" from "down".
+        DB_READ_HOST: database.cluster.readerEndpoint,
+        DB_PORT: String(POSTGRES_PORT),
+        DB_NAME: settings.dbName,
+        DB_SSL: 'verify-full',
+        ...journalEnvironment(args.journal, settings),
+        // Sized with the reserved concurrency and the fleet by the config's connection budget.
+        DB_POOL_MAX: String(settings.dbPoolMaxConnections),
+        CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
+      },
+      statements: [
+        ...this.databaseAccess,
+        ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
+        ...journalStatements(args.journal),
+      ],
+      vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
+      ready: [args.schema],
+    };
+
+    this.service = service;
+    this.orders = new OrderQueue(
+      n('orders'),
+      {
+        settings,
+        name: n,
+        region: region.region,
+        key: args.keys.key('queues'),
+        logsKeyArn: args.keys.key('logs').arn,
+        service,
+      },
+      child,
+    );
+    this.trading = new TradingFunction(
+      n('trading'),
+      {
+        settings,
+        name: n,
+        service: this.orders.service,
+        enqueue: this.orders.sendStatement,
+        targetGroup: this.loadBalancer.lambdaTargetGroup,
+        logsKeyArn: args.keys.key('logs').arn,
+      },
+      child,
+    );
+    this.fleet = new Fleet(
+      n('fleet'),
+      {
+        settings,
+        region,
+        name: n,
+        network,
+        service: {
+          ...this.orders.service,
+          vpc: { ...this.orders.service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] },
+        },
+        enqueue: this.orders.sendStatement,
+        loadBalancer: this.loadBalancer,
+        logArchive: args.logArchive,
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      albDnsName: this.loadBalancer.alb.dnsName,
+      albArn: this.loadBalancer.alb.arn,
+      tradingFunctionArn: this.trading.fn.arn,
+      orderQueueUrl: this.orders.queue.url,
+    });
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What the load balancer's target groups ask, in one place. Every target group on an ALB must
+ * answer "can this region accept orders now" the same way: Global Accelerator counts an ALB
+ * endpoint healthy only if EACH of its target groups has a healthy target, so a Lambda target
+ * group that times out while the EC2 one answers takes the whole region out of the accelerator
+ * while Route 53 and the canaries still see it up. Hence one health check for both groups, with a
+ * timeout that covers the order API's bounded health answer plus a Lambda invocation.
+ */
+import { HEALTH_DEADLINE_MS } from '../../lambda/trading/api';
+import { HEALTH_PATH } from './order-api';
+
+/**
+ * Time a Lambda target needs on top of the handler's own answer: the ALB's invocation and, after
+ * an idle spell, the function's cold start (module load; the database wait is inside the deadline).
+ */
+export const LAMBDA_INVOKE_MARGIN_MS = 1_000;
+
+/** The shortest target-group health-check timeout that never cuts off a bounded health answer. */
+export function minimumHealthTimeoutSeconds(): number {
+  return Math.ceil((HEALTH_DEADLINE_MS + LAMBDA_INVOKE_MARGIN_MS) / 1000);
+}
+
+export interface HealthSettings {
+  readonly albHealthCheckIntervalSeconds: number;
+  readonly albHealthCheckTimeoutSeconds: number;
+  readonly albHealthyThreshold: number;
+  readonly albUnhealthyThreshold: number;
+}
+
+/** The one health check of every target group (EC2 and Lambda): same path, timing, thresholds. */
+export function targetHealthCheck(s: HealthSettings) {
+  return {
+    enabled: true,
+    path: HEALTH_PATH,
+    interval: s.albHealthCheckIntervalSeconds,
+    timeout: s.albHealthCheckTimeoutSeconds,
+    healthyThreshold: s.albHealthyThreshold,
+    unhealthyThreshold: s.albUnhealthyThreshold,
+    // 200 while the region takes or queues orders; 503 otherwise (lambda/trading/api.ts health()).
+    matcher: '200',
+  };
+}

@@ -1,0 +1,315 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { alarmTopic } from './alarm-topic';
+import { AlarmFactory, AlarmSpec } from './alarms';
+import { AwsConfig } from './aws-config';
+import { ComputeStack } from '../app/compute-stack';
+import { RegionSettings, Settings } from '../config/config';
+import { DashboardRegion } from './dashboard';
+import { DatabaseStack } from '../data/database-stack';
+import { JournalAuditor } from '../data/journal-auditor';
+import { OrderJournal } from '../data/order-journal';
+import { AUDIT_METRICS, METRICS_NAMESPACE as JOURNAL_METRICS_NAMESPACE } from '../../lambda/journal-auditor/auditor';
+import { LogArchive } from './log-archive';
+import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
+
+/** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
+export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
+/** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */
+export const UNJOURNALED_METRIC = 'UnjournaledOrders';
+export const JOURNAL_FAILURE_METRIC = 'JournalWriteFailures';
+
+export interface MonitoringStackArgs {
+  readonly settings: Settings;
+  readonly region: RegionSettings;
+  readonly name: Namer;
+  readonly database: DatabaseStack;
+  readonly compute: ComputeStack;
+  readonly journal: OrderJournal;
+  readonly auditor: JournalAuditor;
+  /**
+   * IAM is global: exactly one region's AWS Config records global resource types and
+   * evaluates the IAM rule (the primary).
+   */
+  readonly recordsGlobalResources: boolean;
+  /** Whether the platform's secrets are primaries in this region (see AwsConfig). */
+  readonly rotatesSecrets: boolean;
+  /** Receives the Config bucket's server access logs. */
+  readonly logArchive: LogArchive;
+}
+
+/**
+ * What an operator watches and a compliance team audits in one region, the same in both: an
+ * encrypted alarm topic, alarms on every tier of the region, and AWS Config. What exists in
+ * one region only has its own component: `HealthCheckAlarms` and `PlatformDashboard` (us-east-1),
+ * `FailoverAlarms` (where the orchestrator runs).
+ * Single-region: its provider comes in through the `providers` option and every child inherits it.
+ */
+export class MonitoringStack extends pulumi.ComponentResource {
+  readonly region: RegionSettings;
+  readonly topic: aws.sns.Topic;
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+  readonly awsConfig: AwsConfig;
+  /** This region as the cross-region dashboard shows it: the resources alarmed on here. */
+  readonly dashboardRegion: pulumi.Output<DashboardRegion>;
+
+  constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('tap:monitoring:MonitoringStack', name, {}, opts);
+    const { settings, region, name: n, database, compute } = args;
+    const { loadBalancer, fleet, orders } = compute;
+    const child = { parent: this };
+    this.region = region;
+
+    this.topic = alarmTopic(
+      { name: n, kind: 'alarmTopic', settings, description: `alarms of ${region.region}` },
+      child,
+    ).topic;
+    const alarms = new AlarmFactory(n, this.topic, child);
+    const alarm = alarms.alarm.bind(alarms);
+    this.alarms = alarms.alarms;
+
+    // --- ALB and targets
+    const lb = { LoadBalancer: loadBalancer.alb.arnSuffix };
+    alarm('alb-5xx-rate', {
+      alarmDescription: `5xx responses above ${settings.alarm5xxPercent}% of requests`,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: settings.alarm5xxPercent,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      metricQueries: [
+        { id: 'rate', expression: '100 * (elb + target) / MAX([requests, 1])', label: '5xx %', returnData: true },
+        ...(
+          [
+            ['elb', 'HTTPCode_ELB_5XX_Count'],
+            ['target', 'HTTPCode_Target_5XX_Count'],
+            ['requests', 'RequestCount'],
+          ] as const
+        ).map(([id, metricName]) => ({
+          id,
+          metric: { namespace: 'AWS/ApplicationELB', metricName, dimensions: lb, period: 60, stat: 'Sum' },
+        })),
+      ],
+    });
+    alarm('alb-p99-latency', {
+      alarmDescription: `Target response time p99 above ${settings.alarmP99LatencyMs} ms`,
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'TargetResponseTime',
+      dimensions: lb,
+      extendedStatistic: 'p99',
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: settings.alarmP99LatencyMs / 1000,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    for (const [label, tg] of [
+      ['ec2', loadBalancer.instanceTargetGroup],
+      ['fn', loadBalancer.lambdaTargetGroup],
+    ] as const) {
+      alarm(`alb-unhealthy-${label}`, {
+        alarmDescription: `Unhealthy ${label} targets behind the ALB`,
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'UnHealthyHostCount',
+        dimensions: { ...lb, TargetGroup: tg.arnSuffix },
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 2,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+    alarm('ec2-capacity-low', {
+      alarmDescription: `Fewer than ${settings.asgMinSize} in-service instances`,
+      namespace: 'AWS/AutoScaling',
+      metricName: 'GroupInServiceInstances',
+      dimensions: { AutoScalingGroupName: fleet.autoScalingGroup.name },
+      statistic: 'Minimum',
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: settings.asgMinSize,
+      comparisonOperator: 'LessThanThreshold',
+      treatMissingData: 'breaching',
+    });
+
+    // --- Lambda functions of this region's tiers
+    const functions = [
+      ['trading', compute.trading],
+      ['drain', orders.drainer],
+      ['rotation', database.rotation],
+      ['journal', args.auditor],
+    ] as const;
+    for (const [label, built] of functions) alarms.functionAlarms(label, built);
+
+    // --- Aurora
+    const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };
+    const rds = (qualifier: string, metricName: string, spec: Partial<AlarmSpec>) =>
+      alarm(qualifier, {
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensions: cluster,
+        period: 60,
+        evaluationPeriods: 3,
+        statistic: 'Average',
+        ...spec,
+      });
+    rds('db-cpu', 'CPUUtilization', {
+      alarmDescription: `Aurora CPU above ${settings.alarmDbCpuPercent}%`,
+      threshold: settings.alarmDbCpuPercent,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    rds('db-freeable-memory', 'FreeableMemory', {
+      alarmDescription: `Aurora freeable memory below ${settings.alarmDbFreeableMemoryMb} MiB`,
+      threshold: settings.alarmDbFreeableMemoryMb * 1024 * 1024,
+      comparisonOperator: 'LessThanThreshold',
+      statistic: 'Minimum',
+    });
+    rds('db-connections', 'DatabaseConnections', {
+      alarmDescription: `Aurora connections above ${settings.alarmDbConnections}`,
+      threshold: settings.alarmDbConnections,
+      comparisonOperator: 'GreaterThanThreshold',
+      statistic: 'Maximum',
+    });
+    // Only the member that replicates reports the lag, and roles swap on a switchover or
+    // failover: both members carry the alarm (the writer's has no data, which is fine).
+    rds('db-replication-lag', 'AuroraGlobalDBReplicationLag', {
+      alarmDescription: `Global database replication lag into ${region.region} above ${settings.alarmReplicationLagMs} ms`,
+      threshold: settings.alarmReplicationLagMs,
+      comparisonOperator: 'GreaterThanThreshold',
+      statistic: 'Maximum',
+    });
+
+    // --- order journal (docs/order-journal.md): the RPO exposure, measured all the time.
+    const { journal } = args;
+    alarm('journal-unreplicated-age', {
+      alarmDescription: `A journaled order still not replicated ${settings.journalAlarmAgeSeconds} s after it was acknowledged: RPO exposure`,
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: AUDIT_METRICS.waitingAge,
+      // Powertools adds its service name as the `service` dimension.
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: settings.journalAlarmAgeSeconds,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    const sqsAlarm = (qualifier: string, queue: aws.sqs.Queue, metricName: string, threshold: number, what: string) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: 'AWS/SQS',
+        metricName,
+        dimensions: { QueueName: queue.name },
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 1,
+        threshold,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    // Counted from the writers' logs (lambda/shared/journal.ts logs a field for each): orders
+    // acknowledged without the journal (their peer fenced and unreachable), and journal writes
+    // that failed (each a retryable 503 to the client).
+    for (const [label, built] of [
+      ['trading', compute.trading],
+      ['drain', orders.drainer],
+    ] as const) {
+      for (const [kind, field, metric] of [
+        ['unjournaled', 'unjournaled', UNJOURNALED_METRIC],
+        ['journal-failure', 'journalFailure', JOURNAL_FAILURE_METRIC],
+      ] as const) {
+        new aws.cloudwatch.LogMetricFilter(
+          n('metricFilter', `${kind}-${label}`),
+          {
+            name: n('metricFilter', `${kind}-${label}`),
+            logGroupName: built.logGroup.name,
+            pattern: `{ $.${field} = 1 }`,
+            metricTransformation: { name: metric, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
+          },
+          { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
+        );
+      }
+    }
+    const journalMetric = (qualifier: string, metricName: string, what: string, periods = 1) =>
+      alarm(qualifier, {
+        alarmDescription: what,
+        namespace: JOURNAL_METRICS_NAMESPACE,
+        metricName,
+        statistic: 'Sum',
+        period: 60,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+    journalMetric(
+      'journal-unjournaled',
+      UNJOURNALED_METRIC,
+      'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
+    );
+    // One failed write is a client retry; three minutes of them is a journal that is down.
+    journalMetric('journal-write-failures', JOURNAL_FAILURE_METRIC, 'Journal writes failing (clients get 503)', 3);
+    alarm('journal-recovered', {
+      alarmDescription: 'The auditor applied journaled orders the promotion lost: check the count against the runbook',
+      namespace: JOURNAL_METRICS_NAMESPACE,
+      metricName: AUDIT_METRICS.recovered,
+      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      statistic: 'Sum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+    // Backstop for an auditor that does not run (a waiting order received three times drops out
+    // of this metric, hence the auditor's own age metric above).
+    sqsAlarm(
+      'journal-oldest-message',
+      journal.queue,
+      'ApproximateAgeOfOldestMessage',
+      settings.journalAlarmAgeSeconds,
+      `A journal message older than ${settings.journalAlarmAgeSeconds} s: is the auditor running?`,
+    );
+    sqsAlarm(
+      'journal-parked',
+      journal.parkedQueue,
+      'ApproximateNumberOfMessagesVisible',
+      0,
+      'Journal entries parked for an operator',
+    );
+
+    // --- order queue: anything dead-lettered is an order that never landed.
+    alarm('orders-dead-lettered', {
+      alarmDescription: 'Queued orders moved to the dead-letter queue',
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: orders.deadLetterQueue.name },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
+
+    this.awsConfig = new AwsConfig(
+      n('awsConfig'),
+      {
+        settings,
+        name: n,
+        recordsGlobalResources: args.recordsGlobalResources,
+        rotatesSecrets: args.rotatesSecrets,
+        logArchive: args.logArchive,
+      },
+      child,
+    );
+
+    this.dashboardRegion = pulumi
+      .output({
+        albArnSuffix: loadBalancer.alb.arnSuffix,
+        instanceTargetGroupArnSuffix: loadBalancer.instanceTargetGroup.arnSuffix,
+        lambdaTargetGroupArnSuffix: loadBalancer.lambdaTargetGroup.arnSuffix,
+        autoScalingGroupName: fleet.autoScalingGroup.name,
+        clusterIdentifier: database.cluster.clusterIdentifier,
+        orderQueueName: orders.queue.name,
+        functionNames: functions.map(([, built]) => built.fn.name),
+      })
+      .apply((ids): DashboardRegion => ({ ...ids, region: region.region, role: region.role }));
+
+    this.registerOutputs({ alarmTopicArn: this.topic.arn, alarmCount: this.alarms.length });
+  }
+}
