@@ -109,6 +109,8 @@ class Replica {
 
   async start(): Promise<void> {
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // Idle keep-alive sockets outlive any test: Node's default (5 s) races a reuse into ECONNRESET.
+    this.server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -216,6 +218,8 @@ export class BookReplicas {
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly pumped = new Map<string, number>();
   private pump?: NodeJS.Timeout;
+  /** The last error the pump met (it retries on the next tick). */
+  pumpError?: unknown;
   private clock = 0;
 
   private constructor(options: BookReplicasOptions) {
@@ -237,7 +241,10 @@ export class BookReplicas {
         BillingMode: 'PAY_PER_REQUEST',
       });
     }
-    book.pump = setInterval(() => void book.replicate(), options.pumpIntervalMs ?? 10);
+    book.pump = setInterval(() => {
+      // A failed step is retried on the next tick (the records stay where they were).
+      book.replicate().catch((e) => (book.pumpError = e));
+    }, options.pumpIntervalMs ?? 10);
     book.pump.unref();
     return book;
   }
@@ -332,6 +339,7 @@ export class BookReplicas {
         void this.serve(from, replica, String(req.headers['x-amz-target'] ?? ''), Buffer.concat(chunks), req, res);
       });
     });
+    server.keepAliveTimeout = 600_000;
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
