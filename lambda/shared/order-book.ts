@@ -192,6 +192,10 @@ export class OrderBook {
       const stored = local.item ? bookOrderFromItem(local.item) : undefined;
       if (!stored) return { kind: 'unknown', id, reason: 'local replica holds the id but did not return it' };
       if (!sameOrder(inputOf(stored), input)) return { kind: 'conflict', id };
+      // This request's own peer write, replicated here first: created, not replayed.
+      if (!replayed && stored.createdAt === order.createdAt) {
+        return { kind: 'created', order: stored, durability: writer.durability };
+      }
       return { kind: 'replayed', order: stored };
     }
     if (writer.durability === 'regional') {
@@ -215,20 +219,18 @@ export class OrderBook {
 
   /** The client's own order, from the local replica (another client's order is "not found"). */
   async get(clientId: string, id: string, deadline: number): Promise<BookOrder | undefined> {
-    const out = await this.deps.replicas
-      .client(this.deps.region)
-      .send(
-        new GetItemCommand({
-          TableName: this.deps.replicas.tableName,
-          Key: { [BOOK_KEY]: { S: orderPk(id) } },
-          ConsistentRead: true,
-        }),
-        {
-          abortSignal: AbortSignal.timeout(
-            Math.max(0, Math.min(this.bounds.localWriteMs, deadline - this.bounds.marginMs - Date.now())),
-          ),
-        },
-      );
+    const out = await this.deps.replicas.client(this.deps.region).send(
+      new GetItemCommand({
+        TableName: this.deps.replicas.tableName,
+        Key: { [BOOK_KEY]: { S: orderPk(id) } },
+        ConsistentRead: true,
+      }),
+      {
+        abortSignal: AbortSignal.timeout(
+          Math.max(0, Math.min(this.bounds.localWriteMs, deadline - this.bounds.marginMs - Date.now())),
+        ),
+      },
+    );
     if (!out.Item) return undefined;
     const order = bookOrderFromItem(out.Item);
     return order.clientId === clientId ? order : undefined;

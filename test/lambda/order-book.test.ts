@@ -113,6 +113,16 @@ describe('healthy writer, cross-region durability', () => {
     });
   });
 
+  it('is created, not replayed, when its own peer write replicated here before the local write', async () => {
+    const api = await apiIn(US);
+    book.path(US, US).latencyMs = 100; // the pump (every 10 ms, no lag) wins the race
+    const { outcome } = await accept(api, 'o-race');
+    expect(outcome).toMatchObject({ kind: 'created', durability: 'cross-region' });
+    expect(
+      book.stream(US).find((r) => r.dynamodb.Keys.pk.S === `order#${orderIdFor('desk-a', 'o-race')}`)?.origin,
+    ).toBe(EU);
+  });
+
   it('a region that is not the writer takes nothing', async () => {
     const eu = await apiIn(EU);
     expect((await accept(eu, 'o-3')).outcome).toEqual({ kind: 'not-taken', reason: `${US} is the writer region` });
