@@ -173,9 +173,10 @@ export class OrderBook {
         if (!stored || stored.clientId !== clientId)
           return { kind: 'unknown', id, reason: 'peer holds the id but did not return it' };
         if (!sameOrder(inputOf(stored), input)) return { kind: 'conflict', id };
-        // An earlier request stored it: the same order, the same timestamp, everywhere.
+        // An earlier request stored it (or this one, on a retried send): the same order, the
+        // same timestamp, everywhere.
+        replayed = stored.createdAt !== order.createdAt;
         order = stored;
-        replayed = true;
       }
     }
 
@@ -215,6 +216,14 @@ export class OrderBook {
       id,
       reason: `stored in ${this.deps.peer}; local replica: ${local.kind === 'unknown' || local.kind === 'refused' ? local.reason : local.kind}`,
     };
+  }
+
+  /** Whether this region's replica answers (the API's health check): a bounded read of the writer item. */
+  async ready(): Promise<boolean> {
+    await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
+      abortSignal: AbortSignal.timeout(this.bounds.readWriterMs),
+    });
+    return true;
   }
 
   /** The client's own order, from the local replica (another client's order is "not found"). */
