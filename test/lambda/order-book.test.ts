@@ -123,6 +123,19 @@ describe('healthy writer, cross-region durability', () => {
     ).toBe(EU);
   });
 
+  it('a stale copy of the writer item (moved to a new epoch meanwhile) costs one more try, not a refusal', async () => {
+    const api = new OrderBook({
+      replicas: await replicasFrom(US),
+      region: US,
+      peer: EU,
+      signingKey: async () => KEY,
+      bounds: { ...BOUNDS, writerCacheMs: 60_000 },
+    });
+    expect((await accept(api, 'c-1')).outcome).toMatchObject({ kind: 'created', order: { epoch: 1 } });
+    await bookWriter(await replicasFrom(US)).moveWriter({ to: US, fromEpoch: 1, durability: 'cross-region' });
+    expect((await accept(api, 'c-2')).outcome).toMatchObject({ kind: 'created', order: { epoch: 2 } });
+  });
+
   it('a region that is not the writer takes nothing', async () => {
     const eu = await apiIn(EU);
     expect((await accept(eu, 'o-3')).outcome).toEqual({ kind: 'not-taken', reason: `${US} is the writer region` });
@@ -148,6 +161,7 @@ describe('the fence: old primary alive after the takeover', () => {
       expect((await accept(us, id)).outcome).toEqual({
         kind: 'not-taken',
         reason: 'this region is no longer the writer (fenced by its peer)',
+        fenced: true,
       });
     }
     book.partitioned = false;
