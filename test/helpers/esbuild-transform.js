@@ -25,6 +25,9 @@ module.exports = {
       format: 'cjs',
       // tsconfig's target and class-field semantics, as tsc would emit them.
       tsconfigRaw: tsconfig,
+      // `await import('x')` becomes a require, as tsc emits it for module commonjs: Jest's CommonJS
+      // runtime refuses a real dynamic import (it needs --experimental-vm-modules).
+      supported: { 'dynamic-import': false },
       sourcemap: 'external',
       sourcefile: file,
     });
