@@ -211,7 +211,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       CostCenter: 'trading-platform',
     });
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
-    expect(script).toContain('dnf install -y nodejs22');
+    expect(script).toContain('dnf install -y nodejs24');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
     // Instances write where the writer is, whichever region that is.
     expect(script).toContain(`Environment=DB_HOST=${GLOBAL_WRITER}`);
@@ -321,7 +321,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const run = await plan();
     const fn = named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`);
     expect(fn.inputs).toMatchObject({
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       handler: 'index.handler',
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: `/aws/lambda/fn-trading-${code}-dev` },

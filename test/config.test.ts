@@ -205,7 +205,7 @@ describe('config validation rejects bad input with key, value and what is allowe
     [
       'unsupported Lambda runtime',
       { lambdaRuntime: 'nodejs16.x' },
-      /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
+      /^lambdaRuntime: must be one of nodejs22.x, nodejs24.x\b/,
     ],
     [
       // Replaced by the recovery window: a count of failures carries no time.
