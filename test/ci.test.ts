@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { LAMBDA_RUNTIMES } from '../lib/config/config';
+import { LAMBDA_RUNTIMES } from '../lib/config/config-schema';
 import { nodeTarget } from '../lib/functions/lambda-bundle';
 
 /** The workflow's AWS credential step and the job around it. */
