@@ -19,7 +19,7 @@ import {
 } from '../lib/model/rto-model';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
-import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
+import { RETRY_AFTER_SECONDS } from '../lambda/facts/order-api';
 import { stackConfig } from '../scripts/offline';
 
 const defaults: RtoModelInputs = {
