@@ -135,7 +135,7 @@ describe('RTO Monte Carlo', () => {
   });
 });
 
-describe('what the README and the plan show', () => {
+describe('what docs/failover-drill.md and the plan show', () => {
   /** Markdown tables compared cell by cell (prettier pads cells and separator rows). */
   const cells = (markdown: string) =>
     markdown
@@ -150,8 +150,8 @@ describe('what the README and the plan show', () => {
           : [line.trim()],
       );
 
-  it("the README's RTO distribution is this model's table and variables for the dev stack", () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  it("docs/failover-drill.md's RTO distribution is this model's table and variables for the dev stack", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'failover-drill.md'), 'utf8');
     const block = /<!-- gen:rto-distribution:begin[^>]*-->([\s\S]*?)<!-- gen:rto-distribution:end -->/.exec(readme);
     expect(block).not.toBeNull();
     const dev = rtoInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
