@@ -9,7 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { estimateCost } from '../lib/model/cost';
 import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
-import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution, rtoDistributionReport } from '../lib/model/rto-model';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
@@ -261,13 +262,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
   }
 
   const verdicts = evaluatePolicies(policyResources(run.resources), policies);
-  const budget = rtoBudget(
-    rtoInputsFromPlan(run.resources, {
-      acceleratorReactionSeconds: settings.acceleratorReactionSeconds,
-      dbPromotionEstimateSeconds: settings.dbPromotionEstimateSeconds,
-      targetSeconds: settings.rtoTargetSeconds,
-    }),
-  );
+  const budget = rtoBudget(rtoInputsFromPlan(run.resources, settings));
   const custom = run.resources.filter((r) => r.custom);
   const cost = estimateCost(custom);
   const deploy = criticalPath(run.resources);
@@ -311,7 +306,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     countsReport(run.resources, regionLabels, style),
     policyReport(verdicts, policySource, style),
     rtoReport(budget, style),
-    rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
+    rtoDistributionReport(rtoDistribution(rtoInputsFromSettings(settings))),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
 import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
-import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
+import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
 import { requireEnv } from '../lambda/trading/runtime';
 import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';

@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { parseCidr, MIN_VPC_PREFIX } from '../network/cidr';
 import { instanceClassMemoryGib } from '../model/connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
-import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../../lambda/journal-auditor/audit';
-import { DEFAULT_JOURNAL_TIMEOUT_MS, JOURNAL_TIMEOUT_RANGE_MS } from '../../lambda/shared/journal';
+import {
+  DEFAULT_JOURNAL_TIMEOUT_MS,
+  DEFAULT_ORPHAN_AFTER_SECONDS,
+  JOURNAL_TIMEOUT_RANGE_MS,
+} from '../../lambda/facts/journal';
 import {
   MAX_ROTATION_DAYS,
   meetsMinimumVersion,
