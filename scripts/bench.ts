@@ -17,6 +17,7 @@ import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/functions/lambda-bundle';
 import { BookReplicas } from './local/book-replicas';
 import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { readProject } from './offline';
 import { authorization } from './order-client';
 
 /**
@@ -170,7 +171,9 @@ async function main() {
     await db.pg.stop();
   }
 
-  console.log('\nLambda bundles (esbuild, minified, zipped with deflate):');
+  // The runtime the stack deploys by default (Pulumi.yaml), so the sizes are those of the real bundles.
+  const lambdaRuntime = String(readProject().config?.lambdaRuntime?.default);
+  console.log(`\nLambda bundles (esbuild for ${lambdaRuntime}, minified, zipped with deflate):`);
   for (const [name, entry] of [
     ['trading', 'handler'],
     ['trading', 'server'],
@@ -179,7 +182,7 @@ async function main() {
     ['orchestrator', 'handler'],
     ['journal-auditor', 'handler'],
   ] as const) {
-    const code = bundleSource(name, 'nodejs22.x', entry);
+    const code = bundleSource(name, lambdaRuntime, entry);
     const zipped = deflateRawSync(Buffer.from(code), { level: 9 }).length;
     console.log(
       `  ${`${name}/${entry}`.padEnd(22)} ${(code.length / 1024).toFixed(0).padStart(5)} KiB raw  ${(zipped / 1024).toFixed(0).padStart(4)} KiB zipped  (${zipped < 1024 * 1024 ? 'under' : 'OVER'} 1 MiB)`,

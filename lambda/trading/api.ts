@@ -7,6 +7,7 @@
  * Orders belong to the client that signed them.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { HEALTH_DEADLINE_MS, RETRY_AFTER_SECONDS } from '../facts/order-api';
 import { publicOrder } from '../shared/book-order';
 import type { OrderBook } from '../shared/order-book';
 import { JournalWriteError } from '../shared/journal';
@@ -63,17 +64,11 @@ export interface RequestOptions {
 }
 
 export const MAX_BODY_BYTES = 16 * 1024;
-export const RETRY_AFTER_SECONDS = 5;
 /**
  * Every request is answered within this, whatever the database does (the Lambda adapter
  * shortens it to the invocation's remaining time; the function's default timeout is 10 s).
  */
 export const REQUEST_DEADLINE_MS = 5_000;
-/**
- * `/health` answers within this: the ALB's health-check timeout is at least 2 s and Route 53
- * gives 2 s after connecting; the rest is left for the network and the Lambda invocation.
- */
-export const HEALTH_DEADLINE_MS = 1_500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An HTTP method is a token (RFC 9110); anything else is not a request we can route. */
