@@ -172,10 +172,15 @@ export function autoName(logicalName: string): string {
   return `${logicalName}-${createHash('sha1').update(logicalName).digest('hex').slice(0, 7)}`;
 }
 
-/** Request inputs plus the generated name where the provider would add one. */
+/**
+ * Request inputs plus the generated name where the provider would add one. With `namePrefix`
+ * set, Pulumi leaves the name to the provider, which completes the prefix with a unique ID at
+ * create time: the name is unknown at preview, and the prefix is what the provider validates.
+ */
 function withAutoName(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   const field = AUTO_NAMED[type];
-  return field && inputs[field] === undefined ? { ...inputs, [field]: autoName(name) } : inputs;
+  if (!field || inputs[field] !== undefined || inputs.namePrefix !== undefined) return inputs;
+  return { ...inputs, [field]: autoName(name) };
 }
 
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */

@@ -8,6 +8,7 @@ import { serviceRole, sourceConditions } from '../security/iam';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { chooseZones, Zone, zonesOffering } from './placement';
 import { RegionKeys } from '../security/region-keys';
+import { securityGroupName } from './security-group-name';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
 export const INTERFACE_ENDPOINT_SERVICES = [
@@ -249,6 +250,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       n('endpointSecurityGroup'),
       {
+        ...securityGroupName(n('endpointSecurityGroup')),
         vpcId: vpc.id,
         description: 'HTTPS from inside the VPC to AWS API endpoints',
         ingress: [
