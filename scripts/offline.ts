@@ -324,6 +324,13 @@ export async function runOffline(
             return { locations: offered.map((z) => z.id), locationTypes: offered.map(() => 'availability-zone-id') };
           }
           case 'aws:rds/getOrderableDbInstance:getOrderableDbInstance':
+            // Aurora offers each class once per storage type (aurora, aurora-iopt1) where the
+            // version has I/O-Optimized: without a storage type the data source matches twice and
+            // fails ("multiple RDS DB Instance Classes ... match the criteria").
+            if (args.inputs.engine === 'aurora-postgresql' && !args.inputs.storageType)
+              throw new Error(
+                'getOrderableDbInstance: multiple RDS DB Instance Classes (aurora, aurora-iopt1) match the criteria; set storageType',
+              );
             return {
               ...args.inputs,
               availabilityZones: zones.filter(mockOffers.database).map((z) => z.name),

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from '../config';
 import { HTTPS_PORT } from './egress';
-import { AURORA_ENGINE } from '../data/global-database';
+import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../data/global-database';
 import { serviceRole, sourceConditions } from '../security/iam';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { chooseZones, Zone, zonesOffering } from './placement';
@@ -129,6 +129,9 @@ export class NetworkStack extends pulumi.ComponentResource {
         engineVersion: settings.dbEngineVersion,
         instanceClass: settings.dbInstanceClass,
         supportsGlobalDatabases: true,
+        // Aurora lists each class once per storage type (standard `aurora`, I/O-Optimized
+        // `aurora-iopt1`); two matches are an error of the data source. The clusters use standard.
+        storageType: AURORA_STORAGE_TYPE,
       },
       lookup,
     );
