@@ -24,6 +24,8 @@ import { VpcPeering } from './network/vpc-peering';
 import { PlatformDashboard } from './observe/platform-dashboard';
 import { RegionKeys } from './security/region-keys';
 import { requiredTags } from './config/tags';
+import { accountPreflight, QuotaLedger } from './preflight/account-preflight';
+import { QuotaVerdict } from './preflight/quota-preflight';
 
 export interface TapStackArgs {
   readonly settings: Settings;
@@ -77,8 +79,12 @@ export class TapStack extends pulumi.ComponentResource {
   readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
   readonly dashboard: PlatformDashboard;
+  /** The account's quotas against what this stack needs in each region (read at plan time). */
+  readonly preflight: pulumi.Output<readonly QuotaVerdict[]>;
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Before super: the stack's children inherit the transformations registered when it is made.
+    const ledger = new QuotaLedger();
     super('tap:index:TapStack', name, {}, opts);
     const { settings } = args;
     const suffix = settings.environmentSuffix;
@@ -97,6 +103,11 @@ export class TapStack extends pulumi.ComponentResource {
       secondary: provider(secondaryRegion.region),
       accelerator: provider(GLOBAL_ACCELERATOR_API_REGION),
     };
+    const providerRegions = new Map<pulumi.ProviderResource, string>([
+      [providers.primary, primaryRegion.region],
+      [providers.secondary, secondaryRegion.region],
+      [providers.accelerator, GLOBAL_ACCELERATOR_API_REGION],
+    ]);
     // Default providers are disabled for every package (Pulumi.<stack>.yaml), random included:
     // the generated passwords need an explicit one too.
     const randomProvider = new random.Provider(globalName('randomProvider'), {}, { parent: this });
@@ -418,6 +429,13 @@ export class TapStack extends pulumi.ComponentResource {
     this.primary = region('primary');
     this.secondary = region('secondary');
 
+    // Last: the ledger has seen every resource. A stack the account cannot hold fails here.
+    const providerOf = (region: string) => [...providerRegions].find(([, r]) => r === region)![0];
+    this.preflight = accountPreflight(
+      ledger.demands((p) => (p ? providerRegions.get(p) : undefined)),
+      providerOf,
+      this,
+    );
     this.registerOutputs(this.stackOutputs());
   }
 
@@ -452,6 +470,7 @@ export class TapStack extends pulumi.ComponentResource {
       readName: this.global.readName,
       acceleratorName: this.global.acceleratorName,
       failoverOrchestratorArn: this.failover.orchestrator.fn.arn,
+      preflight: this.preflight,
     };
   }
 }

@@ -69,11 +69,17 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'names-carry-suffix',
     description:
-      'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo; auto-named resources carry the provider suffix -<7 hex>).',
+      'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo; auto-named resources carry the provider suffix -<7 hex>; a name prefix the provider completes ends in -{environmentSuffix}-).',
     validate: (r, ctx) => {
       if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
       const field = NAME_FIELDS[r.type] ?? 'name';
       const value = r.props[field];
+      // A prefix the provider completes with a unique ID at create time (security groups).
+      const prefix = r.props.namePrefix;
+      if (value === undefined && typeof prefix === 'string')
+        return new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}-$`).test(prefix)
+          ? []
+          : [`namePrefix "${prefix}" does not end in -${ctx.environmentSuffix}-`];
       if (typeof value !== 'string') return [];
       // The policy pack sees inputs after the provider's check, where auto-naming has appended `-<7 hex>`.
       const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo|-[0-9a-f]{7})?$`);

@@ -141,6 +141,24 @@ export const mockOffers = {
   endpoint: (zone: MockZone, service: string) => !zone.missingEndpoints?.includes(service),
 };
 
+/**
+ * The account's service quotas as the preflight reads them: AWS's defaults for the codes the
+ * program reads. A plan (or a test) sets one with the config key `offline:<quota code>`
+ * (`npm run plan -- --set offline:L-B99A9384=50`), or for one region only with
+ * `offline:<quota code>@<region>`.
+ */
+export const MOCK_QUOTAS: Readonly<Record<string, number>> = {
+  'L-B99A9384': 1000, // Lambda concurrent executions
+  'L-0263D0A3': 5, // EC2-VPC Elastic IPs
+  'L-F678F1CE': 5, // VPCs per Region
+  'L-29B6F2EB': 50, // Interface VPC endpoints per VPC
+};
+
+function mockQuota(config: Record<string, string>, code: string, region: string): number | undefined {
+  const set = config[`offline:${code}@${region}`] ?? config[`offline:${code}`];
+  return set !== undefined ? Number(set) : MOCK_QUOTAS[code];
+}
+
 /** Pulumi's marker for a secret value in deserialized properties. */
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
 
@@ -172,10 +190,15 @@ export function autoName(logicalName: string): string {
   return `${logicalName}-${createHash('sha1').update(logicalName).digest('hex').slice(0, 7)}`;
 }
 
-/** Request inputs plus the generated name where the provider would add one. */
+/**
+ * Request inputs plus the generated name where the provider would add one. With `namePrefix`
+ * set, Pulumi leaves the name to the provider, which completes the prefix with a unique ID at
+ * create time: the name is unknown at preview, and the prefix is what the provider validates.
+ */
 function withAutoName(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   const field = AUTO_NAMED[type];
-  return field && inputs[field] === undefined ? { ...inputs, [field]: autoName(name) } : inputs;
+  if (!field || inputs[field] !== undefined || inputs.namePrefix !== undefined) return inputs;
+  return { ...inputs, [field]: autoName(name) };
 }
 
 /** Plausible computed outputs, so dependent inputs look like the real thing in the plan. */
@@ -301,6 +324,13 @@ export async function runOffline(
             return { locations: offered.map((z) => z.id), locationTypes: offered.map(() => 'availability-zone-id') };
           }
           case 'aws:rds/getOrderableDbInstance:getOrderableDbInstance':
+            // Aurora offers each class once per storage type (aurora, aurora-iopt1) where the
+            // version has I/O-Optimized: without a storage type the data source matches twice and
+            // fails ("multiple RDS DB Instance Classes ... match the criteria").
+            if (args.inputs.engine === 'aurora-postgresql' && !args.inputs.storageType)
+              throw new Error(
+                'getOrderableDbInstance: multiple RDS DB Instance Classes (aurora, aurora-iopt1) match the criteria; set storageType',
+              );
             return {
               ...args.inputs,
               availabilityZones: zones.filter(mockOffers.database).map((z) => z.name),
@@ -317,6 +347,12 @@ export async function runOffline(
             return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
           case 'aws:index/getRegion:getRegion':
             return { name: region, region };
+          case 'aws:servicequotas/getServiceQuota:getServiceQuota': {
+            const code = String(args.inputs.quotaCode);
+            const value = mockQuota(config, code, region);
+            if (value === undefined) throw new Error(`the offline plan has no quota ${code}: add it to MOCK_QUOTAS`);
+            return { ...args.inputs, value, defaultValue: MOCK_QUOTAS[code], region };
+          }
           default:
             throw new Error(`the offline plan has no mock for ${args.token}`);
         }
@@ -372,15 +408,25 @@ export async function runOffline(
   const { buildPlatform, loadSettings } = require('../lib/program') as typeof import('../lib/program');
   // Same order as index.ts: config is validated before the stack (or anything else) registers.
   const settings = loadSettings();
+  let preflight: Promise<unknown> = Promise.resolve(undefined);
   const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name }) => {
       const key = `${type}::${name}`;
       if (!construction.has(key)) construction.set(key, construction.size);
       return undefined;
     });
-    return buildPlatform(settings);
+    const platform = buildPlatform(settings);
+    // Settled here (a rejection held for later would count as unhandled), thrown after the run.
+    preflight = platform.preflight.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return platform.outputs;
   })) as Record<string, unknown>;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  // The account preflight refused the stack: the program's error, as `pulumi preview` reports it.
+  const refused = await preflight;
+  if (refused) throw refused;
   return { project, stack, resources, outputs: outputs ?? {} };
 }

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { estimateCost } from '../lib/model/cost';
+import { PreflightError, QuotaVerdict } from '../lib/preflight/quota-preflight';
 import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
@@ -26,6 +27,7 @@ import {
   groupByRegion,
   PLAIN,
   policyReport,
+  preflightReport,
   regionKey,
   resourceTree,
   rtoReport,
@@ -47,7 +49,7 @@ export const EXIT = {
 const HELP = `Usage: npm run plan -- [options]
 
 Runs the Pulumi program offline (mocked AWS, no credentials) and reports, top-down: the verdict,
-the config in effect, resource counts, policy verdicts, the failover RTO budget, the monthly
+the config in effect, resource counts, policy verdicts, the account preflight (quotas), the failover RTO budget, the monthly
 cost estimate, the deploy time, then the resource tree.
 
 Options:
@@ -63,7 +65,7 @@ Options:
 
 Exit codes:
   ${EXIT.ok}   the plan passes every policy and the RTO target
-  ${EXIT.rejected}   policy violation (mandatory) or traffic RTO over target
+  ${EXIT.rejected}   policy violation (mandatory), an account quota the stack does not fit, or traffic RTO over target
   ${EXIT.invalidConfig}   invalid config: stack config, --set values or the policy config
   ${EXIT.unknownStack}   unknown stack: no Pulumi.NAME.yaml (or no policy config for it)
   ${EXIT.usage}  bad command-line arguments
@@ -257,6 +259,10 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
   let run;
   try {
     run = await io.runOffline(config, stack, registered);
+  } catch (e) {
+    // The account's quotas do not fit the stack: a verdict on the plan, like a policy violation.
+    if (e instanceof PreflightError) throw new PlanError(EXIT.rejected, e.message);
+    throw e;
   } finally {
     stopProgress();
   }
@@ -305,6 +311,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     configReport(entries, other, style),
     countsReport(run.resources, regionLabels, style),
     policyReport(verdicts, policySource, style),
+    preflightReport(run.outputs.preflight as QuotaVerdict[], style),
     rtoReport(budget, style),
     rtoDistributionReport(rtoDistribution(rtoInputsFromSettings(settings))),
     costReport(cost, costLabels, style),

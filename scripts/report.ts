@@ -3,6 +3,7 @@
  * counts, verdicts, RTO, cost, deploy time), the resource tree last. Coloured only on a TTY.
  */
 import * as crypto from 'crypto';
+import type { QuotaVerdict } from '../lib/preflight/quota-preflight';
 import { CostEstimate } from '../lib/model/cost';
 import { RtoBudget } from '../lib/model/rto';
 import { Verdict } from '../policy/rules';
@@ -178,6 +179,17 @@ export function policyReport(verdicts: readonly Verdict[], configFile: string, s
   ];
   for (const v of verdicts)
     for (const x of v.violations) lines.push(`    ${style.red('x')} ${v.policy}: ${x.name}: ${x.message}`);
+  return lines;
+}
+
+/** The account preflight's verdicts: each quota the stack needs in each region, against the account's. */
+export function preflightReport(verdicts: readonly QuotaVerdict[], style: Style): string[] {
+  const lines = [
+    style.bold(
+      `Account preflight: ${verdicts.length} quota(s) read at plan time (Service Quotas; the offline plan answers with AWS's defaults, --set offline:<quota code>=N to change one)`,
+    ),
+  ];
+  for (const v of verdicts) lines.push(`  ${v.fits ? style.green('FITS') : style.red('SHORT')}  ${v.message}`);
   return lines;
 }
 

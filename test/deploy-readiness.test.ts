@@ -358,8 +358,8 @@ const METRICS: Record<string, MetricFacts> = {
 
 function metricOf(alarm: RecordedResource): string {
   if (alarm.inputs.metricQueries) {
-    const expression = alarm.inputs.metricQueries.find((q: any) => q.returnData).expression as string;
-    return expression.includes('requests') ? '5xx rate (metric math)' : expression;
+    const metrics = alarm.inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => q.metric.metricName);
+    return metrics.includes('RequestCount') ? '5xx rate (metric math)' : metrics.join(' ');
   }
   return `${alarm.inputs.namespace} ${alarm.inputs.metricName}`;
 }

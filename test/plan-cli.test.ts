@@ -47,6 +47,7 @@ const HEADINGS = [
   /^Config in effect: /m,
   /^Resources: \d+ in \d+ components$/m,
   /^Policies: /m,
+  /^Account preflight: \d+ quota\(s\) read at plan time/m,
   /^Failover RTO: /m,
   /^Monthly cost estimate: /m,
   /^Deploy time: /m,
@@ -130,6 +131,16 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('Unknown stack "staging": there is no Pulumi.staging.yaml. Stacks: dev, prod.\n');
     expect(run.stdout).toBe('');
+  });
+
+  it('an account whose quotas do not fit the stack: 1, each short quota with its code, the need and the fix', async () => {
+    const run = await plan(['--set', 'offline:L-B99A9384=50']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^Account preflight: the account's service quotas do not fit this stack:/);
+    expect(run.stderr).toMatch(
+      /- eu-west-1 Lambda concurrent executions: needs \d+ .* quota is 50\. Request an increase of lambda L-B99A9384/,
+    );
+    noStackTrace(run.stderr);
   });
 
   it('invalid config: 2 with every problem, nothing planned', async () => {

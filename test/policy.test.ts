@@ -108,6 +108,16 @@ describe('policy pack', () => {
     expect(check('tg-ec2-use1-dev-extra')).toHaveLength(1);
   });
 
+  it('a name prefix the provider completes (security groups) carries the suffix before the provider’s ID', () => {
+    const names = POLICIES.find((p) => p.name === 'names-carry-suffix')!;
+    const check = (namePrefix: string) =>
+      names.validate(resource('aws:ec2/securityGroup:SecurityGroup', { namePrefix }), ctx);
+    expect(check('security-group-db-use1-dev-')).toEqual([]);
+    expect(check('security-group-db-use1-prod-')).toEqual([
+      'namePrefix "security-group-db-use1-prod-" does not end in -dev-',
+    ]);
+  });
+
   it('the real program passes every policy', async () => {
     const run = await plan();
     const verdicts = evaluatePolicies(policyResources(run.resources), ctx);

@@ -16,6 +16,7 @@ import { OrderQueue } from '../data/order-queue';
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
+import { securityGroupName } from '../network/security-group-name';
 
 export interface ComputeStackArgs {
   readonly settings: Settings;
@@ -91,6 +92,7 @@ export class ComputeStack extends pulumi.ComponentResource {
     this.appSecurityGroup = new aws.ec2.SecurityGroup(
       n('appSecurityGroup'),
       {
+        ...securityGroupName(n('appSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Trading and drainer Lambda functions: to Aurora and the AWS API endpoints only',
         egress: egressRules('functions', settings, network, args.peerNetwork),
@@ -101,6 +103,7 @@ export class ComputeStack extends pulumi.ComponentResource {
     this.fleetSecurityGroup = new aws.ec2.SecurityGroup(
       n('fleetSecurityGroup'),
       {
+        ...securityGroupName(n('fleetSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Trading service on EC2: from the ALB; to Aurora, AWS APIs, S3',
         ingress: [

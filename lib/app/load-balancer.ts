@@ -8,6 +8,7 @@ import { HTTPS_PORT } from '../network/egress';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
+import { securityGroupName } from '../network/security-group-name';
 
 const HTTP_PORT = 80;
 
@@ -63,6 +64,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('albSecurityGroup'),
       {
+        ...securityGroupName(n('albSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'ALB: listener ports from the allowed CIDRs',
         ingress: this.listenerPorts.map((port) => ({

@@ -10,6 +10,7 @@ import { schemaEnvironment } from '../../lambda/schema/environment';
 import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
+import { securityGroupName } from '../network/security-group-name';
 
 /** The schema function's statement timeout is 60 s (lambda/schema/handler.ts): room to spare. */
 export const SCHEMA_TIMEOUT_SECONDS = 120;
@@ -51,6 +52,7 @@ export class DatabaseSchema extends pulumi.ComponentResource {
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('schemaSecurityGroup'),
       {
+        ...securityGroupName(n('schemaSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Schema function: PostgreSQL and the AWS API endpoints',
         // The rotation function's reach: Aurora in either region, the endpoints in this one.

@@ -9,6 +9,7 @@ import { rotationEnvironment } from '../../lambda/rotation/environment';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
+import { securityGroupName } from '../network/security-group-name';
 
 export { POSTGRES_PORT };
 
@@ -116,6 +117,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
     this.securityGroup = new aws.ec2.SecurityGroup(
       n('dbSecurityGroup'),
       {
+        ...securityGroupName(n('dbSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Aurora PostgreSQL: 5432 from named client security groups and the peer private subnets',
         tags: { Name: n('dbSecurityGroup') },
@@ -132,7 +134,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
             ipProtocol: 'tcp',
             fromPort: POSTGRES_PORT,
             toPort: POSTGRES_PORT,
-            description: `PostgreSQL from the other region's private subnet ${cidr} (over the peering)`,
+            description: `PostgreSQL from private subnet ${cidr} of the other region (over the peering)`,
           },
           { parent: this.securityGroup },
         ),
@@ -140,6 +142,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
     this.rotationSecurityGroup = new aws.ec2.SecurityGroup(
       n('rotationSecurityGroup'),
       {
+        ...securityGroupName(n('rotationSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
         egress: egressRules('rotation', settings, network, args.peerNetwork),

@@ -6,6 +6,12 @@ import { Namer } from '../config/naming';
 
 /** The Aurora engine of every cluster, member and instance here. */
 export const AURORA_ENGINE = 'aurora-postgresql';
+/**
+ * Storage of the clusters: Aurora standard (`aurora`), the default when a cluster sets none;
+ * I/O-Optimized is `aurora-iopt1` (CreateDBCluster StorageType,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
+ */
+export const AURORA_STORAGE_TYPE = 'aurora';
 
 /** Generated passwords: long, and free of the characters RDS rejects in passwords (/ @ " space). */
 export const DB_PASSWORD_SPEC: random.RandomPasswordArgs = {

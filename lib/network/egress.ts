@@ -54,7 +54,7 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
           {
             port: HTTPS_PORT,
             to: 'internet',
-            description: "the other region's order journal and the fence record (SQS, DynamoDB; through NAT)",
+            description: 'order journal of the other region and the fence record (SQS, DynamoDB; through NAT)',
           },
         ]
       : [];

@@ -3,11 +3,12 @@ import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
 import { RegionSettings, Settings } from '../config';
 import { HTTPS_PORT } from './egress';
-import { AURORA_ENGINE } from '../data/global-database';
+import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../data/global-database';
 import { serviceRole, sourceConditions } from '../security/iam';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { chooseZones, Zone, zonesOffering } from './placement';
 import { RegionKeys } from '../security/region-keys';
+import { securityGroupName } from './security-group-name';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
 export const INTERFACE_ENDPOINT_SERVICES = [
@@ -128,6 +129,9 @@ export class NetworkStack extends pulumi.ComponentResource {
         engineVersion: settings.dbEngineVersion,
         instanceClass: settings.dbInstanceClass,
         supportsGlobalDatabases: true,
+        // Aurora lists each class once per storage type (standard `aurora`, I/O-Optimized
+        // `aurora-iopt1`); two matches are an error of the data source. The clusters use standard.
+        storageType: AURORA_STORAGE_TYPE,
       },
       lookup,
     );
@@ -249,6 +253,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       n('endpointSecurityGroup'),
       {
+        ...securityGroupName(n('endpointSecurityGroup')),
         vpcId: vpc.id,
         description: 'HTTPS from inside the VPC to AWS API endpoints',
         ingress: [

@@ -24,6 +24,45 @@ export function healthCheckFailing(healthCheckId: pulumi.Input<string>): AlarmSp
 }
 
 /**
+ * 5xx responses of an ALB as a percentage of the requests it answered. The ALB publishes its
+ * counts only for minutes with a non-zero value (Reporting criteria "There is a nonzero value":
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html),
+ * so every operand is FILLed, and `RequestCount` leaves out requests the ALB answered itself
+ * without choosing a target (503 with no healthy target): those are added to the denominator,
+ * or the alarm would stay quiet exactly when every target is down. The IF guards the division
+ * when nothing was served. Only documented metric math: FILL(m, value), IF(condition, a, b),
+ * arithmetic and comparison operators
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+ */
+export function albErrorRate(loadBalancerArnSuffix: pulumi.Input<string>, percent: number): AlarmSpec {
+  const metric = (id: string, metricName: string) => ({
+    id,
+    metric: {
+      namespace: 'AWS/ApplicationELB',
+      metricName,
+      dimensions: { LoadBalancer: loadBalancerArnSuffix },
+      period: 60,
+      stat: 'Sum',
+    },
+  });
+  return {
+    alarmDescription: `5xx responses above ${percent}% of requests`,
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: percent,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    metricQueries: [
+      { id: 'errors', expression: 'FILL(elb, 0) + FILL(target, 0)', label: '5xx responses' },
+      { id: 'answered', expression: 'FILL(requests, 0) + FILL(elb, 0)', label: 'requests answered' },
+      { id: 'rate', expression: 'IF(answered > 0, 100 * errors / answered, 0)', label: '5xx %', returnData: true },
+      metric('elb', 'HTTPCode_ELB_5XX_Count'),
+      metric('target', 'HTTPCode_Target_5XX_Count'),
+      metric('requests', 'RequestCount'),
+    ],
+  };
+}
+
+/**
  * The alarms of one region, all alike: named `alarm-<qualifier>-<region>-<env>`, notifying one
  * topic when they fire and when they clear, and treating missing data as fine unless a spec
  * says otherwise (a metric that only exists while something is wrong).

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { alarmTopic } from './alarm-topic';
-import { AlarmFactory, AlarmSpec } from './alarms';
+import { AlarmFactory, AlarmSpec, albErrorRate } from './alarms';
 import { AwsConfig } from './aws-config';
 import { ComputeStack } from '../app/compute-stack';
 import { RegionSettings, Settings } from '../config';
@@ -68,26 +68,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     // --- ALB and targets
     const lb = { LoadBalancer: loadBalancer.alb.arnSuffix };
-    alarm('alb-5xx-rate', {
-      alarmDescription: `5xx responses above ${settings.alarm5xxPercent}% of requests`,
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: settings.alarm5xxPercent,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      metricQueries: [
-        { id: 'rate', expression: '100 * (elb + target) / MAX([requests, 1])', label: '5xx %', returnData: true },
-        ...(
-          [
-            ['elb', 'HTTPCode_ELB_5XX_Count'],
-            ['target', 'HTTPCode_Target_5XX_Count'],
-            ['requests', 'RequestCount'],
-          ] as const
-        ).map(([id, metricName]) => ({
-          id,
-          metric: { namespace: 'AWS/ApplicationELB', metricName, dimensions: lb, period: 60, stat: 'Sum' },
-        })),
-      ],
-    });
+    alarm('alb-5xx-rate', albErrorRate(lb.LoadBalancer, settings.alarm5xxPercent));
     alarm('alb-p99-latency', {
       alarmDescription: `Target response time p99 above ${settings.alarmP99LatencyMs} ms`,
       namespace: 'AWS/ApplicationELB',
