@@ -2,10 +2,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from '../config';
 import { targetHealthCheck } from './health';
-import { LOG_PREFIX, LogArchive } from '../observe/log-archive';
-import { regionalName } from '../traffic/domain';
+import { LOG_PREFIX, LogArchive } from '../security/log-archive';
 import { HTTPS_PORT } from '../network/egress';
-import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
+import { DELETE_BEFORE_REPLACE, Namer, regionalName } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
 
