@@ -4,7 +4,7 @@
  * against a real PostgreSQL 14 and aws-sdk-client-mock. Whole-program tests are left out.
  */
 export const GROUPS = {
-  cidr: { mutate: ['lib/network/cidr.ts'], tests: ['test/cidr.test.ts'] },
+  cidr: { mutate: ['lib/model/cidr.ts'], tests: ['test/cidr.test.ts'] },
   naming: { mutate: ['lib/config/naming.ts', 'lib/config/tags.ts'], tests: ['test/naming.test.ts'] },
   rto: { mutate: ['lib/model/rto.ts'], tests: ['test/rto.test.ts'] },
   'rto-model': { mutate: ['lib/model/rto-model.ts'], tests: ['test/rto-model.test.ts'] },

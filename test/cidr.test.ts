@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { cidrContains, cidrsOverlap, formatCidr, maxVpcPrefixFor, parseCidr, planSubnets } from '../lib/network/cidr';
+import { cidrContains, cidrsOverlap, formatCidr, maxVpcPrefixFor, parseCidr, planSubnets } from '../lib/model/cidr';
 
 describe('CIDR planner', () => {
   it('splits a /16 into 3 public and 3 private /19s in order', () => {

@@ -11,7 +11,7 @@ import {
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
-import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/network/cidr';
+import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/model/cidr';
 import { maxSuffixLength } from '../lib/config/naming';
 import { serviceUserData } from '../lib/app/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';

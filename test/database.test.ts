@@ -1,4 +1,4 @@
-import { planSubnets } from '../lib/network/cidr';
+import { planSubnets } from '../lib/model/cidr';
 import { ROLE_CHANGE_DRIFT } from '../lib/data/database-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
 

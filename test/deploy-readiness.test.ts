@@ -10,7 +10,7 @@ import {
   probeTimeoutMs,
   RECORD_BUDGET_SECONDS,
 } from '../lambda/orchestrator/timing';
-import { elbLogDeliveryPrincipal } from '../lib/observe/log-archive';
+import { elbLogDeliveryPrincipal } from '../lib/security/log-archive';
 import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
 

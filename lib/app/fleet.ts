@@ -6,7 +6,7 @@ import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from '../security/i
 import { bundleSource } from '../functions/lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
-import { LogArchive } from '../observe/log-archive';
+import { LogArchive } from '../security/log-archive';
 import { NetworkStack } from '../network/network-stack';
 import { SERVICE_PORT, ServiceRuntime } from './order-api';
 import { rdsCaBundle } from '../data/rds-ca';

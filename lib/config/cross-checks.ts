@@ -2,7 +2,7 @@
  * Rules across configuration keys. Each runs only when every key it reads is valid on its own,
  * so one bad value is reported once, not again as a confusing consequence.
  */
-import { cidrsOverlap, maxVpcPrefixFor, parseCidr } from '../network/cidr';
+import { cidrsOverlap, maxVpcPrefixFor, parseCidr } from '../model/cidr';
 import { connectionBudget } from '../model/connection-budget';
 import {
   CANARY_TIMEOUT_SECONDS,

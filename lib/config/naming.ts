@@ -226,3 +226,8 @@ export function namer(suffix: string, region?: string): Namer {
  *   generates `{resource-type}-{env}-<7 hex>` and the replacement is created beside the old one.
  */
 export const DELETE_BEFORE_REPLACE = { deleteBeforeReplace: true } as const;
+
+/** The name a region's ALB answers on directly (probes, operators): `use1.<domain>`. */
+export function regionalName(settings: { readonly domainName: string }, region: string): string {
+  return `${regionCode(region)}.${settings.domainName}`;
+}

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from '../config';
-import { DatabaseSecret, readSecretStatements } from '../security/credentials-stack';
+import { DatabaseSecret, readSecretStatements } from './credentials-stack';
 import { DatabaseStack } from './database-stack';
 import { egressRules } from '../network/egress';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';

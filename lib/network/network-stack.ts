@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { planSubnets } from './cidr';
+import { planSubnets } from '../model/cidr';
 import { RegionSettings, Settings } from '../config';
 import { HTTPS_PORT } from './egress';
 import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../data/global-database';

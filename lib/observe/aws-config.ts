@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
 import { MANAGED_POLICY, serviceRole, sourceConditions } from '../security/iam';
 import { PLACEMENT_TAG } from '../functions/lambda-function';
-import { LogArchive } from './log-archive';
+import { LogArchive } from '../security/log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { secureBucket } from '../security/secure-bucket';
 import { ROTATION_TAG } from '../config/tags';

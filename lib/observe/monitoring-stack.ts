@@ -10,7 +10,7 @@ import { DatabaseStack } from '../data/database-stack';
 import { JournalAuditor } from '../data/journal-auditor';
 import { OrderJournal } from '../data/order-journal';
 import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
-import { LogArchive } from './log-archive';
+import { LogArchive } from '../security/log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 
 /** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */

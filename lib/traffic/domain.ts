@@ -18,11 +18,6 @@ export interface DomainArgs {
   readonly regions: readonly DomainRegion[];
 }
 
-/** The name a region's ALB answers on directly (probes, operators): `use1.<domain>`. */
-export function regionalName(settings: Pick<Settings, 'domainName'>, region: string): string {
-  return `${regionCode(region)}.${settings.domainName}`;
-}
-
 /**
  * The platform's DNS zone and, with TLS, the certificate each region's ALB serves. It comes
  * before the application: the ALB listeners need a validated certificate, and ACM validates

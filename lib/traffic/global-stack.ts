@@ -3,9 +3,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { GLOBAL_ACCELERATOR_API_REGION } from '../../lambda/facts/global-accelerator';
 import { RegionRole, Settings } from '../config';
 import { GlobalDatabase } from '../data/global-database';
-import { Domain, regionalName } from './domain';
+import { Domain } from './domain';
 import { LoadBalancer } from '../app/load-balancer';
-import { Namer, regionCode } from '../config/naming';
+import { Namer, regionalName, regionCode } from '../config/naming';
 import { HEALTH_PATH } from '../app/order-api';
 
 /** Global Accelerator's API region: one definition, shared with the orchestrator that fences through it. */

@@ -2,13 +2,13 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { Settings } from '../config';
-import { DatabaseStack, POSTGRES_PORT } from '../data/database-stack';
-import { DB_PASSWORD_SPEC, GlobalDatabase } from '../data/global-database';
-import { policyJson, resolvedAfter, Statement } from './iam';
-import { viaServices } from './key-policy';
+import { DatabaseStack, POSTGRES_PORT } from './database-stack';
+import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
+import { policyJson, resolvedAfter, Statement } from '../security/iam';
+import { viaServices } from '../security/key-policy';
 import { Namer } from '../config/naming';
 import { ROTATION_TAG } from '../config/tags';
-import { RegionKeys } from './region-keys';
+import { RegionKeys } from '../security/region-keys';
 
 export interface CredentialsSide {
   readonly region: string;

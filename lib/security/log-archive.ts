@@ -1,9 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
-import { Statement } from '../security/iam';
+import { Statement } from './iam';
 import { Namer } from '../config/naming';
-import { SecureBucket, secureBucket } from '../security/secure-bucket';
+import { SecureBucket, secureBucket } from './secure-bucket';
 
 /**
  * The Elastic Load Balancing account that delivers access logs in each region opened before
