@@ -11,7 +11,7 @@
  * the wiring on top.
  */
 const LIB_LEVELS = [
-  ['config', 'model'],
+  ['config', 'model', 'preflight'],
   ['functions', 'security'],
   ['network'],
   ['data'],
