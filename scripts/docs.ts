@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as prettier from 'prettier';
 import { CostEstimate, estimateCost } from '../lib/model/cost';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget, RtoBudget } from '../lib/model/rto';
 import { rtoDistribution, rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/model/rto-model';
 import { POLICIES } from '../policy/rules';

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import {
   ACCELERATOR_PICKUP_MAX_SECONDS,
   CLIENT_REQUEST_TIMEOUT_SECONDS,

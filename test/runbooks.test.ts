@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CONFIG_KEYS } from '../lib/config/config';
+import { CONFIG_KEYS } from '../lib/config';
 import { FAILOVER_METRIC_NAMESPACE } from '../lib/failover/failover-stack';
 import { parseSynopsis, SynopsisFile } from '../scripts/aws-cli-synopsis';
 import { OfflineRun, PROJECT_DIR } from '../scripts/offline';
