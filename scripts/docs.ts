@@ -13,7 +13,8 @@ import * as prettier from 'prettier';
 import { CostEstimate, estimateCost } from '../lib/model/cost';
 import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget, RtoBudget } from '../lib/model/rto';
-import { rtoDistribution, rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution, rtoModelMarkdown } from '../lib/model/rto-model';
 import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
@@ -88,13 +89,7 @@ async function planStack(stack: string): Promise<StackPlan> {
   const config = stackConfig(stack);
   const run = await runOffline(config, stack);
   const settings = parseSettings(readRawConfig(run.project, config));
-  const budget = rtoBudget(
-    rtoInputsFromPlan(run.resources, {
-      acceleratorReactionSeconds: settings.acceleratorReactionSeconds,
-      dbPromotionEstimateSeconds: settings.dbPromotionEstimateSeconds,
-      targetSeconds: settings.rtoTargetSeconds,
-    }),
-  );
+  const budget = rtoBudget(rtoInputsFromPlan(run.resources, settings));
   const cost = estimateCost(run.resources.filter((r) => r.custom));
   return { stack, run, budget, cost, primary: settings.primaryRegion };
 }
@@ -285,11 +280,11 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'ignore-changes': ignoreChangesTable(dev),
     'drill-scenarios': drillScenarioTable('dev'),
     'rto-distribution': rtoModelMarkdown(
-      rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
+      rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
     ),
   };
   const distribution = rtoDistribution(
-    rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
+    rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
   );
   const p99 = (prefix: string) => {
     const found = distribution.paths.find((p) => p.name.startsWith(prefix));

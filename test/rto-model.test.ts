@@ -12,14 +12,14 @@ import {
   RtoModelInputs,
   rtoDistribution,
   rtoDistributionReport,
-  rtoModelInputsFromSettings,
   rtoModelMarkdown,
   quantile,
   sampleRto,
   seededRandom,
 } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
-import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
+import { RETRY_AFTER_SECONDS } from '../lambda/facts/order-api';
 import { stackConfig } from '../scripts/offline';
 
 const defaults: RtoModelInputs = {
@@ -126,8 +126,8 @@ describe('RTO Monte Carlo', () => {
 
   it('the default stack: medians near the arithmetic budget, tails within the 60 s target', () => {
     const s = parseSettings(readRawConfig('tap', stackConfig('dev')));
-    const d = rtoDistribution(rtoModelInputsFromSettings(s));
-    expect(rtoModelInputsFromSettings({ ...s, failoverRecoveryWindowSeconds: 120 }).recoveryWindowSeconds).toBe(120);
+    const d = rtoDistribution(rtoInputsFromSettings(s));
+    expect(rtoInputsFromSettings({ ...s, failoverRecoveryWindowSeconds: 120 }).recoveryWindowSeconds).toBe(120);
     expect(d.withinTarget).toBe(true);
     for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
     // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
@@ -154,7 +154,7 @@ describe('what docs/failover-drill.md and the plan show', () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'failover-drill.md'), 'utf8');
     const block = /<!-- gen:rto-distribution:begin[^>]*-->([\s\S]*?)<!-- gen:rto-distribution:end -->/.exec(readme);
     expect(block).not.toBeNull();
-    const dev = rtoModelInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
+    const dev = rtoInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
     expect(cells(block![1])).toEqual(cells(rtoModelMarkdown(dev)));
   });
 

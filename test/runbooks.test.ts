@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CONFIG_KEYS } from '../lib/config';
-import { FAILOVER_METRIC_NAMESPACE } from '../lib/failover/failover-stack';
+import { METRIC_NAMESPACES } from '../lambda/facts/metrics';
 import { parseSynopsis, SynopsisFile } from '../scripts/aws-cli-synopsis';
 import { OfflineRun, PROJECT_DIR } from '../scripts/offline';
 import { markdownFiles } from '../scripts/markdown-check';
@@ -194,7 +194,7 @@ describe('runbook commands match the platform the program builds', () => {
       return { source, service, dimensions };
     });
     const reads = runbooks.commands.filter(
-      (c) => c.options.get('--namespace')?.[0] === FAILOVER_METRIC_NAMESPACE && c.options.has('--metric-name'),
+      (c) => c.options.get('--namespace')?.[0] === METRIC_NAMESPACES.failover && c.options.has('--metric-name'),
     );
     expect(reads.length).toBeGreaterThan(0);
     for (const c of reads) {

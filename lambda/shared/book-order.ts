@@ -20,6 +20,18 @@ export interface BookOrder extends Order {
 export const orderPk = (id: string) => `order#${id}`;
 export const ORDER_PK_PREFIX = 'order#';
 
+/**
+ * The signing key's secret: base64 of at least 32 random bytes (RFC 2104 section 3: a key shorter
+ * than the hash output, 32 bytes for SHA-256, weakens the MAC).
+ */
+export function parseSigningKey(secretString: string | undefined): Buffer {
+  const key = Buffer.from(secretString ?? '', 'base64');
+  if (key.length < 32 || key.toString('base64').replace(/=+$/, '') !== (secretString ?? '').trim().replace(/=+$/, '')) {
+    throw new Error('book signing key: the secret must be base64 of at least 32 bytes');
+  }
+  return key;
+}
+
 /** The signed text: every stored field, in a fixed order, JSON-escaped (no field can spill into another). */
 export function canonicalBookOrder(o: BookOrder): string {
   return JSON.stringify([

@@ -44,6 +44,8 @@ export const BOOK_KEY = 'pk';
 /** The book's replicas: one client per region, each reaching that region's replica. */
 export interface BookReplicas {
   readonly tableName: string;
+  /** Every region with a replica (the writer item is copied to the others on a move). */
+  readonly regions?: readonly string[];
   /** The client that reaches `region`'s replica (from the calling region). */
   client(region: string): DynamoDBClient;
 }
@@ -79,7 +81,17 @@ export interface MoveWriter {
 }
 
 export type MoveResult =
-  { readonly moved: true; readonly writer: Writer } | { readonly moved: false; readonly current?: Writer };
+  | {
+      readonly moved: true;
+      readonly writer: Writer;
+      /**
+       * Regions whose replica holds the new writer item (or a newer one) when the move returns,
+       * by a direct copy or because replication was first: the old writer is told at once, and a cross-region writer can write to them
+       * at once. A region missing here learns the move by replication.
+       */
+      readonly copiedTo: readonly string[];
+    }
+  | { readonly moved: false; readonly current?: Writer };
 
 export interface BookWriter {
   /** The writer item as `region`'s replica holds it (a strongly consistent read of that replica). */
@@ -91,8 +103,11 @@ export interface BookWriter {
    * cross-region writes are refused at once, and its regional writes cannot start (only this
    * item says regional). `{ moved: false, current }` when another move came first.
    */
-  moveWriter(move: MoveWriter): Promise<MoveResult>;
+  moveWriter(move: MoveWriter, options?: { copyTimeoutMs?: number }): Promise<MoveResult>;
 }
+
+/** How long a move waits for each other replica's copy (the move itself is already done). */
+export const COPY_TIMEOUT_MS = 1_000;
 
 export function bookWriter(book: BookReplicas): BookWriter {
   const readWriter = async (region: string, options: { abortSignal?: AbortSignal } = {}) => {
@@ -106,7 +121,7 @@ export function bookWriter(book: BookReplicas): BookWriter {
   };
   return {
     readWriter,
-    async moveWriter({ to, fromEpoch, durability }) {
+    async moveWriter({ to, fromEpoch, durability }, options = {}) {
       if (!Number.isSafeInteger(fromEpoch) || fromEpoch < 0) {
         throw new Error(`moveWriter: fromEpoch must be a whole number >= 0, got ${fromEpoch}`);
       }
@@ -126,13 +141,37 @@ export function bookWriter(book: BookReplicas): BookWriter {
                 }),
           }),
         );
-        return { moved: true, writer };
       } catch (e) {
         if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') {
           return { moved: false, current: await readWriter(to) };
         }
         throw e;
       }
+      // The same item, straight to the other replicas, only over an older epoch (or none): the
+      // old writer's replica refuses its next write at once instead of after replication, and a
+      // new cross-region writer can write there at once. Best effort: replication brings it anyway.
+      const others = (book.regions ?? []).filter((r) => r !== to);
+      const copied = await Promise.all(
+        others.map(async (region) => {
+          try {
+            await book.client(region).send(
+              new PutItemCommand({
+                TableName: book.tableName,
+                Item: writerToItem(writer),
+                ConditionExpression: 'attribute_not_exists(#pk) OR #epoch < :epoch',
+                ExpressionAttributeNames: { '#pk': BOOK_KEY, '#epoch': 'epoch' },
+                ExpressionAttributeValues: { ':epoch': { N: String(writer.epoch) } },
+              }),
+              { abortSignal: AbortSignal.timeout(options.copyTimeoutMs ?? COPY_TIMEOUT_MS) },
+            );
+            return region;
+          } catch (e) {
+            // Refused: that replica already holds this epoch or a newer one (replication was first).
+            return (e as Error).name === 'ConditionalCheckFailedException' ? region : undefined;
+          }
+        }),
+      );
+      return { moved: true, writer, copiedTo: copied.filter((r): r is string => r !== undefined) };
     },
   };
 }

@@ -25,7 +25,7 @@ export type AcceptOutcome =
   | { readonly kind: 'created'; readonly order: BookOrder; readonly durability: Durability }
   | { readonly kind: 'replayed'; readonly order: BookOrder }
   | { readonly kind: 'conflict'; readonly id: string }
-  | { readonly kind: 'not-taken'; readonly reason: string; readonly overload?: boolean }
+  | { readonly kind: 'not-taken'; readonly reason: string; readonly overload?: boolean; readonly fenced?: boolean }
   | { readonly kind: 'unknown'; readonly id: string; readonly reason: string };
 
 /** Upper bounds of each wait (ms); each is also cut to what is left of the request's deadline. */
@@ -35,6 +35,12 @@ export interface BookBounds {
   readonly localWriteMs: number;
   /** Left unused at the end of the deadline for answering. */
   readonly marginMs: number;
+  /**
+   * How long this region's writer item, read once, is reused (0: read before every order). Safe:
+   * the acknowledging writes check the epoch themselves, so a stale copy only costs a refusal,
+   * after which the item is read again and the order tried once more.
+   */
+  readonly writerCacheMs?: number;
 }
 
 /**
@@ -43,6 +49,7 @@ export interface BookBounds {
  * Sum (3 s) + margin stays under the API's 5 s request deadline.
  */
 export const DEFAULT_BOOK_BOUNDS: BookBounds = {
+  writerCacheMs: 1_000,
   readWriterMs: 500,
   peerWriteMs: 1_500,
   localWriteMs: 1_000,
@@ -123,16 +130,38 @@ export class OrderBook {
     this.now = deps.now ?? (() => new Date());
   }
 
+  private cache?: { readonly writer: Writer; readonly at: number };
+
   /** Take an order for `clientId`, answering before `deadline` (epoch ms). */
   async accept(clientId: string, input: OrderInput, deadline: number): Promise<AcceptOutcome> {
+    const cached =
+      this.cache && Date.now() - this.cache.at < (this.bounds.writerCacheMs ?? 0) ? this.cache.writer : undefined;
+    const outcome = await this.acceptAs(clientId, input, deadline, cached);
+    if (cached && outcome.kind === 'not-taken' && outcome.fenced) {
+      // Refused as a whole (nothing written): the copy was stale. Read the item and try once more.
+      this.cache = undefined;
+      return this.acceptAs(clientId, input, deadline, undefined);
+    }
+    return outcome;
+  }
+
+  private async acceptAs(
+    clientId: string,
+    input: OrderInput,
+    deadline: number,
+    cached: Writer | undefined,
+  ): Promise<AcceptOutcome> {
     const id = orderIdFor(clientId, input.clientOrderId);
     const wait = (bound: number) => Math.max(0, Math.min(bound, deadline - this.bounds.marginMs - Date.now()));
 
-    let writer: Writer | undefined;
+    let writer: Writer | undefined = cached;
     try {
-      writer = await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
-        abortSignal: AbortSignal.timeout(wait(this.bounds.readWriterMs)),
-      });
+      if (!writer) {
+        writer = await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
+          abortSignal: AbortSignal.timeout(wait(this.bounds.readWriterMs)),
+        });
+        this.cache = writer && writer.region === this.deps.region ? { writer, at: Date.now() } : undefined;
+      }
     } catch (e) {
       const c = classifyWriteError(e);
       return {
@@ -160,7 +189,7 @@ export class OrderBook {
     if (writer.durability === 'cross-region') {
       const peer = await this.write(this.deps.peer, writer, bookOrderToItem(order, key), wait(this.bounds.peerWriteMs));
       if (peer.kind === 'fenced')
-        return { kind: 'not-taken', reason: 'this region is no longer the writer (fenced by its peer)' };
+        return { kind: 'not-taken', reason: 'this region is no longer the writer (fenced by its peer)', fenced: true };
       if (peer.kind === 'refused')
         return {
           kind: 'not-taken',
@@ -173,9 +202,10 @@ export class OrderBook {
         if (!stored || stored.clientId !== clientId)
           return { kind: 'unknown', id, reason: 'peer holds the id but did not return it' };
         if (!sameOrder(inputOf(stored), input)) return { kind: 'conflict', id };
-        // An earlier request stored it: the same order, the same timestamp, everywhere.
+        // An earlier request stored it (or this one, on a retried send): the same order, the
+        // same timestamp, everywhere.
+        replayed = stored.createdAt !== order.createdAt;
         order = stored;
-        replayed = true;
       }
     }
 
@@ -199,7 +229,7 @@ export class OrderBook {
       return { kind: 'replayed', order: stored };
     }
     if (writer.durability === 'regional') {
-      if (local.kind === 'fenced') return { kind: 'not-taken', reason: 'the writer moved: not taken' };
+      if (local.kind === 'fenced') return { kind: 'not-taken', reason: 'the writer moved: not taken', fenced: true };
       if (local.kind === 'refused')
         return {
           kind: 'not-taken',
@@ -215,6 +245,14 @@ export class OrderBook {
       id,
       reason: `stored in ${this.deps.peer}; local replica: ${local.kind === 'unknown' || local.kind === 'refused' ? local.reason : local.kind}`,
     };
+  }
+
+  /** Whether this region's replica answers (the API's health check): a bounded read of the writer item. */
+  async ready(): Promise<boolean> {
+    await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
+      abortSignal: AbortSignal.timeout(this.bounds.readWriterMs),
+    });
+    return true;
   }
 
   /** The client's own order, from the local replica (another client's order is "not found"). */

@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { parseCidr, MIN_VPC_PREFIX } from '../network/cidr';
 import { instanceClassMemoryGib } from '../model/connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
-import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../../lambda/journal-auditor/audit';
-import { DEFAULT_JOURNAL_TIMEOUT_MS, JOURNAL_TIMEOUT_RANGE_MS } from '../../lambda/shared/journal';
+import {
+  DEFAULT_JOURNAL_TIMEOUT_MS,
+  DEFAULT_ORPHAN_AFTER_SECONDS,
+  JOURNAL_TIMEOUT_RANGE_MS,
+} from '../../lambda/facts/journal';
 import {
   MAX_ROTATION_DAYS,
   meetsMinimumVersion,
@@ -34,8 +37,14 @@ export const LOG_RETENTION_DAYS = [
  */
 export const MAX_SECRET_ROTATION_DAYS = MAX_ROTATION_DAYS;
 
-/** Lambda runtimes the bundles target (Node 18 is deprecated; all ship SDK v3 only). */
-export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
+/**
+ * Lambda runtimes the bundles target (both ship SDK v3 only). nodejs20.x is deprecated since
+ * 30 April 2026 and refuses function creation after 31 August 2026 (AWS Lambda developer guide,
+ * "Building Lambda functions with Node.js", supported runtimes table). nodejs26.x is a public
+ * preview, not for production (aws/aws-lambda-nodejs-runtime-interface-client#198), and not in
+ * @pulumi/aws's `lambda.Runtime` enum (7.48).
+ */
+export const LAMBDA_RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
 
 const text = z.string().trim();
 

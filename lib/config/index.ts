@@ -6,4 +6,3 @@ export * from './config-schema';
 export * from './settings';
 export { ConfigError } from './config-error';
 export { closestKey, editDistance } from './closest-key';
-export { rtoInputsFromSettings } from './rto-problems';

@@ -20,6 +20,8 @@
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import dynalite from 'dynalite';
+import { checkConditional } from 'dynalite/db';
+import { validateExpressions } from 'dynalite/validations';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -95,8 +97,27 @@ class Mutex {
   }
 }
 
+/**
+ * Whether `input`'s condition holds for `existing`, decided by dynalite's own expression parser
+ * and evaluator (the expression language is dynalite's, not a copy). Throws a validation message.
+ */
+function conditionHolds(input: Record<string, unknown>, existing: Item | undefined): boolean {
+  if (!input.ConditionExpression) return true;
+  const data: Record<string, unknown> = {
+    ConditionExpression: input.ConditionExpression,
+    UpdateExpression: input.UpdateExpression,
+    ExpressionAttributeNames: input.ExpressionAttributeNames,
+    ExpressionAttributeValues: input.ExpressionAttributeValues,
+  };
+  const invalid = validateExpressions(data);
+  if (invalid) throw Object.assign(new Error(invalid), { validation: true });
+  return !checkConditional(data, existing);
+}
+
 class Replica {
   readonly lock = new Mutex();
+  /** What the replica holds, as written through the front or the pump (all writes pass there). */
+  private readonly items = new Map<string, Item>();
   readonly stream: StreamRecord[] = [];
   /** Last-writer-wins timestamps of the items this replica holds. */
   readonly writtenAt = new Map<string, number>();
@@ -169,9 +190,16 @@ class Replica {
     return out.Item;
   }
 
+  image(table: string, key: Item): Item | undefined {
+    return this.items.get(`${table}\u0000${JSON.stringify(key)}`);
+  }
+
   record(table: string, key: Item, before: Item | undefined, after: Item | undefined, origin: string, at: number) {
+    const id = `${table}\u0000${JSON.stringify(key)}`;
+    if (after) this.items.set(id, structuredClone(after));
+    else this.items.delete(id);
     if (!before && !after) return;
-    this.writtenAt.set(`${table}\u0000${JSON.stringify(key)}`, at);
+    this.writtenAt.set(id, at);
     this.stream.push({
       eventID: `${this.region}-${this.stream.length + 1}`,
       eventName: !after ? 'REMOVE' : before ? 'MODIFY' : 'INSERT',
@@ -195,15 +223,6 @@ type WriteAction =
   | { kind: 'Update'; input: { TableName: string; Key: Item } & Record<string, unknown> }
   | { kind: 'Delete'; input: { TableName: string; Key: Item } & Record<string, unknown> }
   | { kind: 'ConditionCheck'; input: { TableName: string; Key: Item } & Record<string, unknown> };
-
-const CONDITION_FIELDS = ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues'] as const;
-
-function conditionOf(input: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of CONDITION_FIELDS) if (input[f] !== undefined) out[f] = input[f];
-  // A Put's or Delete's names/values may serve only the condition; an Update's also its expression.
-  return out;
-}
 
 export class BookReplicas {
   readonly tableName: string;
@@ -402,17 +421,19 @@ export class BookReplicas {
   private async write(replica: Replica, op: string, input: Record<string, unknown>): Promise<Answer> {
     const table = String(input.TableName);
     const key = op === 'PutItem' ? await replica.keyOf(table, input.Item as Item) : (input.Key as Item);
-    const before = await replica.get(table, key);
+    const before = replica.image(table, key);
     const answer = await replica.call(op, input);
-    if (answer.status === 200)
-      replica.record(table, key, before, await replica.get(table, key), replica.region, this.now());
+    if (answer.status === 200) {
+      const after =
+        op === 'PutItem' ? (input.Item as Item) : op === 'DeleteItem' ? undefined : await replica.get(table, key);
+      replica.record(table, key, before, after, replica.region, this.now());
+    }
     return answer;
   }
 
   /**
-   * All conditions first, then all actions, under the replica's lock. A condition is evaluated by
-   * dynalite itself: a no-op write carrying it (the item put back as it is, or a delete of an item
-   * that is absent), so the expression language is dynalite's, not a copy.
+   * All conditions first (dynalite's evaluator, on the items as they are), then all actions,
+   * under the replica's lock: nothing else writes in between.
    */
   private async transact(replica: Replica, input: Record<string, unknown>): Promise<Answer> {
     const raw = (input.TransactItems ?? []) as Record<string, Record<string, unknown>>[];
@@ -434,26 +455,22 @@ export class BookReplicas {
     const reasons: Record<string, unknown>[] = [];
     let failed = false;
     for (const [i, a] of actions.entries()) {
-      const condition = conditionOf(a.input);
-      const existing = await replica.get(a.input.TableName, keys[i]);
-      if (!condition.ConditionExpression) {
-        reasons.push({ Code: 'None' });
-        continue;
+      const existing = replica.image(a.input.TableName, keys[i]);
+      let holds: boolean;
+      try {
+        holds = conditionHolds(a.input, existing);
+      } catch (e) {
+        return dynamoError('ValidationException', (e as Error).message);
       }
-      const probe = existing
-        ? await replica.call('PutItem', { TableName: a.input.TableName, Item: existing, ...condition })
-        : await replica.call('DeleteItem', { TableName: a.input.TableName, Key: keys[i], ...condition });
-      if (probe.status === 200) {
+      if (holds) {
         reasons.push({ Code: 'None' });
-      } else if (probe.body.includes('ConditionalCheckFailedException')) {
+      } else {
         failed = true;
         reasons.push({
           Code: 'ConditionalCheckFailed',
           Message: 'The conditional request failed',
           ...(a.input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && existing ? { Item: existing } : {}),
         });
-      } else {
-        return { status: probe.status, body: probe.body };
       }
     }
     if (failed) {
@@ -478,19 +495,18 @@ export class BookReplicas {
         }
         return rest;
       };
-      const before = await replica.get(a.input.TableName, keys[i]);
+      const before = replica.image(a.input.TableName, keys[i]);
       const op = a.kind === 'Put' ? 'PutItem' : a.kind === 'Update' ? 'UpdateItem' : 'DeleteItem';
       const answer = await replica.call(op, strip(a.input));
       if (answer.status !== 200)
         throw new Error(`book emulator: transaction action ${op} failed after its checks: ${answer.body}`);
-      replica.record(
-        a.input.TableName,
-        keys[i],
-        before,
-        await replica.get(a.input.TableName, keys[i]),
-        replica.region,
-        at,
-      );
+      const after =
+        a.kind === 'Put'
+          ? a.input.Item
+          : a.kind === 'Delete'
+            ? undefined
+            : await replica.get(a.input.TableName, keys[i]);
+      replica.record(a.input.TableName, keys[i], before, after, replica.region, at);
     }
     return { status: 200, body: '{}' };
   }
@@ -512,7 +528,7 @@ export class BookReplicas {
           await target.lock.run(async () => {
             const id = `${this.tableName}\u0000${JSON.stringify(rec.dynamodb.Keys)}`;
             if ((target.writtenAt.get(id) ?? -1) >= rec.writtenAt) return; // a later write wins
-            const before = await target.get(this.tableName, rec.dynamodb.Keys);
+            const before = target.image(this.tableName, rec.dynamodb.Keys);
             if (rec.dynamodb.NewImage) {
               await target.callOk('PutItem', { TableName: this.tableName, Item: rec.dynamodb.NewImage });
             } else {

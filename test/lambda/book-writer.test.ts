@@ -22,7 +22,7 @@ async function replicasFrom(from: string, requestTimeoutMs = 2_000): Promise<Rep
     clients.push(c);
     byRegion.set(r, c);
   }
-  return { tableName: book.tableName, client: (r) => byRegion.get(r)! };
+  return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
 }
 
 beforeEach(async () => {
@@ -72,6 +72,7 @@ describe('writer item', () => {
     await expect(w.moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' })).resolves.toEqual({
       moved: true,
       writer: { region: US, epoch: 1, durability: 'cross-region' },
+      copiedTo: [EU],
     });
     await expect(w.moveWriter({ to: US, fromEpoch: 0, durability: 'regional' })).resolves.toEqual({
       moved: false,
@@ -114,10 +115,15 @@ describe('the fence', () => {
     expect(await book.settle()).toBe(true);
     // Before the move: us-east-1's write to the eu replica, checked against epoch 1, passes.
     await us.client(EU).send(fencedPut(book.tableName, 'a', US, 1));
-    // Replication is cut, and eu-west-1 takes over in its own replica.
+    // Replication is cut, us-east-1's replica is out of eu-west-1's reach, and eu-west-1 takes
+    // over in its own replica.
     book.partitioned = true;
-    const moved = await bookWriter(eu).moveWriter({ to: EU, fromEpoch: 1, durability: 'regional' });
-    expect(moved).toEqual({ moved: true, writer: { region: EU, epoch: 2, durability: 'regional' } });
+    book.path(EU, US).reset = true;
+    const moved = await bookWriter(eu).moveWriter(
+      { to: EU, fromEpoch: 1, durability: 'regional' },
+      { copyTimeoutMs: 300 },
+    );
+    expect(moved).toEqual({ moved: true, writer: { region: EU, epoch: 2, durability: 'regional' }, copiedTo: [] });
     // The old writer's write to the survivor is refused, and nothing of it is stored.
     await expect(us.client(EU).send(fencedPut(book.tableName, 'b', US, 1))).rejects.toMatchObject({
       name: 'TransactionCanceledException',
@@ -133,10 +139,33 @@ describe('the fence', () => {
   });
 });
 
+describe('the move, copied', () => {
+  it("reaches the old writer's replica at once when it can, so the old writer learns without replication", async () => {
+    const us = await replicasFrom(US);
+    const eu = await replicasFrom(EU);
+    await bookWriter(us).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+    expect(await book.settle()).toBe(true);
+    book.partitioned = true;
+    const moved = await bookWriter(eu).moveWriter({ to: EU, fromEpoch: 1, durability: 'cross-region' });
+    expect(moved).toMatchObject({ moved: true, copiedTo: [US] });
+    expect(await bookWriter(us).readWriter(US)).toEqual({ region: EU, epoch: 2, durability: 'cross-region' });
+    // A stale copy never goes back over a newer epoch.
+    await bookWriter(eu).moveWriter({ to: EU, fromEpoch: 2, durability: 'regional' });
+    book.path(EU, US).reset = true;
+    await bookWriter(eu).moveWriter({ to: EU, fromEpoch: 3, durability: 'cross-region' }, { copyTimeoutMs: 200 });
+    book.clearFaults();
+    expect((await bookWriter(us).readWriter(US))?.epoch).toBe(3);
+    book.partitioned = false;
+    expect(await book.settle()).toBe(true);
+    expect((await bookWriter(us).readWriter(US))?.epoch).toBe(4);
+  });
+});
+
 describe('the emulator', () => {
   it('replicates after the lag, not before, and holds records while partitioned', async () => {
     book.lagMs = 150;
-    const us = await replicasFrom(US);
+    // Without the move's direct copy: replication alone.
+    const us = { ...(await replicasFrom(US)), regions: undefined };
     await bookWriter(us).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
     expect(await bookWriter(us).readWriter(EU)).toBeUndefined();
     expect(await book.settle()).toBe(true);
