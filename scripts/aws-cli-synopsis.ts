@@ -9,6 +9,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_DIR } from './offline';
+import { exitOnHelp } from './cli';
 import { parseRunbooks, readRunbooks } from './runbook';
 
 export const SYNOPSIS_FILE = path.join(PROJECT_DIR, 'docs', 'aws-cli-synopsis.json');
@@ -73,6 +74,12 @@ export function parseSynopsis(help: string): CommandSynopsis {
 }
 
 async function main() {
+  exitOnHelp(`Usage: npm run runbook-synopsis
+
+Records the AWS CLI's synopsis of every aws command in docs/runbooks/ in
+docs/aws-cli-synopsis.json (needs aws on PATH). AWS_CLI_V2=/path/to/aws also compares the
+required options and positionals with that CLI.
+  -h, --help  show this help`);
   const wanted = [
     ...new Set(parseRunbooks(readRunbooks(PROJECT_DIR)).commands.map((c) => `${c.service} ${c.operation}`)),
   ].sort();

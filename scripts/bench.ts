@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'crypto';
 import { parseArgs } from 'util';
+import { exitOnHelp } from './cli';
 import { deflateRawSync } from 'zlib';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Pool } from 'pg';
@@ -24,6 +25,13 @@ import { authorization } from './order-client';
  * `--short` (CI): a few orders, enough to prove the benchmark still runs end to end; its
  * ratios are too noisy to read. The full run is the default.
  */
+exitOnHelp(`Usage: npm run bench [-- --short]
+
+Measures the trading handler (regional and cross-region durability) against a raw pg INSERT
+on a local PostgreSQL 14, order by order, and prints p50/p99 ratios and the Lambda bundle sizes.
+  --short     50 orders (CI: proves the benchmark runs; its ratios are noise)
+  -h, --help  show this help
+BENCH_ORDERS=N sets the number of orders of a full run (default 2000).`);
 const { short } = parseArgs({ options: { short: { type: 'boolean', default: false } } }).values;
 const N = short ? 50 : Number(process.env.BENCH_ORDERS ?? 2000);
 const WARMUP = short ? 10 : 200;

@@ -22,6 +22,7 @@ import { architectureGraph, renderSvg } from './diagram';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
 import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
+import { exitOnHelp } from './cli';
 import { markdownFiles } from './markdown-check';
 
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
@@ -263,6 +264,12 @@ export function blockPlacement(used: Record<string, string[]>, blocks: readonly 
 }
 
 async function main(): Promise<number> {
+  exitOnHelp(`Usage: npm run docs [-- --check]
+
+Regenerates the generated blocks and facts of every Markdown file and docs/architecture.svg
+from Pulumi.yaml, the dev and prod plans and the models.
+  --check     change nothing; exit 1 when anything is stale (CI)
+  -h, --help  show this help`);
   const check = process.argv.includes('--check');
   const [dev, prod] = [await planStack('dev'), await planStack('prod')];
   const blocks = {

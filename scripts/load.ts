@@ -13,6 +13,7 @@
 import { Agent, request as httpRequest } from 'http';
 import type { AddressInfo } from 'net';
 import { parseArgs } from 'util';
+import { exitOnHelp } from './cli';
 import { canonicalDecimal } from '../lambda/trading/decimal';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
@@ -22,6 +23,14 @@ import { authorization } from './order-client';
 
 const HOST = '127.0.0.1';
 
+exitOnHelp(`Usage: npm run load [-- --duration S] [--concurrency N] [--pool N]
+
+Drives the EC2 order service on 127.0.0.1 over a local PostgreSQL 14 with keep-alive clients
+and exits 1 when rows written differ from orders acknowledged or an answer is wrong.
+  --duration S      seconds to run (default 10)
+  --concurrency N   keep-alive connections (default 64)
+  --pool N          database pool size (default 4)
+  -h, --help        show this help`);
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },

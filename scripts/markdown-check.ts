@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
 import * as path from 'path';
+import { wantsHelp } from './cli';
 
 const md = new MarkdownIt('commonmark');
 
@@ -143,7 +144,7 @@ fences, headings that render as headings, one title per file, and every relative
 anchor resolving. Exit 0 when all pass, 1 with every problem listed.`;
 
 export function main(argv: readonly string[], root: string, print: (line: string) => void): number {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     print(USAGE);
     return 0;
   }

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'crypto';
 import { parseArgs } from 'util';
+import { wantsHelp } from './cli';
 import { formatAuthorization, SignableRequest, signature } from '../lambda/trading/signing';
 
 export interface ClientCredentials {
@@ -94,6 +95,10 @@ const USAGE = `usage (TAP_CLIENT_ID and TAP_CLIENT_KEY in the environment):
   order-client.ts get --url URL ORDER_ID`;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
+  if (wantsHelp(argv)) {
+    out(USAGE);
+    return 0;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -13,6 +13,8 @@ import type { AddressInfo } from 'net';
 import { parseArgs } from 'util';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
+import { PRIMARY_REGION } from '../lib/config/config-schema';
+import { exitOnHelp } from './cli';
 import { CLIENTS, startTradingDb } from './local/trading-db';
 
 export const HOST = '127.0.0.1';
@@ -22,9 +24,9 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-/** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database. */
+/** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database, as the primary region's service. */
 export async function startLocalApi(port = 0): Promise<LocalApi> {
-  const db = await startTradingDb('serve-password');
+  const db = await startTradingDb('serve-password', { region: PRIMARY_REGION, role: 'primary' });
   const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve, reject) => {
@@ -44,6 +46,12 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
 }
 
 async function main() {
+  exitOnHelp(`Usage: npm run serve [-- --port N]
+
+Runs the order API as the EC2 instances do, as the primary region's service, on 127.0.0.1
+over an embedded PostgreSQL 14 (removed on exit), and prints a local client key to try it.
+  --port N    port to listen on (default 8080; 0 picks a free one)
+  -h, --help  show this help`);
   const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535');
@@ -53,7 +61,7 @@ async function main() {
   const signed = `TAP_CLIENT_ID=${clientId} TAP_CLIENT_KEY=${key} npm run order --`;
   process.stdout.write(
     [
-      `Order API on ${api.url} (embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
+      `Order API on ${api.url}, serving as ${PRIMARY_REGION} (the primary region; embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
       `Local API client ${clientId}, key ${key}. Try, in another terminal:`,
       `  curl -s ${api.url}/health`,
       `  ${signed} place --url ${api.url} --client-order-id try-1 --symbol ACME --side buy --quantity 10 --limit-price 101.25`,

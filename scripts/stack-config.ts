@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { parseSettings, readRawConfig } from '../lib/config';
 import { POLICIES } from '../policy/rules';
 import { PROJECT_DIR, stackConfig } from './offline';
+import { exitOnHelp } from './cli';
 
 /** The stack name (and environmentSuffix) of a pull request. */
 export function pullRequestStackName(number: number): string {
@@ -49,7 +50,14 @@ export function policyConfigOfStack(stack: string, dir = PROJECT_DIR): Record<st
   return policyConfig(settings.environmentSuffix, settings.dataProtection);
 }
 
+const USAGE = `Usage: tsx scripts/stack-config.ts pr-stack NUMBER | policy-config STACK
+
+  pr-stack NUMBER      print Pulumi.pr-NUMBER.yaml for a pull request's stack (from Pulumi.dev.yaml)
+  policy-config STACK  print policy/config.STACK.json for Pulumi.STACK.yaml
+  -h, --help           show this help`;
+
 function main(args: string[]): number {
+  exitOnHelp(USAGE, args);
   const [command, value] = args;
   if (command === 'pr-stack' && /^\d+$/.test(value ?? '')) {
     const dev = fs.readFileSync(path.join(PROJECT_DIR, 'Pulumi.dev.yaml'), 'utf8');
@@ -60,7 +68,7 @@ function main(args: string[]): number {
     process.stdout.write(`${JSON.stringify(policyConfigOfStack(value), null, 2)}\n`);
     return 0;
   }
-  process.stderr.write('usage: tsx scripts/stack-config.ts pr-stack <number> | policy-config <stack>\n');
+  process.stderr.write(`${USAGE}\n`);
   return 2;
 }
 

@@ -11,6 +11,7 @@ import { PROJECT_DIR } from '../scripts/offline';
 import { tokenize } from '../scripts/runbook';
 import { CLIENTS } from '../scripts/local/trading-db';
 import { main as orderCli, OrderClient } from '../scripts/order-client';
+import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { LocalApi, startLocalApi } from '../scripts/serve';
 
 const SPEC = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'openapi.yaml'), 'utf8'));
@@ -151,6 +152,19 @@ describe('docs/openapi.yaml matches the API npm run serve runs', () => {
       }
     }
     expect(((await deskA.request('GET', '/undocumented')) as Answer).status).toBe(404);
+  });
+
+  it('npm run serve answers as the primary region (us-east-1), as the platform does when healthy', async () => {
+    const answer = await deskA.placeOrder({
+      clientOrderId: 'region-check-1',
+      symbol: 'ACME',
+      side: 'buy',
+      type: 'limit',
+      quantity: '1',
+      limitPrice: '10.00',
+    });
+    expect(answer.status).toBe(201);
+    expect((answer.body as { region: string }).region).toBe(PRIMARY_REGION);
   });
 
   it('the examples in docs/api.md work as written', async () => {

@@ -10,7 +10,15 @@ import { METRIC_NAMESPACES } from '../lambda/facts/metrics';
 import { parseSynopsis, SynopsisFile } from '../scripts/aws-cli-synopsis';
 import { OfflineRun, PROJECT_DIR } from '../scripts/offline';
 import { markdownFiles } from '../scripts/markdown-check';
-import { AwsCommand, bindArguments, expand, parseRunbooks, readRunbooks, tokenize } from '../scripts/runbook';
+import {
+  AwsCommand,
+  bindArguments,
+  expand,
+  parseRunbooks,
+  readRunbooks,
+  runbookFiles,
+  tokenize,
+} from '../scripts/runbook';
 import { plan } from './helpers/plan';
 
 /** The runbooks (docs/runbooks/, the index's shell names first) and every other Markdown file's text. */
@@ -234,6 +242,57 @@ describe('runbook commands match the platform the program builds', () => {
     for (const o of outputs) expect(Object.keys(run.outputs)).toContain(o);
     const keys = [...ALL_DOCS.matchAll(/pulumi config (?:get|set) ([A-Za-z0-9]+)/g)].map((m) => m[1]);
     for (const k of keys) expect(CONFIG_KEYS as string[]).toContain(k);
+  });
+});
+
+describe('runbooks under pressure', () => {
+  const docs = markdownFiles(PROJECT_DIR).map((f) => ({
+    file: f,
+    text: fs.readFileSync(path.join(PROJECT_DIR, f), 'utf8'),
+  }));
+  /** Every line of every shell block in every Markdown file. */
+  const shellLines = docs.flatMap(({ file, text }) =>
+    [...text.matchAll(/^```(?:bash|sh|shell)\n([\s\S]*?)^```/gm)].flatMap((m) =>
+      m[1].split('\n').map((line) => ({ file, line })),
+    ),
+  );
+
+  it('no GNU-only or BSD-only date arithmetic (date -d/--date is GNU, date -v is BSD): times are $(( $(date +%s) - N ))', () => {
+    const nonPortable = shellLines.filter(({ line }) => /\bdate\b[^|;)]*\s(-d|--date|-v)\b/.test(line));
+    expect(nonPortable).toEqual([]);
+    // The runbooks do read times, portably.
+    expect(RUNBOOKS).toMatch(/\$\(\( \$\(date \+%s\) - \d+ \)\)/);
+  });
+
+  it('a list-* lookup selects by an exact name, never by position (the first match may be another stack’s)', () => {
+    const lookups = docs.flatMap(({ file, text }) =>
+      parseRunbooks(text, VARS)
+        .commands.filter((c) => c.operation.startsWith('list-') && c.options.has('--query'))
+        .map((c) => ({ file, operation: c.operation, query: c.options.get('--query')![0] })),
+    );
+    expect(lookups.length).toBeGreaterThan(3);
+    expect(lookups.filter((l) => /\[-?\d+\]|starts_with|contains\(/.test(l.query))).toEqual([]);
+    // The hosted zone in particular: list-hosted-zones-by-name returns the next zones alphabetically too.
+    const zones = lookups.filter((l) => l.operation === 'list-hosted-zones-by-name');
+    expect(zones.length).toBeGreaterThan(0);
+    for (const z of zones) expect(z.query).toMatch(/\?Name=='[^']+\.'\]/);
+  });
+
+  it('every runbook freezes the deploy pipeline first: its first command disables the workflow that runs pulumi up', () => {
+    const workflow = path.join(PROJECT_DIR, '.github', 'workflows', 'ci.yml');
+    expect(fs.readFileSync(workflow, 'utf8')).toMatch(/pulumi\/actions|pulumi up|command: up/);
+    const runbookDocs = runbookFiles(PROJECT_DIR).filter((f) => !/(README|freeze-deploys)\.md$/.test(f.file));
+    expect(runbookDocs.length).toBeGreaterThan(5);
+    for (const { file, text } of runbookDocs) {
+      const firstBlock = /^```(?:bash|sh|shell)\n([\s\S]*?)^```/m.exec(text);
+      const firstCommand = firstBlock?.[1].split('\n').find((l) => l.trim() && !l.trim().startsWith('#'));
+      expect({ file, firstCommand: firstCommand?.replace(/\s+#.*$/, '') }).toEqual({
+        file,
+        firstCommand: 'gh workflow disable ci.yml --repo $REPO',
+      });
+    }
+    const freeze = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'runbooks', 'freeze-deploys.md'), 'utf8');
+    expect(freeze).toContain('gh workflow enable ci.yml --repo $REPO');
   });
 });
 

@@ -9,6 +9,7 @@ import { scramSha256Verifier } from '../../lambda/rotation/scram';
 import { applySchema } from '../../lambda/schema/migrate';
 import { connect } from '../../lambda/shared/postgres';
 import { connectionTarget } from '../../lambda/shared/secret-login';
+import { SECONDARY_REGION } from '../../lib/config/config-schema';
 import { startPostgres, TestPostgres } from './postgres';
 import { FakeSecretsManager } from './secrets';
 
@@ -92,7 +93,19 @@ export async function provisionTradingDb(
   return { secretArn, masterSecretArn, clientKeysArn };
 }
 
-export async function startTradingDb(password = 'app-password-1'): Promise<TradingDb> {
+/** Where the local service believes it runs (REGION_NAME, REGION_ROLE): orders carry the region. */
+export interface LocalPlacement {
+  readonly region: string;
+  readonly role: 'primary' | 'secondary';
+}
+
+/** The tests' default: the secondary region, where the read-only and queueing paths live. */
+export const SECONDARY_PLACEMENT: LocalPlacement = { region: SECONDARY_REGION, role: 'secondary' };
+
+export async function startTradingDb(
+  password = 'app-password-1',
+  placement: LocalPlacement = SECONDARY_PLACEMENT,
+): Promise<TradingDb> {
   const pg = await startPostgres();
   const secrets = new FakeSecretsManager();
   const { secretArn, masterSecretArn, clientKeysArn } = await provisionTradingDb(pg, secrets, password);
@@ -103,8 +116,8 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     clientKeysArn,
     masterSecretArn,
     env: {
-      REGION_NAME: 'eu-west-1',
-      REGION_ROLE: 'secondary',
+      REGION_NAME: placement.region,
+      REGION_ROLE: placement.role,
       DB_SECRET_ARN: secretArn,
       DB_HOST: pg.host,
       DB_PORT: String(pg.port),

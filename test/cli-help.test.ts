@@ -1,0 +1,49 @@
+/**
+ * Every command line of the project answers `--help` with its usage and exit 0, before doing
+ * any work: the npm scripts that start a script of scripts/, and every script there that runs
+ * itself (`require.main === module`).
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { PROJECT_DIR } from '../scripts/offline';
+
+const TSX = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+
+/** The files behind the command lines: npm scripts first, then self-running scripts. */
+function commandLines(): string[] {
+  const fromNpm = Object.values(pkg.scripts)
+    .map((s) => /^(?:tsx )?(scripts\/\S+\.(?:ts|sh))$/.exec(s)?.[1])
+    .filter((f): f is string => Boolean(f));
+  const selfRunning = fs
+    .readdirSync(path.join(PROJECT_DIR, 'scripts'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `scripts/${f}`)
+    .filter((f) => fs.readFileSync(path.join(PROJECT_DIR, f), 'utf8').includes('require.main === module'));
+  return [...new Set([...fromNpm, ...selfRunning])].sort();
+}
+
+it('finds the command lines: every npm script of scripts/ and every self-running script', () => {
+  const files = commandLines();
+  for (const expected of ['scripts/plan.ts', 'scripts/order-client.ts', 'scripts/stack-config.ts', 'scripts/mutate.sh'])
+    expect(files).toContain(expected);
+});
+
+it.each(commandLines())(
+  '%s --help prints its usage and exits 0',
+  (file) => {
+    const [cmd, args] = file.endsWith('.sh') ? ['bash', [file]] : [process.execPath, [TSX, file]];
+    const result = spawnSync(cmd, [...args, '--help'], {
+      cwd: PROJECT_DIR,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect({ file, status: result.status, stderr: result.stderr.trim() }).toEqual({ file, status: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^usage/im);
+  },
+  200_000,
+);
