@@ -1,3 +1,4 @@
+// Kept whole for now (476 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';

@@ -1,4 +1,6 @@
 /**
+ * Kept whole for now (444 lines): issue 23 rewrites this control loop (branch wip/gate-and-model); it is split along its decide/act seams when that lands.
+ *
  * The failover orchestrator. It reads the canaries' evidence from the shared store, asks the
  * gate, and when the gate opens on a global cluster it fully understands, it takes the lease,
  * fences traffic through Global Accelerator, records what it changed and calls

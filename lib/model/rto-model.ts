@@ -1,4 +1,6 @@
 /**
+ * Kept whole for now (322 lines): the fast-path model on branch wip/gate-and-model reshapes it; split sampler / paths / report when that lands.
+ *
  * RTO as a distribution: a seeded Monte Carlo over the configured values and the documented
  * behaviour of each detector, next to the point arithmetic of rto.ts. Each sample is one
  * regional failure at a random moment: random phases of the health checks, Route 53's
