@@ -7,12 +7,15 @@
  * this module has no defaults of its own: a key missing here is a key missing there.
  */
 import { z } from 'zod';
-import { cidrsOverlap, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from '../network/cidr';
+import { cidrsOverlap, coversEveryAddress, maxVpcPrefixFor, parseCidr, MIN_VPC_PREFIX } from '../network/cidr';
 import { connectionBudget, instanceClassMemoryGib } from '../model/connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
 import {
   CANARY_TIMEOUT_SECONDS,
+  fastWindowProblems,
   gateSettingsProblems,
+  MAX_FAST_WINDOW_SECONDS,
+  MIN_FAST_WINDOW_SECONDS,
   ORCHESTRATOR_TIMEOUT_SECONDS,
 } from '../../lambda/orchestrator/timing';
 import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../../lambda/journal-auditor/audit';
@@ -252,6 +255,7 @@ export const configSchema = z.object({
   acceleratorReactionSeconds: integer(0, 300),
   failoverProbeIntervalSeconds: integer(5, 60),
   failoverRecoveryWindowSeconds: integer(60, 3600),
+  failoverFastWindowSeconds: integer(MIN_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS),
   failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
   dbPromotionEstimateSeconds: integer(1, 3600),
   // --- order durability (docs/order-journal.md)
@@ -582,6 +586,29 @@ const CROSS_CHECKS: { keys: (keyof Parsed)[]; check(s: Parsed): Problem[] }[] = 
       ]),
   },
 ];
+
+CROSS_CHECKS.push({
+  // Issue 23: an allowlist that shuts out the canaries and Route 53's checkers blinds the gate:
+  // every probe times out as if the region were gone (a healthy primary was promoted with data
+  // loss in the drill). The canaries run outside any VPC (lambda/failover/canary.ts) with no fixed
+  // source address, and Route 53's checkers probe from AWS addresses in many regions, so only a
+  // list that admits every address keeps them in; filter clients with the WAF instead.
+  keys: ['allowedIngressCidrs'],
+  check: (s) =>
+    coversEveryAddress(s.allowedIngressCidrs.map(parseCidr))
+      ? []
+      : [
+          [
+            'allowedIngressCidrs',
+            "would shut out the failover canaries (Lambda functions in eu-west-1 and us-west-2 with no fixed source address) and Route 53's health checkers, and a blind gate reads a healthy primary as a lost region: list 0.0.0.0/0 (or blocks that add up to it) and filter clients with the WAF (wafRateLimit)",
+          ],
+        ],
+});
+
+CROSS_CHECKS.push({
+  keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds', 'failoverFastWindowSeconds'],
+  check: (s) => fastWindowProblems(s).map(([, message]): Problem => ['failoverFastWindowSeconds', message]),
+});
 
 export type RegionRole = 'primary' | 'secondary';
 
