@@ -202,7 +202,7 @@ describe('DynamoDB items', () => {
       const items = mock.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
       expect(items[0]).toEqual({
         pk: 'probe#us-east-1',
-        sk: '2030-01-01T00:00:00.001Z#eu-west-1',
+        sk: '2030-01-01T00:00:00.001Z#eu-west-1#primary',
         ...probe('eu-west-1', 1),
         ttl: (T0 + PROBE_RETENTION_MS) / 1000 + 1,
       });
