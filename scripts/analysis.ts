@@ -1,21 +1,25 @@
 /** What the plan derives from the registered resources: RTO inputs, policy input, deploy critical path. */
-import { RtoBudget, RtoInputs } from '../lib/model/rto';
+import { RtoBudget } from '../lib/model/rto';
+import { AllRtoInputs, rtoInputsFromSettings, RtoSettings } from '../lib/model/rto-inputs';
 import { PolicyResource } from '../policy/rules';
 import { RecordedResource } from './offline';
 
-export interface Estimates {
-  readonly acceleratorReactionSeconds: number;
-  readonly dbPromotionEstimateSeconds: number;
-  readonly targetSeconds: number;
-}
+/** Settings the resources do not show: the estimates and the target. */
+export type Estimates = Pick<
+  RtoSettings,
+  'acceleratorReactionSeconds' | 'dbPromotionEstimateSeconds' | 'rtoTargetSeconds'
+>;
 
 function max(values: number[], what: string): number {
   if (values.length === 0) throw new Error(`the plan has no ${what}`);
   return Math.max(...values);
 }
 
-/** RTO inputs read off the resources (worst region wins); estimates come from config. */
-export function rtoInputsFromPlan(resources: readonly RecordedResource[], estimates: Estimates): RtoInputs {
+/**
+ * RTO inputs read off the resources (worst region wins) under their settings' names, mapped by
+ * the same function as the configured settings; estimates come from config.
+ */
+export function rtoInputsFromPlan(resources: readonly RecordedResource[], estimates: Estimates): AllRtoInputs {
   const of = (type: string) => resources.filter((r) => r.type === type);
   const albGroups = of('aws:lb/targetGroup:TargetGroup').filter((r) => r.inputs.healthCheck);
   const checks = of('aws:route53/healthCheck:HealthCheck');
@@ -25,17 +29,17 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
   );
   if (!orchestrator) throw new Error('the plan has no failover orchestrator');
   const env = orchestrator.inputs.environment.variables;
-  return {
-    albIntervalSeconds: max(
-      albGroups.map((g) => g.inputs.healthCheck.interval),
+  const albCheck = (field: string) =>
+    max(
+      albGroups.map((g) => g.inputs.healthCheck[field]),
       'ALB health checks',
-    ),
-    albUnhealthyThreshold: max(
-      albGroups.map((g) => g.inputs.healthCheck.unhealthyThreshold),
-      'ALB health checks',
-    ),
+    );
+  return rtoInputsFromSettings({
+    albHealthCheckIntervalSeconds: albCheck('interval'),
+    albHealthCheckTimeoutSeconds: albCheck('timeout'),
+    albUnhealthyThreshold: albCheck('unhealthyThreshold'),
     acceleratorReactionSeconds: estimates.acceleratorReactionSeconds,
-    route53IntervalSeconds: max(
+    route53HealthCheckIntervalSeconds: max(
       checks.map((c) => c.inputs.requestInterval),
       'Route 53 health checks',
     ),
@@ -47,11 +51,11 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
       failoverRecords.map((r) => r.inputs.ttl),
       'failover records',
     ),
-    probeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
-    recoveryWindowSeconds: Number(env.RECOVERY_WINDOW_SECONDS),
+    failoverProbeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
+    failoverRecoveryWindowSeconds: Number(env.RECOVERY_WINDOW_SECONDS),
     dbPromotionEstimateSeconds: estimates.dbPromotionEstimateSeconds,
-    targetSeconds: estimates.targetSeconds,
-  };
+    rtoTargetSeconds: estimates.rtoTargetSeconds,
+  });
 }
 
 export function policyResources(resources: readonly RecordedResource[]): PolicyResource[] {

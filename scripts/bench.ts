@@ -7,12 +7,17 @@
 import { randomUUID } from 'crypto';
 import { parseArgs } from 'util';
 import { deflateRawSync } from 'zlib';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Pool } from 'pg';
+import { bookWriter } from '../lambda/shared/book-writer';
+import { OrderBook } from '../lambda/shared/order-book';
 import { handleRequest } from '../lambda/trading/api';
 import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/functions/lambda-bundle';
+import { BookReplicas } from './local/book-replicas';
 import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { readProject } from './offline';
 import { authorization } from './order-client';
 
 /**
@@ -36,10 +41,10 @@ interface Workload {
  * The workloads take turns order by order, so a noisy neighbour (other processes, fsync
  * stalls) hits each of them alike and the ratios stay meaningful on a shared machine.
  */
-async function measure(workloads: readonly Workload[]) {
+async function measure(workloads: readonly Workload[], n = N) {
   for (let i = 0; i < WARMUP; i++) for (const w of workloads) await w.run(-i - 1);
   const times = workloads.map(() => [] as number[]);
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     for (const [k, w] of workloads.entries()) {
       const t = process.hrtime.bigint();
       await w.run(i);
@@ -49,7 +54,7 @@ async function measure(workloads: readonly Workload[]) {
   return workloads.map(({ label }, k) => {
     const sorted = [...times[k]].sort((a, b) => a - b);
     const totalMs = sorted.reduce((sum, t) => sum + t, 0);
-    return { label, perSecond: (N / totalMs) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    return { label, perSecond: (n / totalMs) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   });
 }
 
@@ -157,6 +162,7 @@ async function main() {
       `journal overhead (its own COMMIT round trip and bookkeeping, zero-latency queue): p50 +${(withJournal.p50 - handler.p50).toFixed(3)} ms, ` +
         `p99 +${(withJournal.p99 - handler.p99).toFixed(3)} ms; in AWS add one us-east-1 <-> eu-west-1 SQS round trip (~80 ms)`,
     );
+    await benchBook(runtime.deps, place);
   } finally {
     await runtime.close();
     await journaled.close();
@@ -165,7 +171,9 @@ async function main() {
     await db.pg.stop();
   }
 
-  console.log('\nLambda bundles (esbuild, minified, zipped with deflate):');
+  // The runtime the stack deploys by default (Pulumi.yaml), so the sizes are those of the real bundles.
+  const lambdaRuntime = String(readProject().config?.lambdaRuntime?.default);
+  console.log(`\nLambda bundles (esbuild for ${lambdaRuntime}, minified, zipped with deflate):`);
   for (const [name, entry] of [
     ['trading', 'handler'],
     ['trading', 'server'],
@@ -174,11 +182,85 @@ async function main() {
     ['orchestrator', 'handler'],
     ['journal-auditor', 'handler'],
   ] as const) {
-    const code = bundleSource(name, 'nodejs22.x', entry);
+    const code = bundleSource(name, lambdaRuntime, entry);
     const zipped = deflateRawSync(Buffer.from(code), { level: 9 }).length;
     console.log(
       `  ${`${name}/${entry}`.padEnd(22)} ${(code.length / 1024).toFixed(0).padStart(5)} KiB raw  ${(zipped / 1024).toFixed(0).padStart(4)} KiB zipped  (${zipped < 1024 * 1024 ? 'under' : 'OVER'} 1 MiB)`,
     );
+  }
+}
+
+/**
+ * The live order book (issue 22 item 9): the handler taking orders into the book (read the writer
+ * item, the fenced transaction in the peer replica, then in the local one) against the same
+ * writes done raw on the same emulator: one conditional put per replica the handler writes,
+ * the peer at zero latency.
+ */
+async function benchBook(
+  deps: Parameters<typeof handleRequest>[1],
+  place: (d: typeof deps, clientOrderId: string) => Promise<void>,
+) {
+  const US = 'us-east-1';
+  const EU = 'eu-west-1';
+  const book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+  try {
+    const us = await book.client(US, US);
+    const eu = await book.client(US, EU);
+    const replicas = { tableName: book.tableName, regions: [US, EU], client: (r: string) => (r === US ? us : eu) };
+    await bookWriter(replicas).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+    const withBook = {
+      ...deps,
+      book: new OrderBook({ replicas, region: US, peer: EU, signingKey: async () => Buffer.alloc(32, 1) }),
+    };
+    // One key per replica: the peer's put replicates here at once and must not fail the local one.
+    const rawPut = (client: typeof us, i: number) =>
+      client.send(
+        new PutItemCommand({
+          TableName: book.tableName,
+          Item: {
+            pk: { S: `order#raw-${client === us ? 'us' : 'eu'}-${i}` },
+            clientOrderId: { S: `r-${i}` },
+            quantity: { S: '100' },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    const n = Number(process.env.BENCH_BOOK_ORDERS ?? (short ? 50 : 500));
+    const [handler, baseline] = await measure(
+      [
+        {
+          label:
+            'handler -> live book (ALB event -> verify -> validate -> peer txn, local txn; writer item cached <= 1 s)',
+          run: (i) => place(withBook, `b-${i}`),
+        },
+        {
+          label: 'raw conditional PutItem, peer replica then local (same emulator)',
+          run: async (i) => {
+            await rawPut(eu, i);
+            await rawPut(us, i);
+          },
+        },
+      ],
+      n,
+    );
+    console.log(
+      `\nLive order book: ${n} orders per workload on the two-replica emulator (dynalite), peer at zero latency`,
+    );
+    for (const m of [handler, baseline]) {
+      console.log(
+        `${m.label}\n  ${m.perSecond.toFixed(0)} orders/s   p50 ${m.p50.toFixed(3)} ms   p99 ${m.p99.toFixed(3)} ms`,
+      );
+    }
+    const p50 = handler.p50 / baseline.p50;
+    const p99 = handler.p99 / baseline.p99;
+    console.log(
+      `book handler p50 / raw p50 = ${p50.toFixed(2)}x (target <= 1.30x: ${p50 <= 1.3 ? 'met' : 'NOT met'}); ` +
+        `p99 / raw p99 = ${p99.toFixed(2)}x (target <= 2.50x: ${p99 <= 2.5 ? 'met' : 'NOT met'})`,
+    );
+    us.destroy();
+    eu.destroy();
+  } finally {
+    await book.stop();
   }
 }
 

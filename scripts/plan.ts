@@ -7,14 +7,15 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { estimateCost } from '../lib/model/cost';
-import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config/config';
+import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
-import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution, rtoDistributionReport } from '../lib/model/rto-model';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
-import { PROJECT_DIR, readProject, RecordedResource, runOffline, stackConfig } from './offline';
+import { OfflineRun, PROJECT_DIR, readProject, RecordedResource, runOffline, stackConfig } from './offline';
 import {
   COLOR,
   ConfigEntry,
@@ -150,17 +151,33 @@ function readPolicyConfig(file: string, settings: Settings): Map<string, Configu
   return configured;
 }
 
+/** Where the plan writes and what it runs: the process's own, or a test's. */
+export interface PlanIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Runs the program offline (tests pass one that shares runs between test files). */
+  readonly runOffline: (
+    config: Record<string, string>,
+    stack: string,
+    registered: RecordedResource[],
+  ) => Promise<OfflineRun>;
+}
+
+const PROCESS_IO: PlanIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, runOffline };
+
 /**
  * Stderr progress on a terminal: the count of registered resources, redrawn as they register
  * (bundling and the mocks keep the event loop busy, so a timer alone would rarely fire).
  */
-function progress(stack: string, resources: RecordedResource[]): () => void {
-  if (!process.stderr.isTTY) return () => undefined;
+function progress(io: PlanIo, stack: string, resources: RecordedResource[]): () => void {
+  const { stderr } = io;
+  if (!stderr.isTTY) return () => undefined;
   const started = Date.now();
   let drawn = 0;
   const draw = () => {
     drawn = Date.now();
-    process.stderr.write(
+    stderr.write(
       `\r\u001b[2KPlanning stack ${stack}: ${resources.length} resources registered (${((drawn - started) / 1000).toFixed(1)} s)`,
     );
   };
@@ -174,11 +191,11 @@ function progress(stack: string, resources: RecordedResource[]): () => void {
   const timer = setInterval(draw, 250);
   return () => {
     clearInterval(timer);
-    process.stderr.write('\r\u001b[2K');
+    stderr.write('\r\u001b[2K');
   };
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: PlanIo): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -199,10 +216,10 @@ async function main(argv: string[]): Promise<number> {
     throw new PlanError(EXIT.usage, `${(e as Error).message}\n\n${HELP}`);
   }
   if (args.help) {
-    process.stdout.write(`${HELP}\n`);
+    io.stdout.write(`${HELP}\n`);
     return EXIT.ok;
   }
-  const style: Style = process.stdout.isTTY && !args['no-color'] && !process.env.NO_COLOR ? COLOR : PLAIN;
+  const style: Style = io.stdout.isTTY && !args['no-color'] && !io.env.NO_COLOR ? COLOR : PLAIN;
   const stack = args.stack!;
   const overrides: Record<string, string> = {};
   for (const pair of args.set ?? []) {
@@ -236,22 +253,16 @@ async function main(argv: string[]): Promise<number> {
   const policySource = path.relative(PROJECT_DIR, path.resolve(policyFile));
 
   const registered: RecordedResource[] = [];
-  const stopProgress = progress(stack, registered);
+  const stopProgress = progress(io, stack, registered);
   let run;
   try {
-    run = await runOffline(config, stack, registered);
+    run = await io.runOffline(config, stack, registered);
   } finally {
     stopProgress();
   }
 
   const verdicts = evaluatePolicies(policyResources(run.resources), policies);
-  const budget = rtoBudget(
-    rtoInputsFromPlan(run.resources, {
-      acceleratorReactionSeconds: settings.acceleratorReactionSeconds,
-      dbPromotionEstimateSeconds: settings.dbPromotionEstimateSeconds,
-      targetSeconds: settings.rtoTargetSeconds,
-    }),
-  );
+  const budget = rtoBudget(rtoInputsFromPlan(run.resources, settings));
   const custom = run.resources.filter((r) => r.custom);
   const cost = estimateCost(custom);
   const deploy = criticalPath(run.resources);
@@ -295,12 +306,12 @@ async function main(argv: string[]): Promise<number> {
     countsReport(run.resources, regionLabels, style),
     policyReport(verdicts, policySource, style),
     rtoReport(budget, style),
-    rtoDistributionReport(rtoDistribution(rtoModelInputsFromSettings(settings))),
+    rtoDistributionReport(rtoDistribution(rtoInputsFromSettings(settings))),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),
   ];
-  process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
+  io.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
 
   if (args.json) {
     const summary = {
@@ -349,7 +360,7 @@ async function main(argv: string[]): Promise<number> {
     }));
     fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
     fs.writeFileSync(args.json, `${JSON.stringify({ summary, resources }, null, 2)}\n`);
-    process.stdout.write(`\nWrote the summary and ${resources.length} resources to ${args.json}\n`);
+    io.stdout.write(`\nWrote the summary and ${resources.length} resources to ${args.json}\n`);
   }
   if (args.diagram) {
     fs.mkdirSync(path.dirname(path.resolve(args.diagram)), { recursive: true });
@@ -357,27 +368,33 @@ async function main(argv: string[]): Promise<number> {
       args.diagram,
       await renderSvg(architectureGraph(run.resources), `Trading platform (${settings.environmentSuffix})`),
     );
-    process.stdout.write(`Wrote the architecture diagram to ${args.diagram}\n`);
+    io.stdout.write(`Wrote the architecture diagram to ${args.diagram}\n`);
   }
-  if (code !== EXIT.ok) process.stderr.write(`${style.red(`Plan rejected: ${reasons.join('; ')}`)}\n`);
+  if (code !== EXIT.ok) io.stderr.write(`${style.red(`Plan rejected: ${reasons.join('; ')}`)}\n`);
   return code;
 }
 
-const argv = process.argv.slice(2);
-main(argv).then(
-  (code) => process.exit(code),
-  (e) => {
+/**
+ * `npm run plan` with these arguments: writes the report and returns the exit code. A problem the
+ * user fixes is one clean message; anything else is a crash (a bug), one frame unless --debug.
+ */
+export async function planCli(argv: string[], io: PlanIo = PROCESS_IO): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (e) {
     if (e instanceof PlanError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(e.code);
+      io.stderr.write(`${e.message}\n`);
+      return e.code;
     }
     const err = e as Error;
     const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at ')) ?? '';
-    process.stderr.write(
+    io.stderr.write(
       argv.includes('--debug')
         ? `plan crashed: ${err.stack ?? err}\n`
         : `plan crashed (a bug in the program or in scripts/plan.ts, not in your config): ${err.name}: ${err.message}\n  ${frame.trim()}\nRerun with --debug for the full stack trace, and report it.\n`,
     );
-    process.exit(EXIT.crash);
-  },
-);
+    return EXIT.crash;
+  }
+}
+
+if (require.main === module) void planCli(process.argv.slice(2)).then((code) => process.exit(code));

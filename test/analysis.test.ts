@@ -55,7 +55,7 @@ describe('failover timeline', () => {
       rtoInputsFromPlan(run.resources, {
         acceleratorReactionSeconds: 10,
         dbPromotionEstimateSeconds: 120,
-        targetSeconds: 60,
+        rtoTargetSeconds: 60,
       }),
     );
     const timeline = failoverTimeline(run.resources, budget, 'us-east-1');

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
 import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
-import { HEALTH_DEADLINE_MS } from '../lambda/trading/api';
+import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
 import { requireEnv } from '../lambda/trading/runtime';
 import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
@@ -211,7 +211,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       CostCenter: 'trading-platform',
     });
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
-    expect(script).toContain('dnf install -y nodejs22');
+    expect(script).toContain('dnf install -y nodejs24');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
     // Instances write where the writer is, whichever region that is.
     expect(script).toContain(`Environment=DB_HOST=${GLOBAL_WRITER}`);
@@ -321,7 +321,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const run = await plan();
     const fn = named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`);
     expect(fn.inputs).toMatchObject({
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       handler: 'index.handler',
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: `/aws/lambda/fn-trading-${code}-dev` },

@@ -7,10 +7,10 @@ import {
   parseSettings,
   RawConfig,
   readRawConfig,
-  rtoInputsFromSettings,
-} from '../lib/config/config';
+} from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
-import { rtoDistribution, rtoModelInputsFromSettings } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution } from '../lib/model/rto-model';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/network/cidr';
 import { maxSuffixLength } from '../lib/config/naming';
 import { serviceUserData } from '../lib/app/user-data';
@@ -206,7 +206,7 @@ describe('config validation rejects bad input with key, value and what is allowe
     [
       'unsupported Lambda runtime',
       { lambdaRuntime: 'nodejs16.x' },
-      /^lambdaRuntime: must be one of nodejs20.x, nodejs22.x, nodejs24.x/,
+      /^lambdaRuntime: must be one of nodejs22.x, nodejs24.x\b/,
     ],
     [
       // Replaced by the recovery window: a count of failures carries no time.
@@ -449,9 +449,7 @@ describe('errors name the key to change', () => {
     const accelerator = rtoBudget(rtoInputsFromSettings(settings)).paths.find(
       (p) => p.name === 'traffic: Global Accelerator',
     )!;
-    const p99 = rtoDistribution(rtoModelInputsFromSettings(settings)).paths.find(
-      (p) => p.name === accelerator.name,
-    )!.p99;
+    const p99 = rtoDistribution(rtoInputsFromSettings(settings)).paths.find((p) => p.name === accelerator.name)!.p99;
     const target = Math.ceil(p99) - 1; // the sum (20 s) fits, the p99 (53.4 s) does not
     expect(accelerator.totalSeconds).toBeLessThanOrEqual(target);
     const problems = problemsOf(devRaw({ rtoTargetSeconds: String(target) }));

@@ -518,7 +518,7 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
       const commands = script.split('\n').filter((line) => !line.startsWith('Environment='));
       expect(commands.join('\n')).not.toMatch(/\b(curl|wget)\b|https?:\/\//);
       const fetched = [...script.matchAll(/s3 cp '(s3:\/\/[^']+)'/g)].map((m) => m[1]);
-      expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['rds-ca.pem', 'server-nodejs22.x.js']);
+      expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['rds-ca.pem', 'server-nodejs24.x.js']);
       const shipped = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2', region).map(
         (o) =>
           `s3://${ofType(run, 'aws:s3/bucket:Bucket', region).find((b) => `${b.name}-id` === o.inputs.bucket)!.inputs.bucket}/${o.inputs.key}`,
@@ -711,7 +711,7 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   lambda: 'lambda',
   s3: 's3',
   // The fence record where the table is local; the other region's journal and fence are reached
-  // through NAT, which cross-region durability requires (lib/config/config.ts).
+  // through NAT, which cross-region durability requires (lib/config/cross-checks.ts).
   dynamodb: 'dynamodb',
 };
 const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];

@@ -4,11 +4,10 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { auditorSettingsFromEnv } from '../lambda/journal-auditor/handler';
-import { AUDIT_METRICS, METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
+import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../lambda/facts/metrics';
 import { createOrderJournal, journalConfigFromEnv } from '../lambda/shared/journal';
 import type { Order } from '../lambda/trading/order';
-import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config/config';
-import { JOURNAL_AUDITOR_SERVICE } from '../lib/observe/monitoring-stack';
+import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config';
 import { RecordedResource } from '../scripts/offline';
 import { dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
@@ -235,12 +234,15 @@ describe('RPO exposure alarms', () => {
       const age = named(run, ALARM, `alarm-journal-unreplicated-age-${code}-dev`);
       expect(age.region).toBe(region);
       expect(age.inputs).toMatchObject({
-        namespace: METRICS_NAMESPACE,
+        namespace: METRIC_NAMESPACES.journal,
         metricName: AUDIT_METRICS.waitingAge,
         statistic: 'Maximum',
         threshold: 45,
       });
-      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: JOURNAL_AUDITOR_SERVICE });
+      const metrics = new Metrics({
+        namespace: METRIC_NAMESPACES.journal,
+        serviceName: METRIC_SERVICES.journalAuditor,
+      });
       metrics.addMetric(AUDIT_METRICS.waitingAge, MetricUnit.Seconds, 1);
       const emf = metrics.serializeMetrics() as any;
       const emitted = emf._aws.CloudWatchMetrics[0].Dimensions.map((set: string[]) =>
@@ -259,7 +261,7 @@ describe('RPO exposure alarms', () => {
         threshold: 0,
       });
       expect(named(run, ALARM, `alarm-journal-recovered-${code}-dev`).inputs).toMatchObject({
-        namespace: METRICS_NAMESPACE,
+        namespace: METRIC_NAMESPACES.journal,
         metricName: AUDIT_METRICS.recovered,
         dimensions: age.inputs.dimensions,
         threshold: 0,
@@ -304,7 +306,7 @@ describe('RPO exposure alarms', () => {
         expect(filter.inputs).toMatchObject({
           logGroupName: `/aws/lambda/fn-${label}-use1-dev`,
           pattern: `{ $.${field} = 1 }`,
-          metricTransformation: { name: metric, namespace: METRICS_NAMESPACE, value: '1' },
+          metricTransformation: { name: metric, namespace: METRIC_NAMESPACES.journal, value: '1' },
         });
       }
     expect(named(run, ALARM, 'alarm-journal-unjournaled-use1-dev').inputs.metricName).toBe('UnjournaledOrders');

@@ -4,14 +4,33 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_DIR } from '../scripts/offline';
+import { PlanIo, planCli } from '../scripts/plan';
 import { INLINE_LIMIT, withoutBundles } from '../scripts/report';
 import { tokenize } from '../scripts/runbook';
+import { planConfig } from './helpers/plan';
 
 const TSX = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
 
-/** `npm run plan` as a user runs it: a separate process, plain output when piped. */
-function plan(args: string[], env: Record<string, string> = {}) {
+/**
+ * `npm run plan` as a user runs it with its output piped (plain text), in this process: the
+ * program's offline runs are shared with the other test files (test/helpers/plan.ts). Only what
+ * needs a process of its own spawns one (the exit status, a module hook, a terminal).
+ */
+async function plan(args: string[], runOffline: PlanIo['runOffline'] = (config, stack) => planConfig(config, stack)) {
+  let stdout = '';
+  let stderr = '';
+  const code = await planCli(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    runOffline,
+  });
+  return { code, stdout, stderr };
+}
+
+/** `npm run plan` in a process of its own. */
+function planProcess(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [TSX, 'scripts/plan.ts', ...args], {
     cwd: PROJECT_DIR,
     encoding: 'utf8',
@@ -37,9 +56,9 @@ const HEADINGS = [
 describe('npm run plan: a summary first, then the tree', () => {
   const dir = tmp();
   const file = path.join(dir, 'plan.json');
-  let run: ReturnType<typeof plan>;
-  beforeAll(() => {
-    run = plan(['--json', file, '--set', 'trafficPolicy=active-active']);
+  let run: Awaited<ReturnType<typeof plan>>;
+  beforeAll(async () => {
+    run = await plan(['--json', file, '--set', 'trafficPolicy=active-active']);
   });
 
   it('passes, and reads top-down: verdict, config, counts, policies, RTO, cost, deploy time, resource tree', () => {
@@ -106,29 +125,29 @@ describe('npm run plan: a summary first, then the tree', () => {
 describe('npm run plan: one exit code per outcome, a clean message for each', () => {
   const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
-  it('unknown stack: 3, names the stacks there are', () => {
-    const run = plan(['--stack', 'staging']);
+  it('unknown stack: 3, names the stacks there are', async () => {
+    const run = await plan(['--stack', 'staging']);
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('Unknown stack "staging": there is no Pulumi.staging.yaml. Stacks: dev, prod.\n');
     expect(run.stdout).toBe('');
   });
 
-  it('invalid config: 2 with every problem, nothing planned', () => {
-    const run = plan(['--set', 'azCount=2', '--set', 'secondaryVpcCidr=10.0.0.0/16']);
+  it('invalid config: 2 with every problem, nothing planned', async () => {
+    const run = await plan(['--set', 'azCount=2', '--set', 'secondaryVpcCidr=10.0.0.0/16']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^Invalid configuration \(2 problems\)/);
     expect(run.stdout).toBe('');
     noStackTrace(run.stderr);
   });
 
-  it('a config over the RTO target is invalid config (2), blamed on the key that causes it', () => {
-    const run = plan(['--set', 'dnsTtlSeconds=300']);
+  it('a config over the RTO target is invalid config (2), blamed on the key that causes it', async () => {
+    const run = await plan(['--set', 'dnsTtlSeconds=300']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s/);
   });
 
-  it('a policy config that disagrees with the stack: 2, before anything is planned', () => {
-    const run = plan(['--set', 'environmentSuffix=pr-42']);
+  it('a policy config that disagrees with the stack: 2, before anything is planned', async () => {
+    const run = await plan(['--set', 'environmentSuffix=pr-42']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /^Policy pack config policy\/config\.dev\.json does not match the stack .*\n {2}- environmentSuffix is "dev" but the stack's environmentSuffix is "pr-42" \(every policy\)$/m,
@@ -136,28 +155,28 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
     expect(run.stdout).toBe('');
   });
 
-  it('a policy violation: 1, the plan printed with the violation, the reason on stderr', () => {
+  it('a policy violation: 1, the plan printed with the violation, the reason on stderr', async () => {
     const file = path.join(tmp(), 'policy.json');
     const dev = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'policy', 'config.dev.json'), 'utf8'));
     dev['rotation-every-30-days'] = { ...dev['rotation-every-30-days'], rotationDays: 20 };
     fs.writeFileSync(file, JSON.stringify(dev));
-    const run = plan(['--policy-config', file]);
+    const run = await plan(['--policy-config', file]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^Result: REJECTED \(exit 1\): policy rotation-every-30-days: 2 violation\(s\)\.$/m);
     expect(run.stdout).toMatch(/x rotation-every-30-days: secret-db-master-dev: rotates every 30 days, more than 20/);
     expect(run.stderr).toBe('Plan rejected: policy rotation-every-30-days: 2 violation(s)\n');
   });
 
-  it('bad arguments: 64 with the usage', () => {
-    const run = plan(['--bogus']);
+  it('bad arguments: 64 with the usage', async () => {
+    const run = await plan(['--bogus']);
     expect(run.code).toBe(64);
     expect(run.stderr).toMatch(/^Unknown option '--bogus'/);
-    expect(plan(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('--policy-config FILE') });
+    expect(await plan(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('--policy-config FILE') });
   });
 
-  it('a crash: 70, says it is a bug, one frame; --debug gives the stack', () => {
+  it('a crash: 70, says it is a bug, one frame; --debug gives the stack', async () => {
     const hook = path.join(tmp(), 'crash.cjs');
-    // Makes the program itself throw, as a bug would.
+    // Makes the program itself throw, as a bug would; the process's exit status is what a user sees.
     fs.writeFileSync(
       hook,
       `const Module = require('module'); const load = Module._load;
@@ -166,14 +185,18 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
          return load.call(this, request, ...rest);
        };`,
     );
-    const env = { NODE_OPTIONS: `--require ${hook}` };
-    const run = plan([], env);
+    const run = planProcess([], { NODE_OPTIONS: `--require ${hook}` });
     expect(run.code).toBe(70);
     expect(run.stderr).toMatch(
       /^plan crashed \(a bug in the program or in scripts\/plan\.ts, not in your config\): TypeError: boom\n {2}at /,
     );
     expect(run.stderr.match(/^\s+at /gm)).toHaveLength(1);
-    expect(plan(['--debug'], env).stderr.match(/^\s+at /gm)!.length).toBeGreaterThan(1);
+    const boom = async () => {
+      throw new TypeError('boom');
+    };
+    const debug = await plan(['--debug'], boom);
+    expect(debug.code).toBe(70);
+    expect(debug.stderr.match(/^\s+at /gm)!.length).toBeGreaterThan(1);
   });
 });
 
@@ -191,12 +214,12 @@ describe('npm run plan on a terminal', () => {
   });
 });
 
-describe('the README shows real plan output', () => {
-  it('the config-errors example is what the plan prints for those arguments', () => {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+describe('docs/configuration.md shows real plan output', () => {
+  it('the config-errors example is what the plan prints for those arguments', async () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'configuration.md'), 'utf8');
     const block = /<!-- example:config-errors -->\s*```text\n\$ npm run plan -- (.*)\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
-    const run = plan(tokenize(block![1]));
+    const run = await plan(tokenize(block![1]));
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(block![2]);
   });

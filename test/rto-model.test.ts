@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import {
   ACCELERATOR_PICKUP_MAX_SECONDS,
   CLIENT_REQUEST_TIMEOUT_SECONDS,
@@ -12,14 +12,14 @@ import {
   RtoModelInputs,
   rtoDistribution,
   rtoDistributionReport,
-  rtoModelInputsFromSettings,
   rtoModelMarkdown,
   quantile,
   sampleRto,
   seededRandom,
 } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
-import { RETRY_AFTER_SECONDS } from '../lambda/trading/api';
+import { RETRY_AFTER_SECONDS } from '../lambda/facts/order-api';
 import { stackConfig } from '../scripts/offline';
 
 const defaults: RtoModelInputs = {
@@ -126,8 +126,8 @@ describe('RTO Monte Carlo', () => {
 
   it('the default stack: medians near the arithmetic budget, tails within the 60 s target', () => {
     const s = parseSettings(readRawConfig('tap', stackConfig('dev')));
-    const d = rtoDistribution(rtoModelInputsFromSettings(s));
-    expect(rtoModelInputsFromSettings({ ...s, failoverRecoveryWindowSeconds: 120 }).recoveryWindowSeconds).toBe(120);
+    const d = rtoDistribution(rtoInputsFromSettings(s));
+    expect(rtoInputsFromSettings({ ...s, failoverRecoveryWindowSeconds: 120 }).recoveryWindowSeconds).toBe(120);
     expect(d.withinTarget).toBe(true);
     for (const p of d.paths) expect(p.p99).toBeGreaterThan(p.p50);
     // Resolvers that hold answers for 60 s push the Route 53 tail past the target (reported, not bound).
@@ -135,7 +135,7 @@ describe('RTO Monte Carlo', () => {
   });
 });
 
-describe('what the README and the plan show', () => {
+describe('what docs/failover-drill.md and the plan show', () => {
   /** Markdown tables compared cell by cell (prettier pads cells and separator rows). */
   const cells = (markdown: string) =>
     markdown
@@ -150,11 +150,11 @@ describe('what the README and the plan show', () => {
           : [line.trim()],
       );
 
-  it("the README's RTO distribution is this model's table and variables for the dev stack", () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  it("docs/failover-drill.md's RTO distribution is this model's table and variables for the dev stack", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'failover-drill.md'), 'utf8');
     const block = /<!-- gen:rto-distribution:begin[^>]*-->([\s\S]*?)<!-- gen:rto-distribution:end -->/.exec(readme);
     expect(block).not.toBeNull();
-    const dev = rtoModelInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
+    const dev = rtoInputsFromSettings(parseSettings(readRawConfig('tap', stackConfig('dev'))));
     expect(cells(block![1])).toEqual(cells(rtoModelMarkdown(dev)));
   });
 

@@ -1,4 +1,6 @@
-import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution } from '../lib/model/rto-model';
 import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromPlan } from '../scripts/analysis';
@@ -37,12 +39,18 @@ describe('RTO budget', () => {
   it('is computed from what the program registers, and matches the configured budget', async () => {
     const run = await plan();
     const s = settings();
-    const fromPlan = rtoInputsFromPlan(run.resources, {
-      acceleratorReactionSeconds: s.acceleratorReactionSeconds,
-      dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
-      targetSeconds: s.rtoTargetSeconds,
-    });
+    const fromPlan = rtoInputsFromPlan(run.resources, s);
     expect(fromPlan).toEqual(rtoInputsFromSettings(s));
+  });
+
+  it('the Monte Carlo reads the planned inputs too: the ALB check timeout comes off the target groups', async () => {
+    const run = await plan();
+    const s = settings();
+    const fromPlan = rtoInputsFromPlan(run.resources, s);
+    expect(fromPlan.albTimeoutSeconds).toBe(s.albHealthCheckTimeoutSeconds);
+    expect(rtoDistribution(fromPlan, { samples: 200 })).toEqual(
+      rtoDistribution(rtoInputsFromSettings(s), { samples: 200 }),
+    );
   });
 
   it.each([

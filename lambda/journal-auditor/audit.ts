@@ -55,8 +55,6 @@ export interface AuditSettings {
   readonly orphanAfterSeconds: number;
 }
 
-export const DEFAULT_ORPHAN_AFTER_SECONDS = 300;
-
 export async function auditJournalMessage(
   body: string,
   sentAt: Date,

@@ -5,6 +5,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
+import { AUDIT_METRICS } from '../facts/metrics';
 import { auditJournalMessage, AuditSettings, AuditStores, AuditVerdict } from './audit';
 
 /** Thrown for a message that must stay in the journal (not replicated yet, database out). */
@@ -24,19 +25,6 @@ export interface AuditorDeps {
   readonly park: (body: string, reason: string) => Promise<void>;
   readonly now?: () => Date;
 }
-
-export const METRICS_NAMESPACE = 'TapOrderJournal';
-
-/** CloudWatch metric names (namespace METRICS_NAMESPACE, dimension `service`); alarms use these. */
-export const AUDIT_METRICS = {
-  confirmed: 'JournalConfirmed',
-  recovered: 'JournalRecovered',
-  voided: 'JournalVoided',
-  waiting: 'JournalWaiting',
-  parked: 'JournalParked',
-  /** Age of each order still unreplicated when audited: the RPO exposure (alarm on Maximum). */
-  waitingAge: 'JournalUnreplicatedAgeSeconds',
-} as const;
 
 export async function auditRecord(record: Pick<SQSRecord, 'messageId' | 'body' | 'attributes'>, deps: AuditorDeps) {
   const sentAt = new Date(Number(record.attributes.SentTimestamp));

@@ -11,8 +11,9 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { createRuntime, requireEnv, Runtime } from '../trading/runtime';
-import { DEFAULT_ORPHAN_AFTER_SECONDS } from './audit';
-import { auditRecord, AuditorDeps, METRICS_NAMESPACE } from './auditor';
+import { DEFAULT_ORPHAN_AFTER_SECONDS } from '../facts/journal';
+import { METRIC_NAMESPACES, METRIC_SERVICES } from '../facts/metrics';
+import { auditRecord, AuditorDeps } from './auditor';
 
 /** Check the auditor's own settings; the database settings are the trading runtime's. */
 export function auditorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>) {
@@ -81,7 +82,7 @@ export function auditBatch(event: SQSEvent, deps: AuditorDeps, context?: Context
   });
 }
 
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'journal-auditor' });
+const metrics = new Metrics({ namespace: METRIC_NAMESPACES.journal, serviceName: METRIC_SERVICES.journalAuditor });
 const logger = createLogger('journal-auditor');
 let runtime: AuditorRuntime | undefined;
 

@@ -3,8 +3,8 @@
  * backoff and throttling handling) and timeouts short enough that a dead endpoint costs seconds.
  */
 
-/** Global Accelerator's API is served from us-west-2 only: fencing never depends on us-east-1. */
-export const GLOBAL_ACCELERATOR_API_REGION = 'us-west-2';
+/** Global Accelerator's API is served from us-west-2 only (a fact the infrastructure shares). */
+export { GLOBAL_ACCELERATOR_API_REGION } from '../facts/global-accelerator';
 
 /** Route 53's control plane (GetHealthCheckStatus) is signed for and served from us-east-1. */
 export const ROUTE53_API_REGION = 'us-east-1';

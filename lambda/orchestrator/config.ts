@@ -1,6 +1,6 @@
 /** The orchestrator's settings, read from its environment and refused whole when any is wrong. */
 import { z } from 'zod';
-import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../shared/env';
+import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
 import type { PromotionMode } from './decide';
 import { fastWindowProblems, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS, windowProblems } from './timing';
 

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { DEFAULT_JOURNAL_TIMEOUT_MS, JOURNAL_TIMEOUT_RANGE_MS } from '../facts/journal';
 import { Order, orderSchema } from '../trading/order';
 
 export type OrderDurability = 'cross-region' | 'regional';
@@ -257,10 +258,6 @@ export interface JournalConfig {
   readonly queueUrls?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
 }
-
-export const DEFAULT_JOURNAL_TIMEOUT_MS = 1000;
-/** The upper bound stays under the service's idle-in-transaction timeout (runtime.ts). */
-export const JOURNAL_TIMEOUT_RANGE_MS = [100, 3000] as const;
 
 const SQS_URL = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
 

@@ -7,6 +7,9 @@
  * Orders belong to the client that signed them.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { HEALTH_DEADLINE_MS, RETRY_AFTER_SECONDS } from '../facts/order-api';
+import { publicOrder } from '../shared/book-order';
+import type { OrderBook } from '../shared/order-book';
 import { JournalWriteError } from '../shared/journal';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import type { Authenticate } from './auth';
@@ -38,6 +41,11 @@ export interface ApiDeps {
   readonly store: Pick<OrderStore, 'insert' | 'findById' | 'findByClientOrderId' | 'probe' | 'hasSeparateReader'>;
   /** Holds orders while no writer is reachable (SQS FIFO, drained by lambda/drainer). */
   readonly queue?: OrderQueue;
+  /**
+   * The live order book (lambda/shared/order-book.ts): when set, orders are taken and read there
+   * (Aurora is fed from the book's stream), and the store and queue are not used for them.
+   */
+  readonly book?: Pick<OrderBook, 'accept' | 'get' | 'ready'>;
   /** Signature, replay guard and rate limit: decides which client is calling, or refuses. */
   readonly authenticate: Authenticate;
   readonly region: string;
@@ -56,17 +64,11 @@ export interface RequestOptions {
 }
 
 export const MAX_BODY_BYTES = 16 * 1024;
-export const RETRY_AFTER_SECONDS = 5;
 /**
  * Every request is answered within this, whatever the database does (the Lambda adapter
  * shortens it to the invocation's remaining time; the function's default timeout is 10 s).
  */
 export const REQUEST_DEADLINE_MS = 5_000;
-/**
- * `/health` answers within this: the ALB's health-check timeout is at least 2 s and Route 53
- * gives 2 s after connecting; the rest is left for the network and the Lambda invocation.
- */
-export const HEALTH_DEADLINE_MS = 1_500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An HTTP method is a token (RFC 9110); anything else is not a request we can route. */
@@ -81,6 +83,30 @@ export const unavailable = (reason: string, extra: Record<string, unknown> = {})
   json(503, { error: 'unavailable', reason, ...extra }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
 export const badRequest = (detail: string) => json(400, { error: 'bad request', detail });
+
+/**
+ * A write may have been applied, and whether it was cannot be known in time: not a 503 (that
+ * says "not taken"). The client retries the same request (same clientOrderId: it gets the same
+ * order, or the order is created once) or reads the derived id.
+ */
+export const outcomeUnknown = (id: string, reason: string) =>
+  json(
+    504,
+    {
+      error: 'outcome unknown',
+      id,
+      reason,
+      detail: `retry with the same clientOrderId or GET /orders/${id}`,
+    },
+    { 'retry-after': '1' },
+  );
+
+/** Per request: whether a write to the book has been sent (after that, silence is not "not taken"). */
+interface RequestState {
+  bookWriteStarted: boolean;
+  orderId?: string;
+  deadline: number;
+}
 
 /** Resolve to `onTimeout()` if `work` has not settled by then (work goes on; its outcome is dropped). */
 function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
@@ -117,7 +143,12 @@ async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 /** The stored order is the client's own, yet not echoed: a 409 carries no order body, ever. */
 const conflict = () => json(409, { error: 'clientOrderId already used for a different order' });
 
-async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function createOrder(
+  clientId: string,
+  req: ApiRequest,
+  deps: ApiDeps,
+  state: RequestState,
+): Promise<ApiResponse> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== 'application/json') {
     return json(415, { error: 'unsupported media type', detail: 'send Content-Type: application/json' });
@@ -135,6 +166,7 @@ async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Pr
   const validation = validateOrder(body);
   if (!validation.ok) return json(400, { error: 'invalid order', errors: validation.errors });
   const order = validation.order;
+  if (deps.book) return createInBook(clientId, order, deps, deps.book, state);
 
   try {
     const { order: stored, created } = await withDb(deps, () => deps.store.insert(clientId, order));
@@ -159,6 +191,40 @@ async function createOrder(clientId: string, req: ApiRequest, deps: ApiDeps): Pr
     }
     deps.logger.error('order not written', { clientId, clientOrderId: order.clientOrderId, failure, error: String(e) });
     return unavailable('database unavailable');
+  }
+}
+
+/** The order taken by the live book: every outcome it can have, one answer each. */
+async function createInBook(
+  clientId: string,
+  order: OrderInput,
+  deps: ApiDeps,
+  book: NonNullable<ApiDeps['book']>,
+  state: RequestState,
+): Promise<ApiResponse> {
+  const context = { clientId, clientOrderId: order.clientOrderId };
+  state.bookWriteStarted = true;
+  state.orderId = orderIdFor(clientId, order.clientOrderId);
+  const outcome = await book.accept(clientId, order, state.deadline);
+  switch (outcome.kind) {
+    case 'created':
+      deps.logger.info('order accepted', { ...context, orderId: outcome.order.id, durability: outcome.durability });
+      return json(
+        201,
+        { ...publicOrder(outcome.order), durability: outcome.durability },
+        { 'x-order-durability': outcome.durability },
+      );
+    case 'replayed':
+      deps.logger.info('order replayed', { ...context, orderId: outcome.order.id });
+      return json(200, publicOrder(outcome.order));
+    case 'conflict':
+      return conflict();
+    case 'not-taken':
+      deps.logger.warn('order not taken', { ...context, reason: outcome.reason, overload: outcome.overload === true });
+      return unavailable(outcome.overload ? 'overloaded' : outcome.reason);
+    case 'unknown':
+      deps.logger.error('order outcome unknown', { ...context, orderId: outcome.id, reason: outcome.reason });
+      return outcomeUnknown(outcome.id, outcome.reason);
   }
 }
 
@@ -211,8 +277,17 @@ async function queueWhileNoWriter(
   });
 }
 
-async function getOrder(clientId: string, id: string, deps: ApiDeps): Promise<ApiResponse> {
+async function getOrder(clientId: string, id: string, deps: ApiDeps, state: RequestState): Promise<ApiResponse> {
   if (!UUID.test(id)) return json(400, { error: 'invalid order id', detail: 'order ids are UUIDs' });
+  if (deps.book) {
+    try {
+      const order = await deps.book.get(clientId, id, state.deadline);
+      return order ? json(200, publicOrder(order)) : json(404, { error: 'order not found' });
+    } catch (e) {
+      deps.logger.error('order not read from the book', { orderId: id, error: String(e) });
+      return unavailable('order book unavailable');
+    }
+  }
   try {
     // Another client's order is "not found": its existence is not for this client to learn.
     const order = await withDb(deps, () => deps.store.findById(clientId, id));
@@ -248,6 +323,15 @@ export async function readiness(deps: ApiDeps): Promise<Readiness> {
       deps.logger.warn('health check: database did not answer', { endpoint, error: String(e) });
       return 'no answer' as const;
     });
+  if (deps.book) {
+    // With the live book, a region can take orders when its replica answers; whether it is the
+    // writer is the book's writer item (a standby answers 503 "not the writer" per order).
+    const ready = await Promise.race([deps.book.ready(), deadline.then(() => false)]).catch(() => false);
+    clearTimeout(timer);
+    return ready
+      ? { accepting: 'write', writer: 'writable', reader: 'writable' }
+      : { accepting: 'none', writer: 'no answer', reader: 'no answer' };
+  }
   try {
     // Both at once: a writer that hangs must not use up the reader's time.
     const writerProbe = probe('writer');
@@ -273,7 +357,7 @@ async function health(deps: ApiDeps): Promise<ApiResponse> {
   return json(503, { status: 'unavailable' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
-async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+async function route(req: ApiRequest, deps: ApiDeps, state: RequestState): Promise<ApiResponse> {
   const refuse = (detail: string) => {
     deps.logger.warn('bad request', {
       detail,
@@ -308,9 +392,9 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
     return json(auth.statusCode, { error: auth.error }, auth.headers);
   }
   if (path === '/health') return allow('GET');
-  if (path === '/orders') return method === 'POST' ? createOrder(auth.clientId, req, deps) : allow('POST');
+  if (path === '/orders') return method === 'POST' ? createOrder(auth.clientId, req, deps, state) : allow('POST');
   const match = /^\/orders\/([^/]+)$/.exec(path);
-  if (match) return method === 'GET' ? getOrder(auth.clientId, match[1], deps) : allow('GET');
+  if (match) return method === 'GET' ? getOrder(auth.clientId, match[1], deps, state) : allow('GET');
   return json(404, { error: 'not found' });
 }
 
@@ -324,10 +408,14 @@ export async function handleRequest(
   options: RequestOptions = {},
 ): Promise<ApiResponse> {
   const deadlineMs = Math.min(options.deadlineMs ?? REQUEST_DEADLINE_MS, REQUEST_DEADLINE_MS);
+  const state: RequestState = { bookWriteStarted: false, deadline: Date.now() + deadlineMs };
   try {
-    return await withDeadline(route(req, deps), deadlineMs, () => {
+    return await withDeadline(route(req, deps, state), deadlineMs, () => {
       deps.logger.error('request deadline passed', { method: req.method, path: req.path, deadlineMs });
-      return unavailable('request deadline passed');
+      // The book bounds its own waits inside the deadline; should it still be out, a write may land.
+      return state.bookWriteStarted
+        ? outcomeUnknown(state.orderId ?? '', 'request deadline passed')
+        : unavailable('request deadline passed');
     });
   } catch (e) {
     deps.logger.error('unhandled error', { error: e instanceof Error ? e.stack : String(e) });

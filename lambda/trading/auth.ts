@@ -11,7 +11,7 @@
  * itself described; a GET replay re-reads an order the same client was already shown.
  */
 import { timingSafeEqual } from 'crypto';
-import { RETRY_AFTER_SECONDS } from './api';
+import { RETRY_AFTER_SECONDS } from '../facts/order-api';
 import type { ClientLimits, Keyring } from './client-keys';
 import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
 

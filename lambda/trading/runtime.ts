@@ -1,6 +1,9 @@
 /** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseSigningKey } from '../shared/book-order';
+import type { BookReplicas } from '../shared/book-writer';
+import { OrderBook } from '../shared/order-book';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -46,6 +49,10 @@ export interface RuntimeEnv {
   readonly FENCE_NAME?: string;
   /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
   readonly CLIENT_KEYS_SECRET_ARN?: string;
+  /** The live order book (a DynamoDB global table): its name, the peer replica's region, the signing key's secret. */
+  readonly BOOK_TABLE_NAME?: string;
+  readonly BOOK_PEER_REGION?: string;
+  readonly BOOK_SIGNING_SECRET_ARN?: string;
   /** How old a signed request may be, in seconds (default 30). */
   readonly AUTH_PAST_WINDOW_SECONDS?: string;
   /** How far ahead of this server's clock a signed request may be, in seconds (default 5). */
@@ -115,6 +122,40 @@ export interface RuntimeClients {
   readonly fence?: PeerFence;
   /** The journal's clock (tests). */
   readonly now?: () => Date;
+  /** The book's replicas as this region reaches them (tests, serve and the drill: the emulator). */
+  readonly book?: BookReplicas;
+}
+
+/** The book's replicas in AWS: one client per region, the SDK's own retries bounded by the book's deadlines. */
+function awsBookReplicas(tableName: string, regions: readonly string[]): BookReplicas {
+  const clients = new Map(regions.map((r) => [r, new DynamoDBClient({ region: r, maxAttempts: 2 })]));
+  return {
+    tableName,
+    client: (region) => {
+      const c = clients.get(region);
+      if (!c) throw new Error(`order book: no replica client for ${region}`);
+      return c;
+    },
+  };
+}
+
+/** The live order book, when the environment names one (all three settings or none). */
+function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undefined {
+  const keys = ['BOOK_TABLE_NAME', 'BOOK_PEER_REGION', 'BOOK_SIGNING_SECRET_ARN'] as const;
+  const set = keys.filter((k) => env[k]);
+  if (set.length === 0) return undefined;
+  if (set.length !== keys.length) {
+    throw new Error(
+      `order book: set all of ${keys.join(', ')} or none (missing ${keys.filter((k) => !env[k]).join(', ')})`,
+    );
+  }
+  const signingKey = new SecretCache(clients.secrets, env.BOOK_SIGNING_SECRET_ARN!, parseSigningKey);
+  return new OrderBook({
+    replicas: clients.book ?? awsBookReplicas(env.BOOK_TABLE_NAME!, [env.REGION_NAME, env.BOOK_PEER_REGION!]),
+    region: env.REGION_NAME,
+    peer: env.BOOK_PEER_REGION!,
+    signingKey: () => signingKey.get(),
+  });
 }
 
 export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
@@ -174,8 +215,10 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
       })
     : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
       async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
+  const book = createBook(env, clients);
   const deps: ApiDeps = {
     store,
+    book,
     queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
     authenticate,
     region: env.REGION_NAME,

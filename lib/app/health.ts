@@ -6,7 +6,7 @@
  * while Route 53 and the canaries still see it up. Hence one health check for both groups, with a
  * timeout that covers the order API's bounded health answer plus a Lambda invocation.
  */
-import { HEALTH_DEADLINE_MS } from '../../lambda/trading/api';
+import { HEALTH_DEADLINE_MS } from '../../lambda/facts/order-api';
 import { HEALTH_PATH } from './order-api';
 
 /**

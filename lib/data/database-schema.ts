@@ -1,10 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { DatabaseSecret, readSecretStatements } from '../security/credentials-stack';
 import { DatabaseStack } from './database-stack';
 import { egressRules } from '../network/egress';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
+import { functionEnvironment } from '../functions/function-environment';
+import { schemaEnvironment } from '../../lambda/schema/environment';
 import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
@@ -69,7 +71,10 @@ export class DatabaseSchema extends pulumi.ComponentResource {
         settings,
         // Through Secrets Manager only (the key's grant is conditioned on it and on this secret).
         statements: readSecretStatements('MasterCredential', masterArn, args.keys.key('secrets').arn, region.region),
-        environment: { MASTER_SECRET_ARN: masterArn, DB_SSL: 'verify-full' },
+        environment: functionEnvironment('schema', schemaEnvironment, {
+          MASTER_SECRET_ARN: masterArn,
+          DB_SSL: 'verify-full',
+        }),
         vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
         logsKeyArn: args.keys.key('logs').arn,
         timeoutSeconds: SCHEMA_TIMEOUT_SECONDS,

@@ -1,9 +1,11 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { egressRules, POSTGRES_PORT } from '../network/egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
+import { functionEnvironment } from '../functions/function-environment';
+import { rotationEnvironment } from '../../lambda/rotation/environment';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
@@ -240,7 +242,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         settings,
         // Secret and key permissions are granted where the secrets are defined (CredentialsStack).
         statements: [],
-        environment: { DB_SSL: 'verify-full' },
+        environment: functionEnvironment('rotation', rotationEnvironment, { DB_SSL: 'verify-full' }),
         vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.rotationSecurityGroup.id] },
         timeoutSeconds: 30,
         memoryMb: 256,

@@ -3,8 +3,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { alarmTopic } from '../observe/alarm-topic';
 import { AlarmFactory } from '../observe/alarms';
 import { Canary } from './canary';
-import { Settings } from '../config/config';
-import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from './failover-stack';
+import { Settings } from '../config';
+import { METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
+import { FailoverStack } from './failover-stack';
 import { Namer } from '../config/naming';
 
 export interface FailoverAlarmsArgs {
@@ -36,9 +37,9 @@ export class FailoverAlarms extends pulumi.ComponentResource {
     const orchestratorMetric = (metricName: string, alarmDescription: string) =>
       alarms.alarm(`failover-${metricName.toLowerCase()}`, {
         alarmDescription,
-        namespace: FAILOVER_METRIC_NAMESPACE,
+        namespace: METRIC_NAMESPACES.failover,
         metricName,
-        dimensions: { service: METRIC_SERVICE.orchestrator, Environment: environment },
+        dimensions: { service: METRIC_SERVICES.orchestrator, Environment: environment },
         statistic: 'Sum',
         period: 60,
         evaluationPeriods: 1,
@@ -87,13 +88,13 @@ export class CanaryAlarms extends pulumi.ComponentResource {
 
     alarms.functionAlarms('canary', canary.fn);
     const dimensions = {
-      service: METRIC_SERVICE.canary,
+      service: METRIC_SERVICES.canary,
       Environment: settings.environmentSuffix,
       Vantage: region,
     };
     alarms.alarm('canary-probe-not-recorded', {
       alarmDescription: `Canary in ${region} could not record probes: the promotion gate cannot open`,
-      namespace: FAILOVER_METRIC_NAMESPACE,
+      namespace: METRIC_NAMESPACES.failover,
       metricName: 'ProbeNotRecorded',
       dimensions,
       statistic: 'Sum',
@@ -105,7 +106,7 @@ export class CanaryAlarms extends pulumi.ComponentResource {
     // A passing inconclusive probe (a DNS hiccup) is not worth a page; three minutes of them are.
     alarms.alarm('canary-probe-inconclusive', {
       alarmDescription: `Canary in ${region} cannot tell up from down: check its target, hostname and certificate`,
-      namespace: FAILOVER_METRIC_NAMESPACE,
+      namespace: METRIC_NAMESPACES.failover,
       metricName: 'ProbeInconclusive',
       dimensions,
       statistic: 'Sum',

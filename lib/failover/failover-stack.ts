@@ -1,22 +1,17 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { METRIC_NAMESPACES } from '../../lambda/facts/metrics';
 import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/orchestrator/timing';
 import { alarmTopic } from '../observe/alarm-topic';
 import { healthCheckFailing } from '../observe/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
-import { RegionRole, RegionSettings, Settings } from '../config/config';
+import { RegionRole, RegionSettings, Settings } from '../config';
 import { GlobalDatabase } from '../data/global-database';
 import { resolvedAfter } from '../security/iam';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
-
-/** CloudWatch namespace of the orchestrator's and canaries' Powertools metrics. */
-export const FAILOVER_METRIC_NAMESPACE = 'TAP/Failover';
-
-/** Powertools adds its service name as the `service` dimension of every metric it publishes. */
-export const METRIC_SERVICE = { orchestrator: 'orchestrator', canary: 'canary' } as const;
 
 export interface FailoverStackArgs {
   readonly settings: Settings;
@@ -109,7 +104,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             hostname: args.probeHostname,
             evidenceTable: table,
             evidenceTableRegion: this.region,
-            metricNamespace: FAILOVER_METRIC_NAMESPACE,
+            metricNamespace: METRIC_NAMESPACES.failover,
           },
           { parent: this, providers: { aws: vantage.provider } },
         ),
@@ -186,7 +181,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           TOPIC_ARN: this.topic.arn,
           ENVIRONMENT: settings.environmentSuffix,
           EVIDENCE_TABLE: table.name,
-          METRIC_NAMESPACE: FAILOVER_METRIC_NAMESPACE,
+          METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
         },
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,

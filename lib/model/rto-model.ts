@@ -46,33 +46,6 @@ export const CANARY_VANTAGE_COUNT = 2;
 export const DEFAULT_SAMPLES = 4_000;
 export const DEFAULT_SEED = 20_260_105;
 
-/** The model's inputs from the validated settings. */
-export function rtoModelInputsFromSettings(s: {
-  readonly albHealthCheckIntervalSeconds: number;
-  readonly albHealthCheckTimeoutSeconds: number;
-  readonly albUnhealthyThreshold: number;
-  readonly route53HealthCheckIntervalSeconds: number;
-  readonly route53FailureThreshold: number;
-  readonly dnsTtlSeconds: number;
-  readonly failoverProbeIntervalSeconds: number;
-  readonly dbPromotionEstimateSeconds: number;
-  readonly rtoTargetSeconds: number;
-  readonly failoverRecoveryWindowSeconds: number;
-}): RtoModelInputs {
-  return {
-    albIntervalSeconds: s.albHealthCheckIntervalSeconds,
-    albTimeoutSeconds: s.albHealthCheckTimeoutSeconds,
-    albUnhealthyThreshold: s.albUnhealthyThreshold,
-    route53IntervalSeconds: s.route53HealthCheckIntervalSeconds,
-    route53FailureThreshold: s.route53FailureThreshold,
-    dnsTtlSeconds: s.dnsTtlSeconds,
-    probeIntervalSeconds: s.failoverProbeIntervalSeconds,
-    recoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
-    dbPromotionEstimateSeconds: s.dbPromotionEstimateSeconds,
-    targetSeconds: s.rtoTargetSeconds,
-  };
-}
-
 export interface RandomVariable {
   readonly name: string;
   readonly paths: string;

@@ -4,17 +4,15 @@ import { alarmTopic } from './alarm-topic';
 import { AlarmFactory, AlarmSpec } from './alarms';
 import { AwsConfig } from './aws-config';
 import { ComputeStack } from '../app/compute-stack';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from '../data/database-stack';
 import { JournalAuditor } from '../data/journal-auditor';
 import { OrderJournal } from '../data/order-journal';
-import { AUDIT_METRICS, METRICS_NAMESPACE as JOURNAL_METRICS_NAMESPACE } from '../../lambda/journal-auditor/auditor';
+import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
 import { LogArchive } from './log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 
-/** The journal auditor's Powertools service name (lambda/journal-auditor/handler.ts). */
-export const JOURNAL_AUDITOR_SERVICE = 'journal-auditor';
 /** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */
 export const UNJOURNALED_METRIC = 'UnjournaledOrders';
 export const JOURNAL_FAILURE_METRIC = 'JournalWriteFailures';
@@ -181,10 +179,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const { journal } = args;
     alarm('journal-unreplicated-age', {
       alarmDescription: `A journaled order still not replicated ${settings.journalAlarmAgeSeconds} s after it was acknowledged: RPO exposure`,
-      namespace: JOURNAL_METRICS_NAMESPACE,
+      namespace: METRIC_NAMESPACES.journal,
       metricName: AUDIT_METRICS.waitingAge,
       // Powertools adds its service name as the `service` dimension.
-      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      dimensions: { service: METRIC_SERVICES.journalAuditor },
       statistic: 'Maximum',
       period: 60,
       evaluationPeriods: 1,
@@ -220,7 +218,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
             name: n('metricFilter', `${kind}-${label}`),
             logGroupName: built.logGroup.name,
             pattern: `{ $.${field} = 1 }`,
-            metricTransformation: { name: metric, namespace: JOURNAL_METRICS_NAMESPACE, value: '1' },
+            metricTransformation: { name: metric, namespace: METRIC_NAMESPACES.journal, value: '1' },
           },
           { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
         );
@@ -229,7 +227,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const journalMetric = (qualifier: string, metricName: string, what: string, periods = 1) =>
       alarm(qualifier, {
         alarmDescription: what,
-        namespace: JOURNAL_METRICS_NAMESPACE,
+        namespace: METRIC_NAMESPACES.journal,
         metricName,
         statistic: 'Sum',
         period: 60,
@@ -247,9 +245,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     journalMetric('journal-write-failures', JOURNAL_FAILURE_METRIC, 'Journal writes failing (clients get 503)', 3);
     alarm('journal-recovered', {
       alarmDescription: 'The auditor applied journaled orders the promotion lost: check the count against the runbook',
-      namespace: JOURNAL_METRICS_NAMESPACE,
+      namespace: METRIC_NAMESPACES.journal,
       metricName: AUDIT_METRICS.recovered,
-      dimensions: { service: JOURNAL_AUDITOR_SERVICE },
+      dimensions: { service: METRIC_SERVICES.journalAuditor },
       statistic: 'Sum',
       period: 60,
       evaluationPeriods: 1,

@@ -1,8 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { dashboardBody } from './dashboard';
-import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from '../failover/failover-stack';
+import { METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
+import { FailoverStack } from '../failover/failover-stack';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from '../traffic/global-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { Namer, DELETE_BEFORE_REPLACE } from '../config/naming';
@@ -63,12 +64,12 @@ export class PlatformDashboard extends pulumi.ComponentResource {
               healthChecks: hcs,
               accelerator: ga,
               failover: {
-                namespace: FAILOVER_METRIC_NAMESPACE,
+                namespace: METRIC_NAMESPACES.failover,
                 environment: settings.environmentSuffix,
                 orchestratorRegion: failover.region,
-                orchestratorService: METRIC_SERVICE.orchestrator,
+                orchestratorService: METRIC_SERVICES.orchestrator,
                 vantages: failover.canaries.map((c) => c.region),
-                canaryService: METRIC_SERVICE.canary,
+                canaryService: METRIC_SERVICES.canary,
               },
             }),
           ),

@@ -10,3 +10,14 @@ declare module 'dynalite' {
   function dynalite(options?: DynaliteOptions): Server;
   export = dynalite;
 }
+
+/** dynalite's own expression parser and condition evaluator (the book emulator's transactions use them). */
+declare module 'dynalite/validations' {
+  export function validateExpressions(data: Record<string, unknown>): string | undefined;
+}
+declare module 'dynalite/db' {
+  export function checkConditional(
+    data: Record<string, unknown>,
+    existingItem?: Record<string, unknown>,
+  ): Error | null | undefined;
+}

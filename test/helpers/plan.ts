@@ -11,27 +11,70 @@ const runs = new Map<string, Promise<OfflineRun>>();
  * config they end up with, so an override equal to the stack's own value costs no second run.
  */
 export function plan(overrides: Record<string, unknown> = {}): Promise<OfflineRun> {
-  const config = stackConfig('dev', overrides);
-  const key = JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
-  if (!runs.has(key)) runs.set(key, sharedRun(config, key));
+  return planConfig(stackConfig('dev', overrides));
+}
+
+/** A stack's full config (`ns:key` -> string) planned offline, shared as `plan` shares it. */
+export function planConfig(config: Record<string, string>, stack = 'dev'): Promise<OfflineRun> {
+  const key = JSON.stringify([stack, Object.entries(config).sort(([a], [b]) => a.localeCompare(b))]);
+  if (!runs.has(key)) runs.set(key, sharedRun(config, stack, key));
   return runs.get(key)!;
 }
 
 /**
  * A config's run, shared by the test files of one jest run through the directory the global
- * setup made (plan-cache-setup.js): the first file to plan a config writes it, later files
- * read it. Without that directory (a script importing this helper) every file plans itself.
+ * setup made (plan-cache-setup.js): the first file to plan a config writes it, and a file that
+ * asks for it meanwhile waits for that run instead of planning it a second time; later files read
+ * it. Without that directory (a script importing this helper) every file plans itself.
  */
-async function sharedRun(config: Record<string, string>, key: string): Promise<OfflineRun> {
+async function sharedRun(config: Record<string, string>, stack: string, key: string): Promise<OfflineRun> {
   const dir = process.env.TAP_PLAN_CACHE;
-  if (!dir) return runOffline(config);
+  if (!dir) return runOffline(config, stack);
   const file = path.join(dir, `${createHash('sha256').update(key).digest('hex')}.json`);
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as OfflineRun;
-  const run = await runOffline(config);
-  const partial = `${file}.${process.pid}`;
-  fs.writeFileSync(partial, JSON.stringify(run));
-  fs.renameSync(partial, file);
-  return run;
+  const lock = `${file}.lock`;
+  const read = () => JSON.parse(fs.readFileSync(file, 'utf8')) as OfflineRun;
+  for (;;) {
+    if (fs.existsSync(file)) return read();
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    // Another file is planning this config: wait for it. It removes the lock, run or not; a lock
+    // whose process is gone is taken over.
+    for (let pid = holder(lock); pid !== undefined && !fs.existsSync(file); pid = holder(lock)) {
+      if (pid > 0 && !alive(pid)) fs.rmSync(lock, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    const run = await runOffline(config, stack);
+    const partial = `${file}.${process.pid}`;
+    fs.writeFileSync(partial, JSON.stringify(run));
+    fs.renameSync(partial, file);
+    return run;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** The process holding a plan's lock (0 while the lock is being written), or undefined: no lock. */
+function holder(lock: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(lock, 'utf8')) || 0;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function ofType(run: OfflineRun, type: string, region?: string): RecordedResource[] {

@@ -4,7 +4,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { drain } from '../../lambda/drainer/drain';
-import { AUDIT_METRICS } from '../../lambda/journal-auditor/auditor';
+import { AUDIT_METRICS } from '../../lambda/facts/metrics';
 import {
   auditBatch,
   AuditorRuntime,

@@ -25,7 +25,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 import { auditJournalMessage, AuditStores } from '../../lambda/journal-auditor/audit';
-import { AUDIT_METRICS, auditRecord, StillUnconfirmed } from '../../lambda/journal-auditor/auditor';
+import { AUDIT_METRICS } from '../../lambda/facts/metrics';
+import { auditRecord, StillUnconfirmed } from '../../lambda/journal-auditor/auditor';
 import type { Order } from '../../lambda/trading/order';
 
 const REGIONS = ['us-east-1', 'eu-west-1'] as const;

@@ -1,9 +1,9 @@
 import { drain } from '../../lambda/drainer/drain';
 import { auditJournalMessage } from '../../lambda/journal-auditor/audit';
+import { JOURNAL_TIMEOUT_RANGE_MS } from '../../lambda/facts/journal';
 import {
   encodeJournalEntry,
   FENCED_RETRY_MS,
-  JOURNAL_TIMEOUT_RANGE_MS,
   JOURNAL_ENTRY_KIND,
   JournalEntry,
   journalConfigFromEnv,

@@ -299,7 +299,7 @@ describe('the schema function', () => {
   it('the Lambda adapter names a missing MASTER_SECRET_ARN and touches nothing', async () => {
     const before = await privileges(a);
     await expect(handler({}, { awsRequestId: 'req-1' } as Context)).rejects.toThrow(
-      'missing environment: MASTER_SECRET_ARN',
+      'invalid schema environment: MASTER_SECRET_ARN must be set',
     );
     expect(await privileges(a)).toEqual(before);
   });
