@@ -295,10 +295,10 @@ describe('config validation rejects bad input with key, value and what is allowe
         }),
       ),
     ).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/),
       expect.stringMatching(
         /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
       ),
-      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/),
     ]);
   });
 
