@@ -17,6 +17,7 @@ import { serviceUserData } from '../lib/app/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,
+  DEFAULT_FAST_WINDOW_SECONDS,
   DEFAULT_RECOVERY_WINDOW_SECONDS,
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
@@ -219,11 +220,6 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^failoverRecoveryWindowSeconds: must be at least 60/,
     ],
     [
-      'recovery window shorter than three probes',
-      { failoverProbeIntervalSeconds: '40', failoverRecoveryWindowSeconds: '70' },
-      /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
-    ],
-    [
       'probe interval above 60',
       { failoverProbeIntervalSeconds: '61' },
       /^failoverProbeIntervalSeconds: must be at most 60/,
@@ -289,6 +285,23 @@ describe('config validation rejects bad input with key, value and what is allowe
     expect(problems).toEqual([expect.stringMatching(expected)]);
   });
 
+  it('recovery window shorter than three probes (an interval that long cannot fit the fast window either)', () => {
+    expect(
+      problemsOf(
+        devRaw({
+          failoverProbeIntervalSeconds: '40',
+          failoverRecoveryWindowSeconds: '70',
+          failoverFastWindowSeconds: '60',
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/),
+      expect.stringMatching(
+        /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
+      ),
+    ]);
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsOf(devRaw({ environmentSuffix: 'BAD', azCount: '4', dbInstanceClass: 'db.t3.medium' }));
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['azCount', 'dbInstanceClass', 'environmentSuffix']);
@@ -314,13 +327,25 @@ describe('config validation rejects bad input with key, value and what is allowe
   });
 
   it('takes arrays as JSON (as the CLI passes them) or as a comma list', () => {
-    expect(
-      parseSettings(devRaw({ allowedIngressCidrs: '["10.0.0.0/8","192.168.0.0/16"]' })).allowedIngressCidrs,
-    ).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
-    expect(parseSettings(devRaw({ allowedIngressCidrs: '10.0.0.0/8, 192.168.0.0/16' })).allowedIngressCidrs).toEqual([
-      '10.0.0.0/8',
-      '192.168.0.0/16',
+    expect(parseSettings(devRaw({ allowedIngressCidrs: '["0.0.0.0/1","128.0.0.0/1"]' })).allowedIngressCidrs).toEqual([
+      '0.0.0.0/1',
+      '128.0.0.0/1',
     ]);
+    expect(parseSettings(devRaw({ allowedIngressCidrs: '0.0.0.0/1, 128.0.0.0/1' })).allowedIngressCidrs).toEqual([
+      '0.0.0.0/1',
+      '128.0.0.0/1',
+    ]);
+  });
+
+  it('issue 23: an ingress allowlist that shuts out the canaries and Route 53 checkers is refused, naming the key', () => {
+    for (const list of ['10.0.0.0/8', '["10.0.0.0/8","192.168.0.0/16"]', '["0.0.0.0/1","128.0.0.0/2"]']) {
+      expect(problemsOf(devRaw({ allowedIngressCidrs: list }))).toEqual([
+        expect.stringMatching(
+          /^allowedIngressCidrs: would shut out the failover canaries .*Route 53's health checkers/,
+        ),
+      ]);
+    }
+    expect(problemsOf(devRaw({ allowedIngressCidrs: '["10.0.0.0/8","0.0.0.0/0"]' }))).toEqual([]);
   });
 
   it('only reads keys of its own project namespace', () => {
@@ -334,9 +359,12 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
   it('any accepted interval and window make a gate the deployed functions can run', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {
+        // A fast window that fits the interval (its own rule is tested below).
+        const fast = Math.min(60, Math.max(10, 2 * interval));
         const raw = devRaw({
           failoverProbeIntervalSeconds: String(interval),
           failoverRecoveryWindowSeconds: String(window),
+          failoverFastWindowSeconds: String(fast),
         });
         const accepted = problemsOf(raw).length === 0;
         const gateProblems = gateSettingsProblems({
@@ -345,10 +373,22 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
           orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
           canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
         });
-        expect(accepted).toBe(interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0);
+        const fastFits = fast >= 2 * interval && fast < window;
+        expect(accepted).toBe(
+          interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0 && fastFits,
+        );
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('issue 23: the fast window is refused, naming it, when it cannot see three transport failures or is not shorter than the window', () => {
+    expect(problemsOf(devRaw({ failoverFastWindowSeconds: '15' }))).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(20 s\)/),
+    ]);
+    expect(problemsOf(devRaw({ failoverFastWindowSeconds: '61' }))).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at most 60/),
+    ]);
   });
 
   it('Pulumi.yaml defaults are the journal code defaults', () => {
@@ -361,6 +401,7 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
   it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {
     const settings = parseSettings(devRaw());
     expect(settings.failoverRecoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(settings.failoverFastWindowSeconds).toBe(DEFAULT_FAST_WINDOW_SECONDS);
     expect(settings.failoverPromotionMode).toBe('automatic');
   });
 });
