@@ -62,14 +62,11 @@ export interface GateTimingSettings {
   readonly failoverRecoveryWindowSeconds: number;
 }
 
-/**
- * The fast path's window (the region is gone): long enough for three transport failures from each
- * canary, short enough that moving the order book's writer fits the RTO target. Bounded: at least
- * {@link MIN_FAST_WINDOW_SECONDS}, below the recovery window.
- */
-export const DEFAULT_FAST_WINDOW_SECONDS = 20;
-export const MIN_FAST_WINDOW_SECONDS = 10;
-export const MAX_FAST_WINDOW_SECONDS = 60;
+export {
+  DEFAULT_FAST_WINDOW_SECONDS,
+  MAX_FAST_WINDOW_SECONDS,
+  MIN_FAST_WINDOW_SECONDS,
+} from '../facts/failover-window';
 
 export interface FastWindowSettings {
   readonly failoverFastWindowSeconds: number;

@@ -7,7 +7,7 @@
  * this module has no defaults of its own: a key missing here is a key missing there.
  */
 import { z } from 'zod';
-import { MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from '../../lambda/orchestrator/timing';
+import { MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from '../../lambda/facts/failover-window';
 import { parseCidr, MIN_VPC_PREFIX } from '../model/cidr';
 import { instanceClassMemoryGib } from '../model/connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
