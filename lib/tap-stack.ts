@@ -354,6 +354,8 @@ export class TapStack extends pulumi.ComponentResource {
         primaryLoadBalancer: computes.primary.loadBalancer,
         probeHostname: regionalName(settings, primaryRegion.region),
         primaryHealthCheck: this.global.healthChecks.primary,
+        failoverRecordName: this.global.apiName,
+        secondaryLoadBalancer: computes.secondary.loadBalancer,
         endpointGroups: this.global.endpointGroups,
         vantages: [
           { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary },

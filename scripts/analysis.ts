@@ -53,6 +53,7 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
     ),
     failoverProbeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
     failoverRecoveryWindowSeconds: Number(env.RECOVERY_WINDOW_SECONDS),
+    failoverFastWindowSeconds: Number(env.FAST_WINDOW_SECONDS),
     dbPromotionEstimateSeconds: estimates.dbPromotionEstimateSeconds,
     rtoTargetSeconds: estimates.rtoTargetSeconds,
   });
@@ -180,15 +181,23 @@ export function failoverTimeline(
   const events: TimelineEvent[] = [];
   const detected: Record<'alb' | 'route53' | 'decision', number> = { alb: 0, route53: 0, decision: 0 };
   // Which detection each path starts with: the accelerator follows ALB health, the failover
-  // records Route 53's checks, the unbound (writes) path the orchestrator's decision.
-  const signalOf = (path: RtoBudget['paths'][number]): 'alb' | 'route53' | 'decision' =>
-    !path.bound ? 'decision' : /route 53/i.test(path.name) ? 'route53' : 'alb';
+  // records Route 53's checks, the unbound (Aurora) path the orchestrator's decision. The first
+  // live order starts with the gate's fast-path decision, which no alarm here follows.
+  const signalOf = (path: RtoBudget['paths'][number]): 'alb' | 'route53' | 'decision' | undefined =>
+    !path.bound
+      ? 'decision'
+      : /route 53/i.test(path.name)
+        ? 'route53'
+        : path.name.startsWith('traffic:')
+          ? 'alb'
+          : undefined;
   for (const path of budget.paths) {
     let t = 0;
+    const signal = signalOf(path);
     path.terms.forEach((term, j) => {
       t += term.seconds;
       events.push({ seconds: t, region: path.name, event: term.label, estimate: term.estimate });
-      if (j === 0) detected[signalOf(path)] = t;
+      if (j === 0 && signal) detected[signal] = t;
     });
   }
   for (const alarm of resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm')) {

@@ -12,9 +12,9 @@ import * as path from 'path';
 import * as prettier from 'prettier';
 import { CostEstimate, estimateCost } from '../lib/model/cost';
 import { parseSettings, readRawConfig } from '../lib/config';
-import { rtoBudget, RtoBudget } from '../lib/model/rto';
+import { AURORA_PATH, FIRST_LIVE_ORDER_PATH, rtoBudget, RtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
-import { rtoDistribution, rtoModelMarkdown } from '../lib/model/rto-model';
+import { GATE_DECISION_PATH, rtoDistribution, rtoHeadline, rtoModelMarkdown } from '../lib/model/rto-model';
 import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
@@ -295,7 +295,10 @@ from Pulumi.yaml, the dev and prod plans and the models.
     ...facts(dev, prod),
     'p99-ga': p99('traffic: Global Accelerator'),
     'p99-dns': p99('traffic: Route 53 failover'),
-    'p99-writes': p99('writes:'),
+    'p99-gate': p99(GATE_DECISION_PATH),
+    'p99-first-live': p99(FIRST_LIVE_ORDER_PATH),
+    'p99-aurora': p99(AURORA_PATH),
+    'rto-headline': rtoHeadline(distribution),
   };
   const stale: string[] = [];
   const used: Record<string, string[]> = {};

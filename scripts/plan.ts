@@ -11,7 +11,7 @@ import { PreflightError, QuotaVerdict } from '../lib/preflight/quota-preflight';
 import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
-import { rtoDistribution, rtoDistributionReport } from '../lib/model/rto-model';
+import { rtoDistribution, rtoDistributionReport, rtoHeadline } from '../lib/model/rto-model';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
@@ -269,6 +269,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
 
   const verdicts = evaluatePolicies(policyResources(run.resources), policies);
   const budget = rtoBudget(rtoInputsFromPlan(run.resources, settings));
+  const distribution = rtoDistribution(rtoInputsFromSettings(settings));
   const custom = run.resources.filter((r) => r.custom);
   const cost = estimateCost(custom);
   const deploy = criticalPath(run.resources);
@@ -291,15 +292,18 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
   const violations = failing.reduce((n, v) => n + v.violations.length, 0);
   const reasons = [
     ...failing.map((v) => `policy ${v.policy}: ${v.violations.length} violation(s)`),
-    ...(budget.withinTarget
-      ? []
-      : [`traffic RTO ${budget.trafficSeconds} s over the ${budget.targetSeconds} s target`]),
+    ...budget.paths
+      .filter((p) => p.bound && p.totalSeconds > budget.targetSeconds)
+      .map((p) => `RTO path "${p.name}" ${p.totalSeconds} s over the ${budget.targetSeconds} s target`),
+    ...distribution.paths
+      .filter((p) => p.bound && p.p99 > distribution.targetSeconds)
+      .map((p) => `RTO path "${p.name}" p99 ${p.p99} s over the ${distribution.targetSeconds} s target`),
   ];
   const code = reasons.length > 0 ? EXIT.rejected : EXIT.ok;
   const verdictLine =
     code === EXIT.ok
       ? style.green(
-          `Result: OK. ${verdicts.length} policies pass, traffic RTO ${budget.trafficSeconds} s of ${budget.targetSeconds} s, ${custom.length} resources, about $${Math.round(cost.totalUsd).toLocaleString('en-US')}/month.`,
+          `Result: OK. ${verdicts.length} policies pass; RTO ${rtoHeadline(distribution)}; ${custom.length} resources, about $${Math.round(cost.totalUsd).toLocaleString('en-US')}/month.`,
         )
       : style.red(`Result: REJECTED (exit ${EXIT.rejected}): ${reasons.join('; ')}.`);
 
@@ -313,7 +317,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     policyReport(verdicts, policySource, style),
     preflightReport(run.outputs.preflight as QuotaVerdict[], style),
     rtoReport(budget, style),
-    rtoDistributionReport(rtoDistribution(rtoInputsFromSettings(settings))),
+    rtoDistributionReport(distribution),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),

@@ -194,11 +194,11 @@ export function preflightReport(verdicts: readonly QuotaVerdict[], style: Style)
 }
 
 export function rtoReport(budget: RtoBudget, style: Style): string[] {
-  const head = `Failover RTO: traffic ${budget.trafficSeconds} s of the ${budget.targetSeconds} s target`;
+  const head = `Failover RTO: traffic ${budget.trafficSeconds} s of the ${budget.targetSeconds} s target, first live order ${budget.firstLiveOrderSeconds} s (worst-case sums)`;
   const lines = [style.bold(budget.withinTarget ? head : `${head}: OVER TARGET`)];
   for (const p of budget.paths) {
     const verdict = !p.bound
-      ? style.dim('(not bound: orders queue)')
+      ? style.dim('(not bound: off the trading path)')
       : p.totalSeconds <= budget.targetSeconds
         ? style.green('within target')
         : style.red('OVER TARGET');
@@ -212,7 +212,7 @@ export function rtoReport(budget: RtoBudget, style: Style): string[] {
   }
   const g = budget.gate;
   lines.push(
-    `  Promotion gate: probes every ${g.probeIntervalSeconds} s from each canary, recovery window ${g.recoveryWindowSeconds} s; worst case to FailoverGlobalCluster ${g.worstCaseToPromotionSeconds} s in automatic mode (RTO target ${budget.targetSeconds} s binds traffic only)`,
+    `  Promotion gate: probes every ${g.probeIntervalSeconds} s from each canary, fast window ${g.fastWindowSeconds} s (the book's writer moves), recovery window ${g.recoveryWindowSeconds} s; worst case to FailoverGlobalCluster ${g.worstCaseToPromotionSeconds} s in automatic mode (RTO target ${budget.targetSeconds} s binds traffic and the first live order, not Aurora)`,
   );
   return lines;
 }

@@ -1,5 +1,13 @@
 import * as fc from 'fast-check';
-import { cidrContains, cidrsOverlap, formatCidr, maxVpcPrefixFor, parseCidr, planSubnets } from '../lib/model/cidr';
+import {
+  cidrContains,
+  cidrsOverlap,
+  coversEveryAddress,
+  formatCidr,
+  maxVpcPrefixFor,
+  parseCidr,
+  planSubnets,
+} from '../lib/model/cidr';
 
 describe('CIDR planner', () => {
   it('splits a /16 into 3 public and 3 private /19s in order', () => {
@@ -77,6 +85,28 @@ describe('CIDR planner', () => {
           });
         },
       ),
+    );
+  });
+});
+
+describe('coverage of the whole IPv4 space (issue 23: an ingress allowlist must not blind the canaries)', () => {
+  const covers = (...cidrs: string[]) => coversEveryAddress(cidrs.map(parseCidr));
+  it('0.0.0.0/0, or blocks that add up to it in any order, cover everything; a gap anywhere does not', () => {
+    expect(covers('0.0.0.0/0')).toBe(true);
+    expect(covers('128.0.0.0/1', '0.0.0.0/1')).toBe(true);
+    expect(covers('0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/2')).toBe(true);
+    expect(covers('0.0.0.0/1', '128.0.0.0/2')).toBe(false);
+    expect(covers('10.0.0.0/8')).toBe(false);
+    expect(covers()).toBe(false);
+  });
+
+  it('property: splitting 0.0.0.0/0 into its halves down to any depth still covers; dropping one piece does not', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.nat(), (depth, drop) => {
+        const pieces = Array.from({ length: 2 ** depth }, (_, i) => ({ base: i * 2 ** (32 - depth), prefix: depth }));
+        const without = pieces.filter((_, i) => i !== drop % pieces.length);
+        return coversEveryAddress(pieces) && !coversEveryAddress(without);
+      }),
     );
   });
 });

@@ -17,6 +17,7 @@ import { serviceUserData } from '../lib/app/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,
+  DEFAULT_FAST_WINDOW_SECONDS,
   DEFAULT_RECOVERY_WINDOW_SECONDS,
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
@@ -219,11 +220,6 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^failoverRecoveryWindowSeconds: must be at least 60/,
     ],
     [
-      'recovery window shorter than three probes',
-      { failoverProbeIntervalSeconds: '40', failoverRecoveryWindowSeconds: '70' },
-      /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
-    ],
-    [
       'probe interval above 60',
       { failoverProbeIntervalSeconds: '61' },
       /^failoverProbeIntervalSeconds: must be at most 60/,
@@ -277,16 +273,43 @@ describe('config validation rejects bad input with key, value and what is allowe
       { tls: 'provided', secondaryCertificateArn: cert('eu-west-1') },
       /^primaryCertificateArn: is required with tls: provided/,
     ],
-    [
-      'RTO overrun: blamed on the input, with the value that fits',
-      { dnsTtlSeconds: '300' },
-      /^dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s worst case \(.*\) and 327.2 s at p99 .* Fix: lower dnsTtlSeconds to at most 25, or raise rtoTargetSeconds to 328 \(got "300"\)$/,
-    ],
   ];
 
   it.each(cases)('%s', (_label, overrides, expected) => {
     const problems = problemsOf(devRaw(overrides));
     expect(problems).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('RTO overrun: blamed on the input, with the value that fits every path it feeds', () => {
+    // The TTL feeds Route 53's path and the first live order (the failover record corroborates the
+    // gate's fast path): the value suggested is the one that fits both.
+    expect(problemsOf(devRaw({ dnsTtlSeconds: '300' }))).toEqual([
+      expect.stringMatching(
+        /^dnsTtlSeconds: puts the path "traffic: Route 53 failover" at 320 s worst case \(.*\) and 327.2 s at p99 .* Fix: lower dnsTtlSeconds to at most 11, or raise rtoTargetSeconds to 328 \(got "300"\)$/,
+      ),
+      expect.stringMatching(
+        /^dnsTtlSeconds: puts the path "writes: first live order \(.*\)" at 60 s worst case \(.*\) and 66 s at p99 .* Fix: lower dnsTtlSeconds to at most 11, or .*raise rtoTargetSeconds to 66 \(got "300"\)$/,
+      ),
+    ]);
+  });
+
+  it('recovery window shorter than three probes (an interval that long cannot fit the fast window either)', () => {
+    expect(
+      problemsOf(
+        devRaw({
+          failoverProbeIntervalSeconds: '40',
+          failoverRecoveryWindowSeconds: '70',
+          failoverFastWindowSeconds: '60',
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/),
+      // Issue 23: the first live order waits for the fast window and the probes (152.7 s at p99).
+      expect.stringMatching(/^rtoTargetSeconds: puts the path "writes: first live order .* and 152.7 s at p99/),
+      expect.stringMatching(
+        /^failoverRecoveryWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(80 s\)/,
+      ),
+    ]);
   });
 
   it('reports every problem at once', () => {
@@ -314,13 +337,25 @@ describe('config validation rejects bad input with key, value and what is allowe
   });
 
   it('takes arrays as JSON (as the CLI passes them) or as a comma list', () => {
-    expect(
-      parseSettings(devRaw({ allowedIngressCidrs: '["10.0.0.0/8","192.168.0.0/16"]' })).allowedIngressCidrs,
-    ).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
-    expect(parseSettings(devRaw({ allowedIngressCidrs: '10.0.0.0/8, 192.168.0.0/16' })).allowedIngressCidrs).toEqual([
-      '10.0.0.0/8',
-      '192.168.0.0/16',
+    expect(parseSettings(devRaw({ allowedIngressCidrs: '["0.0.0.0/1","128.0.0.0/1"]' })).allowedIngressCidrs).toEqual([
+      '0.0.0.0/1',
+      '128.0.0.0/1',
     ]);
+    expect(parseSettings(devRaw({ allowedIngressCidrs: '0.0.0.0/1, 128.0.0.0/1' })).allowedIngressCidrs).toEqual([
+      '0.0.0.0/1',
+      '128.0.0.0/1',
+    ]);
+  });
+
+  it('issue 23: an ingress allowlist that shuts out the canaries and Route 53 checkers is refused, naming the key', () => {
+    for (const list of ['10.0.0.0/8', '["10.0.0.0/8","192.168.0.0/16"]', '["0.0.0.0/1","128.0.0.0/2"]']) {
+      expect(problemsOf(devRaw({ allowedIngressCidrs: list }))).toEqual([
+        expect.stringMatching(
+          /^allowedIngressCidrs: would shut out the failover canaries .*Route 53's health checkers/,
+        ),
+      ]);
+    }
+    expect(problemsOf(devRaw({ allowedIngressCidrs: '["10.0.0.0/8","0.0.0.0/0"]' }))).toEqual([]);
   });
 
   it('only reads keys of its own project namespace', () => {
@@ -334,9 +369,14 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
   it('any accepted interval and window make a gate the deployed functions can run', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {
+        // A fast window that fits the interval (its own rule is tested below).
+        const fast = Math.min(60, Math.max(10, 2 * interval));
         const raw = devRaw({
           failoverProbeIntervalSeconds: String(interval),
           failoverRecoveryWindowSeconds: String(window),
+          failoverFastWindowSeconds: String(fast),
+          // The gate's own rules only: the RTO bound on the first live order is tested on its own.
+          rtoTargetSeconds: '3600',
         });
         const accepted = problemsOf(raw).length === 0;
         const gateProblems = gateSettingsProblems({
@@ -345,10 +385,22 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
           orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
           canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
         });
-        expect(accepted).toBe(interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0);
+        const fastFits = fast >= 2 * interval && fast < window;
+        expect(accepted).toBe(
+          interval >= 5 && interval <= 60 && window <= 3600 && gateProblems.length === 0 && fastFits,
+        );
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('issue 23: the fast window is refused, naming it, when it cannot see three transport failures or is not shorter than the window', () => {
+    expect(problemsOf(devRaw({ failoverFastWindowSeconds: '15' }))).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at least 2 x failoverProbeIntervalSeconds \(20 s\)/),
+    ]);
+    expect(problemsOf(devRaw({ failoverFastWindowSeconds: '61' }))).toEqual([
+      expect.stringMatching(/^failoverFastWindowSeconds: must be at most 60/),
+    ]);
   });
 
   it('Pulumi.yaml defaults are the journal code defaults', () => {
@@ -361,6 +413,7 @@ describe('the promotion gate is checked by its own rules (lambda/orchestrator/ti
   it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {
     const settings = parseSettings(devRaw());
     expect(settings.failoverRecoveryWindowSeconds).toBe(DEFAULT_RECOVERY_WINDOW_SECONDS);
+    expect(settings.failoverFastWindowSeconds).toBe(DEFAULT_FAST_WINDOW_SECONDS);
     expect(settings.failoverPromotionMode).toBe('automatic');
   });
 });
@@ -388,34 +441,55 @@ describe('errors name the key to change', () => {
       expect(problem.startsWith(`${key}: `)).toBe(true);
       const best = Number(new RegExp(`lower ${key} to at most (\\d+)`).exec(problem)![1]);
       expect(problemsOf(devRaw({ [key]: String(best) }))).toEqual([]);
-      expect(problemsOf(devRaw({ [key]: String(best + 1) }))).toEqual([expect.stringMatching(new RegExp(`^${key}: `))]);
+      // One more is refused, on a path this input feeds (the first live order is blamed on the gate's
+      // probe interval, the input that shortens it most, when it is that path).
+      const refused = problemsOf(devRaw({ [key]: String(best + 1) }));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatch(new RegExp(`^\\w+: puts the path .* Inputs of that path: [^.]*\\b${key}\\b`));
+      expect(refused[0]).toMatch(new RegExp(`lower ${key} to at most ${best}, `));
     }
   });
 
   it('a tighter target names every input of the path that could meet it, or only the target', () => {
-    const [accelerator, route53] = problemsOf(devRaw({ rtoTargetSeconds: '40' }));
+    const [accelerator, route53, firstLive] = problemsOf(devRaw({ rtoTargetSeconds: '40' }));
     // No input brings the accelerator's p99 (pickup up to 30 s, pinned clients) under 40 s.
     expect(accelerator).toMatch(
       /^rtoTargetSeconds: puts the path "traffic: Global Accelerator" .* Fix: raise rtoTargetSeconds to 54 /,
     );
+    // Lowering the Route 53 inputs would fit Route 53's own path, but they feed the first live
+    // order too (the failover record corroborates the fast path), which no input brings under 40 s
+    // (it waits for the accelerator): only the target is named.
     expect(route53).toMatch(
-      /^route53FailureThreshold: .* Fix: lower route53FailureThreshold to at most 1, or lower dnsTtlSeconds to at most 3, or raise rtoTargetSeconds to 47 /,
+      /^rtoTargetSeconds: puts the path "traffic: Route 53 failover" .* Inputs of that path: route53FailureThreshold, dnsTtlSeconds, route53HealthCheckIntervalSeconds\. Fix: raise rtoTargetSeconds to 47 /,
+    );
+    expect(firstLive).toMatch(
+      /^rtoTargetSeconds: puts the path "writes: first live order .* Fix: raise rtoTargetSeconds to 60 /,
     );
   });
 
   it('refuses a p99 over the target even when the worst-case sum fits', () => {
     const settings = parseSettings(devRaw());
-    const accelerator = rtoBudget(rtoInputsFromSettings(settings)).paths.find(
-      (p) => p.name === 'traffic: Global Accelerator',
-    )!;
-    const p99 = rtoDistribution(rtoInputsFromSettings(settings)).paths.find((p) => p.name === accelerator.name)!.p99;
-    const target = Math.ceil(p99) - 1; // the sum (20 s) fits, the p99 (53.4 s) does not
-    expect(accelerator.totalSeconds).toBeLessThanOrEqual(target);
+    const inputs = rtoInputsFromSettings(settings);
+    // The bound path with the highest p99 (the first live order since issue 23).
+    const slowest = rtoDistribution(inputs)
+      .paths.filter((p) => p.bound)
+      .sort((a, b) => b.p99 - a.p99)[0];
+    const budget = rtoBudget(inputs).paths.find((p) => p.name === slowest.name)!;
+    const target = Math.ceil(slowest.p99) - 1; // the sum (50 s) fits, the p99 (59.5 s) does not
+    expect(budget.totalSeconds).toBeLessThanOrEqual(target);
     const problems = problemsOf(devRaw({ rtoTargetSeconds: String(target) }));
-    expect(problems).toEqual([
-      expect.stringMatching(`"traffic: Global Accelerator" at 20 s worst case .* and ${p99} s at p99`),
-    ]);
+    expect(problems).toEqual([expect.stringContaining(`"${slowest.name}" at ${budget.totalSeconds} s worst case`)]);
+    expect(problems[0]).toContain(`and ${slowest.p99} s at p99`);
     expect(problemsOf(devRaw({ rtoTargetSeconds: String(target + 1) }))).toEqual([]);
+  });
+
+  it('issue 23: the first live order is bound to the target, naming the gate input that makes it late', () => {
+    // The traffic paths do not read the gate's settings; the first live order does.
+    expect(problemsOf(devRaw({ failoverFastWindowSeconds: '25' }))).toEqual([
+      expect.stringMatching(
+        /^failoverProbeIntervalSeconds: puts the path "writes: first live order \(decision \+ fence \+ traffic \+ client retry\)" at 55 s worst case .* and 64.1 s at p99 .*Inputs of that path: .*failoverFastWindowSeconds.* Fix: lower failoverProbeIntervalSeconds to at most \d+, /,
+      ),
+    ]);
   });
 
   it('one typo in any key (a dropped or swapped letter) is answered with that key', () => {

@@ -332,6 +332,7 @@ const METRICS: Record<string, MetricFacts> = {
   'TAP/Failover FailoverInitiated': eventOnly(),
   'TAP/Failover PermissionError': eventOnly(),
   'TAP/Failover ApprovalRequested': eventOnly(),
+  'TAP/Failover PromotionRefused': eventOnly(),
   // A canary that can record and tell up from down reports neither.
   'TAP/Failover ProbeNotRecorded': eventOnly(),
   'TAP/Failover ProbeInconclusive': eventOnly(),

@@ -86,10 +86,16 @@ describe('failover orchestrator', () => {
     const run = await plan({
       failoverRecoveryWindowSeconds: 300,
       failoverProbeIntervalSeconds: 20,
+      failoverFastWindowSeconds: 40,
       failoverPromotionMode: 'approval',
     });
     const config = configFromEnv(envOf(named(run, FN, 'fn-failover-euw1-dev')));
-    expect([config.recoveryWindowSeconds, config.probeIntervalSeconds, config.mode]).toEqual([300, 20, 'approval']);
+    expect([config.recoveryWindowSeconds, config.probeIntervalSeconds, config.fastWindowSeconds, config.mode]).toEqual([
+      300,
+      20,
+      40,
+      'approval',
+    ]);
     for (const region of [SECONDARY, WEST]) {
       const canary = ofType(run, FN, region).find((f) => f.name.startsWith('fn-canary-'))!;
       expect(envOf(canary).PROBE_INTERVAL_SECONDS).toBe('20');
@@ -155,8 +161,13 @@ describe('failover orchestrator', () => {
       'arn:aws:dynamodb:eu-west-1:123456789012:table/ddb-failover-evidence-euw1-dev',
     );
     expect(actionsOf(statements)).not.toContain('cloudwatch:PutMetricData');
-    // No wildcard grants beyond X-Ray (which has no resources).
-    for (const s of statements.filter((s) => s.Sid !== 'XRayTracing')) expect([s.Resource].flat()).not.toContain('*');
+    // No wildcard grants beyond X-Ray (which has no resources) and the read-only RDS event history
+    // of the primary (DescribeEvents; see the statement's comment in lib/failover/failover-stack.ts).
+    const wildcardAllowed = ['XRayTracing', 'ReadPrimaryClusterEvents'];
+    for (const s of statements.filter((s) => !wildcardAllowed.includes(s.Sid))) {
+      expect([s.Resource].flat()).not.toContain('*');
+    }
+    expect(statements.find((s) => s.Sid === 'ReadPrimaryClusterEvents')?.Action).toBe('rds:DescribeEvents');
   });
 });
 

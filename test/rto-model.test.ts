@@ -16,8 +16,11 @@ import {
   quantile,
   sampleRto,
   seededRandom,
+  GATE_DECISION_PATH,
+  ACTION_MIN_SECONDS,
 } from '../lib/model/rto-model';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { AURORA_PATH, FIRST_LIVE_ORDER_PATH, WRITER_MOVE_MAX_SECONDS } from '../lib/model/rto';
 import { ROUTE53_HEALTHY_FRACTION as GATE_ROUTE53_FRACTION } from '../lambda/orchestrator/gate';
 import { RETRY_AFTER_SECONDS } from '../lambda/facts/order-api';
 import { stackConfig } from '../scripts/offline';
@@ -31,6 +34,7 @@ const defaults: RtoModelInputs = {
   dnsTtlSeconds: 10,
   probeIntervalSeconds: 10,
   recoveryWindowSeconds: 90,
+  fastWindowSeconds: 20,
   dbPromotionEstimateSeconds: 120,
   targetSeconds: 60,
 };
@@ -44,6 +48,7 @@ const inputs = fc.record({
   dnsTtlSeconds: fc.integer({ min: 1, max: 300 }),
   probeIntervalSeconds: fc.integer({ min: 5, max: 60 }),
   recoveryWindowSeconds: fc.integer({ min: 60, max: 600 }),
+  fastWindowSeconds: fc.integer({ min: 10, max: 60 }),
   dbPromotionEstimateSeconds: fc.integer({ min: 1, max: 900 }),
   targetSeconds: fc.integer({ min: 1, max: 3600 }),
 });
@@ -71,6 +76,7 @@ describe('RTO Monte Carlo', () => {
       ['dnsTtlSeconds', 30],
       ['probeIntervalSeconds', 5],
       ['recoveryWindowSeconds', 60],
+      ['fastWindowSeconds', 10],
       ['dbPromotionEstimateSeconds', 100],
     ];
     fc.assert(
@@ -100,7 +106,21 @@ describe('RTO Monte Carlo', () => {
           expect(t).toBeGreaterThanOrEqual(r53Min);
           expect(t).toBeLessThanOrEqual(r53Min + i.route53IntervalSeconds + i.dnsTtlSeconds + clientMax);
         }
-        for (const t of samplesOf(i, /writes/)) expect(t).toBeGreaterThan(i.recoveryWindowSeconds);
+        for (const t of samplesOf(i, /^Aurora/)) expect(t).toBeGreaterThan(i.recoveryWindowSeconds);
+        // The first live order: after the fast window and the writer move, never after the slowest
+        // canary + fast window (or the accelerator's health), the next evaluation, the move and the client.
+        const albHealthMax = albMin + i.albIntervalSeconds + ACCELERATOR_PICKUP_MAX_SECONDS;
+        const liveMax =
+          Math.max(
+            Math.max(i.probeIntervalSeconds + i.fastWindowSeconds, albHealthMax) +
+              i.probeIntervalSeconds +
+              WRITER_MOVE_MAX_SECONDS,
+            albHealthMax,
+          ) + clientMax;
+        for (const t of samplesOf(i, /first live order/)) {
+          expect(t).toBeGreaterThanOrEqual(i.fastWindowSeconds + ACTION_MIN_SECONDS);
+          expect(t).toBeLessThanOrEqual(liveMax);
+        }
       }),
       { numRuns: 40 },
     );
@@ -216,7 +236,7 @@ describe('the sampler against arithmetic it does not share', () => {
       'traffic: Route 53, resolver holding 60 s': route53Detect + Math.max(i.dnsTtlSeconds, 60) / 2 + client,
       // First failure: the later of two canaries (2/3 of an interval), the window, the next
       // evaluation, the calls (1-10 s), a lognormal promotion (mean = median x e^(sigma^2 / 2)).
-      'writes: gate + Aurora promotion':
+      [AURORA_PATH]:
         (2 / 3) * i.probeIntervalSeconds +
         i.recoveryWindowSeconds +
         i.probeIntervalSeconds / 2 +
@@ -227,16 +247,14 @@ describe('the sampler against arithmetic it does not share', () => {
     const measured = Object.fromEntries(sampleRto(i).map((p) => [p.name, mean(p.seconds)]));
     for (const [name, value] of Object.entries(expected)) {
       // Standard errors over 4,000 samples: about 0.1 s for traffic, about 1 s for writes.
-      const tolerance = name.startsWith('writes') ? 3 : 0.35;
+      const tolerance = name === AURORA_PATH ? 3 : 0.35;
       expect([name, Math.abs(measured[name] - value) < tolerance]).toEqual([name, true]);
     }
   });
 
   it('promotion times are lognormal around the configured median: p99 / p50 is e^(2.326 sigma)', () => {
     // A promotion so long that it is the whole write path.
-    const writes = sampleRto({ ...defaults, dbPromotionEstimateSeconds: 1e6 }).find((p) =>
-      p.name.startsWith('writes'),
-    )!;
+    const writes = sampleRto({ ...defaults, dbPromotionEstimateSeconds: 1e6 }).find((p) => p.name === AURORA_PATH)!;
     const sorted = writes.seconds.slice().sort();
     expect(quantile(sorted, 0.5) / 1e6).toBeCloseTo(1, 1);
     expect(quantile(sorted, 0.99) / quantile(sorted, 0.5)).toBeCloseTo(Math.exp(2.326 * 0.4), 1);
@@ -245,8 +263,9 @@ describe('the sampler against arithmetic it does not share', () => {
   it('summarises the samples it was asked for: bound paths, their worst p99, the target inclusive', () => {
     const d = rtoDistribution(defaults, { samples: 500, seed: 7 });
     expect([d.samples, d.seed]).toEqual([500, 7]);
-    expect(d.paths.map((p) => p.bound)).toEqual([true, true, false, false]);
-    expect(d.trafficP99).toBe(Math.max(d.paths[0].p99, d.paths[1].p99));
+    // Gate decision, the two traffic paths, the clamping resolver, the first live order, Aurora.
+    expect(d.paths.map((p) => p.bound)).toEqual([false, true, true, false, true, false]);
+    expect(d.trafficP99).toBe(Math.max(d.paths[1].p99, d.paths[2].p99, d.paths[4].p99));
     for (const p of d.paths) expect(p.max).toBeGreaterThanOrEqual(p.p99);
     expect(rtoDistribution({ ...defaults, targetSeconds: d.trafficP99 }, { samples: 500, seed: 7 }).withinTarget).toBe(
       true,
@@ -254,5 +273,33 @@ describe('the sampler against arithmetic it does not share', () => {
     expect(
       rtoDistribution({ ...defaults, targetSeconds: d.trafficP99 - 0.1 }, { samples: 500, seed: 7 }).withinTarget,
     ).toBe(false);
+  });
+});
+
+describe('issue 23: the model samples the gate it describes', () => {
+  const path = (d: ReturnType<typeof rtoDistribution>, name: string) => d.paths.find((p) => p.name === name)!;
+  it('the first live order is held to the target and waits for the fast path, never for Aurora', () => {
+    const d = rtoDistribution(defaults);
+    const live = path(d, FIRST_LIVE_ORDER_PATH);
+    expect(live.bound).toBe(true);
+    expect(path(d, AURORA_PATH).bound).toBe(false);
+    // Aurora's promotion (minutes) is not on it: a slower promotion leaves the first live order as it is.
+    expect(path(rtoDistribution({ ...defaults, dbPromotionEstimateSeconds: 900 }), FIRST_LIVE_ORDER_PATH)).toEqual(
+      live,
+    );
+    // The fast window is: ten more seconds of it move the first live order's p50 later.
+    const slower = path(rtoDistribution({ ...defaults, fastWindowSeconds: 40 }), FIRST_LIVE_ORDER_PATH);
+    expect(slower.p50).toBeGreaterThan(live.p50);
+    // And it comes after the gate's decision, sample by sample.
+    const decisions = sampleRto(defaults, { samples: 400 }).find((p) => p.name === GATE_DECISION_PATH)!.seconds;
+    const lives = sampleRto(defaults, { samples: 400 }).find((p) => p.name === FIRST_LIVE_ORDER_PATH)!.seconds;
+    decisions.forEach((t, k) => expect(lives[k]).toBeGreaterThan(t));
+  });
+
+  it('the decision waits for the fast window after the canaries first fail, whatever the corroboration', () => {
+    const decisions = sampleRto({ ...defaults, fastWindowSeconds: 50 }, { samples: 400 }).find(
+      (p) => p.name === GATE_DECISION_PATH,
+    )!.seconds;
+    decisions.forEach((t) => expect(t).toBeGreaterThanOrEqual(50));
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { probeTimeoutMs } from '../orchestrator/timing';
 import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
 import type { CanaryConfig } from './canary';
-import type { ProbeTarget } from './probe';
+import { awsEndpointTarget, type ProbeTarget } from './probe';
 
 const dnsName = text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a DNS name');
 
@@ -24,7 +24,12 @@ const schema = z.object({
 
 export interface CanarySettings {
   readonly canary: CanaryConfig;
+  /** The primary's front door. */
   readonly target: ProbeTarget;
+  /** An AWS endpoint in the canary's own region: its own network's health. */
+  readonly control: ProbeTarget;
+  /** An AWS endpoint in the probed region that the platform does not own: the region's health. */
+  readonly beacon: ProbeTarget;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
   readonly environment: string;
@@ -35,6 +40,7 @@ export function canaryConfigFromEnv(env: Record<string, string | undefined>): Ca
   if (e.AWS_REGION === e.TARGET_REGION) {
     throw new EnvError('canary', ['a canary must run outside the region it probes (AWS_REGION = TARGET_REGION)']);
   }
+  const timeoutMs = probeTimeoutMs(e.PROBE_INTERVAL_SECONDS);
   return {
     canary: { vantage: e.AWS_REGION, target: e.TARGET_REGION, intervalMs: e.PROBE_INTERVAL_SECONDS * 1000 },
     target: {
@@ -42,8 +48,10 @@ export function canaryConfigFromEnv(env: Record<string, string | undefined>): Ca
       connectHost: e.PROBE_CONNECT_HOST,
       hostname: e.PROBE_HOSTNAME,
       path: e.PROBE_PATH,
-      timeoutMs: probeTimeoutMs(e.PROBE_INTERVAL_SECONDS),
+      timeoutMs,
     },
+    control: awsEndpointTarget(e.AWS_REGION, timeoutMs),
+    beacon: awsEndpointTarget(e.TARGET_REGION, timeoutMs),
     evidenceTable: e.EVIDENCE_TABLE,
     evidenceTableRegion: e.EVIDENCE_TABLE_REGION,
     environment: e.ENVIRONMENT,

@@ -25,7 +25,11 @@ export async function handler(_event: unknown, context: Context): Promise<{ prob
   try {
     const records = await runCanary({
       config: settings.canary,
-      probe: () => probeOnce(settings.target),
+      probes: {
+        primary: () => probeOnce(settings.target),
+        control: () => probeOnce(settings.control),
+        beacon: () => probeOnce(settings.beacon),
+      },
       store,
       clock: systemClock,
       metrics,

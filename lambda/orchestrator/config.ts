@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
 import type { PromotionMode } from './decide';
-import { windowProblems } from './timing';
+import { fastWindowProblems, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS, windowProblems } from './timing';
 
 export interface OrchestratorConfig {
   readonly globalClusterId: string;
@@ -14,11 +14,18 @@ export interface OrchestratorConfig {
   readonly vantages: readonly string[];
   readonly probeIntervalSeconds: number;
   readonly recoveryWindowSeconds: number;
+  /** The fast path's window: the region gone this long moves the order book's writer. */
+  readonly fastWindowSeconds: number;
   readonly mode: PromotionMode;
   readonly leaseMs: number;
   readonly primaryEndpointGroupArn: string;
   readonly secondaryEndpointGroupArn: string;
-  /** Route 53 health check of the primary: an extra vote when its API can be read. */
+  /**
+   * The Route 53 failover record (api.<domain>) and the secondary's load balancer name: the record
+   * answering the secondary corroborates a lost region without us-east-1's control plane.
+   */
+  readonly failoverRecord?: { readonly name: string; readonly secondaryTarget: string };
+  /** Route 53 health check of the primary: a corroboration when its API can be read, never a vote. */
   readonly route53HealthCheckId?: string;
   readonly topicArn: string;
   readonly environment: string;
@@ -42,11 +49,14 @@ const schema = z.object({
   CANARY_VANTAGES: text.transform((v) => v.split(',').map((r) => r.trim())).pipe(z.array(region)),
   PROBE_INTERVAL_SECONDS: seconds(5, 60),
   RECOVERY_WINDOW_SECONDS: seconds(60, 3600),
+  FAST_WINDOW_SECONDS: seconds(MIN_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS),
   PROMOTION_MODE: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }).default('automatic'),
   LEASE_SECONDS: seconds(60, 3600),
   PRIMARY_ENDPOINT_GROUP_ARN: arn('globalaccelerator'),
   SECONDARY_ENDPOINT_GROUP_ARN: arn('globalaccelerator'),
   ROUTE53_HEALTH_CHECK_ID: z.string().trim().optional(),
+  FAILOVER_RECORD_NAME: z.string().trim().optional(),
+  SECONDARY_RECORD_TARGET: z.string().trim().optional(),
   TOPIC_ARN: arn('sns'),
   ENVIRONMENT: text,
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
@@ -68,6 +78,15 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     failoverRecoveryWindowSeconds: e.RECOVERY_WINDOW_SECONDS,
   });
   problems.push(...windows.map(([, message]) => `RECOVERY_WINDOW_SECONDS ${message}`));
+  const fast = fastWindowProblems({
+    failoverProbeIntervalSeconds: e.PROBE_INTERVAL_SECONDS,
+    failoverRecoveryWindowSeconds: e.RECOVERY_WINDOW_SECONDS,
+    failoverFastWindowSeconds: e.FAST_WINDOW_SECONDS,
+  });
+  problems.push(...fast.map(([, message]) => `FAST_WINDOW_SECONDS ${message}`));
+  if (!e.FAILOVER_RECORD_NAME !== !e.SECONDARY_RECORD_TARGET) {
+    problems.push('FAILOVER_RECORD_NAME and SECONDARY_RECORD_TARGET go together (set both or neither)');
+  }
   if (problems.length > 0) throw new EnvError('orchestrator', problems);
   return {
     globalClusterId: e.GLOBAL_CLUSTER_ID,
@@ -77,11 +96,15 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     vantages,
     probeIntervalSeconds: e.PROBE_INTERVAL_SECONDS,
     recoveryWindowSeconds: e.RECOVERY_WINDOW_SECONDS,
+    fastWindowSeconds: e.FAST_WINDOW_SECONDS,
     mode: e.PROMOTION_MODE,
     leaseMs: e.LEASE_SECONDS * 1000,
     primaryEndpointGroupArn: e.PRIMARY_ENDPOINT_GROUP_ARN,
     secondaryEndpointGroupArn: e.SECONDARY_ENDPOINT_GROUP_ARN,
     ...(e.ROUTE53_HEALTH_CHECK_ID ? { route53HealthCheckId: e.ROUTE53_HEALTH_CHECK_ID } : {}),
+    ...(e.FAILOVER_RECORD_NAME && e.SECONDARY_RECORD_TARGET
+      ? { failoverRecord: { name: e.FAILOVER_RECORD_NAME, secondaryTarget: e.SECONDARY_RECORD_TARGET } }
+      : {}),
     topicArn: e.TOPIC_ARN,
     environment: e.ENVIRONMENT,
     ...(e.AWS_LAMBDA_FUNCTION_NAME ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),

@@ -1,6 +1,19 @@
-/** The orchestrator's choices, as pure functions of the gate, the global cluster and the fence record. */
+/**
+ * The orchestrator's choices, as pure functions of the gate, the global cluster, the primary
+ * database's own report, the order book's writer and the fence record.
+ *
+ * Two decisions, with different evidence because their actions differ:
+ * - moving the order book's writer (and traffic) to the secondary is lossless and reversible
+ *   (every acknowledged order is in both regions): it needs the fast path's evidence, the region
+ *   gone ({@link decideWriterMove});
+ * - promoting Aurora with `AllowDataLoss` is neither: it needs the slow path's evidence, every
+ *   canary failing for the whole recovery window, and the primary database unreachable or
+ *   unavailable with no in-region event in progress ({@link decidePromotion}).
+ */
 import type { GateVerdict } from './gate';
 import type { ClusterReading } from './global-cluster';
+import type { BookWriter } from './order-book';
+import type { PrimaryDatabaseReading } from './primary-database';
 
 export type PromotionMode = 'automatic' | 'approval';
 
@@ -10,6 +23,12 @@ export type Action =
   | { readonly kind: 'report'; readonly reason: string }
   /** Approval mode: the gate is open, the database promotion waits for an operator. */
   | { readonly kind: 'await-approval'; readonly reason: string }
+  /** An in-region event is in progress (or just ended): the window runs again; page, touch nothing. */
+  | { readonly kind: 'hold'; readonly reason: string }
+  /** Fast path: fence traffic and move the order book's writer to the secondary (no promotion). */
+  | { readonly kind: 'move-writer'; readonly reason: string }
+  /** FailoverGlobalCluster was refused: nothing changed in the database; approval mode from here. */
+  | { readonly kind: 'promotion-refused'; readonly reason: string }
   /** Fence traffic, then FailoverGlobalCluster with data loss allowed. */
   | { readonly kind: 'promote'; readonly reason: string }
   /** Planned: fence traffic, then SwitchoverGlobalCluster to the secondary (no data loss). */
@@ -24,27 +43,63 @@ export type Action =
 export interface FenceState {
   readonly fenced: boolean;
   readonly failbackRequested: boolean;
+  /** Why FailoverGlobalCluster was refused, when it was (this incident's fence record). */
+  readonly promotionRefused?: string;
+}
+
+/** Fast path: move the book's writer when the region is gone and the primary still writes. */
+export function decideWriterMove(gate: GateVerdict, writer: BookWriter | undefined, primaryRegion: string): Action {
+  if (!gate.regionGone) return { kind: 'none', reason: `region not gone: ${gate.goneReason}` };
+  if (writer && writer.region !== primaryRegion) {
+    return { kind: 'none', reason: `the order book already writes in ${writer.region}` };
+  }
+  return { kind: 'move-writer', reason: gate.goneReason };
 }
 
 export interface PromotionInput {
   readonly gate: GateVerdict;
   readonly cluster: ClusterReading;
   readonly mode: PromotionMode;
-  /** An operator approved this promotion (approval mode). */
+  /** An operator approved this promotion (approval mode, or the fallback after a refusal). */
   readonly approved: boolean;
+  /** The primary database's own report, read when the slow path's gate is open. */
+  readonly database: PrimaryDatabaseReading;
+  /** FailoverGlobalCluster was refused earlier in this incident: approval mode from then on. */
+  readonly refused?: string;
 }
 
-/** After evidence: promote only with the gate open, the primary writing, and (in approval mode) an operator's go. */
-export function decidePromotion({ gate, cluster, mode, approved }: PromotionInput): Action {
+/**
+ * After evidence: promote only with the gate open, the primary writing, the primary database
+ * unreachable or unavailable with no event in progress, and (in approval mode, or after a refused
+ * promotion) an operator's go. A database that says it is healthy is never promoted away
+ * automatically: an operator decides, whatever the mode.
+ */
+export function decidePromotion({ gate, cluster, mode, approved, database, refused }: PromotionInput): Action {
   if (!gate.open) return { kind: 'none', reason: `gate closed: ${gate.reason}` };
   if (cluster.kind === 'not-understood') {
     return { kind: 'report', reason: `gate open but the global cluster is not understood: ${cluster.reason}` };
   }
   if (cluster.kind === 'secondary-writer') return { kind: 'none', reason: 'the secondary already writes' };
-  if (mode === 'approval' && !approved) {
+  if (database.kind === 'event') {
+    return { kind: 'hold', reason: `gate open (${gate.reason}), but ${database.reason}: waiting` };
+  }
+  if (approved) return { kind: 'promote', reason: `${gate.reason}; approved by an operator (${database.reason})` };
+  if (database.kind === 'healthy') {
+    return {
+      kind: 'await-approval',
+      reason: `gate open (${gate.reason}), but ${database.reason}: a sick service, not a lost database; an operator decides`,
+    };
+  }
+  if (refused) {
+    return {
+      kind: 'await-approval',
+      reason: `FailoverGlobalCluster was refused (${refused}): approve a retry, or detach and promote (runbook)`,
+    };
+  }
+  if (mode === 'approval') {
     return { kind: 'await-approval', reason: `gate open (${gate.reason}); promotion waits for an operator` };
   }
-  return { kind: 'promote', reason: gate.reason };
+  return { kind: 'promote', reason: `${gate.reason}; ${database.reason}` };
 }
 
 export type OperatorRequest = 'switchover' | 'failback';

@@ -7,6 +7,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { Resolver } from 'node:dns/promises';
 import { createLogger } from '../shared/logger';
 import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
 import { configFromEnv } from './config';
@@ -20,10 +21,14 @@ const config = configFromEnv(process.env);
 metrics.setDefaultDimensions({ Environment: config.environment });
 
 const rds = new RDSClient(sdkOptions());
+// The primary's own RDS API: one short attempt (a region that is gone must not stall the decision).
+const primaryRds = new RDSClient({ ...sdkOptions(config.primaryRegion), maxAttempts: 1 });
 const ga = new GlobalAcceleratorClient(sdkOptions(GLOBAL_ACCELERATOR_API_REGION));
 // Absence of Route 53's vote never blocks: one quick attempt, no retries.
 const route53 = new Route53Client({ ...sdkOptions(ROUTE53_API_REGION), maxAttempts: 1 });
 const sns = new SNSClient(sdkOptions());
+// One short DNS attempt: the failover record's answer corroborates, its absence never blocks.
+const resolver = new Resolver({ timeout: 2000, tries: 1 });
 const store = new DynamoEvidenceStore(
   DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(process.env.EVIDENCE_TABLE_REGION)), {
     marshallOptions: { removeUndefinedValues: true },
@@ -45,6 +50,8 @@ export async function handler(event: unknown, context: Context): Promise<Outcome
       clock: systemClock,
       store,
       rds,
+      primaryRds,
+      resolveCname: (name) => resolver.resolveCname(name),
       ga,
       route53,
       sns,

@@ -20,8 +20,10 @@ export class InMemoryEvidenceStore implements EvidenceStore {
   async recordProbe(target: string, probe: ProbeRecord): Promise<void> {
     await yieldTurn();
     const list = this.probes.get(target) ?? [];
-    // Same key as the table (start time and vantage): a rewrite replaces, never duplicates.
-    const kept = list.filter((p) => !(p.startedAt === probe.startedAt && p.vantage === probe.vantage));
+    // Same key as the table (start time, vantage and target): a rewrite replaces, never duplicates.
+    const kept = list.filter(
+      (p) => !(p.startedAt === probe.startedAt && p.vantage === probe.vantage && p.target === probe.target),
+    );
     this.probes.set(target, [...kept, { ...probe }]);
   }
 
@@ -29,8 +31,10 @@ export class InMemoryEvidenceStore implements EvidenceStore {
     await yieldTurn();
     return (this.probes.get(target) ?? [])
       .filter((p) => p.startedAt > since)
-      .sort((a, b) => a.startedAt - b.startedAt || a.vantage.localeCompare(b.vantage))
-      .map((p) => ({ vantage: p.vantage, startedAt: p.startedAt, outcome: p.outcome, detail: p.detail }));
+      .sort(
+        (a, b) => a.startedAt - b.startedAt || a.vantage.localeCompare(b.vantage) || a.target.localeCompare(b.target),
+      )
+      .map((p) => ({ vantage: p.vantage, target: p.target, startedAt: p.startedAt, layer: p.layer, detail: p.detail }));
   }
 
   async acquireLease(name: string, owner: string, now: number, durationMs: number): Promise<boolean> {
@@ -74,6 +78,14 @@ export class InMemoryEvidenceStore implements EvidenceStore {
     if (!record)
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     this.fences.set(name, { ...record, failbackRequestedAt: at });
+  }
+
+  async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await yieldTurn();
+    const record = this.fences.get(name);
+    if (!record)
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    this.fences.set(name, { ...record, promotionRefused: { at, reason } });
   }
 
   async deleteFence(name: string, fencedAt: number): Promise<void> {

@@ -12,7 +12,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ProbeRecord } from './gate';
+import { PROBE_LAYERS, PROBE_TARGET_KINDS, type ProbeRecord } from './gate';
 
 /** A traffic dial the orchestrator moved, with its value before, so a failback can put it back. */
 export interface DialChange {
@@ -28,6 +28,11 @@ export interface FenceRecord {
   /** In the order they were applied; a restore undoes them in reverse. */
   readonly changes: readonly DialChange[];
   readonly failbackRequestedAt?: number;
+  /**
+   * FailoverGlobalCluster was refused (the reason AWS gave): the promotion falls back to approval
+   * mode until an operator approves a retry or detaches and promotes by hand (docs: failover runbook).
+   */
+  readonly promotionRefused?: { readonly at: number; readonly reason: string };
 }
 
 export interface EvidenceStore {
@@ -44,6 +49,8 @@ export interface EvidenceStore {
   /** Store the record unless one exists; returns the stored one (the first record wins). */
   createFence(name: string, record: FenceRecord): Promise<FenceRecord>;
   markFailbackRequested(name: string, at: number): Promise<void>;
+  /** Record on the fence record that FailoverGlobalCluster was refused, and why. */
+  markPromotionRefused(name: string, at: number, reason: string): Promise<void>;
   /** Delete the record, only if it is still the one fenced at `fencedAt`. */
   deleteFence(name: string, fencedAt: number): Promise<void>;
   /** Append to the action journal (what was changed, when, why). */
@@ -55,13 +62,30 @@ export const PROBE_RETENTION_MS = 24 * 3600 * 1000;
 export const JOURNAL_RETENTION_MS = 400 * 24 * 3600 * 1000;
 
 const ttl = (at: number) => Math.ceil(at / 1000);
-const probeSortKey = (startedAt: number, vantage: string) => `${new Date(startedAt).toISOString()}#${vantage}`;
+const probeSortKey = (p: Pick<ProbeRecord, 'startedAt' | 'vantage' | 'target'>) =>
+  `${new Date(p.startedAt).toISOString()}#${p.vantage}#${p.target}`;
 
 /**
  * The fence record's key. The trading service reads it too (lambda/shared/journal-sqs.ts): while
  * it exists, the regions whose dial it set to 0 are fenced.
  */
 export const fenceKey = (name: string) => ({ pk: `fence#${name}`, sk: 'fence' });
+
+/**
+ * A stored probe as the gate reads it. An item written before probes had layers (or by anything
+ * else) reads as an inconclusive primary probe: it can never open the gate.
+ */
+function probeFromItem(item: Record<string, unknown>): ProbeRecord {
+  const layer = PROBE_LAYERS.find((l) => l === item.layer) ?? 'inconclusive';
+  const target = PROBE_TARGET_KINDS.find((t) => t === item.target) ?? 'primary';
+  return {
+    vantage: String(item.vantage),
+    target,
+    startedAt: Number(item.startedAt),
+    layer,
+    detail: String(item.detail ?? ''),
+  };
+}
 
 /** A conditional write: true when it was applied, false when its condition did not hold. */
 async function applied(write: Promise<unknown>): Promise<boolean> {
@@ -86,7 +110,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
         TableName: this.table,
         Item: {
           pk: `probe#${target}`,
-          sk: probeSortKey(probe.startedAt, probe.vantage),
+          sk: probeSortKey(probe),
           ...probe,
           ttl: ttl(probe.startedAt + PROBE_RETENTION_MS),
         },
@@ -109,7 +133,7 @@ export class DynamoEvidenceStore implements EvidenceStore {
       );
       for (const item of page.Items ?? []) {
         if (item.startedAt > since) {
-          probes.push({ vantage: item.vantage, startedAt: item.startedAt, outcome: item.outcome, detail: item.detail });
+          probes.push(probeFromItem(item));
         }
       }
       start = page.LastEvaluatedKey;
@@ -193,6 +217,18 @@ export class DynamoEvidenceStore implements EvidenceStore {
     );
   }
 
+  async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: fenceKey(name),
+        UpdateExpression: 'SET promotionRefused = :refused',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':refused': { at, reason } },
+      }),
+    );
+  }
+
   async deleteFence(name: string, fencedAt: number): Promise<void> {
     await applied(
       this.db.send(
@@ -228,5 +264,8 @@ function fenceFromItem(item: Record<string, unknown>): FenceRecord {
     reason: item.reason as string,
     changes: item.changes as DialChange[],
     ...(item.failbackRequestedAt !== undefined ? { failbackRequestedAt: item.failbackRequestedAt as number } : {}),
+    ...(item.promotionRefused !== undefined
+      ? { promotionRefused: item.promotionRefused as { at: number; reason: string } }
+      : {}),
   };
 }

@@ -62,10 +62,21 @@ export interface GateTimingSettings {
   readonly failoverRecoveryWindowSeconds: number;
 }
 
+export {
+  DEFAULT_FAST_WINDOW_SECONDS,
+  MAX_FAST_WINDOW_SECONDS,
+  MIN_FAST_WINDOW_SECONDS,
+} from '../facts/failover-window';
+
+export interface FastWindowSettings {
+  readonly failoverFastWindowSeconds: number;
+}
+
 /** The gate's settings as the decision logic reads them. */
-export function gateSettings(s: GateTimingSettings, vantages: readonly string[]): GateSettings {
+export function gateSettings(s: GateTimingSettings & FastWindowSettings, vantages: readonly string[]): GateSettings {
   return {
     recoveryWindowMs: s.failoverRecoveryWindowSeconds * 1000,
+    fastWindowMs: s.failoverFastWindowSeconds * 1000,
     maxProbeGapMs: maxProbeGapMs(s.failoverProbeIntervalSeconds),
     vantages,
   };
@@ -107,6 +118,25 @@ export interface DeployedTimingSettings extends GateTimingSettings {
 }
 
 export type TimingProblem = readonly [key: keyof DeployedTimingSettings, message: string];
+
+/** Fast-window settings that cannot make a safe fast path (config and orchestrator at start). */
+export function fastWindowProblems(s: GateTimingSettings & FastWindowSettings): [string, string][] {
+  const problems: [string, string][] = [];
+  const fast = s.failoverFastWindowSeconds;
+  if (fast < 2 * s.failoverProbeIntervalSeconds) {
+    problems.push([
+      'failoverFastWindowSeconds',
+      `must be at least 2 x failoverProbeIntervalSeconds (${2 * s.failoverProbeIntervalSeconds} s) so each canary needs three transport failures`,
+    ]);
+  }
+  if (fast >= s.failoverRecoveryWindowSeconds) {
+    problems.push([
+      'failoverFastWindowSeconds',
+      `must be shorter than failoverRecoveryWindowSeconds (${s.failoverRecoveryWindowSeconds} s)`,
+    ]);
+  }
+  return problems;
+}
 
 /** Window settings that cannot make a safe gate (checked by the config and by the functions at start). */
 export function windowProblems(s: GateTimingSettings): TimingProblem[] {

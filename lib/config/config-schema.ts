@@ -7,6 +7,7 @@
  * this module has no defaults of its own: a key missing here is a key missing there.
  */
 import { z } from 'zod';
+import { MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from '../../lambda/facts/failover-window';
 import { parseCidr, MIN_VPC_PREFIX } from '../model/cidr';
 import { instanceClassMemoryGib } from '../model/connection-budget';
 import { maxSuffixLength, tightestName } from './naming';
@@ -252,6 +253,7 @@ export const configSchema = z.object({
   acceleratorReactionSeconds: integer(0, 300),
   failoverProbeIntervalSeconds: integer(5, 60),
   failoverRecoveryWindowSeconds: integer(60, 3600),
+  failoverFastWindowSeconds: integer(MIN_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS),
   failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
   dbPromotionEstimateSeconds: integer(1, 3600),
   // --- order durability (docs/order-journal.md)

@@ -2,7 +2,8 @@
  * Rules across configuration keys. Each runs only when every key it reads is valid on its own,
  * so one bad value is reported once, not again as a confusing consequence.
  */
-import { cidrsOverlap, maxVpcPrefixFor, parseCidr } from '../model/cidr';
+import { cidrsOverlap, coversEveryAddress, maxVpcPrefixFor, parseCidr } from '../model/cidr';
+import { fastWindowProblems } from '../../lambda/orchestrator/timing';
 import { connectionBudget } from '../model/connection-budget';
 import {
   CANARY_TIMEOUT_SECONDS,
@@ -30,6 +31,27 @@ function internetDownloads(): string[] {
 }
 
 export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues): KeyProblem[] }[] = [
+  {
+    // Issue 23: an allowlist that shuts out the canaries and Route 53's checkers blinds the gate:
+    // every probe times out as if the region were gone (a healthy primary was promoted with data
+    // loss in the drill). The canaries run outside any VPC (lib/failover/canary.ts) with no fixed
+    // source address, and Route 53's checkers probe from AWS addresses in many regions, so only a
+    // list that admits every address keeps them in; filter clients with the WAF instead.
+    keys: ['allowedIngressCidrs'],
+    check: (s) =>
+      coversEveryAddress(s.allowedIngressCidrs.map(parseCidr))
+        ? []
+        : [
+            [
+              'allowedIngressCidrs',
+              "would shut out the failover canaries (Lambda functions in eu-west-1 and us-west-2 with no fixed source address) and Route 53's health checkers, and a blind gate reads a healthy primary as a lost region: list 0.0.0.0/0 (or blocks that add up to it) and filter clients with the WAF (wafRateLimit)",
+            ],
+          ],
+  },
+  {
+    keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds', 'failoverFastWindowSeconds'],
+    check: (s) => fastWindowProblems(s).map(([, message]): KeyProblem => ['failoverFastWindowSeconds', message]),
+  },
   {
     keys: ['primaryVpcCidr', 'secondaryVpcCidr', 'azCount'],
     check: (s) => {

@@ -1,7 +1,8 @@
 /**
- * The RTO rule across keys: every traffic path must meet rtoTargetSeconds, both as the
- * worst-case sum (model/rto.ts) and at p99 (model/rto-model.ts); a path over the target names
- * the input to change and the value that would fit.
+ * The RTO rule across keys: every bound path (traffic, and the first live order after the gate's
+ * fast path) must meet rtoTargetSeconds, both as the worst-case sum (model/rto.ts) and at p99
+ * (model/rto-model.ts); a path over the target names the input to change and the value that
+ * would fit.
  */
 import { rtoBudget } from '../model/rto';
 import { RTO_SETTING_KEYS, rtoInputsFromSettings } from '../model/rto-inputs';
@@ -30,10 +31,12 @@ function distributionOf(values: ConfigValues): RtoDistribution {
 }
 
 /**
- * A traffic path over the target is blamed on the input that can shorten it most, with the
- * largest value of each input that would fit on its own, so the message names what to change.
+ * A bound path (traffic, the first live order) over the target is blamed on the input that can
+ * shorten it most, with the largest value of each input that would fit on its own, so the
+ * message names what to change.
  * A path fits when both its worst-case sum (rto.ts) and its p99 (the seeded Monte Carlo of
- * rto-model.ts) are within the target: a suggested value is never refused on the next run.
+ * rto-model.ts) are within the target: a suggested value is never refused on the next run, by
+ * this path or by another one the same input feeds.
  */
 export function rtoProblems(s: ConfigValues): KeyProblem[] {
   const measure = (values: ConfigValues, path: string) => {
@@ -43,21 +46,28 @@ export function rtoProblems(s: ConfigValues): KeyProblem[] {
   };
   const valid = (key: RtoKey, value: number) => configSchema.shape[key].safeParse(String(value)).success;
   const boundPaths = rtoBudget(rtoInputsFromSettings(s)).paths.filter((p) => p.bound);
-  return boundPaths
-    .map((p) => measure(s, p.name))
+  const current = boundPaths.map((p) => measure(s, p.name));
+  return current
     .filter((m) => m.seconds > s.rtoTargetSeconds)
     .map(({ budget: p, p99, seconds }): KeyProblem => {
       const fits = RTO_KEYS.flatMap((key) => {
         const at = (value: number) => measure({ ...s, [key]: value }, p.name).seconds;
         if (at(0) === seconds) return []; // this path does not depend on it
+        // A value fits when every bound path that depends on this input fits with it (several paths
+        // share inputs: the first live order reads the DNS TTL and the ALB's checks too).
+        const shared = current.filter(
+          (m) => m.budget.name === p.name || measure({ ...s, [key]: 0 }, m.budget.name).seconds !== m.seconds,
+        );
+        const fitsAt = (value: number) =>
+          shared.every((m) => measure({ ...s, [key]: value }, m.budget.name).seconds <= s.rtoTargetSeconds);
         // Both measures grow with each input: find the largest value that fits, then the largest valid one.
         let [lo, hi] = [0, s[key]];
         while (lo < hi) {
           const mid = Math.ceil((lo + hi) / 2);
-          if (at(mid) <= s.rtoTargetSeconds) lo = mid;
+          if (fitsAt(mid)) lo = mid;
           else hi = mid - 1;
         }
-        let best = at(lo) <= s.rtoTargetSeconds ? lo : -1;
+        let best = fitsAt(lo) ? lo : -1;
         while (best >= 0 && !valid(key, best)) best--;
         const floor = [...Array(s[key] + 1).keys()].find((v) => valid(key, v)) ?? s[key];
         return [{ key, best, saving: seconds - at(floor) }];

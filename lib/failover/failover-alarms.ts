@@ -49,6 +49,10 @@ export class FailoverAlarms extends pulumi.ComponentResource {
     orchestratorMetric('FailoverInitiated', 'The orchestrator promoted this region');
     orchestratorMetric('PermissionError', 'The orchestrator was denied an AWS call');
     orchestratorMetric('ApprovalRequested', 'The gate opened in approval mode: an operator must approve the promotion');
+    orchestratorMetric(
+      'PromotionRefused',
+      'FailoverGlobalCluster was refused (reason in the orchestrator log): approval mode, approve a retry or detach and promote',
+    );
 
     this.registerOutputs({ alarmCount: this.alarms.length });
   }

@@ -36,6 +36,10 @@ export interface FailoverStackArgs {
    */
   readonly probeHostname: string;
   readonly primaryHealthCheck: aws.route53.HealthCheck;
+  /** The Route 53 failover record (api.<domain>): answering the secondary corroborates a lost region. */
+  readonly failoverRecordName: string;
+  /** The secondary's load balancer: the name that record answers once it has failed over. */
+  readonly secondaryLoadBalancer: LoadBalancer;
   /** The Global Accelerator traffic dials the orchestrator fences with. */
   readonly endpointGroups: Readonly<Record<RegionRole, aws.globalaccelerator.EndpointGroup>>;
   /** Where the canaries vote from: at least two regions, none of them the primary's. */
@@ -121,6 +125,15 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: [args.globalDatabase.cluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
           },
           {
+            // The primary's own report before any AllowDataLoss promotion (through the us-east-1 API).
+            // Read-only. DescribeEvents is granted on "*": whether it accepts a cluster ARN as its
+            // resource was not verified offline (check the Service Authorization Reference for RDS).
+            Sid: 'ReadPrimaryClusterStatus',
+            Action: 'rds:DescribeDBClusters',
+            Resource: args.primaryCluster.arn,
+          },
+          { Sid: 'ReadPrimaryClusterEvents', Action: 'rds:DescribeEvents', Resource: '*' },
+          {
             // Both actions accept the endpoint-group resource type (Service Authorization Reference).
             Sid: 'MoveTheseTrafficDials',
             Action: ['globalaccelerator:DescribeEndpointGroup', 'globalaccelerator:UpdateEndpointGroup'],
@@ -157,11 +170,14 @@ export class FailoverStack extends pulumi.ComponentResource {
           CANARY_VANTAGES: vantageRegions.join(','),
           PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
           RECOVERY_WINDOW_SECONDS: String(settings.failoverRecoveryWindowSeconds),
+          FAST_WINDOW_SECONDS: String(settings.failoverFastWindowSeconds),
           PROMOTION_MODE: settings.failoverPromotionMode,
           LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
           PRIMARY_ENDPOINT_GROUP_ARN: endpointGroups.primary.arn,
           SECONDARY_ENDPOINT_GROUP_ARN: endpointGroups.secondary.arn,
           ROUTE53_HEALTH_CHECK_ID: args.primaryHealthCheck.id,
+          FAILOVER_RECORD_NAME: args.failoverRecordName,
+          SECONDARY_RECORD_TARGET: args.secondaryLoadBalancer.alb.dnsName,
           TOPIC_ARN: this.topic.arn,
           ENVIRONMENT: settings.environmentSuffix,
           EVIDENCE_TABLE: table.name,

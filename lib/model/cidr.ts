@@ -87,3 +87,14 @@ export function planSubnets(vpcCidr: string, azCount: number): SubnetPlan {
     private: indexes.map((i) => block(azCount + i)),
   };
 }
+
+/** Whether the blocks together cover every IPv4 address (0.0.0.0/0, or pieces that add up to it). */
+export function coversEveryAddress(cidrs: readonly Cidr[]): boolean {
+  const blocks = [...cidrs].sort((a, b) => a.base - b.base);
+  let next = 0;
+  for (const c of blocks) {
+    if (c.base > next) return false;
+    next = Math.max(next, c.base + blockSize(c.prefix));
+  }
+  return next >= 2 ** 32;
+}

@@ -18,6 +18,7 @@ export const RTO_SETTING_KEYS = {
   dnsTtlSeconds: 'dnsTtlSeconds',
   probeIntervalSeconds: 'failoverProbeIntervalSeconds',
   recoveryWindowSeconds: 'failoverRecoveryWindowSeconds',
+  fastWindowSeconds: 'failoverFastWindowSeconds',
   dbPromotionEstimateSeconds: 'dbPromotionEstimateSeconds',
   targetSeconds: 'rtoTargetSeconds',
 } as const satisfies Record<keyof (RtoInputs & RtoModelInputs), string>;

@@ -12,7 +12,13 @@
  * Samples use common random numbers: the same uniform draws in the same order whatever the
  * settings, so a slower setting never yields a faster quantile (tested as a property).
  */
-import type { RtoInputs } from './rto';
+import {
+  ACCELERATOR_PICKUP_MAX_SECONDS,
+  AURORA_PATH,
+  FIRST_LIVE_ORDER_PATH,
+  type RtoInputs,
+  WRITER_MOVE_MAX_SECONDS,
+} from './rto';
 
 /**
  * The budget's inputs (rto.ts) less the accelerator's fixed reaction estimate, which the model
@@ -28,8 +34,8 @@ export const ROUTE53_CHECKERS = 15;
 export const ROUTE53_HEALTHY_FRACTION = 0.18;
 /** A Route 53 check must connect within 4 s: a dead region fails each check at that timeout. */
 export const ROUTE53_CONNECT_TIMEOUT_SECONDS = 4;
-/** Global Accelerator's reaction to an unhealthy ALB: undocumented, "up to 30 s" (AWS workshop). */
-export const ACCELERATOR_PICKUP_MAX_SECONDS = 30;
+/** Global Accelerator's reaction to an unhealthy ALB (defined with the budget, rto.ts). */
+export { ACCELERATOR_PICKUP_MAX_SECONDS };
 /** The API's Retry-After (lambda/trading/api.ts): a client waits up to this before retrying. */
 export const CLIENT_RETRY_SECONDS = 5;
 /** Share of clients whose keep-alive request to the dead region hangs until their timeout. */
@@ -46,6 +52,9 @@ export const ACTION_MAX_SECONDS = 10;
 export const CANARY_VANTAGE_COUNT = 2;
 
 export const DEFAULT_SAMPLES = 4_000;
+
+/** The fast path's decision (region gone): reported, it is part of the first live order. */
+export const GATE_DECISION_PATH = 'gate decision (fast path: region gone)';
 export const DEFAULT_SEED = 20_260_105;
 
 export interface RandomVariable {
@@ -101,26 +110,50 @@ export function randomVariables(i: RtoModelInputs): RandomVariable[] {
       source: "the API's Retry-After header (lambda/trading/api.ts)",
     },
     {
+      name: 'Failover record answering the secondary (fast-path corroboration)',
+      paths: 'first live order',
+      distribution: `the Route 53 detection above, then U(0, ${i.dnsTtlSeconds} s) of the orchestrator resolver's cache`,
+      source: 'DNS data plane, not us-east-1 control plane (lambda/orchestrator/gate.ts)',
+    },
+    {
+      name: 'Accelerator endpoint health (fast-path corroboration)',
+      paths: 'first live order',
+      distribution: 'the ALB detection and accelerator pickup above (same draw)',
+      source: 'DescribeEndpointGroup HealthState through the us-west-2 API',
+    },
+    {
+      name: 'Gate decision, fast path (region gone)',
+      paths: 'first live order',
+      distribution: `max(first failed canary probe + ${i.fastWindowSeconds} s fast window, first corroboration) + U(0, ${i.probeIntervalSeconds} s) evaluation phase`,
+      source: 'config (failoverFastWindowSeconds, failoverProbeIntervalSeconds)',
+    },
+    {
+      name: "Move the order book's writer and the dials",
+      paths: 'first live order',
+      distribution: `U(${ACTION_MIN_SECONDS}, ${WRITER_MOVE_MAX_SECONDS} s)`,
+      source: 'assumption: one conditional write and two dial updates',
+    },
+    {
       name: 'First failed canary probe',
-      paths: 'writes',
+      paths: 'first live order, Aurora',
       distribution: `max of ${CANARY_VANTAGE_COUNT} independent U(0, ${i.probeIntervalSeconds} s), then the ${i.recoveryWindowSeconds} s recovery window`,
       source: 'config (failoverProbeIntervalSeconds, the gate window; lambda/orchestrator/timing.ts)',
     },
     {
       name: 'Orchestrator evaluation phase',
-      paths: 'writes',
+      paths: 'Aurora',
       distribution: `U(0, ${i.probeIntervalSeconds} s)`,
       source: 'the orchestrator evaluates the gate once per probe interval',
     },
     {
       name: 'Fence and FailoverGlobalCluster calls',
-      paths: 'writes',
+      paths: 'Aurora',
       distribution: `U(${ACTION_MIN_SECONDS}, ${ACTION_MAX_SECONDS} s)`,
       source: 'assumption, within the 20 s action budget (lambda/orchestrator/timing.ts)',
     },
     {
       name: 'Aurora cross-region promotion',
-      paths: 'writes',
+      paths: 'Aurora',
       distribution: `lognormal, median ${i.dbPromotionEstimateSeconds} s, sigma ${PROMOTION_SIGMA} (p99 about ${Math.round(i.dbPromotionEstimateSeconds * Math.exp(2.326 * PROMOTION_SIGMA))} s)`,
       source: 'config (dbPromotionEstimateSeconds); AWS: "in the order of minutes"; spread is an assumption',
     },
@@ -151,8 +184,12 @@ export interface PathSamples {
   readonly seconds: Float64Array;
 }
 
-/** One sample of every path, from one stream of uniforms (fixed order: common random numbers). */
-function sampleOnce(i: RtoModelInputs, u: () => number, phases: Float64Array) {
+/**
+ * One sample of every path. `u` draws what the traffic and Aurora paths read; `v` (a second
+ * stream) draws only what the fast path adds, so adding it left the other paths' samples as they
+ * were, and both streams keep a fixed order (common random numbers).
+ */
+function sampleOnce(i: RtoModelInputs, u: () => number, v: () => number, phases: Float64Array) {
   const pinned = u() < PINNED_CLIENT_SHARE ? CLIENT_REQUEST_TIMEOUT_SECONDS : 0;
   const retry = u() * CLIENT_RETRY_SECONDS;
   const client = pinned + retry;
@@ -187,7 +224,19 @@ function sampleOnce(i: RtoModelInputs, u: () => number, phases: Float64Array) {
     u() * (ACTION_MAX_SECONDS - ACTION_MIN_SECONDS);
   const promotion = i.dbPromotionEstimateSeconds * Math.exp(PROMOTION_SIGMA * normal(u(), u()));
   const writes = gate + promotion + retry;
-  return { accelerator, route53, route53Clamped, writes };
+
+  // The fast path: canaries (their first failed probe, the fast window), the first AWS-side
+  // corroboration (the accelerator's endpoint health, or the failover record answering the
+  // secondary through the orchestrator's resolver cache), the next evaluation; then the writer
+  // moves, and the order is live once the client's retry reaches the secondary.
+  const acceleratorHealth = accelerator - client;
+  const recordAnswers = route53Detect + v() * i.dnsTtlSeconds;
+  const decision =
+    Math.max(firstFailure + i.fastWindowSeconds, Math.min(acceleratorHealth, recordAnswers)) +
+    v() * i.probeIntervalSeconds;
+  const writerMoved = decision + ACTION_MIN_SECONDS + v() * (WRITER_MOVE_MAX_SECONDS - ACTION_MIN_SECONDS);
+  const firstLive = Math.max(writerMoved, acceleratorHealth) + client;
+  return { accelerator, route53, route53Clamped, writes, decision, firstLive };
 }
 
 export interface RtoSimulationOptions {
@@ -198,21 +247,31 @@ export interface RtoSimulationOptions {
 export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {}): PathSamples[] {
   const n = options.samples ?? DEFAULT_SAMPLES;
   const u = seededRandom(options.seed ?? DEFAULT_SEED);
+  const v = seededRandom((options.seed ?? DEFAULT_SEED) + 1);
   const phases = new Float64Array(ROUTE53_CHECKERS);
   const out = {
     accelerator: new Float64Array(n),
     route53: new Float64Array(n),
     route53Clamped: new Float64Array(n),
     writes: new Float64Array(n),
+    decision: new Float64Array(n),
+    firstLive: new Float64Array(n),
   };
   for (let k = 0; k < n; k++) {
-    const s = sampleOnce(i, u, phases);
+    const s = sampleOnce(i, u, v, phases);
     out.accelerator[k] = s.accelerator;
     out.route53[k] = s.route53;
     out.route53Clamped[k] = s.route53Clamped;
     out.writes[k] = s.writes;
+    out.decision[k] = s.decision;
+    out.firstLive[k] = s.firstLive;
   }
   return [
+    {
+      name: GATE_DECISION_PATH,
+      bound: false,
+      seconds: out.decision,
+    },
     {
       name: 'traffic: Global Accelerator',
       bound: true,
@@ -229,7 +288,12 @@ export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {})
       seconds: out.route53Clamped,
     },
     {
-      name: 'writes: gate + Aurora promotion',
+      name: FIRST_LIVE_ORDER_PATH,
+      bound: true,
+      seconds: out.firstLive,
+    },
+    {
+      name: AURORA_PATH,
       bound: false,
       seconds: out.writes,
     },
@@ -285,6 +349,16 @@ export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions
     trafficP99,
     withinTarget: trafficP99 <= i.targetSeconds,
   };
+}
+
+/**
+ * The p99s in one line: the plan's verdict and the README's first paragraph (generated) state
+ * them, not the worst-case sums.
+ */
+export function rtoHeadline(d: RtoDistribution): string {
+  const p99 = (name: string) => d.paths.find((p) => p.name === name)!.p99;
+  const traffic = Math.max(...d.paths.filter((p) => p.bound && p.name.startsWith('traffic:')).map((p) => p.p99));
+  return `p99 over ${d.samples} simulated regional failures: gate decision ${p99(GATE_DECISION_PATH)} s, traffic ${traffic} s, first live order ${p99(FIRST_LIVE_ORDER_PATH)} s (target ${d.targetSeconds} s), Aurora promotion ${p99(AURORA_PATH)} s (off the trading path)`;
 }
 
 /** The table for `npm run plan` and the README. */

@@ -309,6 +309,7 @@ export interface FailoverSetup extends Pick<
   | 'vantages'
   | 'probeIntervalSeconds'
   | 'recoveryWindowSeconds'
+  | 'fastWindowSeconds'
   | 'primaryEndpointGroupArn'
   | 'secondaryEndpointGroupArn'
   | 'topicArn'
@@ -333,6 +334,7 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     CANARY_VANTAGES: s.vantages.join(','),
     PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
     RECOVERY_WINDOW_SECONDS: String(s.recoveryWindowSeconds),
+    FAST_WINDOW_SECONDS: String(s.fastWindowSeconds),
     PROMOTION_MODE: 'automatic',
     LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
     PRIMARY_ENDPOINT_GROUP_ARN: s.primaryEndpointGroupArn,
@@ -380,6 +382,9 @@ export function canaryProbe(settings: CanarySettings, network: ProbeNetwork): ()
     });
 }
 
+/** A canary's three probes: the primary, its control and the us-east-1 beacon. */
+export type CanaryProbes = Parameters<typeof runCanary>[0]['probes'];
+
 export interface Recorder {
   addMetric(name: string, unit: unknown, value: number): void;
 }
@@ -387,7 +392,7 @@ export interface Recorder {
 /** One scheduled canary run (a minute of probes) from one vantage region. */
 export async function invokeCanary(
   settings: CanarySettings,
-  probe: () => Promise<ProbeObservation>,
+  probes: CanaryProbes,
   store: EvidenceStore,
   clock: Clock,
   metrics: Recorder,
@@ -395,7 +400,7 @@ export async function invokeCanary(
 ): Promise<number> {
   const records = await runCanary({
     config: settings.canary,
-    probe,
+    probes,
     store,
     clock,
     metrics: metrics as Parameters<typeof runCanary>[0]['metrics'],
@@ -411,6 +416,8 @@ export function evidenceStore(documentClient: DynamoDBDocumentClient, table: str
 
 export interface OrchestratorClients {
   readonly rds: RDSClient;
+  /** RDS through the primary region's API (one attempt in production). */
+  readonly primaryRds: RDSClient;
   readonly ga: GlobalAcceleratorClient;
   readonly route53: Route53Client;
   readonly sns: SNSClient;

@@ -110,6 +110,32 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     return region;
   };
   return {
+    // The member cluster as its own region's API reports it: failing over while it is down
+    // (the drill's database faults are in-region events), with the events it emitted.
+    DescribeDBClustersCommand: async (input) => {
+      const region = regionOfArn(input.DBClusterIdentifier);
+      if (!region)
+        throw new DBClusterNotFoundFault({
+          message: `DB cluster ${input.DBClusterIdentifier} not found`,
+          $metadata: {},
+        });
+      const cluster = db.clusters[region];
+      return { DBClusters: [{ DBClusterArn: cluster.arn, Status: cluster.available ? 'available' : 'failing-over' }] };
+    },
+    DescribeEventsCommand: async (input) => {
+      const region = regionOfArn(input.SourceIdentifier);
+      return {
+        Events: db.events
+          .filter((e) => e.region === region)
+          .map((e) => ({
+            SourceIdentifier: input.SourceIdentifier,
+            SourceType: 'db-cluster',
+            Message: e.message,
+            EventCategories: ['failover'],
+            Date: new Date(e.at),
+          })),
+      };
+    },
     DescribeGlobalClustersCommand: async (input) => {
       checkId(input.GlobalClusterIdentifier);
       return {

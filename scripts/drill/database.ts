@@ -80,6 +80,8 @@ export class GlobalDatabase {
   replicationCut = false;
   readonly promotions: PromotionRecord[] = [];
   readonly rejoins: RejoinRecord[] = [];
+  /** RDS events of each cluster (DescribeEvents), as an in-region failover emits them. */
+  readonly events: { readonly at: number; readonly region: AppRegion; readonly message: string }[] = [];
   readonly timings: DatabaseTimings = { promotionSeconds: 120 };
   private sim?: Simulation;
   private lastPromoted?: PgServer;
@@ -205,6 +207,14 @@ export class GlobalDatabase {
 
   /** A fault or a recovery: the cluster goes down or comes back (a rejoin may follow). */
   setAvailable(region: AppRegion, available: boolean): void {
+    if (this.clusters[region].available !== available && this.sim) {
+      // RDS-EVENT-0073 / RDS-EVENT-0071 (Aurora user guide, DB cluster events).
+      this.events.push({
+        at: this.sim.now(),
+        region,
+        message: available ? 'Completed failover to DB instance' : 'Started cross AZ failover to DB instance',
+      });
+    }
     this.clusters[region].available = available;
     this.network.changed();
     if (available) this.rejoinIfDue();

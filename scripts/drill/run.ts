@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { FakeSecretsManager } from '../local/secrets';
 import {
   canaryProbe,
+  type CanaryProbes,
   canarySettings,
   deploySchema,
   evidenceStore,
@@ -506,6 +507,7 @@ export class Drill {
       vantages: CANARY_VANTAGES,
       probeIntervalSeconds: s.failoverProbeIntervalSeconds,
       recoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
+      fastWindowSeconds: s.failoverFastWindowSeconds,
       primaryEndpointGroupArn: Accelerator.endpointGroupArn('us-east-1'),
       secondaryEndpointGroupArn: Accelerator.endpointGroupArn('eu-west-1'),
       route53HealthCheckId: Route53.healthCheckId('us-east-1'),
@@ -565,11 +567,11 @@ export class Drill {
           sim.spawn(`canary ${vantage}`, async () => {
             if (!network.isUp(vantage as Vantage)) return;
             const { ctx, clock } = invocation(vantage as Vantage, FAILOVER_TIMEOUTS.canary);
-            const probe = this.canaryProbe(world, vantage as Vantage, settings, setup.probeProtocol);
+            const probes = this.canaryProbe(world, vantage as Vantage, settings, setup.probeProtocol);
             try {
               await invokeCanary(
                 settings,
-                probe,
+                probes,
                 evidenceStore(documentClient(ctx), setup.evidenceTable),
                 clock,
                 metrics,
@@ -600,6 +602,10 @@ export class Drill {
             config,
             {
               rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+              primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), {
+                ...ctx,
+                from: 'eu-west-1',
+              }),
               ga: fake(
                 new GlobalAcceleratorClient({ region: 'us-west-2' }),
                 'globalaccelerator',
@@ -666,23 +672,32 @@ export class Drill {
     vantage: Vantage,
     settings: ReturnType<typeof canarySettings>,
     protocol: 'https' | 'http',
-  ): () => Promise<ProbeObservation> {
+  ): CanaryProbes {
     const target = world.regions['us-east-1'];
-    return async () => {
-      if (!world.network.reachable(vantage, 'us-east-1')) {
-        await world.sim.sleep(settings.target.timeoutMs);
-        return {
-          outcome: 'down',
-          detail: `PROBE_TIMEOUT: no answer within ${settings.target.timeoutMs} ms`,
-          latencyMs: settings.target.timeoutMs,
-        };
-      }
-      const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
-      const probe = canaryProbe(settings, {
-        port: protocol === 'https' ? target.httpsPort : target.httpPort,
-        ca: trusted ? this.tls.ca : undefined,
-      });
-      return world.sim.track(probe(), `canary probe from ${vantage}`);
+    const timeout = async (): Promise<ProbeObservation> => {
+      await world.sim.sleep(settings.target.timeoutMs);
+      return {
+        layer: 'transport',
+        detail: `PROBE_TIMEOUT: no answer within ${settings.target.timeoutMs} ms`,
+        latencyMs: settings.target.timeoutMs,
+      };
+    };
+    // An AWS public endpoint (control: the canary's own region; beacon: us-east-1) answers
+    // whenever the network lets the canary reach that region.
+    const endpoint = (region: Vantage) => async (): Promise<ProbeObservation> =>
+      world.network.reachable(vantage, region) ? { layer: 'up', detail: 'HTTP 200', latencyMs: 1 } : timeout();
+    return {
+      primary: async () => {
+        if (!world.network.reachable(vantage, 'us-east-1')) return timeout();
+        const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
+        const probe = canaryProbe(settings, {
+          port: protocol === 'https' ? target.httpsPort : target.httpPort,
+          ca: trusted ? this.tls.ca : undefined,
+        });
+        return world.sim.track(probe(), `canary probe from ${vantage}`);
+      },
+      control: endpoint(vantage),
+      beacon: endpoint('us-east-1'),
     };
   }
 

@@ -18,6 +18,7 @@ export type DrillSettings = Pick<
   | 'dnsTtlSeconds'
   | 'failoverProbeIntervalSeconds'
   | 'failoverRecoveryWindowSeconds'
+  | 'failoverFastWindowSeconds'
   | 'dbPromotionEstimateSeconds'
   | 'dbPoolMaxConnections'
   | 'marketOrderTtlSeconds'

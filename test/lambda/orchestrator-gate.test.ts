@@ -2,16 +2,18 @@ import fc from 'fast-check';
 import type { GlobalCluster } from '@aws-sdk/client-rds';
 import { decideOperatorRequest, decidePromotion, decideReconcile } from '../../lambda/orchestrator/decide';
 import {
-  canaryVote,
-  evaluateGate,
+  canaryVote as canaryVoteOf,
+  evaluateGate as evaluateGateOf,
   evidenceHorizon,
+  GateInput,
   GateSettings,
   GateVerdict,
-  ProbeOutcome,
+  ProbeLayer,
   ProbeRecord,
   route53Reading,
-  route53Vote,
+  route53Verdict,
 } from '../../lambda/orchestrator/gate';
+import type { PrimaryDatabaseReading } from '../../lambda/orchestrator/primary-database';
 import { ClusterReading, readGlobalCluster } from '../../lambda/orchestrator/global-cluster';
 import {
   ACTION_BUDGET_SECONDS,
@@ -32,16 +34,34 @@ const EU = 'eu-west-1';
 const USW2 = 'us-west-2';
 const T0 = Date.UTC(2030, 0, 1);
 const S = 1000;
-const settings: GateSettings = gateSettings({ failoverProbeIntervalSeconds: 10, failoverRecoveryWindowSeconds: 90 }, [
-  EU,
-  USW2,
-]);
+const settings: GateSettings = gateSettings(
+  { failoverProbeIntervalSeconds: 10, failoverRecoveryWindowSeconds: 90, failoverFastWindowSeconds: 20 },
+  [EU, USW2],
+);
+
+/** What these tests speak of: a primary probe that succeeded, failed (an HTTP 503) or could not tell. */
+type ProbeOutcome = 'up' | 'down' | 'inconclusive';
+const layerOf = (o: ProbeOutcome): ProbeLayer => (o === 'down' ? 'sick' : o);
+
+/** Every canary's control target answers at `now` (its own network is fine), unless a test says otherwise. */
+const controls = (now: number): ProbeRecord[] =>
+  [EU, USW2].map((vantage) => ({ vantage, target: 'control', startedAt: now, layer: 'up', detail: 'HTTP 200' }));
+const canaryVote = (vantage: string, probes: readonly ProbeRecord[], now: number, s: GateSettings) =>
+  canaryVoteOf(vantage, [...probes, ...controls(now)], now, s);
+const evaluateGate = (input: GateInput) =>
+  evaluateGateOf({ ...input, probes: [...input.probes, ...controls(input.now)] });
 
 /** Probes from `vantage` every `every` ms over [from, to] (relative to T0), all with one outcome. */
 function run(vantage: string, from: number, to: number, outcome: ProbeOutcome, every = 10 * S): ProbeRecord[] {
   const probes: ProbeRecord[] = [];
   for (let t = from; t <= to; t += every) {
-    probes.push({ vantage, startedAt: T0 + t, outcome, detail: outcome === 'up' ? 'HTTP 200' : 'HTTP 503' });
+    probes.push({
+      vantage,
+      target: 'primary',
+      startedAt: T0 + t,
+      layer: layerOf(outcome),
+      detail: outcome === 'up' ? 'HTTP 200' : 'HTTP 503',
+    });
   }
   return probes;
 }
@@ -49,7 +69,7 @@ const both = (from: number, to: number, outcome: ProbeOutcome) => [
   ...run(EU, from, to, outcome),
   ...run(USW2, from + 3 * S, to, outcome),
 ];
-const gateAt = (t: number, probes: ProbeRecord[], route53?: Parameters<typeof route53Vote>[0]) =>
+const gateAt = (t: number, probes: ProbeRecord[], route53?: GateInput['route53']) =>
   evaluateGate({ now: T0 + t, settings, probes, route53 });
 
 describe('timing', () => {
@@ -192,18 +212,21 @@ describe('the gate', () => {
     const probes = [...run(EU, 0, 600 * S, 'down'), ...run(USW2, 0, 600 * S, 'up')];
     const gate = gateAt(600 * S, probes, { kind: 'read', healthyCheckers: 12, checkers: 15 });
     expect(gate.open).toBe(false);
-    expect(gate.reason).toMatch(/reachable from us-west-2, route53/);
+    expect(gate.reason).toBe('primary still reachable from us-west-2');
     // Even with us-west-2's canary silent, Route 53 seeing the primary healthy keeps it shut.
     expect(gateAt(600 * S, run(EU, 0, 600 * S, 'down'), { kind: 'read', healthyCheckers: 12, checkers: 15 }).open).toBe(
       false,
     );
   });
 
-  it('one canary alone never opens it; Route 53 adds a vote when readable and its absence never blocks', () => {
+  it('issue 23: two canaries, always: Route 53 corroborates but never replaces a canary, and its absence never blocks', () => {
     const euOnly = run(EU, 0, 600 * S, 'down');
     expect(gateAt(600 * S, euOnly).open).toBe(false);
     expect(gateAt(600 * S, euOnly, { kind: 'unreadable', reason: 'us-east-1 is down' }).open).toBe(false);
-    expect(gateAt(600 * S, euOnly, { kind: 'read', healthyCheckers: 1, checkers: 15 }).open).toBe(true);
+    // us-west-2's canary abstains (silent): Route 53 seeing the primary down does not stand in for it.
+    const withRoute53 = gateAt(600 * S, euOnly, { kind: 'read', healthyCheckers: 1, checkers: 15 });
+    expect(withRoute53.open).toBe(false);
+    expect(withRoute53.votes.map((v) => v.source)).toEqual([EU, USW2]);
     expect(gateAt(600 * S, both(0, 600 * S, 'down'), { kind: 'unreadable', reason: 'timeout' }).open).toBe(true);
   });
 
@@ -216,7 +239,8 @@ describe('the gate', () => {
     const probe = fc.record({
       vantage: fc.constantFrom(EU, USW2, 'us-east-1'),
       startedAt: fc.integer({ min: T0 - 400 * S, max: T0 }),
-      outcome: fc.constantFrom<ProbeOutcome>('up', 'down', 'inconclusive'),
+      target: fc.constantFrom<ProbeRecord['target']>('primary', 'control', 'beacon'),
+      layer: fc.constantFrom<ProbeLayer>('up', 'transport', 'tls', 'inconclusive', 'sick'),
       detail: fc.constant('x'),
     });
     const r53 = fc.option(
@@ -249,7 +273,11 @@ describe('the gate', () => {
               .every((p, i) => p.startedAt - evidence[i].startedAt <= settings.maxProbeGapMs);
             return (
               evidence.every(
-                (p) => p.outcome === 'down' && p.vantage === v.source && p.startedAt > evidenceHorizon(T0, settings),
+                (p) =>
+                  (p.layer === 'sick' || p.layer === 'transport') &&
+                  p.target === 'primary' &&
+                  p.vantage === v.source &&
+                  p.startedAt > evidenceHorizon(T0, settings),
               ) &&
               T0 - first >= settings.recoveryWindowMs &&
               T0 - evidence.at(-1)!.startedAt <= settings.maxProbeGapMs &&
@@ -269,7 +297,7 @@ describe('the gate', () => {
         const open = gateAt(outage * S, probes);
         const withSuccess = gateAt(outage * S + 1, [
           ...probes,
-          { vantage: who, startedAt: T0 + outage * S + 1, outcome: 'up', detail: 'HTTP 200' },
+          { vantage: who, target: 'primary', startedAt: T0 + outage * S + 1, layer: 'up', detail: 'HTTP 200' },
         ]);
         return open.open && !withSuccess.open;
       }),
@@ -292,9 +320,9 @@ describe('Route 53 reading', () => {
       90 * S,
     );
     expect(reading).toEqual({ kind: 'read', checkers: 15, healthyCheckers: 2 });
-    expect(route53Vote(reading).vote).toBe('down');
-    expect(route53Vote({ kind: 'read', checkers: 15, healthyCheckers: 3 }).vote).toBe('up');
-    expect(route53Vote({ kind: 'read', checkers: 2, healthyCheckers: 0 }).vote).toBe('abstain');
+    expect(route53Verdict(reading)).toBe('down');
+    expect(route53Verdict({ kind: 'read', checkers: 15, healthyCheckers: 3 })).toBe('up');
+    expect(route53Verdict({ kind: 'read', checkers: 2, healthyCheckers: 0 })).toBe('unknown');
   });
 });
 
@@ -424,13 +452,19 @@ describe('reading the global cluster', () => {
   });
 });
 
+/** The primary database reports nothing (its region's API is gone): what a lost region looks like. */
+const unreachable: PrimaryDatabaseReading = { kind: 'unreachable', reason: 'us-east-1 RDS API: timeout' };
+
 describe('decisions', () => {
   const open: GateVerdict = {
     open: true,
     reason: 'down from eu-west-1, us-west-2',
+    regionGone: false,
+    goneReason: 'not gone',
     downVotes: 2,
     upVotes: 0,
     votes: [],
+    corroboration: [],
   };
   const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
   const primary: ClusterReading = { kind: 'primary-writer' };
@@ -438,14 +472,25 @@ describe('decisions', () => {
   const odd: ClusterReading = { kind: 'not-understood', reason: 'status is deleting, not available' };
 
   it('promotes only with the gate open on an understood primary, and waits for approval in approval mode', () => {
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'automatic', approved: false }).kind).toBe('promote');
-    expect(decidePromotion({ gate: closed, cluster: primary, mode: 'automatic', approved: true }).kind).toBe('none');
-    expect(decidePromotion({ gate: open, cluster: odd, mode: 'automatic', approved: true }).kind).toBe('report');
-    expect(decidePromotion({ gate: open, cluster: secondary, mode: 'automatic', approved: true }).kind).toBe('none');
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: false }).kind).toBe(
+    const database = unreachable;
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'automatic', approved: false, database }).kind).toBe(
+      'promote',
+    );
+    expect(decidePromotion({ gate: closed, cluster: primary, mode: 'automatic', approved: true, database }).kind).toBe(
+      'none',
+    );
+    expect(decidePromotion({ gate: open, cluster: odd, mode: 'automatic', approved: true, database }).kind).toBe(
+      'report',
+    );
+    expect(decidePromotion({ gate: open, cluster: secondary, mode: 'automatic', approved: true, database }).kind).toBe(
+      'none',
+    );
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: false, database }).kind).toBe(
       'await-approval',
     );
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: true }).kind).toBe('promote');
+    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: true, database }).kind).toBe(
+      'promote',
+    );
   });
 
   it('operator requests act only from understood states', () => {
@@ -475,8 +520,9 @@ describe('the gate at its exact boundaries', () => {
   const now = T0 + 1000 * S;
   const probe = (vantage: string, startedAt: number, outcome: ProbeOutcome, detail = 'HTTP 503'): ProbeRecord => ({
     vantage,
+    target: 'primary',
     startedAt,
-    outcome,
+    layer: layerOf(outcome),
     detail,
   });
   /** Failures from `first` to now, `step` apart, ending exactly at now. */
@@ -490,6 +536,7 @@ describe('the gate at its exact boundaries', () => {
     expect(canaryVote(EU, failures(EU, now - W, 10 * S), now, settings)).toEqual({
       source: EU,
       vote: 'down',
+      gone: false,
       reason: '10 failed probes over 90 s (window 90 s)',
       evidence: failures(EU, now - W, 10 * S),
     });
@@ -497,6 +544,7 @@ describe('the gate at its exact boundaries', () => {
     expect(canaryVote(EU, short, now, settings)).toEqual({
       source: EU,
       vote: 'abstain',
+      gone: false,
       reason: 'failing for 90 s, under the 90 s window; no older evidence in the window',
       evidence: short,
     });
@@ -528,7 +576,13 @@ describe('the gate at its exact boundaries', () => {
     const horizon = now - W - G;
     expect(evidenceHorizon(now, settings)).toBe(horizon);
     const atHorizon = canaryVote(EU, [probe(EU, horizon, 'down')], now, settings);
-    expect(atHorizon).toEqual({ source: EU, vote: 'abstain', reason: 'no probe in the last 114 s', evidence: [] });
+    expect(atHorizon).toEqual({
+      source: EU,
+      vote: 'abstain',
+      gone: false,
+      reason: 'no probe in the last 114 s',
+      evidence: [],
+    });
     // The run (horizon, now] is complete without the horizon probe; it must not be part of the evidence.
     const run = [probe(EU, horizon, 'down'), ...failures(EU, horizon + G, 10 * S)];
     expect(run[1].startedAt).toBe(horizon + G);
@@ -545,6 +599,7 @@ describe('the gate at its exact boundaries', () => {
     expect(upNow).toEqual({
       source: EU,
       vote: 'up',
+      gone: false,
       reason: 'primary answers: HTTP 200',
       evidence: [probe(EU, now, 'up', 'HTTP 200')],
     });
@@ -559,12 +614,13 @@ describe('the gate at its exact boundaries', () => {
     expect(canaryVote(EU, afterUp, now, settings).evidence).toEqual(afterUp.slice(1));
     const afterTls = [probe(EU, now - 30 * S, 'inconclusive', 'TLS bad'), ...failures(EU, now - 20 * S, 10 * S)];
     expect(canaryVote(EU, afterTls, now, settings).reason).toBe(
-      'failing for 20 s, under the 90 s window; preceded by an inconclusive probe (TLS bad)',
+      'failing for 20 s, under the 90 s window; preceded by a inconclusive probe (TLS bad)',
     );
     const latestTls = [...failures(EU, now - W, 10 * S).slice(0, -1), probe(EU, now, 'inconclusive', 'DNS')];
     expect(canaryVote(EU, latestTls, now, settings)).toEqual({
       source: EU,
       vote: 'abstain',
+      gone: false,
       reason: 'latest probe inconclusive: DNS',
       evidence: latestTls,
     });
@@ -583,32 +639,12 @@ describe('the gate at its exact boundaries', () => {
   });
 
   it('Route 53: three fresh checkers make a verdict, and exactly 18 % healthy is down', () => {
-    expect(route53Vote({ kind: 'read', checkers: 3, healthyCheckers: 0 })).toEqual({
-      source: 'route53',
-      vote: 'down',
-      reason: '0 of 3 checkers see it healthy',
-      evidence: [],
-    });
-    expect(route53Vote({ kind: 'read', checkers: 2, healthyCheckers: 2 })).toEqual({
-      source: 'route53',
-      vote: 'abstain',
-      reason: 'only 2 fresh checker reports',
-      evidence: [],
-    });
-    expect(route53Vote({ kind: 'read', checkers: 50, healthyCheckers: 9 }).vote).toBe('down');
-    expect(route53Vote({ kind: 'read', checkers: 50, healthyCheckers: 10 }).vote).toBe('up');
-    expect(route53Vote({ kind: 'unreadable', reason: 'timeout' })).toEqual({
-      source: 'route53',
-      vote: 'abstain',
-      reason: 'unreadable: timeout',
-      evidence: [],
-    });
-    expect(route53Vote(undefined)).toEqual({
-      source: 'route53',
-      vote: 'abstain',
-      reason: 'no Route 53 health check configured',
-      evidence: [],
-    });
+    expect(route53Verdict({ kind: 'read', checkers: 3, healthyCheckers: 0 })).toBe('down');
+    expect(route53Verdict({ kind: 'read', checkers: 2, healthyCheckers: 2 })).toBe('unknown');
+    expect(route53Verdict({ kind: 'read', checkers: 50, healthyCheckers: 9 })).toBe('down');
+    expect(route53Verdict({ kind: 'read', checkers: 50, healthyCheckers: 10 })).toBe('up');
+    expect(route53Verdict({ kind: 'unreadable', reason: 'timeout' })).toBe('unknown');
+    expect(route53Verdict(undefined)).toBe('unknown');
   });
 
   it('Route 53 reading: a report exactly maxAge old counts, and only a status starting with Success is healthy', () => {
@@ -639,7 +675,6 @@ describe('the gate at its exact boundaries', () => {
     expect(open.votes.map((v) => [v.source, v.vote])).toEqual([
       [EU, 'down'],
       [USW2, 'down'],
-      ['route53', 'abstain'],
     ]);
     expect(evaluateGate({ now, settings, probes: eu })).toMatchObject({
       open: false,
@@ -661,7 +696,8 @@ describe('the gate at its exact boundaries', () => {
     expect(partition).toMatchObject({
       open: false,
       reason: 'primary still reachable from us-west-2',
-      downVotes: 2,
+      downVotes: 1, // Route 53 never votes: it corroborates
+      corroboration: ['route53: 0 of 15 checkers see the primary healthy'],
       upVotes: 1,
     });
   });
@@ -671,7 +707,7 @@ describe('the gate at its exact boundaries', () => {
     const eu = failures(EU, now - W, 10 * S);
     const gate = evaluateGate({ now, settings, probes: [...eu, ...fromPrimary] });
     expect(gate.open).toBe(false);
-    expect(gate.votes.map((v) => v.source)).toEqual([EU, USW2, 'route53']);
+    expect(gate.votes.map((v) => v.source)).toEqual([EU, USW2]);
   });
 });
 
@@ -691,8 +727,14 @@ describe('timing at its boundaries', () => {
   });
 
   it('gate settings carry the window in ms, the gap and the vantages', () => {
-    expect(gateSettings({ failoverProbeIntervalSeconds: 5, failoverRecoveryWindowSeconds: 60 }, ['a', 'b'])).toEqual({
+    expect(
+      gateSettings(
+        { failoverProbeIntervalSeconds: 5, failoverRecoveryWindowSeconds: 60, failoverFastWindowSeconds: 20 },
+        ['a', 'b'],
+      ),
+    ).toEqual({
       recoveryWindowMs: 60_000,
+      fastWindowMs: 20_000,
       maxProbeGapMs: 12_500,
       vantages: ['a', 'b'],
     });
@@ -754,7 +796,16 @@ describe('timing at its boundaries', () => {
 });
 
 describe('decisions, with the reasons the operators read', () => {
-  const open: GateVerdict = { open: true, reason: 'down from a, b', downVotes: 2, upVotes: 0, votes: [] };
+  const open: GateVerdict = {
+    open: true,
+    reason: 'down from a, b',
+    regionGone: false,
+    goneReason: 'not gone',
+    downVotes: 2,
+    upVotes: 0,
+    votes: [],
+    corroboration: [],
+  };
   const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
   const primary: ClusterReading = { kind: 'primary-writer' };
   const secondary: ClusterReading = { kind: 'secondary-writer' };
@@ -765,7 +816,7 @@ describe('decisions, with the reasons the operators read', () => {
 
   it('promotion', () => {
     const promotion = (gate: GateVerdict, cluster: ClusterReading, mode: 'automatic' | 'approval', approved: boolean) =>
-      decidePromotion({ gate, cluster, mode, approved });
+      decidePromotion({ gate, cluster, mode, approved, database: unreachable });
     expect(promotion(closed, odd, 'approval', true)).toEqual({ kind: 'none', reason: 'gate closed: 1 of 2' });
     expect(promotion(open, odd, 'automatic', true)).toEqual({
       kind: 'report',
@@ -779,7 +830,10 @@ describe('decisions, with the reasons the operators read', () => {
       kind: 'await-approval',
       reason: 'gate open (down from a, b); promotion waits for an operator',
     });
-    expect(promotion(open, primary, 'automatic', false)).toEqual({ kind: 'promote', reason: 'down from a, b' });
+    expect(promotion(open, primary, 'automatic', false)).toEqual({
+      kind: 'promote',
+      reason: 'down from a, b; us-east-1 RDS API: timeout',
+    });
   });
 
   it('operator requests', () => {

@@ -12,6 +12,7 @@ import { generate } from 'selfsigned';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv } from '../../lambda/canary/config';
 import { classifyError, classifyStatus, probeOnce, ProbeTarget } from '../../lambda/canary/probe';
+import type { ProbeLayer, ProbeRecord } from '../../lambda/orchestrator/gate';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 
 const API_NAME = 'api.dev.tap-trading.example.com';
@@ -90,41 +91,41 @@ const target = (over: Partial<ProbeTarget> = {}): ProbeTarget => ({
 describe('probe', () => {
   it("connects to the load balancer's address but verifies TLS for the platform's name (SNI and Host too)", async () => {
     const result = await probeOnce(target());
-    expect(result).toMatchObject({ outcome: 'up', detail: 'HTTP 200' });
+    expect(result).toMatchObject({ layer: 'up', detail: 'HTTP 200' });
     expect(seen).toEqual([{ host: API_NAME, servername: API_NAME }]);
   });
 
   it('issue 10: verifying against the name it connects to (the ELB name) fails, and that is inconclusive, never down', async () => {
     // What the old canary did: https://<connect host>/health, so the hostname check used that name.
     const result = await probeOnce(target({ connectHost: 'localhost', hostname: 'localhost' }));
-    expect(result.outcome).toBe('inconclusive');
+    expect(result.layer).toBe('tls');
     expect(result.detail).toMatch(/^TLS ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it('a certificate for another name, or one nobody trusts, is inconclusive', async () => {
     expect(await probeOnce(target({ port: otherPort }))).toMatchObject({
-      outcome: 'inconclusive',
+      layer: 'tls',
       detail: expect.stringMatching(/^TLS ERR_TLS_CERT_ALTNAME_INVALID/),
     });
     const untrusted = await probeOnce(target({ ca: otherCert.cert }));
-    expect(untrusted.outcome).toBe('inconclusive');
+    expect(untrusted.layer).toBe('tls');
     expect(untrusted.detail).toMatch(/^TLS /);
   });
 
-  it('5xx is down, 4xx is inconclusive (a probe pointed at the wrong path)', async () => {
+  it('issue 23: 5xx is sick (the region answers), 4xx is inconclusive (a probe pointed at the wrong path)', async () => {
     status = 503;
-    expect(await probeOnce(target())).toMatchObject({ outcome: 'down', detail: 'HTTP 503' });
-    expect(await probeOnce(target({ path: '/nope' }))).toMatchObject({ outcome: 'inconclusive', detail: 'HTTP 404' });
+    expect(await probeOnce(target())).toMatchObject({ layer: 'sick', detail: 'HTTP 503' });
+    expect(await probeOnce(target({ path: '/nope' }))).toMatchObject({ layer: 'inconclusive', detail: 'HTTP 404' });
   });
 
-  it('no answer within the timeout, or a refused connection, is down', async () => {
+  it('issue 23: no answer within the timeout, or a refused connection, is a transport failure', async () => {
     const hung = await probeOnce(target({ path: '/hang', timeoutMs: 300 }));
-    expect(hung).toMatchObject({ outcome: 'down', detail: 'PROBE_TIMEOUT: no answer within 300 ms' });
+    expect(hung).toMatchObject({ layer: 'transport', detail: 'PROBE_TIMEOUT: no answer within 300 ms' });
     const closed = http.createServer();
     const port = await listen(closed);
     await new Promise((resolve) => closed.close(resolve));
     const refused = await probeOnce(target({ protocol: 'http', port }));
-    expect(refused.outcome).toBe('down');
+    expect(refused.layer).toBe('transport');
     expect(refused.detail).toMatch(/^ECONNREFUSED/);
   });
 
@@ -156,8 +157,8 @@ describe('probe', () => {
       .spyOn(httpModule, 'request')
       .mockImplementation(((o: http.RequestOptions) => realHttp(to(plainPort)(o))) as typeof http.request);
     try {
-      expect((await probeOnce(target({ port: undefined }))).outcome).toBe('up');
-      expect((await probeOnce(target({ protocol: 'http', port: undefined }))).outcome).toBe('up');
+      expect((await probeOnce(target({ port: undefined }))).layer).toBe('up');
+      expect((await probeOnce(target({ protocol: 'http', port: undefined }))).layer).toBe('up');
     } finally {
       httpsSpy.mockRestore();
       httpSpy.mockRestore();
@@ -166,10 +167,13 @@ describe('probe', () => {
   });
 
   it('plain HTTP (no certificate configured) still sends the platform name as Host', async () => {
-    expect(await probeOnce(target({ protocol: 'http', port: plainPort }))).toMatchObject({ outcome: 'up' });
+    expect(await probeOnce(target({ protocol: 'http', port: plainPort }))).toMatchObject({ layer: 'up' });
     expect(seen).toEqual([{ host: API_NAME, servername: undefined }]);
   });
 });
+
+/** A control target or beacon that answers (an AWS endpoint that is there). */
+const answers = async () => ({ layer: 'up' as const, detail: 'HTTP 200', latencyMs: 1 });
 
 describe('canary', () => {
   it('probes every interval for one minute and records each result, timestamped, at once', async () => {
@@ -179,18 +183,28 @@ describe('canary', () => {
     const metrics: string[] = [];
     const records = await runCanary({
       config: { vantage: 'us-west-2', target: 'us-east-1', intervalMs: 10_000 },
-      probe: () => {
-        if (t >= Date.UTC(2030, 0, 1) + 30_000) status = 503;
-        return probeOnce(target());
+      probes: {
+        primary: () => {
+          if (t >= Date.UTC(2030, 0, 1) + 30_000) status = 503;
+          return probeOnce(target());
+        },
+        control: answers,
+        beacon: answers,
       },
       store,
       clock,
       metrics: { addMetric: (name: string) => (metrics.push(name), undefined as never) },
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
-    expect(records.map((r) => r.outcome)).toEqual(['up', 'up', 'up', 'down', 'down', 'down']);
+    const primary = records.filter((r) => r.target === 'primary');
+    expect(primary.map((r) => r.layer)).toEqual(['up', 'up', 'up', 'sick', 'sick', 'sick']);
+    expect(records.filter((r) => r.target !== 'primary').every((r) => r.layer === 'up')).toBe(true);
+    const byTimeAndTarget = (a: ProbeRecord, b: ProbeRecord) =>
+      a.startedAt - b.startedAt || a.target.localeCompare(b.target);
     expect(await store.probesSince('us-east-1', 0)).toEqual(
-      records.map((r, i) => ({ ...r, startedAt: Date.UTC(2030, 0, 1) + i * 10_000 })),
+      records
+        .map((r, i) => ({ ...r, startedAt: Date.UTC(2030, 0, 1) + Math.floor(i / 3) * 10_000 }))
+        .sort(byTimeAndTarget),
     );
     expect(metrics).toEqual(['ProbeFailed', 'ProbeFailed', 'ProbeFailed']);
   });
@@ -200,14 +214,14 @@ describe('canary', () => {
     const metrics: string[] = [];
     const records = await runCanary({
       config: { vantage: 'eu-west-1', target: 'us-east-1', intervalMs: 30_000 },
-      probe: async () => ({ outcome: 'up', detail: 'HTTP 200', latencyMs: 1 }),
+      probes: { primary: answers, control: answers, beacon: answers },
       store: { recordProbe: async () => Promise.reject(new Error('ProvisionedThroughputExceeded')) },
       clock: { now: () => t, sleep: async (ms: number) => void (t += ms) },
       metrics: { addMetric: (name: string) => (metrics.push(name), undefined as never) },
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
-    expect(records).toHaveLength(2);
-    expect(metrics).toEqual(['ProbeNotRecorded', 'ProbeNotRecorded']);
+    expect(records).toHaveLength(6);
+    expect(metrics).toEqual(Array(6).fill('ProbeNotRecorded'));
   });
 });
 
@@ -246,7 +260,7 @@ describe('canary configuration', () => {
 });
 
 describe('probe classification', () => {
-  it('2xx is up, 5xx is down, 1xx/3xx/4xx say the probe is pointed at the wrong thing', () => {
+  it('2xx is up, 5xx is sick, 1xx/3xx/4xx say the probe is pointed at the wrong thing', () => {
     const classes = [100, 199, 200, 204, 299, 300, 301, 404, 499, 500, 503, 599].map((s) => [s, classifyStatus(s)]);
     expect(classes).toEqual([
       [100, 'inconclusive'],
@@ -258,10 +272,12 @@ describe('probe classification', () => {
       [301, 'inconclusive'],
       [404, 'inconclusive'],
       [499, 'inconclusive'],
-      [500, 'down'],
-      [503, 'down'],
-      [599, 'down'],
+      [500, 'sick'],
+      [503, 'sick'],
+      [599, 'sick'],
     ]);
+    // An AWS endpoint (control, beacon) that answers at all is there, whatever the status.
+    expect([200, 403, 404, 500].map((s) => classifyStatus(s, 'endpoint'))).toEqual(['up', 'up', 'up', 'up']);
   });
 
   it.each([
@@ -275,24 +291,24 @@ describe('probe classification', () => {
     'PROBE_TIMEOUT',
   ])('%s means the primary did not answer', (code) => {
     expect(classifyError({ code, message: `connect ${code} 10.0.0.1:443` })).toEqual({
-      outcome: 'down',
+      layer: 'transport',
       detail: `${code}: connect ${code} 10.0.0.1:443`,
     });
   });
 
   it('a socket hung up by the server is down; an error without a message keeps just its code', () => {
     expect(classifyError({ code: 'ERR_X', message: 'socket hang up' })).toEqual({
-      outcome: 'down',
+      layer: 'transport',
       detail: 'ERR_X: socket hang up',
     });
     expect(classifyError({ message: 'socket hang up' })).toEqual({
-      outcome: 'down',
+      layer: 'transport',
       detail: 'UNKNOWN: socket hang up',
     });
-    expect(classifyError({ code: 'ETIMEDOUT' })).toEqual({ outcome: 'down', detail: 'ETIMEDOUT:' });
+    expect(classifyError({ code: 'ETIMEDOUT' })).toEqual({ layer: 'transport', detail: 'ETIMEDOUT:' });
   });
 
-  it('certificate problems are inconclusive and marked TLS; unknown errors are inconclusive, never down', () => {
+  it('certificate problems are the tls layer (never transport); unknown errors are inconclusive, never down', () => {
     for (const code of [
       'ERR_TLS_CERT_ALTNAME_INVALID',
       'CERT_HAS_EXPIRED',
@@ -300,14 +316,14 @@ describe('probe classification', () => {
       'DEPTH_ZERO_SELF_SIGNED_CERT',
       'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
     ]) {
-      expect(classifyError({ code, message: 'bad' })).toEqual({ outcome: 'inconclusive', detail: `TLS ${code}: bad` });
+      expect(classifyError({ code, message: 'bad' })).toEqual({ layer: 'tls', detail: `TLS ${code}: bad` });
     }
     expect(classifyError({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' })).toEqual({
-      outcome: 'inconclusive',
+      layer: 'inconclusive',
       detail: 'ENOTFOUND: getaddrinfo ENOTFOUND x',
     });
-    expect(classifyError('boom')).toEqual({ outcome: 'inconclusive', detail: 'UNKNOWN: boom' });
-    expect(classifyError(undefined)).toEqual({ outcome: 'inconclusive', detail: 'UNKNOWN: undefined' });
+    expect(classifyError('boom')).toEqual({ layer: 'inconclusive', detail: 'UNKNOWN: boom' });
+    expect(classifyError(undefined)).toEqual({ layer: 'inconclusive', detail: 'UNKNOWN: undefined' });
   });
 });
 
@@ -319,7 +335,7 @@ describe('canary loop', () => {
   }
   const loop = async (
     intervalMs: number,
-    outcomes: readonly ('up' | 'down' | 'inconclusive')[],
+    outcomes: readonly ProbeLayer[],
     opts: { late?: number; recordFails?: boolean } = {},
   ) => {
     let t = 1_000_000;
@@ -335,10 +351,14 @@ describe('canary loop', () => {
         void logged.push({ level, message: args[0] as string, extra: args[1] });
     const records = await runCanary({
       config: { vantage: 'eu-west-1', target: 'us-east-1', intervalMs },
-      probe: async () => {
-        const outcome = outcomes[n++ % outcomes.length];
-        t += opts.late ?? 0;
-        return { outcome, detail: `seen ${outcome}`, latencyMs: 7 };
+      probes: {
+        primary: async () => {
+          const outcome = outcomes[n++ % outcomes.length];
+          t += opts.late ?? 0;
+          return { layer: outcome, detail: `seen ${outcome}`, latencyMs: 7 };
+        },
+        control: answers,
+        beacon: answers,
       },
       store: {
         recordProbe: async (target, record) => {
@@ -355,7 +375,16 @@ describe('canary loop', () => {
       },
       logger: { info: log('info'), warn: log('warn'), error: log('error') },
     });
-    return { records, sleeps, logged, metrics, stored, start };
+    // The control and the beacon answer throughout: these tests read the primary's probes.
+    const primary = (r: unknown) => (r as { target?: string }).target === 'primary';
+    return {
+      records: records.filter(primary),
+      sleeps,
+      logged: logged.filter((l) => primary((l.extra as { record?: unknown }).record)),
+      metrics,
+      stored: stored.filter(([, r]) => primary(r)),
+      start,
+    };
   };
 
   it('probes at start + n x interval for exactly one minute, sleeping only the time left', async () => {
@@ -367,17 +396,23 @@ describe('canary loop', () => {
   });
 
   it('a probe slower than the interval does not make the next one wait (never a negative sleep)', async () => {
-    const { sleeps, records } = await loop(10_000, ['down'], { late: 12_000 });
+    const { sleeps, records } = await loop(10_000, ['transport'], { late: 12_000 });
     expect(sleeps.every((ms) => ms === 0)).toBe(true);
     expect(records).toHaveLength(6);
   });
 
   it('records each probe under the probed region, counts failures and inconclusive probes, and logs why', async () => {
-    const { records, stored, metrics, logged } = await loop(20_000, ['up', 'down', 'inconclusive']);
+    const { records, stored, metrics, logged } = await loop(20_000, ['up', 'sick', 'inconclusive']);
     expect(records).toEqual([
-      { vantage: 'eu-west-1', startedAt: 1_000_000, outcome: 'up', detail: 'seen up' },
-      { vantage: 'eu-west-1', startedAt: 1_020_000, outcome: 'down', detail: 'seen down' },
-      { vantage: 'eu-west-1', startedAt: 1_040_000, outcome: 'inconclusive', detail: 'seen inconclusive' },
+      { vantage: 'eu-west-1', target: 'primary', startedAt: 1_000_000, layer: 'up', detail: 'seen up' },
+      { vantage: 'eu-west-1', target: 'primary', startedAt: 1_020_000, layer: 'sick', detail: 'seen sick' },
+      {
+        vantage: 'eu-west-1',
+        target: 'primary',
+        startedAt: 1_040_000,
+        layer: 'inconclusive',
+        detail: 'seen inconclusive',
+      },
     ]);
     expect(stored).toEqual(records.map((r) => ['us-east-1', r]));
     expect(metrics).toEqual([
@@ -397,10 +432,7 @@ describe('canary loop', () => {
 
   it('a probe not recorded is counted and logged with the error', async () => {
     const { metrics, logged, records } = await loop(30_000, ['up'], { recordFails: true });
-    expect(metrics).toEqual([
-      ['ProbeNotRecorded', 'Count', 1],
-      ['ProbeNotRecorded', 'Count', 1],
-    ]);
+    expect(metrics).toEqual(Array(6).fill(['ProbeNotRecorded', 'Count', 1]));
     expect(logged.filter((l) => l.level === 'error')).toEqual(
       records.map((record) => ({
         level: 'error',
@@ -429,6 +461,22 @@ describe('canary configuration, each setting', () => {
     expect(canaryConfigFromEnv(env)).toEqual({
       canary: { vantage: 'us-west-2', target: 'us-east-1', intervalMs: 5000 },
       target: { protocol: 'http', connectHost: ELB_NAME, hostname: API_NAME, path: '/ready', timeoutMs: 2500 },
+      control: {
+        protocol: 'https',
+        connectHost: 'dynamodb.us-west-2.amazonaws.com',
+        hostname: 'dynamodb.us-west-2.amazonaws.com',
+        path: '/',
+        timeoutMs: 2500,
+        kind: 'endpoint',
+      },
+      beacon: {
+        protocol: 'https',
+        connectHost: 'dynamodb.us-east-1.amazonaws.com',
+        hostname: 'dynamodb.us-east-1.amazonaws.com',
+        path: '/',
+        timeoutMs: 2500,
+        kind: 'endpoint',
+      },
       evidenceTable: 'ddb-failover-evidence-dev',
       evidenceTableRegion: 'eu-west-1',
       environment: 'dev',

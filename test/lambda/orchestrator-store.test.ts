@@ -69,11 +69,17 @@ const implementations: [string, () => Promise<EvidenceStore>][] = [
   ['in memory', async () => new InMemoryEvidenceStore()],
 ];
 
-const probe = (vantage: string, t: number, outcome: ProbeRecord['outcome'] = 'down'): ProbeRecord => ({
+const probe = (
+  vantage: string,
+  t: number,
+  layer: ProbeRecord['layer'] = 'sick',
+  target: ProbeRecord['target'] = 'primary',
+): ProbeRecord => ({
   vantage,
+  target,
   startedAt: T0 + t,
-  outcome,
-  detail: outcome === 'down' ? 'HTTP 503' : 'HTTP 200',
+  layer,
+  detail: layer === 'up' ? 'HTTP 200' : 'HTTP 503',
 });
 
 describe.each(implementations)('evidence store: %s', (_name, make) => {
@@ -90,6 +96,30 @@ describe.each(implementations)('evidence store: %s', (_name, make) => {
     await store.recordProbe('eu-west-1', probe('us-west-2', 25_000));
     const got = await store.probesSince('us-east-1', T0 + 5_000);
     expect(got).toEqual([probe('eu-west-1', 10_000), probe('us-west-2', 20_000), probe('eu-west-1', 30_000, 'up')]);
+  });
+
+  it('issue 23: a canary stores its primary, control and beacon probes of one instant side by side, each with its layer', async () => {
+    const three = [
+      probe('eu-west-1', 10_000, 'transport', 'primary'),
+      probe('eu-west-1', 10_000, 'up', 'control'),
+      probe('eu-west-1', 10_000, 'transport', 'beacon'),
+    ];
+    for (const p of three) await store.recordProbe('us-east-1', p);
+    const got = await store.probesSince('us-east-1', T0);
+    expect(got).toHaveLength(3);
+    expect(got).toEqual(expect.arrayContaining(three));
+  });
+
+  it('issue 23: a refused promotion is recorded on the fence record, with its reason', async () => {
+    await store.createFence('g', { fencedAt: T0, reason: 'region gone', changes: [] });
+    await store.markPromotionRefused('g', T0 + 5_000, 'InvalidGlobalClusterStateFault: versions differ');
+    expect(await store.getFence('g')).toEqual({
+      fencedAt: T0,
+      reason: 'region gone',
+      changes: [],
+      promotionRefused: { at: T0 + 5_000, reason: 'InvalidGlobalClusterStateFault: versions differ' },
+    });
+    await expect(store.markPromotionRefused('absent', T0, 'x')).rejects.toThrow();
   });
 
   it('the same probe written twice is stored once', async () => {
@@ -172,7 +202,7 @@ describe('DynamoDB items', () => {
       const items = mock.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
       expect(items[0]).toEqual({
         pk: 'probe#us-east-1',
-        sk: '2030-01-01T00:00:00.001Z#eu-west-1',
+        sk: '2030-01-01T00:00:00.001Z#eu-west-1#primary',
         ...probe('eu-west-1', 1),
         ttl: (T0 + PROBE_RETENTION_MS) / 1000 + 1,
       });

@@ -5,6 +5,8 @@
  * Global Accelerator dials. Each case named in issue 10 has its test here or in the gate tests.
  */
 import {
+  DescribeDBClustersCommand,
+  DescribeEventsCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   FailoverState,
@@ -25,7 +27,8 @@ import fc from 'fast-check';
 import { runCanary } from '../../lambda/canary/canary';
 import type { Clock } from '../../lambda/orchestrator/clock';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
-import type { ProbeOutcome } from '../../lambda/orchestrator/gate';
+import type { ProbeLayer } from '../../lambda/orchestrator/gate';
+import { InMemoryOrderBookControl } from '../../lambda/orchestrator/order-book';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 import { handleEvent, InvalidEventError, OrchestratorDeps } from '../../lambda/orchestrator/orchestrator';
 import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
@@ -53,6 +56,7 @@ const config: OrchestratorConfig = {
   vantages: [EU, USW2],
   probeIntervalSeconds: 10,
   recoveryWindowSeconds: 90,
+  fastWindowSeconds: 20,
   mode: 'automatic',
   leaseMs: leaseSeconds(90) * S,
   primaryEndpointGroupArn: US_GROUP,
@@ -113,6 +117,9 @@ class GlobalClusterModel {
 }
 
 const rds = new RDSClient({ region: EU });
+/** The primary region's RDS API (us-east-1): unreachable unless a test says otherwise. */
+const primaryRds = new RDSClient({ region: 'us-east-1' });
+const primaryRdsMock = mockClient(primaryRds);
 const ga = new GlobalAcceleratorClient({ region: USW2 });
 const route53 = new Route53Client({ region: 'us-east-1' });
 const sns = new SNSClient({ region: EU });
@@ -138,7 +145,10 @@ const record =
 const logger = { info: record('info'), warn: record('warn'), error: record('error') };
 
 function resetWorld() {
-  for (const m of [rdsMock, gaMock, route53Mock, snsMock]) m.reset();
+  for (const m of [rdsMock, gaMock, route53Mock, snsMock, primaryRdsMock]) m.reset();
+  primaryRdsMock.onAnyCommand().rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+  primaryHealth = 'HEALTHY';
+  beacon = () => 'up';
   model = new GlobalClusterModel();
   dials = { [US_GROUP]: { region: 'us-east-1', dial: 100 }, [EU_GROUP]: { region: EU, dial: 0 } };
   changes = [];
@@ -161,6 +171,12 @@ function resetWorld() {
       EndpointGroupArn,
       EndpointGroupRegion: dials[EndpointGroupArn].region,
       TrafficDialPercentage: dials[EndpointGroupArn].dial,
+      EndpointDescriptions: [
+        {
+          EndpointId: `alb-${dials[EndpointGroupArn].region}`,
+          HealthState: EndpointGroupArn === US_GROUP ? primaryHealth : 'HEALTHY',
+        },
+      ],
     },
   }));
   gaMock.on(UpdateEndpointGroupCommand).callsFake(({ EndpointGroupArn, TrafficDialPercentage, ...rest }) => {
@@ -186,6 +202,7 @@ function deps(clock: Clock, over: Partial<OrchestratorDeps> = {}): OrchestratorD
     clock,
     store,
     rds,
+    primaryRds,
     ga,
     route53,
     sns,
@@ -195,13 +212,17 @@ function deps(clock: Clock, over: Partial<OrchestratorDeps> = {}): OrchestratorD
   };
 }
 
-type World = (vantage: string, t: number) => ProbeOutcome;
+type World = (vantage: string, t: number) => ProbeLayer;
 const healthy: World = () => 'up';
-/** The primary answers 503 (or times out) for everyone between `from` and `to`. */
+/** The primary answers 503 for everyone between `from` and `to` (its RDS API unreachable: see resetWorld). */
 const outage =
-  (from: number, to: number): World =>
+  (from: number, to: number, layer: ProbeLayer = 'sick'): World =>
   (_v, t) =>
-    t >= T0 + from && t < T0 + to ? 'down' : 'up';
+    t >= T0 + from && t < T0 + to ? layer : 'up';
+/** What the us-east-1 beacon shows each canary (an AWS endpoint the platform does not own). */
+let beacon: World = () => 'up';
+/** The accelerator's health of the primary's endpoint (its us-west-2 API). */
+let primaryHealth: 'HEALTHY' | 'UNHEALTHY' = 'HEALTHY';
 
 /**
  * Minute by minute, as deployed: each canary runs its one-minute probe loop (the real code), then
@@ -212,7 +233,12 @@ async function simulate(
   world: World,
   fromMinute: number,
   toMinute: number,
-  opts: { orchestrator?: boolean; config?: OrchestratorConfig } = {},
+  opts: {
+    orchestrator?: boolean;
+    config?: OrchestratorConfig;
+    over?: Partial<OrchestratorDeps>;
+    controlDown?: string;
+  } = {},
 ) {
   const settings = opts.config ?? config;
   for (let m = fromMinute; m < toMinute; m++) {
@@ -224,9 +250,20 @@ async function simulate(
       const clock = new FakeClock(minute + offset);
       await runCanary({
         config: { vantage, target: 'us-east-1', intervalMs: settings.probeIntervalSeconds * S },
-        probe: async () => {
-          const outcome = world(vantage, clock.now());
-          return { outcome, detail: outcome === 'up' ? 'HTTP 200' : 'PROBE_TIMEOUT', latencyMs: 4 };
+        probes: {
+          primary: async () => {
+            const layer = world(vantage, clock.now());
+            const detail = layer === 'up' ? 'HTTP 200' : layer === 'sick' ? 'HTTP 503' : 'PROBE_TIMEOUT';
+            return { layer, detail, latencyMs: 4 };
+          },
+          control: async () =>
+            vantage === opts.controlDown
+              ? { layer: 'transport', detail: 'PROBE_TIMEOUT', latencyMs: 4 }
+              : { layer: 'up', detail: 'HTTP 200', latencyMs: 4 },
+          beacon: async () => {
+            const layer = beacon(vantage, clock.now());
+            return { layer, detail: layer === 'up' ? 'HTTP 200' : 'PROBE_TIMEOUT', latencyMs: 4 };
+          },
         },
         store,
         clock,
@@ -237,10 +274,18 @@ async function simulate(
     if (opts.orchestrator !== false) {
       const clock = new FakeClock(minute + 1 * S);
       const tracked: Clock = { now: () => (orchestratorNow = clock.now()), sleep: clock.sleep };
-      await handleEvent({ source: 'schedule' }, deps(tracked, { config: settings }));
+      await handleEvent({ source: 'schedule' }, deps(tracked, { config: settings, ...opts.over }));
     }
   }
 }
+
+const simulateWith = (
+  world: World,
+  fromMinute: number,
+  toMinute: number,
+  over: Partial<OrchestratorDeps>,
+  opts: { controlDown?: string } = {},
+) => simulate(world, fromMinute, toMinute, { over, ...opts });
 
 /** The orchestrator's clock at its latest reading: when FailoverGlobalCluster is called. */
 let orchestratorNow = 0;
@@ -250,9 +295,9 @@ describe('the gate in the running system', () => {
   it('issue 10: Aurora in-region events of 25, 50 and 89 s recover without any promotion or traffic change', async () => {
     const world: World = (v, t) =>
       [outage(2 * MIN, 2 * MIN + 25 * S), outage(5 * MIN, 5 * MIN + 50 * S), outage(8 * MIN, 8 * MIN + 89 * S)].some(
-        (w) => w(v, t) === 'down',
+        (w) => w(v, t) === 'sick',
       )
-        ? 'down'
+        ? 'sick'
         : 'up';
     await simulate(world, 0, 12);
     expect(failovers()).toHaveLength(0);
@@ -286,7 +331,7 @@ describe('the gate in the running system', () => {
       .votes;
     expect(votes.filter((v) => v.vote === 'down').map((v) => v.source)).toEqual([EU, USW2]);
     expect(votes.find((v) => v.source === EU)!.probes.length).toBeGreaterThanOrEqual(10);
-    expect(votes.find((v) => v.source === 'route53')!.vote).toBe('abstain');
+    expect(votes.map((v) => v.source)).toEqual([EU, USW2]);
   });
 
   it('property: a regional failure is promoted once, never before the window, never after the worst case', async () => {
@@ -323,24 +368,26 @@ describe('the gate in the running system', () => {
         },
       })),
     });
-    const partition: World = (v, t) => (v === EU && t >= T0 + MIN ? 'down' : 'up');
+    const partition: World = (v, t) => (v === EU && t >= T0 + MIN ? 'transport' : 'up');
     await simulate(partition, 0, 30);
     expect(failovers()).toHaveLength(0);
     expect(changes).toEqual([]);
   });
 
   it('issue 10: two failures at the end of one window and one six hours later never promote', async () => {
-    const blip: World = (_v, t) => ((t >= T0 + 40 * S && t < T0 + MIN) || t >= T0 + 6 * 60 * MIN ? 'down' : 'up');
+    const blip: World = (_v, t) => ((t >= T0 + 40 * S && t < T0 + MIN) || t >= T0 + 6 * 60 * MIN ? 'sick' : 'up');
     await simulate(blip, 0, 1);
     // Six hours without canary runs (a paused schedule), then one failing probe: nothing carries over.
     const clock = new FakeClock(T0 + 6 * 60 * MIN);
-    await store.recordProbe('us-east-1', { vantage: EU, startedAt: clock.now(), outcome: 'down', detail: 'HTTP 503' });
-    await store.recordProbe('us-east-1', {
-      vantage: USW2,
-      startedAt: clock.now(),
-      outcome: 'down',
-      detail: 'HTTP 503',
-    });
+    for (const vantage of [EU, USW2]) {
+      await store.recordProbe('us-east-1', {
+        vantage,
+        target: 'primary',
+        startedAt: clock.now(),
+        layer: 'sick',
+        detail: 'HTTP 503',
+      });
+    }
     clock.t += 5 * S;
     const outcome = await handleEvent({ source: 'schedule' }, deps(clock));
     expect(failovers()).toHaveLength(0);
@@ -591,6 +638,7 @@ describe('configuration from the environment', () => {
     CANARY_VANTAGES: 'eu-west-1,us-west-2',
     PROBE_INTERVAL_SECONDS: '10',
     RECOVERY_WINDOW_SECONDS: '90',
+    FAST_WINDOW_SECONDS: '20',
     LEASE_SECONDS: '180',
     PRIMARY_ENDPOINT_GROUP_ARN: US_GROUP,
     SECONDARY_ENDPOINT_GROUP_ARN: EU_GROUP,
@@ -638,6 +686,7 @@ describe('configuration from the environment', () => {
       vantages: [EU, USW2],
       probeIntervalSeconds: 10,
       recoveryWindowSeconds: 90,
+      fastWindowSeconds: 20,
       mode: 'automatic',
       leaseMs: 180_000,
       primaryEndpointGroupArn: US_GROUP,
@@ -689,9 +738,133 @@ describe('configuration from the environment', () => {
       PRIMARY_CLUSTER_ARN: 'arn:aws-us-gov:rds:us-gov-west-1:1:cluster:x',
     });
     expect(edge).toMatchObject({ probeIntervalSeconds: 5, recoveryWindowSeconds: 3600, leaseMs: 3_600_000 });
-    expect(configFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '30', RECOVERY_WINDOW_SECONDS: '60' })).toMatchObject({
-      probeIntervalSeconds: 30,
-      recoveryWindowSeconds: 60,
+    expect(
+      configFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '25', RECOVERY_WINDOW_SECONDS: '60', FAST_WINDOW_SECONDS: '50' }),
+    ).toMatchObject({ probeIntervalSeconds: 25, recoveryWindowSeconds: 60, fastWindowSeconds: 50 });
+  });
+
+  it('issue 23: the fast window is bounded: three transport failures per canary, shorter than the recovery window', () => {
+    expect(() => configFromEnv({ ...env, FAST_WINDOW_SECONDS: '9' })).toThrow(
+      /FAST_WINDOW_SECONDS must be at least 10/,
+    );
+    expect(() => configFromEnv({ ...env, FAST_WINDOW_SECONDS: '61' })).toThrow(
+      /FAST_WINDOW_SECONDS must be at most 60/,
+    );
+    expect(() => configFromEnv({ ...env, PROBE_INTERVAL_SECONDS: '15', FAST_WINDOW_SECONDS: '20' })).toThrow(
+      /FAST_WINDOW_SECONDS must be at least 2 x failoverProbeIntervalSeconds \(30 s\)/,
+    );
+    expect(() => configFromEnv({ ...env, RECOVERY_WINDOW_SECONDS: '60', FAST_WINDOW_SECONDS: '60' })).toThrow(
+      /FAST_WINDOW_SECONDS must be shorter than failoverRecoveryWindowSeconds/,
+    );
+  });
+});
+
+describe('issue 23: the fast path (region gone) and the slow path (region sick)', () => {
+  const gone = (from: number): World => outage(from, 60 * MIN, 'transport');
+  let book: InMemoryOrderBookControl;
+  beforeEach(() => {
+    book = new InMemoryOrderBookControl({ region: 'us-east-1', epoch: 7, durability: 'cross-region' });
+  });
+  const run = (world: World, from: number, to: number, over: Partial<OrchestratorDeps> = {}) =>
+    simulateWith(world, from, to, { book, ...over });
+
+  it('region gone (transport failures, controls up, beacon failing, accelerator agrees): the writer moves within the fast window, Aurora later', async () => {
+    const fault = 2 * MIN + 17 * S;
+    beacon = (_v, t) => (t >= T0 + fault ? 'transport' : 'up');
+    primaryHealth = 'UNHEALTHY';
+    await run(gone(fault), 0, 3);
+    // The writer moved (one fenced move from epoch 7) and traffic followed, with no promotion yet.
+    expect(book.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
+    expect(failovers()).toHaveLength(0);
+    expect(changes).toEqual(['ga eu-west-1 100', 'ga us-east-1 0']);
+    const moved = store.journals.get(GC)!.find((j) => j.entry.step === 'writer-moved')!;
+    const decidedAfter = moved.at - (T0 + fault);
+    expect(decidedAfter).toBeGreaterThanOrEqual(config.fastWindowSeconds * S);
+    expect(decidedAfter).toBeLessThan(config.recoveryWindowSeconds * S);
+    // Aurora: the slow path's evidence (the whole window, its RDS API unreachable) promotes it, once.
+    await run(gone(fault), 3, 6);
+    expect(failovers()).toHaveLength(1);
+    expect(book.moves).toHaveLength(1);
+    expect(metrics.filter((m) => m === 'WriterMoved')).toHaveLength(1);
+  });
+
+  it('transport failures with the beacon answering (our front door, e.g. an allowlist): never the fast path', async () => {
+    primaryHealth = 'UNHEALTHY';
+    // Two minutes: past the fast window, short of the recovery window (the slow path decides later).
+    await run(gone(MIN), 0, 2);
+    expect(book.moves).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+
+  it('no AWS-side corroboration (accelerator sees the primary healthy): the writer stays', async () => {
+    beacon = () => 'transport';
+    await run(gone(MIN), 0, 2);
+    expect(book.moves).toEqual([]);
+    const goneLog = logs.find((l) =>
+      (l.detail as { gate?: { goneReason?: string } })?.gate?.goneReason?.includes('no AWS-side'),
+    );
+    expect(goneLog).toBeDefined();
+  });
+
+  it('a canary whose own control target fails does not vote, so one canary cannot move the writer', async () => {
+    beacon = () => 'transport';
+    primaryHealth = 'UNHEALTHY';
+    await simulateWith(gone(MIN), 0, 3, { book }, { controlDown: USW2 });
+    expect(book.moves).toEqual([]);
+    expect(failovers()).toHaveLength(0);
+  });
+
+  it('503 for 10 minutes with a healthy database: approval requested, never promoted, writer stays', async () => {
+    primaryRdsMock.reset();
+    primaryRdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available' }] });
+    primaryRdsMock.on(DescribeEventsCommand).resolves({ Events: [] });
+    await run(outage(MIN, 11 * MIN), 0, 11);
+    expect(failovers()).toHaveLength(0);
+    expect(book.moves).toEqual([]);
+    expect(metrics).toContain('ApprovalRequested');
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(published.filter((s) => s?.startsWith('Promotion awaits approval'))).toHaveLength(1);
+  });
+
+  it('an in-region failover with RDS events visible holds the promotion and pages once', async () => {
+    primaryRdsMock.reset();
+    primaryRdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'failing-over' }] });
+    primaryRdsMock.on(DescribeEventsCommand).resolves({
+      Events: [
+        {
+          Message: 'Started cross AZ failover to DB instance x',
+          EventCategories: ['failover'],
+          Date: new Date(T0 + MIN),
+        },
+      ],
     });
+    await run(outage(MIN, 4 * MIN), 0, 5);
+    expect(failovers()).toHaveLength(0);
+    expect(metrics).toContain('PromotionHeld');
+    const published = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(published.filter((s) => s?.startsWith('Promotion held'))).toHaveLength(1);
+  });
+
+  it('FailoverGlobalCluster refused: dedicated metric, reason logged and recorded, approval mode; an approved retry promotes', async () => {
+    rdsMock
+      .on(FailoverGlobalClusterCommand)
+      .rejectsOnce(Object.assign(new Error('engine versions differ'), { name: 'InvalidGlobalClusterStateFault' }));
+    await run(outage(MIN, 60 * MIN), 0, 5);
+    expect(metrics.filter((m) => m === 'PromotionRefused')).toHaveLength(1);
+    expect(store.fences.get(GC)?.promotionRefused?.reason).toMatch(
+      /InvalidGlobalClusterStateFault: engine versions differ/,
+    );
+    expect(logs.some((l) => l.level === 'error' && l.message === 'promotion refused')).toBe(true);
+    // Consistent: traffic and the book's writer on the secondary, the database unchanged.
+    expect(dials[EU_GROUP].dial).toBe(100);
+    expect(dials[US_GROUP].dial).toBe(0);
+    expect(book.moves.map((m) => m.to)).toEqual([EU]);
+    expect(model.writer).toBe(PRIMARY);
+    // No automatic retry loop: later evaluations ask an operator.
+    expect(failovers()).toHaveLength(1);
+    expect(metrics).toContain('ApprovalRequested');
+    rdsMock.on(FailoverGlobalClusterCommand).callsFake((input) => model.begin(input.TargetDbClusterIdentifier, true));
+    await handleEvent({ action: 'approve-failover' }, deps(new FakeClock(T0 + 5 * MIN + 2 * S), { book }));
+    expect(failovers()).toHaveLength(2);
   });
 });
