@@ -129,6 +129,11 @@ describe('config validation rejects bad input with key, value and what is allowe
       { dbEngineVersion: '15.4' },
       /^dbEngineVersion: must be Aurora PostgreSQL 14.6 or a later 14.x minor/,
     ],
+    [
+      'an Extended Support choice RDS does not know',
+      { engineLifecycleSupport: 'disabled' },
+      /^engineLifecycleSupport: must be one of open-source-rds-extended-support-disabled, open-source-rds-extended-support/,
+    ],
     ['a 14.x minor older than 14.6', { dbEngineVersion: '14.5' }, /^dbEngineVersion: must be Aurora PostgreSQL 14.6/],
     ['an engine version with a patch part', { dbEngineVersion: '14.10.1' }, /^dbEngineVersion: must be/],
     [

@@ -120,6 +120,18 @@ export function isSupportedEngineVersion(version: string): boolean {
   return meetsMinimumVersion(version, MIN_ENGINE_VERSION);
 }
 
+/**
+ * RDS Extended Support enrolment: the valid values of EngineLifecycleSupport on
+ * CreateGlobalCluster and CreateDBCluster (AWS default: enrolled), per the RDS API reference
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateGlobalCluster.html) and
+ * the provider's rds.GlobalCluster / rds.Cluster `engineLifecycleSupport` docs
+ * (node_modules/@pulumi/aws/rds/globalCluster.d.ts). The first is the platform's default.
+ */
+export const ENGINE_LIFECYCLE_SUPPORT = [
+  'open-source-rds-extended-support-disabled',
+  'open-source-rds-extended-support',
+] as const;
+
 const memoryOptimised = (v: string) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v);
 
 const SUFFIX_MAX = maxSuffixLength();
@@ -157,6 +169,9 @@ export const configSchema = z.object({
   // --- data tier
   dbEngineVersion: text.refine(isSupportedEngineVersion, {
     message: `must be Aurora PostgreSQL ${MIN_ENGINE_VERSION} or a later 14.x minor such as 14.10 (the major this platform is validated for as a global database)`,
+  }),
+  engineLifecycleSupport: z.enum([...ENGINE_LIFECYCLE_SUPPORT], {
+    message: `must be one of ${ENGINE_LIFECYCLE_SUPPORT.join(', ')} (RDS EngineLifecycleSupport)`,
   }),
   dbInstanceClass: text
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })
