@@ -119,6 +119,20 @@ describe('Aurora global database', () => {
       expect(group.inputs.family).toBe('aurora-postgresql14');
   });
 
+  it.each([
+    ['15.8', 'aurora-postgresql15'],
+    ['16.4', 'aurora-postgresql16'],
+  ])(
+    'engine %s: the global cluster, both members and their parameter groups move together (%s)',
+    async (version, family) => {
+      const run = await plan({ dbEngineVersion: version });
+      expect(named(run, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev').inputs.engineVersion).toBe(version);
+      const groups = ofType(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup');
+      expect(groups.map((g) => g.inputs.family)).toEqual([family, family]);
+      for (const cluster of ofType(run, 'aws:rds/cluster:Cluster')) expect(cluster.inputs.engineVersion).toBe(version);
+    },
+  );
+
   it('at least two instances per region across AZs, pinned version, no public access, PI encrypted', async () => {
     const run = await plan();
     for (const [region, code] of [
