@@ -20,12 +20,29 @@ export const PROTECTED_RECOVERY_DAYS = 30;
 /** The default and lowest Aurora PostgreSQL version: what the platform was validated with as a global database. */
 export const MIN_ENGINE_VERSION = '14.6';
 
-/** Whether `version` is the same major as `minimum` and at least its minor (14.10 >= 14.6). */
+/**
+ * The Aurora PostgreSQL majors the platform accepts, each with its lowest minor: 14 from the
+ * validated 14.6, 15 and 16 from their first Aurora releases (15.2, 16.1; both majors support
+ * global databases in us-east-1 and eu-west-1:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html).
+ * 15 and 16 are where an in-place major upgrade of the global database leads (docs/runbooks/upgrades.md).
+ */
+export const ENGINE_MAJOR_MINIMUMS: Readonly<Record<number, number>> = { 14: 6, 15: 2, 16: 1 };
+
+/**
+ * Whether `version` (major.minor) is an accepted major at or above its lowest minor, and not
+ * below `minimum` (15.4 >= 14.6, 14.10 >= 14.6; 14.5, 13.9 and 17.1 are refused).
+ */
 export function meetsMinimumVersion(version: unknown, minimum: string = MIN_ENGINE_VERSION): boolean {
   const parse = (v: string) => /^(\d+)\.(\d+)$/.exec(v)?.slice(1).map(Number);
   const have = typeof version === 'string' ? parse(version) : undefined;
   const least = parse(minimum);
-  return !!have && !!least && have[0] === least[0] && have[1] >= least[1];
+  if (!have || !least) return false;
+  const [major, minor] = have;
+  const lowestMinor = ENGINE_MAJOR_MINIMUMS[major];
+  if (lowestMinor === undefined || minor < lowestMinor) return false;
+  return major > least[0] || (major === least[0] && minor >= least[1]);
 }
 
 /** How a stack treats its data: destroyable (dev, pull requests) or protected (production). */

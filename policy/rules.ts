@@ -3,7 +3,7 @@
  * pack (index.ts) hands them to `pulumi preview --policy-pack policy`; `npm run plan` runs the
  * very same functions over the offline plan, with the config resolved from the same file.
  */
-import { meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
+import { ENGINE_MAJOR_MINIMUMS, meetsMinimumVersion, PROTECTED_RECOVERY_DAYS } from './limits';
 import { PolicyConfigError, PolicyContext, resolvePolicyConfig } from './schema';
 
 export type { PolicyContext } from './schema';
@@ -261,7 +261,7 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'aurora-postgresql-14-minimum',
     description:
-      'Every Aurora resource runs aurora-postgresql 14.6 or a later 14.x minor (the configured minimum), without automatic minor upgrades.',
+      'Every Aurora resource runs aurora-postgresql 14.6 or later (the configured minimum; majors 14, 15 and 16), without automatic minor upgrades.',
     validate: (r, ctx) => {
       if (
         ![
@@ -274,7 +274,9 @@ export const POLICIES: readonly Policy[] = [
       const problems: string[] = [];
       if (r.props.engine !== 'aurora-postgresql') problems.push(`engine is ${r.props.engine}`);
       if (!meetsMinimumVersion(r.props.engineVersion, ctx.engineVersion))
-        problems.push(`engine version is ${r.props.engineVersion}, not ${ctx.engineVersion} or a later minor of it`);
+        problems.push(
+          `engine version is ${r.props.engineVersion}, not ${ctx.engineVersion} or later (majors ${Object.keys(ENGINE_MAJOR_MINIMUMS).join(', ')})`,
+        );
       if (r.type === 'aws:rds/clusterInstance:ClusterInstance' && r.props.autoMinorVersionUpgrade !== false)
         problems.push('automatic minor upgrades would split versions across regions');
       return problems;

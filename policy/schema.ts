@@ -57,7 +57,8 @@ export const POLICY_CONFIG_SCHEMA = {
     engineVersion: {
       type: 'string',
       default: MIN_ENGINE_VERSION,
-      description: 'The lowest Aurora PostgreSQL version accepted: any later minor of its major passes.',
+      description:
+        'The lowest Aurora PostgreSQL version accepted: any later minor, or a later supported major (15, 16), passes.',
     },
     route53RequestIntervalSeconds: {
       type: 'integer',

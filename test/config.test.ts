@@ -125,9 +125,16 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^dbInstanceClass: global databases need a memory-optimised class/,
     ],
     [
-      'another major version',
-      { dbEngineVersion: '15.4' },
-      /^dbEngineVersion: must be Aurora PostgreSQL 14.6 or a later 14.x minor/,
+      'a major the platform does not support',
+      { dbEngineVersion: '17.4' },
+      /^dbEngineVersion: must be Aurora PostgreSQL 14.6 or later as major.minor, major 14, 15, 16 \(14.6\+, 15.2\+, 16.1\+\)/,
+    ],
+    ['an older major', { dbEngineVersion: '13.9' }, /^dbEngineVersion: must be Aurora PostgreSQL 14.6 or later/],
+    ['a 15.x minor before Aurora 15.2', { dbEngineVersion: '15.1' }, /^dbEngineVersion: must be/],
+    [
+      'an Extended Support choice RDS does not know',
+      { engineLifecycleSupport: 'disabled' },
+      /^engineLifecycleSupport: must be one of open-source-rds-extended-support-disabled, open-source-rds-extended-support/,
     ],
     ['a 14.x minor older than 14.6', { dbEngineVersion: '14.5' }, /^dbEngineVersion: must be Aurora PostgreSQL 14.6/],
     ['an engine version with a patch part', { dbEngineVersion: '14.10.1' }, /^dbEngineVersion: must be/],
@@ -320,8 +327,8 @@ describe('config validation rejects bad input with key, value and what is allowe
     );
   });
 
-  it('accepts 14.6 and any later 14.x minor (a minimum, not an exact version)', () => {
-    for (const version of ['14.6', '14.10', '14.13'])
+  it('accepts 14.6 and any later 14.x minor, and majors 15 and 16 (a minimum, not an exact version)', () => {
+    for (const version of ['14.6', '14.10', '14.13', '15.2', '15.8', '16.1', '16.4'])
       expect(problemsOf(devRaw({ dbEngineVersion: version }))).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { planSubnets } from '../lib/model/cidr';
-import { ROLE_CHANGE_DRIFT } from '../lib/data/database-stack';
+import { GLOBAL_CLUSTER_OWNED, ROLE_CHANGE_DRIFT } from '../lib/data/database-stack';
 import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
 
 describe('Aurora global database', () => {
@@ -78,10 +78,60 @@ describe('Aurora global database', () => {
     expect([...ROLE_CHANGE_DRIFT].sort()).toEqual(['globalClusterIdentifier', 'replicationSourceIdentifier']);
     // Nothing else is ignored: a real config change (parameters, security groups) still applies.
     const secondary = named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev');
-    expect([...secondary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT].sort());
+    expect([...secondary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT, ...GLOBAL_CLUSTER_OWNED].sort());
     const primary = named(run, 'aws:rds/cluster:Cluster', 'aurora-use1-dev');
-    expect([...primary.ignoreChanges].sort()).toEqual([...ROLE_CHANGE_DRIFT, 'masterPassword'].sort());
+    expect([...primary.ignoreChanges].sort()).toEqual(
+      [...ROLE_CHANGE_DRIFT, ...GLOBAL_CLUSTER_OWNED, 'masterPassword'].sort(),
+    );
   });
+
+  it('RDS Extended Support is off by default on the global cluster and both members, and is config', async () => {
+    // CreateGlobalCluster / CreateDBCluster EngineLifecycleSupport defaults to enrolment in paid
+    // Extended Support (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateGlobalCluster.html).
+    const lifecycleOf = (run: Awaited<ReturnType<typeof plan>>) => [
+      named(run, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev').inputs.engineLifecycleSupport,
+      named(run, 'aws:rds/cluster:Cluster', 'aurora-use1-dev').inputs.engineLifecycleSupport,
+      named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev').inputs.engineLifecycleSupport,
+    ];
+    expect(lifecycleOf(await plan())).toEqual(Array(3).fill('open-source-rds-extended-support-disabled'));
+    const enrolled = await plan({ engineLifecycleSupport: 'open-source-rds-extended-support' });
+    expect(lifecycleOf(enrolled)).toEqual(Array(3).fill('open-source-rds-extended-support'));
+  });
+
+  it('a minor upgrade goes through the global cluster: the planned change carries the new version there only', async () => {
+    // The provider's rds.GlobalCluster docs, "Upgrading Engine Versions": the global cluster
+    // upgrades its members in place; members that diff their own engineVersion fail the update
+    // with "Provider produced inconsistent final plan", so they ignore it.
+    const upgraded = await plan({ dbEngineVersion: '14.10' });
+    const global = named(upgraded, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev');
+    expect(global.inputs.engineVersion).toBe('14.10');
+    const members = ofType(upgraded, 'aws:rds/cluster:Cluster');
+    const instances = ofType(upgraded, 'aws:rds/clusterInstance:ClusterInstance');
+    expect(members).toHaveLength(2);
+    expect(instances).toHaveLength(4);
+    for (const r of [...members, ...instances])
+      expect({ name: r.name, ignored: r.ignoreChanges }).toEqual({
+        name: r.name,
+        ignored: expect.arrayContaining(['engineVersion']),
+      });
+    // Same parameter-group family: a minor upgrade replaces no parameter group.
+    for (const group of ofType(upgraded, 'aws:rds/clusterParameterGroup:ClusterParameterGroup'))
+      expect(group.inputs.family).toBe('aurora-postgresql14');
+  });
+
+  it.each([
+    ['15.8', 'aurora-postgresql15'],
+    ['16.4', 'aurora-postgresql16'],
+  ])(
+    'engine %s: the global cluster, both members and their parameter groups move together (%s)',
+    async (version, family) => {
+      const run = await plan({ dbEngineVersion: version });
+      expect(named(run, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev').inputs.engineVersion).toBe(version);
+      const groups = ofType(run, 'aws:rds/clusterParameterGroup:ClusterParameterGroup');
+      expect(groups.map((g) => g.inputs.family)).toEqual([family, family]);
+      for (const cluster of ofType(run, 'aws:rds/cluster:Cluster')) expect(cluster.inputs.engineVersion).toBe(version);
+    },
+  );
 
   it('at least two instances per region across AZs, pinned version, no public access, PI encrypted', async () => {
     const run = await plan();

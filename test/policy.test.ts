@@ -62,10 +62,10 @@ const BAD: Record<string, [PolicyResource, RegExp]> = {
   'aurora-postgresql-14-minimum': [
     resource('aws:rds/globalCluster:GlobalCluster', {
       engine: 'aurora-postgresql',
-      engineVersion: '15.4',
+      engineVersion: '17.4',
       storageEncrypted: true,
     }),
-    /engine version is 15.4, not 14.6 or a later minor/,
+    /engine version is 17.4, not 14.6 or later \(majors 14, 15, 16\)/,
   ],
   'no-admin-iam': [
     resource('aws:iam/rolePolicy:RolePolicy', {
@@ -158,11 +158,16 @@ describe('data protection: the pack checks whichever the stack declares', () => 
     });
   const engine = POLICIES.find((p) => p.name === 'aurora-postgresql-14-minimum')!;
 
-  it('accepts 14.6 and later 14.x minors, rejects older minors and other majors', () => {
-    expect(engine.validate(aurora('14.6'), ctx)).toEqual([]);
-    expect(engine.validate(aurora('14.10'), ctx)).toEqual([]);
-    expect(engine.validate(aurora('14.5'), ctx)).toEqual([expect.stringMatching(/engine version is 14.5/)]);
-    expect(engine.validate(aurora('15.6'), ctx)).toEqual([expect.stringMatching(/engine version is 15.6/)]);
+  it('accepts 14.6 and later 14.x minors and majors 15 and 16, rejects older minors and other majors', () => {
+    for (const version of ['14.6', '14.10', '15.2', '15.6', '16.1', '16.4'])
+      expect({ version, problems: engine.validate(aurora(version), ctx) }).toEqual({ version, problems: [] });
+    for (const version of ['14.5', '13.9', '15.1', '16.0', '17.4'])
+      expect(engine.validate(aurora(version), ctx)).toEqual([
+        expect.stringMatching(new RegExp(`engine version is ${version.replace('.', '\\.')}`)),
+      ]);
+    // A minimum on a later major refuses the earlier one (a stack that has upgraded stays upgraded).
+    expect(engine.validate(aurora('14.10'), { ...ctx, engineVersion: '15.4' })).toHaveLength(1);
+    expect(engine.validate(aurora('16.1'), { ...ctx, engineVersion: '15.4' })).toEqual([]);
   });
 
   it('a protected stack with a destroyable cluster, secret, key or bucket is rejected', () => {

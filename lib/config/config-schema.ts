@@ -17,6 +17,7 @@ import {
   JOURNAL_TIMEOUT_RANGE_MS,
 } from '../../lambda/facts/journal';
 import {
+  ENGINE_MAJOR_MINIMUMS,
   MAX_ROTATION_DAYS,
   meetsMinimumVersion,
   MIN_ENGINE_VERSION,
@@ -115,10 +116,22 @@ const optionalText = text.optional().transform((v) => (v === '' ? undefined : v)
 /** The default and lowest engine version (defined with the policy pack, which checks the same minimum). */
 export { MIN_ENGINE_VERSION };
 
-/** 14.x with x >= 6: later minors carry security fixes (CVE-2023-5869 is fixed in 14.10). */
+/** 14.6 or later, majors 14-16 (policy/limits.ts): later minors carry security fixes (CVE-2023-5869 is fixed in 14.10). */
 export function isSupportedEngineVersion(version: string): boolean {
   return meetsMinimumVersion(version, MIN_ENGINE_VERSION);
 }
+
+/**
+ * RDS Extended Support enrolment: the valid values of EngineLifecycleSupport on
+ * CreateGlobalCluster and CreateDBCluster (AWS default: enrolled), per the RDS API reference
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateGlobalCluster.html) and
+ * the provider's rds.GlobalCluster / rds.Cluster `engineLifecycleSupport` docs
+ * (node_modules/@pulumi/aws/rds/globalCluster.d.ts). The first is the platform's default.
+ */
+export const ENGINE_LIFECYCLE_SUPPORT = [
+  'open-source-rds-extended-support-disabled',
+  'open-source-rds-extended-support',
+] as const;
 
 const memoryOptimised = (v: string) => /^db\.(r5|r6g|r6i|r7g|r7i|r8g|x2g)\./.test(v);
 
@@ -156,7 +169,14 @@ export const configSchema = z.object({
   logRetentionDays: oneOf(LOG_RETENTION_DAYS, 'CloudWatch Logs retention'),
   // --- data tier
   dbEngineVersion: text.refine(isSupportedEngineVersion, {
-    message: `must be Aurora PostgreSQL ${MIN_ENGINE_VERSION} or a later 14.x minor such as 14.10 (the major this platform is validated for as a global database)`,
+    message: `must be Aurora PostgreSQL ${MIN_ENGINE_VERSION} or later as major.minor, major ${Object.keys(ENGINE_MAJOR_MINIMUMS).join(', ')} (${Object.entries(
+      ENGINE_MAJOR_MINIMUMS,
+    )
+      .map(([major, minor]) => `${major}.${minor}+`)
+      .join(', ')}), such as 14.10 or 16.4`,
+  }),
+  engineLifecycleSupport: z.enum([...ENGINE_LIFECYCLE_SUPPORT], {
+    message: `must be one of ${ENGINE_LIFECYCLE_SUPPORT.join(', ')} (RDS EngineLifecycleSupport)`,
   }),
   dbInstanceClass: text
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'must look like db.r6g.large' })

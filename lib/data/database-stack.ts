@@ -29,6 +29,17 @@ export { POSTGRES_PORT };
  */
 export const ROLE_CHANGE_DRIFT = ['replicationSourceIdentifier', 'globalClusterIdentifier'] as const;
 
+/**
+ * What the global cluster owns: a minor upgrade changes `engineVersion` on the global cluster,
+ * which upgrades every member in place (ModifyGlobalCluster). A member that also diffs its own
+ * version fails the update with "Provider produced inconsistent final plan"; the provider's
+ * rds.GlobalCluster docs, "Upgrading Engine Versions", prescribe ignoreChanges on the members
+ * (node_modules/@pulumi/aws/rds/globalCluster.d.ts; registry: pulumi.com/registry/packages/aws/api-docs/rds/globalcluster).
+ * Instances too: rds.ClusterInstance's engineVersion is upgraded through its cluster only
+ * (its own change "will not update the engineVersion", rds/clusterInstance.d.ts).
+ */
+export const GLOBAL_CLUSTER_OWNED = ['engineVersion'] as const;
+
 /** How a region's cluster joins the global database. */
 export type GlobalMembership =
   /** The writer at creation: creates the database and its master user. */
@@ -167,6 +178,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       clusterIdentifier: n('dbCluster'),
       engine: globalDatabase.engine,
       engineVersion: globalDatabase.engineVersion,
+      engineLifecycleSupport: globalDatabase.engineLifecycleSupport,
       globalClusterIdentifier: globalDatabase.cluster.id,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [this.securityGroup.id],
@@ -196,7 +208,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
           ...child,
           dependsOn: [this.postgresLogGroup],
           // The rotation function owns the password after the first rotation.
-          ignoreChanges: [...ROLE_CHANGE_DRIFT, 'masterPassword'],
+          ignoreChanges: [...ROLE_CHANGE_DRIFT, ...GLOBAL_CLUSTER_OWNED, 'masterPassword'],
         },
       );
     } else {
@@ -206,7 +218,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
         {
           ...child,
           dependsOn: [...membership.of.instances, this.postgresLogGroup],
-          ignoreChanges: [...ROLE_CHANGE_DRIFT],
+          ignoreChanges: [...ROLE_CHANGE_DRIFT, ...GLOBAL_CLUSTER_OWNED],
         },
       );
     }
@@ -231,7 +243,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
           promotionTier: i,
           applyImmediately: true,
         },
-        { parent: this.cluster },
+        { parent: this.cluster, ignoreChanges: [...GLOBAL_CLUSTER_OWNED] },
       );
     });
 

@@ -52,6 +52,8 @@ export class GlobalDatabase extends pulumi.ComponentResource {
   readonly engine = AURORA_ENGINE;
   readonly engineVersion: string;
   readonly parameterGroupFamily: string;
+  /** RDS Extended Support enrolment, the same on the global cluster and both members. */
+  readonly engineLifecycleSupport: string;
   readonly masterPassword: pulumi.Output<string>;
 
   constructor(name: string, args: GlobalDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -59,13 +61,18 @@ export class GlobalDatabase extends pulumi.ComponentResource {
     const { settings, name: n } = args;
     this.engineVersion = settings.dbEngineVersion;
     this.parameterGroupFamily = parameterGroupFamily(this.engineVersion);
+    this.engineLifecycleSupport = settings.engineLifecycleSupport;
 
     this.cluster = new aws.rds.GlobalCluster(
       n('globalCluster'),
       {
         globalClusterIdentifier: n('globalCluster'),
         engine: this.engine,
+        // The version every member runs: a minor upgrade changes it here and the provider upgrades
+        // the members through ModifyGlobalCluster (the members ignore their own engineVersion).
         engineVersion: this.engineVersion,
+        // Not the AWS default (enrolled in paid RDS Extended Support): see docs/runbooks/upgrades.md.
+        engineLifecycleSupport: this.engineLifecycleSupport,
         storageEncrypted: true,
         // A protected stack's global cluster survives a mistaken destroy (and so do its members).
         deletionProtection: settings.dataProtection === 'protected',
