@@ -117,6 +117,7 @@ describe("the drill's drainer", () => {
       deadLetterQueueUrl: dlqUrl,
       marketOrderTtlSeconds: 60,
       clientKeysSecretArn: 'keys',
+      apiHosts: ['api.example.com'],
       journal: {
         durability: 'cross-region',
         queueUrls: {

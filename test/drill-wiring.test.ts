@@ -32,6 +32,7 @@ const sentinel: RegionEndpoints = {
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE',
   marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
+  apiHosts: ['HOSTS'],
   journal: {
     durability: 'cross-region',
     queueUrls: {

@@ -16,6 +16,7 @@ import { OrderQueue } from '../data/order-queue';
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
+import { apiHostNames } from '../traffic/api-hosts';
 
 export interface ComputeStackArgs {
   readonly settings: Settings;
@@ -144,6 +145,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         // Sized with the reserved concurrency and the fleet by the config's connection budget.
         DB_POOL_MAX: String(settings.dbPoolMaxConnections),
         CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
+        API_HOSTS: apiHostNames(settings, region.region).join(','),
       },
       statements: [
         ...this.databaseAccess,

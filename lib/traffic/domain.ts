@@ -3,6 +3,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { RegionRole, Settings } from '../config/config';
 import { Namer, regionCode } from '../config/naming';
 
+export { apiHostNames, regionalName } from './api-hosts';
+
 export interface DomainRegion {
   readonly role: RegionRole;
   readonly region: string;
@@ -16,11 +18,6 @@ export interface DomainArgs {
   readonly settings: Settings;
   readonly name: Namer;
   readonly regions: readonly DomainRegion[];
-}
-
-/** The name a region's ALB answers on directly (probes, operators): `use1.<domain>`. */
-export function regionalName(settings: Pick<Settings, 'domainName'>, region: string): string {
-  return `${regionCode(region)}.${settings.domainName}`;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface RegionEndpoints {
   readonly marketOrderTtlSeconds: number;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
+  /** The names clients sign for (apiHostNames). */
+  readonly apiHosts: readonly string[];
   /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
   readonly journal: {
     /** orderDurability: cross-region journals every order before its commit; regional does not. */
@@ -98,6 +100,7 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
     CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
+    API_HOSTS: e.apiHosts.join(','),
     ORDER_DURABILITY: e.journal.durability,
     JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
     JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),

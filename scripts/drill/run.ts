@@ -41,6 +41,7 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import { apiHostNames } from '../../lib/traffic/api-hosts';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
@@ -292,6 +293,7 @@ export class Drill {
       poolMax: this.settings.dbPoolMaxConnections,
       secretArn,
       clientKeysSecretArn,
+      apiHosts: apiHostNames(this.settings, region),
       queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
       deadLetterQueueUrl: this.queueUrl(
         region,

@@ -23,6 +23,9 @@ export const CLIENTS = {
   deskB: { clientId: 'desk-b', key: 'desk-b-test-signing-key-0123456789abcdef' },
   slow: { clientId: 'desk-slow', key: 'desk-slow-test-signing-key-0123456789abc' },
 } as const;
+/** Where the local API runs (its REGION_NAME) and the names it answers to: clients sign for them. */
+export const LOCAL_REGION = 'eu-west-1';
+export const LOCAL_HOSTS = ['127.0.0.1', 'localhost'];
 export const SLOW_CLIENT_LIMITS = { ratePerSecond: 0.5, burst: 2 };
 
 export interface TradingDb {
@@ -103,7 +106,7 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
     clientKeysArn,
     masterSecretArn,
     env: {
-      REGION_NAME: 'eu-west-1',
+      REGION_NAME: LOCAL_REGION,
       REGION_ROLE: 'secondary',
       DB_SECRET_ARN: secretArn,
       DB_HOST: pg.host,
@@ -113,6 +116,7 @@ export async function startTradingDb(password = 'app-password-1'): Promise<Tradi
       // Tests that exercise the cross-region journal set it up explicitly.
       ORDER_DURABILITY: 'regional',
       CLIENT_KEYS_SECRET_ARN: clientKeysArn,
+      API_HOSTS: LOCAL_HOSTS.join(','),
     },
     async count() {
       const c = await pg.admin(DB_NAME);
