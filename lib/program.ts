@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { parseSettings, readRawConfig, Settings } from './config/config';
+import { parseSettings, readRawConfig, Settings } from './config';
 import { TapStack } from './tap-stack';
 
 /** This project's Pulumi config, validated: throws ConfigError listing every problem. */

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { ComputeStack } from './app/compute-stack';
-import { RegionRole, RegionSettings, Settings } from './config/config';
+import { RegionRole, RegionSettings, Settings } from './config';
 import { CredentialsStack } from './security/credentials-stack';
 import { DatabaseSchema } from './data/database-schema';
 import { DatabaseBackup } from './data/database-backup';

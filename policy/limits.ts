@@ -1,5 +1,5 @@
 /**
- * Limits the policy pack enforces that a stack setting can break. lib/config/config.ts validates those
+ * Limits the policy pack enforces that a stack setting can break. lib/config/config-schema.ts validates those
  * settings with these very constants, so a config the validator accepts cannot fail the pack on
  * them. They live in policy/ because the published pack (`npm pack` of this folder) must be
  * self-contained; the program imports them from here, never the other way round.

@@ -1,6 +1,6 @@
 /**
- * `npm run runbook-synopsis`: records the AWS CLI's own synopsis of every command the README's
- * runbooks use (required options, optional options, positional arguments) in
+ * `npm run runbook-synopsis`: records the AWS CLI's own synopsis of every command the
+ * runbooks (docs/runbooks/) use (required options, optional options, positional arguments) in
  * docs/aws-cli-synopsis.json, which test/runbooks.test.ts checks the runbooks against offline.
  * Needs an `aws` CLI on PATH (its `help` text is generated from the same service models as
  * CLI v2); options only CLI v2 has are listed separately, from the v2 reference.
@@ -9,7 +9,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_DIR } from './offline';
-import { parseRunbooks } from './runbook';
+import { parseRunbooks, readRunbooks } from './runbook';
 
 export const SYNOPSIS_FILE = path.join(PROJECT_DIR, 'docs', 'aws-cli-synopsis.json');
 
@@ -73,8 +73,9 @@ export function parseSynopsis(help: string): CommandSynopsis {
 }
 
 async function main() {
-  const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
-  const wanted = [...new Set(parseRunbooks(readme).commands.map((c) => `${c.service} ${c.operation}`))].sort();
+  const wanted = [
+    ...new Set(parseRunbooks(readRunbooks(PROJECT_DIR)).commands.map((c) => `${c.service} ${c.operation}`)),
+  ].sort();
   const env = { ...process.env, PAGER: 'cat', AWS_PAGER: '', MANPAGER: 'cat' };
   const version = execFileSync('aws', ['--version'], { encoding: 'utf8', env }).trim();
   const commands: Record<string, CommandSynopsis> = {};

@@ -1,17 +1,19 @@
 /**
- * `npm run docs`: regenerate what the README shows from its sources, so it cannot drift:
- * generated blocks (`<!-- gen:NAME:begin -->` ... `<!-- gen:NAME:end -->`: the config table from
- * Pulumi.yaml, the RTO table, the failover timeline and the dev/prod cost comparison from the
- * plans, the drill's scenarios and the RTO distribution), inline numbers (`<!-- fact:NAME -->value<!-- /fact -->`) and docs/architecture.svg.
+ * `npm run docs`: regenerate what the README and docs/ show from their sources, so it cannot
+ * drift: generated blocks (`<!-- gen:NAME:begin -->` ... `<!-- gen:NAME:end -->`: the config
+ * reference from Pulumi.yaml, the RTO table, the failover timeline and the dev/prod cost
+ * comparison from the plans, the drill's scenarios and the RTO distribution), inline numbers
+ * (`<!-- fact:NAME -->value<!-- /fact -->`) in any Markdown file, and docs/architecture.svg.
+ * Each block lives in exactly one file; a fact may be quoted anywhere.
  * `npm run docs -- --check` fails when any is stale (CI runs it).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as prettier from 'prettier';
 import { CostEstimate, estimateCost } from '../lib/model/cost';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoBudget, RtoBudget } from '../lib/model/rto';
-import { rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/model/rto-model';
+import { rtoDistribution, rtoModelInputsFromSettings, rtoModelMarkdown } from '../lib/model/rto-model';
 import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
@@ -19,21 +21,54 @@ import { architectureGraph, renderSvg } from './diagram';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
 import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
+import { markdownFiles } from './markdown-check';
 
-const README = path.join(PROJECT_DIR, 'README.md');
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
 
+/** Pulumi.yaml's config keys grouped by its `# --- area` comments, in file order. */
+export function configAreas(yamlText: string): { area: string; keys: string[] }[] {
+  const areas: { area: string; keys: string[] }[] = [];
+  let inConfig = false;
+  for (const line of yamlText.split('\n')) {
+    if (/^\S/.test(line) && !line.startsWith('#')) inConfig = line.startsWith('config:');
+    if (!inConfig) continue;
+    const area = /^ {2}# --- (.+)$/.exec(line);
+    if (area) areas.push({ area: area[1].trim(), keys: [] });
+    const key = /^ {2}([A-Za-z][A-Za-z0-9]*):/.exec(line);
+    if (key) {
+      if (areas.length === 0) areas.push({ area: 'general', keys: [] });
+      areas[areas.length - 1].keys.push(key[1]);
+    }
+  }
+  return areas.filter((a) => a.keys.length > 0);
+}
+
+/** How to set a key with the Pulumi CLI: arrays by path, the rest as plain values. */
+const setWith = (key: string, type: string) =>
+  type === 'array' ? `\`pulumi config set --path '${key}[0]' VALUE\`` : `\`pulumi config set ${key} VALUE\``;
+
+/** The config reference: one table per area of Pulumi.yaml. */
 export function configTable(): string {
-  const rows = Object.entries(readProject().config ?? {}).map(([key, spec]) => {
-    const def =
-      spec.default === undefined
-        ? '**required**'
-        : spec.default === ''
-          ? '(empty)'
-          : `\`${typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default)}\``;
-    return `| \`${key}\` | ${spec.type} | ${def} | ${String(spec.description ?? '').replace(/\|/g, '\\|')} |`;
-  });
-  return ['| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  const config = readProject().config ?? {};
+  const text = fs.readFileSync(path.join(PROJECT_DIR, 'Pulumi.yaml'), 'utf8');
+  return configAreas(text)
+    .map(({ area, keys }) => {
+      const rows = keys.map((key) => {
+        const spec = config[key];
+        const def =
+          spec.default === undefined
+            ? '**required**'
+            : spec.default === ''
+              ? '(empty)'
+              : `\`${typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default)}\``;
+        return `| \`${key}\` | ${spec.type} | ${def} | ${cell(String(spec.description ?? ''))} ${spec.type === 'array' ? `Set with ${setWith(key, spec.type)}.` : ''} |`;
+      });
+      const title = area.charAt(0).toUpperCase() + area.slice(1);
+      return [`### ${title}`, '', '| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows].join(
+        '\n',
+      );
+    })
+    .join('\n\n');
 }
 
 const usd = (n: number) => `$${Math.round(n).toLocaleString('en-US')}`;
@@ -158,7 +193,12 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
     throw new Error('the dev plan has no scheduled orchestrator with an invoke config');
   const albCheck = of(dev, 'aws:lb/targetGroup:TargetGroup').find((t) => t.inputs.healthCheck)!.inputs.healthCheck;
   const failoverRecord = of(dev, 'aws:route53/record:Record').find((r) => r.inputs.failoverRoutingPolicies?.length);
+  // Email subscriptions: each one asks its recipient to confirm, once per topic.
+  const emails = of(dev, 'aws:sns/topicSubscription:TopicSubscription').filter((t) => t.inputs.protocol === 'email');
+  const emailRegions = [...new Set(emails.map((e) => e.region))].sort();
   return {
+    'sns-email-confirmations': String(emails.length),
+    'sns-email-regions': emailRegions.join(', '),
     'max-suffix': String(maxSuffixLength()),
     'tightest-name': tightestName(),
     'tightest-limit': String(NAME_RULES[tightestName()].limit),
@@ -188,53 +228,96 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
   };
 }
 
-/** Replace every generated block and inline fact; unknown names are an error, not silence. */
-export function render(readme: string, blocks: Record<string, string>, values: Record<string, string>): string {
-  const used = new Set<string>();
-  let out = readme.replace(
+/**
+ * Replace every generated block and inline fact of one Markdown file; unknown names are an
+ * error, not silence. Returns the text and the blocks it holds.
+ */
+export function render(
+  file: string,
+  text: string,
+  blocks: Record<string, string>,
+  values: Record<string, string>,
+): { text: string; used: string[] } {
+  const used: string[] = [];
+  let out = text.replace(
     /(<!-- gen:([a-z-]+):begin[^>]*-->)[\s\S]*?(<!-- gen:\2:end -->)/g,
     (_m, begin: string, name: string, end: string) => {
       if (!(name in blocks))
-        throw new Error(`README.md has a generated block "${name}" that scripts/docs.ts does not know`);
-      used.add(name);
+        throw new Error(`${file} has a generated block "${name}" that scripts/docs.ts does not know`);
+      used.push(name);
       return `${begin}\n\n${blocks[name]}\n\n${end}`;
     },
   );
   out = out.replace(/<!-- fact:([a-z-]+) -->[\s\S]*?<!-- \/fact -->/g, (_m, name: string) => {
-    if (!(name in values)) throw new Error(`README.md quotes a fact "${name}" that scripts/docs.ts does not compute`);
+    if (!(name in values)) throw new Error(`${file} quotes a fact "${name}" that scripts/docs.ts does not compute`);
     return `<!-- fact:${name} -->${values[name]}<!-- /fact -->`;
   });
-  const missing = Object.keys(blocks).filter((b) => !used.has(b));
-  if (missing.length) throw new Error(`README.md lacks the generated block(s) ${missing.join(', ')}`);
-  return out;
+  return { text: out, used };
+}
+
+/** Every block in exactly one file: a missing block is stale, a repeated one is a copy to keep in step. */
+export function blockPlacement(used: Record<string, string[]>, blocks: readonly string[]): string[] {
+  const where = (b: string) => Object.keys(used).filter((f) => used[f].includes(b));
+  return blocks.flatMap((b) => {
+    const files = where(b);
+    if (files.length === 0) return [`no Markdown file holds the generated block "${b}"`];
+    if (files.length > 1 || used[files[0]].filter((x) => x === b).length > 1)
+      return [`the generated block "${b}" appears more than once (${files.join(', ')}): link to it instead`];
+    return [];
+  });
 }
 
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
-  const readme = fs.readFileSync(README, 'utf8');
   const [dev, prod] = [await planStack('dev'), await planStack('prod')];
-  const next = render(
-    readme,
-    {
-      'config-table': configTable(),
-      'rto-table': rtoTable(dev.budget),
-      'failover-timeline': timelineTable(dev),
-      'cost-comparison': costComparison([dev, prod]),
-      'ignore-changes': ignoreChangesTable(dev),
-      'drill-scenarios': drillScenarioTable('dev'),
-      'rto-distribution': rtoModelMarkdown(
-        rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
-      ),
-    },
-    facts(dev, prod),
+  const blocks = {
+    'config-table': configTable(),
+    'rto-table': rtoTable(dev.budget),
+    'failover-timeline': timelineTable(dev),
+    'cost-comparison': costComparison([dev, prod]),
+    'ignore-changes': ignoreChangesTable(dev),
+    'drill-scenarios': drillScenarioTable('dev'),
+    'rto-distribution': rtoModelMarkdown(
+      rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
+    ),
+  };
+  const distribution = rtoDistribution(
+    rtoModelInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
   );
-  // Formatted as the lint step expects, so the generated text and prettier agree.
-  const nextReadme = await prettier.format(next, { ...(await prettier.resolveConfig(README)), filepath: README });
+  const p99 = (prefix: string) => {
+    const found = distribution.paths.find((p) => p.name.startsWith(prefix));
+    if (!found) throw new Error(`the RTO model has no path "${prefix}"`);
+    return String(found.p99);
+  };
+  const values = {
+    ...facts(dev, prod),
+    'p99-ga': p99('traffic: Global Accelerator'),
+    'p99-dns': p99('traffic: Route 53 failover'),
+    'p99-writes': p99('writes:'),
+  };
+  const stale: string[] = [];
+  const used: Record<string, string[]> = {};
+  const writes: [string, string][] = [];
+  for (const rel of markdownFiles(PROJECT_DIR)) {
+    const file = path.join(PROJECT_DIR, rel);
+    const current = fs.readFileSync(file, 'utf8');
+    const rendered = render(rel, current, blocks, values);
+    used[rel] = rendered.used;
+    if (rendered.text === current) continue;
+    // Formatted as the lint step expects, so the generated text and prettier agree.
+    const next = await prettier.format(rendered.text, { ...(await prettier.resolveConfig(file)), filepath: file });
+    if (next !== current) {
+      stale.push(`${rel} generated blocks and facts`);
+      writes.push([file, next]);
+    }
+  }
+  const placement = blockPlacement(used, Object.keys(blocks));
+  if (placement.length > 0) {
+    process.stderr.write(`${placement.join('\n')}\n`);
+    return 1;
+  }
   const svg = await renderSvg(architectureGraph(dev.run.resources), 'Trading platform (dev stack)');
-  const stale = [
-    nextReadme !== readme && 'README.md generated blocks and facts',
-    (!fs.existsSync(SVG) || fs.readFileSync(SVG, 'utf8') !== svg) && 'docs/architecture.svg',
-  ].filter(Boolean);
+  if (!fs.existsSync(SVG) || fs.readFileSync(SVG, 'utf8') !== svg) stale.push('docs/architecture.svg');
   if (check) {
     if (stale.length > 0) {
       process.stderr.write(`Stale generated docs: ${stale.join(', ')}. Run npm run docs and commit.\n`);
@@ -243,7 +326,7 @@ async function main(): Promise<number> {
     process.stdout.write('Generated docs are current.\n');
     return 0;
   }
-  fs.writeFileSync(README, nextReadme);
+  for (const [file, text] of writes) fs.writeFileSync(file, text);
   fs.mkdirSync(path.dirname(SVG), { recursive: true });
   fs.writeFileSync(SVG, svg);
   process.stdout.write(`Updated ${stale.length ? stale.join(', ') : 'nothing (already current)'}\n`);

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { ConfigError } from '../lib/config/config';
+import { ConfigError } from '../lib/config';
 import { drillScenarios, runDrill } from './drill/index';
 import { drillReport } from './drill/report';
 import { drillSettings } from './drill/settings';

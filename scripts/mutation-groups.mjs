@@ -10,7 +10,16 @@ export const GROUPS = {
   'rto-model': { mutate: ['lib/model/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
   'connection-budget': { mutate: ['lib/model/connection-budget.ts'], tests: ['test/connection-budget.test.ts'] },
   placement: { mutate: ['lib/network/placement.ts'], tests: ['test/placement.test.ts'] },
-  config: { mutate: ['lib/config/config.ts'], tests: ['test/config.test.ts'] },
+  config: {
+    mutate: [
+      'lib/config/config-schema.ts',
+      'lib/config/cross-checks.ts',
+      'lib/config/rto-problems.ts',
+      'lib/config/settings.ts',
+      'lib/config/closest-key.ts',
+    ],
+    tests: ['test/config.test.ts'],
+  },
   'trading-pure': {
     mutate: [
       'lambda/trading/decimal.ts',

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { estimateCost } from '../lib/model/cost';
-import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config/config';
+import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoDistribution, rtoDistributionReport, rtoModelInputsFromSettings } from '../lib/model/rto-model';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';

@@ -1,13 +1,31 @@
 /**
- * The README's runbook commands as data: every `aws ...` command in the shell blocks between
- * `<!-- runbooks:begin -->` and `<!-- runbooks:end -->`, tokenized as a shell would (quotes,
- * `$(...)`, line continuations, `;`/`&&`/`|`, if/then/else), with the shell variables the
- * runbooks export expanded. test/runbooks.test.ts checks them against the AWS CLI's synopsis
- * (docs/aws-cli-synopsis.json, made by scripts/aws-cli-synopsis.ts).
+ * The runbooks' commands as data: every `aws ...` command in the shell blocks of
+ * docs/runbooks/*.md, tokenized as a shell would (quotes, `$(...)`, line continuations,
+ * `;`/`&&`/`|`, if/then/else), with the shell variables the runbooks export expanded.
+ * test/runbooks.test.ts checks them against the AWS CLI's synopsis (docs/aws-cli-synopsis.json,
+ * made by scripts/aws-cli-synopsis.ts).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 
-export const RUNBOOKS_BEGIN = '<!-- runbooks:begin -->';
-export const RUNBOOKS_END = '<!-- runbooks:end -->';
+/** Where the runbooks live, relative to the project. Its README.md (the index) sets the shell's names. */
+export const RUNBOOK_DIR = path.join('docs', 'runbooks');
+
+/** Each runbook file (relative path and text): the index first, then the runbooks by name. */
+export function runbookFiles(root: string): { file: string; text: string }[] {
+  const dir = path.join(root, RUNBOOK_DIR);
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md');
+  return ['README.md', ...names.sort()].map((f) => ({
+    file: path.join(RUNBOOK_DIR, f),
+    text: fs.readFileSync(path.join(dir, f), 'utf8'),
+  }));
+}
+
+/** Every runbook as one Markdown text, in the order of `runbookFiles` (variables flow down). */
+export const readRunbooks = (root: string): string =>
+  runbookFiles(root)
+    .map((f) => f.text)
+    .join('\n');
 
 export interface AwsCommand {
   readonly service: string;
@@ -144,12 +162,9 @@ export interface Runbooks {
   readonly stackOutputs: string[];
 }
 
-/** Every aws command in the runbook section's shell blocks, with `vars` (and exported ones) expanded. */
+/** Every aws command in the shell blocks of `markdown`, with `vars` (and exported ones) expanded. */
 export function parseRunbooks(markdown: string, vars: Readonly<Record<string, string>> = {}): Runbooks {
-  const start = markdown.indexOf(RUNBOOKS_BEGIN);
-  const end = markdown.indexOf(RUNBOOKS_END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks ${RUNBOOKS_BEGIN} ... ${RUNBOOKS_END}`);
-  const body = markdown.slice(start, end);
+  const body = markdown;
   const variables: Record<string, string> = { ...vars };
   const commands: AwsCommand[] = [];
   const stackOutputs: string[] = [];

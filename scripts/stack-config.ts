@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { POLICIES } from '../policy/rules';
 import { PROJECT_DIR, stackConfig } from './offline';
 

@@ -8,7 +8,7 @@ import {
   RawConfig,
   readRawConfig,
   rtoInputsFromSettings,
-} from '../lib/config/config';
+} from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoDistribution, rtoModelInputsFromSettings } from '../lib/model/rto-model';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/network/cidr';

@@ -710,7 +710,7 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   lambda: 'lambda',
   s3: 's3',
   // The fence record where the table is local; the other region's journal and fence are reached
-  // through NAT, which cross-region durability requires (lib/config/config.ts).
+  // through NAT, which cross-region durability requires (lib/config/cross-checks.ts).
   dynamodb: 'dynamodb',
 };
 const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];

@@ -39,8 +39,8 @@ it('the partition trade-off: cross-region durability refuses orders, regional du
     expect([r.name, r.metrics.lost, r.metrics.promotions]).toEqual([r.name, 0, 0]);
 });
 
-it("the README's drill run shows every scenario with this run's promotions, losses and verdicts", () => {
-  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+it("docs/failover-drill.md's drill run shows every scenario with this run's promotions, losses and verdicts", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'failover-drill.md'), 'utf8');
   const block = /<!-- example:drill -->\s*```text\n\$ npm run drill\n[^\n]*\n[^\n]*\n([\s\S]*?)```/.exec(readme);
   expect(block).not.toBeNull();
   // Times and expired counts are left out: the code's own timeouts run on the real clock.

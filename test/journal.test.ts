@@ -7,7 +7,7 @@ import { auditorSettingsFromEnv } from '../lambda/journal-auditor/handler';
 import { AUDIT_METRICS, METRICS_NAMESPACE } from '../lambda/journal-auditor/auditor';
 import { createOrderJournal, journalConfigFromEnv } from '../lambda/shared/journal';
 import type { Order } from '../lambda/trading/order';
-import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config/config';
+import { JOURNAL_AUDITOR_TIMEOUT_SECONDS } from '../lib/config';
 import { JOURNAL_AUDITOR_SERVICE } from '../lib/observe/monitoring-stack';
 import { RecordedResource } from '../scripts/offline';
 import { dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../lib/config/config';
+import { ConfigError } from '../lib/config';
 import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network/network-stack';
 import { RecordedResource, runOffline, stackConfig } from '../scripts/offline';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';

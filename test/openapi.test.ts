@@ -2,7 +2,7 @@
  * docs/openapi.yaml against the API as `npm run serve` runs it (the EC2 server over an embedded
  * PostgreSQL 14): every answer has a documented status, a body of the documented schema and the
  * documented headers, requests are signed as documented, the documented paths and methods are the
- * ones served, and the README's examples work as written.
+ * ones served, and the examples in docs/api.md work as written.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -153,8 +153,8 @@ describe('docs/openapi.yaml matches the API npm run serve runs', () => {
     expect(((await deskA.request('GET', '/undocumented')) as Answer).status).toBe(404);
   });
 
-  it('the README’s examples work as written', async () => {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+  it('the examples in docs/api.md work as written', async () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'api.md'), 'utf8');
     const block = /<!-- example:api -->\s*```bash\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const commands = block![1].split('\n').filter((l) => /^(curl|TAP_CLIENT_ID=)/.test(l));

@@ -191,9 +191,9 @@ describe('npm run plan on a terminal', () => {
   });
 });
 
-describe('the README shows real plan output', () => {
+describe('docs/configuration.md shows real plan output', () => {
   it('the config-errors example is what the plan prints for those arguments', () => {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'configuration.md'), 'utf8');
     const block = /<!-- example:config-errors -->\s*```text\n\$ npm run plan -- (.*)\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const run = plan(tokenize(block![1]));

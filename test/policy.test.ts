@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import { configurePolicies, evaluatePolicies, PolicyContext, PolicyResource, POLICIES } from '../policy/rules';
 import { PolicyConfigError, resolvePolicyConfig } from '../policy/schema';

@@ -1,4 +1,4 @@
-import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config/config';
+import { parseSettings, readRawConfig, rtoInputsFromSettings } from '../lib/config';
 import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromPlan } from '../scripts/analysis';

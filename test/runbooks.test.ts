@@ -1,18 +1,23 @@
 /**
- * The README's runbooks, checked as an engineer at 3 a.m. needs them: every `aws` command
+ * The runbooks (docs/runbooks/), checked as an engineer at 3 a.m. needs them: every `aws` command
  * against the AWS CLI's own synopsis of that command (docs/aws-cli-synopsis.json), and against
  * the platform the program builds (names, metrics, triggers, stack outputs, config keys).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CONFIG_KEYS } from '../lib/config/config';
+import { CONFIG_KEYS } from '../lib/config';
 import { FAILOVER_METRIC_NAMESPACE } from '../lib/failover/failover-stack';
 import { parseSynopsis, SynopsisFile } from '../scripts/aws-cli-synopsis';
 import { OfflineRun, PROJECT_DIR } from '../scripts/offline';
-import { AwsCommand, bindArguments, expand, parseRunbooks, tokenize } from '../scripts/runbook';
+import { markdownFiles } from '../scripts/markdown-check';
+import { AwsCommand, bindArguments, expand, parseRunbooks, readRunbooks, tokenize } from '../scripts/runbook';
 import { plan } from './helpers/plan';
 
-const README = fs.readFileSync(path.join(PROJECT_DIR, 'README.md'), 'utf8');
+/** The runbooks (docs/runbooks/, the index's shell names first) and every other Markdown file's text. */
+const RUNBOOKS = readRunbooks(PROJECT_DIR);
+const ALL_DOCS = markdownFiles(PROJECT_DIR)
+  .map((f) => fs.readFileSync(path.join(PROJECT_DIR, f), 'utf8'))
+  .join('\n');
 const SYNOPSIS: SynopsisFile = JSON.parse(
   fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'aws-cli-synopsis.json'), 'utf8'),
 );
@@ -20,7 +25,7 @@ const SYNOPSIS: SynopsisFile = JSON.parse(
 const VARS = { SUFFIX: 'dev', ACCOUNT: '123456789012' };
 /** The runbooks, each command's words bound as the CLI binds them (flags, lists, positionals). */
 const runbooks = (() => {
-  const parsed = parseRunbooks(README, VARS);
+  const parsed = parseRunbooks(RUNBOOKS, VARS);
   const commands = parsed.commands.map((c): AwsCommand => {
     const s = SYNOPSIS.commands[`${c.service} ${c.operation}`];
     if (!s) return c;
@@ -223,11 +228,11 @@ describe('runbook commands match the platform the program builds', () => {
     for (const c of drills) expect(used).not.toContain(c.options.get('--priority')![0]);
   });
 
-  it('every `pulumi stack output` and `pulumi config get` in the README names a real output or key', () => {
-    const outputs = [...README.matchAll(/pulumi stack output ([A-Za-z0-9]+)/g)].map((m) => m[1]);
+  it('every `pulumi stack output` and `pulumi config get/set` in the docs names a real output or key', () => {
+    const outputs = [...ALL_DOCS.matchAll(/pulumi stack output ([A-Za-z0-9]+)/g)].map((m) => m[1]);
     expect(outputs.length).toBeGreaterThan(0);
     for (const o of outputs) expect(Object.keys(run.outputs)).toContain(o);
-    const keys = [...README.matchAll(/pulumi config (?:get|set) ([A-Za-z0-9]+)/g)].map((m) => m[1]);
+    const keys = [...ALL_DOCS.matchAll(/pulumi config (?:get|set) ([A-Za-z0-9]+)/g)].map((m) => m[1]);
     for (const k of keys) expect(CONFIG_KEYS as string[]).toContain(k);
   });
 });
@@ -252,14 +257,12 @@ describe('the runbook parser', () => {
   it('finds commands after operators, keywords and inside $(...), with their options', () => {
     const { commands } = parseRunbooks(
       [
-        '<!-- runbooks:begin -->',
-        '### S',
+        '# S',
         '```bash',
         'export A=$(aws sts get-caller-identity --region r --query Account --output text)',
         'if [ x ]; then aws lambda invoke --function-name f \\',
         '  --payload \'{"a":1}\' out.json; fi',
         '```',
-        '<!-- runbooks:end -->',
       ].join('\n'),
     );
     expect(commands.map((c) => [c.service, c.operation, [...c.options.keys()], c.positionals, c.section])).toEqual([

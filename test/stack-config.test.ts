@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
-import { parseSettings, readRawConfig } from '../lib/config/config';
+import { parseSettings, readRawConfig } from '../lib/config';
 import { evaluatePolicies } from '../policy/rules';
 import { policyResources } from '../scripts/analysis';
 import { PROJECT_DIR, runOffline, stackConfig } from '../scripts/offline';

@@ -2,7 +2,7 @@
  * TLS a trading platform can run with: `tls: acm` (certificates issued and DNS-validated by the
  * program), `provided` (one per region, each in its ALB's region) or `none` (throwaway stacks).
  */
-import { ConfigError, parseSettings, readRawConfig } from '../lib/config/config';
+import { ConfigError, parseSettings, readRawConfig } from '../lib/config';
 import { acceleratorPorts } from '../lib/traffic/global-stack';
 import { OfflineRun, readProject, stackConfig } from '../scripts/offline';
 import { dependsOnTransitively, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { DatabaseStack, POSTGRES_PORT } from '../data/database-stack';
 import { Fleet } from './fleet';
 import { Statement } from '../security/iam';

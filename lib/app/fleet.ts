@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from '../security/iam';
 import { bundleSource } from '../functions/lambda-bundle';
 import { LoadBalancer } from './load-balancer';

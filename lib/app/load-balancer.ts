@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { targetHealthCheck } from './health';
 import { LOG_PREFIX, LogArchive } from '../observe/log-archive';
 import { regionalName } from '../traffic/domain';

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { DatabaseSecret, readSecretStatements } from '../security/credentials-stack';
 import { DatabaseStack } from './database-stack';
 import { egressRules } from '../network/egress';

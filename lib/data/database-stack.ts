@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { egressRules, POSTGRES_PORT } from '../network/egress';
 import { GlobalDatabase } from './global-database';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { Namer } from '../config/naming';
 
 /** The Aurora engine of every cluster, member and instance here. */

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { JOURNAL_AUDITOR_TIMEOUT_SECONDS, Settings } from '../config/config';
+import { JOURNAL_AUDITOR_TIMEOUT_SECONDS, Settings } from '../config';
 import { DatabaseStack } from './database-stack';
 import { Statement } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';

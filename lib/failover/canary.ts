@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { CANARY_TIMEOUT_SECONDS } from '../../lambda/orchestrator/timing';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
 import { Namer } from '../config/naming';

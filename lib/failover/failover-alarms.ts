@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { alarmTopic } from '../observe/alarm-topic';
 import { AlarmFactory } from '../observe/alarms';
 import { Canary } from './canary';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from './failover-stack';
 import { Namer } from '../config/naming';
 

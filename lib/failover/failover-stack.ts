@@ -5,7 +5,7 @@ import { alarmTopic } from '../observe/alarm-topic';
 import { healthCheckFailing } from '../observe/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
-import { RegionRole, RegionSettings, Settings } from '../config/config';
+import { RegionRole, RegionSettings, Settings } from '../config';
 import { GlobalDatabase } from '../data/global-database';
 import { resolvedAfter } from '../security/iam';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';

@@ -3,7 +3,7 @@
  * from here, so adding a destination (another VPC's database, say) is one entry, and a test
  * can read what each workload reaches. Destinations are symbolic; `egressRules` resolves them.
  */
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 
 export const HTTPS_PORT = 443;
 export const POSTGRES_PORT = 5432;

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from './cidr';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { HTTPS_PORT } from './egress';
 import { AURORA_ENGINE } from '../data/global-database';
 import { serviceRole, sourceConditions } from '../security/iam';

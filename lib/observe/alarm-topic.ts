@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { keyAdministrators, keyPolicy } from '../security/key-policy';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { KEY_DELETION_WINDOW_DAYS } from '../security/region-keys';

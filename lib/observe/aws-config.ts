@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { MANAGED_POLICY, serviceRole, sourceConditions } from '../security/iam';
 import { PLACEMENT_TAG } from '../functions/lambda-function';
 import { LogArchive } from './log-archive';

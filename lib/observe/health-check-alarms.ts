@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { AlarmFactory, healthCheckFailing } from './alarms';
-import { RegionRole } from '../config/config';
+import { RegionRole } from '../config';
 import { Namer } from '../config/naming';
 
 export interface HealthCheckAlarmsArgs {

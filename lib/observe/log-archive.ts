@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { Statement } from '../security/iam';
 import { Namer } from '../config/naming';
 import { SecureBucket, secureBucket } from '../security/secure-bucket';

@@ -4,7 +4,7 @@ import { alarmTopic } from './alarm-topic';
 import { AlarmFactory, AlarmSpec } from './alarms';
 import { AwsConfig } from './aws-config';
 import { ComputeStack } from '../app/compute-stack';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from '../data/database-stack';
 import { JournalAuditor } from '../data/journal-auditor';

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { dashboardBody } from './dashboard';
 import { FAILOVER_METRIC_NAMESPACE, FailoverStack, METRIC_SERVICE } from '../failover/failover-stack';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from '../traffic/global-stack';

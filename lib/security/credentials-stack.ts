@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { Settings } from '../config/config';
+import { Settings } from '../config';
 import { DatabaseStack, POSTGRES_PORT } from '../data/database-stack';
 import { DB_PASSWORD_SPEC, GlobalDatabase } from '../data/global-database';
 import { policyJson, resolvedAfter, Statement } from './iam';

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionSettings, Settings } from '../config/config';
+import { RegionSettings, Settings } from '../config';
 import { keyAdministrators, KeyUse, keyPolicy } from './key-policy';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { RegionRole, Settings } from '../config/config';
+import { RegionRole, Settings } from '../config';
 import { Namer, regionCode } from '../config/naming';
 
 export { apiHostNames, regionalName } from './api-hosts';

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { GLOBAL_ACCELERATOR_API_REGION } from '../../lambda/orchestrator/aws';
-import { RegionRole, Settings } from '../config/config';
+import { RegionRole, Settings } from '../config';
 import { GlobalDatabase } from '../data/global-database';
 import { Domain, regionalName } from './domain';
 import { LoadBalancer } from '../app/load-balancer';

@@ -1,5 +1,5 @@
 /** The configured values the drill runs with: the stack's settings, as `npm run plan` reads them. */
-import { parseSettings, readRawConfig, Settings } from '../../lib/config/config';
+import { parseSettings, readRawConfig, Settings } from '../../lib/config';
 import { readProject, stackConfig } from '../offline';
 
 export type DrillSettings = Pick<

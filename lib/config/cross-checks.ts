@@ -1,0 +1,233 @@
+/**
+ * Rules across configuration keys. Each runs only when every key it reads is valid on its own,
+ * so one bad value is reported once, not again as a confusing consequence.
+ */
+import { cidrsOverlap, maxVpcPrefixFor, parseCidr } from '../network/cidr';
+import { connectionBudget } from '../model/connection-budget';
+import {
+  CANARY_TIMEOUT_SECONDS,
+  gateSettingsProblems,
+  ORCHESTRATOR_TIMEOUT_SECONDS,
+} from '../../lambda/orchestrator/timing';
+import { minimumHealthTimeoutSeconds } from '../app/health';
+import { serviceUserData } from '../app/user-data';
+import { ConfigValues, KeyProblem } from './config-schema';
+import { RTO_KEYS, rtoProblems } from './rto-problems';
+
+/** URLs the EC2 boot script fetches from outside the VPC (needs NAT); none when it uses endpoints only. */
+function internetDownloads(): string[] {
+  const script = serviceUserData({
+    nodeMajor: 22,
+    artifactBucket: 'bucket',
+    artifactKey: 'key',
+    artifactSha256: '0'.repeat(64),
+    caBundleKey: 'ca',
+    caBundleSha256: '0'.repeat(64),
+    port: 8080,
+    environment: {},
+  });
+  return [...script.matchAll(/\b(?:curl|wget)\b[^\n]*?(https?:\/\/\S+)/g)].map((m) => m[1]);
+}
+
+export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues): KeyProblem[] }[] = [
+  {
+    keys: ['primaryVpcCidr', 'secondaryVpcCidr', 'azCount'],
+    check: (s) => {
+      const problems: KeyProblem[] = [];
+      const maxPrefix = maxVpcPrefixFor(s.azCount);
+      for (const key of ['primaryVpcCidr', 'secondaryVpcCidr'] as const) {
+        if (parseCidr(s[key]).prefix > maxPrefix) {
+          problems.push([
+            key,
+            `is too small for ${2 * s.azCount} subnets of at least /28: use /${maxPrefix} or larger`,
+          ]);
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    keys: ['primaryVpcCidr', 'secondaryVpcCidr'],
+    check: (s) =>
+      cidrsOverlap(parseCidr(s.primaryVpcCidr), parseCidr(s.secondaryVpcCidr))
+        ? [['secondaryVpcCidr', `overlaps primaryVpcCidr ${s.primaryVpcCidr}: peered VPCs need disjoint ranges`]]
+        : [],
+  },
+  {
+    keys: ['asgMinSize', 'asgDesiredCapacity', 'asgMaxSize'],
+    check: (s) =>
+      s.asgMinSize <= s.asgDesiredCapacity && s.asgDesiredCapacity <= s.asgMaxSize
+        ? []
+        : [
+            [
+              'asgDesiredCapacity',
+              `must satisfy asgMinSize (${s.asgMinSize}) <= desired <= asgMaxSize (${s.asgMaxSize})`,
+            ],
+          ],
+  },
+  {
+    keys: ['albHealthCheckTimeoutSeconds', 'albHealthCheckIntervalSeconds'],
+    check: (s) =>
+      s.albHealthCheckTimeoutSeconds < s.albHealthCheckIntervalSeconds
+        ? []
+        : [
+            [
+              'albHealthCheckTimeoutSeconds',
+              `must be less than albHealthCheckIntervalSeconds (${s.albHealthCheckIntervalSeconds})`,
+            ],
+          ],
+  },
+  {
+    // Global Accelerator drops the region when ANY target group has no healthy target: the
+    // Lambda target's check must outlast the order API's bounded health answer plus its invocation.
+    keys: ['albHealthCheckTimeoutSeconds'],
+    check: (s) =>
+      s.albHealthCheckTimeoutSeconds >= minimumHealthTimeoutSeconds()
+        ? []
+        : [
+            [
+              'albHealthCheckTimeoutSeconds',
+              `must be at least ${minimumHealthTimeoutSeconds()} s: /health answers within its deadline plus a Lambda invocation, and one timed-out target group takes the region out of Global Accelerator`,
+            ],
+          ],
+  },
+  {
+    keys: ['tls', 'primaryCertificateArn', 'secondaryCertificateArn', 'primaryRegion', 'secondaryRegion'],
+    check: (s) => {
+      const sides = [
+        ['primaryCertificateArn', s.primaryRegion],
+        ['secondaryCertificateArn', s.secondaryRegion],
+      ] as const;
+      if (s.tls !== 'provided') {
+        return sides
+          .filter(([key]) => s[key] !== undefined)
+          .map(([key]): KeyProblem => [key, `is read only with tls: provided (tls is ${s.tls})`]);
+      }
+      return sides.flatMap(([key, region]): KeyProblem[] => {
+        const arn = s[key];
+        if (arn === undefined) return [[key, `is required with tls: provided (the ALB in ${region} serves HTTPS too)`]];
+        const arnRegion = arn.split(':')[3];
+        return arnRegion === region
+          ? []
+          : [[key, `is a certificate in ${arnRegion}; an ALB takes certificates of its own region (${region})`]];
+      });
+    },
+  },
+  {
+    keys: ['alarmLambdaDurationP99Ms', 'lambdaTimeoutSeconds'],
+    check: (s) =>
+      s.alarmLambdaDurationP99Ms < s.lambdaTimeoutSeconds * 1000
+        ? []
+        : [
+            [
+              'alarmLambdaDurationP99Ms',
+              `must be below lambdaTimeoutSeconds (${s.lambdaTimeoutSeconds} s): a duration never exceeds the timeout, so the alarm could never fire`,
+            ],
+          ],
+  },
+  {
+    // A journaled order is first audited after the delay: an age alarm below it fires on every order.
+    keys: ['journalAlarmAgeSeconds', 'journalAuditDelaySeconds'],
+    check: (s) =>
+      s.journalAlarmAgeSeconds > s.journalAuditDelaySeconds
+        ? []
+        : [
+            [
+              'journalAlarmAgeSeconds',
+              `must exceed journalAuditDelaySeconds (${s.journalAuditDelaySeconds} s): the auditor sees no order younger than that`,
+            ],
+          ],
+  },
+  {
+    // VPC endpoints serve their own region only: the other region's journal queue (and the
+    // fence record in eu-west-1) are reached through a NAT gateway.
+    keys: ['orderDurability', 'natStrategy'],
+    check: (s) =>
+      s.orderDurability === 'cross-region' && s.natStrategy === 'none'
+        ? [
+            [
+              'natStrategy',
+              "must be single or perAz with orderDurability cross-region: the other region's journal queue is reached through a NAT gateway (VPC endpoints serve their own region only)",
+            ],
+          ]
+        : [],
+  },
+  {
+    keys: ['dbAppUsername', 'dbMasterUsername'],
+    check: (s) =>
+      s.dbAppUsername !== s.dbMasterUsername
+        ? []
+        : [['dbAppUsername', 'must differ from dbMasterUsername (the application never logs in as master)']],
+  },
+  {
+    keys: [...RTO_KEYS, 'rtoTargetSeconds', 'albHealthCheckTimeoutSeconds'],
+    check: rtoProblems,
+  },
+  {
+    keys: ['natStrategy'],
+    check: (s) => {
+      if (s.natStrategy !== 'none') return [];
+      const downloads = internetDownloads();
+      return downloads.length === 0
+        ? []
+        : [
+            [
+              'natStrategy',
+              `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/app/user-data.ts): use single or perAz`,
+            ],
+          ];
+    },
+  },
+  {
+    keys: [
+      'dbInstanceClass',
+      'tradingReservedConcurrency',
+      'drainerReservedConcurrency',
+      'asgMaxSize',
+      'dbPoolMaxConnections',
+      'dbReservedConnections',
+    ],
+    check: (s) => {
+      const b = connectionBudget(s.dbInstanceClass, {
+        tradingConcurrency: s.tradingReservedConcurrency,
+        drainerConcurrency: s.drainerReservedConcurrency,
+        fleetMaxInstances: s.asgMaxSize,
+        poolSize: s.dbPoolMaxConnections,
+        reservedConnections: s.dbReservedConnections,
+        // Writes follow the writer: both regions' order APIs write to the one writer instance.
+        writingRegions: 2,
+      });
+      return b.fits
+        ? []
+        : [
+            [
+              'tradingReservedConcurrency',
+              `with drainerReservedConcurrency and asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + the other region's ${b.processes} writer pools + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
+            ],
+          ];
+    },
+  },
+  {
+    keys: ['dataProtection', 'keyAdminRoleArns'],
+    check: (s) =>
+      s.dataProtection === 'protected' && s.keyAdminRoleArns.length === 0
+        ? [['keyAdminRoleArns', 'must name at least one key administrator role when dataProtection is protected']]
+        : [],
+  },
+  {
+    // The gate's own rules (lambda/orchestrator/timing.ts), checked against the timeouts the
+    // functions are deployed with: a gate slower than its function could never decide.
+    keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds'],
+    check: (s) =>
+      gateSettingsProblems({
+        failoverProbeIntervalSeconds: s.failoverProbeIntervalSeconds,
+        failoverRecoveryWindowSeconds: s.failoverRecoveryWindowSeconds,
+        orchestratorTimeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
+        canaryTimeoutSeconds: CANARY_TIMEOUT_SECONDS,
+      }).map(([key, message]): KeyProblem => [
+        // The timeouts are fixed by the program: a probe interval that outgrows them is the key to change.
+        key === 'failoverRecoveryWindowSeconds' ? key : 'failoverProbeIntervalSeconds',
+        key === 'failoverRecoveryWindowSeconds' ? message : `makes the ${key} (fixed) too short: ${message}`,
+      ]),
+  },
+];

@@ -1,0 +1,279 @@
+/**
+ * The live book's accept path on the two-replica emulator (real SDK clients, dynalite replicas):
+ * an order is acknowledged only once both replicas hold it (cross-region) or its own replica
+ * when the writer item says regional; a fenced region acknowledges nothing and stores nothing;
+ * every answer comes before the deadline; and "not taken" is never said of an order that is, or
+ * later becomes, stored (fault injection: the peer or the local replica slow, failing, reset,
+ * hanging, or losing the reply of a write it applied).
+ */
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { orderPk } from '../../lambda/shared/book-order';
+import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
+import { type AcceptOutcome, OrderBook, type BookBounds, classifyWriteError } from '../../lambda/shared/order-book';
+import { type OrderInput, orderIdFor } from '../../lambda/trading/order';
+import { BookReplicas, type PathFault } from '../../scripts/local/book-replicas';
+
+const US = 'us-east-1';
+const EU = 'eu-west-1';
+const KEY = Buffer.alloc(32, 7);
+/** Short bounds keep the fault tests fast; the shape (read, peer, local, margin) is production's. */
+const BOUNDS: BookBounds = { readWriterMs: 400, peerWriteMs: 500, localWriteMs: 400, marginMs: 50 };
+const DEADLINE_MS = 1_500;
+
+let book: BookReplicas;
+const clients: DynamoDBClient[] = [];
+
+async function replicasFrom(from: string): Promise<Replicas> {
+  const byRegion = new Map<string, DynamoDBClient>();
+  for (const r of [US, EU]) {
+    const c = await book.client(from, r, { requestTimeoutMs: 5_000 });
+    clients.push(c);
+    byRegion.set(r, c);
+  }
+  return { tableName: book.tableName, client: (r) => byRegion.get(r)! };
+}
+
+async function apiIn(region: string): Promise<OrderBook> {
+  return new OrderBook({
+    replicas: await replicasFrom(region),
+    region,
+    peer: region === US ? EU : US,
+    signingKey: async () => KEY,
+    bounds: BOUNDS,
+  });
+}
+
+const order = (clientOrderId: string, overrides: Partial<OrderInput> = {}): OrderInput => ({
+  clientOrderId,
+  symbol: 'AAPL',
+  side: 'buy',
+  type: 'limit',
+  quantity: '100',
+  limitPrice: '187.25',
+  ...overrides,
+});
+
+async function stored(region: string, clientOrderId: string) {
+  const c = await book.client(region, region);
+  clients.push(c);
+  const out = await c.send(
+    new GetItemCommand({
+      TableName: book.tableName,
+      Key: { pk: { S: orderPk(orderIdFor('desk-a', clientOrderId)) } },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item;
+}
+
+const accept = async (api: OrderBook, clientOrderId: string, input = order(clientOrderId)) => {
+  const started = Date.now();
+  const outcome = await api.accept('desk-a', input, started + DEADLINE_MS);
+  return { outcome, tookMs: Date.now() - started };
+};
+
+beforeEach(async () => {
+  book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+  await bookWriter(await replicasFrom(US)).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+  expect(await book.settle()).toBe(true);
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await book.stop();
+});
+
+describe('healthy writer, cross-region durability', () => {
+  it('acknowledges an order only once both replicas hold it, readable by GET at once', async () => {
+    const api = await apiIn(US);
+    book.partitioned = true; // replication cannot be what put it in the peer
+    const { outcome } = await accept(api, 'o-1');
+    expect(outcome).toMatchObject({
+      kind: 'created',
+      durability: 'cross-region',
+      order: { clientOrderId: 'o-1', epoch: 1, region: US },
+    });
+    expect(await stored(US, 'o-1')).toBeDefined();
+    expect(await stored(EU, 'o-1')).toBeDefined();
+    const got = await api.get('desk-a', orderIdFor('desk-a', 'o-1'), Date.now() + DEADLINE_MS);
+    expect(got?.createdAt).toBe((outcome as { order: { createdAt: string } }).order.createdAt);
+    // Another client's order is not found.
+    expect(await api.get('desk-b', orderIdFor('desk-a', 'o-1'), Date.now() + DEADLINE_MS)).toBeUndefined();
+  });
+
+  it('a retry is the same order (same id and timestamp); another order under the same client order id is a conflict', async () => {
+    const api = await apiIn(US);
+    const first = (await accept(api, 'o-2')).outcome as Extract<AcceptOutcome, { kind: 'created' }>;
+    const again = (await accept(api, 'o-2')).outcome;
+    expect(again).toEqual({ kind: 'replayed', order: first.order });
+    expect((await accept(api, 'o-2', order('o-2', { quantity: '5' }))).outcome).toEqual({
+      kind: 'conflict',
+      id: first.order.id,
+    });
+  });
+
+  it('is created, not replayed, when its own peer write replicated here before the local write', async () => {
+    const api = await apiIn(US);
+    book.path(US, US).latencyMs = 100; // the pump (every 10 ms, no lag) wins the race
+    const { outcome } = await accept(api, 'o-race');
+    expect(outcome).toMatchObject({ kind: 'created', durability: 'cross-region' });
+    expect(
+      book.stream(US).find((r) => r.dynamodb.Keys.pk.S === `order#${orderIdFor('desk-a', 'o-race')}`)?.origin,
+    ).toBe(EU);
+  });
+
+  it('a region that is not the writer takes nothing', async () => {
+    const eu = await apiIn(EU);
+    expect((await accept(eu, 'o-3')).outcome).toEqual({ kind: 'not-taken', reason: `${US} is the writer region` });
+    await book.settle();
+    expect(await stored(EU, 'o-3')).toBeUndefined();
+  });
+});
+
+describe('the fence: old primary alive after the takeover', () => {
+  it('acknowledges nothing and stores nothing once the survivor moved the writer, whatever its own replica says', async () => {
+    const us = await apiIn(US);
+    // Partition: eu-west-1 takes over in its own replica; us-east-1's replica never hears.
+    book.partitioned = true;
+    await bookWriter(await replicasFrom(EU)).moveWriter({ to: EU, fromEpoch: 1, durability: 'cross-region' });
+    expect(await bookWriter(await replicasFrom(US)).readWriter(US)).toMatchObject({ region: US, epoch: 1 });
+    for (const id of ['z-1', 'z-2', 'z-3']) {
+      expect((await accept(us, id)).outcome).toEqual({
+        kind: 'not-taken',
+        reason: 'this region is no longer the writer (fenced by its peer)',
+      });
+    }
+    book.partitioned = false;
+    expect(await book.settle()).toBe(true);
+    for (const region of [US, EU])
+      for (const id of ['z-1', 'z-2', 'z-3']) expect(await stored(region, id)).toBeUndefined();
+    // Once the move reached it, us-east-1 says who the writer is.
+    expect((await accept(us, 'z-4')).outcome).toEqual({ kind: 'not-taken', reason: `${EU} is the writer region` });
+  });
+
+  it('the survivor with its peer down acknowledges with regional durability, and says so', async () => {
+    book.replica(US).down = true;
+    const eu = await apiIn(EU);
+    await bookWriter(await replicasFrom(EU)).moveWriter({ to: EU, fromEpoch: 1, durability: 'regional' });
+    expect((await accept(eu, 'r-1')).outcome).toMatchObject({
+      kind: 'created',
+      durability: 'regional',
+      order: { epoch: 2 },
+    });
+    book.replica(US).down = false;
+    expect(await book.settle()).toBe(true);
+    expect(await stored(US, 'r-1')).toBeDefined();
+  });
+});
+
+/** Outcomes the fault tests accept: a definite answer or "unknown", never a false "not taken". */
+async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome) {
+  book.clearFaults();
+  book.replica(US).down = false;
+  book.replica(EU).down = false;
+  // Whatever was sent late has landed or never will: wait out the slowest injected delay.
+  await new Promise((r) => setTimeout(r, 900));
+  expect(await book.settle()).toBe(true);
+  const inUs = await stored(US, clientOrderId);
+  const inEu = await stored(EU, clientOrderId);
+  if (outcome.kind === 'not-taken') {
+    expect({ clientOrderId, inUs, inEu }).toEqual({ clientOrderId, inUs: undefined, inEu: undefined });
+  }
+  if (outcome.kind === 'created' || outcome.kind === 'replayed') {
+    expect(inUs).toBeDefined();
+    expect(inEu).toBeDefined();
+  }
+  if (outcome.kind === 'unknown') {
+    // The documented remedy: the same request again settles it, with one order at most.
+    const retry = (await accept(api, clientOrderId)).outcome;
+    expect(['created', 'replayed']).toContain(retry.kind);
+  }
+}
+
+describe('fault injection: "not taken" means nothing stored, and every answer is on time', () => {
+  const cases: [string, string, PathFault | 'down'][] = [
+    ['peer slow (past the bound), write applied late', EU, { latencyMs: 650 }],
+    ['peer failing (500)', EU, { fail: true }],
+    ['peer resets the connection', EU, { reset: true }],
+    ['peer hangs', EU, { hang: true }],
+    ['peer applies the write and loses the reply', EU, { afterCommit: 'reset' }],
+    ['peer applies the write and never replies', EU, { afterCommit: 'hang' }],
+    ['peer replica down', EU, 'down'],
+    ['local slow', US, { latencyMs: 650 }],
+    ['local failing', US, { fail: true }],
+    ['local applies the write and loses the reply', US, { afterCommit: 'reset' }],
+    ['local replica down', US, 'down'],
+  ];
+  it.each(cases)('%s', async (_name, target, fault) => {
+    const api = await apiIn(US);
+    if (fault === 'down') book.replica(target).down = true;
+    else Object.assign(book.path(US, target), fault);
+    const { outcome, tookMs } = await accept(api, 'f-1');
+    expect(tookMs).toBeLessThan(DEADLINE_MS);
+    expect(outcome.kind).not.toBe('created');
+    await checkContract(api, 'f-1', outcome);
+  });
+
+  it('any fault on either path at any time: no false "not taken", no answer after the deadline', async () => {
+    const faults: fc.Arbitrary<PathFault> = fc.oneof(
+      fc.constant({}),
+      fc.record({ latencyMs: fc.integer({ min: 0, max: 650 }) }),
+      fc.constant({ fail: true }),
+      fc.constant({ reset: true }),
+      fc.constant({ hang: true }),
+      fc.constant<PathFault>({ afterCommit: 'reset' }),
+      fc.constant<PathFault>({ afterCommit: 'hang' }),
+    );
+    const api = await apiIn(US);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(faults, faults, async (peer, local) => {
+        const id = `p-${n++}`;
+        Object.assign(book.path(US, EU), peer);
+        Object.assign(book.path(US, US), local);
+        const { outcome, tookMs } = await accept(api, id);
+        expect(tookMs).toBeLessThan(DEADLINE_MS);
+        await checkContract(api, id, outcome);
+      }),
+      { numRuns: 12, seed: 22 },
+    );
+  });
+});
+
+describe('classifyWriteError', () => {
+  it('tells a refusal (nothing written) from an outcome it cannot know', () => {
+    expect(
+      classifyWriteError({
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    ).toEqual({ kind: 'fenced' });
+    expect(
+      classifyWriteError({
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+      }),
+    ).toEqual({ kind: 'exists', item: undefined });
+    expect(classifyWriteError({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toMatchObject({
+      kind: 'refused',
+      overload: true,
+    });
+    expect(
+      classifyWriteError({
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+      }),
+    ).toMatchObject({ kind: 'refused', overload: true });
+    expect(classifyWriteError({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })).toMatchObject({
+      kind: 'refused',
+      overload: false,
+    });
+    expect(classifyWriteError({ code: 'ECONNREFUSED' })).toMatchObject({ kind: 'refused' });
+    expect(classifyWriteError({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })).toMatchObject({
+      kind: 'unknown',
+    });
+    expect(classifyWriteError({ name: 'AbortError' })).toMatchObject({ kind: 'unknown' });
+    expect(classifyWriteError({ name: 'TimeoutError', code: 'ECONNRESET' })).toMatchObject({ kind: 'unknown' });
+  });
+});
