@@ -1,5 +1,5 @@
 /** The names the order API answers to: pure, shared by the stack and the drill. */
-import type { Settings } from '../config/config';
+import type { Settings } from '../config';
 import { regionCode } from '../config/naming';
 
 /** The name a region's ALB answers on directly (probes, operators): `use1.<domain>`. */
