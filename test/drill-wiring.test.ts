@@ -33,6 +33,7 @@ const sentinel: RegionEndpoints = {
   marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
   apiHosts: ['HOSTS'],
+  authTableName: 'LEDGER',
   journal: {
     durability: 'cross-region',
     queueUrls: {

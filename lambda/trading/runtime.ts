@@ -13,7 +13,7 @@ import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps } from './api';
 import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_WINDOWS } from './auth';
 import { CachedKeyring, parseClientKeys } from './client-keys';
-import { DynamoLedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
+import { DynamoLedgerStore, LedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
@@ -116,6 +116,8 @@ export interface RuntimeClients {
   readonly fence?: PeerFence;
   /** The request ledger's DynamoDB client (default: one for REGION_NAME). */
   readonly dynamodb?: DynamoDBClient;
+  /** Replaces the request ledger's store (the drill: one per region, shared by its instances). */
+  readonly ledger?: LedgerStore;
   /** The journal's clock (tests). */
   readonly now?: () => Date;
 }
@@ -175,12 +177,13 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
         }),
         settings: authSettings(env),
         ledger: new RequestLedger(
-          env.AUTH_TABLE_NAME
-            ? new DynamoLedgerStore(
-                DynamoDBDocumentClient.from(clients.dynamodb ?? new DynamoDBClient({ region: env.REGION_NAME })),
-                env.AUTH_TABLE_NAME,
-              )
-            : new MemoryLedgerStore(),
+          clients.ledger ??
+            (env.AUTH_TABLE_NAME
+              ? new DynamoLedgerStore(
+                  DynamoDBDocumentClient.from(clients.dynamodb ?? new DynamoDBClient({ region: env.REGION_NAME })),
+                  env.AUTH_TABLE_NAME,
+                )
+              : new MemoryLedgerStore()),
         ),
       })
     : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
