@@ -45,7 +45,9 @@ function verifierFor(v: SigningVector, nowMs: number) {
   return createAuthenticator({
     keyring: {
       lookup: async (id) =>
-        id === v.clientId ? { key: v.key, limits: { ratePerSecond: 100, burst: 100 } } : undefined,
+        id === v.clientId
+          ? { keys: [{ id: 'k1', secret: v.key }], limits: { ratePerSecond: 100, burst: 100 } }
+          : undefined,
     },
     settings: { ...DEFAULT_WINDOWS, region: v.region, hosts: [hostName(v.host)] },
     now: () => nowMs,
@@ -201,7 +203,9 @@ describe('the error table lists every refusal the verifier gives', () => {
     // Signed correctly, but for another host or region (the verifier serves another).
     const elsewhere = (settings: { region?: string; hosts?: string[] }) =>
       createAuthenticator({
-        keyring: { lookup: async () => ({ key: v.key, limits: { ratePerSecond: 100, burst: 100 } }) },
+        keyring: {
+          lookup: async () => ({ keys: [{ id: 'k1', secret: v.key }], limits: { ratePerSecond: 100, burst: 100 } }),
+        },
         settings: { ...DEFAULT_WINDOWS, region: v.region, hosts: [hostName(v.host)], ...settings },
         now: () => at,
       })(received(v));
@@ -215,7 +219,7 @@ describe('the error table lists every refusal the verifier gives', () => {
     // Replayed, and over the rate limit (burst 1), each after one accepted request.
     const once = (limits: { ratePerSecond: number; burst: number }) =>
       createAuthenticator({
-        keyring: { lookup: async () => ({ key: v.key, limits }) },
+        keyring: { lookup: async () => ({ keys: [{ id: 'k1', secret: v.key }], limits }) },
         settings: { ...DEFAULT_WINDOWS, region: v.region, hosts: [hostName(v.host)] },
         now: () => at,
       });

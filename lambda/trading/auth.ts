@@ -12,7 +12,7 @@
  */
 import { timingSafeEqual } from 'crypto';
 import { RETRY_AFTER_SECONDS } from '../facts/order-api';
-import type { Keyring } from './client-keys';
+import { activeKeys, Keyring, MAX_KEYS_PER_CLIENT } from './client-keys';
 import { LedgerFullError, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
 
@@ -124,11 +124,17 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     } catch {
       return unavailable('authentication unavailable', RETRY_AFTER_SECONDS);
     }
-    const expected = Buffer.from(signature(record?.key ?? UNKNOWN_CLIENT_KEY, { ...req, host }, credential), 'hex');
-    // Same message for an unknown client and a wrong signature: a stranger learns no client ids.
-    if (!timingSafeEqual(expected, Buffer.from(credential.signature, 'hex')) || !record) {
-      return refuse('invalid credential or signature');
+    // Any key of the client active now (two during a rotation). Every request costs the same
+    // HMACs, known client or not, one key or two, so timing tells a stranger nothing.
+    const secrets = record ? activeKeys(record, at).map((k) => k.secret) : [];
+    const given = Buffer.from(credential.signature, 'hex');
+    let matched = false;
+    for (let i = 0; i < MAX_KEYS_PER_CLIENT; i++) {
+      const expected = signature(secrets[i] ?? UNKNOWN_CLIENT_KEY, { ...req, host }, credential);
+      if (timingSafeEqual(Buffer.from(expected, 'hex'), given) && i < secrets.length) matched = true;
     }
+    // Same message for an unknown client, an expired key and a wrong signature: a stranger learns no client ids.
+    if (!matched || !record) return refuse('invalid credential or signature');
     // Signed, but for somewhere else: refused before it costs the ledger anything.
     if (!hosts.has(hostName(host))) return refuse('request signed for another host');
     if (credential.region !== settings.region) {

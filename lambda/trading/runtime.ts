@@ -95,8 +95,15 @@ export function authSettings(env: RuntimeEnv): AuthSettings {
   return { ...DEFAULT_WINDOWS, region: env.REGION_NAME, hosts };
 }
 
-/** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
-const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+/**
+ * A revoked client key stops working within CLIENT_KEYS_MAX_AGE_MS while the secret can be read,
+ * and within CLIENT_KEYS_MAX_STALE_MS when re-reads keep failing (access cut through IAM or KMS,
+ * or Secrets Manager unavailable): one missed re-read is ridden out, a second refuses everyone
+ * (503) rather than trust a copy that may hold revoked keys. An unknown client id re-reads at
+ * most every CLIENT_KEYS_MISS_REFRESH_MS.
+ */
+export const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+export const CLIENT_KEYS_MAX_STALE_MS = 600_000;
 const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
 /**
@@ -214,6 +221,7 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
         keyring: new CachedKeyring(new SecretCache(clients.secrets, keysSecret, parseClientKeys), {
           maxAgeMs: CLIENT_KEYS_MAX_AGE_MS,
           missRefreshMs: CLIENT_KEYS_MISS_REFRESH_MS,
+          maxStaleMs: CLIENT_KEYS_MAX_STALE_MS,
           logger,
         }),
         settings: authSettings(env),

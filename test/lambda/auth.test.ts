@@ -21,7 +21,7 @@ import { authorization } from '../../scripts/order-client';
 
 const KEY = 'k'.repeat(32) + '-desk-a-signing-key';
 const record = (overrides: Partial<ClientRecord['limits']> = {}): ClientRecord => ({
-  key: KEY,
+  keys: [{ id: 'default', secret: KEY }],
   limits: { ratePerSecond: 10, burst: 3, ...overrides },
 });
 const staticKeyring = (clients: Record<string, ClientRecord>) => ({
@@ -592,7 +592,11 @@ describe('authenticator', () => {
 });
 
 describe('client keys secret', () => {
-  const good = { 'desk-a': record(), desk_b: { key: 'b'.repeat(32), limits: { ratePerSecond: 0.5, burst: 1 } } };
+  const legacy = (overrides: Partial<ClientRecord['limits']> = {}) => ({
+    key: KEY,
+    limits: { ratePerSecond: 10, burst: 3, ...overrides },
+  });
+  const good = { 'desk-a': legacy(), desk_b: { key: 'b'.repeat(32), limits: { ratePerSecond: 0.5, burst: 1 } } };
 
   it('throws a MalformedClientKeysError, by name', () => {
     expect(() => parseClientKeys('{')).toThrow(expect.objectContaining({ name: 'MalformedClientKeysError' }));
@@ -603,67 +607,100 @@ describe('client keys secret', () => {
       low: { key: 'k'.repeat(32), limits: { ratePerSecond: 0.001, burst: 1 } },
       high: { key: 'k'.repeat(256), limits: { ratePerSecond: 10_000, burst: 100_000 } },
     };
-    expect(Object.fromEntries(parseClientKeys(JSON.stringify(edges)))).toEqual(edges);
+    const parsed = parseClientKeys(JSON.stringify(edges));
+    expect(Object.fromEntries(parsed.clients)).toEqual({
+      low: { keys: [{ id: 'default', secret: 'k'.repeat(32) }], limits: edges.low.limits },
+      high: { keys: [{ id: 'default', secret: 'k'.repeat(256) }], limits: edges.high.limits },
+    });
+    expect(parsed.problems.size).toBe(0);
   });
 
   it('parses a map of client id -> key and limits', () => {
     const keys = parseClientKeys(JSON.stringify(good));
-    expect([...keys.keys()]).toEqual(['desk-a', 'desk_b']);
-    expect(keys.get('desk_b')?.limits).toEqual({ ratePerSecond: 0.5, burst: 1 });
+    expect([...keys.clients.keys()]).toEqual(['desk-a', 'desk_b']);
+    expect(keys.clients.get('desk_b')?.limits).toEqual({ ratePerSecond: 0.5, burst: 1 });
+  });
+
+  it('parses keys with ids and validity windows (two during a rotation)', () => {
+    const text = JSON.stringify({
+      d: {
+        keys: [
+          { id: 'k1', secret: 'a'.repeat(32), notAfter: '2026-02-01T00:00:00Z' },
+          { id: 'k2', secret: 'b'.repeat(32), notBefore: '2026-01-15T00:00:00.000Z' },
+        ],
+        limits: { ratePerSecond: 1, burst: 1 },
+      },
+    });
+    expect(parseClientKeys(text).clients.get('d')?.keys).toEqual([
+      { id: 'k1', secret: 'a'.repeat(32), notAfter: Date.parse('2026-02-01T00:00:00Z') },
+      { id: 'k2', secret: 'b'.repeat(32), notBefore: Date.parse('2026-01-15T00:00:00Z') },
+    ]);
   });
 
   it.each([
     ['no SecretString', undefined, /no SecretString/],
     ['not JSON', '{', /not JSON/],
     ['an array', '[]', /JSON object/],
-    ['a bad client id', JSON.stringify({ 'desk a': record() }), /client id "desk a"/],
-    ['a short key', JSON.stringify({ d: { ...record(), key: 'short-secret' } }), /d: key must have at least 32/],
-    ['no limits', JSON.stringify({ d: { key: KEY } }), /d: limits must be an object/],
-    ['a zero rate', JSON.stringify({ d: record({ ratePerSecond: 0 }) }), /ratePerSecond must be greater than 0/],
-    ['a fractional burst', JSON.stringify({ d: record({ burst: 1.5 }) }), /burst must be an integer/],
-    ['an unknown field', JSON.stringify({ d: { ...record(), admin: true } }), /d: /],
-    ['null', 'null', /^client keys secret is malformed: expected a JSON object of client id -> \{ key, limits \}$/],
+    ['null', 'null', /^client keys secret is malformed: expected a JSON object of client id -> \{ keys, limits \}$/],
     ['a number', '42', /expected a JSON object of client id/],
     ['a string', '"desk-a"', /expected a JSON object of client id/],
+  ])('refuses the whole secret when it is %s', (_label, text, message) => {
+    expect(() => parseClientKeys(text)).toThrow(message);
+  });
+
+  const k = (id: string, extra: object = {}) => ({ id, secret: id.padEnd(32, '-'), ...extra });
+  const withKeys = (keys: unknown[]) => ({ keys, limits: { ratePerSecond: 1, burst: 1 } });
+  it.each([
+    ['a bad client id', 'desk a', legacy(), /client id "desk a"/],
+    ['a short key', 'd', { ...legacy(), key: 'short-secret' }, /^key must have at least 32/],
+    ['no limits', 'd', { key: KEY }, /./],
+    ['a zero rate', 'd', legacy({ ratePerSecond: 0 }), /ratePerSecond must be greater than 0/],
+    ['a fractional burst', 'd', legacy({ burst: 1.5 }), /burst must be an integer/],
+    ['an unknown field', 'd', { ...legacy(), admin: true }, /./],
     [
       'a long bad client id',
-      JSON.stringify({ ['x'.repeat(50)]: record() }),
+      'x'.repeat(50),
+      legacy(),
       new RegExp(`client id "${'x'.repeat(40)}" must be 1-32 letters, digits, _ or -$`),
     ],
-    [
-      'two problems',
-      JSON.stringify({ d: record({ burst: 0 }), e: record({ burst: 100_001 }) }),
-      /: d: limits.burst must be at least 1; e: limits.burst must be at most 100000$/,
-    ],
-    ['a key that is not a string', JSON.stringify({ d: { ...record(), key: 5 } }), /d: key must be a string$/],
-    [
-      'a key longer than 256',
-      JSON.stringify({ d: { ...record(), key: 'k'.repeat(257) } }),
-      /d: key must have at most 256 characters$/,
-    ],
+    ['a key that is not a string', 'd', { ...legacy(), key: 5 }, /key must be a string$/],
+    ['a key longer than 256', 'd', { ...legacy(), key: 'k'.repeat(257) }, /key must have at most 256 characters$/],
     [
       'a rate that is not a number',
-      JSON.stringify({ d: record({ ratePerSecond: 'x' as unknown as number }) }),
-      /d: limits.ratePerSecond must be a number$/,
+      'd',
+      legacy({ ratePerSecond: 'x' as unknown as number }),
+      /limits.ratePerSecond must be a number$/,
     ],
-    [
-      'a rate above 10000',
-      JSON.stringify({ d: record({ ratePerSecond: 10_001 }) }),
-      /d: limits.ratePerSecond must be at most 10000$/,
-    ],
+    ['a rate above 10000', 'd', legacy({ ratePerSecond: 10_001 }), /limits.ratePerSecond must be at most 10000$/],
     [
       'a burst that is not a number',
-      JSON.stringify({ d: record({ burst: 'x' as unknown as number }) }),
-      /d: limits.burst must be a number$/,
+      'd',
+      legacy({ burst: 'x' as unknown as number }),
+      /limits.burst must be a number$/,
     ],
-  ])('refuses %s, naming the problem and never the key', (_label, text, message) => {
-    expect(() => parseClientKeys(text)).toThrow(message);
-    try {
-      parseClientKeys(text);
-    } catch (e) {
-      expect(String(e)).not.toContain(KEY);
-      expect(String(e)).not.toContain('short-secret');
-    }
+    ['three keys', 'd', withKeys([k('a'), k('b'), k('c')]), /keys must hold at most 2 keys/],
+    ['no keys', 'd', withKeys([]), /keys must hold at least one key/],
+    ['two keys with one id', 'd', withKeys([k('a'), k('a')]), /keys\[\].id must be unique/],
+    ['a bad key id', 'd', withKeys([k('a b')]), /keys\[\].id must be 1-64/],
+    [
+      'a window that ends before it starts',
+      'd',
+      withKeys([k('a', { notBefore: '2026-02-01T00:00:00Z', notAfter: '2026-01-01T00:00:00Z' })]),
+      /notBefore must be before/,
+    ],
+    [
+      'a local time',
+      'd',
+      withKeys([k('a', { notAfter: '2026-02-01T00:00:00+01:00' })]),
+      /notAfter must be an ISO 8601 UTC time/,
+    ],
+  ])('refuses only the client with %s, naming the problem and never the key', (_label, id, entry, message) => {
+    const parsed = parseClientKeys(JSON.stringify({ [id]: entry, ok: legacy() }));
+    expect([...parsed.clients.keys()]).toEqual(['ok']);
+    const problem = parsed.problems.get(id.slice(0, 40));
+    expect(problem).toMatch(message);
+    expect(problem).not.toContain(KEY);
+    expect(problem).not.toContain('short-secret');
   });
 });
 
@@ -681,12 +718,21 @@ describe('keyring over the secret cache', () => {
       },
     };
   }
-  const keys = (ids: string[]) => new Map(ids.map((id) => [id, record()]));
+  const keys = (ids: string[], problems: Record<string, string> = {}): ClientKeys => ({
+    clients: new Map(ids.map((id) => [id, record()])),
+    problems: new Map(Object.entries(problems)),
+  });
+  const STALE = 3_600_000;
 
   it('re-reads when the copy is old (a revoked key stops working) and, rate-limited, for an unknown client', async () => {
     let now = 0;
     const secret = fakeSecret([keys(['a']), keys(['a', 'b']), keys(['b'])]);
-    const keyring = new CachedKeyring(secret, { maxAgeMs: 300_000, missRefreshMs: 30_000, now: () => now });
+    const keyring = new CachedKeyring(secret, {
+      maxAgeMs: 300_000,
+      missRefreshMs: 30_000,
+      maxStaleMs: STALE,
+      now: () => now,
+    });
     expect(await keyring.lookup('a')).toBeDefined();
     expect(secret.reads()).toBe(1); // a known client costs no re-read
     expect(await keyring.lookup('b')).toBeDefined(); // unknown: re-read once, now known
@@ -700,7 +746,12 @@ describe('keyring over the secret cache', () => {
   it('re-reads for an unknown client again exactly missRefreshMs after the last such re-read', async () => {
     let now = 0;
     const secret = fakeSecret([keys(['a']), keys(['a']), keys(['a']), keys(['a', 'b'])]);
-    const keyring = new CachedKeyring(secret, { maxAgeMs: 300_000, missRefreshMs: 30_000, now: () => now });
+    const keyring = new CachedKeyring(secret, {
+      maxAgeMs: 300_000,
+      missRefreshMs: 30_000,
+      maxStaleMs: STALE,
+      now: () => now,
+    });
     expect(await keyring.lookup('b')).toBeUndefined(); // first read, then one re-read for the miss
     expect(secret.reads()).toBe(2);
     now = 29_999;
@@ -718,6 +769,7 @@ describe('keyring over the secret cache', () => {
     const keyring = new CachedKeyring(secret, {
       maxAgeMs: 1_000,
       missRefreshMs: 500,
+      maxStaleMs: STALE,
       now: () => now,
       logger: { warn: (...args: unknown[]) => void warnings.push(args) },
     });
@@ -726,7 +778,7 @@ describe('keyring over the secret cache', () => {
     expect(await keyring.lookup('a')).toBeDefined(); // re-read failed: last good copy
     expect(secret.reads()).toBe(2);
     expect(warnings).toEqual([
-      ['client keys could not be re-read; using the last good copy', { error: 'Error: throttled' }],
+      ['client keys could not be re-read; using the last good copy', { error: 'Error: throttled', ageMs: 1_000 }],
     ]);
     now = 1_499;
     await keyring.lookup('a');
@@ -740,11 +792,20 @@ describe('keyring over the secret cache', () => {
   it('keeps the last good keys when a re-read fails, and fails when it never had any', async () => {
     let now = 0;
     const secret = fakeSecret([keys(['a']), new Error('throttled')]);
-    const keyring = new CachedKeyring(secret, { maxAgeMs: 1_000, missRefreshMs: 500, now: () => now });
+    const keyring = new CachedKeyring(secret, {
+      maxAgeMs: 1_000,
+      missRefreshMs: 500,
+      maxStaleMs: STALE,
+      now: () => now,
+    });
     await keyring.lookup('a');
     now = 1_000;
     expect(await keyring.lookup('a')).toBeDefined();
-    const never = new CachedKeyring(fakeSecret([new Error('AccessDenied')]), { maxAgeMs: 1, missRefreshMs: 1 });
+    const never = new CachedKeyring(fakeSecret([new Error('AccessDenied')]), {
+      maxAgeMs: 1,
+      missRefreshMs: 1,
+      maxStaleMs: 1,
+    });
     await expect(never.lookup('a')).rejects.toThrow('AccessDenied');
   });
 });
