@@ -152,7 +152,12 @@ export const MOCK_QUOTAS: Readonly<Record<string, number>> = {
   'L-0263D0A3': 5, // EC2-VPC Elastic IPs
   'L-F678F1CE': 5, // VPCs per Region
   'L-29B6F2EB': 50, // Interface VPC endpoints per VPC
+  // Read by name (no documented code): `offline:accelerators=N` sets it.
+  accelerators: 20, // Global Accelerator standard accelerators per account (us-east-1)
 };
+
+/** A quota read by name has a short key in MOCK_QUOTAS and in `offline:<key>`. */
+const QUOTA_NAME_KEYS: Readonly<Record<string, string>> = { 'Standard accelerators per AWS account': 'accelerators' };
 
 function mockQuota(config: Record<string, string>, code: string, region: string): number | undefined {
   const set = config[`offline:${code}@${region}`] ?? config[`offline:${code}`];
@@ -348,7 +353,9 @@ export async function runOffline(
           case 'aws:index/getRegion:getRegion':
             return { name: region, region };
           case 'aws:servicequotas/getServiceQuota:getServiceQuota': {
-            const code = String(args.inputs.quotaCode);
+            const code = args.inputs.quotaCode
+              ? String(args.inputs.quotaCode)
+              : (QUOTA_NAME_KEYS[String(args.inputs.quotaName)] ?? String(args.inputs.quotaName));
             const value = mockQuota(config, code, region);
             if (value === undefined) throw new Error(`the offline plan has no quota ${code}: add it to MOCK_QUOTAS`);
             return { ...args.inputs, value, defaultValue: MOCK_QUOTAS[code], region };
