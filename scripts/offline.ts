@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
+import type { ExistingRecorder } from '../lib/preflight/config-recorder-choice';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..');
 
@@ -162,6 +163,25 @@ const QUOTA_NAME_KEYS: Readonly<Record<string, string>> = { 'Standard accelerato
 function mockQuota(config: Record<string, string>, code: string, region: string): number | undefined {
   const set = config[`offline:${code}@${region}`] ?? config[`offline:${code}`];
   return set !== undefined ? Number(set) : MOCK_QUOTAS[code];
+}
+
+/**
+ * The account's AWS Config recorders as DescribeConfigurationRecorders would list them: none,
+ * unless the config key `offline:configRecorder@<region>` (or `offline:configRecorder` for
+ * every region) names one (`npm run plan -- --set offline:configRecorder@us-east-1=default`
+ * plays an account where Control Tower already records in us-east-1). A name starting
+ * `AWSConfigurationRecorderFor` is service-linked, as AWS names those.
+ */
+function mockRecorders(config: Record<string, string>, region: string): ExistingRecorder[] {
+  const name = config[`offline:configRecorder@${region}`] ?? config['offline:configRecorder'];
+  if (!name) return [];
+  return [
+    {
+      name,
+      servicePrincipal: name.startsWith('AWSConfigurationRecorderFor') ? 'securityhub.amazonaws.com' : undefined,
+      recording: true,
+    },
+  ];
 }
 
 /** Pulumi's marker for a secret value in deserialized properties. */
@@ -412,9 +432,11 @@ export async function runOffline(
     });
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { buildPlatform, loadSettings } = require('../lib/program') as typeof import('../lib/program');
-  // Same order as index.ts: config is validated before the stack (or anything else) registers.
+  const { buildPlatform, loadSettings, readAccount } = require('../lib/program') as typeof import('../lib/program');
+  // Same order as index.ts: config is validated before the stack (or anything else) registers,
+  // then the account is read (faked: mockRecorders).
   const settings = loadSettings();
+  const account = await readAccount(settings, async (region) => mockRecorders(config, region));
   let preflight: Promise<unknown> = Promise.resolve(undefined);
   const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name }) => {
@@ -422,7 +444,7 @@ export async function runOffline(
       if (!construction.has(key)) construction.set(key, construction.size);
       return undefined;
     });
-    const platform = buildPlatform(settings);
+    const platform = buildPlatform(settings, account);
     // Settled here (a rejection held for later would count as unhandled), thrown after the run.
     preflight = platform.preflight.then(
       () => undefined,

@@ -2,7 +2,8 @@
  * Stack files the CI workflow derives (.github/workflows/ci.yml):
  * - `pr-stack <number>`: Pulumi.pr-<number>.yaml for a pull request's short-lived stack, from the
  *   dev stack's: its own environmentSuffix and zone, plain HTTP (nobody delegates a pull
- *   request's zone), and the account's AWS Config recorder reused (dev already made it).
+ *   request's zone). The account's AWS Config recorder (dev made it) is found at plan time
+ *   and left in place (`awsConfigRecorder: auto`).
  * - `policy-config <stack>`: the policy pack's config for a stack (every policy, its suffix).
  * Prints to stdout; exit 2 on bad arguments.
  */
@@ -28,7 +29,6 @@ export function pullRequestStackFile(devStackFile: string, number: number): stri
   doc.setIn(['config', 'tap:environmentSuffix'], stack);
   doc.setIn(['config', 'tap:domainName'], `${stack}.${domain}`);
   doc.setIn(['config', 'tap:tls'], 'none');
-  doc.setIn(['config', 'tap:awsConfigRecorder'], 'reuse');
   return doc.toString();
 }
 

@@ -17,21 +17,30 @@ describe('a short-lived stack per pull request', () => {
   const file = pullRequestStackFile(read('Pulumi.dev.yaml'), 42);
   const config = (parseYaml(file) as { config: Record<string, unknown> }).config;
 
-  it('is the dev stack with its own environmentSuffix and zone, plain HTTP, and the account’s Config recorder reused', () => {
+  it('is the dev stack with its own environmentSuffix and zone, plain HTTP; the Config recorder is decided at plan time', () => {
     expect(config).toMatchObject({
       'pulumi:disable-default-providers': ['*'],
       'tap:environmentSuffix': 'pr-42',
       'tap:domainName': 'pr-42.dev.tap-trading.example.com',
       'tap:tls': 'none',
-      'tap:awsConfigRecorder': 'reuse',
     });
+    // auto (the default) finds the dev stack's recorder and leaves it: no key forces reuse.
+    expect(config['tap:awsConfigRecorder']).toBeUndefined();
     expect(() => pullRequestStackName(0)).toThrow(/not a pull request number/);
   });
 
   it('plans offline and passes every policy with its own suffix', async () => {
     const overrides = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v]));
     const full = stackConfig('dev', overrides);
-    const run = await runOffline(full, 'pr-42');
+    // The account as the dev stack left it: its recorder in each region, which auto leaves in place.
+    const run = await runOffline(
+      {
+        ...full,
+        'offline:configRecorder@us-east-1': 'config-recorder-use1-dev',
+        'offline:configRecorder@eu-west-1': 'config-recorder-euw1-dev',
+      },
+      'pr-42',
+    );
     const settings = parseSettings(readRawConfig('tap', full));
     expect(settings.environmentSuffix).toBe('pr-42');
     const verdicts = evaluatePolicies(policyResources(run.resources), {

@@ -306,7 +306,7 @@ export const configSchema = z.object({
   alarmDbConnections: integer(1, 100000),
   alarmReplicationLagMs: integer(1, 3600000),
   alarmLambdaDurationP99Ms: integer(10, 900000),
-  awsConfigRecorder: z.enum(['create', 'reuse'], { message: 'must be create or reuse' }),
+  awsConfigRecorder: z.enum(['auto', 'create', 'reuse'], { message: 'must be auto, create or reuse' }),
 });
 
 /** The parsed value of every key. */
