@@ -338,8 +338,18 @@ export class TapStack extends pulumi.ComponentResource {
         domain: this.domain,
         acceleratorProvider: providers.accelerator,
         endpoints: [
-          { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },
-          { role: 'secondary', region: secondaryRegion.region, loadBalancer: computes.secondary.loadBalancer },
+          {
+            role: 'primary',
+            region: primaryRegion.region,
+            loadBalancer: computes.primary.loadBalancer,
+            network: networks.primary,
+          },
+          {
+            role: 'secondary',
+            region: secondaryRegion.region,
+            loadBalancer: computes.secondary.loadBalancer,
+            network: networks.secondary,
+          },
         ],
       },
       inRegion('primary'),
