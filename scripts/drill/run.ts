@@ -148,6 +148,16 @@ export class ScenarioWorld {
     this.db.setAvailable(region, !down);
   }
 
+  /** The cluster is lost while its region lives: its in-region failover fails after `failedAfterSeconds`. */
+  databaseLost(region: AppRegion, failedAfterSeconds: number): void {
+    this.db.loseCluster(region, failedAfterSeconds);
+  }
+
+  /** An operator approves the promotion the orchestrator asked for (`{"action":"approve-failover"}`). */
+  approveFailover: () => void = () => {
+    throw new Error('the orchestrator is not running yet');
+  };
+
   partition(a: Vantage, b: Vantage, cut: boolean): void {
     this.network.setPartition(a, b, cut);
     this.db.rejoinIfDue();
@@ -634,6 +644,7 @@ export class Drill {
         }
       });
     every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
+    world.approveFailover = () => invoke({ action: 'approve-failover' }, 'operator');
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';
