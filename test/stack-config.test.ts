@@ -5,7 +5,15 @@ import { parseSettings, readRawConfig } from '../lib/config';
 import { evaluatePolicies } from '../policy/rules';
 import { policyResources } from '../scripts/analysis';
 import { PROJECT_DIR, runOffline, stackConfig } from '../scripts/offline';
-import { policyConfig, policyConfigOfStack, pullRequestStackFile, pullRequestStackName } from '../scripts/stack-config';
+import * as os from 'os';
+import {
+  newStackOptions,
+  policyConfig,
+  policyConfigOfStack,
+  pullRequestStackFile,
+  pullRequestStackName,
+  writeNewStack,
+} from '../scripts/stack-config';
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), 'utf8');
 const workflow = parseYaml(read('.github/workflows/ci.yml')) as any;
@@ -95,5 +103,53 @@ describe('the CI workflow runs one stack per environmentSuffix', () => {
       environmentSuffix: 'prod',
       dataProtection: 'protected',
     });
+  });
+});
+
+describe('npm run new-stack -- NAME', () => {
+  /** A scratch project: Pulumi.yaml, the dev stack file and an empty policy/ folder. */
+  const scratch = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'new-stack-'));
+    for (const file of ['Pulumi.yaml', 'Pulumi.dev.yaml'])
+      fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
+    fs.mkdirSync(path.join(dir, 'policy'));
+    return dir;
+  };
+
+  it('writes the stack file (dev’s, with its own suffix and domain) and the policy config that stack file implies', () => {
+    const dir = scratch();
+    writeNewStack('staging', newStackOptions(['--domain', 'staging.trading.example.com', '--tls', 'acm']), dir);
+    const config = (parseYaml(fs.readFileSync(path.join(dir, 'Pulumi.staging.yaml'), 'utf8')) as any).config;
+    expect(config).toMatchObject({
+      'pulumi:disable-default-providers': ['*'],
+      'tap:environmentSuffix': 'staging',
+      'tap:domainName': 'staging.trading.example.com',
+      'tap:tls': 'acm',
+    });
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'policy/config.staging.json'), 'utf8'));
+    expect(written).toEqual(policyConfigOfStack('staging', dir));
+    expect(written).toEqual(policyConfig('staging'));
+    // A second run would overwrite: refused.
+    expect(() => writeNewStack('staging', {}, dir)).toThrow(/Pulumi\.staging\.yaml exists; not overwriting it/);
+  });
+
+  it('a protected stack carries its data protection into the policy config, and needs its key administrators', () => {
+    const dir = scratch();
+    expect(() => writeNewStack('prod2', newStackOptions(['--protected']), dir)).toThrow(/keyAdminRoleArns/);
+    expect(fs.existsSync(path.join(dir, 'Pulumi.prod2.yaml'))).toBe(false);
+    writeNewStack(
+      'prod2',
+      newStackOptions(['--protected', '--set', 'keyAdminRoleArns=["arn:aws:iam::123456789012:role/key-admin"]']),
+      dir,
+    );
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'policy/config.prod2.json'), 'utf8'));
+    expect(written).toEqual(policyConfig('prod2', 'protected'));
+  });
+
+  it('refuses a name that is no valid environmentSuffix, naming the key, and writes nothing', () => {
+    const dir = scratch();
+    expect(() => writeNewStack('Bad_Name', {}, dir)).toThrow(/environmentSuffix/);
+    expect(fs.readdirSync(path.join(dir, 'policy'))).toEqual([]);
+    expect(() => newStackOptions(['--colour', 'blue'])).toThrow(/unexpected argument --colour/);
   });
 });
