@@ -231,9 +231,18 @@ describe('least privilege in the network', () => {
       const policy = JSON.parse(
         named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-${service}-${code}-dev`).inputs.policy,
       );
-      expect(policy.Statement).toHaveLength(1);
-      expect(policy.Statement[0].Condition.StringEquals['aws:ResourceAccount']).toBe('123456789012');
+      // DynamoDB: item reads of this account's tables, and the order book's own writes.
+      expect(policy.Statement).toHaveLength(service === 'dynamodb' ? 2 : 1);
+      for (const statement of policy.Statement)
+        expect(statement.Condition.StringEquals['aws:ResourceAccount']).toBe('123456789012');
     }
+    const dynamodb = JSON.parse(
+      named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-dynamodb-${code}-dev`).inputs.policy,
+    );
+    expect(dynamodb.Statement[1]).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      Resource: `arn:aws:dynamodb:${region}:123456789012:table/ddb-order-book-dev`,
+    });
     // S3: our principals, plus anonymous reads of the Amazon Linux repositories only.
     const s3 = JSON.parse(named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-s3-${code}-dev`).inputs.policy);
     const anonymous = s3.Statement.filter((s: any) => !s.Condition);

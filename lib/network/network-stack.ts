@@ -1,4 +1,4 @@
-// Kept whole for now (388 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
+// Kept whole for now (401 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from '../model/cidr';
@@ -98,6 +98,8 @@ export class NetworkStack extends pulumi.ComponentResource {
   readonly privateSubnetCidrs: readonly string[];
   /** Prefix list of the S3 gateway endpoint (for security-group egress). */
   readonly s3PrefixListId: pulumi.Output<string>;
+  /** The DynamoDB gateway endpoint's prefix list: this region's order book replica. */
+  readonly dynamodbPrefixListId: pulumi.Output<string>;
   readonly privateRouteTables: aws.ec2.RouteTable[];
   /** The chosen zones, by ID: each offers the instance type and the database class. */
   readonly zones: pulumi.Output<Zone[]>;
@@ -308,8 +310,9 @@ export class NetworkStack extends pulumi.ComponentResource {
 
     // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
     // record (lib/data/order-journal.ts) through it where the table is local; only item reads of this
-    // account's tables in this region pass.
-    new aws.ec2.VpcEndpoint(
+    // account's tables in this region pass, and the order book's own writes (this region's replica:
+    // TransactWriteItems is authorised as PutItem and ConditionCheckItem per item).
+    const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
       n('vpcEndpoint', 'dynamodb'),
       {
         vpcId: vpc.id,
@@ -326,6 +329,14 @@ export class NetworkStack extends pulumi.ComponentResource {
                 Principal: '*',
                 Action: 'dynamodb:GetItem',
                 Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
+                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
+              },
+              {
+                Sid: 'WriteTheOrderBook',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('bookTable')}`,
                 Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
               },
             ],
@@ -378,6 +389,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     );
 
     this.s3PrefixListId = s3Endpoint.prefixListId;
+    this.dynamodbPrefixListId = dynamodbEndpoint.prefixListId;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.registerOutputs({
