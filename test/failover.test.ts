@@ -88,6 +88,8 @@ describe('failover orchestrator', () => {
       failoverProbeIntervalSeconds: 20,
       failoverFastWindowSeconds: 40,
       failoverPromotionMode: 'approval',
+      // Slow probes and a long fast window put the first live order past the default 60 s target.
+      rtoTargetSeconds: 120,
     });
     const config = configFromEnv(envOf(named(run, FN, 'fn-failover-euw1-dev')));
     expect([config.recoveryWindowSeconds, config.probeIntervalSeconds, config.fastWindowSeconds, config.mode]).toEqual([

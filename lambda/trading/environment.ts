@@ -40,7 +40,9 @@ export const tradingEnvironment = z.object({
   FENCE_TABLE_REGION: awsRegion.optional(),
   FENCE_NAME: requiredText.optional(),
   ORDER_QUEUE_URL: requiredText.optional(),
-  CLIENT_KEYS_SECRET_ARN: secretArn.describe("The API clients' keys (this region's copy)"),
+  // The verifying processes' variables (client keys, API_HOSTS, AUTH_TABLE_NAME) are set by the
+  // component beside this contract (ServiceRuntime.verifier); only their shape is checked here.
+  CLIENT_KEYS_SECRET_ARN: secretArn.optional().describe("The API clients' keys (this region's copy)"),
   BOOK_TABLE_NAME: requiredText.optional().describe('The live order book (DynamoDB global table)'),
   BOOK_PEER_REGION: awsRegion
     .optional()
@@ -51,6 +53,13 @@ export const tradingEnvironment = z.object({
 });
 
 export type TradingEnvironment = z.output<typeof tradingEnvironment>;
+
+/** The book's part of the contract: set only on the processes that take orders. */
+export const bookEnvironment = tradingEnvironment.pick({
+  BOOK_TABLE_NAME: true,
+  BOOK_PEER_REGION: true,
+  BOOK_SIGNING_SECRET_ARN: true,
+});
 
 export interface BookSettings {
   readonly tableName: string;

@@ -15,11 +15,13 @@ import { egressRules } from '../network/egress';
 import { OrderQueue } from '../data/order-queue';
 import { OrderBook } from '../data/order-book';
 import { functionEnvironment } from '../functions/function-environment';
-import { tradingEnvironment } from '../../lambda/trading/environment';
+import { bookEnvironment, tradingEnvironment } from '../../lambda/trading/environment';
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
 import { securityGroupName } from '../network/security-group-name';
+import { RequestLedgerTable } from '../security/request-ledger-table';
+import { apiHostNames } from '../config/api-hosts';
 
 export interface ComputeStackArgs {
   readonly settings: Settings;
@@ -39,7 +41,7 @@ export interface ComputeStackArgs {
   readonly journal: JournalAccess;
   /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
-  /** The live order book every order API process acknowledges orders in, and its peer replica's region. */
+  /** The live order book the order API acknowledges orders in, and its peer replica's region. */
   readonly book: OrderBook;
   readonly peerRegion: string;
   readonly keys: RegionKeys;
@@ -69,6 +71,8 @@ export class ComputeStack extends pulumi.ComponentResource {
   readonly service: ServiceRuntime;
   /** The grants to log in to the database (the app credential, through Secrets Manager only). */
   readonly databaseAccess: readonly Statement[];
+  /** The region's request ledger: rate buckets and nonces shared by every instance (lambda/trading/request-ledger.ts). */
+  readonly requestLedger: RequestLedgerTable;
 
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
@@ -135,6 +139,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       args.keys.key('secrets').arn,
       region.region,
     );
+    this.requestLedger = new RequestLedgerTable(n('authLedger'), { name: n }, child);
     const service: ServiceRuntime = {
       environment: {
         ...journalEnvironment(args.journal, settings),
@@ -155,21 +160,35 @@ export class ComputeStack extends pulumi.ComponentResource {
           ORDER_DURABILITY: settings.orderDurability,
           // Sized with the reserved concurrency and the fleet by the config's connection budget.
           DB_POOL_MAX: settings.dbPoolMaxConnections,
-          CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
-          // The live order book: orders are acknowledged there (the peer replica first).
-          BOOK_TABLE_NAME: args.book.table.name,
-          BOOK_PEER_REGION: args.peerRegion,
-          BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
         }),
       },
-      statements: [
-        ...this.databaseAccess,
-        ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
-        ...journalStatements(args.journal),
-        ...args.book.writeStatements(region.region),
-      ],
+      statements: [...this.databaseAccess, ...journalStatements(args.journal)],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
       ready: [args.schema],
+      verifier: {
+        environment: {
+          CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
+          API_HOSTS: apiHostNames(settings, region.region).join(','),
+          AUTH_TABLE_NAME: this.requestLedger.table.name,
+          // The live order book: only the processes that take orders acknowledge them there
+          // (the peer replica first), through the same contract.
+          ...functionEnvironment('trading', bookEnvironment, {
+            BOOK_TABLE_NAME: args.book.table.name,
+            BOOK_PEER_REGION: args.peerRegion,
+            BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
+          }),
+        },
+        statements: [
+          ...readSecretStatements(
+            'ClientKeys',
+            args.clientKeysSecretArn,
+            args.keys.key('clientKeys').arn,
+            region.region,
+          ),
+          ...this.requestLedger.statements,
+          ...args.book.writeStatements(region.region),
+        ],
+      },
     };
 
     this.service = service;

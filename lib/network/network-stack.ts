@@ -1,4 +1,4 @@
-// Kept whole for now (401 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
+// Kept whole for now (410 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from '../model/cidr';
@@ -309,9 +309,10 @@ export class NetworkStack extends pulumi.ComponentResource {
     );
 
     // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
-    // record (lib/data/order-journal.ts) through it where the table is local; only item reads of this
-    // account's tables in this region pass, and the order book's own writes (this region's replica:
-    // TransactWriteItems is authorised as PutItem and ConditionCheckItem per item).
+    // record (lib/data/order-journal.ts) through it where the table is local, and writes the
+    // region's request ledger (lib/security/request-ledger-table.ts) and the order book's replica
+    // here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
+    // reads of this account's tables in this region, and those tables' writes, pass.
     const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
       n('vpcEndpoint', 'dynamodb'),
       {
@@ -329,6 +330,14 @@ export class NetworkStack extends pulumi.ComponentResource {
                 Principal: '*',
                 Action: 'dynamodb:GetItem',
                 Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
+                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
+              },
+              {
+                Sid: 'WriteTheRequestLedger',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('authLedgerTable')}`,
                 Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
               },
               {

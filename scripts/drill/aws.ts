@@ -110,8 +110,9 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     return region;
   };
   return {
-    // The member cluster as its own region's API reports it: failing over while it is down
-    // (the drill's database faults are in-region events), with the events it emitted.
+    // The member cluster as its own region's API reports it: failing over while it is down in an
+    // in-region event, available again once a lost cluster's failover has failed (see
+    // GlobalDatabase.loseCluster), with the events it emitted.
     DescribeDBClustersCommand: async (input) => {
       const region = regionOfArn(input.DBClusterIdentifier);
       if (!region)
@@ -120,7 +121,8 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
           $metadata: {},
         });
       const cluster = db.clusters[region];
-      return { DBClusters: [{ DBClusterArn: cluster.arn, Status: cluster.available ? 'available' : 'failing-over' }] };
+      const status = cluster.available || cluster.lost ? 'available' : 'failing-over';
+      return { DBClusters: [{ DBClusterArn: cluster.arn, Status: status }] };
     },
     DescribeEventsCommand: async (input) => {
       const region = regionOfArn(input.SourceIdentifier);

@@ -50,6 +50,11 @@ export interface Cluster {
   pendingRejoin: boolean;
   /** Being rebuilt: its endpoints refuse connections, its WAL stream is allowed. */
   rebuilding?: boolean;
+  /**
+   * Lost for good (not an in-region failover): Aurora's attempt to fail over in the region
+   * failed, and the cluster is reported as RDS reports it then (see `loseCluster`).
+   */
+  lost?: boolean;
 }
 
 export interface PromotionRecord {
@@ -205,6 +210,26 @@ export class GlobalDatabase {
     return { host: addressOf(standbyRegion, { index: ENDPOINT_INDEX.replication }), port: this.port };
   }
 
+  /**
+   * The cluster is lost while its region lives (every instance gone): Aurora starts an in-region
+   * failover, which fails `failedAfterSeconds` later with RDS-EVENT-0069 ("Cluster failover
+   * failed"; Aurora user guide, DB cluster events). The API goes on reporting the cluster
+   * `available` (a status belongs to the cluster, not to its instances), so the gate reads a
+   * database that says it is healthy and leaves the promotion to an operator.
+   */
+  loseCluster(region: AppRegion, failedAfterSeconds: number): void {
+    this.setAvailable(region, false);
+    this.clusters[region].lost = true;
+    const sim = this.sim;
+    sim?.at(sim.now() + failedAfterSeconds * 1000, () =>
+      this.events.push({
+        at: sim.now(),
+        region,
+        message: 'Cluster failover failed, check the health of your cluster instances and try again.',
+      }),
+    );
+  }
+
   /** A fault or a recovery: the cluster goes down or comes back (a rejoin may follow). */
   setAvailable(region: AppRegion, available: boolean): void {
     if (this.clusters[region].available !== available && this.sim) {
@@ -216,6 +241,7 @@ export class GlobalDatabase {
       });
     }
     this.clusters[region].available = available;
+    if (available) this.clusters[region].lost = false;
     this.network.changed();
     if (available) this.rejoinIfDue();
   }

@@ -42,6 +42,8 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import { apiHostNames } from '../../lib/config/api-hosts';
+import { MemoryLedgerStore } from '../../lambda/trading/request-ledger';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
@@ -147,6 +149,16 @@ export class ScenarioWorld {
   databaseDown(region: AppRegion, down: boolean): void {
     this.db.setAvailable(region, !down);
   }
+
+  /** The cluster is lost while its region lives: its in-region failover fails after `failedAfterSeconds`. */
+  databaseLost(region: AppRegion, failedAfterSeconds: number): void {
+    this.db.loseCluster(region, failedAfterSeconds);
+  }
+
+  /** An operator approves the promotion the orchestrator asked for (`{"action":"approve-failover"}`). */
+  approveFailover: () => void = () => {
+    throw new Error('the orchestrator is not running yet');
+  };
 
   partition(a: Vantage, b: Vantage, cut: boolean): void {
     this.network.setPartition(a, b, cut);
@@ -293,6 +305,8 @@ export class Drill {
       poolMax: this.settings.dbPoolMaxConnections,
       secretArn,
       clientKeysSecretArn,
+      apiHosts: apiHostNames(this.settings, region),
+      authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
       queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
       deadLetterQueueUrl: this.queueUrl(
         region,
@@ -389,6 +403,7 @@ export class Drill {
               fakeContext(region),
             ),
           fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
+          ledger: new MemoryLedgerStore(),
         },
         logger,
       );
@@ -634,6 +649,7 @@ export class Drill {
         }
       });
     every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
+    world.approveFailover = () => invoke({ action: 'approve-failover' }, 'operator');
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';

@@ -51,6 +51,10 @@ const FAULT_AT = 20.5;
 const PARTITION_SECONDS = 300;
 /** Requests already past the journal when a fault starts may still be acknowledged this long. */
 const IN_FLIGHT_SECONDS = 5;
+/** A lost cluster's in-region failover fails this long after the fault (RDS-EVENT-0069). */
+const IN_REGION_FAILOVER_FAILS_AFTER = 35;
+/** How long after the gate's window an operator approves (paged, reads the runbook, approves). */
+const OPERATOR_APPROVES_AFTER = IN_REGION_FAILOVER_FAILS_AFTER + 60;
 /** Time for queues to drain and clients to settle after the last event. */
 const SETTLE = 90;
 
@@ -236,14 +240,24 @@ export function scenarios(timing: Timing): Scenario[] {
     },
     {
       name: 'rotation-during-failover',
-      title: "the us-east-1 database is lost; the app secret's rotation starts mid-failover",
-      proves: 'rotation completes against whichever region is the writer and the rotated password works there',
+      title:
+        "the us-east-1 database is lost while the region lives; an operator approves the promotion; the app secret's rotation starts mid-failover",
+      proves:
+        "a lost database that RDS still reports available is promoted only on an operator's approval, never by itself; rotation completes against whichever region is the writer and the rotated password works there",
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing, 120),
+      durationSeconds: horizon(timing, OPERATOR_APPROVES_AFTER + 120),
       expect: {
         promotions: 1,
-        firstCommittedWithinSeconds: afterPromotion,
+        firstCommittedWithinSeconds: (i) => afterPromotion(i) + OPERATOR_APPROVES_AFTER,
         also: [
+          (i) =>
+            i.decisions.some((d) => d.action === 'await-approval')
+              ? undefined
+              : 'the orchestrator never asked an operator to approve the promotion',
+          (i) =>
+            i.decisions.some((d) => d.action === 'promote' && d.trigger !== 'operator')
+              ? 'the orchestrator promoted a database that reports itself available without an approval'
+              : undefined,
           (i) =>
             i.rotations.every((r) => r.completed)
               ? undefined
@@ -255,8 +269,9 @@ export function scenarios(timing: Timing): Scenario[] {
         ],
       },
       faults: (w) => {
-        w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
-        w.at(FAULT_AT + 60, () => w.rotateAppSecret());
+        w.at(FAULT_AT, () => w.databaseLost('us-east-1', IN_REGION_FAILOVER_FAILS_AFTER));
+        w.at(FAULT_AT + timing.gateSeconds + OPERATOR_APPROVES_AFTER, () => w.approveFailover());
+        w.at(FAULT_AT + timing.gateSeconds + OPERATOR_APPROVES_AFTER + 5, () => w.rotateAppSecret());
       },
     },
     {
