@@ -1,4 +1,4 @@
-// Kept whole for now (476 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
+// Kept whole for now (532 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -21,6 +21,8 @@ import { Namer, namer, regionalName } from './config/naming';
 import { LogArchive } from './security/log-archive';
 import { NetworkStack } from './network/network-stack';
 import { JournalAccess, OrderJournal } from './data/order-journal';
+import { OrderBook } from './data/order-book';
+import { BookApplier } from './data/book-applier';
 import { VpcPeering } from './network/vpc-peering';
 import { PlatformDashboard } from './observe/platform-dashboard';
 import { RegionKeys } from './security/region-keys';
@@ -49,6 +51,8 @@ export interface RegionStacks {
   readonly network: NetworkStack;
   readonly database: DatabaseStack;
   readonly compute: ComputeStack;
+  /** Applies this region's replica stream of the order book to its cluster. */
+  readonly bookApplier: BookApplier;
   readonly monitoring: MonitoringStack;
 }
 
@@ -81,6 +85,8 @@ export class TapStack extends pulumi.ComponentResource {
   readonly peering: VpcPeering;
   readonly credentials: CredentialsStack;
   readonly schema: DatabaseSchema;
+  /** The live order book (a DynamoDB global table) and its signing key. */
+  readonly book: OrderBook;
   readonly evidence: FailoverEvidence;
   readonly domain: Domain;
   readonly global: GlobalStack;
@@ -228,6 +234,27 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
+    // The live order book: a global table created through the primary with a replica in the
+    // secondary, beside the credentials because it spans both regions as they do (it is no part
+    // of a region's DatabaseStack), and before the application that writes it.
+    this.book = new OrderBook(
+      globalName('orderBook'),
+      {
+        settings,
+        name: globalName,
+        regions: [
+          { region: primaryRegion.region, name: names.primary, keys: keys.primary, provider: providers.primary },
+          {
+            region: secondaryRegion.region,
+            name: names.secondary,
+            keys: keys.secondary,
+            provider: providers.secondary,
+          },
+        ],
+      },
+      inRegion('primary'),
+    );
+
     // The schema, migrated at deploy time through the primary's writer.
     this.schema = new DatabaseSchema(
       names.primary('databaseSchema'),
@@ -304,6 +331,8 @@ export class TapStack extends pulumi.ComponentResource {
           schema: this.schema.migrated,
           journal: journalAccess,
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
+          book: this.book,
+          peerRegion: regions[other(role)].region,
           keys: keys[role],
           logArchive: logArchives[role],
           certificateArn: this.domain.certificates[role],
@@ -327,6 +356,26 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const auditors = { primary: auditor('primary'), secondary: auditor('secondary') };
+    // Each region applies its replica's stream to its own cluster (inserting only while that
+    // cluster is the writer).
+    const applier = (role: RegionRole) =>
+      new BookApplier(
+        names[role]('bookApplier'),
+        {
+          settings,
+          name: names[role],
+          region: regions[role].region,
+          book: this.book,
+          database: databases[role],
+          appSecretArn: this.credentials.app.arnIn(regions[role].region),
+          databaseAccess: computes[role].databaseAccess,
+          vpc: computes[role].service.vpc,
+          ready: computes[role].service.ready,
+          keys: keys[role],
+        },
+        inRegion(role),
+      );
+    const appliers = { primary: applier('primary'), secondary: applier('secondary') };
 
     // 5. Global traffic in front of both load balancers (Route 53 through the primary's provider).
     this.global = new GlobalStack(
@@ -397,6 +446,7 @@ export class TapStack extends pulumi.ComponentResource {
           compute: computes[role],
           journal: journals[role],
           auditor: auditors[role],
+          bookApplier: appliers[role],
           recordsGlobalResources,
           // The secrets are created (and rotate) in the primary; the secondary holds replicas.
           rotatesSecrets: role === 'primary',
@@ -447,6 +497,7 @@ export class TapStack extends pulumi.ComponentResource {
       network: networks[role],
       database: databases[role],
       compute: computes[role],
+      bookApplier: appliers[role],
       monitoring: monitors[role],
     });
     this.primary = region('primary');
@@ -485,6 +536,8 @@ export class TapStack extends pulumi.ComponentResource {
       masterSecretArn: this.credentials.master.secret.arn,
       appSecretArn: this.credentials.app.secret.arn,
       clientKeysSecretArn: this.credentials.clientKeys.secret.arn,
+      orderBookTableName: this.book.table.name,
+      bookSigningSecretArn: this.book.signingSecret.arn,
       acceleratorDnsName: this.global.accelerator.dnsName,
       acceleratorIpSets: this.global.accelerator.ipSets,
       hostedZoneId: this.global.zone.zoneId,

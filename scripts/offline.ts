@@ -278,6 +278,23 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
       };
     case 'aws:lambda/function:Function':
       return { ...state, invokeArn: `arn:aws:apigateway:${region}:lambda:path/functions/${arn}/invocations` };
+    case 'aws:dynamodb/table:Table': {
+      // Every replica of a global table has its own stream (streamArn per replica block).
+      const stream = (r: string) =>
+        inputs.streamEnabled
+          ? `arn:aws:dynamodb:${r}:${ACCOUNT}:table/${inputs.name}/stream/2026-01-01T00:00:00.000`
+          : undefined;
+      return {
+        ...state,
+        arn: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${inputs.name}`,
+        streamArn: stream(region),
+        replicas: (inputs.replicas ?? []).map((r: { regionName: string }) => ({
+          ...r,
+          arn: `arn:aws:dynamodb:${r.regionName}:${ACCOUNT}:table/${inputs.name}`,
+          streamArn: stream(r.regionName),
+        })),
+      };
+    }
     case 'aws:sqs/queue:Queue':
       return { ...state, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs.name}` };
     case 'aws:ec2/vpcEndpoint:VpcEndpoint':

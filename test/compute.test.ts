@@ -61,10 +61,12 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
     // The writer may be in the other region (global writer endpoint); the other region's journal
     // queue and the fence record are served by no endpoint here (lib/network/egress.ts).
-    expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks])).toEqual([
+    expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks ?? e.prefixListIds])).toEqual([
       [5432, [vpcCidr]],
       [5432, [peerCidr]],
       [443, [vpcCidr]],
+      // The order book's replica here, through the DynamoDB gateway endpoint.
+      [443, [`pl-vpce-dynamodb-${code}-dev`]],
       [443, ['0.0.0.0/0']],
     ]);
     const writers = [`sg-app-${code}-dev`, `sg-ec2-${code}-dev`];
@@ -269,6 +271,11 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'ReadClientKeys',
       'DecryptClientKeys',
       'RequestLedger',
+      'AcknowledgeOrdersInTheBook',
+      'UseTheBookKeyUse1',
+      'UseTheBookKeyEuw1',
+      'ReadBookSigningKey',
+      'DecryptBookSigningKey',
       'FetchServiceBundle',
       'QueueOrdersWhileReadOnly',
     ]);
@@ -289,7 +296,10 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
         // service of the key's own region.
         const keyRegion = /^arn:aws:kms:([a-z0-9-]+):/.exec(s.Resource)![1];
         expect([PRIMARY, SECONDARY]).toContain(keyRegion);
-        expect(equals['kms:ViaService']).toMatch(new RegExp(`^(secretsmanager|sqs)\\.${keyRegion}\\.amazonaws\\.com$`));
+        // The book's keys go through DynamoDB with the table name as encryption context.
+        expect(equals['kms:ViaService']).toMatch(
+          new RegExp(`^(secretsmanager|sqs|dynamodb)\\.${keyRegion}\\.amazonaws\\.com$`),
+        );
         expect(Object.keys(equals).some((k) => k.startsWith('kms:EncryptionContext:'))).toBe(true);
       }
     }

@@ -349,6 +349,19 @@ const METRICS: Record<string, MetricFacts> = {
     healthy: () => [0, 5],
     missing: 'notBreaching',
   },
+  // The order book (lib/observe/book-alarms.ts): regional acknowledgements only while the peer
+  // replica is down; refused items only when someone forged one; mismatches only on a bug.
+  'TAP/OrderBook BookRegionalAcknowledgements': eventOnly(),
+  'TAP/OrderBook BookItemsRefused': eventOnly(),
+  'TAP/OrderBook BookLedgerMismatches': eventOnly(),
+  // Age (ms) of the last record read from the stream: at most its 24-hour retention. Healthy: a
+  // second of replication and the batching window, a retry or two on the standby region while
+  // Aurora replication brings the order. No records, no data point.
+  'AWS/Lambda IteratorAge': {
+    range: () => [0, 86_400_000],
+    healthy: () => [0, 10_000],
+    missing: 'notBreaching',
+  },
   // The auditor deletes a replicated order on first sight: a healthy journal holds seconds-old messages.
   'AWS/SQS ApproximateAgeOfOldestMessage': {
     range: () => [0, 1_209_600],

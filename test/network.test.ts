@@ -231,10 +231,18 @@ describe('least privilege in the network', () => {
       const policy = JSON.parse(
         named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-${service}-${code}-dev`).inputs.policy,
       );
-      // DynamoDB: item reads, and the request ledger's writes (test/request-custody.test.ts).
-      expect(policy.Statement).toHaveLength(service === 'dynamodb' ? 2 : 1);
+      // DynamoDB: item reads, the request ledger's writes (test/request-custody.test.ts) and the
+      // order book's (test/order-book.test.ts).
+      expect(policy.Statement).toHaveLength(service === 'dynamodb' ? 3 : 1);
       for (const s of policy.Statement) expect(s.Condition.StringEquals['aws:ResourceAccount']).toBe('123456789012');
     }
+    const dynamodb = JSON.parse(
+      named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-dynamodb-${code}-dev`).inputs.policy,
+    );
+    expect(dynamodb.Statement.find((s: any) => s.Sid === 'WriteTheOrderBook')).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      Resource: `arn:aws:dynamodb:${region}:123456789012:table/ddb-order-book-dev`,
+    });
     // S3: our principals, plus anonymous reads of the Amazon Linux repositories only.
     const s3 = JSON.parse(named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-s3-${code}-dev`).inputs.policy);
     const anonymous = s3.Statement.filter((s: any) => !s.Condition);

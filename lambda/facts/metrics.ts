@@ -9,7 +9,25 @@ export const METRIC_NAMESPACES = {
   failover: 'TAP/Failover',
   /** The journal auditor's metrics. */
   journal: 'TapOrderJournal',
+  /** The live order book: its applier's counts and the order API's regional acknowledgements. */
+  book: 'TAP/OrderBook',
 } as const;
+
+/** Book applier metric names (namespace `book`, dimension `service`). */
+export const BOOK_APPLIER_METRICS = {
+  applied: 'BookOrdersApplied',
+  /** Items refused as not written by the API (a forged or tampered order): alarm on any. */
+  refused: 'BookItemsRefused',
+  /** Orders whose ledger row differs from the book's item: alarm on any. */
+  mismatched: 'BookLedgerMismatches',
+} as const;
+
+/**
+ * Orders acknowledged with regional durability (the peer replica was down and the writer item
+ * said so): counted from the order API's own log line ("order accepted", durability) by a metric
+ * filter on each trading log group.
+ */
+export const BOOK_REGIONAL_ACKS_METRIC = 'BookRegionalAcknowledgements';
 
 /** Journal auditor metric names (namespace `journal`, dimension `service`); alarms use these. */
 export const AUDIT_METRICS = {
@@ -27,4 +45,5 @@ export const METRIC_SERVICES = {
   orchestrator: 'orchestrator',
   canary: 'canary',
   journalAuditor: 'journal-auditor',
+  bookApplier: 'book-applier',
 } as const;

@@ -7,6 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ORDER_PK_PREFIX } from '../facts/book';
 import { parseDecimal } from '../trading/decimal';
 import { orderIdFor, orderSchema, type Order, type OrderInput } from '../trading/order';
 
@@ -18,7 +19,7 @@ export interface BookOrder extends Order {
 }
 
 export const orderPk = (id: string) => `order#${id}`;
-export const ORDER_PK_PREFIX = 'order#';
+export { ORDER_PK_PREFIX };
 
 /**
  * The signing key's secret: base64 of at least 32 random bytes (RFC 2104 section 3: a key shorter

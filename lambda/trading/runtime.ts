@@ -19,6 +19,7 @@ import { CachedKeyring, parseClientKeys } from './client-keys';
 import { DynamoLedgerStore, LedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
+import { parseBookSettings } from './environment';
 
 export interface RuntimeEnv {
   readonly REGION_NAME: string;
@@ -50,7 +51,7 @@ export interface RuntimeEnv {
   readonly FENCE_NAME?: string;
   /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
   readonly CLIENT_KEYS_SECRET_ARN?: string;
-  /** The live order book (a DynamoDB global table): its name, the peer replica's region, the signing key's secret. */
+  /** The live order book: read only through parseBookSettings (environment.ts). */
   readonly BOOK_TABLE_NAME?: string;
   readonly BOOK_PEER_REGION?: string;
   readonly BOOK_SIGNING_SECRET_ARN?: string;
@@ -151,21 +152,15 @@ function awsBookReplicas(tableName: string, regions: readonly string[]): BookRep
   };
 }
 
-/** The live order book, when the environment names one (all three settings or none). */
+/** The live order book, when the environment names one (all three settings or none: environment.ts). */
 function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undefined {
-  const keys = ['BOOK_TABLE_NAME', 'BOOK_PEER_REGION', 'BOOK_SIGNING_SECRET_ARN'] as const;
-  const set = keys.filter((k) => env[k]);
-  if (set.length === 0) return undefined;
-  if (set.length !== keys.length) {
-    throw new Error(
-      `order book: set all of ${keys.join(', ')} or none (missing ${keys.filter((k) => !env[k]).join(', ')})`,
-    );
-  }
-  const signingKey = new SecretCache(clients.secrets, env.BOOK_SIGNING_SECRET_ARN!, parseSigningKey);
+  const book = parseBookSettings(env as unknown as Record<string, string | undefined>);
+  if (!book) return undefined;
+  const signingKey = new SecretCache(clients.secrets, book.signingSecretArn, parseSigningKey);
   return new OrderBook({
-    replicas: clients.book ?? awsBookReplicas(env.BOOK_TABLE_NAME!, [env.REGION_NAME, env.BOOK_PEER_REGION!]),
+    replicas: clients.book ?? awsBookReplicas(book.tableName, [env.REGION_NAME, book.peerRegion]),
     region: env.REGION_NAME,
-    peer: env.BOOK_PEER_REGION!,
+    peer: book.peerRegion,
     signingKey: () => signingKey.get(),
   });
 }

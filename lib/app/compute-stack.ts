@@ -13,6 +13,9 @@ import { journalEnvironment, JournalAccess, journalStatements } from '../data/or
 import { readSecretStatements } from '../data/credentials-stack';
 import { egressRules } from '../network/egress';
 import { OrderQueue } from '../data/order-queue';
+import { OrderBook } from '../data/order-book';
+import { functionEnvironment } from '../functions/function-environment';
+import { bookEnvironment, tradingEnvironment } from '../../lambda/trading/environment';
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
@@ -38,6 +41,9 @@ export interface ComputeStackArgs {
   readonly journal: JournalAccess;
   /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
+  /** The live order book the order API acknowledges orders in, and its peer replica's region. */
+  readonly book: OrderBook;
+  readonly peerRegion: string;
   readonly keys: RegionKeys;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
@@ -136,21 +142,25 @@ export class ComputeStack extends pulumi.ComponentResource {
     this.requestLedger = new RequestLedgerTable(n('authLedger'), { name: n }, child);
     const service: ServiceRuntime = {
       environment: {
-        REGION_NAME: region.region,
-        REGION_ROLE: region.role,
-        DB_SECRET_ARN: args.appSecretArn,
-        // Writes follow the writer: the global writer endpoint resolves to whichever region's
-        // cluster writes, so after a switchover or failover both regions write there (over the
-        // peering) without a redeploy, and queued orders drain to it.
-        DB_HOST: args.writerEndpoint,
-        // The local reader: answers while no writer is reachable, telling "queue it" from "down".
-        DB_READ_HOST: database.cluster.readerEndpoint,
-        DB_PORT: String(POSTGRES_PORT),
-        DB_NAME: settings.dbName,
-        DB_SSL: 'verify-full',
         ...journalEnvironment(args.journal, settings),
-        // Sized with the reserved concurrency and the fleet by the config's connection budget.
-        DB_POOL_MAX: String(settings.dbPoolMaxConnections),
+        // Through the order API's own contract (lambda/trading/environment.ts): checked at plan time.
+        ...functionEnvironment('trading', tradingEnvironment, {
+          REGION_NAME: region.region,
+          REGION_ROLE: region.role,
+          DB_SECRET_ARN: args.appSecretArn,
+          // Writes follow the writer: the global writer endpoint resolves to whichever region's
+          // cluster writes, so after a switchover or failover both regions write there (over the
+          // peering) without a redeploy, and queued orders drain to it.
+          DB_HOST: args.writerEndpoint,
+          // The local reader: answers while no writer is reachable, telling "queue it" from "down".
+          DB_READ_HOST: database.cluster.readerEndpoint,
+          DB_PORT: POSTGRES_PORT,
+          DB_NAME: settings.dbName,
+          DB_SSL: 'verify-full',
+          ORDER_DURABILITY: settings.orderDurability,
+          // Sized with the reserved concurrency and the fleet by the config's connection budget.
+          DB_POOL_MAX: settings.dbPoolMaxConnections,
+        }),
       },
       statements: [...this.databaseAccess, ...journalStatements(args.journal)],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
@@ -160,6 +170,13 @@ export class ComputeStack extends pulumi.ComponentResource {
           CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
           API_HOSTS: apiHostNames(settings, region.region).join(','),
           AUTH_TABLE_NAME: this.requestLedger.table.name,
+          // The live order book: only the processes that take orders acknowledge them there
+          // (the peer replica first), through the same contract.
+          ...functionEnvironment('trading', bookEnvironment, {
+            BOOK_TABLE_NAME: args.book.table.name,
+            BOOK_PEER_REGION: args.peerRegion,
+            BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
+          }),
         },
         statements: [
           ...readSecretStatements(
@@ -169,6 +186,7 @@ export class ComputeStack extends pulumi.ComponentResource {
             region.region,
           ),
           ...this.requestLedger.statements,
+          ...args.book.writeStatements(region.region),
         ],
       },
     };

@@ -211,6 +211,11 @@ export const configSchema = z.object({
     }),
   ),
   backupCopyRetentionDays: integer(1, 36500),
+  // The one role besides the service's own that may write the order book (lib/data/book-policy.ts).
+  bookBreakGlassRoleArn: optionalText.refine(
+    (v) => v === undefined || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v),
+    { message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)' },
+  ),
   // --- application tier
   instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
     message: 'must be an EC2 instance type such as m6i.large',
@@ -306,6 +311,7 @@ export const configSchema = z.object({
   alarmDbConnections: integer(1, 100000),
   alarmReplicationLagMs: integer(1, 3600000),
   alarmLambdaDurationP99Ms: integer(10, 900000),
+  alarmBookApplyLagSeconds: integer(1, 86400),
   awsConfigRecorder: z.enum(['auto', 'create', 'reuse'], { message: 'must be auto, create or reuse' }),
 });
 

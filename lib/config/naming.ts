@@ -40,6 +40,8 @@ export const NAME_RULES = {
   failoverEvidence: rule('failover-evidence', 255),
   orderJournal: rule('order-journal', 255),
   journalAuditor: rule('journal-auditor', 255),
+  orderBook: rule('order-book', 255, false),
+  bookApplier: rule('book-applier', 255),
   global: rule('global', 255, false),
   globalDatabase: rule('global-database', 255, false),
   loadBalancer: rule('load-balancer', 255),
@@ -128,6 +130,13 @@ export const NAME_RULES = {
   drainerFunction: rule('fn-drain', 64, true, 3),
   drainerRole: rule('role-fn-drain', 64),
   journalQueue: rule('sqs-journal', 80, true, 6),
+  // The live order book: one global table (same name in every replica's region), its signing
+  // key (replicated like the credentials), and the applier of each region's replica stream.
+  bookTable: rule('ddb-order-book', 255, false),
+  bookSigningSecret: rule('secret-book-signing', 512, false),
+  bookPolicy: rule('ddb-order-book-policy', 255, true),
+  bookApplierFunction: rule('fn-book-apply', 64, true, 6),
+  bookApplierRole: rule('role-fn-book-apply', 64),
   journalAuditorFunction: rule('fn-journal-audit', 64, true, 3),
   journalAuditorRole: rule('role-fn-journal-audit', 64),
   // monitoring

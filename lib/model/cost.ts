@@ -88,6 +88,14 @@ const USAGE_LABELS: Record<string, string> = {
   'usage:backup-storage':
     'Aurora backup storage beyond the retained size (snapshots, AWS Backup copies of protected stacks)',
   'usage:globalaccelerator-dt-premium': 'Global Accelerator data transfer premium',
+  // The order book: on demand, no fixed charge. An order with cross-region durability is two
+  // TransactWriteItems of two items (a condition check and a put), 2 write units per item in a
+  // transaction, plus one replicated write per replica for each put: about 10 write units.
+  'usage:dynamodb-write':
+    'order book writes (each replica bills its replicated writes at this price: about 10 units per order)',
+  'usage:dynamodb-read': 'order book reads (the writer item; strongly consistent)',
+  'usage:dynamodb-storage': 'order book storage, per replica',
+  'usage:dynamodb-pitr': 'order book point-in-time recovery, per replica',
 };
 
 /** `rate(5 minutes)` -> invocations per month; undefined for cron or other expressions. */

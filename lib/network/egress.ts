@@ -24,6 +24,8 @@ export type Destination =
   | 'peer'
   /** The S3 gateway endpoint's prefix list (artifacts, Amazon Linux repositories). */
   | 's3'
+  /** The DynamoDB gateway endpoint's prefix list (this region's order book replica). */
+  | 'dynamodb'
   /** Anywhere: only through NAT, only where a host outside AWS's APIs is needed. */
   | 'internet';
 
@@ -58,11 +60,18 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
           },
         ]
       : [];
+  // The order book's replica in this region. Its peer replica is reached like the journal (through
+  // NAT) until cross-region traffic moves off the internet (issue 25 item 3).
+  const book: EgressEntry = {
+    port: HTTPS_PORT,
+    to: 'dynamodb',
+    description: 'order book replica in this region (DynamoDB gateway endpoint)',
+  };
   switch (workload) {
     case 'rotation':
       return common;
     case 'functions':
-      return [...common, ...journal];
+      return [...common, book, ...journal];
     case 'fleet':
       return [
         ...common,
@@ -72,6 +81,7 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
           to: 's3',
           description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
         },
+        book,
         ...journal,
       ];
   }
@@ -93,7 +103,7 @@ export interface ResolvedEgress<P> {
 export function egressRules<P>(
   workload: Workload,
   settings: EgressSettings,
-  here: { readonly vpcCidr: string; readonly s3PrefixListId: P },
+  here: { readonly vpcCidr: string; readonly s3PrefixListId: P; readonly dynamodbPrefixListId: P },
   peer: { readonly vpcCidr: string },
 ): ResolvedEgress<P>[] {
   return egressEntries(workload, settings).map((e) => ({
@@ -107,6 +117,8 @@ export function egressRules<P>(
         ? { cidrBlocks: [peer.vpcCidr] }
         : e.to === 's3'
           ? { prefixListIds: [here.s3PrefixListId] }
-          : { cidrBlocks: ['0.0.0.0/0'] }),
+          : e.to === 'dynamodb'
+            ? { prefixListIds: [here.dynamodbPrefixListId] }
+            : { cidrBlocks: ['0.0.0.0/0'] }),
   }));
 }

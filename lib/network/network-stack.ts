@@ -1,4 +1,4 @@
-// Kept whole for now (388 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
+// Kept whole for now (410 lines): VPC endpoints and flow logs move to their own files (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from '../model/cidr';
@@ -98,6 +98,8 @@ export class NetworkStack extends pulumi.ComponentResource {
   readonly privateSubnetCidrs: readonly string[];
   /** Prefix list of the S3 gateway endpoint (for security-group egress). */
   readonly s3PrefixListId: pulumi.Output<string>;
+  /** The DynamoDB gateway endpoint's prefix list: this region's order book replica. */
+  readonly dynamodbPrefixListId: pulumi.Output<string>;
   readonly privateRouteTables: aws.ec2.RouteTable[];
   /** The chosen zones, by ID: each offers the instance type and the database class. */
   readonly zones: pulumi.Output<Zone[]>;
@@ -308,9 +310,10 @@ export class NetworkStack extends pulumi.ComponentResource {
 
     // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
     // record (lib/data/order-journal.ts) through it where the table is local, and writes the
-    // region's request ledger (lib/security/request-ledger-table.ts); only item reads of this
-    // account's tables in this region, and the ledger's two conditional writes, pass.
-    new aws.ec2.VpcEndpoint(
+    // region's request ledger (lib/security/request-ledger-table.ts) and the order book's replica
+    // here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
+    // reads of this account's tables in this region, and those tables' writes, pass.
+    const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
       n('vpcEndpoint', 'dynamodb'),
       {
         vpcId: vpc.id,
@@ -335,6 +338,14 @@ export class NetworkStack extends pulumi.ComponentResource {
                 Principal: '*',
                 Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
                 Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('authLedgerTable')}`,
+                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
+              },
+              {
+                Sid: 'WriteTheOrderBook',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('bookTable')}`,
                 Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
               },
             ],
@@ -387,6 +398,7 @@ export class NetworkStack extends pulumi.ComponentResource {
     );
 
     this.s3PrefixListId = s3Endpoint.prefixListId;
+    this.dynamodbPrefixListId = dynamodbEndpoint.prefixListId;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.registerOutputs({

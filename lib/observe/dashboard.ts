@@ -14,6 +14,8 @@ export interface DashboardRegion {
   readonly clusterIdentifier: string;
   readonly functionNames: readonly string[];
   readonly orderQueueName: string;
+  /** The book applier: its iterator age is the ledger's lag behind the book. */
+  readonly bookApplierName: string;
 }
 
 /** Global Accelerator as its CloudWatch metrics name it (published in us-west-2 only). */
@@ -134,6 +136,12 @@ function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
         ['AWS/RDS', 'CPUUtilization', 'DBClusterIdentifier', r.clusterIdentifier],
         ['AWS/RDS', 'DatabaseConnections', 'DBClusterIdentifier', r.clusterIdentifier],
       ],
+      'Maximum',
+    ),
+    widget(
+      `Ledger lag behind the order book (applier iterator age, ms) - ${label}`,
+      r.region,
+      [['AWS/Lambda', 'IteratorAge', 'FunctionName', r.bookApplierName]],
       'Maximum',
     ),
     widget(

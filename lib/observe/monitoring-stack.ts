@@ -8,6 +8,8 @@ import { RegionSettings, Settings } from '../config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from '../data/database-stack';
 import { JournalAuditor } from '../data/journal-auditor';
+import { BookApplier } from '../data/book-applier';
+import { bookAlarms } from './book-alarms';
 import { OrderJournal } from '../data/order-journal';
 import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
 import { LogArchive } from '../security/log-archive';
@@ -25,6 +27,8 @@ export interface MonitoringStackArgs {
   readonly compute: ComputeStack;
   readonly journal: OrderJournal;
   readonly auditor: JournalAuditor;
+  /** This region's book applier (its lag and refusals are alarmed here). */
+  readonly bookApplier: BookApplier;
   /**
    * IAM is global: exactly one region's AWS Config records global resource types and
    * evaluates the IAM rule (the primary).
@@ -117,8 +121,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ['drain', orders.drainer],
       ['rotation', database.rotation],
       ['journal', args.auditor],
+      ['book-apply', args.bookApplier],
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built);
+    bookAlarms(alarms, { settings, name: n, applier: args.bookApplier, trading: compute.trading });
 
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };
@@ -288,6 +294,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         autoScalingGroupName: fleet.autoScalingGroup.name,
         clusterIdentifier: database.cluster.clusterIdentifier,
         orderQueueName: orders.queue.name,
+        bookApplierName: args.bookApplier.fn.name,
         functionNames: functions.map(([, built]) => built.fn.name),
       })
       .apply((ids): DashboardRegion => ({ ...ids, region: region.region, role: region.role }));

@@ -6,7 +6,7 @@
  */
 
 /** What a key protects; each use gets its own key per region. */
-export const KEY_USES = ['database', 'secrets', 'clientKeys', 'queues', 'logs', 'backup', 'topics'] as const;
+export const KEY_USES = ['database', 'secrets', 'clientKeys', 'queues', 'book', 'logs', 'backup', 'topics'] as const;
 export type KeyUse = (typeof KEY_USES)[number];
 
 /** The AWS services (endpoint prefixes) a key of each use is reached through. */
@@ -15,6 +15,8 @@ export const KEY_SERVICES: Record<KeyUse, readonly string[]> = {
   secrets: ['secretsmanager'],
   clientKeys: ['secretsmanager'],
   queues: ['sqs'],
+  // The live order book (DynamoDB global table replica, its stream and its backups).
+  book: ['dynamodb'],
   logs: ['logs'],
   backup: ['backup', 'rds'],
   topics: ['sns'],
@@ -115,7 +117,7 @@ export function keyPolicy(args: KeyPolicyArgs): Record<string, unknown> {
         },
       },
       {
-        // RDS, Secrets Manager and AWS Backup hold grants on the key for the resources they manage.
+        // RDS, Secrets Manager, DynamoDB and AWS Backup hold grants on the key for the resources they manage.
         Sid: 'GrantsForAwsResourcesOnly',
         Effect: 'Allow',
         Principal: { AWS: account },

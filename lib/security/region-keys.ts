@@ -12,6 +12,7 @@ const DESCRIPTIONS: Record<KeyUse, string> = {
   secrets: 'database credentials in Secrets Manager',
   clientKeys: 'API client signing keys in Secrets Manager',
   queues: 'order queues (SQS)',
+  book: 'the live order book (DynamoDB replica and stream)',
   logs: 'CloudWatch log groups',
   backup: 'AWS Backup vault (cross-region database copies)',
   topics: 'SNS topics',
@@ -35,7 +36,7 @@ export class RegionKeys extends pulumi.ComponentResource {
     super('tap:security:RegionKeys', name, {}, opts);
     const { settings, region, name: n } = args;
     const account = aws.getCallerIdentityOutput({}, { parent: this });
-    const uses: KeyUse[] = ['database', 'secrets', 'clientKeys', 'queues', 'logs'];
+    const uses: KeyUse[] = ['database', 'secrets', 'clientKeys', 'queues', 'book', 'logs'];
     if (settings.dataProtection === 'protected') uses.push('backup');
     for (const use of uses) {
       const keyName = n(

@@ -1,0 +1,34 @@
+/** The order API's environment contract (lambda/trading/environment.ts): the book is all or nothing. */
+import { parseBookSettings } from '../../lambda/trading/environment';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:secret-book-signing-dev-AbCdEf';
+const BOOK = {
+  REGION_NAME: 'eu-west-1',
+  BOOK_TABLE_NAME: 'ddb-order-book-dev',
+  BOOK_PEER_REGION: 'us-east-1',
+  BOOK_SIGNING_SECRET_ARN: ARN,
+};
+
+it('no BOOK_* at all: no book (the queue path)', () => {
+  expect(parseBookSettings({ REGION_NAME: 'eu-west-1' })).toBeUndefined();
+});
+
+it('all three: the book', () => {
+  expect(parseBookSettings(BOOK)).toEqual({
+    tableName: 'ddb-order-book-dev',
+    peerRegion: 'us-east-1',
+    signingSecretArn: ARN,
+  });
+});
+
+it('refuses a partial, malformed or self-referencing book, naming the variable', () => {
+  expect(() => parseBookSettings({ ...BOOK, BOOK_SIGNING_SECRET_ARN: undefined })).toThrow(
+    /BOOK_SIGNING_SECRET_ARN must be set with BOOK_TABLE_NAME, BOOK_PEER_REGION/,
+  );
+  expect(() => parseBookSettings({ ...BOOK, BOOK_SIGNING_SECRET_ARN: 'my-secret' })).toThrow(
+    /BOOK_SIGNING_SECRET_ARN must be a Secrets Manager secret ARN/,
+  );
+  expect(() => parseBookSettings({ ...BOOK, BOOK_PEER_REGION: 'eu-west-1' })).toThrow(
+    /BOOK_PEER_REGION must be the other replica's region/,
+  );
+});
