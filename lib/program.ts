@@ -22,7 +22,10 @@ export function buildPlatform(
   preflight: Promise<unknown>;
 } {
   const stack = new TapStack('tap', { settings, account });
-  return { outputs: stack.stackOutputs(), preflight: enforcePreflight(stack.preflight) };
+  return {
+    outputs: { ...stack.stackOutputs(), ...operatorOutputs(stack) },
+    preflight: enforcePreflight(stack.preflight),
+  };
 }
 
 /**
@@ -33,4 +36,43 @@ export function buildPlatform(
 export async function readAccount(settings: Settings, read: RecorderReader = describeRecorders): Promise<AccountState> {
   const regions = settings.regions.map((r) => r.region);
   return { configRecorders: await existingRecorders(settings.awsConfigRecorder, regions, read) };
+}
+
+/**
+ * What an operator looks up on day 2, keyed by region where it is regional: every SNS topic
+ * (to check subscriptions), both dashboards, the accelerator's endpoint groups (the traffic
+ * dials), the Route 53 health checks and the failover evidence table (fences, votes, lease).
+ * The runbooks and `npm run status` read these instead of deriving them with CLI look-ups.
+ */
+export function operatorOutputs(stack: TapStack): Record<string, pulumi.Input<unknown>> {
+  const byRegion = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntries(entries);
+  const regions = [stack.primary, stack.secondary];
+  return {
+    alarmTopicArns: byRegion([
+      ...regions.map((r): [string, pulumi.Output<string>] => [r.settings.region, r.monitoring.topic.arn]),
+      // CanaryAlarms are made in the canaries' order, each in its canary's region.
+      ...stack.canaryAlarms.map((c, i): [string, pulumi.Output<string>] => [
+        stack.failover.canaries[i].region,
+        c.topic.arn,
+      ]),
+    ]),
+    failoverTopicArns: byRegion([
+      [stack.failover.region, stack.failover.topic.arn],
+      [stack.primary.settings.region, stack.failover.triggerTopic.arn],
+    ]),
+    dashboardNames: byRegion([
+      [stack.primary.settings.region, stack.dashboard.dashboard.dashboardName],
+      [stack.secondary.settings.region, stack.dashboardCopy.dashboard.dashboardName],
+    ]),
+    endpointGroupArns: {
+      primary: stack.global.endpointGroups.primary.arn,
+      secondary: stack.global.endpointGroups.secondary.arn,
+    },
+    healthCheckIds: {
+      primary: stack.global.healthChecks.primary.id,
+      secondary: stack.global.healthChecks.secondary.id,
+    },
+    evidenceTableName: stack.evidence.table.name,
+    evidenceTableRegion: stack.evidence.region,
+  };
 }

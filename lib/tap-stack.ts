@@ -95,6 +95,8 @@ export class TapStack extends pulumi.ComponentResource {
   readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
   readonly dashboard: PlatformDashboard;
+  /** The same dashboard in the secondary region: it survives the loss of us-east-1. */
+  readonly dashboardCopy: PlatformDashboard;
   /** The account's quotas against what this stack needs in each region (read at plan time). */
   readonly preflight: pulumi.Output<readonly QuotaVerdict[]>;
 
@@ -478,17 +480,22 @@ export class TapStack extends pulumi.ComponentResource {
       { name: names.primary, topic: monitors.primary.topic, healthChecks: this.global.healthChecks },
       inRegion('primary'),
     );
-    this.dashboard = new PlatformDashboard(
-      names.primary('platformDashboard'),
-      {
-        settings,
-        name: names.primary,
-        regions: [monitors.primary, monitors.secondary],
-        global: this.global,
-        failover: this.failover,
-      },
-      inRegion('primary'),
-    );
+    // Every widget names its region, so the body works from either region: a copy in the
+    // secondary stays readable when us-east-1 (and the first one) is lost.
+    const dashboard = (role: RegionRole) =>
+      new PlatformDashboard(
+        names[role]('platformDashboard'),
+        {
+          settings,
+          name: names[role],
+          regions: [monitors.primary, monitors.secondary],
+          global: this.global,
+          failover: this.failover,
+        },
+        inRegion(role),
+      );
+    this.dashboard = dashboard('primary');
+    this.dashboardCopy = dashboard('secondary');
 
     const region = (role: RegionRole): RegionStacks => ({
       settings: regions[role],
@@ -523,7 +530,6 @@ export class TapStack extends pulumi.ComponentResource {
       [`${prefix}ReaderEndpoint`]: r.database.cluster.readerEndpoint,
       [`${prefix}TradingFunctionArn`]: r.compute.trading.fn.arn,
       [`${prefix}OrderQueueUrl`]: r.compute.orders.queue.url,
-      [`${prefix}AlarmTopicArn`]: r.monitoring.topic.arn,
     });
     const globalCluster = this.globalDatabase.cluster;
     return {

@@ -19,6 +19,7 @@ import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
 import { architectureGraph, renderSvg } from './diagram';
+import { outputsTable } from './outputs-table';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
 import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
@@ -254,6 +255,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'cost-comparison': costComparison([dev, prod]),
     'ignore-changes': ignoreChangesTable(dev),
     'drill-scenarios': drillScenarioTable('dev'),
+    'stack-outputs': outputsTable(dev.run.outputs),
     'rto-distribution': rtoModelMarkdown(
       rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
     ),

@@ -76,13 +76,17 @@ describe('MonitoringStack', () => {
   });
 });
 
-describe('one cross-region dashboard', () => {
+describe('one cross-region dashboard (and its copy in the secondary region)', () => {
   const WEST = 'us-west-2';
   const dashboard = async () => {
     const run = await plan();
     const dashboards = ofType(run, 'aws:cloudwatch/dashboard:Dashboard');
-    expect(dashboards.map((d) => [d.name, d.region])).toEqual([['dashboard-use1-dev', PRIMARY]]);
-    return { run, widgets: JSON.parse(dashboards[0].inputs.dashboardBody).widgets as any[] };
+    expect(dashboards.map((d) => [d.name, d.region]).sort()).toEqual([
+      ['dashboard-euw1-dev', SECONDARY],
+      ['dashboard-use1-dev', PRIMARY],
+    ]);
+    const primary = dashboards.find((d) => d.region === PRIMARY)!;
+    return { run, widgets: JSON.parse(primary.inputs.dashboardBody).widgets as any[] };
   };
   /** A metric array's dimensions as an object, and its options (last element when an object). */
   const parts = (metric: any[]) => {

@@ -69,6 +69,8 @@ export class FailoverStack extends pulumi.ComponentResource {
   readonly canaries: readonly Canary[];
   readonly evidenceTable: aws.dynamodb.Table;
   readonly topic: aws.sns.Topic;
+  /** us-east-1: the primary health alarm's topic, which invokes the orchestrator. */
+  readonly triggerTopic: aws.sns.Topic;
   readonly primaryHealthAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: FailoverStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -208,10 +210,10 @@ export class FailoverStack extends pulumi.ComponentResource {
     // evaluation: the gate decides on the canaries' evidence either way.
     const pn = args.primaryName;
     const primary = { parent: this, provider: args.primaryProvider };
-    const trigger = alarmTopic(
+    const trigger = (this.triggerTopic = alarmTopic(
       { name: pn, kind: 'failoverTopic', settings, description: 'primary health alarm' },
       primary,
-    ).topic;
+    ).topic);
     this.primaryHealthAlarm = new aws.cloudwatch.MetricAlarm(
       pn('alarm', 'primary-down'),
       {
