@@ -1,4 +1,4 @@
-// Kept whole for now (476 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
+// Kept whole for now (495 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -24,6 +24,7 @@ import { JournalAccess, OrderJournal } from './data/order-journal';
 import { VpcPeering } from './network/vpc-peering';
 import { PlatformDashboard } from './observe/platform-dashboard';
 import { RegionKeys } from './security/region-keys';
+import { ClientKeysGuard } from './security/client-keys-guard';
 import { requiredTags } from './config/tags';
 import { accountPreflight, QuotaLedger } from './preflight/account-preflight';
 import { QuotaVerdict } from './preflight/quota-preflight';
@@ -79,6 +80,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly failoverAlarms: FailoverAlarms;
   readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
+  readonly clientKeysGuard: ClientKeysGuard;
   readonly dashboard: PlatformDashboard;
   /** The account's quotas against what this stack needs in each region (read at plan time). */
   readonly preflight: pulumi.Output<readonly QuotaVerdict[]>;
@@ -406,6 +408,21 @@ export class TapStack extends pulumi.ComponentResource {
     this.healthCheckAlarms = new HealthCheckAlarms(
       names.primary('healthCheckAlarms'),
       { name: names.primary, topic: monitors.primary.topic, healthChecks: this.global.healthChecks },
+      inRegion('primary'),
+    );
+    // The API client keys: read only by the roles that verify requests, written only by the key
+    // admins, every write reported on the primary's alarm topic (where the secret lives).
+    this.clientKeysGuard = new ClientKeysGuard(
+      names.primary('clientKeysGuard'),
+      {
+        name: names.primary,
+        secret: this.credentials.clientKeys.secret,
+        version: this.credentials.clientKeys.version,
+        readerRoleArns: [...computes.primary.verifierRoleArns, ...computes.secondary.verifierRoleArns],
+        keyAdminRoleArns: settings.clientKeyAdminRoleArns,
+        alarmTopicArn: monitors.primary.topic.arn,
+        alarmTopicPolicy: monitors.primary.topicPolicy,
+      },
       inRegion('primary'),
     );
     this.dashboard = new PlatformDashboard(

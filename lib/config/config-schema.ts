@@ -210,6 +210,11 @@ export const configSchema = z.object({
       message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
     }),
   ),
+  clientKeyAdminRoleArns: list(
+    z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+      message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    }),
+  ),
   backupCopyRetentionDays: integer(1, 36500),
   // --- application tier
   instanceType: text.regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
