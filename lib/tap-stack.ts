@@ -26,6 +26,7 @@ import { BookApplier } from './data/book-applier';
 import { VpcPeering } from './network/vpc-peering';
 import { PlatformDashboard } from './observe/platform-dashboard';
 import { RegionKeys } from './security/region-keys';
+import { ClientKeysGuard } from './security/client-keys-guard';
 import { requiredTags } from './config/tags';
 import { accountPreflight, QuotaLedger } from './preflight/account-preflight';
 import { QuotaVerdict } from './preflight/quota-preflight';
@@ -94,6 +95,7 @@ export class TapStack extends pulumi.ComponentResource {
   readonly failoverAlarms: FailoverAlarms;
   readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
+  readonly clientKeysGuard: ClientKeysGuard;
   readonly dashboard: PlatformDashboard;
   /** The same dashboard in the secondary region: it survives the loss of us-east-1. */
   readonly dashboardCopy: PlatformDashboard;
@@ -478,6 +480,21 @@ export class TapStack extends pulumi.ComponentResource {
     this.healthCheckAlarms = new HealthCheckAlarms(
       names.primary('healthCheckAlarms'),
       { name: names.primary, topic: monitors.primary.topic, healthChecks: this.global.healthChecks },
+      inRegion('primary'),
+    );
+    // The API client keys: read only by the roles that verify requests, written only by the key
+    // admins, every write reported on the primary's alarm topic (where the secret lives).
+    this.clientKeysGuard = new ClientKeysGuard(
+      names.primary('clientKeysGuard'),
+      {
+        name: names.primary,
+        secret: this.credentials.clientKeys.secret,
+        version: this.credentials.clientKeys.version,
+        readerRoleArns: [...computes.primary.verifierRoleArns, ...computes.secondary.verifierRoleArns],
+        keyAdminRoleArns: settings.clientKeyAdminRoleArns,
+        alarmTopicArn: monitors.primary.topic.arn,
+        alarmTopicPolicy: monitors.primary.topicPolicy,
+      },
       inRegion('primary'),
     );
     // Every widget names its region, so the body works from either region: a copy in the

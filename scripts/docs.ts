@@ -181,9 +181,9 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
   const [ga, dns] = dev.budget.paths;
   const deploy = criticalPath(dev.run.resources);
   // The orchestrator: the function the canary schedule invokes.
-  const rule = of(dev, 'aws:cloudwatch/eventTarget:EventTarget')[0];
-  const orchestrator = of(dev, 'aws:lambda/function:Function').find((f) =>
-    String(rule?.inputs.arn ?? '').endsWith(`:function:${f.name}`),
+  const functions = of(dev, 'aws:lambda/function:Function');
+  const orchestrator = functions.find((f) =>
+    of(dev, 'aws:cloudwatch/eventTarget:EventTarget').some((t) => String(t.inputs.arn).endsWith(`:function:${f.name}`)),
   );
   const invokeConfig = of(dev, 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig').find(
     (c) => c.inputs.functionName === orchestrator?.name,

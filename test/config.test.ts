@@ -162,8 +162,18 @@ describe('config validation rejects bad input with key, value and what is allowe
     ['unknown data protection', { dataProtection: 'retain' }, /^dataProtection: must be ephemeral or protected/],
     [
       'protected without key administrators',
-      { dataProtection: 'protected' },
+      { dataProtection: 'protected', clientKeyAdminRoleArns: '["arn:aws:iam::123456789012:role/api-key-admin"]' },
       /^keyAdminRoleArns: must name at least one key administrator role when dataProtection is protected/,
+    ],
+    [
+      'protected without a client key administrator',
+      { dataProtection: 'protected', keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]' },
+      /^clientKeyAdminRoleArns: must name at least one role that writes the API client keys when dataProtection is protected/,
+    ],
+    [
+      'a client key administrator that is not a role ARN',
+      { clientKeyAdminRoleArns: '["arn:aws:iam::123456789012:user/bob"]' },
+      /^clientKeyAdminRoleArns\[0\]: must be an IAM role ARN/,
     ],
     [
       'a key administrator that is not a role ARN',
@@ -334,7 +344,11 @@ describe('config validation rejects bad input with key, value and what is allowe
 
   it('accepts a protected stack that names its key administrators', () => {
     const settings = parseSettings(
-      devRaw({ dataProtection: 'protected', keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]' }),
+      devRaw({
+        dataProtection: 'protected',
+        keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]',
+        clientKeyAdminRoleArns: '["arn:aws:iam::123456789012:role/api-key-admin"]',
+      }),
     );
     expect(settings.keyAdminRoleArns).toEqual(['arn:aws:iam::123456789012:role/platform-admin']);
   });

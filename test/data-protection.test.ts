@@ -2,7 +2,11 @@ import { KEY_ADMIN_ACTIONS, keyPolicy } from '../lib/security/key-policy';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
-const PROTECTED = { dataProtection: 'protected', keyAdminRoleArns: JSON.stringify([ADMIN]) };
+const PROTECTED = {
+  dataProtection: 'protected',
+  keyAdminRoleArns: JSON.stringify([ADMIN]),
+  clientKeyAdminRoleArns: JSON.stringify(['arn:aws:iam::123456789012:role/api-key-admin']),
+};
 
 describe('key policies', () => {
   const statements = (use: Parameters<typeof keyPolicy>[0]['use']) =>

@@ -76,7 +76,11 @@ const INVOKERS: Record<string, { fn: (r: RecordedResource) => unknown; principal
     fn: (r) => r.inputs.targetId,
     principal: 'elasticloadbalancing.amazonaws.com',
   },
-  'aws:cloudwatch/eventTarget:EventTarget': { fn: (r) => r.inputs.arn, principal: 'events.amazonaws.com' },
+  // Lambda targets only: an SNS target waits for its topic policy instead (test/client-keys-guard.test.ts).
+  'aws:cloudwatch/eventTarget:EventTarget': {
+    fn: (r) => (String(r.inputs.arn).includes(':lambda:') ? r.inputs.arn : undefined),
+    principal: 'events.amazonaws.com',
+  },
   'aws:sns/topicSubscription:TopicSubscription': {
     fn: (r) => (r.inputs.protocol === 'lambda' ? r.inputs.endpoint : undefined),
     principal: 'sns.amazonaws.com',

@@ -15,6 +15,7 @@ const protectedCtx: PolicyContext = { ...ctx, dataProtection: 'protected' };
 const PROTECTED_CONFIG = {
   dataProtection: 'protected',
   keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]',
+  clientKeyAdminRoleArns: '["arn:aws:iam::123456789012:role/api-key-admin"]',
 };
 const resource = (type: string, props: Record<string, unknown>, name = 'x-dev'): PolicyResource => ({
   type,

@@ -169,9 +169,9 @@ describe('grants before use', () => {
       ...ofType(run, 'aws:lb/targetGroupAttachment:TargetGroupAttachment').map(
         (w) => [w, 'elasticloadbalancing.amazonaws.com', w.inputs.targetId] as [RecordedResource, string, string],
       ),
-      ...ofType(run, 'aws:cloudwatch/eventTarget:EventTarget').map(
-        (w) => [w, 'events.amazonaws.com', w.inputs.arn] as [RecordedResource, string, string],
-      ),
+      ...ofType(run, 'aws:cloudwatch/eventTarget:EventTarget')
+        .filter((w) => String(w.inputs.arn).includes(':lambda:'))
+        .map((w) => [w, 'events.amazonaws.com', w.inputs.arn] as [RecordedResource, string, string]),
       ...ofType(run, 'aws:sns/topicSubscription:TopicSubscription')
         .filter((w) => w.inputs.protocol === 'lambda')
         .map((w) => [w, 'sns.amazonaws.com', w.inputs.endpoint] as [RecordedResource, string, string]),

@@ -74,6 +74,11 @@ export class ComputeStack extends pulumi.ComponentResource {
   /** The region's request ledger: rate buckets and nonces shared by every instance (lambda/trading/request-ledger.ts). */
   readonly requestLedger: RequestLedgerTable;
 
+  /** The roles that verify signed requests here (function and instances): the client keys' readers. */
+  get verifierRoleArns(): pulumi.Output<string>[] {
+    return [this.trading.role.resource.arn, this.fleet.instanceRole.resource.arn];
+  }
+
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
     const { settings, region, name: n, network, database } = args;

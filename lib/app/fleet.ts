@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from '../config';
-import { serviceRole, SESSION_MANAGER_STATEMENT, Statement } from '../security/iam';
+import { ServiceRole, serviceRole, SESSION_MANAGER_STATEMENT, Statement } from '../security/iam';
 import { bundleSource } from '../functions/lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
@@ -36,6 +36,8 @@ export interface FleetArgs {
  */
 export class Fleet extends pulumi.ComponentResource {
   readonly autoScalingGroup: aws.autoscaling.Group;
+  /** The instances' role: it verifies requests, so the client keys secret names it as a reader. */
+  readonly instanceRole: ServiceRole;
   readonly artifactBucket: aws.s3.Bucket;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -82,7 +84,7 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this.artifactBucket },
     );
 
-    const instanceRole = serviceRole(
+    const instanceRole = (this.instanceRole = serviceRole(
       {
         name: n('instanceRole'),
         service: 'ec2.amazonaws.com',
@@ -99,7 +101,7 @@ export class Fleet extends pulumi.ComponentResource {
         ],
       },
       child,
-    );
+    ));
     const profile = new aws.iam.InstanceProfile(
       n('instanceProfile'),
       { name: n('instanceProfile'), role: instanceRole.ready.name },

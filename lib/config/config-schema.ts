@@ -210,6 +210,11 @@ export const configSchema = z.object({
       message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
     }),
   ),
+  clientKeyAdminRoleArns: list(
+    z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+      message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    }),
+  ),
   backupCopyRetentionDays: integer(1, 36500),
   // The one role besides the service's own that may write the order book (lib/data/book-policy.ts).
   bookBreakGlassRoleArn: optionalText.refine(

@@ -237,6 +237,18 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
         : [],
   },
   {
+    keys: ['dataProtection', 'clientKeyAdminRoleArns'],
+    check: (s) =>
+      s.dataProtection === 'protected' && s.clientKeyAdminRoleArns.length === 0
+        ? [
+            [
+              'clientKeyAdminRoleArns',
+              'must name at least one role that writes the API client keys when dataProtection is protected',
+            ],
+          ]
+        : [],
+  },
+  {
     // The gate's own rules (lambda/orchestrator/timing.ts), checked against the timeouts the
     // functions are deployed with: a gate slower than its function could never decide.
     keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds'],

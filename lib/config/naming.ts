@@ -49,6 +49,9 @@ export const NAME_RULES = {
   trading: rule('trading', 255),
   fleet: rule('fleet', 255),
   authLedger: rule('auth-ledger', 255),
+  clientKeysGuard: rule('client-keys-guard', 255),
+  // EventBridge rule names: up to 64 characters.
+  clientKeysWrites: rule('evr-client-keys-writes', 64),
   awsConfig: rule('aws-config', 255),
   healthCheckAlarms: rule('health-check-alarms', 255),
   failoverAlarms: rule('failover-alarms', 255),

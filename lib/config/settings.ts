@@ -19,9 +19,12 @@ export interface RegionSettings {
   readonly certificateArn?: string;
 }
 
-export type Settings = Readonly<Omit<ConfigValues, 'allowedIngressCidrs' | 'keyAdminRoleArns'>> & {
+export type Settings = Readonly<
+  Omit<ConfigValues, 'allowedIngressCidrs' | 'keyAdminRoleArns' | 'clientKeyAdminRoleArns'>
+> & {
   readonly allowedIngressCidrs: readonly string[];
   readonly keyAdminRoleArns: readonly string[];
+  readonly clientKeyAdminRoleArns: readonly string[];
   readonly regions: readonly [RegionSettings, RegionSettings];
 };
 

@@ -15,6 +15,7 @@ export interface AlarmTopicArgs {
 export interface AlarmTopic {
   readonly topic: aws.sns.Topic;
   readonly key: aws.kms.Key;
+  readonly policy: aws.sns.TopicPolicy;
 }
 
 /**
@@ -59,6 +60,18 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
     opts,
   );
   const topic = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn }, { ...opts, ...DELETE_BEFORE_REPLACE });
+  // Without a topic policy SNS applies its default (the owner account only): EventBridge rules
+  // (the client-keys write report) could not publish, and nothing required TLS.
+  const policy = new aws.sns.TopicPolicy(
+    name,
+    {
+      arn: topic.arn,
+      policy: pulumi
+        .all([topic.arn, account.accountId])
+        .apply(([arn, id]) => JSON.stringify(alarmTopicPolicy(arn, id))),
+    },
+    { ...opts, parent: topic },
+  );
   const subscriptions: [string, string | undefined][] = [
     ['email', args.settings.alarmEmail],
     ['https', args.settings.alarmHttpsEndpoint],
@@ -72,5 +85,50 @@ export function alarmTopic(args: AlarmTopicArgs, opts: pulumi.CustomResourceOpti
       );
     }
   }
-  return { topic, key };
+  return { topic, key, policy };
+}
+
+/**
+ * The alarm topics' policy: the owner account manages and publishes (SNS's default policy,
+ * written out), CloudWatch alarms and EventBridge rules of this account publish
+ * (`aws:SourceAccount`, the confused-deputy guard), and nothing is accepted without TLS.
+ */
+export function alarmTopicPolicy(topicArn: string, accountId: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OwnerAccount',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: [
+          'sns:GetTopicAttributes',
+          'sns:SetTopicAttributes',
+          'sns:AddPermission',
+          'sns:RemovePermission',
+          'sns:DeleteTopic',
+          'sns:Subscribe',
+          'sns:ListSubscriptionsByTopic',
+          'sns:Publish',
+        ],
+        Resource: topicArn,
+      },
+      {
+        Sid: 'AlarmsAndRulesPublish',
+        Effect: 'Allow',
+        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+        Action: 'sns:Publish',
+        Resource: topicArn,
+        Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+      },
+      {
+        Sid: 'TlsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topicArn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  };
 }

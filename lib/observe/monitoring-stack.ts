@@ -52,6 +52,8 @@ export interface MonitoringStackArgs {
 export class MonitoringStack extends pulumi.ComponentResource {
   readonly region: RegionSettings;
   readonly topic: aws.sns.Topic;
+  /** Admits EventBridge: a rule targeting the topic waits for it. */
+  readonly topicPolicy: aws.sns.TopicPolicy;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
   readonly awsConfig: AwsConfig;
   /** This region as the cross-region dashboard shows it: the resources alarmed on here. */
@@ -64,10 +66,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const child = { parent: this };
     this.region = region;
 
-    this.topic = alarmTopic(
+    const topic = alarmTopic(
       { name: n, kind: 'alarmTopic', settings, description: `alarms of ${region.region}` },
       child,
-    ).topic;
+    );
+    this.topic = topic.topic;
+    this.topicPolicy = topic.policy;
     const alarms = new AlarmFactory(n, this.topic, child);
     const alarm = alarms.alarm.bind(alarms);
     this.alarms = alarms.alarms;
