@@ -1,4 +1,4 @@
-// Kept whole for now (476 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
+// Kept whole for now (501 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done in this stop.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -15,6 +15,7 @@ import { FailoverStack } from './failover/failover-stack';
 import { JournalAuditor } from './data/journal-auditor';
 import { GlobalDatabase } from './data/global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './traffic/global-stack';
+import { GameDays } from './observe/game-days';
 import { HealthCheckAlarms } from './observe/health-check-alarms';
 import { MonitoringStack } from './observe/monitoring-stack';
 import { Namer, namer, regionalName } from './config/naming';
@@ -80,6 +81,8 @@ export class TapStack extends pulumi.ComponentResource {
   readonly canaryAlarms: readonly CanaryAlarms[];
   readonly healthCheckAlarms: HealthCheckAlarms;
   readonly dashboard: PlatformDashboard;
+  /** The game days' FIS experiment templates (config `gameDays: enabled`), in the primary. */
+  readonly gameDays?: GameDays;
   /** The account's quotas against what this stack needs in each region (read at plan time). */
   readonly preflight: pulumi.Output<readonly QuotaVerdict[]>;
 
@@ -419,6 +422,25 @@ export class TapStack extends pulumi.ComponentResource {
       },
       inRegion('primary'),
     );
+
+    // Game days: FIS experiments against the primary, stopped by its own alarms.
+    if (settings.gameDays === 'enabled') {
+      this.gameDays = new GameDays(
+        names.primary('gameDays'),
+        {
+          settings,
+          region: primaryRegion,
+          name: names.primary,
+          peerRegion: secondaryRegion.region,
+          keys: keys.primary,
+          network: networks.primary,
+          database: databases.primary,
+          compute: computes.primary,
+          monitoring: monitors.primary,
+        },
+        inRegion('primary'),
+      );
+    }
 
     const region = (role: RegionRole): RegionStacks => ({
       settings: regions[role],

@@ -303,6 +303,8 @@ export const configSchema = z.object({
   alarmReplicationLagMs: integer(1, 3600000),
   alarmLambdaDurationP99Ms: integer(10, 900000),
   awsConfigRecorder: z.enum(['create', 'reuse'], { message: 'must be create or reuse' }),
+  // --- game days (docs/runbooks/game-day.md)
+  gameDays: z.enum(['enabled', 'disabled'], { message: 'must be enabled or disabled' }),
 });
 
 /** The parsed value of every key. */

@@ -47,6 +47,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
   readonly region: RegionSettings;
   readonly topic: aws.sns.Topic;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
+  /** One of this region's alarms by its qualifier (`alb-5xx-rate`, `orders-dead-lettered`, ...). */
+  readonly alarm: (qualifier: string) => aws.cloudwatch.MetricAlarm;
   readonly awsConfig: AwsConfig;
   /** This region as the cross-region dashboard shows it: the resources alarmed on here. */
   readonly dashboardRegion: pulumi.Output<DashboardRegion>;
@@ -65,6 +67,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const alarms = new AlarmFactory(n, this.topic, child);
     const alarm = alarms.alarm.bind(alarms);
     this.alarms = alarms.alarms;
+    this.alarm = (qualifier) => alarms.named(qualifier);
 
     // --- ALB and targets
     const lb = { LoadBalancer: loadBalancer.alb.arnSuffix };
