@@ -24,6 +24,7 @@ import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
 import { exitOnHelp } from './cli';
 import { markdownFiles } from './markdown-check';
+import { render } from './render-generated';
 
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
 
@@ -222,33 +223,6 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
     'cost-prod': usd(prod.cost.totalUsd),
     'policy-count': String(POLICIES.length),
   };
-}
-
-/**
- * Replace every generated block and inline fact of one Markdown file; unknown names are an
- * error, not silence. Returns the text and the blocks it holds.
- */
-export function render(
-  file: string,
-  text: string,
-  blocks: Record<string, string>,
-  values: Record<string, string>,
-): { text: string; used: string[] } {
-  const used: string[] = [];
-  let out = text.replace(
-    /(<!-- gen:([a-z-]+):begin[^>]*-->)[\s\S]*?(<!-- gen:\2:end -->)/g,
-    (_m, begin: string, name: string, end: string) => {
-      if (!(name in blocks))
-        throw new Error(`${file} has a generated block "${name}" that scripts/docs.ts does not know`);
-      used.push(name);
-      return `${begin}\n\n${blocks[name]}\n\n${end}`;
-    },
-  );
-  out = out.replace(/<!-- fact:([a-z-]+) -->[\s\S]*?<!-- \/fact -->/g, (_m, name: string) => {
-    if (!(name in values)) throw new Error(`${file} quotes a fact "${name}" that scripts/docs.ts does not compute`);
-    return `<!-- fact:${name} -->${values[name]}<!-- /fact -->`;
-  });
-  return { text: out, used };
 }
 
 /** Every block in exactly one file: a missing block is stale, a repeated one is a copy to keep in step. */
