@@ -4,7 +4,7 @@
  * documents. The mocks accept any action id; this table is what AWS accepts.
  */
 import { checkInputs } from '../policy/aws-constraints';
-import { GAME_DAY_EXPERIMENTS, GAME_DAYS, isoMinutes } from '../lib/observe/game-day-catalog';
+import { GAME_DAY_EXPERIMENTS, GAME_DAYS, isoMinutes } from '../lib/model/game-day-catalog';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const REFERENCE = 'https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html';

@@ -7,7 +7,7 @@ import { DatabaseStack } from '../data/database-stack';
 import { NetworkStack } from '../network/network-stack';
 import { serviceRole, sourceConditions, Statement } from '../security/iam';
 import { RegionKeys } from '../security/region-keys';
-import { GAME_DAY_EXPERIMENTS, GAME_DAYS, GameDayExperiment, isoMinutes } from './game-day-catalog';
+import { GAME_DAY_EXPERIMENTS, GAME_DAYS, GameDayExperiment, isoMinutes } from '../model/game-day-catalog';
 import { MonitoringStack } from './monitoring-stack';
 
 export interface GameDaysArgs {
