@@ -24,6 +24,7 @@ import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
 import { exitOnHelp } from './cli';
 import { markdownFiles } from './markdown-check';
+import { signingFacts, signingVectorsMarkdown } from './signing-vectors';
 import { render } from './render-generated';
 
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
@@ -256,6 +257,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'rto-distribution': rtoModelMarkdown(
       rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
     ),
+    'signing-vectors': signingVectorsMarkdown(),
   };
   const distribution = rtoDistribution(
     rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
@@ -267,6 +269,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
   };
   const values = {
     ...facts(dev, prod),
+    ...signingFacts(),
     'p99-ga': p99('traffic: Global Accelerator'),
     'p99-dns': p99('traffic: Route 53 failover'),
     'p99-gate': p99(GATE_DECISION_PATH),

@@ -42,6 +42,7 @@ export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
 import type { BatchOutcome, BatchRecord } from './queue';
 import type { Clock } from './sim';
+import type { LedgerStore } from '../../lambda/trading/request-ledger';
 
 export interface Logger {
   info(message: string, ...detail: unknown[]): void;
@@ -69,6 +70,9 @@ export interface RegionEndpoints {
   readonly marketOrderTtlSeconds: number;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
+  /** The names clients sign for (apiHostNames), and the region's request ledger table. */
+  readonly apiHosts: readonly string[];
+  readonly authTableName: string;
   /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
   readonly journal: {
     /** orderDurability: cross-region journals every order before its commit; regional does not. */
@@ -83,8 +87,18 @@ export interface RegionEndpoints {
   readonly fence: { readonly tableName: string; readonly tableRegion: string; readonly name: string };
 }
 
-/** The environment compute-stack.ts gives the trading and drainer functions: writes through the global writer endpoint. */
+/** The environment compute-stack.ts gives the trading function: the service's, and what verifying requests needs. */
 export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
+  return {
+    ...serviceEnv(e),
+    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
+    API_HOSTS: e.apiHosts.join(','),
+    AUTH_TABLE_NAME: e.authTableName,
+  };
+}
+
+/** What every process of the order service gets (the drainer too): writes through the global writer endpoint. */
+function serviceEnv(e: RegionEndpoints): RuntimeEnv {
   return {
     REGION_NAME: e.region,
     REGION_ROLE: e.role,
@@ -97,7 +111,6 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     // The drill's servers have no TLS; the README says what verify-full needs in AWS.
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
-    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
     ORDER_DURABILITY: e.journal.durability,
     JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
     JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
@@ -127,7 +140,7 @@ export function auditorEnv(e: RegionEndpoints): Record<string, string> {
   };
 }
 
-/** The drainer's environment (lib/data/order-queue.ts): the trading one, plus where and when it dead-letters. */
+/** The drainer's environment (lib/data/order-queue.ts): the service's, plus where and when it dead-letters. */
 export interface DrainerEnv extends RuntimeEnv {
   readonly ORDER_DEAD_LETTER_QUEUE_URL?: string;
   readonly MARKET_ORDER_TTL_SECONDS?: string;
@@ -135,7 +148,7 @@ export interface DrainerEnv extends RuntimeEnv {
 
 export function drainerEnv(e: RegionEndpoints): DrainerEnv {
   return {
-    ...tradingEnv(e),
+    ...serviceEnv(e),
     ORDER_DEAD_LETTER_QUEUE_URL: e.deadLetterQueueUrl,
     MARKET_ORDER_TTL_SECONDS: String(e.marketOrderTtlSeconds),
   };
@@ -173,6 +186,8 @@ export interface TradingClients {
   readonly journalSqs: (region: string) => SQSClient;
   /** The document client for the evidence table, called from this region. */
   readonly fenceTable: DynamoDBDocumentClient;
+  /** The region's request ledger (the table every instance shares), in memory. */
+  readonly ledger: LedgerStore;
 }
 
 /** How long the fence record is cached (dynamoPeerFence's default). */
@@ -188,6 +203,7 @@ export function tradingRuntime(
   const runtime = createRuntime(env, {
     secrets: clients.secrets,
     sqs: clients.sqs,
+    ledger: clients.ledger,
     journalSender: journal.queueUrls
       ? sqsJournalSender(journal.queueUrls, journal.timeoutMs, clients.journalSqs)
       : undefined,
