@@ -8,27 +8,10 @@
  * array, `a.*` every value of a map and `a.#` every key of a map.
  */
 
-export interface TextConstraint {
-  readonly min?: number;
-  readonly max?: number;
-  /** Matched against the whole value. */
-  readonly pattern?: RegExp;
-  /** A prefix the value must not have (case-insensitive). */
-  readonly reservedPrefix?: string;
-  /** Extra shape check, for rules a single pattern says badly (S3's "no two adjacent periods"). */
-  readonly also?: (value: string) => string | undefined;
-}
+import { FIS_INPUT_RULES } from './fis-constraints';
+import type { InputRule, TextConstraint } from './input-rule';
 
-export interface InputRule {
-  /** What the rule is about, as a reader of a failure needs it. */
-  readonly what: string;
-  /** Resource types it applies to; `*` for every AWS resource (and the providers' default tags). */
-  readonly types: readonly string[] | '*';
-  readonly paths: readonly string[];
-  readonly constraint: TextConstraint;
-  /** Where the rule is written down. */
-  readonly source: string;
-}
+export type { InputRule, TextConstraint };
 
 const API = (service: string, page: string) =>
   `https://docs.aws.amazon.com/${service}/latest/APIReference/${page}.html`;
@@ -409,6 +392,7 @@ export const AWS_INPUT_RULES: readonly InputRule[] = [
     source:
       'https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html; API_CreateBackupPlan.html (BackupPlanName)',
   },
+  ...FIS_INPUT_RULES,
 ];
 
 /** An ARN: `arn:partition:service:region:account:resource` (IAM user guide, "IAM identifiers"). */

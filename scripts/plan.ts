@@ -12,6 +12,8 @@ import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution, rtoDistributionReport, rtoHeadline } from '../lib/model/rto-model';
+import { Calibration, calibrationFrom, calibrationReport } from '../lib/model/calibration';
+import { GameDayResultsError, parseGameDayResults, resultsPath } from '../lib/model/game-day-results';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
@@ -57,6 +59,8 @@ Options:
   --set KEY=VALUE       override one config key (repeatable), e.g. --set natStrategy=perAz
   --policy-config FILE  policy pack config (default: policy/config.NAME.json, as given to
                         pulumi preview --policy-pack-config)
+  --gameday FILE        game-day results calibrating the RTO model (default: gameday/NAME.json
+                        when it exists; written by npm run gameday)
   --json FILE           write the same summary plus every resource as JSON to FILE
   --diagram FILE.svg    render the architecture diagram from the plan
   --no-color            plain output even on a terminal
@@ -66,7 +70,7 @@ Options:
 Exit codes:
   ${EXIT.ok}   the plan passes every policy and the RTO target
   ${EXIT.rejected}   policy violation (mandatory), an account quota the stack does not fit, or traffic RTO over target
-  ${EXIT.invalidConfig}   invalid config: stack config, --set values or the policy config
+  ${EXIT.invalidConfig}   invalid config: stack config, --set values, the policy config or the game-day results
   ${EXIT.unknownStack}   unknown stack: no Pulumi.NAME.yaml (or no policy config for it)
   ${EXIT.usage}  bad command-line arguments
   ${EXIT.crash}  crash: a bug in the program or this script, not in your config`;
@@ -153,6 +157,28 @@ function readPolicyConfig(file: string, settings: Settings): Map<string, Configu
   return configured;
 }
 
+/**
+ * The stack's game-day results (`--gameday FILE`, else gameday/<stack>.json when it exists): what
+ * calibrates the RTO model. A file that does not fit the schema stops the plan, naming the field.
+ */
+function readGameDays(file: string | undefined, stack: string): { file?: string; calibration: Calibration } {
+  const full = file ? path.resolve(file) : path.join(PROJECT_DIR, resultsPath(stack));
+  if (!fs.existsSync(full)) {
+    if (file) throw new PlanError(EXIT.invalidConfig, `No game-day results file ${file}`);
+    return { calibration: {} };
+  }
+  const source = path.relative(PROJECT_DIR, full);
+  try {
+    return {
+      file: source,
+      calibration: calibrationFrom(parseGameDayResults(fs.readFileSync(full, 'utf8'), source, stack)),
+    };
+  } catch (e) {
+    if (e instanceof GameDayResultsError) throw new PlanError(EXIT.invalidConfig, e.message);
+    throw e;
+  }
+}
+
 /** Where the plan writes and what it runs: the process's own, or a test's. */
 export interface PlanIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
@@ -207,6 +233,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
         set: { type: 'string', multiple: true, default: [] },
         'policy-config': { type: 'string' },
         json: { type: 'string' },
+        gameday: { type: 'string' },
         diagram: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
         debug: { type: 'boolean', default: false },
@@ -252,6 +279,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     throw e;
   }
   const policies = readPolicyConfig(policyFile, settings);
+  const gameDays = readGameDays(args.gameday, stack);
   const policySource = path.relative(PROJECT_DIR, path.resolve(policyFile));
 
   const registered: RecordedResource[] = [];
@@ -269,7 +297,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
 
   const verdicts = evaluatePolicies(policyResources(run.resources), policies);
   const budget = rtoBudget(rtoInputsFromPlan(run.resources, settings));
-  const distribution = rtoDistribution(rtoInputsFromSettings(settings));
+  const distribution = rtoDistribution(rtoInputsFromSettings(settings), { calibration: gameDays.calibration });
   const custom = run.resources.filter((r) => r.custom);
   const cost = estimateCost(custom);
   const deploy = criticalPath(run.resources);
@@ -318,6 +346,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     preflightReport(run.outputs.preflight as QuotaVerdict[], style),
     rtoReport(budget, style),
     rtoDistributionReport(distribution),
+    calibrationReport(settings, gameDays.calibration, gameDays.file),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),
@@ -356,6 +385,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
       },
       policies: { configFile: policySource, violations, verdicts },
       rto: budget,
+      calibration: { file: gameDays.file ?? null, inputs: gameDays.calibration },
       cost,
       deploy,
     };

@@ -318,6 +318,8 @@ export const configSchema = z.object({
   alarmLambdaDurationP99Ms: integer(10, 900000),
   alarmBookApplyLagSeconds: integer(1, 86400),
   awsConfigRecorder: z.enum(['auto', 'create', 'reuse'], { message: 'must be auto, create or reuse' }),
+  // --- game days (docs/runbooks/game-day.md)
+  gameDays: z.enum(['enabled', 'disabled'], { message: 'must be enabled or disabled' }),
 });
 
 /** The parsed value of every key. */

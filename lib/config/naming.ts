@@ -153,6 +153,11 @@ export const NAME_RULES = {
   configRule: rule('cfg', 128, true, 20),
   logArchive: rule('log-archive', 255),
   logBucket: rule('logs', 63, true, 12),
+  // game days (AWS FIS): the template's Name tag (a tag value: 256) carries the experiment id
+  gameDays: rule('game-days', 255),
+  experimentTemplate: rule('fis', 256, true, 21),
+  fisRole: rule('role-fis', 64),
+  fisLogGroup: rule('log-group-fis', 512),
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;

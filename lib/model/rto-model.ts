@@ -19,6 +19,7 @@ import {
   type RtoInputs,
   WRITER_MOVE_MAX_SECONDS,
 } from './rto';
+import { Calibration, ModelDraws, modelDraws } from './calibration';
 
 /**
  * The budget's inputs (rto.ts) less the accelerator's fixed reaction estimate, which the model
@@ -189,14 +190,14 @@ export interface PathSamples {
  * stream) draws only what the fast path adds, so adding it left the other paths' samples as they
  * were, and both streams keep a fixed order (common random numbers).
  */
-function sampleOnce(i: RtoModelInputs, u: () => number, v: () => number, phases: Float64Array) {
+function sampleOnce(i: RtoModelInputs, d: ModelDraws, u: () => number, v: () => number, phases: Float64Array) {
   const pinned = u() < PINNED_CLIENT_SHARE ? CLIENT_REQUEST_TIMEOUT_SECONDS : 0;
   const retry = u() * CLIENT_RETRY_SECONDS;
   const client = pinned + retry;
 
   const albDetect =
     u() * i.albIntervalSeconds + (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
-  const accelerator = albDetect + u() * ACCELERATOR_PICKUP_MAX_SECONDS + client;
+  const accelerator = albDetect + d.pickup(u()) + client;
 
   // Each checker's failure time, kept sorted as it is drawn (insertion sort: 15 values).
   for (let c = 0; c < ROUTE53_CHECKERS; c++) {
@@ -211,7 +212,7 @@ function sampleOnce(i: RtoModelInputs, u: () => number, v: () => number, phases:
   const stillHealthy = Math.floor(ROUTE53_HEALTHY_FRACTION * ROUTE53_CHECKERS);
   const route53Detect = phases[ROUTE53_CHECKERS - stillHealthy - 1];
   const cacheShare = u();
-  const route53 = route53Detect + cacheShare * i.dnsTtlSeconds + client;
+  const route53 = route53Detect + d.dnsCache(cacheShare, i.dnsTtlSeconds) + client;
   const route53Clamped = route53Detect + cacheShare * Math.max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS) + client;
 
   let firstFailure = 0;
@@ -222,7 +223,7 @@ function sampleOnce(i: RtoModelInputs, u: () => number, v: () => number, phases:
     u() * i.probeIntervalSeconds +
     ACTION_MIN_SECONDS +
     u() * (ACTION_MAX_SECONDS - ACTION_MIN_SECONDS);
-  const promotion = i.dbPromotionEstimateSeconds * Math.exp(PROMOTION_SIGMA * normal(u(), u()));
+  const promotion = d.promotionMedian(i.dbPromotionEstimateSeconds) * Math.exp(PROMOTION_SIGMA * normal(u(), u()));
   const writes = gate + promotion + retry;
 
   // The fast path: canaries (their first failed probe, the fast window), the first AWS-side
@@ -242,6 +243,8 @@ function sampleOnce(i: RtoModelInputs, u: () => number, v: () => number, phases:
 export interface RtoSimulationOptions {
   readonly samples?: number;
   readonly seed?: number;
+  /** Game-day measurements replacing the estimates they measure (calibration.ts). */
+  readonly calibration?: Calibration;
 }
 
 export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {}): PathSamples[] {
@@ -249,6 +252,7 @@ export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {})
   const u = seededRandom(options.seed ?? DEFAULT_SEED);
   const v = seededRandom((options.seed ?? DEFAULT_SEED) + 1);
   const phases = new Float64Array(ROUTE53_CHECKERS);
+  const draws = modelDraws(options.calibration);
   const out = {
     accelerator: new Float64Array(n),
     route53: new Float64Array(n),
@@ -258,7 +262,7 @@ export function sampleRto(i: RtoModelInputs, options: RtoSimulationOptions = {})
     firstLive: new Float64Array(n),
   };
   for (let k = 0; k < n; k++) {
-    const s = sampleOnce(i, u, v, phases);
+    const s = sampleOnce(i, draws, u, v, phases);
     out.accelerator[k] = s.accelerator;
     out.route53[k] = s.route53;
     out.route53Clamped[k] = s.route53Clamped;
@@ -330,7 +334,7 @@ const round = (s: number) => Math.round(s * 10) / 10;
 export function rtoDistribution(i: RtoModelInputs, options: RtoSimulationOptions = {}): RtoDistribution {
   const samples = options.samples ?? DEFAULT_SAMPLES;
   const seed = options.seed ?? DEFAULT_SEED;
-  const paths = sampleRto(i, { samples, seed }).map((p): PathDistribution => {
+  const paths = sampleRto(i, { samples, seed, calibration: options.calibration }).map((p): PathDistribution => {
     const sorted = p.seconds.sort();
     return {
       name: p.name,

@@ -94,6 +94,9 @@ export class NetworkStack extends pulumi.ComponentResource {
   readonly vpcCidr: string;
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Subnet ARNs by zone (index = zone), for what targets subnets by ARN (FIS experiments). */
+  readonly publicSubnetArns: pulumi.Output<string>[];
+  readonly privateSubnetArns: pulumi.Output<string>[];
   /** CIDRs of the private subnets (what peering routes to). */
   readonly privateSubnetCidrs: readonly string[];
   /** Prefix list of the S3 gateway endpoint (for security-group egress). */
@@ -401,6 +404,8 @@ export class NetworkStack extends pulumi.ComponentResource {
     this.dynamodbPrefixListId = dynamodbEndpoint.prefixListId;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.publicSubnetArns = publicSubnets.map((s) => s.arn);
+    this.privateSubnetArns = privateSubnets.map((s) => s.arn);
     this.registerOutputs({
       vpcId: vpc.id,
       publicSubnetIds: this.publicSubnetIds,

@@ -69,6 +69,7 @@ export function albErrorRate(loadBalancerArnSuffix: pulumi.Input<string>, percen
  */
 export class AlarmFactory {
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+  private readonly byQualifier = new Map<string, aws.cloudwatch.MetricAlarm>();
 
   constructor(
     private readonly n: Namer,
@@ -90,6 +91,14 @@ export class AlarmFactory {
       { ...this.opts, ...DELETE_BEFORE_REPLACE },
     );
     this.alarms.push(alarm);
+    this.byQualifier.set(qualifier, alarm);
+    return alarm;
+  }
+
+  /** The alarm made under `qualifier` (what an experiment's stop condition watches). */
+  named(qualifier: string): aws.cloudwatch.MetricAlarm {
+    const alarm = this.byQualifier.get(qualifier);
+    if (!alarm) throw new Error(`no alarm "${qualifier}"; there are: ${[...this.byQualifier.keys()].join(', ')}`);
     return alarm;
   }
 

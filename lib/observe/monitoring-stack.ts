@@ -55,6 +55,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
   /** Admits EventBridge: a rule targeting the topic waits for it. */
   readonly topicPolicy: aws.sns.TopicPolicy;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
+  /** One of this region's alarms by its qualifier (`alb-5xx-rate`, `orders-dead-lettered`, ...). */
+  readonly alarm: (qualifier: string) => aws.cloudwatch.MetricAlarm;
   readonly awsConfig: AwsConfig;
   /** This region as the cross-region dashboard shows it: the resources alarmed on here. */
   readonly dashboardRegion: pulumi.Output<DashboardRegion>;
@@ -75,6 +77,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const alarms = new AlarmFactory(n, this.topic, child);
     const alarm = alarms.alarm.bind(alarms);
     this.alarms = alarms.alarms;
+    this.alarm = (qualifier) => alarms.named(qualifier);
 
     // --- ALB and targets
     const lb = { LoadBalancer: loadBalancer.alb.arnSuffix };

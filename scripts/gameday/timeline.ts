@@ -1,0 +1,44 @@
+/**
+ * The game day's timeline: each event stamped when the gameday command sees it. Pure: the clock
+ * comes in, so tests drive it. Every event but a gate vote is kept once (its first sighting is
+ * what the spans measure); gate votes are kept each time.
+ */
+import type { TimelineEvent } from '../../lib/model/game-day-results';
+
+export interface TimelineEntry {
+  readonly at: string;
+  readonly event: TimelineEvent;
+  readonly detail?: string;
+}
+
+export class TimelineRecorder {
+  private readonly recorded: TimelineEntry[] = [];
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** Records `event` now; a repeated event (other than a gate vote) is ignored. Returns whether it was kept. */
+  record(event: TimelineEvent, detail?: string): boolean {
+    if (event !== 'gate-vote' && this.has(event)) return false;
+    this.recorded.push({ at: this.now().toISOString(), event, ...(detail === undefined ? {} : { detail }) });
+    return true;
+  }
+
+  has(event: TimelineEvent): boolean {
+    return this.recorded.some((e) => e.event === event);
+  }
+
+  entries(): readonly TimelineEntry[] {
+    return [...this.recorded];
+  }
+}
+
+/** What one signed order's outcome says about the failover, once the fault has started. */
+export type OrderOutcome =
+  | { readonly kind: 'answered'; readonly status: number; readonly region?: string }
+  | { readonly kind: 'unreachable'; readonly error: string };
+
+export function orderEvents(outcome: OrderOutcome, secondaryRegion: string): TimelineEvent[] {
+  if (outcome.kind === 'unreachable' || outcome.status >= 500) return ['first-failed-order'];
+  if (outcome.status < 300 && outcome.region === secondaryRegion) return ['first-live-order-secondary'];
+  return [];
+}

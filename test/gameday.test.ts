@@ -1,0 +1,274 @@
+/**
+ * `npm run gameday`: its pure parts (timeline, order outcomes, refusal, report) directly, and the
+ * command against a fake FIS driver and a fake clock: it refuses a protected stack without the
+ * explicit flag (nothing started), stops the experiment on Ctrl-C, and writes a run the plan
+ * reads back, printing measured values beside the model's p50/p99.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseGameDayResults } from '../lib/model/game-day-results';
+import { EXIT, gameday, GameDayIo } from '../scripts/gameday';
+import type { ExperimentDriver } from '../scripts/gameday/fis';
+import { fisDriver } from '../scripts/gameday/fis';
+import { ACCEPT_PROTECTED_FLAG, refusal } from '../scripts/gameday/guard';
+import { appendRun, comparison, gameDayRun } from '../scripts/gameday/report';
+import { OrderOutcome, orderEvents, TimelineRecorder } from '../scripts/gameday/timeline';
+import { stackConfig } from '../scripts/offline';
+import { rtoDistribution } from '../lib/model/rto-model';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
+
+const T0 = Date.parse('2026-12-05T10:00:00Z');
+
+describe('the timeline recorder', () => {
+  it('stamps each event once with the injected clock, gate votes each time', () => {
+    let now = T0;
+    const t = new TimelineRecorder(() => new Date(now));
+    expect(t.record('fault-start')).toBe(true);
+    now += 5000;
+    expect(t.record('fault-start')).toBe(false);
+    t.record('gate-vote', 'eu-west-1 down');
+    now += 1000;
+    t.record('gate-vote', 'us-west-2 down');
+    expect(t.entries()).toEqual([
+      { at: '2026-12-05T10:00:00.000Z', event: 'fault-start' },
+      { at: '2026-12-05T10:00:05.000Z', event: 'gate-vote', detail: 'eu-west-1 down' },
+      { at: '2026-12-05T10:00:06.000Z', event: 'gate-vote', detail: 'us-west-2 down' },
+    ]);
+  });
+
+  it("reads an order's outcome: failed (5xx, unreachable), live in the secondary (2xx from there), else nothing", () => {
+    const answered = (status: number, region?: string): OrderOutcome => ({ kind: 'answered', status, region });
+    expect(orderEvents(answered(503, 'us-east-1'), 'eu-west-1')).toEqual(['first-failed-order']);
+    expect(orderEvents({ kind: 'unreachable', error: 'ETIMEDOUT' }, 'eu-west-1')).toEqual(['first-failed-order']);
+    expect(orderEvents(answered(201, 'eu-west-1'), 'eu-west-1')).toEqual(['first-live-order-secondary']);
+    expect(orderEvents(answered(202, 'eu-west-1'), 'eu-west-1')).toEqual(['first-live-order-secondary']);
+    expect(orderEvents(answered(201, 'us-east-1'), 'eu-west-1')).toEqual([]);
+    expect(orderEvents(answered(400, 'eu-west-1'), 'eu-west-1')).toEqual([]);
+  });
+});
+
+describe('the refusal', () => {
+  it('a protected stack only with the explicit flag; a stack without templates never', () => {
+    const protectedStack = { dataProtection: 'protected', gameDays: 'enabled' } as const;
+    expect(refusal('prod', protectedStack, false)).toMatch(/dataProtection: protected.*--i-accept-protected/);
+    expect(refusal('prod', protectedStack, true)).toBeUndefined();
+    expect(refusal('dev', { dataProtection: 'ephemeral', gameDays: 'disabled' }, true)).toMatch(/gameDays: disabled/);
+    expect(refusal('dev', { dataProtection: 'ephemeral', gameDays: 'enabled' }, false)).toBeUndefined();
+  });
+});
+
+describe('the report', () => {
+  const entries = [
+    { at: '2026-12-05T10:00:00.000Z', event: 'fault-start' as const },
+    { at: '2026-12-05T10:00:12.000Z', event: 'first-failed-order' as const },
+    { at: '2026-12-05T10:00:31.000Z', event: 'decision' as const },
+    { at: '2026-12-05T10:00:47.000Z', event: 'first-live-order-secondary' as const },
+    { at: '2026-12-05T10:01:00.000Z', event: 'promotion-started' as const },
+    { at: '2026-12-05T10:06:00.000Z', event: 'promotion-complete' as const },
+  ];
+  const run = gameDayRun({
+    experiment: 'app-unreachable',
+    source: 'aws',
+    experimentId: 'EXP1',
+    startedAt: '2026-12-05T10:00:00.000Z',
+    finishedAt: '2026-12-05T10:10:00.000Z',
+    outcome: 'completed',
+    timeline: entries,
+  });
+  const settings = {
+    albHealthCheckIntervalSeconds: 10,
+    albHealthCheckTimeoutSeconds: 5,
+    albUnhealthyThreshold: 2,
+    acceleratorReactionSeconds: 30,
+    route53HealthCheckIntervalSeconds: 10,
+    route53FailureThreshold: 2,
+    dnsTtlSeconds: 10,
+    failoverProbeIntervalSeconds: 10,
+    failoverRecoveryWindowSeconds: 90,
+    failoverFastWindowSeconds: 20,
+    dbPromotionEstimateSeconds: 120,
+    rtoTargetSeconds: 60,
+  };
+  const model = rtoDistribution(rtoInputsFromSettings(settings));
+
+  it('measures the spans of its timeline and appends to the stack file', () => {
+    expect(run.measured).toEqual({ promotionSeconds: 300 });
+    const once = appendRun(undefined, 'dev', run);
+    expect(appendRun(once, 'dev', run).runs).toHaveLength(2);
+    expect(parseGameDayResults(JSON.stringify(once), 'x.json', 'dev').runs[0]).toEqual(run);
+  });
+
+  it('prints each measured milestone beside the model p50/p99, with a verdict', () => {
+    const lines = comparison(run, model, 120);
+    const live = model.paths.find((x) => x.name === FIRST_LIVE_ORDER_PATH)!;
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `first live order in the secondary\\s+47 s\\s+${live.p50} s\\s+${live.p99} s\\s+${47 <= live.p99 ? 'within p99' : 'OVER p99'}`,
+        ),
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/traffic through Route 53\s+-\s+[\d.]+ s\s+[\d.]+ s\s+not seen/),
+    );
+    // Against a 120 s median the model input's p99 is 120 x e^(2.326 x 0.4) = 304.3 s: 300 s is within, 310 s over.
+    expect(lines).toContainEqual(
+      expect.stringMatching(/Aurora promotion alone \(model input\)\s+300 s\s+120 s\s+304.3 s\s+within p99/),
+    );
+    expect(comparison({ ...run, measured: { promotionSeconds: 310 } }, model, 120).at(-1)).toMatch(/OVER p99$/);
+  });
+});
+
+describe('the FIS driver', () => {
+  it('finds the template by its Name tag across pages, starts it with tags, reads its state, stops it', async () => {
+    const sent: { name: string; input: any }[] = [];
+    const driver = fisDriver((async (command: any) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      switch (command.constructor.name) {
+        case 'ListExperimentTemplatesCommand':
+          return command.input.nextToken
+            ? { experimentTemplates: [{ id: 'EXT2', tags: { Name: 'fis-az-lost-use1-dev' } }] }
+            : {
+                experimentTemplates: [{ id: 'EXT1', tags: { Name: 'fis-app-unreachable-use1-dev' } }],
+                nextToken: 'p2',
+              };
+        case 'StartExperimentCommand':
+          return { experiment: { id: 'EXP9' } };
+        case 'GetExperimentCommand':
+          return { experiment: { state: { status: 'running' } } };
+        default:
+          return {};
+      }
+    }) as never);
+    expect(await driver.start('fis-az-lost-use1-dev', { GameDay: 'az-lost' })).toBe('EXP9');
+    expect(sent.find((c) => c.name === 'StartExperimentCommand')!.input).toMatchObject({
+      experimentTemplateId: 'EXT2',
+      tags: { GameDay: 'az-lost' },
+    });
+    expect(await driver.state('EXP9')).toEqual({ status: 'running', reason: undefined });
+    await driver.stop('EXP9');
+    expect(sent.at(-1)).toEqual({ name: 'StopExperimentCommand', input: { id: 'EXP9' } });
+  });
+});
+
+describe('npm run gameday', () => {
+  /** A fake world: FIS states in order, order outcomes by number, a clock that sleeping advances. */
+  function world(states: string[], orders: (n: number) => OrderOutcome) {
+    let now = T0;
+    const calls: string[] = [];
+    let interrupt: (() => void) | undefined;
+    const out: string[] = [];
+    const err: string[] = [];
+    const driver: ExperimentDriver = {
+      start: async (name) => {
+        calls.push(`start ${name}`);
+        return 'EXP1';
+      },
+      state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
+      stop: async (id) => {
+        calls.push(`stop ${id}`);
+      },
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
+    const io: GameDayIo = {
+      stdout: (l) => out.push(l),
+      stderr: (l) => err.push(l),
+      env: {},
+      driver: () => driver,
+      sendOrder: async (_url, n) => orders(n),
+      now: () => new Date(now),
+      sleep: async (ms) => {
+        now += Math.max(ms, 1);
+      },
+      onInterrupt: (h) => {
+        interrupt = h;
+        return () => (interrupt = undefined);
+      },
+      stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+    };
+    return { io, calls, out, err, dir, interrupt: () => interrupt?.(), file: path.join(dir, 'dev.json') };
+  }
+
+  it('refuses a protected stack without the explicit flag, before starting anything', async () => {
+    const w = world(['completed'], () => ({ kind: 'answered', status: 201, region: 'us-east-1' }));
+    const code = await gameday(['--stack', 'prod', '--experiment', 'az-lost', '--out', w.file], w.io);
+    expect(code).toBe(EXIT.refused);
+    expect(w.err.join('\n')).toMatch(/dataProtection: protected/);
+    expect(w.calls).toEqual([]);
+    expect(fs.existsSync(w.file)).toBe(false);
+    // The flag lets it through to the experiment.
+    const accepted = await gameday(
+      ['--stack', 'prod', '--experiment', 'az-lost', '--out', w.file, ACCEPT_PROTECTED_FLAG, '--rate', '0'],
+      w.io,
+    );
+    expect(accepted).toBe(EXIT.ok);
+    expect(w.calls).toEqual(['start fis-az-lost-use1-prod']);
+  });
+
+  it('runs the experiment with orders through it, writes the run the plan reads back, prints measured vs model', async () => {
+    const w = world(['initiating', 'running', 'running', 'running', 'completed'], (n) =>
+      n < 3
+        ? { kind: 'answered', status: 201, region: 'us-east-1' }
+        : n < 6
+          ? { kind: 'unreachable', error: 'ETIMEDOUT' }
+          : { kind: 'answered', status: 201, region: 'eu-west-1' },
+    );
+    const code = await gameday(
+      ['--stack', 'dev', '--experiment', 'app-unreachable', '--out', w.file, '--rate', '1', '--poll-seconds', '5'],
+      w.io,
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(w.calls).toEqual(['start fis-app-unreachable-use1-dev']);
+    const results = parseGameDayResults(fs.readFileSync(w.file, 'utf8'), 'dev.json', 'dev');
+    const run = results.runs[0];
+    expect(run).toMatchObject({
+      experiment: 'app-unreachable',
+      source: 'aws',
+      experimentId: 'EXP1',
+      outcome: 'completed',
+    });
+    expect(run.timeline.map((e) => e.event)).toEqual([
+      'fault-start',
+      'first-failed-order',
+      'first-live-order-secondary',
+      'fault-stop',
+    ]);
+    // Order 3 (2 s after the start at one a second) failed first; order 6 was the first live one in eu-west-1.
+    const at = (event: string) => Date.parse(run.timeline.find((e) => e.event === event)!.at) - T0;
+    expect(at('first-failed-order')).toBe(2000);
+    expect(at('first-live-order-secondary')).toBe(5000);
+    expect(w.out.join('\n')).toMatch(/first live order in the secondary\s+5 s\s+[\d.]+ s\s+[\d.]+ s\s+within p99/);
+    expect(w.out.join('\n')).toMatch(/Wrote run 1 of stack dev/);
+  });
+
+  it('Ctrl-C stops the experiment (StopExperiment) and records the run as stopped', async () => {
+    const states = ['running', 'running', 'running', 'stopping', 'stopped'];
+    const w = world(states, () => ({ kind: 'answered', status: 201, region: 'us-east-1' }));
+    const orders = w.io.sendOrder;
+    const io: GameDayIo = {
+      ...w.io,
+      // The operator presses Ctrl-C while the third order is in flight.
+      sendOrder: async (url, n) => {
+        if (n === 3) w.interrupt();
+        return orders(url, n);
+      },
+    };
+    const code = await gameday(['--stack', 'dev', '--experiment', 'az-lost', '--out', w.file], io);
+    expect(code).toBe(EXIT.failed);
+    expect(w.calls).toEqual(['start fis-az-lost-use1-dev', 'stop EXP1']);
+    const run = parseGameDayResults(fs.readFileSync(w.file, 'utf8'), 'dev.json', 'dev').runs[0];
+    expect(run.outcome).toBe('stopped');
+    expect(run.timeline.find((e) => e.event === 'fault-stop')!.detail).toMatch(/Ctrl-C/);
+  });
+
+  it('bad arguments: usage, exit 64, nothing started', async () => {
+    const w = world(['completed'], () => ({ kind: 'unreachable', error: 'x' }));
+    expect(await gameday(['--stack', 'dev', '--experiment', 'meteor'], w.io)).toBe(EXIT.usage);
+    expect(await gameday(['--experiment', 'az-lost'], w.io)).toBe(EXIT.usage);
+    expect(await gameday(['--stack', 'dev', '--experiment', 'az-lost', '--rate', 'fast'], w.io)).toBe(EXIT.usage);
+    expect(w.err.join('\n')).toMatch(/--experiment must be one of app-unreachable/);
+    expect(w.calls).toEqual([]);
+  });
+});
