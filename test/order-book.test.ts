@@ -54,6 +54,7 @@ describe('the book is a global table (version 2019.11.21) with a replica in the 
     const run = await plan({
       dataProtection: 'protected',
       keyAdminRoleArns: JSON.stringify([`arn:aws:iam::${ACCOUNT}:role/platform-admin`]),
+      clientKeyAdminRoleArns: JSON.stringify([`arn:aws:iam::${ACCOUNT}:role/api-key-admin`]),
     });
     const table = named(run, TABLE, 'ddb-order-book-dev');
     expect(table.inputs.deletionProtectionEnabled).toBe(true);
