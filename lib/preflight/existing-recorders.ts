@@ -5,11 +5,6 @@
  * `config:DescribeConfigurationRecorderStatus` in each region (docs/deployer-policy.json; the CI
  * preview role too).
  */
-import {
-  ConfigServiceClient,
-  DescribeConfigurationRecordersCommand,
-  DescribeConfigurationRecorderStatusCommand,
-} from '@aws-sdk/client-config-service';
 import { ExistingRecorder } from './config-recorder-choice';
 
 /** Reads one region's recorders (injectable: the offline plan and the tests fake it). */
@@ -17,6 +12,10 @@ export type RecorderReader = (region: string) => Promise<readonly ExistingRecord
 
 /** The SDK reader, with the ambient credentials `pulumi preview` / `up` run with. */
 export const describeRecorders: RecorderReader = async (region) => {
+  // Loaded only when the program really asks AWS: loading lib/program (and the offline plan)
+  // pulls in no AWS SDK (test/facts.test.ts).
+  const { ConfigServiceClient, DescribeConfigurationRecordersCommand, DescribeConfigurationRecorderStatusCommand } =
+    await import('@aws-sdk/client-config-service');
   const client = new ConfigServiceClient({ region });
   try {
     const [{ ConfigurationRecorders = [] }, { ConfigurationRecordersStatus = [] }] = await Promise.all([
