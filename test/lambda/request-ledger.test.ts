@@ -3,10 +3,8 @@
  * condition and update expressions) and the in-memory store of `npm run serve`. Passing both is
  * what makes the local one a faithful stand-in for the table every instance of a region shares.
  */
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import fc from 'fast-check';
 import {
   DynamoLedgerStore,
@@ -18,33 +16,17 @@ import {
   nonceQuota,
   RequestLedger,
 } from '../../lambda/trading/request-ledger';
+import { useLocalDynamoDB } from '../helpers/local-dynamodb';
 
 const T0 = Date.UTC(2030, 0, 1);
 
-let server: ReturnType<typeof dynalite>;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+const client = useLocalDynamoDB('us-east-1');
 
 let tables = 0;
 async function dynamoStore(): Promise<LedgerStore> {
   const name = `ddb-auth-ledger-test-${++tables}`;
   // The table lib/security/request-ledger-table.ts plans: a `pk` string hash key, on demand.
-  await client.send(
+  await client().send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
@@ -52,7 +34,7 @@ async function dynamoStore(): Promise<LedgerStore> {
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
     }),
   );
-  return new DynamoLedgerStore(DynamoDBDocumentClient.from(client), name);
+  return new DynamoLedgerStore(DynamoDBDocumentClient.from(client()), name);
 }
 
 const stores: [string, () => Promise<LedgerStore>][] = [
