@@ -139,7 +139,13 @@ describe('npm run new-stack -- NAME', () => {
     expect(fs.existsSync(path.join(dir, 'Pulumi.prod2.yaml'))).toBe(false);
     writeNewStack(
       'prod2',
-      newStackOptions(['--protected', '--set', 'keyAdminRoleArns=["arn:aws:iam::123456789012:role/key-admin"]']),
+      newStackOptions([
+        '--protected',
+        '--set',
+        'keyAdminRoleArns=["arn:aws:iam::123456789012:role/key-admin"]',
+        '--set',
+        'clientKeyAdminRoleArns=["arn:aws:iam::123456789012:role/api-key-admin"]',
+      ]),
       dir,
     );
     const written = JSON.parse(fs.readFileSync(path.join(dir, 'policy/config.prod2.json'), 'utf8'));
