@@ -120,7 +120,7 @@ export interface RuntimeClients {
   /** Replaces the SQS journal sender (tests, the benchmark). */
   readonly journalSender?: JournalSender;
   readonly fence?: PeerFence;
-  /** The journal's clock (tests). */
+  /** The clock that stamps orders (the book's createdAt) and the journal's entries (tests, the drill). */
   readonly now?: () => Date;
   /** The book's replicas as this region reaches them (tests, serve and the drill: the emulator). */
   readonly book?: BookReplicas;
@@ -155,6 +155,7 @@ function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undef
     region: env.REGION_NAME,
     peer: env.BOOK_PEER_REGION!,
     signingKey: () => signingKey.get(),
+    now: clients.now,
   });
 }
 
