@@ -27,9 +27,18 @@ import { RegionKeys } from './security/region-keys';
 import { requiredTags } from './config/tags';
 import { accountPreflight, QuotaLedger } from './preflight/account-preflight';
 import { QuotaVerdict } from './preflight/quota-preflight';
+import { ExistingRecorder } from './preflight/config-recorder-choice';
 
 export interface TapStackArgs {
   readonly settings: Settings;
+  /** What the program read from the account while planning (lib/program.ts readAccount). */
+  readonly account?: AccountState;
+}
+
+/** The account as read at plan time, before any resource is constructed. */
+export interface AccountState {
+  /** Each region's AWS Config recorders (`awsConfigRecorder: auto`; undefined otherwise). */
+  readonly configRecorders?: Readonly<Record<string, readonly ExistingRecorder[]>>;
 }
 
 /** One region's provider and components. */
@@ -329,8 +338,18 @@ export class TapStack extends pulumi.ComponentResource {
         domain: this.domain,
         acceleratorProvider: providers.accelerator,
         endpoints: [
-          { role: 'primary', region: primaryRegion.region, loadBalancer: computes.primary.loadBalancer },
-          { role: 'secondary', region: secondaryRegion.region, loadBalancer: computes.secondary.loadBalancer },
+          {
+            role: 'primary',
+            region: primaryRegion.region,
+            loadBalancer: computes.primary.loadBalancer,
+            network: networks.primary,
+          },
+          {
+            role: 'secondary',
+            region: secondaryRegion.region,
+            loadBalancer: computes.secondary.loadBalancer,
+            network: networks.secondary,
+          },
         ],
       },
       inRegion('primary'),
@@ -382,6 +401,7 @@ export class TapStack extends pulumi.ComponentResource {
           // The secrets are created (and rotate) in the primary; the secondary holds replicas.
           rotatesSecrets: role === 'primary',
           logArchive: logArchives[role],
+          existingRecorders: args.account?.configRecorders?.[regions[role].region],
         },
         inRegion(role),
       );
@@ -474,6 +494,9 @@ export class TapStack extends pulumi.ComponentResource {
       acceleratorName: this.global.acceleratorName,
       failoverOrchestratorArn: this.failover.orchestrator.fn.arn,
       preflight: this.preflight,
+      awsConfigRecorders: Object.fromEntries(
+        [this.primary, this.secondary].map((r) => [r.settings.region, r.monitoring.awsConfig.recorder]),
+      ),
     };
   }
 }

@@ -17,7 +17,7 @@ import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/functions/lambda-bundle';
 import { BookReplicas } from './local/book-replicas';
-import { APP_USER, CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { APP_USER, CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb } from './local/trading-db';
 import { readProject } from './offline';
 import { authorization } from './order-client';
 
@@ -115,7 +115,12 @@ async function main() {
           path: '/orders',
           headers: {
             'content-type': 'application/json',
-            authorization: authorization(CLIENTS.deskA, { method: 'POST', path: '/orders', body: text }),
+            host: LOCAL_HOSTS[0],
+            authorization: authorization(
+              CLIENTS.deskA,
+              { method: 'POST', host: LOCAL_HOSTS[0], path: '/orders', body: text },
+              { region: LOCAL_REGION },
+            ),
           },
           body,
           isBase64Encoded: true,

@@ -24,6 +24,8 @@ import { INLINE_LIMIT } from './report';
 import { drillScenarios, drillSettings } from './drill/index';
 import { exitOnHelp } from './cli';
 import { markdownFiles } from './markdown-check';
+import { signingFacts, signingVectorsMarkdown } from './signing-vectors';
+import { render } from './render-generated';
 
 const SVG = path.join(PROJECT_DIR, 'docs', 'architecture.svg');
 
@@ -224,33 +226,6 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
   };
 }
 
-/**
- * Replace every generated block and inline fact of one Markdown file; unknown names are an
- * error, not silence. Returns the text and the blocks it holds.
- */
-export function render(
-  file: string,
-  text: string,
-  blocks: Record<string, string>,
-  values: Record<string, string>,
-): { text: string; used: string[] } {
-  const used: string[] = [];
-  let out = text.replace(
-    /(<!-- gen:([a-z-]+):begin[^>]*-->)[\s\S]*?(<!-- gen:\2:end -->)/g,
-    (_m, begin: string, name: string, end: string) => {
-      if (!(name in blocks))
-        throw new Error(`${file} has a generated block "${name}" that scripts/docs.ts does not know`);
-      used.push(name);
-      return `${begin}\n\n${blocks[name]}\n\n${end}`;
-    },
-  );
-  out = out.replace(/<!-- fact:([a-z-]+) -->[\s\S]*?<!-- \/fact -->/g, (_m, name: string) => {
-    if (!(name in values)) throw new Error(`${file} quotes a fact "${name}" that scripts/docs.ts does not compute`);
-    return `<!-- fact:${name} -->${values[name]}<!-- /fact -->`;
-  });
-  return { text: out, used };
-}
-
 /** Every block in exactly one file: a missing block is stale, a repeated one is a copy to keep in step. */
 export function blockPlacement(used: Record<string, string[]>, blocks: readonly string[]): string[] {
   const where = (b: string) => Object.keys(used).filter((f) => used[f].includes(b));
@@ -282,6 +257,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'rto-distribution': rtoModelMarkdown(
       rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
     ),
+    'signing-vectors': signingVectorsMarkdown(),
   };
   const distribution = rtoDistribution(
     rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
@@ -293,6 +269,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
   };
   const values = {
     ...facts(dev, prod),
+    ...signingFacts(),
     'p99-ga': p99('traffic: Global Accelerator'),
     'p99-dns': p99('traffic: Route 53 failover'),
     'p99-gate': p99(GATE_DECISION_PATH),

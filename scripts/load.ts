@@ -72,10 +72,21 @@ interface LoadRequest {
  * The one place every request passes through before it is sent: signed by desk A (a fresh
  * nonce each time, so a retried request is a new one), unless it plays a stranger.
  */
-function finalize(request: LoadRequest): LoadRequest {
+function finalize(request: LoadRequest, port: number): LoadRequest {
+  const hostHeader = `${HOST}:${port}`;
   if (request.unsigned) return request;
   const { path, query } = splitTarget(request.path);
-  const signed = authorization(CLIENTS.deskA, { method: request.method, path, query, body: request.body });
+  const signed = authorization(
+    CLIENTS.deskA,
+    {
+      method: request.method,
+      host: hostHeader,
+      path,
+      query: query.map(([k, v]) => [k, v ?? ''] as const),
+      body: request.body,
+    },
+    { region: PRIMARY_REGION },
+  );
   return { ...request, headers: { ...request.headers, authorization: signed } };
 }
 
@@ -90,7 +101,7 @@ interface Answer {
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 function send(port: number, unsigned: LoadRequest): Promise<Answer> {
-  const req = finalize(unsigned);
+  const req = finalize(unsigned, port);
   const start = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(

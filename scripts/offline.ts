@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseYaml } from 'yaml';
+import type { ExistingRecorder } from '../lib/preflight/config-recorder-choice';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..');
 
@@ -152,11 +153,35 @@ export const MOCK_QUOTAS: Readonly<Record<string, number>> = {
   'L-0263D0A3': 5, // EC2-VPC Elastic IPs
   'L-F678F1CE': 5, // VPCs per Region
   'L-29B6F2EB': 50, // Interface VPC endpoints per VPC
+  // Read by name (no documented code): `offline:accelerators=N` sets it.
+  accelerators: 20, // Global Accelerator standard accelerators per account (us-east-1)
 };
+
+/** A quota read by name has a short key in MOCK_QUOTAS and in `offline:<key>`. */
+const QUOTA_NAME_KEYS: Readonly<Record<string, string>> = { 'Standard accelerators per AWS account': 'accelerators' };
 
 function mockQuota(config: Record<string, string>, code: string, region: string): number | undefined {
   const set = config[`offline:${code}@${region}`] ?? config[`offline:${code}`];
   return set !== undefined ? Number(set) : MOCK_QUOTAS[code];
+}
+
+/**
+ * The account's AWS Config recorders as DescribeConfigurationRecorders would list them: none,
+ * unless the config key `offline:configRecorder@<region>` (or `offline:configRecorder` for
+ * every region) names one (`npm run plan -- --set offline:configRecorder@us-east-1=default`
+ * plays an account where Control Tower already records in us-east-1). A name starting
+ * `AWSConfigurationRecorderFor` is service-linked, as AWS names those.
+ */
+function mockRecorders(config: Record<string, string>, region: string): ExistingRecorder[] {
+  const name = config[`offline:configRecorder@${region}`] ?? config['offline:configRecorder'];
+  if (!name) return [];
+  return [
+    {
+      name,
+      servicePrincipal: name.startsWith('AWSConfigurationRecorderFor') ? 'securityhub.amazonaws.com' : undefined,
+      recording: true,
+    },
+  ];
 }
 
 /** Pulumi's marker for a secret value in deserialized properties. */
@@ -348,7 +373,9 @@ export async function runOffline(
           case 'aws:index/getRegion:getRegion':
             return { name: region, region };
           case 'aws:servicequotas/getServiceQuota:getServiceQuota': {
-            const code = String(args.inputs.quotaCode);
+            const code = args.inputs.quotaCode
+              ? String(args.inputs.quotaCode)
+              : (QUOTA_NAME_KEYS[String(args.inputs.quotaName)] ?? String(args.inputs.quotaName));
             const value = mockQuota(config, code, region);
             if (value === undefined) throw new Error(`the offline plan has no quota ${code}: add it to MOCK_QUOTAS`);
             return { ...args.inputs, value, defaultValue: MOCK_QUOTAS[code], region };
@@ -405,9 +432,11 @@ export async function runOffline(
     });
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { buildPlatform, loadSettings } = require('../lib/program') as typeof import('../lib/program');
-  // Same order as index.ts: config is validated before the stack (or anything else) registers.
+  const { buildPlatform, loadSettings, readAccount } = require('../lib/program') as typeof import('../lib/program');
+  // Same order as index.ts: config is validated before the stack (or anything else) registers,
+  // then the account is read (faked: mockRecorders).
   const settings = loadSettings();
+  const account = await readAccount(settings, async (region) => mockRecorders(config, region));
   let preflight: Promise<unknown> = Promise.resolve(undefined);
   const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation(({ type, name }) => {
@@ -415,7 +444,7 @@ export async function runOffline(
       if (!construction.has(key)) construction.set(key, construction.size);
       return undefined;
     });
-    const platform = buildPlatform(settings);
+    const platform = buildPlatform(settings, account);
     // Settled here (a rejection held for later would count as unhandled), thrown after the run.
     preflight = platform.preflight.then(
       () => undefined,

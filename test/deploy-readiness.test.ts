@@ -623,7 +623,7 @@ const NAMES_NOT_UNIQUE: Record<string, string> = {
 };
 /** Types holding data: a replacement must stop at the name clash, before anything is deleted. */
 const HOLDS_DATA: Record<string, string> = {
-  'aws:dynamodb/table:Table': "the orchestrator's fence record, lease and action journal",
+  'aws:dynamodb/table:Table': "the orchestrator's fence record, lease and action journal; the live nonces",
   'aws:rds/globalCluster:GlobalCluster': 'the database',
   'aws:rds/cluster:Cluster': 'the database',
   'aws:secretsmanager/secret:Secret': 'the current (rotated) credentials',

@@ -10,6 +10,7 @@ import { drainerEnv, RegionEndpoints, tradingRuntime } from '../scripts/drill/ad
 import { CallLog, sqsClient } from '../scripts/drill/aws';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
+import { MemoryLedgerStore } from '../lambda/trading/request-ledger';
 import { balance, drillScenarios } from '../scripts/drill/index';
 import { measure, MeasureInput } from '../scripts/drill/metrics';
 import { Network } from '../scripts/drill/network';
@@ -117,6 +118,8 @@ describe("the drill's drainer", () => {
       deadLetterQueueUrl: dlqUrl,
       marketOrderTtlSeconds: 60,
       clientKeysSecretArn: 'keys',
+      apiHosts: ['api.example.com'],
+      authTableName: 'ledger',
       journal: {
         durability: 'cross-region',
         queueUrls: {
@@ -143,6 +146,7 @@ describe("the drill's drainer", () => {
         sqs,
         journalSqs: () => sqs,
         fenceTable: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+        ledger: new MemoryLedgerStore(),
       },
       { info: () => undefined, warn: () => undefined, error: () => undefined },
       sim,

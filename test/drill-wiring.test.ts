@@ -32,6 +32,8 @@ const sentinel: RegionEndpoints = {
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE',
   marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
+  apiHosts: ['HOSTS'],
+  authTableName: 'LEDGER',
   journal: {
     durability: 'cross-region',
     queueUrls: {

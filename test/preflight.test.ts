@@ -98,3 +98,70 @@ describe('the planned stack and its preflight', () => {
     );
   });
 });
+
+describe('reservations as config and the account-wide accelerator quota', () => {
+  it('accelerators are one global need, summed over regions and read in us-east-1 by name', () => {
+    const needs = quotaNeeds([
+      demand({ region: 'us-west-2', reservations: {}, elasticIps: 0, vpcs: 0, interfaceEndpoints: 0, accelerators: 1 }),
+      demand({ accelerators: 0 }),
+    ]);
+    const accelerators = needs.filter((n) => n.kind === 'accelerators');
+    expect(accelerators).toEqual([expect.objectContaining({ region: 'us-east-1', needed: 1 })]);
+    const quotas = {
+      lambdaConcurrency: { 'eu-west-1': 1000 },
+      elasticIps: { 'eu-west-1': 5 },
+      vpcs: { 'eu-west-1': 5 },
+      interfaceEndpoints: { 'eu-west-1': 50 },
+      accelerators: { 'us-east-1': 0 },
+    };
+    expect(() => checkPreflight(preflightVerdicts(needs, quotas))).toThrow(
+      /us-east-1 Global Accelerator standard accelerators: needs 1 .* quota is 0\. Request an increase of globalaccelerator "Standard accelerators per AWS account"/,
+    );
+  });
+
+  it('the plan reads the accelerator quota through the us-east-1 provider, and an account without room is refused', async () => {
+    const run = await plan();
+    const verdicts = run.outputs.preflight as { kind: string; region: string; needed: number }[];
+    expect(verdicts.filter((v) => v.kind === 'accelerators')).toEqual([
+      expect.objectContaining({
+        region: 'us-east-1',
+        needed: ofType(run, 'aws:globalaccelerator/accelerator:Accelerator').length,
+      }),
+    ]);
+    await expect(plan({ 'offline:accelerators': 0 })).rejects.toThrow(
+      /Account preflight: .*Global Accelerator standard accelerators: needs 1 .* quota is 0/s,
+    );
+  });
+
+  it('the orchestrator and canary reservations are config keys, and the preflight counts what they set', async () => {
+    const base = await plan();
+    const tuned = await plan({ orchestratorReservedConcurrency: 7, canaryReservedConcurrency: 3 });
+    const reservation = (run: typeof base, fragment: string) =>
+      ofType(run, 'aws:lambda/function:Function')
+        .filter((f) => String(f.inputs.name).includes(fragment))
+        .map((f) => f.inputs.reservedConcurrentExecutions);
+    expect(reservation(base, 'fn-failover')).toEqual([5]);
+    expect(reservation(tuned, 'fn-failover')).toEqual([7]);
+    expect(reservation(tuned, 'canary').length).toBeGreaterThan(0);
+    expect(new Set(reservation(tuned, 'canary'))).toEqual(new Set([3]));
+    const lambdaNeed = (run: typeof base, region: string) =>
+      (run.outputs.preflight as { kind: string; region: string; needed: number }[]).find(
+        (v) => v.kind === 'lambdaConcurrency' && v.region === region,
+      )?.needed;
+    const canaries = (region: string) =>
+      ofType(tuned, 'aws:lambda/function:Function', region).filter((f) => String(f.inputs.name).includes('canary'))
+        .length;
+    const orchestrators = (region: string) =>
+      ofType(tuned, 'aws:lambda/function:Function', region).filter((f) => String(f.inputs.name).includes('fn-failover'))
+        .length;
+    for (const region of ['us-east-1', 'eu-west-1'])
+      expect(lambdaNeed(tuned, region)! - lambdaNeed(base, region)!).toBe(canaries(region) + 2 * orchestrators(region));
+  });
+
+  it('a reservation out of range names its key before anything is planned', async () => {
+    await expect(plan({ canaryReservedConcurrency: 1 })).rejects.toThrow(/canaryReservedConcurrency: must be/);
+    await expect(plan({ orchestratorReservedConcurrency: 0 })).rejects.toThrow(
+      /orchestratorReservedConcurrency: must be/,
+    );
+  });
+});

@@ -5,7 +5,15 @@ import { parseSettings, readRawConfig } from '../lib/config';
 import { evaluatePolicies } from '../policy/rules';
 import { policyResources } from '../scripts/analysis';
 import { PROJECT_DIR, runOffline, stackConfig } from '../scripts/offline';
-import { policyConfig, policyConfigOfStack, pullRequestStackFile, pullRequestStackName } from '../scripts/stack-config';
+import * as os from 'os';
+import {
+  newStackOptions,
+  policyConfig,
+  policyConfigOfStack,
+  pullRequestStackFile,
+  pullRequestStackName,
+  writeNewStack,
+} from '../scripts/stack-config';
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), 'utf8');
 const workflow = parseYaml(read('.github/workflows/ci.yml')) as any;
@@ -17,21 +25,30 @@ describe('a short-lived stack per pull request', () => {
   const file = pullRequestStackFile(read('Pulumi.dev.yaml'), 42);
   const config = (parseYaml(file) as { config: Record<string, unknown> }).config;
 
-  it('is the dev stack with its own environmentSuffix and zone, plain HTTP, and the account’s Config recorder reused', () => {
+  it('is the dev stack with its own environmentSuffix and zone, plain HTTP; the Config recorder is decided at plan time', () => {
     expect(config).toMatchObject({
       'pulumi:disable-default-providers': ['*'],
       'tap:environmentSuffix': 'pr-42',
       'tap:domainName': 'pr-42.dev.tap-trading.example.com',
       'tap:tls': 'none',
-      'tap:awsConfigRecorder': 'reuse',
     });
+    // auto (the default) finds the dev stack's recorder and leaves it: no key forces reuse.
+    expect(config['tap:awsConfigRecorder']).toBeUndefined();
     expect(() => pullRequestStackName(0)).toThrow(/not a pull request number/);
   });
 
   it('plans offline and passes every policy with its own suffix', async () => {
     const overrides = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v]));
     const full = stackConfig('dev', overrides);
-    const run = await runOffline(full, 'pr-42');
+    // The account as the dev stack left it: its recorder in each region, which auto leaves in place.
+    const run = await runOffline(
+      {
+        ...full,
+        'offline:configRecorder@us-east-1': 'config-recorder-use1-dev',
+        'offline:configRecorder@eu-west-1': 'config-recorder-euw1-dev',
+      },
+      'pr-42',
+    );
     const settings = parseSettings(readRawConfig('tap', full));
     expect(settings.environmentSuffix).toBe('pr-42');
     const verdicts = evaluatePolicies(policyResources(run.resources), {
@@ -86,5 +103,53 @@ describe('the CI workflow runs one stack per environmentSuffix', () => {
       environmentSuffix: 'prod',
       dataProtection: 'protected',
     });
+  });
+});
+
+describe('npm run new-stack -- NAME', () => {
+  /** A scratch project: Pulumi.yaml, the dev stack file and an empty policy/ folder. */
+  const scratch = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'new-stack-'));
+    for (const file of ['Pulumi.yaml', 'Pulumi.dev.yaml'])
+      fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
+    fs.mkdirSync(path.join(dir, 'policy'));
+    return dir;
+  };
+
+  it('writes the stack file (dev’s, with its own suffix and domain) and the policy config that stack file implies', () => {
+    const dir = scratch();
+    writeNewStack('staging', newStackOptions(['--domain', 'staging.trading.example.com', '--tls', 'acm']), dir);
+    const config = (parseYaml(fs.readFileSync(path.join(dir, 'Pulumi.staging.yaml'), 'utf8')) as any).config;
+    expect(config).toMatchObject({
+      'pulumi:disable-default-providers': ['*'],
+      'tap:environmentSuffix': 'staging',
+      'tap:domainName': 'staging.trading.example.com',
+      'tap:tls': 'acm',
+    });
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'policy/config.staging.json'), 'utf8'));
+    expect(written).toEqual(policyConfigOfStack('staging', dir));
+    expect(written).toEqual(policyConfig('staging'));
+    // A second run would overwrite: refused.
+    expect(() => writeNewStack('staging', {}, dir)).toThrow(/Pulumi\.staging\.yaml exists; not overwriting it/);
+  });
+
+  it('a protected stack carries its data protection into the policy config, and needs its key administrators', () => {
+    const dir = scratch();
+    expect(() => writeNewStack('prod2', newStackOptions(['--protected']), dir)).toThrow(/keyAdminRoleArns/);
+    expect(fs.existsSync(path.join(dir, 'Pulumi.prod2.yaml'))).toBe(false);
+    writeNewStack(
+      'prod2',
+      newStackOptions(['--protected', '--set', 'keyAdminRoleArns=["arn:aws:iam::123456789012:role/key-admin"]']),
+      dir,
+    );
+    const written = JSON.parse(fs.readFileSync(path.join(dir, 'policy/config.prod2.json'), 'utf8'));
+    expect(written).toEqual(policyConfig('prod2', 'protected'));
+  });
+
+  it('refuses a name that is no valid environmentSuffix, naming the key, and writes nothing', () => {
+    const dir = scratch();
+    expect(() => writeNewStack('Bad_Name', {}, dir)).toThrow(/environmentSuffix/);
+    expect(fs.readdirSync(path.join(dir, 'policy'))).toEqual([]);
+    expect(() => newStackOptions(['--colour', 'blue'])).toThrow(/unexpected argument --colour/);
   });
 });

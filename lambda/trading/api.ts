@@ -17,7 +17,7 @@ import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import type { Authenticate } from './auth';
 import { Order, OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
 import { OrderQueue, queueOrder } from './queued-order';
-import { checkCanonicalPath } from './signing';
+import { checkCanonicalPath, checkCanonicalQuery } from './signing';
 import type { EndpointState, OrderStore } from './store';
 
 export type { OrderQueue } from './queued-order';
@@ -26,8 +26,8 @@ export interface ApiRequest {
   readonly method: string;
   /** The path as received, not decoded or normalised (it must already be canonical). */
   readonly path: string;
-  /** Query pairs as received, still percent-encoded. */
-  readonly query?: readonly (readonly [string, string])[];
+  /** Query pairs as received, still percent-encoded; a parameter sent without `=` has no value. */
+  readonly query?: readonly (readonly [string, string | undefined])[];
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** Body bytes as received (already base64-decoded by the adapter). */
   readonly body?: Buffer;
@@ -386,13 +386,19 @@ async function route(req: ApiRequest, deps: ApiDeps, state: RequestState): Promi
     });
     return json(400, { error: 'non-canonical path', detail: canonical.reason });
   }
+  // One spelling per query too, so what the client signed is what the service reads.
+  const query = checkCanonicalQuery(req.query ?? []);
+  if (!query.ok) {
+    deps.logger.warn('bad request: non-canonical query', { detail: query.reason, method: req.method.slice(0, 32) });
+    return json(400, { error: 'non-canonical query', detail: query.reason });
+  }
   const { path } = req;
   const method = req.method.toUpperCase();
   const allow = (methods: string) => json(405, { error: 'method not allowed' }, { allow: methods });
   if (path === '/health' && method === 'GET') return health(deps);
 
   // Everything else, known route or not, is for signed clients only.
-  const auth = await deps.authenticate(req);
+  const auth = await deps.authenticate({ ...req, query: req.query as readonly (readonly [string, string])[] });
   if (!auth.ok) {
     // Strangers knock all day (info); our own refusals (429, 503) are worth a warning.
     const log = auth.statusCode === 401 ? deps.logger.info : deps.logger.warn;

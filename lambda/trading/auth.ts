@@ -1,31 +1,50 @@
 /**
- * Who is calling, and may they call now: signature, timestamp window, replay guard and the
- * client's rate limit, decided before any order route runs. Transport-agnostic: both adapters
- * reach it through `handleRequest`.
+ * Who is calling, and may they call now: signature, host and region, timestamp window, the
+ * client's rate limit and the replay guard, decided before any order route runs, in that order.
+ * Transport-agnostic: both adapters reach it through `handleRequest`.
  *
- * The replay guard remembers each (client, nonce) for as long as its timestamp can pass the
- * window, in this process only. Another instance (EC2) or execution environment (Lambda) does not
- * see it, so a captured request could be replayed once per instance within the window. What
- * keeps that harmless: TLS keeps requests from being captured; a POST is idempotent by
- * (client, clientOrderId), so its replay places nothing and answers with the order the request
- * itself described; a GET replay re-reads an order the same client was already shown.
+ * The rate limit and the replay guard live in the region's request ledger (request-ledger.ts),
+ * shared by every Lambda execution environment and EC2 instance of the region: a client's limit
+ * is its limit in the region, and a request is accepted once per region. The other region
+ * refuses it anyway (the signature names the region). The rate limit is checked before the
+ * nonce is recorded, so refused requests never fill the ledger: a client holds at most
+ * `nonceQuota(limits)` live nonces.
  */
 import { timingSafeEqual } from 'crypto';
 import { RETRY_AFTER_SECONDS } from '../facts/order-api';
-import type { ClientLimits, Keyring } from './client-keys';
+import { activeKeys, Keyring, MAX_KEYS_PER_CLIENT } from './client-keys';
+import { LedgerFullError, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
+
+/**
+ * How far a client's clock may be ahead of the service's: 1 s. Clocks synchronised by NTP (EC2's
+ * Amazon Time Sync, chrony, Windows time) agree to well under that; Binance refuses a timestamp
+ * more than 1 s ahead of its server time on the same grounds.
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 1_000;
+/**
+ * How old a signed request may be on arrival: 5 s, Binance's default `recvWindow` (SigV4 allows
+ * 5 minutes, far longer than a trading client needs). It covers the skew in the other direction
+ * plus the time on the wire and in the load balancer; a client whose request was refused as
+ * expired signs it again (a new timestamp and nonce).
+ */
+export const REQUEST_WINDOW_MS = 5_000;
 
 export interface AuthSettings {
   /** How old a signed timestamp may be. */
   readonly pastWindowMs: number;
   /** How far ahead of this server's clock a timestamp may be (client clock skew). */
   readonly futureWindowMs: number;
-  /** Upper bound on remembered nonces; when full of live ones, requests are refused (503), never let through unchecked. */
-  readonly maxNonces?: number;
+  /** The region this service runs in: a request signed for another is refused. */
+  readonly region: string;
+  /**
+   * The host names this service answers to (without port, lower case): a request whose Host is
+   * not one of them is refused, whatever its signature (it was signed for another service).
+   */
+  readonly hosts: readonly string[];
 }
 
-export const DEFAULT_AUTH_SETTINGS: AuthSettings = { pastWindowMs: 30_000, futureWindowMs: 5_000 };
-const DEFAULT_MAX_NONCES = 200_000;
+export const DEFAULT_WINDOWS = { pastWindowMs: REQUEST_WINDOW_MS, futureWindowMs: CLOCK_SKEW_TOLERANCE_MS } as const;
 
 export type AuthOutcome =
   | { readonly ok: true; readonly clientId: string }
@@ -36,62 +55,22 @@ export type AuthOutcome =
       readonly headers: Record<string, string>;
     };
 
-const refuse = (error: string): AuthOutcome => ({
+const refuse = (error: string, headers: Record<string, string> = {}): AuthOutcome => ({
   ok: false,
   statusCode: 401,
   error,
-  headers: { 'www-authenticate': SCHEME },
+  headers: { 'www-authenticate': SCHEME, ...headers },
 });
 
-/**
- * Seen (client, nonce) pairs. Every entry lives the same time (past + future window) from when it
- * was recorded, so insertion order is expiry order and pruning only looks at the oldest entries.
- * An entry outlives the request's timestamp in the window: a replay is refused as expired or as replayed.
- */
-export class NonceCache {
-  private readonly expiries = new Map<string, number>();
+/** The header that tells a client which region answered, once its signature proved who it is (as S3's x-amz-bucket-region). */
+export const REGION_HEADER = 'x-tap-region';
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-  ) {}
-
-  /** 'fresh' and remembered, 'replayed', or 'full' (too many live nonces to remember one more). */
-  record(clientId: string, nonce: string, now: number): 'fresh' | 'replayed' | 'full' {
-    for (const [key, expiry] of this.expiries) {
-      if (expiry > now) break;
-      this.expiries.delete(key);
-    }
-    const key = `${clientId} ${nonce}`;
-    if (this.expiries.has(key)) return 'replayed';
-    if (this.expiries.size >= this.maxEntries) return 'full';
-    this.expiries.set(key, now + this.ttlMs);
-    return 'fresh';
-  }
-
-  get size(): number {
-    return this.expiries.size;
-  }
-}
-
-/** Token bucket per client: `burst` requests at once, refilled at `ratePerSecond`. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  /** 0 when the request may go ahead, otherwise the seconds until a token is available. */
-  take(clientId: string, limits: ClientLimits, now: number): number {
-    const bucket = this.buckets.get(clientId) ?? { tokens: limits.burst, at: now };
-    const elapsedSeconds = Math.max(0, now - bucket.at) / 1000;
-    // Limits can change when the keys secret is re-read: never hold more than the current burst.
-    bucket.tokens = Math.min(limits.burst, bucket.tokens + elapsedSeconds * limits.ratePerSecond);
-    bucket.at = now;
-    this.buckets.set(clientId, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / limits.ratePerSecond));
-  }
+/** `Host` without its port, lower case (`API.example.com:443` -> `api.example.com`). */
+export function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.lastIndexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
 }
 
 /** A key that no client has: unknown clients cost the same HMAC as known ones. */
@@ -99,31 +78,40 @@ const UNKNOWN_CLIENT_KEY = 'unknown-client-'.padEnd(64, '0');
 
 export interface AuthenticatorDeps {
   readonly keyring: Keyring;
-  readonly settings?: AuthSettings;
+  readonly settings: AuthSettings;
+  /** The region's shared ledger (default: one in this process, for a single-process service). */
+  readonly ledger?: RequestLedger;
   readonly now?: () => number;
 }
 
-export interface AuthRequest extends SignableRequest {
+export interface AuthRequest extends Omit<SignableRequest, 'host'> {
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
 export type Authenticate = (req: AuthRequest) => Promise<AuthOutcome>;
 
+const unavailable = (error: string, retryAfter: number): AuthOutcome => ({
+  ok: false,
+  statusCode: 503,
+  error,
+  headers: { 'retry-after': String(retryAfter) },
+});
+
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
-  const settings = deps.settings ?? DEFAULT_AUTH_SETTINGS;
+  const { settings } = deps;
   const now = deps.now ?? Date.now;
+  const ledger = deps.ledger ?? new RequestLedger(new MemoryLedgerStore());
+  const hosts = new Set(settings.hosts.map(hostName));
   // Both window edges are inclusive: a nonce first seen `futureWindowMs` early must still be
   // remembered `pastWindowMs` after its timestamp, so it lives one millisecond longer than both.
-  const nonces = new NonceCache(
-    settings.pastWindowMs + settings.futureWindowMs + 1,
-    settings.maxNonces ?? DEFAULT_MAX_NONCES,
-  );
-  const limiter = new RateLimiter();
+  const nonceTtlMs = settings.pastWindowMs + settings.futureWindowMs + 1;
 
   return async (req) => {
     const parsed = parseAuthorization(req.headers.authorization);
     if (!parsed.ok) return refuse(parsed.reason);
     const credential = parsed.value;
+    const host = req.headers.host;
+    if (!host) return refuse('missing Host header');
     const at = now();
     if (credential.timestamp < at - settings.pastWindowMs) return refuse('request expired: sign it again');
     if (credential.timestamp > at + settings.futureWindowMs) {
@@ -134,33 +122,44 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     try {
       record = await deps.keyring.lookup(credential.clientId);
     } catch {
-      return {
-        ok: false,
-        statusCode: 503,
-        error: 'authentication unavailable',
-        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
-      };
+      return unavailable('authentication unavailable', RETRY_AFTER_SECONDS);
     }
-    const expected = Buffer.from(signature(record?.key ?? UNKNOWN_CLIENT_KEY, req, credential), 'hex');
-    // Same message for an unknown client and a wrong signature: a stranger learns no client ids.
-    if (!timingSafeEqual(expected, Buffer.from(credential.signature, 'hex')) || !record) {
-      return refuse('invalid credential or signature');
+    // Any key of the client active now (two during a rotation). Every request costs the same
+    // HMACs, known client or not, one key or two, so timing tells a stranger nothing.
+    const secrets = record ? activeKeys(record, at).map((k) => k.secret) : [];
+    const given = Buffer.from(credential.signature, 'hex');
+    let matched = false;
+    for (let i = 0; i < MAX_KEYS_PER_CLIENT; i++) {
+      const expected = signature(secrets[i] ?? UNKNOWN_CLIENT_KEY, { ...req, host }, credential);
+      if (timingSafeEqual(Buffer.from(expected, 'hex'), given) && i < secrets.length) matched = true;
+    }
+    // Same message for an unknown client, an expired key and a wrong signature: a stranger learns no client ids.
+    if (!matched || !record) return refuse('invalid credential or signature');
+    // Signed, but for somewhere else: refused before it costs the ledger anything.
+    if (!hosts.has(hostName(host))) return refuse('request signed for another host');
+    if (credential.region !== settings.region) {
+      return refuse(`request signed for ${credential.region}; this is ${settings.region}: sign it for that region`, {
+        [REGION_HEADER]: settings.region,
+      });
     }
 
-    const seen = nonces.record(credential.clientId, credential.nonce, at);
-    if (seen === 'replayed') return refuse('nonce already used: sign each request with a new nonce');
-    if (seen === 'full') {
-      return { ok: false, statusCode: 503, error: 'too many requests in flight', headers: { 'retry-after': '1' } };
-    }
-
-    const waitSeconds = limiter.take(credential.clientId, record.limits, at);
-    if (waitSeconds > 0) {
-      return {
-        ok: false,
-        statusCode: 429,
-        error: 'rate limit exceeded',
-        headers: { 'retry-after': String(waitSeconds) },
-      };
+    try {
+      const waitSeconds = await ledger.take(credential.clientId, record.limits, at);
+      if (waitSeconds > 0) {
+        return {
+          ok: false,
+          statusCode: 429,
+          error: 'rate limit exceeded',
+          headers: { 'retry-after': String(waitSeconds) },
+        };
+      }
+      const seen = await ledger.record(credential.clientId, credential.nonce, at, nonceTtlMs);
+      if (seen === 'replayed') return refuse('nonce already used: sign each request with a new nonce');
+    } catch (e) {
+      // Never let a request through unchecked: without the ledger nothing is accepted.
+      return e instanceof LedgerFullError
+        ? unavailable('too many requests in flight', 1)
+        : unavailable('authentication unavailable', RETRY_AFTER_SECONDS);
     }
     return { ok: true, clientId: credential.clientId };
   };

@@ -14,8 +14,9 @@ import { createLogger } from '../shared/logger';
 import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps } from './api';
-import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_AUTH_SETTINGS } from './auth';
+import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_WINDOWS } from './auth';
 import { CachedKeyring, parseClientKeys } from './client-keys';
+import { DynamoLedgerStore, LedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 
@@ -53,10 +54,13 @@ export interface RuntimeEnv {
   readonly BOOK_TABLE_NAME?: string;
   readonly BOOK_PEER_REGION?: string;
   readonly BOOK_SIGNING_SECRET_ARN?: string;
-  /** How old a signed request may be, in seconds (default 30). */
-  readonly AUTH_PAST_WINDOW_SECONDS?: string;
-  /** How far ahead of this server's clock a signed request may be, in seconds (default 5). */
-  readonly AUTH_FUTURE_WINDOW_SECONDS?: string;
+  /** The host names clients sign for, comma-separated (api.<domain>, ...). API only. */
+  readonly API_HOSTS?: string;
+  /**
+   * The region's request ledger table (rate windows and nonces shared by the fleet; see
+   * request-ledger.ts). Without it the ledger is this process's own: `npm run serve` and tests.
+   */
+  readonly AUTH_TABLE_NAME?: string;
 }
 
 const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
@@ -68,34 +72,38 @@ export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   return env as unknown as RuntimeEnv;
 }
 
-/** What the order API needs on top: it does not start without its clients' keys. */
-export function requireApiEnv(env: NodeJS.ProcessEnv): RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string } {
-  const missing = [...REQUIRED, 'CLIENT_KEYS_SECRET_ARN'].filter((k) => !env[k]);
+type ApiEnv = RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string; API_HOSTS: string };
+
+/** What the order API needs on top: it does not start without its clients' keys and its names. */
+export function requireApiEnv(env: NodeJS.ProcessEnv): ApiEnv {
+  const missing = [...REQUIRED, 'CLIENT_KEYS_SECRET_ARN', 'API_HOSTS'].filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
-  const checked = env as unknown as RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string };
+  const checked = env as unknown as ApiEnv;
   authSettings(checked);
   return checked;
 }
 
-function seconds(env: RuntimeEnv, key: keyof RuntimeEnv, fallbackMs: number, min: number, max: number): number {
-  const text = env[key];
-  if (text === undefined || text === '') return fallbackMs;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${key} must be a whole number of seconds from ${min} to ${max}, got "${text}"`);
-  }
-  return value * 1000;
-}
+/** Host names: letters, digits, dots and hyphens (an IP literal included), comma-separated. */
+const HOST_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 export function authSettings(env: RuntimeEnv): AuthSettings {
-  return {
-    pastWindowMs: seconds(env, 'AUTH_PAST_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.pastWindowMs, 1, 300),
-    futureWindowMs: seconds(env, 'AUTH_FUTURE_WINDOW_SECONDS', DEFAULT_AUTH_SETTINGS.futureWindowMs, 0, 60),
-  };
+  const hosts = (env.API_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase());
+  const bad = hosts.filter((h) => !HOST_NAME.test(h));
+  if (bad.length > 0) {
+    throw new Error(`API_HOSTS must be comma-separated host names without ports, got "${env.API_HOSTS ?? ''}"`);
+  }
+  return { ...DEFAULT_WINDOWS, region: env.REGION_NAME, hosts };
 }
 
-/** A revoked client key stops working within this long; an unknown client id re-reads at most this often. */
-const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+/**
+ * A revoked client key stops working within CLIENT_KEYS_MAX_AGE_MS while the secret can be read,
+ * and within CLIENT_KEYS_MAX_STALE_MS when re-reads keep failing (access cut through IAM or KMS,
+ * or Secrets Manager unavailable): one missed re-read is ridden out, a second refuses everyone
+ * (503) rather than trust a copy that may hold revoked keys. An unknown client id re-reads at
+ * most every CLIENT_KEYS_MISS_REFRESH_MS.
+ */
+export const CLIENT_KEYS_MAX_AGE_MS = 300_000;
+export const CLIENT_KEYS_MAX_STALE_MS = 600_000;
 const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
 /**
@@ -120,6 +128,10 @@ export interface RuntimeClients {
   /** Replaces the SQS journal sender (tests, the benchmark). */
   readonly journalSender?: JournalSender;
   readonly fence?: PeerFence;
+  /** The request ledger's DynamoDB client (default: one for REGION_NAME). */
+  readonly dynamodb?: DynamoDBClient;
+  /** Replaces the request ledger's store (the drill: one per region, shared by its instances). */
+  readonly ledger?: LedgerStore;
   /** The clock that stamps orders (the book's createdAt) and the journal's entries (tests, the drill). */
   readonly now?: () => Date;
   /** The book's replicas as this region reaches them (tests, serve and the drill: the emulator). */
@@ -210,9 +222,19 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
         keyring: new CachedKeyring(new SecretCache(clients.secrets, keysSecret, parseClientKeys), {
           maxAgeMs: CLIENT_KEYS_MAX_AGE_MS,
           missRefreshMs: CLIENT_KEYS_MISS_REFRESH_MS,
+          maxStaleMs: CLIENT_KEYS_MAX_STALE_MS,
           logger,
         }),
         settings: authSettings(env),
+        ledger: new RequestLedger(
+          clients.ledger ??
+            (env.AUTH_TABLE_NAME
+              ? new DynamoLedgerStore(
+                  DynamoDBDocumentClient.from(clients.dynamodb ?? new DynamoDBClient({ region: env.REGION_NAME })),
+                  env.AUTH_TABLE_NAME,
+                )
+              : new MemoryLedgerStore()),
+        ),
       })
     : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
       async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });

@@ -1,17 +1,25 @@
 /**
  * Request signing for the order API, shared by the service (verifies) and the client (signs).
+ * docs/signing.md is the normative description (with test vectors that test/signing-spec.test.ts
+ * checks against this module); this comment is the summary.
  *
  * Scheme: HMAC-SHA256 with a per-client secret key over a canonical request, the way exchange
  * APIs authenticate trading clients. It needs nothing from the network path: it works through
  * Global Accelerator (layer-4 pass-through), the ALB (any listener rule or default action) and
  * straight to an EC2 instance alike, because the service itself checks every request.
  *
- *   Authorization: TAP-HMAC-SHA256 Credential=<clientId>, Timestamp=<unix ms>, Nonce=<nonce>, Signature=<hex>
+ *   Authorization: TAP-HMAC-SHA256 Credential=<clientId>, Region=<region>, Timestamp=<unix ms>, Nonce=<nonce>, Signature=<hex>
  *
  * Signature = hex(HMAC-SHA256(key, canonicalRequest)), where canonicalRequest is these lines
- * joined by "\n": the scheme name, the method (upper case), the path exactly as sent (it must be
- * canonical: see `checkCanonicalPath`), the canonical query, the timestamp, the nonce, the client
- * id and hex(SHA-256(body bytes)).
+ * joined by "\n": the scheme name, the method (upper case), the Host header (lower case, with the
+ * port when one is sent), the path exactly as sent (it must be canonical: see
+ * `checkCanonicalPath`), the canonical query (see `checkCanonicalQuery`), the region the request
+ * is for, the timestamp, the nonce, the client id and hex(SHA-256(body bytes)).
+ *
+ * Host and region bind a request to where it goes, as AWS SigV4 signs the host header and a
+ * credential scope naming the region: a request captured on its way to one stack or region is
+ * refused by every other (the service checks the host against its own names and the region
+ * against its own before anything else happens).
  */
 import { createHash, createHmac } from 'crypto';
 
@@ -21,13 +29,17 @@ export const SCHEME = 'TAP-HMAC-SHA256';
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 /** 128 bits of randomness at least (22 base64url characters), at most 64 characters. */
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
+/** An AWS region name (us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1). */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 const TIMESTAMP_PATTERN = /^[1-9][0-9]{0,14}$/;
 const SIGNATURE_PATTERN = /^[0-9a-f]{64}$/;
-/** Longer than any valid header (about 200 characters): refuse to scan anything bigger. */
+/** Longer than any valid header (about 230 characters): refuse to scan anything bigger. */
 export const MAX_AUTHORIZATION_LENGTH = 512;
 
 export interface RequestCredential {
   readonly clientId: string;
+  /** The region the request is for: the service in another region refuses it. */
+  readonly region: string;
   /** Milliseconds since the Unix epoch, when the client signed. */
   readonly timestamp: number;
   readonly nonce: string;
@@ -41,9 +53,11 @@ export type ParseResult = { ok: true; value: ParsedAuthorization } | { ok: false
 
 export interface SignableRequest {
   readonly method: string;
+  /** The Host header as sent (`api.example.com`, `127.0.0.1:8080`); compared in lower case. */
+  readonly host: string;
   /** The path as sent on the wire, without the query. */
   readonly path: string;
-  /** Query pairs as sent (still percent-encoded), in any order. */
+  /** Query pairs as sent (still percent-encoded, see `encodeQueryComponent`), in any order. */
   readonly query?: readonly (readonly [string, string])[];
   readonly body?: Buffer | string;
 }
@@ -56,6 +70,44 @@ export function canonicalQuery(pairs: readonly (readonly [string, string])[] = [
     .join('&');
 }
 
+/**
+ * RFC 3986 percent-encoding as SigV4 uses it: unreserved characters (`A-Z a-z 0-9 - . _ ~`)
+ * as they are, every other UTF-8 byte as `%XX` in upper-case hex. `encodeURIComponent` leaves
+ * `! ' ( ) *` alone, so they are encoded here.
+ */
+export function encodeQueryComponent(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** One encoded name or value: unreserved characters and `%XX` escapes of anything else. */
+const QUERY_COMPONENT = /^(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})*$/;
+const UNRESERVED = /^[A-Za-z0-9._~-]$/;
+
+/**
+ * One spelling per query: every parameter is `name=value` with a non-empty name, both encoded
+ * by `encodeQueryComponent` (upper-case escapes, never an escaped unreserved character), and no
+ * empty parameter. So `?a=` is accepted and `?a`, `?a&&`, `?a=%7e`, `?a=%7E` and `?a=b+c` are
+ * refused (400) before anything is signed or routed: two spellings never sign the same.
+ */
+export function checkCanonicalQuery(
+  pairs: readonly (readonly [string, string | undefined])[],
+): { ok: true } | { ok: false; reason: string } {
+  for (const [name, value] of pairs) {
+    if (name === '') return { ok: false, reason: 'empty query parameter name (or && or a trailing &)' };
+    if (value === undefined) return { ok: false, reason: 'query parameter without = (send name=)' };
+    for (const part of [name, value]) {
+      if (!QUERY_COMPONENT.test(part)) {
+        return { ok: false, reason: 'query may contain only letters, digits, - . _ ~ and upper-case %XX escapes' };
+      }
+      const escapes = part.match(/%[0-9A-F]{2}/g) ?? [];
+      if (escapes.some((e) => UNRESERVED.test(String.fromCharCode(parseInt(e.slice(1), 16))))) {
+        return { ok: false, reason: 'query escapes an unreserved character (send it as it is)' };
+      }
+    }
+  }
+  return { ok: true };
+}
+
 export function bodyHash(body: Buffer | string | undefined): string {
   return createHash('sha256')
     .update(body ?? '')
@@ -66,8 +118,10 @@ export function canonicalRequest(req: SignableRequest, credential: RequestCreden
   return [
     SCHEME,
     req.method.toUpperCase(),
+    req.host.toLowerCase(),
     req.path,
     canonicalQuery(req.query),
+    credential.region,
     String(credential.timestamp),
     credential.nonce,
     credential.clientId,
@@ -80,11 +134,12 @@ export function signature(key: string, req: SignableRequest, credential: Request
 }
 
 export function formatAuthorization(value: ParsedAuthorization): string {
-  return `${SCHEME} Credential=${value.clientId}, Timestamp=${value.timestamp}, Nonce=${value.nonce}, Signature=${value.signature}`;
+  return `${SCHEME} Credential=${value.clientId}, Region=${value.region}, Timestamp=${value.timestamp}, Nonce=${value.nonce}, Signature=${value.signature}`;
 }
 
 const FIELDS = {
   Credential: CLIENT_ID_PATTERN,
+  Region: REGION_PATTERN,
   Timestamp: TIMESTAMP_PATTERN,
   Nonce: NONCE_PATTERN,
   Signature: SIGNATURE_PATTERN,
@@ -92,7 +147,7 @@ const FIELDS = {
 type Field = keyof typeof FIELDS;
 
 /**
- * Parse an Authorization header strictly: the scheme, then the four fields once each (any
+ * Parse an Authorization header strictly: the scheme, then the five fields once each (any
  * order), comma-separated, nothing else. Never throws: anything unexpected is a reason.
  */
 export function parseAuthorization(header: string | undefined): ParseResult {
@@ -120,7 +175,13 @@ export function parseAuthorization(header: string | undefined): ParseResult {
   const timestamp = Number(values.Timestamp);
   return {
     ok: true,
-    value: { clientId: values.Credential!, timestamp, nonce: values.Nonce!, signature: values.Signature! },
+    value: {
+      clientId: values.Credential!,
+      region: values.Region!,
+      timestamp,
+      nonce: values.Nonce!,
+      signature: values.Signature!,
+    },
   };
 }
 
@@ -147,16 +208,19 @@ export function checkCanonicalPath(path: string): { ok: true } | { ok: false; re
   return { ok: true };
 }
 
-/** Split a raw request target (`/orders?a=1`) into path and query pairs, decoding nothing. */
-export function splitTarget(target: string): { path: string; query: [string, string][] } {
+/**
+ * Split a raw request target (`/orders?a=1`) into path and query pairs, decoding nothing. Every
+ * `&`-separated part is a pair, empty ones included, and a part without `=` has no value
+ * (undefined), so `checkCanonicalQuery` sees `?a&&` as it was sent, not as `?a=`.
+ */
+export function splitTarget(target: string): { path: string; query: [string, string | undefined][] } {
   const mark = target.indexOf('?');
   const path = mark < 0 ? target : target.slice(0, mark);
-  const query: [string, string][] = [];
+  const query: [string, string | undefined][] = [];
   if (mark >= 0) {
     for (const part of target.slice(mark + 1).split('&')) {
-      if (part === '') continue;
       const eq = part.indexOf('=');
-      query.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+      query.push(eq < 0 ? [part, undefined] : [part.slice(0, eq), part.slice(eq + 1)]);
     }
   }
   return { path, query };

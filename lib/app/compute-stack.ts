@@ -17,6 +17,8 @@ import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
 import { securityGroupName } from '../network/security-group-name';
+import { RequestLedgerTable } from '../security/request-ledger-table';
+import { apiHostNames } from '../config/api-hosts';
 
 export interface ComputeStackArgs {
   readonly settings: Settings;
@@ -63,6 +65,8 @@ export class ComputeStack extends pulumi.ComponentResource {
   readonly service: ServiceRuntime;
   /** The grants to log in to the database (the app credential, through Secrets Manager only). */
   readonly databaseAccess: readonly Statement[];
+  /** The region's request ledger: rate buckets and nonces shared by every instance (lambda/trading/request-ledger.ts). */
+  readonly requestLedger: RequestLedgerTable;
 
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
@@ -129,6 +133,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       args.keys.key('secrets').arn,
       region.region,
     );
+    this.requestLedger = new RequestLedgerTable(n('authLedger'), { name: n }, child);
     const service: ServiceRuntime = {
       environment: {
         REGION_NAME: region.region,
@@ -146,15 +151,26 @@ export class ComputeStack extends pulumi.ComponentResource {
         ...journalEnvironment(args.journal, settings),
         // Sized with the reserved concurrency and the fleet by the config's connection budget.
         DB_POOL_MAX: String(settings.dbPoolMaxConnections),
-        CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
       },
-      statements: [
-        ...this.databaseAccess,
-        ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
-        ...journalStatements(args.journal),
-      ],
+      statements: [...this.databaseAccess, ...journalStatements(args.journal)],
       vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
       ready: [args.schema],
+      verifier: {
+        environment: {
+          CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
+          API_HOSTS: apiHostNames(settings, region.region).join(','),
+          AUTH_TABLE_NAME: this.requestLedger.table.name,
+        },
+        statements: [
+          ...readSecretStatements(
+            'ClientKeys',
+            args.clientKeysSecretArn,
+            args.keys.key('clientKeys').arn,
+            region.region,
+          ),
+          ...this.requestLedger.statements,
+        ],
+      },
     };
 
     this.service = service;

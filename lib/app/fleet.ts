@@ -89,6 +89,7 @@ export class Fleet extends pulumi.ComponentResource {
         statements: [
           SESSION_MANAGER_STATEMENT,
           ...service.statements,
+          ...service.verifier.statements,
           {
             Sid: 'FetchServiceBundle',
             Action: 's3:GetObject',
@@ -106,7 +107,7 @@ export class Fleet extends pulumi.ComponentResource {
     );
 
     const userData = pulumi
-      .all([this.artifactBucket.bucket, pulumi.output(service.environment)])
+      .all([this.artifactBucket.bucket, pulumi.output({ ...service.environment, ...service.verifier.environment })])
       .apply(([bucket, env]) =>
         Buffer.from(
           serviceUserData({

@@ -18,4 +18,12 @@ export interface ServiceRuntime {
   readonly vpc: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   /** What a process must wait for before it serves or drains orders (the deploy-time schema). */
   readonly ready: readonly pulumi.Resource[];
+  /**
+   * What only the processes that verify signed requests get (the trading function and the EC2
+   * service, not the drainer): the client keys, the names clients sign for, the request ledger.
+   */
+  readonly verifier: {
+    readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly statements: readonly Statement[];
+  };
 }

@@ -275,6 +275,10 @@ export const configSchema = z.object({
   failoverRecoveryWindowSeconds: integer(60, 3600),
   failoverFastWindowSeconds: integer(MIN_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS),
   failoverPromotionMode: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }),
+  // The schedule, an alarm and an operator may overlap; the lease makes the action happen once.
+  orchestratorReservedConcurrency: integer(1, 100),
+  // One probe loop a minute; two cover the overlap at the minute boundary.
+  canaryReservedConcurrency: integer(2, 10),
   dbPromotionEstimateSeconds: integer(1, 3600),
   // --- order durability (docs/order-journal.md)
   orderDurability: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
@@ -302,7 +306,7 @@ export const configSchema = z.object({
   alarmDbConnections: integer(1, 100000),
   alarmReplicationLagMs: integer(1, 3600000),
   alarmLambdaDurationP99Ms: integer(10, 900000),
-  awsConfigRecorder: z.enum(['create', 'reuse'], { message: 'must be create or reuse' }),
+  awsConfigRecorder: z.enum(['auto', 'create', 'reuse'], { message: 'must be auto, create or reuse' }),
 });
 
 /** The parsed value of every key. */

@@ -72,8 +72,8 @@ export class Canary extends pulumi.ComponentResource {
         },
         timeoutSeconds: CANARY_TIMEOUT_SECONDS,
         memoryMb: 256,
-        // One probe loop a minute; two cover an overlap at the minute boundary, never more.
-        reservedConcurrency: 2,
+        // One probe loop a minute; the default two cover an overlap at the minute boundary.
+        reservedConcurrency: settings.canaryReservedConcurrency,
         // A healthy run lasts the whole minute loop (lambda/orchestrator/timing.ts): only a run
         // close to the timeout is in trouble.
         durationAlarmMs: (CANARY_TIMEOUT_SECONDS - 3) * 1000,

@@ -186,7 +186,7 @@ export class FailoverStack extends pulumi.ComponentResource {
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,
         // Schedule, alarm and operator may overlap; the lease makes the action happen once.
-        reservedConcurrency: 5,
+        reservedConcurrency: settings.orchestratorReservedConcurrency,
         // A healthy run is the minute's evaluation loop plus, when acting, the action budget.
         durationAlarmMs: (ORCHESTRATOR_TIMEOUT_SECONDS - 5) * 1000,
       },

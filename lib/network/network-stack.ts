@@ -307,8 +307,9 @@ export class NetworkStack extends pulumi.ComponentResource {
     );
 
     // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
-    // record (lib/data/order-journal.ts) through it where the table is local; only item reads of this
-    // account's tables in this region pass.
+    // record (lib/data/order-journal.ts) through it where the table is local, and writes the
+    // region's request ledger (lib/security/request-ledger-table.ts); only item reads of this
+    // account's tables in this region, and the ledger's two conditional writes, pass.
     new aws.ec2.VpcEndpoint(
       n('vpcEndpoint', 'dynamodb'),
       {
@@ -326,6 +327,14 @@ export class NetworkStack extends pulumi.ComponentResource {
                 Principal: '*',
                 Action: 'dynamodb:GetItem',
                 Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
+                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
+              },
+              {
+                Sid: 'WriteTheRequestLedger',
+                Effect: 'Allow',
+                Principal: '*',
+                Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('authLedgerTable')}`,
                 Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
               },
             ],

@@ -7,6 +7,7 @@ import { LogArchive } from '../security/log-archive';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { secureBucket } from '../security/secure-bucket';
 import { ROTATION_TAG } from '../config/tags';
+import { configRecorderChoice, ExistingRecorder, RecorderChoice } from '../preflight/config-recorder-choice';
 
 export interface ConfigRule {
   /** The AWS managed rule's identifier. */
@@ -78,21 +79,26 @@ export interface AwsConfigArgs {
   readonly rotatesSecrets: boolean;
   /** Receives the Config bucket's server access logs. */
   readonly logArchive: LogArchive;
+  /** The region's recorders as read at plan time (`awsConfigRecorder: auto`; undefined otherwise). */
+  readonly existingRecorders?: readonly ExistingRecorder[];
 }
 
 /**
- * AWS Config in one region: the recorder, its role and delivery bucket (unless the account
- * already has a recorder: `awsConfigRecorder: reuse`), then the managed rules.
+ * AWS Config in one region: the recorder, its role and delivery bucket where the stack makes
+ * them (configRecorderChoice: none in the region, or the stack's own), then the managed rules.
  */
 export class AwsConfig extends pulumi.ComponentResource {
   readonly rules: aws.cfg.Rule[] = [];
+  /** Whether this stack makes the region's recorder, and why. */
+  readonly recorder: RecorderChoice;
 
   constructor(name: string, args: AwsConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:AwsConfig', name, {}, opts);
     const { settings, name: n, recordsGlobalResources, rotatesSecrets, logArchive } = args;
     const child = { parent: this };
     let recording: pulumi.Resource[] = [];
-    if (settings.awsConfigRecorder === 'create') {
+    this.recorder = configRecorderChoice(settings.awsConfigRecorder, n('configRecorder'), args.existingRecorders);
+    if (this.recorder.mode === 'create') {
       const account = aws.getCallerIdentityOutput({}, child);
       const bucket = secureBucket(
         n('configBucket'),
@@ -181,6 +187,6 @@ export class AwsConfig extends pulumi.ComponentResource {
       );
       this.rules.push(configRule);
     }
-    this.registerOutputs({ ruleNames: this.rules.map((r) => r.name) });
+    this.registerOutputs({ recorder: this.recorder, ruleNames: this.rules.map((r) => r.name) });
   }
 }

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { alarmTopic } from './alarm-topic';
 import { AlarmFactory, AlarmSpec, albErrorRate } from './alarms';
-import { AwsConfig } from './aws-config';
+import { AwsConfig, AwsConfigArgs } from './aws-config';
 import { ComputeStack } from '../app/compute-stack';
 import { RegionSettings, Settings } from '../config';
 import { DashboardRegion } from './dashboard';
@@ -34,6 +34,8 @@ export interface MonitoringStackArgs {
   readonly rotatesSecrets: boolean;
   /** Receives the Config bucket's server access logs. */
   readonly logArchive: LogArchive;
+  /** The region's AWS Config recorders as read at plan time (see AwsConfig). */
+  readonly existingRecorders?: AwsConfigArgs['existingRecorders'];
 }
 
 /**
@@ -273,6 +275,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         recordsGlobalResources: args.recordsGlobalResources,
         rotatesSecrets: args.rotatesSecrets,
         logArchive: args.logArchive,
+        existingRecorders: args.existingRecorders,
       },
       child,
     );

@@ -1,7 +1,7 @@
 /**
  * The account preflight at plan time: while the program constructs the stack, a stack
  * transformation tallies what each region takes from the quotas in QUOTAS (reserved
- * concurrency of every function, Elastic IPs, VPCs, interface endpoints), whichever component
+ * concurrency of every function, Elastic IPs, VPCs, interface endpoints, accelerators), whichever component
  * made the resource; then each quota is read with `aws.servicequotas.getServiceQuota` through
  * the region's provider, and `verdicts` fails the program with every need that does not fit
  * (`pulumi preview` resolves data sources, so it refuses there, before `pulumi up`).
@@ -14,6 +14,7 @@ import {
   QUOTAS,
   QuotaKind,
   quotaNeeds,
+  QuotaSpec,
   QuotaVerdict,
   RegionDemand,
 } from './quota-preflight';
@@ -39,7 +40,8 @@ export class QuotaLedger {
         type === 'aws:lambda/function:Function' ||
         type === 'aws:ec2/eip:Eip' ||
         type === 'aws:ec2/vpc:Vpc' ||
-        type === 'aws:ec2/vpcEndpoint:VpcEndpoint'
+        type === 'aws:ec2/vpcEndpoint:VpcEndpoint' ||
+        type === 'aws:globalaccelerator/accelerator:Accelerator'
       )
         // The provider it will use: its own, or the one its parents hand down (`providers`).
         this.counted.push({ provider: opts.provider ?? opts.parent?.getProvider(type), type, name, props });
@@ -51,19 +53,26 @@ export class QuotaLedger {
   demands(regionOf: (provider: pulumi.ProviderResource | undefined) => string | undefined): RegionDemand[] {
     const tallies = new Map<
       string,
-      { reservations: Record<string, number>; elasticIps: number; vpcs: number; interfaceEndpoints: number }
+      {
+        reservations: Record<string, number>;
+        elasticIps: number;
+        vpcs: number;
+        interfaceEndpoints: number;
+        accelerators: number;
+      }
     >();
     for (const { provider, type, name, props } of this.counted) {
       const region = regionOf(provider);
       if (!region) continue;
       if (!tallies.has(region))
-        tallies.set(region, { reservations: {}, elasticIps: 0, vpcs: 0, interfaceEndpoints: 0 });
+        tallies.set(region, { reservations: {}, elasticIps: 0, vpcs: 0, interfaceEndpoints: 0, accelerators: 0 });
       const tally = tallies.get(region)!;
       if (type === 'aws:lambda/function:Function') {
         const reserved = props.reservedConcurrentExecutions;
         if (typeof reserved === 'number' && reserved > 0) tally.reservations[String(props.name ?? name)] = reserved;
       } else if (type === 'aws:ec2/eip:Eip') tally.elasticIps++;
       else if (type === 'aws:ec2/vpc:Vpc') tally.vpcs++;
+      else if (type === 'aws:globalaccelerator/accelerator:Accelerator') tally.accelerators++;
       else if (props.vpcEndpointType === 'Interface') tally.interfaceEndpoints++;
     }
     return [...tallies].map(([region, t]) => ({ region, ...t }));
@@ -80,14 +89,15 @@ export function accountPreflight(
   parent: pulumi.Resource,
 ): pulumi.Output<readonly QuotaVerdict[]> {
   const needs = quotaNeeds(demands);
-  const reads = needs.map(({ kind, region }) =>
-    aws.servicequotas
+  const reads = needs.map(({ kind, region }) => {
+    const spec: QuotaSpec = QUOTAS[kind];
+    return aws.servicequotas
       .getServiceQuotaOutput(
-        { serviceCode: QUOTAS[kind].serviceCode, quotaCode: QUOTAS[kind].quotaCode },
+        { serviceCode: spec.serviceCode, quotaCode: spec.quotaCode, quotaName: spec.quotaName },
         { provider: providerOf(region), parent },
       )
-      .value.apply((value) => ({ kind, region, value })),
-  );
+      .value.apply((value) => ({ kind, region, value }));
+  });
   return pulumi.all(reads).apply((read) => {
     const quotas: Partial<Record<QuotaKind, Record<string, number>>> = {};
     for (const { kind, region, value } of read) quotas[kind] = { ...quotas[kind], [region]: value };

@@ -10,10 +10,22 @@
 
 export interface QuotaSpec {
   readonly serviceCode: string;
-  readonly quotaCode: string;
+  /** The quota's code; where AWS documents none, `quotaName` names it (the data source takes either). */
+  readonly quotaCode?: string;
+  readonly quotaName?: string;
   readonly name: string;
+  /**
+   * A global quota: Service Quotas serves it only in this region, whatever region the resources
+   * are created through (the need is counted there).
+   */
+  readonly quotaRegion?: string;
   /** Where the quota is documented. */
   readonly source: string;
+}
+
+/** How a quota is referred to: its code, or its name where no code is documented. */
+export function quotaRef(spec: QuotaSpec): string {
+  return spec.quotaCode ?? `"${spec.quotaName}"`;
 }
 
 /** The quotas a first deploy meets that Service Quotas can read, by the code AWS gives them. */
@@ -43,6 +55,22 @@ export const QUOTAS = {
     name: 'Interface VPC endpoints per VPC',
     source: 'https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html',
   },
+  /**
+   * Global Accelerator's quotas are global: Service Quotas serves them in us-east-1 only ("Global
+   * Accelerator service quotas are managed in the US East (N. Virginia) Region ... In any other
+   * AWS Region, you won't see Global Accelerator quotas"), although the accelerator itself is
+   * created through us-west-2 (https://docs.aws.amazon.com/global-accelerator/latest/dg/limits-global-accelerator.html;
+   * the provider's data source docs: "Global quotas ... can only be accessed in us-east-1").
+   * The guide names no quota code for it, so it is read by name (service code
+   * `globalaccelerator`, the Service Quotas console's path for it).
+   */
+  accelerators: {
+    serviceCode: 'globalaccelerator',
+    quotaName: 'Standard accelerators per AWS account',
+    name: 'Global Accelerator standard accelerators',
+    quotaRegion: 'us-east-1',
+    source: 'https://docs.aws.amazon.com/global-accelerator/latest/dg/limits-global-accelerator.html',
+  },
 } as const satisfies Record<string, QuotaSpec>;
 
 export type QuotaKind = keyof typeof QUOTAS;
@@ -53,6 +81,14 @@ export type QuotaKind = keyof typeof QUOTAS;
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
  */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/** The config keys that set reserved concurrency (Pulumi.yaml): what lowers the Lambda need. */
+export const RESERVATION_KEYS = [
+  'tradingReservedConcurrency',
+  'drainerReservedConcurrency',
+  'orchestratorReservedConcurrency',
+  'canaryReservedConcurrency',
+] as const;
 
 export interface QuotaNeed {
   readonly kind: QuotaKind;
@@ -71,6 +107,8 @@ export interface RegionDemand {
   readonly vpcs: number;
   /** Interface endpoints of the (one) VPC in the region. */
   readonly interfaceEndpoints: number;
+  /** Global Accelerator standard accelerators created through this region's provider. */
+  readonly accelerators?: number;
 }
 
 export function quotaNeeds(demands: readonly RegionDemand[]): QuotaNeed[] {
@@ -102,6 +140,15 @@ export function quotaNeeds(demands: readonly RegionDemand[]): QuotaNeed[] {
         breakdown: `${d.interfaceEndpoints} interface endpoints in the VPC`,
       });
   }
+  // Account-wide: every region's accelerators count against the one global quota.
+  const accelerators = demands.reduce((n, d) => n + (d.accelerators ?? 0), 0);
+  if (accelerators > 0)
+    needs.push({
+      kind: 'accelerators',
+      region: QUOTAS.accelerators.quotaRegion,
+      needed: accelerators,
+      breakdown: `${accelerators} accelerator (its API is in us-west-2; the quota is global)`,
+    });
   return needs;
 }
 
@@ -117,16 +164,18 @@ export function preflightVerdicts(
   quotas: Readonly<Partial<Record<QuotaKind, Readonly<Record<string, number>>>>>,
 ): QuotaVerdict[] {
   return needs.map((need) => {
-    const spec = QUOTAS[need.kind];
+    const spec: QuotaSpec = QUOTAS[need.kind];
     const quota = quotas[need.kind]?.[need.region];
     if (quota === undefined) throw new Error(`no ${spec.name} quota was read for ${need.region}`);
     const fits = need.needed <= quota;
     const message = fits
       ? `${need.region} ${spec.name}: needs ${need.needed} (${need.breakdown}), quota ${quota}`
       : `${need.region} ${spec.name}: needs ${need.needed} (${need.breakdown}) but the account's quota is ${quota}. ` +
-        `Request an increase of ${spec.serviceCode} ${spec.quotaCode} to at least ${need.needed} in ${need.region} ` +
-        `(aws service-quotas request-service-quota-increase --region ${need.region} --service-code ${spec.serviceCode} --quota-code ${spec.quotaCode} --desired-value ${need.needed})` +
-        (need.kind === 'lambdaConcurrency' ? ', or lower tradingReservedConcurrency / drainerReservedConcurrency' : '');
+        `Request an increase of ${spec.serviceCode} ${quotaRef(spec)} to at least ${need.needed} in ${need.region} ` +
+        (spec.quotaCode
+          ? `(aws service-quotas request-service-quota-increase --region ${need.region} --service-code ${spec.serviceCode} --quota-code ${spec.quotaCode} --desired-value ${need.needed})`
+          : `(Service Quotas console, ${need.region})`) +
+        (need.kind === 'lambdaConcurrency' ? `, or lower ${RESERVATION_KEYS.join(' / ')}` : '');
     return { ...need, quota, fits, message };
   });
 }

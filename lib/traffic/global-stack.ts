@@ -1,4 +1,5 @@
 import * as aws from '@pulumi/aws';
+import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import { GLOBAL_ACCELERATOR_API_REGION } from '../../lambda/facts/global-accelerator';
 import { RegionRole, Settings } from '../config';
@@ -7,6 +8,8 @@ import { Domain } from './domain';
 import { LoadBalancer } from '../app/load-balancer';
 import { Namer, regionalName, regionCode } from '../config/naming';
 import { HEALTH_PATH } from '../app/order-api';
+import { NetworkStack } from '../network/network-stack';
+import { acceleratorCleanup } from './accelerator-cleanup';
 
 /** Global Accelerator's API region: one definition, shared with the orchestrator that fences through it. */
 export { GLOBAL_ACCELERATOR_API_REGION };
@@ -17,6 +20,8 @@ export interface RegionalEndpoint {
   readonly role: RegionRole;
   readonly region: string;
   readonly loadBalancer: LoadBalancer;
+  /** The load balancer's network: Global Accelerator leaves a security group in it (accelerator-cleanup.ts). */
+  readonly network: NetworkStack;
 }
 
 export interface GlobalStackArgs {
@@ -56,6 +61,8 @@ export class GlobalStack extends pulumi.ComponentResource {
   readonly listener: aws.globalaccelerator.Listener;
   /** One endpoint group per region: the traffic dials the failover orchestrator moves. */
   readonly endpointGroups: Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
+  /** Per region: deletes what Global Accelerator left in the VPC, after the endpoint group, before the subnets. */
+  readonly cleanups: Record<RegionRole, command.local.Command>;
   readonly zone: aws.route53.Zone;
   readonly healthChecks: Record<RegionRole, aws.route53.HealthCheck>;
   readonly apiName: string;
@@ -87,7 +94,19 @@ export class GlobalStack extends pulumi.ComponentResource {
       { parent: this.accelerator, provider: acceleratorProvider },
     ));
     const groups = {} as Record<RegionRole, aws.globalaccelerator.EndpointGroup>;
+    // Commands run where `pulumi` runs; default providers are off for every package.
+    const local = new command.Provider(n('accelerator', 'cleanup'), {}, { parent: this });
+    const cleanups = {} as Record<RegionRole, command.local.Command>;
     for (const endpoint of endpoints) {
+      cleanups[endpoint.role] = acceleratorCleanup(
+        `${n('accelerator', regionCode(endpoint.region))}-cleanup`,
+        {
+          region: endpoint.region,
+          vpcId: endpoint.network.vpc.id,
+          subnetIds: endpoint.network.publicSubnetIds,
+        },
+        { parent: this, provider: local },
+      );
       groups[endpoint.role] = new aws.globalaccelerator.EndpointGroup(
         n('accelerator', regionCode(endpoint.region)),
         {
@@ -111,10 +130,13 @@ export class GlobalStack extends pulumi.ComponentResource {
           // The dial is the orchestrator's fence once it has moved it (recorded in its evidence
           // table, restored by an explicit failback): `pulumi up` must not undo a fence.
           ignoreChanges: ['trafficDialPercentage'],
+          // Deleted before the cleanup runs (which then finds what the accelerator left).
+          dependsOn: [cleanups[endpoint.role]],
         },
       );
     }
     this.endpointGroups = groups;
+    this.cleanups = cleanups;
 
     // --- Route 53
     this.zone = args.domain.zone;

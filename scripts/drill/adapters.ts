@@ -44,6 +44,7 @@ import type { BookReplicas } from '../../lambda/shared/book-writer';
 import type { OrderBookControl } from '../../lambda/orchestrator/order-book';
 import type { BatchOutcome, BatchRecord } from './queue';
 import type { Clock } from './sim';
+import type { LedgerStore } from '../../lambda/trading/request-ledger';
 
 export interface Logger {
   info(message: string, ...detail: unknown[]): void;
@@ -71,6 +72,9 @@ export interface RegionEndpoints {
   readonly marketOrderTtlSeconds: number;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
+  /** The names clients sign for (apiHostNames), and the region's request ledger table. */
+  readonly apiHosts: readonly string[];
+  readonly authTableName: string;
   /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
   readonly journal: {
     /** orderDurability: cross-region journals every order before its commit; regional does not. */
@@ -87,8 +91,18 @@ export interface RegionEndpoints {
   readonly book?: { readonly tableName: string; readonly peerRegion: string; readonly signingSecretArn: string };
 }
 
-/** The environment compute-stack.ts gives the trading and drainer functions: writes through the global writer endpoint. */
+/** The environment compute-stack.ts gives the trading function: the service's, and what verifying requests needs. */
 export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
+  return {
+    ...serviceEnv(e),
+    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
+    API_HOSTS: e.apiHosts.join(','),
+    AUTH_TABLE_NAME: e.authTableName,
+  };
+}
+
+/** What every process of the order service gets (the drainer too): writes through the global writer endpoint. */
+function serviceEnv(e: RegionEndpoints): RuntimeEnv {
   return {
     REGION_NAME: e.region,
     REGION_ROLE: e.role,
@@ -101,7 +115,6 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     // The drill's servers have no TLS; the README says what verify-full needs in AWS.
     DB_SSL: 'disable',
     ORDER_QUEUE_URL: e.queueUrl,
-    CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
     ORDER_DURABILITY: e.journal.durability,
     JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
     JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
@@ -138,7 +151,7 @@ export function auditorEnv(e: RegionEndpoints): Record<string, string> {
   };
 }
 
-/** The drainer's environment (lib/data/order-queue.ts): the trading one, plus where and when it dead-letters. */
+/** The drainer's environment (lib/data/order-queue.ts): the service's, plus where and when it dead-letters. */
 export interface DrainerEnv extends RuntimeEnv {
   readonly ORDER_DEAD_LETTER_QUEUE_URL?: string;
   readonly MARKET_ORDER_TTL_SECONDS?: string;
@@ -146,7 +159,7 @@ export interface DrainerEnv extends RuntimeEnv {
 
 export function drainerEnv(e: RegionEndpoints): DrainerEnv {
   return {
-    ...tradingEnv(e),
+    ...serviceEnv(e),
     ORDER_DEAD_LETTER_QUEUE_URL: e.deadLetterQueueUrl,
     MARKET_ORDER_TTL_SECONDS: String(e.marketOrderTtlSeconds),
   };
@@ -186,6 +199,8 @@ export interface TradingClients {
   readonly fenceTable: DynamoDBDocumentClient;
   /** The order book's replicas as this region reaches them. */
   readonly book?: BookReplicas;
+  /** The region's request ledger (the table every instance shares), in memory. */
+  readonly ledger: LedgerStore;
 }
 
 /** How long the fence record is cached (dynamoPeerFence's default). */
@@ -201,6 +216,7 @@ export function tradingRuntime(
   const runtime = createRuntime(env, {
     secrets: clients.secrets,
     sqs: clients.sqs,
+    ledger: clients.ledger,
     journalSender: journal.queueUrls
       ? sqsJournalSender(journal.queueUrls, journal.timeoutMs, clients.journalSqs)
       : undefined,

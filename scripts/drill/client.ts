@@ -81,7 +81,8 @@ export class OrderClient {
     const response = await this.regions[this.pinned!.region].request(this.vantage, {
       method: init?.method ?? 'GET',
       path: `${url.pathname}${url.search}`,
-      headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      // What fetch sends on its own: the Host the request was signed for.
+      headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), host: url.host },
       body: typeof init?.body === 'string' ? init.body : undefined,
     });
     return new Response(response.body, { status: response.status, headers: response.headers });

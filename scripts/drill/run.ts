@@ -51,6 +51,8 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import { apiHostNames } from '../../lib/config/api-hosts';
+import { MemoryLedgerStore } from '../../lambda/trading/request-ledger';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
 import type { ProbeObservation } from '../../lambda/canary/probe';
 
@@ -321,6 +323,8 @@ export class Drill {
       poolMax: this.settings.dbPoolMaxConnections,
       secretArn,
       clientKeysSecretArn,
+      apiHosts: apiHostNames(this.settings, region),
+      authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
       queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
       deadLetterQueueUrl: this.queueUrl(
         region,
@@ -432,6 +436,7 @@ export class Drill {
             ),
           fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
           book: book.view(region),
+          ledger: new MemoryLedgerStore(),
         },
         logger,
       );

@@ -24,6 +24,12 @@ export const CLIENTS = {
   deskB: { clientId: 'desk-b', key: 'desk-b-test-signing-key-0123456789abcdef' },
   slow: { clientId: 'desk-slow', key: 'desk-slow-test-signing-key-0123456789abc' },
 } as const;
+/**
+ * Where the tests' local API runs (its REGION_NAME, the default placement below) and the names it
+ * answers to: clients sign for them. `npm run serve` runs as the primary instead.
+ */
+export const LOCAL_REGION = SECONDARY_REGION;
+export const LOCAL_HOSTS = ['127.0.0.1', 'localhost'];
 export const SLOW_CLIENT_LIMITS = { ratePerSecond: 0.5, burst: 2 };
 
 export interface TradingDb {
@@ -100,7 +106,7 @@ export interface LocalPlacement {
 }
 
 /** The tests' default: the secondary region, where the read-only and queueing paths live. */
-export const SECONDARY_PLACEMENT: LocalPlacement = { region: SECONDARY_REGION, role: 'secondary' };
+export const SECONDARY_PLACEMENT: LocalPlacement = { region: LOCAL_REGION, role: 'secondary' };
 
 export async function startTradingDb(
   password = 'app-password-1',
@@ -126,6 +132,7 @@ export async function startTradingDb(
       // Tests that exercise the cross-region journal set it up explicitly.
       ORDER_DURABILITY: 'regional',
       CLIENT_KEYS_SECRET_ARN: clientKeysArn,
+      API_HOSTS: LOCAL_HOSTS.join(','),
     },
     async count() {
       const c = await pg.admin(DB_NAME);

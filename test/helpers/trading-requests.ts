@@ -6,7 +6,7 @@ import type { ALBEvent } from 'aws-lambda';
 import { ApiDeps, ApiRequest, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { authorization, ClientCredentials, SignOptions } from '../../scripts/order-client';
-import { CLIENTS } from '../../scripts/local/trading-db';
+import { CLIENTS, LOCAL_HOSTS, LOCAL_REGION } from '../../scripts/local/trading-db';
 
 export interface SendOptions extends SignOptions {
   /** Who signs: desk A by default; null sends the request unsigned. */
@@ -14,6 +14,8 @@ export interface SendOptions extends SignOptions {
   readonly query?: [string, string][];
   /** Sign this path instead of the one sent (a tampered request). */
   readonly signedPath?: string;
+  /** The Host header sent (and signed): the local API's by default. */
+  readonly host?: string;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -30,9 +32,10 @@ export function signedHeaders(
   options: SendOptions,
 ): Record<string, string> {
   const as = options.as === undefined ? CLIENTS.deskA : options.as;
-  if (as === null) return headers;
-  const req = { method, path: options.signedPath ?? path, query: options.query, body: text };
-  return { ...headers, Authorization: authorization(as, req, options) };
+  const host = options.host ?? LOCAL_HOSTS[0];
+  if (as === null) return { ...headers, Host: host };
+  const req = { method, host, path: options.signedPath ?? path, query: options.query, body: text };
+  return { ...headers, Host: host, Authorization: authorization(as, req, { region: LOCAL_REGION, ...options }) };
 }
 
 export function albEvent(

@@ -3,11 +3,9 @@
  * implementation of DynamoDB's API that evaluates condition expressions) and the in-memory store
  * the orchestrator tests and the offline drill use. Passing both is what makes the fake faithful.
  */
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
 import type { ProbeRecord } from '../../lambda/orchestrator/gate';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 import {
@@ -17,34 +15,18 @@ import {
   JOURNAL_RETENTION_MS,
   PROBE_RETENTION_MS,
 } from '../../lambda/orchestrator/store';
+import { useLocalDynamoDB } from '../helpers/local-dynamodb';
 
 const T0 = Date.UTC(2030, 0, 1);
 const TABLE = 'ddb-failover-evidence-dev';
 
-let server: ReturnType<typeof dynalite>;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+const client = useLocalDynamoDB('eu-west-1');
 
 let tables = 0;
 async function dynamoStore(): Promise<EvidenceStore> {
   const name = `${TABLE}-${++tables}`;
   // The table the infra creates: pk/sk strings, on-demand.
-  await client.send(
+  await client().send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
@@ -59,7 +41,7 @@ async function dynamoStore(): Promise<EvidenceStore> {
     }),
   );
   return new DynamoEvidenceStore(
-    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    DynamoDBDocumentClient.from(client(), { marshallOptions: { removeUndefinedValues: true } }),
     name,
   );
 }

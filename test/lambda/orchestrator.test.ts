@@ -30,7 +30,9 @@ import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/con
 import type { ProbeLayer } from '../../lambda/orchestrator/gate';
 import { InMemoryOrderBookControl } from '../../lambda/orchestrator/order-book';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
-import { handleEvent, InvalidEventError, OrchestratorDeps } from '../../lambda/orchestrator/orchestrator';
+import { handleEvent } from '../../lambda/orchestrator/orchestrator';
+import type { OrchestratorDeps } from '../../lambda/orchestrator/orchestrator-deps';
+import { InvalidEventError } from '../../lambda/orchestrator/trigger';
 import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
 import {
   FAILOVER_FUNCTION_NAME,

@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
 import { authorization } from '../../scripts/order-client';
-import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { orderQueueRecord } from '../helpers/journal-queues';
 import { captureLogs } from '../helpers/logs';
 
@@ -40,7 +40,8 @@ function context(requestId: string, remainingMs = 10_000): Context {
 /** Signed by desk A, as its client would send it. */
 const signed = (method: string, path: string, body?: string) => ({
   'content-type': 'application/json',
-  authorization: authorization(CLIENTS.deskA, { method, path, body }),
+  host: LOCAL_HOSTS[0],
+  authorization: authorization(CLIENTS.deskA, { method, host: LOCAL_HOSTS[0], path, body }, { region: LOCAL_REGION }),
 });
 
 const albEvent = (method: string, path: string, body?: object): ALBEvent => ({

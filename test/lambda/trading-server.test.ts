@@ -14,7 +14,7 @@ import { handleRequest, REQUEST_DEADLINE_MS } from '../../lambda/trading/api';
 import { fromAlbEvent } from '../../lambda/trading/handler';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { authorization, OrderClient } from '../../scripts/order-client';
-import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, DB_NAME, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { startTcpProxy, TcpProxy } from '../helpers/tcp-proxy';
 
 const ROOT = path.join(__dirname, '../..');
@@ -142,7 +142,8 @@ const runtimes: Runtime[] = [];
 beforeAll(async () => {
   db = await startTradingDb();
   proxy = await startTcpProxy(db.pg.port);
-  const env = { ...db.env, DB_PORT: String(proxy.port) };
+  // The raw requests below are sent to (and signed for) Host: api.example.com.
+  const env = { ...db.env, DB_PORT: String(proxy.port), API_HOSTS: `${db.env.API_HOSTS},api.example.com` };
   const credentials = { ...db.secrets.current(db.secretArn), port: proxy.port };
   service = await startService({
     ...env,
@@ -340,7 +341,8 @@ describe('no request takes the service down', () => {
             )
             .map(([name, value]) => `${name}: ${value}`);
           // Signed by desk A over the bytes it sends (a framing that cuts them breaks the signature).
-          headers.push(`Authorization: ${authorization(CLIENTS.deskA, { method: m, path: t, body: bytes })}`);
+          const req = { method: m, host: 'api.example.com', path: t, body: bytes };
+          headers.push(`Authorization: ${authorization(CLIENTS.deskA, req, { region: LOCAL_REGION })}`);
           if (type) headers.push(`Content-Type: ${type}`);
           let tail: Buffer = bytes;
           if (frame === 'exact') headers.push(`Content-Length: ${bytes.length}`);
