@@ -1,12 +1,15 @@
 /**
- * `npm run load`: the EC2 service (lambda/trading/server.ts) on 127.0.0.1, driven by many
- * concurrent keep-alive connections for a bounded time against an embedded PostgreSQL 14.
+ * `npm run load`: the EC2 service (lambda/trading/server.ts) on 127.0.0.1 as the primary
+ * region's writer of the live order book (two in-process replicas, the peer `--peer-latency-ms`
+ * away), driven by many concurrent keep-alive connections for a bounded time. The book's
+ * applier feeds an embedded PostgreSQL 14 (the ledger) from the primary replica's stream.
  * Mixes new orders, replays (in other spellings), conflicting reuses of a client order id,
- * reads and bad requests; prints throughput, p50/p99 latency, status counts per kind, and the
- * rows written against the orders acknowledged. Exits 1 when they differ (an order lost or
- * doubled) or when any answer is not what its kind calls for.
+ * reads and bad requests; prints throughput, p50/p99 latency, status counts per kind (a 503
+ * "overloaded" apart from a 503 for any other reason), and the ledger's rows against the orders
+ * acknowledged. Exits 1 when they differ (an order lost or doubled), when any answer is not what
+ * its kind calls for, or when a healthy writer refused an order (503 other than overload).
  *
- *   npm run load -- --duration=10 --concurrency=64 --pool=4
+ *   npm run load -- --duration=10 --concurrency=64 --peer-latency-ms=80
  *
  * Loopback only: the server listens on 127.0.0.1 and nothing else is contacted.
  */
@@ -18,32 +21,43 @@ import { canonicalDecimal } from '../lambda/trading/decimal';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
 import { splitTarget } from '../lambda/trading/signing';
-import { CLIENTS, DB_NAME, LOCAL_REGION, startTradingDb } from './local/trading-db';
+import { CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { applyBookRecords } from '../lambda/book-applier/apply';
+import { PRIMARY_REGION } from '../lib/config/config-schema';
+import { startLocalBook } from './local/local-book';
+import { StreamPosition } from './local/stream-position';
 import { authorization } from './order-client';
 
 const HOST = '127.0.0.1';
 
-exitOnHelp(`Usage: npm run load [-- --duration S] [--concurrency N] [--pool N]
+exitOnHelp(`Usage: npm run load [-- --duration S] [--concurrency N] [--pool N] [--peer-latency-ms N]
 
-Drives the EC2 order service on 127.0.0.1 over a local PostgreSQL 14 with keep-alive clients
-and exits 1 when rows written differ from orders acknowledged or an answer is wrong.
-  --duration S      seconds to run (default 10)
-  --concurrency N   keep-alive connections (default 64)
-  --pool N          database pool size (default 4)
-  -h, --help        show this help`);
+Drives the EC2 order service on 127.0.0.1, the writer of the live order book (two in-process
+replicas), with keep-alive clients, and exits 1 when the ledger (a local PostgreSQL 14 fed by
+the book's applier) differs from the orders acknowledged, an answer is wrong, or a healthy
+writer refused an order.
+  --duration S          seconds to run (default 10)
+  --concurrency N       keep-alive connections (default 64)
+  --pool N              database pool size (default 4; reads and /health only: orders go to the book)
+  --peer-latency-ms N   added to every call to the other region's replica (default 80)
+  -h, --help            show this help`);
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '64' },
     pool: { type: 'string', default: '4' },
+    'peer-latency-ms': { type: 'string', default: '80' },
   },
 });
 const DURATION_MS = Number(flags.duration) * 1000;
 const CONCURRENCY = Number(flags.concurrency);
 const POOL = Number(flags.pool);
+const PEER_LATENCY_MS = Number(flags['peer-latency-ms']);
 for (const [name, value] of Object.entries({ duration: DURATION_MS, concurrency: CONCURRENCY, pool: POOL })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
+if (!Number.isInteger(PEER_LATENCY_MS) || PEER_LATENCY_MS < 0 || PEER_LATENCY_MS > 10_000)
+  throw new Error('--peer-latency-ms must be a whole number of milliseconds from 0 to 10000');
 
 interface LoadRequest {
   readonly method: string;
@@ -71,7 +85,7 @@ function finalize(request: LoadRequest, port: number): LoadRequest {
       query: query.map(([k, v]) => [k, v ?? ''] as const),
       body: request.body,
     },
-    { region: LOCAL_REGION },
+    { region: PRIMARY_REGION },
   );
   return { ...request, headers: { ...request.headers, authorization: signed } };
 }
@@ -80,6 +94,8 @@ interface Answer {
   readonly status: number;
   readonly body: string;
   readonly ms: number;
+  /** A 200 that answered a retry after "outcome unknown": the order was stored by the first try. */
+  readonly afterUnknown?: true;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -154,10 +170,28 @@ function pick(): Kind {
 
 async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'ERROR';
-  const db = await startTradingDb('load-password');
-  const runtime = createRuntime(requireApiEnv({ ...db.env, DB_POOL_MAX: String(POOL) }), {
+  const db = await startTradingDb('load-password', { region: PRIMARY_REGION, role: 'primary' });
+  const book = await startLocalBook(db.secrets, { writer: PRIMARY_REGION, peerLatencyMs: PEER_LATENCY_MS });
+  const runtime = createRuntime(requireApiEnv({ ...db.env, ...book.env, DB_POOL_MAX: String(POOL) }), {
     secrets: db.secrets.client,
+    book: book.view(PRIMARY_REGION),
   });
+  // The primary region's applier: its replica's stream into the ledger, as the event source mapping runs it.
+  const quiet = { info: () => undefined, warn: () => undefined, error: (m: string, a?: object) => console.error(m, a) };
+  const applier = new StreamPosition(
+    PRIMARY_REGION,
+    () => book.replicas.stream(PRIMARY_REGION),
+    (records) =>
+      applyBookRecords(records, {
+        restore: (clientId, order) => runtime.store.restore(clientId, order),
+        keys: async () => [book.signingKey],
+        logger: quiet,
+      }),
+  );
+  let applying = Promise.resolve(true);
+  const pump = setInterval(() => {
+    applying = applying.then(() => applier.poll());
+  }, 100);
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   const { port } = server.address() as AddressInfo;
@@ -167,15 +201,28 @@ async function main() {
   const unexpected: string[] = [];
   const acked = new Map<string, Acked>();
   let retried = 0;
+  let overloaded = 0;
+  let unknown = 0;
+  let refused = 0;
 
   /** Send, retrying a 503 (Retry-After) the way a client must; the final answer counts. */
   async function exchange(kind: Kind, req: LoadRequest): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const answer = await send(port, req);
       latencies.push(answer.ms);
-      const key = `${kind} ${answer.status}`;
+      // A 503 says why: "overloaded" (back off and retry) is not "no writer" (nothing can take it).
+      const reason = answer.status === 503 ? ` ${(JSON.parse(answer.body) as { reason?: string }).reason}` : '';
+      const key = `${kind} ${answer.status}${reason}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (answer.status !== 503 || attempt >= 20) return answer;
+      // 504 "outcome unknown": the client retries the same order (same clientOrderId), as the API says.
+      if (answer.status === 504 && attempt < 20) {
+        unknown++;
+        continue;
+      }
+      if (answer.status !== 503 || attempt >= 20)
+        return attempt > 0 && answer.status === 200 ? { ...answer, afterUnknown: true } : answer;
+      if (reason === ' overloaded') overloaded++;
+      else refused++;
       retried++;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -226,7 +273,8 @@ async function main() {
           req = BAD[n % BAD.length];
       }
       const answer = await exchange(kind, req);
-      if (!EXPECTED[kind].includes(answer.status)) {
+      const expected = kind === 'new' && answer.afterUnknown ? [200] : EXPECTED[kind];
+      if (!expected.includes(answer.status)) {
         unexpected.push(`${kind} ${req.method} ${req.path} -> ${answer.status} ${answer.body.slice(0, 200)}`);
         continue;
       }
@@ -244,6 +292,10 @@ async function main() {
   const started = Date.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w, started + DURATION_MS)));
   const elapsedMs = Date.now() - started;
+  // The ledger once the applier has read the whole stream.
+  clearInterval(pump);
+  await applying;
+  while (applier.behind > 0) if (!(await applier.poll())) await new Promise((r) => setTimeout(r, 100));
 
   const admin = await db.pg.admin(DB_NAME);
   const rows = (
@@ -262,10 +314,13 @@ async function main() {
 
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  console.log(`load: ${CONCURRENCY} connections for ${(elapsedMs / 1000).toFixed(1)} s on ${HOST}, pool ${POOL}`);
+  console.log(
+    `load: ${CONCURRENCY} connections for ${(elapsedMs / 1000).toFixed(1)} s on ${HOST}, writer ${PRIMARY_REGION}, peer replica +${PEER_LATENCY_MS} ms, pool ${POOL}`,
+  );
   console.log(`  requests     ${latencies.length} (${((latencies.length / elapsedMs) * 1000).toFixed(0)}/s)`);
   console.log(`  latency      p50 ${percentile(50).toFixed(1)} ms, p99 ${percentile(99).toFixed(1)} ms`);
-  console.log(`  503 retried  ${retried}`);
+  console.log(`  503 retried  ${retried} (overloaded ${overloaded}, refused for another reason ${refused})`);
+  console.log(`  504 retried  ${unknown} (outcome unknown: sent again with the same clientOrderId)`);
   console.log(
     '  statuses     ' +
       [...counts]
@@ -273,7 +328,7 @@ async function main() {
         .map(([k, v]) => `${k}: ${v}`)
         .join(', '),
   );
-  console.log(`  orders       acknowledged ${acked.size}, rows written ${stored.size}`);
+  console.log(`  orders       acknowledged ${acked.size}, ledger rows ${stored.size}`);
   console.log(
     `               lost ${lost.length}, written but not acknowledged ${unacknowledged.length}, differing ${mismatched.length}`,
   );
@@ -282,10 +337,18 @@ async function main() {
   server.close();
   agent.destroy();
   await runtime.close();
+  await book.stop();
   db.secrets.restore();
   await db.pg.stop();
-  const ok = lost.length === 0 && unacknowledged.length === 0 && mismatched.length === 0 && unexpected.length === 0;
-  console.log(ok ? 'load: OK' : `load: FAILED (${unexpected.length} unexpected answers)`);
+  const ok =
+    lost.length === 0 &&
+    unacknowledged.length === 0 &&
+    mismatched.length === 0 &&
+    unexpected.length === 0 &&
+    refused === 0;
+  console.log(
+    ok ? 'load: OK' : `load: FAILED (${unexpected.length} unexpected answers, ${refused} refused by a healthy writer)`,
+  );
   process.exit(ok ? 0 : 1);
 }
 

@@ -1,7 +1,9 @@
 /**
  * `npm run serve`: the order API as the EC2 instances run it (lambda/trading/server.ts), on
- * 127.0.0.1, over an embedded PostgreSQL 14 laid out as in AWS (master user, the deploy-time
- * schema, the application user) with an in-memory Secrets Manager, so it can be tried with curl.
+ * 127.0.0.1, as the writer of the live order book (two in-process replicas of the book's
+ * table, scripts/local/local-book.ts), with the book's applier feeding an embedded PostgreSQL 14
+ * laid out as in AWS (master user, the deploy-time schema, the application user) and an
+ * in-memory Secrets Manager, so it can be tried with curl.
  * docs/openapi.yaml describes the API; test/openapi.test.ts checks it against this server.
  *
  *   npm run serve -- --port 8080
@@ -16,6 +18,9 @@ import { createApiServer } from '../lambda/trading/server';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { exitOnHelp } from './cli';
 import { CLIENTS, startTradingDb } from './local/trading-db';
+import { applyBookRecords } from '../lambda/book-applier/apply';
+import { startLocalBook } from './local/local-book';
+import { StreamPosition } from './local/stream-position';
 
 export const HOST = '127.0.0.1';
 
@@ -27,7 +32,30 @@ export interface LocalApi {
 /** The API on 127.0.0.1:`port` (0: any free port) over a fresh embedded database, as the primary region's service. */
 export async function startLocalApi(port = 0): Promise<LocalApi> {
   const db = await startTradingDb('serve-password', { region: PRIMARY_REGION, role: 'primary' });
-  const runtime = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
+  const book = await startLocalBook(db.secrets, { writer: PRIMARY_REGION });
+  const runtime = createRuntime(requireApiEnv({ ...db.env, ...book.env }), {
+    secrets: db.secrets.client,
+    book: book.view(PRIMARY_REGION),
+  });
+  // The primary region's book applier: every order in its replica's stream into the ledger.
+  const applier = new StreamPosition(
+    PRIMARY_REGION,
+    () => book.replicas.stream(PRIMARY_REGION),
+    (records) =>
+      applyBookRecords(records, {
+        restore: (clientId, order) => runtime.store.restore(clientId, order),
+        keys: async () => [book.signingKey],
+        logger: {
+          info: (m, a = {}) => runtime.logger.info(m, a as Record<string, unknown>),
+          warn: (m, a = {}) => runtime.logger.warn(m, a as Record<string, unknown>),
+          error: (m, a = {}) => runtime.logger.error(m, a as Record<string, unknown>),
+        },
+      }),
+  );
+  let applying = Promise.resolve(true);
+  const pump = setInterval(() => {
+    applying = applying.then(() => applier.poll()).catch(() => false);
+  }, 200);
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -38,7 +66,10 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
     url: `http://${HOST}:${bound}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearInterval(pump);
+      await applying;
       await runtime.close();
+      await book.stop();
       db.secrets.restore();
       await db.pg.stop();
     },
@@ -48,8 +79,9 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
 async function main() {
   exitOnHelp(`Usage: npm run serve [-- --port N]
 
-Runs the order API as the EC2 instances do, as the primary region's service, on 127.0.0.1
-over an embedded PostgreSQL 14 (removed on exit), and prints a local client key to try it.
+Runs the order API as the EC2 instances do, as the primary region's service and the writer
+of the live order book (two in-process replicas), on 127.0.0.1, with the book's applier
+feeding an embedded PostgreSQL 14 (removed on exit), and prints a local client key to try it.
   --port N    port to listen on (default 8080; 0 picks a free one)
   -h, --help  show this help`);
   const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } });
@@ -61,7 +93,7 @@ over an embedded PostgreSQL 14 (removed on exit), and prints a local client key 
   const signed = `TAP_CLIENT_ID=${clientId} TAP_CLIENT_KEY=${key} npm run order --`;
   process.stdout.write(
     [
-      `Order API on ${api.url}, serving as ${PRIMARY_REGION} (the primary region; embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
+      `Order API on ${api.url}, serving as ${PRIMARY_REGION} (the primary region and the order book's writer; two in-process book replicas; the ledger in an embedded PostgreSQL 14; Ctrl-C stops it and removes the data).`,
       `Local API client ${clientId}, key ${key}. Try, in another terminal:`,
       `  curl -s ${api.url}/health`,
       `  ${signed} place --url ${api.url} --client-order-id try-1 --symbol ACME --side buy --quantity 10 --limit-price 101.25`,

@@ -244,7 +244,7 @@ describe('drill metrics', () => {
     proves: 'x',
     faultAtSeconds: 10,
     durationSeconds: 100,
-    expect: { promotions: 1, firstCommittedWithinSeconds: () => 50 },
+    expect: { promotions: 1, firstLiveWithinSeconds: () => 50 },
     faults: () => undefined,
   };
   const ack = (id: string, status: number, atSeconds: number, orderId?: string): Acknowledgement => ({
@@ -255,19 +255,23 @@ describe('drill metrics', () => {
     firstSentAt: atSeconds * 1000,
     at: atSeconds * 1000,
   });
-  const input = (acks: Acknowledgement[], rows: { client_order_id: string; id: string }[]): MeasureInput => ({
+  const input = (
+    acks: Acknowledgement[],
+    rows: { client_order_id: string; id: string; status?: string }[],
+    pending?: string,
+    writerMoves: MeasureInput['writerMoves'] = [],
+  ): MeasureInput => ({
     scenario,
     settings,
     epoch: 0,
     end: 100_000,
-    acks: [{ client: 'c', acks, attempts: [] }],
+    acks: [{ client: 'c', acks, attempts: [], pending }],
     rows,
     promotions: [{ at: 50_000, kind: 'failover', from: 'us-east-1', to: 'eu-west-1' }],
     rejoins: [],
     decisions: [],
+    writerMoves,
     rotations: [],
-    queues: [],
-    drainerCrashes: [],
     gateSeconds: 0,
     harnessErrors: [],
     crashes: [],
@@ -275,25 +279,49 @@ describe('drill metrics', () => {
     wallMs: 0,
   });
 
-  it('counts lost (committed, missing), stranded (queued, missing) and executed-twice orders', () => {
+  it('the ledger check: lost (acknowledged, missing), executed twice, and rows no client was acknowledged for', () => {
     const result = measure(
       input(
-        [
-          ack('kept', 201, 5, 'id-1'),
-          ack('lost', 201, 9, 'id-2'),
-          ack('queued', 202, 20),
-          ack('twice', 201, 30, 'id-3'),
-        ],
+        [ack('kept', 201, 5, 'id-1'), ack('lost', 201, 9, 'id-2'), ack('twice', 201, 30, 'id-3')],
         [
           { client_order_id: 'kept', id: 'id-1' },
           { client_order_id: 'twice', id: 'id-9' },
+          { client_order_id: 'stray', id: 'id-7' },
+          { client_order_id: 'in-flight', id: 'id-8' },
         ],
+        'in-flight',
       ),
     );
     expect(result.detail.lostIds).toEqual(['lost']);
-    expect(result.detail.strandedIds).toEqual(['queued']);
     expect(result.detail.duplicateIds).toEqual(['twice']);
-    expect(result.passed).toBe(false);
+    // The order the client was still retrying at the end may be stored: not a difference.
+    expect(result.detail.unacknowledgedIds).toEqual(['stray']);
+    expect(result.failures).toEqual(
+      expect.arrayContaining([
+        'ledger: 1 acknowledged order(s) missing (lost)',
+        'ledger: 1 order(s) executed twice',
+        'ledger: 1 order(s) no client was acknowledged for',
+      ]),
+    );
+  });
+
+  it('split brain: a live acknowledgement from a region sent after the writer moved away from it fails the scenario', () => {
+    const moved = [{ at: 20_000, region: 'eu-west-1', epoch: 2, durability: 'regional' }];
+    const rows = ['before', 'after'].map((id) => ({ client_order_id: id, id }));
+    // Sent at 19 s, answered at 21 s by us-east-1: taken before the move.
+    const before = { ...ack('before', 201, 21, 'before'), sentAt: 19_000 };
+    expect(measure(input([before], rows.slice(0, 1), undefined, moved)).detail.fencedAcks).toBe(0);
+    const after = ack('after', 201, 22, 'after');
+    const result = measure(input([before, after], rows, undefined, moved));
+    expect(result.detail.fencedAcks).toBe(1);
+    expect(result.failures[0]).toMatch(
+      /^split brain: 1 order\(s\) acknowledged live by a region after the writer moved/,
+    );
+  });
+
+  it('an order recorded as expired fails the scenario', () => {
+    const rows = [{ client_order_id: 'a', id: 'a', status: 'expired' }];
+    expect(measure(input([ack('a', 201, 11, 'a')], rows)).failures).toContain('1 order(s) expired');
   });
 
   it('a refused order (4xx) fails the scenario', () => {
@@ -303,9 +331,9 @@ describe('drill metrics', () => {
 
   it('times from the fault, and the longest gap includes the run edges', () => {
     const rows = ['a', 'b', 'c'].map((id) => ({ client_order_id: id, id }));
-    const result = measure(input([ack('a', 201, 1, 'a'), ack('b', 202, 40), ack('c', 201, 55, 'c')], rows));
-    expect(result.metrics.firstAcceptedSeconds).toBe(30);
-    expect(result.metrics.firstCommittedSeconds).toBe(45);
+    const result = measure(input([ack('a', 201, 1, 'a'), ack('b', 200, 40, 'b'), ack('c', 201, 55, 'c')], rows));
+    // A replay (200) is an acknowledgement, not a new live order.
+    expect(result.metrics.firstLiveSeconds).toBe(45);
     expect(result.metrics.longestGapSeconds).toBe(45);
     expect(result.failures).toEqual([]);
   });

@@ -43,17 +43,18 @@ it("docs/failover-drill.md's drill run shows every scenario with this run's prom
   const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'failover-drill.md'), 'utf8');
   const block = /<!-- example:drill -->\s*```text\n\$ npm run drill\n[^\n]*\n[^\n]*\n([\s\S]*?)```/.exec(readme);
   expect(block).not.toBeNull();
-  // Times and expired counts are left out: the code's own timeouts run on the real clock.
+  // Times are left out: the code's own timeouts run on the real clock.
   const shown = block![1]
     .trim()
     .split('\n')
     .map((line) => line.trim().split(/ {2,}/))
-    .map(([name, promotions, lost, dup, stranded, , , , , verdict]) => [
+    .map(([name, promotions, lost, dup, unacked, expired, , , verdict]) => [
       name,
       promotions,
       lost,
       dup,
-      stranded,
+      unacked,
+      expired,
       verdict,
     ]);
   expect(shown).toEqual(
@@ -62,7 +63,8 @@ it("docs/failover-drill.md's drill run shows every scenario with this run's prom
       `${r.metrics.promotions} (want ${r.expectation.promotions})`,
       String(r.metrics.lost),
       String(r.metrics.duplicates),
-      String(r.metrics.stranded),
+      String(r.metrics.unacknowledged),
+      String(r.metrics.expired),
       r.passed ? 'pass' : 'FAIL',
     ]),
   );

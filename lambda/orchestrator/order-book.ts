@@ -4,6 +4,8 @@
  * the table and the fenced write; the orchestrator only reads the writer and moves it, through
  * this interface, so tests and the drill inject the book's emulator or an in-memory fake.
  */
+import type { BookWriter as SharedBookWriter } from '../shared/book-writer';
+
 export type BookDurability = 'cross-region' | 'regional';
 
 export interface BookWriter {
@@ -38,5 +40,27 @@ export class InMemoryOrderBookControl implements OrderBookControl {
     this.moves.push(request);
     this.writer = { region: request.to, epoch: this.writer.epoch + 1, durability: request.durability };
     return { ...this.writer };
+  };
+}
+
+/**
+ * The control over the book's own replicas (lambda/shared/book-writer.ts): reads are strongly
+ * consistent reads of one replica; a move is conditional on the epoch the orchestrator read, so
+ * a move that lost a race answers with the writer that won instead of overwriting it.
+ */
+export function replicaBookControl(writer: SharedBookWriter): OrderBookControl {
+  return {
+    readWriter: async (region) => {
+      const current = await writer.readWriter(region);
+      if (!current) throw new Error(`order book: no writer item in ${region}'s replica`);
+      return current;
+    },
+    moveWriter: async (request) => {
+      const result = await writer.moveWriter(request);
+      if (result.moved) return result.writer;
+      if (!result.current)
+        throw new Error(`order book: the move to ${request.to} was refused and no writer item is left`);
+      return result.current;
+    },
   };
 }

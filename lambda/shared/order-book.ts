@@ -247,12 +247,15 @@ export class OrderBook {
     };
   }
 
-  /** Whether this region's replica answers (the API's health check): a bounded read of the writer item. */
-  async ready(): Promise<boolean> {
-    await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
+  /**
+   * Whether this region's replica answers (the API's health check): a bounded read of the writer
+   * item, returned with it (undefined when none is set yet). Throws when the replica does not answer.
+   */
+  async ready(): Promise<{ readonly writer?: Writer }> {
+    const writer = await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
       abortSignal: AbortSignal.timeout(this.bounds.readWriterMs),
     });
-    return true;
+    return { writer };
   }
 
   /** The client's own order, from the local replica (another client's order is "not found"). */

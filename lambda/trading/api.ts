@@ -327,12 +327,18 @@ export async function readiness(deps: ApiDeps): Promise<Readiness> {
     });
   if (deps.book) {
     // With the live book, a region can take orders when its replica answers; whether it is the
-    // writer is the book's writer item (a standby answers 503 "not the writer" per order).
-    const ready = await Promise.race([deps.book.ready(), deadline.then(() => false)]).catch(() => false);
+    // writer is the book's writer item (a standby answers 503 "not the writer" per order, and
+    // stays healthy: traffic must be able to fail over to it). The primary region once the
+    // writer has moved away from it is fenced: unhealthy, so that Route 53's failover record and
+    // the accelerator send clients to the region that takes orders, until a failback moves the
+    // writer back.
+    const ready = await Promise.race([deps.book.ready(), deadline.then(() => undefined)]).catch(() => undefined);
     clearTimeout(timer);
-    return ready
+    const fenced = deps.role === 'primary' && ready?.writer !== undefined && ready.writer.region !== deps.region;
+    if (fenced) deps.logger.warn('health check: this primary region is fenced', { writer: ready?.writer });
+    return ready && !fenced
       ? { accepting: 'write', writer: 'writable', reader: 'writable' }
-      : { accepting: 'none', writer: 'no answer', reader: 'no answer' };
+      : { accepting: 'none', writer: ready ? 'read-only' : 'no answer', reader: ready ? 'read-only' : 'no answer' };
   }
   try {
     // Both at once: a writer that hangs must not use up the reader's time.

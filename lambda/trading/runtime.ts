@@ -133,7 +133,7 @@ export interface RuntimeClients {
   readonly dynamodb?: DynamoDBClient;
   /** Replaces the request ledger's store (the drill: one per region, shared by its instances). */
   readonly ledger?: LedgerStore;
-  /** The journal's clock (tests). */
+  /** The clock that stamps orders (the book's createdAt) and the journal's entries (tests, the drill). */
   readonly now?: () => Date;
   /** The book's replicas as this region reaches them (tests, serve and the drill: the emulator). */
   readonly book?: BookReplicas;
@@ -162,6 +162,7 @@ function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undef
     region: env.REGION_NAME,
     peer: book.peerRegion,
     signingKey: () => signingKey.get(),
+    now: clients.now,
   });
 }
 

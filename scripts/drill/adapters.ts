@@ -40,6 +40,8 @@ import { journalConfigFromEnv } from '../../lambda/shared/journal';
 import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
+import type { BookReplicas } from '../../lambda/shared/book-writer';
+import type { OrderBookControl } from '../../lambda/orchestrator/order-book';
 import type { BatchOutcome, BatchRecord } from './queue';
 import type { Clock } from './sim';
 import type { LedgerStore } from '../../lambda/trading/request-ledger';
@@ -85,6 +87,8 @@ export interface RegionEndpoints {
   };
   /** The orchestrator's evidence table, where its fence record lives, and the record's name. */
   readonly fence: { readonly tableName: string; readonly tableRegion: string; readonly name: string };
+  /** The live order book: its table, the other replica's region, the signing key's secret. */
+  readonly book?: { readonly tableName: string; readonly peerRegion: string; readonly signingSecretArn: string };
 }
 
 /** The environment compute-stack.ts gives the trading function: the service's, and what verifying requests needs. */
@@ -117,6 +121,13 @@ function serviceEnv(e: RegionEndpoints): RuntimeEnv {
     FENCE_TABLE_NAME: e.fence.tableName,
     FENCE_TABLE_REGION: e.fence.tableRegion,
     FENCE_NAME: e.fence.name,
+    ...(e.book
+      ? {
+          BOOK_TABLE_NAME: e.book.tableName,
+          BOOK_PEER_REGION: e.book.peerRegion,
+          BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
+        }
+      : {}),
   };
 }
 
@@ -186,6 +197,8 @@ export interface TradingClients {
   readonly journalSqs: (region: string) => SQSClient;
   /** The document client for the evidence table, called from this region. */
   readonly fenceTable: DynamoDBDocumentClient;
+  /** The order book's replicas as this region reaches them. */
+  readonly book?: BookReplicas;
   /** The region's request ledger (the table every instance shares), in memory. */
   readonly ledger: LedgerStore;
 }
@@ -211,7 +224,8 @@ export function tradingRuntime(
       env.FENCE_TABLE_NAME && env.FENCE_NAME
         ? dynamoPeerFence(clients.fenceTable, env.FENCE_TABLE_NAME, env.FENCE_NAME, FENCE_CACHE_MS, clock.now)
         : undefined,
-    // The journal's clock (entry timestamps, the fenced-region back-off) is the drill's.
+    book: clients.book,
+    // The book's and the journal's clock (order timestamps, the fenced-region back-off) is the drill's.
     now: () => new Date(clock.now()),
   });
   // Queued orders are stamped, and their age judged, on the drill's clock.
@@ -438,6 +452,8 @@ export interface OrchestratorClients {
   readonly route53: Route53Client;
   readonly sns: SNSClient;
   readonly store: EvidenceStore;
+  /** The order book's writer item, as the orchestrator's region reaches it. */
+  readonly book?: OrderBookControl;
 }
 
 /** One invocation of the orchestrator (schedule, SNS alarm or operator event): its decisions. */

@@ -15,11 +15,13 @@ import type { Simulation } from './sim';
 
 export interface Acknowledgement {
   readonly clientOrderId: string;
-  /** 201 (created) or 200 (replay of a stored order): committed; 202: queued. */
+  /** 201 (created, live) or 200 (replay of a stored order); anything else is recorded as refused. */
   readonly status: number;
   readonly orderId?: string;
   readonly region: AppRegion;
   readonly firstSentAt: number;
+  /** When the acknowledged attempt was sent (the last try). */
+  readonly sentAt?: number;
   readonly at: number;
 }
 
@@ -86,6 +88,11 @@ export class OrderClient {
     return new Response(response.body, { status: response.status, headers: response.headers });
   }
 
+  /** The client order id this client is still sending (sent, not acknowledged yet). */
+  get pendingId(): string | undefined {
+    return this.pending?.id;
+  }
+
   start(intervalMs = 1000): void {
     this.sim.every(`client ${this.name}`, intervalMs, this.sim.now(), () => this.tick());
   }
@@ -100,6 +107,7 @@ export class OrderClient {
       this.pinned = { region: this.connect(), since: this.sim.now() };
     const { region } = this.pinned;
     let response: { status: number; body: unknown };
+    const sentAt = this.sim.now();
     try {
       response = await this.signing.placeOrder(orderBody(id, n));
     } catch (e) {
@@ -108,9 +116,17 @@ export class OrderClient {
       return;
     }
     this.attempts.push({ at: this.sim.now(), clientOrderId: id, region, status: response.status });
-    if ([200, 201, 202].includes(response.status)) {
+    if ([200, 201].includes(response.status)) {
       const orderId = (response.body as { id?: string } | undefined)?.id;
-      this.acks.push({ clientOrderId: id, status: response.status, orderId, region, firstSentAt, at: this.sim.now() });
+      this.acks.push({
+        clientOrderId: id,
+        status: response.status,
+        orderId,
+        region,
+        firstSentAt,
+        sentAt,
+        at: this.sim.now(),
+      });
       this.pending = undefined;
     } else if (response.status >= 500 || response.status === 429) {
       this.pinned = undefined;

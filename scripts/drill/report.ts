@@ -6,18 +6,7 @@ const secs = (v: number | null) => (v === null ? 'never' : `${v} s`);
 
 export function drillReport(results: readonly ScenarioResult[], style: Style): string[] {
   const rows = [
-    [
-      'scenario',
-      'promotions',
-      'lost',
-      'dup',
-      'stranded',
-      'expired',
-      'first accepted',
-      'first committed',
-      'longest gap',
-      'result',
-    ],
+    ['scenario', 'promotions', 'lost', 'dup', 'unacked', 'expired', 'first live', 'longest gap', 'result'],
     ...results.map((r) => {
       const m = r.metrics;
       return [
@@ -25,10 +14,9 @@ export function drillReport(results: readonly ScenarioResult[], style: Style): s
         `${m.promotions} (want ${r.expectation.promotions})`,
         String(m.lost),
         String(m.duplicates),
-        String(m.stranded),
+        String(m.unacknowledged),
         String(m.expired),
-        secs(m.firstAcceptedSeconds),
-        secs(m.firstCommittedSeconds),
+        secs(m.firstLiveSeconds),
         secs(m.longestGapSeconds),
         r.passed ? style.green('pass') : style.red('FAIL'),
       ];

@@ -30,6 +30,15 @@ import {
 } from './adapters';
 import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient, sqsClient } from './aws';
 import { FakeTable } from './dynamodb';
+import { BOOK_TABLE, DrillBook } from './book';
+import { applyBookRecords } from '../../lambda/book-applier/apply';
+import { parseSigningKey } from '../../lambda/shared/book-order';
+import { bookWriter } from '../../lambda/shared/book-writer';
+import { replicaBookControl } from '../../lambda/orchestrator/order-book';
+import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
+import { boundedClientSettings } from '../../lambda/shared/postgres';
+import { SecretCache } from '../../lambda/shared/secret-cache';
+import { OrderStore } from '../../lambda/trading/store';
 import { OrderClient } from './client';
 import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
 import { measure, ScenarioResult } from './metrics';
@@ -89,8 +98,17 @@ export interface RotationOutcome {
 }
 
 /** What a scenario can do to the world, on the simulated timeline. */
+/** The book's writer item after a move: when (simulated ms), to where, under which epoch. */
+export interface WriterMove {
+  readonly at: number;
+  readonly region: string;
+  readonly epoch: number;
+  readonly durability: string;
+}
+
 export class ScenarioWorld {
   readonly decisions: Decision[] = [];
+  readonly writerMoves: WriterMove[] = [];
   readonly rotations: RotationOutcome[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
@@ -106,6 +124,7 @@ export class ScenarioWorld {
     readonly appSecretArn: string,
     readonly fakeContext: (from?: Vantage) => FakeContext,
     readonly logger: MemoryLogger,
+    readonly book: DrillBook,
   ) {}
 
   /**
@@ -165,12 +184,10 @@ export class ScenarioWorld {
     this.db.rejoinIfDue();
   }
 
+  /** Aurora's storage replication and the book's replication stop (or resume) together. */
   replicationCut(cut: boolean): void {
     this.db.setReplicationCut(cut);
-  }
-
-  crashDrainer(region: AppRegion, afterOrders: number): void {
-    this.regions[region].crashNextBatchAfter = afterOrders;
+    this.book.replicationCut = cut;
   }
 
   /**
@@ -292,6 +309,7 @@ export class Drill {
     clientKeysSecretArn: string,
     failover: FailoverSetup,
     durability: DrillSettings['orderDurability'],
+    bookSigningSecretArn?: string,
   ): RegionEndpoints {
     const hosts = this.db.hosts(region);
     return {
@@ -327,6 +345,15 @@ export class Drill {
         tableRegion: failover.evidenceTableRegion,
         name: failover.globalClusterId,
       },
+      ...(bookSigningSecretArn
+        ? {
+            book: {
+              tableName: BOOK_TABLE,
+              peerRegion: APP_REGIONS.find((r) => r !== region)!,
+              signingSecretArn: bookSigningSecretArn,
+            },
+          }
+        : {}),
     };
   }
 
@@ -355,6 +382,11 @@ export class Drill {
     const secrets = new FakeSecretsManager();
     const { app } = this.createSecrets(secrets, APP_PASSWORD);
     const clientKeys = this.createClientKeys(secrets);
+    const signingKey = DrillBook.signingKeySecret();
+    const bookSecret = secrets.create(`secret-book-signing-${s.environmentSuffix}`, signingKey, false);
+    const durability = scenario.orderDurability ?? s.orderDurability;
+    const book = await DrillBook.start(sim, this.network);
+    await book.seedWriter('us-east-1', durability);
 
     const failover = this.failoverSetup(scenario.https ?? false);
     // The orchestrator's evidence table: its fence record is also what the order journal reads.
@@ -364,7 +396,7 @@ export class Drill {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app, clientKeys, failover, scenario.orderDurability ?? s.orderDurability),
+          endpoints: this.endpoints(region, app, clientKeys, failover, durability, bookSecret),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
@@ -403,12 +435,38 @@ export class Drill {
               fakeContext(region),
             ),
           fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
+          book: book.view(region),
           ledger: new MemoryLedgerStore(),
         },
         logger,
       );
       r.schedule();
     }
+    // Each region's applier writes to its own cluster (its writer endpoint), never the global one.
+    const ledgers = APP_REGIONS.map((region) => {
+      const pool = new CredentialedPool(new SecretCache(secretsClient(region, secrets, fakeContext(region)), app), {
+        host: this.db.hosts(region).writer[region],
+        port: this.db.port,
+        database: DB_NAME,
+        max: 1,
+        ...boundedClientSettings({ connectMs: 2_000, queryMs: 5_000 }),
+      });
+      return { region, pool, store: new OrderStore(pool, region) };
+    });
+    const keys = [parseSigningKey(signingKey)];
+    book.schedule(
+      Object.fromEntries(
+        ledgers.map(({ region, store }) => [
+          region,
+          (records: Parameters<typeof applyBookRecords>[0]) =>
+            applyBookRecords(records, {
+              restore: (clientId, order) => store.restore(clientId, order),
+              keys: async () => keys,
+              logger,
+            }),
+        ]),
+      ) as Parameters<typeof book.schedule>[0],
+    );
     const dials = dialsFor(s.trafficPolicy);
     const accelerator = new Accelerator(
       regions,
@@ -441,8 +499,9 @@ export class Drill {
       app,
       fakeContext,
       logger,
+      book,
     );
-    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger);
+    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book);
 
     const clients = [
       new OrderClient(
@@ -473,7 +532,14 @@ export class Drill {
     sim.stop();
     Simulation.deactivate();
 
-    const writer = this.db.clusters[this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1'].server;
+    const writerRegion = this.db.writer ?? this.db.failoverState?.from ?? 'us-east-1';
+    // The writer's applier through its whole stream: the ledger is judged on what it applied.
+    try {
+      await book.settle(writerRegion);
+    } catch (e) {
+      sim.errors.push(e);
+    }
+    const writer = this.db.clusters[writerRegion].server;
     const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
       `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
       [],
@@ -487,19 +553,13 @@ export class Drill {
       settings: s,
       epoch: EPOCH,
       end: EPOCH + scenario.durationSeconds * 1000,
-      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts })),
+      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts, pending: c.pendingId })),
       rows,
       promotions: this.db.promotions,
       rejoins: this.db.rejoins,
       decisions: world.decisions,
+      writerMoves: world.writerMoves,
       rotations: world.rotations,
-      queues: APP_REGIONS.map((r) => ({
-        region: r,
-        waiting: regions[r].queue.messages.length,
-        // Redriven after maxReceiveCount, or sent by the drainer with a reason.
-        deadLettered: regions[r].deadLetterQueue.messages.length,
-      })),
-      drainerCrashes: APP_REGIONS.flatMap((r) => regions[r].drainerCrashes),
       gateSeconds: promotionGateSeconds(failover),
       harnessErrors: sim.errors.map((e) => (e instanceof Error ? e.message : String(e))),
       crashes: sim.crashes,
@@ -507,6 +567,8 @@ export class Drill {
       wallMs: Date.now() - started,
     });
     for (const region of APP_REGIONS) await regions[region].close();
+    await Promise.all(ledgers.map((l) => l.pool.end()));
+    await book.stop();
     secrets.restore();
     return result;
   }
@@ -547,8 +609,20 @@ export class Drill {
     table: FakeTable,
     fakeContext: (from?: Vantage) => FakeContext,
     logger: MemoryLogger,
+    book: DrillBook,
   ): void {
     const { sim, network, route53, accelerator } = world;
+    // The orchestrator (in eu-west-1) reaches the book's replicas from there; each move is on the timeline.
+    const control = replicaBookControl(bookWriter(book.view('eu-west-1')));
+    const bookControl: typeof control = {
+      readWriter: control.readWriter,
+      moveWriter: async (request) => {
+        const writer = await control.moveWriter(request);
+        if (writer.epoch === request.fromEpoch + 1 && writer.region === request.to)
+          world.writerMoves.push({ at: sim.now(), ...writer });
+        return writer;
+      },
+    };
     const metrics = { addMetric: () => undefined };
     const documentClient = (ctx: FakeContext) => evidenceClient(table, setup, ctx);
     // A Lambda invocation in `region`: its clock and its AWS calls stop at its timeout.
@@ -637,6 +711,7 @@ export class Drill {
               ),
               sns: snsClient('eu-west-1', ctx),
               store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+              book: bookControl,
             },
             clock,
             metrics,

@@ -72,11 +72,23 @@ export class Accelerator {
         throw Object.assign(new Error(`endpoint group ${arn} not found`), { name: 'EndpointGroupNotFoundException' });
       return region;
     };
+    // EndpointDescriptions as DescribeEndpointGroup returns them: the ALB's ARN and the health
+    // the accelerator sees (HealthState INITIAL | HEALTHY | UNHEALTHY, HealthReason when not
+    // healthy: Global Accelerator API reference, EndpointDescription).
     const describe = (region: AppRegion) => ({
       EndpointGroupArn: Accelerator.endpointGroupArn(region),
       EndpointGroupRegion: region,
       TrafficDialPercentage: this.dials[region],
       HealthCheckPath: '/health',
+      EndpointDescriptions: [
+        {
+          EndpointId: `arn:aws:elasticloadbalancing:${region}:123456789012:loadbalancer/app/alb-drill/0123456789abcdef`,
+          Weight: 128,
+          HealthState: this.seen[region] ? 'HEALTHY' : 'UNHEALTHY',
+          ...(this.seen[region] ? {} : { HealthReason: 'Timeout' }),
+          ClientIPPreservationEnabled: true,
+        },
+      ],
     });
     return {
       DescribeEndpointGroupCommand: async (input) => ({ EndpointGroup: describe(group(input.EndpointGroupArn)) }),

@@ -70,8 +70,13 @@ export interface BookReplicasOptions {
   readonly tableName?: string;
   /** Replication delay between the replicas (ms); the drill and tests change it at run time. */
   readonly lagMs?: number;
-  /** How often the pump looks for records to replicate (ms). */
+  /** How often the pump looks for records to replicate (ms); 0: only when `replicateNow` is called. */
   readonly pumpIntervalMs?: number;
+  /**
+   * The clock of last-writer-wins timestamps, stream times and replication lag (default
+   * Date.now). The drill passes its simulated clock and drives the pump with `replicateNow`.
+   */
+  readonly now?: () => number;
 }
 
 const DEFAULT_TABLE = 'order-book';
@@ -240,8 +245,10 @@ export class BookReplicas {
   /** The last error the pump met (it retries on the next tick). */
   pumpError?: unknown;
   private clock = 0;
+  private readonly wallClock: () => number;
 
   private constructor(options: BookReplicasOptions) {
+    this.wallClock = options.now ?? Date.now;
     this.regions = options.regions;
     this.tableName = options.tableName ?? DEFAULT_TABLE;
     this.lagMs = options.lagMs ?? 0;
@@ -260,12 +267,19 @@ export class BookReplicas {
         BillingMode: 'PAY_PER_REQUEST',
       });
     }
-    book.pump = setInterval(() => {
-      // A failed step is retried on the next tick (the records stay where they were).
-      book.replicate().catch((e) => (book.pumpError = e));
-    }, options.pumpIntervalMs ?? 10);
-    book.pump.unref();
+    if (options.pumpIntervalMs !== 0) {
+      book.pump = setInterval(() => {
+        // A failed step is retried on the next tick (the records stay where they were).
+        book.replicate().catch((e) => (book.pumpError = e));
+      }, options.pumpIntervalMs ?? 10);
+      book.pump.unref();
+    }
     return book;
+  }
+
+  /** One pass of the pump: every record due (older than `lagMs`) copied, unless cut or down. */
+  replicateNow(): Promise<void> {
+    return this.replicate();
   }
 
   replica(region: string): ReplicaState {
@@ -320,6 +334,7 @@ export class BookReplicas {
   async settle(timeoutMs = 5_000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
+      if (!this.pump) await this.replicate();
       if (this.regions.every((r) => (this.pumped.get(r) ?? 0) >= this.localRecords(r))) return true;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -335,7 +350,7 @@ export class BookReplicas {
 
   /** A unique, increasing timestamp for last-writer-wins (ms with a fraction to break ties). */
   private now(): number {
-    this.clock = Math.max(Date.now(), this.clock + 0.001);
+    this.clock = Math.max(this.wallClock(), this.clock + 0.001);
     return this.clock;
   }
 
@@ -523,7 +538,7 @@ export class BookReplicas {
         if (this.partitioned || source.state.down || target.state.down) continue;
         const local = source.stream.filter((s) => s.origin === from);
         let next = this.pumped.get(from) ?? 0;
-        while (next < local.length && local[next].writtenAt + this.lagMs <= Date.now()) {
+        while (next < local.length && local[next].writtenAt + this.lagMs <= this.wallClock()) {
           const rec = local[next];
           await target.lock.run(async () => {
             const id = `${this.tableName}\u0000${JSON.stringify(rec.dynamodb.Keys)}`;

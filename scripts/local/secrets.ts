@@ -131,13 +131,21 @@ export class FakeSecretsManager {
     });
   }
 
-  create(name: string, value: object, rotationEnabled = true): string {
+  /** A secret holding `value`: an object as its JSON text, a string as it is (a key, a token). */
+  create(name: string, value: object | string, rotationEnabled = true): string {
     const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
     this.secrets.set(arn, {
       arn,
       rotationEnabled,
       versions: new Map([
-        [randomUUID(), { value: JSON.stringify(value), stages: new Set(['AWSCURRENT']), created: nextDate() }],
+        [
+          randomUUID(),
+          {
+            value: typeof value === 'string' ? value : JSON.stringify(value),
+            stages: new Set(['AWSCURRENT']),
+            created: nextDate(),
+          },
+        ],
       ]),
     });
     return arn;

@@ -129,6 +129,11 @@ it('after the takeover the old primary answers 503 to every order and nothing it
   const eu = await api(EU);
   for (const id of ['t-1', 't-2']) expect((await handleRequest(post(limitOrder(id)), us)).statusCode).toBe(503);
   expect((await handleRequest(post(limitOrder('t-3')), eu)).statusCode).toBe(201);
+  // Fenced, the old primary is unhealthy (its replica answers, the writer is elsewhere): Route 53
+  // and the accelerator send clients to the writer. The standby it replaced stays healthy.
+  const health = { method: 'GET', path: '/health', headers: {} };
+  expect((await handleRequest(health, us)).statusCode).toBe(503);
+  expect((await handleRequest(health, eu)).statusCode).toBe(200);
   book.partitioned = false;
   expect(await book.settle()).toBe(true);
   for (const deps of [us, eu]) {
