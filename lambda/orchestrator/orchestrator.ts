@@ -338,6 +338,10 @@ class Run {
         case 'fence': {
           const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
           await journal({ step: 'fenced', fence });
+          // Trading follows traffic: the book's writer moves too (an operator's promotion by the
+          // runbook leaves it in the primary, where the fenced traffic no longer goes).
+          const book = await this.evidence.readBookWriter();
+          if (book && book.region === config.primaryRegion) await this.moveBook(book, journal);
           metrics.addMetric('TrafficFenced', MetricUnit.Count, 1);
           await this.notify(`Traffic moved to the writer (${config.environment})`, { action, fence });
           break;

@@ -117,8 +117,14 @@ export class DrillBook {
     this.replicas.partitioned = this.cut || !this.network.reachable(APP_REGIONS[0], APP_REGIONS[1]);
   }
 
-  /** Replication and each region's applier, on the simulated clock, while that region is up. */
-  schedule(apply: Record<AppRegion, Apply>): void {
+  /**
+   * Replication and each region's applier, on the simulated clock, while that region and its
+   * cluster are up. An applier whose cluster is down would fail its batch and keep the record for
+   * its retry, as a Lambda event source mapping does; it is not run then, because a connection to
+   * a down cluster waits out its connect timeout in real time, which the simulated clock cannot
+   * skip (a long database loss would take the run tens of minutes).
+   */
+  schedule(apply: Record<AppRegion, Apply>, clusterUp: (region: AppRegion) => boolean): void {
     this.sim.every('book replication', POLL_MS, this.sim.now(), () =>
       this.sim.track(this.replicas.replicateNow(), 'book replication'),
     );
@@ -126,7 +132,7 @@ export class DrillBook {
       const applier = new StreamPosition(region, () => this.replicas.stream(region), apply[region]);
       this.appliers.set(region, applier);
       this.sim.every(`book applier ${region}`, POLL_MS, this.sim.now() + POLL_MS / 2, async () => {
-        if (this.network.isUp(region)) await applier.poll(this.sim.now());
+        if (this.network.isUp(region) && clusterUp(region)) await applier.poll(this.sim.now());
       });
     }
   }
@@ -142,8 +148,10 @@ export class DrillBook {
     if (linked && !(await this.replicas.settle(5_000))) throw new Error('drill book: replication did not catch up');
     const applier = this.appliers.get(region);
     if (!applier) return;
+    // Past any back-off: the run is over, so each try is the next retry (a poll still inside its
+    // back-off would apply nothing and report success, and this loop would never end).
     for (let attempt = 0; applier.behind > 0; attempt++) {
-      if (!(await applier.poll()) && attempt >= 5)
+      if (!(await applier.poll(Number.POSITIVE_INFINITY)) && attempt >= 5)
         throw new Error(`drill book: ${region}'s applier is stuck ${applier.behind} record(s) from the end`);
     }
   }

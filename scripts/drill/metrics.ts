@@ -219,7 +219,9 @@ export function acksAfterFence(input: Pick<MeasureInput, 'acks' | 'writerMoves'>
     if (a.status !== LIVE) continue;
     // The writer when this attempt's request was sent (the last move before it).
     const sentAt = a.sentAt ?? a.at;
-    const moved = input.writerMoves.filter((m) => m.at <= sentAt).at(-1);
+    // Strictly before: a request and a move in the same simulated instant run concurrently (time
+    // stands still during real I/O), and the book's conditional write orders them either way.
+    const moved = input.writerMoves.filter((m) => m.at < sentAt).at(-1);
     if (moved && moved.region !== a.region) found.push(`${a.clientOrderId} by ${a.region} at ${a.at}`);
   }
   return found;

@@ -174,10 +174,19 @@ export class ScenarioWorld {
     this.db.loseCluster(region, failedAfterSeconds);
   }
 
-  /** An operator approves the promotion the orchestrator asked for (`{"action":"approve-failover"}`). */
-  approveFailover: () => void = () => {
-    throw new Error('the orchestrator is not running yet');
-  };
+  /**
+   * An operator promotes `to` by the runbook (FailoverGlobalCluster with AllowDataLoss, outside the
+   * orchestrator): recorded as an operator decision.
+   */
+  operatorFailsOver(to: AppRegion): void {
+    this.decisions.push({
+      at: this.sim.now(),
+      trigger: 'operator',
+      action: 'promote',
+      reason: 'runbook: aws rds failover-global-cluster --allow-data-loss',
+    });
+    this.db.startFailover(to, true);
+  }
 
   partition(a: Vantage, b: Vantage, cut: boolean): void {
     this.network.setPartition(a, b, cut);
@@ -466,6 +475,7 @@ export class Drill {
             }),
         ]),
       ) as Parameters<typeof book.schedule>[0],
+      (region) => this.db.clusters[region].available,
     );
     const dials = dialsFor(s.trafficPolicy);
     const accelerator = new Accelerator(
@@ -724,7 +734,6 @@ export class Drill {
         }
       });
     every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
-    world.approveFailover = () => invoke({ action: 'approve-failover' }, 'operator');
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';

@@ -54,8 +54,11 @@ const PARTITION_SECONDS = 300;
 const IN_FLIGHT_SECONDS = 5;
 /** A lost cluster's in-region failover fails this long after the fault (RDS-EVENT-0069). */
 const IN_REGION_FAILOVER_FAILS_AFTER = 35;
-/** How long after the gate's window an operator approves (paged, reads the runbook, approves). */
-const OPERATOR_APPROVES_AFTER = IN_REGION_FAILOVER_FAILS_AFTER + 60;
+/**
+ * When an operator promotes by the runbook after a lost database (paged by the ledger lag, reads
+ * the RDS events, runs `aws rds failover-global-cluster --allow-data-loss`).
+ */
+const OPERATOR_PROMOTES_AFTER = IN_REGION_FAILOVER_FAILS_AFTER + 60;
 /** Time for queues to drain and clients to settle after the last event. */
 const SETTLE = 90;
 
@@ -231,23 +234,19 @@ export function scenarios(timing: Timing): Scenario[] {
     {
       name: 'rotation-during-failover',
       title:
-        "the us-east-1 database is lost while the region lives; an operator approves the promotion; the app secret's rotation starts mid-failover",
+        "the us-east-1 database is lost while the region lives; an operator promotes eu-west-1 by the runbook; the app secret's rotation starts mid-failover",
       proves:
-        "a lost database that RDS still reports available is promoted only on an operator's approval, never by itself; rotation completes against whichever region is the writer and the rotated password works there",
+        "trading does not notice a lost database (orders live on the book, the gate stays closed, nothing promotes by itself); after the operator's promotion the new writer's ledger catches up exactly once; rotation completes against whichever region is the writer and the rotated password works there",
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing, OPERATOR_APPROVES_AFTER + 120),
+      durationSeconds: horizon(timing, OPERATOR_PROMOTES_AFTER + 120),
       expect: {
         promotions: 1,
         // The order book does not live in the lost database: trading does not notice.
         firstLiveWithinSeconds: unaffected,
         also: [
           (i) =>
-            i.decisions.some((d) => d.action === 'await-approval')
-              ? undefined
-              : 'the orchestrator never asked an operator to approve the promotion',
-          (i) =>
             i.decisions.some((d) => d.action === 'promote' && d.trigger !== 'operator')
-              ? 'the orchestrator promoted a database that reports itself available without an approval'
+              ? 'the orchestrator promoted a database that reports itself available by itself'
               : undefined,
           (i) =>
             i.rotations.every((r) => r.completed)
@@ -261,8 +260,8 @@ export function scenarios(timing: Timing): Scenario[] {
       },
       faults: (w) => {
         w.at(FAULT_AT, () => w.databaseLost('us-east-1', IN_REGION_FAILOVER_FAILS_AFTER));
-        w.at(FAULT_AT + timing.gateSeconds + OPERATOR_APPROVES_AFTER, () => w.approveFailover());
-        w.at(FAULT_AT + timing.gateSeconds + OPERATOR_APPROVES_AFTER + 5, () => w.rotateAppSecret());
+        w.at(FAULT_AT + OPERATOR_PROMOTES_AFTER, () => w.operatorFailsOver('eu-west-1'));
+        w.at(FAULT_AT + OPERATOR_PROMOTES_AFTER + 5, () => w.rotateAppSecret());
       },
     },
     {

@@ -21,7 +21,7 @@ import { createRuntime, requireEnv, Runtime } from '../../lambda/trading/runtime
 import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
 import { PgNode, ReplicationPair, startReplicationPair } from '../../scripts/local/replication';
 import { FakeSecretsManager } from '../../scripts/local/secrets';
-import { CLIENTS, DB_NAME, provisionTradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, DB_NAME, LOCAL_HOSTS, provisionTradingDb } from '../../scripts/local/trading-db';
 
 /**
  * The journal auditor against a real PostgreSQL 14 primary (us-east-1's writer) and hot standby
@@ -73,6 +73,7 @@ async function startCluster(): Promise<Cluster> {
       REGION_ROLE: 'primary',
       DB_SECRET_ARN: secretArn,
       CLIENT_KEYS_SECRET_ARN: clientKeysArn,
+      API_HOSTS: LOCAL_HOSTS.join(','),
       DB_HOST: node.host,
       DB_PORT: String(node.port),
       DB_NAME,
@@ -143,7 +144,7 @@ const order = (clientOrderId: string, overrides: Record<string, unknown> = {}) =
 
 /** POST /orders signed as desk A (the order's owner in these tests) unless told otherwise. */
 async function post(r: Runtime, body: object, as: ClientCredentials = CLIENTS.deskA) {
-  const response = await handleRequest(apiRequest('POST', '/orders', body, { as }), r.deps);
+  const response = await handleRequest(apiRequest('POST', '/orders', body, { as, region: r.deps.region }), r.deps);
   return { status: response.statusCode, body: JSON.parse(response.body) };
 }
 

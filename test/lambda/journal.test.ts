@@ -56,7 +56,7 @@ const order = limitOrder;
 
 /** POST /orders signed as desk A (the order's owner in these tests). */
 async function post(r: Runtime, body: object) {
-  const response = await handleRequest(apiRequest('POST', '/orders', body), r.deps);
+  const response = await handleRequest(apiRequest('POST', '/orders', body, { region: r.deps.region }), r.deps);
   return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) };
 }
 
