@@ -56,11 +56,23 @@ fi
 mv -f ${shellQuote(download)} ${shellQuote(target)}`;
 }
 
+/**
+ * An Environment= value for systemd, kept as data: whitespace, quotes and backslashes as C escapes
+ * (`\\xNN`, which systemd unquotes), `%` doubled (specifiers: systemd.unit(5) "Specifiers", `%%` is
+ * a single percent). `$` has no special meaning to Environment= (systemd.exec(5) "Environment=":
+ * "Variable expansion is not performed inside the strings, and $ has no special meaning"; man page
+ * text since systemd commit 0ae9c92a), and the unit file is written through
+ * a quoted heredoc, so the shell expands nothing either: `$(...)` and backticks stay text.
+ */
+function systemdValue(value: string): string {
+  return value.replace(/[\s"'\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/%/g, '%%');
+}
+
 export function serviceUserData(spec: ServiceUserData): string {
   const env = Object.entries(spec.environment)
     .map(([key, value]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`invalid environment variable name: ${key}`);
-      return `Environment=${key}=${value.replace(/[\s"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+      return `Environment=${key}=${systemdValue(value)}`;
     })
     .join('\n');
   return `#!/bin/bash
@@ -73,7 +85,10 @@ ${artifactInstallScript(spec)}
 # come through the VPC's S3 gateway endpoint (as do the AL2023 repositories): this runs with
 # natStrategy none, where nothing else outside the VPC is reachable.
 ${verifiedCopyScript(spec.artifactBucket, spec.caBundleKey, spec.caBundleSha256, '/opt/trading/rds-ca.pem')}
-cat > /etc/systemd/system/trading.service <<UNIT
+# The service's Node at a fixed path, so the unit below needs no shell expansion.
+ln -sf "$NODE_BIN" /opt/trading/node
+# Quoted heredoc: the unit is written as is; no configured value is ever run or expanded by bash.
+cat > /etc/systemd/system/trading.service <<'UNIT'
 [Unit]
 Description=Trading order API
 After=network-online.target
@@ -81,7 +96,7 @@ Wants=network-online.target
 
 [Service]
 DynamicUser=yes
-ExecStart=$NODE_BIN /opt/trading/server.js
+ExecStart=/opt/trading/node /opt/trading/server.js
 Restart=always
 RestartSec=2
 Environment=PORT=${spec.port}
