@@ -45,6 +45,8 @@ const sentinel: RegionEndpoints = {
     orphanAfterSeconds: 300,
   },
   fence: { tableName: 'TABLE', tableRegion: 'eu-west-1', name: 'GLOBAL' },
+  // The drill runs every scenario on the live order book, as the program deploys it.
+  book: { tableName: 'BOOK', peerRegion: 'eu-west-1', signingSecretArn: 'BOOK_KEY' },
 };
 
 /** The drill's functions against what the program deploys for them. */

@@ -70,30 +70,31 @@ describe('the CI workflow runs one stack per environmentSuffix', () => {
       .readdirSync(PROJECT_DIR)
       .map((f) => /^Pulumi\.([a-z0-9-]+)\.yaml$/.exec(f)?.[1])
       .filter((s): s is string => s !== undefined && !s.startsWith('pr-'));
-    expect([...workflow.jobs.stacks.strategy.matrix.stack].sort()).toEqual(files.sort());
+    expect([...workflow.jobs.deploy.strategy.matrix.stack].sort()).toEqual(files.sort());
     for (const stack of files)
       expect(parseYaml(read(`Pulumi.${stack}.yaml`)).config['tap:environmentSuffix']).toBe(stack);
   });
 
-  it('pull requests get pr-<number>, updated on each push and destroyed and removed when closed', () => {
+  it('pull requests get pr-<number>, previewed on each push and removed when closed', () => {
     const on = workflow.on.pull_request.types;
     expect(on).toEqual(expect.arrayContaining(['opened', 'synchronize', 'reopened', 'closed']));
-    expect(workflow.jobs['pull-request-stack'].env.STACK).toBe('pr-${{ github.event.pull_request.number }}');
-    expect(workflow.jobs['pull-request-stack'].if).toContain("github.event.action != 'closed'");
-    expect(pulumiSteps('pull-request-stack').map((s) => s.with)).toEqual([
-      expect.objectContaining({ command: 'up', 'stack-name': '${{ env.STACK }}', upsert: true }),
+    const preview = workflow.jobs['pull-request-preview'];
+    expect(preview.env.STACK).toBe('pr-${{ github.event.pull_request.number }}');
+    expect(preview.if).toContain("github.event.action != 'closed'");
+    expect(pulumiSteps('pull-request-preview').map((s) => s.with)).toEqual([
+      expect.objectContaining({ command: 'preview', 'stack-name': '${{ env.STACK }}', upsert: true }),
     ]);
-    const destroy = workflow.jobs['pull-request-stack-destroy'];
-    expect(destroy.if).toContain("github.event.action == 'closed'");
-    expect(pulumiSteps('pull-request-stack-destroy').map((s) => s.with)).toEqual([
+    const remove = workflow.jobs['pull-request-stack-remove'];
+    expect(remove.if).toContain("github.event.action == 'closed'");
+    expect(pulumiSteps('pull-request-stack-remove').map((s) => s.with)).toEqual([
       { command: 'destroy', 'stack-name': '${{ env.STACK }}', remove: true },
     ]);
-    // An update and the destroy of one pull request never run at once.
-    expect(destroy.concurrency.group).toBe(workflow.jobs['pull-request-stack'].concurrency.group);
+    // A preview and the removal of one pull request's stack never run at once.
+    expect(remove.concurrency.group).toBe(preview.concurrency.group);
   });
 
   it('every preview and update runs with the policy pack', () => {
-    for (const job of ['stacks', 'pull-request-stack'])
+    for (const job of ['deploy', 'pull-request-preview'])
       for (const step of pulumiSteps(job)) expect(step.with).toMatchObject({ policyPacks: 'policy' });
   });
 

@@ -98,6 +98,14 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
     CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
     API_HOSTS: e.apiHosts.join(','),
     AUTH_TABLE_NAME: e.authTableName,
+    // The book is the order API's alone (compute-stack.ts gives it to the verifying processes).
+    ...(e.book
+      ? {
+          BOOK_TABLE_NAME: e.book.tableName,
+          BOOK_PEER_REGION: e.book.peerRegion,
+          BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
+        }
+      : {}),
   };
 }
 
@@ -121,13 +129,6 @@ function serviceEnv(e: RegionEndpoints): RuntimeEnv {
     FENCE_TABLE_NAME: e.fence.tableName,
     FENCE_TABLE_REGION: e.fence.tableRegion,
     FENCE_NAME: e.fence.name,
-    ...(e.book
-      ? {
-          BOOK_TABLE_NAME: e.book.tableName,
-          BOOK_PEER_REGION: e.book.peerRegion,
-          BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
-        }
-      : {}),
   };
 }
 
