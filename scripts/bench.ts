@@ -17,7 +17,7 @@ import { fromAlbEvent } from '../lambda/trading/handler';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { bundleSource } from '../lib/functions/lambda-bundle';
 import { BookReplicas } from './local/book-replicas';
-import { APP_USER, CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb } from './local/trading-db';
+import { APP_USER, CLIENTS, DB_NAME, LOCAL_HOSTS, startTradingDb } from './local/trading-db';
 import { readProject } from './offline';
 import { authorization } from './order-client';
 
@@ -119,7 +119,7 @@ async function main() {
             authorization: authorization(
               CLIENTS.deskA,
               { method: 'POST', host: LOCAL_HOSTS[0], path: '/orders', body: text },
-              { region: LOCAL_REGION },
+              { region: deps.region },
             ),
           },
           body,
