@@ -1,4 +1,4 @@
-// Over 320 lines for now (600 lines): per-region bundles replace the primary/secondary pairs (issue 21 item 4), not done yet.
+// Over 320 lines for now: per-region bundles replace the primary/secondary pairs (issue 21 item 4).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';

@@ -1,4 +1,7 @@
 /**
+ * Over 320 lines on purpose: both of the gate's questions (is the region gone, is it down for the
+ * whole window) read the same probe records, so their rules stay side by side.
+ *
  * The promotion gate, as a pure function of timestamped evidence. It answers two questions, with
  * different evidence because their actions differ:
  *

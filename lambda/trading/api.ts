@@ -1,5 +1,6 @@
 /**
- * Kept whole for now (424 lines): the live-order-book path (issue 22) and the legacy queue path live side by side until the queue is removed; HTTP helpers and health split out then.
+ * Over 320 lines for now: the live-order-book path and the legacy queue path live side by side
+ * until the queue path is removed (issue 22 item 8); the HTTP helpers and health split out then.
  *
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
  * request in, response out, every outcome decided here once. No request gets a 500: the

@@ -1,5 +1,6 @@
 /**
- * Kept whole for now (322 lines): the fast-path model on branch wip/gate-and-model reshapes it; split sampler / paths / report when that lands.
+ * Over 320 lines for now: the sampler, the paths (traffic, first live order, Aurora promotion) and
+ * the report are one model; split sampler / paths / report (issue 21 item 4).
  *
  * RTO as a distribution: a seeded Monte Carlo over the configured values and the documented
  * behaviour of each detector, next to the point arithmetic of rto.ts. Each sample is one
