@@ -349,6 +349,9 @@ export interface FailoverSetup extends Pick<
   readonly route53HealthCheckId: string;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
+  /** The live order book's table and the regions of its replicas (the writer item the fast path moves). */
+  readonly bookTableName: string;
+  readonly bookRegions: readonly string[];
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
   readonly probeProtocol: 'https' | 'http';
   readonly probeConnectHost: string;
@@ -373,6 +376,10 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
     TOPIC_ARN: s.topicArn,
     ENVIRONMENT: s.environment,
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    BOOK_TABLE_NAME: s.bookTableName,
+    BOOK_REGIONS: s.bookRegions.join(','),
   });
 }
 

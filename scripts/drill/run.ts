@@ -21,6 +21,7 @@ import {
   invokeCanary,
   invokeOrchestrator,
   Logger,
+  type OrchestratorClients,
   orchestratorConfig,
   ORDERS_TABLE,
   promotionGateSeconds,
@@ -35,6 +36,7 @@ import { applyBookRecords } from '../../lambda/book-applier/apply';
 import { parseSigningKey } from '../../lambda/shared/book-order';
 import { bookWriter } from '../../lambda/shared/book-writer';
 import { replicaBookControl } from '../../lambda/orchestrator/order-book';
+import type { OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { SecretCache } from '../../lambda/shared/secret-cache';
@@ -112,6 +114,8 @@ export class ScenarioWorld {
   readonly rotations: RotationOutcome[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
+  /** The orchestrator's config and its clients as it reaches AWS from eu-west-1 (set once failover is scheduled). */
+  orchestrator?: { readonly config: OrchestratorConfig; clients(): OrchestratorClients };
 
   constructor(
     readonly sim: Simulation,
@@ -602,6 +606,8 @@ export class Drill {
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
+      bookTableName: BOOK_TABLE,
+      bookRegions: APP_REGIONS,
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,
@@ -691,6 +697,23 @@ export class Drill {
     }
 
     const config = orchestratorConfig(setup);
+    // The orchestrator's clients as it reaches AWS from eu-west-1 (`npm run status` reads through them too).
+    const clientsFrom = (ctx: FakeContext): OrchestratorClients => ({
+      rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+      primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), { ...ctx, from: 'eu-west-1' }),
+      ga: fake(
+        new GlobalAcceleratorClient({ region: 'us-west-2' }),
+        'globalaccelerator',
+        'us-west-2',
+        accelerator.handlers(),
+        ctx,
+      ),
+      route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
+      sns: snsClient('eu-west-1', ctx),
+      store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+      book: bookControl,
+    });
+    world.orchestrator = { config, clients: () => clientsFrom(fakeContext('eu-west-1')) };
     const invoke = (event: unknown, trigger: string) =>
       sim.spawn(`orchestrator ${trigger}`, async () => {
         if (!network.isUp('eu-west-1')) return;
@@ -699,30 +722,7 @@ export class Drill {
           const actions = await invokeOrchestrator(
             event,
             config,
-            {
-              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
-              primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), {
-                ...ctx,
-                from: 'eu-west-1',
-              }),
-              ga: fake(
-                new GlobalAcceleratorClient({ region: 'us-west-2' }),
-                'globalaccelerator',
-                'us-west-2',
-                accelerator.handlers(),
-                ctx,
-              ),
-              route53: fake(
-                new Route53Client({ region: 'us-east-1' }),
-                'route53',
-                'us-east-1',
-                route53.handlers(),
-                ctx,
-              ),
-              sns: snsClient('eu-west-1', ctx),
-              store: evidenceStore(documentClient(ctx), setup.evidenceTable),
-              book: bookControl,
-            },
+            clientsFrom(ctx),
             clock,
             metrics,
             logger,
