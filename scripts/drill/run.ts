@@ -334,12 +334,6 @@ export class Drill {
       clientKeysSecretArn,
       apiHosts: apiHostNames(this.settings, region),
       authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
-      queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
-      deadLetterQueueUrl: this.queueUrl(
-        region,
-        `sqs-orders-dlq-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
-      ),
-      marketOrderTtlSeconds: this.settings.marketOrderTtlSeconds,
       journal: {
         queueUrls: Object.fromEntries(
           APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
@@ -413,8 +407,6 @@ export class Drill {
             healthyThreshold: s.albHealthyThreshold,
             unhealthyThreshold: s.albUnhealthyThreshold,
           },
-          // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
-          queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
           journal: {
             delaySeconds: s.journalAuditDelaySeconds,
             visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
@@ -433,7 +425,7 @@ export class Drill {
           secrets: secretsClient(region, secrets, fakeContext(region)),
           sqs: sqsClient(
             region,
-            sqsHandlers(() => [r.queue, r.deadLetterQueue, r.parkedQueue]),
+            sqsHandlers(() => [r.parkedQueue]),
             fakeContext(region),
           ),
           // Calls from this region to either region's journal, cut by partitions and outages.
@@ -550,8 +542,8 @@ export class Drill {
       sim.errors.push(e);
     }
     const writer = this.db.clusters[writerRegion].server;
-    const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
-      `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
+    const rows = await writer.query<{ client_order_id: string; id: string }>(
+      `SELECT client_order_id, id::text AS id FROM ${ORDERS_TABLE}`,
       [],
       DB_NAME,
     );
