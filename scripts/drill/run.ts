@@ -618,6 +618,7 @@ export class Drill {
     const control = replicaBookControl(bookWriter(book.view('eu-west-1')));
     const bookControl: typeof control = {
       readWriter: control.readWriter,
+      answers: control.answers,
       moveWriter: async (request) => {
         const writer = await control.moveWriter(request);
         if (writer.epoch === request.fromEpoch + 1 && writer.region === request.to)
