@@ -278,6 +278,8 @@ export interface FailoverSetup extends Pick<
   readonly route53HealthCheckId: string;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
+  /** The order book's table (the drill's emulator) and its replicas' regions. */
+  readonly book: { readonly tableName: string; readonly regions: readonly string[] };
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
   readonly probeProtocol: 'https' | 'http';
   readonly probeConnectHost: string;
@@ -302,6 +304,10 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
     TOPIC_ARN: s.topicArn,
     ENVIRONMENT: s.environment,
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    BOOK_TABLE_NAME: s.book.tableName,
+    BOOK_REGIONS: s.book.regions.join(','),
   });
 }
 

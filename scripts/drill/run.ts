@@ -594,6 +594,7 @@ export class Drill {
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
+      book: { tableName: BOOK_TABLE, regions: APP_REGIONS },
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,
