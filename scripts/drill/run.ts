@@ -338,12 +338,6 @@ export class Drill {
       clientKeysSecretArn,
       apiHosts: apiHostNames(this.settings, region),
       authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
-      queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
-      deadLetterQueueUrl: this.queueUrl(
-        region,
-        `sqs-orders-dlq-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
-      ),
-      marketOrderTtlSeconds: this.settings.marketOrderTtlSeconds,
       journal: {
         queueUrls: Object.fromEntries(
           APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
@@ -417,8 +411,6 @@ export class Drill {
             healthyThreshold: s.albHealthyThreshold,
             unhealthyThreshold: s.albUnhealthyThreshold,
           },
-          // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
-          queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
           journal: {
             delaySeconds: s.journalAuditDelaySeconds,
             visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
@@ -437,7 +429,7 @@ export class Drill {
           secrets: secretsClient(region, secrets, fakeContext(region)),
           sqs: sqsClient(
             region,
-            sqsHandlers(() => [r.queue, r.deadLetterQueue, r.parkedQueue]),
+            sqsHandlers(() => [r.parkedQueue]),
             fakeContext(region),
           ),
           // Calls from this region to either region's journal, cut by partitions and outages.
@@ -554,8 +546,8 @@ export class Drill {
       sim.errors.push(e);
     }
     const writer = this.db.clusters[writerRegion].server;
-    const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
-      `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
+    const rows = await writer.query<{ client_order_id: string; id: string }>(
+      `SELECT client_order_id, id::text AS id FROM ${ORDERS_TABLE}`,
       [],
       DB_NAME,
     );
@@ -606,8 +598,7 @@ export class Drill {
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
-      bookTableName: BOOK_TABLE,
-      bookRegions: APP_REGIONS,
+      book: { tableName: BOOK_TABLE, regions: APP_REGIONS },
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,
@@ -632,6 +623,7 @@ export class Drill {
     const control = replicaBookControl(bookWriter(book.view('eu-west-1')));
     const bookControl: typeof control = {
       readWriter: control.readWriter,
+      answers: control.answers,
       moveWriter: async (request) => {
         const writer = await control.moveWriter(request);
         if (writer.epoch === request.fromEpoch + 1 && writer.region === request.to)
