@@ -65,8 +65,10 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       [5432, [vpcCidr]],
       [5432, [peerCidr]],
       [443, [vpcCidr]],
-      // The order book's replica here, through the DynamoDB gateway endpoint.
+      // The order book's replica here, through the DynamoDB gateway endpoint; the other one
+      // through the other region's DynamoDB interface endpoint, over the peering.
       [443, [`pl-vpce-dynamodb-${code}-dev`]],
+      [443, [peerCidr]],
       [443, ['0.0.0.0/0']],
     ]);
     const writers = [`sg-app-${code}-dev`, `sg-ec2-${code}-dev`];
