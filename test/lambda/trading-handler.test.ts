@@ -9,7 +9,7 @@ import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
-import { authorization } from '../../scripts/order-client';
+import { signedHeaders } from '../../scripts/order-client';
 import { CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { orderQueueRecord } from '../helpers/journal-queues';
 import { captureLogs } from '../helpers/logs';
@@ -41,7 +41,7 @@ function context(requestId: string, remainingMs = 10_000): Context {
 const signed = (method: string, path: string, body?: string) => ({
   'content-type': 'application/json',
   host: LOCAL_HOSTS[0],
-  authorization: authorization(CLIENTS.deskA, { method, host: LOCAL_HOSTS[0], path, body }, { region: LOCAL_REGION }),
+  ...signedHeaders(CLIENTS.deskA, { method, host: LOCAL_HOSTS[0], path, body }, { region: LOCAL_REGION }),
 });
 
 const albEvent = (method: string, path: string, body?: object): ALBEvent => ({
