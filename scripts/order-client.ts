@@ -15,13 +15,8 @@ import { isIP } from 'net';
 import { parseArgs } from 'util';
 import { wantsHelp } from './cli';
 import { REGION_HEADER } from '../lambda/trading/auth';
-import {
-  CLIENT_HEADER,
-  encodeQueryComponent,
-  formatAuthorization,
-  SignableRequest,
-  signature,
-} from '../lambda/trading/signing';
+import { CLIENT_HEADER } from '../lambda/facts/order-api';
+import { encodeQueryComponent, formatAuthorization, SignableRequest, signature } from '../lambda/trading/signing';
 
 /** The region a client signs for until the service names another: the primary. */
 export const DEFAULT_REGION = 'us-east-1';

@@ -11,10 +11,10 @@
  * `nonceQuota(limits)` live nonces.
  */
 import { timingSafeEqual } from 'crypto';
-import { RETRY_AFTER_SECONDS } from '../facts/order-api';
+import { CLIENT_HEADER, RETRY_AFTER_SECONDS } from '../facts/order-api';
 import { activeKeys, Keyring, MAX_KEYS_PER_CLIENT } from './client-keys';
 import { LedgerFullError, MemoryLedgerStore, RequestLedger } from './request-ledger';
-import { CLIENT_HEADER, parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
+import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
 
 /**
  * How far a client's clock may be ahead of the service's: 1 s. Clocks synchronised by NTP (EC2's

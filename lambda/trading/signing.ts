@@ -25,15 +25,6 @@ import { createHash, createHmac } from 'crypto';
 
 export const SCHEME = 'TAP-HMAC-SHA256';
 
-/**
- * The header that names the client in the clear, beside the signed Credential: the service refuses
- * a request whose value differs from the signed client id (401), so what the load balancer's web
- * ACL counts per client (lib/security/web-acl.ts, a rate-based rule keyed on this header and the
- * source IP) is the client the service authenticates. WAF cannot read a value inside the
- * Authorization header, only whole headers.
- */
-export const CLIENT_HEADER = 'x-tap-client';
-
 /** Client ids: short enough that `${clientId}:${clientOrderId}` fits an SQS deduplication id (128). */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 /** 128 bits of randomness at least (22 base64url characters), at most 64 characters. */
