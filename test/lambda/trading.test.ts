@@ -53,7 +53,7 @@ describe('order API against PostgreSQL 14', () => {
   it('replays the same client order id as the stored order (200), never a duplicate', async () => {
     const r = runtime();
     const first = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay' })));
-    const again = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay', quantity: 100 })));
+    const again = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay', quantity: '100.0' })));
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.body.id).toBe(first.body.id);
     const c = await db.pg.admin(DB_NAME);
@@ -77,7 +77,7 @@ describe('order API against PostgreSQL 14', () => {
       albEvent(
         'POST',
         '/orders',
-        order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: 0.5 }),
+        order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: '0.5' }),
       ),
     );
     expect(created.status).toBe(201);
@@ -139,7 +139,7 @@ describe('order identity is decided on canonical decimals at the column scale', 
     );
     const again = await call(
       r,
-      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: 187.25 })),
+      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: '187.25' })),
     );
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(first.body.limitPrice).toBe('187.25');
@@ -264,7 +264,9 @@ describe('invalid input: 4xx with field errors, nothing written', () => {
     ['symbol too long', order({ symbol: 'ABCDEFGHIJKLM' }), 400, 'symbol'],
     ['side not buy/sell', order({ side: 'hold' }), 400, 'side'],
     ['type not market/limit', order({ type: 'stop' }), 400, 'type'],
-    ['quantity zero', order({ quantity: 0 }), 400, 'quantity'],
+    ['quantity zero', order({ quantity: '0' }), 400, 'quantity'],
+    ['quantity as a JSON number', order({ quantity: 100 }), 400, 'quantity'],
+    ['limitPrice as a JSON number', order({ limitPrice: 187.25 }), 400, 'limitPrice'],
     ['quantity negative', order({ quantity: '-5' }), 400, 'quantity'],
     ['quantity not numeric', order({ quantity: 'ten' }), 400, 'quantity'],
     ['quantity with 9 decimals', order({ quantity: '0.123456789' }), 400, 'quantity'],
@@ -387,7 +389,7 @@ describe('read-only local database (the standby before promotion)', () => {
     const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
     for (const body of [
       order({ clientOrderId: 'c-dedup', limitPrice: '187.25' }),
-      order({ clientOrderId: 'c-dedup', limitPrice: '187.250', quantity: 100 }),
+      order({ clientOrderId: 'c-dedup', limitPrice: '187.250', quantity: '100' }),
       order({ clientOrderId: 'c-dedup', limitPrice: '187.26' }),
     ]) {
       expect((await call(r, albEvent('POST', '/orders', body))).status).toBe(202);
