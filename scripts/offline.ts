@@ -297,8 +297,18 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
     }
     case 'aws:sqs/queue:Queue':
       return { ...state, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs.name}` };
-    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
-      return inputs.vpcEndpointType === 'Gateway' ? { ...state, prefixListId: `pl-${name}` } : state;
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint': {
+      if (inputs.vpcEndpointType === 'Gateway') return { ...state, prefixListId: `pl-${name}` };
+      // An interface endpoint's endpoint-specific names, as EC2 lists them: the Regional one, then a
+      // Zonal one per zone (`vpce-<id>-<suffix>[-<zone>].<service>.<region>.vpce.amazonaws.com`).
+      const id = `vpce-${createHash('sha1').update(name).digest('hex').slice(0, 17)}`;
+      const service = String(inputs.serviceName).split('.').slice(3).join('.');
+      const dns = (zone: string) => ({
+        dnsName: `${id}-abcd1234${zone}.${service}.${region}.vpce.amazonaws.com`,
+        hostedZoneId: 'Z7HUB22UULQXV',
+      });
+      return { ...state, dnsEntries: [dns(''), dns(`-${region}a`), dns(`-${region}b`)] };
+    }
     case 'aws:ec2/vpc:Vpc':
       return { ...state, defaultSecurityGroupId: `sg-default-${name}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':

@@ -154,6 +154,16 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^tradingReservedConcurrency: .*2 pools x dbPoolMaxConnections 10/,
     ],
     ['WAF rate limit below the AWS minimum', { wafRateLimit: '9' }, /^wafRateLimit: must be at least 10/],
+    [
+      'WAF per-client limit below the AWS minimum',
+      { wafClientRateLimit: '9' },
+      /^wafClientRateLimit: must be at least 10/,
+    ],
+    [
+      'WAF per-client limit above the per-IP one (it would never act)',
+      { wafClientRateLimit: '3000' },
+      /^wafClientRateLimit: must be at most wafRateLimit \(2000\)/,
+    ],
     ['unknown data protection', { dataProtection: 'retain' }, /^dataProtection: must be ephemeral or protected/],
     [
       'protected without key administrators',

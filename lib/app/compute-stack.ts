@@ -43,6 +43,8 @@ export interface ComputeStackArgs {
   /** The live order book the order API acknowledges orders in, and its peer replica's region. */
   readonly book: OrderBook;
   readonly peerRegion: string;
+  /** The peer replica's way in: its region's DynamoDB interface endpoint (lib/network/peer-dynamodb-endpoint.ts). */
+  readonly peerBookEndpoint: pulumi.Input<string>;
   readonly keys: RegionKeys;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
@@ -178,6 +180,7 @@ export class ComputeStack extends pulumi.ComponentResource {
           ...functionEnvironment('trading', bookEnvironment, {
             BOOK_TABLE_NAME: args.book.table.name,
             BOOK_PEER_REGION: args.peerRegion,
+            BOOK_PEER_ENDPOINT: args.peerBookEndpoint,
             BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
           }),
         },

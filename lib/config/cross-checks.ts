@@ -186,6 +186,19 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
     check: rtoProblems,
   },
   {
+    // Both rate rules see every signed request: a per-client limit above the per-IP one never acts.
+    keys: ['wafClientRateLimit', 'wafRateLimit'],
+    check: (s) =>
+      s.wafClientRateLimit <= s.wafRateLimit
+        ? []
+        : [
+            [
+              'wafClientRateLimit',
+              `must be at most wafRateLimit (${s.wafRateLimit}): the per-IP rule would block first and the per-client rule never act`,
+            ],
+          ],
+  },
+  {
     keys: ['natStrategy'],
     check: (s) => {
       if (s.natStrategy !== 'none') return [];
