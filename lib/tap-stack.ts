@@ -550,6 +550,7 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases.primary,
           compute: computes.primary,
           monitoring: monitors.primary,
+          book: this.book,
         },
         inRegion('primary'),
       );
