@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
 import type { PromotionMode } from './decide';
-import { fastWindowProblems, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS, windowProblems } from './timing';
+import { fastWindowProblems, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS, windowProblems } from '../facts/timing';
 
 export interface OrchestratorConfig {
   readonly globalClusterId: string;

@@ -19,12 +19,12 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { errorText, isPermissionError, isRefusal } from './aws-errors';
 import { Action, decideOperatorRequest, decidePromotion, decideReconcile, decideWriterMove } from './decide';
 import { EvidenceReader, regionOf } from './evidence-reader';
-import { evaluateGate, evidenceHorizon, GateVerdict, ProbeRecord } from './gate';
+import { evaluateGate, evidenceHorizon, gateSettings, GateVerdict, ProbeRecord } from './gate';
 import { gateLog } from './gate-log';
 import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import type { BookWriter } from './order-book';
-import { ACTION_BUDGET_SECONDS, gateSettings, LOOP_WINDOW_SECONDS } from './timing';
+import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from '../facts/timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
 import { Trigger, triggerOf } from './trigger';
 

@@ -4,7 +4,7 @@ import { Settings } from '../config';
 import { Statement } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
-import { ServiceRuntime } from '../app/order-api';
+import { ServiceRuntime } from '../functions/service-runtime';
 
 export interface OrderQueueArgs {
   readonly settings: Settings;

@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from '../model/cidr';
 import { RegionSettings, Settings } from '../config';
 import { HTTPS_PORT } from './egress';
-import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../data/global-database';
+import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../model/aurora-engine';
 import { serviceRole, sourceConditions } from '../security/iam';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { chooseZones, Zone, zonesOffering } from './placement';

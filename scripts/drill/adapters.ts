@@ -25,7 +25,7 @@ import {
   leaseSeconds,
   ORCHESTRATOR_TIMEOUT_SECONDS,
   worstCaseTimeToPromotion,
-} from '../../lambda/orchestrator/timing';
+} from '../../lambda/facts/timing';
 import { rotate } from '../../lambda/rotation/rotation';
 import { applySchema } from '../../lambda/schema/migrate';
 import { SCHEMA } from '../../lambda/schema/roles';
