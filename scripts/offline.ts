@@ -339,6 +339,21 @@ export async function runOffline(
   /** Receives each resource as it registers; lets a caller see what exists when the program throws. */
   resources: RecordedResource[] = [],
 ): Promise<OfflineRun> {
+  // Pulumi's runtime (mocks, config, the stack resource) is global to the process: a run asked
+  // for while another is under way waits for it, or the two would record each other's resources.
+  const run = previousRun.then(() => runWithTraceOnFailure(config, stack, resources));
+  previousRun = run.catch(() => undefined);
+  return run;
+}
+
+/** The last run asked for in this process; the next one starts after it settles. */
+let previousRun: Promise<unknown> = Promise.resolve();
+
+async function runWithTraceOnFailure(
+  config: Record<string, string>,
+  stack: string,
+  resources: RecordedResource[],
+): Promise<OfflineRun> {
   try {
     return await runUnderMocks(config, stack, resources, false);
   } catch (e) {

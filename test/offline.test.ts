@@ -13,20 +13,35 @@ import { runOffline } from '../scripts/offline';
 const seen: number[] = [];
 
 jest.mock('../lib/program', () => ({
-  loadSettings: () => ({}),
-  readAccount: async () => ({}),
-  buildPlatform: () => {
+  // The stand-in names its one resource after the config it was given (`tap:name`).
+  loadSettings: () => ({ name: pulumi.runtime.allConfig()['tap:name'] ?? 'registered' }),
+  readAccount: async () => new Promise((resolve) => setTimeout(() => resolve({}), 10)),
+  buildPlatform: (settings: { name: string }) => {
     seen.push(Error.stackTraceLimit);
-    new pulumi.ComponentResource('tap:test:Registered', 'registered');
+    new pulumi.ComponentResource('tap:test:Registered', settings.name);
     return { outputs: {}, preflight: Promise.resolve() };
   },
 }));
+
+const registered = (run: { resources: { type: string; name: string }[] }) =>
+  run.resources.filter((r) => r.type === 'tap:test:Registered').map((r) => r.name);
+
+beforeEach(() => {
+  seen.length = 0;
+});
 
 it('runs the program with stack traces off, and turns them back on after', async () => {
   const before = Error.stackTraceLimit;
   expect(before).toBeGreaterThan(0);
   const run = await runOffline({}, 'dev');
   expect(seen).toEqual([0]);
-  expect(run.resources.filter((r) => r.type === 'tap:test:Registered').map((r) => r.name)).toEqual(['registered']);
+  expect(registered(run)).toEqual(['registered']);
   expect(Error.stackTraceLimit).toBe(before);
+});
+
+it('runs asked for at once run one after the other: the Pulumi runtime they share is global', async () => {
+  // Two configs planned at once (deployer-policy.test.ts plans dev and prod together): each run
+  // gets its own resources, not the other's.
+  const [a, b] = await Promise.all([runOffline({ 'tap:name': 'a' }, 'dev'), runOffline({ 'tap:name': 'b' }, 'dev')]);
+  expect([registered(a), registered(b)]).toEqual([['a'], ['b']]);
 });
