@@ -12,10 +12,10 @@ import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import { MemoryLedgerStore } from '../lambda/trading/request-ledger';
 import { balance, drillScenarios } from '../scripts/drill/index';
-import { measure, MeasureInput } from '../scripts/drill/metrics';
+import { measure } from '../scripts/drill/metrics';
 import { Network } from '../scripts/drill/network';
 import { FifoQueue, sqsHandlers, StandardQueue } from '../scripts/drill/queue';
-import type { Scenario } from '../scripts/drill/scenarios';
+import type { MeasureInput, Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
 
