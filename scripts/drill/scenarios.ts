@@ -37,7 +37,7 @@ export interface MeasureInput {
     /** The order the client was still sending at the end (not yet acknowledged). */
     pending?: string;
   }[];
-  readonly rows: readonly { client_order_id: string; id: string; status?: string }[];
+  readonly rows: readonly { client_order_id: string; id: string }[];
   readonly promotions: readonly PromotionRecord[];
   readonly rejoins: readonly RejoinRecord[];
   readonly decisions: readonly Decision[];

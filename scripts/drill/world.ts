@@ -4,7 +4,8 @@
  * which builds it, so scenarios and metrics read it without importing the run.
  */
 import { FakeSecretsManager } from '../local/secrets';
-import { Logger, rotationStep } from './adapters';
+import type { OrchestratorConfig } from '../../lambda/orchestrator/config';
+import { Logger, type OrchestratorClients, rotationStep } from './adapters';
 import { FakeContext, secretsClient } from './aws';
 import { DrillBook } from './book';
 import { GlobalDatabase } from './database';
@@ -55,6 +56,8 @@ export class ScenarioWorld {
   readonly rotations: RotationOutcome[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
+  /** The orchestrator's config and its clients as it reaches AWS from eu-west-1 (set once failover is scheduled). */
+  orchestrator?: { readonly config: OrchestratorConfig; clients(): OrchestratorClients };
 
   constructor(
     readonly sim: Simulation,
