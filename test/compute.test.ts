@@ -3,9 +3,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
+import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/model/user-data';
 import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
-import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
+import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/model/health-timeout';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
@@ -167,7 +167,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const groups = ofType(run, 'aws:lb/targetGroup:TargetGroup', region);
     expect(groups.map((g) => g.name).sort()).toEqual([`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]);
     // Global Accelerator needs EVERY target group healthy: the Lambda group must not be the one
-    // that times out while the EC2 group answers (lib/app/health.ts).
+    // that times out while the EC2 group answers (lib/app/health.ts, lib/model/health-timeout.ts).
     const {
       protocol: _protocol,
       port: _port,

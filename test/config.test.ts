@@ -13,7 +13,7 @@ import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/model/cidr';
 import { maxSuffixLength } from '../lib/config/naming';
-import { serviceUserData } from '../lib/app/user-data';
+import { serviceUserData } from '../lib/model/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,
@@ -21,7 +21,7 @@ import {
   DEFAULT_RECOVERY_WINDOW_SECONDS,
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
-} from '../lambda/orchestrator/timing';
+} from '../lambda/facts/timing';
 import { readProject, stackConfig } from '../scripts/offline';
 
 const cert = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-000011112222`;
@@ -391,7 +391,7 @@ describe('config validation rejects bad input with key, value and what is allowe
   });
 });
 
-describe('the promotion gate is checked by its own rules (lambda/orchestrator/timing.ts)', () => {
+describe('the promotion gate is checked by its own rules (lambda/facts/timing.ts)', () => {
   it('any accepted interval and window make a gate the deployed functions can run', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {

@@ -9,7 +9,7 @@ import {
   LOOP_WINDOW_SECONDS,
   probeTimeoutMs,
   RECORD_BUDGET_SECONDS,
-} from '../lambda/orchestrator/timing';
+} from '../lambda/facts/timing';
 import { elbLogDeliveryPrincipal } from '../lib/security/log-archive';
 import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';

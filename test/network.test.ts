@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/config';
-import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network/network-stack';
+import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network/vpc-endpoints';
 import { RecordedResource, runOffline, stackConfig } from '../scripts/offline';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 

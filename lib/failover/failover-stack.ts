@@ -1,9 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { METRIC_NAMESPACES } from '../../lambda/facts/metrics';
-import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/orchestrator/timing';
-import { alarmTopic } from '../observe/alarm-topic';
-import { healthCheckFailing } from '../observe/alarms';
+import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
+import { alarmTopic } from '../alarms/alarm-topic';
+import { healthCheckFailing } from '../alarms/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
 import { RegionRole, RegionSettings, Settings } from '../config';
