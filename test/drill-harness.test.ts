@@ -11,9 +11,11 @@ import { CallLog, sqsClient } from '../scripts/drill/aws';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import { MemoryLedgerStore } from '../lambda/trading/request-ledger';
-import { balance, drillScenarios } from '../scripts/drill/index';
+import { balance, type DrillJob, drillJobs, drillScenarios } from '../scripts/drill/index';
 import { measure, MeasureInput } from '../scripts/drill/metrics';
 import { Network } from '../scripts/drill/network';
+import { drawPhases, FIXED_PHASES, runSeed } from '../scripts/drill/phases';
+import { seededRandom } from '../lib/model/rto-model';
 import { FifoQueue, sqsHandlers, StandardQueue } from '../scripts/drill/queue';
 import type { Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
@@ -277,6 +279,10 @@ describe('drill metrics', () => {
     crashes: [],
     awsCalls: {},
     wallMs: 0,
+    seed: 7,
+    phases: FIXED_PHASES,
+    votes: [],
+    ledgerBehind: [],
   });
 
   it('the ledger check: lost (acknowledged, missing), executed twice, and rows no client was acknowledged for', () => {
@@ -305,15 +311,32 @@ describe('drill metrics', () => {
     );
   });
 
+  it('a promotion called but unfinished when the run ends counts, and the decision time is the first decision that acts', () => {
+    const running = { ...input([], []), promotions: [], promotionInProgress: true };
+    expect(measure(running).metrics.promotions).toBe(1);
+    expect(measure({ ...running, promotionInProgress: false }).metrics.promotions).toBe(0);
+    const decisions = [
+      { at: 9_000, trigger: 'schedule', action: 'move-writer', reason: 'before the fault' },
+      { at: 40_000, trigger: 'schedule', action: 'none', reason: 'gate closed' },
+      { at: 45_000, trigger: 'schedule', action: 'error', reason: 'timed out' },
+      { at: 50_500, trigger: 'schedule', action: 'await-approval', reason: 'healthy cluster behind 5xx' },
+    ];
+    const result = measure({ ...input([], []), decisions });
+    // Fault at scenario.faultAtSeconds: the first acting decision after it, in seconds from it.
+    expect(result.metrics.decisionSeconds).toBe(50.5 - scenario.faultAtSeconds);
+    expect(result.seed).toBe(7);
+    expect(measure({ ...input([], []), decisions: decisions.slice(1, 3) }).metrics.decisionSeconds).toBeNull();
+  });
+
   it('split brain: a live acknowledgement from a region sent after the writer moved away from it fails the scenario', () => {
     const moved = [{ at: 20_000, region: 'eu-west-1', epoch: 2, durability: 'regional' }];
     const rows = ['before', 'after'].map((id) => ({ client_order_id: id, id }));
     // Sent at 19 s, answered at 21 s by us-east-1: taken before the move.
     const before = { ...ack('before', 201, 21, 'before'), sentAt: 19_000 };
-    expect(measure(input([before], rows.slice(0, 1), undefined, moved)).detail.fencedAcks).toBe(0);
+    expect(measure(input([before], rows.slice(0, 1), undefined, moved)).metrics.fencedAcks).toBe(0);
     const after = ack('after', 201, 22, 'after');
     const result = measure(input([before, after], rows, undefined, moved));
-    expect(result.detail.fencedAcks).toBe(1);
+    expect(result.metrics.fencedAcks).toBe(1);
     expect(result.failures[0]).toMatch(
       /^split brain: 1 order\(s\) acknowledged live by a region after the writer moved/,
     );
@@ -339,13 +362,41 @@ describe('drill metrics', () => {
   });
 });
 
-describe('worker split', () => {
-  it('puts every scenario in exactly one group, longest first, groups about equal', () => {
-    const scenarios = drillScenarios(drillSettings('dev'));
-    const groups = balance(scenarios, 2);
-    expect(groups.flat().sort()).toEqual(scenarios.map((s) => s.name).sort());
-    const load = (g: string[]) => g.reduce((n, name) => n + scenarios.find((s) => s.name === name)!.durationSeconds, 0);
-    const longest = Math.max(...scenarios.map((s) => s.durationSeconds));
-    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(longest);
+describe('worker split and seeded runs', () => {
+  const scenarios = drillScenarios(drillSettings('dev'));
+
+  it('puts every run in exactly one group, longest first, groups about equal', () => {
+    const jobs = drillJobs(scenarios, scenarios, { settings: drillSettings('dev'), runs: 2 });
+    const groups = balance(scenarios, jobs, 2);
+    const key = (j: DrillJob) => `${j.name}/${j.seed}`;
+    expect(groups.flat().map(key).sort()).toEqual(jobs.map(key).sort());
+    const length = (j: DrillJob) => scenarios.find((s) => s.name === j.name)!.durationSeconds;
+    const load = (g: DrillJob[]) => g.reduce((n, j) => n + length(j), 0);
+    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(Math.max(...jobs.map(length)));
+  });
+
+  it('each run has its own seed, fixed by the scenario and the run whatever subset runs, and a replay runs that seed', () => {
+    const settings = drillSettings('dev');
+    const all = drillJobs(scenarios, scenarios, { settings, runs: 3, seed: 5 });
+    expect(new Set(all.map((j) => j.seed)).size).toBe(all.length);
+    const one = scenarios.slice(2, 3);
+    expect(drillJobs(scenarios, one, { settings, runs: 3, seed: 5 })).toEqual(
+      all.filter((j) => j.name === one[0].name),
+    );
+    expect(drillJobs(scenarios, one, { settings, runs: 3, seed: 5, replay: 42 })).toEqual([
+      { name: one[0].name, seed: 42 },
+    ]);
+    expect(runSeed(1, 3, 2)).toBe(1_003_002);
+  });
+
+  it("a seed draws the canaries' and the orchestrator's minute phases, whole seconds over the whole minute", () => {
+    const drawn = Array.from({ length: 200 }, (_, i) => drawPhases(seededRandom(runSeed(1, 0, i)), 2));
+    expect(drawPhases(seededRandom(9), 2)).toEqual(drawPhases(seededRandom(9), 2));
+    const values = drawn.flatMap((p) => [...p.canarySeconds, p.orchestratorSeconds]);
+    expect(values.every((v) => Number.isInteger(v) && v >= 0 && v < 60)).toBe(true);
+    // Spread over the minute, not stuck at the old fixed +5/+25/+17 s.
+    expect(Math.min(...values)).toBeLessThan(5);
+    expect(Math.max(...values)).toBeGreaterThan(55);
+    expect(drawn.filter((p) => p.orchestratorSeconds === FIXED_PHASES.orchestratorSeconds).length).toBeLessThan(20);
   });
 });

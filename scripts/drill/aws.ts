@@ -133,7 +133,7 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
             SourceIdentifier: input.SourceIdentifier,
             SourceType: 'db-cluster',
             Message: e.message,
-            EventCategories: ['failover'],
+            EventCategories: [e.category ?? 'failover'],
             Date: new Date(e.at),
           })),
       };
@@ -169,6 +169,8 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     FailoverGlobalClusterCommand: async (input) => {
       checkId(input.GlobalClusterIdentifier);
       const to = target(input.TargetDbClusterIdentifier);
+      // A refusal the scenario sets (engine versions differ, the cluster is modifying): nothing changes.
+      if (db.refuseFailover) throw new InvalidGlobalClusterStateFault({ message: db.refuseFailover, $metadata: {} });
       if (input.Switchover) {
         db.startSwitchover(to);
       } else {

@@ -48,6 +48,7 @@ import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
+import { drawPhases, type Phases } from './phases';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
@@ -97,7 +98,14 @@ export interface RotationOutcome {
   currentLogsIn?: boolean;
 }
 
-/** What a scenario can do to the world, on the simulated timeline. */
+/** One canary probe: from where, of what, and the layer its answer failed at (or up). */
+export interface CanaryVote {
+  readonly at: number;
+  readonly vantage: string;
+  readonly target: 'primary' | 'control' | 'beacon';
+  readonly layer: string;
+}
+
 /** The book's writer item after a move: when (simulated ms), to where, under which epoch. */
 export interface WriterMove {
   readonly at: number;
@@ -106,12 +114,23 @@ export interface WriterMove {
   readonly durability: string;
 }
 
+/** What a scenario can do to the world, on the simulated timeline. */
 export class ScenarioWorld {
   readonly decisions: Decision[] = [];
   readonly writerMoves: WriterMove[] = [];
   readonly rotations: RotationOutcome[] = [];
+  /** Every probe each canary made, with the layer it read (the timeline's votes). */
+  readonly votes: CanaryVote[] = [];
+  /** Book records the Aurora writer's applier has still to apply, sampled each second when it changes (the timeline's ledger). */
+  readonly ledgerBehind: { readonly at: number; readonly region: AppRegion; readonly behind: number }[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
+  /** The beacon (an AWS public endpoint in us-east-1, not ours) times out for every canary while set. */
+  beaconBroken = false;
+  /** Invoke the orchestrator with `event` now (an operator's command); set once the failover path is scheduled. */
+  invokeOrchestrator: (event: unknown, trigger: string) => void = () => {
+    throw new Error('the orchestrator is not scheduled yet');
+  };
 
   constructor(
     readonly sim: Simulation,
@@ -147,9 +166,15 @@ export class ScenarioWorld {
     );
   }
 
-  regionDown(region: AppRegion, down: boolean): void {
+  regionDown(region: Vantage, down: boolean): void {
     this.network.setRegionDown(region, down);
     this.db.rejoinIfDue();
+  }
+
+  /** Every target of `region` answers 503 (or serves again): the region answers, sick. */
+  serviceAnswers503(region: AppRegion, on: boolean): void {
+    this.regions[region].answers503 = on;
+    this.network.changed();
   }
 
   /**
@@ -385,6 +410,8 @@ export class Drill {
     sim.activate();
     this.db.attach(sim);
     const random = seededRandom(seed);
+    // The run's phases are the first draws of its seed (scripts/drill/phases.ts).
+    const phases = drawPhases(random, CANARY_VANTAGES.length);
     const log = new CallLog();
     const fakeContext = (from?: Vantage): FakeContext => ({ network: this.network, sim: () => sim, log, from });
     const logger = new MemoryLogger();
@@ -511,7 +538,15 @@ export class Drill {
       logger,
       book,
     );
-    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book);
+    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
+    // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).
+    sim.every('ledger sample', 1000, sim.now() + 1000, async () => {
+      const region = this.db.writer;
+      const last = world.ledgerBehind.at(-1);
+      const behind = region ? book.behind(region) : -1;
+      if (region && (last?.region !== region || last.behind !== behind))
+        world.ledgerBehind.push({ at: sim.now(), region, behind });
+    });
 
     const clients = [
       new OrderClient(
@@ -566,7 +601,14 @@ export class Drill {
       acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts, pending: c.pendingId })),
       rows,
       promotions: this.db.promotions,
+      // A promotion called but not finished when the run ends counts: it cannot be taken back.
+      promotionInProgress: this.db.failoverState !== undefined,
+      promotionStarts: this.db.promotionStarts,
       rejoins: this.db.rejoins,
+      seed,
+      phases,
+      votes: world.votes,
+      ledgerBehind: world.ledgerBehind,
       decisions: world.decisions,
       writerMoves: world.writerMoves,
       rotations: world.rotations,
@@ -620,6 +662,7 @@ export class Drill {
     fakeContext: (from?: Vantage) => FakeContext,
     logger: MemoryLogger,
     book: DrillBook,
+    phases: Phases,
   ): void {
     const { sim, network, route53, accelerator } = world;
     // The orchestrator (in eu-west-1) reaches the book's replicas from there; each move is on the timeline.
@@ -685,7 +728,7 @@ export class Drill {
               });
             }
           }),
-        sim.now() + (5 + 20 * index) * 1000,
+        sim.now() + phases.canarySeconds[index] * 1000,
         60_000,
       );
     }
@@ -733,7 +776,8 @@ export class Drill {
           world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
         }
       });
-    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
+    world.invokeOrchestrator = invoke;
+    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + phases.orchestratorSeconds * 1000, 60_000);
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';
@@ -757,7 +801,8 @@ export class Drill {
           `alarm ${state}`,
         );
       },
-      sim.now() + 60_000,
+      // The alarm's first full one-minute period ends at its phase plus a minute.
+      sim.now() + (phases.alarmSeconds + 60) * 1000,
       60_000,
     );
   }
@@ -786,8 +831,16 @@ export class Drill {
     // whenever the network lets the canary reach that region.
     const endpoint = (region: Vantage) => async (): Promise<ProbeObservation> =>
       world.network.reachable(vantage, region) ? { layer: 'up', detail: 'HTTP 200', latencyMs: 1 } : timeout();
+    const recorded =
+      (name: CanaryVote['target'], probe: () => Promise<ProbeObservation>) => async (): Promise<ProbeObservation> => {
+        const at = world.sim.now();
+        const observation = await probe();
+        world.votes.push({ at, vantage, target: name, layer: observation.layer });
+        return observation;
+      };
+    const beacon = endpoint('us-east-1');
     return {
-      primary: async () => {
+      primary: recorded('primary', async () => {
         if (!world.network.reachable(vantage, 'us-east-1')) return timeout();
         const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
         const probe = canaryProbe(settings, {
@@ -795,9 +848,9 @@ export class Drill {
           ca: trusted ? this.tls.ca : undefined,
         });
         return world.sim.track(probe(), `canary probe from ${vantage}`);
-      },
-      control: endpoint(vantage),
-      beacon: endpoint('us-east-1'),
+      }),
+      control: recorded('control', endpoint(vantage)),
+      beacon: recorded('beacon', () => (world.beaconBroken ? timeout() : beacon())),
     };
   }
 
