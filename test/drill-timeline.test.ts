@@ -3,6 +3,8 @@
  * day's event names, and the SVG drawn from it; the table's p50/p99 over seeded runs; settings the
  * config must refuse judged without a simulation.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { TIMELINE_EVENTS } from '../lib/model/game-day-results';
 import { runConfigScenario } from '../scripts/drill/config-scenario';
 import { drillScenarios } from '../scripts/drill/index';
@@ -10,7 +12,7 @@ import type { ScenarioResult } from '../scripts/drill/metrics';
 import { FIXED_PHASES } from '../scripts/drill/phases';
 import { byScenario, drillReport, spread } from '../scripts/drill/report';
 import { drillSettings } from '../scripts/drill/settings';
-import { drillTimeline, timelineEvents } from '../scripts/drill/timeline';
+import { type DrillTimeline, drillTimeline, timelineEvents } from '../scripts/drill/timeline';
 import { timelineSvg } from '../scripts/drill/timeline-svg';
 import { PLAIN } from '../scripts/report';
 
@@ -116,6 +118,19 @@ describe('drill timeline', () => {
     expect(timelineSvg(drillTimeline(run(), 60.5, 330))).toBe(svg);
     expect(timelineSvg(drillTimeline(run({ title: 'a < b & c' }), 60.5, 330))).toContain('a &lt; b &amp; c');
   });
+});
+
+describe("docs/failover-drill.md's timeline pictures", () => {
+  const dir = path.join(__dirname, '..', 'docs', 'drill');
+  const timelines = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it.each(timelines)('%s: the committed SVG is the current drawing of the committed run', (file) => {
+    const timeline = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as DrillTimeline;
+    expect(fs.readFileSync(path.join(dir, file.replace(/\.json$/, '.svg')), 'utf8')).toBe(timelineSvg(timeline));
+    expect(timeline.events.every((e) => (TIMELINE_EVENTS as readonly string[]).includes(e.event))).toBe(true);
+  });
+
+  it('shows at least one run', () => expect(timelines.length).toBeGreaterThan(0));
 });
 
 describe('drill table over seeded runs', () => {

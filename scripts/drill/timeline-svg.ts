@@ -57,27 +57,37 @@ export function timelineSvg(t: DrillTimeline): string {
     `<text x="10" y="${mid + 10}" fill="#555555">up: acknowledged, down: refused (max ${peak})</text>`,
     `<line x1="${LEFT}" y1="${mid}" x2="${WIDTH - RIGHT}" y2="${mid}" stroke="#bbbbbb"/>`,
   ];
-  const barWidth = Math.max(0.5, plot / duration);
-  for (const o of t.orders) {
-    if (o.acknowledged > 0)
-      out.push(
-        `<rect x="${fixed(x(o.second))}" y="${fixed(mid - (o.acknowledged / peak) * ORDERS_HALF)}" width="${fixed(barWidth)}" height="${fixed((o.acknowledged / peak) * ORDERS_HALF)}" fill="${LAYER_COLOURS.up}"/>`,
-      );
-    if (o.refused > 0)
-      out.push(
-        `<rect x="${fixed(x(o.second))}" y="${mid}" width="${fixed(barWidth)}" height="${fixed((o.refused / peak) * ORDERS_HALF)}" fill="${LAYER_COLOURS.transport}"/>`,
-      );
-  }
+  // Runs of equal seconds (and of equal probe layers) are drawn as one rectangle each.
+  const bars = (pick: (o: DrillTimeline['orders'][number]) => number, up: boolean, colour: string) => {
+    for (let i = 0; i < t.orders.length;) {
+      const value = pick(t.orders[i]);
+      let j = i + 1;
+      while (j < t.orders.length && pick(t.orders[j]) === value) j++;
+      if (value > 0) {
+        const h = (value / peak) * ORDERS_HALF;
+        const x0 = x(t.orders[i].second);
+        out.push(
+          `<rect x="${fixed(x0)}" y="${fixed(up ? mid - h : mid)}" width="${fixed(Math.max(0.5, x(t.orders[j - 1].second + 1) - x0))}" height="${fixed(h)}" fill="${colour}"/>`,
+        );
+      }
+      i = j;
+    }
+  };
+  bars((o) => o.acknowledged, true, LAYER_COLOURS.up);
+  bars((o) => o.refused, false, LAYER_COLOURS.transport);
   bands.forEach((band, i) => {
     const y = bandsTop + i * (BAND + BAND_GAP);
     out.push(`<text x="10" y="${y + BAND - 2}">${escape(band)}</text>`);
     const probes = t.votes.filter((v) => `${v.vantage} ${v.target}` === band);
-    probes.forEach((p, j) => {
-      const end = probes[j + 1]?.atSeconds ?? duration;
+    for (let j = 0; j < probes.length;) {
+      let k = j + 1;
+      while (k < probes.length && probes[k].layer === probes[j].layer) k++;
+      const end = probes[k]?.atSeconds ?? duration;
       out.push(
-        `<rect x="${fixed(x(p.atSeconds))}" y="${y}" width="${fixed(Math.max(0.5, x(end) - x(p.atSeconds)))}" height="${BAND}" fill="${LAYER_COLOURS[p.layer] ?? '#000000'}"/>`,
+        `<rect x="${fixed(x(probes[j].atSeconds))}" y="${y}" width="${fixed(Math.max(0.5, x(end) - x(probes[j].atSeconds)))}" height="${BAND}" fill="${LAYER_COLOURS[probes[j].layer] ?? '#000000'}"/>`,
       );
-    });
+      j = k;
+    }
   });
   const legend = Object.entries(LAYER_COLOURS)
     .map(
