@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { parseSettings, readRawConfig, Settings } from './config';
 import { enforcePreflight } from './preflight/account-preflight';
 import { describeRecorders, existingRecorders, RecorderReader } from './preflight/existing-recorders';
+import { regionalName } from './config/naming';
 import { AccountState, TapStack } from './tap-stack';
 
 /** This project's Pulumi config, validated: throws ConfigError listing every problem. */
@@ -23,7 +24,7 @@ export function buildPlatform(
 } {
   const stack = new TapStack('tap', { settings, account });
   return {
-    outputs: { ...stack.stackOutputs(), ...operatorOutputs(stack) },
+    outputs: { ...stack.stackOutputs(), ...operatorOutputs(stack, settings) },
     preflight: enforcePreflight(stack.preflight),
   };
 }
@@ -44,7 +45,10 @@ export async function readAccount(settings: Settings, read: RecorderReader = des
  * dials), the Route 53 health checks and the failover evidence table (fences, votes, lease).
  * The runbooks and `npm run status` read these instead of deriving them with CLI look-ups.
  */
-export function operatorOutputs(stack: TapStack): Record<string, pulumi.Input<unknown>> {
+export function operatorOutputs(
+  stack: TapStack,
+  settings: Pick<Settings, 'domainName'>,
+): Record<string, pulumi.Input<unknown>> {
   const byRegion = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntries(entries);
   const regions = [stack.primary, stack.secondary];
   return {
@@ -74,5 +78,9 @@ export function operatorOutputs(stack: TapStack): Record<string, pulumi.Input<un
     },
     evidenceTableName: stack.evidence.table.name,
     evidenceTableRegion: stack.evidence.region,
+    // Each region's own name, on the certificate: `npm run verify` checks both regions' health there.
+    regionalApiNames: byRegion(
+      regions.map((r): [string, string] => [r.settings.region, regionalName(settings, r.settings.region)]),
+    ),
   };
 }

@@ -437,6 +437,7 @@ export class TapStack extends pulumi.ComponentResource {
           { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
         ],
         evidence: this.evidence,
+        book: this.book,
       },
       inRegion('secondary'),
     );

@@ -13,12 +13,13 @@
  * A new key is printed once, on stdout; nothing else ever shows a secret.
  */
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { addClient, listKeys, OpResult, revokeKey, rotateClient } from './client-key-ops';
 import { wantsHelp } from './cli';
+import { pickOutputs, readStackOutputs } from './stack-outputs';
+import { z } from 'zod';
 
 const USAGE = `usage: npm run keys -- add|rotate|revoke|list --stack NAME [options]
   add     --client ID --rate R --burst B   a new client with one key (printed once)
@@ -57,9 +58,8 @@ export function secretStore(
 
 /** The stack's client keys secret, from its outputs. */
 export function stackSecretArn(stack: string): string {
-  return execFileSync('pulumi', ['stack', 'output', 'clientKeysSecretArn', '--stack', stack], {
-    encoding: 'utf8',
-  }).trim();
+  return pickOutputs(readStackOutputs({ stack }), { clientKeysSecretArn: z.string().startsWith('arn:') })
+    .clientKeysSecretArn;
 }
 
 export async function main(

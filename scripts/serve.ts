@@ -20,12 +20,15 @@ import { exitOnHelp } from './cli';
 import { CLIENTS, startTradingDb } from './local/trading-db';
 import { applyBookRecords } from '../lambda/book-applier/apply';
 import { startLocalBook } from './local/local-book';
+import type { BookReplicas as BookReplicasView } from '../lambda/shared/book-writer';
 import { StreamPosition } from './local/stream-position';
 
 export const HOST = '127.0.0.1';
 
 export interface LocalApi {
   readonly url: string;
+  /** The book's replicas as the service reaches them (its writer item: `npm run verify`'s test reads it). */
+  readonly book: BookReplicasView;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://${HOST}:${bound}`,
+    book: book.view(PRIMARY_REGION),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearInterval(pump);

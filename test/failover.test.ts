@@ -63,14 +63,33 @@ describe('failover orchestrator', () => {
     // The lease outlives any invocation that could hold it.
     expect(config.leaseMs).toBe(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS) * 1000);
     expect(config.leaseMs).toBeGreaterThan(fn.inputs.timeout * 1000);
-    // What the handler reads outside the validator.
-    expect(env.EVIDENCE_TABLE).toBe('ddb-failover-evidence-euw1-dev');
+    expect(config.evidenceTable).toEqual({ name: 'ddb-failover-evidence-euw1-dev' });
     expect(env.METRIC_NAMESPACE).toBe('TAP/Failover');
     expect(env.TOPIC_ARN).toBe('arn:aws:sns:eu-west-1:123456789012:sns-failover-euw1-dev');
     // The old single-canary wiring is gone.
     for (const gone of ['PROBE_URL', 'PROBE_FAILURES', 'PROBE_TIMEOUT_MS', 'CANARY_WINDOW_SECONDS']) {
       expect(env).not.toHaveProperty(gone);
     }
+  });
+
+  it('moves the order book writer: the book table and both replicas in its environment, GetItem/PutItem of the writer item alone in its policy', async () => {
+    // The fast path reads and moves the writer item (lambda/shared/book-writer.ts); without the
+    // book in its environment the deployed orchestrator could never move it.
+    const run = await plan();
+    const book = named(run, 'aws:dynamodb/table:Table', 'ddb-order-book-dev');
+    const config = configFromEnv(envOf(named(run, FN, 'fn-failover-euw1-dev')));
+    expect(config.book).toEqual({ tableName: book.inputs.name, regions: [PRIMARY, SECONDARY] });
+    const move = policyOf(run, 'role-fn-failover-euw1-dev').find((s) => s.Sid === 'MoveTheBookWriter');
+    expect(move).toEqual({
+      Sid: 'MoveTheBookWriter',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Resource: [PRIMARY, SECONDARY].map((r) => `arn:aws:dynamodb:${r}:123456789012:table/ddb-order-book-dev`),
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['writer'] } },
+    });
+    // The book's resource policy lets this role write (and only the writer item, by the role's policy).
+    const policies = ofType(run, 'aws:dynamodb/resourcePolicy:ResourcePolicy');
+    for (const p of policies) expect(p.inputs.policy).toContain(':role/role-fn-failover-euw1-dev');
   });
 
   it('fences with the two endpoint groups the accelerator really has, primary and secondary in that order', async () => {

@@ -8,3 +8,6 @@ export const BOOK_KEY = 'pk';
 
 /** Order items' keys start with this; the writer item's does not. */
 export const ORDER_PK_PREFIX = 'order#';
+
+/** The partition key value of the writer item (who writes the book, under which epoch). */
+export const WRITER_PK = 'writer';

@@ -1,8 +1,8 @@
 /** The orchestrator's settings, read from its environment and refused whole when any is wrong. */
-import { z } from 'zod';
-import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
+import { EnvError } from '../facts/env';
 import type { PromotionMode } from './decide';
-import { fastWindowProblems, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS, windowProblems } from './timing';
+import { parseOrchestratorEnvironment } from './environment';
+import { fastWindowProblems, windowProblems } from './timing';
 
 export interface OrchestratorConfig {
   readonly globalClusterId: string;
@@ -29,41 +29,19 @@ export interface OrchestratorConfig {
   readonly route53HealthCheckId?: string;
   readonly topicArn: string;
   readonly environment: string;
+  /** The evidence store's table (region: the function's own when absent). Tests inject a store instead. */
+  readonly evidenceTable?: { readonly name: string; readonly region?: string };
+  /**
+   * The live order book's table and its replicas' regions: the fast path moves its writer item.
+   * Tests and the drill inject the book's control instead.
+   */
+  readonly book?: { readonly tableName: string; readonly regions: readonly string[] };
   /** This function's name, for the operator's approval command in notifications. */
   readonly functionName?: string;
 }
 
-const seconds = (min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number of seconds')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-const arn = (service: string) => text.regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN`);
-
-const schema = z.object({
-  GLOBAL_CLUSTER_ID: text,
-  PRIMARY_CLUSTER_ARN: arn('rds'),
-  SECONDARY_CLUSTER_ARN: arn('rds'),
-  PRIMARY_REGION: region,
-  CANARY_VANTAGES: text.transform((v) => v.split(',').map((r) => r.trim())).pipe(z.array(region)),
-  PROBE_INTERVAL_SECONDS: seconds(5, 60),
-  RECOVERY_WINDOW_SECONDS: seconds(60, 3600),
-  FAST_WINDOW_SECONDS: seconds(MIN_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS),
-  PROMOTION_MODE: z.enum(['automatic', 'approval'], { message: 'must be automatic or approval' }).default('automatic'),
-  LEASE_SECONDS: seconds(60, 3600),
-  PRIMARY_ENDPOINT_GROUP_ARN: arn('globalaccelerator'),
-  SECONDARY_ENDPOINT_GROUP_ARN: arn('globalaccelerator'),
-  ROUTE53_HEALTH_CHECK_ID: z.string().trim().optional(),
-  FAILOVER_RECORD_NAME: z.string().trim().optional(),
-  SECONDARY_RECORD_TARGET: z.string().trim().optional(),
-  TOPIC_ARN: arn('sns'),
-  ENVIRONMENT: text,
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
-});
-
 export function configFromEnv(env: Record<string, string | undefined>): OrchestratorConfig {
-  const e = parseEnv('orchestrator', schema, env);
+  const e = parseOrchestratorEnvironment(env);
   const problems: string[] = [];
   const vantages = [...new Set(e.CANARY_VANTAGES)];
   if (vantages.length < 2) problems.push('CANARY_VANTAGES must name at least two regions');
@@ -84,6 +62,11 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     failoverFastWindowSeconds: e.FAST_WINDOW_SECONDS,
   });
   problems.push(...fast.map(([, message]) => `FAST_WINDOW_SECONDS ${message}`));
+  const bookRegions = [...new Set(e.BOOK_REGIONS)];
+  const secondaryRegion = e.SECONDARY_CLUSTER_ARN.split(':')[3];
+  for (const needed of [e.PRIMARY_REGION, secondaryRegion])
+    if (!bookRegions.includes(needed))
+      problems.push(`BOOK_REGIONS must include ${needed} (a region the writer can move to or from)`);
   if (!e.FAILOVER_RECORD_NAME !== !e.SECONDARY_RECORD_TARGET) {
     problems.push('FAILOVER_RECORD_NAME and SECONDARY_RECORD_TARGET go together (set both or neither)');
   }
@@ -107,6 +90,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
       : {}),
     topicArn: e.TOPIC_ARN,
     environment: e.ENVIRONMENT,
+    evidenceTable: { name: e.EVIDENCE_TABLE, ...(e.EVIDENCE_TABLE_REGION ? { region: e.EVIDENCE_TABLE_REGION } : {}) },
+    book: { tableName: e.BOOK_TABLE_NAME, regions: bookRegions },
     ...(e.AWS_LAMBDA_FUNCTION_NAME ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
   };
 }

@@ -10,7 +10,9 @@ import type { Context } from 'aws-lambda';
 import { Resolver } from 'node:dns/promises';
 import { createLogger } from '../shared/logger';
 import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
-import { configFromEnv } from './config';
+import { configFromEnv, type OrchestratorConfig } from './config';
+import { replicaBookControl, type OrderBookControl } from './order-book';
+import { bookWriter } from '../shared/book-writer';
 import { systemClock } from './clock';
 import { handleEvent, Outcome } from './orchestrator';
 import { DynamoEvidenceStore } from './store';
@@ -30,16 +32,32 @@ const sns = new SNSClient(sdkOptions());
 // One short DNS attempt: the failover record's answer corroborates, its absence never blocks.
 const resolver = new Resolver({ timeout: 2000, tries: 1 });
 const store = new DynamoEvidenceStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(process.env.EVIDENCE_TABLE_REGION)), {
+  DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(config.evidenceTable?.region)), {
     marshallOptions: { removeUndefinedValues: true },
   }),
-  requiredEnv('EVIDENCE_TABLE'),
+  requireEvidenceTable(config.evidenceTable),
 );
+const book = bookControlFor(config.book);
 
-function requiredEnv(key: string): string {
-  const value = process.env[key];
-  if (!value) throw new Error(`missing environment: ${key}`);
-  return value;
+/** The order book's writer item in each replica, each reached through its own region's endpoint. */
+export function bookControlFor(book: OrchestratorConfig['book']): OrderBookControl | undefined {
+  if (!book) return undefined;
+  const clients = new Map<string, DynamoDBClient>();
+  return replicaBookControl(
+    bookWriter({
+      tableName: book.tableName,
+      regions: book.regions,
+      client: (region) => {
+        if (!clients.has(region)) clients.set(region, new DynamoDBClient(sdkOptions(region)));
+        return clients.get(region)!;
+      },
+    }),
+  );
+}
+
+function requireEvidenceTable(table: OrchestratorConfig['evidenceTable']): string {
+  if (!table) throw new Error('invalid orchestrator environment: EVIDENCE_TABLE must be set');
+  return table.name;
 }
 
 export async function handler(event: unknown, context: Context): Promise<Outcome> {
@@ -49,6 +67,7 @@ export async function handler(event: unknown, context: Context): Promise<Outcome
       config,
       clock: systemClock,
       store,
+      ...(book && { book }),
       rds,
       primaryRds,
       resolveCname: (name) => resolver.resolveCname(name),

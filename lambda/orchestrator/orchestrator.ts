@@ -19,12 +19,13 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { errorText, isPermissionError, isRefusal } from './aws-errors';
 import { Action, decideOperatorRequest, decidePromotion, decideReconcile, decideWriterMove } from './decide';
 import { EvidenceReader, regionOf } from './evidence-reader';
-import { evaluateGate, evidenceHorizon, GateVerdict, ProbeRecord } from './gate';
+import type { GateVerdict } from './gate';
+import { assessGate } from './gate-assessment';
 import { gateLog } from './gate-log';
 import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import type { BookWriter } from './order-book';
-import { ACTION_BUDGET_SECONDS, gateSettings, LOOP_WINDOW_SECONDS } from './timing';
+import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from './timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
 import { Trigger, triggerOf } from './trigger';
 
@@ -115,43 +116,16 @@ class Run {
 
   /** Read the evidence, ask the gate, and act on its verdict: the book's writer first, then the database. */
   async evaluate(approved: boolean): Promise<Action> {
-    const { clock, config, store, logger, metrics } = this.deps;
+    const { clock, config, logger, metrics } = this.deps;
     const now = clock.now();
-    const settings = gateSettings(
-      {
-        failoverProbeIntervalSeconds: config.probeIntervalSeconds,
-        failoverRecoveryWindowSeconds: config.recoveryWindowSeconds,
-        failoverFastWindowSeconds: config.fastWindowSeconds,
-      },
-      config.vantages,
-    );
-    let probes: ProbeRecord[];
-    try {
-      probes = await store.probesSince(config.primaryRegion, evidenceHorizon(now, settings));
-    } catch (e) {
-      if (isPermissionError(e)) throw e;
+    const assessment = await assessGate(this.deps, this.evidence, now);
+    if (assessment.kind === 'unreadable') {
       metrics.addMetric('EvidenceUnreadable', MetricUnit.Count, 1);
-      const action: Action = { kind: 'none', reason: `evidence unreadable, gate stays closed: ${errorText(e)}` };
+      const action: Action = { kind: 'none', reason: `evidence unreadable, gate stays closed: ${assessment.reason}` };
       logger.error('gate decision', { trigger: this.trigger, action });
       return action;
     }
-    const route53 = await this.evidence.readRoute53(now);
-    let gate = evaluateGate({ now, settings, probes, route53 });
-    // The accelerator's endpoint health is read only when a canary says the region is gone.
-    if (gate.votes.some((v) => v.gone)) {
-      const [accelerator, failoverRecord] = await Promise.all([
-        this.evidence.readAccelerator(),
-        this.evidence.readFailoverRecord(),
-      ]);
-      gate = evaluateGate({
-        now,
-        settings,
-        probes,
-        route53,
-        accelerator,
-        ...(failoverRecord ? { failoverRecord } : {}),
-      });
-    }
+    const { gate } = assessment;
     if (gate.regionGone) {
       const writer = await this.evidence.readBookWriter();
       const move = decideWriterMove(gate, writer, config.primaryRegion);

@@ -24,7 +24,7 @@ import {
   PutItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { BOOK_KEY } from '../facts/book';
+import { BOOK_KEY, WRITER_PK } from '../facts/book';
 
 export type Durability = 'cross-region' | 'regional';
 export const DURABILITIES: readonly Durability[] = ['cross-region', 'regional'];
@@ -39,8 +39,7 @@ export interface Writer {
 }
 
 /** The writer item's key: the book keys every item by `pk` alone. */
-export const WRITER_PK = 'writer';
-export { BOOK_KEY };
+export { BOOK_KEY, WRITER_PK };
 
 /** The book's replicas: one client per region, each reaching that region's replica. */
 export interface BookReplicas {

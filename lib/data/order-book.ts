@@ -7,7 +7,7 @@ import { RegionKeys } from '../security/region-keys';
 import { readSecretStatements, SECRET_RECOVERY_WINDOW_DAYS, replicaArn } from './credentials-stack';
 import { bookResourcePolicy, bookWriterRoleArns, replicaTableArn } from './book-policy';
 import { Statement } from '../security/iam';
-import { BOOK_KEY } from '../../lambda/facts/book';
+import { BOOK_KEY, WRITER_PK } from '../../lambda/facts/book';
 
 /** One region holding a replica of the book: its namer, keys and provider. */
 export interface BookRegion {
@@ -190,6 +190,31 @@ export class OrderBook extends pulumi.ComponentResource {
         ]),
       ),
       ...readSecretStatements('BookSigningKey', this.signingSecretArnIn(region), this.secretKeyArn(region), region),
+    ];
+  }
+
+  /**
+   * What the failover orchestrator needs to move the writer (lambda/shared/book-writer.ts
+   * readWriter/moveWriter): GetItem and a conditional PutItem of the writer item in every replica,
+   * and nothing else: `dynamodb:LeadingKeys` limits both to the item whose partition key is the
+   * writer's (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
+   * control": LeadingKeys "represents the first key attribute of a table", the partition key).
+   */
+  controlStatements(): Statement[] {
+    return [
+      {
+        Sid: 'MoveTheBookWriter',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: this.regions.map((r) => this.arnIn(r)),
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [WRITER_PK] } },
+      },
+      ...this.keys.map((r) =>
+        this.keyStatement(`UseTheBookKeyToMoveTheWriter${sidPart(regionCode(r.region))}`, r.region, [
+          'kms:Decrypt',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+        ]),
+      ),
     ];
   }
 

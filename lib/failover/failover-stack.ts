@@ -11,6 +11,9 @@ import { GlobalDatabase } from '../data/global-database';
 import { resolvedAfter } from '../security/iam';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
+import { OrderBook } from '../data/order-book';
+import { functionEnvironment } from '../functions/function-environment';
+import { orchestratorEnvironment } from '../../lambda/orchestrator/environment';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 
 export interface FailoverStackArgs {
@@ -46,6 +49,8 @@ export interface FailoverStackArgs {
   readonly vantages: readonly Vantage[];
   /** The shared evidence table (probes, lease, fence record), in this component's region. */
   readonly evidence: FailoverEvidence;
+  /** The live order book: the fast path moves its writer item. */
+  readonly book: OrderBook;
 }
 
 /**
@@ -157,6 +162,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             ],
             Resource: table.arn,
           },
+          ...args.book.controlStatements(),
           { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
           {
             Sid: 'EncryptNotifications',
@@ -164,17 +170,17 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: notifications.key.arn,
           },
         ],
-        environment: {
+        environment: functionEnvironment('orchestrator', orchestratorEnvironment, {
           GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
           PRIMARY_CLUSTER_ARN: args.primaryCluster.arn,
           SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
           PRIMARY_REGION: args.primaryRegion,
-          CANARY_VANTAGES: vantageRegions.join(','),
-          PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
-          RECOVERY_WINDOW_SECONDS: String(settings.failoverRecoveryWindowSeconds),
-          FAST_WINDOW_SECONDS: String(settings.failoverFastWindowSeconds),
+          CANARY_VANTAGES: vantageRegions,
+          PROBE_INTERVAL_SECONDS: settings.failoverProbeIntervalSeconds,
+          RECOVERY_WINDOW_SECONDS: settings.failoverRecoveryWindowSeconds,
+          FAST_WINDOW_SECONDS: settings.failoverFastWindowSeconds,
           PROMOTION_MODE: settings.failoverPromotionMode,
-          LEASE_SECONDS: String(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS)),
+          LEASE_SECONDS: leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS),
           PRIMARY_ENDPOINT_GROUP_ARN: endpointGroups.primary.arn,
           SECONDARY_ENDPOINT_GROUP_ARN: endpointGroups.secondary.arn,
           ROUTE53_HEALTH_CHECK_ID: args.primaryHealthCheck.id,
@@ -183,8 +189,10 @@ export class FailoverStack extends pulumi.ComponentResource {
           TOPIC_ARN: this.topic.arn,
           ENVIRONMENT: settings.environmentSuffix,
           EVIDENCE_TABLE: table.name,
+          BOOK_TABLE_NAME: args.book.table.name,
+          BOOK_REGIONS: [...args.book.regions],
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
-        },
+        }),
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,
         // Schedule, alarm and operator may overlap; the lease makes the action happen once.

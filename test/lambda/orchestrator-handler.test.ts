@@ -12,6 +12,7 @@ import {
 import { DescribeGlobalClustersCommand, RDSClient, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, GetItemCommand, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   FAILOVER_FUNCTION_NAME,
@@ -41,6 +42,8 @@ const env = {
   TOPIC_ARN: FAILOVER_TOPIC_ARN,
   ENVIRONMENT: 'dev',
   EVIDENCE_TABLE: 'ddb-failover-evidence-dev',
+  BOOK_TABLE_NAME: 'ddb-order-book-dev',
+  BOOK_REGIONS: 'us-east-1,eu-west-1',
   METRIC_NAMESPACE: 'TAP/Failover',
 };
 
@@ -139,4 +142,33 @@ it('wires clients, context, metrics and the store as deployed', async () => {
     Metrics: [{ Name: 'SwitchoverInitiated', Unit: 'Count' }],
   });
   expect(emf).toMatchObject({ service: 'orchestrator', Environment: 'dev', SwitchoverInitiated: 1 });
+});
+
+it('reaches the order book writer item in each replica through that region, as the fast path moves it', async () => {
+  Object.assign(process.env, env);
+  const ddb = mockClient(DynamoDBClient);
+  const regions: string[] = [];
+  ddb.on(GetItemCommand).callsFake(async (input: GetItemCommandInput, getClient) => {
+    regions.push(await (getClient() as unknown as { config: { region: () => Promise<string> } }).config.region());
+    expect(input).toEqual({ TableName: 'ddb-order-book-dev', Key: { pk: { S: 'writer' } }, ConsistentRead: true });
+    return {
+      Item: { pk: { S: 'writer' }, region: { S: 'us-east-1' }, epoch: { N: '3' }, durability: { S: 'cross-region' } },
+    };
+  });
+  const { bookControlFor } = await import('../../lambda/orchestrator/handler');
+  const { configFromEnv } = await import('../../lambda/orchestrator/config');
+  const control = bookControlFor(configFromEnv(process.env).book);
+  expect(await control?.readWriter('eu-west-1')).toEqual({ region: 'us-east-1', epoch: 3, durability: 'cross-region' });
+  await control?.readWriter('us-east-1');
+  expect(regions).toEqual(['eu-west-1', 'us-east-1']);
+  ddb.restore();
+});
+
+it('refuses an environment without the order book, naming the variables', async () => {
+  const { configFromEnv } = await import('../../lambda/orchestrator/config');
+  const { BOOK_TABLE_NAME: _t, BOOK_REGIONS: _r, ...without } = env;
+  expect(() => configFromEnv(without)).toThrow(/BOOK_TABLE_NAME .*; BOOK_REGIONS /);
+  expect(() => configFromEnv({ ...env, BOOK_REGIONS: 'us-east-1,us-west-2' })).toThrow(
+    /BOOK_REGIONS must include eu-west-1/,
+  );
 });

@@ -646,6 +646,9 @@ describe('configuration from the environment', () => {
     SECONDARY_ENDPOINT_GROUP_ARN: EU_GROUP,
     TOPIC_ARN: config.topicArn,
     ENVIRONMENT: 'dev',
+    EVIDENCE_TABLE: 'ddb-failover-evidence-euw1-dev',
+    BOOK_TABLE_NAME: 'ddb-order-book-dev',
+    BOOK_REGIONS: 'us-east-1,eu-west-1',
   };
 
   it('reads a valid environment; automatic is the default mode', () => {
@@ -697,6 +700,8 @@ describe('configuration from the environment', () => {
       topicArn: config.topicArn,
       environment: 'dev',
       functionName: 'fn-orchestrator-dev',
+      evidenceTable: { name: 'ddb-failover-evidence-euw1-dev' },
+      book: { tableName: 'ddb-order-book-dev', regions: ['us-east-1', 'eu-west-1'] },
     });
     const bare = configFromEnv({ ...env, ROUTE53_HEALTH_CHECK_ID: ' ', AWS_LAMBDA_FUNCTION_NAME: '' });
     expect(bare).not.toHaveProperty('route53HealthCheckId');
