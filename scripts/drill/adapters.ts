@@ -349,6 +349,9 @@ export interface FailoverSetup extends Pick<
   readonly route53HealthCheckId: string;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
+  /** The live order book's table and its replicas' regions (the fast path moves its writer item). */
+  readonly bookTableName: string;
+  readonly bookRegions: readonly string[];
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
   readonly probeProtocol: 'https' | 'http';
   readonly probeConnectHost: string;
@@ -373,6 +376,11 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
     TOPIC_ARN: s.topicArn,
     ENVIRONMENT: s.environment,
+    // As FailoverStack sets them (lambda/orchestrator/environment.ts): the evidence table and the book.
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    BOOK_TABLE_NAME: s.bookTableName,
+    BOOK_REGIONS: s.bookRegions.join(','),
   });
 }
 

@@ -127,11 +127,14 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     DescribeEventsCommand: async (input) => {
       const region = regionOfArn(input.SourceIdentifier);
       return {
+        // DescribeEvents returns the events of the source type asked for (an instance's own events are not the cluster's).
         Events: db.events
-          .filter((e) => e.region === region)
+          .filter(
+            (e) => e.region === region && (!input.SourceType || input.SourceType === (e.sourceType ?? 'db-cluster')),
+          )
           .map((e) => ({
             SourceIdentifier: input.SourceIdentifier,
-            SourceType: 'db-cluster',
+            SourceType: e.sourceType ?? 'db-cluster',
             Message: e.message,
             EventCategories: [e.category ?? 'failover'],
             Date: new Date(e.at),

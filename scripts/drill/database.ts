@@ -94,6 +94,8 @@ export class GlobalDatabase {
     readonly message: string;
     /** The event's category (default failover). */
     readonly category?: string;
+    /** The event's source type (default db-cluster; an instance's own events are db-instance). */
+    readonly sourceType?: 'db-cluster' | 'db-instance';
   }[] = [];
   /** While set, FailoverGlobalCluster is refused with this message (InvalidGlobalClusterStateFault). */
   refuseFailover?: string;
@@ -244,14 +246,16 @@ export class GlobalDatabase {
    * The cluster's only instance is recreated (a cluster without a replica): Aurora recreates the
    * writer in the same Availability Zone, "typically under 10 minutes" (Aurora user guide, "High
    * availability for Amazon Aurora", fault tolerance). The cluster is unreachable meanwhile and
-   * reports itself `available`, as for a lost cluster (the status belongs to the cluster), so only
-   * the instance's recovery events (RDS-EVENT-0020 "Recovery of the DB instance has started",
-   * RDS-EVENT-0021 "... is complete", category recovery; RDS event categories and messages) tell
-   * the gate that Aurora is working on it.
+   * reports itself `available`, as for a lost cluster (the status belongs to the cluster). What
+   * Aurora is doing shows only in the instance's own events (RDS-EVENT-0020 "Recovery of the DB
+   * instance has started", RDS-EVENT-0021 "... is complete", category recovery, source type
+   * db-instance: RDS event categories and messages; DocumentDB, which uses the RDS event
+   * definitions, lists the same two), which a DescribeEvents for the cluster does not return.
    */
   recreateInstance(region: AppRegion, seconds: number): void {
     const sim = this.sim!;
-    const event = (message: string) => this.events.push({ at: sim.now(), region, message, category: 'recovery' });
+    const event = (message: string) =>
+      this.events.push({ at: sim.now(), region, message, category: 'recovery', sourceType: 'db-instance' });
     event('Recovery of the DB instance has started. Recovery time will vary with the amount of data to be recovered.');
     this.clusters[region].available = false;
     this.clusters[region].lost = true;

@@ -644,6 +644,8 @@ export class Drill {
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
+      bookTableName: BOOK_TABLE,
+      bookRegions: APP_REGIONS,
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,
