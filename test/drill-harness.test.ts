@@ -328,6 +328,28 @@ describe('drill metrics', () => {
     expect(measure({ ...input([], []), decisions: decisions.slice(1, 3) }).metrics.decisionSeconds).toBeNull();
   });
 
+  it("the timeline's orders: answers per second, the first failed order after the fault and the first live one in eu-west-1", () => {
+    const live = { ...ack('b', 201, 14.5, 'b'), region: 'eu-west-1' as const };
+    const base = input([ack('a', 201, 1.2, 'a'), live], []);
+    const attempts = [
+      { at: 1200, clientOrderId: 'a', region: 'us-east-1' as const, status: 201 },
+      { at: 9000, clientOrderId: 'b', region: 'us-east-1' as const, error: 'connect ECONNREFUSED' },
+      { at: 11_500, clientOrderId: 'b', region: 'us-east-1' as const, status: 503 },
+      { at: 14_500, clientOrderId: 'b', region: 'eu-west-1' as const, status: 201 },
+    ];
+    const { detail } = measure({ ...base, acks: [{ ...base.acks[0], attempts }] });
+    expect(detail.ordersPerSecond.length).toBe(100);
+    expect(detail.ordersPerSecond.filter((o) => o.acknowledged + o.refused > 0)).toEqual([
+      { second: 1, acknowledged: 1, refused: 0 },
+      { second: 9, acknowledged: 0, refused: 1 },
+      { second: 11, acknowledged: 0, refused: 1 },
+      { second: 14, acknowledged: 1, refused: 0 },
+    ]);
+    // The fault is at 10 s: the refusal at 9 s came before it.
+    expect(detail.firstFailedSeconds).toBe(11.5);
+    expect(detail.firstLiveSecondarySeconds).toBe(14.5);
+  });
+
   it('split brain: a live acknowledgement from a region sent after the writer moved away from it fails the scenario', () => {
     const moved = [{ at: 20_000, region: 'eu-west-1', epoch: 2, durability: 'regional' }];
     const rows = ['before', 'after'].map((id) => ({ client_order_id: id, id }));

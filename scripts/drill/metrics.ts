@@ -17,6 +17,7 @@
 import type { Acknowledgement, Attempt } from './client';
 import type { PromotionRecord, RejoinRecord } from './database';
 import type { AppRegion } from './network';
+import { orderTimeline } from './order-timeline';
 import type { Phases } from './phases';
 import type { CanaryVote, Decision, RotationOutcome, WriterMove } from './run';
 import type { Expectation, Scenario } from './scenarios';
@@ -257,25 +258,6 @@ export function measure(input: MeasureInput): ScenarioResult {
       wallSeconds: round(input.wallMs / 1000),
     },
   };
-}
-
-/** Answers per second, the first failed order and the first live order in eu-west-1 after the fault. */
-function orderTimeline(input: MeasureInput, faultAt: number) {
-  const seconds = Math.ceil((input.end - input.epoch) / 1000);
-  const ordersPerSecond = Array.from({ length: seconds }, (_, second) => ({ second, acknowledged: 0, refused: 0 }));
-  const attempts = input.acks.flatMap((c) => c.attempts).sort((a, b) => a.at - b.at);
-  for (const a of attempts) {
-    const slot = ordersPerSecond[Math.min(seconds - 1, Math.floor((a.at - input.epoch) / 1000))];
-    if (a.status !== undefined && ACCEPTED.has(a.status)) slot.acknowledged++;
-    else slot.refused++;
-  }
-  const failed = attempts.find((a) => a.at >= faultAt && (a.status === undefined || a.status >= 500));
-  const live = input.acks
-    .flatMap((c) => c.acks)
-    .filter((a) => a.at >= faultAt && a.status === LIVE && a.region === 'eu-west-1')
-    .sort((a, b) => a.at - b.at)[0];
-  const at = (ms: number | undefined) => (ms === undefined ? null : round((ms - input.epoch) / 1000));
-  return { ordersPerSecond, firstFailedSeconds: at(failed?.at), firstLiveSecondarySeconds: at(live?.at) };
 }
 
 /**
