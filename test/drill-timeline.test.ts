@@ -31,7 +31,6 @@ function run(overrides: Partial<ScenarioResult> = {}, seed = 3): ScenarioResult 
       lost: 0,
       duplicates: 0,
       unacknowledged: 0,
-      expired: 0,
       firstLiveSeconds: 31.5,
       longestGapSeconds: 32,
       decisionSeconds: 29.5,

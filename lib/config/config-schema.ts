@@ -261,10 +261,7 @@ export const configSchema = z.object({
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
   lambdaTimeoutSeconds: integer(3, 900),
-  marketOrderTtlSeconds: integer(1, 86400),
   tradingReservedConcurrency: integer(1, 1000),
-  // The SQS event source's maximumConcurrency (2-1000) follows it.
-  drainerReservedConcurrency: integer(2, 1000),
   wafRateLimit: integer(10, 2_000_000_000),
   // --- global traffic and failover
   domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {

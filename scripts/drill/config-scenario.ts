@@ -41,7 +41,6 @@ export function runConfigScenario(
       lost: 0,
       duplicates: 0,
       unacknowledged: 0,
-      expired: 0,
       firstLiveSeconds: null,
       longestGapSeconds: 0,
       decisionSeconds: null,

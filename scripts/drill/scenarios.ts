@@ -1,7 +1,7 @@
 /**
  * The scenarios, each with what it must show. Every scenario also requires: the final writer's
  * ledger equal to the acknowledged orders (none lost, none executed twice, none there that no
- * client was acknowledged for), none expired, no client without an acknowledgement for longer
+ * client was acknowledged for), no client without an acknowledgement for longer
  * than the RTO target, and a first live order (201) within it (checked in metrics.ts).
  * Timelines are in simulated seconds from the start; every fault comes at `faultAtSeconds`.
  */
