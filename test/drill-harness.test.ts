@@ -5,8 +5,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
-import { balance, drillScenarios } from '../scripts/drill/index';
+import { balance, type DrillJob, drillJobs, drillScenarios } from '../scripts/drill/index';
 import { measure } from '../scripts/drill/metrics';
+import { drawPhases, FIXED_PHASES, runSeed } from '../scripts/drill/phases';
+import { seededRandom } from '../lib/model/rto-model';
 import { StandardQueue } from '../scripts/drill/queue';
 import type { MeasureInput, Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
@@ -146,6 +148,10 @@ describe('drill metrics', () => {
     crashes: [],
     awsCalls: {},
     wallMs: 0,
+    seed: 7,
+    phases: FIXED_PHASES,
+    votes: [],
+    ledgerBehind: [],
   });
 
   it('the ledger check: lost (acknowledged, missing), executed twice, and rows no client was acknowledged for', () => {
@@ -174,15 +180,54 @@ describe('drill metrics', () => {
     );
   });
 
+  it('a promotion called but unfinished when the run ends counts, and the decision time is the first decision that acts', () => {
+    const running = { ...input([], []), promotions: [], promotionInProgress: true };
+    expect(measure(running).metrics.promotions).toBe(1);
+    expect(measure({ ...running, promotionInProgress: false }).metrics.promotions).toBe(0);
+    const decisions = [
+      { at: 9_000, trigger: 'schedule', action: 'move-writer', reason: 'before the fault' },
+      { at: 40_000, trigger: 'schedule', action: 'none', reason: 'gate closed' },
+      { at: 45_000, trigger: 'schedule', action: 'error', reason: 'timed out' },
+      { at: 50_500, trigger: 'schedule', action: 'await-approval', reason: 'healthy cluster behind 5xx' },
+    ];
+    const result = measure({ ...input([], []), decisions });
+    // Fault at scenario.faultAtSeconds: the first acting decision after it, in seconds from it.
+    expect(result.metrics.decisionSeconds).toBe(50.5 - scenario.faultAtSeconds);
+    expect(result.seed).toBe(7);
+    expect(measure({ ...input([], []), decisions: decisions.slice(1, 3) }).metrics.decisionSeconds).toBeNull();
+  });
+
+  it("the timeline's orders: answers per second, the first failed order after the fault and the first live one in eu-west-1", () => {
+    const live = { ...ack('b', 201, 14.5, 'b'), region: 'eu-west-1' as const };
+    const base = input([ack('a', 201, 1.2, 'a'), live], []);
+    const attempts = [
+      { at: 1200, clientOrderId: 'a', region: 'us-east-1' as const, status: 201 },
+      { at: 9000, clientOrderId: 'b', region: 'us-east-1' as const, error: 'connect ECONNREFUSED' },
+      { at: 11_500, clientOrderId: 'b', region: 'us-east-1' as const, status: 503 },
+      { at: 14_500, clientOrderId: 'b', region: 'eu-west-1' as const, status: 201 },
+    ];
+    const { detail } = measure({ ...base, acks: [{ ...base.acks[0], attempts }] });
+    expect(detail.ordersPerSecond.length).toBe(100);
+    expect(detail.ordersPerSecond.filter((o) => o.acknowledged + o.refused > 0)).toEqual([
+      { second: 1, acknowledged: 1, refused: 0 },
+      { second: 9, acknowledged: 0, refused: 1 },
+      { second: 11, acknowledged: 0, refused: 1 },
+      { second: 14, acknowledged: 1, refused: 0 },
+    ]);
+    // The fault is at 10 s: the refusal at 9 s came before it.
+    expect(detail.firstFailedSeconds).toBe(11.5);
+    expect(detail.firstLiveSecondarySeconds).toBe(14.5);
+  });
+
   it('split brain: a live acknowledgement from a region sent after the writer moved away from it fails the scenario', () => {
     const moved = [{ at: 20_000, region: 'eu-west-1', epoch: 2, durability: 'regional' }];
     const rows = ['before', 'after'].map((id) => ({ client_order_id: id, id }));
     // Sent at 19 s, answered at 21 s by us-east-1: taken before the move.
     const before = { ...ack('before', 201, 21, 'before'), sentAt: 19_000 };
-    expect(measure(input([before], rows.slice(0, 1), undefined, moved)).detail.fencedAcks).toBe(0);
+    expect(measure(input([before], rows.slice(0, 1), undefined, moved)).metrics.fencedAcks).toBe(0);
     const after = ack('after', 201, 22, 'after');
     const result = measure(input([before, after], rows, undefined, moved));
-    expect(result.detail.fencedAcks).toBe(1);
+    expect(result.metrics.fencedAcks).toBe(1);
     expect(result.failures[0]).toMatch(
       /^split brain: 1 order\(s\) acknowledged live by a region after the writer moved/,
     );
@@ -203,13 +248,41 @@ describe('drill metrics', () => {
   });
 });
 
-describe('worker split', () => {
-  it('puts every scenario in exactly one group, longest first, groups about equal', () => {
-    const scenarios = drillScenarios(drillSettings('dev'));
-    const groups = balance(scenarios, 2);
-    expect(groups.flat().sort()).toEqual(scenarios.map((s) => s.name).sort());
-    const load = (g: string[]) => g.reduce((n, name) => n + scenarios.find((s) => s.name === name)!.durationSeconds, 0);
-    const longest = Math.max(...scenarios.map((s) => s.durationSeconds));
-    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(longest);
+describe('worker split and seeded runs', () => {
+  const scenarios = drillScenarios(drillSettings('dev'));
+
+  it('puts every run in exactly one group, longest first, groups about equal', () => {
+    const jobs = drillJobs(scenarios, scenarios, { settings: drillSettings('dev'), runs: 2 });
+    const groups = balance(scenarios, jobs, 2);
+    const key = (j: DrillJob) => `${j.name}/${j.seed}`;
+    expect(groups.flat().map(key).sort()).toEqual(jobs.map(key).sort());
+    const length = (j: DrillJob) => scenarios.find((s) => s.name === j.name)!.durationSeconds;
+    const load = (g: DrillJob[]) => g.reduce((n, j) => n + length(j), 0);
+    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(Math.max(...jobs.map(length)));
+  });
+
+  it('each run has its own seed, fixed by the scenario and the run whatever subset runs, and a replay runs that seed', () => {
+    const settings = drillSettings('dev');
+    const all = drillJobs(scenarios, scenarios, { settings, runs: 3, seed: 5 });
+    expect(new Set(all.map((j) => j.seed)).size).toBe(all.length);
+    const one = scenarios.slice(2, 3);
+    expect(drillJobs(scenarios, one, { settings, runs: 3, seed: 5 })).toEqual(
+      all.filter((j) => j.name === one[0].name),
+    );
+    expect(drillJobs(scenarios, one, { settings, runs: 3, seed: 5, replay: 42 })).toEqual([
+      { name: one[0].name, seed: 42 },
+    ]);
+    expect(runSeed(1, 3, 2)).toBe(1_003_002);
+  });
+
+  it("a seed draws the canaries' and the orchestrator's minute phases, whole seconds over the whole minute", () => {
+    const drawn = Array.from({ length: 200 }, (_, i) => drawPhases(seededRandom(runSeed(1, 0, i)), 2));
+    expect(drawPhases(seededRandom(9), 2)).toEqual(drawPhases(seededRandom(9), 2));
+    const values = drawn.flatMap((p) => [...p.canarySeconds, p.orchestratorSeconds]);
+    expect(values.every((v) => Number.isInteger(v) && v >= 0 && v < 60)).toBe(true);
+    // Spread over the minute, not stuck at the old fixed +5/+25/+17 s.
+    expect(Math.min(...values)).toBeLessThan(5);
+    expect(Math.max(...values)).toBeGreaterThan(55);
+    expect(drawn.filter((p) => p.orchestratorSeconds === FIXED_PHASES.orchestratorSeconds).length).toBeLessThan(20);
   });
 });

@@ -127,13 +127,16 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     DescribeEventsCommand: async (input) => {
       const region = regionOfArn(input.SourceIdentifier);
       return {
+        // DescribeEvents returns the events of the source type asked for (an instance's own events are not the cluster's).
         Events: db.events
-          .filter((e) => e.region === region)
+          .filter(
+            (e) => e.region === region && (!input.SourceType || input.SourceType === (e.sourceType ?? 'db-cluster')),
+          )
           .map((e) => ({
             SourceIdentifier: input.SourceIdentifier,
-            SourceType: 'db-cluster',
+            SourceType: e.sourceType ?? 'db-cluster',
             Message: e.message,
-            EventCategories: ['failover'],
+            EventCategories: [e.category ?? 'failover'],
             Date: new Date(e.at),
           })),
       };
@@ -169,6 +172,8 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
     FailoverGlobalClusterCommand: async (input) => {
       checkId(input.GlobalClusterIdentifier);
       const to = target(input.TargetDbClusterIdentifier);
+      // A refusal the scenario sets (engine versions differ, the cluster is modifying): nothing changes.
+      if (db.refuseFailover) throw new InvalidGlobalClusterStateFault({ message: db.refuseFailover, $metadata: {} });
       if (input.Switchover) {
         db.startSwitchover(to);
       } else {

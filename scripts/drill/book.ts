@@ -156,6 +156,11 @@ export class DrillBook {
     }
   }
 
+  /** Records `region`'s applier has still to apply (0 before the appliers are scheduled). */
+  behind(region: AppRegion): number {
+    return this.appliers.get(region)?.behind ?? 0;
+  }
+
   /** Batches each region's applier had to retry (a read-only secondary's, mostly). */
   applierRetries(): Record<AppRegion, number> {
     return Object.fromEntries(APP_REGIONS.map((r) => [r, this.appliers.get(r)?.failures ?? 0])) as Record<

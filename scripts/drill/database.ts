@@ -87,9 +87,21 @@ export class GlobalDatabase {
   /** Storage replication stopped (lag grows) while true. */
   replicationCut = false;
   readonly promotions: PromotionRecord[] = [];
+  /** When each FailoverGlobalCluster/SwitchoverGlobalCluster was accepted (the promotion started). */
+  readonly promotionStarts: { readonly at: number; readonly kind: PromotionRecord['kind'] }[] = [];
   readonly rejoins: RejoinRecord[] = [];
   /** RDS events of each cluster (DescribeEvents), as an in-region failover emits them. */
-  readonly events: { readonly at: number; readonly region: AppRegion; readonly message: string }[] = [];
+  readonly events: {
+    readonly at: number;
+    readonly region: AppRegion;
+    readonly message: string;
+    /** The event's category (default failover). */
+    readonly category?: string;
+    /** The event's source type (default db-cluster; an instance's own events are db-instance). */
+    readonly sourceType?: 'db-cluster' | 'db-instance';
+  }[] = [];
+  /** While set, FailoverGlobalCluster is refused with this message (InvalidGlobalClusterStateFault). */
+  refuseFailover?: string;
   readonly timings: DatabaseTimings = { promotionSeconds: 120 };
   private sim?: Simulation;
   private lastPromoted?: PgServer;
@@ -233,6 +245,33 @@ export class GlobalDatabase {
     );
   }
 
+  /**
+   * The cluster's only instance is recreated (a cluster without a replica): Aurora recreates the
+   * writer in the same Availability Zone, "typically under 10 minutes" (Aurora user guide, "High
+   * availability for Amazon Aurora", fault tolerance). The cluster is unreachable meanwhile and
+   * reports itself `available`, as for a lost cluster (the status belongs to the cluster). What
+   * Aurora is doing shows only in the instance's own events (RDS-EVENT-0020 "Recovery of the DB
+   * instance has started", RDS-EVENT-0021 "... is complete", category recovery, source type
+   * db-instance: RDS event categories and messages; DocumentDB, which uses the RDS event
+   * definitions, lists the same two), which a DescribeEvents for the cluster does not return.
+   */
+  recreateInstance(region: AppRegion, seconds: number): void {
+    const sim = this.sim!;
+    const event = (message: string) =>
+      this.events.push({ at: sim.now(), region, message, category: 'recovery', sourceType: 'db-instance' });
+    event('Recovery of the DB instance has started. Recovery time will vary with the amount of data to be recovered.');
+    this.clusters[region].available = false;
+    this.clusters[region].lost = true;
+    this.network.changed();
+    sim.at(sim.now() + seconds * 1000, () => {
+      event('Recovery of the DB instance is complete.');
+      this.clusters[region].available = true;
+      this.clusters[region].lost = false;
+      this.network.changed();
+      this.rejoinIfDue();
+    });
+  }
+
   /** A fault or a recovery: the cluster goes down or comes back (a rejoin may follow). */
   setAvailable(region: AppRegion, available: boolean): void {
     if (this.clusters[region].available !== available && this.sim) {
@@ -291,6 +330,7 @@ export class GlobalDatabase {
   /** FailoverGlobalCluster: validated by the SDK fake; promotion completes after the delay. */
   startFailover(to: AppRegion, dataLoss: boolean): void {
     const from = this.writer!;
+    this.promotionStarts.push({ at: this.sim!.now(), kind: 'failover' });
     this.status = 'failing-over';
     this.failoverState = { from, to, dataLoss };
     this.writer = undefined;
@@ -317,6 +357,7 @@ export class GlobalDatabase {
   /** SwitchoverGlobalCluster: no data loss; needs both clusters up and connected. */
   startSwitchover(to: AppRegion): void {
     const from = this.writer!;
+    this.promotionStarts.push({ at: this.sim!.now(), kind: 'switchover' });
     this.status = 'switching-over';
     this.failoverState = { from, to, dataLoss: false };
     this.writer = undefined;
@@ -386,6 +427,8 @@ export class GlobalDatabase {
   async reset(clearData: (writer: PgServer) => Promise<void>): Promise<void> {
     this.sim = undefined;
     this.replicationCut = false;
+    this.refuseFailover = undefined;
+    this.events.length = 0;
     this.status = 'available';
     this.failoverState = undefined;
     const servers = APP_REGIONS.map((r) => this.clusters[r].server);
@@ -405,6 +448,7 @@ export class GlobalDatabase {
     }
     this.writer = 'us-east-1';
     this.promotions.length = 0;
+    this.promotionStarts.length = 0;
     this.rejoins.length = 0;
     this.network.changed();
     await clearData(writer);

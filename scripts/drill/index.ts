@@ -1,13 +1,16 @@
 /**
  * `runDrill`: every scenario (or the named ones). Scenarios are split over worker processes,
  * each with its own PostgreSQL pair, because most of a scenario's wall time is spent waiting
- * on the database: two workers on two cores take about half the time. Every scenario starts
- * from the same reset state with its own seed, so the split does not change any result.
+ * on the database: two workers on two cores take about half the time. Every run starts from the
+ * same reset state with its own seed, so the split does not change any result.
  */
 import { fork } from 'child_process';
 import * as path from 'path';
 import { promotionGateSeconds } from './adapters';
 import type { ScenarioResult } from './metrics';
+import { isConfigScenario, runConfigScenario } from './config-scenario';
+import { gateScenarios } from './gate-scenarios';
+import { runSeed } from './phases';
 import { Drill } from './run';
 import { Scenario, scenarios } from './scenarios';
 import { DrillSettings, drillSettings } from './settings';
@@ -21,35 +24,47 @@ export interface DrillOptions {
   readonly only?: readonly string[];
   /** Worker processes (default 1: in this process). */
   readonly workers?: number;
+  /** Runs per scenario, each with its own seed (default 1). */
+  readonly runs?: number;
+  /** Base seed the runs' seeds come from (default 1; scripts/drill/phases.ts runSeed). */
+  readonly seed?: number;
+  /** Replay one run by its seed (as a failing run prints it): one run of each chosen scenario. */
+  readonly replay?: number;
   readonly onResult?: (result: ScenarioResult) => void;
 }
 
+/** One run of one scenario. */
+export interface DrillJob {
+  readonly name: string;
+  readonly seed: number;
+}
+
 export function drillScenarios(settings: DrillSettings): Scenario[] {
-  return scenarios({
+  const timing = {
     gateSeconds: promotionGateSeconds({
       probeIntervalSeconds: settings.failoverProbeIntervalSeconds,
       recoveryWindowSeconds: settings.failoverRecoveryWindowSeconds,
     }),
     promotionSeconds: settings.dbPromotionEstimateSeconds,
-  });
+  };
+  return [...scenarios(timing), ...gateScenarios(timing)];
 }
 
-/** Each scenario's seed: fixed by its place in the full list, whatever subset runs. */
-const seedOf = (all: readonly Scenario[], scenario: Scenario) => 1000 + all.indexOf(scenario);
-
-/** Run `names` in this process on one server pair. */
+/** Run `jobs` in this process on one server pair. */
 export async function runInProcess(
   settings: DrillSettings,
-  names: readonly string[],
+  jobs: readonly DrillJob[],
   onResult?: (result: ScenarioResult) => void,
 ): Promise<ScenarioResult[]> {
   const all = drillScenarios(settings);
   const drill = await Drill.start(settings);
   const results: ScenarioResult[] = [];
   try {
-    for (const name of names) {
-      const scenario = all.find((s) => s.name === name)!;
-      const result = await drill.runScenario(scenario, seedOf(all, scenario));
+    for (const job of jobs) {
+      const result = await drill.runScenario(
+        all.find((s) => s.name === job.name)!,
+        job.seed,
+      );
       results.push(result);
       onResult?.(result);
     }
@@ -59,15 +74,25 @@ export async function runInProcess(
   return results;
 }
 
-/** Split scenarios into `n` groups of about equal simulated length (longest first). */
-export function balance(chosen: readonly Scenario[], n: number): string[][] {
-  const groups = Array.from({ length: Math.min(n, chosen.length) }, () => ({ load: 0, names: [] as string[] }));
-  for (const s of [...chosen].sort((a, b) => b.durationSeconds - a.durationSeconds)) {
+/** Split jobs into `n` groups of about equal simulated length (longest first). */
+export function balance(all: readonly Scenario[], jobs: readonly DrillJob[], n: number): DrillJob[][] {
+  const length = (job: DrillJob) => all.find((s) => s.name === job.name)!.durationSeconds;
+  const groups = Array.from({ length: Math.min(n, jobs.length) }, () => ({ load: 0, jobs: [] as DrillJob[] }));
+  for (const job of [...jobs].sort((a, b) => length(b) - length(a))) {
     const lightest = groups.reduce((a, b) => (b.load < a.load ? b : a));
-    lightest.names.push(s.name);
-    lightest.load += s.durationSeconds;
+    lightest.jobs.push(job);
+    lightest.load += length(job);
   }
-  return groups.map((g) => g.names);
+  return groups.map((g) => g.jobs);
+}
+
+/** Every run the options ask for, scenario by scenario (each seed fixed by the scenario's place in the full list). */
+export function drillJobs(all: readonly Scenario[], chosen: readonly Scenario[], options: DrillOptions): DrillJob[] {
+  if (options.replay !== undefined) return chosen.map((s) => ({ name: s.name, seed: options.replay! }));
+  const runs = options.runs ?? 1;
+  return chosen.flatMap((s) =>
+    Array.from({ length: runs }, (_, run) => ({ name: s.name, seed: runSeed(options.seed ?? 1, all.indexOf(s), run) })),
+  );
 }
 
 export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]> {
@@ -76,34 +101,45 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
   if (unknown.length > 0)
     throw new Error(`unknown scenario(s): ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);
   const chosen = options.only?.length ? all.filter((s) => options.only!.includes(s.name)) : all;
-  const workers = options.workers ?? 1;
-  if (workers <= 1 || chosen.length <= 1) {
-    return runInProcess(
-      options.settings,
-      chosen.map((s) => s.name),
-      options.onResult,
+  const jobs = drillJobs(all, chosen, options);
+  // Settings the config refuses are judged here, without a simulation (scripts/drill/config-scenario.ts).
+  const refused = jobs.filter((j) => isConfigScenario(all.find((s) => s.name === j.name)!));
+  const simulated = jobs.filter((j) => !refused.includes(j));
+  const configResults = refused.map((job) => {
+    const result = runConfigScenario(
+      all.find((s) => s.name === job.name)!,
+      options,
+      job.seed,
     );
-  }
-  const groups = balance(chosen, workers);
-  const results = (
-    await Promise.all(
-      groups.map((names) => runWorker(options.stack ?? 'dev', options.overrides ?? {}, names, options.onResult)),
-    )
-  ).flat();
-  return chosen.map((s) => results.find((r) => r.name === s.name)!);
+    options.onResult?.(result);
+    return result;
+  });
+  const workers = options.workers ?? 1;
+  const results =
+    workers <= 1 || simulated.length <= 1
+      ? await runInProcess(options.settings, simulated, options.onResult)
+      : (
+          await Promise.all(
+            balance(all, simulated, workers).map((group) =>
+              runWorker(options.stack ?? 'dev', options.overrides ?? {}, group, options.onResult),
+            ),
+          )
+        ).flat();
+  const done = [...configResults, ...results];
+  return jobs.map((job) => done.find((r) => r.name === job.name && r.seed === job.seed)!);
 }
 
-/** One worker process (scripts/drill/worker.ts) running `names`; results stream back over IPC. */
+/** One worker process (scripts/drill/worker.ts) running `jobs`; results stream back over IPC. */
 function runWorker(
   stack: string,
   overrides: Record<string, string>,
-  names: readonly string[],
+  jobs: readonly DrillJob[],
   onResult?: (result: ScenarioResult) => void,
 ): Promise<ScenarioResult[]> {
   return new Promise((resolve, reject) => {
     const results: ScenarioResult[] = [];
     let failure = '';
-    const child = fork(path.join(__dirname, 'worker.ts'), [JSON.stringify({ stack, overrides, names })], {
+    const child = fork(path.join(__dirname, 'worker.ts'), [JSON.stringify({ stack, overrides, jobs })], {
       execArgv: ['--import', 'tsx'],
       cwd: path.resolve(__dirname, '..', '..'),
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -117,9 +153,13 @@ function runWorker(
       if (message.error) failure = message.error;
     });
     child.once('exit', (code) =>
-      code === 0 && results.length === names.length
+      code === 0 && results.length === jobs.length
         ? resolve(results)
-        : reject(new Error(`drill worker for ${names.join(', ')} failed (exit ${code}): ${failure}`)),
+        : reject(
+            new Error(
+              `drill worker for ${jobs.map((j) => `${j.name} (seed ${j.seed})`).join(', ')} failed (exit ${code}): ${failure}`,
+            ),
+          ),
     );
   });
 }

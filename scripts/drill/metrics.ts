@@ -15,7 +15,9 @@
  */
 import type { Acknowledgement, Attempt } from './client';
 import type { AppRegion } from './network';
+import { orderTimeline } from './order-timeline';
 import type { Expectation, MeasureInput } from './scenarios';
+import type { Phases } from './phases';
 import type { RotationOutcome } from './world';
 
 export interface ClientMetrics {
@@ -35,13 +37,25 @@ export interface Metrics {
   /** Worst client; null when no order was acknowledged live after the fault. */
   readonly firstLiveSeconds: number | null;
   readonly longestGapSeconds: number;
+  /**
+   * Seconds from the fault to the orchestrator's first decision that acts or asks (move the
+   * writer, promote, hold, await approval, ...); null when it decided nothing.
+   */
+  readonly decisionSeconds: number | null;
+  /** Orders acknowledged live by a region after the book's writer had moved away from it (split brain). */
+  readonly fencedAcks: number;
 }
 
 export interface ScenarioResult {
   readonly name: string;
   readonly title: string;
+  /** The run's seed (replay: npm run drill -- --scenario NAME --replay SEED). */
+  readonly seed: number;
+  readonly phases: Phases;
   readonly metrics: Metrics;
   readonly expectation: Expectation;
+  /** The config's refusal, for a scenario the configuration must refuse (config-scenario.ts). */
+  readonly configRefusal?: string;
   /** Each unmet expectation, in words; empty when the scenario passed. */
   readonly failures: string[];
   readonly passed: boolean;
@@ -51,11 +65,18 @@ export interface ScenarioResult {
     readonly unacknowledgedIds: string[];
     readonly duplicateIds: string[];
     readonly promotions: { atSeconds: number; kind: string; from: AppRegion; to: AppRegion }[];
+    readonly promotionStarts: { atSeconds: number; kind: string }[];
     readonly rejoins: { atSeconds: number; region: AppRegion; snapshotOnly: number }[];
     readonly decisions: { atSeconds: number; trigger: string; action: string; reason: string }[];
     readonly writerMoves: { atSeconds: number; region: string; epoch: number; durability: string }[];
-    /** Orders acknowledged live (201) by a region after the writer had moved away from it. */
-    readonly fencedAcks: number;
+    /** Answers per second of the run (acknowledged: 200/201; refused: anything else, or no answer). */
+    readonly ordersPerSecond: { second: number; acknowledged: number; refused: number }[];
+    /** The first order after the fault without an acknowledgement (an error or a 5xx), seconds from the start. */
+    readonly firstFailedSeconds: number | null;
+    /** The first live order (201) eu-west-1 acknowledged after the fault, seconds from the start. */
+    readonly firstLiveSecondarySeconds: number | null;
+    readonly votes: { atSeconds: number; vantage: string; target: string; layer: string }[];
+    readonly ledgerBehind: { atSeconds: number; region: AppRegion; behind: number }[];
     readonly rotations: RotationOutcome[];
     readonly processCrashes: { atSeconds: number; error: string }[];
     readonly awsCalls: Record<string, number>;
@@ -66,6 +87,8 @@ export interface ScenarioResult {
 }
 
 const ACCEPTED = new Set([200, 201]);
+/** Orchestrator outcomes that are not a decision: nothing to do, or a failed invocation. */
+const PASSIVE = new Set(['none', 'error']);
 const LIVE = 201;
 const round = (seconds: number) => Math.round(seconds * 10) / 10;
 
@@ -117,13 +140,24 @@ export function measure(input: MeasureInput): ScenarioResult {
     const values = clients.map(pick);
     return values.some((v) => v === null) ? null : Math.max(...(values as number[]));
   };
+  // When the orchestrator acted: the writer moved, a promotion was called, or (for a decision that
+  // changes nothing, such as asking for approval) its invocation ended.
+  const decision = Math.min(
+    ...[
+      input.decisions.find((d) => d.at >= faultAt && !PASSIVE.has(d.action))?.at,
+      input.writerMoves.find((m) => m.at >= faultAt)?.at,
+      (input.promotionStarts ?? []).find((p) => p.at >= faultAt)?.at,
+    ].map((at) => at ?? Infinity),
+  );
   const metrics: Metrics = {
-    promotions: input.promotions.length,
+    promotions: input.promotions.length + (input.promotionInProgress ? 1 : 0),
     lost: lostIds.length,
     duplicates: duplicateIds.length,
     unacknowledged: unacknowledgedIds.length,
     firstLiveSeconds: worst((c) => c.firstLiveSeconds),
     longestGapSeconds: Math.max(...clients.map((c) => c.longestGapSeconds)),
+    decisionSeconds: Number.isFinite(decision) ? round((decision - faultAt) / 1000) : null,
+    fencedAcks: fencedAcks.length,
   };
   const refused = input.acks.flatMap((c) => c.acks).filter((a) => !ACCEPTED.has(a.status));
   const failures = check(scenario.expect, metrics, input);
@@ -138,6 +172,8 @@ export function measure(input: MeasureInput): ScenarioResult {
   return {
     name: scenario.name,
     title: scenario.title,
+    seed: input.seed,
+    phases: input.phases,
     metrics,
     expectation: scenario.expect,
     failures,
@@ -148,6 +184,7 @@ export function measure(input: MeasureInput): ScenarioResult {
       unacknowledgedIds,
       duplicateIds,
       promotions: input.promotions.map((p) => ({ atSeconds: seconds(p.at), kind: p.kind, from: p.from, to: p.to })),
+      promotionStarts: (input.promotionStarts ?? []).map((p) => ({ atSeconds: seconds(p.at), kind: p.kind })),
       rejoins: input.rejoins.map((r) => ({
         atSeconds: seconds(r.at),
         region: r.region,
@@ -162,7 +199,14 @@ export function measure(input: MeasureInput): ScenarioResult {
         epoch: m.epoch,
         durability: m.durability,
       })),
-      fencedAcks: fencedAcks.length,
+      ...orderTimeline(input, faultAt),
+      votes: input.votes.map((v) => ({
+        atSeconds: seconds(v.at),
+        vantage: v.vantage,
+        target: v.target,
+        layer: v.layer,
+      })),
+      ledgerBehind: input.ledgerBehind.map((l) => ({ atSeconds: seconds(l.at), region: l.region, behind: l.behind })),
       rotations: [...input.rotations],
       processCrashes: input.crashes.map((c) => ({ atSeconds: seconds(c.at), error: c.error })),
       awsCalls: input.awsCalls,

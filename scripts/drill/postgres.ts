@@ -25,8 +25,15 @@ export function binDir(): string {
   return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
 
-/** PostgreSQL refuses to run as root: run it as the `postgres` user when we are root. */
+let ids: { uid?: number; gid?: number } | undefined;
+
+/** PostgreSQL refuses to run as root: run it as the `postgres` user when we are root (looked up once). */
 function runAs(): { uid?: number; gid?: number } {
+  ids ??= lookUpRunAs();
+  return ids;
+}
+
+function lookUpRunAs(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   try {
     return {

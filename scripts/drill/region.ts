@@ -89,6 +89,13 @@ export interface RegionOptions {
 
 const LAMBDA_PATH = /^\/orders(\/|$)/;
 
+/** What a sick target answers (see RegionApp.answers503). */
+const SERVICE_UNAVAILABLE: HttpResponse = {
+  status: 503,
+  headers: { 'content-type': 'application/json' },
+  body: '{"message":"Service Unavailable"}',
+};
+
 export class RegionApp {
   /** The order journal of this region (orders whose writer is in the other region) and its parked queue. */
   readonly journalQueue: StandardQueue;
@@ -107,6 +114,11 @@ export class RegionApp {
   httpPort = 0;
   private httpListener!: http.Server;
   private handling = 0;
+  /**
+   * Every target answers 503 while set (overload, a bad deploy): the region answers, sick, not
+   * gone. The ALB's health checks, the canaries' probes and the clients' orders all see it.
+   */
+  answers503 = false;
 
   constructor(
     readonly options: RegionOptions,
@@ -256,6 +268,7 @@ export class RegionApp {
   }
 
   private async invokeLambda(req: HttpRequest): Promise<HttpResponse> {
+    if (this.answers503) return SERVICE_UNAVAILABLE;
     const event = {
       requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:drill:targetgroup/tg-fn' } },
       httpMethod: req.method,
@@ -274,6 +287,7 @@ export class RegionApp {
   }
 
   private callInstance(req: HttpRequest): Promise<HttpResponse> {
+    if (this.answers503) return Promise.resolve(SERVICE_UNAVAILABLE);
     return this.sim.track(
       new Promise<HttpResponse>((resolve, reject) => {
         const outgoing = http.request(

@@ -47,10 +47,11 @@ import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
+import { drawPhases, type Phases } from './phases';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
-import { MemoryLogger, ScenarioWorld } from './world';
+import { type CanaryVote, MemoryLogger, ScenarioWorld } from './world';
 import { apiHostNames } from '../../lib/config/api-hosts';
 import { MemoryLedgerStore } from '../../lambda/trading/request-ledger';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
@@ -214,6 +215,8 @@ export class Drill {
     sim.activate();
     this.db.attach(sim);
     const random = seededRandom(seed);
+    // The run's phases are the first draws of its seed (scripts/drill/phases.ts).
+    const phases = drawPhases(random, CANARY_VANTAGES.length);
     const log = new CallLog();
     const fakeContext = (from?: Vantage): FakeContext => ({ network: this.network, sim: () => sim, log, from });
     const logger = new MemoryLogger();
@@ -338,7 +341,15 @@ export class Drill {
       logger,
       book,
     );
-    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book);
+    this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
+    // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).
+    sim.every('ledger sample', 1000, sim.now() + 1000, async () => {
+      const region = this.db.writer;
+      const last = world.ledgerBehind.at(-1);
+      const behind = region ? book.behind(region) : -1;
+      if (region && (last?.region !== region || last.behind !== behind))
+        world.ledgerBehind.push({ at: sim.now(), region, behind });
+    });
 
     const clients = [
       new OrderClient(
@@ -393,7 +404,14 @@ export class Drill {
       acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts, pending: c.pendingId })),
       rows,
       promotions: this.db.promotions,
+      // A promotion called but not finished when the run ends counts: it cannot be taken back.
+      promotionInProgress: this.db.failoverState !== undefined,
+      promotionStarts: this.db.promotionStarts,
       rejoins: this.db.rejoins,
+      seed,
+      phases,
+      votes: world.votes,
+      ledgerBehind: world.ledgerBehind,
       decisions: world.decisions,
       writerMoves: world.writerMoves,
       rotations: world.rotations,
@@ -448,6 +466,7 @@ export class Drill {
     fakeContext: (from?: Vantage) => FakeContext,
     logger: MemoryLogger,
     book: DrillBook,
+    phases: Phases,
   ): void {
     const { sim, network, route53, accelerator } = world;
     // The orchestrator (in eu-west-1) reaches the book's replicas from there; each move is on the timeline.
@@ -514,7 +533,7 @@ export class Drill {
               });
             }
           }),
-        sim.now() + (5 + 20 * index) * 1000,
+        sim.now() + phases.canarySeconds[index] * 1000,
         60_000,
       );
     }
@@ -556,7 +575,8 @@ export class Drill {
           world.decisions.push({ at: sim.now(), trigger, action: 'error', reason: (e as Error).message });
         }
       });
-    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + 17_000, 60_000);
+    world.invokeOrchestrator = invoke;
+    every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + phases.orchestratorSeconds * 1000, 60_000);
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';
@@ -580,7 +600,8 @@ export class Drill {
           `alarm ${state}`,
         );
       },
-      sim.now() + 60_000,
+      // The alarm's first full one-minute period ends at its phase plus a minute.
+      sim.now() + (phases.alarmSeconds + 60) * 1000,
       60_000,
     );
   }
@@ -609,8 +630,16 @@ export class Drill {
     // whenever the network lets the canary reach that region.
     const endpoint = (region: Vantage) => async (): Promise<ProbeObservation> =>
       world.network.reachable(vantage, region) ? { layer: 'up', detail: 'HTTP 200', latencyMs: 1 } : timeout();
+    const recorded =
+      (name: CanaryVote['target'], probe: () => Promise<ProbeObservation>) => async (): Promise<ProbeObservation> => {
+        const at = world.sim.now();
+        const observation = await probe();
+        world.votes.push({ at, vantage, target: name, layer: observation.layer });
+        return observation;
+      };
+    const beacon = endpoint('us-east-1');
     return {
-      primary: async () => {
+      primary: recorded('primary', async () => {
         if (!world.network.reachable(vantage, 'us-east-1')) return timeout();
         const trusted = !(world.canaryTlsBroken && vantage === 'eu-west-1');
         const probe = canaryProbe(settings, {
@@ -618,9 +647,9 @@ export class Drill {
           ca: trusted ? this.tls.ca : undefined,
         });
         return world.sim.track(probe(), `canary probe from ${vantage}`);
-      },
-      control: endpoint(vantage),
-      beacon: endpoint('us-east-1'),
+      }),
+      control: recorded('control', endpoint(vantage)),
+      beacon: recorded('beacon', () => (world.beaconBroken ? timeout() : beacon())),
     };
   }
 

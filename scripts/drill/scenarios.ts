@@ -1,14 +1,16 @@
 /**
  * The scenarios, each with what it must show. Every scenario also requires: the final writer's
  * ledger equal to the acknowledged orders (none lost, none executed twice, none there that no
- * client was acknowledged for), none expired, no client without an acknowledgement for longer
+ * client was acknowledged for), no client without an acknowledgement for longer
  * than the RTO target, and a first live order (201) within it (checked in metrics.ts).
  * Timelines are in simulated seconds from the start; every fault comes at `faultAtSeconds`.
  */
 import type { Acknowledgement, Attempt } from './client';
 import type { PromotionRecord, RejoinRecord } from './database';
 import type { DrillSettings } from './settings';
-import type { Decision, RotationOutcome, ScenarioWorld, WriterMove } from './world';
+import type { CanaryVote, Decision, RotationOutcome, ScenarioWorld, WriterMove } from './world';
+import type { AppRegion } from './network';
+import type { Phases } from './phases';
 
 export interface Expectation {
   /** Promotions the scenario must cause: 1 when the primary region is really lost, else 0. */
@@ -39,7 +41,15 @@ export interface MeasureInput {
   }[];
   readonly rows: readonly { client_order_id: string; id: string }[];
   readonly promotions: readonly PromotionRecord[];
+  /** A promotion was called and had not finished when the run ended (it counts). */
+  readonly promotionInProgress?: boolean;
+  /** When each promotion call was accepted. */
+  readonly promotionStarts?: readonly { at: number; kind: string }[];
   readonly rejoins: readonly RejoinRecord[];
+  readonly seed: number;
+  readonly phases: Phases;
+  readonly votes: readonly CanaryVote[];
+  readonly ledgerBehind: readonly { at: number; region: AppRegion; behind: number }[];
   readonly decisions: readonly Decision[];
   /** Every move of the book's writer item (the fence). */
   readonly writerMoves: readonly WriterMove[];
@@ -72,14 +82,23 @@ export interface Scenario {
   readonly promotionSeconds?: number;
   /** Overrides the configured orderDurability. */
   readonly orderDurability?: 'cross-region' | 'regional';
+  /**
+   * Settings the configuration must refuse, naming `key`: nothing is deployed, nothing simulated
+   * (config-scenario.ts).
+   */
+  readonly refusedByConfig?: { readonly set: Record<string, string>; readonly key: string };
   /** Serve HTTPS with the platform's certificate (the canary probes over TLS). */
   readonly https?: boolean;
   readonly expect: Expectation;
   faults(world: ScenarioWorld): void;
 }
 
-/** Half a second off the whole seconds everything periodic runs on (see ScenarioWorld.at). */
-const FAULT_AT = 20.5;
+/**
+ * Half a second off the whole seconds everything periodic runs on (see ScenarioWorld.at), and
+ * after every minute schedule has started (their phases are drawn in [0, 60): phases.ts), so
+ * where the fault falls in each canary's, the orchestrator's and the alarm's minute is uniform.
+ */
+export const FAULT_AT = 60.5;
 /** How long the partition scenarios cut eu-west-1 from us-east-1. */
 const PARTITION_SECONDS = 300;
 /** Requests already past the journal when a fault starts may still be acknowledged this long. */
@@ -91,24 +110,27 @@ const IN_REGION_FAILOVER_FAILS_AFTER = 35;
  * the RDS events, runs `aws rds failover-global-cluster --allow-data-loss`).
  */
 const OPERATOR_PROMOTES_AFTER = IN_REGION_FAILOVER_FAILS_AFTER + 60;
-/** Time for queues to drain and clients to settle after the last event. */
-const SETTLE = 90;
+/**
+ * Trading after the last event, before the run ends (the ledger is settled after the run, off the
+ * simulated clock, so the run need not wait for it).
+ */
+export const SETTLE = 30;
 
 /**
  * A lost region: trading moves with the book's writer (the gate's fast path), never waiting for
  * Aurora's promotion, so the first live order comes within the RTO target.
  */
-const regionLost = (input: MeasureInput) => input.settings.rtoTargetSeconds;
+export const regionLost = (input: MeasureInput) => input.settings.rtoTargetSeconds;
 /** Without a move, writes resume within 30 s of the fault's end. */
-const afterRecovery = (faultSeconds: number) => () => faultSeconds + 30;
+export const afterRecovery = (faultSeconds: number) => () => faultSeconds + 30;
 /** A fault users should not notice: live orders continue within a few seconds. */
-const unaffected = () => 5;
+export const unaffected = () => 5;
 
 /**
  * Every order sent between two moments after the fault was refused with a retryable 503: what
  * a client must see while orders are refused by design (not a timeout, not a 500).
  */
-const refusedWith503Between = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
+export const refusedWith503Between = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
   const from = input.epoch + fromSeconds * 1000;
   const to = input.epoch + toSeconds * 1000;
   const answers = new Map<string, number>();
@@ -127,7 +149,7 @@ const refusedWith503Between = (fromSeconds: number, toSeconds: number) => (input
  * No order committed between two moments after the fault (requests in flight at the fault get
  * a few seconds to finish): what a refusal by design must look like.
  */
-const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
+export const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: MeasureInput) => {
   const from = input.epoch + fromSeconds * 1000;
   const to = input.epoch + toSeconds * 1000;
   const committed = input.acks.flatMap((c) => c.acks).filter((a) => a.at > from && a.at < to);
@@ -137,7 +159,7 @@ const noCommitsBetween = (fromSeconds: number, toSeconds: number) => (input: Mea
 };
 
 /** The us-east-1 database unreachable for `seconds` from the fault, then back. */
-const databaseDownFor = (seconds: number) => (w: ScenarioWorld) => {
+export const databaseDownFor = (seconds: number) => (w: ScenarioWorld) => {
   w.at(FAULT_AT, () => w.databaseDown('us-east-1', true));
   w.at(FAULT_AT + seconds, () => w.databaseDown('us-east-1', false));
 };
@@ -148,9 +170,17 @@ const partitionFaults = (w: ScenarioWorld) => {
   w.at(FAULT_AT + PARTITION_SECONDS, () => w.partition('eu-west-1', 'us-east-1', false));
 };
 
-/** Long enough to see a (false) promotion happen and its consequences settle. */
-function horizon(timing: Timing, extra = 0): number {
+/** Long enough for a promotion to complete and trading to go on after it. */
+export function horizon(timing: Timing, extra = 0): number {
   return FAULT_AT + timing.gateSeconds + timing.promotionSeconds + extra + SETTLE;
+}
+
+/**
+ * For a scenario that must not promote: long enough for the gate to decide after the fault has
+ * lasted `faultSeconds` (a promotion that was called counts, finished or not: see metrics.ts).
+ */
+export function quietHorizon(timing: Timing, faultSeconds = 0): number {
+  return FAULT_AT + faultSeconds + timing.gateSeconds + SETTLE;
 }
 
 export function scenarios(timing: Timing): Scenario[] {
@@ -172,7 +202,7 @@ export function scenarios(timing: Timing): Scenario[] {
       proves:
         'a routine in-region event causes no cross-region promotion, and trading does not notice it: orders stay live in the book while the ledger catches up',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing),
+      durationSeconds: quietHorizon(timing, 25),
       expect: { promotions: 0, firstLiveWithinSeconds: unaffected },
       faults: databaseDownFor(25),
     },
@@ -182,7 +212,7 @@ export function scenarios(timing: Timing): Scenario[] {
       proves:
         'an outage longer than three probes but inside the in-region recovery window promotes nothing, and orders stay live throughout',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing),
+      durationSeconds: quietHorizon(timing, 50),
       expect: { promotions: 0, firstLiveWithinSeconds: unaffected },
       faults: databaseDownFor(50),
     },
@@ -190,10 +220,10 @@ export function scenarios(timing: Timing): Scenario[] {
       name: 'sessions-dropped',
       title: 'the us-east-1 database drops every session mid-request (a reboot, a proxy restart) and stays up',
       proves: 'a connection that dies under a request costs that request, never the process serving it',
-      faultAtSeconds: 20,
-      durationSeconds: horizon(timing),
+      faultAtSeconds: FAULT_AT - 0.5,
+      durationSeconds: quietHorizon(timing),
       expect: { promotions: 0, firstLiveWithinSeconds: unaffected },
-      faults: (w) => w.atExactly(20, () => w.dropSessions('us-east-1')),
+      faults: (w) => w.atExactly(FAULT_AT - 0.5, () => w.dropSessions('us-east-1')),
     },
     {
       name: 'partition',
@@ -201,7 +231,7 @@ export function scenarios(timing: Timing): Scenario[] {
       proves:
         'one vantage point losing sight of the primary is not a regional outage: no promotion, no move, no split brain; with orderDurability cross-region the writer cannot reach the peer replica, so no order is acknowledged while it would exist in one region only: new orders get a 503 that is true (nothing stored) until the partition heals',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing, PARTITION_SECONDS),
+      durationSeconds: quietHorizon(timing, PARTITION_SECONDS),
       expect: {
         promotions: 0,
         firstLiveWithinSeconds: afterRecovery(PARTITION_SECONDS),
@@ -219,7 +249,7 @@ export function scenarios(timing: Timing): Scenario[] {
       proves:
         'the other side of the trade-off: orders commit through the partition (each one at risk until replication resumes, should us-east-1 then be lost)',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing, PARTITION_SECONDS),
+      durationSeconds: quietHorizon(timing, PARTITION_SECONDS),
       orderDurability: 'regional',
       expect: { promotions: 0, firstLiveWithinSeconds: unaffected },
       faults: partitionFaults,
@@ -230,7 +260,7 @@ export function scenarios(timing: Timing): Scenario[] {
       proves:
         'a probe that cannot verify the certificate (or verifies the wrong name) does not promote a healthy primary',
       faultAtSeconds: FAULT_AT,
-      durationSeconds: horizon(timing),
+      durationSeconds: quietHorizon(timing),
       https: true,
       expect: { promotions: 0, firstLiveWithinSeconds: unaffected },
       faults: (w) => w.at(FAULT_AT, () => (w.canaryTlsBroken = true)),

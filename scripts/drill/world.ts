@@ -42,6 +42,14 @@ export interface RotationOutcome {
 }
 
 /** What a scenario can do to the world, on the simulated timeline. */
+/** One canary probe: from where, of what, and the layer its answer failed at (or up). */
+export interface CanaryVote {
+  readonly at: number;
+  readonly vantage: string;
+  readonly target: 'primary' | 'control' | 'beacon';
+  readonly layer: string;
+}
+
 /** The book's writer item after a move: when (simulated ms), to where, under which epoch. */
 export interface WriterMove {
   readonly at: number;
@@ -54,8 +62,18 @@ export class ScenarioWorld {
   readonly decisions: Decision[] = [];
   readonly writerMoves: WriterMove[] = [];
   readonly rotations: RotationOutcome[] = [];
+  /** Every probe each canary made, with the layer it read (the timeline's votes). */
+  readonly votes: CanaryVote[] = [];
+  /** Book records the Aurora writer's applier has still to apply, sampled each second when it changes (the timeline's ledger). */
+  readonly ledgerBehind: { readonly at: number; readonly region: AppRegion; readonly behind: number }[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
+  /** The beacon (an AWS public endpoint in us-east-1, not ours) times out for every canary while set. */
+  beaconBroken = false;
+  /** Invoke the orchestrator with `event` now (an operator's command); set once the failover path is scheduled. */
+  invokeOrchestrator: (event: unknown, trigger: string) => void = () => {
+    throw new Error('the orchestrator is not scheduled yet');
+  };
   /** The orchestrator's config and its clients as it reaches AWS from eu-west-1 (set once failover is scheduled). */
   orchestrator?: { readonly config: OrchestratorConfig; clients(): OrchestratorClients };
 
@@ -93,10 +111,16 @@ export class ScenarioWorld {
     );
   }
 
-  regionDown(region: AppRegion, down: boolean): void {
+  regionDown(region: Vantage, down: boolean): void {
     this.network.setRegionDown(region, down);
     this.db.rejoinIfDue();
   }
+  /** Every target of `region` answers 503 (or serves again): the region answers, sick. */
+  serviceAnswers503(region: AppRegion, on: boolean): void {
+    this.regions[region].answers503 = on;
+    this.network.changed();
+  }
+
 
   /**
    * Run `action` exactly `seconds` into the scenario, in the same instant as the requests of
