@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseSigningKey } from '../shared/book-order';
 import type { BookReplicas } from '../shared/book-writer';
 import { OrderBook } from '../shared/order-book';
+import { recordAttempts } from '../shared/write-errors';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CredentialedPool } from '../shared/credentialed-pool';
@@ -137,7 +138,8 @@ export interface RuntimeClients {
 
 /** The book's replicas in AWS: one client per region, the SDK's own retries bounded by the book's deadlines. */
 function awsBookReplicas(tableName: string, regions: readonly string[]): BookReplicas {
-  const clients = new Map(regions.map((r) => [r, new DynamoDBClient({ region: r, maxAttempts: 2 })]));
+  // Each attempt's error is kept, so a retried write is "not taken" only if no attempt could have landed.
+  const clients = new Map(regions.map((r) => [r, recordAttempts(new DynamoDBClient({ region: r, maxAttempts: 2 }))]));
   return {
     tableName,
     client: (region) => {
