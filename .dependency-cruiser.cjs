@@ -12,7 +12,7 @@
  */
 const LIB_LEVELS = [
   ['config', 'model', 'preflight'],
-  ['functions', 'security'],
+  ['functions', 'security', 'alarms'],
   ['network'],
   ['data'],
   ['app'],

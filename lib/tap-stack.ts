@@ -25,6 +25,7 @@ import { JournalAccess, OrderJournal } from './data/order-journal';
 import { OrderBook } from './data/order-book';
 import { BookApplier } from './data/book-applier';
 import { VpcPeering } from './network/vpc-peering';
+import { PeerDynamodbEndpoint } from './network/peer-dynamodb-endpoint';
 import { PlatformDashboard } from './observe/platform-dashboard';
 import { RegionKeys } from './security/region-keys';
 import { ClientKeysGuard } from './security/client-keys-guard';
@@ -322,6 +323,22 @@ export class TapStack extends pulumi.ComponentResource {
       fenceName: this.globalDatabase.cluster.id,
     };
 
+    // The book's cross-region path: each region's DynamoDB interface endpoint serves the other
+    // region's order API over the peering (no internet path to the peer replica).
+    const peerBookEndpoint = (role: RegionRole) =>
+      new PeerDynamodbEndpoint(
+        names[role]('peerEndpoint'),
+        {
+          network: networks[role],
+          peerNetwork: networks[other(role)],
+          region: regions[role].region,
+          name: names[role],
+          tableName: this.book.table.name,
+        },
+        inRegion(role),
+      );
+    const peerBookEndpoints = { primary: peerBookEndpoint('primary'), secondary: peerBookEndpoint('secondary') };
+
     // 4. Per region: the application, then the audit of its journal.
     const compute = (role: RegionRole) =>
       new ComputeStack(
@@ -340,6 +357,7 @@ export class TapStack extends pulumi.ComponentResource {
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
           book: this.book,
           peerRegion: regions[other(role)].region,
+          peerBookEndpoint: peerBookEndpoints[other(role)].url,
           keys: keys[role],
           logArchive: logArchives[role],
           certificateArn: this.domain.certificates[role],
@@ -532,6 +550,7 @@ export class TapStack extends pulumi.ComponentResource {
           database: databases.primary,
           compute: computes.primary,
           monitoring: monitors.primary,
+          book: this.book,
         },
         inRegion('primary'),
       );

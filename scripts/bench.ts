@@ -19,7 +19,7 @@ import { bundleSource } from '../lib/functions/lambda-bundle';
 import { BookReplicas } from './local/book-replicas';
 import { APP_USER, CLIENTS, DB_NAME, LOCAL_HOSTS, startTradingDb } from './local/trading-db';
 import { readProject } from './offline';
-import { authorization } from './order-client';
+import { signedHeaders } from './order-client';
 
 /**
  * `--short` (CI): a few orders, enough to prove the benchmark still runs end to end; its
@@ -116,7 +116,7 @@ async function main() {
           headers: {
             'content-type': 'application/json',
             host: LOCAL_HOSTS[0],
-            authorization: authorization(
+            ...signedHeaders(
               CLIENTS.deskA,
               { method: 'POST', host: LOCAL_HOSTS[0], path: '/orders', body: text },
               { region: deps.region },

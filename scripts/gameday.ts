@@ -211,8 +211,8 @@ function orderSender(env: GameDayIo['env']): GameDayIo['sendOrder'] {
         clientOrderId: `gameday-${Date.now()}-${n}`,
         symbol: 'GDAY',
         side: 'buy',
-        quantity: 1,
-        limitPrice: 1,
+        quantity: '1',
+        limitPrice: '1',
       });
       const region = (r.body as { region?: unknown } | null)?.region;
       return { kind: 'answered', status: r.status, region: typeof region === 'string' ? region : undefined };

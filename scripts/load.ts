@@ -26,7 +26,7 @@ import { applyBookRecords } from '../lambda/book-applier/apply';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { startLocalBook } from './local/local-book';
 import { StreamPosition } from './local/stream-position';
-import { authorization } from './order-client';
+import { signedHeaders } from './order-client';
 
 const HOST = '127.0.0.1';
 
@@ -76,7 +76,7 @@ function finalize(request: LoadRequest, port: number): LoadRequest {
   const hostHeader = `${HOST}:${port}`;
   if (request.unsigned) return request;
   const { path, query } = splitTarget(request.path);
-  const signed = authorization(
+  const signed = signedHeaders(
     CLIENTS.deskA,
     {
       method: request.method,
@@ -87,7 +87,7 @@ function finalize(request: LoadRequest, port: number): LoadRequest {
     },
     { region: PRIMARY_REGION },
   );
-  return { ...request, headers: { ...request.headers, authorization: signed } };
+  return { ...request, headers: { ...request.headers, ...signed } };
 }
 
 interface Answer {

@@ -64,14 +64,14 @@ export const GROUPS = {
     ],
   },
   gate: {
-    mutate: ['lambda/orchestrator/gate.ts', 'lambda/orchestrator/decide.ts', 'lambda/orchestrator/timing.ts'],
+    mutate: ['lambda/orchestrator/gate.ts', 'lambda/orchestrator/decide.ts', 'lambda/facts/timing.ts'],
     tests: ['test/lambda/orchestrator-gate.test.ts', 'test/lambda/orchestrator.test.ts'],
   },
   orchestrator: {
     mutate: [
       'lambda/orchestrator/gate.ts',
       'lambda/orchestrator/decide.ts',
-      'lambda/orchestrator/timing.ts',
+      'lambda/facts/timing.ts',
       'lambda/orchestrator/global-cluster.ts',
       'lambda/orchestrator/traffic.ts',
       'lambda/orchestrator/config.ts',

@@ -297,8 +297,18 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
     }
     case 'aws:sqs/queue:Queue':
       return { ...state, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${inputs.name}` };
-    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
-      return inputs.vpcEndpointType === 'Gateway' ? { ...state, prefixListId: `pl-${name}` } : state;
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint': {
+      if (inputs.vpcEndpointType === 'Gateway') return { ...state, prefixListId: `pl-${name}` };
+      // An interface endpoint's endpoint-specific names, as EC2 lists them: the Regional one, then a
+      // Zonal one per zone (`vpce-<id>-<suffix>[-<zone>].<service>.<region>.vpce.amazonaws.com`).
+      const id = `vpce-${createHash('sha1').update(name).digest('hex').slice(0, 17)}`;
+      const service = String(inputs.serviceName).split('.').slice(3).join('.');
+      const dns = (zone: string) => ({
+        dnsName: `${id}-abcd1234${zone}.${service}.${region}.vpce.amazonaws.com`,
+        hostedZoneId: 'Z7HUB22UULQXV',
+      });
+      return { ...state, dnsEntries: [dns(''), dns(`-${region}a`), dns(`-${region}b`)] };
+    }
     case 'aws:ec2/vpc:Vpc':
       return { ...state, defaultSecurityGroupId: `sg-default-${name}` };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
@@ -338,6 +348,47 @@ export async function runOffline(
   stack = 'dev',
   /** Receives each resource as it registers; lets a caller see what exists when the program throws. */
   resources: RecordedResource[] = [],
+): Promise<OfflineRun> {
+  // Pulumi's runtime (mocks, config, the stack resource) is global to the process: a run asked
+  // for while another is under way waits for it, or the two would record each other's resources.
+  const run = previousRun.then(() => runWithTraceOnFailure(config, stack, resources));
+  previousRun = run.catch(() => undefined);
+  return run;
+}
+
+/** The last run asked for in this process; the next one starts after it settles. */
+let previousRun: Promise<unknown> = Promise.resolve();
+
+async function runWithTraceOnFailure(
+  config: Record<string, string>,
+  stack: string,
+  resources: RecordedResource[],
+): Promise<OfflineRun> {
+  try {
+    return await runUnderMocks(config, stack, resources, false);
+  } catch (e) {
+    if (!(e instanceof TracelessFailure)) throw e;
+    // The program failed while running without stack traces (below): run it again with them, so
+    // the error says where it was thrown. Under mocks it is deterministic and fails the same way.
+    resources.length = 0;
+    return runUnderMocks(config, stack, resources, true);
+  }
+}
+
+/** The program threw while it ran without stack traces. */
+class TracelessFailure extends Error {}
+
+/**
+ * Pulumi records a stack trace for every promise it tracks (runtime/debuggable.js, for its leak
+ * report) and every resource it registers (Resource.callsites, for the source position), and
+ * formatting them is about half of a run under mocks, which read neither. Without `stackTraces`
+ * the program runs with `Error.stackTraceLimit` at 0 and errors thrown meanwhile carry no stack.
+ */
+async function runUnderMocks(
+  config: Record<string, string>,
+  stack: string,
+  resources: RecordedResource[],
+  stackTraces: boolean,
 ): Promise<OfflineRun> {
   const project = readProject().name;
   const providerRegions = new Map<string, string>();
@@ -455,22 +506,31 @@ export async function runOffline(
   const settings = loadSettings();
   const account = await readAccount(settings, async (region) => mockRecorders(config, region));
   let preflight: Promise<unknown> = Promise.resolve(undefined);
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation(({ type, name }) => {
-      const key = `${type}::${name}`;
-      if (!construction.has(key)) construction.set(key, construction.size);
-      return undefined;
-    });
-    const platform = buildPlatform(settings, account);
-    // Settled here (a rejection held for later would count as unhandled), thrown after the run.
-    preflight = platform.preflight.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    return platform.outputs;
-  })) as Record<string, unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!stackTraces) Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(({ type, name }) => {
+        const key = `${type}::${name}`;
+        if (!construction.has(key)) construction.set(key, construction.size);
+        return undefined;
+      });
+      const platform = buildPlatform(settings, account);
+      // Settled here (a rejection held for later would count as unhandled), thrown after the run.
+      preflight = platform.preflight.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      return platform.outputs;
+    })) as Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require('@pulumi/pulumi/runtime/settings') as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } catch (e) {
+    throw stackTraces ? e : new TracelessFailure('the program failed', { cause: e });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   // The account preflight refused the stack: the program's error, as `pulumi preview` reports it.
   const refused = await preflight;
   if (refused) throw refused;

@@ -15,6 +15,7 @@ import { isIP } from 'net';
 import { parseArgs } from 'util';
 import { wantsHelp } from './cli';
 import { REGION_HEADER } from '../lambda/trading/auth';
+import { CLIENT_HEADER } from '../lambda/facts/order-api';
 import { encodeQueryComponent, formatAuthorization, SignableRequest, signature } from '../lambda/trading/signing';
 
 /** The region a client signs for until the service names another: the primary. */
@@ -45,6 +46,15 @@ export function authorization(credentials: ClientCredentials, req: SignableReque
     nonce: options.nonce ?? newNonce(),
   };
   return formatAuthorization({ ...credential, signature: signature(credentials.key, req, credential) });
+}
+
+/** The headers that authenticate one request: the Authorization header and the client header the web ACL counts. */
+export function signedHeaders(
+  credentials: ClientCredentials,
+  req: SignableRequest,
+  options: SignOptions = {},
+): { authorization: string; [CLIENT_HEADER]: string } {
+  return { authorization: authorization(credentials, req, options), [CLIENT_HEADER]: credentials.clientId };
 }
 
 export interface RequestOptions extends SignOptions {
@@ -122,7 +132,7 @@ export class OrderClient {
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...options.headers,
-          authorization: authorization(
+          ...signedHeaders(
             this.credentials,
             { method, host: url.host, path: url.pathname, query, body },
             { ...options, region: options.region ?? region },

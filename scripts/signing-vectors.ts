@@ -126,6 +126,7 @@ export function signingVectorsMarkdown(): string {
       `${v.method} ${v.path}${v.encodedQuery ? `?${v.encodedQuery}` : ''} HTTP/1.1`,
       `Host: ${v.host}`,
       `Authorization: ${v.authorization}`,
+      `X-Tap-Client: ${v.clientId}`,
       ...(v.body ? ['Content-Type: application/json', '', v.body] : []),
       '```',
       '',

@@ -5,8 +5,8 @@
  * through the first `pulumi up`. The rules and their sources: policy/aws-constraints.ts.
  */
 import { AWS_INPUT_RULES, checkInputs, CheckedResource, select, violation } from '../policy/aws-constraints';
-import { runOffline, stackConfig } from '../scripts/offline';
-import { plan } from './helpers/plan';
+import { stackConfig } from '../scripts/offline';
+import { plan, planConfig } from './helpers/plan';
 
 const show = (resources: CheckedResource[]) =>
   checkInputs(resources).map(
@@ -20,7 +20,7 @@ describe('AWS input constraints over the whole plan', () => {
   });
 
   it('the prod stack plans no input AWS or the provider would refuse', async () => {
-    const run = await runOffline(stackConfig('prod'), 'prod');
+    const run = await planConfig(stackConfig('prod'), 'prod');
     expect(show(run.resources.filter((r) => r.custom))).toEqual([]);
   });
 

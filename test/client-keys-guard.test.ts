@@ -5,7 +5,7 @@
  * primary's alarm topic, whose policy lets EventBridge publish.
  */
 import { parseSettings, readRawConfig } from '../lib/config';
-import { alarmTopicPolicy } from '../lib/observe/alarm-topic';
+import { alarmTopicPolicy } from '../lib/alarms/alarm-topic';
 import {
   CLIENT_KEY_VALUE_WRITES,
   clientKeysPolicyDocument,

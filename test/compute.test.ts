@@ -3,9 +3,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
+import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/model/user-data';
 import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
-import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
+import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/model/health-timeout';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
@@ -63,8 +63,10 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       [5432, [vpcCidr]],
       [5432, [peerCidr]],
       [443, [vpcCidr]],
-      // The order book's replica here, through the DynamoDB gateway endpoint.
+      // The order book's replica here, through the DynamoDB gateway endpoint; the other one
+      // through the other region's DynamoDB interface endpoint, over the peering.
       [443, [`pl-vpce-dynamodb-${code}-dev`]],
+      [443, [peerCidr]],
       [443, ['0.0.0.0/0']],
     ]);
     const writers = [`sg-app-${code}-dev`, `sg-ec2-${code}-dev`];
@@ -94,8 +96,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     }
   });
 
-  it('a WAF web ACL guards the ALB: per-IP rate limit from config, managed rule groups for an API, logs without signatures', async () => {
-    const run = await plan({ wafRateLimit: 500 });
+  it('a WAF web ACL guards the ALB: per-IP and per-client rate limits from config, managed rule groups for an API, logs without signatures', async () => {
+    const run = await plan({ wafRateLimit: 500, wafClientRateLimit: 120 });
     const acl = named(run, 'aws:wafv2/webAcl:WebAcl', `waf-${code}-dev`);
     expect(acl.region).toBe(region);
     expect(acl.inputs).toMatchObject({ scope: 'REGIONAL', defaultAction: { allow: {} } });
@@ -104,13 +106,32 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       action: { block: {} },
       statement: { rateBasedStatement: { limit: 500, aggregateKeyType: 'IP' } },
     });
-    expect(rules.slice(1).map((r: any) => r.statement.managedRuleGroupStatement)).toEqual([
+    // Per client from one address: the header the service requires to equal the signed client
+    // id, with the source IP in the key so a forged header blocks only the forger's address.
+    expect(rules[1]).toEqual({
+      name: 'rate-limit-per-client',
+      priority: 1,
+      action: { block: {} },
+      statement: {
+        rateBasedStatement: {
+          limit: 120,
+          aggregateKeyType: 'CUSTOM_KEYS',
+          evaluationWindowSec: 300,
+          customKeys: [
+            { header: { name: 'x-tap-client', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+            { ip: {} },
+          ],
+        },
+      },
+      visibilityConfig: expect.objectContaining({ metricName: 'rate-limit-per-client' }),
+    });
+    expect(rules.slice(2).map((r: any) => r.statement.managedRuleGroupStatement)).toEqual([
       { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' },
       { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' },
       { vendorName: 'AWS', name: 'AWSManagedRulesCommonRuleSet' },
     ]);
     // Managed groups keep their own block actions; no rule is left in count mode.
-    for (const r of rules.slice(1)) {
+    for (const r of rules.slice(2)) {
       expect(r.overrideAction).toEqual({ none: {} });
       expect(r.statement.managedRuleGroupStatement.ruleActionOverrides).toBeUndefined();
     }
@@ -146,7 +167,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const groups = ofType(run, 'aws:lb/targetGroup:TargetGroup', region);
     expect(groups.map((g) => g.name).sort()).toEqual([`tg-ec2-${code}-dev`, `tg-fn-${code}-dev`]);
     // Global Accelerator needs EVERY target group healthy: the Lambda group must not be the one
-    // that times out while the EC2 group answers (lib/app/health.ts).
+    // that times out while the EC2 group answers (lib/app/health.ts, lib/model/health-timeout.ts).
     const {
       protocol: _protocol,
       port: _port,

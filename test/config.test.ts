@@ -13,7 +13,7 @@ import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/model/cidr';
 import { maxSuffixLength } from '../lib/config/naming';
-import { serviceUserData } from '../lib/app/user-data';
+import { serviceUserData } from '../lib/model/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,
@@ -21,7 +21,7 @@ import {
   DEFAULT_RECOVERY_WINDOW_SECONDS,
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
-} from '../lambda/orchestrator/timing';
+} from '../lambda/facts/timing';
 import { readProject, stackConfig } from '../scripts/offline';
 
 const cert = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-000011112222`;
@@ -154,6 +154,16 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^tradingReservedConcurrency: .*2 pools x dbPoolMaxConnections 10/,
     ],
     ['WAF rate limit below the AWS minimum', { wafRateLimit: '9' }, /^wafRateLimit: must be at least 10/],
+    [
+      'WAF per-client limit below the AWS minimum',
+      { wafClientRateLimit: '9' },
+      /^wafClientRateLimit: must be at least 10/,
+    ],
+    [
+      'WAF per-client limit above the per-IP one (it would never act)',
+      { wafClientRateLimit: '3000' },
+      /^wafClientRateLimit: must be at most wafRateLimit \(2000\)/,
+    ],
     ['unknown data protection', { dataProtection: 'retain' }, /^dataProtection: must be ephemeral or protected/],
     [
       'protected without key administrators',
@@ -381,7 +391,7 @@ describe('config validation rejects bad input with key, value and what is allowe
   });
 });
 
-describe('the promotion gate is checked by its own rules (lambda/orchestrator/timing.ts)', () => {
+describe('the promotion gate is checked by its own rules (lambda/facts/timing.ts)', () => {
   it('any accepted interval and window make a gate the deployed functions can run', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 4000 }), (interval, window) => {

@@ -8,8 +8,8 @@ import {
   PriceTable,
 } from '../lib/model/cost';
 import PRICES from '../lib/model/prices.json';
-import { OfflineRun, runOffline, stackConfig } from '../scripts/offline';
-import { ofType, plan } from './helpers/plan';
+import { OfflineRun, stackConfig } from '../scripts/offline';
+import { ofType, plan, planConfig } from './helpers/plan';
 
 const table = PRICES as PriceTable;
 const price = (region: string, key: string) => table.regions[region][key].usd;
@@ -22,7 +22,7 @@ describe('monthly cost estimate', () => {
   let prod: OfflineRun;
   beforeAll(async () => {
     dev = await plan();
-    prod = await runOffline(stackConfig('prod'), 'prod');
+    prod = await planConfig(stackConfig('prod'), 'prod');
   });
 
   it('prices every instance class and type of both example stacks in both regions', () => {

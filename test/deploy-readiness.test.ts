@@ -9,7 +9,7 @@ import {
   LOOP_WINDOW_SECONDS,
   probeTimeoutMs,
   RECORD_BUDGET_SECONDS,
-} from '../lambda/orchestrator/timing';
+} from '../lambda/facts/timing';
 import { elbLogDeliveryPrincipal } from '../lib/security/log-archive';
 import { mockOffers, MockZone, OfflineRun, RecordedResource } from '../scripts/offline';
 import { byUrn, dependsOnTransitively, ofType, plan } from './helpers/plan';
@@ -731,7 +731,8 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   // through NAT, which cross-region durability requires (lib/config/cross-checks.ts).
   dynamodb: 'dynamodb',
 };
-const THROUGH_LAMBDA_SERVICE = ['logs', 'xray'];
+// Called by the Lambda service with the function's role, not by its code (ec2: its network interfaces).
+const THROUGH_LAMBDA_SERVICE = ['logs', 'xray', 'ec2'];
 
 describe('private workloads reach every AWS API they are granted without NAT (natStrategy none)', () => {
   it.each(['us-east-1', 'eu-west-1'])(

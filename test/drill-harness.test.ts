@@ -6,9 +6,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import { balance, drillScenarios } from '../scripts/drill/index';
-import { measure, MeasureInput } from '../scripts/drill/metrics';
+import { measure } from '../scripts/drill/metrics';
 import { StandardQueue } from '../scripts/drill/queue';
-import type { Scenario } from '../scripts/drill/scenarios';
+import type { MeasureInput, Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
 

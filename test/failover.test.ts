@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { canaryConfigFromEnv } from '../lambda/canary/config';
 import { configFromEnv } from '../lambda/orchestrator/config';
 import { triggerOf } from '../lambda/orchestrator/trigger';
-import { CANARY_TIMEOUT_SECONDS, leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/orchestrator/timing';
+import { CANARY_TIMEOUT_SECONDS, leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/facts/timing';
 import { RecordedResource } from '../scripts/offline';
 import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 

@@ -192,8 +192,25 @@ describe('GameDays (FIS experiment templates)', () => {
     });
     expect(firstZone.region).toBe(PRIMARY);
     // The cross-region cut isolates the secondary, where the orchestrator and the replica live.
-    for (const a of template('cross-region-lost').actions)
+    const cut = template('cross-region-lost').actions;
+    for (const a of cut.filter((x: any) => x.actionId === 'aws:network:route-table-disrupt-cross-region-connectivity'))
       expect(a.parameters).toContainEqual({ key: 'region', value: SECONDARY });
+    // The book replicates inside DynamoDB, not through our route tables: its replication is paused
+    // too, on this region's replica, for as long as the cut.
+    const book = named(run, 'aws:dynamodb/table:Table', 'ddb-order-book-dev');
+    expect(arnsOf('cross-region-lost', 'book')).toEqual([
+      `arn:aws:dynamodb:${PRIMARY}:123456789012:table/${book.inputs.name}`,
+    ]);
+    const pause = cut.find((a: any) => a.actionId === 'aws:dynamodb:global-table-pause-replication');
+    expect(pause.parameters).toEqual(
+      cut.find((a: any) => a.name === 'cut-private').parameters.filter((p: any) => p.key === 'duration'),
+    );
+    const statements = JSON.parse(
+      named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fis-use1-dev').inputs.policy,
+    ).Statement;
+    expect(statements.find((st: any) => st.Sid === 'PauseBookReplication').Resource).toEqual(
+      arnsOf('cross-region-lost', 'book')[0],
+    );
   });
 
   it("stop conditions are the primary's own alarms, chosen per experiment; logs go to a retained log group", async () => {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/config';
-import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network/network-stack';
+import { INTERFACE_ENDPOINT_SERVICES } from '../lib/network/vpc-endpoints';
 import { RecordedResource, runOffline, stackConfig } from '../scripts/offline';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
@@ -85,8 +85,9 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     const run = await plan();
     const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
     const services = endpoints.map((e) => e.inputs.serviceName.replace(`com.amazonaws.${region}.`, ''));
-    // Gateways (free): S3, and DynamoDB for the fence record the order API reads.
-    expect(services.sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb'].sort());
+    // Gateways (free): S3, and DynamoDB for the fence record the order API reads. A DynamoDB
+    // interface endpoint too: the other region's order API reaches this book replica through it.
+    expect(services.sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb', 'dynamodb'].sort());
     for (const service of ['secretsmanager', 'rds', 'logs', 'monitoring', 'ssm']) expect(services).toContain(service);
     const s3 = endpoints.find((e) => e.inputs.serviceName.endsWith('.s3'))!;
     expect(s3.inputs.vpcEndpointType).toBe('Gateway');
@@ -94,7 +95,8 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     const interfaces = endpoints.filter((e) => e.inputs.vpcEndpointType === 'Interface');
     // In every chosen zone that offers the service (the mock account lacks a few), never fewer than two.
     for (const e of interfaces) {
-      expect(e.inputs.privateDnsEnabled).toBe(true);
+      // DynamoDB's interface endpoint has no private DNS (lib/network/peer-dynamodb-endpoint.ts).
+      expect(e.inputs.privateDnsEnabled).toBe(!e.inputs.serviceName.endsWith('.dynamodb'));
       expect(e.inputs.subnetIds.length).toBeGreaterThanOrEqual(2);
     }
   });
@@ -219,7 +221,7 @@ describe('least privilege in the network', () => {
     const run = await plan();
     const endpoints = ofType(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', region);
     expect(endpoints.map((e) => e.inputs.serviceName.split('.').pop()).sort()).toEqual(
-      [...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb'].sort(),
+      [...INTERFACE_ENDPOINT_SERVICES, 's3', 'dynamodb', 'dynamodb'].sort(),
     );
     for (const endpoint of endpoints) {
       expect(endpoint.inputs.policy).toBeDefined();

@@ -98,7 +98,7 @@ const order = {
   side: 'buy',
   type: 'limit',
   quantity: '10',
-  limitPrice: 101.25,
+  limitPrice: '101.25',
 };
 const signedPost = (client: OrderClient, body: string, headers?: Record<string, string>) =>
   client.request('POST', '/orders', body, { headers }) as Promise<Answer>;
@@ -126,6 +126,13 @@ describe('docs/openapi.yaml matches the API npm run serve runs', () => {
 
   it('the client’s mistakes: 400, 401, 413, 415, 404, 405', async () => {
     expect(check('POST', '/orders', await signedPost(deskA, '{"symbol":1}')).status).toBe(400);
+    // Money as strings only, and each key once.
+    const numeric = check('POST', '/orders', await signedPost(deskA, JSON.stringify({ ...order, limitPrice: 101.25 })));
+    expect([numeric.status, numeric.body.errors]).toEqual([400, [expect.objectContaining({ field: 'limitPrice' })]]);
+    const twice = `${JSON.stringify(order).slice(0, -1)},"quantity":"1000"}`;
+    expect(check('POST', '/orders', await signedPost(deskA, twice)).body.errors).toEqual([
+      { field: 'quantity', message: 'quantity appears more than once: send each key once' },
+    ]);
     expect(
       check(
         'POST',

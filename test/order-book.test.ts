@@ -265,6 +265,10 @@ describe('the order API writes the book (Lambda and EC2, both regions)', () => {
       tableName: 'ddb-order-book-dev',
       peerRegion: peer,
       signingSecretArn: `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:secret-book-signing-dev-AbCdEf`,
+      // The peer replica through its region's DynamoDB interface endpoint (test/peer-endpoint.test.ts).
+      peerEndpoint: expect.stringMatching(
+        new RegExp(`^https://vpce-[0-9a-z]+-[0-9a-z]+\\.dynamodb\\.${peer}\\.vpce\\.amazonaws\\.com$`),
+      ),
     });
   });
 

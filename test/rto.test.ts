@@ -1,7 +1,7 @@
 import { parseSettings, readRawConfig } from '../lib/config';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
-import { worstCaseTimeToPromotion } from '../lambda/orchestrator/timing';
+import { worstCaseTimeToPromotion } from '../lambda/facts/timing';
 import { AURORA_PATH, FIRST_LIVE_ORDER_PATH, rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromPlan } from '../scripts/analysis';
 import { stackConfig } from '../scripts/offline';
@@ -21,7 +21,7 @@ describe('RTO budget', () => {
       // (ALB 10 s + accelerator pickup 30 s, or Route 53 20 s + TTL 10 s) = 30 s) + next
       // evaluation 10 s + writer move 10 s.
       [FIRST_LIVE_ORDER_PATH, 50, true],
-      // The gate's worst case (lambda/orchestrator/timing.ts: W + 2G + A = 90 + 2 x 24 + 20 = 158 s)
+      // The gate's worst case (lambda/facts/timing.ts: W + 2G + A = 90 + 2 x 24 + 20 = 158 s)
       // then Aurora's promotion estimate (120 s): off the trading path.
       [AURORA_PATH, 278, false],
     ]);

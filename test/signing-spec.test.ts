@@ -69,7 +69,7 @@ function received(
     query,
     body: v.body,
     ...change,
-    headers: { host: v.host, authorization: v.authorization, ...headers },
+    headers: { host: v.host, authorization: v.authorization, 'x-tap-client': v.clientId, ...headers },
   };
 }
 
@@ -183,13 +183,14 @@ describe('the error table lists every refusal the verifier gives', () => {
     const verify = verifierFor(v, at);
     const cases: [string, AuthRequest, number?][] = [
       ['no header', { ...received(v), headers: { host: v.host } }],
+      ['client header names another', received(v, {}, { 'x-tap-client': 'desk-b' })],
       ['wrong scheme', withAuth(v.authorization.replace('TAP-HMAC-SHA256', 'AWS4-HMAC-SHA256'))],
       ['malformed field', withAuth(v.authorization.replace(/Nonce=[^,]+/, 'Nonce=short'))],
       ['missing field', withAuth(v.authorization.replace(/, Nonce=[^,]+/, ''))],
       ['duplicate field', withAuth(`${v.authorization}, Nonce=${v.nonce}`)],
       ['unknown field', withAuth(`${v.authorization}, Extra=1`)],
       ['too long', withAuth(v.authorization.padEnd(MAX_AUTHORIZATION_LENGTH + 1, ' '))],
-      ['no host', { ...received(v), headers: { authorization: v.authorization } }],
+      ['no host', received(v, {}, { host: undefined })],
       ['expired', received(v), at + REQUEST_WINDOW_MS + 1],
       ['future', received(v), at - CLOCK_SKEW_TOLERANCE_MS - 1],
       ['bad signature', received(v, { body: 'other' })],

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { serviceUserData } from '../lib/app/user-data';
+import { serviceUserData } from '../lib/model/user-data';
 
 /**
  * Issue 25 item 7: user data never interprets configured values. Runs the script's unit-writing

@@ -75,7 +75,7 @@ send() {
   fi
   local target="$scheme://$host$path${canonical_query:+?$canonical_query}"
   local args=(-sS --max-time 10 -o "$out" -D "$headers" -w '%{http_code}' -X "$method"
-    -H "Host: $host" -H "Authorization: $authorization")
+    -H "Host: $host" -H "Authorization: $authorization" -H "X-Tap-Client: $TAP_CLIENT_ID")
   if [[ -n $body ]]; then
     args+=(-H 'Content-Type: application/json' --data-binary @-)
   fi

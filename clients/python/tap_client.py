@@ -135,6 +135,8 @@ class OrderClient:
         headers = {
             "Host": host,
             "Authorization": authorization(self.client_id, region, timestamp, nonce, sign(self.key, canonical)),
+            # The client the web ACL counts; the service refuses a value other than the signed one.
+            "X-Tap-Client": self.client_id,
         }
         if body:
             headers["Content-Type"] = "application/json"

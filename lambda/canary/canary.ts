@@ -11,7 +11,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { PROBE_TARGET_KINDS, ProbeRecord, ProbeTargetKind } from '../orchestrator/gate';
 import type { Clock } from '../orchestrator/clock';
 import type { EvidenceStore } from '../orchestrator/store';
-import { LOOP_WINDOW_SECONDS } from '../orchestrator/timing';
+import { LOOP_WINDOW_SECONDS } from '../facts/timing';
 import type { ProbeObservation } from './probe';
 
 export interface CanaryConfig {

@@ -1,6 +1,6 @@
 /** The canary's settings, read from its environment and refused whole when any is wrong. */
 import { z } from 'zod';
-import { probeTimeoutMs } from '../orchestrator/timing';
+import { probeTimeoutMs } from '../facts/timing';
 import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
 import type { CanaryConfig } from './canary';
 import { awsEndpointTarget, type ProbeTarget } from './probe';

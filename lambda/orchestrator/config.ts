@@ -2,7 +2,7 @@
 import { EnvError } from '../facts/env';
 import type { PromotionMode } from './decide';
 import { parseOrchestratorEnvironment } from './environment';
-import { fastWindowProblems, windowProblems } from './timing';
+import { fastWindowProblems, windowProblems } from '../facts/timing';
 
 export interface OrchestratorConfig {
   readonly globalClusterId: string;

@@ -5,9 +5,8 @@
  */
 import { errorText, isPermissionError } from './aws-errors';
 import type { EvidenceReader } from './evidence-reader';
-import { evaluateGate, evidenceHorizon, type GateVerdict } from './gate';
+import { evaluateGate, evidenceHorizon, gateSettings, type GateVerdict } from './gate';
 import type { OrchestratorDeps } from './orchestrator-deps';
-import { gateSettings } from './timing';
 
 export type GateAssessment =
   | { readonly kind: 'verdict'; readonly gate: GateVerdict }

@@ -19,6 +19,7 @@
  * Anything else (a blip, a partition, a misconfigured probe, a canary whose own network failed,
  * stale or missing evidence) keeps both shut. Route 53 corroborates; it never replaces a canary.
  */
+import { FastWindowSettings, GateTimingSettings, maxProbeGapMs } from '../facts/timing';
 
 /**
  * What one probe saw, by layer:
@@ -82,6 +83,16 @@ export interface GateSettings {
   readonly maxProbeGapMs: number;
   /** The canary regions whose votes count; probes from anywhere else are ignored. */
   readonly vantages: readonly string[];
+}
+
+/** The gate's settings as the decision logic reads them, from the configured seconds. */
+export function gateSettings(s: GateTimingSettings & FastWindowSettings, vantages: readonly string[]): GateSettings {
+  return {
+    recoveryWindowMs: s.failoverRecoveryWindowSeconds * 1000,
+    fastWindowMs: s.failoverFastWindowSeconds * 1000,
+    maxProbeGapMs: maxProbeGapMs(s.failoverProbeIntervalSeconds),
+    vantages,
+  };
 }
 
 export type Vote = 'down' | 'up' | 'abstain';

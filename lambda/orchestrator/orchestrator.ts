@@ -27,7 +27,7 @@ import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import type { BookWriter } from './order-book';
 import { BookMover, restoredDurability, type BookMove } from './book-moves';
-import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from './timing';
+import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from '../facts/timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
 import { Trigger, triggerOf } from './trigger';
 

@@ -9,6 +9,7 @@
  * for anything but `GET /health`, a valid signature and the client's rate limit (auth.ts).
  * Orders belong to the client that signed them.
  */
+import { firstDuplicateKey } from './duplicate-key';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { HEALTH_DEADLINE_MS, RETRY_AFTER_SECONDS } from '../facts/order-api';
 import { publicOrder } from '../shared/book-order';
@@ -154,10 +155,18 @@ async function createOrder(
   if (size > limit) return json(413, { error: 'payload too large', detail: `at most ${limit} bytes` });
   if (size === 0) return json(400, { error: 'invalid order', errors: [{ field: '(body)', message: 'body is empty' }] });
   let body: unknown;
+  const text = req.body!.toString('utf8');
   try {
-    body = JSON.parse(req.body!.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     return json(400, { error: 'invalid order', errors: [{ field: '(body)', message: 'body is not valid JSON' }] });
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    return json(400, {
+      error: 'invalid order',
+      errors: [{ field: duplicate, message: `${duplicate} appears more than once: send each key once` }],
+    });
   }
   const validation = validateOrder(body);
   if (!validation.ok) return json(400, { error: 'invalid order', errors: validation.errors });

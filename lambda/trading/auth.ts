@@ -11,7 +11,7 @@
  * `nonceQuota(limits)` live nonces.
  */
 import { timingSafeEqual } from 'crypto';
-import { RETRY_AFTER_SECONDS } from '../facts/order-api';
+import { CLIENT_HEADER, RETRY_AFTER_SECONDS } from '../facts/order-api';
 import { activeKeys, Keyring, MAX_KEYS_PER_CLIENT } from './client-keys';
 import { LedgerFullError, MemoryLedgerStore, RequestLedger } from './request-ledger';
 import { parseAuthorization, SCHEME, signature, SignableRequest } from './signing';
@@ -110,6 +110,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     const parsed = parseAuthorization(req.headers.authorization);
     if (!parsed.ok) return refuse(parsed.reason);
     const credential = parsed.value;
+    // The web ACL limits each client by this header: one that names another client is refused.
+    if (req.headers[CLIENT_HEADER] !== credential.clientId) {
+      return refuse(`${CLIENT_HEADER} must name the client of the Credential`);
+    }
     const host = req.headers.host;
     if (!host) return refuse('missing Host header');
     const at = now();

@@ -6,8 +6,6 @@
 /** numeric(20, 8): 12 integer digits and 8 fractional digits. */
 export const INTEGER_DIGITS = 12;
 export const SCALE = 8;
-/** A double names one decimal exactly only up to 15 significant digits. */
-export const EXACT_NUMBER_DIGITS = 15;
 /** Longer text is refused before any pattern runs on it. */
 const MAX_TEXT_LENGTH = 64;
 
@@ -28,24 +26,6 @@ export function parseDecimal(text: string): DecimalParse {
   if (integer.length > INTEGER_DIGITS) return { ok: false, message: `has more than ${INTEGER_DIGITS} integer digits` };
   if (fraction.length > SCALE) return { ok: false, message: `has more than ${SCALE} fractional digits` };
   return { ok: true, value: fraction ? `${integer}.${fraction}` : integer };
-}
-
-/**
- * A JSON number is accepted only when it names one decimal unambiguously: JSON.parse has
- * already turned it into a double, so `123456789012.12345679` arrives as 123456789012.12346.
- */
-export function decimalFromNumber(value: number): DecimalParse {
-  if (!Number.isFinite(value)) return { ok: false, message: 'is not a finite number' };
-  const text = String(value);
-  if (/e/i.test(text)) return { ok: false, message: 'is out of range (send it as a decimal string)' };
-  const significant = text.replace('.', '').replace(/^[-0]+/, '').length;
-  if (significant > EXACT_NUMBER_DIGITS) {
-    return {
-      ok: false,
-      message: `has more than ${EXACT_NUMBER_DIGITS} significant digits as a JSON number: send it as a decimal string`,
-    };
-  }
-  return parseDecimal(text);
 }
 
 /** Canonical text of a value known to be valid (read back from the database, or already parsed). */

@@ -20,6 +20,19 @@ const whole = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+/**
+ * A DynamoDB interface endpoint's Regional endpoint-specific DNS name as an https URL
+ * (`https://vpce-1a2b3c4d-5e6f.dynamodb.us-east-1.vpce.amazonaws.com`). AWS's DynamoDB developer
+ * guide, "AWS PrivateLink for DynamoDB": private DNS is not supported, clients are pointed at this
+ * URL; the name resolves publicly to the endpoint's private addresses, so a peered VPC in another
+ * region reaches it without any DNS setup. The Zonal names (`...-us-east-1a.dynamodb...`) are refused:
+ * one zone's loss would cut the path.
+ */
+export const peerDynamodbEndpoint = requiredText.regex(
+  /^https:\/\/vpce-[0-9a-z]+-[0-9a-z]+\.dynamodb\.[a-z]{2}(-[a-z]+)+-\d\.vpce\.amazonaws\.com$/,
+  'must be https://<Regional DNS name of a DynamoDB interface endpoint> (vpce-<id>-<suffix>.dynamodb.<region>.vpce.amazonaws.com)',
+);
+
 /** The live order book: all three or none (without them the API writes to Aurora directly). */
 export const BOOK_VARIABLES = ['BOOK_TABLE_NAME', 'BOOK_PEER_REGION', 'BOOK_SIGNING_SECRET_ARN'] as const;
 
@@ -47,6 +60,9 @@ export const tradingEnvironment = z.object({
     .optional()
     .describe("The other replica's region: written first with cross-region durability"),
   BOOK_SIGNING_SECRET_ARN: secretArn.optional().describe("The book's signing key (this region's copy)"),
+  BOOK_PEER_ENDPOINT: peerDynamodbEndpoint
+    .optional()
+    .describe("The other region's DynamoDB interface endpoint (over the peering); unset: its public endpoint"),
   AUTH_PAST_WINDOW_SECONDS: whole(1, 300).optional(),
   AUTH_FUTURE_WINDOW_SECONDS: whole(0, 60).optional(),
 });
@@ -58,12 +74,15 @@ export const bookEnvironment = tradingEnvironment.pick({
   BOOK_TABLE_NAME: true,
   BOOK_PEER_REGION: true,
   BOOK_SIGNING_SECRET_ARN: true,
+  BOOK_PEER_ENDPOINT: true,
 });
 
 export interface BookSettings {
   readonly tableName: string;
   readonly peerRegion: string;
   readonly signingSecretArn: string;
+  /** Where the peer replica is reached (its region's DynamoDB interface endpoint); unset: the public endpoint. */
+  readonly peerEndpoint?: string;
 }
 
 /**
@@ -86,6 +105,7 @@ export function parseBookSettings(env: Record<string, string | undefined>): Book
       BOOK_TABLE_NAME: true,
       BOOK_PEER_REGION: true,
       BOOK_SIGNING_SECRET_ARN: true,
+      BOOK_PEER_ENDPOINT: true,
       REGION_NAME: true,
     }),
     env,
@@ -93,9 +113,19 @@ export function parseBookSettings(env: Record<string, string | undefined>): Book
   if (book.BOOK_PEER_REGION === book.REGION_NAME) {
     throw new EnvError('trading', [`BOOK_PEER_REGION must be the other replica's region, not ${book.REGION_NAME}`]);
   }
+  // SigV4 signs for the client's region: an endpoint of another region would refuse every write.
+  if (
+    book.BOOK_PEER_ENDPOINT &&
+    !book.BOOK_PEER_ENDPOINT.endsWith(`.dynamodb.${book.BOOK_PEER_REGION}.vpce.amazonaws.com`)
+  ) {
+    throw new EnvError('trading', [
+      `BOOK_PEER_ENDPOINT must be an endpoint in BOOK_PEER_REGION (${book.BOOK_PEER_REGION}), got ${book.BOOK_PEER_ENDPOINT}`,
+    ]);
+  }
   return {
     tableName: book.BOOK_TABLE_NAME!,
     peerRegion: book.BOOK_PEER_REGION!,
     signingSecretArn: book.BOOK_SIGNING_SECRET_ARN!,
+    ...(book.BOOK_PEER_ENDPOINT ? { peerEndpoint: book.BOOK_PEER_ENDPOINT } : {}),
   };
 }

@@ -1,13 +1,20 @@
 /** The order the API accepts: validated by schema, normalised before it is stored. */
 import { createHash } from 'crypto';
 import { z } from 'zod';
-import { decimalFromNumber, INTEGER_DIGITS, parseDecimal, SCALE } from './decimal';
+import { INTEGER_DIGITS, parseDecimal, SCALE } from './decimal';
 
+/**
+ * Money fields are decimal strings only: JSON.parse turns a JSON number into a double before any
+ * check could see the digits sent (`99999999999.9999999999` arrives as 100000000000), so a number
+ * is refused (400) rather than stored as a value the client did not send.
+ */
 const decimal = (field: string) =>
   z
-    .union([z.number(), z.string()], { message: `${field} must be a number or a decimal string` })
+    .string({
+      message: `${field} must be a decimal string such as "101.25" (JSON numbers are refused: they may be rounded)`,
+    })
     .transform((v, ctx) => {
-      const parsed = typeof v === 'number' ? decimalFromNumber(v) : parseDecimal(v.trim());
+      const parsed = parseDecimal(v.trim());
       if (!parsed.ok) {
         ctx.addIssue({
           code: 'custom',

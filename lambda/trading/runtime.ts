@@ -53,6 +53,7 @@ export interface RuntimeEnv {
   readonly BOOK_TABLE_NAME?: string;
   readonly BOOK_PEER_REGION?: string;
   readonly BOOK_SIGNING_SECRET_ARN?: string;
+  readonly BOOK_PEER_ENDPOINT?: string;
   /** The host names clients sign for, comma-separated (api.<domain>, ...). API only. */
   readonly API_HOSTS?: string;
   /**
@@ -136,10 +137,26 @@ export interface RuntimeClients {
   readonly book?: BookReplicas;
 }
 
-/** The book's replicas in AWS: one client per region, the SDK's own retries bounded by the book's deadlines. */
-function awsBookReplicas(tableName: string, regions: readonly string[]): BookReplicas {
-  // Each attempt's error is kept, so a retried write is "not taken" only if no attempt could have landed.
-  const clients = new Map(regions.map((r) => [r, recordAttempts(new DynamoDBClient({ region: r, maxAttempts: 2 }))]));
+/**
+ * The book's replicas in AWS: one client per region, the SDK's own retries bounded by the book's
+ * deadlines. A region in `endpoints` is reached at that URL (the peer's DynamoDB interface
+ * endpoint, over the peering: no internet path); the others at the public Regional endpoint,
+ * which inside the VPC is the gateway endpoint's route. Each attempt's error is kept
+ * (recordAttempts), so a retried write is "not taken" only if no attempt could have landed.
+ */
+export function awsBookReplicas(
+  tableName: string,
+  regions: readonly string[],
+  endpoints: Readonly<Record<string, string>> = {},
+): BookReplicas {
+  const clients = new Map(
+    regions.map((r) => [
+      r,
+      recordAttempts(
+        new DynamoDBClient({ region: r, maxAttempts: 2, ...(endpoints[r] ? { endpoint: endpoints[r] } : {}) }),
+      ),
+    ]),
+  );
   return {
     tableName,
     client: (region) => {
@@ -156,7 +173,13 @@ function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undef
   if (!book) return undefined;
   const signingKey = new SecretCache(clients.secrets, book.signingSecretArn, parseSigningKey);
   return new OrderBook({
-    replicas: clients.book ?? awsBookReplicas(book.tableName, [env.REGION_NAME, book.peerRegion]),
+    replicas:
+      clients.book ??
+      awsBookReplicas(
+        book.tableName,
+        [env.REGION_NAME, book.peerRegion],
+        book.peerEndpoint ? { [book.peerRegion]: book.peerEndpoint } : {},
+      ),
     region: env.REGION_NAME,
     peer: book.peerRegion,
     signingKey: () => signingKey.get(),

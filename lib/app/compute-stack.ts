@@ -8,7 +8,8 @@ import { LoadBalancer } from './load-balancer';
 import { LogArchive } from '../security/log-archive';
 import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
-import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { SERVICE_PORT } from './order-api';
+import { ServiceRuntime } from '../functions/service-runtime';
 import { journalEnvironment, JournalAccess, journalStatements } from '../data/order-journal';
 import { readSecretStatements } from '../data/credentials-stack';
 import { egressRules } from '../network/egress';
@@ -43,6 +44,8 @@ export interface ComputeStackArgs {
   /** The live order book the order API acknowledges orders in, and its peer replica's region. */
   readonly book: OrderBook;
   readonly peerRegion: string;
+  /** The peer replica's way in: its region's DynamoDB interface endpoint (lib/network/peer-dynamodb-endpoint.ts). */
+  readonly peerBookEndpoint: pulumi.Input<string>;
   readonly keys: RegionKeys;
   /** The region's access-log bucket (ALB access logs, S3 server access logs). */
   readonly logArchive: LogArchive;
@@ -178,6 +181,7 @@ export class ComputeStack extends pulumi.ComponentResource {
           ...functionEnvironment('trading', bookEnvironment, {
             BOOK_TABLE_NAME: args.book.table.name,
             BOOK_PEER_REGION: args.peerRegion,
+            BOOK_PEER_ENDPOINT: args.peerBookEndpoint,
             BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
           }),
         },

@@ -8,11 +8,12 @@ import { LoadBalancer } from './load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { LogArchive } from '../security/log-archive';
 import { NetworkStack } from '../network/network-stack';
-import { SERVICE_PORT, ServiceRuntime } from './order-api';
+import { SERVICE_PORT } from './order-api';
+import { ServiceRuntime } from '../functions/service-runtime';
 import { rdsCaBundle } from '../data/rds-ca';
 import { secureBucket } from '../security/secure-bucket';
 import { asgTags, requiredTags } from '../config/tags';
-import { al2023ImageId, serviceUserData } from './user-data';
+import { al2023ImageId, serviceUserData } from '../model/user-data';
 
 export interface FleetArgs {
   readonly settings: Settings;

@@ -4,21 +4,10 @@
  * endpoint healthy only if EACH of its target groups has a healthy target, so a Lambda target
  * group that times out while the EC2 one answers takes the whole region out of the accelerator
  * while Route 53 and the canaries still see it up. Hence one health check for both groups, with a
- * timeout that covers the order API's bounded health answer plus a Lambda invocation.
+ * timeout that covers the order API's bounded health answer plus a Lambda invocation
+ * (lib/model/health-timeout.ts, which the configuration checks).
  */
-import { HEALTH_DEADLINE_MS } from '../../lambda/facts/order-api';
 import { HEALTH_PATH } from './order-api';
-
-/**
- * Time a Lambda target needs on top of the handler's own answer: the ALB's invocation and, after
- * an idle spell, the function's cold start (module load; the database wait is inside the deadline).
- */
-export const LAMBDA_INVOKE_MARGIN_MS = 1_000;
-
-/** The shortest target-group health-check timeout that never cuts off a bounded health answer. */
-export function minimumHealthTimeoutSeconds(): number {
-  return Math.ceil((HEALTH_DEADLINE_MS + LAMBDA_INVOKE_MARGIN_MS) / 1000);
-}
 
 export interface HealthSettings {
   readonly albHealthCheckIntervalSeconds: number;

@@ -4,7 +4,7 @@ import { Settings } from '../config';
 import { resolvedAfter, ServiceRole } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
-import { ServiceRuntime } from './order-api';
+import { ServiceRuntime } from '../functions/service-runtime';
 
 export interface TradingFunctionArgs {
   readonly settings: Settings;

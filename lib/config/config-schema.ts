@@ -263,6 +263,8 @@ export const configSchema = z.object({
   lambdaTimeoutSeconds: integer(3, 900),
   tradingReservedConcurrency: integer(1, 1000),
   wafRateLimit: integer(10, 2_000_000_000),
+  // AWS WAF RateBasedStatement Limit: 10 to 2,000,000,000 per evaluation window (WAF API reference).
+  wafClientRateLimit: integer(10, 2_000_000_000),
   // --- global traffic and failover
   domainName: text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
     message: 'must be a lowercase DNS name such as trading.example.com',

@@ -3,15 +3,15 @@
  * so one bad value is reported once, not again as a confusing consequence.
  */
 import { cidrsOverlap, coversEveryAddress, maxVpcPrefixFor, parseCidr } from '../model/cidr';
-import { fastWindowProblems } from '../../lambda/orchestrator/timing';
 import { connectionBudget } from '../model/connection-budget';
 import {
   CANARY_TIMEOUT_SECONDS,
+  fastWindowProblems,
   gateSettingsProblems,
   ORCHESTRATOR_TIMEOUT_SECONDS,
-} from '../../lambda/orchestrator/timing';
-import { minimumHealthTimeoutSeconds } from '../app/health';
-import { serviceUserData } from '../app/user-data';
+} from '../../lambda/facts/timing';
+import { minimumHealthTimeoutSeconds } from '../model/health-timeout';
+import { serviceUserData } from '../model/user-data';
 import { ConfigValues, KeyProblem } from './config-schema';
 import { RTO_KEYS, rtoProblems } from './rto-problems';
 
@@ -186,6 +186,19 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
     check: rtoProblems,
   },
   {
+    // Both rate rules see every signed request: a per-client limit above the per-IP one never acts.
+    keys: ['wafClientRateLimit', 'wafRateLimit'],
+    check: (s) =>
+      s.wafClientRateLimit <= s.wafRateLimit
+        ? []
+        : [
+            [
+              'wafClientRateLimit',
+              `must be at most wafRateLimit (${s.wafRateLimit}): the per-IP rule would block first and the per-client rule never act`,
+            ],
+          ],
+  },
+  {
     keys: ['natStrategy'],
     check: (s) => {
       if (s.natStrategy !== 'none') return [];
@@ -195,7 +208,7 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
         : [
             [
               'natStrategy',
-              `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/app/user-data.ts): use single or perAz`,
+              `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/model/user-data.ts): use single or perAz`,
             ],
           ];
     },
@@ -247,7 +260,7 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
         : [],
   },
   {
-    // The gate's own rules (lambda/orchestrator/timing.ts), checked against the timeouts the
+    // The gate's own rules (lambda/facts/timing.ts), checked against the timeouts the
     // functions are deployed with: a gate slower than its function could never decide.
     keys: ['failoverProbeIntervalSeconds', 'failoverRecoveryWindowSeconds'],
     check: (s) =>

@@ -68,6 +68,8 @@ export const NAME_RULES = {
   routeTablePublic: rule('rt-public', 255, true, 3),
   routeTablePrivate: rule('rt-private', 255, true, 5),
   endpointSecurityGroup: rule('sg-endpoints', 255),
+  peerEndpoint: rule('peer-endpoint', 255),
+  peerEndpointSecurityGroup: rule('sg-peer-endpoint', 255),
   vpcEndpoint: rule('vpce', 255, true, 14),
   flowLogGroup: rule('log-group-vpc-flow', 512),
   flowLogRole: rule('role-vpc-flow-logs', 64),

@@ -3,15 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { Settings } from '../config';
 import { Namer } from '../config/naming';
-
-/** The Aurora engine of every cluster, member and instance here. */
-export const AURORA_ENGINE = 'aurora-postgresql';
-/**
- * Storage of the clusters: Aurora standard (`aurora`), the default when a cluster sets none;
- * I/O-Optimized is `aurora-iopt1` (CreateDBCluster StorageType,
- * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
- */
-export const AURORA_STORAGE_TYPE = 'aurora';
+import { AURORA_ENGINE } from '../model/aurora-engine';
 
 /** Generated passwords: long, and free of the characters RDS rejects in passwords (/ @ " space). */
 export const DB_PASSWORD_SPEC: random.RandomPasswordArgs = {

@@ -5,7 +5,7 @@ import { DatabaseStack } from './database-stack';
 import { Statement } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
-import { ServiceRuntime } from '../app/order-api';
+import { ServiceRuntime } from '../functions/service-runtime';
 import { OrderJournal, queueKeyStatement } from './order-journal';
 
 /** Auditors per region at once: the SQS event source's minimum, which its reserved concurrency matches. */

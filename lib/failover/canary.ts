@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CANARY_TIMEOUT_SECONDS } from '../../lambda/orchestrator/timing';
+import { CANARY_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
 import { Settings } from '../config';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
@@ -74,7 +74,7 @@ export class Canary extends pulumi.ComponentResource {
         memoryMb: 256,
         // One probe loop a minute; the default two cover an overlap at the minute boundary.
         reservedConcurrency: settings.canaryReservedConcurrency,
-        // A healthy run lasts the whole minute loop (lambda/orchestrator/timing.ts): only a run
+        // A healthy run lasts the whole minute loop (lambda/facts/timing.ts): only a run
         // close to the timeout is in trouble.
         durationAlarmMs: (CANARY_TIMEOUT_SECONDS - 3) * 1000,
       },

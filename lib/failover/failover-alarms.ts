@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { alarmTopic } from '../observe/alarm-topic';
-import { AlarmFactory } from '../observe/alarms';
+import { alarmTopic } from '../alarms/alarm-topic';
+import { AlarmFactory } from '../alarms/alarms';
 import { Canary } from './canary';
 import { Settings } from '../config';
 import { METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';

@@ -1,9 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { METRIC_NAMESPACES } from '../../lambda/facts/metrics';
-import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/orchestrator/timing';
-import { alarmTopic } from '../observe/alarm-topic';
-import { healthCheckFailing } from '../observe/alarms';
+import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
+import { alarmTopic } from '../alarms/alarm-topic';
+import { healthCheckFailing } from '../alarms/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
 import { RegionRole, RegionSettings, Settings } from '../config';
@@ -71,6 +71,8 @@ export class FailoverStack extends pulumi.ComponentResource {
   /** Where the orchestrator runs. */
   readonly region: string;
   readonly orchestrator: BuiltFunction;
+  /** The orchestrator's environment (a stack output: `npm run status` reads the failover state as it does). */
+  readonly orchestratorEnvironment: Record<string, pulumi.Input<string>>;
   readonly canaries: readonly Canary[];
   readonly evidenceTable: aws.dynamodb.Table;
   readonly topic: aws.sns.Topic;
@@ -170,7 +172,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: notifications.key.arn,
           },
         ],
-        environment: functionEnvironment('orchestrator', orchestratorEnvironment, {
+        environment: (this.orchestratorEnvironment = functionEnvironment('orchestrator', orchestratorEnvironment, {
           GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
           PRIMARY_CLUSTER_ARN: args.primaryCluster.arn,
           SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
@@ -193,7 +195,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           BOOK_REGIONS: [...args.book.regions],
           ORDER_DURABILITY: settings.orderDurability,
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
-        }),
+        })),
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,
         // Schedule, alarm and operator may overlap; the lease makes the action happen once.

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
 import {
   logWriteStatement,
-  MANAGED_POLICY,
+  LAMBDA_VPC_ENI_STATEMENT,
   resolvedAfter,
   serviceRole,
   ServiceRole,
@@ -73,8 +73,12 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       name: spec.roleName,
       service: 'lambda.amazonaws.com',
       // ENI management for functions in a VPC.
-      managedPolicyArns: spec.vpc ? [MANAGED_POLICY.lambdaVpcAccess] : [],
-      statements: [logWriteStatement(logGroup.arn), XRAY_STATEMENT, ...spec.statements],
+      statements: [
+        logWriteStatement(logGroup.arn),
+        XRAY_STATEMENT,
+        ...(spec.vpc ? [LAMBDA_VPC_ENI_STATEMENT] : []),
+        ...spec.statements,
+      ],
     },
     opts,
   );

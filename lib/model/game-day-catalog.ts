@@ -77,9 +77,9 @@ export const GAME_DAYS: Readonly<Record<GameDayExperiment, GameDaySpec>> = {
   'cross-region-lost': {
     id: 'cross-region-lost',
     description:
-      'Cross-region connectivity lost: traffic from the primary VPC to eu-west-1 is blackholed for 10 minutes (peering, journal and replication paths).',
+      'Cross-region connectivity lost for 10 minutes: traffic from the primary VPC to eu-west-1 is blackholed (the peering, so the peer book replica) and the order book replication is paused.',
     clientsSee:
-      'Nothing at the primary, which keeps serving; cross-region journal writes fail over to their retry path and the replication lag alarm may fire.',
+      "With orderDurability cross-region (the default) the primary cannot copy orders to the peer replica: new orders get a 503 'not taken' for the whole cut, reads and replays still answer. With regional durability orders are acknowledged as usual.",
     expected: {
       promotions: 0,
       fastPath: false,

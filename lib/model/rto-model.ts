@@ -139,7 +139,7 @@ export function randomVariables(i: RtoModelInputs): RandomVariable[] {
       name: 'First failed canary probe',
       paths: 'first live order, Aurora',
       distribution: `max of ${CANARY_VANTAGE_COUNT} independent U(0, ${i.probeIntervalSeconds} s), then the ${i.recoveryWindowSeconds} s recovery window`,
-      source: 'config (failoverProbeIntervalSeconds, the gate window; lambda/orchestrator/timing.ts)',
+      source: 'config (failoverProbeIntervalSeconds, the gate window; lambda/facts/timing.ts)',
     },
     {
       name: 'Orchestrator evaluation phase',
@@ -151,7 +151,7 @@ export function randomVariables(i: RtoModelInputs): RandomVariable[] {
       name: 'Fence and FailoverGlobalCluster calls',
       paths: 'Aurora',
       distribution: `U(${ACTION_MIN_SECONDS}, ${ACTION_MAX_SECONDS} s)`,
-      source: 'assumption, within the 20 s action budget (lambda/orchestrator/timing.ts)',
+      source: 'assumption, within the 20 s action budget (lambda/facts/timing.ts)',
     },
     {
       name: 'Aurora cross-region promotion',

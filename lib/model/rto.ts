@@ -1,4 +1,4 @@
-import { worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
+import { worstCaseTimeToPromotion } from '../../lambda/facts/timing';
 
 /**
  * The failover (RTO) budget: pure arithmetic over the values the program configures. The plan
@@ -15,7 +15,7 @@ export interface RtoInputs {
   readonly route53IntervalSeconds: number;
   readonly route53FailureThreshold: number;
   readonly dnsTtlSeconds: number;
-  /** The promotion gate (lambda/orchestrator/timing.ts): canary probe interval and recovery window. */
+  /** The promotion gate (lambda/facts/timing.ts): canary probe interval and recovery window. */
   readonly probeIntervalSeconds: number;
   readonly recoveryWindowSeconds: number;
   /** The fast path's window (the region gone): the order book's writer moves after it. */

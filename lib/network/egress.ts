@@ -19,7 +19,8 @@ export type Destination =
   | 'vpc'
   /**
    * The other region's VPC CIDR, over the peering: Aurora when the writer is there (the global
-   * writer endpoint follows it after a switchover or failover).
+   * writer endpoint follows it after a switchover or failover), and its DynamoDB interface
+   * endpoint (the order book's replica there).
    */
   | 'peer'
   /** The S3 gateway endpoint's prefix list (artifacts, Amazon Linux repositories). */
@@ -37,8 +38,10 @@ export interface EgressEntry {
 
 /**
  * The table. Lambda functions reach Aurora (in either region: the writer may be in the other
- * one) and the interface endpoints; order writers also reach the other region's journal queue
- * and the fence record, which no endpoint here serves (endpoints serve their own region only).
+ * one) and the interface endpoints; order writers also reach both replicas of the order book
+ * (the other one through its region's interface endpoint, over the peering). Only the
+ * cross-region journal (orderDurability cross-region) still leaves through NAT: the other
+ * region's journal queue and the fence record, which no endpoint here serves.
  */
 export function egressEntries(workload: Workload, settings: EgressSettings): EgressEntry[] {
   const common: EgressEntry[] = [
@@ -60,18 +63,25 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
           },
         ]
       : [];
-  // The order book's replica in this region. Its peer replica is reached like the journal (through
-  // NAT) until cross-region traffic moves off the internet (issue 25 item 3).
-  const book: EgressEntry = {
-    port: HTTPS_PORT,
-    to: 'dynamodb',
-    description: 'order book replica in this region (DynamoDB gateway endpoint)',
-  };
+  // The order book: this region's replica through the gateway endpoint, the other region's through
+  // that region's DynamoDB interface endpoint over the peering (lib/network/peer-dynamodb-endpoint.ts).
+  const book: EgressEntry[] = [
+    {
+      port: HTTPS_PORT,
+      to: 'dynamodb',
+      description: 'order book replica in this region (DynamoDB gateway endpoint)',
+    },
+    {
+      port: HTTPS_PORT,
+      to: 'peer',
+      description: 'order book replica in the other region (its DynamoDB interface endpoint, over the peering)',
+    },
+  ];
   switch (workload) {
     case 'rotation':
       return common;
     case 'functions':
-      return [...common, book, ...journal];
+      return [...common, ...book, ...journal];
     case 'fleet':
       return [
         ...common,
@@ -81,7 +91,7 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
           to: 's3',
           description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
         },
-        book,
+        ...book,
         ...journal,
       ];
   }

@@ -1,79 +1,13 @@
-// Over 320 lines for now: VPC endpoints and flow logs move to their own files (issue 21 item 4).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { planSubnets } from '../model/cidr';
 import { RegionSettings, Settings } from '../config';
-import { HTTPS_PORT } from './egress';
-import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../data/global-database';
-import { serviceRole, sourceConditions } from '../security/iam';
-import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
-import { chooseZones, Zone, zonesOffering } from './placement';
+import { AURORA_ENGINE, AURORA_STORAGE_TYPE } from '../model/aurora-engine';
+import { Namer } from '../config/naming';
+import { chooseZones, Zone } from './placement';
+import { flowLogs } from './flow-logs';
+import { vpcEndpoints } from './vpc-endpoints';
 import { RegionKeys } from '../security/region-keys';
-import { securityGroupName } from './security-group-name';
-
-/** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
-export const INTERFACE_ENDPOINT_SERVICES = [
-  'secretsmanager',
-  'rds',
-  'logs',
-  'monitoring',
-  'ssm',
-  'ssmmessages',
-  'ec2messages',
-  'sqs',
-  'sns',
-  'kms',
-  'lambda',
-] as const;
-
-/** Services whose every call our workloads make names a resource of this account. */
-const OWN_RESOURCE_SERVICES: readonly string[] = ['secretsmanager', 'kms', 'sqs', 'sns', 'logs'];
-
-/**
- * An interface endpoint's policy: only principals of this account, and for the services that
- * hold our data, only resources of this account (no exfiltration to another account's queue,
- * secret or key through our endpoint). The other services' calls carry no resource account
- * (PutMetricData, Session Manager channels), where `aws:ResourceAccount` would refuse them.
- */
-export function interfaceEndpointPolicy(service: string, accountId: string): Record<string, unknown> {
-  return {
-    Version: '2012-10-17',
-    Statement: [thisAccountOnly(accountId, OWN_RESOURCE_SERVICES.includes(service))],
-  };
-}
-
-/** Any call by this account's principals, and with `ownResources`, only on this account's resources. */
-function thisAccountOnly(accountId: string, ownResources: boolean): Record<string, unknown> {
-  const own = { 'aws:PrincipalAccount': accountId };
-  return {
-    Sid: 'ThisAccountOnly',
-    Effect: 'Allow',
-    Principal: '*',
-    Action: '*',
-    Resource: '*',
-    Condition: { StringEquals: ownResources ? { ...own, 'aws:ResourceAccount': accountId } : own },
-  };
-}
-
-/**
- * The S3 gateway endpoint's policy: this account's principals, plus the anonymous reads dnf
- * makes of Amazon Linux 2023's repository bucket in this region.
- */
-export function s3EndpointPolicy(region: string, accountId: string): Record<string, unknown> {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      thisAccountOnly(accountId, false),
-      {
-        Sid: 'AmazonLinuxRepositories',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: 's3:GetObject',
-        Resource: `arn:aws:s3:::al2023-repos-${region}-de612dc2/*`,
-      },
-    ],
-  };
-}
 
 export interface NetworkStackArgs {
   readonly settings: Settings;
@@ -254,154 +188,23 @@ export class NetworkStack extends pulumi.ComponentResource {
       );
     }
 
-    // Interface endpoints: private workloads reach AWS APIs without NAT, and keep doing so
-    // if a NAT gateway fails.
-    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
-      n('endpointSecurityGroup'),
+    const endpoints = vpcEndpoints(
       {
-        ...securityGroupName(n('endpointSecurityGroup')),
-        vpcId: vpc.id,
-        description: 'HTTPS from inside the VPC to AWS API endpoints',
-        ingress: [
-          {
-            protocol: 'tcp',
-            fromPort: HTTPS_PORT,
-            toPort: HTTPS_PORT,
-            cidrBlocks: [region.vpcCidr],
-            description: 'HTTPS from the VPC',
-          },
-        ],
-        egress: [],
-        tags: { Name: n('endpointSecurityGroup') },
+        region,
+        name: n,
+        vpc,
+        zones: this.zones,
+        privateSubnets,
+        privateRouteTables: this.privateRouteTables,
+        account,
       },
-      res(vpc),
+      lookup,
     );
-    const privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
-    for (const service of INTERFACE_ENDPOINT_SERVICES) {
-      // Only in the chosen zones that offer the service: AWS refuses a subnet elsewhere.
-      const offered = aws.ec2.getVpcEndpointServiceOutput({ service, serviceType: 'Interface' }, lookup);
-      new aws.ec2.VpcEndpoint(
-        n('vpcEndpoint', service),
-        {
-          vpcId: vpc.id,
-          serviceName: `com.amazonaws.${region.region}.${service}`,
-          vpcEndpointType: 'Interface',
-          privateDnsEnabled: true,
-          subnetIds: pulumi
-            .all([this.zones, offered.availabilityZones, privateSubnetIds])
-            .apply(([zones, names, ids]) => zonesOffering(`${service} endpoint`, zones, names).map((i) => ids[i])),
-          securityGroupIds: [this.endpointSecurityGroup.id],
-          policy: account.accountId.apply((id) => JSON.stringify(interfaceEndpointPolicy(service, id))),
-          tags: { Name: n('vpcEndpoint', service) },
-        },
-        res(vpc),
-      );
-    }
-    // The S3 gateway endpoint is free; dnf on Amazon Linux 2023 and artifact downloads use it.
-    const s3Endpoint = new aws.ec2.VpcEndpoint(
-      n('vpcEndpoint', 's3'),
-      {
-        vpcId: vpc.id,
-        serviceName: `com.amazonaws.${region.region}.s3`,
-        vpcEndpointType: 'Gateway',
-        routeTableIds: this.privateRouteTables.map((t) => t.id),
-        policy: account.accountId.apply((id) => JSON.stringify(s3EndpointPolicy(region.region, id))),
-        tags: { Name: n('vpcEndpoint', 's3') },
-      },
-      res(vpc),
-    );
+    this.endpointSecurityGroup = endpoints.securityGroup;
+    flowLogs({ settings, region, name: n, vpc, keys: args.keys, account });
 
-    // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
-    // record (lib/data/order-journal.ts) through it where the table is local, and writes the
-    // region's request ledger (lib/security/request-ledger-table.ts) and the order book's replica
-    // here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
-    // reads of this account's tables in this region, and those tables' writes, pass.
-    const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
-      n('vpcEndpoint', 'dynamodb'),
-      {
-        vpcId: vpc.id,
-        serviceName: `com.amazonaws.${region.region}.dynamodb`,
-        vpcEndpointType: 'Gateway',
-        routeTableIds: this.privateRouteTables.map((t) => t.id),
-        policy: account.accountId.apply((id) =>
-          JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'ReadThisAccountsTables',
-                Effect: 'Allow',
-                Principal: '*',
-                Action: 'dynamodb:GetItem',
-                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
-                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-              },
-              {
-                Sid: 'WriteTheRequestLedger',
-                Effect: 'Allow',
-                Principal: '*',
-                Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('authLedgerTable')}`,
-                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-              },
-              {
-                Sid: 'WriteTheOrderBook',
-                Effect: 'Allow',
-                Principal: '*',
-                Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-                Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('bookTable')}`,
-                Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-              },
-            ],
-          }),
-        ),
-        tags: { Name: n('vpcEndpoint', 'dynamodb') },
-      },
-      res(vpc),
-    );
-
-    const flowLogGroup = new aws.cloudwatch.LogGroup(
-      n('flowLogGroup'),
-      {
-        name: `/tap/${n('flowLogGroup')}`,
-        retentionInDays: settings.logRetentionDays,
-        kmsKeyId: args.keys.key('logs').arn,
-      },
-      { ...res(vpc), ...DELETE_BEFORE_REPLACE },
-    );
-    const flowLogRole = serviceRole(
-      {
-        name: n('flowLogRole'),
-        service: 'vpc-flow-logs.amazonaws.com',
-        // Only flow logs of this account, in this region, may act through the role.
-        trustCondition: sourceConditions(
-          account.accountId,
-          pulumi.interpolate`arn:aws:ec2:${region.region}:${account.accountId}:vpc-flow-log/*`,
-        ),
-        statements: [
-          {
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-            Resource: [flowLogGroup.arn, pulumi.interpolate`${flowLogGroup.arn}:*`],
-          },
-        ],
-      },
-      res(vpc),
-    );
-    new aws.ec2.FlowLog(
-      n('flowLog'),
-      {
-        vpcId: vpc.id,
-        trafficType: 'ALL',
-        logDestinationType: 'cloud-watch-logs',
-        logDestination: flowLogGroup.arn,
-        iamRoleArn: flowLogRole.ready.arn,
-        maxAggregationInterval: 60,
-        tags: { Name: n('flowLog') },
-      },
-      res(vpc),
-    );
-
-    this.s3PrefixListId = s3Endpoint.prefixListId;
-    this.dynamodbPrefixListId = dynamodbEndpoint.prefixListId;
+    this.s3PrefixListId = endpoints.s3PrefixListId;
+    this.dynamodbPrefixListId = endpoints.dynamodbPrefixListId;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.publicSubnetArns = publicSubnets.map((s) => s.arn);

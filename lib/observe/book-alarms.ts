@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import { Settings } from '../config';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { BuiltFunction } from '../functions/lambda-function';
-import { AlarmFactory } from './alarms';
+import { AlarmFactory } from '../alarms/alarms';
 import {
   BOOK_APPLIER_METRICS,
   BOOK_REGIONAL_ACKS_METRIC,

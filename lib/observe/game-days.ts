@@ -9,6 +9,7 @@ import { serviceRole, sourceConditions, Statement } from '../security/iam';
 import { RegionKeys } from '../security/region-keys';
 import { GAME_DAY_EXPERIMENTS, GAME_DAYS, GameDayExperiment, isoMinutes } from '../model/game-day-catalog';
 import { MonitoringStack } from './monitoring-stack';
+import { OrderBook } from '../data/order-book';
 
 export interface GameDaysArgs {
   readonly settings: Settings;
@@ -22,6 +23,8 @@ export interface GameDaysArgs {
   readonly database: DatabaseStack;
   readonly compute: ComputeStack;
   readonly monitoring: MonitoringStack;
+  /** The live order book (its replica in this region is paused on cross-region-lost). */
+  readonly book: OrderBook;
 }
 
 /** One target of a template: up to 5 ARNs (provider: `resource_arns` MaxItems 5). */
@@ -56,6 +59,8 @@ export interface TemplateInputs {
   /** The zone the AZ-loss experiment takes out (the first one), as FIS takes it: a name such as us-east-1a. */
   readonly lostZone: pulumi.Input<string>;
   readonly peerRegion: string;
+  /** The order book's replica in this region (a global table). */
+  readonly bookTableArn: pulumi.Input<string>;
 }
 
 /**
@@ -102,13 +107,29 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
     },
     'cross-region-lost': {
       id: 'cross-region-lost',
-      targets: [subnets('public-subnets', t.publicSubnetArns), subnets('private-subnets', t.privateSubnetArns)],
-      actions: (['public', 'private'] as const).map((tier) => ({
-        name: `cut-${tier}`,
-        actionId: 'aws:network:route-table-disrupt-cross-region-connectivity',
-        target: { key: 'Subnets', value: `${tier}-subnets` },
-        parameters: { duration: minutes('cross-region-lost'), region: t.peerRegion },
-      })),
+      targets: [
+        subnets('public-subnets', t.publicSubnetArns),
+        subnets('private-subnets', t.privateSubnetArns),
+        { name: 'book', resourceType: 'aws:dynamodb:global-table', resourceArns: [t.bookTableArn] },
+      ],
+      actions: [
+        ...(['public', 'private'] as const).map((tier) => ({
+          name: `cut-${tier}`,
+          actionId: 'aws:network:route-table-disrupt-cross-region-connectivity',
+          target: { key: 'Subnets', value: `${tier}-subnets` },
+          parameters: { duration: minutes('cross-region-lost'), region: t.peerRegion },
+        })),
+        // The route tables carry our traffic to the peer region (the peer replica's endpoint over
+        // the peering); the book's own replication runs inside DynamoDB and needs its own fault
+        // (FIS actions reference, "Amazon DynamoDB actions": a time-bound Deny for the
+        // replication service-linked role appended to the table's resource policy, removed at the end).
+        {
+          name: 'pause-book-replication',
+          actionId: 'aws:dynamodb:global-table-pause-replication',
+          target: { key: 'Tables', value: 'book' },
+          parameters: { duration: minutes('cross-region-lost') },
+        },
+      ],
       stopOn: ['journal-unreplicated-age', 'book-apply-lag', 'alb-5xx-rate'],
     },
     'az-lost': {
@@ -170,6 +191,20 @@ export class GameDays extends pulumi.ComponentResource {
       // aws:ec2:asg-insufficient-instance-capacity-error: ec2:InjectApiError takes no resource but
       // `*`; the FIS user guide's policy examples scope it by the condition keys ec2:FisActionId
       // and ec2:FisTargetArns (both required here: this action, on this fleet only).
+      // aws:dynamodb:global-table-pause-replication (FIS actions reference, "Amazon DynamoDB
+      // actions": dynamodb:PutResourcePolicy, DeleteResourcePolicy, GetResourcePolicy,
+      // DescribeTable, tag:GetResources): on this region's replica of the book only.
+      {
+        Sid: 'PauseBookReplication',
+        Action: [
+          'dynamodb:PutResourcePolicy',
+          'dynamodb:DeleteResourcePolicy',
+          'dynamodb:GetResourcePolicy',
+          'dynamodb:DescribeTable',
+        ],
+        Resource: args.book.arnIn(region.region),
+      },
+      { Sid: 'ResolveTargets', Action: 'tag:GetResources', Resource: '*' },
       {
         Sid: 'InsufficientCapacityInZone',
         Action: 'ec2:InjectApiError',
@@ -217,6 +252,7 @@ export class GameDays extends pulumi.ComponentResource {
       autoScalingGroupArn: compute.fleet.autoScalingGroup.arn,
       lostZone: network.availabilityZones.apply((zones) => zones[0]),
       peerRegion: args.peerRegion,
+      bookTableArn: args.book.arnIn(region.region),
     });
     const template = (id: GameDayExperiment) => {
       const spec = specs[id];

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { AlarmFactory, healthCheckFailing } from './alarms';
+import { AlarmFactory, healthCheckFailing } from '../alarms/alarms';
 import { RegionRole } from '../config';
 import { Namer } from '../config/naming';
 

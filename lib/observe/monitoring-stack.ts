@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { alarmTopic } from './alarm-topic';
-import { AlarmFactory, AlarmSpec, albErrorRate } from './alarms';
+import { alarmTopic } from '../alarms/alarm-topic';
+import { AlarmFactory, AlarmSpec, albErrorRate } from '../alarms/alarms';
 import { AwsConfig, AwsConfigArgs } from './aws-config';
 import { ComputeStack } from '../app/compute-stack';
 import { RegionSettings, Settings } from '../config';

@@ -48,7 +48,6 @@ export function sourceConditions(accountId: pulumi.Input<string>, sourceArn?: pu
 }
 
 export const MANAGED_POLICY = {
-  lambdaVpcAccess: 'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
   configRole: 'arn:aws:iam::aws:policy/service-role/AWS_ConfigRole',
 } as const;
 
@@ -115,6 +114,28 @@ export function logWriteStatement(logGroupArn: pulumi.Input<string>): Statement 
     Resource: pulumi.interpolate`${logGroupArn}:*`,
   };
 }
+
+/**
+ * What Lambda needs, acting with a VPC function's role, to manage its network interfaces: the EC2
+ * half of AWSLambdaVPCAccessExecutionRole (v3), without its `logs:*` on every log group (the
+ * function writes its own group only: logWriteStatement). `*`: DescribeNetworkInterfaces works
+ * only on all resources, and DeleteNetworkInterface must name every interface it may meet or the
+ * function "may not be able to access the VPC" (Lambda developer guide, "Giving Lambda functions
+ * access to resources in an Amazon VPC", execution role permissions). Used by Lambda to create
+ * and remove the interfaces, not by the function's code, so no VPC endpoint serves it.
+ */
+export const LAMBDA_VPC_ENI_STATEMENT: Statement = {
+  Sid: 'LambdaManagesItsNetworkInterfaces',
+  Action: [
+    'ec2:CreateNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:UnassignPrivateIpAddresses',
+  ],
+  Resource: '*',
+};
 
 /** X-Ray has no resource-level permissions: these actions only accept `*`. */
 export const XRAY_STATEMENT: Statement = {

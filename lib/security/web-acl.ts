@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
+import { CLIENT_HEADER } from '../../lambda/facts/order-api';
 
 /**
  * AWS managed rule groups that fit a JSON order API, in evaluation order (cheapest and most
@@ -16,6 +17,51 @@ export const MANAGED_RULE_GROUPS = [
 
 /** Header whose value WAF must never write to its logs (the request signature). */
 export const REDACTED_HEADERS = ['authorization'] as const;
+
+/** The evaluation window of both rate rules: 5 minutes (AWS WAF accepts 60, 120, 300 or 600 s). */
+export const RATE_WINDOW_SECONDS = 300;
+
+/**
+ * A client's rate from one address: a rate-based rule keyed on the client header
+ * (`x-tap-client`, which the service requires to equal the signed client id:
+ * lambda/trading/signing.ts CLIENT_HEADER) and the source IP. Keyed on the header alone, anyone
+ * could name another client and have WAF block that client everywhere; with the IP in the key a
+ * forged header only ever blocks the forger's own address, and one abusive client behind a shared
+ * address (a desk's NAT) is blocked without its neighbours. Requests without the header are
+ * "omitted from the rate-based rule evaluation" (WAF API reference, RateBasedStatementCustomKey)
+ * and the service refuses them (401): the per-IP rule still counts them. The client's own limit
+ * across the whole fleet is the request ledger's (lambda/trading/request-ledger.ts, 429 after
+ * authentication); this rule stops a flood before it costs the order API anything.
+ * Where: the ALB of each region. Global Accelerator cannot carry a web ACL (WAF protects
+ * CloudFront, ALB, API Gateway REST APIs, AppSync, Cognito, App Runner, Verified Access and
+ * Amplify: WAF developer guide, "Resources that you can protect"), and it forwards to the ALBs,
+ * so every path in (api., global., read.) passes this ACL. Provider schema: `rate_based_statement`
+ * `custom_key` blocks `header { name, text_transformation }` and `ip {}`, `aggregate_key_type`
+ * `CUSTOM_KEYS` (terraform-provider-aws, wafv2_web_acl); WAF requires the IP key to be combined
+ * with another.
+ */
+export function clientRateRule(
+  limit: number,
+  visibilityConfig: { cloudwatchMetricsEnabled: boolean; metricName: string; sampledRequestsEnabled: boolean },
+) {
+  return {
+    name: 'rate-limit-per-client',
+    priority: 1,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit,
+        aggregateKeyType: 'CUSTOM_KEYS',
+        evaluationWindowSec: RATE_WINDOW_SECONDS,
+        customKeys: [
+          { header: { name: CLIENT_HEADER, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          { ip: {} },
+        ],
+      },
+    },
+    visibilityConfig,
+  };
+}
 
 export interface WebAclArgs {
   readonly settings: Settings;
@@ -51,7 +97,7 @@ export class WebAcl extends pulumi.ComponentResource {
       {
         name: n('webAcl'),
         scope: 'REGIONAL',
-        description: 'Order API: per-IP rate limit and AWS managed rules',
+        description: 'Order API: per-IP and per-client rate limits and AWS managed rules',
         defaultAction: { allow: {} },
         rules: [
           {
@@ -59,13 +105,18 @@ export class WebAcl extends pulumi.ComponentResource {
             priority: 0,
             action: { block: {} },
             statement: {
-              rateBasedStatement: { limit: settings.wafRateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
+              rateBasedStatement: {
+                limit: settings.wafRateLimit,
+                aggregateKeyType: 'IP',
+                evaluationWindowSec: RATE_WINDOW_SECONDS,
+              },
             },
             visibilityConfig: visibility('rate-limit-per-ip'),
           },
+          clientRateRule(settings.wafClientRateLimit, visibility('rate-limit-per-client')),
           ...MANAGED_RULE_GROUPS.map((group, i) => ({
             name: group,
-            priority: i + 1,
+            priority: i + 2,
             // Rule groups carry their own actions (block); `none` keeps them.
             overrideAction: { none: {} },
             statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: group } },

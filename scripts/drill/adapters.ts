@@ -23,10 +23,9 @@ import {
   leaseSeconds,
   ORCHESTRATOR_TIMEOUT_SECONDS,
   worstCaseTimeToPromotion,
-} from '../../lambda/orchestrator/timing';
+} from '../../lambda/facts/timing';
 import { rotate } from '../../lambda/rotation/rotation';
 import { applySchema } from '../../lambda/schema/migrate';
-import { SCHEMA } from '../../lambda/schema/roles';
 import { connect } from '../../lambda/shared/postgres';
 import { connectionTarget } from '../../lambda/shared/secret-login';
 import { ApiDeps, handleRequest } from '../../lambda/trading/api';
@@ -444,6 +443,3 @@ export async function deploySchema(
 ): Promise<void> {
   await applySchema({ secrets, logger, connect: (c) => connect(connectionTarget(c), 'disable') }, masterSecretArn);
 }
-
-/** The schema the orders table lives in. */
-export const ORDERS_TABLE = `${SCHEMA}.orders`;

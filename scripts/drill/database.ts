@@ -24,8 +24,11 @@ import {
   scratchDir,
 } from './postgres';
 import type { Simulation } from './sim';
-import { ORDERS_TABLE } from './adapters';
+import { SCHEMA } from '../../lambda/schema/roles';
 import { freePort } from './network';
+
+/** The trading schema's orders table (lambda/schema). */
+export const ORDERS_TABLE = `${SCHEMA}.orders`;
 
 export const DB_NAME = 'trading';
 export const MASTER_USER = 'tapadmin';

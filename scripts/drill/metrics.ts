@@ -14,11 +14,9 @@
  *   included.
  */
 import type { Acknowledgement, Attempt } from './client';
-import type { PromotionRecord, RejoinRecord } from './database';
 import type { AppRegion } from './network';
-import type { Decision, RotationOutcome, WriterMove } from './run';
-import type { Expectation, Scenario } from './scenarios';
-import type { DrillSettings } from './settings';
+import type { Expectation, MeasureInput } from './scenarios';
+import type { RotationOutcome } from './world';
 
 export interface ClientMetrics {
   readonly client: string;
@@ -65,35 +63,6 @@ export interface ScenarioResult {
     readonly simulatedSeconds: number;
     readonly wallSeconds: number;
   };
-}
-
-export interface MeasureInput {
-  readonly scenario: Scenario;
-  readonly settings: DrillSettings;
-  readonly epoch: number;
-  readonly end: number;
-  readonly acks: {
-    client: string;
-    acks: readonly Acknowledgement[];
-    attempts: readonly Attempt[];
-    /** The order the client was still sending at the end (not yet acknowledged). */
-    pending?: string;
-  }[];
-  readonly rows: readonly { client_order_id: string; id: string }[];
-  readonly promotions: readonly PromotionRecord[];
-  readonly rejoins: readonly RejoinRecord[];
-  readonly decisions: readonly Decision[];
-  /** Every move of the book's writer item (the fence). */
-  readonly writerMoves: readonly WriterMove[];
-  readonly rotations: readonly RotationOutcome[];
-  /** Worst-case seconds from a dead primary to the promotion call, for the configured gate. */
-  readonly gateSeconds: number;
-  readonly harnessErrors: string[];
-  /** Unhandled errors that would have killed the process running the code. */
-  readonly crashes: readonly { at: number; error: string }[];
-  /** Every AWS API call the code made, by command (the fakes' log). */
-  readonly awsCalls: Record<string, number>;
-  readonly wallMs: number;
 }
 
 const ACCEPTED = new Set([200, 201]);

@@ -20,9 +20,8 @@ import {
   FailoverSetup,
   invokeCanary,
   invokeOrchestrator,
-  Logger,
+  type OrchestratorClients,
   orchestratorConfig,
-  ORDERS_TABLE,
   promotionGateSeconds,
   RegionEndpoints,
   rotationStep,
@@ -40,7 +39,7 @@ import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { SecretCache } from '../../lambda/shared/secret-cache';
 import { OrderStore } from '../../lambda/trading/store';
 import { OrderClient } from './client';
-import { DB_NAME, GlobalDatabase, MASTER_PASSWORD } from './database';
+import { DB_NAME, GlobalDatabase, MASTER_PASSWORD, ORDERS_TABLE } from './database';
 import { measure, ScenarioResult } from './metrics';
 import { AppRegion, APP_REGIONS, Network, Vantage } from './network';
 import type { PgServer } from './postgres';
@@ -51,6 +50,7 @@ import { DrillSettings, dialsFor } from './settings';
 import { Simulation } from './sim';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
+import { MemoryLogger, ScenarioWorld } from './world';
 import { apiHostNames } from '../../lib/config/api-hosts';
 import { MemoryLedgerStore } from '../../lambda/trading/request-ledger';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
@@ -69,171 +69,6 @@ export const DRILL_CLIENTS = {
 export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
 const EPOCH = Date.UTC(2026, 0, 5, 14, 30, 0);
 const CODE: Record<AppRegion, string> = { 'us-east-1': 'use1', 'eu-west-1': 'euw1' };
-
-/** Logs kept in memory (the evidence behind a decision), never printed. */
-export class MemoryLogger implements Logger {
-  readonly lines: { level: string; message: string; detail?: unknown }[] = [];
-  info = (message: string, ...detail: unknown[]) => this.push('info', message, detail);
-  warn = (message: string, ...detail: unknown[]) => this.push('warn', message, detail);
-  error = (message: string, ...detail: unknown[]) => this.push('error', message, detail);
-  private push(level: string, message: string, detail: unknown[]) {
-    if (this.lines.length < 5000) this.lines.push({ level, message, detail: detail[0] });
-  }
-}
-
-export interface Decision {
-  readonly at: number;
-  readonly trigger: string;
-  readonly action: string;
-  readonly reason: string;
-}
-
-export interface RotationOutcome {
-  readonly startedAt: number;
-  finishedAt?: number;
-  failedSteps: string[];
-  completed: boolean;
-  /** Whether the secret's AWSCURRENT credentials log in on the final writer. */
-  currentLogsIn?: boolean;
-}
-
-/** What a scenario can do to the world, on the simulated timeline. */
-/** The book's writer item after a move: when (simulated ms), to where, under which epoch. */
-export interface WriterMove {
-  readonly at: number;
-  readonly region: string;
-  readonly epoch: number;
-  readonly durability: string;
-}
-
-export class ScenarioWorld {
-  readonly decisions: Decision[] = [];
-  readonly writerMoves: WriterMove[] = [];
-  readonly rotations: RotationOutcome[] = [];
-  /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
-  canaryTlsBroken = false;
-
-  constructor(
-    readonly sim: Simulation,
-    readonly network: Network,
-    readonly db: GlobalDatabase,
-    readonly regions: Record<AppRegion, RegionApp>,
-    readonly accelerator: Accelerator,
-    readonly route53: Route53,
-    readonly secrets: FakeSecretsManager,
-    readonly appSecretArn: string,
-    readonly fakeContext: (from?: Vantage) => FakeContext,
-    readonly logger: MemoryLogger,
-    readonly book: DrillBook,
-  ) {}
-
-  /**
-   * Run `action` `seconds` into the scenario. Faults come at half seconds, when nothing else
-   * runs (everything periodic runs on whole seconds), and only once the secondary has replayed
-   * what the writer acknowledged: replication lag is zero unless a scenario makes it grow, so
-   * what a fault loses never depends on how fast this machine ships WAL.
-   */
-  at(seconds: number, action: () => void): void {
-    this.sim.at(this.sim.epochMs + seconds * 1000, () =>
-      this.sim.spawn('fault', () =>
-        this.sim.track(
-          (async () => {
-            if (this.db.replicating()) await this.db.waitForReplication();
-            action();
-          })(),
-          'fault',
-        ),
-      ),
-    );
-  }
-
-  regionDown(region: AppRegion, down: boolean): void {
-    this.network.setRegionDown(region, down);
-    this.db.rejoinIfDue();
-  }
-
-  /**
-   * Run `action` exactly `seconds` into the scenario, in the same instant as the requests of
-   * that second (a fault that lands mid-request). Only for faults that lose no data.
-   */
-  atExactly(seconds: number, action: () => void): void {
-    this.sim.at(this.sim.epochMs + seconds * 1000, action);
-  }
-
-  /** The cluster drops every session (as an in-region failover or a reboot does) and stays up. */
-  dropSessions(region: AppRegion): void {
-    this.db.fabric.resetTarget(this.db.clusters[region].server.name);
-  }
-
-  databaseDown(region: AppRegion, down: boolean): void {
-    this.db.setAvailable(region, !down);
-  }
-
-  /** The cluster is lost while its region lives: its in-region failover fails after `failedAfterSeconds`. */
-  databaseLost(region: AppRegion, failedAfterSeconds: number): void {
-    this.db.loseCluster(region, failedAfterSeconds);
-  }
-
-  /**
-   * An operator promotes `to` by the runbook (FailoverGlobalCluster with AllowDataLoss, outside the
-   * orchestrator): recorded as an operator decision.
-   */
-  operatorFailsOver(to: AppRegion): void {
-    this.decisions.push({
-      at: this.sim.now(),
-      trigger: 'operator',
-      action: 'promote',
-      reason: 'runbook: aws rds failover-global-cluster --allow-data-loss',
-    });
-    this.db.startFailover(to, true);
-  }
-
-  partition(a: Vantage, b: Vantage, cut: boolean): void {
-    this.network.setPartition(a, b, cut);
-    this.db.rejoinIfDue();
-  }
-
-  /** Aurora's storage replication and the book's replication stop (or resume) together. */
-  replicationCut(cut: boolean): void {
-    this.db.setReplicationCut(cut);
-    this.book.replicationCut = cut;
-  }
-
-  /**
-   * Secrets Manager rotates the app secret: the rotation function in us-east-1 (the primary
-   * secret's region) runs the four steps; a failed step is retried twice, one and then two
-   * minutes later, as an asynchronous Lambda invocation is.
-   */
-  rotateAppSecret(): void {
-    const outcome: RotationOutcome = { startedAt: this.sim.now(), failedSteps: [], completed: false };
-    this.rotations.push(outcome);
-    this.sim.spawn('rotation', async () => {
-      const token = this.secrets.startRotation(this.appSecretArn);
-      const client = secretsClient('us-east-1', this.secrets, this.fakeContext('us-east-1'));
-      for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-        let done = false;
-        for (const [attempt, delayMs] of [0, 60_000, 120_000].entries()) {
-          if (done) break;
-          if (attempt > 0) await this.sim.sleep(delayMs);
-          if (!this.network.isUp('us-east-1')) continue;
-          try {
-            await rotationStep(
-              { SecretId: this.appSecretArn, ClientRequestToken: token, Step: step },
-              client,
-              this.logger,
-            );
-            done = true;
-          } catch (e) {
-            outcome.failedSteps.push(`${step}: ${(e as Error).message}`);
-          }
-        }
-        if (!done) return;
-      }
-      outcome.completed = true;
-      outcome.finishedAt = this.sim.now();
-    });
-  }
-}
 
 export class Drill {
   private constructor(
@@ -686,6 +521,23 @@ export class Drill {
     }
 
     const config = orchestratorConfig(setup);
+    // The orchestrator's clients as it reaches AWS from eu-west-1 (`npm run status` reads through them too).
+    const clientsFrom = (ctx: FakeContext): OrchestratorClients => ({
+      rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+      primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), { ...ctx, from: 'eu-west-1' }),
+      ga: fake(
+        new GlobalAcceleratorClient({ region: 'us-west-2' }),
+        'globalaccelerator',
+        'us-west-2',
+        accelerator.handlers(),
+        ctx,
+      ),
+      route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
+      sns: snsClient('eu-west-1', ctx),
+      store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+      book: bookControl,
+    });
+    world.orchestrator = { config, clients: () => clientsFrom(fakeContext('eu-west-1')) };
     const invoke = (event: unknown, trigger: string) =>
       sim.spawn(`orchestrator ${trigger}`, async () => {
         if (!network.isUp('eu-west-1')) return;
@@ -694,30 +546,7 @@ export class Drill {
           const actions = await invokeOrchestrator(
             event,
             config,
-            {
-              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
-              primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), {
-                ...ctx,
-                from: 'eu-west-1',
-              }),
-              ga: fake(
-                new GlobalAcceleratorClient({ region: 'us-west-2' }),
-                'globalaccelerator',
-                'us-west-2',
-                accelerator.handlers(),
-                ctx,
-              ),
-              route53: fake(
-                new Route53Client({ region: 'us-east-1' }),
-                'route53',
-                'us-east-1',
-                route53.handlers(),
-                ctx,
-              ),
-              sns: snsClient('eu-west-1', ctx),
-              store: evidenceStore(documentClient(ctx), setup.evidenceTable),
-              book: bookControl,
-            },
+            clientsFrom(ctx),
             clock,
             metrics,
             logger,

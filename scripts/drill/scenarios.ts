@@ -5,8 +5,10 @@
  * than the RTO target, and a first live order (201) within it (checked in metrics.ts).
  * Timelines are in simulated seconds from the start; every fault comes at `faultAtSeconds`.
  */
-import type { MeasureInput } from './metrics';
-import type { ScenarioWorld } from './run';
+import type { Acknowledgement, Attempt } from './client';
+import type { PromotionRecord, RejoinRecord } from './database';
+import type { DrillSettings } from './settings';
+import type { Decision, RotationOutcome, ScenarioWorld, WriterMove } from './world';
 
 export interface Expectation {
   /** Promotions the scenario must cause: 1 when the primary region is really lost, else 0. */
@@ -20,6 +22,36 @@ export interface Expectation {
   readonly refusesOrdersForSeconds?: number;
   /** Further checks: a message when unmet. */
   readonly also?: readonly ((input: MeasureInput) => string | undefined)[];
+}
+
+/** What the run hands measure() (metrics.ts), and what a scenario's expectations read. */
+export interface MeasureInput {
+  readonly scenario: Scenario;
+  readonly settings: DrillSettings;
+  readonly epoch: number;
+  readonly end: number;
+  readonly acks: {
+    client: string;
+    acks: readonly Acknowledgement[];
+    attempts: readonly Attempt[];
+    /** The order the client was still sending at the end (not yet acknowledged). */
+    pending?: string;
+  }[];
+  readonly rows: readonly { client_order_id: string; id: string }[];
+  readonly promotions: readonly PromotionRecord[];
+  readonly rejoins: readonly RejoinRecord[];
+  readonly decisions: readonly Decision[];
+  /** Every move of the book's writer item (the fence). */
+  readonly writerMoves: readonly WriterMove[];
+  readonly rotations: readonly RotationOutcome[];
+  /** Worst-case seconds from a dead primary to the promotion call, for the configured gate. */
+  readonly gateSeconds: number;
+  readonly harnessErrors: string[];
+  /** Unhandled errors that would have killed the process running the code. */
+  readonly crashes: readonly { at: number; error: string }[];
+  /** Every AWS API call the code made, by command (the fakes' log). */
+  readonly awsCalls: Record<string, number>;
+  readonly wallMs: number;
 }
 
 export interface Timing {

@@ -5,7 +5,7 @@
 import type { ALBEvent } from 'aws-lambda';
 import { ApiDeps, ApiRequest, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
-import { authorization, ClientCredentials, SignOptions } from '../../scripts/order-client';
+import { ClientCredentials, signedHeaders as authHeaders, SignOptions } from '../../scripts/order-client';
 import { CLIENTS, LOCAL_HOSTS, LOCAL_REGION } from '../../scripts/local/trading-db';
 
 export interface SendOptions extends SignOptions {
@@ -35,7 +35,7 @@ export function signedHeaders(
   const host = options.host ?? LOCAL_HOSTS[0];
   if (as === null) return { ...headers, Host: host };
   const req = { method, host, path: options.signedPath ?? path, query: options.query, body: text };
-  return { ...headers, Host: host, Authorization: authorization(as, req, { region: LOCAL_REGION, ...options }) };
+  return { ...headers, Host: host, ...authHeaders(as, req, { region: LOCAL_REGION, ...options }) };
 }
 
 export function albEvent(

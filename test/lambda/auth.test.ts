@@ -17,7 +17,7 @@ import {
 } from '../../lambda/trading/signing';
 import { SECURITY_HEADERS, withSecurityHeaders } from '../../lambda/trading/security-headers';
 import { MemoryLedgerStore, RequestLedger } from '../../lambda/trading/request-ledger';
-import { authorization } from '../../scripts/order-client';
+import { signedHeaders } from '../../scripts/order-client';
 
 const KEY = 'k'.repeat(32) + '-desk-a-signing-key';
 const record = (overrides: Partial<ClientRecord['limits']> = {}): ClientRecord => ({
@@ -401,12 +401,12 @@ describe('authenticator', () => {
       ...req,
       headers: {
         host,
-        authorization: authorization(
+        ...signedHeaders(
           { clientId: options.clientId ?? credentials.clientId, key: options.key ?? KEY },
           { ...req, host },
           { now: NOW, region: REGION, ...options },
         ),
-      },
+      } as Record<string, string>,
     };
   };
   const authenticator = (
@@ -437,8 +437,19 @@ describe('authenticator', () => {
     ],
     [
       'without a Host header',
-      { ...signed(), headers: { authorization: signed().headers.authorization } },
+      { ...signed(), headers: { ...signed().headers, host: undefined as unknown as string } },
       /missing Host/,
+    ],
+    // The web ACL counts each client by x-tap-client: it must be the signed client (test/waf-client-limit.test.ts).
+    [
+      'naming another client in x-tap-client',
+      { ...signed(), headers: { ...signed().headers, 'x-tap-client': 'desk-b' } },
+      /x-tap-client must name the client of the Credential/,
+    ],
+    [
+      'without x-tap-client',
+      { ...signed(), headers: { ...signed().headers, 'x-tap-client': undefined as unknown as string } },
+      /x-tap-client must name the client/,
     ],
     ['signed for another host (another stack)', signed({ host: 'api.staging.example.com' }), /signed for another host/],
     ['older than the window', signed({ now: NOW - 5_001 }), /expired/],

@@ -7,7 +7,7 @@
 import { createAuthenticator, DEFAULT_WINDOWS } from '../../lambda/trading/auth';
 import { CachedKeyring, ClientKeys, parseClientKeys } from '../../lambda/trading/client-keys';
 import { CLIENT_KEYS_MAX_AGE_MS, CLIENT_KEYS_MAX_STALE_MS } from '../../lambda/trading/runtime';
-import { authorization } from '../../scripts/order-client';
+import { signedHeaders } from '../../scripts/order-client';
 
 const HOST = 'api.example.com';
 const REGION = 'us-east-1';
@@ -50,7 +50,7 @@ function service(texts: (string | Error)[], clock: { now: number }) {
       path: '/orders',
       headers: {
         host: HOST,
-        authorization: authorization(
+        ...signedHeaders(
           { clientId, key },
           { method: 'GET', host: HOST, path: '/orders' },
           {

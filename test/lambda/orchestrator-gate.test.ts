@@ -7,6 +7,7 @@ import {
   evidenceHorizon,
   GateInput,
   GateSettings,
+  gateSettings,
   GateVerdict,
   ProbeLayer,
   ProbeRecord,
@@ -18,7 +19,6 @@ import { ClusterReading, readGlobalCluster } from '../../lambda/orchestrator/glo
 import {
   ACTION_BUDGET_SECONDS,
   DEFAULT_RECOVERY_WINDOW_SECONDS,
-  gateSettings,
   gateSettingsProblems,
   leaseSeconds,
   LOOP_WINDOW_SECONDS,
@@ -27,7 +27,7 @@ import {
   probeTimeoutMs,
   windowProblems,
   worstCaseTimeToPromotion,
-} from '../../lambda/orchestrator/timing';
+} from '../../lambda/facts/timing';
 import { GLOBAL_CLUSTER_ID, PRIMARY_CLUSTER_ARN, SECONDARY_CLUSTER_ARN } from '../helpers/failover-fixtures';
 
 const EU = 'eu-west-1';

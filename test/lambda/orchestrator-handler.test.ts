@@ -173,7 +173,7 @@ it('reaches the order book writer item in each replica through that region, as t
       Item: { pk: { S: 'writer' }, region: { S: 'us-east-1' }, epoch: { N: '3' }, durability: { S: 'cross-region' } },
     };
   });
-  const { bookControlFor } = await import('../../lambda/orchestrator/handler');
+  const { bookControlFor } = await import('../../lambda/orchestrator/book-control');
   const { configFromEnv } = await import('../../lambda/orchestrator/config');
   const control = bookControlFor(configFromEnv(process.env).book);
   expect(await control?.readWriter('eu-west-1')).toEqual({ region: 'us-east-1', epoch: 3, durability: 'cross-region' });

@@ -33,7 +33,7 @@ import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import type { OrchestratorDeps } from '../../lambda/orchestrator/orchestrator-deps';
 import { InvalidEventError } from '../../lambda/orchestrator/trigger';
-import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/orchestrator/timing';
+import { ACTION_BUDGET_SECONDS, leaseSeconds, worstCaseTimeToPromotion } from '../../lambda/facts/timing';
 import {
   FAILOVER_FUNCTION_NAME,
   FAILOVER_TOPIC_ARN,

@@ -7,7 +7,7 @@ import type { ALBEvent, Context } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler } from '../../lambda/trading/handler';
-import { authorization } from '../../scripts/order-client';
+import { signedHeaders } from '../../scripts/order-client';
 import { CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 import { captureLogs } from '../helpers/logs';
 
@@ -36,7 +36,7 @@ function context(requestId: string, remainingMs = 10_000): Context {
 const signed = (method: string, path: string, body?: string) => ({
   'content-type': 'application/json',
   host: LOCAL_HOSTS[0],
-  authorization: authorization(CLIENTS.deskA, { method, host: LOCAL_HOSTS[0], path, body }, { region: LOCAL_REGION }),
+  ...signedHeaders(CLIENTS.deskA, { method, host: LOCAL_HOSTS[0], path, body }, { region: LOCAL_REGION }),
 });
 
 const albEvent = (method: string, path: string, body?: object): ALBEvent => ({

@@ -337,12 +337,15 @@ describe('no request takes the service down', () => {
           const headers = extra
             .filter(
               ([name]) =>
-                !/^(content-length|transfer-encoding|host|connection|expect|upgrade|authorization)$/i.test(name),
+                !/^(content-length|transfer-encoding|host|connection|expect|upgrade|authorization|x-tap-client)$/i.test(
+                  name,
+                ),
             )
             .map(([name, value]) => `${name}: ${value}`);
           // Signed by desk A over the bytes it sends (a framing that cuts them breaks the signature).
           const req = { method: m, host: 'api.example.com', path: t, body: bytes };
           headers.push(`Authorization: ${authorization(CLIENTS.deskA, req, { region: LOCAL_REGION })}`);
+          headers.push(`X-Tap-Client: ${CLIENTS.deskA.clientId}`);
           if (type) headers.push(`Content-Type: ${type}`);
           let tail: Buffer = bytes;
           if (frame === 'exact') headers.push(`Content-Length: ${bytes.length}`);

@@ -50,7 +50,7 @@ describe('order API against PostgreSQL 14', () => {
   it('replays the same client order id as the stored order (200), never a duplicate', async () => {
     const r = runtime();
     const first = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay' })));
-    const again = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay', quantity: 100 })));
+    const again = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-replay', quantity: '100.0' })));
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.body.id).toBe(first.body.id);
     const c = await db.pg.admin(DB_NAME);
@@ -74,7 +74,7 @@ describe('order API against PostgreSQL 14', () => {
       albEvent(
         'POST',
         '/orders',
-        order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: 0.5 }),
+        order({ clientOrderId: 'c-mkt', type: 'market', limitPrice: undefined, quantity: '0.5' }),
       ),
     );
     expect(created.status).toBe(201);
@@ -136,7 +136,7 @@ describe('order identity is decided on canonical decimals at the column scale', 
     );
     const again = await call(
       r,
-      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: 187.25 })),
+      albEvent('POST', '/orders', order({ clientOrderId: 'c-canon-forms', limitPrice: '187.25' })),
     );
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(first.body.limitPrice).toBe('187.25');
@@ -261,7 +261,9 @@ describe('invalid input: 4xx with field errors, nothing written', () => {
     ['symbol too long', order({ symbol: 'ABCDEFGHIJKLM' }), 400, 'symbol'],
     ['side not buy/sell', order({ side: 'hold' }), 400, 'side'],
     ['type not market/limit', order({ type: 'stop' }), 400, 'type'],
-    ['quantity zero', order({ quantity: 0 }), 400, 'quantity'],
+    ['quantity zero', order({ quantity: '0' }), 400, 'quantity'],
+    ['quantity as a JSON number', order({ quantity: 100 }), 400, 'quantity'],
+    ['limitPrice as a JSON number', order({ limitPrice: 187.25 }), 400, 'limitPrice'],
     ['quantity negative', order({ quantity: '-5' }), 400, 'quantity'],
     ['quantity not numeric', order({ quantity: 'ten' }), 400, 'quantity'],
     ['quantity with 9 decimals', order({ quantity: '0.123456789' }), 400, 'quantity'],

@@ -2,9 +2,9 @@
  * The gate's clock arithmetic, pure, shared by the functions and by the config: how long a probe
  * may take, how far apart probes may be and still make a continuous run, how long the gate takes
  * at worst from a regional failure to the promotion call, and which settings cannot work.
+ * Imports nothing but its sibling facts: the Pulumi program (lib/config, lib/failover, lib/model)
+ * reads these numbers without loading a function's runtime.
  */
-import type { GateSettings } from './gate';
-
 /**
  * Canaries and the orchestrator run once a minute (the finest EventBridge schedule) and loop
  * for that minute, so evidence and evaluation are continuous across invocations.
@@ -62,24 +62,10 @@ export interface GateTimingSettings {
   readonly failoverRecoveryWindowSeconds: number;
 }
 
-export {
-  DEFAULT_FAST_WINDOW_SECONDS,
-  MAX_FAST_WINDOW_SECONDS,
-  MIN_FAST_WINDOW_SECONDS,
-} from '../facts/failover-window';
+export { DEFAULT_FAST_WINDOW_SECONDS, MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from './failover-window';
 
 export interface FastWindowSettings {
   readonly failoverFastWindowSeconds: number;
-}
-
-/** The gate's settings as the decision logic reads them. */
-export function gateSettings(s: GateTimingSettings & FastWindowSettings, vantages: readonly string[]): GateSettings {
-  return {
-    recoveryWindowMs: s.failoverRecoveryWindowSeconds * 1000,
-    fastWindowMs: s.failoverFastWindowSeconds * 1000,
-    maxProbeGapMs: maxProbeGapMs(s.failoverProbeIntervalSeconds),
-    vantages,
-  };
 }
 
 export interface TimingTerm {
