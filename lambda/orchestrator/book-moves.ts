@@ -24,10 +24,15 @@ export interface BookTarget {
 
 /**
  * Cross-region durability needs the other replica to take every acknowledging write: only when it
- * answers and the gate does not hold its region for gone.
+ * answers and the gate does not hold its region for gone, and only when it is the configured
+ * durability (orderDurability `regional` is a choice, not a degraded state).
  */
-export function durabilityFor(peerAnswers: boolean, peerGone: boolean): BookDurability {
-  return peerAnswers && !peerGone ? 'cross-region' : 'regional';
+export function durabilityFor(
+  peerAnswers: boolean,
+  peerGone: boolean,
+  configured: BookDurability = 'cross-region',
+): BookDurability {
+  return configured === 'cross-region' && peerAnswers && !peerGone ? 'cross-region' : 'regional';
 }
 
 /**
@@ -38,9 +43,10 @@ export function restoredDurability(
   writer: BookWriter | undefined,
   peerAnswers: boolean,
   peerGone: boolean,
+  configured: BookDurability = 'cross-region',
 ): BookTarget | undefined {
   if (!writer || writer.durability === 'cross-region') return undefined;
-  return durabilityFor(peerAnswers, peerGone) === 'cross-region'
+  return durabilityFor(peerAnswers, peerGone, configured) === 'cross-region'
     ? { region: writer.region, durability: 'cross-region' }
     : undefined;
 }
@@ -87,6 +93,8 @@ export class BookMover {
     private readonly book: OrderBookControl,
     private readonly primary: string,
     private readonly secondary: string,
+    /** orderDurability: the most a move or a restore aims for. */
+    readonly configured: BookDurability = 'cross-region',
   ) {}
 
   peerOf(region: string): string {
@@ -103,7 +111,7 @@ export class BookMover {
     const answers = !options.peerGone && (await this.book.answers(peer));
     return moveBookWriter(
       this.book,
-      { region: to, durability: durabilityFor(answers, options.peerGone) },
+      { region: to, durability: durabilityFor(answers, options.peerGone, this.configured) },
       options.planned ? { compareWith: peer } : {},
     );
   }
@@ -115,6 +123,7 @@ export class BookMover {
    */
   async restoreCrossRegion(writer: BookWriter): Promise<BookMove> {
     const peer = this.peerOf(writer.region);
+    if (this.configured === 'regional') return { kind: 'skipped', reason: 'orderDurability is regional' };
     if (!(await this.book.answers(peer))) return { kind: 'skipped', reason: `${peer}'s replica does not answer` };
     const move = await moveBookWriter(this.book, { region: writer.region, durability: 'cross-region' });
     if (move.kind !== 'moved') return move;

@@ -36,6 +36,8 @@ export interface OrchestratorConfig {
    * Tests and the drill inject the book's control instead.
    */
   readonly book?: { readonly tableName: string; readonly regions: readonly string[] };
+  /** The configured orderDurability (default cross-region): planned moves and restores aim for it, never above. */
+  readonly orderDurability?: 'cross-region' | 'regional';
   /** This function's name, for the operator's approval command in notifications. */
   readonly functionName?: string;
 }
@@ -92,6 +94,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     environment: e.ENVIRONMENT,
     evidenceTable: { name: e.EVIDENCE_TABLE, ...(e.EVIDENCE_TABLE_REGION ? { region: e.EVIDENCE_TABLE_REGION } : {}) },
     book: { tableName: e.BOOK_TABLE_NAME, regions: bookRegions },
+    orderDurability: e.ORDER_DURABILITY,
     ...(e.AWS_LAMBDA_FUNCTION_NAME ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
   };
 }

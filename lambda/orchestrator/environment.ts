@@ -41,6 +41,10 @@ export const orchestratorEnvironment = z.object({
     .transform((v) => v.split(',').map((r) => r.trim()))
     .pipe(z.array(region).min(2, 'must name at least two regions'))
     .describe('Every region with a replica of the book (the writer item is written in each)'),
+  ORDER_DURABILITY: z
+    .enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' })
+    .default('cross-region')
+    .describe('The configured orderDurability: what planned moves and the return after a takeover aim for'),
   METRIC_NAMESPACE: text.optional().describe('Where Powertools publishes the orchestrator metrics'),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });

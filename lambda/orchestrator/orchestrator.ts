@@ -403,7 +403,9 @@ class Run {
 
   private bookMover(): BookMover | undefined {
     const { book, config } = this.deps;
-    return book && new BookMover(book, config.primaryRegion, regionOf(config.secondaryClusterArn));
+    return (
+      book && new BookMover(book, config.primaryRegion, regionOf(config.secondaryClusterArn), config.orderDurability)
+    );
   }
 
   /** Move the book's writer to `to` (book-moves.ts decides the durability), journaled. */
@@ -424,12 +426,12 @@ class Run {
   /** After a takeover: restore cross-region durability once the lost region's replica answers (gate not gone). */
   private async decideRestore(gate: GateVerdict): Promise<Action | undefined> {
     const mover = this.bookMover();
-    if (!mover || gate.regionGone) return undefined;
+    if (!mover || gate.regionGone || mover.configured === 'regional') return undefined;
     const writer = await this.evidence.readBookWriter().catch(() => undefined);
     if (!writer || writer.durability !== 'regional') return undefined;
     const peer = mover.peerOf(writer.region);
     const answers = await this.deps.book!.answers(peer);
-    if (!restoredDurability(writer, answers, false)) return undefined;
+    if (!restoredDurability(writer, answers, false, mover.configured)) return undefined;
     return {
       kind: 'restore-durability',
       reason: `${peer}'s replica answers again: ${writer.region} writes cross-region`,

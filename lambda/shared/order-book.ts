@@ -20,6 +20,9 @@ import { GetItemCommand, TransactWriteItemsCommand, type AttributeValue } from '
 import { type OrderInput, orderIdFor, sameOrder } from '../trading/order';
 import { type BookOrder, bookOrderFromItem, bookOrderToItem, inputOf, orderPk } from './book-order';
 import { BOOK_KEY, bookWriter, type BookReplicas, type Durability, type Writer, writerKey } from './book-writer';
+import { classifyWriteError, type WriteResult } from './write-errors';
+
+export { classifyWriteError } from './write-errors';
 
 export type AcceptOutcome =
   | { readonly kind: 'created'; readonly order: BookOrder; readonly durability: Durability }
@@ -65,60 +68,6 @@ export interface OrderBookDeps {
   readonly signingKey: () => Promise<Buffer>;
   readonly now?: () => Date;
   readonly bounds?: BookBounds;
-}
-
-type WriteResult =
-  | { readonly kind: 'written' }
-  | { readonly kind: 'fenced' }
-  | { readonly kind: 'exists'; readonly item?: Record<string, AttributeValue> }
-  | { readonly kind: 'refused'; readonly reason: string; readonly overload: boolean }
-  | { readonly kind: 'unknown'; readonly reason: string };
-
-const OVERLOAD = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-]);
-
-/**
- * What a failed write means. A TransactionCanceledException names each action's reason: the
- * writer check (index 0) or the order's put (index 1). Anything else answered by DynamoDB with a
- * 4xx was refused before it was applied (throttling is overload, not "no writer"); a 5xx, a
- * timeout or a reset connection may follow an applied write ("Error handling with DynamoDB":
- * on a 5xx the outcome of a write is unknown). A connection never made sent nothing.
- */
-export function classifyWriteError(e: unknown): WriteResult {
-  const err = e as {
-    name?: string;
-    code?: string;
-    message?: string;
-    CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[];
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (err?.name === 'TransactionCanceledException' && Array.isArray(err.CancellationReasons)) {
-    const [check, put] = err.CancellationReasons;
-    if (check?.Code === 'ConditionalCheckFailed') return { kind: 'fenced' };
-    if (put?.Code === 'ConditionalCheckFailed') return { kind: 'exists', item: put.Item };
-    const overload = err.CancellationReasons.some(
-      (r) =>
-        r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded',
-    );
-    return {
-      kind: 'refused',
-      reason: `transaction cancelled (${err.CancellationReasons.map((r) => r.Code).join(', ')})`,
-      overload,
-    };
-  }
-  if (err?.code === 'ECONNREFUSED' || err?.name === 'ECONNREFUSED')
-    return { kind: 'refused', reason: 'replica unreachable', overload: false };
-  if (OVERLOAD.has(err?.name ?? '')) return { kind: 'refused', reason: String(err.name), overload: true };
-  const status = err?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return { kind: 'refused', reason: String(err.name ?? status), overload: false };
-  }
-  return { kind: 'unknown', reason: String(err?.name ?? err?.code ?? e) };
 }
 
 export class OrderBook {

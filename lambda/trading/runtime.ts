@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseSigningKey } from '../shared/book-order';
 import type { BookReplicas } from '../shared/book-writer';
 import { OrderBook } from '../shared/order-book';
+import { recordAttempts } from '../shared/write-errors';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CredentialedPool } from '../shared/credentialed-pool';
@@ -140,7 +141,8 @@ export interface RuntimeClients {
  * The book's replicas in AWS: one client per region, the SDK's own retries bounded by the book's
  * deadlines. A region in `endpoints` is reached at that URL (the peer's DynamoDB interface
  * endpoint, over the peering: no internet path); the others at the public Regional endpoint,
- * which inside the VPC is the gateway endpoint's route.
+ * which inside the VPC is the gateway endpoint's route. Each attempt's error is kept
+ * (recordAttempts), so a retried write is "not taken" only if no attempt could have landed.
  */
 export function awsBookReplicas(
   tableName: string,
@@ -150,7 +152,9 @@ export function awsBookReplicas(
   const clients = new Map(
     regions.map((r) => [
       r,
-      new DynamoDBClient({ region: r, maxAttempts: 2, ...(endpoints[r] ? { endpoint: endpoints[r] } : {}) }),
+      recordAttempts(
+        new DynamoDBClient({ region: r, maxAttempts: 2, ...(endpoints[r] ? { endpoint: endpoints[r] } : {}) }),
+      ),
     ]),
   );
   return {

@@ -193,6 +193,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           EVIDENCE_TABLE: table.name,
           BOOK_TABLE_NAME: args.book.table.name,
           BOOK_REGIONS: [...args.book.regions],
+          ORDER_DURABILITY: settings.orderDurability,
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
         })),
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,

@@ -279,6 +279,8 @@ export interface FailoverSetup extends Pick<
   readonly evidenceTableRegion: string;
   /** The order book's table (the drill's emulator) and its replicas' regions. */
   readonly book: { readonly tableName: string; readonly regions: readonly string[] };
+  /** orderDurability as this scenario runs it. */
+  readonly orderDurability: 'cross-region' | 'regional';
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
   readonly probeProtocol: 'https' | 'http';
   readonly probeConnectHost: string;
@@ -307,6 +309,7 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
     BOOK_TABLE_NAME: s.book.tableName,
     BOOK_REGIONS: s.book.regions.join(','),
+    ORDER_DURABILITY: s.orderDurability,
   });
 }
 

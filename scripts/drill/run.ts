@@ -229,7 +229,7 @@ export class Drill {
     const book = await DrillBook.start(sim, this.network);
     await book.seedWriter('us-east-1', durability);
 
-    const failover = this.failoverSetup(scenario.https ?? false);
+    const failover = this.failoverSetup(scenario.https ?? false, durability);
     // The orchestrator's evidence table: its fence record is also what the order journal reads.
     const evidenceTable = new FakeTable(failover.evidenceTable);
     const regions = {} as Record<AppRegion, RegionApp>;
@@ -429,7 +429,7 @@ export class Drill {
   }
 
   /** The failover functions' settings for this stack (what the program would deploy). */
-  failoverSetup(https: boolean): FailoverSetup {
+  failoverSetup(https: boolean, orderDurability: DrillSettings['orderDurability']): FailoverSetup {
     const s = this.settings;
     return {
       globalClusterId: `aurora-global-${s.environmentSuffix}`,
@@ -448,6 +448,7 @@ export class Drill {
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
       book: { tableName: BOOK_TABLE, regions: APP_REGIONS },
+      orderDurability,
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,

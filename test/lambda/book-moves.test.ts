@@ -14,10 +14,16 @@ const US = 'us-east-1';
 const EU = 'eu-west-1';
 
 describe('the durability rule', () => {
-  it('cross-region only when the peer answers and the gate does not hold it for gone', () => {
+  it('cross-region only when configured, the peer answers and the gate does not hold it for gone', () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.boolean(), (answers, gone) =>
-        expect(durabilityFor(answers, gone)).toBe(answers && !gone ? 'cross-region' : 'regional'),
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('cross-region', 'regional'),
+        (answers, gone, configured) =>
+          expect(durabilityFor(answers, gone, configured)).toBe(
+            configured === 'cross-region' && answers && !gone ? 'cross-region' : 'regional',
+          ),
       ),
     );
   });

@@ -693,6 +693,7 @@ describe('configuration from the environment', () => {
       recoveryWindowSeconds: 90,
       fastWindowSeconds: 20,
       mode: 'automatic',
+      orderDurability: 'cross-region',
       leaseMs: 180_000,
       primaryEndpointGroupArn: US_GROUP,
       secondaryEndpointGroupArn: EU_GROUP,
@@ -903,6 +904,14 @@ describe('issue 22 item 2: planned moves keep cross-region durability; a takeove
     };
     await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0), { book: control }));
     expect(readable.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
+  });
+
+  it('orderDurability regional: a planned switchover moves the writer regional, and nothing raises it later', async () => {
+    book = new InMemoryOrderBookControl({ region: 'us-east-1', epoch: 7, durability: 'regional' });
+    const regional = { ...config, orderDurability: 'regional' as const };
+    await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0), { book, config: regional }));
+    await simulate(healthy, 1, 3, { config: regional, over: { book } });
+    expect(book.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
   });
 
   it('failback: the writer comes back to us-east-1 cross-region once the primary writes, before the dials', async () => {
