@@ -76,6 +76,13 @@ export function operatorOutputs(
       primary: stack.global.healthChecks.primary.id,
       secondary: stack.global.healthChecks.secondary.id,
     },
+    // `npm run status` reads each applier's IteratorAge (the ledger's lag behind the book).
+    bookApplierFunctionNames: byRegion(
+      regions.map((r): [string, pulumi.Output<string>] => [r.settings.region, r.bookApplier.fn.name]),
+    ),
+    // What the orchestrator runs with (names, ARNs, windows; no secret): `npm run status` parses
+    // it with the orchestrator's own contract and reads what the orchestrator reads.
+    failoverOrchestratorEnvironment: stack.failover.orchestratorEnvironment,
     evidenceTableName: stack.evidence.table.name,
     evidenceTableRegion: stack.evidence.region,
     // Each region's own name, on the certificate: `npm run verify` checks both regions' health there.

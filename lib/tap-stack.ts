@@ -587,7 +587,6 @@ export class TapStack extends pulumi.ComponentResource {
       [`${prefix}ClusterEndpoint`]: r.database.cluster.endpoint,
       [`${prefix}ReaderEndpoint`]: r.database.cluster.readerEndpoint,
       [`${prefix}TradingFunctionArn`]: r.compute.trading.fn.arn,
-      [`${prefix}OrderQueueUrl`]: r.compute.orders.queue.url,
     });
     const globalCluster = this.globalDatabase.cluster;
     return {

@@ -69,7 +69,7 @@ export const POLICIES: readonly Policy[] = [
   {
     name: 'names-carry-suffix',
     description:
-      'Every physical name is {resource-type}-{environmentSuffix} (FIFO queues keep .fifo; auto-named resources carry the provider suffix -<7 hex>; a name prefix the provider completes ends in -{environmentSuffix}-).',
+      'Every physical name is {resource-type}-{environmentSuffix} (auto-named resources carry the provider suffix -<7 hex>; a name prefix the provider completes ends in -{environmentSuffix}-).',
     validate: (r, ctx) => {
       if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
       const field = NAME_FIELDS[r.type] ?? 'name';
@@ -82,7 +82,7 @@ export const POLICIES: readonly Policy[] = [
           : [`namePrefix "${prefix}" does not end in -${ctx.environmentSuffix}-`];
       if (typeof value !== 'string') return [];
       // The policy pack sees inputs after the provider's check, where auto-naming has appended `-<7 hex>`.
-      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(\\.fifo|-[0-9a-f]{7})?$`);
+      const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(-[0-9a-f]{7})?$`);
       return pattern.test(value) ? [] : [`${field} "${value}" does not end in -${ctx.environmentSuffix}`];
     },
   },

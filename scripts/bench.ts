@@ -191,7 +191,6 @@ async function main() {
     ['trading', 'handler'],
     ['trading', 'server'],
     ['rotation', 'handler'],
-    ['drainer', 'handler'],
     ['orchestrator', 'handler'],
     ['journal-auditor', 'handler'],
   ] as const) {

@@ -117,10 +117,10 @@ export function architectureGraph(resources: readonly RecordedResource[]): Archi
     const instances = find('aws:rds/clusterInstance:ClusterInstance', inRegion).length;
     const role = cluster?.inputs.masterUsername ? 'writer' : 'read-only until promoted';
     clusters[region] = add(cluster, 'Aurora cluster', `${role}, ${plural(instances, 'instance')}`);
-    const queue = add(
-      find('aws:sqs/queue:Queue', (r) => inRegion(r) && r.inputs.fifoQueue && r.inputs.redrivePolicy)[0],
-      'Order queue + drainer',
-      'SQS FIFO while read-only',
+    const applier = add(
+      find('aws:lambda/function:Function', (r) => inRegion(r) && r.name.startsWith('fn-book-apply'))[0],
+      'Book applier',
+      'order book stream to Aurora',
     );
     const rotation = add(
       find('aws:lambda/function:Function', (r) => inRegion(r) && r.name.startsWith('fn-rotation'))[0],
@@ -131,8 +131,8 @@ export function architectureGraph(resources: readonly RecordedResource[]): Archi
     edge(alb, trading, 'traffic', lambdaPaths.join(' '));
     edge(ec2, clusters[region], 'data', 'SQL/TLS');
     edge(trading, clusters[region], 'data', 'SQL/TLS');
-    edge(trading, queue, 'data', 'if read-only');
-    edge(queue, clusters[region], 'data', 'drain');
+    edge(trading, applier, 'data', 'order book');
+    edge(applier, clusters[region], 'data', 'apply');
     edge(rotation, secret, 'data', rotations.some(inRegion) ? 'rotates' : '');
     edge(globalCluster, clusters[region], 'replication', 'member');
     const endpointGroup = find(

@@ -158,7 +158,7 @@ export function timelineTable(plan: StackPlan): string {
 
 /** Inputs `pulumi up` leaves alone (the engine honours ignoreChanges; everything else it reverts). */
 export function ignoreChangesTable(plan: StackPlan): string {
-  const suffix = new RegExp(`-${plan.stack}(\\.fifo)?$`);
+  const suffix = new RegExp(`-${plan.stack}$`);
   const rows = new Map<string, Set<string>>();
   for (const r of plan.run.resources.filter((x) => x.ignoreChanges.length > 0)) {
     const key = `| \`${r.type}\` | \`${r.ignoreChanges.join('`, `')}\` |`;

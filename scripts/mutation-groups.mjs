@@ -39,7 +39,6 @@ export const GROUPS = {
       'lambda/trading/store.ts',
       'lambda/trading/server.ts',
       'lambda/trading/handler.ts',
-      'lambda/trading/queued-order.ts',
     ],
     tests: [
       'test/lambda/order.test.ts',
@@ -51,7 +50,6 @@ export const GROUPS = {
     ],
   },
   // trading-db in parts (the whole starts PostgreSQL for each of its mutants: hours at concurrency 1).
-  'trading-queue': { mutate: ['lambda/trading/queued-order.ts'], tests: ['test/lambda/order.test.ts'] },
   'trading-api': {
     mutate: ['lambda/trading/api.ts'],
     tests: ['test/lambda/trading.test.ts', 'test/lambda/trading-auth.test.ts'],
@@ -63,15 +61,6 @@ export const GROUPS = {
       'test/lambda/alb-adapter.test.ts',
       'test/lambda/trading-handler.test.ts',
       'test/lambda/trading-server.test.ts',
-    ],
-  },
-  drainer: {
-    mutate: ['lambda/drainer/*.ts'],
-    tests: [
-      'test/lambda/drain.test.ts',
-      'test/lambda/drainer-handler.test.ts',
-      'test/lambda/queue-and-drain.test.ts',
-      'test/lambda/trading-handler.test.ts',
     ],
   },
   gate: {

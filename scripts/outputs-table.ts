@@ -7,7 +7,10 @@
 /** A value's shape for the table: a string as planned offline, an object by its keys. */
 function shape(value: unknown): string {
   if (Array.isArray(value)) return `list of ${value.length}`;
-  if (value && typeof value === 'object') return `by ${Object.keys(value).join(', ')}`;
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    return keys.length > 4 ? `${keys.length} entries (${keys.slice(0, 2).join(', ')}, ...)` : `by ${keys.join(', ')}`;
+  }
   return `\`${String(value)}\``;
 }
 

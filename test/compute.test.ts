@@ -4,9 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/app/user-data';
-import { DEFAULT_MARKET_ORDER_TTL_SECONDS } from '../lambda/drainer/drain';
 import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
-import { requireEnv } from '../lambda/trading/runtime';
 import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/app/health';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
@@ -157,14 +155,11 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     });
   });
 
-  it('reserved concurrency caps the trading function and the drainer at the configured connection budget', async () => {
+  it('reserved concurrency caps the trading function at the configured connection budget', async () => {
     const run = await plan();
     expect(
       named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`).inputs.reservedConcurrentExecutions,
     ).toBe(100);
-    expect(named(run, 'aws:lambda/function:Function', `fn-drain-${code}-dev`).inputs.reservedConcurrentExecutions).toBe(
-      5,
-    );
   });
 
   it('every target group on the ALB asks /health the same way, with a timeout that covers the bounded health answer', async () => {
@@ -267,7 +262,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toMatch(new RegExp(`^app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev-[0-9a-f]{7}/def456$`));
   });
 
-  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only its secrets, keys, journals, fence record, bundle and queue', async () => {
+  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only its secrets, keys, journals, fence record and bundle', async () => {
     const run = await plan();
     // The managed policy allows ssm:GetParameter* on every parameter of the account.
     expect(
@@ -288,7 +283,6 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'EncryptJournalUse1',
       'EncryptJournalEuw1',
       'ReadFenceRecord',
-      'UseQueueKey',
       'ReadClientKeys',
       'DecryptClientKeys',
       'RequestLedger',
@@ -298,7 +292,6 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'ReadBookSigningKey',
       'DecryptBookSigningKey',
       'FetchServiceBundle',
-      'QueueOrdersWhileReadOnly',
     ]);
     expect(policy.Statement.find((s: any) => s.Sid === 'ReadAppCredential').Resource).toMatch(
       new RegExp(`^arn:aws:secretsmanager:${region}:.*secret-db-app-dev`),
@@ -307,7 +300,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
 
   it('every KMS grant of the order API names its service and its one resource (kms:ViaService + encryption context)', async () => {
     const run = await plan();
-    for (const role of [`role-ec2-trading-${code}-dev`, `role-fn-trading-${code}-dev`, `role-fn-drain-${code}-dev`]) {
+    for (const role of [`role-ec2-trading-${code}-dev`, `role-fn-trading-${code}-dev`]) {
       const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', role).inputs.policy);
       const kms = policy.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
       expect(kms.length).toBeGreaterThan(0);
@@ -363,7 +356,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
       DB_SSL: 'verify-full',
-      // Writes follow the writer (the global writer endpoint); the local reader tells "queue it" from "down".
+      // Writes follow the writer (the global writer endpoint); the local reader tells "read-only" from "down".
       DB_HOST: GLOBAL_WRITER,
       DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
@@ -371,55 +364,16 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(named(run, 'aws:cloudwatch/logGroup:LogGroup', `fn-trading-${code}-dev`).inputs.retentionInDays).toBe(30);
     const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-trading-${code}-dev`).inputs.policy);
     expect(policy.Statement.find((s: any) => s.Sid === 'WriteOwnLogs').Resource).toContain(`fn-trading-${code}-dev`);
-    expect(policy.Statement.find((s: any) => s.Sid === 'QueueOrdersWhileReadOnly').Resource).toBe(
-      `arn:aws:sqs:${region}:123456789012:sqs-orders-${code}-dev.fifo`,
-    );
   });
 
-  it('order queue: encrypted FIFO deduplicated by id, with a dead-letter queue and an SQS-driven drainer', async () => {
-    const run = await plan();
-    const queue = named(run, 'aws:sqs/queue:Queue', `sqs-orders-${code}-dev.fifo`);
-    expect(queue.inputs).toMatchObject({
-      fifoQueue: true,
-      contentBasedDeduplication: false,
-      kmsMasterKeyId: `arn:aws:kms:${region}:123456789012:key/kms-queues-${code}-dev`,
-    });
-    expect(JSON.parse(queue.inputs.redrivePolicy).deadLetterTargetArn).toContain(`sqs-orders-dlq-${code}-dev.fifo`);
-    const mapping = named(run, 'aws:lambda/eventSourceMapping:EventSourceMapping', `fn-drain-sqs-${code}-dev`);
-    expect(mapping.inputs).toMatchObject({
-      functionResponseTypes: ['ReportBatchItemFailures'],
-      scalingConfig: { maximumConcurrency: 5 },
-      functionName: expect.stringContaining(`fn-drain-${code}-dev`),
-    });
-
-    // The drainer applies queued orders to whichever cluster writes when it drains, and
-    // dead-letters what it cannot apply, with the reason, itself.
-    const drainer = named(run, 'aws:lambda/function:Function', `fn-drain-${code}-dev`);
-    const env = drainer.inputs.environment.variables;
-    expect(requireEnv(env)).toMatchObject({
-      DB_HOST: GLOBAL_WRITER,
-      DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
-    });
-    expect(env.ORDER_DEAD_LETTER_QUEUE_URL).toBe(
-      `https://sqs.${region}.amazonaws.com/123456789012/sqs-orders-dlq-${code}-dev.fifo`,
-    );
-    expect(env.MARKET_ORDER_TTL_SECONDS).toBe(String(DEFAULT_MARKET_ORDER_TTL_SECONDS));
-    const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-drain-${code}-dev`).inputs.policy);
-    expect(policy.Statement.find((s: any) => s.Sid === 'DeadLetterWithReason')).toMatchObject({
-      Action: 'sqs:SendMessage',
-      Resource: `arn:aws:sqs:${region}:123456789012:sqs-orders-dlq-${code}-dev.fifo`,
-    });
-  });
-
-  it('every order API process (Lambda, instances, drainer) may reach PostgreSQL in both VPCs over the peering', async () => {
+  it('every order API process (Lambda, instances) may reach PostgreSQL in both VPCs over the peering', async () => {
     const run = await plan();
     const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
     const postgres = app.inputs.egress.filter((e: any) => e.fromPort === 5432);
     expect(postgres.flatMap((e: any) => e.cidrBlocks).sort()).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
-    for (const name of [`fn-trading-${code}-dev`, `fn-drain-${code}-dev`])
-      expect(named(run, 'aws:lambda/function:Function', name).inputs.vpcConfig.securityGroupIds).toEqual([
-        `sg-app-${code}-dev-id`,
-      ]);
+    expect(
+      named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`).inputs.vpcConfig.securityGroupIds,
+    ).toEqual([`sg-app-${code}-dev-id`]);
     const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
     expect(
       fleet.inputs.egress

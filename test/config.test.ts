@@ -146,17 +146,12 @@ describe('config validation rejects bad input with key, value and what is allowe
     [
       'functions and fleet that could open more connections than the instance accepts',
       { tradingReservedConcurrency: '300' },
-      /^tradingReservedConcurrency: with drainerReservedConcurrency and asgMaxSize: 308 processes x 8 connections .* \+ the other region's 308 writer pools .* = 3749, over the 1678 a db.r6g.large accepts/,
+      /^tradingReservedConcurrency: with asgMaxSize: 303 processes x 8 connections .* \+ the other region's 303 writer pools .* = 3689, over the 1678 a db.r6g.large accepts/,
     ],
     [
       'a pool too large for the reserved concurrency',
       { dbPoolMaxConnections: '10' },
       /^tradingReservedConcurrency: .*2 pools x dbPoolMaxConnections 10/,
-    ],
-    [
-      'drainer concurrency below the SQS event source minimum',
-      { drainerReservedConcurrency: '1' },
-      /^drainerReservedConcurrency: must be at least 2/,
     ],
     ['WAF rate limit below the AWS minimum', { wafRateLimit: '9' }, /^wafRateLimit: must be at least 10/],
     [

@@ -33,7 +33,6 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
     expect(() =>
       connectionBudget('db.t4g.medium', {
         tradingConcurrency: 1,
-        drainerConcurrency: 1,
         fleetMaxInstances: 1,
         poolSize: 1,
         reservedConnections: 0,
@@ -45,7 +44,6 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
   it('counts two pools per process, every process, the reserve and AWS automation', () => {
     const b = connectionBudget('db.r6g.large', {
       tradingConcurrency: 100,
-      drainerConcurrency: 5,
       fleetMaxInstances: 6,
       poolSize: 4,
       reservedConnections: 50,
@@ -53,10 +51,10 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
     });
     expect(b).toEqual({
       maxConnections: 1678,
-      processes: 111,
+      processes: 106,
       perProcess: 8,
-      application: 888,
-      total: 888 + 50 + AWS_AUTOMATION_CONNECTIONS,
+      application: 848,
+      total: 848 + 50 + AWS_AUTOMATION_CONNECTIONS,
       fits: true,
     });
   });
@@ -64,8 +62,7 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
   it('a demand that uses every connection exactly still fits; one more does not', () => {
     // db.r6g.large: 1678 = 10 processes x 2 pools x 80 + 75 reserved + 3 for AWS.
     const demand = {
-      tradingConcurrency: 8,
-      drainerConcurrency: 1,
+      tradingConcurrency: 9,
       fleetMaxInstances: 1,
       poolSize: 80,
       reservedConnections: 75,
@@ -81,14 +78,13 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
   it("with writes following the writer, the writer also carries the other region's writer pools", () => {
     const demand = {
       tradingConcurrency: 100,
-      drainerConcurrency: 5,
       fleetMaxInstances: 6,
       poolSize: 4,
       reservedConnections: 50,
     };
     const one = connectionBudget('db.r6g.large', { ...demand, writingRegions: 1 });
     const both = connectionBudget('db.r6g.large', { ...demand, writingRegions: 2 });
-    expect(both.application - one.application).toBe(111 * 4);
+    expect(both.application - one.application).toBe(106 * 4);
   });
 
   it('whenever it says the demand fits, every process at its pool maximum stays within max_connections', () => {
@@ -96,21 +92,19 @@ describe('Aurora PostgreSQL max_connections: LEAST(DBInstanceClassMemory/9531392
       fc.property(
         fc.constantFrom('db.r5.large', 'db.r6g.large', 'db.r6i.xlarge', 'db.r8g.2xlarge', 'db.x2g.large'),
         fc.integer({ min: 1, max: 1000 }),
-        fc.integer({ min: 2, max: 1000 }),
         fc.integer({ min: 1, max: 100 }),
         fc.integer({ min: 1, max: 100 }),
         fc.integer({ min: 0, max: 5000 }),
-        (cls, trading, drainer, fleet, pool, reserved) => {
+        (cls, trading, fleet, pool, reserved) => {
           const b = connectionBudget(cls, {
             tradingConcurrency: trading,
-            drainerConcurrency: drainer,
             fleetMaxInstances: fleet,
             poolSize: pool,
             reservedConnections: reserved,
             writingRegions: 2,
           });
           // Both regions' writer pools on the writer, and this region's reader pool.
-          const worstCase = (trading + drainer + fleet) * 3 * pool + reserved + AWS_AUTOMATION_CONNECTIONS;
+          const worstCase = (trading + fleet) * 3 * pool + reserved + AWS_AUTOMATION_CONNECTIONS;
           expect(b.fits).toBe(worstCase <= defaultMaxConnections(cls)!);
         },
       ),

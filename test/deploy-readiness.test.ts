@@ -276,7 +276,7 @@ function healthyDurationMs(fn: RecordedResource): number {
     case 'rotation':
       return 5000; // one step: Secrets Manager and PostgreSQL over TLS from a VPC
     default:
-      return 1000; // an order or a batch of queued orders: a few statements
+      return 1000; // an order or a batch of book records: a few statements
   }
 }
 const eventOnly = (healthyMax = 0): MetricFacts => ({

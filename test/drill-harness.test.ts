@@ -3,18 +3,11 @@
  * DynamoDB conditions, its clock and its metric definitions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { drainerEnv, RegionEndpoints, tradingRuntime } from '../scripts/drill/adapters';
-import { CallLog, sqsClient } from '../scripts/drill/aws';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
-import { MemoryLedgerStore } from '../lambda/trading/request-ledger';
 import { balance, drillScenarios } from '../scripts/drill/index';
 import { measure, MeasureInput } from '../scripts/drill/metrics';
-import { Network } from '../scripts/drill/network';
-import { FifoQueue, sqsHandlers, StandardQueue } from '../scripts/drill/queue';
+import { StandardQueue } from '../scripts/drill/queue';
 import type { Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
@@ -42,134 +35,10 @@ describe('SQS standard model (the order journal)', () => {
     const [last] = q.receive(10);
     q.delete(last.receipt!);
     expect(q.messages).toHaveLength(1);
-    expect(q.deadLettered).toEqual([]);
   });
 
   it('refuses FIFO parameters', () => {
     expect(() => journal().send('a', 'group', 'dedup')).toThrow(/FIFO queues only/);
-  });
-});
-
-describe('SQS FIFO model', () => {
-  let now = 0;
-  const clock = () => now;
-  const queue = () => {
-    const dlq = new FifoQueue('dlq', 'arn:dlq', clock, 60_000, Number.MAX_SAFE_INTEGER);
-    return { q: new FifoQueue('q', 'arn:q', clock, 60_000, 3, dlq), dlq };
-  };
-  beforeEach(() => (now = 0));
-
-  it('drops a replay with the same deduplication id within five minutes, not after', () => {
-    const { q } = queue();
-    const first = q.send('a', 'AAPL', 'order-1');
-    expect(q.send('a', 'AAPL', 'order-1')).toBe(first);
-    expect(q.messages).toHaveLength(1);
-    now = 5 * 60_000 + 1;
-    q.send('a', 'AAPL', 'order-1');
-    expect(q.messages).toHaveLength(2);
-  });
-
-  it('delivers a group in order, one batch in flight per group, again after the visibility timeout', () => {
-    const { q } = queue();
-    q.send('a1', 'A', '1');
-    q.send('b1', 'B', '2');
-    q.send('a2', 'A', '3');
-    expect(q.receive(10).map((m) => m.body)).toEqual(['a1', 'b1', 'a2']);
-    // In flight: nothing of either group until the timeout passes or they are deleted.
-    expect(q.receive(10)).toEqual([]);
-    now = 60_000;
-    const again = q.receive(1);
-    expect(again.map((m) => [m.body, m.receiveCount])).toEqual([['a1', 2]]);
-    expect(q.receive(10).map((m) => m.body)).toEqual(['b1']);
-    q.delete(again[0].receipt!);
-    now = 120_000;
-    expect(q.receive(10).map((m) => m.body)).toEqual(['b1', 'a2']);
-  });
-
-  it('moves a message received maxReceiveCount times to the dead-letter queue', () => {
-    const { q, dlq } = queue();
-    q.send('poison', 'A', '1');
-    for (let i = 0; i < 3; i++) {
-      expect(q.receive(1)).toHaveLength(1);
-      now += 60_000;
-    }
-    expect(q.receive(1)).toEqual([]);
-    expect(q.deadLettered.map((m) => m.body)).toEqual(['poison']);
-    expect(dlq.messages.map((m) => m.body)).toEqual(['poison']);
-  });
-});
-
-describe("the drill's drainer", () => {
-  it('dead-letters a message that is not an order to the SQS fake, with its group and deduplication id', async () => {
-    const now = 1_000;
-    const dlqUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-dlq-use1-drill.fifo';
-    const dlq = new FifoQueue(dlqUrl, 'arn:dlq', () => now, 60_000, Number.MAX_SAFE_INTEGER);
-    const endpoints: RegionEndpoints = {
-      region: 'us-east-1',
-      role: 'primary',
-      clusterWriter: '127.0.0.1',
-      clusterReader: '127.0.0.1',
-      globalWriter: '127.0.0.1',
-      port: 1,
-      dbName: 'db',
-      poolMax: 1,
-      secretArn: 'secret',
-      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-use1-drill.fifo',
-      deadLetterQueueUrl: dlqUrl,
-      marketOrderTtlSeconds: 60,
-      clientKeysSecretArn: 'keys',
-      apiHosts: ['api.example.com'],
-      authTableName: 'ledger',
-      journal: {
-        durability: 'cross-region',
-        queueUrls: {
-          'us-east-1': 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-journal-use1-drill',
-          'eu-west-1': 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-journal-euw1-drill',
-        },
-        timeoutMs: 1000,
-        parkedQueueUrl: 'parked',
-        orphanAfterSeconds: 300,
-      },
-      fence: { tableName: 'table', tableRegion: 'us-east-1', name: 'fence' },
-    };
-    const sim = new Simulation(now);
-    const ctx = { network: new Network(), sim: () => sim, log: new CallLog() };
-    const sqs = sqsClient(
-      'us-east-1',
-      sqsHandlers(() => [dlq]),
-      ctx,
-    );
-    const drainer = tradingRuntime(
-      drainerEnv(endpoints),
-      {
-        secrets: new SecretsManagerClient({ region: 'us-east-1' }),
-        sqs,
-        journalSqs: () => sqs,
-        fenceTable: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-        ledger: new MemoryLedgerStore(),
-      },
-      { info: () => undefined, warn: () => undefined, error: () => undefined },
-      sim,
-    );
-    try {
-      const outcome = await drainer.drain([
-        {
-          messageId: 'm-1',
-          receipt: 'r-1',
-          body: 'poison',
-          groupId: 'AAPL',
-          dedupId: 'order-1',
-          receiveCount: 1,
-          sentAt: now,
-          queueArn: 'arn:aws:sqs:us-east-1:123456789012:sqs-orders-use1-drill.fifo',
-        },
-      ]);
-      // Dead-lettered is done with: the poller deletes it from the order queue.
-      expect(outcome).toEqual({ crashed: false, failedIds: [] });
-      expect(dlq.messages.map((m) => [m.body, m.groupId, m.dedupId])).toEqual([['poison', 'AAPL', 'm-1']]);
-    } finally {
-      await drainer.close();
-    }
   });
 });
 
@@ -317,11 +186,6 @@ describe('drill metrics', () => {
     expect(result.failures[0]).toMatch(
       /^split brain: 1 order\(s\) acknowledged live by a region after the writer moved/,
     );
-  });
-
-  it('an order recorded as expired fails the scenario', () => {
-    const rows = [{ client_order_id: 'a', id: 'a', status: 'expired' }];
-    expect(measure(input([ack('a', 201, 11, 'a')], rows)).failures).toContain('1 order(s) expired');
   });
 
   it('a refused order (4xx) fails the scenario', () => {

@@ -4,7 +4,7 @@
  * writer endpoint). When the program changes where a function writes, this fails until the
  * drill follows, so the drill never rehearses wiring that is not deployed.
  */
-import { drainerEnv, RegionEndpoints, tradingEnv } from '../scripts/drill/adapters';
+import { RegionEndpoints, tradingEnv } from '../scripts/drill/adapters';
 import { ofType, plan } from './helpers/plan';
 
 const KIND = { clusterWriter: 'CLUSTER_WRITER', clusterReader: 'CLUSTER_READER', globalWriter: 'GLOBAL_WRITER' };
@@ -28,9 +28,6 @@ const sentinel: RegionEndpoints = {
   dbName: 'DB',
   poolMax: 4,
   secretArn: 'SECRET',
-  queueUrl: 'QUEUE',
-  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE',
-  marketOrderTtlSeconds: 60,
   clientKeysSecretArn: 'CLIENT_KEYS',
   apiHosts: ['HOSTS'],
   authTableName: 'LEDGER',
@@ -69,6 +66,3 @@ async function checkWiring(prefix: string, envOf: (e: RegionEndpoints) => unknow
 
 it('fn-trading: the drill sets the planned variables, hosts of the planned kind', () =>
   checkWiring('fn-trading', tradingEnv));
-
-it('fn-drain: the drill sets the planned variables, hosts of the planned kind', () =>
-  checkWiring('fn-drain', drainerEnv));

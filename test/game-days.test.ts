@@ -225,7 +225,7 @@ describe('GameDays (FIS experiment templates)', () => {
     // ...but when the application is meant to be unreachable, 5xx is the experiment itself.
     expect(stops('app-unreachable').some((a: string) => a.endsWith('alarm-alb-5xx-rate-use1-dev'))).toBe(false);
     for (const id of GAME_DAY_EXPERIMENTS)
-      expect(stops(id)).toContainEqual(expect.stringMatching(/alarm-orders-dead-lettered-use1-dev$/));
+      expect(stops(id)).toContainEqual(expect.stringMatching(/alarm-book-apply-lag-use1-dev$/));
     expect(stops('cross-region-lost')).toContainEqual(
       expect.stringMatching(/alarm-journal-unreplicated-age-use1-dev$/),
     );

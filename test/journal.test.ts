@@ -61,16 +61,16 @@ describe('journal queues', () => {
 
   it('only the order writers of either region may send to a journal, over TLS, from this account', async () => {
     const run = await plan();
-    // Every process that stores orders: the trading Lambdas, the drainers and the EC2 fleets.
+    // Every process that stores orders: the trading Lambdas and the EC2 fleets.
     const writerRoles = [
       ...ofType(run, FN)
-        .filter((f) => /^fn-(trading|drain)-/.test(f.name))
+        .filter((f) => /^fn-trading-/.test(f.name))
         .map((f) => f.inputs.role),
       ...ofType(run, 'aws:iam/role:Role')
         .filter((r) => /^role-ec2-trading-/.test(r.name))
         .map((r) => `arn:aws:iam::123456789012:role/${r.inputs.name}`),
     ].sort();
-    expect(writerRoles).toHaveLength(6);
+    expect(writerRoles).toHaveLength(4);
     for (const [, code] of REGIONS) {
       const statements = JSON.parse(
         named(run, 'aws:sqs/queuePolicy:QueuePolicy', `sqs-journal-${code}-dev`).inputs.policy,
@@ -91,15 +91,11 @@ describe('journal queues', () => {
 
 describe('order writers journal to the other region', () => {
   it.each(REGIONS)(
-    'in %s: trading Lambda, drainer and fleet get the settings the journal code accepts',
+    'in %s: trading Lambda and fleet get the settings the journal code accepts',
     async (_region, code) => {
       const run = await plan();
       const orchestrator = envOf(named(run, FN, 'fn-failover-euw1-dev'));
-      for (const env of [
-        envOf(named(run, FN, `fn-trading-${code}-dev`)),
-        envOf(named(run, FN, `fn-drain-${code}-dev`)),
-        fleetEnv(run, code),
-      ]) {
+      for (const env of [envOf(named(run, FN, `fn-trading-${code}-dev`)), fleetEnv(run, code)]) {
         expect(journalConfigFromEnv(env)).toEqual({
           durability: 'cross-region',
           timeoutMs: 1000,
@@ -123,7 +119,7 @@ describe('order writers journal to the other region', () => {
     'in %s: writers may send to both journals (encrypting with their keys) and read the fence',
     async (_region, code) => {
       const run = await plan();
-      for (const role of [`role-fn-trading-${code}-dev`, `role-fn-drain-${code}-dev`, `role-ec2-trading-${code}-dev`]) {
+      for (const role of [`role-fn-trading-${code}-dev`, `role-ec2-trading-${code}-dev`]) {
         const statements = policyOf(run, role);
         const sid = (id: string) => statements.find((s) => s.Sid === id);
         expect([...sid('JournalOrders').Resource].sort()).toEqual([
@@ -293,22 +289,21 @@ describe('RPO exposure alarms', () => {
       [1, undefined],
       [undefined, 1],
     ]);
-    for (const label of ['trading', 'drain'])
-      for (const [kind, field, metric] of [
-        ['unjournaled', 'unjournaled', 'UnjournaledOrders'],
-        ['journal-failure', 'journalFailure', 'JournalWriteFailures'],
-      ]) {
-        const filter = named(
-          run,
-          'aws:cloudwatch/logMetricFilter:LogMetricFilter',
-          `metric-filter-${kind}-${label}-use1-dev`,
-        );
-        expect(filter.inputs).toMatchObject({
-          logGroupName: `/aws/lambda/fn-${label}-use1-dev`,
-          pattern: `{ $.${field} = 1 }`,
-          metricTransformation: { name: metric, namespace: METRIC_NAMESPACES.journal, value: '1' },
-        });
-      }
+    for (const [kind, field, metric] of [
+      ['unjournaled', 'unjournaled', 'UnjournaledOrders'],
+      ['journal-failure', 'journalFailure', 'JournalWriteFailures'],
+    ]) {
+      const filter = named(
+        run,
+        'aws:cloudwatch/logMetricFilter:LogMetricFilter',
+        `metric-filter-${kind}-trading-use1-dev`,
+      );
+      expect(filter.inputs).toMatchObject({
+        logGroupName: '/aws/lambda/fn-trading-use1-dev',
+        pattern: `{ $.${field} = 1 }`,
+        metricTransformation: { name: metric, namespace: METRIC_NAMESPACES.journal, value: '1' },
+      });
+    }
     expect(named(run, ALARM, 'alarm-journal-unjournaled-use1-dev').inputs.metricName).toBe('UnjournaledOrders');
     expect(named(run, ALARM, 'alarm-journal-write-failures-use1-dev').inputs.metricName).toBe('JournalWriteFailures');
   });

@@ -46,11 +46,11 @@ describe('MonitoringStack', () => {
         'db-cpu',
         'db-freeable-memory',
         'db-connections',
-        'orders-dead-lettered',
+        'book-apply-lag',
       ]) {
         expect(names).toContain(`alarm-${q}-${code}-dev`);
       }
-      for (const fn of ['trading', 'drain', 'rotation'])
+      for (const fn of ['trading', 'rotation'])
         for (const m of ['errors', 'throttles', 'duration']) expect(names).toContain(`alarm-fn-${fn}-${m}-${code}-dev`);
     }
     // Roles swap on a failover: whichever member replicates is watched.

@@ -16,7 +16,6 @@ describe('resource names', () => {
     expect(resourceName('vpc', 'dev', 'us-east-1')).toBe('vpc-use1-dev');
     expect(resourceName('subnetPrivate', 'dev', 'eu-west-1', 'b')).toBe('subnet-private-b-euw1-dev');
     expect(resourceName('accelerator', 'prod')).toBe('ga-prod');
-    expect(resourceName('orderQueue', 'dev', 'eu-west-1')).toBe('sqs-orders-euw1-dev.fifo');
   });
 
   it('region codes are short and distinct', () => {
@@ -49,7 +48,7 @@ describe('resource names', () => {
     const qualifier = rule.qualifierMax > 0 ? 'q'.repeat(rule.qualifierMax) : undefined;
     const name = resourceName(kind, suffix, 'eu-west-1', qualifier);
     expect(name.length + (rule.autoNamed ? 8 : 0)).toBeLessThanOrEqual(rule.limit);
-    expect(name.endsWith(suffix) || name.endsWith(`${suffix}.fifo`)).toBe(true);
+    expect(name.endsWith(suffix)).toBe(true);
     expect(name).toMatch(/^[a-z0-9][a-z0-9.-]*$/);
   });
 

@@ -37,7 +37,7 @@ describe.each(REGIONS)('request verification in %s', (region, code) => {
     expect(ofType(run, 'aws:dynamodb/table:Table').filter((t) => t.name.startsWith('ddb-auth-ledger'))).toHaveLength(2);
   });
 
-  it('the trading function and the fleet read the client keys and write the ledger; the drainer does neither', async () => {
+  it('the trading function and the fleet read the client keys and write the ledger', async () => {
     const run = await plan();
     for (const role of [`role-fn-trading-${code}-dev`, `role-ec2-trading-${code}-dev`]) {
       const p = policyOf(run, role);
@@ -46,23 +46,15 @@ describe.each(REGIONS)('request verification in %s', (region, code) => {
         expect([role, action, grants(p, action, new RegExp(`^${ledger}$`)).length]).toEqual([role, action, 1]);
       }
     }
-    const drainer = policyOf(run, `role-fn-drain-${code}-dev`);
-    expect(grants(drainer, 'secretsmanager:GetSecretValue', clientKeys)).toEqual([]);
-    expect(drainer.Statement.filter((s) => [s.Resource].flat().some((r) => String(r).includes('auth-ledger')))).toEqual(
-      [],
-    );
-    expect(JSON.stringify(drainer)).not.toContain('client-keys');
   });
 
-  it('the functions get the ledger, their names and the keys in their environment; the drainer does not', async () => {
+  it('the trading function gets the ledger, its names and the keys in its environment', async () => {
     const run = await plan();
     const vars = (fn: string) => named(run, 'aws:lambda/function:Function', fn).inputs.environment.variables;
     expect(vars(`fn-trading-${code}-dev`)).toMatchObject({
       AUTH_TABLE_NAME: `ddb-auth-ledger-${code}-dev`,
       API_HOSTS: `api.dev.tap-trading.example.com,read.dev.tap-trading.example.com,global.dev.tap-trading.example.com,${code}.dev.tap-trading.example.com`,
     });
-    const drain = vars(`fn-drain-${code}-dev`);
-    for (const key of ['AUTH_TABLE_NAME', 'API_HOSTS', 'CLIENT_KEYS_SECRET_ARN']) expect(drain[key]).toBeUndefined();
   });
 
   it("the DynamoDB gateway endpoint lets the ledger's two conditional writes through, on that table only", async () => {

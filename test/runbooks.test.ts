@@ -133,7 +133,7 @@ describe('runbook commands match the platform the program builds', () => {
   it('every resource name in a command is one the program creates (runbook-* names are the runbooks’ own)', () => {
     for (const c of runbooks.commands) {
       const text = expand(c.text, { ...runbooks.variables, ...VARS });
-      for (const [found] of text.matchAll(/(?<![a-z0-9-])[a-z][a-z0-9-]*-dev(\.fifo)?(?![a-z0-9-])/g))
+      for (const [found] of text.matchAll(/(?<![a-z0-9-])[a-z][a-z0-9-]*-dev(?![a-z0-9-])/g))
         if (!found.startsWith('runbook-'))
           expect({ command: where(c), name: found, exists: names.has(found) }).toEqual({
             command: where(c),

@@ -134,16 +134,6 @@ describe('grants before use', () => {
     expect(missing).toEqual([]);
   });
 
-  it('the drainer polls its queue only once its role may consume it', async () => {
-    const run = await plan();
-    for (const code of ['use1', 'euw1']) {
-      const mapping = named(run, 'aws:lambda/eventSourceMapping:EventSourceMapping', `fn-drain-sqs-${code}-dev`);
-      const policy = named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-drain-${code}-dev`);
-      expect(JSON.parse(policy.inputs.policy).Statement.map((s: any) => s.Sid)).toContain('ConsumeOrderQueue');
-      expect(dependsOnTransitively(run, mapping, policy)).toBe(true);
-    }
-  });
-
   it('rotation starts only once the function may be invoked by Secrets Manager and holds its secret grants', async () => {
     const run = await plan();
     const grant = named(run, 'aws:iam/rolePolicy:RolePolicy', 'role-fn-rotation-secrets-use1-dev');

@@ -10,9 +10,6 @@
  *   absent here and on the writer, older than the orphan age -> voided: the writer rolled the
  *                                     order back after journaling it (never acknowledged)
  *   not a journal entry, or a different order stored under its key -> parked for an operator
- *
- * Recovery and the drain of queued orders both insert keyed by client order id, so they can
- * run in any order or together: whichever comes first stores the order, the other finds it.
  */
 import { JournalEntry, parseJournalEntry } from '../shared/journal';
 import { classifyDbError } from '../shared/postgres';

@@ -27,6 +27,8 @@ export type Action =
   | { readonly kind: 'hold'; readonly reason: string }
   /** Fast path: fence traffic and move the order book's writer to the secondary (no promotion). */
   | { readonly kind: 'move-writer'; readonly reason: string }
+  /** After a takeover, the lost region's replica answers again: the writer returns to cross-region durability. */
+  | { readonly kind: 'restore-durability'; readonly reason: string }
   /** FailoverGlobalCluster was refused: nothing changed in the database; approval mode from here. */
   | { readonly kind: 'promotion-refused'; readonly reason: string }
   /** Fence traffic, then FailoverGlobalCluster with data loss allowed. */
@@ -47,11 +49,18 @@ export interface FenceState {
   readonly promotionRefused?: string;
 }
 
-/** Fast path: move the book's writer when the region is gone and the primary still writes. */
+/**
+ * Fast path: when the region is gone, the book's writer must be in the secondary with regional
+ * durability. It moves when the primary still writes, and also when the secondary writes with
+ * cross-region durability (its durability was restored after an earlier takeover): every write of
+ * it goes to the lost region's replica first, so it would take no order at all.
+ */
 export function decideWriterMove(gate: GateVerdict, writer: BookWriter | undefined, primaryRegion: string): Action {
   if (!gate.regionGone) return { kind: 'none', reason: `region not gone: ${gate.goneReason}` };
   if (writer && writer.region !== primaryRegion) {
-    return { kind: 'none', reason: `the order book already writes in ${writer.region}` };
+    return writer.durability === 'regional'
+      ? { kind: 'none', reason: `the order book already writes in ${writer.region}` }
+      : { kind: 'move-writer', reason: `${gate.goneReason}; ${writer.region} writes cross-region to the lost region` };
   }
   return { kind: 'move-writer', reason: gate.goneReason };
 }

@@ -11,8 +11,7 @@ import { Resolver } from 'node:dns/promises';
 import { createLogger } from '../shared/logger';
 import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
 import { configFromEnv, type OrchestratorConfig } from './config';
-import { replicaBookControl, type OrderBookControl } from './order-book';
-import { bookWriter } from '../shared/book-writer';
+import { bookControlFor } from './book-control';
 import { systemClock } from './clock';
 import { handleEvent, Outcome } from './orchestrator';
 import { DynamoEvidenceStore } from './store';
@@ -38,22 +37,6 @@ const store = new DynamoEvidenceStore(
   requireEvidenceTable(config.evidenceTable),
 );
 const book = bookControlFor(config.book);
-
-/** The order book's writer item in each replica, each reached through its own region's endpoint. */
-export function bookControlFor(book: OrchestratorConfig['book']): OrderBookControl | undefined {
-  if (!book) return undefined;
-  const clients = new Map<string, DynamoDBClient>();
-  return replicaBookControl(
-    bookWriter({
-      tableName: book.tableName,
-      regions: book.regions,
-      client: (region) => {
-        if (!clients.has(region)) clients.set(region, new DynamoDBClient(sdkOptions(region)));
-        return clients.get(region)!;
-      },
-    }),
-  );
-}
 
 function requireEvidenceTable(table: OrchestratorConfig['evidenceTable']): string {
   if (!table) throw new Error('invalid orchestrator environment: EVIDENCE_TABLE must be set');

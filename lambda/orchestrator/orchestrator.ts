@@ -1,8 +1,9 @@
 /**
  * Over 320 lines on purpose: the control loop and every action it takes under the one lease stay
  * in one file so a promotion reads in order, step by step. What it reads (evidence-reader.ts),
- * the events it accepts (trigger.ts), the errors it tells apart (aws-errors.ts) and its log format
- * (gate-log.ts) are their own modules.
+ * the events it accepts (trigger.ts), the errors it tells apart (aws-errors.ts), its log format
+ * (gate-log.ts) and where the order book's writer goes with which durability (book-moves.ts) are
+ * their own modules.
  *
  * The failover orchestrator. It reads the canaries' evidence from the shared store, asks the
  * gate, and when the gate opens on a global cluster it fully understands, it takes the lease,
@@ -25,6 +26,7 @@ import { gateLog } from './gate-log';
 import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import type { BookWriter } from './order-book';
+import { BookMover, restoredDurability, type BookMove } from './book-moves';
 import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from './timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
 import { Trigger, triggerOf } from './trigger';
@@ -109,7 +111,8 @@ class Run {
       const action = await this.evaluate(false);
       actions.push(action);
       // Moving the book's writer is not the end of an incident: the database decision follows.
-      if (action.kind !== 'none' && action.kind !== 'move-writer' && action.kind !== 'hold') break;
+      const goesOn = ['none', 'move-writer', 'restore-durability', 'hold'];
+      if (!goesOn.includes(action.kind)) break;
     }
     return actions;
   }
@@ -135,6 +138,8 @@ class Run {
         return this.underLease(move, gate, writer);
       }
     }
+    const restore = await this.decideRestore(gate);
+    if (restore) return this.underLease(restore, gate);
     if (!gate.open) {
       const action: Action = { kind: 'none', reason: `gate closed: ${gate.reason}` };
       logger.info('gate decision', { trigger: this.trigger, action, gate: gateLog(gate) });
@@ -234,6 +239,7 @@ class Run {
         await this.moveWriter(action, writer, gate);
         return action;
       }
+      if (action.kind === 'restore-durability') return await this.restoreDurability(action);
       const cluster = await this.evidence.readCluster();
       const expected =
         action.kind === 'promote' || action.kind === 'switchover' || action.kind === 'restore-traffic'
@@ -255,7 +261,8 @@ class Run {
           await journal({ step: 'fenced', fence });
           // Trading follows the promotion too, if the fast path has not moved it already.
           const book = await this.evidence.readBookWriter();
-          if (book && book.region === config.primaryRegion) await this.moveBook(book, journal);
+          if (book && book.region === config.primaryRegion)
+            await this.moveBook(regionOf(config.secondaryClusterArn), { peerGone: gate?.regionGone ?? true }, journal);
           keepLease = true; // from here a repeat must wait for the lease to expire
           try {
             await this.deps.rds.send(
@@ -283,6 +290,8 @@ class Run {
         case 'switchover': {
           const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
           await journal({ step: 'fenced', fence });
+          // Planned: trading follows traffic with cross-region durability (both regions are up).
+          await this.moveBook(regionOf(config.secondaryClusterArn), { peerGone: false, planned: true }, journal);
           keepLease = true;
           await this.deps.rds.send(
             new SwitchoverGlobalClusterCommand({
@@ -315,12 +324,16 @@ class Run {
           // Trading follows traffic: the book's writer moves too (an operator's promotion by the
           // runbook leaves it in the primary, where the fenced traffic no longer goes).
           const book = await this.evidence.readBookWriter();
-          if (book && book.region === config.primaryRegion) await this.moveBook(book, journal);
+          if (book && book.region === config.primaryRegion)
+            await this.moveBook(regionOf(config.secondaryClusterArn), { peerGone: false }, journal);
           metrics.addMetric('TrafficFenced', MetricUnit.Count, 1);
           await this.notify(`Traffic moved to the writer (${config.environment})`, { action, fence });
           break;
         }
         case 'restore-traffic': {
+          // Planned failback: trading comes back first (the primary's health answers 200 only
+          // once it holds the book's writer), with cross-region durability; then the dials.
+          await this.moveBook(config.primaryRegion, { peerGone: false, planned: true }, journal);
           const fence = await store.getFence(this.fenceName);
           if (fence) {
             await restoreTraffic(this.deps.ga, store, this.fenceName, fence);
@@ -376,7 +389,8 @@ class Run {
     const journal = (entry: Record<string, unknown>) =>
       store.journal(config.globalClusterId, clock.now(), { trigger: this.trigger, action, ...entry });
     const current = (await this.evidence.readBookWriter()) ?? writer;
-    if (current && current.region === config.primaryRegion) await this.moveBook(current, journal);
+    if (current && (current.region === config.primaryRegion || current.durability === 'cross-region'))
+      await this.moveBook(regionOf(config.secondaryClusterArn), { peerGone: true }, journal);
     const fence = await fenceTraffic(this.deps.ga, store, this.fenceName, config, clock.now(), action.reason);
     await journal({ step: 'fenced', fence, evidence: gate && gateLog(gate) });
     metrics.addMetric('WriterMoved', MetricUnit.Count, 1);
@@ -387,13 +401,68 @@ class Run {
     });
   }
 
-  /** Move the book's writer to the secondary, with regional durability (its peer is gone). */
-  private async moveBook(current: BookWriter, journal: (entry: Record<string, unknown>) => Promise<void>) {
+  private bookMover(): BookMover | undefined {
     const { book, config } = this.deps;
-    if (!book) return;
-    const to = regionOf(config.secondaryClusterArn);
-    const moved = await book.moveWriter({ to, fromEpoch: current.epoch, durability: 'regional' });
-    await journal({ step: 'writer-moved', from: current, to: moved });
+    return book && new BookMover(book, config.primaryRegion, regionOf(config.secondaryClusterArn));
+  }
+
+  /** Move the book's writer to `to` (book-moves.ts decides the durability), journaled. */
+  private async moveBook(
+    to: string,
+    options: { readonly peerGone: boolean; readonly planned?: boolean },
+    journal: (entry: Record<string, unknown>) => Promise<void>,
+  ): Promise<BookMove | undefined> {
+    const move = await this.bookMover()?.moveTo(to, options);
+    if (move?.kind === 'moved') await journal({ step: 'writer-moved', from: move.from, to: move.to });
+    if (move?.kind === 'skipped') {
+      this.deps.logger.error('order book writer not moved', { to, reason: move.reason });
+      await journal({ step: 'writer-not-moved', to, reason: move.reason });
+    }
+    return move;
+  }
+
+  /** After a takeover: restore cross-region durability once the lost region's replica answers (gate not gone). */
+  private async decideRestore(gate: GateVerdict): Promise<Action | undefined> {
+    const mover = this.bookMover();
+    if (!mover || gate.regionGone) return undefined;
+    const writer = await this.evidence.readBookWriter().catch(() => undefined);
+    if (!writer || writer.durability !== 'regional') return undefined;
+    const peer = mover.peerOf(writer.region);
+    const answers = await this.deps.book!.answers(peer);
+    if (!restoredDurability(writer, answers, false)) return undefined;
+    return {
+      kind: 'restore-durability',
+      reason: `${peer}'s replica answers again: ${writer.region} writes cross-region`,
+    };
+  }
+
+  private async restoreDurability(action: Action): Promise<Action> {
+    const { clock, config, store, logger, metrics } = this.deps;
+    const writer = await this.evidence.readBookWriter();
+    const mover = this.bookMover();
+    if (!mover || !writer || writer.durability !== 'regional') return { kind: 'none', reason: 'nothing to restore' };
+    const move = await mover.restoreCrossRegion(writer);
+    await store.journal(config.globalClusterId, clock.now(), {
+      trigger: this.trigger,
+      action,
+      step: move.kind === 'moved' ? 'durability-restored' : 'durability-not-restored',
+      ...(move.kind === 'moved'
+        ? { from: move.from, to: move.to }
+        : move.kind === 'skipped'
+          ? { reason: move.reason }
+          : {}),
+    });
+    if (move.kind !== 'moved') {
+      logger.warn('order book durability not restored', { move });
+      return { kind: 'none', reason: move.kind === 'skipped' ? move.reason : 'already cross-region' };
+    }
+    metrics.addMetric('BookDurabilityRestored', MetricUnit.Count, 1);
+    logger.warn('restore-durability done', { trigger: this.trigger, action, writer: move.to });
+    await this.notify(`Order book back to cross-region durability (${config.environment})`, {
+      action,
+      writer: move.to,
+    });
+    return action;
   }
 
   private async notifyOnce(key: string, subject: string, detail: unknown): Promise<void> {

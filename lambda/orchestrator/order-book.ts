@@ -26,16 +26,29 @@ export interface OrderBookControl {
   readonly readWriter: (region: string) => Promise<BookWriter>;
   /** Move the writer (epoch + 1), conditional on `fromEpoch`; returns the writer now recorded. */
   readonly moveWriter: (request: MoveWriterRequest) => Promise<BookWriter>;
+  /** Whether `region`'s replica answers a read now (bounded): what cross-region durability needs. */
+  readonly answers: (region: string) => Promise<boolean>;
 }
+
+/** How long the orchestrator waits for a replica to show it answers. */
+export const REPLICA_ANSWER_TIMEOUT_MS = 1_000;
 
 /** An in-memory book control (tests, and the drill until the book's two-replica emulator is wired). */
 export class InMemoryOrderBookControl implements OrderBookControl {
   constructor(private writer: BookWriter) {}
   readonly moves: MoveWriterRequest[] = [];
+  /** Regions whose replica does not answer (tests cut them). */
+  readonly down = new Set<string>();
 
-  readWriter = async (): Promise<BookWriter> => ({ ...this.writer });
+  readWriter = async (region: string): Promise<BookWriter> => {
+    if (this.down.has(region)) throw new Error(`order book: ${region}'s replica does not answer`);
+    return { ...this.writer };
+  };
+
+  answers = async (region: string): Promise<boolean> => !this.down.has(region);
 
   moveWriter = async (request: MoveWriterRequest): Promise<BookWriter> => {
+    if (this.down.has(request.to)) throw new Error(`order book: ${request.to}'s replica does not answer`);
     if (request.fromEpoch !== this.writer.epoch) return { ...this.writer };
     this.moves.push(request);
     this.writer = { region: request.to, epoch: this.writer.epoch + 1, durability: request.durability };
@@ -62,5 +75,10 @@ export function replicaBookControl(writer: SharedBookWriter): OrderBookControl {
         throw new Error(`order book: the move to ${request.to} was refused and no writer item is left`);
       return result.current;
     },
+    answers: (region) =>
+      writer.readWriter(region, { abortSignal: AbortSignal.timeout(REPLICA_ANSWER_TIMEOUT_MS) }).then(
+        () => true,
+        () => false,
+      ),
   };
 }

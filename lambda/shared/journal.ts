@@ -148,7 +148,7 @@ export function encodeJournalEntry(entry: JournalEntry): string {
 
 const storedOrderSchema = z.object({
   id: z.uuid(),
-  status: z.enum(['accepted', 'expired']),
+  status: z.literal('accepted'),
   region: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
 });

@@ -1,6 +1,6 @@
 /**
- * Over 320 lines for now: the live-order-book path and the legacy queue path live side by side
- * until the queue path is removed (issue 22 item 8); the HTTP helpers and health split out then.
+ * Over 320 lines for now: the live-order-book path and the legacy database path live side by
+ * side until the database path is removed (issue 22 item 8); the HTTP helpers and health split out then.
  *
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
  * request in, response out, every outcome decided here once. No request gets a 500: the
@@ -17,12 +17,9 @@ import type { OrderBook } from '../shared/order-book';
 import { JournalWriteError } from '../shared/journal';
 import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import type { Authenticate } from './auth';
-import { Order, OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
-import { OrderQueue, queueOrder } from './queued-order';
+import { OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
 import { checkCanonicalPath, checkCanonicalQuery } from './signing';
 import type { EndpointState, OrderStore } from './store';
-
-export type { OrderQueue } from './queued-order';
 
 export interface ApiRequest {
   readonly method: string;
@@ -43,11 +40,9 @@ export interface ApiResponse {
 
 export interface ApiDeps {
   readonly store: Pick<OrderStore, 'insert' | 'findById' | 'findByClientOrderId' | 'probe' | 'hasSeparateReader'>;
-  /** Holds orders while no writer is reachable (SQS FIFO, drained by lambda/drainer). */
-  readonly queue?: OrderQueue;
   /**
    * The live order book (lambda/shared/order-book.ts): when set, orders are taken and read there
-   * (Aurora is fed from the book's stream), and the store and queue are not used for them.
+   * (Aurora is fed from the book's stream), and the store is not used for them.
    */
   readonly book?: Pick<OrderBook, 'accept' | 'get' | 'ready'>;
   /** Signature, replay guard and rate limit: decides which client is calling, or refuses. */
@@ -58,8 +53,6 @@ export interface ApiDeps {
   /** Forget cached credentials: called once on an authentication failure, then retried. */
   readonly refreshCredentials: () => void;
   readonly maxBodyBytes?: number;
-  /** The clock that stamps queued orders (tests move it). */
-  readonly now?: () => Date;
 }
 
 export interface RequestOptions {
@@ -196,13 +189,8 @@ async function createOrder(
       return unavailable('order journal unavailable: outcome unknown, retry with the same clientOrderId');
     }
     const failure = classifyDbError(e);
-    // No writer takes the order: it answered read-only even on a fresh connection (a
-    // secondary cluster), or it did not answer at all.
-    if (failure === 'read-only' || failure === 'unavailable') {
-      return queueWhileNoWriter(clientId, order, deps, failure);
-    }
     deps.logger.error('order not written', { clientId, clientOrderId: order.clientOrderId, failure, error: String(e) });
-    return unavailable('database unavailable');
+    return unavailable(failure === 'read-only' ? 'database is read-only' : 'database unavailable');
   }
 }
 
@@ -240,55 +228,6 @@ async function createInBook(
   }
 }
 
-/**
- * Queue an order only while no writer is reachable, and only once the local reader has shown
- * that this client order id is not already taken: a replay of a stored order is answered 200 and
- * a different order under a stored id 409, exactly as the writer would.
- */
-async function queueWhileNoWriter(
-  clientId: string,
-  order: OrderInput,
-  deps: ApiDeps,
-  failure: string,
-): Promise<ApiResponse> {
-  const reason = failure === 'read-only' ? 'database is read-only' : 'database unavailable';
-  const context = { clientId, clientOrderId: order.clientOrderId };
-  if (!deps.queue) {
-    deps.logger.error('no writer reachable and no order queue', { ...context, failure });
-    return unavailable(reason);
-  }
-  let stored: Order | undefined;
-  try {
-    stored = await withDb(deps, () => deps.store.findByClientOrderId(clientId, order.clientOrderId, 'reader'));
-  } catch (e) {
-    // Nothing answers: the order's identity cannot be checked, so it is not queued.
-    deps.logger.error('no writer or reader reachable', { ...context, error: String(e) });
-    return unavailable('database unavailable');
-  }
-  if (stored) {
-    deps.logger.info(sameOrder(stored, order) ? 'order replayed (read-only)' : 'order conflicts (read-only)', {
-      ...context,
-      orderId: stored.id,
-    });
-    return sameOrder(stored, order) ? json(200, stored) : conflict();
-  }
-  const queued = queueOrder(clientId, order, deps.region, deps.now?.() ?? new Date());
-  try {
-    await deps.queue.enqueue(queued);
-  } catch (e) {
-    deps.logger.error('no writer reachable and the order queue failed', { error: String(e) });
-    return unavailable(`${reason} and order queue unavailable`);
-  }
-  deps.logger.warn('no writer reachable: order queued for the drainer', { ...context, failure });
-  return json(202, {
-    status: 'queued',
-    id: orderIdFor(clientId, order.clientOrderId),
-    clientOrderId: order.clientOrderId,
-    acceptedAt: queued.acceptedAt,
-    region: deps.region,
-  });
-}
-
 async function getOrder(clientId: string, id: string, deps: ApiDeps, state: RequestState): Promise<ApiResponse> {
   if (!UUID.test(id)) return json(400, { error: 'invalid order id', detail: 'order ids are UUIDs' });
   if (deps.book) {
@@ -313,8 +252,8 @@ async function getOrder(clientId: string, id: string, deps: ApiDeps, state: Requ
 export type Probe = EndpointState | 'no answer';
 
 export interface Readiness {
-  /** How this region takes orders now: through a writer, by queueing them, or not at all. */
-  readonly accepting: 'write' | 'queue' | 'none';
+  /** How this region takes orders now: through a writer, or not at all. */
+  readonly accepting: 'write' | 'none';
   readonly writer: Probe;
   readonly reader: Probe;
 }
@@ -323,7 +262,7 @@ export interface Readiness {
  * "Can this region accept orders now?", decided within HEALTH_DEADLINE_MS whatever the
  * database does. The ALB's target groups (EC2 and Lambda) and every other health signal call
  * this same function, so they cannot disagree. Orders are accepted when a writer takes them
- * (`write`) or, with none reachable, when the local reader answers and they can be queued (`queue`).
+ * (`write`).
  */
 export async function readiness(deps: ApiDeps): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
@@ -356,8 +295,7 @@ export async function readiness(deps: ApiDeps): Promise<Readiness> {
     const readerProbe = deps.store.hasSeparateReader ? probe('reader') : writerProbe;
     const writer = await Promise.race([writerProbe, deadline]);
     const reader = writer === 'no answer' ? await Promise.race([readerProbe, deadline]) : writer;
-    const accepting = writer === 'writable' ? 'write' : reader !== 'no answer' && deps.queue ? 'queue' : 'none';
-    return { accepting, writer, reader };
+    return { accepting: writer === 'writable' ? 'write' : 'none', writer, reader };
   } finally {
     clearTimeout(timer);
   }

@@ -5,8 +5,8 @@
  * `parseBookSettings`). Pattern: lib/functions/function-environment.ts.
  *
  * Not yet the only reader: runtime.ts still reads the database and journal variables itself
- * (requireEnv / journalConfigFromEnv, shared with the drainer and the journal auditor, which go
- * away with the queue path); the values are checked here at plan time all the same.
+ * (requireEnv / journalConfigFromEnv, shared with the journal auditor); the values are checked
+ * here at plan time all the same.
  */
 import { z } from 'zod';
 import { JOURNAL_TIMEOUT_RANGE_MS } from '../facts/journal';
@@ -33,7 +33,7 @@ export const peerDynamodbEndpoint = requiredText.regex(
   'must be https://<Regional DNS name of a DynamoDB interface endpoint> (vpce-<id>-<suffix>.dynamodb.<region>.vpce.amazonaws.com)',
 );
 
-/** The live order book: all three or none (without them the API takes the old queue path). */
+/** The live order book: all three or none (without them the API writes to Aurora directly). */
 export const BOOK_VARIABLES = ['BOOK_TABLE_NAME', 'BOOK_PEER_REGION', 'BOOK_SIGNING_SECRET_ARN'] as const;
 
 export const tradingEnvironment = z.object({
@@ -52,7 +52,6 @@ export const tradingEnvironment = z.object({
   FENCE_TABLE_NAME: requiredText.optional(),
   FENCE_TABLE_REGION: awsRegion.optional(),
   FENCE_NAME: requiredText.optional(),
-  ORDER_QUEUE_URL: requiredText.optional(),
   // The verifying processes' variables (client keys, API_HOSTS, AUTH_TABLE_NAME) are set by the
   // component beside this contract (ServiceRuntime.verifier); only their shape is checked here.
   CLIENT_KEYS_SECRET_ARN: secretArn.optional().describe("The API clients' keys (this region's copy)"),

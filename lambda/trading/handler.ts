@@ -1,6 +1,5 @@
 /** ALB -> Lambda adapter for the order API. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { ApiRequest, ApiResponse, handleRequest, unavailable } from './api';
@@ -59,7 +58,6 @@ export async function handler(event: ALBEvent, context: Context): Promise<ALBRes
     // Built on the first invocation and reused while the execution environment is warm.
     runtime ??= createRuntime(requireApiEnv(process.env), {
       secrets: new SecretsManagerClient({}),
-      sqs: new SQSClient({}),
     });
   } catch (e) {
     createLogger('trading').error('trading function misconfigured', { error: String(e) });

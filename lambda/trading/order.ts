@@ -1,4 +1,4 @@
-/** The order the API accepts: validated by schema, normalised before it is stored or queued. */
+/** The order the API accepts: validated by schema, normalised before it is stored. */
 import { createHash } from 'crypto';
 import { z } from 'zod';
 import { INTEGER_DIGITS, parseDecimal, SCALE } from './decimal';
@@ -57,11 +57,8 @@ export const orderSchema = z
 
 export type OrderInput = z.output<typeof orderSchema>;
 
-/**
- * `accepted`: the order stands. `expired`: a market order that waited in the order queue longer
- * than its time-to-live; it was recorded, never executed (see lambda/drainer/drain.ts).
- */
-export type OrderStatus = 'accepted' | 'expired';
+/** `accepted`: the order stands (acknowledged live: nothing waits, so nothing expires). */
+export type OrderStatus = 'accepted';
 
 export interface Order extends OrderInput {
   readonly id: string;
@@ -111,7 +108,7 @@ function identity(order: OrderInput): string {
 
 /**
  * Whether a stored order and a new request with the same client order id are the same order.
- * The API, the queue path, the drainer and the journal auditor all decide identity here.
+ * The API, the book applier and the journal auditor all decide identity here.
  */
 export function sameOrder(stored: OrderInput, request: OrderInput): boolean {
   return identity(stored) === identity(request);
@@ -127,9 +124,9 @@ const ORDER_ID_NAMESPACE = Buffer.from('5b0f3c1e8d2a4c7f9e6b1a2d3c4e5f60', 'hex'
 
 /**
  * The order id is a function of the client and its client order id, so every path that stores
- * an order (the API now, the drainer later) gives it the same id, the id in a 202 (queued)
- * answer is the one the order will have once it is stored, and two clients using the same client
- * order id get two ids. (Client ids contain no ':', so the name is unambiguous.)
+ * an order (the API in the book, the applier in Aurora) gives it the same id, the id in a 504
+ * (outcome unknown) answer is the one the order has if it was stored, and two clients using the
+ * same client order id get two ids. (Client ids contain no ':', so the name is unambiguous.)
  */
 export function orderIdFor(clientId: string, clientOrderId: string): string {
   const hash = createHash('sha1').update(ORDER_ID_NAMESPACE).update(`${clientId}:${clientOrderId}`, 'utf8').digest();

@@ -1,4 +1,4 @@
-/** Wiring from the environment: pools, cached credentials, the order queue. Shared by every adapter. */
+/** Wiring from the environment: pools, cached credentials, the order book. Shared by every adapter. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseSigningKey } from '../shared/book-order';
@@ -6,7 +6,6 @@ import type { BookReplicas } from '../shared/book-writer';
 import { OrderBook } from '../shared/order-book';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { CredentialedPool } from '../shared/credentialed-pool';
 import { createOrderJournal, JournalSender, journalConfigFromEnv, PeerFence } from '../shared/journal';
 import { dynamoPeerFence, sqsJournalSender } from '../shared/journal-sqs';
@@ -17,7 +16,6 @@ import type { ApiDeps } from './api';
 import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_WINDOWS } from './auth';
 import { CachedKeyring, parseClientKeys } from './client-keys';
 import { DynamoLedgerStore, LedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
-import { sqsOrderQueue } from './queued-order';
 import { OrderStore } from './store';
 import { parseBookSettings } from './environment';
 
@@ -27,8 +25,8 @@ export interface RuntimeEnv {
   readonly DB_SECRET_ARN: string;
   /**
    * Where writes go: the connection settings that follow the current writer. In AWS this is the
-   * Aurora global writer endpoint, so after a switchover or failover the API and the drainer
-   * write to the new writer without a redeploy.
+   * Aurora global writer endpoint, so after a switchover or failover the API writes to the new
+   * writer without a redeploy.
    */
   readonly DB_HOST: string;
   /** The local cluster's reader endpoint (defaults to DB_HOST): tells "read-only" from "down". */
@@ -38,7 +36,6 @@ export interface RuntimeEnv {
   readonly DB_SSL?: string;
   /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
   readonly DB_POOL_MAX?: string;
-  readonly ORDER_QUEUE_URL?: string;
   /** cross-region (default) or regional; see lambda/shared/journal.ts. */
   readonly ORDER_DURABILITY?: string;
   /** JSON object: region -> journal queue URL, both regions. */
@@ -67,7 +64,7 @@ export interface RuntimeEnv {
 
 const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
 
-/** The database side, which the drainer shares. */
+/** The database side, which the journal auditor shares. */
 export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   const missing = REQUIRED.filter((k) => !env[k]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
@@ -126,7 +123,6 @@ export interface Runtime {
 
 export interface RuntimeClients {
   readonly secrets: SecretsManagerClient;
-  readonly sqs?: SQSClient;
   /** Replaces the SQS journal sender (tests, the benchmark). */
   readonly journalSender?: JournalSender;
   readonly fence?: PeerFence;
@@ -252,13 +248,12 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
               : new MemoryLedgerStore()),
         ),
       })
-    : // Without keys nobody is authenticated (the drainer's runtime never serves requests).
+    : // Without keys nobody is authenticated.
       async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
   const book = createBook(env, clients);
   const deps: ApiDeps = {
     store,
     book,
-    queue: env.ORDER_QUEUE_URL && clients.sqs ? sqsOrderQueue(clients.sqs, env.ORDER_QUEUE_URL) : undefined,
     authenticate,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,

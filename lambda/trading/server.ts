@@ -5,7 +5,6 @@
  * that escapes the request.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, IncomingMessage, Server, ServerResponse, STATUS_CODES } from 'http';
 import type { Duplex } from 'stream';
 import { ApiDeps, ApiResponse, badRequest, handleRequest, json, MAX_BODY_BYTES, unavailable } from './api';
@@ -174,7 +173,6 @@ export function createApiServer(deps: ApiDeps): Server {
 if (require.main === module) {
   const { deps, logger } = createRuntime(requireApiEnv(process.env), {
     secrets: new SecretsManagerClient({}),
-    sqs: new SQSClient({}),
   });
   const port = Number(process.env.PORT ?? 8080);
   createApiServer(deps).listen(port, () => logger.info('trading service listening', { port }));

@@ -25,13 +25,6 @@ export interface InsertResult {
   readonly created: boolean;
 }
 
-/** How an order that waited in the order queue is recorded (the drainer sets these). */
-export interface InsertOptions {
-  /** When the API accepted the order (default: now). */
-  readonly acceptedAt?: Date;
-  readonly status?: OrderStatus;
-}
-
 /** Which connection settings to use: the writer follows the current writer, the reader is local. */
 export type Endpoint = 'writer' | 'reader';
 
@@ -110,7 +103,7 @@ export class OrderStore {
    * Aurora global writer endpoint), so writes land wherever the writer is after a switchover
    * or failover. `reader` reaches the local cluster's reader endpoint: in a region whose
    * cluster is a read-only secondary it still answers, which tells "no writer reachable, the
-   * order can be queued" apart from "database down".
+   * order is refused as read-only" apart from "database down".
    */
   constructor(
     private readonly pool: Queryable,
@@ -121,13 +114,12 @@ export class OrderStore {
   ) {}
 
   /** Insert unless the client already used this client order id; either way return the stored order. */
-  async insert(clientId: string, input: OrderInput, options: InsertOptions = {}): Promise<InsertResult> {
+  async insert(clientId: string, input: OrderInput): Promise<InsertResult> {
     const values = insertValues(clientId, {
       ...input,
       id: orderIdFor(clientId, input.clientOrderId),
-      status: options.status ?? 'accepted',
+      status: 'accepted',
       region: this.region,
-      createdAt: options.acceptedAt?.toISOString(),
     });
     const journal = this.journal;
     const inserted = await this.onWriter(async (db) =>

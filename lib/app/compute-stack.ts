@@ -12,7 +12,6 @@ import { SERVICE_PORT, ServiceRuntime } from './order-api';
 import { journalEnvironment, JournalAccess, journalStatements } from '../data/order-journal';
 import { readSecretStatements } from '../data/credentials-stack';
 import { egressRules } from '../network/egress';
-import { OrderQueue } from '../data/order-queue';
 import { OrderBook } from '../data/order-book';
 import { functionEnvironment } from '../functions/function-environment';
 import { bookEnvironment, tradingEnvironment } from '../../lambda/trading/environment';
@@ -55,18 +54,17 @@ export interface ComputeStackArgs {
 
 /**
  * One region's application tier, in the order it comes up: the load balancer; the security
- * group every order-API process shares; the order queue and its drainer; the trading Lambda
- * and the EC2 fleet behind the load balancer (same order API, one implementation).
+ * group every order-API process shares; the trading Lambda and the EC2 fleet behind the load
+ * balancer (same order API, one implementation).
  * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
 export class ComputeStack extends pulumi.ComponentResource {
   readonly loadBalancer: LoadBalancer;
   readonly webAcl: WebAcl;
-  /** The Lambda functions of the order API (trading, drainer): no ingress, Aurora and endpoints only. */
+  /** The order API's Lambda function: no ingress, Aurora and endpoints only. */
   readonly appSecurityGroup: aws.ec2.SecurityGroup;
   /** The EC2 fleet: from the ALB; Aurora, endpoints, S3 and (through NAT) the RDS CA bundle. */
   readonly fleetSecurityGroup: aws.ec2.SecurityGroup;
-  readonly orders: OrderQueue;
   readonly trading: TradingFunction;
   readonly fleet: Fleet;
   /** What every order API process runs with (the journal auditor reuses its database settings). */
@@ -111,7 +109,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       {
         ...securityGroupName(n('appSecurityGroup')),
         vpcId: network.vpc.id,
-        description: 'Trading and drainer Lambda functions: to Aurora and the AWS API endpoints only',
+        description: 'Trading Lambda function: to Aurora and the AWS API endpoints only',
         egress: egressRules('functions', settings, network, args.peerNetwork),
         tags: { Name: n('appSecurityGroup') },
       },
@@ -157,9 +155,9 @@ export class ComputeStack extends pulumi.ComponentResource {
           DB_SECRET_ARN: args.appSecretArn,
           // Writes follow the writer: the global writer endpoint resolves to whichever region's
           // cluster writes, so after a switchover or failover both regions write there (over the
-          // peering) without a redeploy, and queued orders drain to it.
+          // peering) without a redeploy.
           DB_HOST: args.writerEndpoint,
-          // The local reader: answers while no writer is reachable, telling "queue it" from "down".
+          // The local reader: answers while no writer is reachable, telling "read-only" from "down".
           DB_READ_HOST: database.cluster.readerEndpoint,
           DB_PORT: POSTGRES_PORT,
           DB_NAME: settings.dbName,
@@ -200,25 +198,12 @@ export class ComputeStack extends pulumi.ComponentResource {
     };
 
     this.service = service;
-    this.orders = new OrderQueue(
-      n('orders'),
-      {
-        settings,
-        name: n,
-        region: region.region,
-        key: args.keys.key('queues'),
-        logsKeyArn: args.keys.key('logs').arn,
-        service,
-      },
-      child,
-    );
     this.trading = new TradingFunction(
       n('trading'),
       {
         settings,
         name: n,
-        service: this.orders.service,
-        enqueue: this.orders.sendStatement,
+        service,
         targetGroup: this.loadBalancer.lambdaTargetGroup,
         logsKeyArn: args.keys.key('logs').arn,
       },
@@ -231,11 +216,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         region,
         name: n,
         network,
-        service: {
-          ...this.orders.service,
-          vpc: { ...this.orders.service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] },
-        },
-        enqueue: this.orders.sendStatement,
+        service: { ...service, vpc: { ...service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] } },
         loadBalancer: this.loadBalancer,
         logArchive: args.logArchive,
       },
@@ -246,7 +227,6 @@ export class ComputeStack extends pulumi.ComponentResource {
       albDnsName: this.loadBalancer.alb.dnsName,
       albArn: this.loadBalancer.alb.arn,
       tradingFunctionArn: this.trading.fn.arn,
-      orderQueueUrl: this.orders.queue.url,
     });
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from '../config';
-import { ServiceRole, serviceRole, SESSION_MANAGER_STATEMENT, Statement } from '../security/iam';
+import { ServiceRole, serviceRole, SESSION_MANAGER_STATEMENT } from '../security/iam';
 import { bundleSource } from '../functions/lambda-bundle';
 import { LoadBalancer } from './load-balancer';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
@@ -19,10 +19,8 @@ export interface FleetArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
-  /** The order API's runtime, order queue included. */
+  /** The order API's runtime. */
   readonly service: ServiceRuntime;
-  /** The grant to queue an order while the database is read-only. */
-  readonly enqueue: Statement;
   /** Registers the instances in its instance target group; scales on its request count. */
   readonly loadBalancer: LoadBalancer;
   /** Receives the artifact bucket's server access logs. */
@@ -97,7 +95,6 @@ export class Fleet extends pulumi.ComponentResource {
             Action: 's3:GetObject',
             Resource: [serverKey, caBundleKey].map((key) => pulumi.interpolate`${this.artifactBucket.arn}/${key}`),
           },
-          args.enqueue,
         ],
       },
       child,

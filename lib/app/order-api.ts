@@ -9,18 +9,18 @@ export const HEALTH_PATH = '/health';
 export const LAMBDA_PATHS = ['/orders', '/orders/*'];
 
 /**
- * What every process serving the order API runs with (the EC2 service, the trading Lambda,
- * the drainer): one environment, the grants to read its credential, and its place in the VPC.
+ * What every process serving the order API runs with (the EC2 service, the trading Lambda):
+ * one environment, the grants to read its credential, and its place in the VPC.
  */
 export interface ServiceRuntime {
   readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
   readonly statements: readonly Statement[];
   readonly vpc: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
-  /** What a process must wait for before it serves or drains orders (the deploy-time schema). */
+  /** What a process must wait for before it serves orders (the deploy-time schema). */
   readonly ready: readonly pulumi.Resource[];
   /**
    * What only the processes that verify signed requests get (the trading function and the EC2
-   * service, not the drainer): the client keys, the names clients sign for, the request ledger.
+   * service): the client keys, the names clients sign for, the request ledger.
    */
   readonly verifier: {
     readonly environment: Readonly<Record<string, pulumi.Input<string>>>;

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
-import { resolvedAfter, ServiceRole, Statement } from '../security/iam';
+import { resolvedAfter, ServiceRole } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
 import { ServiceRuntime } from './order-api';
@@ -9,10 +9,8 @@ import { ServiceRuntime } from './order-api';
 export interface TradingFunctionArgs {
   readonly settings: Settings;
   readonly name: Namer;
-  /** The order API's runtime, order queue included. */
+  /** The order API's runtime. */
   readonly service: ServiceRuntime;
-  /** The grant to queue an order while the database is read-only. */
-  readonly enqueue: Statement;
   /** The load balancer's Lambda target group the function serves. */
   readonly targetGroup: aws.lb.TargetGroup;
   /** KMS key of the function's log group. */
@@ -41,7 +39,7 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
         code: 'trading',
         description: 'Order API (POST /orders, GET /orders/{id}, GET /health)',
         settings,
-        statements: [...service.statements, ...service.verifier.statements, args.enqueue],
+        statements: [...service.statements, ...service.verifier.statements],
         environment: { ...service.environment, ...service.verifier.environment },
         vpc: service.vpc,
         dependsOn: service.ready,

@@ -261,10 +261,7 @@ export const configSchema = z.object({
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
   lambdaTimeoutSeconds: integer(3, 900),
-  marketOrderTtlSeconds: integer(1, 86400),
   tradingReservedConcurrency: integer(1, 1000),
-  // The SQS event source's maximumConcurrency (2-1000) follows it.
-  drainerReservedConcurrency: integer(2, 1000),
   wafRateLimit: integer(10, 2_000_000_000),
   // AWS WAF RateBasedStatement Limit: 10 to 2,000,000,000 per evaluation window (WAF API reference).
   wafClientRateLimit: integer(10, 2_000_000_000),

@@ -217,7 +217,6 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
     keys: [
       'dbInstanceClass',
       'tradingReservedConcurrency',
-      'drainerReservedConcurrency',
       'asgMaxSize',
       'dbPoolMaxConnections',
       'dbReservedConnections',
@@ -225,7 +224,6 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
     check: (s) => {
       const b = connectionBudget(s.dbInstanceClass, {
         tradingConcurrency: s.tradingReservedConcurrency,
-        drainerConcurrency: s.drainerReservedConcurrency,
         fleetMaxInstances: s.asgMaxSize,
         poolSize: s.dbPoolMaxConnections,
         reservedConnections: s.dbReservedConnections,
@@ -237,7 +235,7 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
         : [
             [
               'tradingReservedConcurrency',
-              `with drainerReservedConcurrency and asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + the other region's ${b.processes} writer pools + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
+              `with asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + the other region's ${b.processes} writer pools + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
             ],
           ];
     },

@@ -45,7 +45,6 @@ export const NAME_RULES = {
   global: rule('global', 255, false),
   globalDatabase: rule('global-database', 255, false),
   loadBalancer: rule('load-balancer', 255),
-  orders: rule('orders', 255),
   trading: rule('trading', 255),
   fleet: rule('fleet', 255),
   authLedger: rule('auth-ledger', 255),
@@ -131,9 +130,6 @@ export const NAME_RULES = {
   authLedgerTable: rule('ddb-auth-ledger', 255),
   canaryFunction: rule('fn-canary', 64, true, 8),
   canaryRole: rule('role-fn-canary', 64),
-  orderQueue: rule('sqs-orders.fifo', 80, true, 3),
-  drainerFunction: rule('fn-drain', 64, true, 3),
-  drainerRole: rule('role-fn-drain', 64),
   journalQueue: rule('sqs-journal', 80, true, 6),
   // The live order book: one global table (same name in every replica's region), its signing
   // key (replicated like the credentials), and the applier of each region's replica stream.
@@ -189,8 +185,7 @@ function fixedLength(kind: NameKind): number {
 }
 
 /**
- * The longest environmentSuffix for which every name still fits its AWS limit. `.fifo` queues
- * keep their mandatory extension at the end, so it counts as fixed length too.
+ * The longest environmentSuffix for which every name still fits its AWS limit.
  */
 export function maxSuffixLength(): number {
   return Math.min(...(Object.keys(NAME_RULES) as NameKind[]).map((kind) => NAME_RULES[kind].limit - fixedLength(kind)));
@@ -205,7 +200,6 @@ export function tightestName(): NameKind {
 /**
  * `{resource-type}-{environmentSuffix}`: the type part is the kind's type, then an optional
  * qualifier (several resources of one kind), then the region code for per-region resources.
- * FIFO queues keep AWS's required `.fifo` ending.
  */
 export function resourceName(kind: NameKind, suffix: string, region?: string, qualifier?: string): string {
   const r: NameRule = NAME_RULES[kind];
@@ -215,11 +209,9 @@ export function resourceName(kind: NameKind, suffix: string, region?: string, qu
       `qualifier "${qualifier}" of ${kind} is longer than the ${r.qualifierMax} characters declared in NAME_RULES`,
     );
   }
-  const fifo = r.type.endsWith('.fifo');
-  const base = fifo ? r.type.slice(0, -'.fifo'.length) : r.type;
-  const parts = [base, qualifier, r.perRegion ? regionCode(region!) : undefined];
+  const parts = [r.type, qualifier, r.perRegion ? regionCode(region!) : undefined];
   const type = parts.filter((part) => part !== undefined).join('-');
-  const name = `${type}-${suffix}${fifo ? '.fifo' : ''}`;
+  const name = `${type}-${suffix}`;
   const length = name.length + (r.autoNamed ? AUTO_NAME_SUFFIX : 0);
   if (length > r.limit) {
     throw new Error(`name "${name}" is ${length} characters once named; AWS allows ${r.limit} for ${kind}`);
@@ -240,7 +232,7 @@ export function namer(suffix: string, region?: string): Namer {
  * holds: this deletes the old one first (a short gap, the name stays `{resource-type}-{env}`).
  *
  * The two other cases, decided where each resource is made:
- * - holding data (Aurora clusters, secrets, order queues, log buckets): create-first is kept
+ * - holding data (Aurora clusters, secrets, journal queues, log buckets): create-first is kept
  *   on purpose; the name clash stops a replacement before anything is deleted.
  * - in use by something AWS will not let go of first (target groups behind listener rules,
  *   the cluster's subnet and parameter groups, Aurora instances): no fixed name; the provider

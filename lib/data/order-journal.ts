@@ -4,7 +4,7 @@ import { policyJson, Statement } from '../security/iam';
 import { Namer, regionCode } from '../config/naming';
 
 /** Role kinds of every process that stores orders, and so journals them (lambda/shared/journal.ts). */
-export const JOURNAL_WRITER_ROLES = ['tradingRole', 'drainerRole', 'instanceRole'] as const;
+export const JOURNAL_WRITER_ROLES = ['tradingRole', 'instanceRole'] as const;
 
 /** SQS's longest retention: a journaled order waits here as long as replication lags. */
 export const JOURNAL_RETENTION_SECONDS = 1_209_600;

@@ -71,6 +71,8 @@ export class FailoverStack extends pulumi.ComponentResource {
   /** Where the orchestrator runs. */
   readonly region: string;
   readonly orchestrator: BuiltFunction;
+  /** The orchestrator's environment (a stack output: `npm run status` reads the failover state as it does). */
+  readonly orchestratorEnvironment: Record<string, pulumi.Input<string>>;
   readonly canaries: readonly Canary[];
   readonly evidenceTable: aws.dynamodb.Table;
   readonly topic: aws.sns.Topic;
@@ -170,7 +172,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: notifications.key.arn,
           },
         ],
-        environment: functionEnvironment('orchestrator', orchestratorEnvironment, {
+        environment: (this.orchestratorEnvironment = functionEnvironment('orchestrator', orchestratorEnvironment, {
           GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
           PRIMARY_CLUSTER_ARN: args.primaryCluster.arn,
           SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
@@ -192,7 +194,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           BOOK_TABLE_NAME: args.book.table.name,
           BOOK_REGIONS: [...args.book.regions],
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
-        }),
+        })),
         timeoutSeconds: ORCHESTRATOR_TIMEOUT_SECONDS,
         memoryMb: 256,
         // Schedule, alarm and operator may overlap; the lease makes the action happen once.

@@ -62,8 +62,6 @@ export function defaultMaxConnections(instanceClass: string): number | undefined
 export interface ConnectionDemand {
   /** Reserved concurrency of the trading Lambda: at most this many environments, one pool pair each. */
   readonly tradingConcurrency: number;
-  /** Reserved concurrency of the queue drainer. */
-  readonly drainerConcurrency: number;
   /** Largest EC2 fleet (asgMaxSize): one service process per instance. */
   readonly fleetMaxInstances: number;
   /** `max` of each pg pool (DB_POOL_MAX). */
@@ -93,7 +91,7 @@ export interface ConnectionBudget {
 export function connectionBudget(instanceClass: string, demand: ConnectionDemand): ConnectionBudget {
   const maxConnections = defaultMaxConnections(instanceClass);
   if (maxConnections === undefined) throw new Error(`no memory figure for DB instance class ${instanceClass}`);
-  const processes = demand.tradingConcurrency + demand.drainerConcurrency + demand.fleetMaxInstances;
+  const processes = demand.tradingConcurrency + demand.fleetMaxInstances;
   const perProcess = POOLS_PER_PROCESS * demand.poolSize;
   // This region's writer and reader pools, plus the other writing regions' writer pools.
   const application = processes * perProcess + (demand.writingRegions - 1) * processes * demand.poolSize;

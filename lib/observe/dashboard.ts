@@ -13,7 +13,6 @@ export interface DashboardRegion {
   readonly autoScalingGroupName: string;
   readonly clusterIdentifier: string;
   readonly functionNames: readonly string[];
-  readonly orderQueueName: string;
   /** The book applier: its iterator age is the ledger's lag behind the book. */
   readonly bookApplierName: string;
 }
@@ -142,12 +141,6 @@ function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
       `Ledger lag behind the order book (applier iterator age, ms) - ${label}`,
       r.region,
       [['AWS/Lambda', 'IteratorAge', 'FunctionName', r.bookApplierName]],
-      'Maximum',
-    ),
-    widget(
-      `Orders queued while read-only - ${label}`,
-      r.region,
-      [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', r.orderQueueName]],
       'Maximum',
     ),
   ];

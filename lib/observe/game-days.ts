@@ -84,8 +84,8 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
         denyAll('app-unreachable', 'deny-public', 'public-subnets'),
         denyAll('app-unreachable', 'deny-private', 'private-subnets'),
       ],
-      // Orders acknowledged then lost, or the journal's RPO exposure past its bound: stop.
-      stopOn: ['orders-dead-lettered', 'journal-unreplicated-age'],
+      // The ledger lagging behind the acknowledged orders, or the journal's RPO exposure past its bound: stop.
+      stopOn: ['book-apply-lag', 'journal-unreplicated-age'],
     },
     'db-failover-in-region': {
       id: 'db-failover-in-region',
@@ -98,7 +98,7 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
           parameters: {},
         },
       ],
-      stopOn: ['alb-5xx-rate', 'orders-dead-lettered'],
+      stopOn: ['alb-5xx-rate', 'book-apply-lag'],
     },
     'cross-region-lost': {
       id: 'cross-region-lost',
@@ -109,7 +109,7 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
         target: { key: 'Subnets', value: `${tier}-subnets` },
         parameters: { duration: minutes('cross-region-lost'), region: t.peerRegion },
       })),
-      stopOn: ['journal-unreplicated-age', 'orders-dead-lettered', 'alb-5xx-rate'],
+      stopOn: ['journal-unreplicated-age', 'book-apply-lag', 'alb-5xx-rate'],
     },
     'az-lost': {
       id: 'az-lost',
@@ -126,7 +126,7 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
           parameters: { duration: minutes('az-lost'), availabilityZoneIdentifiers: t.lostZone, percentage: '100' },
         },
       ],
-      stopOn: ['alb-5xx-rate', 'orders-dead-lettered'],
+      stopOn: ['alb-5xx-rate', 'book-apply-lag'],
     },
   };
 }

@@ -55,7 +55,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   /** Admits EventBridge: a rule targeting the topic waits for it. */
   readonly topicPolicy: aws.sns.TopicPolicy;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
-  /** One of this region's alarms by its qualifier (`alb-5xx-rate`, `orders-dead-lettered`, ...). */
+  /** One of this region's alarms by its qualifier (`alb-5xx-rate`, `book-apply-lag`, ...). */
   readonly alarm: (qualifier: string) => aws.cloudwatch.MetricAlarm;
   readonly awsConfig: AwsConfig;
   /** This region as the cross-region dashboard shows it: the resources alarmed on here. */
@@ -64,7 +64,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:monitoring:MonitoringStack', name, {}, opts);
     const { settings, region, name: n, database, compute } = args;
-    const { loadBalancer, fleet, orders } = compute;
+    const { loadBalancer, fleet } = compute;
     const child = { parent: this };
     this.region = region;
 
@@ -125,7 +125,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // --- Lambda functions of this region's tiers
     const functions = [
       ['trading', compute.trading],
-      ['drain', orders.drainer],
       ['rotation', database.rotation],
       ['journal', args.auditor],
       ['book-apply', args.bookApplier],
@@ -200,10 +199,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // Counted from the writers' logs (lambda/shared/journal.ts logs a field for each): orders
     // acknowledged without the journal (their peer fenced and unreachable), and journal writes
     // that failed (each a retryable 503 to the client).
-    for (const [label, built] of [
-      ['trading', compute.trading],
-      ['drain', orders.drainer],
-    ] as const) {
+    for (const [label, built] of [['trading', compute.trading]] as const) {
       for (const [kind, field, metric] of [
         ['unjournaled', 'unjournaled', UNJOURNALED_METRIC],
         ['journal-failure', 'journalFailure', JOURNAL_FAILURE_METRIC],
@@ -267,19 +263,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       'Journal entries parked for an operator',
     );
 
-    // --- order queue: anything dead-lettered is an order that never landed.
-    alarm('orders-dead-lettered', {
-      alarmDescription: 'Queued orders moved to the dead-letter queue',
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: orders.deadLetterQueue.name },
-      statistic: 'Maximum',
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-    });
-
     this.awsConfig = new AwsConfig(
       n('awsConfig'),
       {
@@ -300,7 +283,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
         lambdaTargetGroupArnSuffix: loadBalancer.lambdaTargetGroup.arnSuffix,
         autoScalingGroupName: fleet.autoScalingGroup.name,
         clusterIdentifier: database.cluster.clusterIdentifier,
-        orderQueueName: orders.queue.name,
         bookApplierName: args.bookApplier.fn.name,
         functionNames: functions.map(([, built]) => built.fn.name),
       })

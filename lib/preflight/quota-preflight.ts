@@ -85,7 +85,6 @@ export const LAMBDA_UNRESERVED_MINIMUM = 100;
 /** The config keys that set reserved concurrency (Pulumi.yaml): what lowers the Lambda need. */
 export const RESERVATION_KEYS = [
   'tradingReservedConcurrency',
-  'drainerReservedConcurrency',
   'orchestratorReservedConcurrency',
   'canaryReservedConcurrency',
 ] as const;

@@ -15,8 +15,6 @@ import type { Server } from 'http';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
 import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
-import { sqsDeadLetterQueue } from '../../lambda/drainer/dead-letter';
-import { DEFAULT_MARKET_ORDER_TTL_SECONDS, drain, DrainDeps } from '../../lambda/drainer/drain';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
@@ -66,10 +64,6 @@ export interface RegionEndpoints {
   /** Connections per pool (config dbPoolMaxConnections). */
   readonly poolMax: number;
   readonly secretArn: string;
-  readonly queueUrl: string;
-  /** The drainer's: the order queue's dead-letter queue, and how long a queued market order may wait. */
-  readonly deadLetterQueueUrl: string;
-  readonly marketOrderTtlSeconds: number;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
   /** The names clients sign for (apiHostNames), and the region's request ledger table. */
@@ -109,7 +103,7 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
   };
 }
 
-/** What every process of the order service gets (the drainer too): writes through the global writer endpoint. */
+/** What every process of the order service gets: writes through the global writer endpoint. */
 function serviceEnv(e: RegionEndpoints): RuntimeEnv {
   return {
     REGION_NAME: e.region,
@@ -122,7 +116,6 @@ function serviceEnv(e: RegionEndpoints): RuntimeEnv {
     DB_POOL_MAX: String(e.poolMax),
     // The drill's servers have no TLS; the README says what verify-full needs in AWS.
     DB_SSL: 'disable',
-    ORDER_QUEUE_URL: e.queueUrl,
     ORDER_DURABILITY: e.journal.durability,
     JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
     JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
@@ -152,48 +145,24 @@ export function auditorEnv(e: RegionEndpoints): Record<string, string> {
   };
 }
 
-/** The drainer's environment (lib/data/order-queue.ts): the service's, plus where and when it dead-letters. */
-export interface DrainerEnv extends RuntimeEnv {
-  readonly ORDER_DEAD_LETTER_QUEUE_URL?: string;
-  readonly MARKET_ORDER_TTL_SECONDS?: string;
-}
-
-export function drainerEnv(e: RegionEndpoints): DrainerEnv {
-  return {
-    ...serviceEnv(e),
-    ORDER_DEAD_LETTER_QUEUE_URL: e.deadLetterQueueUrl,
-    MARKET_ORDER_TTL_SECONDS: String(e.marketOrderTtlSeconds),
-  };
-}
-
 export interface TradingRuntime {
   /** The Lambda behind the ALB: ALB event in, ALB result out. */
   invokeAlb(event: ALBEvent): Promise<ALBResult>;
   /** The order API's dependencies (what the EC2 server adapter serves). */
   readonly deps: ApiDeps;
-  /** One queued batch through the drainer; `crashAfter` kills the runtime after that many orders. */
-  drain(records: readonly BatchRecord[], crashAfter?: number): Promise<BatchOutcome>;
   close(): Promise<void>;
-}
-
-export class RuntimeCrash extends Error {
-  constructor() {
-    super('drill: the execution environment died mid-batch');
-    this.name = 'RuntimeCrash';
-  }
 }
 
 /** What the Lambda adapter passes as the request deadline: the function's timeout, less its margin. */
 const ALB_DEADLINE_MS = 9_500;
 
 /**
- * The AWS clients a trading runtime gets: its region's SQS (the order queue), the journal
- * sender over one SQS client per journal region, and the fence reader over DynamoDB, each built
+ * The AWS clients a trading runtime gets: the journal sender over one SQS client per journal
+ * region, and the fence reader over DynamoDB, each built
  * the way runtime.ts builds them from the environment (journal-sqs.ts), on the drill's clients.
  */
 export interface TradingClients {
   readonly secrets: SecretsManagerClient;
-  readonly sqs: SQSClient;
   /** An SQS client, called from this region, of `region`'s queues. */
   readonly journalSqs: (region: string) => SQSClient;
   /** The document client for the evidence table, called from this region. */
@@ -208,7 +177,7 @@ export interface TradingClients {
 const FENCE_CACHE_MS = 5000;
 
 export function tradingRuntime(
-  env: DrainerEnv,
+  env: RuntimeEnv,
   clients: TradingClients,
   logger: Logger,
   clock: Pick<Clock, 'now'>,
@@ -216,7 +185,6 @@ export function tradingRuntime(
   const journal = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
   const runtime = createRuntime(env, {
     secrets: clients.secrets,
-    sqs: clients.sqs,
     ledger: clients.ledger,
     journalSender: journal.queueUrls
       ? sqsJournalSender(journal.queueUrls, journal.timeoutMs, clients.journalSqs)
@@ -229,47 +197,11 @@ export function tradingRuntime(
     // The book's and the journal's clock (order timestamps, the fenced-region back-off) is the drill's.
     now: () => new Date(clock.now()),
   });
-  // Queued orders are stamped, and their age judged, on the drill's clock.
-  const deps: ApiDeps = { ...runtime.deps, logger, now: () => new Date(clock.now()) };
+  const deps: ApiDeps = { ...runtime.deps, logger };
   return {
     deps,
     invokeAlb: async (event) =>
       toAlbResult(await handleRequest(fromAlbEvent(event), deps, { deadlineMs: ALB_DEADLINE_MS })),
-    async drain(records, crashAfter) {
-      let applied = 0;
-      let crashed = false;
-      const store: DrainDeps['store'] = {
-        insert: async (...args: Parameters<DrainDeps['store']['insert']>) => {
-          if (crashed) throw new RuntimeCrash();
-          const result = await runtime.store.insert(...args);
-          if (crashAfter !== undefined && ++applied >= crashAfter) crashed = true;
-          return result;
-        },
-      };
-      // As lambda/drainer/handler.ts builds it from the environment; a dead runtime sends nothing.
-      const deadLetterQueue = env.ORDER_DEAD_LETTER_QUEUE_URL
-        ? sqsDeadLetterQueue(clients.sqs, env.ORDER_DEAD_LETTER_QUEUE_URL)
-        : undefined;
-      const deadLetter: DrainDeps['deadLetter'] = deadLetterQueue && {
-        send: async (record, reason) => {
-          if (crashed) throw new RuntimeCrash();
-          await deadLetterQueue.send(record, reason);
-        },
-      };
-      const result = await drain(
-        { Records: records.map(sqsRecord) },
-        {
-          store,
-          logger,
-          refreshCredentials: runtime.refreshCredentials,
-          deadLetter,
-          marketOrderTtlSeconds: Number(env.MARKET_ORDER_TTL_SECONDS ?? DEFAULT_MARKET_ORDER_TTL_SECONDS),
-          now: clock.now,
-        },
-      );
-      if (crashed) return { crashed: true };
-      return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
-    },
     close: () => runtime.close(),
   };
 }
@@ -313,9 +245,6 @@ function sqsRecord(r: BatchRecord): SQSRecord {
       SentTimestamp: String(r.sentAt),
       SenderId: 'AROADRILL',
       ApproximateFirstReceiveTimestamp: String(r.sentAt),
-      MessageGroupId: r.groupId,
-      MessageDeduplicationId: r.dedupId,
-      SequenceNumber: String(r.sentAt),
     },
     messageAttributes: {},
     md5OfBody: '',
@@ -349,6 +278,8 @@ export interface FailoverSetup extends Pick<
   readonly route53HealthCheckId: string;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
+  /** The order book's table (the drill's emulator) and its replicas' regions. */
+  readonly book: { readonly tableName: string; readonly regions: readonly string[] };
   /** What the canaries probe: the primary ALB's DNS name, spoken to as the platform's name. */
   readonly probeProtocol: 'https' | 'http';
   readonly probeConnectHost: string;
@@ -373,6 +304,10 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
     TOPIC_ARN: s.topicArn,
     ENVIRONMENT: s.environment,
+    EVIDENCE_TABLE: s.evidenceTable,
+    EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
+    BOOK_TABLE_NAME: s.book.tableName,
+    BOOK_REGIONS: s.book.regions.join(','),
   });
 }
 

@@ -8,7 +8,6 @@
  *     or a ledger row whose id differs from the one the client was given;
  *   - unacknowledged: in the ledger although no client was acknowledged for it (the order a
  *     client was still retrying at the end, whose outcome it had not learnt yet, excepted);
- * - expired: ledger rows recorded as expired (an order that waited and was not executed);
  * - first live: seconds from the first fault to the first 201 (a new order acknowledged live)
  *   received after it, worst client;
  * - longest gap: the longest stretch without any acknowledgement, worst client, run edges
@@ -35,7 +34,6 @@ export interface Metrics {
   readonly duplicates: number;
   /** Ledger rows no client was acknowledged for. */
   readonly unacknowledged: number;
-  readonly expired: number;
   /** Worst client; null when no order was acknowledged live after the fault. */
   readonly firstLiveSeconds: number | null;
   readonly longestGapSeconds: number;
@@ -81,7 +79,7 @@ export interface MeasureInput {
     /** The order the client was still sending at the end (not yet acknowledged). */
     pending?: string;
   }[];
-  readonly rows: readonly { client_order_id: string; id: string; status?: string }[];
+  readonly rows: readonly { client_order_id: string; id: string }[];
   readonly promotions: readonly PromotionRecord[];
   readonly rejoins: readonly RejoinRecord[];
   readonly decisions: readonly Decision[];
@@ -144,7 +142,6 @@ export function measure(input: MeasureInput): ScenarioResult {
     if (acked || rowIds.length > 1) executions.set(id, new Set([...(acked ?? []), ...rowIds]));
   }
   const duplicateIds = [...executions].filter(([, ids]) => ids.size > 1).map(([id]) => id);
-  const expiredIds = input.rows.filter((r) => r.status === 'expired').map((r) => r.client_order_id);
   const fencedAcks = acksAfterFence(input);
   const clients = input.acks.map((c) => clientMetrics(c.client, c.acks, c.attempts, faultAt, epoch, input.end));
   const worst = (pick: (c: ClientMetrics) => number | null): number | null => {
@@ -156,7 +153,6 @@ export function measure(input: MeasureInput): ScenarioResult {
     lost: lostIds.length,
     duplicates: duplicateIds.length,
     unacknowledged: unacknowledgedIds.length,
-    expired: expiredIds.length,
     firstLiveSeconds: worst((c) => c.firstLiveSeconds),
     longestGapSeconds: Math.max(...clients.map((c) => c.longestGapSeconds)),
   };
@@ -242,7 +238,6 @@ function check(expect: Expectation, m: Metrics, input: MeasureInput): string[] {
   if (m.lost > 0) failures.push(`ledger: ${m.lost} acknowledged order(s) missing (lost)`);
   if (m.duplicates > 0) failures.push(`ledger: ${m.duplicates} order(s) executed twice`);
   if (m.unacknowledged > 0) failures.push(`ledger: ${m.unacknowledged} order(s) no client was acknowledged for`);
-  if (m.expired > 0) failures.push(`${m.expired} order(s) expired`);
   const refusal = expect.refusesOrdersForSeconds ?? 0;
   const gapBound = rto + refusal;
   const bound = refusal > 0 ? `RTO target ${rto} s + ${refusal} s refused by design` : `RTO target ${rto} s`;

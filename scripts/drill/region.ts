@@ -1,7 +1,7 @@
 /**
  * One application region: the trading Lambda behind an ALB (ALB adapter), an EC2 instance
  * running the HTTP server adapter, the ALB's two target groups with their health checks, an
- * HTTPS listener with the platform's certificate, the order queue and the drainer's event
+ * HTTPS listener with the platform's certificate, the order journal and its auditor's event
  * source mapping. Everything answers only while the region is up and reachable.
  */
 import type { ALBEvent } from 'aws-lambda';
@@ -10,7 +10,6 @@ import * as https from 'https';
 import type { AddressInfo } from 'net';
 import {
   auditorEnv,
-  drainerEnv,
   ec2Server,
   JournalAuditor,
   journalAuditor,
@@ -24,7 +23,7 @@ import {
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AppRegion, Network, Vantage } from './network';
-import { FifoQueue, pollQueue, StandardQueue } from './queue';
+import { pollQueue, StandardQueue } from './queue';
 import type { Simulation } from './sim';
 
 export interface HttpRequest {
@@ -83,7 +82,6 @@ export interface RegionOptions {
   readonly endpoints: RegionEndpoints;
   readonly albDnsName: string;
   readonly alb: AlbHealthSettings;
-  readonly queue: { visibilityTimeoutSeconds: number; maxReceiveCount: number; batchSize: number };
   /** The journal queue (REQ-journal: delay = audit delay, visibility = audit retry) and the auditor's batch. */
   readonly journal: { delaySeconds: number; visibilityTimeoutSeconds: number; batchSize: number };
   readonly tls: { key: string; cert: string };
@@ -92,8 +90,6 @@ export interface RegionOptions {
 const LAMBDA_PATH = /^\/orders(\/|$)/;
 
 export class RegionApp {
-  readonly queue: FifoQueue;
-  readonly deadLetterQueue: FifoQueue;
   /** The order journal of this region (orders whose writer is in the other region) and its parked queue. */
   readonly journalQueue: StandardQueue;
   readonly parkedQueue: StandardQueue;
@@ -102,15 +98,11 @@ export class RegionApp {
   readonly healthChanges: { at: number; allHealthy: boolean }[] = [];
   private lambda!: TradingRuntime;
   private instance!: TradingRuntime;
-  private drainer!: TradingRuntime;
   private auditor!: JournalAuditor;
   private server!: http.Server;
   private httpsListener!: https.Server;
   private instancePort = 0;
   private agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  /** The drainer's runtime dies once it has applied this many orders of one batch. */
-  crashNextBatchAfter?: number;
-  readonly drainerCrashes: number[] = [];
   httpsPort = 0;
   httpPort = 0;
   private httpListener!: http.Server;
@@ -127,13 +119,6 @@ export class RegionApp {
       const [account, name] = new URL(url).pathname.split('/').slice(1);
       return `arn:aws:sqs:${region}:${account}:${name}`;
     };
-    this.deadLetterQueue = new FifoQueue(
-      endpoints.deadLetterQueueUrl,
-      arn(endpoints.deadLetterQueueUrl),
-      sim.now,
-      options.queue.visibilityTimeoutSeconds * 1000,
-      Number.MAX_SAFE_INTEGER,
-    );
     this.journalQueue = new StandardQueue(
       endpoints.journal.queueUrls[region],
       arn(endpoints.journal.queueUrls[region]),
@@ -147,14 +132,6 @@ export class RegionApp {
       sim.now,
       30_000,
       0,
-    );
-    this.queue = new FifoQueue(
-      endpoints.queueUrl,
-      arn(endpoints.queueUrl),
-      sim.now,
-      options.queue.visibilityTimeoutSeconds * 1000,
-      options.queue.maxReceiveCount,
-      this.deadLetterQueue,
     );
   }
 
@@ -176,10 +153,9 @@ export class RegionApp {
     logger: Logger,
   ): Promise<void> {
     const { endpoints } = this.options;
-    // Separate execution environments, as in AWS: the Lambda, the instance, the drainer, the auditor.
+    // Separate execution environments, as in AWS: the Lambda, the instance, the auditor.
     this.lambda = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
     this.instance = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
-    this.drainer = tradingRuntime(drainerEnv(endpoints), clients, logger, this.sim);
     this.auditor = journalAuditor(auditorEnv(endpoints), clients, logger, this.sim);
     this.server = ec2Server(this.instance);
     // Handlers still running when the region is torn down would open new connections.
@@ -206,7 +182,7 @@ export class RegionApp {
     this.targets.ec2 = new TargetHealth(this.options.alb);
   }
 
-  /** Health checks and the drainer's poller, on the simulation's clock. */
+  /** Health checks and the journal auditor's poller, on the simulation's clock. */
   schedule(): void {
     const { alb } = this.options;
     const intervalMs = alb.intervalSeconds * 1000;
@@ -233,21 +209,7 @@ export class RegionApp {
       () => check('lambda'),
     );
     this.sim.every(`${this.region} alb health ec2`, intervalMs, this.sim.now() + intervalMs, () => check('ec2'));
-    pollQueue(
-      this.sim,
-      this.queue,
-      { name: `${this.region} drainer`, batchSize: this.options.queue.batchSize, pollMs: 1000, active: () => this.up },
-      async (records) => {
-        // Armed until a batch has applied enough orders to die in the middle of it.
-        const outcome = await this.drainer.drain(records, this.crashNextBatchAfter);
-        if (outcome.crashed) {
-          this.crashNextBatchAfter = undefined;
-          this.drainerCrashes.push(this.sim.now());
-        }
-        return outcome;
-      },
-    );
-    // The journal's event source mapping (batch 10, window 0): polled each second like the drainer's.
+    // The journal's event source mapping (batch 10, window 0): polled each second.
     pollQueue(
       this.sim,
       this.journalQueue,
@@ -356,7 +318,7 @@ export class RegionApp {
     this.httpsListener.closeAllConnections();
     this.httpListener.closeAllConnections();
     await closed;
-    await Promise.all([this.lambda.close(), this.instance.close(), this.drainer.close(), this.auditor.close()]);
+    await Promise.all([this.lambda.close(), this.instance.close(), this.auditor.close()]);
   }
 }
 

@@ -6,7 +6,7 @@ const secs = (v: number | null) => (v === null ? 'never' : `${v} s`);
 
 export function drillReport(results: readonly ScenarioResult[], style: Style): string[] {
   const rows = [
-    ['scenario', 'promotions', 'lost', 'dup', 'unacked', 'expired', 'first live', 'longest gap', 'result'],
+    ['scenario', 'promotions', 'lost', 'dup', 'unacked', 'first live', 'longest gap', 'result'],
     ...results.map((r) => {
       const m = r.metrics;
       return [
@@ -15,7 +15,6 @@ export function drillReport(results: readonly ScenarioResult[], style: Style): s
         String(m.lost),
         String(m.duplicates),
         String(m.unacknowledged),
-        String(m.expired),
         secs(m.firstLiveSeconds),
         secs(m.longestGapSeconds),
         r.passed ? style.green('pass') : style.red('FAIL'),

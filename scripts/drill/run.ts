@@ -21,6 +21,7 @@ import {
   invokeCanary,
   invokeOrchestrator,
   Logger,
+  type OrchestratorClients,
   orchestratorConfig,
   ORDERS_TABLE,
   promotionGateSeconds,
@@ -35,6 +36,7 @@ import { applyBookRecords } from '../../lambda/book-applier/apply';
 import { parseSigningKey } from '../../lambda/shared/book-order';
 import { bookWriter } from '../../lambda/shared/book-writer';
 import { replicaBookControl } from '../../lambda/orchestrator/order-book';
+import type { OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { SecretCache } from '../../lambda/shared/secret-cache';
@@ -112,6 +114,8 @@ export class ScenarioWorld {
   readonly rotations: RotationOutcome[] = [];
   /** The eu-west-1 canary cannot verify the primary's certificate while this is set. */
   canaryTlsBroken = false;
+  /** The orchestrator's config and its clients as it reaches AWS from eu-west-1 (set once failover is scheduled). */
+  orchestrator?: { readonly config: OrchestratorConfig; clients(): OrchestratorClients };
 
   constructor(
     readonly sim: Simulation,
@@ -334,12 +338,6 @@ export class Drill {
       clientKeysSecretArn,
       apiHosts: apiHostNames(this.settings, region),
       authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
-      queueUrl: this.queueUrl(region, `sqs-orders-${CODE[region]}-${this.settings.environmentSuffix}.fifo`),
-      deadLetterQueueUrl: this.queueUrl(
-        region,
-        `sqs-orders-dlq-${CODE[region]}-${this.settings.environmentSuffix}.fifo`,
-      ),
-      marketOrderTtlSeconds: this.settings.marketOrderTtlSeconds,
       journal: {
         queueUrls: Object.fromEntries(
           APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
@@ -413,8 +411,6 @@ export class Drill {
             healthyThreshold: s.albHealthyThreshold,
             unhealthyThreshold: s.albUnhealthyThreshold,
           },
-          // compute-stack.ts: visibility 60 s, 60 receives before the dead-letter queue, batches of 10.
-          queue: { visibilityTimeoutSeconds: 60, maxReceiveCount: 60, batchSize: 10 },
           journal: {
             delaySeconds: s.journalAuditDelaySeconds,
             visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
@@ -433,7 +429,7 @@ export class Drill {
           secrets: secretsClient(region, secrets, fakeContext(region)),
           sqs: sqsClient(
             region,
-            sqsHandlers(() => [r.queue, r.deadLetterQueue, r.parkedQueue]),
+            sqsHandlers(() => [r.parkedQueue]),
             fakeContext(region),
           ),
           // Calls from this region to either region's journal, cut by partitions and outages.
@@ -550,8 +546,8 @@ export class Drill {
       sim.errors.push(e);
     }
     const writer = this.db.clusters[writerRegion].server;
-    const rows = await writer.query<{ client_order_id: string; id: string; status: string }>(
-      `SELECT client_order_id, id::text AS id, status FROM ${ORDERS_TABLE}`,
+    const rows = await writer.query<{ client_order_id: string; id: string }>(
+      `SELECT client_order_id, id::text AS id FROM ${ORDERS_TABLE}`,
       [],
       DB_NAME,
     );
@@ -602,6 +598,7 @@ export class Drill {
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
       evidenceTableRegion: 'eu-west-1',
+      book: { tableName: BOOK_TABLE, regions: APP_REGIONS },
       probeProtocol: https ? 'https' : 'http',
       probeConnectHost: this.albDnsName('us-east-1'),
       probeHostname: `api.${s.domainName}`,
@@ -626,6 +623,7 @@ export class Drill {
     const control = replicaBookControl(bookWriter(book.view('eu-west-1')));
     const bookControl: typeof control = {
       readWriter: control.readWriter,
+      answers: control.answers,
       moveWriter: async (request) => {
         const writer = await control.moveWriter(request);
         if (writer.epoch === request.fromEpoch + 1 && writer.region === request.to)
@@ -691,6 +689,23 @@ export class Drill {
     }
 
     const config = orchestratorConfig(setup);
+    // The orchestrator's clients as it reaches AWS from eu-west-1 (`npm run status` reads through them too).
+    const clientsFrom = (ctx: FakeContext): OrchestratorClients => ({
+      rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
+      primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), { ...ctx, from: 'eu-west-1' }),
+      ga: fake(
+        new GlobalAcceleratorClient({ region: 'us-west-2' }),
+        'globalaccelerator',
+        'us-west-2',
+        accelerator.handlers(),
+        ctx,
+      ),
+      route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
+      sns: snsClient('eu-west-1', ctx),
+      store: evidenceStore(documentClient(ctx), setup.evidenceTable),
+      book: bookControl,
+    });
+    world.orchestrator = { config, clients: () => clientsFrom(fakeContext('eu-west-1')) };
     const invoke = (event: unknown, trigger: string) =>
       sim.spawn(`orchestrator ${trigger}`, async () => {
         if (!network.isUp('eu-west-1')) return;
@@ -699,30 +714,7 @@ export class Drill {
           const actions = await invokeOrchestrator(
             event,
             config,
-            {
-              rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
-              primaryRds: rdsClient('us-east-1', rdsHandlers(this.db, setup.globalClusterId), {
-                ...ctx,
-                from: 'eu-west-1',
-              }),
-              ga: fake(
-                new GlobalAcceleratorClient({ region: 'us-west-2' }),
-                'globalaccelerator',
-                'us-west-2',
-                accelerator.handlers(),
-                ctx,
-              ),
-              route53: fake(
-                new Route53Client({ region: 'us-east-1' }),
-                'route53',
-                'us-east-1',
-                route53.handlers(),
-                ctx,
-              ),
-              sns: snsClient('eu-west-1', ctx),
-              store: evidenceStore(documentClient(ctx), setup.evidenceTable),
-              book: bookControl,
-            },
+            clientsFrom(ctx),
             clock,
             metrics,
             logger,

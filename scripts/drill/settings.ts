@@ -21,7 +21,6 @@ export type DrillSettings = Pick<
   | 'failoverFastWindowSeconds'
   | 'dbPromotionEstimateSeconds'
   | 'dbPoolMaxConnections'
-  | 'marketOrderTtlSeconds'
   | 'rtoTargetSeconds'
   | 'trafficPolicy'
   | 'orderDurability'

@@ -81,27 +81,3 @@ export class FakeJournalQueues implements JournalSender {
     );
   }
 }
-
-/** A record of the order queue (SQS FIFO) as Lambda delivers it to the drainer. */
-export function orderQueueRecord(body: string, messageId: string, group = 'MSFT'): SQSRecord {
-  const now = String(Date.now());
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: now,
-      SenderId: 'api',
-      ApproximateFirstReceiveTimestamp: now,
-      MessageGroupId: group,
-      MessageDeduplicationId: messageId,
-      SequenceNumber: '1',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:sqs-orders-euw1-test.fifo',
-    awsRegion: 'eu-west-1',
-  };
-}

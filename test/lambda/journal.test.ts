@@ -1,4 +1,3 @@
-import { drain } from '../../lambda/drainer/drain';
 import { auditJournalMessage } from '../../lambda/journal-auditor/audit';
 import { JOURNAL_TIMEOUT_RANGE_MS } from '../../lambda/facts/journal';
 import {
@@ -12,11 +11,9 @@ import {
 } from '../../lambda/shared/journal';
 import { handleRequest } from '../../lambda/trading/api';
 import { apiRequest } from '../helpers/trading-requests';
-import type { OrderInput } from '../../lambda/trading/order';
-import { queueOrder } from '../../lambda/trading/queued-order';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { createRuntime, DB_WAIT_BOUNDS, requireEnv, Runtime } from '../../lambda/trading/runtime';
-import { FakeJournalQueues, orderQueueRecord } from '../helpers/journal-queues';
+import { FakeJournalQueues } from '../helpers/journal-queues';
 import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 import { CLIENTS, DB_NAME, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
 
@@ -163,21 +160,6 @@ describe('cross-region durability: acknowledged only once journaled in the other
     expect((await post(r, order('j-replay'))).status).toBe(201);
     expect((await post(r, order('j-replay'))).status).toBe(200);
     expect((await post(r, order('j-replay', { quantity: '7' }))).status).toBe(409);
-    expect(journal.messages('eu-west-1')).toHaveLength(1);
-  });
-
-  it('the drainer’s insert is journaled too: a failed journal write leaves the queued order for a retry', async () => {
-    const journal = new FakeJournalQueues();
-    const r = runtime(journal);
-    const queued = queueOrder(CLIENTS.deskA.clientId, order('j-drained') as OrderInput, 'eu-west-1', new Date());
-    const event = { Records: [orderQueueRecord(JSON.stringify(queued), 'm-1', 'AAPL')] };
-    journal.mode = 'fail';
-    expect(await drain(event, { store: r.store, logger: r.deps.logger })).toEqual({
-      batchItemFailures: [{ itemIdentifier: 'm-1' }],
-    });
-    expect(await rowsFor('j-drained')).toBe(0);
-    journal.mode = 'ok';
-    expect(await drain(event, { store: r.store, logger: r.deps.logger })).toEqual({ batchItemFailures: [] });
     expect(journal.messages('eu-west-1')).toHaveLength(1);
   });
 });

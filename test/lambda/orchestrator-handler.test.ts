@@ -12,7 +12,7 @@ import {
 import { DescribeGlobalClustersCommand, RDSClient, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient, GetItemCommand, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, type GetItemCommandInput, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   FAILOVER_FUNCTION_NAME,
@@ -107,6 +107,16 @@ it('wires clients, context, metrics and the store as deployed', async () => {
   ddb.on(GetCommand).resolves({});
   ddb.on(PutCommand).resolves({});
   ddb.on(DeleteCommand).resolves({});
+  // The order book's replicas: a planned switchover moves its writer to eu-west-1 (both answer).
+  const book = mockClient(DynamoDBClient);
+  const writerItem = {
+    pk: { S: 'writer' },
+    region: { S: 'us-east-1' },
+    epoch: { N: '3' },
+    durability: { S: 'cross-region' },
+  };
+  book.on(GetItemCommand).resolves({ Item: writerItem });
+  book.on(PutItemCommand).resolves({});
   const lines: string[] = [];
   const capture = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
   const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
@@ -142,6 +152,14 @@ it('wires clients, context, metrics and the store as deployed', async () => {
     Metrics: [{ Name: 'SwitchoverInitiated', Unit: 'Count' }],
   });
   expect(emf).toMatchObject({ service: 'orchestrator', Environment: 'dev', SwitchoverInitiated: 1 });
+  // The writer item moved, epoch 3 -> 4, cross-region, conditional on the epoch it read.
+  expect(book.commandCalls(PutItemCommand)[0].args[0].input).toMatchObject({
+    TableName: 'ddb-order-book-dev',
+    Item: { pk: { S: 'writer' }, region: { S: 'eu-west-1' }, epoch: { N: '4' }, durability: { S: 'cross-region' } },
+    ConditionExpression: '#epoch = :from',
+    ExpressionAttributeValues: { ':from': { N: '3' } },
+  });
+  book.restore();
 });
 
 it('reaches the order book writer item in each replica through that region, as the fast path moves it', async () => {
@@ -155,7 +173,7 @@ it('reaches the order book writer item in each replica through that region, as t
       Item: { pk: { S: 'writer' }, region: { S: 'us-east-1' }, epoch: { N: '3' }, durability: { S: 'cross-region' } },
     };
   });
-  const { bookControlFor } = await import('../../lambda/orchestrator/handler');
+  const { bookControlFor } = await import('../../lambda/orchestrator/book-control');
   const { configFromEnv } = await import('../../lambda/orchestrator/config');
   const control = bookControlFor(configFromEnv(process.env).book);
   expect(await control?.readWriter('eu-west-1')).toEqual({ region: 'us-east-1', epoch: 3, durability: 'cross-region' });

@@ -875,3 +875,75 @@ describe('issue 23: the fast path (region gone) and the slow path (region sick)'
     expect(failovers()).toHaveLength(2);
   });
 });
+
+describe('issue 22 item 2: planned moves keep cross-region durability; a takeover returns to it by itself', () => {
+  let book: InMemoryOrderBookControl;
+  beforeEach(() => {
+    book = new InMemoryOrderBookControl({ region: 'us-east-1', epoch: 7, durability: 'cross-region' });
+  });
+  const gone = (from: number): World => outage(from, 60 * MIN, 'transport');
+
+  it('a planned switchover moves the writer (epoch + 1) to eu-west-1 with cross-region durability, after the fence', async () => {
+    await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0), { book }));
+    expect(book.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'cross-region' }]);
+    const steps = store.journals.get(GC)!.map((j) => j.entry.step);
+    expect(steps.indexOf('fenced')).toBeLessThan(steps.indexOf('writer-moved'));
+    expect(steps.indexOf('writer-moved')).toBeLessThan(steps.indexOf('switchover-requested'));
+  });
+
+  it("a planned switchover while us-east-1's replica does not answer: the writer moves with regional durability", async () => {
+    book.down.add('us-east-1');
+    const readable = new InMemoryOrderBookControl({ region: 'us-east-1', epoch: 7, durability: 'cross-region' });
+    // The target's replica answers; only the peer's is cut.
+    const control = {
+      ...readable,
+      answers: book.answers,
+      moveWriter: readable.moveWriter,
+      readWriter: readable.readWriter,
+    };
+    await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0), { book: control }));
+    expect(readable.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
+  });
+
+  it('failback: the writer comes back to us-east-1 cross-region once the primary writes, before the dials', async () => {
+    await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0), { book }));
+    model.complete();
+    changes.length = 0;
+    await handleEvent({ action: 'failback' }, deps(new FakeClock(T0 + 10 * MIN), { book }));
+    // The database switches back first; trading stays with traffic on eu-west-1 meanwhile.
+    expect(book.moves).toHaveLength(1);
+    model.complete();
+    await simulate(healthy, 15, 16, { over: { book } });
+    expect(book.moves).toEqual([
+      { to: EU, fromEpoch: 7, durability: 'cross-region' },
+      { to: 'us-east-1', fromEpoch: 8, durability: 'cross-region' },
+    ]);
+    const steps = store.journals.get(GC)!.map((j) => j.entry.step);
+    expect(steps.lastIndexOf('writer-moved')).toBeLessThan(steps.lastIndexOf('restored'));
+    expect(dials[US_GROUP].dial).toBe(100);
+  });
+
+  it('after a takeover the writer returns to cross-region by itself once the lost replica answers again, and leaves it when the region is gone again', async () => {
+    const fault = 2 * MIN;
+    beacon = (_v, t) => (t >= T0 + fault && t < T0 + 8 * MIN ? 'transport' : 'up');
+    primaryHealth = 'UNHEALTHY';
+    book.down.add('us-east-1');
+    await simulateWith(gone(fault), 0, 4, { book });
+    expect(book.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
+    // Still unreachable: nothing changes, however long it lasts.
+    await simulateWith(gone(fault), 4, 6, { book });
+    expect(book.moves).toHaveLength(1);
+    // us-east-1 is back (its API answers 503 "fenced", its replica answers): cross-region again.
+    book.down.delete('us-east-1');
+    primaryHealth = 'HEALTHY';
+    await simulateWith(outage(fault, 60 * MIN, 'sick'), 8, 9, { book });
+    expect(book.moves.slice(1)).toEqual([{ to: EU, fromEpoch: 8, durability: 'cross-region' }]);
+    expect(metrics).toContain('BookDurabilityRestored');
+    // us-east-1 is lost again: the writer cannot stay cross-region with a lost peer.
+    beacon = () => 'transport';
+    primaryHealth = 'UNHEALTHY';
+    book.down.add('us-east-1');
+    await simulateWith(gone(10 * MIN), 10, 13, { book });
+    expect(book.moves.slice(2)).toEqual([{ to: EU, fromEpoch: 9, durability: 'regional' }]);
+  });
+});

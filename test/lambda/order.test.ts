@@ -1,14 +1,6 @@
 /** The order schema and its decimals, directly: what is accepted, the canonical text, the exact refusals, the ids. */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { canonicalDecimal, parseDecimal } from '../../lambda/trading/decimal';
 import { OrderInput, orderFingerprint, orderIdFor, sameOrder, validateOrder } from '../../lambda/trading/order';
-import {
-  parseQueuedOrder,
-  queuedOrderDeduplicationId,
-  queueOrder,
-  sqsOrderQueue,
-} from '../../lambda/trading/queued-order';
 import { limitOrder } from '../helpers/trading-db';
 
 const refused = (message: string) => ({ ok: false, message });
@@ -213,78 +205,9 @@ describe('order identity', () => {
 
   it('order ids are the RFC 9562 version 5 UUIDs of "<client>:<clientOrderId>" in the order namespace', () => {
     // Reference values from Python's uuid.uuid5(UUID('5b0f3c1e-8d2a-4c7f-9e6b-1a2d3c4e5f60'), name). Ids are
-    // stored and handed to clients before the order is (queued orders): they must never change.
+    // stored in the book, in Aurora and handed to clients (504 outcome unknown): they must never change.
     expect(orderIdFor('desk-a', 'c-1')).toBe('7298c7f1-2d16-5345-952c-fc4d2a02a04e');
     expect(orderIdFor('desk-b', 'c-1')).toBe('99aa8501-7972-5cba-852b-ac71efb68c82');
     expect(orderIdFor('desk-a', 'ordre-é')).toBe('0f6282cf-e030-5eb2-bf58-e7b1714b1a81');
-  });
-});
-
-describe('queued orders', () => {
-  const queued = { acceptedAt: '2026-01-01T12:00:00.000Z', region: 'eu-west-1', clientId: 'desk-a', order: limit() };
-
-  it('reads what the API queues, as the same canonical order', () => {
-    const text = JSON.stringify(
-      queueOrder('desk-a', accepted(limit({ quantity: '0100.0' })), 'eu-west-1', new Date(queued.acceptedAt)),
-    );
-    expect(parseQueuedOrder(text)).toEqual({ ok: true, queued: { ...queued, order: accepted(limit()) } });
-    expect(parseQueuedOrder(JSON.stringify({ ...queued, acceptedAt: '2026-01-01T13:00:00+01:00' })).ok).toBe(true);
-  });
-
-  it.each([
-    ['not JSON', '{', 'body is not JSON'],
-    ['a JSON array', '[]', '(body): Invalid input: expected object, received array'],
-    [
-      'no acceptedAt',
-      JSON.stringify({ ...queued, acceptedAt: undefined }),
-      'acceptedAt: Invalid input: expected string, received undefined',
-    ],
-    [
-      'an empty region',
-      JSON.stringify({ ...queued, region: '' }),
-      'region: Too small: expected string to have >=1 characters',
-    ],
-    [
-      'a client id with a colon',
-      JSON.stringify({ ...queued, clientId: 'desk:a' }),
-      'clientId: Invalid string: must match pattern /^[A-Za-z0-9_-]{1,32}$/',
-    ],
-    [
-      'an invalid order and an unknown field',
-      JSON.stringify({ ...queued, order: limit({ side: 'hold' }), extra: 1 }),
-      'order.side: side must be buy or sell; (body): Unrecognized key: "extra"',
-    ],
-  ])('refuses %s, saying where', (_label, text, reason) =>
-    expect(parseQueuedOrder(text)).toEqual({ ok: false, reason }),
-  );
-
-  it('is deduplicated by its client and its identity, not by the client order id alone', () => {
-    const order = accepted(limit());
-    expect(queuedOrderDeduplicationId({ clientId: 'desk-a', order })).toBe(`desk-a:${orderFingerprint(order)}`);
-    const other = accepted(limit({ quantity: '101' }));
-    expect(queuedOrderDeduplicationId({ clientId: 'desk-a', order: other })).not.toBe(
-      queuedOrderDeduplicationId({ clientId: 'desk-a', order }),
-    );
-    expect(queuedOrderDeduplicationId({ clientId: 'desk-b', order })).not.toBe(
-      queuedOrderDeduplicationId({ clientId: 'desk-a', order }),
-    );
-  });
-
-  it('goes on the FIFO queue in the message group of its symbol', async () => {
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const mock = mockClient(sqs);
-    mock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    const URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo';
-    const message = { ...queued, order: accepted(limit()) };
-    await sqsOrderQueue(sqs, URL).enqueue(message);
-    expect(mock.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        QueueUrl: URL,
-        MessageBody: JSON.stringify(message),
-        MessageGroupId: 'AAPL',
-        MessageDeduplicationId: queuedOrderDeduplicationId(message),
-      },
-    ]);
-    mock.restore();
   });
 });

@@ -4,14 +4,9 @@
  * PostgreSQL 14; the HTTP adapter is driven with raw request targets (no client-side URL
  * normalisation), the way an attacker would send them.
  */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { request } from 'http';
 import { AddressInfo } from 'net';
 import { Client, Pool } from 'pg';
-import type { SQSRecord } from 'aws-lambda';
-import { applyQueuedOrder } from '../../lambda/drainer/drain';
-import { orderIdFor } from '../../lambda/trading/order';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
 import { createApiServer } from '../../lambda/trading/server';
 import { OrderStore } from '../../lambda/trading/store';
@@ -21,7 +16,6 @@ import { ClientCredentials } from '../../scripts/order-client';
 import { main as orderClientCli } from '../../scripts/order-client';
 import {
   CLIENTS,
-  DB_NAME,
   MASTER_PASSWORD,
   MASTER_USER,
   SLOW_CLIENT_LIMITS,
@@ -334,52 +328,6 @@ describe('orders belong to the client that signed', () => {
   );
 });
 
-describe('while no writer is reachable, the queue path is per client too', () => {
-  const setReadOnly = async (on: boolean) => {
-    const admin = await db.pg.admin();
-    await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [DB_NAME]);
-    await admin.end();
-  };
-
-  it("another client's order id is no conflict: queued as that client's; the owner's different retry is 409 without the order", async () => {
-    const mine = order({ clientOrderId: 'queue-shared' });
-    expect((await adapters.alb.send('POST', '/orders', mine)).status).toBe(201);
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    await setReadOnly(true);
-    try {
-      const r = createRuntime(
-        requireApiEnv({ ...db.env, ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo' }),
-        { secrets: db.secrets.client, sqs },
-      );
-      runtimes.push(r);
-      const api = albAdapter(r);
-      const theirs = await api.send('POST', '/orders', { ...mine, quantity: '7' }, { as: CLIENTS.deskB });
-      expect(theirs.status).toBe(202);
-      expect(theirs.body.id).toBe(orderIdFor(CLIENTS.deskB.clientId, 'queue-shared'));
-      const sent = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
-      expect(sent).toHaveLength(1);
-      expect(JSON.parse(sent[0].MessageBody!)).toMatchObject({ clientId: CLIENTS.deskB.clientId });
-      // The same order from two clients is two messages: SQS must not deduplicate one away.
-      expect(sent[0].MessageDeduplicationId).toMatch(new RegExp(`^${CLIENTS.deskB.clientId}:`));
-
-      const conflict = await api.send('POST', '/orders', { ...mine, quantity: '9' });
-      expect(conflict).toMatchObject({
-        status: 409,
-        body: { error: 'clientOrderId already used for a different order' },
-      });
-      expectNoOrder(conflict);
-      expect((await api.send('POST', '/orders', mine)).status).toBe(200);
-      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
-    } finally {
-      sqsMock.restore();
-      await setReadOnly(false);
-    }
-  });
-});
-
 describe('per-client limits', () => {
   it.each(['alb', 'http'])(
     '%s: a client over its burst gets 429 with Retry-After; others are not slowed',
@@ -445,46 +393,6 @@ describe('the client_id migration (lambda/schema version 2)', () => {
       await master.end();
       await pool.end();
     }
-  });
-});
-
-describe("the drainer stores a queued order as its client's", () => {
-  const record = (body: string, messageId: string) => ({ messageId, body }) as unknown as SQSRecord;
-  const queued = (clientId: unknown, clientOrderId: string) =>
-    JSON.stringify({
-      acceptedAt: new Date().toISOString(),
-      region: 'eu-west-1',
-      ...(clientId === undefined ? {} : { clientId }),
-      order: { clientOrderId, symbol: 'MSFT', side: 'sell', type: 'market', quantity: '3' },
-    });
-
-  it('applies each message as the order of the client that placed it; that client, and only it, reads it', async () => {
-    const deps = { store: runtime().store, logger: quiet };
-    await applyQueuedOrder(record(queued(CLIENTS.deskB.clientId, 'queued-1'), 'm1'), deps);
-    await applyQueuedOrder(record(queued(CLIENTS.deskA.clientId, 'queued-1'), 'm2'), deps);
-    const admin = await db.pg.admin(DB_NAME);
-    const rows = (await admin.query("SELECT client_id FROM orders WHERE client_order_id = 'queued-1' ORDER BY 1")).rows;
-    await admin.end();
-    expect(rows).toEqual([{ client_id: CLIENTS.deskA.clientId }, { client_id: CLIENTS.deskB.clientId }]);
-    const id = orderIdFor(CLIENTS.deskB.clientId, 'queued-1');
-    expect((await adapters.alb.send('GET', `/orders/${id}`, undefined, { as: CLIENTS.deskB })).status).toBe(200);
-    expect((await adapters.alb.send('GET', `/orders/${id}`)).status).toBe(404);
-  });
-
-  it.each([
-    ['no client id', undefined],
-    ['a malformed client id', 'desk b'],
-  ])('dead-letters a message with %s, storing nothing', async (_label, clientId) => {
-    const reasons: string[] = [];
-    const deadLetter = { send: async (_r: SQSRecord, reason: string) => void reasons.push(reason) };
-    const before = await db.count();
-    await applyQueuedOrder(record(queued(clientId, 'queued-bad'), 'bad'), {
-      store: runtime().store,
-      logger: quiet,
-      deadLetter,
-    });
-    expect(reasons).toEqual([expect.stringMatching(/^not a queued order: clientId/)]);
-    expect(await db.count()).toBe(before);
   });
 });
 

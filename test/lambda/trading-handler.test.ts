@@ -3,21 +3,16 @@
  * environment, with the AWS SDK clients they build themselves mocked at the class level.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ALBEvent, Context } from 'aws-lambda';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
-import { handler as drainerHandler } from '../../lambda/drainer/handler';
 import { handler } from '../../lambda/trading/handler';
 import { signedHeaders } from '../../scripts/order-client';
 import { CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
-import { orderQueueRecord } from '../helpers/journal-queues';
 import { captureLogs } from '../helpers/logs';
 
 let db: TradingDb;
 let secrets: AwsClientStub<SecretsManagerClient>;
-let sqs: AwsClientStub<SQSClient>;
-const deadLettered: { reason?: string; body?: string }[] = [];
 const savedEnv = { ...process.env };
 
 function context(requestId: string, remainingMs = 10_000): Context {
@@ -58,19 +53,13 @@ beforeAll(async () => {
   db = await startTradingDb();
   // After the in-memory Secrets Manager: mocking one instance undoes an earlier mock of its class.
   secrets = mockClient(SecretsManagerClient);
-  sqs = mockClient(SQSClient);
   const credentials = JSON.stringify(db.secrets.current(db.secretArn));
   secrets.on(GetSecretValueCommand).resolves({ SecretString: credentials });
   secrets
     .on(GetSecretValueCommand, { SecretId: db.clientKeysArn })
     .resolves({ SecretString: JSON.stringify(db.secrets.current(db.clientKeysArn)) });
-  sqs.on(SendMessageCommand).callsFake(async (input) => {
-    deadLettered.push({ reason: input.MessageAttributes?.reason?.StringValue, body: input.MessageBody });
-    return { MessageId: 'dlq-1' };
-  });
   Object.assign(process.env, db.env, {
     DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:secret-db-app-test-AbCdEf',
-    ORDER_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq.fifo',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     // Set by Lambda: the SDK clients read the region, Powertools the initialization type (cold starts).
     AWS_REGION: 'eu-west-1',
@@ -81,7 +70,6 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   secrets.restore();
-  sqs.restore();
   db.secrets.restore();
   await db.pg.stop();
 });
@@ -208,48 +196,6 @@ describe('the trading function', () => {
       } finally {
         process.env.DB_HOST = saved;
       }
-    });
-  });
-});
-
-describe('the drainer function', () => {
-  const record = (body: string, messageId: string) => orderQueueRecord(body, messageId, 'AAPL');
-
-  it('applies a batch, dead-letters what it cannot apply with the reason, and logs with the invocation', async () => {
-    const queued = {
-      acceptedAt: new Date().toISOString(),
-      region: 'eu-west-1',
-      clientId: CLIENTS.deskA.clientId,
-      order: { clientOrderId: 'h-drain-1', symbol: 'AAPL', side: 'sell', type: 'market', quantity: '2' },
-    };
-    // Without MARKET_ORDER_TTL_SECONDS a market order expires after the default 60 s.
-    const stale = {
-      ...queued,
-      acceptedAt: new Date(Date.now() - 61_000).toISOString(),
-      order: { ...queued.order, clientOrderId: 'h-drain-stale' },
-    };
-    const { result, logs } = await captureLogs(() =>
-      drainerHandler(
-        {
-          Records: [
-            record(JSON.stringify(queued), 'd-1'),
-            record('nonsense', 'd-2'),
-            record(JSON.stringify(stale), 'd-3'),
-          ],
-        },
-        context('req-d'),
-      ),
-    );
-    expect(result.batchItemFailures).toEqual([]);
-    expect(logs.find((l) => l.message === 'queued market order expired: recorded, not executed')).toMatchObject({
-      clientOrderId: 'h-drain-stale',
-      ttl: 60,
-    });
-    expect(deadLettered).toEqual([{ reason: 'not a queued order: body is not JSON', body: 'nonsense' }]);
-    expect(logs.find((l) => l.message === 'queued order applied')).toMatchObject({ function_request_id: 'req-d' });
-    expect(logs.find((l) => l.message === 'queued message dead-lettered')).toMatchObject({
-      function_request_id: 'req-d',
-      messageId: 'd-2',
     });
   });
 });

@@ -1,10 +1,7 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ALBEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { handleRequest, readiness } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
-import { orderIdFor } from '../../lambda/trading/order';
 import { createApiServer } from '../../lambda/trading/server';
 import { AddressInfo } from 'net';
 import { OrderClient } from '../../scripts/order-client';
@@ -15,8 +12,8 @@ import { albEvent, callAlb } from '../helpers/trading-requests';
 let db: TradingDb;
 const runtimes: Runtime[] = [];
 
-function runtime(extraEnv: Record<string, string> = {}, sqs?: SQSClient): Runtime {
-  const r = createRuntime(requireApiEnv({ ...db.env, ...extraEnv }), { secrets: db.secrets.client, sqs });
+function runtime(extraEnv: Record<string, string> = {}): Runtime {
+  const r = createRuntime(requireApiEnv({ ...db.env, ...extraEnv }), { secrets: db.secrets.client });
   runtimes.push(r);
   return r;
 }
@@ -341,7 +338,7 @@ describe('read-only local database (the standby before promotion)', () => {
     await admin.end();
   });
 
-  it('without an order queue: writes answer 503 with Retry-After and write nothing; health says it cannot accept orders', async () => {
+  it('writes answer 503 with Retry-After and write nothing; health says it cannot accept orders', async () => {
     const r = runtime();
     const before = await db.count();
     const response = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-readonly' })));
@@ -354,71 +351,6 @@ describe('read-only local database (the standby before promotion)', () => {
     expect(await readiness(r.deps)).toMatchObject({ accepting: 'none', writer: 'read-only' });
   });
 
-  const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sqs-orders-euw1-test.fifo';
-
-  it('with an order queue: answers 202 with the id the order will have, and queues it; health says it accepts by queue', async () => {
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
-    const before = await db.count();
-    const response = await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-queued' })));
-    expect(response).toMatchObject({ status: 202, body: { status: 'queued', clientOrderId: 'c-queued' } });
-    expect(response.body.id).toBe(orderIdFor(CLIENTS.deskA.clientId, 'c-queued'));
-    const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
-    expect(sent).toMatchObject({ QueueUrl: queueUrl, MessageGroupId: 'AAPL' });
-    expect(JSON.parse(sent.MessageBody!)).toMatchObject({
-      acceptedAt: response.body.acceptedAt,
-      region: 'eu-west-1',
-      clientId: CLIENTS.deskA.clientId,
-      order: { clientOrderId: 'c-queued', quantity: '100' },
-    });
-    expect(await db.count()).toBe(before);
-    expect((await call(r, albEvent('GET', '/health'))).body).toEqual({ status: 'ok' });
-    expect(await readiness(r.deps)).toMatchObject({ accepting: 'queue' });
-
-    sqsMock.on(SendMessageCommand).rejects(new Error('queue down'));
-    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-queue-down' })))).status).toBe(503);
-    sqsMock.restore();
-  });
-
-  it('deduplicates queued retries by the order itself: the same order in another spelling once, a different order under the same id kept', async () => {
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
-    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
-    for (const body of [
-      order({ clientOrderId: 'c-dedup', limitPrice: '187.25' }),
-      order({ clientOrderId: 'c-dedup', limitPrice: '187.250', quantity: '100' }),
-      order({ clientOrderId: 'c-dedup', limitPrice: '187.26' }),
-    ]) {
-      expect((await call(r, albEvent('POST', '/orders', body))).status).toBe(202);
-    }
-    const ids = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageDeduplicationId);
-    expect(ids[0]).toBe(ids[1]);
-    // SQS would drop the different order in silence if it shared the id; the drainer must see it.
-    expect(ids[2]).not.toBe(ids[0]);
-    sqsMock.restore();
-  });
-
-  it('a replay of a stored order answers 200 and a different order under its id 409, before anything is queued', async () => {
-    const admin = await db.pg.admin(DB_NAME);
-    const stored = (await admin.query("SELECT id, client_order_id FROM orders WHERE client_order_id = 'c-1001'"))
-      .rows[0];
-    await admin.end();
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-3' });
-    const r = runtime({ ORDER_QUEUE_URL: queueUrl }, sqs);
-
-    const replay = await call(r, albEvent('POST', '/orders', order({ limitPrice: '187.2500' })));
-    expect(replay).toMatchObject({ status: 200, body: { id: stored.id, clientOrderId: 'c-1001' } });
-    const conflict = await call(r, albEvent('POST', '/orders', order({ quantity: '101' })));
-    expect(conflict).toMatchObject({ status: 409, body: CONFLICT });
-    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
-    sqsMock.restore();
-  });
-
   afterAll(async () => {
     const admin = await db.pg.admin();
     await admin.query(`ALTER DATABASE ${DB_NAME} SET default_transaction_read_only = off`);
@@ -429,15 +361,7 @@ describe('read-only local database (the standby before promotion)', () => {
 describe('standby whose writer endpoint does not take connections yet', () => {
   // Writer endpoint: an address nothing listens on (the server listens on 127.0.0.1 only).
   // Reader endpoint: the server, read-only, as the standby's replicas are.
-  const standby = (sqs?: SQSClient) =>
-    runtime(
-      {
-        DB_HOST: '127.0.0.2',
-        DB_READ_HOST: '127.0.0.1',
-        ...(sqs ? { ORDER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo' } : {}),
-      },
-      sqs,
-    );
+  const standby = () => runtime({ DB_HOST: '127.0.0.2', DB_READ_HOST: '127.0.0.1' });
 
   beforeAll(async () => {
     const admin = await db.pg.admin();
@@ -451,27 +375,18 @@ describe('standby whose writer endpoint does not take connections yet', () => {
     await admin.end();
   });
 
-  it('health is 200 from the reader with writable false; writes are queued (202) or refused (503), never written', async () => {
+  it('health is 503 (no writer); writes are refused (503), never written; reads fall back to the reader', async () => {
     const before = await db.count();
-    const sqs = new SQSClient({ region: 'eu-west-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
-    const r = standby(sqs);
-    expect((await call(r, albEvent('GET', '/health'))).body).toEqual({ status: 'ok' });
-    expect(await readiness(r.deps)).toMatchObject({ accepting: 'queue', writer: 'no answer', reader: 'read-only' });
-    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-standby' })))).status).toBe(202);
-    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
-    // Reads fall back to the reader endpoint.
+    const r = standby();
+    expect((await call(r, albEvent('GET', '/health'))).status).toBe(503);
+    expect(await readiness(r.deps)).toMatchObject({ accepting: 'none', writer: 'no answer', reader: 'read-only' });
+    expect((await call(r, albEvent('POST', '/orders', order({ clientOrderId: 'c-standby' })))).status).toBe(503);
     const admin = await db.pg.admin(DB_NAME);
     const stored: string = (await admin.query('SELECT id FROM orders WHERE client_id = $1 LIMIT 1', ['desk-a'])).rows[0]
       .id;
     await admin.end();
     expect((await call(r, albEvent('GET', `/orders/${stored}`))).status).toBe(200);
-    expect((await call(standby(), albEvent('POST', '/orders', order({ clientOrderId: 'c-standby-2' })))).status).toBe(
-      503,
-    );
     expect(await db.count()).toBe(before);
-    sqsMock.restore();
   });
 });
 

@@ -1,0 +1,129 @@
+/**
+ * Where the order book's writer goes and with which durability, decided once for every path that
+ * moves it (lambda/shared/book-writer.ts holds the fenced write itself):
+ *
+ * - a takeover (the primary region gone, or promoted away from): the secondary, `regional`: its
+ *   peer is the region that was lost, and a cross-region writer whose peer does not answer takes
+ *   no order at all;
+ * - a planned move (switchover, failback: both regions healthy): the target region, and
+ *   `cross-region` whenever the other replica answers, so a planned move never gives up RPO 0;
+ * - after a takeover, once the lost region's replica answers again and the gate no longer sees it
+ *   gone: the same writer, `cross-region` again (a move in place, epoch + 1), by itself.
+ *
+ * Every move is epoch + 1, conditional on the epoch read (two deciders cannot both move it). A
+ * planned move reads the writer item in both replicas first and moves only when they agree: a
+ * move made from a replica that had not yet received the latest item would replicate over the
+ * newer one (last writer wins) and hand the fence back to a stale epoch.
+ */
+import type { BookDurability, BookWriter, OrderBookControl } from './order-book';
+
+export interface BookTarget {
+  readonly region: string;
+  readonly durability: BookDurability;
+}
+
+/**
+ * Cross-region durability needs the other replica to take every acknowledging write: only when it
+ * answers and the gate does not hold its region for gone.
+ */
+export function durabilityFor(peerAnswers: boolean, peerGone: boolean): BookDurability {
+  return peerAnswers && !peerGone ? 'cross-region' : 'regional';
+}
+
+/**
+ * After a takeover: the writer stays where it is and returns to cross-region durability once its
+ * peer answers and is not held for gone. Undefined: nothing to change.
+ */
+export function restoredDurability(
+  writer: BookWriter | undefined,
+  peerAnswers: boolean,
+  peerGone: boolean,
+): BookTarget | undefined {
+  if (!writer || writer.durability === 'cross-region') return undefined;
+  return durabilityFor(peerAnswers, peerGone) === 'cross-region'
+    ? { region: writer.region, durability: 'cross-region' }
+    : undefined;
+}
+
+export type BookMove =
+  | { readonly kind: 'moved'; readonly from: BookWriter; readonly to: BookWriter }
+  | { readonly kind: 'unchanged'; readonly writer: BookWriter }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/**
+ * Move the writer to `target.region`, from the epoch the target replica holds. With `compareWith`
+ * (a planned move), the other replica must hold the same writer item, or nothing moves.
+ */
+export async function moveBookWriter(
+  book: OrderBookControl,
+  target: BookTarget,
+  options: { readonly compareWith?: string } = {},
+): Promise<BookMove> {
+  const current = await book.readWriter(target.region);
+  if (options.compareWith) {
+    const other = await book.readWriter(options.compareWith).catch(() => undefined);
+    if (other && (other.epoch !== current.epoch || other.region !== current.region)) {
+      return {
+        kind: 'skipped',
+        reason: `the replicas disagree (${target.region}: ${describe(current)}; ${options.compareWith}: ${describe(other)}): not moving until replication converges`,
+      };
+    }
+  }
+  if (current.region === target.region && current.durability === target.durability) {
+    return { kind: 'unchanged', writer: current };
+  }
+  const moved = await book.moveWriter({ to: target.region, fromEpoch: current.epoch, durability: target.durability });
+  if (moved.epoch !== current.epoch + 1 || moved.region !== target.region) {
+    return { kind: 'skipped', reason: `another move came first (now ${describe(moved)})` };
+  }
+  return { kind: 'moved', from: current, to: moved };
+}
+
+const describe = (w: BookWriter) => `${w.region} epoch ${w.epoch} ${w.durability}`;
+
+/** The book's moves between the two regions of one deployment, as the orchestrator makes them. */
+export class BookMover {
+  constructor(
+    private readonly book: OrderBookControl,
+    private readonly primary: string,
+    private readonly secondary: string,
+  ) {}
+
+  peerOf(region: string): string {
+    return region === this.primary ? this.secondary : this.primary;
+  }
+
+  /**
+   * The writer to `to`: cross-region durability when the other replica answers and the gate does
+   * not hold it for gone (`peerGone`), regional otherwise. `planned`: both replicas must agree on
+   * the writer item first.
+   */
+  async moveTo(to: string, options: { readonly peerGone: boolean; readonly planned?: boolean }): Promise<BookMove> {
+    const peer = this.peerOf(to);
+    const answers = !options.peerGone && (await this.book.answers(peer));
+    return moveBookWriter(
+      this.book,
+      { region: to, durability: durabilityFor(answers, options.peerGone) },
+      options.planned ? { compareWith: peer } : {},
+    );
+  }
+
+  /**
+   * After a takeover: the writer, still where it is, back to cross-region durability when its peer
+   * answers. The new item must then be in the peer's replica (the move copies it there): if it is
+   * not, cross-region writes would all be refused, so the writer goes back to regional at once.
+   */
+  async restoreCrossRegion(writer: BookWriter): Promise<BookMove> {
+    const peer = this.peerOf(writer.region);
+    if (!(await this.book.answers(peer))) return { kind: 'skipped', reason: `${peer}'s replica does not answer` };
+    const move = await moveBookWriter(this.book, { region: writer.region, durability: 'cross-region' });
+    if (move.kind !== 'moved') return move;
+    const atPeer = await this.book.readWriter(peer).catch(() => undefined);
+    if (atPeer && atPeer.epoch >= move.to.epoch) return move;
+    const undone = await moveBookWriter(this.book, { region: writer.region, durability: 'regional' });
+    return {
+      kind: 'skipped',
+      reason: `${peer}'s replica did not take the cross-region writer item; back to regional (${undone.kind === 'moved' ? `epoch ${undone.to.epoch}` : undone.kind})`,
+    };
+  }
+}

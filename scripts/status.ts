@@ -1,0 +1,141 @@
+/**
+ * `npm run status -- --stack NAME`: the failover state of a deployed stack as the orchestrator
+ * reads it (who writes the book, the global cluster, the fence, each canary's vote, the dials,
+ * the lags), from AWS with the default credential chain. It parses the orchestrator's own
+ * environment (the `failoverOrchestratorEnvironment` output) with the orchestrator's contract and
+ * reads through the orchestrator's code, read-only. test/status.test.ts runs it in the drill.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlobalAcceleratorClient } from '@aws-sdk/client-global-accelerator';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Resolver } from 'node:dns/promises';
+import { parseArgs } from 'util';
+import { z } from 'zod';
+import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from '../lambda/orchestrator/aws';
+import { systemClock } from '../lambda/orchestrator/clock';
+import { configFromEnv, type OrchestratorConfig } from '../lambda/orchestrator/config';
+import { readFailoverStatus } from '../lambda/orchestrator/failover-status';
+import { bookControlFor } from '../lambda/orchestrator/book-control';
+import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
+import { DynamoEvidenceStore } from '../lambda/orchestrator/store';
+import { wantsHelp } from './cli';
+import { byRegion, pickOutputs, readStackOutputs, StackOutputs, StackOutputsError } from './stack-outputs';
+import { lagTargets, readLags } from './status/lag';
+import { statusReport } from './status/status-report';
+
+export const USAGE = `usage: npm run status -- --stack NAME [--outputs FILE]
+
+Reads the failover state of a deployed stack, read-only, as the failover orchestrator reads it:
+the order book's writer in each replica, the Aurora global cluster's writer, the fence record
+(and the dials it moved), the gate's verdict with each canary's vote, the accelerator's traffic
+dials, and the lags (Aurora replication, the ledger behind the book).
+  --stack NAME     the stack (its outputs: pulumi stack output --json --stack NAME)
+  --outputs FILE   read the outputs from FILE (saved from that command) instead of the Pulumi CLI
+  -h, --help       show this help
+Exit codes: 0 read, 2 the stack or its outputs could not be read, 64 bad arguments.`;
+
+export const EXIT = { ok: 0, unreadable: 2, usage: 64 } as const;
+
+/** The outputs status reads (lib/program.ts operatorOutputs, lib/tap-stack.ts stackOutputs). */
+export const STATUS_OUTPUTS = {
+  failoverOrchestratorEnvironment: z.record(z.string(), z.string()),
+  bookApplierFunctionNames: byRegion,
+};
+
+/** What status reads through: the orchestrator's dependencies and CloudWatch. */
+export interface StatusIo {
+  readonly deps: (config: OrchestratorConfig) => OrchestratorDeps;
+  readonly cloudwatch: (region: string) => Pick<CloudWatchClient, 'send'>;
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The clients as the orchestrator's handler builds them; nothing that writes is ever called. */
+export function awsIo(): StatusIo {
+  return {
+    deps: (config) => {
+      const book = bookControlFor(config.book);
+      return {
+        config,
+        clock: systemClock,
+        store: new DynamoEvidenceStore(
+          DynamoDBDocumentClient.from(
+            new DynamoDBClient(sdkOptions(config.evidenceTable?.region ?? regionOfArn(config.secondaryClusterArn))),
+          ),
+          config.evidenceTable?.name ?? '',
+        ),
+        rds: new RDSClient(sdkOptions(regionOfArn(config.secondaryClusterArn))),
+        primaryRds: new RDSClient({ ...sdkOptions(config.primaryRegion), maxAttempts: 1 }),
+        resolveCname: (name) => new Resolver({ timeout: 2000, tries: 1 }).resolveCname(name),
+        ...(book && { book }),
+        ga: new GlobalAcceleratorClient(sdkOptions(GLOBAL_ACCELERATOR_API_REGION)),
+        route53: new Route53Client({ ...sdkOptions(ROUTE53_API_REGION), maxAttempts: 1 }),
+        sns: { send: () => Promise.reject(new Error('status publishes nothing')) },
+        metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
+        logger: quiet,
+      };
+    },
+    cloudwatch: (region) => new CloudWatchClient(sdkOptions(region)),
+  };
+}
+
+const regionOfArn = (arn: string) => arn.split(':')[3];
+
+export async function main(
+  argv: readonly string[],
+  out: (line: string) => void,
+  io: StatusIo = awsIo(),
+  outputsOf: (source: { stack: string; file?: string }) => StackOutputs = readStackOutputs,
+): Promise<number> {
+  if (wantsHelp(argv)) {
+    out(USAGE);
+    return EXIT.ok;
+  }
+  let values: { stack?: string; outputs?: string };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { stack: { type: 'string' }, outputs: { type: 'string' } } }));
+  } catch (e) {
+    out(`${(e as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (!values.stack) {
+    out(`--stack is required\n${USAGE}`);
+    return EXIT.usage;
+  }
+  let config: OrchestratorConfig;
+  let appliers: Record<string, string>;
+  try {
+    const o = pickOutputs(
+      outputsOf({ stack: values.stack, ...(values.outputs && { file: values.outputs }) }),
+      STATUS_OUTPUTS,
+    );
+    config = configFromEnv(o.failoverOrchestratorEnvironment);
+    appliers = o.bookApplierFunctionNames;
+  } catch (e) {
+    if (!(e instanceof StackOutputsError) && (e as Error).name !== 'EnvError') throw e;
+    out(`status: ${(e as Error).message}`);
+    return EXIT.unreadable;
+  }
+  const deps = io.deps(config);
+  const status = await readFailoverStatus(deps, config.book?.regions ?? [config.primaryRegion]);
+  const lags = await readLags(
+    lagTargets([config.primaryClusterArn, config.secondaryClusterArn], appliers),
+    io.cloudwatch,
+    new Date(status.at),
+  );
+  statusReport(values.stack, config, status, lags).forEach((line) => out(line));
+  return EXIT.ok;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`status failed: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

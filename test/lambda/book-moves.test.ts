@@ -1,0 +1,122 @@
+/**
+ * Where the orchestrator moves the order book's writer (lambda/orchestrator/book-moves.ts): the
+ * durability rule directly, and the moves on the two-replica emulator (dynalite replicas, real
+ * SDK clients, the replication pump stopped or cut where a case needs it).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { BookMover, durabilityFor, moveBookWriter, restoredDurability } from '../../lambda/orchestrator/book-moves';
+import { replicaBookControl, type OrderBookControl } from '../../lambda/orchestrator/order-book';
+import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
+import { BookReplicas } from '../../scripts/local/book-replicas';
+
+const US = 'us-east-1';
+const EU = 'eu-west-1';
+
+describe('the durability rule', () => {
+  it('cross-region only when the peer answers and the gate does not hold it for gone', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), (answers, gone) =>
+        expect(durabilityFor(answers, gone)).toBe(answers && !gone ? 'cross-region' : 'regional'),
+      ),
+    );
+  });
+
+  it('a regional writer is restored in place once its peer answers; a cross-region one is left alone', () => {
+    const regional = { region: EU, epoch: 8, durability: 'regional' as const };
+    expect(restoredDurability(regional, true, false)).toEqual({ region: EU, durability: 'cross-region' });
+    expect(restoredDurability(regional, false, false)).toBeUndefined();
+    expect(restoredDurability(regional, true, true)).toBeUndefined();
+    expect(restoredDurability({ ...regional, durability: 'cross-region' }, true, false)).toBeUndefined();
+    expect(restoredDurability(undefined, true, false)).toBeUndefined();
+  });
+});
+
+describe('moves on the two-replica emulator', () => {
+  let book: BookReplicas;
+  const clients: DynamoDBClient[] = [];
+
+  /** The orchestrator's control, from eu-west-1 (where it runs). */
+  async function control(): Promise<OrderBookControl> {
+    const byRegion = new Map<string, DynamoDBClient>();
+    for (const r of [US, EU]) {
+      const c = await book.client(EU, r, { requestTimeoutMs: 2_000 });
+      clients.push(c);
+      byRegion.set(r, c);
+    }
+    const replicas: Replicas = { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
+    return replicaBookControl(bookWriter(replicas));
+  }
+
+  beforeEach(async () => {
+    book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+    await (await control()).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+    expect(await book.settle()).toBe(true);
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await book.stop();
+  });
+
+  it('a planned move with both replicas up: epoch + 1, cross-region, the same item in both replicas', async () => {
+    const c = await control();
+    const move = await new BookMover(c, US, EU).moveTo(EU, { peerGone: false, planned: true });
+    expect(move).toMatchObject({ kind: 'moved', to: { region: EU, epoch: 2, durability: 'cross-region' } });
+    for (const r of [US, EU])
+      expect(await c.readWriter(r)).toEqual({ region: EU, epoch: 2, durability: 'cross-region' });
+  });
+
+  it("a move while the peer's replica is down: regional (cross-region would take no order)", async () => {
+    book.replica(US).down = true;
+    const move = await new BookMover(await control(), US, EU).moveTo(EU, { peerGone: false, planned: true });
+    expect(move).toMatchObject({ kind: 'moved', to: { region: EU, epoch: 2, durability: 'regional' } });
+  });
+
+  it('a planned move is refused while the replicas disagree on the writer (replication behind)', async () => {
+    const c = await control();
+    // eu-west-1's replica takes epoch 2 alone: replication and the direct copy to us-east-1 are cut.
+    book.partitioned = true;
+    book.path(EU, US).fail = true;
+    await c.moveWriter({ to: EU, fromEpoch: 1, durability: 'regional' });
+    book.path(EU, US).fail = false;
+    const move = await moveBookWriter(c, { region: US, durability: 'cross-region' }, { compareWith: EU });
+    expect(move).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/replicas disagree/) });
+    expect(await c.readWriter(EU)).toEqual({ region: EU, epoch: 2, durability: 'regional' });
+  });
+
+  it('after a takeover, the regional writer returns to cross-region once the peer answers: the item in both replicas', async () => {
+    const c = await control();
+    book.replica(US).down = true;
+    await new BookMover(c, US, EU).moveTo(EU, { peerGone: true });
+    const mover = new BookMover(c, US, EU);
+    expect(await mover.restoreCrossRegion(await c.readWriter(EU))).toMatchObject({ kind: 'skipped' });
+    book.replica(US).down = false;
+    const move = await mover.restoreCrossRegion(await c.readWriter(EU));
+    expect(move).toMatchObject({ kind: 'moved', to: { region: EU, epoch: 3, durability: 'cross-region' } });
+    expect(await c.readWriter(US)).toEqual({ region: EU, epoch: 3, durability: 'cross-region' });
+  });
+
+  it("a restore whose item does not reach the peer's replica is undone at once (back to regional)", async () => {
+    const c = await control();
+    book.replica(US).down = true;
+    await new BookMover(c, US, EU).moveTo(EU, { peerGone: true });
+    book.replica(US).down = false;
+    // Reads reach us-east-1, writes fail there: the copy of the new item is lost.
+    const answers: OrderBookControl = {
+      ...c,
+      moveWriter: async (request) => {
+        book.partitioned = true;
+        book.path(EU, US).fail = true;
+        try {
+          return await c.moveWriter(request);
+        } finally {
+          book.path(EU, US).fail = false;
+        }
+      },
+    };
+    const move = await new BookMover(answers, US, EU).restoreCrossRegion(await c.readWriter(EU));
+    expect(move).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/back to regional/) });
+    expect(await c.readWriter(EU)).toEqual({ region: EU, epoch: 4, durability: 'regional' });
+  });
+});
