@@ -1,3 +1,4 @@
+import { programSecretVersion } from '../security/program-secret-version';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -119,12 +120,7 @@ export class CredentialsStack extends pulumi.ComponentResource {
         },
         child,
       );
-      const version = new aws.secretsmanager.SecretVersion(
-        n(kind),
-        { secretId: secret.id, secretString: value },
-        // After the first rotation (or the operator's first write) the value is not the program's.
-        { parent: secret, ignoreChanges: ['secretString'] },
-      );
+      const version = programSecretVersion(n(kind), secret, value);
       return { secret, version, arnIn: (region) => secret.arn.apply((arn) => replicaArn(arn, region)) };
     };
 

@@ -1,3 +1,4 @@
+import { programSecretVersion } from '../security/program-secret-version';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -110,13 +111,9 @@ export class OrderBook extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.secretsmanager.SecretVersion(
-      n('bookSigningSecret'),
-      { secretId: this.signingSecret.id, secretString: key.base64 },
-      // A rotation (PutSecretValue by an operator: the old key stays AWSPREVIOUS, which the
-      // applier still accepts) makes the value no longer the program's.
-      { parent: this.signingSecret, ignoreChanges: ['secretString'] },
-    );
+    // A rotation (PutSecretValue by an operator: the old key stays AWSPREVIOUS, which the
+    // applier still accepts) makes the value no longer the program's.
+    programSecretVersion(n('bookSigningSecret'), this.signingSecret, key.base64);
 
     const account = aws.getCallerIdentityOutput({}, child).accountId;
     const writers = account.apply((id) =>
