@@ -25,7 +25,7 @@ import { assessGate } from './gate-assessment';
 import { gateLog } from './gate-log';
 import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
-import type { BookWriter } from './order-book';
+import { bootstrapWriter, type BookWriter } from './order-book';
 import { BookMover, restoredDurability, type BookMove } from './book-moves';
 import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from '../facts/timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
@@ -99,6 +99,7 @@ class Run {
   async scheduled(): Promise<Action[]> {
     const { clock, config, remainingMs } = this.deps;
     const start = clock.now();
+    await this.bootstrapBook();
     const actions = [await this.reconcile()];
     if (actions[0].kind !== 'none') return actions;
     for (let n = 0; ; n++) {
@@ -173,6 +174,23 @@ class Run {
     const action = decideOperatorRequest(request, cluster, await this.evidence.fenceState());
     this.deps.logger.warn('operator request', { trigger: this.trigger, action, cluster });
     return this.act(action);
+  }
+
+  /** A new stack's first writer item (order-book.ts, bootstrapWriter); a failed read waits for the next run. */
+  private async bootstrapBook(): Promise<void> {
+    const { book, config, logger, metrics } = this.deps;
+    if (!book) return;
+    const regions = config.book?.regions ?? [config.primaryRegion, regionOf(config.secondaryClusterArn)];
+    const first = { region: config.primaryRegion, durability: config.orderDurability ?? 'cross-region' } as const;
+    try {
+      if ((await bootstrapWriter(book, regions, first)) === 'created') {
+        logger.warn('order book: first writer item written', first);
+        metrics.addMetric('BookWriterBootstrapped', MetricUnit.Count, 1);
+      }
+    } catch (e) {
+      if (isPermissionError(e)) throw e;
+      logger.warn('order book: writer item not checked (a replica did not answer); next run', { error: errorText(e) });
+    }
   }
 
   private async reconcile(): Promise<Action> {

@@ -24,6 +24,8 @@ export interface MoveWriterRequest {
 export interface OrderBookControl {
   /** The control item as `region`'s replica holds it. */
   readonly readWriter: (region: string) => Promise<BookWriter>;
+  /** The same, or undefined when that replica holds none (a new stack); throws when it cannot be read. */
+  readonly findWriter?: (region: string) => Promise<BookWriter | undefined>;
   /** Move the writer (epoch + 1), conditional on `fromEpoch`; returns the writer now recorded. */
   readonly moveWriter: (request: MoveWriterRequest) => Promise<BookWriter>;
   /** Whether `region`'s replica answers a read now (bounded): what cross-region durability needs. */
@@ -63,6 +65,7 @@ export class InMemoryOrderBookControl implements OrderBookControl {
  */
 export function replicaBookControl(writer: SharedBookWriter): OrderBookControl {
   return {
+    findWriter: (region) => writer.readWriter(region),
     readWriter: async (region) => {
       const current = await writer.readWriter(region);
       if (!current) throw new Error(`order book: no writer item in ${region}'s replica`);
@@ -81,4 +84,25 @@ export function replicaBookControl(writer: SharedBookWriter): OrderBookControl {
         () => false,
       ),
   };
+}
+
+export type BookBootstrap = 'exists' | 'created';
+
+/**
+ * A new stack's first writer item: the program cannot write it (the book's resource policy lets
+ * only the service roles write, and the deployer is none of them), so the orchestrator does, on
+ * its first run. Only when every replica answers and none holds an item: a replica that cannot be
+ * read throws, and the next run tries again. The write itself is conditional on no item
+ * (moveWriter from epoch 0), so a racing run or a move cannot be overwritten.
+ */
+export async function bootstrapWriter(
+  control: OrderBookControl,
+  regions: readonly string[],
+  first: { readonly region: string; readonly durability: BookDurability },
+): Promise<BookBootstrap> {
+  if (!control.findWriter) return 'exists';
+  const found = await Promise.all(regions.map((r) => control.findWriter!(r)));
+  if (found.some((w) => w !== undefined)) return 'exists';
+  await control.moveWriter({ to: first.region, fromEpoch: 0, durability: first.durability });
+  return 'created';
 }

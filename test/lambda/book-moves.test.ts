@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { BookMover, durabilityFor, moveBookWriter, restoredDurability } from '../../lambda/orchestrator/book-moves';
-import { replicaBookControl, type OrderBookControl } from '../../lambda/orchestrator/order-book';
+import { bootstrapWriter, replicaBookControl, type OrderBookControl } from '../../lambda/orchestrator/order-book';
 import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
 import { BookReplicas } from '../../scripts/local/book-replicas';
 
@@ -124,5 +124,48 @@ describe('moves on the two-replica emulator', () => {
     const move = await new BookMover(answers, US, EU).restoreCrossRegion(await c.readWriter(EU));
     expect(move).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/back to regional/) });
     expect(await c.readWriter(EU)).toEqual({ region: EU, epoch: 4, durability: 'regional' });
+  });
+});
+
+describe("a new stack's first writer item (bootstrapWriter, the orchestrator's first run)", () => {
+  let book: BookReplicas;
+  const clients: DynamoDBClient[] = [];
+  async function control(): Promise<OrderBookControl> {
+    const byRegion = new Map<string, DynamoDBClient>();
+    for (const r of [US, EU]) {
+      const c = await book.client(EU, r, { requestTimeoutMs: 2_000 });
+      clients.push(c);
+      byRegion.set(r, c);
+    }
+    return replicaBookControl(
+      bookWriter({ tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! }),
+    );
+  }
+  beforeEach(async () => {
+    book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await book.stop();
+  });
+
+  it('writes epoch 1 in the primary (copied to the peer) when no replica holds one, once', async () => {
+    const c = await control();
+    expect(await bootstrapWriter(c, [US, EU], { region: US, durability: 'cross-region' })).toBe('created');
+    for (const r of [US, EU])
+      expect(await c.readWriter(r)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+    expect(await bootstrapWriter(c, [US, EU], { region: US, durability: 'cross-region' })).toBe('exists');
+    expect(await c.readWriter(US)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+  });
+
+  it('never overwrites a writer either replica holds, and writes nothing while a replica cannot be read', async () => {
+    const c = await control();
+    await c.moveWriter({ to: EU, fromEpoch: 0, durability: 'regional' });
+    book.path(EU, US).fail = true;
+    await expect(bootstrapWriter(c, [US, EU], { region: US, durability: 'cross-region' })).rejects.toThrow();
+    book.path(EU, US).fail = false;
+    expect(await book.settle()).toBe(true);
+    expect(await bootstrapWriter(c, [US, EU], { region: US, durability: 'cross-region' })).toBe('exists');
+    expect(await c.readWriter(US)).toEqual({ region: EU, epoch: 1, durability: 'regional' });
   });
 });

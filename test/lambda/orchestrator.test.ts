@@ -396,6 +396,33 @@ describe('the gate in the running system', () => {
     expect(outcome.actions.every((a) => a.kind === 'none')).toBe(true);
   });
 
+  it("a new stack: the first scheduled run writes the book's first writer item (primary, configured durability), later runs leave it", async () => {
+    const moves: unknown[] = [];
+    let held: { region: string; epoch: number; durability: 'cross-region' | 'regional' } | undefined;
+    const book = {
+      findWriter: async () => held,
+      answers: async () => true,
+      readWriter: async () => held ?? Promise.reject(new Error('no writer item')),
+      moveWriter: async (m: { to: string; fromEpoch: number; durability: 'cross-region' | 'regional' }) => {
+        moves.push(m);
+        held = { region: m.to, epoch: m.fromEpoch + 1, durability: m.durability };
+        return held;
+      },
+    };
+    const clock = new FakeClock(0);
+    await handleEvent(
+      { source: 'schedule' },
+      deps(clock, { book, config: { ...config, orderDurability: 'regional' } }),
+    );
+    expect(moves).toEqual([{ to: 'us-east-1', fromEpoch: 0, durability: 'regional' }]);
+    expect(metrics).toContain('BookWriterBootstrapped');
+    await handleEvent(
+      { source: 'schedule' },
+      deps(clock, { book, config: { ...config, orderDurability: 'regional' } }),
+    );
+    expect(moves).toHaveLength(1);
+  });
+
   it('Route 53 unreadable (us-east-1 down) never blocks; its verdict counts when it can be read', async () => {
     await simulate(outage(MIN, 60 * MIN), 0, 5);
     expect(failovers()).toHaveLength(1);
