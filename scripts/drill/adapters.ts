@@ -96,6 +96,9 @@ export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
       ? {
           BOOK_TABLE_NAME: e.book.tableName,
           BOOK_PEER_REGION: e.book.peerRegion,
+          // The peer replica's interface endpoint, as the program names it (the drill's book view
+          // reaches the emulated replica whatever the name: the network faults are the drill's).
+          BOOK_PEER_ENDPOINT: `https://vpce-0drill0peer0-0drill.dynamodb.${e.book.peerRegion}.vpce.amazonaws.com`,
           BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
         }
       : {}),

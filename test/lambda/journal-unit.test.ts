@@ -316,7 +316,8 @@ describe('journal messages, field by field', () => {
     expect(error(body({ clientId: 'x'.repeat(129) }))).toBeDefined();
     expect(error(body({}, { id: 'not-a-uuid' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { status: 'filled' }))).toMatch(/^not a stored order: /);
-    expect(error(body({}, { status: 'expired' }))).toBeUndefined();
+    // Orders are only ever live (the queue path and its expiry are gone).
+    expect(error(body({}, { status: 'expired' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { region: '' }))?.split('; ')).toHaveLength(1);
     expect(error(body({}, { region: '' }))).toMatch(/^not a stored order: /);
     expect(error(body({}, { createdAt: '2026-01-02' }))).toMatch(/^not a stored order: /);
