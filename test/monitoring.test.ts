@@ -108,57 +108,65 @@ describe('one cross-region dashboard (and its copy in the secondary region)', ()
       // Side by side only works if every widget says which region it shows.
       expect(w.properties.title).toContain(w.properties.region);
       for (const metric of w.properties.metrics) {
-        const { namespace, dims, options } = parts(metric);
+        const { namespace, name, dims, options } = parts(metric);
         const region = options.region ?? w.properties.region;
         const ok =
-          namespace === 'TAP/Failover'
-            ? dims.Environment === 'dev' &&
-              (dims.service === 'orchestrator'
-                ? region === SECONDARY
-                : dims.service === 'canary' && dims.Vantage === region && [SECONDARY, WEST].includes(region))
-            : namespace === 'AWS/GlobalAccelerator'
-              ? region === WEST &&
-                known('aws:globalaccelerator/accelerator:Accelerator', WEST, dims.Accelerator, (r) => r.name) &&
-                known('aws:globalaccelerator/listener:Listener', WEST, dims.Listener, (r) => r.name) &&
-                ofType(run, 'aws:globalaccelerator/endpointGroup:EndpointGroup').some(
-                  (g) => g.inputs.endpointGroupRegion === dims.EndpointGroup,
-                )
-              : dims.LoadBalancer && !dims.TargetGroup
-                ? known(
-                    'aws:lb/loadBalancer:LoadBalancer',
-                    region,
-                    dims.LoadBalancer,
-                    (r) => `app/${r.inputs.name}/abc123`,
+          namespace === 'TAP/OrderBook'
+            ? // Published by a metric filter in that region (lib/observe/order-flow.ts), with its dimension.
+              ofType(run, 'aws:cloudwatch/logMetricFilter:LogMetricFilter', region).some(
+                (f) =>
+                  f.inputs.metricTransformation.namespace === namespace &&
+                  f.inputs.metricTransformation.name === name &&
+                  Object.keys(dims).every((k) => f.inputs.metricTransformation.dimensions?.[k] !== undefined),
+              )
+            : namespace === 'TAP/Failover'
+              ? dims.Environment === 'dev' &&
+                (dims.service === 'orchestrator'
+                  ? region === SECONDARY
+                  : dims.service === 'canary' && dims.Vantage === region && [SECONDARY, WEST].includes(region))
+              : namespace === 'AWS/GlobalAccelerator'
+                ? region === WEST &&
+                  known('aws:globalaccelerator/accelerator:Accelerator', WEST, dims.Accelerator, (r) => r.name) &&
+                  known('aws:globalaccelerator/listener:Listener', WEST, dims.Listener, (r) => r.name) &&
+                  ofType(run, 'aws:globalaccelerator/endpointGroup:EndpointGroup').some(
+                    (g) => g.inputs.endpointGroupRegion === dims.EndpointGroup,
                   )
-                : dims.TargetGroup
+                : dims.LoadBalancer && !dims.TargetGroup
                   ? known(
-                      'aws:lb/targetGroup:TargetGroup',
+                      'aws:lb/loadBalancer:LoadBalancer',
                       region,
-                      dims.TargetGroup,
-                      (r) => `targetgroup/${r.inputs.name}/def456`,
+                      dims.LoadBalancer,
+                      (r) => `app/${r.inputs.name}/abc123`,
                     )
-                  : dims.FunctionName
-                    ? known('aws:lambda/function:Function', region, dims.FunctionName, (r) => r.inputs.name)
-                    : dims.AutoScalingGroupName
-                      ? known('aws:autoscaling/group:Group', region, dims.AutoScalingGroupName, (r) => r.inputs.name)
-                      : dims.DBClusterIdentifier
-                        ? known(
-                            'aws:rds/cluster:Cluster',
-                            region,
-                            dims.DBClusterIdentifier,
-                            (r) => r.inputs.clusterIdentifier,
-                          )
-                        : dims.QueueName
-                          ? known('aws:sqs/queue:Queue', region, dims.QueueName, (r) => r.inputs.name)
-                          : dims.HealthCheckId
-                            ? region === PRIMARY &&
-                              known(
-                                'aws:route53/healthCheck:HealthCheck',
-                                PRIMARY,
-                                dims.HealthCheckId,
-                                (r) => `${r.name}-id`,
-                              )
-                            : false;
+                  : dims.TargetGroup
+                    ? known(
+                        'aws:lb/targetGroup:TargetGroup',
+                        region,
+                        dims.TargetGroup,
+                        (r) => `targetgroup/${r.inputs.name}/def456`,
+                      )
+                    : dims.FunctionName
+                      ? known('aws:lambda/function:Function', region, dims.FunctionName, (r) => r.inputs.name)
+                      : dims.AutoScalingGroupName
+                        ? known('aws:autoscaling/group:Group', region, dims.AutoScalingGroupName, (r) => r.inputs.name)
+                        : dims.DBClusterIdentifier
+                          ? known(
+                              'aws:rds/cluster:Cluster',
+                              region,
+                              dims.DBClusterIdentifier,
+                              (r) => r.inputs.clusterIdentifier,
+                            )
+                          : dims.QueueName
+                            ? known('aws:sqs/queue:Queue', region, dims.QueueName, (r) => r.inputs.name)
+                            : dims.HealthCheckId
+                              ? region === PRIMARY &&
+                                known(
+                                  'aws:route53/healthCheck:HealthCheck',
+                                  PRIMARY,
+                                  dims.HealthCheckId,
+                                  (r) => `${r.name}-id`,
+                                )
+                              : false;
         expect({ widget: w.properties.title, metric, ok }).toEqual({ widget: w.properties.title, metric, ok: true });
       }
     }

@@ -29,6 +29,28 @@ export const BOOK_APPLIER_METRICS = {
  */
 export const BOOK_REGIONAL_ACKS_METRIC = 'BookRegionalAcknowledgements';
 
+/**
+ * The order flow, counted from the order API's own log lines (one per answered order) by metric
+ * filters on each trading log group (lib/observe/order-flow.ts), namespace `book`: live (201),
+ * replayed (200), refused (503 "not taken", dimension `Reason`) and outcome unknown (504).
+ */
+export const ORDER_FLOW_METRICS = {
+  live: 'OrdersLive',
+  replayed: 'OrdersReplayed',
+  refused: 'OrdersRefused',
+  unknown: 'OrdersOutcomeUnknown',
+} as const;
+
+/**
+ * Why an order was not taken, as the `refusal` field of the API's "order not taken" line and the
+ * `Reason` dimension of OrdersRefused: a short fixed set (a dimension per free-text reason would
+ * make a metric per error message): overload (the process had no capacity in time), fenced (this
+ * region is no longer the writer), unavailable (no writer set, or a replica refused the write).
+ */
+export const ORDER_REFUSALS = ['overload', 'fenced', 'unavailable'] as const;
+export type OrderRefusal = (typeof ORDER_REFUSALS)[number];
+export const ORDER_REFUSAL_DIMENSION = 'Reason';
+
 /** Journal auditor metric names (namespace `journal`, dimension `service`); alarms use these. */
 export const AUDIT_METRICS = {
   confirmed: 'JournalConfirmed',

@@ -12,6 +12,7 @@
 import { firstDuplicateKey } from './duplicate-key';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { HEALTH_DEADLINE_MS, RETRY_AFTER_SECONDS } from '../facts/order-api';
+import type { OrderRefusal } from '../facts/metrics';
 import { publicOrder } from '../shared/book-order';
 import type { OrderBook } from '../shared/order-book';
 import { JournalWriteError } from '../shared/journal';
@@ -220,12 +221,22 @@ async function createInBook(
     case 'conflict':
       return conflict();
     case 'not-taken':
-      deps.logger.warn('order not taken', { ...context, reason: outcome.reason, overload: outcome.overload === true });
+      deps.logger.warn('order not taken', {
+        ...context,
+        reason: outcome.reason,
+        overload: outcome.overload === true,
+        refusal: refusalOf(outcome),
+      });
       return unavailable(outcome.overload ? 'overloaded' : outcome.reason);
     case 'unknown':
       deps.logger.error('order outcome unknown', { ...context, orderId: outcome.id, reason: outcome.reason });
       return outcomeUnknown(outcome.id, outcome.reason);
   }
+}
+
+/** The fixed category an order refusal is counted under (lambda/facts/metrics.ts ORDER_REFUSALS). */
+export function refusalOf(outcome: { readonly overload?: boolean; readonly fenced?: boolean }): OrderRefusal {
+  return outcome.overload ? 'overload' : outcome.fenced ? 'fenced' : 'unavailable';
 }
 
 async function getOrder(clientId: string, id: string, deps: ApiDeps, state: RequestState): Promise<ApiResponse> {

@@ -3,6 +3,12 @@
  * widget is pinned to a region and says so in its title, so one dashboard in the primary
  * region shows both side by side.
  */
+import {
+  METRIC_NAMESPACES,
+  ORDER_FLOW_METRICS,
+  ORDER_REFUSAL_DIMENSION,
+  ORDER_REFUSALS,
+} from '../../lambda/facts/metrics';
 
 export interface DashboardRegion {
   readonly region: string;
@@ -95,6 +101,18 @@ function regionWidgets(r: DashboardRegion): Omit<MetricWidget, 'x' | 'y'>[] {
   const lb = ['LoadBalancer', r.albArnSuffix];
   return [
     widget(`Traffic: ALB requests - ${label}`, r.region, [['AWS/ApplicationELB', 'RequestCount', ...lb]]),
+    // What the order API answered (lib/observe/order-flow.ts): live, replayed, refused by reason, unknown.
+    widget(`Order flow: live, replayed, refused by reason, outcome unknown - ${label}`, r.region, [
+      [METRIC_NAMESPACES.book, ORDER_FLOW_METRICS.live],
+      [METRIC_NAMESPACES.book, ORDER_FLOW_METRICS.replayed],
+      ...ORDER_REFUSALS.map((reason): Metric => [
+        METRIC_NAMESPACES.book,
+        ORDER_FLOW_METRICS.refused,
+        ORDER_REFUSAL_DIMENSION,
+        reason,
+      ]),
+      [METRIC_NAMESPACES.book, ORDER_FLOW_METRICS.unknown],
+    ]),
     widget(`Errors: ALB 5xx - ${label}`, r.region, [
       ['AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', ...lb],
       ['AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', ...lb],

@@ -10,6 +10,7 @@ import { DatabaseStack } from '../data/database-stack';
 import { JournalAuditor } from '../data/journal-auditor';
 import { BookApplier } from '../data/book-applier';
 import { bookAlarms } from './book-alarms';
+import { orderFlowMetrics } from './order-flow';
 import { OrderJournal } from '../data/order-journal';
 import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
 import { LogArchive } from '../security/log-archive';
@@ -131,6 +132,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built);
     bookAlarms(alarms, { settings, name: n, applier: args.bookApplier, trading: compute.trading });
+    orderFlowMetrics(n, compute.trading);
 
     // --- Aurora
     const cluster = { DBClusterIdentifier: database.cluster.clusterIdentifier };

@@ -121,7 +121,6 @@ export class ScenarioWorld {
     this.network.changed();
   }
 
-
   /**
    * Run `action` exactly `seconds` into the scenario, in the same instant as the requests of
    * that second (a fault that lands mid-request). Only for faults that lose no data.

@@ -7,8 +7,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
 import { OrderBook } from '../../lambda/shared/order-book';
-import { type ApiDeps, type ApiRequest, handleRequest } from '../../lambda/trading/api';
+import { type ApiDeps, type ApiRequest, handleRequest, refusalOf } from '../../lambda/trading/api';
 import { orderIdFor } from '../../lambda/trading/order';
+import { ORDER_REFUSALS } from '../../lambda/facts/metrics';
+import { ORDER_FLOW_FILTERS } from '../../lib/observe/order-flow';
 import { BookReplicas } from '../../scripts/local/book-replicas';
 import { limitOrder } from '../helpers/trading-db';
 
@@ -141,4 +143,30 @@ it('after the takeover the old primary answers 503 to every order and nothing it
       expect((await handleRequest(get(orderIdFor('desk-a', id)), deps)).statusCode).toBe(404);
     expect((await handleRequest(get(orderIdFor('desk-a', 't-3')), deps)).statusCode).toBe(200);
   }
+});
+
+it('every answered order logs the line its order-flow metric counts; a refusal names one of the fixed reasons', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const recorder = {
+    info: (message: string, extra: object = {}) => void lines.push({ message, ...extra }),
+    warn: (message: string, extra: object = {}) => void lines.push({ message, ...extra }),
+    error: (message: string, extra: object = {}) => void lines.push({ message, ...extra }),
+  } as unknown as ApiDeps['logger'];
+  const writer = { ...(await api(US)), logger: recorder };
+  const standby = { ...(await api(EU)), logger: recorder };
+  expect((await handleRequest(post(limitOrder('f-1')), writer)).statusCode).toBe(201);
+  expect((await handleRequest(post(limitOrder('f-1')), writer)).statusCode).toBe(200);
+  expect((await handleRequest(post(limitOrder('f-2')), standby)).statusCode).toBe(503);
+  // CloudWatch's JSON filter `{ $.message = "..." }` on each line: one filter per answer.
+  const counted = lines.flatMap((l) => ORDER_FLOW_FILTERS.filter((f) => l.message === f.message).map((f) => f.metric));
+  expect(counted).toEqual(['OrdersLive', 'OrdersReplayed', 'OrdersRefused']);
+  const refused = lines.find((l) => l.message === 'order not taken')!;
+  expect(refused.refusal).toBe('unavailable');
+  expect(ORDER_REFUSALS).toContain(refused.refusal);
+});
+
+it('refusals fall into the fixed reasons: overload before fenced before unavailable', () => {
+  expect(refusalOf({ overload: true, fenced: true })).toBe('overload');
+  expect(refusalOf({ fenced: true })).toBe('fenced');
+  expect(refusalOf({})).toBe('unavailable');
 });
