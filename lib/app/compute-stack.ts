@@ -19,7 +19,7 @@ import { bookEnvironment, tradingEnvironment } from '../../lambda/trading/enviro
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
-import { securityGroupName } from '../network/security-group-name';
+import { namedSecurityGroup } from '../network/named-security-group';
 import { RequestLedgerTable } from '../security/request-ledger-table';
 import { apiHostNames } from '../config/api-hosts';
 
@@ -105,21 +105,18 @@ export class ComputeStack extends pulumi.ComponentResource {
 
     // Egress of both groups comes from the one table in lib/network/egress.ts.
     // The ALB invokes the Lambda through the Lambda API: nothing connects to the functions.
-    this.appSecurityGroup = new aws.ec2.SecurityGroup(
+    this.appSecurityGroup = namedSecurityGroup(
       n('appSecurityGroup'),
       {
-        ...securityGroupName(n('appSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Trading Lambda function: to Aurora and the AWS API endpoints only',
         egress: egressRules('functions', settings, network, args.peerNetwork),
-        tags: { Name: n('appSecurityGroup') },
       },
       child,
     );
-    this.fleetSecurityGroup = new aws.ec2.SecurityGroup(
+    this.fleetSecurityGroup = namedSecurityGroup(
       n('fleetSecurityGroup'),
       {
-        ...securityGroupName(n('fleetSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Trading service on EC2: from the ALB; to Aurora, AWS APIs, S3',
         ingress: [
@@ -132,7 +129,6 @@ export class ComputeStack extends pulumi.ComponentResource {
           },
         ],
         egress: egressRules('fleet', settings, network, args.peerNetwork),
-        tags: { Name: n('fleetSecurityGroup') },
       },
       child,
     );

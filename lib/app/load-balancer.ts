@@ -7,7 +7,7 @@ import { HTTPS_PORT } from '../network/egress';
 import { DELETE_BEFORE_REPLACE, Namer, regionalName } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { HEALTH_PATH, LAMBDA_PATHS, SERVICE_PORT } from './order-api';
-import { securityGroupName } from '../network/security-group-name';
+import { namedSecurityGroup } from '../network/named-security-group';
 
 const HTTP_PORT = 80;
 
@@ -60,10 +60,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.listenerPorts = this.https ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT];
 
     // The world reaches only the listener ports; the ALB reaches only the service port.
-    this.securityGroup = new aws.ec2.SecurityGroup(
+    this.securityGroup = namedSecurityGroup(
       n('albSecurityGroup'),
       {
-        ...securityGroupName(n('albSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'ALB: listener ports from the allowed CIDRs',
         ingress: this.listenerPorts.map((port) => ({
@@ -82,7 +81,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
             description: 'trading service',
           },
         ],
-        tags: { Name: n('albSecurityGroup') },
       },
       { parent: this },
     );

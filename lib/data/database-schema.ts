@@ -10,7 +10,7 @@ import { schemaEnvironment } from '../../lambda/schema/environment';
 import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
-import { securityGroupName } from '../network/security-group-name';
+import { namedSecurityGroup } from '../network/named-security-group';
 
 /** The schema function's statement timeout is 60 s (lambda/schema/handler.ts): room to spare. */
 export const SCHEMA_TIMEOUT_SECONDS = 120;
@@ -49,15 +49,13 @@ export class DatabaseSchema extends pulumi.ComponentResource {
     const { settings, region, name: n, network, database, master } = args;
     const child = { parent: this };
 
-    this.securityGroup = new aws.ec2.SecurityGroup(
+    this.securityGroup = namedSecurityGroup(
       n('schemaSecurityGroup'),
       {
-        ...securityGroupName(n('schemaSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Schema function: PostgreSQL and the AWS API endpoints',
         // The rotation function's reach: Aurora in either region, the endpoints in this one.
         egress: egressRules('rotation', settings, network, args.peerNetwork),
-        tags: { Name: n('schemaSecurityGroup') },
       },
       child,
     );

@@ -9,7 +9,7 @@ import { rotationEnvironment } from '../../lambda/rotation/environment';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
-import { securityGroupName } from '../network/security-group-name';
+import { namedSecurityGroup } from '../network/named-security-group';
 
 export { POSTGRES_PORT };
 
@@ -125,13 +125,11 @@ export class DatabaseStack extends pulumi.ComponentResource {
     // Clients in this VPC are granted 5432 by security group (the rotation function here, the
     // application tier through allowClient()); clients in the other region by its private-subnet
     // CIDRs, since a security group cannot reference a group in another region.
-    this.securityGroup = new aws.ec2.SecurityGroup(
+    this.securityGroup = namedSecurityGroup(
       n('dbSecurityGroup'),
       {
-        ...securityGroupName(n('dbSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Aurora PostgreSQL: 5432 from named client security groups and the peer private subnets',
-        tags: { Name: n('dbSecurityGroup') },
       },
       child,
     );
@@ -150,14 +148,12 @@ export class DatabaseStack extends pulumi.ComponentResource {
           { parent: this.securityGroup },
         ),
     );
-    this.rotationSecurityGroup = new aws.ec2.SecurityGroup(
+    this.rotationSecurityGroup = namedSecurityGroup(
       n('rotationSecurityGroup'),
       {
-        ...securityGroupName(n('rotationSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
         egress: egressRules('rotation', settings, network, args.peerNetwork),
-        tags: { Name: n('rotationSecurityGroup') },
       },
       child,
     );

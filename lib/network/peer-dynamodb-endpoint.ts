@@ -27,7 +27,7 @@ import { Namer } from '../config/naming';
 import { HTTPS_PORT } from './egress';
 import { NetworkStack } from './network-stack';
 import { zonesOffering } from './placement';
-import { securityGroupName } from './security-group-name';
+import { namedSecurityGroup } from './named-security-group';
 
 /** What the other region's order API does on this replica (lambda/shared/book-writer.ts). */
 export const PEER_BOOK_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] as const;
@@ -94,10 +94,9 @@ export class PeerDynamodbEndpoint extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, child);
 
     // Peering routes cover the peer's private subnets only (lib/network/vpc-peering.ts): admit those.
-    this.securityGroup = new aws.ec2.SecurityGroup(
+    this.securityGroup = namedSecurityGroup(
       n('peerEndpointSecurityGroup'),
       {
-        ...securityGroupName(n('peerEndpointSecurityGroup')),
         vpcId: network.vpc.id,
         description: 'HTTPS from the other regions private subnets (over the peering) to DynamoDB',
         ingress: [
@@ -110,7 +109,6 @@ export class PeerDynamodbEndpoint extends pulumi.ComponentResource {
           },
         ],
         egress: [],
-        tags: { Name: n('peerEndpointSecurityGroup') },
       },
       child,
     );

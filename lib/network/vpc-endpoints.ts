@@ -4,7 +4,7 @@ import { RegionSettings } from '../config';
 import { Namer } from '../config/naming';
 import { HTTPS_PORT } from './egress';
 import { Zone, zonesOffering } from './placement';
-import { securityGroupName } from './security-group-name';
+import { namedSecurityGroup } from './named-security-group';
 
 /** AWS APIs private workloads call, reached through interface endpoints instead of the internet. */
 export const INTERFACE_ENDPOINT_SERVICES = [
@@ -100,10 +100,9 @@ export function vpcEndpoints(args: VpcEndpointsArgs, lookup: pulumi.InvokeOption
   const { region, name: n, vpc, zones, privateSubnets, privateRouteTables, account } = args;
   // Interface endpoints: private workloads reach AWS APIs without NAT, and keep doing so
   // if a NAT gateway fails.
-  const securityGroup = new aws.ec2.SecurityGroup(
+  const securityGroup = namedSecurityGroup(
     n('endpointSecurityGroup'),
     {
-      ...securityGroupName(n('endpointSecurityGroup')),
       vpcId: vpc.id,
       description: 'HTTPS from inside the VPC to AWS API endpoints',
       ingress: [
@@ -116,7 +115,6 @@ export function vpcEndpoints(args: VpcEndpointsArgs, lookup: pulumi.InvokeOption
         },
       ],
       egress: [],
-      tags: { Name: n('endpointSecurityGroup') },
     },
     { parent: vpc },
   );

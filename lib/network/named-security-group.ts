@@ -1,3 +1,6 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
 /**
  * The physical name of a security group. EC2 refuses group names that start with `sg-` (the
  * prefix of group IDs): CreateSecurityGroup, GroupName "Can't start with sg-"
@@ -13,4 +16,17 @@
  */
 export function securityGroupName(logicalName: string): { namePrefix: string } {
   return { namePrefix: `${logicalName.replace(/^sg-/, 'security-group-')}-` };
+}
+
+/** A VPC security group named and tagged after its logical name (see securityGroupName). */
+export function namedSecurityGroup(
+  logicalName: string,
+  args: Omit<aws.ec2.SecurityGroupArgs, 'name' | 'namePrefix' | 'tags'>,
+  opts?: pulumi.CustomResourceOptions,
+): aws.ec2.SecurityGroup {
+  return new aws.ec2.SecurityGroup(
+    logicalName,
+    { ...securityGroupName(logicalName), ...args, tags: { Name: logicalName } },
+    opts,
+  );
 }
