@@ -1,4 +1,9 @@
 /**
+ * Over 320 lines, with a reason and a seam to cut next: `Drill` wires one scenario's whole world
+ * in order (secrets, book, regions, appliers, traffic, the failover schedule, clients), and that
+ * order is the setup's meaning. The next split is along its two long methods: `runScenario`'s
+ * world assembly and `scheduleFailover`'s canary and orchestrator timetable, each its own module.
+ *
  * The drill: one pair of PostgreSQL servers for the whole run, and per scenario a fresh
  * simulation, fresh AWS fakes, fresh execution environments for every function, two clients
  * sending orders, and the scenario's faults on the timeline. Afterwards the final writer's
