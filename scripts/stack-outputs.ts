@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import { parseArgs } from 'util';
 import { z } from 'zod';
 
 export type StackOutputs = Readonly<Record<string, unknown>>;
@@ -58,3 +59,33 @@ export function pickOutputs<S extends z.ZodRawShape>(outputs: StackOutputs, sche
 
 /** `region -> value` maps in the outputs (alarm topics, dashboards, regional names). */
 export const byRegion = z.record(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name'), z.string().min(1));
+
+/** What `--stack NAME [--outputs FILE]` commands take, plus their boolean `flags`. */
+export interface StackArguments {
+  readonly source: { readonly stack: string; readonly file?: string };
+  readonly flags: ReadonlySet<string>;
+}
+
+/** The arguments, or the message to print with the usage (exit 64). */
+export function stackArguments(argv: readonly string[], flags: readonly string[] = []): StackArguments | string {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        stack: { type: 'string' },
+        outputs: { type: 'string' },
+        ...Object.fromEntries(flags.map((f) => [f, { type: 'boolean' as const }])),
+      },
+    }));
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const stack = values.stack;
+  if (typeof stack !== 'string' || !stack) return '--stack is required';
+  const file = typeof values.outputs === 'string' ? values.outputs : undefined;
+  return {
+    source: { stack, ...(file && { file }) },
+    flags: new Set(flags.filter((f) => values[f] === true)),
+  };
+}

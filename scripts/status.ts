@@ -12,7 +12,6 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Resolver } from 'node:dns/promises';
-import { parseArgs } from 'util';
 import { z } from 'zod';
 import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from '../lambda/orchestrator/aws';
 import { systemClock } from '../lambda/orchestrator/clock';
@@ -22,7 +21,14 @@ import { bookControlFor } from '../lambda/orchestrator/book-control';
 import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
 import { DynamoEvidenceStore } from '../lambda/orchestrator/store';
 import { wantsHelp } from './cli';
-import { byRegion, pickOutputs, readStackOutputs, StackOutputs, StackOutputsError } from './stack-outputs';
+import {
+  byRegion,
+  pickOutputs,
+  readStackOutputs,
+  stackArguments,
+  StackOutputs,
+  StackOutputsError,
+} from './stack-outputs';
 import { lagTargets, readLags } from './status/lag';
 import { statusReport } from './status/status-report';
 
@@ -94,24 +100,15 @@ export async function main(
     out(USAGE);
     return EXIT.ok;
   }
-  let values: { stack?: string; outputs?: string };
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { stack: { type: 'string' }, outputs: { type: 'string' } } }));
-  } catch (e) {
-    out(`${(e as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (!values.stack) {
-    out(`--stack is required\n${USAGE}`);
+  const args = stackArguments(argv);
+  if (typeof args === 'string') {
+    out(`${args}\n${USAGE}`);
     return EXIT.usage;
   }
   let config: OrchestratorConfig;
   let appliers: Record<string, string>;
   try {
-    const o = pickOutputs(
-      outputsOf({ stack: values.stack, ...(values.outputs && { file: values.outputs }) }),
-      STATUS_OUTPUTS,
-    );
+    const o = pickOutputs(outputsOf(args.source), STATUS_OUTPUTS);
     config = configFromEnv(o.failoverOrchestratorEnvironment);
     appliers = o.bookApplierFunctionNames;
   } catch (e) {
@@ -126,7 +123,7 @@ export async function main(
     io.cloudwatch,
     new Date(status.at),
   );
-  statusReport(values.stack, config, status, lags).forEach((line) => out(line));
+  statusReport(args.source.stack, config, status, lags).forEach((line) => out(line));
   return EXIT.ok;
 }
 

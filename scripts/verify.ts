@@ -8,9 +8,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { parseArgs } from 'util';
 import { wantsHelp } from './cli';
-import { readStackOutputs, StackOutputs, StackOutputsError } from './stack-outputs';
+import { readStackOutputs, stackArguments, StackOutputs, StackOutputsError } from './stack-outputs';
 import { checksTable, verifyStack, verifyTarget, VerifyIo } from './verify/stack-checks';
 
 export const USAGE = `usage: npm run verify -- --stack NAME [--outputs FILE] [--no-order]
@@ -53,35 +52,26 @@ export async function main(
     out(USAGE);
     return EXIT.ok;
   }
-  let values: { stack?: string; outputs?: string; 'no-order'?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { stack: { type: 'string' }, outputs: { type: 'string' }, 'no-order': { type: 'boolean' } },
-    }));
-  } catch (e) {
-    out(`${(e as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (!values.stack) {
-    out(`--stack is required\n${USAGE}`);
+  const args = stackArguments(argv, ['no-order']);
+  if (typeof args === 'string') {
+    out(`${args}\n${USAGE}`);
     return EXIT.usage;
   }
   let target;
   try {
-    target = verifyTarget(outputsOf({ stack: values.stack, ...(values.outputs && { file: values.outputs }) }));
+    target = verifyTarget(outputsOf(args.source));
   } catch (e) {
     if (!(e instanceof StackOutputsError)) throw e;
     out(`verify: ${e.message}`);
     return EXIT.unreadable;
   }
-  const results = await verifyStack(target, io, { order: !values['no-order'] });
+  const results = await verifyStack(target, io, { order: !args.flags.has('no-order') });
   out(checksTable(results));
   const failed = results.filter((r) => !r.ok).length;
   out(
     failed === 0
-      ? `Stack ${values.stack}: all ${results.length} checks passed.`
-      : `Stack ${values.stack}: ${failed} of ${results.length} checks failed.`,
+      ? `Stack ${args.source.stack}: all ${results.length} checks passed.`
+      : `Stack ${args.source.stack}: ${failed} of ${results.length} checks failed.`,
   );
   return failed === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -6,6 +6,14 @@
 import { z } from 'zod';
 
 export const requiredText = z.string().trim().min(1, 'must be set');
+
+/** A whole number from `min` to `max`, parsed from its string; `unit` names it in the message. */
+export const wholeNumber = (min: number, max: number, unit?: string) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int(unit ? `must be a whole number of ${unit}` : 'must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 export const awsRegion = requiredText.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
 /**

@@ -5,15 +5,10 @@
  * other). Pattern: lib/functions/function-environment.ts.
  */
 import { z } from 'zod';
-import { awsRegion as region, parseEnv, requiredText as text } from '../facts/env';
+import { awsRegion as region, parseEnv, requiredText as text, wholeNumber } from '../facts/env';
 import { MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from '../facts/failover-window';
 
-const seconds = (min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number of seconds')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+const seconds = (min: number, max: number) => wholeNumber(min, max, 'seconds');
 const arn = (service: string) => text.regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN`);
 
 export const orchestratorEnvironment = z.object({

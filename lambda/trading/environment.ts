@@ -10,15 +10,9 @@
  */
 import { z } from 'zod';
 import { JOURNAL_TIMEOUT_RANGE_MS } from '../facts/journal';
-import { awsRegion, dbSsl, EnvError, parseEnv, requiredText, secretArn } from '../facts/env';
+import { awsRegion, dbSsl, EnvError, parseEnv, requiredText, secretArn, wholeNumber } from '../facts/env';
 
 const port = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(65535);
-const whole = (min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
 
 /**
  * A DynamoDB interface endpoint's Regional endpoint-specific DNS name as an https URL
@@ -45,10 +39,10 @@ export const tradingEnvironment = z.object({
   DB_PORT: port,
   DB_NAME: requiredText,
   DB_SSL: dbSsl,
-  DB_POOL_MAX: whole(1, 100).describe('Connections per pool (sized by the connection budget)'),
+  DB_POOL_MAX: wholeNumber(1, 100).describe('Connections per pool (sized by the connection budget)'),
   ORDER_DURABILITY: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
   JOURNAL_QUEUE_URLS: requiredText.optional(),
-  JOURNAL_TIMEOUT_MS: whole(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]).optional(),
+  JOURNAL_TIMEOUT_MS: wholeNumber(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]).optional(),
   FENCE_TABLE_NAME: requiredText.optional(),
   FENCE_TABLE_REGION: awsRegion.optional(),
   FENCE_NAME: requiredText.optional(),
@@ -63,8 +57,8 @@ export const tradingEnvironment = z.object({
   BOOK_PEER_ENDPOINT: peerDynamodbEndpoint
     .optional()
     .describe("The other region's DynamoDB interface endpoint (over the peering); unset: its public endpoint"),
-  AUTH_PAST_WINDOW_SECONDS: whole(1, 300).optional(),
-  AUTH_FUTURE_WINDOW_SECONDS: whole(0, 60).optional(),
+  AUTH_PAST_WINDOW_SECONDS: wholeNumber(1, 300).optional(),
+  AUTH_FUTURE_WINDOW_SECONDS: wholeNumber(0, 60).optional(),
 });
 
 export type TradingEnvironment = z.output<typeof tradingEnvironment>;

@@ -38,21 +38,23 @@ describe('the durability rule', () => {
   });
 });
 
+/** The orchestrator's control of `book`, from eu-west-1 (where it runs); clients kept in `clients`. */
+async function controlOf(book: BookReplicas, clients: DynamoDBClient[]): Promise<OrderBookControl> {
+  const byRegion = new Map<string, DynamoDBClient>();
+  for (const r of [US, EU]) {
+    const c = await book.client(EU, r, { requestTimeoutMs: 2_000 });
+    clients.push(c);
+    byRegion.set(r, c);
+  }
+  const replicas: Replicas = { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
+  return replicaBookControl(bookWriter(replicas));
+}
+
 describe('moves on the two-replica emulator', () => {
   let book: BookReplicas;
   const clients: DynamoDBClient[] = [];
 
-  /** The orchestrator's control, from eu-west-1 (where it runs). */
-  async function control(): Promise<OrderBookControl> {
-    const byRegion = new Map<string, DynamoDBClient>();
-    for (const r of [US, EU]) {
-      const c = await book.client(EU, r, { requestTimeoutMs: 2_000 });
-      clients.push(c);
-      byRegion.set(r, c);
-    }
-    const replicas: Replicas = { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
-    return replicaBookControl(bookWriter(replicas));
-  }
+  const control = () => controlOf(book, clients);
 
   beforeEach(async () => {
     book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
@@ -130,17 +132,7 @@ describe('moves on the two-replica emulator', () => {
 describe("a new stack's first writer item (bootstrapWriter, the orchestrator's first run)", () => {
   let book: BookReplicas;
   const clients: DynamoDBClient[] = [];
-  async function control(): Promise<OrderBookControl> {
-    const byRegion = new Map<string, DynamoDBClient>();
-    for (const r of [US, EU]) {
-      const c = await book.client(EU, r, { requestTimeoutMs: 2_000 });
-      clients.push(c);
-      byRegion.set(r, c);
-    }
-    return replicaBookControl(
-      bookWriter({ tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! }),
-    );
-  }
+  const control = () => controlOf(book, clients);
   beforeEach(async () => {
     book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
   });
