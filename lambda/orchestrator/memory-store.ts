@@ -6,6 +6,7 @@
  * requests to a remote table do.
  */
 import type { ProbeRecord } from './gate';
+import type { ClusterChange } from './decide';
 import type { EvidenceStore, FenceRecord } from './store';
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -78,6 +79,14 @@ export class InMemoryEvidenceStore implements EvidenceStore {
     if (!record)
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     this.fences.set(name, { ...record, failbackRequestedAt: at });
+  }
+
+  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
+    await yieldTurn();
+    const record = this.fences.get(name);
+    if (!record)
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    this.fences.set(name, { ...record, clusterChange: { at, operation } });
   }
 
   async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
