@@ -361,10 +361,16 @@ describe('the watchers', () => {
       w.observe(reading(at, [], [], cluster, lags)).map((e) => e.event);
     expect(events(0, primary)).toEqual([]);
     expect(events(5000, { kind: 'not-understood', reason: 'DescribeGlobalClusters failed: ETIMEDOUT' })).toEqual([]);
-    expect(events(10_000, { kind: 'not-understood', reason: 'status is failing-over, not available' })).toEqual([
-      'promotion-started',
-    ]);
-    expect(events(15_000, { kind: 'not-understood', reason: 'status is failing-over, not available' })).toEqual([]);
+    expect(events(7000, { kind: 'not-understood', reason: 'no member is the writer' })).toEqual([]);
+    const inFlight: Cluster = {
+      kind: 'in-flight',
+      operation: 'failover',
+      status: 'failing-over',
+      toClusterArn: 'arn:aws:rds:eu-west-1:1:cluster:aurora-euw1-dev',
+      reason: 'a failover is failing-over (use1 -> euw1)',
+    };
+    expect(events(10_000, inFlight)).toEqual(['promotion-started']);
+    expect(events(15_000, inFlight)).toEqual([]);
     // The ledger is watched after the promotion only, on a minute that began after it, under the alarm's bound.
     expect(events(300_000, { kind: 'secondary-writer' }, [lag(240_000, 0)])).toEqual(['promotion-complete']);
     expect(events(330_000, { kind: 'secondary-writer' }, [lag(300_000, 90_000)])).toEqual([]);

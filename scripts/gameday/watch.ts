@@ -12,8 +12,9 @@
  *   is gone (fast path) or the slow path is open;
  * - `fence`: the order book's writer item moved (its epoch rose above the first poll's): the
  *   book's fence, after which the old writer's writes are refused;
- * - `promotion-started` / `promotion-complete`: the global cluster leaves "the configured primary
- *   writes" (a failover or switchover in flight) / the secondary writes;
+ * - `promotion-started` / `promotion-complete`: after the configured primary wrote, a failover or
+ *   switchover is in flight between the members (the global cluster's FailoverState) / the
+ *   secondary writes; a cluster that cannot be read or is not understood starts nothing;
  * - `ledger-caught-up`: after the promotion, the promoted region's book applier reports a minute
  *   that began after it with IteratorAge at most the platform's own lag alarm
  *   (`alarmBookApplyLagSeconds`): CloudWatch's one-minute resolution, not the poll's.
@@ -40,9 +41,6 @@ export interface WatchedEvent {
   readonly event: TimelineEvent;
   readonly detail?: string;
 }
-
-/** A ClusterReading that is a failed read, not a state of the cluster (evidence-reader.ts readCluster). */
-const UNREADABLE_CLUSTER = /^DescribeGlobalClusters failed/;
 
 export class PlatformWatcher {
   private votes?: Map<string, string>;
@@ -86,12 +84,12 @@ export class PlatformWatcher {
 
     const cluster = status.cluster;
     if (cluster.kind === 'primary-writer') this.primaryWrote = true;
-    else if (cluster.kind === 'secondary-writer' || !UNREADABLE_CLUSTER.test(cluster.reason)) {
+    else if (cluster.kind === 'secondary-writer' || cluster.kind === 'in-flight') {
       if (this.primaryWrote && !this.promotionStarted) {
         this.promotionStarted = true;
         events.push({
           event: 'promotion-started',
-          detail: cluster.kind === 'secondary-writer' ? 'already complete when first seen' : cluster.reason,
+          detail: cluster.kind === 'in-flight' ? cluster.reason : 'already complete when first seen',
         });
       }
       if (cluster.kind === 'secondary-writer' && this.promotedAt === undefined && this.promotionStarted) {
