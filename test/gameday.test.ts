@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseGameDayResults } from '../lib/model/game-day-results';
-import { EXIT, gameday, GameDayIo } from '../scripts/gameday';
+import { EXIT, gameday, GameDayIo, orderSender } from '../scripts/gameday';
+import { validateOrder } from '../lambda/trading/order';
 import type { ExperimentDriver } from '../scripts/gameday/fis';
 import { fisDriver } from '../scripts/gameday/fis';
 import { ACCEPT_PROTECTED_FLAG, refusal } from '../scripts/gameday/guard';
@@ -444,5 +445,24 @@ describe('the watchers', () => {
       'recovery',
     ]);
     expect(orderEvents({ kind: 'answered', status: 503 }, 'eu-west-1', true)).toEqual(['first-failed-order']);
+  });
+});
+
+describe("the command's orders", () => {
+  it('are orders the API accepts (its own validation), signed, and read back with the answering region', async () => {
+    const sent: { url: string; headers: Headers; body: unknown }[] = [];
+    const send = orderSender({ TAP_CLIENT_ID: 'desk-1', TAP_CLIENT_KEY: 'k'.repeat(40) }, (async (input, init) => {
+      sent.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
+      return new Response(JSON.stringify({ region: 'eu-west-1' }), { status: 201 });
+    }) as typeof fetch);
+    expect(await send('https://api.dev.example.com', 7)).toEqual({
+      kind: 'answered',
+      status: 201,
+      region: 'eu-west-1',
+    });
+    expect(sent[0].url).toBe('https://api.dev.example.com/orders');
+    expect(sent[0].headers.get('authorization')).toBeTruthy();
+    expect(validateOrder(sent[0].body)).toMatchObject({ ok: true });
+    expect(await orderSender({})('https://api.dev.example.com', 1)).toMatchObject({ kind: 'unreachable' });
   });
 });
