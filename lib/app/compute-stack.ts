@@ -216,6 +216,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         service: { ...service, vpc: { ...service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] } },
         loadBalancer: this.loadBalancer,
         logArchive: args.logArchive,
+        logsKeyArn: args.keys.key('logs').arn,
       },
       child,
     );
