@@ -21,6 +21,7 @@ import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
 import type { FailoverStatus } from '../lambda/orchestrator/failover-status';
 import { PlatformReading, PlatformWatcher } from '../scripts/gameday/watch';
+import { gameDayTable, rtoBasis } from '../scripts/gameday/game-day-docs';
 import { StackOutputsError } from '../scripts/stack-outputs';
 
 const T0 = Date.parse('2026-12-05T10:00:00Z');
@@ -464,5 +465,26 @@ describe("the command's orders", () => {
     expect(sent[0].headers.get('authorization')).toBeTruthy();
     expect(validateOrder(sent[0].body)).toMatchObject({ ok: true });
     expect(await orderSender({})('https://api.dev.example.com', 1)).toMatchObject({ kind: 'unreachable' });
+  });
+});
+
+describe('what the docs say about game days', () => {
+  it("the README's RTO basis says estimates until a results file calibrates an input, and says when runs were offline", () => {
+    expect(rtoBasis('dev', { calibration: {} })).toMatch(/^estimates: no game day has measured the dev stack/);
+    const basis = rtoBasis('dev', {
+      file: 'gameday/dev.json',
+      calibration: { promotionSeconds: { values: [300], dates: ['2026-12-05'], offline: true } },
+    });
+    expect(basis).toBe(
+      'calibrated by game days (gameday/dev.json): Aurora cross-region promotion (1 run, 2026-12-05); offline runs included, which are drill fakes, not AWS measurements; every other input is an estimate',
+    );
+  });
+
+  it("the runbook's table prices each experiment from its template's actions ($0.10 per action-minute)", () => {
+    const table = gameDayTable();
+    expect(table).toMatch(/\| `app-unreachable` \|.*\| 2 actions x 10 minutes: about \$2\.00 a run \|/);
+    expect(table).toMatch(/\| `cross-region-lost` \|.*\| 3 actions x 10 minutes: about \$3\.00 a run \|/);
+    expect(table).toMatch(/\| `db-failover-in-region` \|.*\| 1 action x under 1 minute: about \$0\.10 a run \|/);
+    expect(table).toMatch(/\| `az-lost` \|.*closest fault the drill has/);
   });
 });
