@@ -118,6 +118,10 @@ export const NAME_RULES = {
   tradingFunction: rule('fn-trading', 64, true, 3),
   tradingRole: rule('role-fn-trading', 64),
   artifactBucket: rule('artifacts', 63, true, 12),
+  codeSigning: rule('code-signing', 255),
+  // S3 names are global: the account id (12) is the qualifier.
+  codeBucket: rule('lambda-code', 63, true, 12),
+  codeSigningConfig: rule('csc-lambda', 255),
   webAcl: rule('waf', 128),
   wafLogGroup: rule('aws-waf-logs-alb', 512),
   // global
