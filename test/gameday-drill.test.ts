@@ -36,35 +36,22 @@ let quietResult: ScenarioResult;
 
 beforeAll(async () => {
   drill = await Drill.start(settings);
-  const argv = [
-    '--stack',
-    'dev',
-    '--experiment',
-    'app-unreachable',
-    '--out',
-    file,
-    '--rate',
-    '1',
-    '--poll-seconds',
-    '5',
-  ];
+  const argv = ['--stack', 'dev', '--out', file, '--rate', '1', '--poll-seconds', '5'];
+  // The takeover is over long before the experiment ends: no watching after it.
   result = await drill.runScenario(
-    gameDayScenario('app-unreachable', argv, (r) => (offline = r), PROMOTION_SECONDS),
+    gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
+      observeSeconds: 0,
+      promotionSeconds: PROMOTION_SECONDS,
+    }),
     1,
   );
   run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
-  const quietArgv = [
-    '--stack',
-    'dev',
-    '--experiment',
-    'db-failover-in-region',
-    '--out',
-    quietFile,
-    '--poll-seconds',
-    '5',
-  ];
+  // The in-region failover ends in 25 s: the command watches the gate's recovery window and a minute more (its default).
+  const quietArgv = ['--stack', 'dev', '--out', quietFile, '--poll-seconds', '5'];
   quietResult = await drill.runScenario(
-    gameDayScenario('db-failover-in-region', quietArgv, (r) => (quiet = r)),
+    gameDayScenario('db-failover-in-region', quietArgv, (r) => (quiet = r), {
+      observeSeconds: settings.failoverRecoveryWindowSeconds + 60,
+    }),
     1,
   );
 }, 400_000);
@@ -177,5 +164,8 @@ it('an in-region database failover: the command completes, and the watchers see 
   // Trading does not notice: orders stay live in the book (the drill's db-blip-25s), all in us-east-1.
   expect(quiet.orders.every((o) => o.kind === 'answered' && o.status === 201 && o.region === 'us-east-1')).toBe(true);
   expect(quietRun.timeline.map((e) => e.event)).toEqual(['fault-start', 'fault-stop']);
+  // It watched past the gate's window: a wrong decision would have been seen.
+  const watched = (Date.parse(quietRun.finishedAt) - Date.parse(quietRun.timeline[0].at)) / 1000;
+  expect(watched).toBeGreaterThanOrEqual(25 + settings.failoverRecoveryWindowSeconds + 60);
   expect(quietRun.measured).toEqual({});
 });
