@@ -1,5 +1,5 @@
 /**
- * A trading client that sends an order every second through one entry point (Global
+ * A trading client that sends an order every second (or at the run's cadence: cadence.ts) through one entry point (Global
  * Accelerator or the Route 53 name) and records every answer. It keeps its connection open
  * (keep-alive) and reconnects, landing wherever the entry point routes it then, after a failed
  * request or once the connection is a minute old (HTTP clients recycle connections). An order that was not acknowledged is sent again with the same client order
@@ -12,6 +12,7 @@ import { OrderClient as SigningClient } from '../order-client';
 import type { AppRegion, Vantage } from './network';
 import type { RegionApp } from './region';
 import type { Simulation } from './sim';
+import type { Cadence } from './cadence';
 
 export interface Acknowledgement {
   readonly clientOrderId: string;
@@ -78,6 +79,7 @@ export class OrderClient {
   private pinned?: { region: AppRegion; since: number };
   private next = 0;
   private pending?: { id: string; n: number; firstSentAt: number };
+  private lastNewAt?: number;
   private readonly signing: SigningClient;
 
   constructor(
@@ -90,6 +92,8 @@ export class OrderClient {
     private readonly idPrefix: string,
     credentials: ClientCredentials,
     baseUrl: string,
+    /** When a new order is due (scripts/drill/cadence.ts); without one, every tick. */
+    private readonly cadence?: Cadence,
   ) {
     this.signing = new SigningClient(baseUrl, credentials, (input, init) => this.send(input, init));
   }
@@ -110,6 +114,8 @@ export class OrderClient {
 
   private async tick(): Promise<void> {
     if (!this.pending) {
+      if (this.cadence && !this.cadence.due(this.lastNewAt)) return;
+      this.lastNewAt = this.sim.now();
       const n = this.next++;
       this.pending = { id: `${this.idPrefix}-${this.name}-${n}`, n, firstSentAt: this.sim.now() };
     }
