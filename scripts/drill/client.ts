@@ -54,6 +54,25 @@ export interface ClientCredentials {
   readonly key: string;
 }
 
+/** A fetch whose requests go from `vantage` to `region`'s ALB (where a client's connection landed). */
+export function fetchThrough(
+  regions: Record<AppRegion, RegionApp>,
+  vantage: Vantage,
+  region: AppRegion,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const url = new URL(String(input instanceof Request ? input.url : input));
+    const response = await regions[region].request(vantage, {
+      method: init?.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      // What fetch sends on its own: the Host the request was signed for.
+      headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), host: url.host },
+      body: typeof init?.body === 'string' ? init.body : undefined,
+    });
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+}
+
 export class OrderClient {
   readonly acks: Acknowledgement[] = [];
   readonly attempts: Attempt[] = [];
@@ -80,16 +99,8 @@ export class OrderClient {
   }
 
   /** The signing client's fetch: to the ALB of the region this client's connection is on. */
-  private async send(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const url = new URL(String(input instanceof Request ? input.url : input));
-    const response = await this.regions[this.pinned!.region].request(this.vantage, {
-      method: init?.method ?? 'GET',
-      path: `${url.pathname}${url.search}`,
-      // What fetch sends on its own: the Host the request was signed for.
-      headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), host: url.host },
-      body: typeof init?.body === 'string' ? init.body : undefined,
-    });
-    return new Response(response.body, { status: response.status, headers: response.headers });
+  private send(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return fetchThrough(this.regions, this.vantage, this.pinned!.region)(input, init);
   }
 
   /** The client order id this client is still sending (sent, not acknowledged yet). */
