@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: one state machine (failover, switchover, rejoin, reset) over one
+ * server pair and the endpoints that follow it. The next cut: the endpoint routes (what the
+ * proxy fabric asks) into their own module.
+ *
  * An Aurora global database made of two real PostgreSQL servers: one cluster per region, each
  * with a writer and a reader endpoint, a global writer endpoint that follows the writer, and
  * storage replication modelled by streaming replication through a link the drill can cut.

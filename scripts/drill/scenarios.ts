@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: the types every scenario module shares (Scenario, Expectation,
+ * MeasureInput) and the eleven scenarios that came first. The next cut: the types into their own
+ * module (gate-scenarios.ts and book-scenarios.ts hold the later scenarios already).
+ *
  * The scenarios, each with what it must show. Every scenario also requires: the final writer's
  * ledger equal to the acknowledged orders (none lost, none executed twice, none there that no
  * client was acknowledged for), no client without an acknowledgement for longer
