@@ -211,37 +211,28 @@ export class DynamoEvidenceStore implements EvidenceStore {
   }
 
   async markFailbackRequested(name: string, at: number): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: fenceKey(name),
-        UpdateExpression: 'SET failbackRequestedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    );
+    await this.setOnFence(name, { failbackRequestedAt: at });
   }
 
   async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: fenceKey(name),
-        UpdateExpression: 'SET clusterChange = :change',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':change': { at, operation } },
-      }),
-    );
+    await this.setOnFence(name, { clusterChange: { at, operation } });
   }
 
   async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await this.setOnFence(name, { promotionRefused: { at, reason } });
+  }
+
+  /** Set one attribute of an existing fence record (refused when there is none). */
+  private async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
+    const [[attribute, value]] = Object.entries(patch);
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: fenceKey(name),
-        UpdateExpression: 'SET promotionRefused = :refused',
+        UpdateExpression: 'SET #attribute = :value',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':refused': { at, reason } },
+        ExpressionAttributeNames: { '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value },
       }),
     );
   }

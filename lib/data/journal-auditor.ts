@@ -7,11 +7,14 @@ import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
 import { ServiceRuntime } from '../functions/service-runtime';
 import { OrderJournal, queueKeyStatement } from './order-journal';
+import type { CodeSigning } from '../functions/code-signing';
 
 /** Auditors per region at once: the SQS event source's minimum, which its reserved concurrency matches. */
 export const JOURNAL_AUDITOR_CONCURRENCY = 2;
 
 export interface JournalAuditorArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   readonly name: Namer;
   /** This region's journal (the auditor is its one consumer). */
@@ -48,6 +51,7 @@ export class JournalAuditor extends pulumi.ComponentResource implements BuiltFun
       {
         name: n('journalAuditorFunction'),
         roleName: n('journalAuditorRole'),
+        codeSigning: args.codeSigning,
         code: 'journal-auditor',
         description: 'Audits the order journal against the local replica; recovers lost orders after a promotion',
         settings,

@@ -54,6 +54,7 @@ import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
 import { drawPhases, type Phases } from './phases';
 import { Simulation } from './sim';
+import { Cadence } from './cadence';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
 import { type CanaryVote, MemoryLogger, ScenarioWorld } from './world';
@@ -333,7 +334,7 @@ export class Drill {
       sim,
       random,
     );
-    const world = new ScenarioWorld(
+    const world: ScenarioWorld = new ScenarioWorld(
       sim,
       this.network,
       this.db,
@@ -345,6 +346,7 @@ export class Drill {
       fakeContext,
       logger,
       book,
+      new Cadence(sim.now, [() => world.decisions, () => world.writerMoves], () => this.network.version),
     );
     this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
     // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).
@@ -366,6 +368,7 @@ export class Drill {
         scenario.name,
         DRILL_CLIENTS.ga,
         `https://global.${s.domainName}`,
+        world.cadence,
       ),
       new OrderClient(
         'dns',
@@ -376,6 +379,7 @@ export class Drill {
         scenario.name,
         DRILL_CLIENTS.dns,
         `https://api.${s.domainName}`,
+        world.cadence,
       ),
     ];
     for (const client of clients) client.start();
