@@ -32,7 +32,7 @@ import {
   rotationStep,
   SCHEDULE_EVENT,
 } from './adapters';
-import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient, sqsClient } from './aws';
+import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient } from './aws';
 import { FakeTable } from './dynamodb';
 import { BOOK_TABLE, DrillBook } from './book';
 import { applyBookRecords } from '../../lambda/book-applier/apply';
@@ -42,13 +42,12 @@ import { replicaBookControl } from '../../lambda/orchestrator/order-book';
 import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { SecretCache } from '../../lambda/shared/secret-cache';
-import { OrderStore } from '../../lambda/trading/store';
+import { OrderLedger } from '../../lambda/book-applier/order-ledger';
 import { OrderClient } from './client';
 import { DB_NAME, GlobalDatabase, MASTER_PASSWORD, ORDERS_TABLE } from './database';
 import { measure, ScenarioResult } from './metrics';
 import { AppRegion, APP_REGIONS, Network, Vantage } from './network';
 import type { PgServer } from './postgres';
-import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
@@ -155,56 +154,19 @@ export class Drill {
     return { master, app };
   }
 
-  endpoints(
-    region: AppRegion,
-    secretArn: string,
-    clientKeysSecretArn: string,
-    failover: FailoverSetup,
-    durability: DrillSettings['orderDurability'],
-    bookSigningSecretArn?: string,
-  ): RegionEndpoints {
-    const hosts = this.db.hosts(region);
+  endpoints(region: AppRegion, clientKeysSecretArn: string, bookSigningSecretArn: string): RegionEndpoints {
     return {
       region,
       role: region === 'us-east-1' ? 'primary' : 'secondary',
-      clusterWriter: hosts.writer[region],
-      clusterReader: hosts.reader[region],
-      globalWriter: hosts.global,
-      port: this.db.port,
-      dbName: DB_NAME,
-      poolMax: this.settings.dbPoolMaxConnections,
-      secretArn,
       clientKeysSecretArn,
       apiHosts: apiHostNames(this.settings, region),
       authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
-      journal: {
-        queueUrls: Object.fromEntries(
-          APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
-        ),
-        durability,
-        timeoutMs: this.settings.journalTimeoutMs,
-        parkedQueueUrl: this.queueUrl(region, `sqs-journal-parked-${CODE[region]}-${this.settings.environmentSuffix}`),
-        orphanAfterSeconds: this.settings.journalOrphanAfterSeconds,
+      book: {
+        tableName: BOOK_TABLE,
+        peerRegion: APP_REGIONS.find((r) => r !== region)!,
+        signingSecretArn: bookSigningSecretArn,
       },
-      fence: {
-        tableName: failover.evidenceTable,
-        tableRegion: failover.evidenceTableRegion,
-        name: failover.globalClusterId,
-      },
-      ...(bookSigningSecretArn
-        ? {
-            book: {
-              tableName: BOOK_TABLE,
-              peerRegion: APP_REGIONS.find((r) => r !== region)!,
-              signingSecretArn: bookSigningSecretArn,
-            },
-          }
-        : {}),
     };
-  }
-
-  private queueUrl(region: AppRegion, name: string): string {
-    return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`;
   }
 
   albDnsName(region: AppRegion): string {
@@ -244,18 +206,13 @@ export class Drill {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app, clientKeys, failover, durability, bookSecret),
+          endpoints: this.endpoints(region, clientKeys, bookSecret),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
             timeoutSeconds: s.albHealthCheckTimeoutSeconds,
             healthyThreshold: s.albHealthyThreshold,
             unhealthyThreshold: s.albUnhealthyThreshold,
-          },
-          journal: {
-            delaySeconds: s.journalAuditDelaySeconds,
-            visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
-            batchSize: 10,
           },
           tls: this.tls,
         },
@@ -268,19 +225,6 @@ export class Drill {
       await r.start(
         {
           secrets: secretsClient(region, secrets, fakeContext(region)),
-          sqs: sqsClient(
-            region,
-            sqsHandlers(() => [r.parkedQueue]),
-            fakeContext(region),
-          ),
-          // Calls from this region to either region's journal, cut by partitions and outages.
-          journalSqs: (target) =>
-            sqsClient(
-              target as AppRegion,
-              sqsHandlers(() => [regions[target as AppRegion].journalQueue]),
-              fakeContext(region),
-            ),
-          fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
           book: book.view(region),
           ledger: new MemoryLedgerStore(),
         },
@@ -297,7 +241,7 @@ export class Drill {
         max: 1,
         ...boundedClientSettings({ connectMs: 2_000, queryMs: 5_000 }),
       });
-      return { region, pool, store: new OrderStore(pool, region) };
+      return { region, pool, store: new OrderLedger(pool) };
     });
     const keys = [parseSigningKey(signingKey)];
     book.schedule(

@@ -317,6 +317,38 @@ export class BookReplicas {
   }
 
   /**
+   * One endpoint in `from` for both replicas, each request routed by the region it is signed
+   * for (the SigV4 credential scope of its Authorization header), as the public Regional
+   * endpoints are told apart by name. For code that builds its clients from the environment
+   * (`AWS_ENDPOINT_URL_DYNAMODB`, the SDK's service-specific endpoint setting) rather than taking them.
+   */
+  async routedEndpoint(from: string): Promise<string> {
+    const targets = new Map<string, URL>();
+    for (const to of this.regions) targets.set(to, new URL(await this.endpoint(from, to)));
+    const server = http.createServer((req, res) => {
+      const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      const target = scope ? targets.get(scope) : undefined;
+      if (!target) return void res.writeHead(400).end('{"__type":"UnrecognizedClientException"}');
+      const forward = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => req.socket.destroy());
+      req.pipe(forward);
+    });
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.fronts.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /**
    * An SDK client in `from` for `to`'s replica: one attempt, bounded by `requestTimeoutMs` (the
    * accept path sets its own bounds; the SDK's default retries would hide the faults).
    */
