@@ -4,9 +4,9 @@
  * gate moves trading only when the region is gone, and never promotes a database that reports
  * itself healthy or is being worked on by Aurora.
  */
+import { ACCELERATOR_PICKUP_MAX_SECONDS } from '../../lib/model/rto-model';
 import type { MeasureInput } from './scenarios';
 import {
-  afterRecovery,
   databaseDownFor,
   FAULT_AT,
   horizon,
@@ -68,7 +68,14 @@ export function gateScenarios(timing: Timing): Scenario[] {
       durationSeconds: FAULT_AT + SICK_SECONDS + 30 + SETTLE,
       expect: {
         promotions: 0,
-        firstLiveWithinSeconds: afterRecovery(SICK_SECONDS),
+        // Once the 503s stop: the ALB's healthy threshold (its checks' phase included), then the
+        // accelerator's pickup (up to 30 s, drawn per seed) before it routes back, then a retry.
+        // (30 s after the fault's end, the bound of the other recoveries, is shorter than that.)
+        firstLiveWithinSeconds: ({ settings: s }) =>
+          SICK_SECONDS +
+          (s.albHealthyThreshold + 1) * s.albHealthCheckIntervalSeconds +
+          ACCELERATOR_PICKUP_MAX_SECONDS +
+          1,
         refusesOrdersForSeconds: SICK_SECONDS,
         also: [
           decided('await-approval', 'to ask for approval'),
