@@ -128,6 +128,11 @@ export function decidePromotion({ gate, cluster, mode, approved, database, fence
     return { kind: 'report', reason: `gate open but the global cluster is not understood: ${cluster.reason}` };
   }
   if (cluster.kind === 'secondary-writer') return { kind: 'none', reason: 'the secondary already writes' };
+  // A planned failback has just completed: the fenced primary answers 503 by design (it holds no
+  // writer yet), which is what opened the gate. Restore it; never page for approval.
+  if (fence.failbackRequested) {
+    return { kind: 'restore-traffic', reason: 'failback complete: the primary writes again' };
+  }
   if (database.kind === 'event') {
     return { kind: 'hold', reason: `gate open (${gate.reason}), but ${database.reason}: waiting` };
   }

@@ -1106,3 +1106,32 @@ describe('events of several sources (summariseEvents)', () => {
     ).toBeUndefined();
   });
 });
+
+describe('a failback that has just completed', () => {
+  it('restores traffic instead of asking for approval, though the fenced primary opened the gate', () => {
+    const open: GateVerdict = {
+      open: true,
+      reason: 'sick from eu-west-1, us-west-2',
+      regionGone: false,
+      goneReason: 'not gone',
+      downVotes: 2,
+      upVotes: 0,
+      votes: [],
+      corroboration: [],
+    };
+    const database = { kind: 'healthy', reason: 'available' } as const;
+    const primary: ClusterReading = { kind: 'primary-writer' };
+    const decide = (failbackRequested: boolean) =>
+      decidePromotion({
+        gate: open,
+        cluster: primary,
+        mode: 'automatic',
+        approved: false,
+        database,
+        fence: { fenced: true, failbackRequested },
+        now: 0,
+      }).kind;
+    expect(decide(true)).toBe('restore-traffic');
+    expect(decide(false)).toBe('await-approval');
+  });
+});
