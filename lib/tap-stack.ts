@@ -18,6 +18,7 @@ import { GameDays } from './observe/game-days';
 import { HealthCheckAlarms } from './observe/health-check-alarms';
 import { MonitoringStack } from './observe/monitoring-stack';
 import { Namer, namer, regionalName } from './config/naming';
+import { CodeSigning } from './functions/code-signing';
 import { LogArchive } from './security/log-archive';
 import { NetworkStack } from './network/network-stack';
 import { OrderBook } from './data/order-book';
@@ -154,6 +155,15 @@ export class TapStack extends pulumi.ComponentResource {
     const regionKeys = (role: RegionRole) =>
       new RegionKeys(names[role]('regionKeys'), { settings, region: regions[role], name: names[role] }, inRegion(role));
     const keys = { primary: regionKeys('primary'), secondary: regionKeys('secondary') };
+    // Lambda code signing (off by default): one profile, configuration and package bucket per
+    // region that runs functions, the canaries' us-west-2 included.
+    const signing = (name: Namer, opts: pulumi.ComponentResourceOptions) =>
+      settings.lambdaCodeSigning === 'off' ? undefined : new CodeSigning(name('codeSigning'), { settings, name }, opts);
+    const codeSigning = {
+      primary: signing(names.primary, inRegion('primary')),
+      secondary: signing(names.secondary, inRegion('secondary')),
+      accelerator: signing(names.accelerator, { parent: this, providers: { aws: providers.accelerator } }),
+    };
     const network = (role: RegionRole) =>
       new NetworkStack(
         names[role]('network'),
@@ -186,6 +196,7 @@ export class TapStack extends pulumi.ComponentResource {
       peerNetwork: networks[other(role)],
       globalDatabase: this.globalDatabase,
       keys: keys[role],
+      codeSigning: codeSigning[role],
     });
     const primaryDatabase = new DatabaseStack(
       names.primary('database'),
@@ -267,6 +278,7 @@ export class TapStack extends pulumi.ComponentResource {
         settings,
         region: primaryRegion,
         name: names.primary,
+        codeSigning: codeSigning.primary,
         network: networks.primary,
         peerNetwork: networks.secondary,
         database: databases.primary,
@@ -324,6 +336,7 @@ export class TapStack extends pulumi.ComponentResource {
           settings,
           region: regions[role],
           name: names[role],
+          codeSigning: codeSigning[role],
           network: networks[role],
           peerNetwork: networks[other(role)],
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
@@ -345,6 +358,7 @@ export class TapStack extends pulumi.ComponentResource {
         {
           settings,
           name: names[role],
+          codeSigning: codeSigning[role],
           region: regions[role].region,
           book: this.book,
           database: databases[role],
@@ -407,11 +421,22 @@ export class TapStack extends pulumi.ComponentResource {
         secondaryLoadBalancer: computes.secondary.loadBalancer,
         endpointGroups: this.global.endpointGroups,
         vantages: [
-          { region: secondaryRegion.region, name: names.secondary, provider: providers.secondary },
-          { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
+          {
+            region: secondaryRegion.region,
+            name: names.secondary,
+            provider: providers.secondary,
+            codeSigning: codeSigning.secondary,
+          },
+          {
+            region: GLOBAL_ACCELERATOR_API_REGION,
+            name: names.accelerator,
+            provider: providers.accelerator,
+            codeSigning: codeSigning.accelerator,
+          },
         ],
         evidence: this.evidence,
         book: this.book,
+        codeSigning: codeSigning.secondary,
       },
       inRegion('secondary'),
     );

@@ -43,6 +43,7 @@ const BY_MODULE: Readonly<Record<string, string>> = {
   scheduler: 'scheduler',
   secretsmanager: 'secretsmanager',
   sns: 'sns',
+  signer: 'signer',
   sqs: 'sqs',
   ssm: 'ssm',
   vpc: 'ec2',

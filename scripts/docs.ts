@@ -18,6 +18,8 @@ import { GATE_DECISION_PATH, rtoDistribution, rtoHeadline, rtoModelMarkdown } fr
 import { POLICIES } from '../policy/rules';
 import { maxSuffixLength, NAME_RULES, tightestName } from '../lib/config/naming';
 import { criticalPath, failoverTimeline, rtoInputsFromPlan } from './analysis';
+import { gameDayTable, rtoBasis } from './gameday/game-day-docs';
+import { stackCalibration } from './gameday/results-file';
 import { architectureGraph, renderSvg } from './diagram';
 import { outputsTable } from './outputs-table';
 import { OfflineRun, PROJECT_DIR, readProject, runOffline, stackConfig } from './offline';
@@ -260,9 +262,13 @@ from Pulumi.yaml, the dev and prod plans and the models.
       rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
     ),
     'signing-vectors': signingVectorsMarkdown(),
+    'game-day-experiments': gameDayTable(),
   };
+  // The README's numbers follow the dev stack's game-day results when it has any (and say so).
+  const measured = stackCalibration('dev');
   const distribution = rtoDistribution(
     rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
+    { calibration: measured.calibration },
   );
   const p99 = (prefix: string) => {
     const found = distribution.paths.find((p) => p.name.startsWith(prefix));
@@ -278,6 +284,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'p99-first-live': p99(FIRST_LIVE_ORDER_PATH),
     'p99-aurora': p99(AURORA_PATH),
     'rto-headline': rtoHeadline(distribution),
+    'rto-basis': rtoBasis('dev', measured),
   };
   const stale: string[] = [];
   const used: Record<string, string[]> = {};

@@ -10,7 +10,7 @@ import { parseArgs } from 'util';
 import { ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { calibrationFrom, modelDraws } from '../lib/model/calibration';
 import { GAME_DAY_EXPERIMENTS, GameDayExperiment } from '../lib/model/game-day-catalog';
-import { GameDayResults, parseGameDayResults, resultsPath } from '../lib/model/game-day-results';
+import { GameDayResults, GameDayRun, parseGameDayResults, resultsPath } from '../lib/model/game-day-results';
 import { regionCode } from '../lib/config/naming';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
@@ -18,8 +18,11 @@ import { ExperimentDriver, FINAL_STATES, fisClient, fisDriver } from './gameday/
 import { ACCEPT_PROTECTED_FLAG, refusal } from './gameday/guard';
 import { appendRun, comparison, gameDayRun } from './gameday/report';
 import { OrderOutcome, orderEvents, TimelineRecorder } from './gameday/timeline';
+import { PlatformReading, PlatformWatcher } from './gameday/watch';
 import { PROJECT_DIR, readProject, stackConfig } from './offline';
 import { OrderClient } from './order-client';
+import { readStackOutputs } from './stack-outputs';
+import { awsIo, isUnreadable, readPlatform, statusSource } from './status';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
 
@@ -27,7 +30,10 @@ export const USAGE = `Usage: npm run gameday -- --stack NAME --experiment X [opt
 
 Starts the stack's FIS experiment X, sends signed orders through the whole run, records the
 timeline, appends the run to gameday/NAME.json (npm run plan reads it to calibrate the RTO model)
-and prints the measured values beside the model's p50/p99. Ctrl-C stops the experiment.
+and prints the measured values beside the model's p50/p99. Ctrl-C stops the experiment. At each
+poll it also reads the platform's state as npm run status does (the stack's outputs through the
+Pulumi CLI, AWS with the default credentials) and records each gate vote, the decision, the book
+writer's move (fence), Aurora's promotion and the ledger catching up.
 
 Options:
   --stack NAME            the stack (its Pulumi.NAME.yaml must have gameDays: enabled)
@@ -55,6 +61,19 @@ export interface GameDayIo {
   readonly onInterrupt: (handler: () => void) => () => void;
   /** The stack's full config (default: its Pulumi.NAME.yaml over Pulumi.yaml, as the plan reads it). */
   readonly stackConfig?: (stack: string) => Record<string, string>;
+  /** Where the run happens: `aws` (default) or `offline` (the drill's fakes: exercises the loop, measures nothing real). */
+  readonly source?: GameDayRun['source'];
+  /**
+   * The platform's state as `npm run status` reads it, for the watchers (scripts/gameday/watch.ts);
+   * throws when the stack's outputs cannot be read. Without it, no watcher runs.
+   */
+  readonly platform?: (stack: string) => PlatformSource;
+}
+
+/** What the watchers read: each region's book applier, and one reading of the platform per call. */
+export interface PlatformSource {
+  readonly appliers: Readonly<Record<string, string>>;
+  readonly read: () => Promise<PlatformReading>;
 }
 
 class Refused extends Error {}
@@ -117,19 +136,29 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
 
   let settings: Settings;
   let existing: GameDayResults | undefined;
+  let platform: PlatformSource | undefined;
   try {
     settings = readSettings(stack, io.stackConfig ?? ((name) => stackConfig(name)));
     const why = refusal(stack, settings, Boolean(args[ACCEPT_PROTECTED_FLAG.slice(2)]));
     if (why) throw new Refused(why);
     existing = readResults(out, stack);
+    platform = io.platform?.(stack);
   } catch (e) {
-    if (!(e instanceof Refused) && !(e instanceof Error && e.name === 'GameDayResultsError')) throw e;
-    io.stderr(`Refused: ${(e as Error).message}`);
+    const refused = e instanceof Refused || (e instanceof Error && e.name === 'GameDayResultsError');
+    if (!refused && !isUnreadable(e)) throw e;
+    io.stderr(`Refused: ${refused ? '' : 'the watchers cannot read the stack: '}${(e as Error).message}`);
     return EXIT.refused;
   }
   const [primary, secondary] = settings.regions.map((r) => r.region);
   const driver = io.driver(primary);
   const timeline = new TimelineRecorder(io.now);
+  const watcher =
+    platform &&
+    new PlatformWatcher({
+      secondaryRegion: secondary,
+      appliers: platform.appliers,
+      caughtUpMs: settings.alarmBookApplyLagSeconds * 1000,
+    });
   const url = args.url ?? `https://api.${settings.domainName}`;
   const templateName = `fis-${experiment}-${regionCode(primary)}-${settings.environmentSuffix}`;
 
@@ -162,11 +191,13 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
     while (!(FINAL_STATES as readonly string[]).includes(state.status)) {
       if (clock() >= nextPoll) {
         state = await driver.state(experimentId);
+        if (watcher && platform)
+          for (const e of watcher.observe(await platform.read())) timeline.record(e.event, e.detail);
         nextPoll = clock() + pollSeconds * 1000;
       }
       if (clock() >= nextOrder) {
         const outcome = await io.sendOrder(url, ++sent);
-        for (const event of orderEvents(outcome, secondary)) timeline.record(event);
+        for (const event of orderEvents(outcome, secondary, timeline.has('first-failed-order'))) timeline.record(event);
         nextOrder += orderGapMs;
       }
       await io.sleep(Math.max(0, Math.min(nextPoll, nextOrder) - clock()));
@@ -178,7 +209,7 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
   const outcome = state.status === 'completed' ? 'completed' : state.status === 'failed' ? 'failed' : 'stopped';
   const run = gameDayRun({
     experiment,
-    source: 'aws',
+    source: io.source ?? 'aws',
     experimentId,
     startedAt,
     finishedAt: io.now().toISOString(),
@@ -200,17 +231,19 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
   return outcome === 'completed' ? EXIT.ok : EXIT.failed;
 }
 
-/** One small limit order, signed with the desk's key from the environment. */
-function orderSender(env: GameDayIo['env']): GameDayIo['sendOrder'] {
+/** One small limit order, signed with the desk's key from the environment (`fetchImpl`: where requests go). */
+export function orderSender(env: GameDayIo['env'], fetchImpl: typeof fetch = fetch): GameDayIo['sendOrder'] {
   const clientId = env.TAP_CLIENT_ID;
   const key = env.TAP_CLIENT_KEY;
   return async (url, n) => {
     if (!clientId || !key) return { kind: 'unreachable', error: 'TAP_CLIENT_ID and TAP_CLIENT_KEY are not set' };
     try {
-      const r = await new OrderClient(url, { clientId, key }).placeOrder({
+      const r = await new OrderClient(url, { clientId, key }, fetchImpl).placeOrder({
         clientOrderId: `gameday-${Date.now()}-${n}`,
         symbol: 'GDAY',
         side: 'buy',
+        // The API requires the type (docs/openapi.yaml OrderRequest); a limit order needs its price.
+        type: 'limit',
         quantity: '1',
         limitPrice: '1',
       });
@@ -220,6 +253,13 @@ function orderSender(env: GameDayIo['env']): GameDayIo['sendOrder'] {
       return { kind: 'unreachable', error: (e as Error).message };
     }
   };
+}
+
+/** The watchers' reads in AWS: the stack's outputs through the Pulumi CLI, then status's clients. */
+function awsPlatform(stack: string): PlatformSource {
+  const source = statusSource(readStackOutputs({ stack }));
+  const aws = awsIo();
+  return { appliers: source.appliers, read: () => readPlatform(source, aws) };
 }
 
 if (require.main === module) {
@@ -238,6 +278,7 @@ if (require.main === module) {
       process.on('SIGINT', handler);
       return () => process.off('SIGINT', handler);
     },
+    platform: awsPlatform,
   };
   gameday(process.argv.slice(2), io).then(
     (code) => process.exit(code),

@@ -12,8 +12,9 @@ import { CONFIG_KEYS, ConfigError, parseSettings, readRawConfig, Settings } from
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution, rtoDistributionReport, rtoHeadline } from '../lib/model/rto-model';
-import { Calibration, calibrationFrom, calibrationReport } from '../lib/model/calibration';
-import { GameDayResultsError, parseGameDayResults, resultsPath } from '../lib/model/game-day-results';
+import { calibrationReport } from '../lib/model/calibration';
+import { GameDayResultsError } from '../lib/model/game-day-results';
+import { MissingResultsFile, StackCalibration, stackCalibration } from './gameday/results-file';
 import { configurePolicies, ConfiguredPolicy, evaluatePolicies } from '../policy/rules';
 import { PolicyConfigError } from '../policy/schema';
 import { criticalPath, policyResources, rtoInputsFromPlan } from './analysis';
@@ -161,20 +162,12 @@ function readPolicyConfig(file: string, settings: Settings): Map<string, Configu
  * The stack's game-day results (`--gameday FILE`, else gameday/<stack>.json when it exists): what
  * calibrates the RTO model. A file that does not fit the schema stops the plan, naming the field.
  */
-function readGameDays(file: string | undefined, stack: string): { file?: string; calibration: Calibration } {
-  const full = file ? path.resolve(file) : path.join(PROJECT_DIR, resultsPath(stack));
-  if (!fs.existsSync(full)) {
-    if (file) throw new PlanError(EXIT.invalidConfig, `No game-day results file ${file}`);
-    return { calibration: {} };
-  }
-  const source = path.relative(PROJECT_DIR, full);
+function readGameDays(file: string | undefined, stack: string): StackCalibration {
   try {
-    return {
-      file: source,
-      calibration: calibrationFrom(parseGameDayResults(fs.readFileSync(full, 'utf8'), source, stack)),
-    };
+    return stackCalibration(stack, file);
   } catch (e) {
-    if (e instanceof GameDayResultsError) throw new PlanError(EXIT.invalidConfig, e.message);
+    if (e instanceof GameDayResultsError || e instanceof MissingResultsFile)
+      throw new PlanError(EXIT.invalidConfig, e.message);
     throw e;
   }
 }

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from '../lambda/orchestrator/aws';
 import { systemClock } from '../lambda/orchestrator/clock';
 import { configFromEnv, type OrchestratorConfig } from '../lambda/orchestrator/config';
-import { readFailoverStatus } from '../lambda/orchestrator/failover-status';
+import { type FailoverStatus, readFailoverStatus } from '../lambda/orchestrator/failover-status';
 import { bookControlFor } from '../lambda/orchestrator/book-control';
 import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
 import { DynamoEvidenceStore } from '../lambda/orchestrator/store';
@@ -29,7 +29,7 @@ import {
   StackOutputs,
   StackOutputsError,
 } from './stack-outputs';
-import { lagTargets, readLags } from './status/lag';
+import { type LagReading, lagTargets, readLags } from './status/lag';
 import { statusReport } from './status/status-report';
 
 export const USAGE = `usage: npm run status -- --stack NAME [--outputs FILE]
@@ -105,26 +105,47 @@ export async function main(
     out(`${args}\n${USAGE}`);
     return EXIT.usage;
   }
-  let config: OrchestratorConfig;
-  let appliers: Record<string, string>;
+  let platform: StatusSource;
   try {
-    const o = pickOutputs(outputsOf(args.source), STATUS_OUTPUTS);
-    config = configFromEnv(o.failoverOrchestratorEnvironment);
-    appliers = o.bookApplierFunctionNames;
+    platform = statusSource(outputsOf(args.source));
   } catch (e) {
-    if (!(e instanceof StackOutputsError) && (e as Error).name !== 'EnvError') throw e;
+    if (!isUnreadable(e)) throw e;
     out(`status: ${(e as Error).message}`);
     return EXIT.unreadable;
   }
-  const deps = io.deps(config);
-  const status = await readFailoverStatus(deps, config.book?.regions ?? [config.primaryRegion]);
+  const { status, lags } = await readPlatform(platform, io);
+  statusReport(args.source.stack, platform.config, status, lags).forEach((line) => out(line));
+  return EXIT.ok;
+}
+
+/** What status reads a stack through: the orchestrator's config and each region's book applier. */
+export interface StatusSource {
+  readonly config: OrchestratorConfig;
+  readonly appliers: Readonly<Record<string, string>>;
+}
+
+/** From the stack's outputs; throws StackOutputsError or the orchestrator's EnvError (see isUnreadable). */
+export function statusSource(outputs: StackOutputs): StatusSource {
+  const o = pickOutputs(outputs, STATUS_OUTPUTS);
+  return { config: configFromEnv(o.failoverOrchestratorEnvironment), appliers: o.bookApplierFunctionNames };
+}
+
+/** The stack's outputs could not be read, or do not hold what status reads. */
+export const isUnreadable = (e: unknown): boolean =>
+  e instanceof StackOutputsError || (e as Error | undefined)?.name === 'EnvError';
+
+/** One reading of the failover state and the lags, as status shows them (the game day's watchers read it too). */
+export async function readPlatform(
+  { config, appliers }: StatusSource,
+  io: StatusIo,
+): Promise<{ readonly status: FailoverStatus; readonly lags: LagReading[] }> {
+  const status = await readFailoverStatus(io.deps(config), config.book?.regions ?? [config.primaryRegion]);
   const lags = await readLags(
     lagTargets([config.primaryClusterArn, config.secondaryClusterArn], appliers),
     io.cloudwatch,
     new Date(status.at),
   );
-  statusReport(args.source.stack, config, status, lags).forEach((line) => out(line));
-  return EXIT.ok;
+  return { status, lags };
 }
 
 if (require.main === module) {

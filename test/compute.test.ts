@@ -243,7 +243,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toMatch(new RegExp(`^app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev-[0-9a-f]{7}/def456$`));
   });
 
-  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore) plus only the client keys, its ledger, the book and its bundle', async () => {
+  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore), its session log, plus only the client keys, its ledger, the book and its bundle', async () => {
     const run = await plan();
     // The managed policy allows ssm:GetParameter* on every parameter of the account.
     expect(
@@ -258,6 +258,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(actions.filter((a: string) => a.startsWith('ssm:'))).toEqual(['ssm:UpdateInstanceInformation']);
     expect(policy.Statement.map((s: any) => s.Sid)).toEqual([
       'SessionManagerOnly',
+      'StreamSessionLogs',
+      'CheckSessionLogEncryption',
       'ReadClientKeys',
       'DecryptClientKeys',
       'RequestLedger',
@@ -402,7 +404,11 @@ describe('EC2 verifies the service bundle before running it', () => {
       { artifactBucket: 'b', artifactKey: 'k.js', artifactSha256: createHash('sha256').update(expected).digest('hex') },
       installDir,
     );
-    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, AWS_CLI: fakeAws } });
+    // stdin closed: a bash whose stdin is a socket reads /etc/bash.bashrc (Debian's SSH_SOURCE_BASHRC).
+    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+      env: { ...process.env, AWS_CLI: fakeAws },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const installed = path.join(installDir, 'server.js');
     const outcome = {
       status: result.status,

@@ -229,6 +229,7 @@ describe('config validation rejects bad input with key, value and what is allowe
       /^failoverProbeIntervalSeconds: must be at most 60/,
     ],
     ['unknown order durability', { orderDurability: 'eventual' }, /^orderDurability: must be cross-region or regional/],
+    ['unknown code signing mode', { lambdaCodeSigning: 'always' }, /^lambdaCodeSigning: must be off, warn or enforce/],
     [
       'unknown promotion mode',
       { failoverPromotionMode: 'manual' },

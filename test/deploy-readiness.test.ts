@@ -337,6 +337,8 @@ const METRICS: Record<string, MetricFacts> = {
   'TAP/Failover PermissionError': eventOnly(),
   'TAP/Failover ApprovalRequested': eventOnly(),
   'TAP/Failover PromotionRefused': eventOnly(),
+  // Only a failover or switchover still in flight 15 minutes after the orchestrator asked for it.
+  'TAP/Failover PromotionStuck': eventOnly(),
   // A canary that can record and tell up from down reports neither.
   'TAP/Failover ProbeNotRecorded': eventOnly(),
   'TAP/Failover ProbeInconclusive': eventOnly(),

@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseGameDayResults } from '../lib/model/game-day-results';
-import { EXIT, gameday, GameDayIo } from '../scripts/gameday';
+import { EXIT, gameday, GameDayIo, orderSender } from '../scripts/gameday';
+import { validateOrder } from '../lambda/trading/order';
 import type { ExperimentDriver } from '../scripts/gameday/fis';
 import { fisDriver } from '../scripts/gameday/fis';
 import { ACCEPT_PROTECTED_FLAG, refusal } from '../scripts/gameday/guard';
@@ -18,6 +19,10 @@ import { stackConfig } from '../scripts/offline';
 import { rtoDistribution } from '../lib/model/rto-model';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
+import type { FailoverStatus } from '../lambda/orchestrator/failover-status';
+import { PlatformReading, PlatformWatcher } from '../scripts/gameday/watch';
+import { gameDayTable, rtoBasis } from '../scripts/gameday/game-day-docs';
+import { StackOutputsError } from '../scripts/stack-outputs';
 
 const T0 = Date.parse('2026-12-05T10:00:00Z');
 
@@ -233,6 +238,7 @@ describe('npm run gameday', () => {
       'fault-start',
       'first-failed-order',
       'first-live-order-secondary',
+      'recovery',
       'fault-stop',
     ]);
     // Order 3 (2 s after the start at one a second) failed first; order 6 was the first live one in eu-west-1.
@@ -270,5 +276,215 @@ describe('npm run gameday', () => {
     expect(await gameday(['--stack', 'dev', '--experiment', 'az-lost', '--rate', 'fast'], w.io)).toBe(EXIT.usage);
     expect(w.err.join('\n')).toMatch(/--experiment must be one of app-unreachable/);
     expect(w.calls).toEqual([]);
+  });
+});
+
+describe('the watchers', () => {
+  const vote = (source: string, v: 'up' | 'down' | 'abstain', gone = false) => ({
+    source,
+    vote: v,
+    gone,
+    reason: `${source} ${v}`,
+    evidence: [],
+  });
+  const writer = (region: string, epoch: number) => ({
+    region,
+    writer: { ok: true as const, value: { region, epoch, durability: 'regional' as const } },
+  });
+  type Cluster = FailoverStatus['cluster'];
+  /** A reading of the platform at `at` ms: the canaries' votes, the book's writers, the cluster, the lags. */
+  const reading = (
+    at: number,
+    votes: ReturnType<typeof vote>[],
+    writers: ReturnType<typeof writer>[],
+    cluster: Cluster,
+    lags: PlatformReading['lags'] = [],
+    gate: { regionGone?: boolean; open?: boolean } = {},
+  ): PlatformReading => ({
+    status: {
+      at,
+      bookWriters: writers,
+      cluster,
+      fence: { ok: true, value: undefined },
+      gate: {
+        kind: 'verdict',
+        gate: {
+          open: gate.open ?? false,
+          reason: 'window',
+          regionGone: gate.regionGone ?? false,
+          goneReason: 'canaries agree',
+          downVotes: 0,
+          upVotes: 0,
+          votes,
+          corroboration: [],
+        },
+      },
+      dials: [],
+    },
+    lags,
+  });
+  const setup = { secondaryRegion: 'eu-west-1', appliers: { 'eu-west-1': 'fn-euw1' }, caughtUpMs: 60_000 };
+  const primary: Cluster = { kind: 'primary-writer' };
+  const lag = (at: number, ms: number) => ({
+    label: 'ledger behind the book (fn-euw1 IteratorAge)',
+    region: 'eu-west-1',
+    worstMs: ms,
+    latest: { at, ms },
+  });
+
+  it('records a vote when it changes (the first poll is the baseline), the decision, and the fence once the epoch rises', () => {
+    const w = new PlatformWatcher(setup);
+    const up = [vote('eu-west-1', 'up'), vote('us-west-2', 'up')];
+    expect(w.observe(reading(0, up, [writer('us-east-1', 1)], primary))).toEqual([]);
+    expect(w.observe(reading(5000, up, [writer('us-east-1', 1)], primary))).toEqual([]);
+    const gone = [vote('eu-west-1', 'abstain', true), vote('us-west-2', 'up')];
+    expect(w.observe(reading(10_000, gone, [writer('us-east-1', 1)], primary))).toEqual([
+      { event: 'gate-vote', detail: 'eu-west-1: abstain, region gone (eu-west-1 abstain)' },
+    ]);
+    const both = [vote('eu-west-1', 'abstain', true), vote('us-west-2', 'abstain', true)];
+    expect(
+      w.observe(
+        reading(15_000, both, [writer('us-east-1', 1), writer('eu-west-1', 2)], primary, [], { regionGone: true }),
+      ),
+    ).toEqual([
+      { event: 'gate-vote', detail: 'us-west-2: abstain, region gone (us-west-2 abstain)' },
+      { event: 'decision', detail: 'region gone (fast path): canaries agree' },
+      { event: 'fence', detail: 'book writer to eu-west-1, epoch 2, regional durability' },
+    ]);
+    // A first poll that already sees a canary down records it.
+    expect(new PlatformWatcher(setup).observe(reading(0, [vote('eu-west-1', 'down')], [], primary))).toEqual([
+      { event: 'gate-vote', detail: 'eu-west-1: down (eu-west-1 down)' },
+    ]);
+  });
+
+  it('times the promotion from the global cluster leaving "primary writes" to the secondary writing; a failed read is not a promotion', () => {
+    const w = new PlatformWatcher(setup);
+    const events = (at: number, cluster: Cluster, lags: PlatformReading['lags'] = []) =>
+      w.observe(reading(at, [], [], cluster, lags)).map((e) => e.event);
+    expect(events(0, primary)).toEqual([]);
+    expect(events(5000, { kind: 'not-understood', reason: 'DescribeGlobalClusters failed: ETIMEDOUT' })).toEqual([]);
+    expect(events(7000, { kind: 'not-understood', reason: 'no member is the writer' })).toEqual([]);
+    const inFlight: Cluster = {
+      kind: 'in-flight',
+      operation: 'failover',
+      status: 'failing-over',
+      toClusterArn: 'arn:aws:rds:eu-west-1:1:cluster:aurora-euw1-dev',
+      reason: 'a failover is failing-over (use1 -> euw1)',
+    };
+    expect(events(10_000, inFlight)).toEqual(['promotion-started']);
+    expect(events(15_000, inFlight)).toEqual([]);
+    // The ledger is watched after the promotion only, on a minute that began after it, under the alarm's bound.
+    expect(events(300_000, { kind: 'secondary-writer' }, [lag(240_000, 0)])).toEqual(['promotion-complete']);
+    expect(events(330_000, { kind: 'secondary-writer' }, [lag(300_000, 90_000)])).toEqual([]);
+    expect(events(390_000, { kind: 'secondary-writer' }, [lag(360_000, 800)])).toEqual(['ledger-caught-up']);
+    expect(events(400_000, { kind: 'secondary-writer' }, [lag(360_000, 800)])).toEqual([]);
+  });
+
+  it('does not call a cluster that never was the primary writer a promotion', () => {
+    const w = new PlatformWatcher(setup);
+    expect(w.observe(reading(0, [], [], { kind: 'secondary-writer' }))).toEqual([]);
+  });
+
+  it('the command records what the watchers see at each poll, and refuses to start when the stack cannot be read', async () => {
+    let now = T0;
+    const calls: string[] = [];
+    const states = ['running', 'running', 'running', 'completed'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
+    const polls = [
+      reading(0, [vote('eu-west-1', 'up')], [writer('us-east-1', 1)], primary),
+      reading(5000, [vote('eu-west-1', 'down', true)], [writer('eu-west-1', 2)], primary, [], { regionGone: true }),
+    ];
+    const base: GameDayIo = {
+      stdout: () => undefined,
+      stderr: (l) => calls.push(`stderr ${l}`),
+      env: {},
+      driver: () => ({
+        start: async () => {
+          calls.push('start');
+          return 'EXP1';
+        },
+        state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
+        stop: async () => undefined,
+      }),
+      sendOrder: async () => ({ kind: 'answered', status: 201, region: 'us-east-1' }),
+      now: () => new Date(now),
+      sleep: async (ms) => {
+        now += Math.max(ms, 1);
+      },
+      onInterrupt: () => () => undefined,
+      stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+      platform: () => {
+        let n = 0;
+        return { appliers: {}, read: async () => polls[Math.min(polls.length - 1, n++)] };
+      },
+    };
+    const file = path.join(dir, 'dev.json');
+    const argv = ['--stack', 'dev', '--experiment', 'app-unreachable', '--out', file, '--rate', '0'];
+    expect(await gameday(argv, base)).toBe(EXIT.ok);
+    const run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
+    expect(run.timeline.map((e) => e.event)).toEqual(['fault-start', 'gate-vote', 'decision', 'fence', 'fault-stop']);
+
+    calls.length = 0;
+    const unreadable: GameDayIo = {
+      ...base,
+      platform: () => {
+        throw new StackOutputsError('the stack outputs lack what this command reads: failoverOrchestratorEnvironment');
+      },
+    };
+    expect(await gameday(argv, unreadable)).toBe(EXIT.refused);
+    expect(calls).toEqual([
+      'stderr Refused: the watchers cannot read the stack: the stack outputs lack what this command reads: failoverOrchestratorEnvironment',
+    ]);
+  });
+
+  it('a live order after a failed one is the recovery, in whichever region', () => {
+    expect(orderEvents({ kind: 'answered', status: 201, region: 'us-east-1' }, 'eu-west-1', true)).toEqual([
+      'recovery',
+    ]);
+    expect(orderEvents({ kind: 'answered', status: 201, region: 'eu-west-1' }, 'eu-west-1', true)).toEqual([
+      'first-live-order-secondary',
+      'recovery',
+    ]);
+    expect(orderEvents({ kind: 'answered', status: 503 }, 'eu-west-1', true)).toEqual(['first-failed-order']);
+  });
+});
+
+describe("the command's orders", () => {
+  it('are orders the API accepts (its own validation), signed, and read back with the answering region', async () => {
+    const sent: { url: string; headers: Headers; body: unknown }[] = [];
+    const send = orderSender({ TAP_CLIENT_ID: 'desk-1', TAP_CLIENT_KEY: 'k'.repeat(40) }, (async (input, init) => {
+      sent.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
+      return new Response(JSON.stringify({ region: 'eu-west-1' }), { status: 201 });
+    }) as typeof fetch);
+    expect(await send('https://api.dev.example.com', 7)).toEqual({
+      kind: 'answered',
+      status: 201,
+      region: 'eu-west-1',
+    });
+    expect(sent[0].url).toBe('https://api.dev.example.com/orders');
+    expect(sent[0].headers.get('authorization')).toBeTruthy();
+    expect(validateOrder(sent[0].body)).toMatchObject({ ok: true });
+    expect(await orderSender({})('https://api.dev.example.com', 1)).toMatchObject({ kind: 'unreachable' });
+  });
+});
+
+describe('what the docs say about game days', () => {
+  it("the README's RTO basis says estimates until a results file calibrates an input, and says when runs were offline", () => {
+    expect(rtoBasis('dev', { calibration: {} })).toMatch(/^estimates: no game day has measured the dev stack/);
+    const basis = rtoBasis('dev', {
+      file: 'gameday/dev.json',
+      calibration: { promotionSeconds: { values: [300], dates: ['2026-12-05'], offline: true } },
+    });
+    expect(basis).toBe(
+      'calibrated by game days (gameday/dev.json): Aurora cross-region promotion (1 run, 2026-12-05); offline runs included, which are drill fakes, not AWS measurements; every other input is an estimate',
+    );
+  });
+
+  it("the runbook's table prices each experiment from its template's actions ($0.10 per action-minute)", () => {
+    const table = gameDayTable();
+    expect(table).toMatch(/\| `app-unreachable` \|.*\| 2 actions x 10 minutes: about \$2\.00 a run \|/);
+    expect(table).toMatch(/\| `cross-region-lost` \|.*\| 3 actions x 10 minutes: about \$3\.00 a run \|/);
+    expect(table).toMatch(/\| `db-failover-in-region` \|.*\| 1 action x under 1 minute: about \$0\.10 a run \|/);
+    expect(table).toMatch(/\| `az-lost` \|.*closest fault the drill has/);
   });
 });

@@ -132,7 +132,9 @@ it('reads the worst minute of each lag, and says when there is none or it cannot
         send: async (command: GetMetricDataCommand) => {
           asked.push([region, command.input.MetricDataQueries?.[0]?.MetricStat?.Metric]);
           if (region === 'us-east-1') throw new Error('AccessDenied');
-          return { MetricDataResults: [{ Values: [120, 950, 40] }] };
+          expect(command.input.ScanBy).toBe('TimestampDescending');
+          const minute = (m: number) => new Date(`2026-12-05T11:5${m}:00Z`);
+          return { MetricDataResults: [{ Values: [120, 950, 40], Timestamps: [minute(8), minute(7), minute(6)] }] };
         },
       }) as never,
     new Date('2026-12-05T12:00:00Z'),
@@ -142,6 +144,9 @@ it('reads the worst minute of each lag, and says when there is none or it cannot
     ['eu-west-1', 950],
     ['eu-west-1', 950],
   ]);
+  // The newest minute first: what the game day's ledger watcher reads (scripts/gameday/watch.ts).
+  expect(lags[2].latest).toEqual({ at: Date.parse('2026-12-05T11:58:00Z'), ms: 120 });
+  expect(lags[0].latest).toBeUndefined();
   expect(asked).toContainEqual([
     'eu-west-1',
     {

@@ -35,6 +35,14 @@ export function leaseSeconds(orchestratorTimeoutSeconds: number): number {
   return 2 * orchestratorTimeoutSeconds;
 }
 
+/**
+ * A failover or switchover the orchestrator requested that is still in flight after this long is
+ * stuck, and paged as such (PromotionStuck). AWS publishes no bound; its own FIS template for an
+ * Aurora global region failover (aws-samples/fis-template-library) polls up to 10 minutes and
+ * keycloak/keycloak-benchmark#445 measured about 8 (aws-facts.md): half as much again as the poll.
+ */
+export const PROMOTION_STUCK_SECONDS = 900;
+
 /** Aurora's in-region failover is "typically less than 60 seconds" (aws-facts.md): never gate below it. */
 export const MIN_RECOVERY_WINDOW_SECONDS = 60;
 

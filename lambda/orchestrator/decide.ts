@@ -10,6 +10,7 @@
  *   canary failing for the whole recovery window, and the primary database unreachable or
  *   unavailable with no in-region event in progress ({@link decidePromotion}).
  */
+import { PROMOTION_STUCK_SECONDS } from '../facts/timing';
 import type { GateVerdict } from './gate';
 import type { ClusterReading } from './global-cluster';
 import type { BookWriter } from './order-book';
@@ -31,6 +32,8 @@ export type Action =
   | { readonly kind: 'restore-durability'; readonly reason: string }
   /** FailoverGlobalCluster was refused: nothing changed in the database; approval mode from here. */
   | { readonly kind: 'promotion-refused'; readonly reason: string }
+  /** This orchestrator's own failover or switchover has been in flight past its bound: page, touch nothing. */
+  | { readonly kind: 'promotion-stuck'; readonly reason: string }
   /** Fence traffic, then FailoverGlobalCluster with data loss allowed. */
   | { readonly kind: 'promote'; readonly reason: string }
   /** Planned: fence traffic, then SwitchoverGlobalCluster to the secondary (no data loss). */
@@ -47,6 +50,40 @@ export interface FenceState {
   readonly failbackRequested: boolean;
   /** Why FailoverGlobalCluster was refused, when it was (this incident's fence record). */
   readonly promotionRefused?: string;
+  /** The database change this orchestrator requested in this incident, when AWS accepted it. */
+  readonly clusterChange?: { readonly at: number; readonly operation: ClusterChange };
+}
+
+/** What the orchestrator asks of the global cluster: FailoverGlobalCluster, or SwitchoverGlobalCluster either way. */
+export type ClusterChange = 'failover' | 'switchover' | 'failback';
+
+type InFlight = Extract<ClusterReading, { kind: 'in-flight' }>;
+
+/**
+ * A failover or switchover in flight. This orchestrator's own (recorded on the fence record when
+ * AWS accepted the call) is waited for quietly, up to {@link PROMOTION_STUCK_SECONDS}, then paged as
+ * stuck; one it did not request (an operator's console, another tool) is reported and left alone.
+ */
+export function decideInFlight(cluster: InFlight, fence: FenceState, now: number): Action {
+  const change = fence.clusterChange;
+  const ours = change !== undefined && (change.operation === 'failover') === (cluster.operation === 'failover');
+  if (!ours) {
+    return {
+      kind: 'report',
+      reason: `the global cluster is not understood: ${cluster.reason}, not requested by this orchestrator`,
+    };
+  }
+  const seconds = Math.max(0, Math.round((now - change.at) / 1000));
+  if (seconds < PROMOTION_STUCK_SECONDS) {
+    return {
+      kind: 'none',
+      reason: `the ${change.operation} this orchestrator requested is ${cluster.status} (${seconds} s)`,
+    };
+  }
+  return {
+    kind: 'promotion-stuck',
+    reason: `the ${change.operation} this orchestrator requested ${Math.floor(seconds / 60)} min ago is still ${cluster.status} (${cluster.reason}): past the ${PROMOTION_STUCK_SECONDS / 60} min bound; traffic and the order book stay where they are (runbook: promotion stuck)`,
+  };
 }
 
 /**
@@ -73,8 +110,9 @@ export interface PromotionInput {
   readonly approved: boolean;
   /** The primary database's own report, read when the slow path's gate is open. */
   readonly database: PrimaryDatabaseReading;
-  /** FailoverGlobalCluster was refused earlier in this incident: approval mode from then on. */
-  readonly refused?: string;
+  /** This incident's fence record: a refused promotion (approval mode from then on), a change in flight. */
+  readonly fence: FenceState;
+  readonly now: number;
 }
 
 /**
@@ -83,8 +121,9 @@ export interface PromotionInput {
  * promotion) an operator's go. A database that says it is healthy is never promoted away
  * automatically: an operator decides, whatever the mode.
  */
-export function decidePromotion({ gate, cluster, mode, approved, database, refused }: PromotionInput): Action {
+export function decidePromotion({ gate, cluster, mode, approved, database, fence, now }: PromotionInput): Action {
   if (!gate.open) return { kind: 'none', reason: `gate closed: ${gate.reason}` };
+  if (cluster.kind === 'in-flight') return decideInFlight(cluster, fence, now);
   if (cluster.kind === 'not-understood') {
     return { kind: 'report', reason: `gate open but the global cluster is not understood: ${cluster.reason}` };
   }
@@ -99,10 +138,10 @@ export function decidePromotion({ gate, cluster, mode, approved, database, refus
       reason: `gate open (${gate.reason}), but ${database.reason}: a sick service, not a lost database; an operator decides`,
     };
   }
-  if (refused) {
+  if (fence.promotionRefused) {
     return {
       kind: 'await-approval',
-      reason: `FailoverGlobalCluster was refused (${refused}): approve a retry, or detach and promote (runbook)`,
+      reason: `FailoverGlobalCluster was refused (${fence.promotionRefused}): approve a retry, or detach and promote (runbook)`,
     };
   }
   if (mode === 'approval') {
@@ -114,7 +153,16 @@ export function decidePromotion({ gate, cluster, mode, approved, database, refus
 export type OperatorRequest = 'switchover' | 'failback';
 
 /** An operator's planned switchover or failback, from an understood state only. */
-export function decideOperatorRequest(request: OperatorRequest, cluster: ClusterReading, fence: FenceState): Action {
+export function decideOperatorRequest(
+  request: OperatorRequest,
+  cluster: ClusterReading,
+  fence: FenceState,
+  now: number,
+): Action {
+  if (cluster.kind === 'in-flight') {
+    const inFlight = decideInFlight(cluster, fence, now);
+    return inFlight.kind === 'none' ? { kind: 'none', reason: `${request} waits: ${inFlight.reason}` } : inFlight;
+  }
   if (cluster.kind === 'not-understood') {
     return { kind: 'report', reason: `${request} refused: the global cluster is not understood: ${cluster.reason}` };
   }
@@ -134,7 +182,8 @@ export function decideOperatorRequest(request: OperatorRequest, cluster: Cluster
  * writes and nothing moved them yet (a promotion done by hand), and come back only after an
  * operator asked for a failback and the primary writes again: never by themselves.
  */
-export function decideReconcile(cluster: ClusterReading, fence: FenceState): Action {
+export function decideReconcile(cluster: ClusterReading, fence: FenceState, now: number): Action {
+  if (cluster.kind === 'in-flight') return decideInFlight(cluster, fence, now);
   if (cluster.kind === 'secondary-writer' && !fence.fenced) {
     return { kind: 'fence', reason: 'the secondary writes but traffic still favours the primary' };
   }

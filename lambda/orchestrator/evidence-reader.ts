@@ -72,22 +72,30 @@ export class EvidenceReader {
     }
   }
 
-  /** The primary cluster's status and recent events, one short attempt through the us-east-1 API. */
+  /**
+   * The primary cluster's status and recent events, one short attempt through the us-east-1 API:
+   * the cluster's own events and each member instance's (a writer being recreated reports
+   * RDS-EVENT-0020/0021 "Recovery of the DB instance has started / is complete" as an instance
+   * event, source type db-instance, which a DescribeEvents for the cluster does not return).
+   */
   async readPrimaryDatabase(now: number): Promise<PrimaryDatabaseReading> {
     const { config, primaryRds } = this.deps;
+    const duration = Math.ceil(config.recoveryWindowSeconds / 60) + EVENT_LOOKBACK_MINUTES;
+    const eventsOf = async (SourceType: 'db-cluster' | 'db-instance', SourceIdentifier: string) =>
+      (await primaryRds.send(new DescribeEventsCommand({ SourceType, SourceIdentifier, Duration: duration }))).Events ??
+      [];
     const evidence: DatabaseEvidence = await (async () => {
       try {
-        const [clusters, events] = await Promise.all([
+        const [clusters, clusterEvents] = await Promise.all([
           primaryRds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: config.primaryClusterArn })),
-          primaryRds.send(
-            new DescribeEventsCommand({
-              SourceType: 'db-cluster',
-              SourceIdentifier: clusterIdentifierOf(config.primaryClusterArn),
-              Duration: Math.ceil(config.recoveryWindowSeconds / 60) + EVENT_LOOKBACK_MINUTES,
-            }),
-          ),
+          eventsOf('db-cluster', clusterIdentifierOf(config.primaryClusterArn)),
         ]);
-        return { cluster: clusters.DBClusters?.[0], events: events.Events ?? [] };
+        const cluster = clusters.DBClusters?.[0];
+        const instances = (cluster?.DBClusterMembers ?? []).flatMap((m) =>
+          m.DBInstanceIdentifier ? [m.DBInstanceIdentifier] : [],
+        );
+        const instanceEvents = await Promise.all(instances.map((id) => eventsOf('db-instance', id)));
+        return { cluster, events: [...clusterEvents, ...instanceEvents.flat()] };
       } catch (e) {
         if (isPermissionError(e)) throw e;
         return { error: errorText(e) };
@@ -115,6 +123,7 @@ export class EvidenceReader {
       fenced: fence !== undefined,
       failbackRequested: fence?.failbackRequestedAt !== undefined,
       ...(fence?.promotionRefused ? { promotionRefused: fence.promotionRefused.reason } : {}),
+      ...(fence?.clusterChange ? { clusterChange: fence.clusterChange } : {}),
     };
   }
 

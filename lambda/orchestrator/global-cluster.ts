@@ -17,6 +17,17 @@ export type ClusterReading =
   | { readonly kind: 'primary-writer' }
   /** The secondary already writes (promoted, or switched over). */
   | { readonly kind: 'secondary-writer' }
+  /**
+   * A failover or switchover is in flight between the two configured members: whose it is (this
+   * orchestrator's, or someone else's) and whether it is stuck is decided against the fence record.
+   */
+  | {
+      readonly kind: 'in-flight';
+      readonly operation: 'failover' | 'switchover';
+      readonly status: string;
+      readonly toClusterArn: string;
+      readonly reason: string;
+    }
   | { readonly kind: 'not-understood'; readonly reason: string };
 
 /** What DescribeGlobalClusters returned (its `GlobalClusters`), read against what we were deployed with. */
@@ -34,14 +45,23 @@ export function readGlobalCluster(
       `described ${cluster.GlobalClusterIdentifier ?? 'an unnamed cluster'}, not ${identity.globalClusterId}`,
     );
   }
-  if (cluster.Status !== 'available') return notUnderstood(`status is ${cluster.Status ?? 'unknown'}, not available`);
   const failover = cluster.FailoverState;
   if (failover?.Status) {
-    return notUnderstood(
-      `a ${failover.IsDataLossAllowed ? 'failover' : 'switchover'} is ${failover.Status} ` +
-        `(${failover.FromDbClusterArn ?? '?'} -> ${failover.ToDbClusterArn ?? '?'})`,
-    );
+    // FailoverState: "pending" | "failing-over" | "cancelling" (RDS API reference, FailoverState).
+    const operation = failover.IsDataLossAllowed ? 'failover' : 'switchover';
+    const reason =
+      `a ${operation} is ${failover.Status} ` +
+      `(${failover.FromDbClusterArn ?? '?'} -> ${failover.ToDbClusterArn ?? '?'})`;
+    const known = [identity.primaryClusterArn, identity.secondaryClusterArn];
+    const between =
+      failover.FromDbClusterArn !== failover.ToDbClusterArn &&
+      known.includes(failover.FromDbClusterArn ?? '') &&
+      known.includes(failover.ToDbClusterArn ?? '');
+    return between
+      ? { kind: 'in-flight', operation, status: failover.Status, toClusterArn: failover.ToDbClusterArn!, reason }
+      : notUnderstood(reason);
   }
+  if (cluster.Status !== 'available') return notUnderstood(`status is ${cluster.Status ?? 'unknown'}, not available`);
   const members = cluster.GlobalClusterMembers ?? [];
   const known = new Set([identity.primaryClusterArn, identity.secondaryClusterArn]);
   const arns = members.map((m) => m.DBClusterArn);

@@ -6,6 +6,7 @@
  * requests to a remote table do.
  */
 import type { ProbeRecord } from './gate';
+import type { ClusterChange } from './decide';
 import type { EvidenceStore, FenceRecord } from './store';
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -73,19 +74,24 @@ export class InMemoryEvidenceStore implements EvidenceStore {
   }
 
   async markFailbackRequested(name: string, at: number): Promise<void> {
-    await yieldTurn();
-    const record = this.fences.get(name);
-    if (!record)
-      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
-    this.fences.set(name, { ...record, failbackRequestedAt: at });
+    await this.setOnFence(name, { failbackRequestedAt: at });
+  }
+
+  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
+    await this.setOnFence(name, { clusterChange: { at, operation } });
   }
 
   async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await this.setOnFence(name, { promotionRefused: { at, reason } });
+  }
+
+  /** As DynamoDB's conditional update: only an existing record changes. */
+  private async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
     await yieldTurn();
     const record = this.fences.get(name);
     if (!record)
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
-    this.fences.set(name, { ...record, promotionRefused: { at, reason } });
+    this.fences.set(name, { ...record, ...patch });
   }
 
   async deleteFence(name: string, fencedAt: number): Promise<void> {

@@ -18,7 +18,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { errorText, isPermissionError, isRefusal } from './aws-errors';
-import { Action, decideOperatorRequest, decidePromotion, decideReconcile, decideWriterMove } from './decide';
+import {
+  Action,
+  ClusterChange,
+  decideOperatorRequest,
+  decidePromotion,
+  decideReconcile,
+  decideWriterMove,
+} from './decide';
 import { EvidenceReader, regionOf } from './evidence-reader';
 import type { GateVerdict } from './gate';
 import { assessGate } from './gate-assessment';
@@ -150,14 +157,7 @@ class Run {
     const database = await this.evidence.readPrimaryDatabase(now);
     const cluster = await this.evidence.readCluster();
     const fence = await this.evidence.fenceState();
-    const action = decidePromotion({
-      gate,
-      cluster,
-      mode: config.mode,
-      approved,
-      database,
-      ...(fence.promotionRefused ? { refused: fence.promotionRefused } : {}),
-    });
+    const action = decidePromotion({ gate, cluster, mode: config.mode, approved, database, fence, now });
     logger.warn('gate decision', {
       trigger: this.trigger,
       path: 'slow',
@@ -171,7 +171,7 @@ class Run {
 
   async operatorRequest(request: 'switchover' | 'failback'): Promise<Action> {
     const cluster = await this.evidence.readCluster();
-    const action = decideOperatorRequest(request, cluster, await this.evidence.fenceState());
+    const action = decideOperatorRequest(request, cluster, await this.evidence.fenceState(), this.deps.clock.now());
     this.deps.logger.warn('operator request', { trigger: this.trigger, action, cluster });
     return this.act(action);
   }
@@ -195,7 +195,7 @@ class Run {
 
   private async reconcile(): Promise<Action> {
     const cluster = await this.evidence.readCluster();
-    const action = decideReconcile(cluster, await this.evidence.fenceState());
+    const action = decideReconcile(cluster, await this.evidence.fenceState(), this.deps.clock.now());
     if (action.kind !== 'none') this.deps.logger.warn('traffic reconciliation', { action, cluster });
     return this.act(action);
   }
@@ -224,6 +224,14 @@ class Run {
         });
         return action;
       case 'promotion-refused':
+        return action;
+      case 'promotion-stuck':
+        metrics.addMetric('PromotionStuck', MetricUnit.Count, 1);
+        this.deps.logger.error('promotion stuck', { trigger: this.trigger, action });
+        await this.notifyOnce('stuck', `Aurora promotion STUCK (${config.environment})`, {
+          action,
+          detachAndPromote: detachCommand(config),
+        });
         return action;
       case 'await-approval':
         metrics.addMetric('ApprovalRequested', MetricUnit.Count, 1);
@@ -296,6 +304,7 @@ class Run {
             keepLease = false;
             return await this.promotionRefused(e, journal, gate);
           }
+          await this.recordClusterChange('failover');
           await journal({ step: 'failover-requested', evidence: gate && gateLog(gate) });
           metrics.addMetric('FailoverInitiated', MetricUnit.Count, 1);
           await this.notify(`Aurora failover initiated (${config.environment})`, {
@@ -317,6 +326,7 @@ class Run {
               TargetDbClusterIdentifier: config.secondaryClusterArn,
             }),
           );
+          await this.recordClusterChange('switchover');
           await journal({ step: 'switchover-requested' });
           metrics.addMetric('SwitchoverInitiated', MetricUnit.Count, 1);
           await this.notify(`Aurora switchover initiated (${config.environment})`, { action, fence });
@@ -331,6 +341,7 @@ class Run {
               TargetDbClusterIdentifier: config.primaryClusterArn,
             }),
           );
+          await this.recordClusterChange('failback');
           await journal({ step: 'failback-requested' });
           metrics.addMetric('SwitchoverInitiated', MetricUnit.Count, 1);
           await this.notify(`Aurora failback (switchover) initiated (${config.environment})`, { action });
@@ -373,6 +384,21 @@ class Run {
   }
 
   /**
+   * AWS accepted a database change: recorded on the fence record, so later runs wait for it quietly
+   * (and page once it is stuck) instead of reporting a state they do not understand. Not recorded
+   * (the store failed) means those runs report it: louder, never less safe.
+   */
+  private async recordClusterChange(operation: ClusterChange): Promise<void> {
+    const { clock, store, logger } = this.deps;
+    try {
+      await store.markClusterChange(this.fenceName, clock.now(), operation);
+    } catch (e) {
+      if (isPermissionError(e)) throw e;
+      logger.error('cluster change not recorded on the fence record', { operation, error: errorText(e) });
+    }
+  }
+
+  /**
    * FailoverGlobalCluster refused (versions differ, the cluster is modifying, ...): nothing changed
    * in the database, traffic and the book's writer stay on the secondary (consistent with each
    * other), the reason is logged, alarmed (PromotionRefused) and recorded on the fence record, and
@@ -395,7 +421,7 @@ class Run {
       action,
       state: 'traffic and the order book write in the secondary; the database was not changed',
       retry: approveCommand(config.functionName),
-      detachAndPromote: `aws rds remove-from-global-cluster --region ${regionOf(config.secondaryClusterArn)} --global-cluster-identifier ${config.globalClusterId} --db-cluster-identifier ${config.secondaryClusterArn}`,
+      detachAndPromote: detachCommand(config),
       gate: gate && gateLog(gate),
     });
     return action;
@@ -514,6 +540,11 @@ function approveCommand(functionName: string | undefined): string {
   return `aws lambda invoke --function-name ${functionName ?? '<orchestrator>'} --cli-binary-format raw-in-base64-out --payload '{"action":"approve-failover"}' out.json`;
 }
 
+/** The runbook's way out of a refused or stuck promotion: detach the secondary and promote it alone. */
+function detachCommand(config: OrchestratorDeps['config']): string {
+  return `aws rds remove-from-global-cluster --region ${regionOf(config.secondaryClusterArn)} --global-cluster-identifier ${config.globalClusterId} --db-cluster-identifier ${config.secondaryClusterArn}`;
+}
+
 function describeReading(reading: ClusterReading): string {
-  return reading.kind === 'not-understood' ? reading.reason : reading.kind;
+  return reading.kind === 'not-understood' || reading.kind === 'in-flight' ? reading.reason : reading.kind;
 }

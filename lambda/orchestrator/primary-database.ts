@@ -1,6 +1,6 @@
 /**
  * What the primary's database says about itself, read through the us-east-1 RDS API with one
- * short attempt (DescribeDBClusters and DescribeEvents for the primary cluster). Pure: the
+ * short attempt (DescribeDBClusters, and DescribeEvents for the primary cluster and its instances). Pure: the
  * orchestrator hands in what the API returned, or why it did not answer.
  *
  * The rule it serves: never an `AllowDataLoss` promotion of a database that reports itself
@@ -59,22 +59,34 @@ export interface EventSummary {
   readonly lastEnd?: { readonly at: number; readonly message: string };
 }
 
-/** The cluster's recent events reduced to what the gate needs: one in progress, or the last one's end. */
+/**
+ * The cluster's and its instances' recent events reduced to what the gate needs: one in progress
+ * (the latest start of any source with no end of that source after it), or the last end. Each
+ * source is its own stream: one instance restarting does not end another's recovery.
+ */
 export function summariseEvents(events: readonly Event[] | undefined): EventSummary {
   const relevant = (events ?? [])
     .filter((e) => e.Date && (e.EventCategories ?? []).some((c) => EVENT_CATEGORIES.has(c)))
-    .map((e) => ({ at: e.Date!.getTime(), message: e.Message ?? '' }))
+    .map((e) => ({
+      at: e.Date!.getTime(),
+      message: e.Message ?? '',
+      source: `${e.SourceType ?? ''}#${e.SourceIdentifier ?? ''}`,
+    }))
     .sort((a, b) => a.at - b.at);
-  let inProgress: EventSummary['inProgress'];
+  const open = new Map<string, { at: number; message: string }>();
   let lastEnd: EventSummary['lastEnd'];
-  for (const e of relevant) {
-    if (ENDS.test(e.message)) {
+  for (const { source, ...e } of relevant) {
+    // The first sentence says what happened; a second one may not ("Recovery of the DB instance has
+    // started. Recovery time will vary with the amount of data to be recovered.": RDS-EVENT-0020).
+    const what = e.message.split(/\.\s/)[0];
+    if (ENDS.test(what)) {
       lastEnd = e;
-      inProgress = undefined;
-    } else if (STARTS.test(e.message)) {
-      inProgress = e;
+      open.delete(source);
+    } else if (STARTS.test(what)) {
+      open.set(source, e);
     }
   }
+  const inProgress = [...open.values()].sort((a, b) => b.at - a.at)[0];
   return { ...(inProgress ? { inProgress } : {}), ...(lastEnd ? { lastEnd } : {}) };
 }
 

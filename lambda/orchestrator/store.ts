@@ -12,6 +12,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { ClusterChange } from './decide';
 import { PROBE_LAYERS, PROBE_TARGET_KINDS, type ProbeRecord } from './gate';
 
 /** A traffic dial the orchestrator moved, with its value before, so a failback can put it back. */
@@ -33,6 +34,8 @@ export interface FenceRecord {
    * mode until an operator approves a retry or detaches and promotes by hand (docs: failover runbook).
    */
   readonly promotionRefused?: { readonly at: number; readonly reason: string };
+  /** The database change AWS accepted from this orchestrator (in flight until the cluster is available again). */
+  readonly clusterChange?: { readonly at: number; readonly operation: ClusterChange };
 }
 
 export interface EvidenceStore {
@@ -51,6 +54,8 @@ export interface EvidenceStore {
   markFailbackRequested(name: string, at: number): Promise<void>;
   /** Record on the fence record that FailoverGlobalCluster was refused, and why. */
   markPromotionRefused(name: string, at: number, reason: string): Promise<void>;
+  /** Record a FailoverGlobalCluster/SwitchoverGlobalCluster that AWS accepted, on an existing record. */
+  markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void>;
   /** Delete the record, only if it is still the one fenced at `fencedAt`. */
   deleteFence(name: string, fencedAt: number): Promise<void>;
   /** Append to the action journal (what was changed, when, why). */
@@ -206,25 +211,28 @@ export class DynamoEvidenceStore implements EvidenceStore {
   }
 
   async markFailbackRequested(name: string, at: number): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: fenceKey(name),
-        UpdateExpression: 'SET failbackRequestedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    );
+    await this.setOnFence(name, { failbackRequestedAt: at });
+  }
+
+  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
+    await this.setOnFence(name, { clusterChange: { at, operation } });
   }
 
   async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await this.setOnFence(name, { promotionRefused: { at, reason } });
+  }
+
+  /** Set one attribute of an existing fence record (refused when there is none). */
+  private async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
+    const [[attribute, value]] = Object.entries(patch);
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: fenceKey(name),
-        UpdateExpression: 'SET promotionRefused = :refused',
+        UpdateExpression: 'SET #attribute = :value',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':refused': { at, reason } },
+        ExpressionAttributeNames: { '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value },
       }),
     );
   }
@@ -266,6 +274,9 @@ function fenceFromItem(item: Record<string, unknown>): FenceRecord {
     ...(item.failbackRequestedAt !== undefined ? { failbackRequestedAt: item.failbackRequestedAt as number } : {}),
     ...(item.promotionRefused !== undefined
       ? { promotionRefused: item.promotionRefused as { at: number; reason: string } }
+      : {}),
+    ...(item.clusterChange !== undefined
+      ? { clusterChange: item.clusterChange as { at: number; operation: ClusterChange } }
       : {}),
   };
 }

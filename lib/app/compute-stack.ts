@@ -19,8 +19,11 @@ import { WebAcl } from '../security/web-acl';
 import { namedSecurityGroup } from '../network/named-security-group';
 import { RequestLedgerTable } from '../security/request-ledger-table';
 import { apiHostNames } from '../config/api-hosts';
+import type { CodeSigning } from '../functions/code-signing';
 
 export interface ComputeStackArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   readonly region: RegionSettings;
   readonly name: Namer;
@@ -153,6 +156,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         service,
         targetGroup: this.loadBalancer.lambdaTargetGroup,
         logsKeyArn: args.keys.key('logs').arn,
+        codeSigning: args.codeSigning,
       },
       child,
     );
@@ -166,6 +170,7 @@ export class ComputeStack extends pulumi.ComponentResource {
         service: { ...service, vpc: { ...service.vpc, securityGroupIds: [this.fleetSecurityGroup.id] } },
         loadBalancer: this.loadBalancer,
         logArchive: args.logArchive,
+        logsKeyArn: args.keys.key('logs').arn,
       },
       child,
     );

@@ -13,6 +13,7 @@ import { ServiceRuntime } from '../functions/service-runtime';
 import { secureBucket } from '../security/secure-bucket';
 import { asgTags, requiredTags } from '../config/tags';
 import { al2023ImageId, serviceUserData } from '../model/user-data';
+import { SessionLogging, sessionLogging } from './session-logging';
 
 export interface FleetArgs {
   readonly settings: Settings;
@@ -25,6 +26,8 @@ export interface FleetArgs {
   readonly loadBalancer: LoadBalancer;
   /** Receives the artifact bucket's server access logs. */
   readonly logArchive: LogArchive;
+  /** The region's logs key (the session log group's). */
+  readonly logsKeyArn: pulumi.Input<string>;
 }
 
 /**
@@ -37,6 +40,8 @@ export class Fleet extends pulumi.ComponentResource {
   /** The instances' role: it verifies requests, so the client keys secret names it as a reader. */
   readonly instanceRole: ServiceRole;
   readonly artifactBucket: aws.s3.Bucket;
+  /** Session Manager's way in, with every session logged. */
+  readonly sessions: SessionLogging;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:Fleet', name, {}, opts);
@@ -69,12 +74,17 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this.artifactBucket },
     );
 
+    this.sessions = sessionLogging(
+      { settings, name: n, logsKeyArn: args.logsKeyArn, region: region.region, accountId: account.accountId },
+      child,
+    );
     const instanceRole = (this.instanceRole = serviceRole(
       {
         name: n('instanceRole'),
         service: 'ec2.amazonaws.com',
         statements: [
           SESSION_MANAGER_STATEMENT,
+          ...this.sessions.instanceStatements,
           ...service.statements,
           {
             Sid: 'FetchServiceBundle',

@@ -5,8 +5,11 @@ import { resolvedAfter, ServiceRole } from '../security/iam';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { Namer } from '../config/naming';
 import { ServiceRuntime } from '../functions/service-runtime';
+import type { CodeSigning } from '../functions/code-signing';
 
 export interface TradingFunctionArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   readonly name: Namer;
   /** The order API's runtime. */
@@ -36,6 +39,7 @@ export class TradingFunction extends pulumi.ComponentResource implements BuiltFu
       {
         name: n('tradingFunction'),
         roleName: n('tradingRole'),
+        codeSigning: args.codeSigning,
         code: 'trading',
         description: 'Order API (POST /orders, GET /orders/{id}, GET /health)',
         settings,

@@ -243,6 +243,7 @@ export const configSchema = z.object({
   asgHealthCheckGraceSeconds: integer(0, 7200),
   lambdaRuntime: z.enum(LAMBDA_RUNTIMES, { message: `must be one of ${LAMBDA_RUNTIMES.join(', ')}` }),
   lambdaMemoryMb: integer(128, 10240),
+  lambdaCodeSigning: z.enum(['off', 'warn', 'enforce'], { message: 'must be off, warn or enforce' }),
   lambdaTimeoutSeconds: integer(3, 900),
   tradingReservedConcurrency: integer(1, 1000),
   wafRateLimit: integer(10, 2_000_000_000),

@@ -111,9 +111,16 @@ export const NAME_RULES = {
   autoScalingGroup: rule('asg-trading', 255, true, 8),
   instanceRole: rule('role-ec2-trading', 64),
   instanceProfile: rule('profile-ec2-trading', 128),
+  // SSM document names: [a-zA-Z0-9_.-], 3-128 (CreateDocument); not starting with aws/amazon/amzn.
+  sessionDocument: rule('ssm-session', 128),
+  sessionLogGroup: rule('log-group-ssm-session', 512),
   tradingFunction: rule('fn-trading', 64, true, 3),
   tradingRole: rule('role-fn-trading', 64),
   artifactBucket: rule('artifacts', 63, true, 12),
+  codeSigning: rule('code-signing', 255),
+  // S3 names are global: the account id (12) is the qualifier.
+  codeBucket: rule('lambda-code', 63, true, 12),
+  codeSigningConfig: rule('csc-lambda', 255),
   webAcl: rule('waf', 128),
   wafLogGroup: rule('aws-waf-logs-alb', 512),
   // global

@@ -13,8 +13,11 @@ import { ORDER_PK_PREFIX, BOOK_KEY } from '../../lambda/facts/book';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { readSecretStatements } from './credentials-stack';
 import { OrderBook } from './order-book';
+import type { CodeSigning } from '../functions/code-signing';
 
 export interface BookApplierArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   readonly name: Namer;
   readonly region: string;
@@ -103,6 +106,7 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
       {
         name: n('bookApplierFunction'),
         roleName: n('bookApplierRole'),
+        codeSigning: args.codeSigning,
         code: 'book-applier',
         description: "Applies the order book's stream to this region's Aurora cluster, exactly once",
         settings,

@@ -11,11 +11,14 @@ import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
 import { namedSecurityGroup } from '../network/named-security-group';
+import type { CodeSigning } from '../functions/code-signing';
 
 /** The schema function's statement timeout is 60 s (lambda/schema/handler.ts): room to spare. */
 export const SCHEMA_TIMEOUT_SECONDS = 120;
 
 export interface DatabaseSchemaArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   /** The primary region, where the writer is at deploy time. */
   readonly region: RegionSettings;
@@ -66,6 +69,7 @@ export class DatabaseSchema extends pulumi.ComponentResource {
       {
         name: n('schemaFunction'),
         roleName: n('schemaRole'),
+        codeSigning: args.codeSigning,
         code: 'schema',
         description: 'Applies the database schema migrations at deploy time, as master',
         settings,

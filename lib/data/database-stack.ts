@@ -10,6 +10,7 @@ import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { RegionKeys } from '../security/region-keys';
 import { namedSecurityGroup } from '../network/named-security-group';
+import type { CodeSigning } from '../functions/code-signing';
 
 export { POSTGRES_PORT };
 
@@ -48,6 +49,8 @@ export type GlobalMembership =
   | { readonly as: 'replica'; readonly of: DatabaseStack };
 
 export interface DatabaseStackArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   readonly name: Namer;
   readonly network: NetworkStack;
@@ -248,6 +251,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       {
         name: rotationName,
         roleName: n('rotationRole'),
+        codeSigning: args.codeSigning,
         code: 'rotation',
         description: 'Rotates the database credentials (createSecret, setSecret, testSecret, finishSecret)',
         settings,

@@ -5,6 +5,7 @@ import { Settings } from '../config';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
 import { Namer } from '../config/naming';
+import type { CodeSigning } from '../functions/code-signing';
 
 /** A region the primary is probed from: never the primary's own. */
 export interface Vantage {
@@ -12,6 +13,8 @@ export interface Vantage {
   readonly name: Namer;
   /** That region's provider: the canary component's children inherit it. */
   readonly provider: aws.Provider;
+  /** That region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
 }
 
 export interface CanaryArgs {
@@ -54,6 +57,7 @@ export class Canary extends pulumi.ComponentResource {
       {
         name: n('canaryFunction'),
         roleName: n('canaryRole'),
+        codeSigning: vantage.codeSigning,
         code: 'canary',
         description: `Probes the primary region (${args.targetRegion}) from ${vantage.region} for the failover gate`,
         settings,

@@ -5,6 +5,7 @@ import { AlarmFactory } from '../alarms/alarms';
 import { Canary } from './canary';
 import { Settings } from '../config';
 import { METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
+import { PROMOTION_STUCK_SECONDS } from '../../lambda/facts/timing';
 import { FailoverStack } from './failover-stack';
 import { Namer } from '../config/naming';
 
@@ -52,6 +53,10 @@ export class FailoverAlarms extends pulumi.ComponentResource {
     orchestratorMetric(
       'PromotionRefused',
       'FailoverGlobalCluster was refused (reason in the orchestrator log): approval mode, approve a retry or detach and promote',
+    );
+    orchestratorMetric(
+      'PromotionStuck',
+      `A failover or switchover the orchestrator requested is still in flight after ${PROMOTION_STUCK_SECONDS / 60} minutes: runbook, promotion stuck`,
     );
 
     this.registerOutputs({ alarmCount: this.alarms.length });

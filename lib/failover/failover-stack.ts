@@ -15,8 +15,11 @@ import { OrderBook } from '../data/order-book';
 import { functionEnvironment } from '../functions/function-environment';
 import { orchestratorEnvironment } from '../../lambda/orchestrator/environment';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
+import type { CodeSigning } from '../functions/code-signing';
 
 export interface FailoverStackArgs {
+  /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
+  readonly codeSigning?: CodeSigning;
   readonly settings: Settings;
   /** The region the orchestrator runs in (the secondary): the component's own provider. */
   readonly region: RegionSettings;
@@ -124,6 +127,7 @@ export class FailoverStack extends pulumi.ComponentResource {
       {
         name: n('orchestratorFunction'),
         roleName: n('orchestratorRole'),
+        codeSigning: args.codeSigning,
         code: 'orchestrator',
         description: 'Fences traffic and promotes the eu-west-1 Aurora cluster once the gate confirms the primary down',
         settings,

@@ -10,7 +10,8 @@ import {
   Statement,
   XRAY_STATEMENT,
 } from '../security/iam';
-import { lambdaArchive } from './lambda-bundle';
+import { bundleSource, lambdaArchive } from './lambda-bundle';
+import type { CodeSigning } from './code-signing';
 import { DELETE_BEFORE_REPLACE } from '../config/naming';
 
 /**
@@ -47,6 +48,8 @@ export interface FunctionSpec {
    * canary runs for most of a minute); request-path functions pass a tighter, configured one.
    */
   readonly durationAlarmMs?: number;
+  /** The region's code signing (`lambdaCodeSigning` warn or enforce): the package is deployed signed. */
+  readonly codeSigning?: CodeSigning;
 }
 
 export interface BuiltFunction {
@@ -82,6 +85,7 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
     },
     opts,
   );
+  const signed = spec.codeSigning?.signedCode(spec.name, bundleSource(spec.code, spec.settings.lambdaRuntime));
   const fn = new aws.lambda.Function(
     spec.name,
     {
@@ -89,7 +93,9 @@ export function buildFunction(spec: FunctionSpec, opts: pulumi.CustomResourceOpt
       description: spec.description,
       runtime: spec.settings.lambdaRuntime,
       handler: 'index.handler',
-      code: lambdaArchive(spec.code, spec.settings.lambdaRuntime),
+      ...(signed
+        ? { s3Bucket: signed.s3Bucket, s3Key: signed.s3Key, codeSigningConfigArn: signed.codeSigningConfigArn }
+        : { code: lambdaArchive(spec.code, spec.settings.lambdaRuntime) }),
       // Created only once its role holds every permission (VPC access included).
       role: role.ready.arn,
       timeout: spec.timeoutSeconds,

@@ -14,6 +14,8 @@ export interface SecureBucketArgs {
 
 export interface SecureBucket {
   readonly bucket: aws.s3.Bucket;
+  /** Versioning on: what an upload that needs a version id (a signing job's source) waits for. */
+  readonly versioning: aws.s3.BucketVersioning;
   /** TLS-only plus the service grants given in `statements`. */
   readonly policy: aws.s3.BucketPolicy;
   /**
@@ -39,7 +41,7 @@ export function secureBucket(
   // migration, and the name clash stops an accidental one before anything is deleted.
   const bucket = new aws.s3.Bucket(logicalName, { bucket: args.name, forceDestroy: args.forceDestroy }, opts);
   const child = { ...opts, parent: bucket };
-  new aws.s3.BucketVersioning(
+  const versioning = new aws.s3.BucketVersioning(
     logicalName,
     { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } },
     child,
@@ -87,5 +89,5 @@ export function secureBucket(
       child,
     );
   }
-  return { bucket, policy, deliveryName: resolvedAfter(bucket.bucket, [policy]) };
+  return { bucket, versioning, policy, deliveryName: resolvedAfter(bucket.bucket, [policy]) };
 }

@@ -92,6 +92,8 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
   // An ARN or a bare cluster identifier, as the API accepts.
   const regionOfArn = (arn: string | undefined): AppRegion | undefined =>
     APP_REGIONS.find((r) => db.clusters[r].arn === arn || db.clusters[r].arn.endsWith(`:cluster:${arn}`));
+  // Each cluster's one instance (the writer), as DescribeDBClusters lists its members.
+  const writerInstanceOf = (region: AppRegion) => `${db.clusters[region].arn.split(':cluster:')[1]}-1`;
   const checkId = (id: string | undefined) => {
     if (id !== globalClusterId)
       throw new GlobalClusterNotFoundFault({ message: `Global cluster ${id} not found`, $metadata: {} });
@@ -121,10 +123,22 @@ export function rdsHandlers(db: GlobalDatabase, globalClusterId: string): Handle
         });
       const cluster = db.clusters[region];
       const status = cluster.available || cluster.lost ? 'available' : 'failing-over';
-      return { DBClusters: [{ DBClusterArn: cluster.arn, Status: status }] };
+      return {
+        DBClusters: [
+          {
+            DBClusterArn: cluster.arn,
+            Status: status,
+            DBClusterMembers: [{ DBInstanceIdentifier: writerInstanceOf(region), IsClusterWriter: true }],
+          },
+        ],
+      };
     },
     DescribeEventsCommand: async (input) => {
-      const region = regionOfArn(input.SourceIdentifier);
+      // A cluster's events by its identifier; an instance's by the instance's.
+      const region =
+        input.SourceType === 'db-instance'
+          ? APP_REGIONS.find((r) => writerInstanceOf(r) === input.SourceIdentifier)
+          : regionOfArn(input.SourceIdentifier);
       return {
         // DescribeEvents returns the events of the source type asked for (an instance's own events are not the cluster's).
         Events: db.events

@@ -1,5 +1,5 @@
 /**
- * A trading client that sends an order every second through one entry point (Global
+ * A trading client that sends an order every second (or at the run's cadence: cadence.ts) through one entry point (Global
  * Accelerator or the Route 53 name) and records every answer. It keeps its connection open
  * (keep-alive) and reconnects, landing wherever the entry point routes it then, after a failed
  * request or once the connection is a minute old (HTTP clients recycle connections). An order that was not acknowledged is sent again with the same client order
@@ -12,6 +12,7 @@ import { OrderClient as SigningClient } from '../order-client';
 import type { AppRegion, Vantage } from './network';
 import type { RegionApp } from './region';
 import type { Simulation } from './sim';
+import type { Cadence } from './cadence';
 
 export interface Acknowledgement {
   readonly clientOrderId: string;
@@ -53,12 +54,32 @@ export interface ClientCredentials {
   readonly key: string;
 }
 
+/** A fetch whose requests go from `vantage` to `region`'s ALB (where a client's connection landed). */
+export function fetchThrough(
+  regions: Record<AppRegion, RegionApp>,
+  vantage: Vantage,
+  region: AppRegion,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
+    const url = new URL(String(input instanceof Request ? input.url : input));
+    const response = await regions[region].request(vantage, {
+      method: init?.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      // What fetch sends on its own: the Host the request was signed for.
+      headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), host: url.host },
+      body: typeof init?.body === 'string' ? init.body : undefined,
+    });
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+}
+
 export class OrderClient {
   readonly acks: Acknowledgement[] = [];
   readonly attempts: Attempt[] = [];
   private pinned?: { region: AppRegion; since: number };
   private next = 0;
   private pending?: { id: string; n: number; firstSentAt: number };
+  private lastNewAt?: number;
   private readonly signing: SigningClient;
 
   constructor(
@@ -71,21 +92,15 @@ export class OrderClient {
     private readonly idPrefix: string,
     credentials: ClientCredentials,
     baseUrl: string,
+    /** When a new order is due (scripts/drill/cadence.ts); without one, every tick. */
+    private readonly cadence?: Cadence,
   ) {
     this.signing = new SigningClient(baseUrl, credentials, (input, init) => this.send(input, init));
   }
 
   /** The signing client's fetch: to the ALB of the region this client's connection is on. */
-  private async send(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const url = new URL(String(input instanceof Request ? input.url : input));
-    const response = await this.regions[this.pinned!.region].request(this.vantage, {
-      method: init?.method ?? 'GET',
-      path: `${url.pathname}${url.search}`,
-      // What fetch sends on its own: the Host the request was signed for.
-      headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), host: url.host },
-      body: typeof init?.body === 'string' ? init.body : undefined,
-    });
-    return new Response(response.body, { status: response.status, headers: response.headers });
+  private send(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return fetchThrough(this.regions, this.vantage, this.pinned!.region)(input, init);
   }
 
   /** The client order id this client is still sending (sent, not acknowledged yet). */
@@ -99,6 +114,8 @@ export class OrderClient {
 
   private async tick(): Promise<void> {
     if (!this.pending) {
+      if (this.cadence && !this.cadence.due(this.lastNewAt)) return;
+      this.lastNewAt = this.sim.now();
       const n = this.next++;
       this.pending = { id: `${this.idPrefix}-${this.name}-${n}`, n, firstSentAt: this.sim.now() };
     }

@@ -100,7 +100,7 @@ export function gateScenarios(timing: Timing): Scenario[] {
       title:
         'the us-east-1 database has no replica and its writer is recreated for 8 minutes (the cluster reports available)',
       proves:
-        "a writer being recreated while the cluster reports itself available (its recovery events are the instance's, which the orchestrator's DescribeEvents for the cluster does not see) promotes nothing: the front door still answers, and trading goes on in the book",
+        "a writer being recreated while the cluster reports itself available (its recovery events, RDS-EVENT-0020/0021, are the instance's: the orchestrator reads them beside the cluster's) promotes nothing: the front door still answers, and trading goes on in the book",
       faultAtSeconds: FAULT_AT,
       durationSeconds: quietHorizon(timing, RECREATE_SECONDS),
       expect: {

@@ -53,6 +53,7 @@ import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
 import { drawPhases, type Phases } from './phases';
 import { Simulation } from './sim';
+import { Cadence } from './cadence';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
 import { type CanaryVote, MemoryLogger, ScenarioWorld } from './world';
@@ -277,7 +278,7 @@ export class Drill {
       sim,
       random,
     );
-    const world = new ScenarioWorld(
+    const world: ScenarioWorld = new ScenarioWorld(
       sim,
       this.network,
       this.db,
@@ -289,6 +290,7 @@ export class Drill {
       fakeContext,
       logger,
       book,
+      new Cadence(sim.now, [() => world.decisions, () => world.writerMoves], () => this.network.version),
     );
     this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
     // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).
@@ -310,6 +312,7 @@ export class Drill {
         scenario.name,
         DRILL_CLIENTS.ga,
         `https://global.${s.domainName}`,
+        world.cadence,
       ),
       new OrderClient(
         'dns',
@@ -320,6 +323,7 @@ export class Drill {
         scenario.name,
         DRILL_CLIENTS.dns,
         `https://api.${s.domainName}`,
+        world.cadence,
       ),
     ];
     for (const client of clients) client.start();

@@ -13,6 +13,7 @@ import { AppRegion, Network, Vantage } from './network';
 import { RegionApp } from './region';
 import { Simulation } from './sim';
 import { Accelerator, Route53 } from './traffic';
+import type { Cadence } from './cadence';
 
 /** Logs kept in memory (the evidence behind a decision), never printed. */
 export class MemoryLogger implements Logger {
@@ -89,6 +90,8 @@ export class ScenarioWorld {
     readonly fakeContext: (from?: Vantage) => FakeContext,
     readonly logger: MemoryLogger,
     readonly book: DrillBook,
+    /** The clients' cadence: every scheduled fault opens a full-resolution window around it. */
+    readonly cadence?: Cadence,
   ) {}
 
   /**
@@ -98,6 +101,7 @@ export class ScenarioWorld {
    * what a fault loses never depends on how fast this machine ships WAL.
    */
   at(seconds: number, action: () => void): void {
+    this.cadence?.around(this.sim.epochMs + seconds * 1000);
     this.sim.at(this.sim.epochMs + seconds * 1000, () =>
       this.sim.spawn('fault', () =>
         this.sim.track(
@@ -126,6 +130,7 @@ export class ScenarioWorld {
    * that second (a fault that lands mid-request). Only for faults that lose no data.
    */
   atExactly(seconds: number, action: () => void): void {
+    this.cadence?.around(this.sim.epochMs + seconds * 1000);
     this.sim.at(this.sim.epochMs + seconds * 1000, action);
   }
 

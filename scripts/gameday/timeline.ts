@@ -37,8 +37,15 @@ export type OrderOutcome =
   | { readonly kind: 'answered'; readonly status: number; readonly region?: string }
   | { readonly kind: 'unreachable'; readonly error: string };
 
-export function orderEvents(outcome: OrderOutcome, secondaryRegion: string): TimelineEvent[] {
+/**
+ * `failedBefore`: an order has failed since the fault started; the first live order after that is
+ * the recovery (in whichever region: after a takeover it is also the first in the secondary).
+ */
+export function orderEvents(outcome: OrderOutcome, secondaryRegion: string, failedBefore = false): TimelineEvent[] {
   if (outcome.kind === 'unreachable' || outcome.status >= 500) return ['first-failed-order'];
-  if (outcome.status < 300 && outcome.region === secondaryRegion) return ['first-live-order-secondary'];
-  return [];
+  if (outcome.status >= 300) return [];
+  return [
+    ...(outcome.region === secondaryRegion ? (['first-live-order-secondary'] as const) : []),
+    ...(failedBefore ? (['recovery'] as const) : []),
+  ];
 }

@@ -15,7 +15,8 @@
  *   hangs, errors, and a write that commits and then loses its reply.
  *
  * A client built by `client(from, to)` is a real SDK v3 DynamoDBClient: the code under test is
- * the code that runs in AWS.
+ * the code that runs in AWS. It reaches the front over HTTP, or, with `inProcess`, through its
+ * request handler without a socket (scripts/local/in-process-transport.ts).
  */
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -24,6 +25,7 @@ import { checkConditional } from 'dynalite/db';
 import { validateExpressions } from 'dynalite/validations';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Answer, dynaliteHandler, InProcessHandler, type Outcome } from './in-process-transport';
 
 type Item = Record<string, AttributeValue>;
 
@@ -77,15 +79,12 @@ export interface BookReplicasOptions {
    * Date.now). The drill passes its simulated clock and drives the pump with `replicateNow`.
    */
   readonly now?: () => number;
+  /** No sockets: clients call the front, and the front dynalite, in process (the drill's speed). */
+  readonly inProcess?: boolean;
 }
 
 const DEFAULT_TABLE = 'order-book';
 const TARGET = 'DynamoDB_20120810.';
-
-interface Answer {
-  status: number;
-  body: string;
-}
 
 const dynamoError = (type: string, message: string, extra: Record<string, unknown> = {}, status = 400): Answer => ({
   status,
@@ -129,12 +128,14 @@ class Replica {
   readonly state: ReplicaState = { down: false };
   server!: http.Server;
   port = 0;
+  private direct?: (headers: Record<string, string>, body: string) => Promise<Answer>;
   private keyNames = new Map<string, string[]>();
 
   constructor(readonly region: string) {}
 
-  async start(): Promise<void> {
+  async start(inProcess = false): Promise<void> {
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    if (inProcess) return void (this.direct = dynaliteHandler(this.server));
     // Idle keep-alive sockets outlive any test: Node's default (5 s) races a reuse into ECONNRESET.
     this.server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -144,29 +145,22 @@ class Replica {
   /** A call straight to dynalite. */
   call(op: string, input: unknown): Promise<Answer> {
     const body = JSON.stringify(input);
+    const headers = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': TARGET + op,
+      // dynalite checks that a request is signed, not the signature.
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+      'x-amz-date': '20250101T000000Z',
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    if (this.direct) return this.direct(headers, body);
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method: 'POST',
-          path: '/',
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': TARGET + op,
-            // dynalite checks that a request is signed, not the signature.
-            authorization:
-              'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-            'x-amz-date': '20250101T000000Z',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks).toString('utf8') }));
-        },
-      );
+      const req = http.request({ host: '127.0.0.1', port: this.port, method: 'POST', path: '/', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks).toString('utf8') }));
+      });
       req.on('error', reject);
       req.end(body);
     });
@@ -246,9 +240,11 @@ export class BookReplicas {
   pumpError?: unknown;
   private clock = 0;
   private readonly wallClock: () => number;
+  private readonly inProcess: boolean;
 
   private constructor(options: BookReplicasOptions) {
     this.wallClock = options.now ?? Date.now;
+    this.inProcess = options.inProcess ?? false;
     this.regions = options.regions;
     this.tableName = options.tableName ?? DEFAULT_TABLE;
     this.lagMs = options.lagMs ?? 0;
@@ -259,13 +255,17 @@ export class BookReplicas {
   static async start(options: BookReplicasOptions): Promise<BookReplicas> {
     const book = new BookReplicas(options);
     for (const replica of book.replicas.values()) {
-      await replica.start();
+      await replica.start(book.inProcess);
       await replica.callOk('CreateTable', {
         TableName: book.tableName,
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       });
+      // dynalite makes the table ACTIVE on its next tick (createTableMs 0): until then it is "not found".
+      const status = () =>
+        replica.callOk<{ Table: { TableStatus: string } }>('DescribeTable', { TableName: book.tableName });
+      while ((await status()).Table.TableStatus !== 'ACTIVE') await new Promise((r) => setImmediate(r));
     }
     if (options.pumpIntervalMs !== 0) {
       book.pump = setInterval(() => {
@@ -349,16 +349,15 @@ export class BookReplicas {
    * accept path sets its own bounds; the SDK's default retries would hide the faults).
    */
   async client(from: string, to: string, options: { requestTimeoutMs?: number; maxAttempts?: number } = {}) {
+    const requestTimeout = options.requestTimeoutMs ?? 5_000;
     return new DynamoDBClient({
       region: to,
-      endpoint: await this.endpoint(from, to),
+      endpoint: this.inProcess ? `http://dynamodb.${to}.in-process` : await this.endpoint(from, to),
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: options.maxAttempts ?? 1,
-      requestHandler: new NodeHttpHandler({
-        requestTimeout: options.requestTimeoutMs ?? 5_000,
-        connectionTimeout: 1_000,
-        throwOnRequestTimeout: true,
-      }),
+      requestHandler: this.inProcess
+        ? new InProcessHandler((target, body) => this.answer(from, this.get(to), target, body), requestTimeout)
+        : new NodeHttpHandler({ requestTimeout, connectionTimeout: 1_000, throwOnRequestTimeout: true }),
     });
   }
 
@@ -377,7 +376,8 @@ export class BookReplicas {
     if (this.pump) clearInterval(this.pump);
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.fronts.map((f) => new Promise((r) => f.close(r))));
-    await Promise.all([...this.replicas.values()].map((r) => new Promise((res) => r.server.close(res))));
+    if (!this.inProcess)
+      await Promise.all([...this.replicas.values()].map((r) => new Promise((res) => r.server.close(res))));
   }
 
   /** A unique, increasing timestamp for last-writer-wins (ms with a fraction to break ties). */
@@ -423,21 +423,27 @@ export class BookReplicas {
     req: http.IncomingMessage,
     res: http.ServerResponse,
   ): Promise<void> {
+    const outcome = await this.answer(from, replica, target, body.toString('utf8'));
+    if (outcome === 'reset') return void req.socket.destroy();
+    if (outcome === 'hang') return; // the client's own timeout ends it
+    this.reply(res, outcome);
+  }
+
+  /** What the front does with one request from `from`'s callers to `replica`, whatever carried it. */
+  private async answer(from: string, replica: Replica, target: string, body: string): Promise<Outcome> {
     const fault = { ...this.path(from, replica.region) };
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
-    if (replica.state.down || fault.reset) return void req.socket.destroy();
-    if (fault.hang) return; // the client's own timeout ends it
-    if (fault.fail) return this.reply(res, dynamoError('InternalServerError', 'injected failure', {}, 500));
+    if (replica.state.down || fault.reset) return 'reset';
+    if (fault.hang) return 'hang';
+    if (fault.fail) return dynamoError('InternalServerError', 'injected failure', {}, 500);
     const op = target.startsWith(TARGET) ? target.slice(TARGET.length) : target;
     let answer: Answer;
     try {
-      answer = await this.operate(replica, op, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>);
+      answer = await this.operate(replica, op, JSON.parse(body || '{}') as Record<string, unknown>);
     } catch (e) {
       answer = dynamoError('InternalServerError', String(e), {}, 500);
     }
-    if (fault.afterCommit === 'reset') return void req.socket.destroy();
-    if (fault.afterCommit === 'hang') return;
-    this.reply(res, answer);
+    return fault.afterCommit ?? answer;
   }
 
   private reply(res: http.ServerResponse, answer: Answer): void {

@@ -18,6 +18,8 @@ export interface LagReading {
   readonly region: string;
   /** Worst 1-minute maximum in the window; undefined: no datapoint (idle, or nothing to replicate). */
   readonly worstMs?: number;
+  /** The newest minute with a datapoint: when it starts (ms) and its maximum (the game day's ledger watcher). */
+  readonly latest?: { readonly at: number; readonly ms: number };
   readonly error?: string;
 }
 
@@ -77,10 +79,19 @@ export async function readLags(
                 },
               },
             ],
+            // Newest first (also the API's default): Values[0] is the latest minute (CloudWatch
+            // GetMetricData, ScanBy: "TimestampDescending returns the newest data first").
+            ScanBy: 'TimestampDescending',
           }),
         );
         const values = out.MetricDataResults?.[0]?.Values ?? [];
-        return { label: t.label, region: t.region, ...(values.length > 0 && { worstMs: Math.max(...values) }) };
+        const newest = out.MetricDataResults?.[0]?.Timestamps?.[0];
+        return {
+          label: t.label,
+          region: t.region,
+          ...(values.length > 0 && { worstMs: Math.max(...values) }),
+          ...(values.length > 0 && newest && { latest: { at: newest.getTime(), ms: values[0] } }),
+        };
       } catch (e) {
         return { label: t.label, region: t.region, error: (e as Error).message };
       }

@@ -33,7 +33,9 @@ export function statusReport(
       ? `${regionOf(config.primaryClusterArn)} writes (the configured primary)`
       : status.cluster.kind === 'secondary-writer'
         ? `${regionOf(config.secondaryClusterArn)} writes (promoted or switched over)`
-        : `not understood: ${status.cluster.reason}`;
+        : status.cluster.kind === 'in-flight'
+          ? `in flight: ${status.cluster.reason}`
+          : `not understood: ${status.cluster.reason}`;
   lines.push('', `Aurora global cluster ${config.globalClusterId}: ${cluster}`);
 
   lines.push(

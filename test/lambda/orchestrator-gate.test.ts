@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import type { GlobalCluster } from '@aws-sdk/client-rds';
-import { decideOperatorRequest, decidePromotion, decideReconcile } from '../../lambda/orchestrator/decide';
+import {
+  decideInFlight,
+  decideOperatorRequest,
+  decidePromotion,
+  decideReconcile,
+} from '../../lambda/orchestrator/decide';
+import { PROMOTION_STUCK_SECONDS } from '../../lambda/facts/timing';
 import {
   canaryVote as canaryVoteOf,
   evaluateGate as evaluateGateOf,
@@ -14,7 +20,7 @@ import {
   route53Reading,
   route53Verdict,
 } from '../../lambda/orchestrator/gate';
-import type { PrimaryDatabaseReading } from '../../lambda/orchestrator/primary-database';
+import { summariseEvents, type PrimaryDatabaseReading } from '../../lambda/orchestrator/primary-database';
 import { ClusterReading, readGlobalCluster } from '../../lambda/orchestrator/global-cluster';
 import {
   ACTION_BUDGET_SECONDS,
@@ -473,43 +479,92 @@ describe('decisions', () => {
 
   it('promotes only with the gate open on an understood primary, and waits for approval in approval mode', () => {
     const database = unreachable;
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'automatic', approved: false, database }).kind).toBe(
-      'promote',
-    );
-    expect(decidePromotion({ gate: closed, cluster: primary, mode: 'automatic', approved: true, database }).kind).toBe(
-      'none',
-    );
-    expect(decidePromotion({ gate: open, cluster: odd, mode: 'automatic', approved: true, database }).kind).toBe(
-      'report',
-    );
-    expect(decidePromotion({ gate: open, cluster: secondary, mode: 'automatic', approved: true, database }).kind).toBe(
-      'none',
-    );
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: false, database }).kind).toBe(
-      'await-approval',
-    );
-    expect(decidePromotion({ gate: open, cluster: primary, mode: 'approval', approved: true, database }).kind).toBe(
-      'promote',
-    );
+    const unfenced = { fenced: false, failbackRequested: false };
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: primary,
+        mode: 'automatic',
+        approved: false,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('promote');
+    expect(
+      decidePromotion({
+        gate: closed,
+        cluster: primary,
+        mode: 'automatic',
+        approved: true,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('none');
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: odd,
+        mode: 'automatic',
+        approved: true,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('report');
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: secondary,
+        mode: 'automatic',
+        approved: true,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('none');
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: primary,
+        mode: 'approval',
+        approved: false,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('await-approval');
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: primary,
+        mode: 'approval',
+        approved: true,
+        database,
+        fence: unfenced,
+        now: 0,
+      }).kind,
+    ).toBe('promote');
   });
 
   it('operator requests act only from understood states', () => {
     const none = { fenced: false, failbackRequested: false };
     const fenced = { fenced: true, failbackRequested: false };
-    expect(decideOperatorRequest('switchover', primary, none).kind).toBe('switchover');
-    expect(decideOperatorRequest('switchover', secondary, none).kind).toBe('none');
-    expect(decideOperatorRequest('failback', secondary, fenced).kind).toBe('failback');
-    expect(decideOperatorRequest('failback', primary, fenced).kind).toBe('restore-traffic');
-    expect(decideOperatorRequest('failback', primary, none).kind).toBe('none');
-    expect(decideOperatorRequest('failback', odd, fenced).kind).toBe('report');
+    expect(decideOperatorRequest('switchover', primary, none, 0).kind).toBe('switchover');
+    expect(decideOperatorRequest('switchover', secondary, none, 0).kind).toBe('none');
+    expect(decideOperatorRequest('failback', secondary, fenced, 0).kind).toBe('failback');
+    expect(decideOperatorRequest('failback', primary, fenced, 0).kind).toBe('restore-traffic');
+    expect(decideOperatorRequest('failback', primary, none, 0).kind).toBe('none');
+    expect(decideOperatorRequest('failback', odd, fenced, 0).kind).toBe('report');
   });
 
   it('traffic follows the writer, and returns only after an operator asked for a failback', () => {
-    expect(decideReconcile(secondary, { fenced: false, failbackRequested: false }).kind).toBe('fence');
-    expect(decideReconcile(secondary, { fenced: true, failbackRequested: false }).kind).toBe('none');
-    expect(decideReconcile(primary, { fenced: true, failbackRequested: false }).kind).toBe('none');
-    expect(decideReconcile(primary, { fenced: true, failbackRequested: true }).kind).toBe('restore-traffic');
-    expect(decideReconcile(odd, { fenced: true, failbackRequested: true }).kind).toBe('none');
+    expect(decideReconcile(secondary, { fenced: false, failbackRequested: false }, 0).kind).toBe('fence');
+    expect(decideReconcile(secondary, { fenced: true, failbackRequested: false }, 0).kind).toBe('none');
+    expect(decideReconcile(primary, { fenced: true, failbackRequested: false }, 0).kind).toBe('none');
+    expect(decideReconcile(primary, { fenced: true, failbackRequested: true }, 0).kind).toBe('restore-traffic');
+    expect(decideReconcile(odd, { fenced: true, failbackRequested: true }, 0).kind).toBe('none');
   });
 });
 
@@ -816,7 +871,7 @@ describe('decisions, with the reasons the operators read', () => {
 
   it('promotion', () => {
     const promotion = (gate: GateVerdict, cluster: ClusterReading, mode: 'automatic' | 'approval', approved: boolean) =>
-      decidePromotion({ gate, cluster, mode, approved, database: unreachable });
+      decidePromotion({ gate, cluster, mode, approved, database: unreachable, fence: none, now: 0 });
     expect(promotion(closed, odd, 'approval', true)).toEqual({ kind: 'none', reason: 'gate closed: 1 of 2' });
     expect(promotion(open, odd, 'automatic', true)).toEqual({
       kind: 'report',
@@ -837,44 +892,44 @@ describe('decisions, with the reasons the operators read', () => {
   });
 
   it('operator requests', () => {
-    expect(decideOperatorRequest('switchover', odd, none)).toEqual({
+    expect(decideOperatorRequest('switchover', odd, none, 0)).toEqual({
       kind: 'report',
       reason: 'switchover refused: the global cluster is not understood: status is deleting',
     });
-    expect(decideOperatorRequest('switchover', primary, fenced)).toEqual({
+    expect(decideOperatorRequest('switchover', primary, fenced, 0)).toEqual({
       kind: 'switchover',
       reason: 'operator requested a planned switchover',
     });
-    expect(decideOperatorRequest('switchover', secondary, fenced)).toEqual({
+    expect(decideOperatorRequest('switchover', secondary, fenced, 0)).toEqual({
       kind: 'none',
       reason: 'the secondary already writes',
     });
-    expect(decideOperatorRequest('failback', secondary, none)).toEqual({
+    expect(decideOperatorRequest('failback', secondary, none, 0)).toEqual({
       kind: 'failback',
       reason: 'operator requested a failback',
     });
-    expect(decideOperatorRequest('failback', primary, fenced)).toEqual({
+    expect(decideOperatorRequest('failback', primary, fenced, 0)).toEqual({
       kind: 'restore-traffic',
       reason: 'the primary writes again: restoring the recorded traffic dials',
     });
-    expect(decideOperatorRequest('failback', primary, none)).toEqual({
+    expect(decideOperatorRequest('failback', primary, none, 0)).toEqual({
       kind: 'none',
       reason: 'the primary already writes and no traffic change is recorded',
     });
   });
 
   it('reconcile', () => {
-    expect(decideReconcile(secondary, failback)).toEqual({ kind: 'none', reason: 'traffic matches the writer' });
-    expect(decideReconcile(secondary, none)).toEqual({
+    expect(decideReconcile(secondary, failback, 0)).toEqual({ kind: 'none', reason: 'traffic matches the writer' });
+    expect(decideReconcile(secondary, none, 0)).toEqual({
       kind: 'fence',
       reason: 'the secondary writes but traffic still favours the primary',
     });
-    expect(decideReconcile(primary, failback)).toEqual({
+    expect(decideReconcile(primary, failback, 0)).toEqual({
       kind: 'restore-traffic',
       reason: 'failback complete: the primary writes again',
     });
-    expect(decideReconcile(primary, { fenced: false, failbackRequested: true }).kind).toBe('none');
-    expect(decideReconcile(odd, none).kind).toBe('none');
+    expect(decideReconcile(primary, { fenced: false, failbackRequested: true }, 0).kind).toBe('none');
+    expect(decideReconcile(odd, none, 0).kind).toBe('none');
   });
 });
 
@@ -943,5 +998,111 @@ describe('reading the global cluster: the reasons reported to operators', () => 
         }),
       ]),
     ).toBe('2 members are marked writer');
+  });
+});
+
+describe('a failover or switchover in flight (decideInFlight)', () => {
+  const identity = {
+    globalClusterId: GLOBAL_CLUSTER_ID,
+    primaryClusterArn: PRIMARY_CLUSTER_ARN,
+    secondaryClusterArn: SECONDARY_CLUSTER_ARN,
+  };
+  const inFlight = (IsDataLossAllowed: boolean, from = PRIMARY_CLUSTER_ARN, to = SECONDARY_CLUSTER_ARN) =>
+    readGlobalCluster(
+      [
+        {
+          GlobalClusterIdentifier: GLOBAL_CLUSTER_ID,
+          Status: IsDataLossAllowed ? 'failing-over' : 'switching-over',
+          FailoverState: { Status: 'failing-over', FromDbClusterArn: from, ToDbClusterArn: to, IsDataLossAllowed },
+        },
+      ],
+      identity,
+    );
+
+  it('reads a change between the two configured members as in flight, anything else as not understood', () => {
+    expect(inFlight(true)).toMatchObject({
+      kind: 'in-flight',
+      operation: 'failover',
+      toClusterArn: SECONDARY_CLUSTER_ARN,
+    });
+    expect(inFlight(false, SECONDARY_CLUSTER_ARN, PRIMARY_CLUSTER_ARN)).toMatchObject({
+      kind: 'in-flight',
+      operation: 'switchover',
+    });
+    expect(inFlight(true, PRIMARY_CLUSTER_ARN, 'arn:aws:rds:eu-west-1:1:cluster:other').kind).toBe('not-understood');
+    expect(inFlight(true, PRIMARY_CLUSTER_ARN, PRIMARY_CLUSTER_ARN).kind).toBe('not-understood');
+  });
+
+  const reading = inFlight(true);
+  if (reading.kind !== 'in-flight') throw new Error('fixture');
+  const at = 1_000_000;
+  const ours = { fenced: true, failbackRequested: false, clusterChange: { at, operation: 'failover' as const } };
+
+  it("waits for its own change, pages it as stuck from the bound on, reports anyone else's", () => {
+    expect(decideInFlight(reading, ours, at + 30_000)).toEqual({
+      kind: 'none',
+      reason: 'the failover this orchestrator requested is failing-over (30 s)',
+    });
+    expect(decideInFlight(reading, ours, at + (PROMOTION_STUCK_SECONDS - 1) * 1000).kind).toBe('none');
+    const stuck = decideInFlight(reading, ours, at + PROMOTION_STUCK_SECONDS * 1000);
+    expect(stuck.kind).toBe('promotion-stuck');
+    expect(stuck.reason).toMatch(/requested 15 min ago is still failing-over/);
+    expect(decideInFlight(reading, { fenced: true, failbackRequested: false }, at).kind).toBe('report');
+    const switchover = { ...ours, clusterChange: { at, operation: 'switchover' as const } };
+    expect(decideInFlight(reading, switchover, at).kind).toBe('report');
+  });
+
+  it('every decision routes an in-flight change through it', () => {
+    const open: GateVerdict = {
+      open: true,
+      reason: 'down',
+      regionGone: false,
+      goneReason: 'not gone',
+      downVotes: 2,
+      upVotes: 0,
+      votes: [],
+      corroboration: [],
+    };
+    const database = { kind: 'unreachable', reason: 'timeout' } as const;
+    const late = at + PROMOTION_STUCK_SECONDS * 1000;
+    expect(
+      decidePromotion({
+        gate: open,
+        cluster: reading,
+        mode: 'automatic',
+        approved: true,
+        database,
+        fence: ours,
+        now: at,
+      }).kind,
+    ).toBe('none');
+    expect(decideReconcile(reading, ours, late).kind).toBe('promotion-stuck');
+    expect(decideOperatorRequest('failback', reading, ours, at).reason).toMatch(/^failback waits: the failover/);
+    expect(decideOperatorRequest('failback', reading, ours, late).kind).toBe('promotion-stuck');
+  });
+});
+
+describe('events of several sources (summariseEvents)', () => {
+  const event = (source: string, message: string, at: number) => ({
+    SourceType: 'db-instance' as const,
+    SourceIdentifier: source,
+    Message: message,
+    EventCategories: ['recovery'],
+    Date: new Date(at),
+  });
+
+  it("one instance's end does not end another's event in progress", () => {
+    // RDS-EVENT-0020's whole text: its second sentence says "recovered", and is not an end.
+    const started =
+      'Recovery of the DB instance has started. Recovery time will vary with the amount of data to be recovered.';
+    const summary = summariseEvents([event('a', started, 1000), event('b', 'DB instance restarted', 2000)]);
+    expect(summary.inProgress?.message).toBe(started);
+    expect(summary.lastEnd?.at).toBe(2000);
+    expect(
+      summariseEvents([
+        ...[event('a', 'Recovery of the DB instance has started.', 1000)],
+        event('a', 'Recovery of the DB instance is complete.', 3000),
+      ]).inProgress,
+    ).toBeUndefined();
   });
 });

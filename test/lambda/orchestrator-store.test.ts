@@ -104,6 +104,13 @@ describe.each(implementations)('evidence store: %s', (_name, make) => {
     await expect(store.markPromotionRefused('absent', T0, 'x')).rejects.toThrow();
   });
 
+  it('issue 23: a database change AWS accepted is recorded on the fence record, which must exist', async () => {
+    await store.createFence('g', { fencedAt: T0, reason: 'region gone', changes: [] });
+    await store.markClusterChange('g', T0 + 7_000, 'failover');
+    expect((await store.getFence('g'))?.clusterChange).toEqual({ at: T0 + 7_000, operation: 'failover' });
+    await expect(store.markClusterChange('absent', T0, 'switchover')).rejects.toThrow();
+  });
+
   it('the same probe written twice is stored once', async () => {
     await store.recordProbe('us-east-1', probe('eu-west-1', 10_000));
     await store.recordProbe('us-east-1', probe('eu-west-1', 10_000));

@@ -880,6 +880,39 @@ describe('issue 23: the fast path (region gone) and the slow path (region sick)'
     expect(published.filter((s) => s?.startsWith('Promotion held'))).toHaveLength(1);
   });
 
+  it('a writer instance being recreated (its own events, the cluster reporting available) holds the promotion', async () => {
+    primaryRdsMock.reset();
+    primaryRdsMock.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          Status: 'available',
+          DBClusterMembers: [{ DBInstanceIdentifier: 'aurora-use1-dev-1', IsClusterWriter: true }],
+        },
+      ],
+    });
+    primaryRdsMock.on(DescribeEventsCommand, { SourceType: 'db-cluster' }).resolves({ Events: [] });
+    // RDS-EVENT-0020: an instance event (source type db-instance), absent from the cluster's events.
+    primaryRdsMock
+      .on(DescribeEventsCommand, { SourceType: 'db-instance', SourceIdentifier: 'aurora-use1-dev-1' })
+      .resolves({
+        Events: [
+          {
+            SourceType: 'db-instance',
+            SourceIdentifier: 'aurora-use1-dev-1',
+            Message:
+              'Recovery of the DB instance has started. Recovery time will vary with the amount of data to be recovered.',
+            EventCategories: ['recovery'],
+            Date: new Date(T0 + MIN),
+          },
+        ],
+      });
+    await run(outage(MIN, 9 * MIN), 0, 9);
+    expect(failovers()).toHaveLength(0);
+    expect(metrics).toContain('PromotionHeld');
+    const asked = primaryRdsMock.commandCalls(DescribeEventsCommand).map((c) => c.args[0].input.SourceType);
+    expect(asked).toContain('db-instance');
+  });
+
   it('FailoverGlobalCluster refused: dedicated metric, reason logged and recorded, approval mode; an approved retry promotes', async () => {
     rdsMock
       .on(FailoverGlobalClusterCommand)
@@ -981,5 +1014,60 @@ describe('issue 22 item 2: planned moves keep cross-region durability; a takeove
     book.down.add('us-east-1');
     await simulateWith(gone(10 * MIN), 10, 13, { book });
     expect(book.moves.slice(2)).toEqual([{ to: EU, fromEpoch: 9, durability: 'regional' }]);
+  });
+});
+
+describe('a database change in flight', () => {
+  const subjects = () => snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+
+  it('its own promotion in flight is waited for quietly, then paged once as stuck past the bound', async () => {
+    const fault = 2 * MIN + 17 * S;
+    // The promotion never completes (the model completes only when told).
+    await simulate(outage(fault, 60 * MIN), 0, 10);
+    expect(failovers()).toHaveLength(1);
+    expect(store.fences.get(GC)?.clusterChange).toEqual({ at: failoverTimes[0], operation: 'failover' });
+    expect(subjects().filter((s) => s?.includes('left a state alone'))).toEqual([]);
+    expect(metrics).not.toContain('FailoverSkipped');
+    expect(metrics).not.toContain('PromotionStuck');
+    const waiting = logs.find(
+      (l) =>
+        l.message === 'gate decision' &&
+        /the failover this orchestrator requested is pending/.test(JSON.stringify(l.detail)),
+    );
+    expect(waiting).toBeDefined();
+
+    await simulate(outage(fault, 60 * MIN), 10, 24);
+    expect(metrics.filter((m) => m === 'PromotionStuck').length).toBeGreaterThan(0);
+    expect(subjects().filter((s) => s === 'Aurora promotion STUCK (dev)')).toHaveLength(1);
+    const stuck = logs.find((l) => l.message === 'promotion stuck');
+    expect(stuck).toBeDefined();
+    // Not before the bound: the first stuck page comes at least PROMOTION_STUCK_SECONDS after the call.
+    const firstStuck = logs.findIndex((l) => l.message === 'promotion stuck');
+    const minutesLogged = logs.slice(0, firstStuck).filter((l) => l.message === 'gate decision').length;
+    expect(minutesLogged).toBeGreaterThan(0);
+    expect(JSON.stringify(stuck?.detail)).toMatch(/requested 1[5-9] min ago is still pending/);
+    expect(failovers()).toHaveLength(1);
+  });
+
+  it('a failover this orchestrator did not request is reported, not waited for', async () => {
+    model.begin(SECONDARY, true);
+    await simulate(outage(0, 60 * MIN), 0, 5);
+    expect(failovers()).toHaveLength(0);
+    expect(subjects()).toContain('Failover orchestrator left a state alone (dev)');
+    expect(metrics).toContain('FailoverSkipped');
+  });
+
+  it('a switchover it requested is not mistaken for a failover (and the reverse)', async () => {
+    await handleEvent({ action: 'switchover' }, deps(new FakeClock(T0)));
+    expect(store.fences.get(GC)?.clusterChange?.operation).toBe('switchover');
+    const later = new FakeClock(T0 + 5 * MIN);
+    const actions = await handleEvent({ action: 'failback' }, deps(later));
+    expect(actions.actions[0]).toMatchObject({
+      kind: 'none',
+      reason: expect.stringMatching(/^failback waits: the switchover/),
+    });
+    model.failoverState = { ...model.failoverState, IsDataLossAllowed: true };
+    const other = await handleEvent({ action: 'failback' }, deps(later));
+    expect(other.actions[0]).toMatchObject({ kind: 'report' });
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * `npm run gameday` offline (issue 27): the command itself, run against the drill's fakes for the
+ * primary-unreachable experiment (scripts/gameday/drill-driver.ts). Its orders go through the
+ * drill's real order API, its watchers read the platform through the orchestrator's own clients
+ * (as `npm run status` does), and the results file it writes calibrates the plan's RTO model.
+ * Aurora's promotion is set to 300 s so the calibration is visibly not the 120 s estimate.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { calibrationFrom, calibrationReport } from '../lib/model/calibration';
+import { parseGameDayResults, type GameDayRun } from '../lib/model/game-day-results';
+import { AURORA_PATH } from '../lib/model/rto';
+import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
+import { rtoDistribution } from '../lib/model/rto-model';
+import { parseSettings, readRawConfig } from '../lib/config';
+import type { ScenarioResult } from '../scripts/drill/metrics';
+import { Drill } from '../scripts/drill/run';
+import { FAULT_AT } from '../scripts/drill/scenarios';
+import { drillSettings } from '../scripts/drill/settings';
+import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
+import { EXIT } from '../scripts/gameday';
+import { readProject, stackConfig } from '../scripts/offline';
+
+const PROMOTION_SECONDS = 300;
+const settings = drillSettings('dev');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-drill-'));
+const file = path.join(dir, 'dev.json');
+let drill: Drill;
+let result: ScenarioResult;
+let offline: OfflineGameDay;
+let run: GameDayRun;
+
+beforeAll(async () => {
+  drill = await Drill.start(settings);
+  const argv = [
+    '--stack',
+    'dev',
+    '--experiment',
+    'app-unreachable',
+    '--out',
+    file,
+    '--rate',
+    '1',
+    '--poll-seconds',
+    '5',
+  ];
+  result = await drill.runScenario(
+    gameDayScenario('app-unreachable', argv, (r) => (offline = r), PROMOTION_SECONDS),
+    1,
+  );
+  run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
+}, 300_000);
+afterAll(() => drill?.close());
+
+/** Seconds from the fault's start to the first `event` of the run's timeline. */
+const at = (event: string): number | undefined => {
+  const start = run.timeline.find((e) => e.event === 'fault-start')!.at;
+  const found = run.timeline.find((e) => e.event === event);
+  return found && (Date.parse(found.at) - Date.parse(start)) / 1000;
+};
+
+it('the command completes and writes an offline run of the experiment', async () => {
+  expect(offline.stderr).toEqual([]);
+  expect(await offline.exitCode).toBe(EXIT.ok);
+  expect(run).toMatchObject({ experiment: 'app-unreachable', source: 'offline', outcome: 'completed' });
+  // The fault was injected when the command said so, on the drill's clock.
+  expect(Date.parse(run.timeline[0].at)).toBe(Date.parse('2026-01-05T14:30:00Z') + FAULT_AT * 1000);
+});
+
+it('its orders went through the order API: failed from the fault on, then live in eu-west-1; none lost', () => {
+  const kinds = offline.orders.map((o) =>
+    o.kind === 'answered' ? `${o.status} ${o.region ?? ''}`.trim() : 'unreachable',
+  );
+  // The command starts the experiment, then sends: its first order meets the fault.
+  expect(kinds[0]).toBe('unreachable');
+  expect(kinds).toContain('201 eu-west-1');
+  expect(kinds.at(-1)).toMatch(/^201 (us-east-1|eu-west-1)$/);
+  // No 4xx: every order the command sends is a valid, signed order.
+  expect(kinds.filter((k) => /^4/.test(k))).toEqual([]);
+  // Every order the command got a 201 for is in the final ledger, once (the drill's own clients
+  // are checked by the drill; the command's orders are the ledger rows no drill client sent).
+  const acked = offline.orders.filter((o) => o.kind === 'answered' && o.status === 201).length;
+  const rows = result.detail.unacknowledgedIds.filter((id) => id.startsWith('gameday-'));
+  expect(rows).toHaveLength(acked);
+  expect(result.detail.lostIds).toEqual([]);
+  expect(result.detail.duplicateIds).toEqual([]);
+  // The drill's own checks hold, but for the command's orders, which no drill client sent.
+  expect(result.failures.filter((f) => !/^ledger: \d+ order\(s\) no client was acknowledged for$/.test(f))).toEqual([]);
+});
+
+it('the timeline has the failover in order: failed order, gate votes, decision, fence, live in the secondary, promotion, ledger, recovery', () => {
+  const events = run.timeline.map((e) => e.event);
+  for (const e of [
+    'fault-start',
+    'first-failed-order',
+    'gate-vote',
+    'decision',
+    'fence',
+    'first-live-order-secondary',
+    'recovery',
+    'promotion-started',
+    'promotion-complete',
+    'ledger-caught-up',
+    'fault-stop',
+  ])
+    expect(events).toContain(e);
+  const seconds = (e: string) => at(e)!;
+  expect(seconds('first-failed-order')).toBeLessThan(5);
+  // The watchers see what the orchestrator did: the gate's fast path, then the book's writer moved.
+  expect(run.timeline.find((e) => e.event === 'decision')!.detail).toMatch(/^region gone \(fast path\)/);
+  expect(run.timeline.find((e) => e.event === 'fence')!.detail).toMatch(/^book writer to eu-west-1, epoch 2/);
+  expect(seconds('decision')).toBeLessThanOrEqual(seconds('fence'));
+  // Orders are seen as they are answered, the platform's state at each poll (5 s here).
+  expect(seconds('fence')).toBeLessThanOrEqual(seconds('first-live-order-secondary') + 5);
+  expect(seconds('first-live-order-secondary')).toBeLessThanOrEqual(settings.rtoTargetSeconds);
+  // Each canary's vote went down: recorded as it changed, not at every poll.
+  const votes = run.timeline.filter((e) => e.event === 'gate-vote').map((e) => e.detail!);
+  expect(votes.some((v) => /^eu-west-1: \w+, region gone/.test(v))).toBe(true);
+  expect(votes.some((v) => /^us-west-2: \w+, region gone/.test(v))).toBe(true);
+  expect(votes.length).toBeLessThan(20);
+  // Aurora's promotion: the watchers' span is the drill's 300 s, within one poll either side.
+  expect(seconds('promotion-started')).toBeGreaterThan(seconds('fence'));
+  expect(run.measured.promotionSeconds).toBeGreaterThanOrEqual(PROMOTION_SECONDS - 5);
+  expect(run.measured.promotionSeconds).toBeLessThanOrEqual(PROMOTION_SECONDS + 5);
+  expect(seconds('ledger-caught-up')).toBeGreaterThan(seconds('promotion-complete'));
+  expect(run.timeline.find((e) => e.event === 'ledger-caught-up')!.detail).toMatch(/eu-west-1 applier IteratorAge/);
+});
+
+it('prints the measured values beside the model, and the results file calibrates the plan', () => {
+  const printed = offline.stdout.join('\n');
+  expect(printed).toMatch(/first live order in the secondary\s+[\d.]+ s\s+[\d.]+ s\s+[\d.]+ s\s+within p99/);
+  expect(printed).toMatch(/Aurora promotion alone \(model input\)\s+(29[5-9]|30[0-5])(\.\d)? s/);
+  const results = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev');
+  const calibration = calibrationFrom(results);
+  expect(calibration.promotionSeconds).toMatchObject({ offline: true, values: [run.measured.promotionSeconds] });
+  const inputs = rtoInputsFromSettings(parseSettings(readRawConfig(readProject().name, stackConfig('dev'))));
+  const estimate = rtoDistribution(inputs).paths.find((p) => p.name === AURORA_PATH)!;
+  const calibrated = rtoDistribution(inputs, { calibration }).paths.find((p) => p.name === AURORA_PATH)!;
+  // The measured 300 s median replaces the 120 s estimate: the model's promotion path moves with it.
+  expect(calibrated.p50).toBeGreaterThan(estimate.p50 + PROMOTION_SECONDS - inputs.dbPromotionEstimateSeconds - 30);
+  expect(calibrationReport(inputs, calibration, 'dev.json').join('\n')).toMatch(
+    /Aurora cross-region promotion\s+calibrated: median .* 1 run, .*offline runs included/,
+  );
+});
