@@ -32,18 +32,38 @@ it('finds the command lines: every npm script of scripts/ and every self-running
     expect(files).toContain(expected);
 });
 
-it.each(commandLines())(
-  '%s --help prints its usage and exits 0',
-  (file) => {
-    const [cmd, args] = file.endsWith('.sh') ? ['bash', [file]] : [process.execPath, [TSX, file]];
-    const result = spawnSync(cmd, [...args, '--help'], {
+/** Each command line's `--help`: the scripts in one tsx process (test/helpers/help-runner.ts), shell scripts with bash. */
+const answers = new Map<string, { status: number | null; stdout: string; stderr: string }>();
+
+beforeAll(() => {
+  const files = commandLines();
+  const typescript = files.filter((f) => f.endsWith('.ts'));
+  const run = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, {
       cwd: PROJECT_DIR,
       encoding: 'utf8',
       timeout: 180_000,
       env: { ...process.env, NO_COLOR: '1' },
     });
-    expect({ file, status: result.status, stderr: result.stderr.trim() }).toEqual({ file, status: 0, stderr: '' });
-    expect(result.stdout).toMatch(/^usage/im);
-  },
-  200_000,
-);
+  const scripts = run(process.execPath, [TSX, path.join('test', 'helpers', 'help-runner.ts'), ...typescript]);
+  if (scripts.status !== 0) throw new Error(`help-runner exited ${scripts.status}: ${scripts.stderr}`);
+  for (const line of scripts.stdout.split('\n').filter(Boolean)) {
+    const { file, ...answer } = JSON.parse(line) as {
+      file: string;
+      status: number | null;
+      stdout: string;
+      stderr: string;
+    };
+    answers.set(file, answer);
+  }
+  for (const file of files.filter((f) => f.endsWith('.sh'))) {
+    const result = run('bash', [file, '--help']);
+    answers.set(file, { status: result.status, stdout: result.stdout, stderr: result.stderr });
+  }
+}, 200_000);
+
+it.each(commandLines())('%s --help prints its usage and exits 0', (file) => {
+  const answer = answers.get(file);
+  expect({ file, status: answer?.status, stderr: answer?.stderr.trim() }).toEqual({ file, status: 0, stderr: '' });
+  expect(answer!.stdout).toMatch(/^usage/im);
+});

@@ -70,6 +70,7 @@ export const USER_VANTAGE: Vantage = 'us-west-1';
 export const DRILL_CLIENTS = {
   ga: { clientId: 'drill-accelerator', key: 'drill-accelerator-signing-key-0123456789abcdef' },
   dns: { clientId: 'drill-route53', key: 'drill-route53-signing-key-0123456789abcdef0123' },
+  stale: { clientId: 'drill-stale', key: 'drill-stale-instance-signing-key-0123456789ab' },
 };
 /** Regions with a canary: outside the primary, independent of each other. */
 export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
@@ -326,6 +327,21 @@ export class Drill {
         world.cadence,
       ),
     ];
+    // An instance inside us-east-1 that never heard: it sends there whatever happens.
+    if (scenario.staleClient)
+      clients.push(
+        new OrderClient(
+          'stale',
+          sim,
+          regions,
+          () => 'us-east-1',
+          'us-east-1',
+          scenario.name,
+          DRILL_CLIENTS.stale,
+          `https://api.${s.domainName}`,
+          world.cadence,
+        ),
+      );
     for (const client of clients) client.start();
     scenario.faults(world);
 
@@ -354,7 +370,13 @@ export class Drill {
       settings: s,
       epoch: EPOCH,
       end: EPOCH + scenario.durationSeconds * 1000,
-      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts, pending: c.pendingId })),
+      acks: clients.map((c) => ({
+        client: c.name,
+        acks: c.acks,
+        attempts: c.attempts,
+        pending: c.pendingId,
+        stale: c.name === 'stale',
+      })),
       rows,
       promotions: this.db.promotions,
       // A promotion called but not finished when the run ends counts: it cannot be taken back.

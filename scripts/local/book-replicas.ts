@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: the front, its transactions and the replication pump share each
+ * replica's lock, item images and stream. The next cut: `transact` (TransactWriteItems on top of
+ * dynalite) into its own module; the socket-free transport already lives in in-process-transport.ts.
+ *
  * The order book's global table, offline: two replicas, each a dynalite server (a DynamoDB
  * emulator from npm, in process), behind a front that adds what dynalite lacks and what a test
  * or the drill needs to break:
