@@ -197,8 +197,8 @@ describe('Aurora global database', () => {
         .map((r) => r.inputs.referencedSecurityGroupId);
       expect(bySg.sort()).toEqual(
         [
-          `sg-app-${code}-dev-id`,
-          `sg-ec2-${code}-dev-id`,
+          // Issue 22: the order API (sg-app, sg-ec2) reaches no database; the book applier feeds it.
+          `sg-fn-book-apply-${code}-dev-id`,
           `sg-fn-rotation-${code}-dev-id`,
           ...(code === 'use1' ? ['sg-fn-schema-use1-dev-id'] : []),
         ].sort(),
@@ -217,9 +217,13 @@ describe('Aurora global database', () => {
         .inputs.egress.filter((e: any) => e.fromPort === 5432)
         .flatMap((e: any) => e.cidrBlocks)
         .sort();
-    for (const code of ['use1', 'euw1']) {
-      for (const client of ['sg-fn-rotation', 'sg-app'])
-        expect(postgresEgress(`${client}-${code}-dev`)).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    for (const [code, vpc] of [
+      ['use1', '10.0.0.0/16'],
+      ['euw1', '10.1.0.0/16'],
+    ]) {
+      expect(postgresEgress(`sg-fn-rotation-${code}-dev`)).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+      // The applier writes only its own region's cluster.
+      expect(postgresEgress(`sg-fn-book-apply-${code}-dev`)).toEqual([vpc]);
     }
     expect(postgresEgress('sg-fn-schema-use1-dev')).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
     // Each private route table sends the other region's private subnets (its clients and its
@@ -423,14 +427,13 @@ describe('deploy-time schema', () => {
     waitsFor('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'sg-db-schema-use1-dev');
   });
 
-  it('nothing serves orders before the schema exists, in either region', async () => {
+  it('nothing writes the ledger before the schema exists, in either region (the book appliers wait for it)', async () => {
     const run = await plan();
     const invocation = named(run, 'aws:lambda/invocation:Invocation', 'fn-schema-run-use1-dev');
-    const consumers = [
-      ...ofType(run, 'aws:lambda/function:Function').filter((f) => /^fn-trading-/.test(f.name)),
-      ...ofType(run, 'aws:autoscaling/group:Group'),
-    ];
-    expect(consumers.map((c) => c.region).sort()).toEqual([SECONDARY, SECONDARY, PRIMARY, PRIMARY]);
+    const consumers = ofType(run, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) =>
+      /^fn-book-apply-/.test(m.name),
+    );
+    expect(consumers.map((c) => c.region).sort()).toEqual([SECONDARY, PRIMARY]);
     for (const c of consumers)
       expect({ c: c.name, waits: dependsOnTransitively(run, c, invocation) }).toEqual({ c: c.name, waits: true });
   });

@@ -108,7 +108,7 @@ function identity(order: OrderInput): string {
 
 /**
  * Whether a stored order and a new request with the same client order id are the same order.
- * The API, the book applier and the journal auditor all decide identity here.
+ * The API and the book applier both decide identity here.
  */
 export function sameOrder(stored: OrderInput, request: OrderInput): boolean {
   return identity(stored) === identity(request);
