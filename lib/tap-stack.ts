@@ -12,7 +12,6 @@ import { CanaryAlarms, FailoverAlarms } from './failover/failover-alarms';
 import { FailoverEvidence } from './failover/failover-evidence';
 import { Domain } from './traffic/domain';
 import { FailoverStack } from './failover/failover-stack';
-import { JournalAuditor } from './data/journal-auditor';
 import { GlobalDatabase } from './data/global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './traffic/global-stack';
 import { GameDays } from './observe/game-days';
@@ -22,7 +21,6 @@ import { Namer, namer, regionalName } from './config/naming';
 import { CodeSigning } from './functions/code-signing';
 import { LogArchive } from './security/log-archive';
 import { NetworkStack } from './network/network-stack';
-import { JournalAccess, OrderJournal } from './data/order-journal';
 import { OrderBook } from './data/order-book';
 import { BookApplier } from './data/book-applier';
 import { VpcPeering } from './network/vpc-peering';
@@ -66,12 +64,11 @@ export interface RegionStacks {
  * 1. the Aurora global database (both regional clusters join it);
  * 2. per region, the network and the database member (the secondary joins once the primary's
  *    instances are available), and the peering between the two networks;
- * 3. the credentials (secrets replicated to both regions, rotated in the primary), then the
- *    schema, migrated at deploy time through the writer;
- *    Then what the order API writes besides the database: each region's order journal and the
- *    failover evidence table (the fence record);
- * 4. per region, the application (load balancer, order queue, trading Lambda, EC2 fleet) and the
- *    audit of its journal;
+ * 3. the credentials (secrets replicated to both regions, rotated in the primary), the live
+ *    order book (a DynamoDB global table), then the schema, migrated at deploy time through the
+ *    writer, and the failover evidence table;
+ * 4. per region, the application (load balancer, trading Lambda, EC2 fleet: they take orders in
+ *    the book only) and the book applier that feeds the region's cluster from the book's stream;
  * 5. global traffic: Global Accelerator and Route 53 in front of both load balancers;
  * 6. the failover orchestrator in the secondary;
  * 7. observability: per-region monitoring, then what exists once (failover alarms, Route 53
@@ -307,33 +304,13 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // What the order API writes besides the database: the cross-region order journal in each
-    // region, and the failover evidence table (its fence record tells when a peer is fenced).
+    // The orchestrator's evidence (probes, lease, the fence record of the traffic dials it moved,
+    // its action journal), in the secondary, where the orchestrator runs.
     this.evidence = new FailoverEvidence(
       names.secondary('failoverEvidence'),
       { region: secondaryRegion.region, name: names.secondary },
       inRegion('secondary'),
     );
-    const journal = (role: RegionRole) =>
-      new OrderJournal(
-        names[role]('orderJournal'),
-        {
-          region: regions[role].region,
-          name: names[role],
-          key: keys[role].key('queues'),
-          writerNames: [names.primary, names.secondary],
-          auditDelaySeconds: settings.journalAuditDelaySeconds,
-          auditRetrySeconds: settings.journalAuditRetrySeconds,
-        },
-        inRegion(role),
-      );
-    const journals = { primary: journal('primary'), secondary: journal('secondary') };
-    const journalAccess: JournalAccess = {
-      journals: [journals.primary, journals.secondary],
-      fenceTable: this.evidence.table,
-      fenceTableRegion: this.evidence.region,
-      fenceName: this.globalDatabase.cluster.id,
-    };
 
     // The book's cross-region path: each region's DynamoDB interface endpoint serves the other
     // region's order API over the peering (no internet path to the peer replica).
@@ -351,7 +328,7 @@ export class TapStack extends pulumi.ComponentResource {
       );
     const peerBookEndpoints = { primary: peerBookEndpoint('primary'), secondary: peerBookEndpoint('secondary') };
 
-    // 4. Per region: the application, then the audit of its journal.
+    // 4. Per region: the application, then the applier of the book's stream into the region's cluster.
     const compute = (role: RegionRole) =>
       new ComputeStack(
         names[role]('compute'),
@@ -362,11 +339,6 @@ export class TapStack extends pulumi.ComponentResource {
           codeSigning: codeSigning[role],
           network: networks[role],
           peerNetwork: networks[other(role)],
-          database: databases[role],
-          writerEndpoint: this.globalDatabase.cluster.endpoint,
-          appSecretArn: this.credentials.app.arnIn(regions[role].region),
-          schema: this.schema.migrated,
-          journal: journalAccess,
           clientKeysSecretArn: this.credentials.clientKeys.arnIn(regions[role].region),
           book: this.book,
           peerRegion: regions[other(role)].region,
@@ -378,23 +350,6 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const computes = { primary: compute('primary'), secondary: compute('secondary') };
-    const auditor = (role: RegionRole) =>
-      new JournalAuditor(
-        names[role]('journalAuditor'),
-        {
-          settings,
-          name: names[role],
-          codeSigning: codeSigning[role],
-          journal: journals[role],
-          database: databases[role],
-          writerEndpoint: this.globalDatabase.cluster.endpoint,
-          service: computes[role].service,
-          databaseAccess: computes[role].databaseAccess,
-          logsKeyArn: keys[role].key('logs').arn,
-        },
-        inRegion(role),
-      );
-    const auditors = { primary: auditor('primary'), secondary: auditor('secondary') };
     // Each region applies its replica's stream to its own cluster (inserting only while that
     // cluster is the writer).
     const applier = (role: RegionRole) =>
@@ -408,9 +363,9 @@ export class TapStack extends pulumi.ComponentResource {
           book: this.book,
           database: databases[role],
           appSecretArn: this.credentials.app.arnIn(regions[role].region),
-          databaseAccess: computes[role].databaseAccess,
-          vpc: computes[role].service.vpc,
-          ready: computes[role].service.ready,
+          network: networks[role],
+          peerNetwork: networks[other(role)],
+          ready: [this.schema.migrated],
           keys: keys[role],
         },
         inRegion(role),
@@ -496,8 +451,6 @@ export class TapStack extends pulumi.ComponentResource {
           name: names[role],
           database: databases[role],
           compute: computes[role],
-          journal: journals[role],
-          auditor: auditors[role],
           bookApplier: appliers[role],
           recordsGlobalResources,
           // The secrets are created (and rotate) in the primary; the secondary holds replicas.

@@ -42,6 +42,9 @@ Options:
   --rate N                signed orders per second through the run (default 1; 0: none).
                           TAP_CLIENT_ID and TAP_CLIENT_KEY in the environment sign them
   --poll-seconds N        how often the experiment's state is read (default 5)
+  --observe-seconds N     how long orders and watchers go on after the experiment ends
+                          (default: the gate's recovery window + 60 s, so a late decision is
+                          seen; 0: none). Ctrl-C ends it early
   --out FILE              results file (default: gameday/NAME.json)
   ${ACCEPT_PROTECTED_FLAG}    run against a stack with dataProtection: protected
   -h, --help              show this help
@@ -104,6 +107,7 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
         url: { type: 'string' },
         rate: { type: 'string', default: '1' },
         'poll-seconds': { type: 'string', default: '5' },
+        'observe-seconds': { type: 'string' },
         out: { type: 'string' },
         [ACCEPT_PROTECTED_FLAG.slice(2)]: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -120,12 +124,14 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
   }
   const rate = Number(args.rate);
   const pollSeconds = Number(args['poll-seconds']);
+  const observe = args['observe-seconds'] === undefined ? undefined : Number(args['observe-seconds']);
   const experiment = args.experiment as GameDayExperiment;
   const problems = [
     !args.stack && '--stack is required',
     !GAME_DAY_EXPERIMENTS.includes(experiment) && `--experiment must be one of ${GAME_DAY_EXPERIMENTS.join(', ')}`,
     !(rate >= 0 && rate <= 50) && '--rate must be a number of orders per second from 0 to 50',
     !(pollSeconds >= 1 && pollSeconds <= 60) && '--poll-seconds must be from 1 to 60',
+    observe !== undefined && !(observe >= 0 && observe <= 3600) && '--observe-seconds must be from 0 to 3600',
   ].filter((p): p is string => Boolean(p));
   if (problems.length > 0) {
     io.stderr(`${problems.join('\n')}\n\n${USAGE}`);
@@ -168,9 +174,12 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
   io.stdout(`Started ${experiment} (FIS experiment ${experimentId}); Ctrl-C stops it.`);
 
   let interrupted = false;
+  /** Once the experiment has ended: until when orders and watchers go on. */
+  let observeUntil: number | undefined;
   const removeInterrupt = io.onInterrupt(() => {
     if (interrupted) return;
     interrupted = true;
+    if (observeUntil !== undefined) return;
     io.stdout(`Ctrl-C: stopping FIS experiment ${experimentId}`);
     void driver.stop(experimentId).then(
       () => timeline.record('fault-stop', 'stopped by the operator (Ctrl-C)'),
@@ -187,10 +196,11 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
   const clock = () => io.now().getTime();
   let nextOrder = clock();
   let nextPoll = 0;
+  const observeMs = (observe ?? settings.failoverRecoveryWindowSeconds + 60) * 1000;
   try {
-    while (!(FINAL_STATES as readonly string[]).includes(state.status)) {
+    while (observeUntil === undefined || (clock() < observeUntil && !interrupted)) {
       if (clock() >= nextPoll) {
-        state = await driver.state(experimentId);
+        if (observeUntil === undefined) state = await driver.state(experimentId);
         if (watcher && platform)
           for (const e of watcher.observe(await platform.read())) timeline.record(e.event, e.detail);
         nextPoll = clock() + pollSeconds * 1000;
@@ -200,12 +210,18 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
         for (const event of orderEvents(outcome, secondary, timeline.has('first-failed-order'))) timeline.record(event);
         nextOrder += orderGapMs;
       }
-      await io.sleep(Math.max(0, Math.min(nextPoll, nextOrder) - clock()));
+      if (observeUntil === undefined && (FINAL_STATES as readonly string[]).includes(state.status)) {
+        timeline.record('fault-stop', `FIS state ${state.status}${state.reason ? `: ${state.reason}` : ''}`);
+        observeUntil = clock() + observeMs;
+        if (observeMs > 0)
+          io.stdout(`Experiment ${state.status}; watching ${observeMs / 1000} s more (Ctrl-C ends it).`);
+        continue;
+      }
+      await io.sleep(Math.max(0, Math.min(nextPoll, nextOrder, observeUntil ?? Infinity) - clock()));
     }
   } finally {
     removeInterrupt();
   }
-  timeline.record('fault-stop', `FIS state ${state.status}${state.reason ? `: ${state.reason}` : ''}`);
   const outcome = state.status === 'completed' ? 'completed' : state.status === 'failed' ? 'failed' : 'stopped';
   const run = gameDayRun({
     experiment,

@@ -21,7 +21,7 @@ import { canonicalDecimal } from '../lambda/trading/decimal';
 import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
 import { splitTarget } from '../lambda/trading/signing';
-import { CLIENTS, DB_NAME, startTradingDb } from './local/trading-db';
+import { CLIENTS, DB_NAME, openLedger, startTradingDb } from './local/trading-db';
 import { applyBookRecords } from '../lambda/book-applier/apply';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { startLocalBook } from './local/local-book';
@@ -30,7 +30,7 @@ import { signedHeaders } from './order-client';
 
 const HOST = '127.0.0.1';
 
-exitOnHelp(`Usage: npm run load [-- --duration S] [--concurrency N] [--pool N] [--peer-latency-ms N]
+exitOnHelp(`Usage: npm run load [-- --duration S] [--concurrency N] [--peer-latency-ms N]
 
 Drives the EC2 order service on 127.0.0.1, the writer of the live order book (two in-process
 replicas), with keep-alive clients, and exits 1 when the ledger (a local PostgreSQL 14 fed by
@@ -38,22 +38,19 @@ the book's applier) differs from the orders acknowledged, an answer is wrong, or
 writer refused an order.
   --duration S          seconds to run (default 10)
   --concurrency N       keep-alive connections (default 64)
-  --pool N              database pool size (default 4; reads and /health only: orders go to the book)
   --peer-latency-ms N   added to every call to the other region's replica (default 80)
   -h, --help            show this help`);
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '64' },
-    pool: { type: 'string', default: '4' },
     'peer-latency-ms': { type: 'string', default: '80' },
   },
 });
 const DURATION_MS = Number(flags.duration) * 1000;
 const CONCURRENCY = Number(flags.concurrency);
-const POOL = Number(flags.pool);
 const PEER_LATENCY_MS = Number(flags['peer-latency-ms']);
-for (const [name, value] of Object.entries({ duration: DURATION_MS, concurrency: CONCURRENCY, pool: POOL })) {
+for (const [name, value] of Object.entries({ duration: DURATION_MS, concurrency: CONCURRENCY })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 if (!Number.isInteger(PEER_LATENCY_MS) || PEER_LATENCY_MS < 0 || PEER_LATENCY_MS > 10_000)
@@ -172,18 +169,19 @@ async function main() {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'ERROR';
   const db = await startTradingDb('load-password', { region: PRIMARY_REGION, role: 'primary' });
   const book = await startLocalBook(db.secrets, { writer: PRIMARY_REGION, peerLatencyMs: PEER_LATENCY_MS });
-  const runtime = createRuntime(requireApiEnv({ ...db.env, ...book.env, DB_POOL_MAX: String(POOL) }), {
+  const runtime = createRuntime(requireApiEnv({ ...db.env, ...book.env }), {
     secrets: db.secrets.client,
     book: book.view(PRIMARY_REGION),
   });
   // The primary region's applier: its replica's stream into the ledger, as the event source mapping runs it.
+  const ledger = openLedger(db);
   const quiet = { info: () => undefined, warn: () => undefined, error: (m: string, a?: object) => console.error(m, a) };
   const applier = new StreamPosition(
     PRIMARY_REGION,
     () => book.replicas.stream(PRIMARY_REGION),
     (records) =>
       applyBookRecords(records, {
-        restore: (clientId, order) => runtime.store.restore(clientId, order),
+        restore: (clientId, order) => ledger.ledger.restore(clientId, order),
         keys: async () => [book.signingKey],
         logger: quiet,
       }),
@@ -315,7 +313,7 @@ async function main() {
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   console.log(
-    `load: ${CONCURRENCY} connections for ${(elapsedMs / 1000).toFixed(1)} s on ${HOST}, writer ${PRIMARY_REGION}, peer replica +${PEER_LATENCY_MS} ms, pool ${POOL}`,
+    `load: ${CONCURRENCY} connections for ${(elapsedMs / 1000).toFixed(1)} s on ${HOST}, writer ${PRIMARY_REGION}, peer replica +${PEER_LATENCY_MS} ms`,
   );
   console.log(`  requests     ${latencies.length} (${((latencies.length / elapsedMs) * 1000).toFixed(0)}/s)`);
   console.log(`  latency      p50 ${percentile(50).toFixed(1)} ms, p99 ${percentile(99).toFixed(1)} ms`);
@@ -336,7 +334,7 @@ async function main() {
 
   server.close();
   agent.destroy();
-  await runtime.close();
+  await ledger.close();
   await book.stop();
   db.secrets.restore();
   await db.pg.stop();

@@ -8,7 +8,7 @@ export const GROUPS = {
   naming: { mutate: ['lib/config/naming.ts', 'lib/config/tags.ts'], tests: ['test/naming.test.ts'] },
   rto: { mutate: ['lib/model/rto.ts'], tests: ['test/rto.test.ts'] },
   'rto-model': { mutate: ['lib/model/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
-  'connection-budget': { mutate: ['lib/model/connection-budget.ts'], tests: ['test/connection-budget.test.ts'] },
+  'instance-memory': { mutate: ['lib/model/instance-memory.ts'], tests: ['test/instance-memory.test.ts'] },
   placement: { mutate: ['lib/network/placement.ts'], tests: ['test/placement.test.ts'] },
   config: {
     mutate: [
@@ -29,17 +29,12 @@ export const GROUPS = {
       'lambda/trading/order.ts',
       'lambda/trading/security-headers.ts',
     ],
-    // Pure modules: their unit tests only. trading.test.ts (PostgreSQL per run) covers them again
-    // through the API in the trading-db group; here it made one run take two hours.
+    // Pure modules: their unit tests only. trading.test.ts covers them again through the API in
+    // the trading-api group; here it made one run take two hours.
     tests: ['test/lambda/auth.test.ts', 'test/lambda/order.test.ts'],
   },
   'trading-db': {
-    mutate: [
-      'lambda/trading/api.ts',
-      'lambda/trading/store.ts',
-      'lambda/trading/server.ts',
-      'lambda/trading/handler.ts',
-    ],
+    mutate: ['lambda/trading/api.ts', 'lambda/trading/server.ts', 'lambda/trading/handler.ts'],
     tests: [
       'test/lambda/order.test.ts',
       'test/lambda/alb-adapter.test.ts',
@@ -49,12 +44,15 @@ export const GROUPS = {
       'test/lambda/trading-server.test.ts',
     ],
   },
-  // trading-db in parts (the whole starts PostgreSQL for each of its mutants: hours at concurrency 1).
+  // trading-db in parts (the whole starts the book emulator and a service process per mutant).
   'trading-api': {
     mutate: ['lambda/trading/api.ts'],
     tests: ['test/lambda/trading.test.ts', 'test/lambda/trading-auth.test.ts'],
   },
-  'trading-store': { mutate: ['lambda/trading/store.ts'], tests: ['test/lambda/trading.test.ts'] },
+  'order-ledger': {
+    mutate: ['lambda/book-applier/order-ledger.ts'],
+    tests: ['test/lambda/book-applier.test.ts', 'test/lambda/schema.test.ts'],
+  },
   'trading-adapters': {
     mutate: ['lambda/trading/server.ts', 'lambda/trading/handler.ts'],
     tests: [
@@ -94,17 +92,6 @@ export const GROUPS = {
   canary: {
     mutate: ['lambda/canary/canary.ts', 'lambda/canary/probe.ts', 'lambda/canary/config.ts'],
     tests: ['test/lambda/orchestrator-probe.test.ts'],
-  },
-  journal: {
-    mutate: [
-      'lambda/shared/journal.ts',
-      'lambda/shared/journal-sqs.ts',
-      'lambda/journal-auditor/audit.ts',
-      'lambda/journal-auditor/auditor.ts',
-    ],
-    // The unit tests decide every rule without a database; journal.test.ts and journal-auditor.test.ts
-    // run the same paths against PostgreSQL, which made each mutant cost a cluster start.
-    tests: ['test/lambda/journal-unit.test.ts'],
   },
   // credentials in parts: the pure helpers apart from the modules tested against PostgreSQL.
   'credentials-pure': {

@@ -17,7 +17,7 @@ import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { exitOnHelp } from './cli';
-import { CLIENTS, startTradingDb } from './local/trading-db';
+import { CLIENTS, openLedger, startTradingDb } from './local/trading-db';
 import { applyBookRecords } from '../lambda/book-applier/apply';
 import { startLocalBook } from './local/local-book';
 import type { BookReplicas as BookReplicasView } from '../lambda/shared/book-writer';
@@ -41,12 +41,13 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
     book: book.view(PRIMARY_REGION),
   });
   // The primary region's book applier: every order in its replica's stream into the ledger.
+  const ledger = openLedger(db);
   const applier = new StreamPosition(
     PRIMARY_REGION,
     () => book.replicas.stream(PRIMARY_REGION),
     (records) =>
       applyBookRecords(records, {
-        restore: (clientId, order) => runtime.store.restore(clientId, order),
+        restore: (clientId, order) => ledger.ledger.restore(clientId, order),
         keys: async () => [book.signingKey],
         logger: {
           info: (m, a = {}) => runtime.logger.info(m, a as Record<string, unknown>),
@@ -72,7 +73,7 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearInterval(pump);
       await applying;
-      await runtime.close();
+      await ledger.close();
       await book.stop();
       db.secrets.restore();
       await db.pg.stop();

@@ -42,7 +42,6 @@ async function run(perSecond: Partial<Record<Client, number>>, seconds: number):
     Object.values(CLIENTS).map((c) => [c.clientId, { keys: [{ id: 'k1', secret: c.key }], limits: LIMITS }]),
   );
   const process = (): ApiDeps => ({
-    store: {} as ApiDeps['store'],
     book: {
       accept: () => Promise.reject(new Error('not used')),
       get: async () => undefined,
@@ -57,7 +56,6 @@ async function run(perSecond: Partial<Record<Client, number>>, seconds: number):
     region: REGION,
     role: 'primary',
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    refreshCredentials: () => undefined,
   });
   const fleet = [process(), process()];
   const events = Object.entries(perSecond).flatMap(([client, rate]) =>

@@ -9,7 +9,6 @@ import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/model/health-timeout';
 import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 /** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
-const GLOBAL_WRITER = 'aurora-global-dev.global-abc.global.rds.amazonaws.com';
 
 const REGIONS = [
   [PRIMARY, 'use1'],
@@ -53,47 +52,30 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`).inputs.ingress ?? []).toEqual([]);
   });
 
-  it('the Lambda functions reach Aurora in both VPCs and the endpoints here; 443 beyond only for the journal, only through NAT', async () => {
+  it('the order API reaches the order book and the endpoints only: no PostgreSQL, nothing beyond the VPC and the peering', async () => {
     const run = await plan();
     const [vpcCidr, peerCidr] = region === PRIMARY ? ['10.0.0.0/16', '10.1.0.0/16'] : ['10.1.0.0/16', '10.0.0.0/16'];
     const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
-    // The writer may be in the other region (global writer endpoint); the other region's journal
-    // queue and the fence record are served by no endpoint here (lib/network/egress.ts).
     expect(app.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks ?? e.prefixListIds])).toEqual([
-      [5432, [vpcCidr]],
-      [5432, [peerCidr]],
       [443, [vpcCidr]],
       // The order book's replica here, through the DynamoDB gateway endpoint; the other one
       // through the other region's DynamoDB interface endpoint, over the peering.
       [443, [`pl-vpce-dynamodb-${code}-dev`]],
       [443, [peerCidr]],
-      [443, ['0.0.0.0/0']],
     ]);
-    const writers = [`sg-app-${code}-dev`, `sg-ec2-${code}-dev`];
-    for (const sg of ofType(run, 'aws:ec2/securityGroup:SecurityGroup', region).filter(
-      (g) => !writers.includes(g.name),
-    ))
-      expect((sg.inputs.egress ?? []).flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
     const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
-    expect(fleet.inputs.egress).toContainEqual(
-      expect.objectContaining({ fromPort: 443, prefixListIds: [expect.stringContaining('vpce-s3')] }),
-    );
-    const regional = await plan({ orderDurability: 'regional' });
-    expect(
-      named(regional, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`).inputs.egress.flatMap(
-        (e: any) => e.cidrBlocks ?? [],
-      ),
-    ).not.toContain('0.0.0.0/0');
-    // Without the cross-region journal and without NAT, nothing leaves for the internet.
-    const withoutNat = await plan({ natStrategy: 'none', orderDurability: 'regional' }).catch((e: Error) => e);
-    if (withoutNat instanceof Error) {
-      expect(withoutNat.message).toMatch(/natStrategy: none leaves EC2 without internet egress/);
-    } else {
-      for (const name of writers) {
-        const sg = named(withoutNat, 'aws:ec2/securityGroup:SecurityGroup', name);
-        expect(sg.inputs.egress.flatMap((e: any) => e.cidrBlocks ?? [])).not.toContain('0.0.0.0/0');
-      }
-    }
+    expect(fleet.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks ?? e.prefixListIds])).toEqual([
+      [443, [vpcCidr]],
+      [443, [`pl-vpce-s3-${code}-dev`]],
+      [443, [`pl-vpce-dynamodb-${code}-dev`]],
+      [443, [peerCidr]],
+    ]);
+    // Issue 22: the journal's NAT egress is gone with it; no group here leaves for the internet.
+    for (const sg of ofType(run, 'aws:ec2/securityGroup:SecurityGroup', region))
+      expect([sg.name, (sg.inputs.egress ?? []).flatMap((e: any) => e.cidrBlocks ?? [])]).not.toContainEqual([
+        sg.name,
+        expect.arrayContaining(['0.0.0.0/0']),
+      ]);
   });
 
   it('a WAF web ACL guards the ALB: per-IP and per-client rate limits from config, managed rule groups for an API, logs without signatures', async () => {
@@ -231,9 +213,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
     expect(script).toContain('dnf install -y nodejs24');
     expect(script).toContain(`Environment=REGION_NAME=${region}`);
-    // Instances write where the writer is, whichever region that is.
-    expect(script).toContain(`Environment=DB_HOST=${GLOBAL_WRITER}`);
-    expect(script).toContain(`Environment=DB_READ_HOST=aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`);
+    // Instances take orders in the book only: no database settings, no RDS certificates.
+    expect(script).not.toMatch(/Environment=DB_|rds-ca|NODE_EXTRA_CA_CERTS/);
     expect(script).toMatch(/"\$\{AWS_CLI:-aws\}" s3 cp 's3:\/\/artifacts-123456789012-/);
   });
 
@@ -262,7 +243,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     ).toMatch(new RegExp(`^app/alb-${code}-dev/abc123/targetgroup/tg-ec2-${code}-dev-[0-9a-f]{7}/def456$`));
   });
 
-  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore), its session log, plus only its secrets, keys, journals, fence record and bundle', async () => {
+  it('instance role: Session Manager only (no AmazonSSMManagedInstanceCore), its session log, plus only the client keys, its ledger, the book and its bundle', async () => {
     const run = await plan();
     // The managed policy allows ssm:GetParameter* on every parameter of the account.
     expect(
@@ -279,12 +260,6 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'SessionManagerOnly',
       'StreamSessionLogs',
       'CheckSessionLogEncryption',
-      'ReadAppCredential',
-      'DecryptAppCredential',
-      'JournalOrders',
-      'EncryptJournalUse1',
-      'EncryptJournalEuw1',
-      'ReadFenceRecord',
       'ReadClientKeys',
       'DecryptClientKeys',
       'RequestLedger',
@@ -295,9 +270,8 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       'DecryptBookSigningKey',
       'FetchServiceBundle',
     ]);
-    expect(policy.Statement.find((s: any) => s.Sid === 'ReadAppCredential').Resource).toMatch(
-      new RegExp(`^arn:aws:secretsmanager:${region}:.*secret-db-app-dev`),
-    );
+    // Issue 22: no database credential (the order API reaches no database).
+    expect(JSON.stringify(policy)).not.toContain('secret-db-app');
   });
 
   it('every KMS grant of the order API names its service and its one resource (kms:ViaService + encryption context)', async () => {
@@ -308,13 +282,12 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
       expect(kms.length).toBeGreaterThan(0);
       for (const s of kms) {
         const equals = s.Condition?.StringEquals ?? {};
-        // Journal writes reach the other region's queue key too: each grant goes through the
-        // service of the key's own region.
+        // The book's peer replica's key too: each grant goes through the service of the key's own region.
         const keyRegion = /^arn:aws:kms:([a-z0-9-]+):/.exec(s.Resource)![1];
         expect([PRIMARY, SECONDARY]).toContain(keyRegion);
         // The book's keys go through DynamoDB with the table name as encryption context.
         expect(equals['kms:ViaService']).toMatch(
-          new RegExp(`^(secretsmanager|sqs|dynamodb)\\.${keyRegion}\\.amazonaws\\.com$`),
+          new RegExp(`^(secretsmanager|dynamodb)\\.${keyRegion}\\.amazonaws\\.com$`),
         );
         expect(Object.keys(equals).some((k) => k.startsWith('kms:EncryptionContext:'))).toBe(true);
       }
@@ -341,7 +314,6 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     const lt = named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`);
     const script = Buffer.from(lt.inputs.userData, 'base64').toString();
     expect(script).toMatch(new RegExp(`Environment=CLIENT_KEYS_SECRET_ARN=arn:aws:secretsmanager:${region}:`));
-    expect(script).toContain(`Environment=DB_POOL_MAX=4`);
   });
 
   it('trading Lambda: bundled, current runtime, in private subnets, traced, own log group, local secret replica', async () => {
@@ -357,35 +329,33 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
     expect(fn.inputs.environment.variables).toMatchObject({
       REGION_NAME: region,
       REGION_ROLE: region === PRIMARY ? 'primary' : 'secondary',
-      DB_SSL: 'verify-full',
-      // Writes follow the writer (the global writer endpoint); the local reader tells "read-only" from "down".
-      DB_HOST: GLOBAL_WRITER,
-      DB_READ_HOST: `aurora-${code}-dev.cluster-ro-abc.${region}.rds.amazonaws.com`,
     });
-    expect(fn.inputs.environment.variables.DB_SECRET_ARN).toMatch(new RegExp(`^arn:aws:secretsmanager:${region}:`));
+    // Issue 22: the order API takes orders in the book; it has no database settings at all.
+    expect(Object.keys(fn.inputs.environment.variables).filter((k) => /^(DB_|JOURNAL_|FENCE_)/.test(k))).toEqual([]);
     expect(named(run, 'aws:cloudwatch/logGroup:LogGroup', `fn-trading-${code}-dev`).inputs.retentionInDays).toBe(30);
     const policy = JSON.parse(named(run, 'aws:iam/rolePolicy:RolePolicy', `role-fn-trading-${code}-dev`).inputs.policy);
     expect(policy.Statement.find((s: any) => s.Sid === 'WriteOwnLogs').Resource).toContain(`fn-trading-${code}-dev`);
   });
 
-  it('every order API process (Lambda, instances) may reach PostgreSQL in both VPCs over the peering', async () => {
+  it('only the book applier, the rotation and the schema functions are admitted to PostgreSQL, never an order API process', async () => {
     const run = await plan();
-    const app = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-app-${code}-dev`);
-    const postgres = app.inputs.egress.filter((e: any) => e.fromPort === 5432);
-    expect(postgres.flatMap((e: any) => e.cidrBlocks).sort()).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    const admitted = ofType(run, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', region)
+      .filter((r) => r.name.startsWith('sg-db-') && r.inputs.referencedSecurityGroupId)
+      .map((r) => r.inputs.referencedSecurityGroupId)
+      .sort();
+    expect(admitted).toEqual(
+      [`sg-fn-book-apply-${code}-dev-id`, `sg-fn-rotation-${code}-dev-id`, `sg-fn-schema-${code}-dev-id`].filter(
+        (g) => region === PRIMARY || !g.startsWith('sg-fn-schema'),
+      ),
+    );
+    const applier = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-fn-book-apply-${code}-dev`);
+    expect(applier.inputs.egress.map((e: any) => [e.fromPort, e.cidrBlocks])).toEqual([
+      [5432, [region === PRIMARY ? '10.0.0.0/16' : '10.1.0.0/16']],
+      [443, [region === PRIMARY ? '10.0.0.0/16' : '10.1.0.0/16']],
+    ]);
     expect(
-      named(run, 'aws:lambda/function:Function', `fn-trading-${code}-dev`).inputs.vpcConfig.securityGroupIds,
-    ).toEqual([`sg-app-${code}-dev-id`]);
-    const fleet = named(run, 'aws:ec2/securityGroup:SecurityGroup', `sg-ec2-${code}-dev`);
-    expect(
-      fleet.inputs.egress
-        .filter((e: any) => e.fromPort === 5432)
-        .flatMap((e: any) => e.cidrBlocks)
-        .sort(),
-    ).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
-    expect(
-      named(run, 'aws:ec2/launchTemplate:LaunchTemplate', `lt-trading-${code}-dev`).inputs.vpcSecurityGroupIds,
-    ).toEqual([`sg-ec2-${code}-dev-id`]);
+      named(run, 'aws:lambda/function:Function', `fn-book-apply-${code}-dev`).inputs.vpcConfig.securityGroupIds,
+    ).toEqual([`sg-fn-book-apply-${code}-dev-id`]);
   });
 });
 
@@ -404,8 +374,6 @@ describe('user data and AMI helpers', () => {
       artifactBucket: 'b',
       artifactKey: 'k.js',
       artifactSha256: 'a'.repeat(64),
-      caBundleKey: 'ca.pem',
-      caBundleSha256: 'b'.repeat(64),
       port: 8080,
       environment: { A: 'x y"z' },
     });
@@ -416,8 +384,6 @@ describe('user data and AMI helpers', () => {
         artifactBucket: 'b',
         artifactKey: 'k',
         artifactSha256: 'a'.repeat(64),
-        caBundleKey: 'ca.pem',
-        caBundleSha256: 'b'.repeat(64),
         port: 1,
         environment: { 'bad-name': 'v' },
       }),

@@ -1,13 +1,5 @@
 import * as fc from 'fast-check';
-import {
-  closestKey,
-  CONFIG_KEYS,
-  ConfigError,
-  JOURNAL_CODE_DEFAULTS,
-  parseSettings,
-  RawConfig,
-  readRawConfig,
-} from '../lib/config';
+import { closestKey, CONFIG_KEYS, ConfigError, parseSettings, RawConfig, readRawConfig } from '../lib/config';
 import { rtoBudget } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
@@ -143,16 +135,6 @@ describe('config validation rejects bad input with key, value and what is allowe
       { dbInstanceClass: 'db.r6g.medium' },
       /^dbInstanceClass: size must be one of/,
     ],
-    [
-      'functions and fleet that could open more connections than the instance accepts',
-      { tradingReservedConcurrency: '300' },
-      /^tradingReservedConcurrency: with asgMaxSize: 303 processes x 8 connections .* \+ the other region's 303 writer pools .* = 3689, over the 1678 a db.r6g.large accepts/,
-    ],
-    [
-      'a pool too large for the reserved concurrency',
-      { dbPoolMaxConnections: '10' },
-      /^tradingReservedConcurrency: .*2 pools x dbPoolMaxConnections 10/,
-    ],
     ['WAF rate limit below the AWS minimum', { wafRateLimit: '9' }, /^wafRateLimit: must be at least 10/],
     [
       'WAF per-client limit below the AWS minimum',
@@ -246,22 +228,6 @@ describe('config validation rejects bad input with key, value and what is allowe
       { failoverProbeIntervalSeconds: '61' },
       /^failoverProbeIntervalSeconds: must be at most 60/,
     ],
-    [
-      // An SQS event source needs the queue's visibility timeout to cover the function's.
-      'journal audit retry shorter than the auditor timeout',
-      { journalAuditRetrySeconds: '29' },
-      /^journalAuditRetrySeconds: must be at least 30, 6 x the auditor's 5 s timeout/,
-    ],
-    [
-      'journal timeout above the journal code range',
-      { journalTimeoutMs: '3001' },
-      /^journalTimeoutMs: must be at most 3000/,
-    ],
-    [
-      'journal alarm age not above the audit delay',
-      { journalAuditDelaySeconds: '60', journalAlarmAgeSeconds: '60' },
-      /^journalAlarmAgeSeconds: must exceed journalAuditDelaySeconds \(60 s\)/,
-    ],
     ['unknown order durability', { orderDurability: 'eventual' }, /^orderDurability: must be cross-region or regional/],
     ['unknown code signing mode', { lambdaCodeSigning: 'always' }, /^lambdaCodeSigning: must be off, warn or enforce/],
     [
@@ -276,6 +242,18 @@ describe('config validation rejects bad input with key, value and what is allowe
     ],
     ['wrong case', { AzCount: '3' }, /^AzCount: is not a configuration key of this program; did you mean azCount\?$/],
     ['unrelated key: no guess', { colour: 'blue' }, /^colour: is not a configuration key of this program$/],
+    // Issue 22: the order journal, its auditor and the order API's database pools are gone, and so are their keys.
+    ...[
+      'journalTimeoutMs',
+      'journalAuditDelaySeconds',
+      'journalAlarmAgeSeconds',
+      'dbPoolMaxConnections',
+      'dbReservedConnections',
+    ].map((key): [string, Record<string, string>, RegExp] => [
+      `removed key ${key}`,
+      { [key]: '5' },
+      new RegExp(`^${key}: is not a configuration key of this program`),
+    ]),
     [
       'rotation beyond the policy limit',
       { secretRotationDays: String(MAX_ROTATION_DAYS + 1) },
@@ -430,11 +408,8 @@ describe('the promotion gate is checked by its own rules (lambda/facts/timing.ts
     ]);
   });
 
-  it('Pulumi.yaml defaults are the journal code defaults', () => {
-    const settings = parseSettings(devRaw());
-    for (const [key, value] of Object.entries(JOURNAL_CODE_DEFAULTS))
-      expect({ key, value: settings[key as keyof typeof JOURNAL_CODE_DEFAULTS] }).toEqual({ key, value });
-    expect(settings.orderDurability).toBe('cross-region');
+  it('Pulumi.yaml defaults to cross-region durability', () => {
+    expect(parseSettings(devRaw()).orderDurability).toBe('cross-region');
   });
 
   it('Pulumi.yaml defaults are the gate defaults of the orchestrator', () => {
@@ -534,14 +509,11 @@ describe('errors name the key to change', () => {
       artifactBucket: 'b',
       artifactKey: 'k',
       artifactSha256: '0'.repeat(64),
-      caBundleKey: 'ca',
-      caBundleSha256: '0'.repeat(64),
       port: 8080,
       environment: {},
     });
     const downloads = [...script.matchAll(/\b(?:curl|wget)\b.*?(https?:\/\/\S+)/g)].map((m) => m[1]);
-    // (Regional durability: the cross-region journal needs NAT for its own reason, tested apart.)
-    const problems = problemsOf(devRaw({ natStrategy: 'none', orderDurability: 'regional' }));
+    const problems = problemsOf(devRaw({ natStrategy: 'none' }));
     if (downloads.length === 0) expect(problems).toEqual([]);
     else
       expect(problems).toEqual([

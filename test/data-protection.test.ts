@@ -23,7 +23,7 @@ describe('key policies', () => {
   it.each([
     ['database', ['rds.us-east-1.amazonaws.com']],
     ['secrets', ['secretsmanager.us-east-1.amazonaws.com']],
-    ['queues', ['sqs.us-east-1.amazonaws.com']],
+    ['book', ['dynamodb.us-east-1.amazonaws.com']],
   ] as const)('a %s key is usable only through %s, from this account', (use, services) => {
     const all = statements(use);
     // Nothing grants kms:* or unconditioned use to the account.

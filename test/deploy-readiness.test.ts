@@ -342,19 +342,6 @@ const METRICS: Record<string, MetricFacts> = {
   // A canary that can record and tell up from down reports neither.
   'TAP/Failover ProbeNotRecorded': eventOnly(),
   'TAP/Failover ProbeInconclusive': eventOnly(),
-  // Counted from the writers' logs only when a fenced peer could not take an order.
-  'TapOrderJournal UnjournaledOrders': eventOnly(),
-  // Each failed journal write is a client's retryable 503: none on a healthy platform.
-  'TapOrderJournal JournalWriteFailures': eventOnly(),
-  // Orders recovered from the journal exist only after an unplanned failover lost them.
-  'TapOrderJournal JournalRecovered': eventOnly(),
-  // Age of an order the auditor found unreplicated: replication lag is typically under a second,
-  // and SQS keeps a message at most 14 days.
-  'TapOrderJournal JournalUnreplicatedAgeSeconds': {
-    range: () => [0, 1_209_600],
-    healthy: () => [0, 5],
-    missing: 'notBreaching',
-  },
   // The order book (lib/observe/book-alarms.ts): regional acknowledgements only while the peer
   // replica is down; refused items only when someone forged one; mismatches only on a bug.
   'TAP/OrderBook BookRegionalAcknowledgements': eventOnly(),
@@ -366,12 +353,6 @@ const METRICS: Record<string, MetricFacts> = {
   'AWS/Lambda IteratorAge': {
     range: () => [0, 86_400_000],
     healthy: () => [0, 10_000],
-    missing: 'notBreaching',
-  },
-  // The auditor deletes a replicated order on first sight: a healthy journal holds seconds-old messages.
-  'AWS/SQS ApproximateAgeOfOldestMessage': {
-    range: () => [0, 1_209_600],
-    healthy: () => [0, 5],
     missing: 'notBreaching',
   },
 };
@@ -526,18 +507,16 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
   it.each(['us-east-1', 'eu-west-1'])(
     'in %s, user data (set -e) fetches only objects the program put in the region’s bucket, through the S3 gateway',
     async (region) => {
-      // Regional durability: the cross-region journal needs NAT (config.test.ts).
-      const run = await plan({ natStrategy: 'none', orderDurability: 'regional' });
+      const run = await plan({ natStrategy: 'none' });
       expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toEqual([]);
       const [template] = ofType(run, 'aws:ec2/launchTemplate:LaunchTemplate', region);
       const script = Buffer.from(template.inputs.userData, 'base64').toString();
       expect(script).toMatch(/^set -euo pipefail$/m);
-      // Nothing addressed on the internet (the package repositories of AL2023 are in S3). The
-      // service's own environment (queue URL) is reached through the interface endpoints.
+      // Nothing addressed on the internet (the package repositories of AL2023 are in S3).
       const commands = script.split('\n').filter((line) => !line.startsWith('Environment='));
       expect(commands.join('\n')).not.toMatch(/\b(curl|wget)\b|https?:\/\//);
       const fetched = [...script.matchAll(/s3 cp '(s3:\/\/[^']+)'/g)].map((m) => m[1]);
-      expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['rds-ca.pem', 'server-nodejs24.x.js']);
+      expect(fetched.map((url) => url.split('/').pop()).sort()).toEqual(['server-nodejs24.x.js']);
       const shipped = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2', region).map(
         (o) =>
           `s3://${ofType(run, 'aws:s3/bucket:Bucket', region).find((b) => `${b.name}-id` === o.inputs.bucket)!.inputs.bucket}/${o.inputs.key}`,
@@ -553,19 +532,6 @@ describe('natStrategy none: instances boot with nothing but the VPC endpoints', 
       expect([...gateway.inputs.routeTableIds].sort()).toEqual(privateTables.sort());
     },
   );
-
-  it('the CA bundle shipped with the artifact holds the RDS roots of both regions', async () => {
-    const { X509Certificate } = await import('crypto');
-    const run = await plan();
-    const [bundle] = ofType(run, 'aws:s3/bucketObjectv2:BucketObjectv2').filter((o) =>
-      o.inputs.key.endsWith('rds-ca.pem'),
-    );
-    const subjects = bundle.inputs.content
-      .split(/(?=-----BEGIN CERTIFICATE-----)/)
-      .map((pem: string) => new X509Certificate(pem).subject);
-    for (const region of ['us-east-1', 'eu-west-1'])
-      expect(subjects.some((s: string) => s.includes(`Amazon RDS ${region} Root CA RSA2048 G1`))).toBe(true);
-  });
 });
 
 describe('placement: every zonal resource only in zones that offer it (by zone ID, as each account differs)', () => {
@@ -719,7 +685,6 @@ describe('cross-region references only where AWS allows them', () => {
 const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   secretsmanager: 'secretsmanager',
   kms: 'kms',
-  sqs: 'sqs',
   sns: 'sns',
   cloudwatch: 'monitoring',
   logs: 'logs',
@@ -729,8 +694,8 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
   rds: 'rds',
   lambda: 'lambda',
   s3: 's3',
-  // The fence record where the table is local; the other region's journal and fence are reached
-  // through NAT, which cross-region durability requires (lib/config/cross-checks.ts).
+  // This region's book replica and request ledger (the gateway endpoint); the peer replica is
+  // reached through the other region's interface endpoint over the peering (peer-endpoint.test.ts).
   dynamodb: 'dynamodb',
 };
 // Called by the Lambda service with the function's role, not by its code (ec2: its network interfaces).

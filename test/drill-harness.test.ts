@@ -1,6 +1,6 @@
 /**
- * The drill's own models, tested directly: a drill is only as honest as its SQS, its
- * DynamoDB conditions, its clock and its metric definitions.
+ * The drill's own models, tested directly: a drill is only as honest as its DynamoDB
+ * conditions, its clock and its metric definitions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Acknowledgement } from '../scripts/drill/client';
@@ -9,40 +9,9 @@ import { balance, type DrillJob, drillJobs, drillScenarios } from '../scripts/dr
 import { measure } from '../scripts/drill/metrics';
 import { drawPhases, FIXED_PHASES, runSeed } from '../scripts/drill/phases';
 import { seededRandom } from '../lib/model/rto-model';
-import { StandardQueue } from '../scripts/drill/queue';
 import type { MeasureInput, Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
-
-describe('SQS standard model (the order journal)', () => {
-  let now = 0;
-  const journal = () => new StandardQueue('j', 'arn:j', () => now, 30_000, 5_000);
-  beforeEach(() => (now = 0));
-
-  it('keeps every send (no deduplication), delivers only after the queue delay, again after the visibility timeout, never dead-letters', () => {
-    const q = journal();
-    q.send('a');
-    q.send('a');
-    expect(q.receive(10)).toEqual([]);
-    now = 5_000;
-    expect(q.receive(10).map((m) => [m.body, m.receiveCount])).toEqual([
-      ['a', 1],
-      ['a', 1],
-    ]);
-    expect(q.receive(10)).toEqual([]);
-    for (let i = 2; i <= 100; i++) {
-      now += 30_000;
-      expect(q.receive(1).map((m) => m.receiveCount)).toEqual([i]);
-    }
-    const [last] = q.receive(10);
-    q.delete(last.receipt!);
-    expect(q.messages).toHaveLength(1);
-  });
-
-  it('refuses FIFO parameters', () => {
-    expect(() => journal().send('a', 'group', 'dedup')).toThrow(/FIFO queues only/);
-  });
-});
 
 describe('DynamoDB model: the conditions the evidence store sends', () => {
   const values = { ':now': 100, ':owner': 'me' };

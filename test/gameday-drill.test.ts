@@ -30,28 +30,39 @@ let drill: Drill;
 let result: ScenarioResult;
 let offline: OfflineGameDay;
 let run: GameDayRun;
+const quietFile = path.join(dir, 'quiet', 'dev.json');
+let quiet: OfflineGameDay;
+let quietResult: ScenarioResult;
 
 beforeAll(async () => {
   drill = await Drill.start(settings);
-  const argv = [
-    '--stack',
-    'dev',
-    '--experiment',
-    'app-unreachable',
-    '--out',
-    file,
-    '--rate',
-    '1',
-    '--poll-seconds',
-    '5',
-  ];
+  const argv = ['--stack', 'dev', '--out', file, '--rate', '1', '--poll-seconds', '5'];
+  // The takeover is over long before the experiment ends: no watching after it.
   result = await drill.runScenario(
-    gameDayScenario('app-unreachable', argv, (r) => (offline = r), PROMOTION_SECONDS),
+    gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
+      observeSeconds: 0,
+      promotionSeconds: PROMOTION_SECONDS,
+    }),
     1,
   );
   run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
-}, 300_000);
+  // The in-region failover ends in 25 s: the command watches the gate's recovery window and a minute more (its default).
+  const quietArgv = ['--stack', 'dev', '--out', quietFile, '--poll-seconds', '5'];
+  quietResult = await drill.runScenario(
+    gameDayScenario('db-failover-in-region', quietArgv, (r) => (quiet = r), {
+      observeSeconds: settings.failoverRecoveryWindowSeconds + 60,
+    }),
+    1,
+  );
+}, 400_000);
 afterAll(() => drill?.close());
+
+/**
+ * The drill's own checks, but for the ledger rows of the command's orders, which no drill client
+ * sent (the tests count those against the command's acknowledgements).
+ */
+const drillFailures = (r: ScenarioResult) =>
+  r.failures.filter((f) => !/^ledger: \d+ order\(s\) no client was acknowledged for$/.test(f));
 
 /** Seconds from the fault's start to the first `event` of the run's timeline. */
 const at = (event: string): number | undefined => {
@@ -85,8 +96,7 @@ it('its orders went through the order API: failed from the fault on, then live i
   expect(rows).toHaveLength(acked);
   expect(result.detail.lostIds).toEqual([]);
   expect(result.detail.duplicateIds).toEqual([]);
-  // The drill's own checks hold, but for the command's orders, which no drill client sent.
-  expect(result.failures.filter((f) => !/^ledger: \d+ order\(s\) no client was acknowledged for$/.test(f))).toEqual([]);
+  expect(drillFailures(result)).toEqual([]);
 });
 
 it('the timeline has the failover in order: failed order, gate votes, decision, fence, live in the secondary, promotion, ledger, recovery', () => {
@@ -142,4 +152,20 @@ it('prints the measured values beside the model, and the results file calibrates
   expect(calibrationReport(inputs, calibration, 'dev.json').join('\n')).toMatch(
     /Aurora cross-region promotion\s+calibrated: median .* 1 run, .*offline runs included/,
   );
+});
+
+it('an in-region database failover: the command completes, and the watchers see no vote, decision, fence or promotion', async () => {
+  expect(await quiet.exitCode).toBe(EXIT.ok);
+  expect(drillFailures(quietResult)).toEqual([]);
+  const acked = quiet.orders.filter((o) => o.kind === 'answered' && o.status === 201).length;
+  expect(quietResult.detail.unacknowledgedIds.filter((id) => id.startsWith('gameday-'))).toHaveLength(acked);
+  const quietRun = parseGameDayResults(fs.readFileSync(quietFile, 'utf8'), 'dev.json', 'dev').runs[0];
+  expect(quietRun).toMatchObject({ experiment: 'db-failover-in-region', source: 'offline', outcome: 'completed' });
+  // Trading does not notice: orders stay live in the book (the drill's db-blip-25s), all in us-east-1.
+  expect(quiet.orders.every((o) => o.kind === 'answered' && o.status === 201 && o.region === 'us-east-1')).toBe(true);
+  expect(quietRun.timeline.map((e) => e.event)).toEqual(['fault-start', 'fault-stop']);
+  // It watched past the gate's window: a wrong decision would have been seen.
+  const watched = (Date.parse(quietRun.finishedAt) - Date.parse(quietRun.timeline[0].at)) / 1000;
+  expect(watched).toBeGreaterThanOrEqual(25 + settings.failoverRecoveryWindowSeconds + 60);
+  expect(quietRun.measured).toEqual({});
 });

@@ -437,6 +437,44 @@ describe('the watchers', () => {
     ]);
   });
 
+  it('keeps watching after the experiment ends (--observe-seconds), so a late decision is on the timeline', async () => {
+    const late = async (observe: string) => {
+      let now = T0;
+      const states = ['running', 'completed'];
+      let reads = 0;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
+      const io: GameDayIo = {
+        stdout: () => undefined,
+        stderr: () => undefined,
+        env: {},
+        driver: () => ({
+          start: async () => 'EXP1',
+          state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
+          stop: async () => undefined,
+        }),
+        sendOrder: async () => ({ kind: 'answered', status: 201, region: 'us-east-1' }),
+        now: () => new Date(now),
+        sleep: async (ms) => {
+          now += Math.max(ms, 1);
+        },
+        onInterrupt: () => () => undefined,
+        stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+        // The gate decides on the fourth read, 15 s in: after the experiment completed (second read).
+        platform: () => ({
+          appliers: {},
+          read: async () => reading(reads * 5000, [vote('eu-west-1', 'up')], [], primary, [], { open: ++reads >= 4 }),
+        }),
+      };
+      const file = path.join(dir, 'dev.json');
+      const argv = ['--stack', 'dev', '--experiment', 'db-failover-in-region', '--out', file, '--rate', '0'];
+      expect(await gameday([...argv, '--observe-seconds', observe], io)).toBe(EXIT.ok);
+      const run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
+      return { events: run.timeline.map((e) => e.event), seconds: (Date.parse(run.finishedAt) - T0) / 1000 };
+    };
+    expect(await late('0')).toEqual({ events: ['fault-start', 'fault-stop'], seconds: 5 });
+    expect(await late('30')).toEqual({ events: ['fault-start', 'fault-stop', 'decision'], seconds: 35 });
+  });
+
   it('a live order after a failed one is the recovery, in whichever region', () => {
     expect(orderEvents({ kind: 'answered', status: 201, region: 'us-east-1' }, 'eu-west-1', true)).toEqual([
       'recovery',

@@ -229,7 +229,7 @@ describe('least privilege in the network', () => {
       const first = policy.Statement[0];
       expect(first.Condition.StringEquals['aws:PrincipalAccount']).toBe('123456789012');
     }
-    for (const service of ['secretsmanager', 'kms', 'sqs', 'sns', 'logs', 'dynamodb']) {
+    for (const service of ['secretsmanager', 'kms', 'sns', 'logs', 'dynamodb']) {
       const policy = JSON.parse(
         named(run, 'aws:ec2/vpcEndpoint:VpcEndpoint', `vpce-${service}-${code}-dev`).inputs.policy,
       );

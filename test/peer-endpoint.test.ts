@@ -2,7 +2,7 @@
  * docs/security.md's egress claim, kept true on the planned graph: the processes that hold the
  * client keys (the trading Lambda and the EC2 fleet) reach the other region's order book replica
  * without the internet, through that region's DynamoDB interface endpoint over the peering, and
- * have no tcp/443 to 0.0.0.0/0 unless the cross-region journal needs it.
+ * have no tcp/443 to 0.0.0.0/0.
  */
 import { parseBookSettings } from '../lambda/trading/environment';
 import { awsBookReplicas } from '../lambda/trading/runtime';
@@ -128,20 +128,16 @@ describe('the other region’s book replica is reached over the peering, never t
   );
 
   it.each(SIDES)(
-    '%s: without the cross-region journal, no process holding client keys has tcp/443 to the internet',
+    '%s: with either durability, no process holding client keys has tcp/443 to the internet',
     async (code) => {
-      const run = await plan({ orderDurability: 'regional' });
-      const holders = keyHolders(run, code);
-      expect(holders.length).toBe(2);
-      for (const group of holders)
-        expect((group.inputs.egress ?? []).filter((r: any) => (r.cidrBlocks ?? []).includes('0.0.0.0/0'))).toEqual([]);
-      // With it, the only internet rule is the journal's (the other region's queue and the fence record).
-      const journaled = await plan({ orderDurability: 'cross-region' });
-      for (const group of keyHolders(journaled, code)) {
-        const open = (group.inputs.egress ?? []).filter((r: any) => (r.cidrBlocks ?? []).includes('0.0.0.0/0'));
-        expect(open.map((r: any) => r.description)).toEqual([
-          expect.stringMatching(/^order journal of the other region/),
-        ]);
+      // Issue 22: the cross-region journal was the one reason for an internet rule; it is gone.
+      for (const orderDurability of ['regional', 'cross-region']) {
+        const holders = keyHolders(await plan({ orderDurability }), code);
+        expect(holders.length).toBe(2);
+        for (const group of holders)
+          expect((group.inputs.egress ?? []).filter((r: any) => (r.cidrBlocks ?? []).includes('0.0.0.0/0'))).toEqual(
+            [],
+          );
       }
     },
   );

@@ -17,8 +17,7 @@ const SINGLE_REGION_COMPONENTS = [
   'tap:monitoring:CanaryAlarms',
   'tap:failover:Canary',
   'tap:failover:FailoverEvidence',
-  'tap:data:OrderJournal',
-  'tap:compute:JournalAuditor',
+  'tap:data:BookApplier',
   'tap:monitoring:HealthCheckAlarms',
   'tap:monitoring:PlatformDashboard',
 ];

@@ -18,8 +18,6 @@ describe('EC2 user data passes configured values as data', () => {
       artifactBucket: 'b',
       artifactKey: 'k.js',
       artifactSha256: 'a'.repeat(64),
-      caBundleKey: 'ca.pem',
-      caBundleSha256: 'b'.repeat(64),
       port: 8080,
       environment: { ORDER_TABLE: value },
     });

@@ -1,7 +1,7 @@
 /**
  * The book's stream applied to Aurora, the system of record: every order item in the writer
  * region's replica stream is inserted with its own id, region and timestamp, exactly once
- * (OrderStore.restore: INSERT ... ON CONFLICT DO NOTHING, then the stored row read back).
+ * (OrderLedger.restore: INSERT ... ON CONFLICT DO NOTHING, then the stored row read back).
  *
  * Only orders the API wrote are applied (issue 25, "No back door to the book"): an item whose
  * signature is not the service key's, or whose timestamp is outside the bounds, is refused,
@@ -32,7 +32,7 @@ export interface BookStreamRecord {
 }
 
 export interface ApplierDeps {
-  /** Insert the order unless present; the stored order either way (OrderStore.restore). */
+  /** Insert the order unless present; the stored order either way (OrderLedger.restore). */
   restore(clientId: string, order: Order): Promise<{ readonly order: Order; readonly created: boolean }>;
   /** The signing keys an item may be signed with (current, and previous during a rotation). */
   keys(): Promise<readonly Buffer[]>;

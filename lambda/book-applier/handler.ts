@@ -12,11 +12,11 @@ import { CredentialedPool } from '../shared/credentialed-pool';
 import { createLogger } from '../shared/logger';
 import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
-import { OrderStore } from '../trading/store';
 import { BOOK_APPLIER_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../facts/metrics';
 import { applyBookRecords, type ApplierDeps, type BookStreamRecord } from './apply';
 import { parseBookApplierEnvironment } from './environment';
 import { localLedger } from './ledger';
+import { OrderLedger } from './order-ledger';
 
 /** How long the signing keys read are reused: a rotation reaches the applier within this. */
 const KEYS_MAX_AGE_MS = 60_000;
@@ -66,13 +66,12 @@ function createDeps(): ApplierDeps {
     ...boundedClientSettings({ connectMs: 2_000, queryMs: 5_000 }),
     idleTimeoutMillis: 30_000,
   });
-  const store = new OrderStore(pool, env.REGION_NAME);
   const log =
     (level: 'info' | 'warn' | 'error') =>
     (message: string, attributes: object = {}) =>
       logger[level](message, attributes as Record<string, unknown>);
   return {
-    restore: localLedger(store),
+    restore: localLedger(new OrderLedger(pool)),
     keys: signingKeys(secrets, env.BOOK_SIGNING_SECRET_ARN),
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
   };

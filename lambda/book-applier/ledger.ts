@@ -3,7 +3,7 @@
  *
  * Every replica's stream carries every order (local and replicated writes alike), so each
  * region's applier sees each order once. The applier in the region whose cluster is the global
- * database's writer inserts it (OrderStore.restore: INSERT ... ON CONFLICT DO NOTHING, read
+ * database's writer inserts it (OrderLedger.restore: INSERT ... ON CONFLICT DO NOTHING, read
  * back). The applier in the other region never writes (its cluster is a read-only secondary:
  * an INSERT there fails with SQLSTATE 25006); it only confirms that the order reached its own
  * cluster by Aurora replication, and until it has, it throws, so its stream position stays
@@ -27,8 +27,8 @@ import type { Order } from '../trading/order';
 import type { ApplierDeps } from './apply';
 
 export interface LedgerStore {
-  /** Whether this region's cluster takes writes (OrderStore.probe on its own endpoint). */
-  probe(endpoint: 'writer'): Promise<'writable' | 'read-only'>;
+  /** Whether this region's cluster takes writes (OrderLedger.probe on its own endpoint). */
+  probe(): Promise<'writable' | 'read-only'>;
   restore(clientId: string, order: Order): Promise<{ readonly order: Order; readonly created: boolean }>;
   findById(clientId: string, id: string): Promise<Order | undefined>;
 }
@@ -48,7 +48,7 @@ export const ROLE_PROBE_REUSE_MS = 5_000;
 export function localLedger(store: LedgerStore, now: () => number = Date.now): ApplierDeps['restore'] {
   let role: { readonly value: 'writable' | 'read-only'; readonly at: number } | undefined;
   const currentRole = async () => {
-    if (!role || now() - role.at > ROLE_PROBE_REUSE_MS) role = { value: await store.probe('writer'), at: now() };
+    if (!role || now() - role.at > ROLE_PROBE_REUSE_MS) role = { value: await store.probe(), at: now() };
     return role.value;
   };
   return async (clientId, order) => {

@@ -7,8 +7,6 @@
 export const METRIC_NAMESPACES = {
   /** The failover orchestrator's and the canaries' metrics (the orchestrator and canary functions). */
   failover: 'TAP/Failover',
-  /** The journal auditor's metrics. */
-  journal: 'TapOrderJournal',
   /** The live order book: its applier's counts and the order API's regional acknowledgements. */
   book: 'TAP/OrderBook',
 } as const;
@@ -51,21 +49,9 @@ export const ORDER_REFUSALS = ['overload', 'fenced', 'unavailable'] as const;
 export type OrderRefusal = (typeof ORDER_REFUSALS)[number];
 export const ORDER_REFUSAL_DIMENSION = 'Reason';
 
-/** Journal auditor metric names (namespace `journal`, dimension `service`); alarms use these. */
-export const AUDIT_METRICS = {
-  confirmed: 'JournalConfirmed',
-  recovered: 'JournalRecovered',
-  voided: 'JournalVoided',
-  waiting: 'JournalWaiting',
-  parked: 'JournalParked',
-  /** Age of each order still unreplicated when audited: the RPO exposure (alarm on Maximum). */
-  waitingAge: 'JournalUnreplicatedAgeSeconds',
-} as const;
-
 /** Powertools publishes its service name as the `service` dimension of every metric. */
 export const METRIC_SERVICES = {
   orchestrator: 'orchestrator',
   canary: 'canary',
-  journalAuditor: 'journal-auditor',
   bookApplier: 'book-applier',
 } as const;

@@ -1,10 +1,8 @@
 /**
- * Over 320 lines for now: the live-order-book path and the legacy database path live side by
- * side until the database path is removed (issue 22 item 8); the HTTP helpers and health split out then.
- *
  * The order API, independent of how requests arrive (ALB -> Lambda, or node:http on EC2):
  * request in, response out, every outcome decided here once. No request gets a 500: the
- * client's fault is a 4xx, ours (or the database's) a 503 with Retry-After, each logged.
+ * client's fault is a 4xx, ours (or the order book's) a 503 with Retry-After, each logged.
+ * Orders are taken and read in the live order book only (lambda/shared/order-book.ts).
  * Every request passes the same gate before routing: a canonical path (400 otherwise), then,
  * for anything but `GET /health`, a valid signature and the client's rate limit (auth.ts).
  * Orders belong to the client that signed them.
@@ -15,12 +13,9 @@ import { HEALTH_DEADLINE_MS, RETRY_AFTER_SECONDS } from '../facts/order-api';
 import type { OrderRefusal } from '../facts/metrics';
 import { publicOrder } from '../shared/book-order';
 import type { OrderBook } from '../shared/order-book';
-import { JournalWriteError } from '../shared/journal';
-import { classifyDbError, isDroppedConnection } from '../shared/postgres';
 import type { Authenticate } from './auth';
-import { OrderInput, orderIdFor, sameOrder, validateOrder } from './order';
+import { OrderInput, orderIdFor, validateOrder } from './order';
 import { checkCanonicalPath, checkCanonicalQuery } from './signing';
-import type { EndpointState, OrderStore } from './store';
 
 export interface ApiRequest {
   readonly method: string;
@@ -40,19 +35,16 @@ export interface ApiResponse {
 }
 
 export interface ApiDeps {
-  readonly store: Pick<OrderStore, 'insert' | 'findById' | 'findByClientOrderId' | 'probe' | 'hasSeparateReader'>;
   /**
-   * The live order book (lambda/shared/order-book.ts): when set, orders are taken and read there
-   * (Aurora is fed from the book's stream), and the store is not used for them.
+   * The live order book (lambda/shared/order-book.ts): orders are taken and read there; Aurora
+   * is fed from the book's stream (lambda/book-applier), never by the order API.
    */
-  readonly book?: Pick<OrderBook, 'accept' | 'get' | 'ready'>;
+  readonly book: Pick<OrderBook, 'accept' | 'get' | 'ready'>;
   /** Signature, replay guard and rate limit: decides which client is calling, or refuses. */
   readonly authenticate: Authenticate;
   readonly region: string;
   readonly role: string;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Forget cached credentials: called once on an authentication failure, then retried. */
-  readonly refreshCredentials: () => void;
   readonly maxBodyBytes?: number;
 }
 
@@ -63,7 +55,7 @@ export interface RequestOptions {
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /**
- * Every request is answered within this, whatever the database does (the Lambda adapter
+ * Every request is answered within this, whatever the order book does (the Lambda adapter
  * shortens it to the invocation's remaining time; the function's default timeout is 10 s).
  */
 export const REQUEST_DEADLINE_MS = 5_000;
@@ -76,7 +68,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-/** Our fault or the database's: the client may retry the same request. */
+/** Our fault or the order book's: nothing was taken, the client may retry the same request. */
 export const unavailable = (reason: string, extra: Record<string, unknown> = {}) =>
   json(503, { error: 'unavailable', reason, ...extra }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
@@ -113,31 +105,6 @@ function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T): Prom
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Run a database call. On an authentication failure re-read the credentials (rotated) and try
- * again; a pooled connection the server dropped is retried once on a fresh one.
- */
-async function withDb<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
-  let refreshed = false;
-  let reconnected = false;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      const failure = classifyDbError(e);
-      if (failure === 'auth' && !refreshed) {
-        deps.logger.warn('database refused the credentials; re-reading the secret (rotated?)');
-        deps.refreshCredentials();
-        refreshed = true;
-      } else if (isDroppedConnection(e) && !reconnected) {
-        reconnected = true;
-      } else {
-        throw e;
-      }
-    }
-  }
-}
-
 /** The stored order is the client's own, yet not echoed: a 409 carries no order body, ever. */
 const conflict = () => json(409, { error: 'clientOrderId already used for a different order' });
 
@@ -171,28 +138,7 @@ async function createOrder(
   }
   const validation = validateOrder(body);
   if (!validation.ok) return json(400, { error: 'invalid order', errors: validation.errors });
-  const order = validation.order;
-  if (deps.book) return createInBook(clientId, order, deps, deps.book, state);
-
-  try {
-    const { order: stored, created } = await withDb(deps, () => deps.store.insert(clientId, order));
-    if (!created && !sameOrder(stored, order)) return conflict();
-    deps.logger.info(created ? 'order accepted' : 'order replayed', {
-      clientId,
-      clientOrderId: order.clientOrderId,
-      orderId: stored.id,
-    });
-    return json(created ? 201 : 200, stored);
-  } catch (e) {
-    // Rolled back: not stored, maybe journaled (a reply lost after delivery). A retry with the
-    // same clientOrderId is safe: it gets the same order id.
-    if (e instanceof JournalWriteError) {
-      return unavailable('order journal unavailable: outcome unknown, retry with the same clientOrderId');
-    }
-    const failure = classifyDbError(e);
-    deps.logger.error('order not written', { clientId, clientOrderId: order.clientOrderId, failure, error: String(e) });
-    return unavailable(failure === 'read-only' ? 'database is read-only' : 'database unavailable');
-  }
+  return createInBook(clientId, validation.order, deps, state);
 }
 
 /** The order taken by the live book: every outcome it can have, one answer each. */
@@ -200,9 +146,9 @@ async function createInBook(
   clientId: string,
   order: OrderInput,
   deps: ApiDeps,
-  book: NonNullable<ApiDeps['book']>,
   state: RequestState,
 ): Promise<ApiResponse> {
+  const { book } = deps;
   const context = { clientId, clientOrderId: order.clientOrderId };
   state.bookWriteStarted = true;
   state.orderId = orderIdFor(clientId, order.clientOrderId);
@@ -241,81 +187,54 @@ export function refusalOf(outcome: { readonly overload?: boolean; readonly fence
 
 async function getOrder(clientId: string, id: string, deps: ApiDeps, state: RequestState): Promise<ApiResponse> {
   if (!UUID.test(id)) return json(400, { error: 'invalid order id', detail: 'order ids are UUIDs' });
-  if (deps.book) {
-    try {
-      const order = await deps.book.get(clientId, id, state.deadline);
-      return order ? json(200, publicOrder(order)) : json(404, { error: 'order not found' });
-    } catch (e) {
-      deps.logger.error('order not read from the book', { orderId: id, error: String(e) });
-      return unavailable('order book unavailable');
-    }
-  }
   try {
     // Another client's order is "not found": its existence is not for this client to learn.
-    const order = await withDb(deps, () => deps.store.findById(clientId, id));
-    return order ? json(200, order) : json(404, { error: 'order not found' });
+    const order = await deps.book.get(clientId, id, state.deadline);
+    return order ? json(200, publicOrder(order)) : json(404, { error: 'order not found' });
   } catch (e) {
-    deps.logger.error('order not read', { orderId: id, failure: classifyDbError(e), error: String(e) });
-    return unavailable('database unavailable');
+    deps.logger.error('order not read from the book', { orderId: id, error: String(e) });
+    return unavailable('order book unavailable');
   }
 }
 
-export type Probe = EndpointState | 'no answer';
-
 export interface Readiness {
-  /** How this region takes orders now: through a writer, or not at all. */
+  /** How this region takes orders now: through the book's writer, or not at all. */
   readonly accepting: 'write' | 'none';
-  readonly writer: Probe;
-  readonly reader: Probe;
+  /** What this region's replica said: answered, answered that this primary is fenced, or did not answer in time. */
+  readonly book: 'ready' | 'fenced' | 'no answer';
 }
 
 /**
- * "Can this region accept orders now?", decided within HEALTH_DEADLINE_MS whatever the
- * database does. The ALB's target groups (EC2 and Lambda) and every other health signal call
- * this same function, so they cannot disagree. Orders are accepted when a writer takes them
- * (`write`).
+ * "Can this region accept orders now?", decided within HEALTH_DEADLINE_MS whatever the book
+ * does. The ALB's target groups (EC2 and Lambda) and every other health signal call this same
+ * function, so they cannot disagree.
+ *
+ * A region can take orders when its replica answers; whether it is the writer is the book's
+ * writer item (a standby answers 503 "not the writer" per order, and stays healthy: traffic must
+ * be able to fail over to it). The primary region once the writer has moved away from it is
+ * fenced: unhealthy, so that Route 53's failover record and the accelerator send clients to the
+ * region that takes orders, until a failback moves the writer back.
  */
 export async function readiness(deps: ApiDeps): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<Probe>(
-    (resolve) => (timer = setTimeout(() => resolve('no answer'), HEALTH_DEADLINE_MS)),
+  const deadline = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), HEALTH_DEADLINE_MS)),
   );
-  const probe = (endpoint: 'writer' | 'reader'): Promise<Probe> =>
-    withDb(deps, () => deps.store.probe(endpoint)).catch((e) => {
-      deps.logger.warn('health check: database did not answer', { endpoint, error: String(e) });
-      return 'no answer' as const;
-    });
-  if (deps.book) {
-    // With the live book, a region can take orders when its replica answers; whether it is the
-    // writer is the book's writer item (a standby answers 503 "not the writer" per order, and
-    // stays healthy: traffic must be able to fail over to it). The primary region once the
-    // writer has moved away from it is fenced: unhealthy, so that Route 53's failover record and
-    // the accelerator send clients to the region that takes orders, until a failback moves the
-    // writer back.
-    const ready = await Promise.race([deps.book.ready(), deadline.then(() => undefined)]).catch(() => undefined);
-    clearTimeout(timer);
-    const fenced = deps.role === 'primary' && ready?.writer !== undefined && ready.writer.region !== deps.region;
-    if (fenced) deps.logger.warn('health check: this primary region is fenced', { writer: ready?.writer });
-    return ready && !fenced
-      ? { accepting: 'write', writer: 'writable', reader: 'writable' }
-      : { accepting: 'none', writer: ready ? 'read-only' : 'no answer', reader: ready ? 'read-only' : 'no answer' };
-  }
-  try {
-    // Both at once: a writer that hangs must not use up the reader's time.
-    const writerProbe = probe('writer');
-    const readerProbe = deps.store.hasSeparateReader ? probe('reader') : writerProbe;
-    const writer = await Promise.race([writerProbe, deadline]);
-    const reader = writer === 'no answer' ? await Promise.race([readerProbe, deadline]) : writer;
-    return { accepting: writer === 'writable' ? 'write' : 'none', writer, reader };
-  } finally {
-    clearTimeout(timer);
-  }
+  const ready = await Promise.race([deps.book.ready(), deadline]).catch((e: unknown) => {
+    deps.logger.warn('health check: the order book did not answer', { error: String(e) });
+    return undefined;
+  });
+  clearTimeout(timer);
+  if (!ready) return { accepting: 'none', book: 'no answer' };
+  const fenced = deps.role === 'primary' && ready.writer !== undefined && ready.writer.region !== deps.region;
+  if (fenced) deps.logger.warn('health check: this primary region is fenced', { writer: ready.writer });
+  return fenced ? { accepting: 'none', book: 'fenced' } : { accepting: 'write', book: 'ready' };
 }
 
 /**
  * Unauthenticated (load balancers, Route 53 and the canary call it), so it answers with the
  * status alone: 200 when this region accepts orders, 503 when not. Region, role and the
- * endpoints' states are for the log, not for strangers.
+ * book's state are for the log, not for strangers.
  */
 async function health(deps: ApiDeps): Promise<ApiResponse> {
   const state = await readiness(deps);

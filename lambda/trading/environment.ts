@@ -4,15 +4,11 @@
  * time) and with its runtime (lambda/trading/runtime.ts reads the book's settings through
  * `parseBookSettings`). Pattern: lib/functions/function-environment.ts.
  *
- * Not yet the only reader: runtime.ts still reads the database and journal variables itself
- * (requireEnv / journalConfigFromEnv, shared with the journal auditor); the values are checked
- * here at plan time all the same.
+ * The order API reaches no database: it takes and reads orders in the live order book only
+ * (Aurora is fed from the book's stream by lambda/book-applier).
  */
 import { z } from 'zod';
-import { JOURNAL_TIMEOUT_RANGE_MS } from '../facts/journal';
-import { awsRegion, dbSsl, EnvError, parseEnv, requiredText, secretArn, wholeNumber } from '../facts/env';
-
-const port = z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(65535);
+import { awsRegion, EnvError, parseEnv, requiredText, secretArn, wholeNumber } from '../facts/env';
 
 /**
  * A DynamoDB interface endpoint's Regional endpoint-specific DNS name as an https URL
@@ -27,33 +23,18 @@ export const peerDynamodbEndpoint = requiredText.regex(
   'must be https://<Regional DNS name of a DynamoDB interface endpoint> (vpce-<id>-<suffix>.dynamodb.<region>.vpce.amazonaws.com)',
 );
 
-/** The live order book: all three or none (without them the API writes to Aurora directly). */
+/** The live order book: the order API's only store, so all three are required. */
 export const BOOK_VARIABLES = ['BOOK_TABLE_NAME', 'BOOK_PEER_REGION', 'BOOK_SIGNING_SECRET_ARN'] as const;
 
 export const tradingEnvironment = z.object({
   REGION_NAME: awsRegion,
   REGION_ROLE: z.enum(['primary', 'secondary'], { message: 'must be primary or secondary' }),
-  DB_SECRET_ARN: secretArn.describe("The application credential (this region's copy)"),
-  DB_HOST: requiredText.describe('Where writes go: the Aurora global writer endpoint'),
-  DB_READ_HOST: requiredText.optional().describe("This region's reader endpoint: tells read-only from down"),
-  DB_PORT: port,
-  DB_NAME: requiredText,
-  DB_SSL: dbSsl,
-  DB_POOL_MAX: wholeNumber(1, 100).describe('Connections per pool (sized by the connection budget)'),
-  ORDER_DURABILITY: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
-  JOURNAL_QUEUE_URLS: requiredText.optional(),
-  JOURNAL_TIMEOUT_MS: wholeNumber(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]).optional(),
-  FENCE_TABLE_NAME: requiredText.optional(),
-  FENCE_TABLE_REGION: awsRegion.optional(),
-  FENCE_NAME: requiredText.optional(),
   // The verifying processes' variables (client keys, API_HOSTS, AUTH_TABLE_NAME) are set by the
   // component beside this contract (ServiceRuntime.verifier); only their shape is checked here.
   CLIENT_KEYS_SECRET_ARN: secretArn.optional().describe("The API clients' keys (this region's copy)"),
-  BOOK_TABLE_NAME: requiredText.optional().describe('The live order book (DynamoDB global table)'),
-  BOOK_PEER_REGION: awsRegion
-    .optional()
-    .describe("The other replica's region: written first with cross-region durability"),
-  BOOK_SIGNING_SECRET_ARN: secretArn.optional().describe("The book's signing key (this region's copy)"),
+  BOOK_TABLE_NAME: requiredText.describe('The live order book (DynamoDB global table)'),
+  BOOK_PEER_REGION: awsRegion.describe("The other replica's region: written first with cross-region durability"),
+  BOOK_SIGNING_SECRET_ARN: secretArn.describe("The book's signing key (this region's copy)"),
   BOOK_PEER_ENDPOINT: peerDynamodbEndpoint
     .optional()
     .describe("The other region's DynamoDB interface endpoint (over the peering); unset: its public endpoint"),
@@ -80,17 +61,15 @@ export interface BookSettings {
 }
 
 /**
- * The book's settings from an environment: undefined when none of BOOK_* is set, an EnvError
- * naming what is missing or malformed otherwise. The peer must be another region.
+ * The book's settings from an environment, or an EnvError naming what is missing or malformed.
+ * The peer must be another region.
  */
-export function parseBookSettings(env: Record<string, string | undefined>): BookSettings | undefined {
-  const set = BOOK_VARIABLES.filter((k) => env[k]);
-  if (set.length === 0) return undefined;
+export function parseBookSettings(env: Record<string, string | undefined>): BookSettings {
   const missing = BOOK_VARIABLES.filter((k) => !env[k]);
   if (missing.length > 0) {
     throw new EnvError(
       'trading',
-      missing.map((k) => `${k} must be set with ${set.join(', ')} (the order book takes all three or none)`),
+      missing.map((k) => `${k} must be set (the live order book is where the order API takes orders)`),
     );
   }
   const book = parseEnv(

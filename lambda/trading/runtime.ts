@@ -1,4 +1,4 @@
-/** Wiring from the environment: pools, cached credentials, the order book. Shared by every adapter. */
+/** Wiring from the environment: the order book, the client keys, the request ledger. Shared by every adapter. */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseSigningKey } from '../shared/book-order';
@@ -7,52 +7,23 @@ import { OrderBook } from '../shared/order-book';
 import { recordAttempts } from '../shared/write-errors';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CredentialedPool } from '../shared/credentialed-pool';
-import { createOrderJournal, JournalSender, journalConfigFromEnv, PeerFence } from '../shared/journal';
-import { dynamoPeerFence, sqsJournalSender } from '../shared/journal-sqs';
 import { createLogger } from '../shared/logger';
-import { boundedClientSettings, sslOptions } from '../shared/postgres';
 import { SecretCache } from '../shared/secret-cache';
 import type { ApiDeps } from './api';
 import { Authenticate, AuthSettings, createAuthenticator, DEFAULT_WINDOWS } from './auth';
 import { CachedKeyring, parseClientKeys } from './client-keys';
 import { DynamoLedgerStore, LedgerStore, MemoryLedgerStore, RequestLedger } from './request-ledger';
-import { OrderStore } from './store';
-import { parseBookSettings } from './environment';
+import { BOOK_VARIABLES, parseBookSettings } from './environment';
 
 export interface RuntimeEnv {
   readonly REGION_NAME: string;
   readonly REGION_ROLE: string;
-  readonly DB_SECRET_ARN: string;
-  /**
-   * Where writes go: the connection settings that follow the current writer. In AWS this is the
-   * Aurora global writer endpoint, so after a switchover or failover the API writes to the new
-   * writer without a redeploy.
-   */
-  readonly DB_HOST: string;
-  /** The local cluster's reader endpoint (defaults to DB_HOST): tells "read-only" from "down". */
-  readonly DB_READ_HOST?: string;
-  readonly DB_PORT?: string;
-  readonly DB_NAME: string;
-  readonly DB_SSL?: string;
-  /** Connections per pool (writer and reader each); a Lambda serves one request at a time. */
-  readonly DB_POOL_MAX?: string;
-  /** cross-region (default) or regional; see lambda/shared/journal.ts. */
-  readonly ORDER_DURABILITY?: string;
-  /** JSON object: region -> journal queue URL, both regions. */
-  readonly JOURNAL_QUEUE_URLS?: string;
-  readonly JOURNAL_TIMEOUT_MS?: string;
-  /** The orchestrator's evidence table (fence records), its region, and the fence's name. */
-  readonly FENCE_TABLE_NAME?: string;
-  readonly FENCE_TABLE_REGION?: string;
-  /** The global cluster id: the orchestrator names its fence record after it. */
-  readonly FENCE_NAME?: string;
   /** The API clients' secret: JSON map of client id -> { key, limits } (client-keys.ts). API only. */
   readonly CLIENT_KEYS_SECRET_ARN?: string;
   /** The live order book: read only through parseBookSettings (environment.ts). */
-  readonly BOOK_TABLE_NAME?: string;
-  readonly BOOK_PEER_REGION?: string;
-  readonly BOOK_SIGNING_SECRET_ARN?: string;
+  readonly BOOK_TABLE_NAME: string;
+  readonly BOOK_PEER_REGION: string;
+  readonly BOOK_SIGNING_SECRET_ARN: string;
   readonly BOOK_PEER_ENDPOINT?: string;
   /** The host names clients sign for, comma-separated (api.<domain>, ...). API only. */
   readonly API_HOSTS?: string;
@@ -63,14 +34,7 @@ export interface RuntimeEnv {
   readonly AUTH_TABLE_NAME?: string;
 }
 
-const REQUIRED = ['REGION_NAME', 'REGION_ROLE', 'DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'];
-
-/** The database side, which the journal auditor shares. */
-export function requireEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
-  const missing = REQUIRED.filter((k) => !env[k]);
-  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}`);
-  return env as unknown as RuntimeEnv;
-}
+const REQUIRED = ['REGION_NAME', 'REGION_ROLE', ...BOOK_VARIABLES];
 
 type ApiEnv = RuntimeEnv & { CLIENT_KEYS_SECRET_ARN: string; API_HOSTS: string };
 
@@ -106,32 +70,18 @@ export const CLIENT_KEYS_MAX_AGE_MS = 300_000;
 export const CLIENT_KEYS_MAX_STALE_MS = 600_000;
 const CLIENT_KEYS_MISS_REFRESH_MS = 30_000;
 
-/**
- * Client-side bounds on the database (see boundedClientSettings). A POST may wait on the writer
- * and then on the reader; both together stay well inside the API's request deadline.
- */
-export const DB_WAIT_BOUNDS = { connectMs: 1_000, queryMs: 2_000 } as const;
-
 export interface Runtime {
   readonly deps: ApiDeps;
-  readonly store: OrderStore;
   readonly logger: Logger;
-  /** Forget cached credentials (rotated under us). */
-  readonly refreshCredentials: () => void;
-  /** End every database connection (tests and the benchmark; Lambda just freezes). */
-  close(): Promise<void>;
 }
 
 export interface RuntimeClients {
   readonly secrets: SecretsManagerClient;
-  /** Replaces the SQS journal sender (tests, the benchmark). */
-  readonly journalSender?: JournalSender;
-  readonly fence?: PeerFence;
   /** The request ledger's DynamoDB client (default: one for REGION_NAME). */
   readonly dynamodb?: DynamoDBClient;
   /** Replaces the request ledger's store (the drill: one per region, shared by its instances). */
   readonly ledger?: LedgerStore;
-  /** The clock that stamps orders (the book's createdAt) and the journal's entries (tests, the drill). */
+  /** The clock that stamps orders (the book's createdAt; tests, the drill). */
   readonly now?: () => Date;
   /** The book's replicas as this region reaches them (tests, serve and the drill: the emulator). */
   readonly book?: BookReplicas;
@@ -167,10 +117,9 @@ export function awsBookReplicas(
   };
 }
 
-/** The live order book, when the environment names one (all three settings or none: environment.ts). */
-function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undefined {
+/** The live order book the environment names (environment.ts). */
+function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook {
   const book = parseBookSettings(env as unknown as Record<string, string | undefined>);
-  if (!book) return undefined;
   const signingKey = new SecretCache(clients.secrets, book.signingSecretArn, parseSigningKey);
   return new OrderBook({
     replicas:
@@ -188,50 +137,7 @@ function createBook(env: RuntimeEnv, clients: RuntimeClients): OrderBook | undef
 }
 
 export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime {
-  const journalConfig = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
-  const secret = new SecretCache(clients.secrets, env.DB_SECRET_ARN);
-  const pool = (host: string) =>
-    new CredentialedPool(secret, {
-      host,
-      port: Number(env.DB_PORT ?? 5432),
-      database: env.DB_NAME,
-      ssl: sslOptions(env.DB_SSL),
-      max: Number(env.DB_POOL_MAX ?? 4),
-      ...boundedClientSettings(DB_WAIT_BOUNDS),
-      idleTimeoutMillis: 30_000,
-      // Re-resolve the writer's name now and then: a connection opened before a failover keeps
-      // reaching the old writer, now read-only, for as long as it lives.
-      maxLifetimeSeconds: 60,
-    });
-  const writer = pool(env.DB_HOST);
-  const reader = env.DB_READ_HOST && env.DB_READ_HOST !== env.DB_HOST ? pool(env.DB_READ_HOST) : writer;
   const logger = createLogger('trading');
-  const journal =
-    journalConfig.durability === 'cross-region' && journalConfig.queueUrls
-      ? createOrderJournal(
-          {
-            regions: Object.keys(journalConfig.queueUrls) as [string, string],
-            localRegion: env.REGION_NAME,
-            timeoutMs: journalConfig.timeoutMs,
-          },
-          {
-            sender: clients.journalSender ?? sqsJournalSender(journalConfig.queueUrls, journalConfig.timeoutMs),
-            fence:
-              clients.fence ??
-              (env.FENCE_TABLE_NAME && env.FENCE_NAME
-                ? dynamoPeerFence(
-                    DynamoDBDocumentClient.from(new DynamoDBClient({ region: env.FENCE_TABLE_REGION })),
-                    env.FENCE_TABLE_NAME,
-                    env.FENCE_NAME,
-                  )
-                : undefined),
-            logger,
-            now: clients.now,
-          },
-        )
-      : undefined;
-  const store = new OrderStore(writer, env.REGION_NAME, reader, journal);
-  const refreshCredentials = () => secret.invalidate();
   const keysSecret = env.CLIENT_KEYS_SECRET_ARN;
   const authenticate: Authenticate = keysSecret
     ? createAuthenticator({
@@ -254,21 +160,12 @@ export function createRuntime(env: RuntimeEnv, clients: RuntimeClients): Runtime
       })
     : // Without keys nobody is authenticated.
       async () => ({ ok: false, statusCode: 503, error: 'authentication not configured', headers: {} });
-  const book = createBook(env, clients);
   const deps: ApiDeps = {
-    store,
-    book,
+    book: createBook(env, clients),
     authenticate,
     region: env.REGION_NAME,
     role: env.REGION_ROLE,
     logger,
-    refreshCredentials,
   };
-  return {
-    deps,
-    store,
-    logger,
-    refreshCredentials,
-    close: async () => void (await Promise.all([...new Set([writer, reader])].map((p) => p.end()))),
-  };
+  return { deps, logger };
 }

@@ -1,21 +1,18 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { RegionSettings, Settings } from '../config';
-import { DatabaseStack, POSTGRES_PORT } from '../data/database-stack';
 import { Fleet } from './fleet';
-import { Statement } from '../security/iam';
 import { LoadBalancer } from './load-balancer';
 import { LogArchive } from '../security/log-archive';
 import { Namer } from '../config/naming';
 import { NetworkStack } from '../network/network-stack';
 import { SERVICE_PORT } from './order-api';
 import { ServiceRuntime } from '../functions/service-runtime';
-import { journalEnvironment, JournalAccess, journalStatements } from '../data/order-journal';
 import { readSecretStatements } from '../data/credentials-stack';
 import { egressRules } from '../network/egress';
 import { OrderBook } from '../data/order-book';
 import { functionEnvironment } from '../functions/function-environment';
-import { bookEnvironment, tradingEnvironment } from '../../lambda/trading/environment';
+import { tradingEnvironment } from '../../lambda/trading/environment';
 import { RegionKeys } from '../security/region-keys';
 import { TradingFunction } from './trading-function';
 import { WebAcl } from '../security/web-acl';
@@ -31,17 +28,8 @@ export interface ComputeStackArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
   readonly network: NetworkStack;
-  /** The other region's network: the writer is there after a switchover or failover. */
+  /** The other region's network: its DynamoDB interface endpoint serves the peer replica. */
   readonly peerNetwork: NetworkStack;
-  readonly database: DatabaseStack;
-  /** The Aurora global writer endpoint: it follows the writer to whichever region holds it. */
-  readonly writerEndpoint: pulumi.Input<string>;
-  /** ARN of this region's copy of the application credential. */
-  readonly appSecretArn: pulumi.Input<string>;
-  /** The deploy-time schema migration: nothing serves or drains orders before it. */
-  readonly schema: pulumi.Resource;
-  /** Both regions' order journals and the fence record: every order writer journals. */
-  readonly journal: JournalAccess;
   /** ARN of this region's copy of the API client keys. */
   readonly clientKeysSecretArn: pulumi.Input<string>;
   /** The live order book the order API acknowledges orders in, and its peer replica's region. */
@@ -65,16 +53,14 @@ export interface ComputeStackArgs {
 export class ComputeStack extends pulumi.ComponentResource {
   readonly loadBalancer: LoadBalancer;
   readonly webAcl: WebAcl;
-  /** The order API's Lambda function: no ingress, Aurora and endpoints only. */
+  /** The order API's Lambda function: no ingress; the order book and the endpoints only. */
   readonly appSecurityGroup: aws.ec2.SecurityGroup;
-  /** The EC2 fleet: from the ALB; Aurora, endpoints, S3 and (through NAT) the RDS CA bundle. */
+  /** The EC2 fleet: from the ALB; the order book, the endpoints and S3. */
   readonly fleetSecurityGroup: aws.ec2.SecurityGroup;
   readonly trading: TradingFunction;
   readonly fleet: Fleet;
-  /** What every order API process runs with (the journal auditor reuses its database settings). */
+  /** What every order API process runs with. */
   readonly service: ServiceRuntime;
-  /** The grants to log in to the database (the app credential, through Secrets Manager only). */
-  readonly databaseAccess: readonly Statement[];
   /** The region's request ledger: rate buckets and nonces shared by every instance (lambda/trading/request-ledger.ts). */
   readonly requestLedger: RequestLedgerTable;
 
@@ -85,7 +71,7 @@ export class ComputeStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: ComputeStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:compute:ComputeStack', name, {}, opts);
-    const { settings, region, name: n, network, database } = args;
+    const { settings, region, name: n, network } = args;
     const child = { parent: this };
 
     this.loadBalancer = new LoadBalancer(
@@ -112,8 +98,8 @@ export class ComputeStack extends pulumi.ComponentResource {
       n('appSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Trading Lambda function: to Aurora and the AWS API endpoints only',
-        egress: egressRules('functions', settings, network, args.peerNetwork),
+        description: 'Trading Lambda function: to the order book and the AWS API endpoints only',
+        egress: egressRules('functions', network, args.peerNetwork),
       },
       child,
     );
@@ -121,7 +107,7 @@ export class ComputeStack extends pulumi.ComponentResource {
       n('fleetSecurityGroup'),
       {
         vpcId: network.vpc.id,
-        description: 'Trading service on EC2: from the ALB; to Aurora, AWS APIs, S3',
+        description: 'Trading service on EC2: from the ALB; to the order book, AWS APIs, S3',
         ingress: [
           {
             protocol: 'tcp',
@@ -131,70 +117,34 @@ export class ComputeStack extends pulumi.ComponentResource {
             description: 'from the ALB',
           },
         ],
-        egress: egressRules('fleet', settings, network, args.peerNetwork),
+        egress: egressRules('fleet', network, args.peerNetwork),
       },
       child,
     );
-    database.allowClient('app', this.appSecurityGroup.id);
-    database.allowClient('ec2', this.fleetSecurityGroup.id);
-
-    this.databaseAccess = readSecretStatements(
-      'AppCredential',
-      args.appSecretArn,
-      args.keys.key('secrets').arn,
-      region.region,
-    );
     this.requestLedger = new RequestLedgerTable(n('authLedger'), { name: n }, child);
     const service: ServiceRuntime = {
+      // Through the order API's own contract (lambda/trading/environment.ts): checked at plan time.
       environment: {
-        ...journalEnvironment(args.journal, settings),
-        // Through the order API's own contract (lambda/trading/environment.ts): checked at plan time.
         ...functionEnvironment('trading', tradingEnvironment, {
           REGION_NAME: region.region,
           REGION_ROLE: region.role,
-          DB_SECRET_ARN: args.appSecretArn,
-          // Writes follow the writer: the global writer endpoint resolves to whichever region's
-          // cluster writes, so after a switchover or failover both regions write there (over the
-          // peering) without a redeploy.
-          DB_HOST: args.writerEndpoint,
-          // The local reader: answers while no writer is reachable, telling "read-only" from "down".
-          DB_READ_HOST: database.cluster.readerEndpoint,
-          DB_PORT: POSTGRES_PORT,
-          DB_NAME: settings.dbName,
-          DB_SSL: 'verify-full',
-          ORDER_DURABILITY: settings.orderDurability,
-          // Sized with the reserved concurrency and the fleet by the config's connection budget.
-          DB_POOL_MAX: settings.dbPoolMaxConnections,
-        }),
-      },
-      statements: [...this.databaseAccess, ...journalStatements(args.journal)],
-      vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
-      ready: [args.schema],
-      verifier: {
-        environment: {
           CLIENT_KEYS_SECRET_ARN: args.clientKeysSecretArn,
-          API_HOSTS: apiHostNames(settings, region.region).join(','),
-          AUTH_TABLE_NAME: this.requestLedger.table.name,
-          // The live order book: only the processes that take orders acknowledge them there
-          // (the peer replica first), through the same contract.
-          ...functionEnvironment('trading', bookEnvironment, {
-            BOOK_TABLE_NAME: args.book.table.name,
-            BOOK_PEER_REGION: args.peerRegion,
-            BOOK_PEER_ENDPOINT: args.peerBookEndpoint,
-            BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
-          }),
-        },
-        statements: [
-          ...readSecretStatements(
-            'ClientKeys',
-            args.clientKeysSecretArn,
-            args.keys.key('clientKeys').arn,
-            region.region,
-          ),
-          ...this.requestLedger.statements,
-          ...args.book.writeStatements(region.region),
-        ],
+          // The live order book: the peer replica first with cross-region durability.
+          BOOK_TABLE_NAME: args.book.table.name,
+          BOOK_PEER_REGION: args.peerRegion,
+          BOOK_PEER_ENDPOINT: args.peerBookEndpoint,
+          BOOK_SIGNING_SECRET_ARN: args.book.signingSecretArnIn(region.region),
+        }),
+        // Set beside the contract; only their shape is checked there.
+        API_HOSTS: apiHostNames(settings, region.region).join(','),
+        AUTH_TABLE_NAME: this.requestLedger.table.name,
       },
+      statements: [
+        ...readSecretStatements('ClientKeys', args.clientKeysSecretArn, args.keys.key('clientKeys').arn, region.region),
+        ...this.requestLedger.statements,
+        ...args.book.writeStatements(region.region),
+      ],
+      vpc: { subnetIds: network.privateSubnetIds, securityGroupIds: [this.appSecurityGroup.id] },
     };
 
     this.service = service;

@@ -10,7 +10,6 @@ import { LogArchive } from '../security/log-archive';
 import { NetworkStack } from '../network/network-stack';
 import { SERVICE_PORT } from './order-api';
 import { ServiceRuntime } from '../functions/service-runtime';
-import { rdsCaBundle } from '../data/rds-ca';
 import { secureBucket } from '../security/secure-bucket';
 import { asgTags, requiredTags } from '../config/tags';
 import { al2023ImageId, serviceUserData } from '../model/user-data';
@@ -75,19 +74,6 @@ export class Fleet extends pulumi.ComponentResource {
       { parent: this.artifactBucket },
     );
 
-    const caBundleKey = 'trading/rds-ca.pem';
-    const caBundle = rdsCaBundle();
-    const caBundleObject = new aws.s3.BucketObjectv2(
-      n('artifactBucket', 'rds-ca'),
-      {
-        bucket: this.artifactBucket.id,
-        key: caBundleKey,
-        content: caBundle,
-        contentType: 'application/x-pem-file',
-      },
-      { parent: this.artifactBucket },
-    );
-
     this.sessions = sessionLogging(
       { settings, name: n, logsKeyArn: args.logsKeyArn, region: region.region, accountId: account.accountId },
       child,
@@ -100,11 +86,10 @@ export class Fleet extends pulumi.ComponentResource {
           SESSION_MANAGER_STATEMENT,
           ...this.sessions.instanceStatements,
           ...service.statements,
-          ...service.verifier.statements,
           {
             Sid: 'FetchServiceBundle',
             Action: 's3:GetObject',
-            Resource: [serverKey, caBundleKey].map((key) => pulumi.interpolate`${this.artifactBucket.arn}/${key}`),
+            Resource: pulumi.interpolate`${this.artifactBucket.arn}/${serverKey}`,
           },
         ],
       },
@@ -117,7 +102,7 @@ export class Fleet extends pulumi.ComponentResource {
     );
 
     const userData = pulumi
-      .all([this.artifactBucket.bucket, pulumi.output({ ...service.environment, ...service.verifier.environment })])
+      .all([this.artifactBucket.bucket, pulumi.output(service.environment)])
       .apply(([bucket, env]) =>
         Buffer.from(
           serviceUserData({
@@ -125,8 +110,6 @@ export class Fleet extends pulumi.ComponentResource {
             artifactBucket: bucket,
             artifactKey: serverKey,
             artifactSha256: serverSha256,
-            caBundleKey,
-            caBundleSha256: createHash('sha256').update(caBundle).digest('hex'),
             port: SERVICE_PORT,
             environment: { ...env, AWS_REGION: region.region },
           }),
@@ -154,8 +137,8 @@ export class Fleet extends pulumi.ComponentResource {
         tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags })),
         updateDefaultVersion: true,
       },
-      // Instances fetch the bundle and the CA certificates at boot: both must be there first.
-      { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [serverObject, caBundleObject] },
+      // Instances fetch the bundle at boot: it must be there first.
+      { ...child, ...DELETE_BEFORE_REPLACE, dependsOn: [serverObject] },
     );
     this.autoScalingGroup = new aws.autoscaling.Group(
       n('autoScalingGroup'),
@@ -173,9 +156,8 @@ export class Fleet extends pulumi.ComponentResource {
         enabledMetrics: ['GroupInServiceInstances', 'GroupDesiredCapacity', 'GroupMinSize', 'GroupMaxSize'],
         tags: asgTags(tags),
       },
-      // Scaling policies own the desired capacity after creation; instances serve orders only
-      // once the schema is in place.
-      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'], dependsOn: [...service.ready] },
+      // Scaling policies own the desired capacity after creation.
+      { ...child, ...DELETE_BEFORE_REPLACE, ignoreChanges: ['desiredCapacity'] },
     );
     const asg = { parent: this.autoScalingGroup };
     new aws.autoscaling.Policy(

@@ -12,13 +12,8 @@
 import { z } from 'zod';
 import { MAX_FAST_WINDOW_SECONDS, MIN_FAST_WINDOW_SECONDS } from '../../lambda/facts/failover-window';
 import { parseCidr, MIN_VPC_PREFIX } from '../model/cidr';
-import { instanceClassMemoryGib } from '../model/connection-budget';
+import { instanceClassMemoryGib } from '../model/instance-memory';
 import { maxSuffixLength, tightestName } from './naming';
-import {
-  DEFAULT_JOURNAL_TIMEOUT_MS,
-  DEFAULT_ORPHAN_AFTER_SECONDS,
-  JOURNAL_TIMEOUT_RANGE_MS,
-} from '../../lambda/facts/journal';
 import {
   ENGINE_MAJOR_MINIMUMS,
   MAX_ROTATION_DAYS,
@@ -52,16 +47,6 @@ export const MAX_SECRET_ROTATION_DAYS = MAX_ROTATION_DAYS;
 export const LAMBDA_RUNTIMES = ['nodejs22.x', 'nodejs24.x'] as const;
 
 const text = z.string().trim();
-
-/** The journal auditor's timeout (REQ-journal: a batch of ten lookups). */
-export const JOURNAL_AUDITOR_TIMEOUT_SECONDS = 5;
-/** AWS: an SQS event source's queue visibility timeout should be at least six times the function timeout. */
-export const VISIBILITY_PER_FUNCTION_TIMEOUT = 6;
-/** Defaults the journal code applies itself; Pulumi.yaml must agree (config.test.ts). */
-export const JOURNAL_CODE_DEFAULTS = {
-  journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
-  journalOrphanAfterSeconds: DEFAULT_ORPHAN_AFTER_SECONDS,
-} as const;
 
 /** A whole number in [min, max]; `why` names where a limit comes from when it is not AWS's. */
 const integer = (min: number, max: number, why?: string) => {
@@ -204,8 +189,6 @@ export const configSchema = z.object({
   dbBackupRetentionDays: integer(1, 35),
   // The policy pack's limit, so an accepted value cannot fail the pack.
   secretRotationDays: integer(1, MAX_SECRET_ROTATION_DAYS, "the policy pack's rotation limit"),
-  dbPoolMaxConnections: integer(1, 100),
-  dbReservedConnections: integer(0, 5000),
   // --- data protection
   dataProtection: z.enum(['ephemeral', 'protected'], { message: 'must be ephemeral or protected' }),
   keyAdminRoleArns: list(
@@ -293,17 +276,8 @@ export const configSchema = z.object({
   // One probe loop a minute; two cover the overlap at the minute boundary.
   canaryReservedConcurrency: integer(2, 10),
   dbPromotionEstimateSeconds: integer(1, 3600),
-  // --- order durability (docs/order-journal.md)
+  // --- order durability (docs/order-book.md)
   orderDurability: z.enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' }),
-  journalTimeoutMs: integer(JOURNAL_TIMEOUT_RANGE_MS[0], JOURNAL_TIMEOUT_RANGE_MS[1]),
-  journalAuditDelaySeconds: integer(0, 900),
-  journalAuditRetrySeconds: integer(
-    VISIBILITY_PER_FUNCTION_TIMEOUT * JOURNAL_AUDITOR_TIMEOUT_SECONDS,
-    900,
-    `${VISIBILITY_PER_FUNCTION_TIMEOUT} x the auditor's ${JOURNAL_AUDITOR_TIMEOUT_SECONDS} s timeout, as AWS advises for SQS event sources`,
-  ),
-  journalOrphanAfterSeconds: integer(60, 86400),
-  journalAlarmAgeSeconds: integer(10, 3600),
   rtoTargetSeconds: integer(1, 3600),
   // --- monitoring and compliance
   alarmEmail: optionalText.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), {

@@ -3,7 +3,6 @@
  * so one bad value is reported once, not again as a confusing consequence.
  */
 import { cidrsOverlap, coversEveryAddress, maxVpcPrefixFor, parseCidr } from '../model/cidr';
-import { connectionBudget } from '../model/connection-budget';
 import {
   CANARY_TIMEOUT_SECONDS,
   fastWindowProblems,
@@ -22,8 +21,6 @@ function internetDownloads(): string[] {
     artifactBucket: 'bucket',
     artifactKey: 'key',
     artifactSha256: '0'.repeat(64),
-    caBundleKey: 'ca',
-    caBundleSha256: '0'.repeat(64),
     port: 8080,
     environment: {},
   });
@@ -148,33 +145,6 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
           ],
   },
   {
-    // A journaled order is first audited after the delay: an age alarm below it fires on every order.
-    keys: ['journalAlarmAgeSeconds', 'journalAuditDelaySeconds'],
-    check: (s) =>
-      s.journalAlarmAgeSeconds > s.journalAuditDelaySeconds
-        ? []
-        : [
-            [
-              'journalAlarmAgeSeconds',
-              `must exceed journalAuditDelaySeconds (${s.journalAuditDelaySeconds} s): the auditor sees no order younger than that`,
-            ],
-          ],
-  },
-  {
-    // VPC endpoints serve their own region only: the other region's journal queue (and the
-    // fence record in eu-west-1) are reached through a NAT gateway.
-    keys: ['orderDurability', 'natStrategy'],
-    check: (s) =>
-      s.orderDurability === 'cross-region' && s.natStrategy === 'none'
-        ? [
-            [
-              'natStrategy',
-              "must be single or perAz with orderDurability cross-region: the other region's journal queue is reached through a NAT gateway (VPC endpoints serve their own region only)",
-            ],
-          ]
-        : [],
-  },
-  {
     keys: ['dbAppUsername', 'dbMasterUsername'],
     check: (s) =>
       s.dbAppUsername !== s.dbMasterUsername
@@ -209,33 +179,6 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
             [
               'natStrategy',
               `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/model/user-data.ts): use single or perAz`,
-            ],
-          ];
-    },
-  },
-  {
-    keys: [
-      'dbInstanceClass',
-      'tradingReservedConcurrency',
-      'asgMaxSize',
-      'dbPoolMaxConnections',
-      'dbReservedConnections',
-    ],
-    check: (s) => {
-      const b = connectionBudget(s.dbInstanceClass, {
-        tradingConcurrency: s.tradingReservedConcurrency,
-        fleetMaxInstances: s.asgMaxSize,
-        poolSize: s.dbPoolMaxConnections,
-        reservedConnections: s.dbReservedConnections,
-        // Writes follow the writer: both regions' order APIs write to the one writer instance.
-        writingRegions: 2,
-      });
-      return b.fits
-        ? []
-        : [
-            [
-              'tradingReservedConcurrency',
-              `with asgMaxSize: ${b.processes} processes x ${b.perProcess} connections (2 pools x dbPoolMaxConnections ${s.dbPoolMaxConnections}) + the other region's ${b.processes} writer pools + dbReservedConnections ${s.dbReservedConnections} + 3 for AWS = ${b.total}, over the ${b.maxConnections} a ${s.dbInstanceClass} accepts: lower these or raise dbInstanceClass`,
             ],
           ];
     },

@@ -38,8 +38,6 @@ export const NAME_RULES = {
   failover: rule('failover', 255),
   canary: rule('canary', 255),
   failoverEvidence: rule('failover-evidence', 255),
-  orderJournal: rule('order-journal', 255),
-  journalAuditor: rule('journal-auditor', 255),
   orderBook: rule('order-book', 255, false),
   bookApplier: rule('book-applier', 255),
   global: rule('global', 255, false),
@@ -106,6 +104,7 @@ export const NAME_RULES = {
   albSecurityGroup: rule('sg-alb', 255),
   appSecurityGroup: rule('sg-app', 255),
   fleetSecurityGroup: rule('sg-ec2', 255),
+  bookApplierSecurityGroup: rule('sg-fn-book-apply', 255),
   targetGroupInstances: autoNamed(rule('tg-ec2', 32)),
   targetGroupLambda: autoNamed(rule('tg-fn', 32)),
   launchTemplate: rule('lt-trading', 128),
@@ -137,7 +136,6 @@ export const NAME_RULES = {
   authLedgerTable: rule('ddb-auth-ledger', 255),
   canaryFunction: rule('fn-canary', 64, true, 8),
   canaryRole: rule('role-fn-canary', 64),
-  journalQueue: rule('sqs-journal', 80, true, 6),
   // The live order book: one global table (same name in every replica's region), its signing
   // key (replicated like the credentials), and the applier of each region's replica stream.
   bookTable: rule('ddb-order-book', 255, false),
@@ -145,8 +143,6 @@ export const NAME_RULES = {
   bookPolicy: rule('ddb-order-book-policy', 255, true),
   bookApplierFunction: rule('fn-book-apply', 64, true, 6),
   bookApplierRole: rule('role-fn-book-apply', 64),
-  journalAuditorFunction: rule('fn-journal-audit', 64, true, 3),
-  journalAuditorRole: rule('role-fn-journal-audit', 64),
   // monitoring
   alarmTopic: rule('sns-alarms', 256, true, 5),
   alarm: rule('alarm', 255, true, 40),
@@ -239,7 +235,7 @@ export function namer(suffix: string, region?: string): Namer {
  * holds: this deletes the old one first (a short gap, the name stays `{resource-type}-{env}`).
  *
  * The two other cases, decided where each resource is made:
- * - holding data (Aurora clusters, secrets, journal queues, log buckets): create-first is kept
+ * - holding data (Aurora clusters, secrets, log buckets): create-first is kept
  *   on purpose; the name clash stops a replacement before anything is deleted.
  * - in use by something AWS will not let go of first (target groups behind listener rules,
  *   the cluster's subnet and parameter groups, Aurora instances): no fixed name; the provider

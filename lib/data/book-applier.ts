@@ -5,7 +5,9 @@ import { Namer } from '../config/naming';
 import { buildFunction, BuiltFunction } from '../functions/lambda-function';
 import { functionEnvironment } from '../functions/function-environment';
 import { RegionKeys } from '../security/region-keys';
-import { Statement } from '../security/iam';
+import { NetworkStack } from '../network/network-stack';
+import { egressRules } from '../network/egress';
+import { namedSecurityGroup } from '../network/named-security-group';
 import { bookApplierEnvironment } from '../../lambda/book-applier/environment';
 import { ORDER_PK_PREFIX, BOOK_KEY } from '../../lambda/facts/book';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
@@ -24,10 +26,10 @@ export interface BookApplierArgs {
   readonly database: DatabaseStack;
   /** ARN of this region's copy of the application credential. */
   readonly appSecretArn: pulumi.Input<string>;
-  /** The grants to log in to the database (the order API's, nothing more of it). */
-  readonly databaseAccess: readonly Statement[];
-  /** Where it runs: the order API's private subnets and security group (Aurora and the endpoints). */
-  readonly vpc: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
+  /** Where it runs: this region's private subnets, in a security group of its own (Aurora and the endpoints). */
+  readonly network: NetworkStack;
+  /** The other region's network (the egress table's peer; the applier reaches nothing there). */
+  readonly peerNetwork: NetworkStack;
   /** What must exist before it applies anything (the deploy-time schema). */
   readonly ready: readonly pulumi.Resource[];
   readonly keys: RegionKeys;
@@ -82,11 +84,23 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly durationAlarmMs: number;
   readonly mapping: aws.lambda.EventSourceMapping;
+  /** The only order-path process that reaches Aurora: admitted by the cluster's security group. */
+  readonly securityGroup: aws.ec2.SecurityGroup;
 
   constructor(name: string, args: BookApplierArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:BookApplier', name, {}, opts);
     const { settings, name: n, region, book, keys } = args;
     const streamArn = book.streamArnIn(region);
+    this.securityGroup = namedSecurityGroup(
+      n('bookApplierSecurityGroup'),
+      {
+        vpcId: args.network.vpc.id,
+        description: 'Book applier function: PostgreSQL in this VPC and the AWS API endpoints',
+        egress: egressRules('applier', args.network, args.peerNetwork),
+      },
+      { parent: this },
+    );
+    const admitted = args.database.allowClient('applier', this.securityGroup.id);
 
     const built = buildFunction(
       {
@@ -97,7 +111,8 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
         description: "Applies the order book's stream to this region's Aurora cluster, exactly once",
         settings,
         statements: [
-          ...args.databaseAccess,
+          // The application credential, through Secrets Manager only.
+          ...readSecretStatements('AppCredential', args.appSecretArn, keys.key('secrets').arn, region),
           ...readSecretStatements('BookSigningKey', book.signingSecretArnIn(region), keys.key('secrets').arn, region),
           {
             // What a DynamoDB stream event source needs from the function's role (Lambda
@@ -123,7 +138,7 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
           DB_SSL: 'verify-full',
           BOOK_SIGNING_SECRET_ARN: book.signingSecretArnIn(region),
         }),
-        vpc: args.vpc,
+        vpc: { subnetIds: args.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] },
         timeoutSeconds: BOOK_APPLIER_TIMEOUT_SECONDS,
         memoryMb: 256,
         logsKeyArn: keys.key('logs').arn,
@@ -140,7 +155,7 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
     this.mapping = new aws.lambda.EventSourceMapping(
       n('bookApplierFunction', 'stream'),
       { eventSourceArn: streamArn, functionName: this.fn.arn, ...BOOK_STREAM_MAPPING },
-      { parent: this.fn, dependsOn: [...args.ready] },
+      { parent: this.fn, dependsOn: [...args.ready, admitted] },
     );
 
     this.registerOutputs({ bookApplierArn: this.fn.arn });

@@ -58,7 +58,7 @@ export class DatabaseSchema extends pulumi.ComponentResource {
         vpcId: network.vpc.id,
         description: 'Schema function: PostgreSQL and the AWS API endpoints',
         // The rotation function's reach: Aurora in either region, the endpoints in this one.
-        egress: egressRules('rotation', settings, network, args.peerNetwork),
+        egress: egressRules('rotation', network, args.peerNetwork),
       },
       child,
     );

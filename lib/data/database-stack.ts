@@ -156,7 +156,7 @@ export class DatabaseStack extends pulumi.ComponentResource {
       {
         vpcId: network.vpc.id,
         description: 'Secret rotation function: PostgreSQL and the AWS API endpoints',
-        egress: egressRules('rotation', settings, network, args.peerNetwork),
+        egress: egressRules('rotation', network, args.peerNetwork),
       },
       child,
     );

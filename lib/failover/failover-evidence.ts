@@ -11,8 +11,10 @@ export interface FailoverEvidenceArgs {
 /**
  * The failover path's shared record (lambda/orchestrator/store.ts): canary probe results, the
  * promotion lease, the fence record (which regions' traffic dials the orchestrator moved) and
- * the action journal. Its own component, built before the application: the order API reads the
- * fence record to know when a peer region is fenced, and the failover stack writes it later.
+ * the orchestrator's action journal. Only the failover path reads and writes it (the order API
+ * no longer does: the order book's writer item is its fence). A component of its own, beside
+ * the failover stack rather than inside it, so that its URN stays what it was when the order API
+ * read it: it holds the fence record a failback reads.
  * Conditions use explicit time attributes; TTL only sweeps old items.
  */
 export class FailoverEvidence extends pulumi.ComponentResource {

@@ -7,10 +7,6 @@ export interface ServiceUserData {
   readonly artifactKey: string;
   /** SHA-256 (hex) of the bundle, computed at plan time: the instance refuses any other file. */
   readonly artifactSha256: string;
-  /** Key of the RDS CA bundle in the same bucket (shipped with the artifact, never downloaded). */
-  readonly caBundleKey: string;
-  /** Its SHA-256 (hex), computed at plan time like the bundle's. */
-  readonly caBundleSha256: string;
   readonly port: number;
   readonly environment: Record<string, string>;
 }
@@ -80,11 +76,9 @@ export function serviceUserData(spec: ServiceUserData): string {
 set -euo pipefail
 dnf install -y nodejs${spec.nodeMajor}
 NODE_BIN=$(command -v node-${spec.nodeMajor} || command -v node)
+# The bundle comes through the VPC's S3 gateway endpoint (as do the AL2023 repositories): nothing
+# outside the VPC's endpoints is reachable from here.
 ${artifactInstallScript(spec)}
-# RDS certificates for verify-full TLS, shipped with the artifact and checked the same way. Both
-# come through the VPC's S3 gateway endpoint (as do the AL2023 repositories): this runs with
-# natStrategy none, where nothing else outside the VPC is reachable.
-${verifiedCopyScript(spec.artifactBucket, spec.caBundleKey, spec.caBundleSha256, '/opt/trading/rds-ca.pem')}
 # The service's Node at a fixed path, so the unit below needs no shell expansion.
 ln -sf "$NODE_BIN" /opt/trading/node
 # Quoted heredoc: the unit is written as is; no configured value is ever run or expanded by bash.
@@ -100,7 +94,6 @@ ExecStart=/opt/trading/node /opt/trading/server.js
 Restart=always
 RestartSec=2
 Environment=PORT=${spec.port}
-Environment=NODE_EXTRA_CA_CERTS=/opt/trading/rds-ca.pem
 ${env}
 
 [Install]

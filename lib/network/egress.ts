@@ -3,16 +3,11 @@
  * from here, so adding a destination (another VPC's database, say) is one entry, and a test
  * can read what each workload reaches. Destinations are symbolic; `egressRules` resolves them.
  */
-import { Settings } from '../config';
-
 export const HTTPS_PORT = 443;
 export const POSTGRES_PORT = 5432;
 
 /** Workloads with their own security group. */
-export type Workload = 'functions' | 'fleet' | 'rotation';
-
-/** What the table depends on: NAT for the internet, the journal for cross-region HTTPS. */
-export type EgressSettings = Pick<Settings, 'natStrategy' | 'orderDurability'>;
+export type Workload = 'functions' | 'fleet' | 'rotation' | 'applier';
 
 export type Destination =
   /** This region's VPC CIDR: Aurora, the interface endpoints. */
@@ -26,9 +21,7 @@ export type Destination =
   /** The S3 gateway endpoint's prefix list (artifacts, Amazon Linux repositories). */
   | 's3'
   /** The DynamoDB gateway endpoint's prefix list (this region's order book replica). */
-  | 'dynamodb'
-  /** Anywhere: only through NAT, only where a host outside AWS's APIs is needed. */
-  | 'internet';
+  | 'dynamodb';
 
 export interface EgressEntry {
   readonly port: number;
@@ -37,32 +30,20 @@ export interface EgressEntry {
 }
 
 /**
- * The table. Lambda functions reach Aurora (in either region: the writer may be in the other
- * one) and the interface endpoints; order writers also reach both replicas of the order book
- * (the other one through its region's interface endpoint, over the peering). Only the
- * cross-region journal (orderDurability cross-region) still leaves through NAT: the other
- * region's journal queue and the fence record, which no endpoint here serves.
+ * The table. Nothing leaves for the internet: every AWS API a private workload calls is an
+ * endpoint in this VPC (lib/network/vpc-endpoints.ts) or, for the peer replica of the order book,
+ * the other region's DynamoDB interface endpoint over the peering. Only the database's own
+ * functions reach Aurora: the rotation and schema functions the writer in either region, the book
+ * applier its own region's cluster. The order API (Lambda and EC2) reaches no database: it takes
+ * orders in the live order book, and the applier feeds Aurora from the book's stream.
  */
-export function egressEntries(workload: Workload, settings: EgressSettings): EgressEntry[] {
-  const common: EgressEntry[] = [
-    { port: POSTGRES_PORT, to: 'vpc', description: 'Aurora in this VPC' },
-    {
-      port: POSTGRES_PORT,
-      to: 'peer',
-      description: 'Aurora in the other region over the peering (the writer may be there)',
-    },
-    { port: HTTPS_PORT, to: 'vpc', description: 'AWS APIs through the interface endpoints' },
-  ];
-  const journal: EgressEntry[] =
-    settings.orderDurability === 'cross-region' && settings.natStrategy !== 'none'
-      ? [
-          {
-            port: HTTPS_PORT,
-            to: 'internet',
-            description: 'order journal of the other region and the fence record (SQS, DynamoDB; through NAT)',
-          },
-        ]
-      : [];
+export function egressEntries(workload: Workload): EgressEntry[] {
+  const endpoints: EgressEntry = {
+    port: HTTPS_PORT,
+    to: 'vpc',
+    description: 'AWS APIs through the interface endpoints',
+  };
+  const localAurora: EgressEntry = { port: POSTGRES_PORT, to: 'vpc', description: 'Aurora in this VPC' };
   // The order book: this region's replica through the gateway endpoint, the other region's through
   // that region's DynamoDB interface endpoint over the peering (lib/network/peer-dynamodb-endpoint.ts).
   const book: EgressEntry[] = [
@@ -79,20 +60,29 @@ export function egressEntries(workload: Workload, settings: EgressSettings): Egr
   ];
   switch (workload) {
     case 'rotation':
-      return common;
+      return [
+        localAurora,
+        {
+          port: POSTGRES_PORT,
+          to: 'peer',
+          description: 'Aurora in the other region over the peering (the writer may be there)',
+        },
+        endpoints,
+      ];
+    case 'applier':
+      // It inserts into its own region's cluster only (lambda/book-applier/ledger.ts).
+      return [localAurora, endpoints];
     case 'functions':
-      return [...common, ...book, ...journal];
+      return [endpoints, ...book];
     case 'fleet':
       return [
-        ...common,
-        // The RDS CA bundle ships with the service bundle: nothing outside the VPC's endpoints.
+        endpoints,
         {
           port: HTTPS_PORT,
           to: 's3',
-          description: 'service and RDS CA bundles, Amazon Linux repositories (S3 gateway)',
+          description: 'service bundle and Amazon Linux repositories (S3 gateway)',
         },
         ...book,
-        ...journal,
       ];
   }
 }
@@ -112,11 +102,10 @@ export interface ResolvedEgress<P> {
  */
 export function egressRules<P>(
   workload: Workload,
-  settings: EgressSettings,
   here: { readonly vpcCidr: string; readonly s3PrefixListId: P; readonly dynamodbPrefixListId: P },
   peer: { readonly vpcCidr: string },
 ): ResolvedEgress<P>[] {
-  return egressEntries(workload, settings).map((e) => ({
+  return egressEntries(workload).map((e) => ({
     protocol: 'tcp',
     fromPort: e.port,
     toPort: e.port,
@@ -127,8 +116,6 @@ export function egressRules<P>(
         ? { cidrBlocks: [peer.vpcCidr] }
         : e.to === 's3'
           ? { prefixListIds: [here.s3PrefixListId] }
-          : e.to === 'dynamodb'
-            ? { prefixListIds: [here.dynamodbPrefixListId] }
-            : { cidrBlocks: ['0.0.0.0/0'] }),
+          : { prefixListIds: [here.dynamodbPrefixListId] }),
   }));
 }

@@ -15,14 +15,13 @@ export const INTERFACE_ENDPOINT_SERVICES = [
   'ssm',
   'ssmmessages',
   'ec2messages',
-  'sqs',
   'sns',
   'kms',
   'lambda',
 ] as const;
 
 /** Services whose every call our workloads make names a resource of this account. */
-const OWN_RESOURCE_SERVICES: readonly string[] = ['secretsmanager', 'kms', 'sqs', 'sns', 'logs'];
+const OWN_RESOURCE_SERVICES: readonly string[] = ['secretsmanager', 'kms', 'sns', 'logs'];
 
 /**
  * An interface endpoint's policy: only principals of this account, and for the services that
@@ -153,10 +152,8 @@ export function vpcEndpoints(args: VpcEndpointsArgs, lookup: pulumi.InvokeOption
     { parent: vpc },
   );
 
-  // The DynamoDB gateway endpoint is free too: the order API reads the orchestrator's fence
-  // record (lib/data/order-journal.ts) through it where the table is local, and writes the
-  // region's request ledger (lib/security/request-ledger-table.ts) and the order book's replica
-  // here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
+  // The DynamoDB gateway endpoint is free too: the order API writes the region's request ledger
+  // (lib/security/request-ledger-table.ts) and the order book's replica here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
   // reads of this account's tables in this region, and those tables' writes, pass.
   const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
     n('vpcEndpoint', 'dynamodb'),

@@ -89,8 +89,8 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
         denyAll('app-unreachable', 'deny-public', 'public-subnets'),
         denyAll('app-unreachable', 'deny-private', 'private-subnets'),
       ],
-      // The ledger lagging behind the acknowledged orders, or the journal's RPO exposure past its bound: stop.
-      stopOn: ['book-apply-lag', 'journal-unreplicated-age'],
+      // The ledger lagging behind the acknowledged orders, or orders acknowledged in one region only (RPO > 0): stop.
+      stopOn: ['book-apply-lag', 'book-regional-durability'],
     },
     'db-failover-in-region': {
       id: 'db-failover-in-region',
@@ -130,7 +130,7 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
           parameters: { duration: minutes('cross-region-lost') },
         },
       ],
-      stopOn: ['journal-unreplicated-age', 'book-apply-lag', 'alb-5xx-rate'],
+      stopOn: ['book-regional-durability', 'book-apply-lag', 'alb-5xx-rate'],
     },
     'az-lost': {
       id: 'az-lost',

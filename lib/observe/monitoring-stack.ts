@@ -7,18 +7,11 @@ import { ComputeStack } from '../app/compute-stack';
 import { RegionSettings, Settings } from '../config';
 import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from '../data/database-stack';
-import { JournalAuditor } from '../data/journal-auditor';
 import { BookApplier } from '../data/book-applier';
 import { bookAlarms } from './book-alarms';
 import { orderFlowMetrics } from './order-flow';
-import { OrderJournal } from '../data/order-journal';
-import { AUDIT_METRICS, METRIC_NAMESPACES, METRIC_SERVICES } from '../../lambda/facts/metrics';
 import { LogArchive } from '../security/log-archive';
-import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
-
-/** Metrics counted from the writers' log fields (`unjournaled: 1`, `journalFailure: 1`). */
-export const UNJOURNALED_METRIC = 'UnjournaledOrders';
-export const JOURNAL_FAILURE_METRIC = 'JournalWriteFailures';
+import { Namer } from '../config/naming';
 
 export interface MonitoringStackArgs {
   readonly settings: Settings;
@@ -26,8 +19,6 @@ export interface MonitoringStackArgs {
   readonly name: Namer;
   readonly database: DatabaseStack;
   readonly compute: ComputeStack;
-  readonly journal: OrderJournal;
-  readonly auditor: JournalAuditor;
   /** This region's book applier (its lag and refusals are alarmed here). */
   readonly bookApplier: BookApplier;
   /**
@@ -127,7 +118,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const functions = [
       ['trading', compute.trading],
       ['rotation', database.rotation],
-      ['journal', args.auditor],
       ['book-apply', args.bookApplier],
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built);
@@ -171,99 +161,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       comparisonOperator: 'GreaterThanThreshold',
       statistic: 'Maximum',
     });
-
-    // --- order journal (docs/order-journal.md): the RPO exposure, measured all the time.
-    const { journal } = args;
-    alarm('journal-unreplicated-age', {
-      alarmDescription: `A journaled order still not replicated ${settings.journalAlarmAgeSeconds} s after it was acknowledged: RPO exposure`,
-      namespace: METRIC_NAMESPACES.journal,
-      metricName: AUDIT_METRICS.waitingAge,
-      // Powertools adds its service name as the `service` dimension.
-      dimensions: { service: METRIC_SERVICES.journalAuditor },
-      statistic: 'Maximum',
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: settings.journalAlarmAgeSeconds,
-      comparisonOperator: 'GreaterThanThreshold',
-    });
-    const sqsAlarm = (qualifier: string, queue: aws.sqs.Queue, metricName: string, threshold: number, what: string) =>
-      alarm(qualifier, {
-        alarmDescription: what,
-        namespace: 'AWS/SQS',
-        metricName,
-        dimensions: { QueueName: queue.name },
-        statistic: 'Maximum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold,
-        comparisonOperator: 'GreaterThanThreshold',
-      });
-    // Counted from the writers' logs (lambda/shared/journal.ts logs a field for each): orders
-    // acknowledged without the journal (their peer fenced and unreachable), and journal writes
-    // that failed (each a retryable 503 to the client).
-    for (const [label, built] of [['trading', compute.trading]] as const) {
-      for (const [kind, field, metric] of [
-        ['unjournaled', 'unjournaled', UNJOURNALED_METRIC],
-        ['journal-failure', 'journalFailure', JOURNAL_FAILURE_METRIC],
-      ] as const) {
-        new aws.cloudwatch.LogMetricFilter(
-          n('metricFilter', `${kind}-${label}`),
-          {
-            name: n('metricFilter', `${kind}-${label}`),
-            logGroupName: built.logGroup.name,
-            pattern: `{ $.${field} = 1 }`,
-            metricTransformation: { name: metric, namespace: METRIC_NAMESPACES.journal, value: '1' },
-          },
-          { parent: built.logGroup, ...DELETE_BEFORE_REPLACE },
-        );
-      }
-    }
-    const journalMetric = (qualifier: string, metricName: string, what: string, periods = 1) =>
-      alarm(qualifier, {
-        alarmDescription: what,
-        namespace: METRIC_NAMESPACES.journal,
-        metricName,
-        statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: periods,
-        datapointsToAlarm: periods,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-      });
-    journalMetric(
-      'journal-unjournaled',
-      UNJOURNALED_METRIC,
-      'Orders acknowledged without the cross-region journal (peer fenced and unreachable)',
-    );
-    // One failed write is a client retry; three minutes of them is a journal that is down.
-    journalMetric('journal-write-failures', JOURNAL_FAILURE_METRIC, 'Journal writes failing (clients get 503)', 3);
-    alarm('journal-recovered', {
-      alarmDescription: 'The auditor applied journaled orders the promotion lost: check the count against the runbook',
-      namespace: METRIC_NAMESPACES.journal,
-      metricName: AUDIT_METRICS.recovered,
-      dimensions: { service: METRIC_SERVICES.journalAuditor },
-      statistic: 'Sum',
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-    });
-    // Backstop for an auditor that does not run (a waiting order received three times drops out
-    // of this metric, hence the auditor's own age metric above).
-    sqsAlarm(
-      'journal-oldest-message',
-      journal.queue,
-      'ApproximateAgeOfOldestMessage',
-      settings.journalAlarmAgeSeconds,
-      `A journal message older than ${settings.journalAlarmAgeSeconds} s: is the auditor running?`,
-    );
-    sqsAlarm(
-      'journal-parked',
-      journal.parkedQueue,
-      'ApproximateNumberOfMessagesVisible',
-      0,
-      'Journal entries parked for an operator',
-    );
 
     this.awsConfig = new AwsConfig(
       n('awsConfig'),

@@ -6,7 +6,7 @@
  */
 
 /** What a key protects; each use gets its own key per region. */
-export const KEY_USES = ['database', 'secrets', 'clientKeys', 'queues', 'book', 'logs', 'backup', 'topics'] as const;
+export const KEY_USES = ['database', 'secrets', 'clientKeys', 'book', 'logs', 'backup', 'topics'] as const;
 export type KeyUse = (typeof KEY_USES)[number];
 
 /** The AWS services (endpoint prefixes) a key of each use is reached through. */
@@ -14,7 +14,6 @@ export const KEY_SERVICES: Record<KeyUse, readonly string[]> = {
   database: ['rds'],
   secrets: ['secretsmanager'],
   clientKeys: ['secretsmanager'],
-  queues: ['sqs'],
   // The live order book (DynamoDB global table replica, its stream and its backups).
   book: ['dynamodb'],
   logs: ['logs'],

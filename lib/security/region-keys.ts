@@ -11,7 +11,6 @@ const DESCRIPTIONS: Record<KeyUse, string> = {
   database: 'Aurora storage and Performance Insights',
   secrets: 'database credentials in Secrets Manager',
   clientKeys: 'API client signing keys in Secrets Manager',
-  queues: 'order queues (SQS)',
   book: 'the live order book (DynamoDB replica and stream)',
   logs: 'CloudWatch log groups',
   backup: 'AWS Backup vault (cross-region database copies)',
@@ -36,7 +35,7 @@ export class RegionKeys extends pulumi.ComponentResource {
     super('tap:security:RegionKeys', name, {}, opts);
     const { settings, region, name: n } = args;
     const account = aws.getCallerIdentityOutput({}, { parent: this });
-    const uses: KeyUse[] = ['database', 'secrets', 'clientKeys', 'queues', 'book', 'logs'];
+    const uses: KeyUse[] = ['database', 'secrets', 'clientKeys', 'book', 'logs'];
     if (settings.dataProtection === 'protected') uses.push('backup');
     for (const use of uses) {
       const keyName = n(

@@ -8,9 +8,8 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ALBEvent, ALBResult, SQSRecord } from 'aws-lambda';
+import type { ALBEvent, ALBResult } from 'aws-lambda';
 import type { Server } from 'http';
 import { runCanary } from '../../lambda/canary/canary';
 import { canaryConfigFromEnv, CanarySettings } from '../../lambda/canary/config';
@@ -31,15 +30,10 @@ import { connectionTarget } from '../../lambda/shared/secret-login';
 import { ApiDeps, handleRequest } from '../../lambda/trading/api';
 import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
-import { auditBatch, createAuditorRuntime } from '../../lambda/journal-auditor/handler';
-import type { AuditorDeps } from '../../lambda/journal-auditor/auditor';
-import { journalConfigFromEnv } from '../../lambda/shared/journal';
-import { dynamoPeerFence, sqsJournalSender } from '../../lambda/shared/journal-sqs';
 export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
 import type { BookReplicas } from '../../lambda/shared/book-writer';
 import type { OrderBookControl } from '../../lambda/orchestrator/order-book';
-import type { BatchOutcome, BatchRecord } from './queue';
 import type { Clock } from './sim';
 import type { LedgerStore } from '../../lambda/trading/request-ledger';
 
@@ -49,101 +43,33 @@ export interface Logger {
   error(message: string, ...detail: unknown[]): void;
 }
 
-/** Where a region's functions find their database, as the program configures them. */
+/** What a region's order API is configured with, as the program configures it. */
 export interface RegionEndpoints {
   readonly region: string;
   readonly role: 'primary' | 'secondary';
-  /** The local cluster's writer and reader endpoints. */
-  readonly clusterWriter: string;
-  readonly clusterReader: string;
-  /** The global writer endpoint (follows the writer across regions). */
-  readonly globalWriter: string;
-  readonly port: number;
-  readonly dbName: string;
-  /** Connections per pool (config dbPoolMaxConnections). */
-  readonly poolMax: number;
-  readonly secretArn: string;
   /** The API's clients and their signing keys. */
   readonly clientKeysSecretArn: string;
   /** The names clients sign for (apiHostNames), and the region's request ledger table. */
   readonly apiHosts: readonly string[];
   readonly authTableName: string;
-  /** The order journal: both regions' journal queues, the per-write budget, and the fence record. */
-  readonly journal: {
-    /** orderDurability: cross-region journals every order before its commit; regional does not. */
-    readonly durability: 'cross-region' | 'regional';
-    readonly queueUrls: Readonly<Record<string, string>>;
-    readonly timeoutMs: number;
-    /** This region's parked queue and the auditor's orphan age (the auditor's own settings). */
-    readonly parkedQueueUrl: string;
-    readonly orphanAfterSeconds: number;
-  };
-  /** The orchestrator's evidence table, where its fence record lives, and the record's name. */
-  readonly fence: { readonly tableName: string; readonly tableRegion: string; readonly name: string };
   /** The live order book: its table, the other replica's region, the signing key's secret. */
-  readonly book?: { readonly tableName: string; readonly peerRegion: string; readonly signingSecretArn: string };
+  readonly book: { readonly tableName: string; readonly peerRegion: string; readonly signingSecretArn: string };
 }
 
-/** The environment compute-stack.ts gives the trading function: the service's, and what verifying requests needs. */
+/** The environment compute-stack.ts gives the order API (the trading function and the EC2 service). */
 export function tradingEnv(e: RegionEndpoints): RuntimeEnv {
   return {
-    ...serviceEnv(e),
+    REGION_NAME: e.region,
+    REGION_ROLE: e.role,
     CLIENT_KEYS_SECRET_ARN: e.clientKeysSecretArn,
     API_HOSTS: e.apiHosts.join(','),
     AUTH_TABLE_NAME: e.authTableName,
-    // The book is the order API's alone (compute-stack.ts gives it to the verifying processes).
-    ...(e.book
-      ? {
-          BOOK_TABLE_NAME: e.book.tableName,
-          BOOK_PEER_REGION: e.book.peerRegion,
-          // The peer replica's interface endpoint, as the program names it (the drill's book view
-          // reaches the emulated replica whatever the name: the network faults are the drill's).
-          BOOK_PEER_ENDPOINT: `https://vpce-0drill0peer0-0drill.dynamodb.${e.book.peerRegion}.vpce.amazonaws.com`,
-          BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
-        }
-      : {}),
-  };
-}
-
-/** What every process of the order service gets: writes through the global writer endpoint. */
-function serviceEnv(e: RegionEndpoints): RuntimeEnv {
-  return {
-    REGION_NAME: e.region,
-    REGION_ROLE: e.role,
-    DB_SECRET_ARN: e.secretArn,
-    DB_HOST: e.globalWriter,
-    DB_READ_HOST: e.clusterReader,
-    DB_PORT: String(e.port),
-    DB_NAME: e.dbName,
-    DB_POOL_MAX: String(e.poolMax),
-    // The drill's servers have no TLS; the README says what verify-full needs in AWS.
-    DB_SSL: 'disable',
-    ORDER_DURABILITY: e.journal.durability,
-    JOURNAL_QUEUE_URLS: JSON.stringify(e.journal.queueUrls),
-    JOURNAL_TIMEOUT_MS: String(e.journal.timeoutMs),
-    FENCE_TABLE_NAME: e.fence.tableName,
-    FENCE_TABLE_REGION: e.fence.tableRegion,
-    FENCE_NAME: e.fence.name,
-  };
-}
-
-/**
- * The journal auditor's environment (REQ-journal: this region's own cluster endpoints, the
- * global writer endpoint to void orphans, its parked queue and orphan age).
- */
-export function auditorEnv(e: RegionEndpoints): Record<string, string> {
-  return {
-    REGION_NAME: e.region,
-    REGION_ROLE: e.role,
-    DB_SECRET_ARN: e.secretArn,
-    DB_HOST: e.clusterWriter,
-    DB_READ_HOST: e.clusterReader,
-    WRITER_DB_HOST: e.globalWriter,
-    DB_PORT: String(e.port),
-    DB_NAME: e.dbName,
-    DB_SSL: 'disable',
-    JOURNAL_PARKED_QUEUE_URL: e.journal.parkedQueueUrl,
-    JOURNAL_ORPHAN_AFTER_SECONDS: String(e.journal.orphanAfterSeconds),
+    BOOK_TABLE_NAME: e.book.tableName,
+    BOOK_PEER_REGION: e.book.peerRegion,
+    // The peer replica's interface endpoint, as the program names it (the drill's book view
+    // reaches the emulated replica whatever the name: the network faults are the drill's).
+    BOOK_PEER_ENDPOINT: `https://vpce-0drill0peer0-0drill.dynamodb.${e.book.peerRegion}.vpce.amazonaws.com`,
+    BOOK_SIGNING_SECRET_ARN: e.book.signingSecretArn,
   };
 }
 
@@ -152,31 +78,19 @@ export interface TradingRuntime {
   invokeAlb(event: ALBEvent): Promise<ALBResult>;
   /** The order API's dependencies (what the EC2 server adapter serves). */
   readonly deps: ApiDeps;
-  close(): Promise<void>;
 }
 
 /** What the Lambda adapter passes as the request deadline: the function's timeout, less its margin. */
 const ALB_DEADLINE_MS = 9_500;
 
-/**
- * The AWS clients a trading runtime gets: the journal sender over one SQS client per journal
- * region, and the fence reader over DynamoDB, each built
- * the way runtime.ts builds them from the environment (journal-sqs.ts), on the drill's clients.
- */
+/** The AWS clients a trading runtime gets, on the drill's fakes. */
 export interface TradingClients {
   readonly secrets: SecretsManagerClient;
-  /** An SQS client, called from this region, of `region`'s queues. */
-  readonly journalSqs: (region: string) => SQSClient;
-  /** The document client for the evidence table, called from this region. */
-  readonly fenceTable: DynamoDBDocumentClient;
   /** The order book's replicas as this region reaches them. */
-  readonly book?: BookReplicas;
+  readonly book: BookReplicas;
   /** The region's request ledger (the table every instance shares), in memory. */
   readonly ledger: LedgerStore;
 }
-
-/** How long the fence record is cached (dynamoPeerFence's default). */
-const FENCE_CACHE_MS = 5000;
 
 export function tradingRuntime(
   env: RuntimeEnv,
@@ -184,19 +98,11 @@ export function tradingRuntime(
   logger: Logger,
   clock: Pick<Clock, 'now'>,
 ): TradingRuntime {
-  const journal = journalConfigFromEnv(env as unknown as Record<string, string | undefined>);
   const runtime = createRuntime(env, {
     secrets: clients.secrets,
     ledger: clients.ledger,
-    journalSender: journal.queueUrls
-      ? sqsJournalSender(journal.queueUrls, journal.timeoutMs, clients.journalSqs)
-      : undefined,
-    fence:
-      env.FENCE_TABLE_NAME && env.FENCE_NAME
-        ? dynamoPeerFence(clients.fenceTable, env.FENCE_TABLE_NAME, env.FENCE_NAME, FENCE_CACHE_MS, clock.now)
-        : undefined,
     book: clients.book,
-    // The book's and the journal's clock (order timestamps, the fenced-region back-off) is the drill's.
+    // The book's clock (order timestamps) is the drill's.
     now: () => new Date(clock.now()),
   });
   const deps: ApiDeps = { ...runtime.deps, logger };
@@ -204,55 +110,6 @@ export function tradingRuntime(
     deps,
     invokeAlb: async (event) =>
       toAlbResult(await handleRequest(fromAlbEvent(event), deps, { deadlineMs: ALB_DEADLINE_MS })),
-    close: () => runtime.close(),
-  };
-}
-
-export interface JournalAuditor {
-  /** One batch from the journal queue through the auditor (Powertools batch, partial responses). */
-  audit(records: readonly BatchRecord[]): Promise<BatchOutcome>;
-  close(): Promise<void>;
-}
-
-/** The journal auditor as lambda/journal-auditor/handler.ts builds it, on the drill's clock. */
-export function journalAuditor(
-  env: Record<string, string>,
-  clients: { secrets: SecretsManagerClient; sqs: SQSClient },
-  logger: Logger,
-  clock: Pick<Clock, 'now'>,
-): JournalAuditor {
-  const metrics = { addMetric: () => undefined };
-  const runtime = createAuditorRuntime(env, clients, {
-    logger: logger as AuditorDeps['logger'],
-    metrics: metrics as unknown as AuditorDeps['metrics'],
-  });
-  const deps: AuditorDeps = { ...runtime.deps, now: () => new Date(clock.now()) };
-  return {
-    async audit(records) {
-      const result = await auditBatch({ Records: records.map(sqsRecord) }, deps);
-      return { crashed: false, failedIds: result.batchItemFailures.map((f) => f.itemIdentifier) };
-    },
-    close: () => runtime.close(),
-  };
-}
-
-/** A queued message as the event source mapping hands it to the function. */
-function sqsRecord(r: BatchRecord): SQSRecord {
-  return {
-    messageId: r.messageId,
-    receiptHandle: r.receipt,
-    body: r.body,
-    attributes: {
-      ApproximateReceiveCount: String(r.receiveCount),
-      SentTimestamp: String(r.sentAt),
-      SenderId: 'AROADRILL',
-      ApproximateFirstReceiveTimestamp: String(r.sentAt),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: r.queueArn,
-    awsRegion: r.queueArn.split(':')[3],
   };
 }
 

@@ -12,7 +12,6 @@ import {
 } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'crypto';
 import type { GlobalDatabase } from './database';
 import type { AppRegion, Network, Region, Vantage } from './network';
@@ -226,10 +225,6 @@ export function rdsClient(region: Region, handlers: Handlers, ctx: FakeContext):
 
 export function snsClient(region: Region, ctx: FakeContext): SNSClient {
   return fake(new SNSClient({ region }), 'sns', region, recordOnly, ctx);
-}
-
-export function sqsClient(region: Region, handlers: Handlers, ctx: FakeContext): SQSClient {
-  return fake(new SQSClient({ region }), 'sqs', region, handlers, ctx);
 }
 
 /** Secrets Manager in `region`: every replica answers from one store (replication is instant). */

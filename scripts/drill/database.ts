@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: one state machine (failover, switchover, rejoin, reset) over one
+ * server pair and the endpoints that follow it. The next cut: the endpoint routes (what the
+ * proxy fabric asks) into their own module.
+ *
  * An Aurora global database made of two real PostgreSQL servers: one cluster per region, each
  * with a writer and a reader endpoint, a global writer endpoint that follows the writer, and
  * storage replication modelled by streaming replication through a link the drill can cut.
@@ -209,16 +213,24 @@ export class GlobalDatabase {
         name: 'replication',
         index: ENDPOINT_INDEX.replication,
         route: (from) => {
-          if (this.replicationCut || !this.writer) return undefined;
-          const standby = APP_REGIONS.find((r) => r !== this.writer)!;
+          const source = this.replicationSource();
+          if (this.replicationCut || !source) return undefined;
+          const standby = APP_REGIONS.find((r) => r !== source)!;
           if (from !== standby || !this.clusters[standby].available) return undefined;
-          const writer = this.clusters[this.writer];
-          return writer.available
-            ? { region: this.writer, port: writer.server.port, key: writer.server.name }
-            : undefined;
+          const writer = this.clusters[source];
+          return writer.available ? { region: source, port: writer.server.port, key: writer.server.name } : undefined;
         },
       },
     ];
+  }
+
+  /**
+   * Where the standby streams WAL from: the writer, or during a switchover the writer being
+   * switched away from (a switchover first lets the secondary catch up: no data loss).
+   */
+  private replicationSource(): AppRegion | undefined {
+    if (this.writer) return this.writer;
+    return this.failoverState && !this.failoverState.dataLoss ? this.failoverState.from : undefined;
   }
 
   private upstreamOf(standbyRegion: AppRegion): { host: string; port: number } {
@@ -368,7 +380,7 @@ export class GlobalDatabase {
         sim.track(
           (async () => {
             const old = this.clusters[from].server;
-            await this.waitForReplication();
+            await this.waitForReplication(20_000, from);
             await old.stop();
             await this.promote(to);
             await old.start(this.upstreamOf(from));
@@ -402,8 +414,8 @@ export class GlobalDatabase {
   }
 
   /** Wait until the standby has replayed everything the writer has written. */
-  async waitForReplication(timeoutMs = 20_000): Promise<void> {
-    const writer = this.clusters[this.writer ?? 'us-east-1'].server;
+  async waitForReplication(timeoutMs = 20_000, from = this.writer ?? 'us-east-1'): Promise<void> {
+    const writer = this.clusters[from].server;
     const standby = APP_REGIONS.map((r) => this.clusters[r].server).find((s) => s !== writer)!;
     const target = (await writer.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn;
     const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { promotionGateSeconds } from './adapters';
 import type { ScenarioResult } from './metrics';
 import { isConfigScenario, runConfigScenario } from './config-scenario';
+import { bookScenarios } from './book-scenarios';
 import { gateScenarios } from './gate-scenarios';
 import { runSeed } from './phases';
 import { Drill } from './run';
@@ -47,7 +48,8 @@ export function drillScenarios(settings: DrillSettings): Scenario[] {
     }),
     promotionSeconds: settings.dbPromotionEstimateSeconds,
   };
-  return [...scenarios(timing), ...gateScenarios(timing)];
+  // New scenarios go last: a run's seed comes from its scenario's place in this list (phases.ts).
+  return [...scenarios(timing), ...gateScenarios(timing), ...bookScenarios(timing)];
 }
 
 /** Run `jobs` in this process on one server pair. */

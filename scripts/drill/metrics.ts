@@ -9,9 +9,9 @@
  *   - unacknowledged: in the ledger although no client was acknowledged for it (the order a
  *     client was still retrying at the end, whose outcome it had not learnt yet, excepted);
  * - first live: seconds from the first fault to the first 201 (a new order acknowledged live)
- *   received after it, worst client;
- * - longest gap: the longest stretch without any acknowledgement, worst client, run edges
- *   included.
+ *   received after it, worst client (a stale client, one that never heard, excepted);
+ * - longest gap: the longest stretch without any acknowledgement, worst client (stale ones
+ *   excepted), run edges included.
  */
 import type { Acknowledgement, Attempt } from './client';
 import type { AppRegion } from './network';
@@ -136,8 +136,10 @@ export function measure(input: MeasureInput): ScenarioResult {
   const duplicateIds = [...executions].filter(([, ids]) => ids.size > 1).map(([id]) => id);
   const fencedAcks = acksAfterFence(input);
   const clients = input.acks.map((c) => clientMetrics(c.client, c.acks, c.attempts, faultAt, epoch, input.end));
+  // The RTO is the users': a client that never heard the region moved (stale) is not held to it.
+  const judged = clients.filter((_, i) => !input.acks[i].stale);
   const worst = (pick: (c: ClientMetrics) => number | null): number | null => {
-    const values = clients.map(pick);
+    const values = judged.map(pick);
     return values.some((v) => v === null) ? null : Math.max(...(values as number[]));
   };
   // When the orchestrator acted: the writer moved, a promotion was called, or (for a decision that
@@ -155,7 +157,7 @@ export function measure(input: MeasureInput): ScenarioResult {
     duplicates: duplicateIds.length,
     unacknowledged: unacknowledgedIds.length,
     firstLiveSeconds: worst((c) => c.firstLiveSeconds),
-    longestGapSeconds: Math.max(...clients.map((c) => c.longestGapSeconds)),
+    longestGapSeconds: Math.max(...judged.map((c) => c.longestGapSeconds)),
     decisionSeconds: Number.isFinite(decision) ? round((decision - faultAt) / 1000) : null,
     fencedAcks: fencedAcks.length,
   };

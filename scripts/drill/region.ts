@@ -1,18 +1,15 @@
 /**
  * One application region: the trading Lambda behind an ALB (ALB adapter), an EC2 instance
  * running the HTTP server adapter, the ALB's two target groups with their health checks, an
- * HTTPS listener with the platform's certificate, the order journal and its auditor's event
- * source mapping. Everything answers only while the region is up and reachable.
+ * HTTPS listener with the platform's certificate. Everything answers only while the region is
+ * up and reachable.
  */
 import type { ALBEvent } from 'aws-lambda';
 import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import {
-  auditorEnv,
   ec2Server,
-  JournalAuditor,
-  journalAuditor,
   Logger,
   RegionEndpoints,
   TradingClients,
@@ -20,10 +17,7 @@ import {
   TradingRuntime,
   tradingRuntime,
 } from './adapters';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AppRegion, Network, Vantage } from './network';
-import { pollQueue, StandardQueue } from './queue';
 import type { Simulation } from './sim';
 
 export interface HttpRequest {
@@ -82,8 +76,6 @@ export interface RegionOptions {
   readonly endpoints: RegionEndpoints;
   readonly albDnsName: string;
   readonly alb: AlbHealthSettings;
-  /** The journal queue (REQ-journal: delay = audit delay, visibility = audit retry) and the auditor's batch. */
-  readonly journal: { delaySeconds: number; visibilityTimeoutSeconds: number; batchSize: number };
   readonly tls: { key: string; cert: string };
 }
 
@@ -97,15 +89,11 @@ const SERVICE_UNAVAILABLE: HttpResponse = {
 };
 
 export class RegionApp {
-  /** The order journal of this region (orders whose writer is in the other region) and its parked queue. */
-  readonly journalQueue: StandardQueue;
-  readonly parkedQueue: StandardQueue;
   readonly targets = { lambda: undefined as unknown as TargetHealth, ec2: undefined as unknown as TargetHealth };
   /** When each target group's health last changed (Global Accelerator reacts to this). */
   readonly healthChanges: { at: number; allHealthy: boolean }[] = [];
   private lambda!: TradingRuntime;
   private instance!: TradingRuntime;
-  private auditor!: JournalAuditor;
   private server!: http.Server;
   private httpsListener!: https.Server;
   private instancePort = 0;
@@ -124,28 +112,7 @@ export class RegionApp {
     readonly options: RegionOptions,
     private readonly network: Network,
     private readonly sim: Simulation,
-  ) {
-    const { region, endpoints } = options;
-    // A queue's ARN from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>).
-    const arn = (url: string) => {
-      const [account, name] = new URL(url).pathname.split('/').slice(1);
-      return `arn:aws:sqs:${region}:${account}:${name}`;
-    };
-    this.journalQueue = new StandardQueue(
-      endpoints.journal.queueUrls[region],
-      arn(endpoints.journal.queueUrls[region]),
-      sim.now,
-      options.journal.visibilityTimeoutSeconds * 1000,
-      options.journal.delaySeconds * 1000,
-    );
-    this.parkedQueue = new StandardQueue(
-      endpoints.journal.parkedQueueUrl,
-      arn(endpoints.journal.parkedQueueUrl),
-      sim.now,
-      30_000,
-      0,
-    );
-  }
+  ) {}
 
   get region(): AppRegion {
     return this.options.region;
@@ -160,15 +127,11 @@ export class RegionApp {
     return this.targets.lambda.healthy && this.targets.ec2.healthy;
   }
 
-  async start(
-    clients: TradingClients & { secrets: SecretsManagerClient; sqs: SQSClient },
-    logger: Logger,
-  ): Promise<void> {
+  async start(clients: TradingClients, logger: Logger): Promise<void> {
     const { endpoints } = this.options;
-    // Separate execution environments, as in AWS: the Lambda, the instance, the auditor.
+    // Separate execution environments, as in AWS: the Lambda, the instance.
     this.lambda = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
     this.instance = tradingRuntime(tradingEnv(endpoints), clients, logger, this.sim);
-    this.auditor = journalAuditor(auditorEnv(endpoints), clients, logger, this.sim);
     this.server = ec2Server(this.instance);
     // Handlers still running when the region is torn down would open new connections.
     this.server.on('request', (_req, res: http.ServerResponse) => {
@@ -194,7 +157,7 @@ export class RegionApp {
     this.targets.ec2 = new TargetHealth(this.options.alb);
   }
 
-  /** Health checks and the journal auditor's poller, on the simulation's clock. */
+  /** Health checks, on the simulation's clock. */
   schedule(): void {
     const { alb } = this.options;
     const intervalMs = alb.intervalSeconds * 1000;
@@ -221,18 +184,6 @@ export class RegionApp {
       () => check('lambda'),
     );
     this.sim.every(`${this.region} alb health ec2`, intervalMs, this.sim.now() + intervalMs, () => check('ec2'));
-    // The journal's event source mapping (batch 10, window 0): polled each second.
-    pollQueue(
-      this.sim,
-      this.journalQueue,
-      {
-        name: `${this.region} journal auditor`,
-        batchSize: this.options.journal.batchSize,
-        pollMs: 1000,
-        active: () => this.up,
-      },
-      (records) => this.auditor.audit(records),
-    );
   }
 
   /** A request from `from` to this region's ALB. */
@@ -332,7 +283,6 @@ export class RegionApp {
     this.httpsListener.closeAllConnections();
     this.httpListener.closeAllConnections();
     await closed;
-    await Promise.all([this.lambda.close(), this.instance.close(), this.auditor.close()]);
   }
 }
 

@@ -32,7 +32,7 @@ import {
   rotationStep,
   SCHEDULE_EVENT,
 } from './adapters';
-import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient, sqsClient } from './aws';
+import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient } from './aws';
 import { FakeTable } from './dynamodb';
 import { BOOK_TABLE, DrillBook } from './book';
 import { applyBookRecords } from '../../lambda/book-applier/apply';
@@ -42,13 +42,12 @@ import { replicaBookControl } from '../../lambda/orchestrator/order-book';
 import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
 import { boundedClientSettings } from '../../lambda/shared/postgres';
 import { SecretCache } from '../../lambda/shared/secret-cache';
-import { OrderStore } from '../../lambda/trading/store';
+import { OrderLedger } from '../../lambda/book-applier/order-ledger';
 import { OrderClient } from './client';
 import { DB_NAME, GlobalDatabase, MASTER_PASSWORD, ORDERS_TABLE } from './database';
 import { measure, ScenarioResult } from './metrics';
 import { AppRegion, APP_REGIONS, Network, Vantage } from './network';
 import type { PgServer } from './postgres';
-import { sqsHandlers } from './queue';
 import { RegionApp } from './region';
 import type { Scenario } from './scenarios';
 import { DrillSettings, dialsFor } from './settings';
@@ -71,6 +70,7 @@ export const USER_VANTAGE: Vantage = 'us-west-1';
 export const DRILL_CLIENTS = {
   ga: { clientId: 'drill-accelerator', key: 'drill-accelerator-signing-key-0123456789abcdef' },
   dns: { clientId: 'drill-route53', key: 'drill-route53-signing-key-0123456789abcdef0123' },
+  stale: { clientId: 'drill-stale', key: 'drill-stale-instance-signing-key-0123456789ab' },
 };
 /** Regions with a canary: outside the primary, independent of each other. */
 export const CANARY_VANTAGES = ['eu-west-1', 'us-west-2'];
@@ -154,56 +154,19 @@ export class Drill {
     return { master, app };
   }
 
-  endpoints(
-    region: AppRegion,
-    secretArn: string,
-    clientKeysSecretArn: string,
-    failover: FailoverSetup,
-    durability: DrillSettings['orderDurability'],
-    bookSigningSecretArn?: string,
-  ): RegionEndpoints {
-    const hosts = this.db.hosts(region);
+  endpoints(region: AppRegion, clientKeysSecretArn: string, bookSigningSecretArn: string): RegionEndpoints {
     return {
       region,
       role: region === 'us-east-1' ? 'primary' : 'secondary',
-      clusterWriter: hosts.writer[region],
-      clusterReader: hosts.reader[region],
-      globalWriter: hosts.global,
-      port: this.db.port,
-      dbName: DB_NAME,
-      poolMax: this.settings.dbPoolMaxConnections,
-      secretArn,
       clientKeysSecretArn,
       apiHosts: apiHostNames(this.settings, region),
       authTableName: `ddb-auth-ledger-${CODE[region]}-${this.settings.environmentSuffix}`,
-      journal: {
-        queueUrls: Object.fromEntries(
-          APP_REGIONS.map((r) => [r, this.queueUrl(r, `sqs-journal-${CODE[r]}-${this.settings.environmentSuffix}`)]),
-        ),
-        durability,
-        timeoutMs: this.settings.journalTimeoutMs,
-        parkedQueueUrl: this.queueUrl(region, `sqs-journal-parked-${CODE[region]}-${this.settings.environmentSuffix}`),
-        orphanAfterSeconds: this.settings.journalOrphanAfterSeconds,
+      book: {
+        tableName: BOOK_TABLE,
+        peerRegion: APP_REGIONS.find((r) => r !== region)!,
+        signingSecretArn: bookSigningSecretArn,
       },
-      fence: {
-        tableName: failover.evidenceTable,
-        tableRegion: failover.evidenceTableRegion,
-        name: failover.globalClusterId,
-      },
-      ...(bookSigningSecretArn
-        ? {
-            book: {
-              tableName: BOOK_TABLE,
-              peerRegion: APP_REGIONS.find((r) => r !== region)!,
-              signingSecretArn: bookSigningSecretArn,
-            },
-          }
-        : {}),
     };
-  }
-
-  private queueUrl(region: AppRegion, name: string): string {
-    return `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`;
   }
 
   albDnsName(region: AppRegion): string {
@@ -243,18 +206,13 @@ export class Drill {
       regions[region] = new RegionApp(
         {
           region,
-          endpoints: this.endpoints(region, app, clientKeys, failover, durability, bookSecret),
+          endpoints: this.endpoints(region, clientKeys, bookSecret),
           albDnsName: this.albDnsName(region),
           alb: {
             intervalSeconds: s.albHealthCheckIntervalSeconds,
             timeoutSeconds: s.albHealthCheckTimeoutSeconds,
             healthyThreshold: s.albHealthyThreshold,
             unhealthyThreshold: s.albUnhealthyThreshold,
-          },
-          journal: {
-            delaySeconds: s.journalAuditDelaySeconds,
-            visibilityTimeoutSeconds: s.journalAuditRetrySeconds,
-            batchSize: 10,
           },
           tls: this.tls,
         },
@@ -267,19 +225,6 @@ export class Drill {
       await r.start(
         {
           secrets: secretsClient(region, secrets, fakeContext(region)),
-          sqs: sqsClient(
-            region,
-            sqsHandlers(() => [r.parkedQueue]),
-            fakeContext(region),
-          ),
-          // Calls from this region to either region's journal, cut by partitions and outages.
-          journalSqs: (target) =>
-            sqsClient(
-              target as AppRegion,
-              sqsHandlers(() => [regions[target as AppRegion].journalQueue]),
-              fakeContext(region),
-            ),
-          fenceTable: evidenceClient(evidenceTable, failover, fakeContext(region)),
           book: book.view(region),
           ledger: new MemoryLedgerStore(),
         },
@@ -296,7 +241,7 @@ export class Drill {
         max: 1,
         ...boundedClientSettings({ connectMs: 2_000, queryMs: 5_000 }),
       });
-      return { region, pool, store: new OrderStore(pool, region) };
+      return { region, pool, store: new OrderLedger(pool) };
     });
     const keys = [parseSigningKey(signingKey)];
     book.schedule(
@@ -382,6 +327,21 @@ export class Drill {
         world.cadence,
       ),
     ];
+    // An instance inside us-east-1 that never heard: it sends there whatever happens.
+    if (scenario.staleClient)
+      clients.push(
+        new OrderClient(
+          'stale',
+          sim,
+          regions,
+          () => 'us-east-1',
+          'us-east-1',
+          scenario.name,
+          DRILL_CLIENTS.stale,
+          `https://api.${s.domainName}`,
+          world.cadence,
+        ),
+      );
     for (const client of clients) client.start();
     scenario.faults(world);
 
@@ -410,7 +370,13 @@ export class Drill {
       settings: s,
       epoch: EPOCH,
       end: EPOCH + scenario.durationSeconds * 1000,
-      acks: clients.map((c) => ({ client: c.name, acks: c.acks, attempts: c.attempts, pending: c.pendingId })),
+      acks: clients.map((c) => ({
+        client: c.name,
+        acks: c.acks,
+        attempts: c.attempts,
+        pending: c.pendingId,
+        stale: c.name === 'stale',
+      })),
       rows,
       promotions: this.db.promotions,
       // A promotion called but not finished when the run ends counts: it cannot be taken back.

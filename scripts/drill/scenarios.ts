@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: the types every scenario module shares (Scenario, Expectation,
+ * MeasureInput) and the eleven scenarios that came first. The next cut: the types into their own
+ * module (gate-scenarios.ts and book-scenarios.ts hold the later scenarios already).
+ *
  * The scenarios, each with what it must show. Every scenario also requires: the final writer's
  * ledger equal to the acknowledged orders (none lost, none executed twice, none there that no
  * client was acknowledged for), no client without an acknowledgement for longer
@@ -13,8 +17,11 @@ import type { AppRegion } from './network';
 import type { Phases } from './phases';
 
 export interface Expectation {
-  /** Promotions the scenario must cause: 1 when the primary region is really lost, else 0. */
-  readonly promotions: 0 | 1;
+  /**
+   * Promotions the scenario must cause: 1 when the primary region is really lost, 2 for a planned
+   * switchover and its failback, else 0.
+   */
+  readonly promotions: 0 | 1 | 2;
   /** Seconds after the fault within which every client must get a live order (201). */
   readonly firstLiveWithinSeconds: (input: MeasureInput) => number;
   /**
@@ -38,6 +45,8 @@ export interface MeasureInput {
     attempts: readonly Attempt[];
     /** The order the client was still sending at the end (not yet acknowledged). */
     pending?: string;
+    /** A client that never heard (Scenario.staleClient): held to every check but the RTO's. */
+    stale?: boolean;
   }[];
   readonly rows: readonly { client_order_id: string; id: string }[];
   readonly promotions: readonly PromotionRecord[];
@@ -89,6 +98,13 @@ export interface Scenario {
   readonly refusedByConfig?: { readonly set: Record<string, string>; readonly key: string };
   /** Serve HTTPS with the platform's certificate (the canary probes over TLS). */
   readonly https?: boolean;
+  /**
+   * A third client inside us-east-1 (an EC2 instance whose DNS answer never changes) that sends to
+   * the us-east-1 ALB whatever happens: what an old primary that is still alive is offered. Its
+   * orders count for the ledger, losses, duplicates and fenced acks; it is not held to the RTO
+   * (no live order can reach it once the writer has moved away).
+   */
+  readonly staleClient?: boolean;
   readonly expect: Expectation;
   faults(world: ScenarioWorld): void;
 }

@@ -20,14 +20,9 @@ export type DrillSettings = Pick<
   | 'failoverRecoveryWindowSeconds'
   | 'failoverFastWindowSeconds'
   | 'dbPromotionEstimateSeconds'
-  | 'dbPoolMaxConnections'
   | 'rtoTargetSeconds'
   | 'trafficPolicy'
   | 'orderDurability'
-  | 'journalTimeoutMs'
-  | 'journalAuditDelaySeconds'
-  | 'journalAuditRetrySeconds'
-  | 'journalOrphanAfterSeconds'
 >;
 
 export function drillSettings(stack = 'dev', overrides: Record<string, string> = {}): DrillSettings {

@@ -9,10 +9,10 @@ import { Logger, type OrchestratorClients, rotationStep } from './adapters';
 import { FakeContext, secretsClient } from './aws';
 import { DrillBook } from './book';
 import { GlobalDatabase } from './database';
-import { AppRegion, Network, Vantage } from './network';
+import { AppRegion, Network, REGIONS, Vantage } from './network';
 import { RegionApp } from './region';
 import { Simulation } from './sim';
-import { Accelerator, Route53 } from './traffic';
+import { Accelerator, CHECKER_REGIONS, Route53 } from './traffic';
 import type { Cadence } from './cadence';
 
 /** Logs kept in memory (the evidence behind a decision), never printed. */
@@ -164,6 +164,17 @@ export class ScenarioWorld {
 
   partition(a: Vantage, b: Vantage, cut: boolean): void {
     this.network.setPartition(a, b, cut);
+    this.db.rejoinIfDue();
+  }
+
+  /**
+   * `region` cut from every other region and vantage point (or joined again): alive, reachable
+   * from inside itself only (the stale client, its own checkers).
+   */
+  isolate(region: Vantage, cut: boolean): void {
+    // Every vantage the drill uses: its regions and Route 53's checker regions (the users' us-west-1 among them).
+    for (const other of new Set<Vantage>([...REGIONS, ...CHECKER_REGIONS]))
+      if (other !== region) this.network.setPartition(region, other, cut);
     this.db.rejoinIfDue();
   }
 

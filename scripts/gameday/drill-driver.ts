@@ -279,25 +279,28 @@ export function runGameDayIn(
 }
 
 /**
- * A drill scenario that runs the game day `experiment` (its argv) and lasts until the experiment
- * has ended and the command has written its report; `promotionSeconds` sets Aurora's promotion time.
+ * A drill scenario that runs the game day `experiment` (its argv, plus `--observe-seconds`) and
+ * lasts until the experiment has ended, the command has watched `observeSeconds` more and written
+ * its report; `promotionSeconds` sets Aurora's promotion time.
  */
 export function gameDayScenario(
   experiment: GameDayExperiment,
   argv: readonly string[],
   onRun: (run: OfflineGameDay) => void,
-  promotionSeconds?: number,
+  options: { readonly observeSeconds: number; readonly promotionSeconds?: number },
 ): Scenario {
   const fault = OFFLINE_FAULTS[experiment];
+  const { observeSeconds, promotionSeconds } = options;
   return {
     name: `gameday-${experiment}`,
     title: `npm run gameday -- --experiment ${experiment}, offline: ${fault.drillFault}`,
     proves: 'the game-day command runs end to end against the drill: report, watchers and calibration',
     faultAtSeconds: FAULT_AT,
     // The command notices the end at its next poll (at most 60 s: its --poll-seconds bound).
-    durationSeconds: FAULT_AT + fault.seconds + 60 + SETTLE,
+    durationSeconds: FAULT_AT + fault.seconds + 60 + observeSeconds + SETTLE,
     ...(promotionSeconds === undefined ? {} : { promotionSeconds }),
     expect: fault.expect,
-    faults: (world) => onRun(runGameDayIn(world, argv)),
+    faults: (world) =>
+      onRun(runGameDayIn(world, [...argv, '--experiment', experiment, '--observe-seconds', String(observeSeconds)])),
   };
 }

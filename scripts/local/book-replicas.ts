@@ -1,4 +1,8 @@
 /**
+ * Over 320 lines, with a reason: the front, its transactions and the replication pump share each
+ * replica's lock, item images and stream. The next cut: `transact` (TransactWriteItems on top of
+ * dynalite) into its own module; the socket-free transport already lives in in-process-transport.ts.
+ *
  * The order book's global table, offline: two replicas, each a dynalite server (a DynamoDB
  * emulator from npm, in process), behind a front that adds what dynalite lacks and what a test
  * or the drill needs to break:
@@ -310,6 +314,38 @@ export class BookReplicas {
     let ep = this.endpoints.get(key);
     if (!ep) this.endpoints.set(key, (ep = this.front(from, to)));
     return ep;
+  }
+
+  /**
+   * One endpoint in `from` for both replicas, each request routed by the region it is signed
+   * for (the SigV4 credential scope of its Authorization header), as the public Regional
+   * endpoints are told apart by name. For code that builds its clients from the environment
+   * (`AWS_ENDPOINT_URL_DYNAMODB`, the SDK's service-specific endpoint setting) rather than taking them.
+   */
+  async routedEndpoint(from: string): Promise<string> {
+    const targets = new Map<string, URL>();
+    for (const to of this.regions) targets.set(to, new URL(await this.endpoint(from, to)));
+    const server = http.createServer((req, res) => {
+      const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      const target = scope ? targets.get(scope) : undefined;
+      if (!target) return void res.writeHead(400).end('{"__type":"UnrecognizedClientException"}');
+      const forward = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => req.socket.destroy());
+      req.pipe(forward);
+    });
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.fronts.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   /**

@@ -7,7 +7,10 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { provisionAppUser } from '../../lambda/rotation/rotation';
 import { scramSha256Verifier } from '../../lambda/rotation/scram';
 import { applySchema } from '../../lambda/schema/migrate';
+import { OrderLedger } from '../../lambda/book-applier/order-ledger';
+import { CredentialedPool } from '../../lambda/shared/credentialed-pool';
 import { connect } from '../../lambda/shared/postgres';
+import { SecretCache } from '../../lambda/shared/secret-cache';
 import { connectionTarget } from '../../lambda/shared/secret-login';
 import { SECONDARY_REGION } from '../../lib/config/config-schema';
 import { startPostgres, TestPostgres } from './postgres';
@@ -81,13 +84,7 @@ export async function provisionTradingDb(
     password,
     masterarn: masterSecretArn,
   });
-  // The most the client keys secret allows: no test or load run is throttled by accident.
-  const generous = { ratePerSecond: 10_000, burst: 100_000 };
-  const clientKeysArn = secrets.create('secret-api-clients-test', {
-    [CLIENTS.deskA.clientId]: { key: CLIENTS.deskA.key, limits: generous },
-    [CLIENTS.deskB.clientId]: { key: CLIENTS.deskB.key, limits: generous },
-    [CLIENTS.slow.clientId]: { key: CLIENTS.slow.key, limits: SLOW_CLIENT_LIMITS },
-  });
+  const clientKeysArn = createClientKeys(secrets);
   const connectAs = (c: Parameters<typeof connectionTarget>[0]) => connect(connectionTarget(c), 'disable');
   await applySchema({ secrets: secrets.client, logger: quiet, connect: connectAs }, masterSecretArn);
   const master = await connectAs({ ...base, username: MASTER_USER, password: MASTER_PASSWORD });
@@ -97,6 +94,17 @@ export async function provisionTradingDb(
     await master.end();
   }
   return { secretArn, masterSecretArn, clientKeysArn };
+}
+
+/** The local API clients (CLIENTS) in a client keys secret; returns its ARN. */
+export function createClientKeys(secrets: FakeSecretsManager): string {
+  // The most the client keys secret allows: no test or load run is throttled by accident.
+  const generous = { ratePerSecond: 10_000, burst: 100_000 };
+  return secrets.create('secret-api-clients-test', {
+    [CLIENTS.deskA.clientId]: { key: CLIENTS.deskA.key, limits: generous },
+    [CLIENTS.deskB.clientId]: { key: CLIENTS.deskB.key, limits: generous },
+    [CLIENTS.slow.clientId]: { key: CLIENTS.slow.key, limits: SLOW_CLIENT_LIMITS },
+  });
 }
 
 /** Where the local service believes it runs (REGION_NAME, REGION_ROLE): orders carry the region. */
@@ -124,13 +132,6 @@ export async function startTradingDb(
     env: {
       REGION_NAME: placement.region,
       REGION_ROLE: placement.role,
-      DB_SECRET_ARN: secretArn,
-      DB_HOST: pg.host,
-      DB_PORT: String(pg.port),
-      DB_NAME,
-      DB_SSL: 'disable',
-      // Tests that exercise the cross-region journal set it up explicitly.
-      ORDER_DURABILITY: 'regional',
       CLIENT_KEYS_SECRET_ARN: clientKeysArn,
       API_HOSTS: LOCAL_HOSTS.join(','),
     },
@@ -146,4 +147,19 @@ export async function startTradingDb(
     secretReads: () =>
       secrets.mock.commandCalls(GetSecretValueCommand).filter((c) => c.args[0].input.SecretId === secretArn).length,
   };
+}
+
+/**
+ * The ledger the book applier writes, on this database as the application user (as
+ * lambda/book-applier/handler.ts opens it), and how to close its pool.
+ */
+export function openLedger(db: TradingDb): { readonly ledger: OrderLedger; close(): Promise<void> } {
+  const pool = new CredentialedPool(new SecretCache(db.secrets.client, db.secretArn), {
+    host: db.pg.host,
+    port: db.pg.port,
+    database: DB_NAME,
+    ssl: false,
+    max: 2,
+  });
+  return { ledger: new OrderLedger(pool), close: () => pool.end() };
 }

@@ -1,6 +1,6 @@
 /**
- * The book's stream applied to the ledger (PostgreSQL laid out as in AWS, the API's own
- * OrderStore): every acknowledged order lands once with its id, region and timestamp; a replayed
+ * The book's stream applied to the ledger (PostgreSQL laid out as in AWS, the applier's own
+ * OrderLedger): every acknowledged order lands once with its id, region and timestamp; a replayed
  * stream changes nothing; an item not signed by the service key, or stamped outside the bounds,
  * is refused and never reaches the ledger (issue 25 item 1: a forged order placed straight into
  * the table by a principal that may write to it).
@@ -11,9 +11,8 @@ import { bookOrderToItem, type BookOrder } from '../../lambda/shared/book-order'
 import { bookWriter } from '../../lambda/shared/book-writer';
 import { OrderBook } from '../../lambda/shared/order-book';
 import { orderIdFor } from '../../lambda/trading/order';
-import { createRuntime, requireEnv, type Runtime } from '../../lambda/trading/runtime';
 import { BookReplicas } from '../../scripts/local/book-replicas';
-import { DB_NAME, startTradingDb, type TradingDb } from '../../scripts/local/trading-db';
+import { DB_NAME, openLedger, startTradingDb, type TradingDb } from '../../scripts/local/trading-db';
 import { closeTradingDb, limitOrder } from '../helpers/trading-db';
 
 const US = 'us-east-1';
@@ -22,20 +21,21 @@ const KEY = Buffer.alloc(32, 9);
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let db: TradingDb;
-let runtime: Runtime;
+let ledgerPool: ReturnType<typeof openLedger>;
 let book: BookReplicas;
 const clients: DynamoDBClient[] = [];
 
 beforeAll(async () => {
   db = await startTradingDb();
-  runtime = createRuntime(requireEnv(db.env), { secrets: db.secrets.client });
+  ledgerPool = openLedger(db);
   book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
 });
 
 afterAll(async () => {
   for (const c of clients) c.destroy();
   await book?.stop();
-  await closeTradingDb(db, [runtime]);
+  await ledgerPool?.close();
+  await closeTradingDb(db);
 });
 
 async function client(from: string, to: string) {
@@ -58,7 +58,7 @@ async function api(region: string): Promise<OrderBook> {
 }
 
 const deps = (errors: object[] = []): ApplierDeps => ({
-  restore: (clientId, order) => runtime.store.restore(clientId, order),
+  restore: (clientId, order) => ledgerPool.ledger.restore(clientId, order),
   keys: async () => [KEY],
   logger: { ...quiet, error: (_m: string, a?: object) => void errors.push(a ?? {}) },
 });
@@ -162,7 +162,7 @@ it('stops at a record the database does not take, so Lambda retries from it', as
     restore: async (clientId, order) => {
       calls += 1;
       if (calls === 2) throw new Error('connection terminated');
-      return runtime.store.restore(clientId, order);
+      return ledgerPool.ledger.restore(clientId, order);
     },
   };
   const report = await applyBookRecords(records, failing);

@@ -35,13 +35,11 @@ describe('the order API refuses a body with a duplicate key', () => {
   it('400 naming the key; nothing written', async () => {
     const accept = jest.fn();
     const deps: ApiDeps = {
-      store: {} as ApiDeps['store'],
       book: { accept, get: async () => undefined, ready: async () => undefined as never },
       authenticate: async () => ({ ok: true, clientId: 'desk-a' }),
       region: 'us-east-1',
       role: 'primary',
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      refreshCredentials: () => undefined,
     };
     const body =
       '{"clientOrderId":"dup-1","symbol":"ACME","side":"buy","type":"limit","quantity":"1","limitPrice":"10","quantity":"1000"}';

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { handler } from '../../lambda/schema/handler';
 import { rotate, STEPS } from '../../lambda/rotation/rotation';
 import { applySchema, migrateSchema, SchemaResult, validateMigrations } from '../../lambda/schema/migrate';
@@ -10,8 +10,9 @@ import { Credentials } from '../../lambda/shared/credentials';
 import { connect } from '../../lambda/shared/postgres';
 import { connectionTarget } from '../../lambda/shared/secret-login';
 import { SecretCache } from '../../lambda/shared/secret-cache';
-import { OrderStore } from '../../lambda/trading/store';
-import { startPostgres, TestPostgres } from '../../scripts/local/postgres';
+import { OrderLedger } from '../../lambda/book-applier/order-ledger';
+import { orderIdFor } from '../../lambda/trading/order';
+import { startPostgres, SUPERUSER, SUPERUSER_PASSWORD, TestPostgres } from '../../scripts/local/postgres';
 import { FakeSecretsManager } from '../../scripts/local/secrets';
 import {
   APP_USER,
@@ -205,21 +206,25 @@ describe('the schema function', () => {
       database: DB_NAME,
       max: 2,
     });
-    const store = new OrderStore(pool, 'us-east-1');
+    const store = new OrderLedger(pool);
     const order = (id: string) => ({
+      id: orderIdFor('desk-a', id),
       clientOrderId: id,
       symbol: 'MSFT',
       side: 'sell' as const,
       type: 'market' as const,
       quantity: '3',
+      status: 'accepted' as const,
+      region: 'us-east-1',
+      createdAt: '2026-01-02T03:04:05.678Z',
     });
     try {
       await setReadOnly(true);
-      expect(await store.probe('writer')).toBe('read-only');
-      await expect(store.insert('desk-a', order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
+      expect(await store.probe()).toBe('read-only');
+      await expect(store.restore('desk-a', order('c-cold-ro'))).rejects.toMatchObject({ code: '25006' });
       await setReadOnly(false);
       // The same warm store: nothing about the read-only start was remembered.
-      const { order: stored, created } = await store.insert('desk-a', order('c-cold-rw'));
+      const { order: stored, created } = await store.restore('desk-a', order('c-cold-rw'));
       expect(created).toBe(true);
       expect(await store.findById('desk-a', stored.id)).toEqual(stored);
     } finally {
@@ -309,6 +314,55 @@ describe('the schema function', () => {
     const m = (version: number): Migration => ({ version, description: 'x', sql: 'SELECT 1' });
     expect(() => validateMigrations([m(1), m(3)])).toThrow(/migration #2 has version 3/);
     expect(() => validateMigrations([m(1), m(1)])).toThrow(/migration #2 has version 1/);
+  });
+});
+
+describe('the client_id migration (lambda/schema version 2)', () => {
+  it('keeps orders stored before authentication, owned by no client', async () => {
+    await withSession(a.superuser('postgres'), (s) => s.query(`CREATE DATABASE unowned OWNER ${MASTER_USER}`));
+    await withSession(a.superuser('unowned'), (s) => s.query(`ALTER SCHEMA public OWNER TO ${MASTER_USER}`));
+    const connection = { host: a.pg.host, port: a.pg.port, database: 'unowned' };
+    const master = await a.as(MASTER_USER, MASTER_PASSWORD, 'unowned');
+    const pool = new Pool({
+      ...connection,
+      user: SUPERUSER,
+      password: SUPERUSER_PASSWORD,
+      options: '-c search_path=tap',
+    });
+    try {
+      await migrateSchema(
+        master,
+        quiet,
+        MIGRATIONS.filter((m) => m.version < 2),
+      );
+      const legacyId = '6f1c1d2e-1111-4222-8333-000000000001';
+      await pool.query(
+        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, status, region)
+         VALUES ($1, 'old-1', 'AAPL', 'buy', 'market', 1, 'accepted', 'us-east-1')`,
+        [legacyId],
+      );
+      expect((await migrateSchema(master, quiet)).applied).toContain(2);
+      const owners = (await pool.query('SELECT client_id FROM orders WHERE id = $1', [legacyId])).rows;
+      expect(owners).toEqual([{ client_id: '' }]);
+      // The applier's ledger: the old order is nobody's, and a client may reuse its client order id.
+      const store = new OrderLedger(pool);
+      expect(await store.findById('desk-a', legacyId)).toBeUndefined();
+      const mine = await store.restore('desk-a', {
+        id: orderIdFor('desk-a', 'old-1'),
+        clientOrderId: 'old-1',
+        symbol: 'AAPL',
+        side: 'buy',
+        type: 'market',
+        quantity: '1',
+        status: 'accepted',
+        region: 'us-east-1',
+        createdAt: '2026-01-02T03:04:05.678Z',
+      });
+      expect(mine.created).toBe(true);
+    } finally {
+      await master.end();
+      await pool.end();
+    }
   });
 });
 

@@ -1,30 +1,19 @@
 /**
  * The order API admits only signed clients, on every path spelling and through both adapters
- * (ALB -> Lambda and node:http on EC2), and each client sees only its own orders. Real
- * PostgreSQL 14; the HTTP adapter is driven with raw request targets (no client-side URL
- * normalisation), the way an attacker would send them.
+ * (ALB -> Lambda and node:http on EC2), and each client sees only its own orders. Over the
+ * live order book (two-replica emulator); the HTTP adapter is driven with raw request targets
+ * (no client-side URL normalisation), the way an attacker would send them.
  */
 import { request } from 'http';
 import { AddressInfo } from 'net';
-import { Client, Pool } from 'pg';
-import { createRuntime, requireApiEnv, Runtime } from '../../lambda/trading/runtime';
+import type { Runtime } from '../../lambda/trading/runtime';
 import { createApiServer } from '../../lambda/trading/server';
-import { OrderStore } from '../../lambda/trading/store';
-import { migrateSchema } from '../../lambda/schema/migrate';
-import { MIGRATIONS } from '../../lambda/schema/migrations';
 import { ClientCredentials } from '../../scripts/order-client';
 import { main as orderClientCli } from '../../scripts/order-client';
-import {
-  CLIENTS,
-  MASTER_PASSWORD,
-  MASTER_USER,
-  SLOW_CLIENT_LIMITS,
-  startTradingDb,
-  TradingDb,
-} from '../../scripts/local/trading-db';
-import { closeTradingDb, limitOrder } from '../helpers/trading-db';
+import { CLIENTS, SLOW_CLIENT_LIMITS } from '../../scripts/local/trading-db';
+import { limitOrder } from '../helpers/trading-db';
+import { type BookApi, startBookApi } from '../helpers/book-api';
 import { albEvent, callAlb, SendOptions, signedHeaders } from '../helpers/trading-requests';
-import { SUPERUSER, SUPERUSER_PASSWORD } from '../../scripts/local/postgres';
 
 interface Reply {
   status: number;
@@ -39,15 +28,11 @@ interface Adapter {
   sendRaw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply>;
 }
 
-let db: TradingDb;
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const runtimes: Runtime[] = [];
+let db: BookApi;
 const closers: (() => Promise<void>)[] = [];
 
 function runtime(): Runtime {
-  const r = createRuntime(requireApiEnv(db.env), { secrets: db.secrets.client });
-  runtimes.push(r);
-  return r;
+  return db.runtime();
 }
 
 const text = (body: unknown) =>
@@ -121,7 +106,7 @@ function expectNoOrder(reply: Reply) {
 const adapters: Record<string, Adapter> = {};
 
 beforeAll(async () => {
-  db = await startTradingDb();
+  db = await startBookApi();
   // Each adapter its own runtime (as separate processes are): its own replay guard and buckets.
   adapters.alb = albAdapter(runtime());
   adapters.http = await httpAdapter(runtime());
@@ -129,7 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(closers.map((close) => close()));
-  await closeTradingDb(db, runtimes);
+  await db.stop();
 });
 
 describe.each(['alb', 'http'])('%s adapter', (key) => {
@@ -145,7 +130,8 @@ describe.each(['alb', 'http'])('%s adapter', (key) => {
   it('serves a signed client: places and reads its order', async () => {
     const placed = await api().send('POST', '/orders', order());
     expect(placed.status).toBe(201);
-    expect((await api().send('GET', `/orders/${placed.body.id}`)).body).toEqual(placed.body);
+    const { durability: _durability, ...stored } = placed.body;
+    expect((await api().send('GET', `/orders/${placed.body.id}`)).body).toEqual(stored);
   });
 
   // Each refusal, on each order route (the canonical spelling; other spellings are 400 below).
@@ -167,34 +153,34 @@ describe.each(['alb', 'http'])('%s adapter', (key) => {
     'refuses a request %s with 401 on every order route, writing and revealing nothing',
     async (_l, options) => {
       for (const [method, path, body] of routes()) {
-        const before = await db.count();
+        const before = db.orders();
         const reply = await api().send(method, path, body, options());
         expect([method, path, reply.status]).toEqual([method, path, 401]);
         expect(reply.headers['www-authenticate']).toBe('TAP-HMAC-SHA256');
         expectNoOrder(reply);
-        expect(await db.count()).toBe(before);
+        expect(db.orders()).toBe(before);
       }
     },
   );
 
   it('refuses a tampered body (signature over the original) with 401, writing nothing', async () => {
     const signed = signedHeaders('POST', '/orders', JSON.stringify(order({ quantity: '1' })), JSON_TYPE, {});
-    const before = await db.count();
+    const before = db.orders();
     const reply = await api().sendRaw('POST', '/orders', signed, JSON.stringify(order({ quantity: '1000000' })));
     expect(reply.status).toBe(401);
-    expect(await db.count()).toBe(before);
+    expect(db.orders()).toBe(before);
   });
 
   it('refuses a replayed request within the window (POST and GET)', async () => {
     const body = JSON.stringify(order());
     const post = signedHeaders('POST', '/orders', body, JSON_TYPE, {});
     expect((await api().sendRaw('POST', '/orders', post, body)).status).toBe(201);
-    const before = await db.count();
+    const before = db.orders();
     const replay = await api().sendRaw('POST', '/orders', post, body);
     expect(replay.status).toBe(401);
     expect(replay.body.error).toMatch(/nonce/);
     expectNoOrder(replay);
-    expect(await db.count()).toBe(before);
+    expect(db.orders()).toBe(before);
 
     const get = signedHeaders('GET', `/orders/${stored.id}`, undefined, {}, {});
     expect((await api().sendRaw('GET', `/orders/${stored.id}`, get)).status).toBe(200);
@@ -228,7 +214,7 @@ describe.each(['alb', 'http'])('%s adapter', (key) => {
   it('answers 400 to every other spelling of an order route, signed or not, before routing', async () => {
     for (const [method, path] of spellings(stored.id)) {
       for (const as of [undefined, null]) {
-        const before = await db.count();
+        const before = db.orders();
         const body = method === 'POST' ? order() : undefined;
         const reply = await api().send(method, path, body, { as });
         expect([method, path, as === null ? 'unsigned' : 'signed', reply.status]).toEqual([
@@ -239,7 +225,7 @@ describe.each(['alb', 'http'])('%s adapter', (key) => {
         ]);
         expect(reply.body.error).toBe('non-canonical path');
         expectNoOrder(reply);
-        expect(await db.count()).toBe(before);
+        expect(db.orders()).toBe(before);
       }
     }
   });
@@ -273,10 +259,10 @@ describe('the EC2 adapter reads an absolute-form request target as written, not 
     async (target) => {
       const path = target.slice(host.length);
       for (const options of [{ signedPath: path }, { as: null }]) {
-        const before = await db.count();
+        const before = db.orders();
         const reply = await adapters.http.send('POST', target, order(), options);
         expect(reply.status).toBe(400);
-        expect(await db.count()).toBe(before);
+        expect(db.orders()).toBe(before);
       }
     },
   );
@@ -337,63 +323,14 @@ describe('per-client limits', () => {
       for (let i = 0; i < SLOW_CLIENT_LIMITS.burst; i++) {
         expect((await api.send('POST', '/orders', order(), slow)).status).toBe(201);
       }
-      const before = await db.count();
+      const before = db.orders();
       const throttled = await api.send('POST', '/orders', order(), slow);
       expect(throttled.status).toBe(429);
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(await db.count()).toBe(before);
+      expect(db.orders()).toBe(before);
       expect((await api.send('POST', '/orders', order())).status).toBe(201);
     },
   );
-});
-
-describe('the client_id migration (lambda/schema version 2)', () => {
-  it('keeps orders stored before authentication, owned by no client', async () => {
-    const admin = await db.pg.admin();
-    await admin.query(`CREATE DATABASE legacy OWNER ${MASTER_USER}`);
-    await admin.end();
-    const inLegacy = await db.pg.admin('legacy');
-    await inLegacy.query(`ALTER SCHEMA public OWNER TO ${MASTER_USER}`);
-    await inLegacy.end();
-    const connection = { host: db.pg.host, port: db.pg.port, database: 'legacy' };
-    const master = new Client({ ...connection, user: MASTER_USER, password: MASTER_PASSWORD });
-    await master.connect();
-    const pool = new Pool({
-      ...connection,
-      user: SUPERUSER,
-      password: SUPERUSER_PASSWORD,
-      options: '-c search_path=tap',
-    });
-    try {
-      await migrateSchema(
-        master,
-        quiet,
-        MIGRATIONS.filter((m) => m.version < 2),
-      );
-      const legacyId = '6f1c1d2e-1111-4222-8333-000000000001';
-      await pool.query(
-        `INSERT INTO orders (id, client_order_id, symbol, side, type, quantity, status, region)
-         VALUES ($1, 'old-1', 'AAPL', 'buy', 'market', 1, 'accepted', 'us-east-1')`,
-        [legacyId],
-      );
-      expect((await migrateSchema(master, quiet)).applied).toContain(2);
-      const owners = (await pool.query('SELECT client_id FROM orders WHERE id = $1', [legacyId])).rows;
-      expect(owners).toEqual([{ client_id: '' }]);
-      const store = new OrderStore(pool, 'us-east-1');
-      expect(await store.findById(CLIENTS.deskA.clientId, legacyId)).toBeUndefined();
-      const mine = await store.insert(CLIENTS.deskA.clientId, {
-        clientOrderId: 'old-1',
-        symbol: 'AAPL',
-        side: 'buy',
-        type: 'market',
-        quantity: '1',
-      });
-      expect(mine.created).toBe(true);
-    } finally {
-      await master.end();
-      await pool.end();
-    }
-  });
 });
 
 describe('the order client CLI (README example)', () => {

@@ -31,13 +31,9 @@ async function replicasFrom(from: string): Promise<Replicas> {
   return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
 }
 
-/** The API of `region` over the book; the store and queue must never be reached. */
+/** The API of `region` over the book. */
 async function api(region: string): Promise<ApiDeps> {
-  const never = () => {
-    throw new Error('the store is not used with the book');
-  };
   return {
-    store: { insert: never, findById: never, findByClientOrderId: never, probe: never, hasSeparateReader: false },
     book: new OrderBook({
       replicas: await replicasFrom(region),
       region,
@@ -48,7 +44,6 @@ async function api(region: string): Promise<ApiDeps> {
     region,
     role: region === US ? 'primary' : 'secondary',
     logger: quiet,
-    refreshCredentials: () => undefined,
   };
 }
 

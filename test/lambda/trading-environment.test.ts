@@ -1,4 +1,4 @@
-/** The order API's environment contract (lambda/trading/environment.ts): the book is all or nothing. */
+/** The order API's environment contract (lambda/trading/environment.ts): the book is required, whole. */
 import { parseBookSettings } from '../../lambda/trading/environment';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:secret-book-signing-dev-AbCdEf';
@@ -9,8 +9,10 @@ const BOOK = {
   BOOK_SIGNING_SECRET_ARN: ARN,
 };
 
-it('no BOOK_* at all: no book (the queue path)', () => {
-  expect(parseBookSettings({ REGION_NAME: 'eu-west-1' })).toBeUndefined();
+it('no BOOK_* at all: refused, naming each (the book is the only place orders are taken)', () => {
+  expect(() => parseBookSettings({ REGION_NAME: 'eu-west-1' })).toThrow(
+    /BOOK_TABLE_NAME must be set .*BOOK_PEER_REGION must be set .*BOOK_SIGNING_SECRET_ARN must be set/,
+  );
 });
 
 it('all three: the book', () => {
@@ -23,7 +25,7 @@ it('all three: the book', () => {
 
 it('refuses a partial, malformed or self-referencing book, naming the variable', () => {
   expect(() => parseBookSettings({ ...BOOK, BOOK_SIGNING_SECRET_ARN: undefined })).toThrow(
-    /BOOK_SIGNING_SECRET_ARN must be set with BOOK_TABLE_NAME, BOOK_PEER_REGION/,
+    /^invalid trading environment: BOOK_SIGNING_SECRET_ARN must be set \(the live order book/,
   );
   expect(() => parseBookSettings({ ...BOOK, BOOK_SIGNING_SECRET_ARN: 'my-secret' })).toThrow(
     /BOOK_SIGNING_SECRET_ARN must be a Secrets Manager secret ARN/,

@@ -8,10 +8,11 @@ import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { handler } from '../../lambda/trading/handler';
 import { signedHeaders } from '../../scripts/order-client';
-import { CLIENTS, DB_NAME, LOCAL_HOSTS, LOCAL_REGION, startTradingDb, TradingDb } from '../../scripts/local/trading-db';
+import { CLIENTS, LOCAL_HOSTS, LOCAL_REGION } from '../../scripts/local/trading-db';
+import { type BookApi, startBookApi } from '../helpers/book-api';
 import { captureLogs } from '../helpers/logs';
 
-let db: TradingDb;
+let db: BookApi;
 let secrets: AwsClientStub<SecretsManagerClient>;
 const savedEnv = { ...process.env };
 
@@ -50,16 +51,20 @@ const albEvent = (method: string, path: string, body?: object): ALBEvent => ({
 });
 
 beforeAll(async () => {
-  db = await startTradingDb();
+  db = await startBookApi();
   // After the in-memory Secrets Manager: mocking one instance undoes an earlier mock of its class.
   secrets = mockClient(SecretsManagerClient);
-  const credentials = JSON.stringify(db.secrets.current(db.secretArn));
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: credentials });
   secrets
-    .on(GetSecretValueCommand, { SecretId: db.clientKeysArn })
-    .resolves({ SecretString: JSON.stringify(db.secrets.current(db.clientKeysArn)) });
+    .on(GetSecretValueCommand, { SecretId: db.env.CLIENT_KEYS_SECRET_ARN })
+    .resolves({ SecretString: JSON.stringify(db.secrets.current(db.env.CLIENT_KEYS_SECRET_ARN)) });
+  secrets
+    .on(GetSecretValueCommand, { SecretId: db.env.BOOK_SIGNING_SECRET_ARN })
+    .resolves({ SecretString: db.book.signingKey.toString('base64') });
   Object.assign(process.env, db.env, {
-    DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:secret-db-app-test-AbCdEf',
+    // The handler builds its own DynamoDB clients: both regions' public endpoints are the emulator's.
+    AWS_ENDPOINT_URL_DYNAMODB: await db.book.replicas.routedEndpoint(LOCAL_REGION),
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     // Set by Lambda: the SDK clients read the region, Powertools the initialization type (cold starts).
     AWS_REGION: 'eu-west-1',
@@ -70,8 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   secrets.restore();
-  db.secrets.restore();
-  await db.pg.stop();
+  await db.stop();
 });
 
 describe('the trading function', () => {
@@ -153,14 +157,13 @@ describe('the trading function', () => {
     }));
     const event = fc.oneof({ weight: 1, arbitrary: orderEvent }, { weight: 1, arbitrary: anyEvent });
 
-    const storedIds = async () => {
-      const admin = await db.pg.admin(DB_NAME);
-      try {
-        return new Set((await admin.query('SELECT client_order_id FROM orders')).rows.map((r) => r.client_order_id));
-      } finally {
-        await admin.end();
-      }
-    };
+    const storedIds = async () =>
+      new Set(
+        db.book.replicas
+          .stream(LOCAL_REGION)
+          .map((r) => r.dynamodb.NewImage?.clientOrderId?.S)
+          .filter((id) => id !== undefined),
+      );
     const before = await storedIds();
     const acknowledged = new Set<string>();
     let runs = 0;
@@ -187,14 +190,14 @@ describe('the trading function', () => {
   it('without its environment it answers 503 and logs why, instead of failing the invocation', async () => {
     await jest.isolateModulesAsync(async () => {
       const { handler: fresh } = await import('../../lambda/trading/handler');
-      const saved = process.env.DB_HOST;
-      delete process.env.DB_HOST;
+      const saved = process.env.BOOK_TABLE_NAME;
+      delete process.env.BOOK_TABLE_NAME;
       try {
         const { result, logs } = await captureLogs(() => fresh(albEvent('GET', '/health'), context('req-env')));
         expect(result.statusCode).toBe(503);
         expect(logs.map((l) => l.message)).toContain('trading function misconfigured');
       } finally {
-        process.env.DB_HOST = saved;
+        process.env.BOOK_TABLE_NAME = saved;
       }
     });
   });
