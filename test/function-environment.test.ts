@@ -1,5 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { functionEnvironment } from '../lib/functions/function-environment';
+import { canaryEnvironment } from '../lambda/canary/environment';
+import { canaryConfigFromEnv } from '../lambda/canary/config';
 import { parseRotationEnvironment, rotationEnvironment } from '../lambda/rotation/environment';
 import { parseSchemaEnvironment, schemaEnvironment } from '../lambda/schema/environment';
 import { ofType, plan } from './helpers/plan';
@@ -55,5 +57,27 @@ describe('function environments: one contract, built and read through the same s
       pulumi.Output.isInstance(v) ? await (v as unknown as { promise(): Promise<string> }).promise() : v;
     expect(await resolved(env.MASTER_SECRET_ARN)).toBe(good);
     expect(env.DB_SSL).toBeUndefined(); // the default lives in the schema, applied where it is parsed
+  });
+
+  it('the canary: its planned environment is the contract (nothing spelled outside it), read by its parser with the metric namespace', async () => {
+    const envs = await plannedEnvironments('canary');
+    expect(envs).toHaveLength(2);
+    for (const env of envs) {
+      const own = Object.keys(env).filter((k) => !/^(POWERTOOLS_|NODE_)/.test(k));
+      expect(own.filter((k) => !(k in canaryEnvironment.shape))).toEqual([]);
+      expect(canaryConfigFromEnv({ ...env, AWS_REGION: 'us-west-2' }).metricNamespace).toBe(env.METRIC_NAMESPACE);
+    }
+    expect(() =>
+      functionEnvironment('canary', canaryEnvironment, {
+        TARGET_REGION: 'us-east-1',
+        PROBE_PROTOCOL: 'https',
+        PROBE_CONNECT_HOST: 'alb.example.com',
+        PROBE_HOSTNAME: 'api.example.com',
+        PROBE_INTERVAL_SECONDS: 61,
+        EVIDENCE_TABLE: 'evidence',
+        EVIDENCE_TABLE_REGION: 'us-east-1',
+        ENVIRONMENT: 'dev',
+      }),
+    ).toThrow('invalid canary environment: PROBE_INTERVAL_SECONDS must be at most 60');
   });
 });

@@ -1,26 +1,12 @@
 /** The canary's settings, read from its environment and refused whole when any is wrong. */
-import { z } from 'zod';
 import { probeTimeoutMs } from '../facts/timing';
-import { awsRegion as region, EnvError, parseEnv, requiredText as text } from '../facts/env';
+import { awsRegion, EnvError, parseEnv } from '../facts/env';
 import type { CanaryConfig } from './canary';
+import { canaryEnvironment } from './environment';
 import { awsEndpointTarget, type ProbeTarget } from './probe';
 
-const dnsName = text.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a DNS name');
-
-const schema = z.object({
-  AWS_REGION: region,
-  TARGET_REGION: region,
-  PROBE_PROTOCOL: z.enum(['https', 'http'], { message: 'must be https or http' }),
-  PROBE_CONNECT_HOST: dnsName,
-  PROBE_HOSTNAME: dnsName.refine((v) => !/\.elb\.amazonaws\.com$/i.test(v), {
-    message: "must be the platform's name on the certificate, not a load balancer's DNS name",
-  }),
-  PROBE_PATH: text.startsWith('/', 'must start with /').default('/health'),
-  PROBE_INTERVAL_SECONDS: z.coerce.number().int().min(5, 'must be at least 5').max(60, 'must be at most 60'),
-  EVIDENCE_TABLE: text,
-  EVIDENCE_TABLE_REGION: region,
-  ENVIRONMENT: text,
-});
+/** The contract's variables and the one Lambda sets: the canary's vantage is its own region. */
+const schema = canaryEnvironment.extend({ AWS_REGION: awsRegion });
 
 export interface CanarySettings {
   readonly canary: CanaryConfig;
@@ -33,6 +19,7 @@ export interface CanarySettings {
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
   readonly environment: string;
+  readonly metricNamespace?: string;
 }
 
 export function canaryConfigFromEnv(env: Record<string, string | undefined>): CanarySettings {
@@ -55,5 +42,6 @@ export function canaryConfigFromEnv(env: Record<string, string | undefined>): Ca
     evidenceTable: e.EVIDENCE_TABLE,
     evidenceTableRegion: e.EVIDENCE_TABLE_REGION,
     environment: e.ENVIRONMENT,
+    metricNamespace: e.METRIC_NAMESPACE,
   };
 }

@@ -13,7 +13,7 @@ import { probeOnce } from './probe';
 
 const logger = createLogger('canary');
 const settings = canaryConfigFromEnv(process.env);
-const metrics = new Metrics({ namespace: process.env.METRIC_NAMESPACE, serviceName: 'canary' });
+const metrics = new Metrics({ namespace: settings.metricNamespace, serviceName: 'canary' });
 metrics.setDefaultDimensions({ Environment: settings.environment, Vantage: settings.canary.vantage });
 const store = new DynamoEvidenceStore(
   DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(settings.evidenceTableRegion))),

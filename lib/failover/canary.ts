@@ -1,7 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { canaryEnvironment } from '../../lambda/canary/environment';
 import { CANARY_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
 import { Settings } from '../config';
+import { functionEnvironment } from '../functions/function-environment';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { LoadBalancer } from '../app/load-balancer';
 import { Namer } from '../config/naming';
@@ -62,18 +64,18 @@ export class Canary extends pulumi.ComponentResource {
         description: `Probes the primary region (${args.targetRegion}) from ${vantage.region} for the failover gate`,
         settings,
         statements: [{ Sid: 'RecordProbes', Action: 'dynamodb:PutItem', Resource: args.evidenceTable.arn }],
-        environment: {
+        environment: functionEnvironment('canary', canaryEnvironment, {
           TARGET_REGION: args.targetRegion,
-          PROBE_PROTOCOL: target.health.protocol.toLowerCase(),
+          PROBE_PROTOCOL: target.health.protocol === 'HTTPS' ? 'https' : 'http',
           PROBE_CONNECT_HOST: target.alb.dnsName,
           PROBE_HOSTNAME: args.hostname,
           PROBE_PATH: target.health.path,
-          PROBE_INTERVAL_SECONDS: String(settings.failoverProbeIntervalSeconds),
+          PROBE_INTERVAL_SECONDS: settings.failoverProbeIntervalSeconds,
           EVIDENCE_TABLE: args.evidenceTable.name,
           EVIDENCE_TABLE_REGION: args.evidenceTableRegion,
           ENVIRONMENT: settings.environmentSuffix,
           METRIC_NAMESPACE: args.metricNamespace,
-        },
+        }),
         timeoutSeconds: CANARY_TIMEOUT_SECONDS,
         memoryMb: 256,
         // One probe loop a minute; the default two cover an overlap at the minute boundary.
