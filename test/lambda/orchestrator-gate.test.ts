@@ -36,6 +36,20 @@ import {
 } from '../../lambda/facts/timing';
 import { GLOBAL_CLUSTER_ID, PRIMARY_CLUSTER_ARN, SECONDARY_CLUSTER_ARN } from '../helpers/failover-fixtures';
 
+/** A slow-path gate open on both canaries' votes (no region-gone evidence). */
+function openGate(reason: string): GateVerdict {
+  return {
+    open: true,
+    reason,
+    regionGone: false,
+    goneReason: 'not gone',
+    downVotes: 2,
+    upVotes: 0,
+    votes: [],
+    corroboration: [],
+  };
+}
+
 const EU = 'eu-west-1';
 const USW2 = 'us-west-2';
 const T0 = Date.UTC(2030, 0, 1);
@@ -462,16 +476,7 @@ describe('reading the global cluster', () => {
 const unreachable: PrimaryDatabaseReading = { kind: 'unreachable', reason: 'us-east-1 RDS API: timeout' };
 
 describe('decisions', () => {
-  const open: GateVerdict = {
-    open: true,
-    reason: 'down from eu-west-1, us-west-2',
-    regionGone: false,
-    goneReason: 'not gone',
-    downVotes: 2,
-    upVotes: 0,
-    votes: [],
-    corroboration: [],
-  };
+  const open = openGate('down from eu-west-1, us-west-2');
   const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
   const primary: ClusterReading = { kind: 'primary-writer' };
   const secondary: ClusterReading = { kind: 'secondary-writer' };
@@ -851,16 +856,7 @@ describe('timing at its boundaries', () => {
 });
 
 describe('decisions, with the reasons the operators read', () => {
-  const open: GateVerdict = {
-    open: true,
-    reason: 'down from a, b',
-    regionGone: false,
-    goneReason: 'not gone',
-    downVotes: 2,
-    upVotes: 0,
-    votes: [],
-    corroboration: [],
-  };
+  const open = openGate('down from a, b');
   const closed: GateVerdict = { ...open, open: false, reason: '1 of 2' };
   const primary: ClusterReading = { kind: 'primary-writer' };
   const secondary: ClusterReading = { kind: 'secondary-writer' };
@@ -1053,16 +1049,7 @@ describe('a failover or switchover in flight (decideInFlight)', () => {
   });
 
   it('every decision routes an in-flight change through it', () => {
-    const open: GateVerdict = {
-      open: true,
-      reason: 'down',
-      regionGone: false,
-      goneReason: 'not gone',
-      downVotes: 2,
-      upVotes: 0,
-      votes: [],
-      corroboration: [],
-    };
+    const open = openGate('down');
     const database = { kind: 'unreachable', reason: 'timeout' } as const;
     const late = at + PROMOTION_STUCK_SECONDS * 1000;
     expect(
@@ -1109,16 +1096,7 @@ describe('events of several sources (summariseEvents)', () => {
 
 describe('a failback that has just completed', () => {
   it('restores traffic instead of asking for approval, though the fenced primary opened the gate', () => {
-    const open: GateVerdict = {
-      open: true,
-      reason: 'sick from eu-west-1, us-west-2',
-      regionGone: false,
-      goneReason: 'not gone',
-      downVotes: 2,
-      upVotes: 0,
-      votes: [],
-      corroboration: [],
-    };
+    const open = openGate('sick from eu-west-1, us-west-2');
     const database = { kind: 'healthy', reason: 'available' } as const;
     const primary: ClusterReading = { kind: 'primary-writer' };
     const decide = (failbackRequested: boolean) =>
