@@ -72,7 +72,6 @@ export const CREATION_SECONDS: Record<string, number> = {
   'aws:rds/globalCluster:GlobalCluster': 60,
   'aws:rds/cluster:Cluster': 600,
   'aws:rds/clusterInstance:ClusterInstance': 900,
-  'aws:ec2/natGateway:NatGateway': 120,
   'aws:ec2/vpcEndpoint:VpcEndpoint': 120,
   'aws:lb/loadBalancer:LoadBalancer': 180,
   'aws:autoscaling/group:Group': 300,

@@ -214,8 +214,6 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
     'interface-endpoint-services': services.join(', '),
     'interface-endpoint-enis': String(interfaces.reduce((n, e) => n + (e.inputs.subnetIds ?? []).length, 0)),
     'aurora-instances': `${aurora.length} x ${aurora[0]?.inputs.instanceClass}`,
-    'nat-gateways-dev': String(of(dev, 'aws:ec2/natGateway:NatGateway').length),
-    'nat-gateways-prod': String(of(prod, 'aws:ec2/natGateway:NatGateway').length),
     'ga-seconds': String(ga.totalSeconds),
     'dns-seconds': String(dns.totalSeconds),
     'traffic-rto': String(dev.budget.trafficSeconds),

@@ -57,7 +57,7 @@ cost estimate, the deploy time, then the resource tree.
 
 Options:
   --stack NAME          stack whose Pulumi.NAME.yaml to read (default: dev)
-  --set KEY=VALUE       override one config key (repeatable), e.g. --set natStrategy=perAz
+  --set KEY=VALUE       override one config key (repeatable), e.g. --set azCount=3
   --policy-config FILE  policy pack config (default: policy/config.NAME.json, as given to
                         pulumi preview --policy-pack-config)
   --gameday FILE        game-day results calibrating the RTO model (default: gameday/NAME.json

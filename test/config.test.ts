@@ -5,7 +5,6 @@ import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
 import { cidrContains, cidrsOverlap, parseCidr, planSubnets } from '../lib/model/cidr';
 import { maxSuffixLength } from '../lib/config/naming';
-import { serviceUserData } from '../lib/model/user-data';
 import { MAX_ROTATION_DAYS } from '../policy/limits';
 import {
   CANARY_TIMEOUT_SECONDS,
@@ -101,11 +100,6 @@ describe('config validation rejects bad input with key, value and what is allowe
     ],
     ['AZ count 2', { azCount: '2' }, /^azCount: must be 3 \(got "2"\)$/],
     ['AZ count not a number', { azCount: 'three' }, /^azCount: must be a whole number/],
-    [
-      'unknown NAT strategy',
-      { natStrategy: 'perVpc' },
-      /^natStrategy: must be one of none, single, perAz \(got "perVpc"\)$/,
-    ],
     [
       'log retention CloudWatch rejects',
       { logRetentionDays: '31' },
@@ -249,6 +243,8 @@ describe('config validation rejects bad input with key, value and what is allowe
       'journalAlarmAgeSeconds',
       'dbPoolMaxConnections',
       'dbReservedConnections',
+      // Nothing private reaches the internet any more: no NAT gateways, no key for them.
+      'natStrategy',
     ].map((key): [string, Record<string, string>, RegExp] => [
       `removed key ${key}`,
       { [key]: '5' },
@@ -501,27 +497,6 @@ describe('errors name the key to change', () => {
       const swapped = key.slice(0, mid) + key[mid + 1] + key[mid] + key.slice(mid + 2);
       expect([closestKey(dropped), closestKey(swapped)]).toEqual([key, key]);
     }
-  });
-
-  it('natStrategy none is refused exactly while the EC2 boot script downloads from the internet, naming what', () => {
-    const script = serviceUserData({
-      nodeMajor: 22,
-      artifactBucket: 'b',
-      artifactKey: 'k',
-      artifactSha256: '0'.repeat(64),
-      port: 8080,
-      environment: {},
-    });
-    const downloads = [...script.matchAll(/\b(?:curl|wget)\b.*?(https?:\/\/\S+)/g)].map((m) => m[1]);
-    const problems = problemsOf(devRaw({ natStrategy: 'none' }));
-    if (downloads.length === 0) expect(problems).toEqual([]);
-    else
-      expect(problems).toEqual([
-        expect.stringMatching(
-          new RegExp(`^natStrategy: none leaves EC2 without internet egress.*${downloads[0]}.*use single or perAz`),
-        ),
-      ]);
-    expect(problemsOf(devRaw({ natStrategy: 'perAz' }))).toEqual([]);
   });
 });
 

@@ -503,11 +503,11 @@ describe('AWS Config: the platform passes the rules it deploys', () => {
   });
 });
 
-describe('natStrategy none: instances boot with nothing but the VPC endpoints', () => {
+describe('no NAT: instances boot with nothing but the VPC endpoints', () => {
   it.each(['us-east-1', 'eu-west-1'])(
     'in %s, user data (set -e) fetches only objects the program put in the region’s bucket, through the S3 gateway',
     async (region) => {
-      const run = await plan({ natStrategy: 'none' });
+      const run = await plan();
       expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toEqual([]);
       const [template] = ofType(run, 'aws:ec2/launchTemplate:LaunchTemplate', region);
       const script = Buffer.from(template.inputs.userData, 'base64').toString();
@@ -701,7 +701,7 @@ const ENDPOINT_OF_PREFIX: Record<string, string | undefined> = {
 // Called by the Lambda service with the function's role, not by its code (ec2: its network interfaces).
 const THROUGH_LAMBDA_SERVICE = ['logs', 'xray', 'ec2'];
 
-describe('private workloads reach every AWS API they are granted without NAT (natStrategy none)', () => {
+describe('private workloads reach every AWS API they are granted without NAT', () => {
   it.each(['us-east-1', 'eu-west-1'])(
     'in %s: an endpoint for every service a VPC function or instance may call',
     async (region) => {

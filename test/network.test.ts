@@ -68,16 +68,16 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     ]);
   });
 
-  it('routes public subnets to the internet gateway and private subnets through the configured NAT', async () => {
+  it('routes public subnets to the internet gateway, and private subnets nowhere outside the VPC (no NAT)', async () => {
     const run = await plan();
     const routes = ofType(run, 'aws:ec2/route:Route', region);
     const igwRoutes = routes.filter((r) => r.inputs.gatewayId);
     expect(igwRoutes).toHaveLength(1);
     expect(igwRoutes[0].inputs).toMatchObject({ destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${c}-dev-id` });
-    const natRoutes = routes.filter((r) => r.inputs.natGatewayId);
-    expect(natRoutes).toHaveLength(3);
-    // dev uses natStrategy single: every private table shares the one NAT gateway.
-    expect(new Set(natRoutes.map((r) => r.inputs.natGatewayId))).toEqual(new Set([`nat-a-${c}-dev-id`]));
+    // The only route to 0.0.0.0/0 is the public tables' internet gateway; no NAT exists at all.
+    expect(routes.filter((r) => r.inputs.destinationCidrBlock === '0.0.0.0/0')).toEqual(igwRoutes);
+    expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toEqual([]);
+    expect(ofType(run, 'aws:ec2/eip:Eip', region)).toEqual([]);
     expect(ofType(run, 'aws:ec2/routeTableAssociation:RouteTableAssociation', region)).toHaveLength(6);
   });
 
@@ -114,34 +114,6 @@ describe.each(REGIONS)('NetworkStack in %s', (region) => {
     const policy = named(run, 'aws:iam/rolePolicy:RolePolicy', `role-vpc-flow-logs-${c}-dev`);
     const statement = JSON.parse(policy.inputs.policy).Statement[0];
     expect(statement.Resource.every((r: string) => r.includes(`log-group-vpc-flow-${c}-dev`))).toBe(true);
-  });
-});
-
-describe('NAT strategy', () => {
-  it('none: no NAT gateway or NAT route; refused by the config while EC2 boot needs the internet', async () => {
-    // Regional durability: the cross-region journal needs NAT (config.test.ts).
-    const outcome = await plan({ natStrategy: 'none', orderDurability: 'regional' }).catch((e: Error) => e);
-    if (outcome instanceof Error) {
-      expect(outcome.message).toMatch(/natStrategy: none leaves EC2 without internet egress/);
-      return;
-    }
-    for (const region of REGIONS) {
-      expect(ofType(outcome, 'aws:ec2/natGateway:NatGateway', region)).toHaveLength(0);
-      expect(ofType(outcome, 'aws:ec2/route:Route', region).filter((r) => r.inputs.natGatewayId)).toHaveLength(0);
-    }
-  });
-
-  it.each([
-    ['single', 1],
-    ['perAz', 3],
-  ] as const)('%s creates %i NAT gateways per region', async (natStrategy, count) => {
-    const run = await plan({ natStrategy });
-    for (const region of REGIONS) {
-      expect(ofType(run, 'aws:ec2/natGateway:NatGateway', region)).toHaveLength(count);
-      const natRoutes = ofType(run, 'aws:ec2/route:Route', region).filter((r) => r.inputs.natGatewayId);
-      expect(natRoutes).toHaveLength(3);
-      expect(new Set(natRoutes.map((r) => r.inputs.natGatewayId)).size).toBe(count);
-    }
   });
 });
 

@@ -79,8 +79,10 @@ describe('the planned stack and its preflight', () => {
       const lambda = verdicts.find((v) => v.kind === 'lambdaConcurrency' && v.region === region);
       expect({ region, needed: lambda?.needed }).toEqual({ region, needed: reserved(region) + 100 });
     }
+    // No NAT, so no Elastic IP: the quota is not even asked for.
+    expect(ofType(run, 'aws:ec2/eip:Eip')).toEqual([]);
+    expect(verdicts.filter((v) => v.kind === 'elasticIps')).toEqual([]);
     for (const [kind, type, filter] of [
-      ['elasticIps', 'aws:ec2/eip:Eip', () => true],
       ['vpcs', 'aws:ec2/vpc:Vpc', () => true],
       ['interfaceEndpoints', 'aws:ec2/vpcEndpoint:VpcEndpoint', (r: any) => r.inputs.vpcEndpointType === 'Interface'],
     ] as const)

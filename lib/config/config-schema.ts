@@ -153,7 +153,6 @@ export const configSchema = z.object({
   primaryVpcCidr: cidr,
   secondaryVpcCidr: cidr,
   azCount: integer(3, 3),
-  natStrategy: z.enum(['none', 'single', 'perAz'], { message: 'must be one of none, single, perAz' }),
   logRetentionDays: oneOf(LOG_RETENTION_DAYS, 'CloudWatch Logs retention'),
   // --- data tier
   dbEngineVersion: text.refine(isSupportedEngineVersion, {

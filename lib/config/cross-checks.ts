@@ -10,22 +10,8 @@ import {
   ORCHESTRATOR_TIMEOUT_SECONDS,
 } from '../../lambda/facts/timing';
 import { minimumHealthTimeoutSeconds } from '../model/health-timeout';
-import { serviceUserData } from '../model/user-data';
 import { ConfigValues, KeyProblem } from './config-schema';
 import { RTO_KEYS, rtoProblems } from './rto-problems';
-
-/** URLs the EC2 boot script fetches from outside the VPC (needs NAT); none when it uses endpoints only. */
-function internetDownloads(): string[] {
-  const script = serviceUserData({
-    nodeMajor: 22,
-    artifactBucket: 'bucket',
-    artifactKey: 'key',
-    artifactSha256: '0'.repeat(64),
-    port: 8080,
-    environment: {},
-  });
-  return [...script.matchAll(/\b(?:curl|wget)\b[^\n]*?(https?:\/\/\S+)/g)].map((m) => m[1]);
-}
 
 export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues): KeyProblem[] }[] = [
   {
@@ -167,21 +153,6 @@ export const CROSS_CHECKS: { keys: (keyof ConfigValues)[]; check(s: ConfigValues
               `must be at most wafRateLimit (${s.wafRateLimit}): the per-IP rule would block first and the per-client rule never act`,
             ],
           ],
-  },
-  {
-    keys: ['natStrategy'],
-    check: (s) => {
-      if (s.natStrategy !== 'none') return [];
-      const downloads = internetDownloads();
-      return downloads.length === 0
-        ? []
-        : [
-            [
-              'natStrategy',
-              `none leaves EC2 without internet egress, but its boot script downloads ${downloads.join(', ')} (lib/model/user-data.ts): use single or perAz`,
-            ],
-          ];
-    },
   },
   {
     keys: ['dataProtection', 'keyAdminRoleArns'],

@@ -61,8 +61,6 @@ export const NAME_RULES = {
   subnetPublic: rule('subnet-public', 255, true, 1),
   subnetPrivate: rule('subnet-private', 255, true, 1),
   internetGateway: rule('igw', 255),
-  natGateway: rule('nat', 255, true, 1),
-  eip: rule('eip-nat', 255, true, 1),
   routeTablePublic: rule('rt-public', 255, true, 3),
   routeTablePrivate: rule('rt-private', 255, true, 5),
   endpointSecurityGroup: rule('sg-endpoints', 255),

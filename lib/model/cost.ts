@@ -80,7 +80,6 @@ export interface CostEstimate {
 const USAGE_LABELS: Record<string, string> = {
   'usage:aurora-storage': 'Aurora storage',
   'usage:aurora-io': 'Aurora I/O (and replicated write I/O of the global database)',
-  'usage:nat-data': 'NAT gateway data processed',
   'usage:vpce-data': 'VPC endpoint data processed',
   'usage:alb-lcu': 'load balancer capacity units',
   'usage:inter-region-transfer': 'inter-region data transfer (Aurora replication, secret replication, peering)',
@@ -200,8 +199,6 @@ export function estimateCost(
     }
   }
 
-  for (const r of of('aws:ec2/natGateway:NatGateway'))
-    add(r, regionOf(r), 'NAT gateway', 'nat:hour', 'NAT gateway', hours, 'hours');
   for (const r of of('aws:ec2/eip:Eip'))
     add(r, regionOf(r), 'Public IPv4', 'ipv4:public', 'Elastic IP address', hours, 'address-hours');
   for (const r of of('aws:lb/loadBalancer:LoadBalancer')) {

@@ -19,7 +19,8 @@ export interface NetworkStackArgs {
 
 /**
  * One region's VPC: a public and a private subnet in each of `azCount` AZs, internet gateway
- * for the ALB, optional NAT, VPC endpoints for the AWS APIs the private tier calls, and flow
+ * for the ALB (no NAT: nothing private goes to the internet), VPC endpoints for the AWS APIs the
+ * private tier calls, and flow
  * logs. The parent tree follows the topology: vpc -> subnets / route tables -> routes.
  * Single-region: its provider comes in through the `providers` option and every child inherits it.
  */
@@ -149,7 +150,8 @@ export class NetworkStack extends pulumi.ComponentResource {
         ),
     );
 
-    // One private route table per AZ so perAz NAT keeps each AZ's egress in that AZ.
+    // One private route table per AZ (the gateway endpoints' routes go into each); no route to the
+    // internet: private workloads reach AWS through the VPC endpoints and the peer over the peering.
     this.privateRouteTables = privateSubnets.map((subnet, i) => {
       const table = new aws.ec2.RouteTable(
         n('routeTablePrivate', azLetter(i)),
@@ -163,30 +165,6 @@ export class NetworkStack extends pulumi.ComponentResource {
       );
       return table;
     });
-
-    const natCount = { none: 0, single: 1, perAz: settings.azCount }[settings.natStrategy];
-    const nats = Array.from({ length: natCount }, (_, i) => {
-      const eip = new aws.ec2.Eip(
-        n('eip', azLetter(i)),
-        { domain: 'vpc', tags: { Name: n('eip', azLetter(i)) } },
-        res(vpc),
-      );
-      return new aws.ec2.NatGateway(
-        n('natGateway', azLetter(i)),
-        { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: n('natGateway', azLetter(i)) } },
-        { ...res(vpc), dependsOn: [igw] },
-      );
-    });
-    if (nats.length > 0) {
-      this.privateRouteTables.forEach(
-        (table, i) =>
-          new aws.ec2.Route(
-            n('routeTablePrivate', `${azLetter(i)}-nat`),
-            { routeTableId: table.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nats[i % nats.length].id },
-            res(table),
-          ),
-      );
-    }
 
     const endpoints = vpcEndpoints(
       {

@@ -97,8 +97,7 @@ export interface VpcEndpoints {
  */
 export function vpcEndpoints(args: VpcEndpointsArgs, lookup: pulumi.InvokeOptions): VpcEndpoints {
   const { region, name: n, vpc, zones, privateSubnets, privateRouteTables, account } = args;
-  // Interface endpoints: private workloads reach AWS APIs without NAT, and keep doing so
-  // if a NAT gateway fails.
+  // Interface endpoints: private workloads reach AWS APIs without any path to the internet.
   const securityGroup = namedSecurityGroup(
     n('endpointSecurityGroup'),
     {

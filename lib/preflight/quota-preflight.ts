@@ -128,7 +128,7 @@ export function quotaNeeds(demands: readonly RegionDemand[]): QuotaNeed[] {
         kind: 'elasticIps',
         region: d.region,
         needed: d.elasticIps,
-        breakdown: `${d.elasticIps} NAT gateway address(es)`,
+        breakdown: `${d.elasticIps} Elastic IP address(es)`,
       });
     if (d.vpcs > 0) needs.push({ kind: 'vpcs', region: d.region, needed: d.vpcs, breakdown: `${d.vpcs} VPC` });
     if (d.interfaceEndpoints > 0)
