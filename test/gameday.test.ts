@@ -158,44 +158,44 @@ describe('the FIS driver', () => {
   });
 });
 
-describe('npm run gameday', () => {
-  /** A fake world: FIS states in order, order outcomes by number, a clock that sleeping advances. */
-  function world(states: string[], orders: (n: number) => OrderOutcome) {
-    let now = T0;
-    const calls: string[] = [];
-    let interrupt: (() => void) | undefined;
-    const out: string[] = [];
-    const err: string[] = [];
-    const driver: ExperimentDriver = {
-      start: async (name) => {
-        calls.push(`start ${name}`);
-        return 'EXP1';
-      },
-      state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
-      stop: async (id) => {
-        calls.push(`stop ${id}`);
-      },
-    };
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
-    const io: GameDayIo = {
-      stdout: (l) => out.push(l),
-      stderr: (l) => err.push(l),
-      env: {},
-      driver: () => driver,
-      sendOrder: async (_url, n) => orders(n),
-      now: () => new Date(now),
-      sleep: async (ms) => {
-        now += Math.max(ms, 1);
-      },
-      onInterrupt: (h) => {
-        interrupt = h;
-        return () => (interrupt = undefined);
-      },
-      stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
-    };
-    return { io, calls, out, err, dir, interrupt: () => interrupt?.(), file: path.join(dir, 'dev.json') };
-  }
+/** A fake world: FIS states in order, order outcomes by number, a clock that sleeping advances. */
+function world(states: string[], orders: (n: number) => OrderOutcome) {
+  let now = T0;
+  const calls: string[] = [];
+  let interrupt: (() => void) | undefined;
+  const out: string[] = [];
+  const err: string[] = [];
+  const driver: ExperimentDriver = {
+    start: async (name) => {
+      calls.push(`start ${name}`);
+      return 'EXP1';
+    },
+    state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
+    stop: async (id) => {
+      calls.push(`stop ${id}`);
+    },
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
+  const io: GameDayIo = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    env: {},
+    driver: () => driver,
+    sendOrder: async (_url, n) => orders(n),
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      now += Math.max(ms, 1);
+    },
+    onInterrupt: (h) => {
+      interrupt = h;
+      return () => (interrupt = undefined);
+    },
+    stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+  };
+  return { io, calls, out, err, dir, interrupt: () => interrupt?.(), file: path.join(dir, 'dev.json') };
+}
 
+describe('npm run gameday', () => {
   it('refuses a protected stack without the explicit flag, before starting anything', async () => {
     const w = world(['completed'], () => ({ kind: 'answered', status: 201, region: 'us-east-1' }));
     const code = await gameday(['--stack', 'prod', '--experiment', 'az-lost', '--out', w.file], w.io);
@@ -386,45 +386,28 @@ describe('the watchers', () => {
   });
 
   it('the command records what the watchers see at each poll, and refuses to start when the stack cannot be read', async () => {
-    let now = T0;
-    const calls: string[] = [];
-    const states = ['running', 'running', 'running', 'completed'];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
+    const w = world(['running', 'running', 'running', 'completed'], () => ({
+      kind: 'answered',
+      status: 201,
+      region: 'us-east-1',
+    }));
     const polls = [
       reading(0, [vote('eu-west-1', 'up')], [writer('us-east-1', 1)], primary),
       reading(5000, [vote('eu-west-1', 'down', true)], [writer('eu-west-1', 2)], primary, [], { regionGone: true }),
     ];
     const base: GameDayIo = {
-      stdout: () => undefined,
-      stderr: (l) => calls.push(`stderr ${l}`),
-      env: {},
-      driver: () => ({
-        start: async () => {
-          calls.push('start');
-          return 'EXP1';
-        },
-        state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
-        stop: async () => undefined,
-      }),
-      sendOrder: async () => ({ kind: 'answered', status: 201, region: 'us-east-1' }),
-      now: () => new Date(now),
-      sleep: async (ms) => {
-        now += Math.max(ms, 1);
-      },
-      onInterrupt: () => () => undefined,
-      stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+      ...w.io,
       platform: () => {
         let n = 0;
         return { appliers: {}, read: async () => polls[Math.min(polls.length - 1, n++)] };
       },
     };
-    const file = path.join(dir, 'dev.json');
-    const argv = ['--stack', 'dev', '--experiment', 'app-unreachable', '--out', file, '--rate', '0'];
+    const argv = ['--stack', 'dev', '--experiment', 'app-unreachable', '--out', w.file, '--rate', '0'];
     expect(await gameday(argv, base)).toBe(EXIT.ok);
-    const run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
+    const run = parseGameDayResults(fs.readFileSync(w.file, 'utf8'), 'dev.json', 'dev').runs[0];
     expect(run.timeline.map((e) => e.event)).toEqual(['fault-start', 'gate-vote', 'decision', 'fence', 'fault-stop']);
 
-    calls.length = 0;
+    w.calls.length = 0;
     const unreadable: GameDayIo = {
       ...base,
       platform: () => {
@@ -432,40 +415,25 @@ describe('the watchers', () => {
       },
     };
     expect(await gameday(argv, unreadable)).toBe(EXIT.refused);
-    expect(calls).toEqual([
-      'stderr Refused: the watchers cannot read the stack: the stack outputs lack what this command reads: failoverOrchestratorEnvironment',
+    expect(w.calls).toEqual([]);
+    expect(w.err).toEqual([
+      'Refused: the watchers cannot read the stack: the stack outputs lack what this command reads: failoverOrchestratorEnvironment',
     ]);
   });
 
   it('keeps watching after the experiment ends (--observe-seconds), so a late decision is on the timeline', async () => {
     const late = async (observe: string) => {
-      let now = T0;
-      const states = ['running', 'completed'];
+      const w = world(['running', 'completed'], () => ({ kind: 'answered', status: 201, region: 'us-east-1' }));
       let reads = 0;
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-'));
       const io: GameDayIo = {
-        stdout: () => undefined,
-        stderr: () => undefined,
-        env: {},
-        driver: () => ({
-          start: async () => 'EXP1',
-          state: async () => ({ status: states.length > 1 ? states.shift()! : states[0] }),
-          stop: async () => undefined,
-        }),
-        sendOrder: async () => ({ kind: 'answered', status: 201, region: 'us-east-1' }),
-        now: () => new Date(now),
-        sleep: async (ms) => {
-          now += Math.max(ms, 1);
-        },
-        onInterrupt: () => () => undefined,
-        stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
+        ...w.io,
         // The gate decides on the fourth read, 15 s in: after the experiment completed (second read).
         platform: () => ({
           appliers: {},
           read: async () => reading(reads * 5000, [vote('eu-west-1', 'up')], [], primary, [], { open: ++reads >= 4 }),
         }),
       };
-      const file = path.join(dir, 'dev.json');
+      const file = w.file;
       const argv = ['--stack', 'dev', '--experiment', 'db-failover-in-region', '--out', file, '--rate', '0'];
       expect(await gameday([...argv, '--observe-seconds', observe], io)).toBe(EXIT.ok);
       const run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];

@@ -483,74 +483,15 @@ describe('decisions', () => {
   const odd: ClusterReading = { kind: 'not-understood', reason: 'status is deleting, not available' };
 
   it('promotes only with the gate open on an understood primary, and waits for approval in approval mode', () => {
-    const database = unreachable;
     const unfenced = { fenced: false, failbackRequested: false };
-    expect(
-      decidePromotion({
-        gate: open,
-        cluster: primary,
-        mode: 'automatic',
-        approved: false,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('promote');
-    expect(
-      decidePromotion({
-        gate: closed,
-        cluster: primary,
-        mode: 'automatic',
-        approved: true,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('none');
-    expect(
-      decidePromotion({
-        gate: open,
-        cluster: odd,
-        mode: 'automatic',
-        approved: true,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('report');
-    expect(
-      decidePromotion({
-        gate: open,
-        cluster: secondary,
-        mode: 'automatic',
-        approved: true,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('none');
-    expect(
-      decidePromotion({
-        gate: open,
-        cluster: primary,
-        mode: 'approval',
-        approved: false,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('await-approval');
-    expect(
-      decidePromotion({
-        gate: open,
-        cluster: primary,
-        mode: 'approval',
-        approved: true,
-        database,
-        fence: unfenced,
-        now: 0,
-      }).kind,
-    ).toBe('promote');
+    const kind = (gate: GateVerdict, cluster: ClusterReading, mode: 'automatic' | 'approval', approved: boolean) =>
+      decidePromotion({ gate, cluster, mode, approved, database: unreachable, fence: unfenced, now: 0 }).kind;
+    expect(kind(open, primary, 'automatic', false)).toBe('promote');
+    expect(kind(closed, primary, 'automatic', true)).toBe('none');
+    expect(kind(open, odd, 'automatic', true)).toBe('report');
+    expect(kind(open, secondary, 'automatic', true)).toBe('none');
+    expect(kind(open, primary, 'approval', false)).toBe('await-approval');
+    expect(kind(open, primary, 'approval', true)).toBe('promote');
   });
 
   it('operator requests act only from understood states', () => {
