@@ -280,6 +280,12 @@ export class Drill {
       sim,
       random,
     );
+    const cadence: Cadence = new Cadence(
+      sim.now,
+      [() => world.decisions, () => world.writerMoves],
+      () => this.network.version,
+    );
+    for (const region of APP_REGIONS) regions[region].quiet = () => cadence.quiet();
     const world: ScenarioWorld = new ScenarioWorld(
       sim,
       this.network,
@@ -292,7 +298,7 @@ export class Drill {
       fakeContext,
       logger,
       book,
-      new Cadence(sim.now, [() => world.decisions, () => world.writerMoves], () => this.network.version),
+      cadence,
     );
     this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
     // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).
