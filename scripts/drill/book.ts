@@ -16,7 +16,8 @@
  *   from the record that failed (ReportBatchItemFailures). It writes to its own region's cluster.
  *   In a region whose Aurora cluster is a read-only secondary the insert fails (SQLSTATE 25006),
  *   so the position stays before that record and the same records are tried again later (the
- *   drill backs off from 1 s to 16 s: each try costs a new connection): nothing is skipped, and once Aurora promotes that region the backlog is applied
+ *   drill backs off from 1 s to 64 s, and tries at once after any change of the network or a
+ *   database: each try costs a new connection): nothing is skipped, and once Aurora promotes that region the backlog is applied
  *   there (ON CONFLICT DO NOTHING keeps it exactly once). The trading path never waits for it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -30,6 +31,13 @@ import type { Simulation } from './sim';
 export const BOOK_TABLE = 'ddb-order-book-drill';
 /** How often the replication pump and the appliers' event source mappings look (simulated ms). */
 const POLL_MS = 1000;
+/**
+ * The longest an applier backs off after a failed batch (simulated). Each try against a read-only
+ * secondary costs a new database connection (about 50 a scenario with a 16 s cap, most of the
+ * standby's CPU), so the drill retries rarely while nothing changes, and at once after any change
+ * of the network or a database (a promotion among them: Network.changed).
+ */
+const APPLIER_MAX_BACKOFF_SECONDS = 64;
 
 export class DrillBook {
   /** Base64 of 32 random bytes: the signing key's secret (lambda/shared/book-order.ts). */
@@ -129,11 +137,19 @@ export class DrillBook {
    * skip (a long database loss would take the run tens of minutes).
    */
   schedule(apply: Record<AppRegion, Apply>, clusterUp: (region: AppRegion) => boolean): void {
+    this.network.onChange(() => {
+      for (const applier of this.appliers.values()) applier.retrySoon();
+    });
     this.sim.every('book replication', POLL_MS, this.sim.now(), () =>
       this.sim.track(this.replicas.replicateNow(), 'book replication'),
     );
     for (const region of APP_REGIONS) {
-      const applier = new StreamPosition(region, () => this.replicas.stream(region), apply[region]);
+      const applier = new StreamPosition(
+        region,
+        () => this.replicas.stream(region),
+        apply[region],
+        APPLIER_MAX_BACKOFF_SECONDS,
+      );
       this.appliers.set(region, applier);
       this.sim.every(`book applier ${region}`, POLL_MS, this.sim.now() + POLL_MS / 2, async () => {
         if (this.network.isUp(region) && clusterUp(region)) await applier.poll(this.sim.now());

@@ -17,7 +17,7 @@ export class StreamPosition {
   position = 0;
   /** Batches that stopped at a record. */
   failures = 0;
-  /** Failed batches in a row: the next try waits 1, 2, 4 ... up to 16 s (simulated). */
+  /** Failed batches in a row: the next try waits 1, 2, 4 ... up to `maxBackoffSeconds` (simulated). */
   private inARow = 0;
   private notBefore = 0;
 
@@ -25,7 +25,14 @@ export class StreamPosition {
     readonly region: string,
     private readonly records: () => readonly StreamRecord[],
     private readonly apply: Apply,
+    private readonly maxBackoffSeconds = 16,
   ) {}
+
+  /** Something changed that may let the batch through (a promotion, a link back): the next poll tries at once. */
+  retrySoon(): void {
+    this.inARow = 0;
+    this.notBefore = 0;
+  }
 
   get behind(): number {
     return this.records().length - this.position;
@@ -42,7 +49,7 @@ export class StreamPosition {
       return true;
     }
     this.failures++;
-    this.notBefore = now + Math.min(16, 2 ** this.inARow++) * 1000;
+    this.notBefore = now + Math.min(this.maxBackoffSeconds, 2 ** this.inARow++) * 1000;
     this.position += Math.max(
       0,
       batch.findIndex((r) => r.dynamodb.SequenceNumber === report.failedFrom),
