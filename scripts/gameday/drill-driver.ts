@@ -32,7 +32,7 @@ import {
   unaffected,
 } from '../drill/scenarios';
 import type { ScenarioWorld } from '../drill/world';
-import { gameday, type GameDayIo, orderSender } from '../gameday';
+import { DEFAULT_POLL_SECONDS, gameday, type GameDayIo, orderSender } from '../gameday';
 import { stackConfig } from '../offline';
 import { readPlatform, type StatusIo } from '../status';
 import type { ExperimentDriver, ExperimentState } from './fis';
@@ -331,13 +331,15 @@ export function gameDayScenario(
 ): Scenario {
   const fault = OFFLINE_FAULTS[experiment];
   const { observeSeconds, promotionSeconds } = options;
+  // The command notices the experiment's end at its next poll (--poll-seconds).
+  const pollFlag = argv.indexOf('--poll-seconds');
+  const pollSeconds = pollFlag >= 0 ? Number(argv[pollFlag + 1]) : DEFAULT_POLL_SECONDS;
   return {
     name: `gameday-${experiment}`,
     title: `npm run gameday -- --experiment ${experiment}, offline: ${fault.drillFault}`,
     proves: 'the game-day command runs end to end against the drill: report, watchers and calibration',
     faultAtSeconds: FAULT_AT,
-    // The command notices the end at its next poll (at most 60 s: its --poll-seconds bound).
-    durationSeconds: FAULT_AT + fault.seconds + 60 + observeSeconds + SETTLE,
+    durationSeconds: FAULT_AT + fault.seconds + pollSeconds + observeSeconds + SETTLE,
     ...(promotionSeconds === undefined ? {} : { promotionSeconds }),
     expect: fault.expect,
     faults: (world) =>
