@@ -27,6 +27,9 @@ import { awsIo, isUnreadable, readPlatform, statusSource } from './status';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
 
+/** How often the experiment's state and the platform are read, unless --poll-seconds says otherwise. */
+export const DEFAULT_POLL_SECONDS = 5;
+
 export const USAGE = `Usage: npm run gameday -- --stack NAME --experiment X [options]
 
 Starts the stack's FIS experiment X, sends signed orders through the whole run, records the
@@ -43,7 +46,7 @@ Options:
   --url URL               the order API (default: https://api.<domainName>)
   --rate N                signed orders per second through the run (default 1; 0: none).
                           TAP_CLIENT_ID and TAP_CLIENT_KEY in the environment sign them
-  --poll-seconds N        how often the experiment's state is read (default 5)
+  --poll-seconds N        how often the experiment's state is read (default ${DEFAULT_POLL_SECONDS})
   --observe-seconds N     how long orders and watchers go on after the experiment ends
                           (default: the gate's recovery window + 60 s, so a late decision is
                           seen; 0: none). Ctrl-C ends it early
@@ -108,7 +111,7 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
         experiment: { type: 'string' },
         url: { type: 'string' },
         rate: { type: 'string', default: '1' },
-        'poll-seconds': { type: 'string', default: '5' },
+        'poll-seconds': { type: 'string', default: String(DEFAULT_POLL_SECONDS) },
         'observe-seconds': { type: 'string' },
         out: { type: 'string' },
         [ACCEPT_PROTECTED_FLAG.slice(2)]: { type: 'boolean', default: false },

@@ -20,7 +20,8 @@ import type { ScenarioResult } from '../scripts/drill/metrics';
 import { Drill } from '../scripts/drill/run';
 import { FAULT_AT } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
-import { DRILL_APPLIERS, gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
+import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
+import { DRILL_APPLIERS } from '../scripts/gameday/drill-platform';
 import { EXIT } from '../scripts/gameday';
 import { readProject, stackConfig } from '../scripts/offline';
 

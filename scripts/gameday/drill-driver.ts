@@ -9,18 +9,13 @@
  * - Orders are signed by the command's own sender and go through the drill's order API: to the
  *   region the entry point routes the user to (Route 53's answer for `api.`, the accelerator for
  *   `global.`), from the users' vantage.
- * - Time is the drill's simulated clock; the watchers read the platform as `npm run status` does,
- *   through the orchestrator's own clients on the drill's fake AWS, plus a CloudWatch fake that
- *   reports each book applier's IteratorAge from the drill's book.
+ * - Time is the drill's simulated clock; the watchers read the platform as drill-platform.ts
+ *   serves it: as `npm run status` does, through the orchestrator's own clients on the drill's
+ *   fake AWS, plus the appliers' IteratorAge and the failover record's uncached answer.
  * Runs are recorded with `source: offline`: they exercise the loop, they measure nothing of AWS.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GAME_DAYS, GAME_DAY_EXPERIMENTS, type GameDayExperiment } from '../../lib/model/game-day-catalog';
-import type { OrchestratorConfig } from '../../lambda/orchestrator/config';
-import type { OrchestratorDeps } from '../../lambda/orchestrator/orchestrator-deps';
-import { fake } from '../drill/aws';
 import { fetchThrough } from '../drill/client';
-import { APP_REGIONS, type AppRegion, type Region } from '../drill/network';
 import { DRILL_CLIENTS, USER_VANTAGE } from '../drill/run';
 import {
   afterRecovery,
@@ -32,12 +27,11 @@ import {
   unaffected,
 } from '../drill/scenarios';
 import type { ScenarioWorld } from '../drill/world';
-import { gameday, type GameDayIo, orderSender } from '../gameday';
+import { DEFAULT_POLL_SECONDS, gameday, type GameDayIo, orderSender } from '../gameday';
 import { stackConfig } from '../offline';
-import { readPlatform, type StatusIo } from '../status';
 import type { ExperimentDriver, ExperimentState } from './fis';
 import type { OrderOutcome } from './timeline';
-import { readTraffic } from './traffic-reads';
+import { drillPlatform } from './drill-platform';
 import type { PlatformReading } from './watch';
 
 /** The drill fault that stands for each experiment offline. */
@@ -106,12 +100,6 @@ export const OFFLINE_FAULTS: Readonly<Record<GameDayExperiment, OfflineFault>> =
   },
 };
 
-/** The book appliers' function names in the drill (what bookApplierFunctionNames holds in a stack). */
-export const DRILL_APPLIERS: Readonly<Record<AppRegion, string>> = {
-  'us-east-1': 'fn-book-applier-use1-drill',
-  'eu-west-1': 'fn-book-applier-euw1-drill',
-};
-
 /** The experiment a template name (`fis-<experiment>-<region code>-<env>`) starts. */
 const experimentOf = (templateName: string): GameDayExperiment => {
   const found = GAME_DAY_EXPERIMENTS.find((x) => templateName.startsWith(`fis-${x}-`));
@@ -155,87 +143,6 @@ export function drillDriver(world: ScenarioWorld): ExperimentDriver {
   };
 }
 
-/**
- * CloudWatch on the drill, for what the watchers read: each applier's IteratorAge, sampled every
- * simulated second while its region is up (the age of the oldest record its applier has not
- * applied, 0 when none), as one-minute maxima newest first. Every other metric has no data.
- */
-export function drillCloudWatch(world: ScenarioWorld): (region: string) => Pick<CloudWatchClient, 'send'> {
-  const samples: Record<AppRegion, { at: number; ms: number }[]> = { 'us-east-1': [], 'eu-west-1': [] };
-  world.sim.every('cloudwatch IteratorAge', 1000, world.sim.now() + 1000, async () => {
-    for (const region of APP_REGIONS) {
-      if (!world.network.isUp(region)) continue;
-      const behind = world.book.behind(region);
-      const stream = world.book.replicas.stream(region);
-      const oldest = behind > 0 ? stream[stream.length - behind]?.writtenAt : undefined;
-      samples[region].push({ at: world.sim.now(), ms: oldest === undefined ? 0 : world.sim.now() - oldest });
-    }
-  });
-  const regionOfApplier = (name: unknown) =>
-    APP_REGIONS.find((r) => DRILL_APPLIERS[r] === name) as AppRegion | undefined;
-  return (region) =>
-    fake(
-      new CloudWatchClient({ region }),
-      'monitoring',
-      region as Region,
-      {
-        GetMetricDataCommand: async (input) => {
-          const query = input.MetricDataQueries[0];
-          const metric = query.MetricStat.Metric;
-          const applier =
-            metric.Namespace === 'AWS/Lambda' && metric.MetricName === 'IteratorAge'
-              ? regionOfApplier(metric.Dimensions?.[0]?.Value)
-              : undefined;
-          const minutes = new Map<number, number>();
-          const from = Math.floor(input.StartTime.getTime() / 60_000) * 60_000;
-          for (const s of applier && applier === region ? samples[applier] : []) {
-            if (s.at < from || s.at >= input.EndTime.getTime()) continue;
-            const minute = Math.floor(s.at / 60_000) * 60_000;
-            minutes.set(minute, Math.max(minutes.get(minute) ?? 0, s.ms));
-          }
-          const newestFirst = [...minutes].sort(([a], [b]) => b - a);
-          return {
-            MetricDataResults: [
-              {
-                Id: query.Id,
-                Timestamps: newestFirst.map(([at]) => new Date(at)),
-                Values: newestFirst.map(([, ms]) => ms),
-              },
-            ],
-          };
-        },
-      },
-      world.fakeContext(USER_VANTAGE),
-    );
-}
-
-/** What answers the failover record offline: the drill's Route 53, uncached (its authoritative answer). */
-export const DRILL_RESOLVER = "the drill's Route 53 answer (uncached, as the zone's name servers)";
-/** The failover record's name offline (the drill's world has no domain; only the answer matters). */
-const DRILL_RECORD_NAME = 'api.drill.example';
-
-/**
- * The failover record as the zone's name servers answer it in the drill: Route 53's answer now
- * (the load balancer of the region it names). The stack's record (api.<domain>, CNAME to a load
- * balancer) stands in when the drill's orchestrator is not configured with one.
- */
-function authoritativeRecord(
-  world: ScenarioWorld,
-  config: OrchestratorConfig,
-): Pick<OrchestratorDeps, 'config' | 'resolveCname'> {
-  const alb = (region: AppRegion) => world.regions[region].options.albDnsName;
-  const record = config.failoverRecord ?? { name: DRILL_RECORD_NAME, secondaryTarget: alb('eu-west-1') };
-  return {
-    config: { ...config, failoverRecord: record },
-    resolveCname: async (name) => {
-      if (name !== record.name) throw Object.assign(new Error(`queryCname ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-      return [alb(world.route53.answer())];
-    },
-  };
-}
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 /** What an offline run hands back: the command's exit code, its output, every order's outcome and the world. */
 export interface OfflineGameDay {
   readonly exitCode: Promise<number>;
@@ -269,20 +176,6 @@ export function runGameDayIn(
     const region = host.startsWith('global.') ? world.accelerator.route(USER_VANTAGE) : resolve();
     return fetchThrough(world.regions, USER_VANTAGE, region)(input, init);
   });
-  const status: StatusIo = {
-    deps: () => {
-      const view = world.orchestrator;
-      if (!view) throw new Error('the drill has not scheduled the orchestrator yet');
-      return {
-        config: view.config,
-        clock: { now: () => world.sim.now(), sleep: (ms) => world.sim.sleep(ms) },
-        ...view.clients(),
-        metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
-        logger: quiet,
-      };
-    },
-    cloudwatch: drillCloudWatch(world),
-  };
   const io: GameDayIo = {
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
@@ -298,17 +191,7 @@ export function runGameDayIn(
     onInterrupt: () => () => undefined,
     stackConfig: (stack) => stackConfig(stack, { gameDays: 'enabled' }),
     source: 'offline',
-    platform: () => ({
-      appliers: DRILL_APPLIERS,
-      read: async () => {
-        const config = world.orchestrator!.config;
-        const platform = await readPlatform({ config, appliers: DRILL_APPLIERS }, status);
-        const deps = { ...status.deps(config), ...authoritativeRecord(world, config) };
-        const reading = { ...platform, traffic: await readTraffic(deps, platform.status.at, DRILL_RESOLVER) };
-        readings.push(reading);
-        return reading;
-      },
-    }),
+    platform: () => drillPlatform(world, readings),
   };
   let exit: (code: number) => void = () => undefined;
   const exitCode = new Promise<number>((r) => (exit = r));
@@ -331,13 +214,15 @@ export function gameDayScenario(
 ): Scenario {
   const fault = OFFLINE_FAULTS[experiment];
   const { observeSeconds, promotionSeconds } = options;
+  // The command notices the experiment's end at its next poll (--poll-seconds).
+  const pollFlag = argv.indexOf('--poll-seconds');
+  const pollSeconds = pollFlag >= 0 ? Number(argv[pollFlag + 1]) : DEFAULT_POLL_SECONDS;
   return {
     name: `gameday-${experiment}`,
     title: `npm run gameday -- --experiment ${experiment}, offline: ${fault.drillFault}`,
     proves: 'the game-day command runs end to end against the drill: report, watchers and calibration',
     faultAtSeconds: FAULT_AT,
-    // The command notices the end at its next poll (at most 60 s: its --poll-seconds bound).
-    durationSeconds: FAULT_AT + fault.seconds + 60 + observeSeconds + SETTLE,
+    durationSeconds: FAULT_AT + fault.seconds + pollSeconds + observeSeconds + SETTLE,
     ...(promotionSeconds === undefined ? {} : { promotionSeconds }),
     expect: fault.expect,
     faults: (world) =>
