@@ -20,12 +20,15 @@ import type { ScenarioResult } from '../scripts/drill/metrics';
 import { Drill } from '../scripts/drill/run';
 import { FAULT_AT } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
-import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
+import { DRILL_APPLIERS, gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
 import { EXIT } from '../scripts/gameday';
 import { readProject, stackConfig } from '../scripts/offline';
 
 const PROMOTION_SECONDS = 300;
 const settings = drillSettings('dev');
+/** The book-apply-lag alarm's threshold for the dev stack (what the watchers call caught up). */
+const alarmBookApplyLagMs =
+  parseSettings(readRawConfig(readProject().name, stackConfig('dev'))).alarmBookApplyLagSeconds * 1000;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gameday-drill-'));
 const file = path.join(dir, 'dev.json');
 let drill: Drill;
@@ -208,4 +211,31 @@ it('an in-region database failover: the command completes, and the watchers see 
   const watched = (Date.parse(quietRun.finishedAt) - Date.parse(quietRun.timeline[0].at)) / 1000;
   expect(watched).toBeGreaterThanOrEqual(25 + settings.failoverRecoveryWindowSeconds + 60);
   expect(quietRun.measured).toEqual({});
+});
+
+/** The eu-west-1 book applier's IteratorAge (ms) at each of a run's polls, as the watchers read it from CloudWatch. */
+const secondaryApplierAges = (r: OfflineGameDay) =>
+  r.readings.map(
+    (reading) =>
+      reading.lags.find((l) => l.region === 'eu-west-1' && l.label.includes(DRILL_APPLIERS['eu-west-1']))?.latest?.ms ??
+      0,
+  );
+
+it("no false page from the secondary: while eu-west-1's cluster is a read-only secondary its book applier keeps up (IteratorAge under the book-apply-lag alarm at every poll)", () => {
+  // The applier there confirms each order once Aurora has replicated it (lambda/book-applier/ledger.ts);
+  // one that tried to insert into the read-only cluster would fall further behind every minute.
+  const ages = secondaryApplierAges(quiet);
+  expect(ages.length).toBeGreaterThan(30);
+  expect(Math.max(...ages)).toBeLessThanOrEqual(alarmBookApplyLagMs);
+});
+
+it("before the promotion the secondary's applier cannot apply the orders eu-west-1 takes: its IteratorAge climbs past the alarm (a true page), and is back under it once the ledger has caught up", () => {
+  const ages = secondaryApplierAges(offline);
+  const fault = Date.parse(run.timeline[0].at);
+  const polled = offline.readings.map((r) => r.status.at);
+  const caughtUp = Date.parse(run.timeline.find((e) => e.event === 'ledger-caught-up')!.at);
+  const before = ages.filter((_, k) => polled[k] < fault);
+  expect(Math.max(...before)).toBeLessThanOrEqual(alarmBookApplyLagMs);
+  expect(Math.max(...ages)).toBeGreaterThan(alarmBookApplyLagMs);
+  expect(ages.filter((_, k) => polled[k] >= caughtUp).every((ms) => ms <= alarmBookApplyLagMs)).toBe(true);
 });

@@ -49,8 +49,8 @@ export type TimelineEvent = (typeof TIMELINE_EVENTS)[number];
  *   reads): the model's ALB detection plus the accelerator's undocumented pickup, i.e. the
  *   instant the accelerator stops routing to the primary by health (`acceleratorHealth`). Not
  *   `accelerator-shifted`, which a dial the orchestrator moved can cause first: that is the
- *   decision's doing, not the accelerator's. Nor from `alb-unhealthy`: an unreachable ALB keeps
- *   healthy targets, and its API is in the region the fault hits.
+ *   decision's doing, not the accelerator's. Nor from `alb-unhealthy`: target health is read
+ *   through the API of the region the fault hits.
  * - `dnsSwitchSeconds`: the fault's start to the failover record answering the secondary, read
  *   from the zone's own name servers (no resolver cache): Route 53's checkers, its 18 % verdict
  *   and its answer changing (the model's `route53Detect`). The resolvers' caches after it are the

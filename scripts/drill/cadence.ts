@@ -11,7 +11,7 @@
  * last order before it is too. A quiet stretch has gaps of `QUIET_INTERVAL_MS` between orders,
  * far inside every bound the scenarios assert (the RTO target is 60 s).
  */
-export const QUIET_INTERVAL_MS = 5_000;
+export const QUIET_INTERVAL_MS = 10_000;
 /** Full resolution from this long before a scheduled event ... */
 export const LEAD_MS = 5_000;
 /** ... until this long after any event (what a client sees later, a refusal or an outage, it retries every second). */
@@ -46,6 +46,16 @@ export class Cadence {
 
   /** Whether a new order is due now, the last one having gone out at `lastSentAt` (asked every tick). */
   due(lastSentAt: number | undefined): boolean {
+    const quiet = this.quiet();
+    return lastSentAt === undefined || this.now() - lastSentAt >= QUIET_INTERVAL_MS || !quiet;
+  }
+
+  /**
+   * Whether now is in a quiet stretch: outside every window (new happenings and changes seen
+   * first). What the run measures stands still there, so health checks may reuse an answer
+   * (RegionApp.quiet).
+   */
+  quiet(): boolean {
     const now = this.now();
     const version = this.changes();
     if (this.version !== undefined && version !== this.version) this.around(now);
@@ -56,7 +66,6 @@ export class Cadence {
         if (list[i].action !== 'none') this.around(list[i].at);
       this.seen.set(source, list.length);
     }
-    if (lastSentAt === undefined || now - lastSentAt >= QUIET_INTERVAL_MS) return true;
-    return this.windows.some((w) => now >= w.from && now <= w.to);
+    return !this.windows.some((w) => now >= w.from && now <= w.to);
   }
 }

@@ -81,6 +81,14 @@ export interface RegionOptions {
 
 const LAMBDA_PATH = /^\/orders(\/|$)/;
 
+/**
+ * How long a health answer may be reused in a quiet stretch (RegionApp.quiet); outside one, the
+ * ALB checks every target each interval and Route 53's checkers share one request per 5 s.
+ */
+export const QUIET_HEALTH_REUSE_MS = 30_000;
+/** How long Route 53's checkers share one real request to a region outside a quiet stretch. */
+const SHARED_HEALTH_MS = 5_000;
+
 /** What a sick target answers (see RegionApp.answers503). */
 const SERVICE_UNAVAILABLE: HttpResponse = {
   status: 503,
@@ -107,6 +115,16 @@ export class RegionApp {
    * gone. The ALB's health checks, the canaries' probes and the clients' orders all see it.
    */
   answers503 = false;
+  /**
+   * Whether the run is in a quiet stretch (Cadence.quiet: no fault, change, decision or move of
+   * the book's writer for a while). A health answer depends only on the network, the databases
+   * and the book's writer item, which stand still there, so while the network is as it was
+   * (Network.version) a check reuses the target's last real answer for up to
+   * QUIET_HEALTH_REUSE_MS: the cost of a simulated second is mostly health checks (each a
+   * request and a read of the writer item), and most seconds are quiet. Unset: never reused.
+   */
+  quiet?: () => boolean;
+  private readonly lastHealth: Partial<Record<'lambda' | 'ec2', { at: number; version: number; ok: boolean }>> = {};
 
   constructor(
     readonly options: RegionOptions,
@@ -163,15 +181,23 @@ export class RegionApp {
     const intervalMs = alb.intervalSeconds * 1000;
     const check = async (group: 'lambda' | 'ec2') => {
       if (!this.up) return;
+      const at = this.sim.now();
+      const version = this.network.version;
+      const last = this.lastHealth[group];
       let ok: boolean;
-      try {
-        const r =
-          group === 'lambda'
-            ? await this.invokeLambda({ method: 'GET', path: '/health' })
-            : await this.callInstance({ method: 'GET', path: '/health' });
-        ok = r.status === 200;
-      } catch {
-        ok = false;
+      if (last && last.version === version && at - last.at < QUIET_HEALTH_REUSE_MS && this.quiet?.()) {
+        ok = last.ok;
+      } else {
+        try {
+          const r =
+            group === 'lambda'
+              ? await this.invokeLambda({ method: 'GET', path: '/health' })
+              : await this.callInstance({ method: 'GET', path: '/health' });
+          ok = r.status === 200;
+        } catch {
+          ok = false;
+        }
+        this.lastHealth[group] = { at, version, ok };
       }
       if (this.targets[group].record(ok)) {
         this.healthChanges.push({ at: this.sim.now(), allHealthy: this.allTargetGroupsHealthy });
@@ -195,14 +221,16 @@ export class RegionApp {
   /**
    * GET /health from outside (Route 53's checkers). Its answer depends only on what the
    * network and the databases look like, so one real request is shared until either changes
-   * (every fault and promotion announces itself through Network.changed) or 5 s have passed.
+   * (every fault and promotion announces itself through Network.changed) or 5 s have passed
+   * (QUIET_HEALTH_REUSE_MS in a quiet stretch).
    */
   healthSeenFrom(from: Vantage): Promise<HttpResponse> {
     if (!this.network.reachable(from, this.region))
       return Promise.reject(new UnreachableError(this.options.albDnsName));
     const now = this.sim.now();
     const shared = this.sharedHealth;
-    if (!shared || shared.version !== this.network.version || now - shared.at >= 5000) {
+    const maxAge = this.quiet?.() ? QUIET_HEALTH_REUSE_MS : SHARED_HEALTH_MS;
+    if (!shared || shared.version !== this.network.version || now - shared.at >= maxAge) {
       const response = this.routeInside({ method: 'GET', path: '/health' });
       response.catch(() => undefined);
       this.sharedHealth = { at: now, version: this.network.version, response };

@@ -37,6 +37,7 @@ import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsC
 import { FakeTable } from './dynamodb';
 import { BOOK_TABLE, DrillBook } from './book';
 import { applyBookRecords } from '../../lambda/book-applier/apply';
+import { localLedger } from '../../lambda/book-applier/ledger';
 import { parseSigningKey } from '../../lambda/shared/book-order';
 import { bookWriter } from '../../lambda/shared/book-writer';
 import { replicaBookControl } from '../../lambda/orchestrator/order-book';
@@ -251,7 +252,9 @@ export class Drill {
           region,
           (records: Parameters<typeof applyBookRecords>[0]) =>
             applyBookRecords(records, {
-              restore: (clientId, order) => store.restore(clientId, order),
+              // As the handler composes it (lambda/book-applier/handler.ts): insert where this
+              // region's cluster writes, confirm the replicated row where it is a read-only secondary.
+              restore: localLedger(store, () => sim.now()),
               keys: async () => keys,
               logger,
             }),
@@ -280,6 +283,12 @@ export class Drill {
       sim,
       random,
     );
+    const cadence: Cadence = new Cadence(
+      sim.now,
+      [() => world.decisions, () => world.writerMoves],
+      () => this.network.version,
+    );
+    for (const region of APP_REGIONS) regions[region].quiet = () => cadence.quiet();
     const world: ScenarioWorld = new ScenarioWorld(
       sim,
       this.network,
@@ -292,7 +301,7 @@ export class Drill {
       fakeContext,
       logger,
       book,
-      new Cadence(sim.now, [() => world.decisions, () => world.writerMoves], () => this.network.version),
+      cadence,
     );
     this.scheduleFailover(world, failover, evidenceTable, fakeContext, logger, book, phases);
     // The ledger's lag behind the book, where Aurora writes, each time it changes (the timeline).

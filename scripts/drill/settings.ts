@@ -1,6 +1,6 @@
 /** The configured values the drill runs with: the stack's settings, as `npm run plan` reads them. */
 import { parseSettings, readRawConfig, Settings } from '../../lib/config';
-import { readProject, stackConfig } from '../offline';
+import { readProject, stackConfig } from '../stack-files';
 
 export type DrillSettings = Pick<
   Settings,

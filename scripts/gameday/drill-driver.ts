@@ -38,6 +38,7 @@ import { readPlatform, type StatusIo } from '../status';
 import type { ExperimentDriver, ExperimentState } from './fis';
 import type { OrderOutcome } from './timeline';
 import { readTraffic } from './traffic-reads';
+import type { PlatformReading } from './watch';
 
 /** The drill fault that stands for each experiment offline. */
 export interface OfflineFault {
@@ -243,6 +244,8 @@ export interface OfflineGameDay {
   readonly orders: OrderOutcome[];
   /** The drill's world the run happened in: what the watchers should have seen, for tests. */
   readonly world: ScenarioWorld;
+  /** Every reading the watchers made, in order. */
+  readonly readings: PlatformReading[];
 }
 
 /**
@@ -257,6 +260,7 @@ export function runGameDayIn(
   const stdout: string[] = [];
   const stderr: string[] = [];
   const orders: OrderOutcome[] = [];
+  const readings: PlatformReading[] = [];
   const { clientId, key } = DRILL_CLIENTS.ga;
   const resolve = world.route53.resolver(world.sim);
   const send = orderSender({ TAP_CLIENT_ID: clientId, TAP_CLIENT_KEY: key }, (input, init) => {
@@ -300,7 +304,9 @@ export function runGameDayIn(
         const config = world.orchestrator!.config;
         const platform = await readPlatform({ config, appliers: DRILL_APPLIERS }, status);
         const deps = { ...status.deps(config), ...authoritativeRecord(world, config) };
-        return { ...platform, traffic: await readTraffic(deps, platform.status.at, DRILL_RESOLVER) };
+        const reading = { ...platform, traffic: await readTraffic(deps, platform.status.at, DRILL_RESOLVER) };
+        readings.push(reading);
+        return reading;
       },
     }),
   };
@@ -309,7 +315,7 @@ export function runGameDayIn(
   world.sim.at(world.sim.epochMs + startAtSeconds * 1000, () =>
     world.sim.spawn('gameday', async () => exit(await gameday([...argv], io))),
   );
-  return { exitCode, stdout, stderr, orders, world };
+  return { exitCode, stdout, stderr, orders, world, readings };
 }
 
 /**
