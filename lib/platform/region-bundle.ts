@@ -25,7 +25,7 @@ import { requiredTags } from '../config/tags';
 import { BookApplier } from '../data/book-applier';
 import { CredentialsStack } from '../data/credentials-stack';
 import { DatabaseSchema } from '../data/database-schema';
-import { DatabaseStack } from '../data/database-stack';
+import { DatabaseStack, GlobalMembership } from '../data/database-stack';
 import { GlobalDatabase } from '../data/global-database';
 import { OrderBook } from '../data/order-book';
 import { CodeSigning } from '../functions/code-signing';
@@ -132,8 +132,7 @@ export function regionDatabases(
   base: ByRole<RegionBase>,
   globalDatabase: GlobalDatabase,
 ): ByRole<RegionData> {
-  let writer: DatabaseStack | undefined;
-  return byRole((role) => {
+  const member = (role: RegionRole, membership: GlobalMembership): RegionData => {
     const r = base[role];
     const database = new DatabaseStack(
       r.name('database'),
@@ -145,13 +144,14 @@ export function regionDatabases(
         globalDatabase,
         keys: r.keys,
         codeSigning: r.codeSigning,
-        membership: writer ? { as: 'replica', of: writer } : { as: 'writer' },
+        membership,
       },
       r.opts,
     );
-    writer ??= database;
     return { ...r, database };
-  });
+  };
+  const primary = member('primary', { as: 'writer' });
+  return { primary, secondary: member('secondary', { as: 'replica', of: primary.database }) };
 }
 
 /** What exists once and the application reads: secrets, the order book, certificates, the schema. */
