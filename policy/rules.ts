@@ -46,6 +46,9 @@ const NAME_FIELDS: Record<string, string> = {
   'aws:cloudwatch/dashboard:Dashboard': 'dashboardName',
 };
 /** Types whose `name` is not a physical name we choose (a tag key, a DNS name, an alias). */
+/** Types whose names allow `_` but not `-` (AWS Signer: `^[a-zA-Z0-9_]{2,}`, SigningProfile API). */
+const UNDERSCORE_NAMED = new Set(['aws:signer/signingProfile:SigningProfile']);
+
 const NOT_NAMED = new Set([
   'aws:route53/record:Record',
   'aws:route53/zone:Zone',
@@ -74,12 +77,17 @@ export const POLICIES: readonly Policy[] = [
       if (!r.type.startsWith('aws:') || NOT_NAMED.has(r.type)) return [];
       const field = NAME_FIELDS[r.type] ?? 'name';
       const value = r.props[field];
-      // A prefix the provider completes with a unique ID at create time (security groups).
+      // A prefix the provider completes with a unique ID at create time (security groups, Signer
+      // profiles). Signer names allow letters, digits and `_` only, so a profile's prefix spells
+      // the name with `_` for `-` (lib/functions/code-signing.ts signingProfilePrefix).
       const prefix = r.props.namePrefix;
-      if (value === undefined && typeof prefix === 'string')
-        return new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}-$`).test(prefix)
+      if (value === undefined && typeof prefix === 'string') {
+        const sep = UNDERSCORE_NAMED.has(r.type) ? '_' : '-';
+        const suffix = `${sep}${ctx.environmentSuffix.replace(/-/g, sep)}${sep}`;
+        return new RegExp(`^[a-z0-9][a-z0-9${sep}]*${suffix}$`).test(prefix)
           ? []
-          : [`namePrefix "${prefix}" does not end in -${ctx.environmentSuffix}-`];
+          : [`namePrefix "${prefix}" does not end in ${suffix}`];
+      }
       if (typeof value !== 'string') return [];
       // The policy pack sees inputs after the provider's check, where auto-naming has appended `-<7 hex>`.
       const pattern = new RegExp(`^[a-z0-9][a-z0-9-]*-${ctx.environmentSuffix}(-[0-9a-f]{7})?$`);

@@ -119,11 +119,26 @@ describe('policy pack', () => {
     ]);
   });
 
+  it('a Signer profile’s prefix spells the name with underscores (Signer refuses hyphens) and still carries the suffix', () => {
+    const names = POLICIES.find((p) => p.name === 'names-carry-suffix')!;
+    const check = (namePrefix: string) =>
+      names.validate(resource('aws:signer/signingProfile:SigningProfile', { namePrefix }), ctx);
+    expect(check('code_signing_use1_dev_')).toEqual([]);
+    expect(check('code_signing_use1_prod_')).toEqual(['namePrefix "code_signing_use1_prod_" does not end in _dev_']);
+    expect(check('code-signing-use1-dev-')).toHaveLength(1);
+  });
+
   it('the real program passes every policy', async () => {
     const run = await plan();
     const verdicts = evaluatePolicies(policyResources(run.resources), ctx);
     expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));
     expect(verdicts[0].checked).toBeGreaterThan(300);
+  });
+
+  it('with the optional features on (code signing enforced, game days), the program still passes every policy', async () => {
+    const run = await plan({ lambdaCodeSigning: 'enforce', gameDays: 'enabled' });
+    const verdicts = evaluatePolicies(policyResources(run.resources), ctx);
+    expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));
   });
 
   it('a config that would need a wider world ingress is caught end to end', async () => {
