@@ -53,6 +53,19 @@ export const ARBITER_TIMEOUT_MS = 1_000;
 
 const key = { pk: { S: ARBITER_PK } };
 
+/**
+ * Whether `hold` may take the arbiter from `current` at `now`: what {@link TAKE_CONDITION} says
+ * (free, its own, or a lease that ended more than the skew margin ago; a hold without an end never
+ * ends), for the in-memory arbiter; test/lambda/arbiter.test.ts runs the same cases on both.
+ */
+export function mayTake(current: ArbiterHold | undefined, hold: ArbiterHold, now: number): boolean {
+  return (
+    !current ||
+    current.holder === hold.holder ||
+    (current.until !== undefined && current.until < now - ARBITER_SKEW_MARGIN_MS)
+  );
+}
+
 /** The condition a taker's put carries: free, its own, or expired by more than the margin. */
 export const TAKE_CONDITION = 'attribute_not_exists(#pk) OR #holder = :holder OR #until < :expired';
 
@@ -107,4 +120,34 @@ export function arbiter(table: ArbiterTable): Arbiter {
       return { holder: out.Item.holder.S, ...(until === undefined ? {} : { until: Number(until) }) };
     },
   };
+}
+
+/** The arbiter in memory (tests, and the drill's us-west-2), deciding by {@link mayTake}. */
+export class InMemoryArbiter implements Arbiter {
+  private hold?: ArbiterHold;
+  /** Set by a test or the drill: every call throws, as when us-west-2 is not reached. */
+  unreachable = false;
+
+  private reach(): void {
+    if (this.unreachable) throw new Error('arbiter: us-west-2 not reached');
+  }
+
+  async take(hold: ArbiterHold, now: number): Promise<boolean> {
+    this.reach();
+    if (hold.until !== undefined && !(hold.until > now))
+      throw new Error(`arbiter: a lease must end after now (${hold.until})`);
+    if (!mayTake(this.hold, hold, now)) return false;
+    this.hold = { ...hold };
+    return true;
+  }
+
+  async release(holder: string): Promise<void> {
+    this.reach();
+    if (this.hold?.holder === holder) this.hold = undefined;
+  }
+
+  async read(): Promise<ArbiterHold | undefined> {
+    this.reach();
+    return this.hold && { ...this.hold };
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ARBITER_SKEW_MARGIN_MS, REGIONAL_LEASE_MS } from '../../lambda/facts/keeper';
-import { arbiter, type Arbiter } from '../../lambda/shared/arbiter';
+import { arbiter, InMemoryArbiter, type Arbiter } from '../../lambda/shared/arbiter';
 import { useLocalDynamoDB } from '../helpers/local-dynamodb';
 
 const US = 'us-east-1';
@@ -28,7 +28,10 @@ async function freshArbiter(): Promise<Arbiter> {
 
 const T = 1_800_000_000_000;
 
-describe('arbiter', () => {
+describe.each([
+  ['on DynamoDB (dynalite)', freshArbiter],
+  ['in memory (tests and the drill)', async (): Promise<Arbiter> => new InMemoryArbiter()],
+])('arbiter %s', (_name, freshArbiter) => {
   it('two contenders at once: exactly one takes it', async () => {
     const a = await freshArbiter();
     const won = await Promise.all([a.take({ holder: US, until: T + REGIONAL_LEASE_MS }, T), a.take({ holder: EU }, T)]);
