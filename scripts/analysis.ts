@@ -1,4 +1,5 @@
 /** What the plan derives from the registered resources: RTO inputs, policy input, deploy critical path. */
+import { parseOrchestratorEnvironment } from '../lambda/orchestrator/environment';
 import { RtoBudget } from '../lib/model/rto';
 import { AllRtoInputs, rtoInputsFromSettings, RtoSettings } from '../lib/model/rto-inputs';
 import { PolicyResource } from '../policy/rules';
@@ -28,7 +29,8 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
     (r) => r.inputs.environment?.variables?.RECOVERY_WINDOW_SECONDS,
   );
   if (!orchestrator) throw new Error('the plan has no failover orchestrator');
-  const env = orchestrator.inputs.environment.variables;
+  // Read through the orchestrator's own contract: the names and ranges it is deployed with.
+  const env = parseOrchestratorEnvironment(orchestrator.inputs.environment.variables);
   const albCheck = (field: string) =>
     max(
       albGroups.map((g) => g.inputs.healthCheck[field]),
@@ -51,9 +53,9 @@ export function rtoInputsFromPlan(resources: readonly RecordedResource[], estima
       failoverRecords.map((r) => r.inputs.ttl),
       'failover records',
     ),
-    failoverProbeIntervalSeconds: Number(env.PROBE_INTERVAL_SECONDS),
-    failoverRecoveryWindowSeconds: Number(env.RECOVERY_WINDOW_SECONDS),
-    failoverFastWindowSeconds: Number(env.FAST_WINDOW_SECONDS),
+    failoverProbeIntervalSeconds: env.PROBE_INTERVAL_SECONDS,
+    failoverRecoveryWindowSeconds: env.RECOVERY_WINDOW_SECONDS,
+    failoverFastWindowSeconds: env.FAST_WINDOW_SECONDS,
     dbPromotionEstimateSeconds: estimates.dbPromotionEstimateSeconds,
     rtoTargetSeconds: estimates.rtoTargetSeconds,
   });

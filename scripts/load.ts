@@ -22,10 +22,9 @@ import { createRuntime, requireApiEnv } from '../lambda/trading/runtime';
 import { createApiServer } from '../lambda/trading/server';
 import { splitTarget } from '../lambda/trading/signing';
 import { CLIENTS, DB_NAME, openLedger, startTradingDb } from './local/trading-db';
-import { applyBookRecords } from '../lambda/book-applier/apply';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { startLocalBook } from './local/local-book';
-import { StreamPosition } from './local/stream-position';
+import { startLedgerPump } from './local/ledger-pump';
 import { signedHeaders } from './order-client';
 
 const HOST = '127.0.0.1';
@@ -176,20 +175,7 @@ async function main() {
   // The primary region's applier: its replica's stream into the ledger, as the event source mapping runs it.
   const ledger = openLedger(db);
   const quiet = { info: () => undefined, warn: () => undefined, error: (m: string, a?: object) => console.error(m, a) };
-  const applier = new StreamPosition(
-    PRIMARY_REGION,
-    () => book.replicas.stream(PRIMARY_REGION),
-    (records) =>
-      applyBookRecords(records, {
-        restore: (clientId, order) => ledger.ledger.restore(clientId, order),
-        keys: async () => [book.signingKey],
-        logger: quiet,
-      }),
-  );
-  let applying = Promise.resolve(true);
-  const pump = setInterval(() => {
-    applying = applying.then(() => applier.poll());
-  }, 100);
+  const pump = startLedgerPump(book, ledger.ledger, quiet, 100);
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   const { port } = server.address() as AddressInfo;
@@ -291,9 +277,7 @@ async function main() {
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w, started + DURATION_MS)));
   const elapsedMs = Date.now() - started;
   // The ledger once the applier has read the whole stream.
-  clearInterval(pump);
-  await applying;
-  while (applier.behind > 0) if (!(await applier.poll())) await new Promise((r) => setTimeout(r, 100));
+  await pump.drain();
 
   const admin = await db.pg.admin(DB_NAME);
   const rows = (

@@ -7,7 +7,16 @@ export const GROUPS = {
   cidr: { mutate: ['lib/model/cidr.ts'], tests: ['test/cidr.test.ts'] },
   naming: { mutate: ['lib/config/naming.ts', 'lib/config/tags.ts'], tests: ['test/naming.test.ts'] },
   rto: { mutate: ['lib/model/rto.ts'], tests: ['test/rto.test.ts'] },
-  'rto-model': { mutate: ['lib/model/rto-model.ts'], tests: ['test/rto-model.test.ts'] },
+  'rto-model': {
+    mutate: [
+      'lib/model/rto-paths.ts',
+      'lib/model/random-variables.ts',
+      'lib/model/rto-sampler.ts',
+      'lib/model/rto-report.ts',
+      'lib/model/seeded-random.ts',
+    ],
+    tests: ['test/rto-model.test.ts'],
+  },
   'instance-memory': { mutate: ['lib/model/instance-memory.ts'], tests: ['test/instance-memory.test.ts'] },
   placement: { mutate: ['lib/network/placement.ts'], tests: ['test/placement.test.ts'] },
   config: {

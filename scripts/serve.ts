@@ -18,10 +18,9 @@ import { createApiServer } from '../lambda/trading/server';
 import { PRIMARY_REGION } from '../lib/config/config-schema';
 import { exitOnHelp } from './cli';
 import { CLIENTS, openLedger, startTradingDb } from './local/trading-db';
-import { applyBookRecords } from '../lambda/book-applier/apply';
 import { startLocalBook } from './local/local-book';
 import type { BookReplicas as BookReplicasView } from '../lambda/shared/book-writer';
-import { StreamPosition } from './local/stream-position';
+import { startLedgerPump } from './local/ledger-pump';
 
 export const HOST = '127.0.0.1';
 
@@ -42,24 +41,16 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
   });
   // The primary region's book applier: every order in its replica's stream into the ledger.
   const ledger = openLedger(db);
-  const applier = new StreamPosition(
-    PRIMARY_REGION,
-    () => book.replicas.stream(PRIMARY_REGION),
-    (records) =>
-      applyBookRecords(records, {
-        restore: (clientId, order) => ledger.ledger.restore(clientId, order),
-        keys: async () => [book.signingKey],
-        logger: {
-          info: (m, a = {}) => runtime.logger.info(m, a as Record<string, unknown>),
-          warn: (m, a = {}) => runtime.logger.warn(m, a as Record<string, unknown>),
-          error: (m, a = {}) => runtime.logger.error(m, a as Record<string, unknown>),
-        },
-      }),
+  const pump = startLedgerPump(
+    book,
+    ledger.ledger,
+    {
+      info: (m, a = {}) => runtime.logger.info(m, a as Record<string, unknown>),
+      warn: (m, a = {}) => runtime.logger.warn(m, a as Record<string, unknown>),
+      error: (m, a = {}) => runtime.logger.error(m, a as Record<string, unknown>),
+    },
+    200,
   );
-  let applying = Promise.resolve(true);
-  const pump = setInterval(() => {
-    applying = applying.then(() => applier.poll()).catch(() => false);
-  }, 200);
   const server = createApiServer(runtime.deps);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,8 +62,7 @@ export async function startLocalApi(port = 0): Promise<LocalApi> {
     book: book.view(PRIMARY_REGION),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      clearInterval(pump);
-      await applying;
+      await pump.stop();
       await ledger.close();
       await book.stop();
       db.secrets.restore();

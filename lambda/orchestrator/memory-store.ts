@@ -6,12 +6,11 @@
  * requests to a remote table do.
  */
 import type { ProbeRecord } from './gate';
-import type { ClusterChange } from './decide';
-import type { EvidenceStore, FenceRecord } from './store';
+import { FenceMarks, type EvidenceStore, type FenceRecord } from './store';
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export class InMemoryEvidenceStore implements EvidenceStore {
+export class InMemoryEvidenceStore extends FenceMarks implements EvidenceStore {
   readonly probes = new Map<string, ProbeRecord[]>();
   readonly leases = new Map<string, { owner: string; leaseUntil: number }>();
   readonly onces = new Map<string, number>();
@@ -73,20 +72,8 @@ export class InMemoryEvidenceStore implements EvidenceStore {
     return record;
   }
 
-  async markFailbackRequested(name: string, at: number): Promise<void> {
-    await this.setOnFence(name, { failbackRequestedAt: at });
-  }
-
-  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
-    await this.setOnFence(name, { clusterChange: { at, operation } });
-  }
-
-  async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
-    await this.setOnFence(name, { promotionRefused: { at, reason } });
-  }
-
   /** As DynamoDB's conditional update: only an existing record changes. */
-  private async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
+  protected async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
     await yieldTurn();
     const record = this.fences.get(name);
     if (!record)

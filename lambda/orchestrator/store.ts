@@ -70,11 +70,8 @@ const ttl = (at: number) => Math.ceil(at / 1000);
 const probeSortKey = (p: Pick<ProbeRecord, 'startedAt' | 'vantage' | 'target'>) =>
   `${new Date(p.startedAt).toISOString()}#${p.vantage}#${p.target}`;
 
-/**
- * The fence record's key. The trading service reads it too (lambda/shared/journal-sqs.ts): while
- * it exists, the regions whose dial it set to 0 are fenced.
- */
-export const fenceKey = (name: string) => ({ pk: `fence#${name}`, sk: 'fence' });
+/** The fence record's key (the orchestrator's own record of the traffic it moved). */
+const fenceKey = (name: string) => ({ pk: `fence#${name}`, sk: 'fence' });
 
 /**
  * A stored probe as the gate reads it. An item written before probes had layers (or by anything
@@ -103,11 +100,33 @@ async function applied(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
-export class DynamoEvidenceStore implements EvidenceStore {
+/**
+ * The marks set on an existing fence record, each through the store's one conditional update
+ * (refused when there is no record).
+ */
+export abstract class FenceMarks {
+  protected abstract setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void>;
+
+  async markFailbackRequested(name: string, at: number): Promise<void> {
+    await this.setOnFence(name, { failbackRequestedAt: at });
+  }
+
+  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
+    await this.setOnFence(name, { clusterChange: { at, operation } });
+  }
+
+  async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
+    await this.setOnFence(name, { promotionRefused: { at, reason } });
+  }
+}
+
+export class DynamoEvidenceStore extends FenceMarks implements EvidenceStore {
   constructor(
     private readonly db: Pick<DynamoDBDocumentClient, 'send'>,
     private readonly table: string,
-  ) {}
+  ) {
+    super();
+  }
 
   async recordProbe(target: string, probe: ProbeRecord): Promise<void> {
     await this.db.send(
@@ -210,20 +229,8 @@ export class DynamoEvidenceStore implements EvidenceStore {
     return existing;
   }
 
-  async markFailbackRequested(name: string, at: number): Promise<void> {
-    await this.setOnFence(name, { failbackRequestedAt: at });
-  }
-
-  async markClusterChange(name: string, at: number, operation: ClusterChange): Promise<void> {
-    await this.setOnFence(name, { clusterChange: { at, operation } });
-  }
-
-  async markPromotionRefused(name: string, at: number, reason: string): Promise<void> {
-    await this.setOnFence(name, { promotionRefused: { at, reason } });
-  }
-
   /** Set one attribute of an existing fence record (refused when there is none). */
-  private async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
+  protected async setOnFence(name: string, patch: Partial<FenceRecord>): Promise<void> {
     const [[attribute, value]] = Object.entries(patch);
     await this.db.send(
       new UpdateCommand({

@@ -69,6 +69,50 @@ export function s3EndpointPolicy(region: string, accountId: string): Record<stri
   };
 }
 
+/**
+ * The DynamoDB gateway endpoint's policy: the order API writes the region's request ledger
+ * (lib/security/request-ledger-table.ts) and the order book's replica here (TransactWriteItems is
+ * authorised as PutItem and ConditionCheckItem per item); only item reads of this account's
+ * tables in this region, and those two tables' writes, pass.
+ */
+export function dynamodbEndpointPolicy(
+  region: string,
+  accountId: string,
+  tables: { readonly requestLedger: string; readonly book: string },
+): object {
+  const ownAccount = { StringEquals: { 'aws:PrincipalAccount': accountId, 'aws:ResourceAccount': accountId } };
+  const table = (name: string) => `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReadThisAccountsTables',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'dynamodb:GetItem',
+        Resource: table('*'),
+        Condition: ownAccount,
+      },
+      {
+        Sid: 'WriteTheRequestLedger',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: table(tables.requestLedger),
+        Condition: ownAccount,
+      },
+      {
+        Sid: 'WriteTheOrderBook',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        Resource: table(tables.book),
+        Condition: ownAccount,
+      },
+    ],
+  };
+}
+
 export interface VpcEndpointsArgs {
   readonly region: RegionSettings;
   readonly name: Namer;
@@ -137,64 +181,24 @@ export function vpcEndpoints(args: VpcEndpointsArgs, lookup: pulumi.InvokeOption
       { parent: vpc },
     );
   }
-  // The S3 gateway endpoint is free; dnf on Amazon Linux 2023 and artifact downloads use it.
-  const s3Endpoint = new aws.ec2.VpcEndpoint(
-    n('vpcEndpoint', 's3'),
-    {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${region.region}.s3`,
-      vpcEndpointType: 'Gateway',
-      routeTableIds: privateRouteTables.map((t) => t.id),
-      policy: account.accountId.apply((id) => JSON.stringify(s3EndpointPolicy(region.region, id))),
-      tags: { Name: n('vpcEndpoint', 's3') },
-    },
-    { parent: vpc },
-  );
-
-  // The DynamoDB gateway endpoint is free too: the order API writes the region's request ledger
-  // (lib/security/request-ledger-table.ts) and the order book's replica here (TransactWriteItems is authorised as PutItem and ConditionCheckItem per item); only item
-  // reads of this account's tables in this region, and those tables' writes, pass.
-  const dynamodbEndpoint = new aws.ec2.VpcEndpoint(
-    n('vpcEndpoint', 'dynamodb'),
-    {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${region.region}.dynamodb`,
-      vpcEndpointType: 'Gateway',
-      routeTableIds: privateRouteTables.map((t) => t.id),
-      policy: account.accountId.apply((id) =>
-        JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'ReadThisAccountsTables',
-              Effect: 'Allow',
-              Principal: '*',
-              Action: 'dynamodb:GetItem',
-              Resource: `arn:aws:dynamodb:${region.region}:${id}:table/*`,
-              Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-            },
-            {
-              Sid: 'WriteTheRequestLedger',
-              Effect: 'Allow',
-              Principal: '*',
-              Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-              Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('authLedgerTable')}`,
-              Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-            },
-            {
-              Sid: 'WriteTheOrderBook',
-              Effect: 'Allow',
-              Principal: '*',
-              Action: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-              Resource: `arn:aws:dynamodb:${region.region}:${id}:table/${n('bookTable')}`,
-              Condition: { StringEquals: { 'aws:PrincipalAccount': id, 'aws:ResourceAccount': id } },
-            },
-          ],
-        }),
-      ),
-      tags: { Name: n('vpcEndpoint', 'dynamodb') },
-    },
-    { parent: vpc },
+  // Gateway endpoints are free: routes on the private tables, each with its own policy.
+  const gatewayEndpoint = (service: 's3' | 'dynamodb', policy: (accountId: string) => object) =>
+    new aws.ec2.VpcEndpoint(
+      n('vpcEndpoint', service),
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region.region}.${service}`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: privateRouteTables.map((t) => t.id),
+        policy: account.accountId.apply((id) => JSON.stringify(policy(id))),
+        tags: { Name: n('vpcEndpoint', service) },
+      },
+      { parent: vpc },
+    );
+  // dnf on Amazon Linux 2023 and artifact downloads use S3.
+  const s3Endpoint = gatewayEndpoint('s3', (id) => s3EndpointPolicy(region.region, id));
+  const dynamodbEndpoint = gatewayEndpoint('dynamodb', (id) =>
+    dynamodbEndpointPolicy(region.region, id, { requestLedger: n('authLedgerTable'), book: n('bookTable') }),
   );
 
   return {
