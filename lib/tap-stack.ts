@@ -23,6 +23,7 @@ import { LogArchive } from './security/log-archive';
 import { NetworkStack } from './network/network-stack';
 import { OrderBook } from './data/order-book';
 import { BookApplier } from './data/book-applier';
+import { Keeper } from './failover/keeper';
 import { VpcPeering } from './network/vpc-peering';
 import { PeerDynamodbEndpoint } from './network/peer-dynamodb-endpoint';
 import { PlatformDashboard } from './observe/platform-dashboard';
@@ -88,6 +89,8 @@ export class TapStack extends pulumi.ComponentResource {
   readonly schema: DatabaseSchema;
   /** The live order book (a DynamoDB global table) and its signing key. */
   readonly book: OrderBook;
+  /** The primary's keeper (regional durability while the secondary is lost) and its arbiter. */
+  readonly keeper: Keeper;
   readonly evidence: FailoverEvidence;
   readonly domain: Domain;
   readonly global: GlobalStack;
@@ -399,7 +402,20 @@ export class TapStack extends pulumi.ComponentResource {
       inRegion('primary'),
     );
 
-    // 6. Failover: the orchestrator and its evidence in the secondary; canaries voting from the
+    // 6. The primary keeps trading while the secondary is lost: its keeper, the arbiter in us-west-2.
+    this.keeper = new Keeper(
+      names.primary('keeper'),
+      {
+        settings,
+        name: names.primary,
+        peerRegion: secondaryRegion.region,
+        book: this.book,
+        arbiter: { region: GLOBAL_ACCELERATOR_API_REGION, name: names.accelerator, provider: providers.accelerator },
+        codeSigning: codeSigning.primary,
+      },
+      inRegion('primary'),
+    );
+    //    Failover: the orchestrator and its evidence in the secondary; canaries voting from the
     //    secondary and from us-west-2 (which also serves the Global Accelerator API the fence
     //    uses); the Route 53 trigger in us-east-1.
     this.failover = new FailoverStack(
@@ -436,6 +452,7 @@ export class TapStack extends pulumi.ComponentResource {
         ],
         evidence: this.evidence,
         book: this.book,
+        keeper: this.keeper,
         codeSigning: codeSigning.secondary,
       },
       inRegion('secondary'),
@@ -461,6 +478,7 @@ export class TapStack extends pulumi.ComponentResource {
         inRegion(role),
       );
     const monitors = { primary: monitoring('primary', true), secondary: monitoring('secondary', false) };
+    this.keeper.watch(monitors.primary.topic);
     this.failoverAlarms = new FailoverAlarms(
       names.secondary('failoverAlarms'),
       { settings, name: names.secondary, topic: monitors.secondary.topic, failover: this.failover },

@@ -6,6 +6,7 @@ import { alarmTopic } from '../alarms/alarm-topic';
 import { healthCheckFailing } from '../alarms/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
+import { Keeper } from './keeper';
 import { RegionRole, RegionSettings, Settings } from '../config';
 import { GlobalDatabase } from '../data/global-database';
 import { resolvedAfter } from '../security/iam';
@@ -54,6 +55,8 @@ export interface FailoverStackArgs {
   readonly evidence: FailoverEvidence;
   /** The live order book: the fast path moves its writer item. */
   readonly book: OrderBook;
+  /** The primary's keeper: its arbiter, which a takeover takes first. */
+  readonly keeper: Keeper;
 }
 
 /**
@@ -169,6 +172,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: table.arn,
           },
           ...args.book.controlStatements(),
+          ...args.keeper.takeoverStatements(),
           { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
           {
             Sid: 'EncryptNotifications',
@@ -197,6 +201,8 @@ export class FailoverStack extends pulumi.ComponentResource {
           EVIDENCE_TABLE: table.name,
           BOOK_TABLE_NAME: args.book.table.name,
           BOOK_REGIONS: [...args.book.regions],
+          ARBITER_TABLE: args.keeper.arbiterTable.name,
+          ARBITER_TABLE_REGION: args.keeper.arbiterRegion,
           ORDER_DURABILITY: settings.orderDurability,
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
         })),

@@ -169,6 +169,8 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
     BOOK_TABLE_NAME: s.book.tableName,
     BOOK_REGIONS: s.book.regions.join(','),
+    ARBITER_TABLE: 'ddb-arbiter-usw2-drill',
+    ARBITER_TABLE_REGION: 'us-west-2',
     ORDER_DURABILITY: s.orderDurability,
   });
 }

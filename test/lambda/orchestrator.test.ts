@@ -678,6 +678,8 @@ describe('configuration from the environment', () => {
     EVIDENCE_TABLE: 'ddb-failover-evidence-euw1-dev',
     BOOK_TABLE_NAME: 'ddb-order-book-dev',
     BOOK_REGIONS: 'us-east-1,eu-west-1',
+    ARBITER_TABLE: 'ddb-arbiter-usw2-dev',
+    ARBITER_TABLE_REGION: 'us-west-2',
   };
 
   it('reads a valid environment; automatic is the default mode', () => {
@@ -732,7 +734,11 @@ describe('configuration from the environment', () => {
       functionName: 'fn-orchestrator-dev',
       evidenceTable: { name: 'ddb-failover-evidence-euw1-dev' },
       book: { tableName: 'ddb-order-book-dev', regions: ['us-east-1', 'eu-west-1'] },
+      arbiter: { tableName: 'ddb-arbiter-usw2-dev', region: 'us-west-2' },
     });
+    expect(() => configFromEnv({ ...env, ARBITER_TABLE_REGION: 'eu-west-1' })).toThrow(
+      /ARBITER_TABLE_REGION must be a third region/,
+    );
     const bare = configFromEnv({ ...env, ROUTE53_HEALTH_CHECK_ID: ' ', AWS_LAMBDA_FUNCTION_NAME: '' });
     expect(bare).not.toHaveProperty('route53HealthCheckId');
     expect(bare).not.toHaveProperty('functionName');
