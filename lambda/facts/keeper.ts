@@ -42,3 +42,6 @@ export const REGIONAL_LEASE_MS = 4 * KEEPER_INTERVAL_MS;
  * checks it covers the write bound.
  */
 export const ARBITER_SKEW_MARGIN_MS = 5_000;
+
+/** The keeper's Lambda timeout: its one-minute loop of looks plus one slow look's worth. */
+export const KEEPER_TIMEOUT_SECONDS = 75;

@@ -87,7 +87,9 @@ export class OrderBook {
   /** Take an order for `clientId`, answering before `deadline` (epoch ms). */
   async accept(clientId: string, input: OrderInput, deadline: number): Promise<AcceptOutcome> {
     const cached =
-      this.cache && Date.now() - this.cache.at < (this.bounds.writerCacheMs ?? 0) ? this.cache.writer : undefined;
+      this.cache && this.now().getTime() - this.cache.at < (this.bounds.writerCacheMs ?? 0)
+        ? this.cache.writer
+        : undefined;
     const outcome = await this.acceptAs(clientId, input, deadline, cached);
     if (cached && outcome.kind === 'not-taken' && outcome.fenced) {
       // Refused as a whole (nothing written): the copy was stale. Read the item and try once more.
@@ -112,7 +114,7 @@ export class OrderBook {
         writer = await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
           abortSignal: AbortSignal.timeout(wait(this.bounds.readWriterMs)),
         });
-        this.cache = writer && writer.region === this.deps.region ? { writer, at: Date.now() } : undefined;
+        this.cache = writer && writer.region === this.deps.region ? { writer, at: this.now().getTime() } : undefined;
       }
     } catch (e) {
       const c = classifyWriteError(e);

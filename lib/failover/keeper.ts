@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { keeperEnvironment } from '../../lambda/keeper/environment';
+import { KEEPER_TIMEOUT_SECONDS } from '../../lambda/facts/keeper';
 import { METRIC_NAMESPACES } from '../../lambda/facts/metrics';
 import { AlarmFactory } from '../alarms/alarms';
 import { Settings } from '../config';
@@ -9,9 +10,6 @@ import type { CodeSigning } from '../functions/code-signing';
 import { functionEnvironment } from '../functions/function-environment';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
 import { OrderBook } from '../data/order-book';
-
-/** A keeper's lookups take a few seconds each; the minute's loop plus one look's worth. */
-export const KEEPER_TIMEOUT_SECONDS = 75;
 
 export interface KeeperArgs {
   readonly settings: Settings;

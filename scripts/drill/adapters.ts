@@ -32,6 +32,7 @@ import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
 export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
+import type { Arbiter } from '../../lambda/shared/arbiter';
 import type { BookReplicas } from '../../lambda/shared/book-writer';
 import type { OrderBookControl } from '../../lambda/orchestrator/order-book';
 import type { Clock } from './sim';
@@ -254,6 +255,8 @@ export interface OrchestratorClients {
   readonly store: EvidenceStore;
   /** The order book's writer item, as the orchestrator's region reaches it. */
   readonly book?: OrderBookControl;
+  /** The arbiter in us-west-2 as the orchestrator's region reaches it (scripts/drill/keeper.ts). */
+  readonly arbiter?: Arbiter;
 }
 
 /** One invocation of the orchestrator (schedule, SNS alarm or operator event): its decisions. */
