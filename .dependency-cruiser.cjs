@@ -7,8 +7,8 @@
 /**
  * lib/ by area, lowest first: an import may go to its own level or a lower one, never up. The
  * order is the one the platform comes up in (docs/architecture.md): pure config and models, then
- * the resource helpers, then the per-region stacks, global traffic, failover, observability, and
- * the wiring on top.
+ * the resource helpers, then the per-region stacks, global traffic, failover, observability, the
+ * platform's phases (region bundles) and the wiring on top.
  */
 const LIB_LEVELS = [
   ['config', 'model', 'preflight'],
@@ -19,6 +19,7 @@ const LIB_LEVELS = [
   ['traffic'],
   ['failover'],
   ['observe'],
+  ['platform'],
   ['tap-stack.ts', 'program.ts'],
 ];
 

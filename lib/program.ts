@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { parseSettings, readRawConfig, Settings } from './config';
 import { enforcePreflight } from './preflight/account-preflight';
 import { describeRecorders, existingRecorders, RecorderReader } from './preflight/existing-recorders';
+import { byRole } from './config/by-role';
 import { regionalName } from './config/naming';
 import { AccountState, TapStack } from './tap-stack';
 
@@ -50,35 +51,30 @@ export function operatorOutputs(
   settings: Pick<Settings, 'domainName'>,
 ): Record<string, pulumi.Input<unknown>> {
   const byRegion = <T>(entries: [string, T][]): Record<string, T> => Object.fromEntries(entries);
-  const regions = [stack.primary, stack.secondary];
+  const { primary, secondary } = stack.regions;
+  const regions = [primary, secondary];
   return {
     alarmTopicArns: byRegion([
-      ...regions.map((r): [string, pulumi.Output<string>] => [r.settings.region, r.monitoring.topic.arn]),
+      ...regions.map((r): [string, pulumi.Output<string>] => [r.region, r.monitoring.topic.arn]),
       // CanaryAlarms are made in the canaries' order, each in its canary's region.
-      ...stack.canaryAlarms.map((c, i): [string, pulumi.Output<string>] => [
+      ...stack.observability.canaryAlarms.map((c, i): [string, pulumi.Output<string>] => [
         stack.failover.canaries[i].region,
         c.topic.arn,
       ]),
     ]),
     failoverTopicArns: byRegion([
       [stack.failover.region, stack.failover.topic.arn],
-      [stack.primary.settings.region, stack.failover.triggerTopic.arn],
+      [primary.region, stack.failover.triggerTopic.arn],
     ]),
     dashboardNames: byRegion([
-      [stack.primary.settings.region, stack.dashboard.dashboard.dashboardName],
-      [stack.secondary.settings.region, stack.dashboardCopy.dashboard.dashboardName],
+      [primary.region, stack.observability.dashboard.dashboard.dashboardName],
+      [secondary.region, stack.observability.dashboardCopy.dashboard.dashboardName],
     ]),
-    endpointGroupArns: {
-      primary: stack.global.endpointGroups.primary.arn,
-      secondary: stack.global.endpointGroups.secondary.arn,
-    },
-    healthCheckIds: {
-      primary: stack.global.healthChecks.primary.id,
-      secondary: stack.global.healthChecks.secondary.id,
-    },
+    endpointGroupArns: byRole((role) => stack.global.endpointGroups[role].arn),
+    healthCheckIds: byRole((role) => stack.global.healthChecks[role].id),
     // `npm run status` reads each applier's IteratorAge (the ledger's lag behind the book).
     bookApplierFunctionNames: byRegion(
-      regions.map((r): [string, pulumi.Output<string>] => [r.settings.region, r.bookApplier.fn.name]),
+      regions.map((r): [string, pulumi.Output<string>] => [r.region, r.bookApplier.fn.name]),
     ),
     // What the orchestrator runs with (names, ARNs, windows; no secret): `npm run status` parses
     // it with the orchestrator's own contract and reads what the orchestrator reads.
@@ -86,8 +82,6 @@ export function operatorOutputs(
     evidenceTableName: stack.evidence.table.name,
     evidenceTableRegion: stack.evidence.region,
     // Each region's own name, on the certificate: `npm run verify` checks both regions' health there.
-    regionalApiNames: byRegion(
-      regions.map((r): [string, string] => [r.settings.region, regionalName(settings, r.settings.region)]),
-    ),
+    regionalApiNames: byRegion(regions.map((r): [string, string] => [r.region, regionalName(settings, r.region)])),
   };
 }

@@ -18,6 +18,7 @@ import { ExperimentDriver, FINAL_STATES, fisClient, fisDriver } from './gameday/
 import { ACCEPT_PROTECTED_FLAG, refusal } from './gameday/guard';
 import { appendRun, comparison, gameDayRun } from './gameday/report';
 import { OrderOutcome, orderEvents, TimelineRecorder } from './gameday/timeline';
+import { readTraffic, zoneNameServers, zoneResolver } from './gameday/traffic-reads';
 import { PlatformReading, PlatformWatcher } from './gameday/watch';
 import { PROJECT_DIR, readProject, stackConfig } from './offline';
 import { OrderClient } from './order-client';
@@ -33,7 +34,8 @@ timeline, appends the run to gameday/NAME.json (npm run plan reads it to calibra
 and prints the measured values beside the model's p50/p99. Ctrl-C stops the experiment. At each
 poll it also reads the platform's state as npm run status does (the stack's outputs through the
 Pulumi CLI, AWS with the default credentials) and records each gate vote, the decision, the book
-writer's move (fence), Aurora's promotion and the ledger catching up.
+writer's move (fence), the accelerator and Route 53 leaving the primary (the failover record read
+from the zone's name servers), Aurora's promotion and the ledger catching up.
 
 Options:
   --stack NAME            the stack (its Pulumi.NAME.yaml must have gameDays: enabled)
@@ -271,11 +273,24 @@ export function orderSender(env: GameDayIo['env'], fetchImpl: typeof fetch = fet
   };
 }
 
-/** The watchers' reads in AWS: the stack's outputs through the Pulumi CLI, then status's clients. */
+/**
+ * The watchers' reads in AWS: the stack's outputs through the Pulumi CLI, then status's clients
+ * (one set for the run), plus Route 53's checkers and the failover record from the zone's name servers.
+ */
 function awsPlatform(stack: string): PlatformSource {
-  const source = statusSource(readStackOutputs({ stack }));
+  const outputs = readStackOutputs({ stack });
+  const source = statusSource(outputs);
   const aws = awsIo();
-  return { appliers: source.appliers, read: () => readPlatform(source, aws) };
+  const zone = zoneResolver(zoneNameServers(outputs));
+  const deps = { ...aws.deps(source.config), resolveCname: zone.resolveCname };
+  const io = { ...aws, deps: () => deps };
+  return {
+    appliers: source.appliers,
+    read: async () => {
+      const [platform, traffic] = await Promise.all([readPlatform(source, io), readTraffic(deps, Date.now())]);
+      return { ...platform, traffic: { ...traffic, resolver: zone.describe() } };
+    },
+  };
 }
 
 if (require.main === module) {

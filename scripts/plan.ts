@@ -339,7 +339,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     preflightReport(run.outputs.preflight as QuotaVerdict[], style),
     rtoReport(budget, style),
     rtoDistributionReport(distribution),
-    calibrationReport(settings, gameDays.calibration, gameDays.file),
+    calibrationReport(rtoInputsFromSettings(settings), gameDays.calibration, gameDays.file),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),

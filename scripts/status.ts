@@ -13,7 +13,12 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Resolver } from 'node:dns/promises';
 import { z } from 'zod';
-import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from '../lambda/orchestrator/aws';
+import {
+  DNS_RESOLVER_OPTIONS,
+  GLOBAL_ACCELERATOR_API_REGION,
+  ROUTE53_API_REGION,
+  sdkOptions,
+} from '../lambda/orchestrator/aws';
 import { systemClock } from '../lambda/orchestrator/clock';
 import { configFromEnv, type OrchestratorConfig } from '../lambda/orchestrator/config';
 import { type FailoverStatus, readFailoverStatus } from '../lambda/orchestrator/failover-status';
@@ -75,7 +80,7 @@ export function awsIo(): StatusIo {
         ),
         rds: new RDSClient(sdkOptions(regionOfArn(config.secondaryClusterArn))),
         primaryRds: new RDSClient({ ...sdkOptions(config.primaryRegion), maxAttempts: 1 }),
-        resolveCname: (name) => new Resolver({ timeout: 2000, tries: 1 }).resolveCname(name),
+        resolveCname: (name) => new Resolver(DNS_RESOLVER_OPTIONS).resolveCname(name),
         ...(book && { book }),
         ga: new GlobalAcceleratorClient(sdkOptions(GLOBAL_ACCELERATOR_API_REGION)),
         route53: new Route53Client({ ...sdkOptions(ROUTE53_API_REGION), maxAttempts: 1 }),

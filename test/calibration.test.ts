@@ -10,7 +10,7 @@ import { Calibration, calibrationFrom, calibrationReport } from '../lib/model/ca
 import { GameDayResults, GameDayResultsError, measuredFrom, parseGameDayResults } from '../lib/model/game-day-results';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { AURORA_PATH, FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
-import { rtoDistribution, sampleRto } from '../lib/model/rto-model';
+import { GATE_DECISION_PATH, rtoDistribution, sampleRto } from '../lib/model/rto-model';
 import { PlanIo, planCli } from '../scripts/plan';
 import { planConfig } from './helpers/plan';
 
@@ -48,10 +48,24 @@ const file = (runs: unknown[], over: Record<string, unknown> = {}) =>
   JSON.stringify({ version: 1, stack: 'dev', runs, ...over });
 
 describe('the RTO model, calibrated', () => {
-  it('a measured traffic shift replaces the accelerator pickup, sample for sample, and nothing else', () => {
+  it("a measured traffic shift replaces the fault-to-UNHEALTHY span (ALB detection and pickup), on the accelerator path and the fast path's corroboration", () => {
     const slow = path_({ trafficShiftSeconds: measured([20]) }, 'traffic: Global Accelerator');
     const fast = path_({ trafficShiftSeconds: measured([5]) }, 'traffic: Global Accelerator');
     for (let k = 0; k < slow.length; k++) expect(slow[k] - fast[k]).toBeCloseTo(15, 9);
+    // The measurement starts at the fault: the ALB's own detection (at least one 5 s interval and
+    // the 2 s timeout here) is inside it, not added to it. Left is the client's retry (0-5 s) and,
+    // for pinned clients, their 10 s timeout.
+    expect(Math.min(...slow)).toBeLessThan(20 + 5 + 2);
+    expect(slow.every((s) => s >= 20 && s <= 20 + 10 + 5)).toBe(true);
+    // The ALB's settings no longer move it; the gate's fast path reads the same draw.
+    const slowAlb = sampleRto(
+      { ...INPUTS, albIntervalSeconds: 30 },
+      { samples: 2000, calibration: { trafficShiftSeconds: measured([20]) } },
+    ).find((p) => p.name === 'traffic: Global Accelerator')!.seconds;
+    expect(slowAlb).toEqual(slow);
+    expect(path_({ trafficShiftSeconds: measured([5]) }, GATE_DECISION_PATH)).not.toEqual(
+      path_(undefined, GATE_DECISION_PATH),
+    );
     // Route 53 and Aurora do not read it.
     expect(path_({ trafficShiftSeconds: measured([20]) }, 'traffic: Route 53 failover')).toEqual(
       path_(undefined, 'traffic: Route 53 failover'),
@@ -59,10 +73,19 @@ describe('the RTO model, calibrated', () => {
     expect(path_({ trafficShiftSeconds: measured([20]) }, AURORA_PATH)).toEqual(path_(undefined, AURORA_PATH));
   });
 
-  it("a measured DNS switch replaces the resolver's cache on the Route 53 path only", () => {
+  it("a measured DNS switch replaces Route 53's detection (fault to the record answering the secondary); the resolvers' cache stays the TTL", () => {
     const slow = path_({ dnsSwitchSeconds: measured([9]) }, 'traffic: Route 53 failover');
     const fast = path_({ dnsSwitchSeconds: measured([1]) }, 'traffic: Route 53 failover');
     for (let k = 0; k < slow.length; k++) expect(slow[k] - fast[k]).toBeCloseTo(8, 9);
+    // Route 53's checkers (here at least one 10 s interval and the 4 s connect timeout) are inside
+    // the measurement; the resolver's cache (U(0, 10 s)) and the client (up to 15 s) come after it.
+    expect(Math.min(...slow)).toBeLessThan(9 + 14);
+    expect(slow.every((s) => s >= 9 && s <= 9 + 10 + 15)).toBe(true);
+    const longTtl = sampleRto(
+      { ...INPUTS, dnsTtlSeconds: 60 },
+      { samples: 2000, calibration: { dnsSwitchSeconds: measured([9]) } },
+    ).find((p) => p.name === 'traffic: Route 53 failover')!.seconds;
+    expect(Math.max(...longTtl)).toBeGreaterThan(Math.max(...slow) + 30);
     expect(path_({ dnsSwitchSeconds: measured([9]) }, 'traffic: Global Accelerator')).toEqual(
       path_(undefined, 'traffic: Global Accelerator'),
     );
@@ -148,22 +171,32 @@ describe('game-day results files', () => {
     expect(problems('{ not json')[0]).toMatch(/^not JSON/);
   });
 
-  it('a timeline measures the spans whose two events it holds', () => {
+  it('a timeline measures the spans whose two events it holds: the traffic spans from the fault', () => {
     expect(
       measuredFrom([
         { at: '2026-12-05T10:00:00.000Z', event: 'fault-start' },
         { at: '2026-12-05T10:00:20.000Z', event: 'alb-unhealthy' },
-        { at: '2026-12-05T10:00:31.500Z', event: 'accelerator-shifted' },
+        // The dial moved by the orchestrator first: a shift, but not the accelerator's health verdict.
+        { at: '2026-12-05T10:00:25.000Z', event: 'accelerator-shifted' },
+        { at: '2026-12-05T10:00:31.500Z', event: 'accelerator-unhealthy' },
+        { at: '2026-12-05T10:00:33.000Z', event: 'route53-unhealthy' },
+        { at: '2026-12-05T10:00:34.000Z', event: 'dns-answers-secondary' },
         { at: '2026-12-05T10:01:00.000Z', event: 'promotion-started' },
         { at: '2026-12-05T10:01:48.000Z', event: 'promotion-complete' },
       ]),
-    ).toEqual({ trafficShiftSeconds: 11.5, promotionSeconds: 48 });
+    ).toEqual({ trafficShiftSeconds: 31.5, dnsSwitchSeconds: 34, promotionSeconds: 48 });
+    expect(
+      measuredFrom([
+        { at: '2026-12-05T10:00:00.000Z', event: 'fault-start' },
+        { at: '2026-12-05T10:00:25.000Z', event: 'accelerator-shifted' },
+      ]),
+    ).toEqual({});
   });
 });
 
 describe('the plan says which inputs are estimates and which are calibrated', () => {
   it('without results every measurable input is an estimate', () => {
-    const lines = calibrationReport({ dbPromotionEstimateSeconds: 120, dnsTtlSeconds: 10 });
+    const lines = calibrationReport(INPUTS);
     expect(lines[0]).toMatch(/^RTO model inputs: 0 of 3 measurable inputs calibrated by game days \(no results file\)/);
     expect(lines.slice(1).every((l) => /estimate: /.test(l))).toBe(true);
   });

@@ -347,6 +347,10 @@ const METRICS: Record<string, MetricFacts> = {
   'TAP/OrderBook BookRegionalAcknowledgements': eventOnly(),
   'TAP/OrderBook BookItemsRefused': eventOnly(),
   'TAP/OrderBook BookLedgerMismatches': eventOnly(),
+  // The book's replica (lib/observe/book-table-alarms.ts): DynamoDB reports throttled writes and
+  // transaction conflicts only when they happen (sums per minute, no data point otherwise).
+  'AWS/DynamoDB WriteThrottleEvents': eventOnly(),
+  'AWS/DynamoDB TransactionConflict': eventOnly(),
   // Age (ms) of the last record read from the stream: at most its 24-hour retention. Healthy: a
   // second of replication and the batching window, a retry or two on the standby region while
   // Aurora replication brings the order. No records, no data point.

@@ -255,3 +255,17 @@ describe('worker split and seeded runs', () => {
     expect(drawn.filter((p) => p.orchestratorSeconds === FIXED_PHASES.orchestratorSeconds).length).toBeLessThan(20);
   });
 });
+
+describe('what a lost primary region must show', () => {
+  it('wherever us-east-1 is lost to users (down, or cut off with its processes alive), the first live order is held to the RTO target and no refusal is excused (issue 22)', () => {
+    const settings = drillSettings('dev');
+    const lost = ['region-outage', 'slow-promotion', 'replication-lag', 'promotion-refused', 'old-primary-alive'];
+    // A gate far slower than the target: a scenario bound to the gate's slow path would show it.
+    const input = { settings, gateSeconds: 10 * settings.rtoTargetSeconds } as MeasureInput;
+    expect(
+      drillScenarios(settings)
+        .filter((s) => lost.includes(s.name))
+        .map((s) => [s.name, s.expect.firstLiveWithinSeconds(input), s.expect.refusesOrdersForSeconds ?? 0]),
+    ).toEqual(lost.map((name) => [name, settings.rtoTargetSeconds, 0]));
+  });
+});

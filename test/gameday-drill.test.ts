@@ -2,7 +2,9 @@
  * `npm run gameday` offline (issue 27): the command itself, run against the drill's fakes for the
  * primary-unreachable experiment (scripts/gameday/drill-driver.ts). Its orders go through the
  * drill's real order API, its watchers read the platform through the orchestrator's own clients
- * (as `npm run status` does), and the results file it writes calibrates the plan's RTO model.
+ * (as `npm run status` does, plus the accelerator's endpoint health, Route 53's checkers and the
+ * failover record's uncached answer), and the results file it writes calibrates the plan's RTO
+ * model: Aurora's promotion and both traffic spans, each checked against the drill's own truth.
  * Aurora's promotion is set to 300 s so the calibration is visibly not the 120 s estimate.
  */
 import * as fs from 'fs';
@@ -12,7 +14,7 @@ import { calibrationFrom, calibrationReport } from '../lib/model/calibration';
 import { parseGameDayResults, type GameDayRun } from '../lib/model/game-day-results';
 import { AURORA_PATH } from '../lib/model/rto';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
-import { rtoDistribution } from '../lib/model/rto-model';
+import { rtoDistribution, sampleRto } from '../lib/model/rto-model';
 import { parseSettings, readRawConfig } from '../lib/config';
 import type { ScenarioResult } from '../scripts/drill/metrics';
 import { Drill } from '../scripts/drill/run';
@@ -137,6 +139,30 @@ it('the timeline has the failover in order: failed order, gate votes, decision, 
   expect(run.timeline.find((e) => e.event === 'ledger-caught-up')!.detail).toMatch(/eu-west-1 applier IteratorAge/);
 });
 
+it("measures the traffic spans against the drill's own accelerator and Route 53, within one poll", () => {
+  const fault = Date.parse(run.timeline[0].at);
+  const { accelerator, route53 } = offline.world;
+  // When the drill's accelerator marked us-east-1 unhealthy, and when Route 53's verdict turned
+  // (from then on the failover record answers the secondary): the truth the watchers read through the APIs.
+  const unhealthy = accelerator.changes.find((c) => c.region === 'us-east-1' && !c.healthy)!.at;
+  const switched = route53.checks['us-east-1'].history.find((h) => !h.healthy)!.at;
+  const poll = 5;
+  const truth = { trafficShiftSeconds: (unhealthy - fault) / 1000, dnsSwitchSeconds: (switched - fault) / 1000 };
+  for (const input of ['trafficShiftSeconds', 'dnsSwitchSeconds'] as const) {
+    expect(run.measured[input]).toBeGreaterThanOrEqual(truth[input]);
+    expect(run.measured[input]).toBeLessThanOrEqual(truth[input] + poll);
+  }
+  expect(run.timeline.find((e) => e.event === 'accelerator-unhealthy')!.detail).toMatch(
+    /^DescribeEndpointGroup: all 1 primary endpoint\(s\) UNHEALTHY/,
+  );
+  expect(run.timeline.find((e) => e.event === 'dns-answers-secondary')!.detail).toMatch(
+    /\(the secondary\) from the drill's Route 53 answer \(uncached/,
+  );
+  // Route 53's API is in us-east-1: unreadable through the outage, so its verdict is stamped late and says so.
+  const route53Seen = run.timeline.find((e) => e.event === 'route53-unhealthy');
+  if (route53Seen) expect(route53Seen.detail).toMatch(/unreadable at the previous poll/);
+});
+
 it('prints the measured values beside the model, and the results file calibrates the plan', () => {
   const printed = offline.stdout.join('\n');
   expect(printed).toMatch(/first live order in the secondary\s+[\d.]+ s\s+[\d.]+ s\s+[\d.]+ s\s+within p99/);
@@ -149,9 +175,23 @@ it('prints the measured values beside the model, and the results file calibrates
   const calibrated = rtoDistribution(inputs, { calibration }).paths.find((p) => p.name === AURORA_PATH)!;
   // The measured 300 s median replaces the 120 s estimate: the model's promotion path moves with it.
   expect(calibrated.p50).toBeGreaterThan(estimate.p50 + PROMOTION_SECONDS - inputs.dbPromotionEstimateSeconds - 30);
-  expect(calibrationReport(inputs, calibration, 'dev.json').join('\n')).toMatch(
-    /Aurora cross-region promotion\s+calibrated: median .* 1 run, .*offline runs included/,
-  );
+  const report = calibrationReport(inputs, calibration, 'dev.json').join('\n');
+  expect(report).toMatch(/Aurora cross-region promotion\s+calibrated: median .* 1 run, .*offline runs included/);
+  // The traffic inputs too: the plan names them calibrated, from one run, on the drill's date.
+  expect(report).toMatch(/^RTO model inputs: 3 of 3 measurable inputs calibrated by game days \(dev\.json\)/);
+  for (const name of ['Global Accelerator marking the primary unhealthy', "Route 53's failover answer switching"])
+    expect(report).toMatch(new RegExp(`${name}\\s+calibrated: [\\d.]+ s, 1 run, 2026-01-05, offline runs included`));
+  expect(calibration.trafficShiftSeconds!.values).toEqual([run.measured.trafficShiftSeconds]);
+  expect(calibration.dnsSwitchSeconds!.values).toEqual([run.measured.dnsSwitchSeconds]);
+  // The model's traffic paths now start from the measured spans: every accelerator sample is the
+  // measured span plus the client's retry (and a pinned client's timeout), nothing of the estimate.
+  const sampled = (name: string) =>
+    sampleRto(inputs, { samples: 500, calibration }).find((p) => p.name === name)!.seconds;
+  const shift = run.measured.trafficShiftSeconds!;
+  expect([...sampled('traffic: Global Accelerator')].every((s) => s >= shift && s <= shift + 15)).toBe(true);
+  const dns = run.measured.dnsSwitchSeconds!;
+  const ttl = inputs.dnsTtlSeconds;
+  expect([...sampled('traffic: Route 53 failover')].every((s) => s >= dns && s <= dns + ttl + 15)).toBe(true);
 });
 
 it('an in-region database failover: the command completes, and the watchers see no vote, decision, fence or promotion', async () => {

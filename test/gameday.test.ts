@@ -21,6 +21,7 @@ import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
 import type { FailoverStatus } from '../lambda/orchestrator/failover-status';
 import { PlatformReading, PlatformWatcher } from '../scripts/gameday/watch';
+import { type DnsIo, zoneNameServers, zoneResolver } from '../scripts/gameday/traffic-reads';
 import { gameDayTable, rtoBasis } from '../scripts/gameday/game-day-docs';
 import { StackOutputsError } from '../scripts/stack-outputs';
 
@@ -441,6 +442,114 @@ describe('the watchers', () => {
     };
     expect(await late('0')).toEqual({ events: ['fault-start', 'fault-stop'], seconds: 5 });
     expect(await late('30')).toEqual({ events: ['fault-start', 'fault-stop', 'decision'], seconds: 35 });
+  });
+
+  describe('the traffic watchers', () => {
+    type Dial = FailoverStatus['dials'][number];
+    const group = (g: 'primary' | 'secondary', dial: number, health: string): Dial => ({
+      ok: true,
+      value: {
+        group: g,
+        endpointGroupArn: `arn:aws:globalaccelerator::1:accelerator/a/listener/l/endpoint-group/${g}`,
+        trafficDialPercentage: dial,
+        endpoints: [{ id: `alb-${g}`, health }],
+      },
+    });
+    const checkers = (healthy: number, of = 15) => ({ kind: 'read' as const, healthyCheckers: healthy, checkers: of });
+    const answers = (secondary: boolean) => ({
+      kind: 'read' as const,
+      answersSecondary: secondary,
+      detail: secondary ? 'answers alb-euw1 (the secondary)' : 'answers alb-use1',
+    });
+    const poll = (at: number, dials: Dial[], traffic: PlatformReading['traffic'] = {}): PlatformReading => {
+      const r = reading(at, [], [], primary);
+      return { ...r, status: { ...r.status, dials }, traffic };
+    };
+    const healthy = [group('primary', 100, 'HEALTHY'), group('secondary', 0, 'HEALTHY')];
+    const resolver = "the zone's name servers (ns-1.awsdns-01.org)";
+
+    it("records the accelerator's health verdict, the shift (health or dial), Route 53's verdict and the record's answer, each once", () => {
+      const w = new PlatformWatcher(setup);
+      const fine = { route53: checkers(15), record: answers(false), resolver };
+      expect(w.observe(poll(0, healthy, fine))).toEqual([]);
+      // The orchestrator's fence moved the dial before the accelerator's health said anything: shifted, not unhealthy.
+      const dialed = [group('primary', 0, 'HEALTHY'), group('secondary', 100, 'HEALTHY')];
+      expect(w.observe(poll(5000, dialed, fine))).toEqual([
+        { event: 'accelerator-shifted', detail: 'primary traffic dial 0' },
+      ]);
+      // Route 53's 18 % rule: 3 of 15 healthy (20 %) is still up; 2 of 15 (13 %) is down.
+      expect(w.observe(poll(10_000, dialed, { ...fine, route53: checkers(3) }))).toEqual([]);
+      const down = [group('primary', 0, 'UNHEALTHY'), group('secondary', 100, 'HEALTHY')];
+      expect(w.observe(poll(15_000, down, { route53: checkers(2), record: answers(true), resolver }))).toEqual([
+        { event: 'accelerator-unhealthy', detail: 'DescribeEndpointGroup: all 1 primary endpoint(s) UNHEALTHY' },
+        { event: 'route53-unhealthy', detail: 'GetHealthCheckStatus: 2 of 15 checkers see the primary healthy' },
+        {
+          event: 'dns-answers-secondary',
+          detail: `answers alb-euw1 (the secondary) from ${resolver}`,
+        },
+      ]);
+      expect(w.observe(poll(20_000, down, { route53: checkers(0), record: answers(true), resolver }))).toEqual([]);
+    });
+
+    it('unreadable is not unhealthy; a verdict first read after an unreadable poll says it may be older', () => {
+      const w = new PlatformWatcher(setup);
+      const lost: Dial = { ok: false, error: 'connect ETIMEDOUT' };
+      const gone = { kind: 'unreadable' as const, reason: 'connect ETIMEDOUT' };
+      expect(w.observe(poll(0, healthy, { route53: checkers(15) }))).toEqual([]);
+      expect(w.observe(poll(5000, [lost], { route53: gone, record: gone }))).toEqual([]);
+      // Too few fresh checkers is no verdict either (route53Verdict: unknown).
+      expect(w.observe(poll(10_000, [lost], { route53: checkers(0, 2) }))).toEqual([]);
+      expect(w.observe(poll(15_000, [group('primary', 100, 'UNHEALTHY')], { route53: checkers(0) }))).toEqual([
+        {
+          event: 'accelerator-unhealthy',
+          detail:
+            'DescribeEndpointGroup: all 1 primary endpoint(s) UNHEALTHY; unreadable at the previous poll, so it may have held earlier',
+        },
+        {
+          event: 'accelerator-shifted',
+          detail: 'all 1 primary endpoint(s) UNHEALTHY; unreadable at the previous poll, so it may have held earlier',
+        },
+        {
+          event: 'route53-unhealthy',
+          detail:
+            'GetHealthCheckStatus: 0 of 15 checkers see the primary healthy; unreadable at the previous poll, so it may have held earlier',
+        },
+      ]);
+    });
+
+    it("asks the zone's own name servers for the failover record; falls back to the system resolver and says so", async () => {
+      const asked: (readonly string[])[] = [];
+      const io = (known: Record<string, string[]>): DnsIo => ({
+        addresses: async (host) => {
+          if (!known[host]) throw Object.assign(new Error(`queryA ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+          return known[host];
+        },
+        resolver: (servers) => {
+          asked.push(servers);
+          return { resolveCname: async () => ['alb-euw1.eu-west-1.elb.amazonaws.com'] };
+        },
+      });
+      const ns = ['ns-1.awsdns-01.org', 'ns-2.awsdns-02.com'];
+      const zone = zoneResolver(ns, io({ 'ns-1.awsdns-01.org': ['205.251.192.1'] }));
+      expect(await zone.resolveCname('api.dev.example.com')).toEqual(['alb-euw1.eu-west-1.elb.amazonaws.com']);
+      expect(asked).toEqual([['205.251.192.1']]);
+      expect(zone.describe()).toBe("the zone's name servers (ns-1.awsdns-01.org, ns-2.awsdns-02.com)");
+      const none = zoneResolver(ns, io({}));
+      await none.resolveCname('api.dev.example.com');
+      expect(asked.at(-1)).toEqual([]);
+      expect(none.describe()).toMatch(
+        /^the system resolver \(no name server of the zone resolved\): answers may be cached/,
+      );
+      expect(zoneNameServers({ hostedZoneNameServers: ns })).toEqual(ns);
+      expect(zoneNameServers({})).toEqual([]);
+    });
+
+    it('a condition that already holds at the first poll is never recorded: it held before the fault', () => {
+      const w = new PlatformWatcher(setup);
+      const down = [group('primary', 0, 'UNHEALTHY')];
+      expect(w.observe(poll(0, down, { route53: checkers(0), record: answers(true) }))).toEqual([]);
+      expect(w.observe(poll(5000, down, { route53: checkers(0), record: answers(true) }))).toEqual([]);
+    });
   });
 
   it('a live order after a failed one is the recovery, in whichever region', () => {

@@ -236,6 +236,32 @@ describe('watching the book', () => {
     },
   );
 
+  it.each(['use1', 'euw1'])(
+    "%s: the replica's throttled writes and transaction conflicts (orders answered 503 overloaded) are alarmed",
+    async (code) => {
+      const run = await plan();
+      const table = named(run, 'aws:dynamodb/table:Table', 'ddb-order-book-dev');
+      const throttled = named(run, ALARM, `alarm-book-write-throttled-${code}-dev`);
+      expect(throttled.inputs).toMatchObject({
+        namespace: 'AWS/DynamoDB',
+        metricName: 'WriteThrottleEvents',
+        dimensions: { TableName: table.inputs.name },
+        statistic: 'Sum',
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
+      const conflicts = named(run, ALARM, `alarm-book-transaction-conflicts-${code}-dev`);
+      expect(conflicts.inputs).toMatchObject({
+        namespace: 'AWS/DynamoDB',
+        metricName: 'TransactionConflict',
+        dimensions: { TableName: table.inputs.name },
+        statistic: 'Sum',
+        threshold: 0,
+      });
+      expect(conflicts.inputs.datapointsToAlarm).toBeLessThanOrEqual(conflicts.inputs.evaluationPeriods);
+    },
+  );
+
   it('the metric filter matches the order API’s own log line for a regional acknowledgement, and only that', () => {
     // CloudWatch's JSON filter syntax evaluated on the line lambda/trading/api.ts logs.
     const pattern = '{ ($.message = "order accepted") && ($.durability = "regional") }';

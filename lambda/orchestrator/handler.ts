@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { Resolver } from 'node:dns/promises';
 import { arbiter } from '../shared/arbiter';
 import { createLogger } from '../shared/logger';
-import { GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
+import { DNS_RESOLVER_OPTIONS, GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
 import { configFromEnv, type OrchestratorConfig } from './config';
 import { bookControlFor } from './book-control';
 import { systemClock } from './clock';
@@ -30,7 +30,7 @@ const ga = new GlobalAcceleratorClient(sdkOptions(GLOBAL_ACCELERATOR_API_REGION)
 const route53 = new Route53Client({ ...sdkOptions(ROUTE53_API_REGION), maxAttempts: 1 });
 const sns = new SNSClient(sdkOptions());
 // One short DNS attempt: the failover record's answer corroborates, its absence never blocks.
-const resolver = new Resolver({ timeout: 2000, tries: 1 });
+const resolver = new Resolver(DNS_RESOLVER_OPTIONS);
 const store = new DynamoEvidenceStore(
   DynamoDBDocumentClient.from(new DynamoDBClient(sdkOptions(config.evidenceTable?.region)), {
     marshallOptions: { removeUndefinedValues: true },

@@ -86,11 +86,14 @@ export class BookApplier extends pulumi.ComponentResource implements BuiltFuncti
   readonly mapping: aws.lambda.EventSourceMapping;
   /** The only order-path process that reaches Aurora: admitted by the cluster's security group. */
   readonly securityGroup: aws.ec2.SecurityGroup;
+  /** The book's table, whose replica in this region the applier reads (its alarms name it). */
+  readonly bookTableName: pulumi.Output<string>;
 
   constructor(name: string, args: BookApplierArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:BookApplier', name, {}, opts);
     const { settings, name: n, region, book, keys } = args;
     const streamArn = book.streamArnIn(region);
+    this.bookTableName = book.table.name;
     this.securityGroup = namedSecurityGroup(
       n('bookApplierSecurityGroup'),
       {

@@ -3,6 +3,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { Settings } from '../config';
+import type { ByRole } from '../config/by-role';
 import { DatabaseStack, POSTGRES_PORT } from './database-stack';
 import { DB_PASSWORD_SPEC, GlobalDatabase } from './global-database';
 import { policyJson, resolvedAfter, Statement } from '../security/iam';
@@ -11,11 +12,14 @@ import { Namer } from '../config/naming';
 import { ROTATION_TAG } from '../config/tags';
 import { RegionKeys } from '../security/region-keys';
 
+/** What the credentials need of each region (a RegionBundle has it). */
 export interface CredentialsSide {
   readonly region: string;
   readonly name: Namer;
   readonly database: DatabaseStack;
   readonly keys: RegionKeys;
+  /** The secondary's grant needs its provider; the primary's resources use the component's own. */
+  readonly provider: aws.Provider;
 }
 
 /** Days Secrets Manager keeps a deleted secret: none for ephemeral stacks, the maximum for protected ones. */
@@ -58,10 +62,11 @@ export interface CredentialsStackArgs {
   readonly settings: Settings;
   readonly name: Namer;
   readonly globalDatabase: GlobalDatabase;
-  /** Where the secrets live and rotate: the component's own provider (the `providers` option). */
-  readonly primary: CredentialsSide;
-  /** Holds the replicas and the standby rotation function; its grant needs this region's provider. */
-  readonly secondary: CredentialsSide & { readonly provider: aws.Provider };
+  /**
+   * The primary is where the secrets live and rotate (the component's own provider, the
+   * `providers` option); the secondary holds the replicas and the standby rotation function.
+   */
+  readonly regions: ByRole<CredentialsSide>;
 }
 
 /** The ARN a secret's replica has in another region (same name and random suffix). */
@@ -96,7 +101,8 @@ export class CredentialsStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: CredentialsStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:data:CredentialsStack', name, {}, opts);
-    const { settings, name: n, primary, secondary, globalDatabase } = args;
+    const { settings, name: n, globalDatabase } = args;
+    const { primary, secondary } = args.regions;
     const child = { parent: this };
 
     const makeSecret = (

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Settings } from '../config';
 import { serviceRole, sourceConditions } from '../security/iam';
 import { Namer } from '../config/naming';
+import { RegionKeys } from '../security/region-keys';
 
 /** The AWS-managed permissions AWS Backup needs to snapshot and copy an Aurora cluster. */
 export const BACKUP_SERVICE_POLICY = 'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup';
@@ -11,14 +12,14 @@ export interface BackupSide {
   readonly name: Namer;
   readonly region: string;
   readonly provider: aws.Provider;
-  /** The region's backup key (RegionKeys `backup`). */
-  readonly key: aws.kms.Key;
+  /** The region's keys: its `backup` key encrypts the region's vault. */
+  readonly keys: RegionKeys;
 }
 
 export interface DatabaseBackupArgs {
   readonly settings: Settings;
   /** Where the cluster lives and the daily backup is taken. */
-  readonly source: BackupSide & { readonly clusterArn: pulumi.Input<string> };
+  readonly source: BackupSide & { readonly database: { readonly cluster: aws.rds.Cluster } };
   /** The other region: the copy survives the loss of the source region, and a DROP replicated by the global database. */
   readonly copyTo: BackupSide;
 }
@@ -38,12 +39,12 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     const here = { parent: this, provider: source.provider };
     const vault = new aws.backup.Vault(
       source.name('backupVault'),
-      { name: source.name('backupVault'), kmsKeyArn: source.key.arn },
+      { name: source.name('backupVault'), kmsKeyArn: source.keys.key('backup').arn },
       here,
     );
     this.copyVault = new aws.backup.Vault(
       copyTo.name('backupVault'),
-      { name: copyTo.name('backupVault'), kmsKeyArn: copyTo.key.arn },
+      { name: copyTo.name('backupVault'), kmsKeyArn: copyTo.keys.key('backup').arn },
       { parent: this, provider: copyTo.provider },
     );
     const account = aws.getCallerIdentityOutput({}, here);
@@ -83,7 +84,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         name: source.name('backupPlan'),
         planId: this.plan.id,
         iamRoleArn: role.ready.arn,
-        resources: [source.clusterArn],
+        resources: [source.database.cluster.arn],
       },
       { ...here, parent: this.plan },
     );

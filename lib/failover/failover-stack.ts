@@ -7,7 +7,8 @@ import { healthCheckFailing } from '../alarms/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
 import { Keeper } from './keeper';
-import { RegionRole, RegionSettings, Settings } from '../config';
+import { Settings } from '../config';
+import type { ByRole } from '../config/by-role';
 import { GlobalDatabase } from '../data/global-database';
 import { resolvedAfter } from '../security/iam';
 import { buildFunction, BuiltFunction, everyMinute } from '../functions/lambda-function';
@@ -15,40 +16,38 @@ import { LoadBalancer } from '../app/load-balancer';
 import { OrderBook } from '../data/order-book';
 import { functionEnvironment } from '../functions/function-environment';
 import { orchestratorEnvironment } from '../../lambda/orchestrator/environment';
-import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
+import { DELETE_BEFORE_REPLACE, Namer, regionalName } from '../config/naming';
+import type { GlobalStack } from '../traffic/global-stack';
 import type { CodeSigning } from '../functions/code-signing';
 
-export interface FailoverStackArgs {
+/** What the failover needs of each region (a RegionBundle has it). */
+export interface FailoverRegion {
+  readonly region: string;
+  readonly name: Namer;
+  readonly provider: aws.Provider;
   /** The region's code signing, when lambdaCodeSigning is warn or enforce. */
   readonly codeSigning?: CodeSigning;
+  readonly database: { readonly cluster: aws.rds.Cluster };
+  /** The region's public entry: the primary's is probed the way users reach it; the secondary's
+   * is the name the failover record answers once it has failed over. */
+  readonly compute: { readonly loadBalancer: LoadBalancer };
+}
+
+export interface FailoverStackArgs {
   readonly settings: Settings;
-  /** The region the orchestrator runs in (the secondary): the component's own provider. */
-  readonly region: RegionSettings;
-  /** Namer of that region. */
-  readonly name: Namer;
-  /** The region probed and fenced (the primary's). */
-  readonly primaryRegion: string;
-  /** Namer of the primary region (the Route 53 alarm must live in us-east-1). */
-  readonly primaryName: Namer;
-  /** Provider of us-east-1, for the Route 53 health alarm and its topic. */
-  readonly primaryProvider: aws.Provider;
-  readonly globalDatabase: GlobalDatabase;
-  readonly primaryCluster: aws.rds.Cluster;
-  readonly secondaryCluster: aws.rds.Cluster;
-  /** The primary's public entry, probed the way users reach it. */
-  readonly primaryLoadBalancer: LoadBalancer;
   /**
-   * The primary's regional name (`use1.<domain>`): on its certificate and resolving to it alone,
-   * what the canaries send as SNI and Host and verify TLS against.
+   * Both regions. The orchestrator runs in the secondary (the component's own provider); the
+   * primary is probed and fenced, and its provider (us-east-1) holds the Route 53 health alarm
+   * and its topic.
    */
-  readonly probeHostname: string;
-  readonly primaryHealthCheck: aws.route53.HealthCheck;
-  /** The Route 53 failover record (api.<domain>): answering the secondary corroborates a lost region. */
-  readonly failoverRecordName: string;
-  /** The secondary's load balancer: the name that record answers once it has failed over. */
-  readonly secondaryLoadBalancer: LoadBalancer;
-  /** The Global Accelerator traffic dials the orchestrator fences with. */
-  readonly endpointGroups: Readonly<Record<RegionRole, aws.globalaccelerator.EndpointGroup>>;
+  readonly regions: ByRole<FailoverRegion>;
+  readonly globalDatabase: GlobalDatabase;
+  /**
+   * Route 53 and Global Accelerator: the primary's health check, the failover record
+   * (api.<domain>: answering the secondary corroborates a lost region) and the traffic dials the
+   * orchestrator fences with.
+   */
+  readonly traffic: Pick<GlobalStack, 'healthChecks' | 'apiName' | 'endpointGroups'>;
   /** Where the canaries vote from: at least two regions, none of them the primary's. */
   readonly vantages: readonly Vantage[];
   /** The shared evidence table (probes, lease, fence record), in this component's region. */
@@ -88,13 +87,17 @@ export class FailoverStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: FailoverStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:failover:FailoverStack', name, {}, opts);
-    const { settings, name: n, endpointGroups } = args;
+    const { settings, regions, traffic } = args;
+    const { primary, secondary } = regions;
+    const { endpointGroups } = traffic;
+    const primaryHealthCheck = traffic.healthChecks.primary;
+    const n = secondary.name;
     const child = { parent: this };
-    this.region = args.region.region;
+    this.region = secondary.region;
     const vantageRegions = args.vantages.map((v) => v.region);
-    if (new Set(vantageRegions).size < 2 || vantageRegions.includes(args.primaryRegion)) {
+    if (new Set(vantageRegions).size < 2 || vantageRegions.includes(primary.region)) {
       throw new Error(
-        `the promotion gate needs canaries in at least two regions other than ${args.primaryRegion}; got ${vantageRegions.join(', ')}`,
+        `the promotion gate needs canaries in at least two regions other than ${primary.region}; got ${vantageRegions.join(', ')}`,
       );
     }
 
@@ -114,9 +117,11 @@ export class FailoverStack extends pulumi.ComponentResource {
           {
             settings,
             vantage,
-            targetRegion: args.primaryRegion,
-            target: args.primaryLoadBalancer,
-            hostname: args.probeHostname,
+            targetRegion: primary.region,
+            target: primary.compute.loadBalancer,
+            // The primary's regional name (`use1.<domain>`): on its certificate and resolving to
+            // it alone, what the canaries send as SNI and Host and verify TLS against.
+            hostname: regionalName(settings, primary.region),
             evidenceTable: table,
             evidenceTableRegion: this.region,
             metricNamespace: METRIC_NAMESPACES.failover,
@@ -130,7 +135,7 @@ export class FailoverStack extends pulumi.ComponentResource {
       {
         name: n('orchestratorFunction'),
         roleName: n('orchestratorRole'),
-        codeSigning: args.codeSigning,
+        codeSigning: secondary.codeSigning,
         code: 'orchestrator',
         description: 'Fences traffic and promotes the eu-west-1 Aurora cluster once the gate confirms the primary down',
         settings,
@@ -138,7 +143,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           {
             Sid: 'PromoteThisGlobalCluster',
             Action: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
-            Resource: [args.globalDatabase.cluster.arn, args.secondaryCluster.arn, args.primaryCluster.arn],
+            Resource: [args.globalDatabase.cluster.arn, secondary.database.cluster.arn, primary.database.cluster.arn],
           },
           {
             // The primary's own report before any AllowDataLoss promotion (through the us-east-1 API).
@@ -146,7 +151,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             // resource was not verified offline (check the Service Authorization Reference for RDS).
             Sid: 'ReadPrimaryClusterStatus',
             Action: 'rds:DescribeDBClusters',
-            Resource: args.primaryCluster.arn,
+            Resource: primary.database.cluster.arn,
           },
           { Sid: 'ReadPrimaryClusterEvents', Action: 'rds:DescribeEvents', Resource: '*' },
           {
@@ -158,7 +163,7 @@ export class FailoverStack extends pulumi.ComponentResource {
           {
             Sid: 'ReadPrimaryHealthCheck',
             Action: 'route53:GetHealthCheckStatus',
-            Resource: pulumi.interpolate`arn:aws:route53:::healthcheck/${args.primaryHealthCheck.id}`,
+            Resource: pulumi.interpolate`arn:aws:route53:::healthcheck/${primaryHealthCheck.id}`,
           },
           {
             Sid: 'EvidenceLeaseAndFence',
@@ -182,9 +187,9 @@ export class FailoverStack extends pulumi.ComponentResource {
         ],
         environment: (this.orchestratorEnvironment = functionEnvironment('orchestrator', orchestratorEnvironment, {
           GLOBAL_CLUSTER_ID: args.globalDatabase.cluster.id,
-          PRIMARY_CLUSTER_ARN: args.primaryCluster.arn,
-          SECONDARY_CLUSTER_ARN: args.secondaryCluster.arn,
-          PRIMARY_REGION: args.primaryRegion,
+          PRIMARY_CLUSTER_ARN: primary.database.cluster.arn,
+          SECONDARY_CLUSTER_ARN: secondary.database.cluster.arn,
+          PRIMARY_REGION: primary.region,
           CANARY_VANTAGES: vantageRegions,
           PROBE_INTERVAL_SECONDS: settings.failoverProbeIntervalSeconds,
           RECOVERY_WINDOW_SECONDS: settings.failoverRecoveryWindowSeconds,
@@ -193,9 +198,9 @@ export class FailoverStack extends pulumi.ComponentResource {
           LEASE_SECONDS: leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS),
           PRIMARY_ENDPOINT_GROUP_ARN: endpointGroups.primary.arn,
           SECONDARY_ENDPOINT_GROUP_ARN: endpointGroups.secondary.arn,
-          ROUTE53_HEALTH_CHECK_ID: args.primaryHealthCheck.id,
-          FAILOVER_RECORD_NAME: args.failoverRecordName,
-          SECONDARY_RECORD_TARGET: args.secondaryLoadBalancer.alb.dnsName,
+          ROUTE53_HEALTH_CHECK_ID: primaryHealthCheck.id,
+          FAILOVER_RECORD_NAME: traffic.apiName,
+          SECONDARY_RECORD_TARGET: secondary.compute.loadBalancer.alb.dnsName,
           TOPIC_ARN: this.topic.arn,
           ENVIRONMENT: settings.environmentSuffix,
           EVIDENCE_TABLE: table.name,
@@ -229,22 +234,22 @@ export class FailoverStack extends pulumi.ComponentResource {
     // The Route 53 health-check metric exists only in us-east-1, so this alarm and its topic
     // live there; the subscription crosses to the orchestrator in eu-west-1. It only nudges an
     // evaluation: the gate decides on the canaries' evidence either way.
-    const pn = args.primaryName;
-    const primary = { parent: this, provider: args.primaryProvider };
+    const pn = primary.name;
+    const inPrimary = { parent: this, provider: primary.provider };
     const trigger = (this.triggerTopic = alarmTopic(
       { name: pn, kind: 'failoverTopic', settings, description: 'primary health alarm' },
-      primary,
+      inPrimary,
     ).topic);
     this.primaryHealthAlarm = new aws.cloudwatch.MetricAlarm(
       pn('alarm', 'primary-down'),
       {
         name: pn('alarm', 'primary-down'),
         alarmDescription: 'Route 53 sees the primary region unhealthy: nudges the failover orchestrator',
-        ...healthCheckFailing(args.primaryHealthCheck.id),
+        ...healthCheckFailing(primaryHealthCheck.id),
         alarmActions: [trigger.arn],
         okActions: [trigger.arn],
       },
-      { ...primary, ...DELETE_BEFORE_REPLACE },
+      { ...inPrimary, ...DELETE_BEFORE_REPLACE },
     );
     const allowAlarm = new aws.lambda.Permission(
       n('orchestratorFunction', 'alarm'),
@@ -255,7 +260,7 @@ export class FailoverStack extends pulumi.ComponentResource {
       pn('failoverTopic', 'fn'),
       // Subscribed only once the topic may invoke it.
       { topic: trigger.arn, protocol: 'lambda', endpoint: resolvedAfter(fn.arn, [allowAlarm]) },
-      { parent: trigger, provider: args.primaryProvider },
+      { parent: trigger, provider: primary.provider },
     );
     this.registerOutputs({
       orchestratorArn: fn.arn,

@@ -1,14 +1,17 @@
 /**
  * Calibration: the RTO model's estimated inputs replaced by what game days measured
- * (game-day-results.ts). Three inputs are measured, each by a span of the game day's timeline;
- * every other input stays the configured or documented value. The plan says which is which.
+ * (game-day-results.ts). Three inputs are measured, each by a span of the game day's timeline
+ * (MEASURED_SPANS says from which instant to which); every other input stays the configured or
+ * documented value. The plan says which is which.
  *
  * - Aurora's promotion: the measured median replaces dbPromotionEstimateSeconds as the
  *   lognormal's median; the spread (PROMOTION_SIGMA) stays an assumption, because a handful of
  *   runs says little about a tail.
- * - Global Accelerator's pickup and the resolver's cache: bounded phases, drawn from the measured
- *   values themselves (resampled with the model's own uniform draw, so the model stays
- *   deterministic and its common random numbers stay common).
+ * - The accelerator marking the primary unhealthy (the ALB's detection and the accelerator's
+ *   pickup) and Route 53's failover answer changing (its checkers and verdict): drawn from the
+ *   measured values themselves, resampled with a uniform draw the model makes anyway, so the
+ *   model stays deterministic and its common random numbers stay common. The resolvers' caches
+ *   after Route 53's answer stay the configured TTL.
  */
 import { ACCELERATOR_PICKUP_MAX_SECONDS } from './rto';
 import { GameDayResults, MEASURED_INPUTS, MeasuredInput } from './game-day-results';
@@ -27,8 +30,8 @@ export type Calibration = Readonly<Partial<Record<MeasuredInput, CalibratedInput
 /** What each measured input replaces in the model, as the plan names it. */
 export const CALIBRATED_INPUT_NAMES: Readonly<Record<MeasuredInput, string>> = {
   promotionSeconds: 'Aurora cross-region promotion',
-  trafficShiftSeconds: 'Global Accelerator traffic shift (pickup)',
-  dnsSwitchSeconds: "DNS switch (resolver's cached answer)",
+  trafficShiftSeconds: 'Global Accelerator marking the primary unhealthy',
+  dnsSwitchSeconds: "Route 53's failover answer switching",
 };
 
 /** The measured values of every input some run measured. */
@@ -57,10 +60,17 @@ const resample = (sorted: readonly number[], u: number) =>
 
 /** How the model draws the three measurable inputs: the estimate, or the measurements. */
 export interface ModelDraws {
-  /** Global Accelerator's pickup after the ALB marks its targets unhealthy. */
-  readonly pickup: (u: number) => number;
-  /** What is left of the client resolver's cached answer when Route 53 fails the primary. */
-  readonly dnsCache: (u: number, ttlSeconds: number) => number;
+  /**
+   * From the failure to Global Accelerator reporting the primary endpoint UNHEALTHY: the ALB's
+   * detection (`albDetectSeconds`, drawn by the model) plus the accelerator's pickup drawn with `u`,
+   * or a measured span resampled with `u`.
+   */
+  readonly acceleratorUnhealthy: (albDetectSeconds: number, u: number) => number;
+  /**
+   * From the failure to the failover record's authoritative answer naming the secondary: Route
+   * 53's verdict (`route53DetectSeconds`, drawn by the model), or a measured span resampled with `u`.
+   */
+  readonly recordSwitched: (route53DetectSeconds: number, u: number) => number;
   /** The median of Aurora's promotion time. */
   readonly promotionMedian: (estimateSeconds: number) => number;
 }
@@ -68,24 +78,33 @@ export interface ModelDraws {
 export function modelDraws(calibration: Calibration = {}): ModelDraws {
   const { trafficShiftSeconds: shift, dnsSwitchSeconds: dns, promotionSeconds: promotion } = calibration;
   return {
-    pickup: shift ? (u) => resample(shift.values, u) : (u) => u * ACCELERATOR_PICKUP_MAX_SECONDS,
-    dnsCache: dns ? (u) => resample(dns.values, u) : (u, ttl) => u * ttl,
+    acceleratorUnhealthy: shift
+      ? (_alb, u) => resample(shift.values, u)
+      : (alb, u) => alb + u * ACCELERATOR_PICKUP_MAX_SECONDS,
+    recordSwitched: dns ? (_detect, u) => resample(dns.values, u) : (detect) => detect,
     promotionMedian: promotion ? () => median(promotion.values) : (estimate) => estimate,
   };
 }
 
 const s = (n: number) => `${Math.round(n * 10) / 10} s`;
 
+/** What the estimates are made of: the model's inputs (rto-model.ts RtoModelInputs) these lines name. */
+export interface EstimateInputs {
+  readonly albIntervalSeconds: number;
+  readonly albUnhealthyThreshold: number;
+  readonly albTimeoutSeconds: number;
+  readonly route53IntervalSeconds: number;
+  readonly route53FailureThreshold: number;
+  readonly dbPromotionEstimateSeconds: number;
+}
+
 /** One line per measurable input: its estimate, or its calibration from how many runs and when. */
-export function calibrationReport(
-  estimates: { readonly dbPromotionEstimateSeconds: number; readonly dnsTtlSeconds: number },
-  calibration: Calibration = {},
-  file?: string,
-): string[] {
+export function calibrationReport(estimates: EstimateInputs, calibration: Calibration = {}, file?: string): string[] {
+  const e = estimates;
   const estimate: Record<MeasuredInput, string> = {
-    promotionSeconds: `estimate: median ${estimates.dbPromotionEstimateSeconds} s (dbPromotionEstimateSeconds)`,
-    trafficShiftSeconds: `estimate: U(0, ${ACCELERATOR_PICKUP_MAX_SECONDS} s) (undocumented; AWS workshop "up to 30 s")`,
-    dnsSwitchSeconds: `estimate: U(0, ${estimates.dnsTtlSeconds} s) (dnsTtlSeconds)`,
+    promotionSeconds: `estimate: median ${e.dbPromotionEstimateSeconds} s (dbPromotionEstimateSeconds)`,
+    trafficShiftSeconds: `estimate: ALB detection (${e.albUnhealthyThreshold} checks every ${e.albIntervalSeconds} s, ${e.albTimeoutSeconds} s timeout) + U(0, ${ACCELERATOR_PICKUP_MAX_SECONDS} s) pickup (undocumented; AWS workshop "up to 30 s")`,
+    dnsSwitchSeconds: `estimate: Route 53 checkers (${e.route53FailureThreshold} failures every ${e.route53IntervalSeconds} s, 18 % rule); resolvers' cache U(0, TTL) is config either way`,
   };
   const rows = MEASURED_INPUTS.map((input) => {
     const c = calibration[input];

@@ -24,6 +24,7 @@ export const TIMELINE_EVENTS = [
   'decision',
   'fence',
   'alb-unhealthy',
+  'accelerator-unhealthy',
   'accelerator-shifted',
   'route53-unhealthy',
   'dns-answers-secondary',
@@ -38,17 +39,27 @@ export const TIMELINE_EVENTS = [
 export type TimelineEvent = (typeof TIMELINE_EVENTS)[number];
 
 /**
- * The model inputs a game day measures, each the span between two timeline events:
- * - `promotionSeconds`: FailoverGlobalCluster started to the secondary writing (Aurora's promotion);
- * - `trafficShiftSeconds`: the ALB's targets unhealthy to Global Accelerator sending traffic to
- *   the secondary (the accelerator's undocumented pickup);
- * - `dnsSwitchSeconds`: Route 53's health check unhealthy to the client's resolver answering the
- *   secondary (the resolver's cache).
+ * The model inputs a game day measures, each the span between two timeline events, and what
+ * it replaces in the RTO model (rto-paths.ts, samplePaths; calibration.ts, modelDraws). Spans are
+ * at the poll's resolution (`--poll-seconds`): each end is stamped at the first poll that sees it.
+ * - `promotionSeconds`: FailoverGlobalCluster started (the global cluster in flight) to the
+ *   secondary writing: the median of Aurora's promotion (`dbPromotionEstimateSeconds`).
+ * - `trafficShiftSeconds`: the fault's start to Global Accelerator reporting every primary
+ *   endpoint UNHEALTHY (DescribeEndpointGroup through the us-west-2 API, what the orchestrator
+ *   reads): the model's ALB detection plus the accelerator's undocumented pickup, i.e. the
+ *   instant the accelerator stops routing to the primary by health (`acceleratorHealth`). Not
+ *   `accelerator-shifted`, which a dial the orchestrator moved can cause first: that is the
+ *   decision's doing, not the accelerator's. Nor from `alb-unhealthy`: an unreachable ALB keeps
+ *   healthy targets, and its API is in the region the fault hits.
+ * - `dnsSwitchSeconds`: the fault's start to the failover record answering the secondary, read
+ *   from the zone's own name servers (no resolver cache): Route 53's checkers, its 18 % verdict
+ *   and its answer changing (the model's `route53Detect`). The resolvers' caches after it are the
+ *   users' and stay the configured TTL (`dnsTtlSeconds`): one vantage cannot measure them.
  */
 export const MEASURED_SPANS = {
   promotionSeconds: ['promotion-started', 'promotion-complete'],
-  trafficShiftSeconds: ['alb-unhealthy', 'accelerator-shifted'],
-  dnsSwitchSeconds: ['route53-unhealthy', 'dns-answers-secondary'],
+  trafficShiftSeconds: ['fault-start', 'accelerator-unhealthy'],
+  dnsSwitchSeconds: ['fault-start', 'dns-answers-secondary'],
 } as const satisfies Record<string, readonly [TimelineEvent, TimelineEvent]>;
 
 export type MeasuredInput = keyof typeof MEASURED_SPANS;

@@ -102,12 +102,17 @@ export function samplePaths(
 
   const albDetect =
     u() * i.albIntervalSeconds + (i.albUnhealthyThreshold - 1) * i.albIntervalSeconds + i.albTimeoutSeconds;
-  const accelerator = albDetect + d.pickup(u()) + client;
+  // The accelerator marks the primary unhealthy: the ALB's detection and its pickup (or a game day's measurement).
+  const acceleratorHealth = d.acceleratorUnhealthy(albDetect, u());
+  const accelerator = acceleratorHealth + client;
 
   // Each checker's failure time, kept sorted as it is drawn (insertion sort: 15 values).
+  let firstDraw = 0;
   for (let c = 0; c < ROUTE53_CHECKERS; c++) {
+    const draw = u();
+    if (c === 0) firstDraw = draw;
     const t =
-      u() * i.route53IntervalSeconds +
+      draw * i.route53IntervalSeconds +
       (i.route53FailureThreshold - 1) * i.route53IntervalSeconds +
       ROUTE53_CONNECT_TIMEOUT_SECONDS;
     let j = c;
@@ -115,9 +120,11 @@ export function samplePaths(
     phases[j] = t;
   }
   const stillHealthy = floor(ROUTE53_HEALTHY_FRACTION * ROUTE53_CHECKERS);
-  const route53Detect = phases[ROUTE53_CHECKERS - stillHealthy - 1];
+  // The failover record answers the secondary: the checkers' verdict (or a game day's
+  // measurement, resampled with the first checker's draw, which the measurement replaces).
+  const route53Detect = d.recordSwitched(phases[ROUTE53_CHECKERS - stillHealthy - 1], firstDraw);
   const cacheShare = u();
-  const route53 = route53Detect + d.dnsCache(cacheShare, i.dnsTtlSeconds) + client;
+  const route53 = route53Detect + cacheShare * i.dnsTtlSeconds + client;
   const route53Clamped = route53Detect + cacheShare * max(i.dnsTtlSeconds, CLAMPING_RESOLVER_SECONDS) + client;
 
   let firstFailure = 0;
@@ -135,7 +142,6 @@ export function samplePaths(
   // corroboration (the accelerator's endpoint health, or the failover record answering the
   // secondary through the orchestrator's resolver cache), the next evaluation; then the writer
   // moves, and the order is live once the client's retry reaches the secondary.
-  const acceleratorHealth = accelerator - client;
   const recordAnswers = route53Detect + v() * i.dnsTtlSeconds;
   const decision =
     max(firstFailure + i.fastWindowSeconds, min(acceleratorHealth, recordAnswers)) + v() * i.probeIntervalSeconds;

@@ -9,6 +9,7 @@ import { DashboardRegion } from './dashboard';
 import { DatabaseStack } from '../data/database-stack';
 import { BookApplier } from '../data/book-applier';
 import { bookAlarms } from './book-alarms';
+import { bookTableAlarms } from './book-table-alarms';
 import { orderFlowMetrics } from './order-flow';
 import { LogArchive } from '../security/log-archive';
 import { Namer } from '../config/naming';
@@ -122,6 +123,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     ] as const;
     for (const [label, built] of functions) alarms.functionAlarms(label, built);
     bookAlarms(alarms, { settings, name: n, applier: args.bookApplier, trading: compute.trading });
+    bookTableAlarms(alarms, args.bookApplier.bookTableName);
     orderFlowMetrics(n, compute.trading);
 
     // --- Aurora

@@ -19,7 +19,8 @@ export const GLOBAL_ACCELERATOR_HOSTED_ZONE_ID = 'Z2BJ6XQ5FK7U4H';
 export interface RegionalEndpoint {
   readonly role: RegionRole;
   readonly region: string;
-  readonly loadBalancer: LoadBalancer;
+  /** The region's application: its load balancer is the endpoint. */
+  readonly compute: { readonly loadBalancer: LoadBalancer };
   /** The load balancer's network: Global Accelerator leaves a security group in it (accelerator-cleanup.ts). */
   readonly network: NetworkStack;
 }
@@ -33,6 +34,7 @@ export interface GlobalStackArgs {
   readonly domain: Domain;
   /** Provider for the Global Accelerator API region (Route 53, a global service, uses the component's own). */
   readonly acceleratorProvider: aws.Provider;
+  /** Both regions, primary first (a RegionBundle is one). */
   readonly endpoints: readonly [RegionalEndpoint, RegionalEndpoint];
 }
 
@@ -82,7 +84,7 @@ export class GlobalStack extends pulumi.ComponentResource {
       ga,
     );
     // A port one region does not serve would send its share of clients nowhere after a failover.
-    const ports = acceleratorPorts(endpoints.map((e) => e.loadBalancer.listenerPorts));
+    const ports = acceleratorPorts(endpoints.map((e) => e.compute.loadBalancer.listenerPorts));
     const listener = (this.listener = new aws.globalaccelerator.Listener(
       n('accelerator', 'listener'),
       {
@@ -118,10 +120,10 @@ export class GlobalStack extends pulumi.ComponentResource {
           healthCheckIntervalSeconds: settings.acceleratorHealthCheckIntervalSeconds,
           thresholdCount: settings.acceleratorThresholdCount,
           healthCheckPath: HEALTH_PATH,
-          healthCheckProtocol: endpoint.loadBalancer.health.protocol,
-          healthCheckPort: endpoint.loadBalancer.health.port,
+          healthCheckProtocol: endpoint.compute.loadBalancer.health.protocol,
+          healthCheckPort: endpoint.compute.loadBalancer.health.port,
           endpointConfigurations: [
-            { endpointId: endpoint.loadBalancer.alb.arn, weight: 100, clientIpPreservationEnabled: true },
+            { endpointId: endpoint.compute.loadBalancer.alb.arn, weight: 100, clientIpPreservationEnabled: true },
           ],
         },
         {
@@ -147,12 +149,12 @@ export class GlobalStack extends pulumi.ComponentResource {
     const checks = {} as Record<RegionRole, aws.route53.HealthCheck>;
     for (const endpoint of endpoints) {
       // Probes the health path the way clients reach it (HTTPS where the region serves it).
-      const health = endpoint.loadBalancer.health;
+      const health = endpoint.compute.loadBalancer.health;
       checks[endpoint.role] = new aws.route53.HealthCheck(
         n('healthCheck', regionCode(endpoint.region)),
         {
           type: health.protocol,
-          fqdn: endpoint.loadBalancer.alb.dnsName,
+          fqdn: endpoint.compute.loadBalancer.alb.dnsName,
           port: health.port,
           resourcePath: health.path,
           requestInterval: settings.route53HealthCheckIntervalSeconds,
@@ -174,7 +176,7 @@ export class GlobalStack extends pulumi.ComponentResource {
         zoneId: this.zone.zoneId,
         type: 'CNAME',
         ttl: settings.dnsTtlSeconds,
-        records: [endpoint.loadBalancer.alb.dnsName],
+        records: [endpoint.compute.loadBalancer.alb.dnsName],
         healthCheckId: checks[endpoint.role].id,
       };
       new aws.route53.Record(
@@ -208,7 +210,7 @@ export class GlobalStack extends pulumi.ComponentResource {
           name: regionalName(settings, endpoint.region),
           type: 'CNAME',
           ttl: settings.dnsTtlSeconds,
-          records: [endpoint.loadBalancer.alb.dnsName],
+          records: [endpoint.compute.loadBalancer.alb.dnsName],
         },
         { parent: this.zone },
       );

@@ -23,6 +23,7 @@ import {
   ORCHESTRATOR_TIMEOUT_SECONDS,
   worstCaseTimeToPromotion,
 } from '../../lambda/facts/timing';
+export { DNS_RESOLVER_OPTIONS } from '../../lambda/orchestrator/aws';
 import { rotate } from '../../lambda/rotation/rotation';
 import { applySchema } from '../../lambda/schema/migrate';
 import { connect } from '../../lambda/shared/postgres';
@@ -136,6 +137,11 @@ export interface FailoverSetup extends Pick<
   | 'environment'
 > {
   readonly route53HealthCheckId: string;
+  /**
+   * The failover record's name and the secondary ALB's DNS name it answers with once Route 53 fails
+   * over (failover-stack.ts: FAILOVER_RECORD_NAME, SECONDARY_RECORD_TARGET).
+   */
+  readonly failoverRecord: NonNullable<OrchestratorConfig['failoverRecord']>;
   readonly evidenceTable: string;
   readonly evidenceTableRegion: string;
   /** The order book's table (the drill's emulator) and its replicas' regions. */
@@ -150,7 +156,12 @@ export interface FailoverSetup extends Pick<
 
 /** The orchestrator's environment as the program sets it, read by the orchestrator's own parser. */
 export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
-  return configFromEnv({
+  return configFromEnv(orchestratorEnv(s));
+}
+
+/** The orchestrator's environment variables as failover-stack.ts sets them, for this setup. */
+export function orchestratorEnv(s: FailoverSetup): Record<string, string> {
+  return {
     GLOBAL_CLUSTER_ID: s.globalClusterId,
     PRIMARY_CLUSTER_ARN: s.primaryClusterArn,
     SECONDARY_CLUSTER_ARN: s.secondaryClusterArn,
@@ -164,6 +175,8 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     PRIMARY_ENDPOINT_GROUP_ARN: s.primaryEndpointGroupArn,
     SECONDARY_ENDPOINT_GROUP_ARN: s.secondaryEndpointGroupArn,
     ROUTE53_HEALTH_CHECK_ID: s.route53HealthCheckId,
+    FAILOVER_RECORD_NAME: s.failoverRecord.name,
+    SECONDARY_RECORD_TARGET: s.failoverRecord.secondaryTarget,
     TOPIC_ARN: s.topicArn,
     ENVIRONMENT: s.environment,
     EVIDENCE_TABLE: s.evidenceTable,
@@ -173,7 +186,7 @@ export function orchestratorConfig(s: FailoverSetup): OrchestratorConfig {
     ARBITER_TABLE: 'ddb-arbiter-usw2-drill',
     ARBITER_TABLE_REGION: 'us-west-2',
     ORDER_DURABILITY: s.orderDurability,
-  });
+  };
 }
 
 /** A canary's environment in `vantage`, read by the canary's own parser. */
@@ -252,6 +265,8 @@ export interface OrchestratorClients {
   readonly ga: GlobalAcceleratorClient;
   readonly route53: Route53Client;
   readonly sns: SNSClient;
+  /** DNS as the orchestrator's handler resolves the failover record (`Resolver.resolveCname`). */
+  readonly resolveCname: (name: string) => Promise<string[]>;
   readonly store: EvidenceStore;
   /** The order book's writer item, as the orchestrator's region reaches it. */
   readonly book?: OrderBookControl;

@@ -20,6 +20,7 @@ import {
   type CanaryProbes,
   canarySettings,
   deploySchema,
+  DNS_RESOLVER_OPTIONS,
   evidenceStore,
   FAILOVER_TIMEOUTS,
   FailoverSetup,
@@ -419,6 +420,8 @@ export class Drill {
       primaryEndpointGroupArn: Accelerator.endpointGroupArn('us-east-1'),
       secondaryEndpointGroupArn: Accelerator.endpointGroupArn('eu-west-1'),
       route53HealthCheckId: Route53.healthCheckId('us-east-1'),
+      // The program's failover record (global-stack.ts apiName) and the secondary ALB it fails over to.
+      failoverRecord: { name: `api.${s.domainName}`, secondaryTarget: this.albDnsName('eu-west-1') },
       topicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:sns-failover-euw1-${s.environmentSuffix}`,
       environment: s.environmentSuffix,
       evidenceTable: `ddb-failover-evidence-${s.environmentSuffix}`,
@@ -517,6 +520,14 @@ export class Drill {
 
     const config = orchestratorConfig(setup);
     const arbiter = new DrillArbiter(network);
+    // The failover record through the DNS resolver of the orchestrator's region (one cache for
+    // every invocation, as a VPC's resolver keeps it), answering each region's ALB name.
+    const resolveCname = route53.cnameResolver(sim, network, {
+      from: 'eu-west-1',
+      name: setup.failoverRecord.name,
+      targets: { 'us-east-1': this.albDnsName('us-east-1'), 'eu-west-1': this.albDnsName('eu-west-1') },
+      timeoutMs: DNS_RESOLVER_OPTIONS.timeout,
+    });
     // The orchestrator's clients as it reaches AWS from eu-west-1 (`npm run status` reads through them too).
     const clientsFrom = (ctx: FakeContext): OrchestratorClients => ({
       rds: rdsClient('eu-west-1', rdsHandlers(this.db, setup.globalClusterId), ctx),
@@ -530,6 +541,7 @@ export class Drill {
       ),
       route53: fake(new Route53Client({ region: 'us-east-1' }), 'route53', 'us-east-1', route53.handlers(), ctx),
       sns: snsClient('eu-west-1', ctx),
+      resolveCname,
       store: evidenceStore(documentClient(ctx), setup.evidenceTable),
       book: bookControl,
       arbiter: arbiter.from('eu-west-1'),

@@ -266,9 +266,57 @@ export class Route53 {
 
   /** A resolver that caches an answer for the record's TTL (at least `minTtlSeconds`). */
   resolver(sim: Simulation, minTtlSeconds = 0): () => AppRegion {
+    return this.cachedAnswer(sim, minTtlSeconds, () => true) as () => AppRegion;
+  }
+
+  /**
+   * The failover record as a DNS client in `lookup.from` resolves it (`resolveCname`, what the
+   * orchestrator's handler calls): the CNAME target of the answer, the answering region's ALB
+   * name, from a resolver in the caller's region that caches it for the record's TTL.
+   *
+   * The answer comes from Route 53's data plane, not from us-east-1: its authoritative servers
+   * answer from edge locations around the world (and in each Region), from the health checks'
+   * verdicts, and keep answering while a Region's control plane is impaired (Route 53 Developer
+   * Guide, accelerated recovery: "DNS query resolution from the Route 53 data plane continues to
+   * work normally during Regional service impairment"; AWS Fault Isolation Boundaries whitepaper,
+   * appendix B). The drill puts those edges where its checkers are, outside the caller's own
+   * region (stricter than AWS: an isolated caller gets nothing): an expired answer is refreshed
+   * while the caller reaches any of them; a caller cut from all of them waits out the query's
+   * timeout and gets ETIMEOUT, as Node's resolver does (Route 53 Resolver may serve a stale answer
+   * then; a stale answer names the primary and corroborates nothing). A name outside the zone is
+   * ENOTFOUND.
+   */
+  cnameResolver(
+    sim: Simulation,
+    network: Network,
+    lookup: {
+      readonly from: Vantage;
+      readonly name: string;
+      readonly targets: Record<AppRegion, string>;
+      readonly timeoutMs: number;
+    },
+  ): (name: string) => Promise<string[]> {
+    const reachesAnEdge = () =>
+      CHECKER_REGIONS.some((edge) => edge !== lookup.from && network.reachable(lookup.from, edge));
+    const answer = this.cachedAnswer(sim, 0, reachesAnEdge);
+    const norm = (n: string) => n.toLowerCase().replace(/\.$/, '');
+    const dnsError = (code: string, name: string) =>
+      Object.assign(new Error(`queryCname ${code} ${name}`), { code, syscall: 'queryCname', hostname: name });
+    return async (name) => {
+      if (norm(name) !== norm(lookup.name)) throw dnsError('ENOTFOUND', name);
+      const region = answer();
+      if (region) return [lookup.targets[region]];
+      await sim.sleep(lookup.timeoutMs);
+      throw dnsError('ETIMEOUT', name);
+    };
+  }
+
+  /** The record's answer, cached for its TTL (at least `minTtlSeconds`), refreshed only while `upstream()`. */
+  private cachedAnswer(sim: Simulation, minTtlSeconds: number, upstream: () => boolean): () => AppRegion | undefined {
     let cached: { region: AppRegion; until: number } | undefined;
     return () => {
       if (!cached || sim.now() >= cached.until) {
+        if (!upstream()) return undefined;
         cached = {
           region: this.answer(),
           until: sim.now() + Math.max(this.settings.ttlSeconds, minTtlSeconds) * 1000,

@@ -16,6 +16,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GAME_DAYS, GAME_DAY_EXPERIMENTS, type GameDayExperiment } from '../../lib/model/game-day-catalog';
+import type { OrchestratorConfig } from '../../lambda/orchestrator/config';
 import type { OrchestratorDeps } from '../../lambda/orchestrator/orchestrator-deps';
 import { fake } from '../drill/aws';
 import { fetchThrough } from '../drill/client';
@@ -36,6 +37,7 @@ import { stackConfig } from '../offline';
 import { readPlatform, type StatusIo } from '../status';
 import type { ExperimentDriver, ExperimentState } from './fis';
 import type { OrderOutcome } from './timeline';
+import { readTraffic } from './traffic-reads';
 
 /** The drill fault that stands for each experiment offline. */
 export interface OfflineFault {
@@ -206,14 +208,41 @@ export function drillCloudWatch(world: ScenarioWorld): (region: string) => Pick<
     );
 }
 
+/** What answers the failover record offline: the drill's Route 53, uncached (its authoritative answer). */
+export const DRILL_RESOLVER = "the drill's Route 53 answer (uncached, as the zone's name servers)";
+/** The failover record's name offline (the drill's world has no domain; only the answer matters). */
+const DRILL_RECORD_NAME = 'api.drill.example';
+
+/**
+ * The failover record as the zone's name servers answer it in the drill: Route 53's answer now
+ * (the load balancer of the region it names). The stack's record (api.<domain>, CNAME to a load
+ * balancer) stands in when the drill's orchestrator is not configured with one.
+ */
+function authoritativeRecord(
+  world: ScenarioWorld,
+  config: OrchestratorConfig,
+): Pick<OrchestratorDeps, 'config' | 'resolveCname'> {
+  const alb = (region: AppRegion) => world.regions[region].options.albDnsName;
+  const record = config.failoverRecord ?? { name: DRILL_RECORD_NAME, secondaryTarget: alb('eu-west-1') };
+  return {
+    config: { ...config, failoverRecord: record },
+    resolveCname: async (name) => {
+      if (name !== record.name) throw Object.assign(new Error(`queryCname ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      return [alb(world.route53.answer())];
+    },
+  };
+}
+
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** What an offline run hands back: the command's exit code, its output and every order's outcome. */
+/** What an offline run hands back: the command's exit code, its output, every order's outcome and the world. */
 export interface OfflineGameDay {
   readonly exitCode: Promise<number>;
   readonly stdout: string[];
   readonly stderr: string[];
   readonly orders: OrderOutcome[];
+  /** The drill's world the run happened in: what the watchers should have seen, for tests. */
+  readonly world: ScenarioWorld;
 }
 
 /**
@@ -267,7 +296,12 @@ export function runGameDayIn(
     source: 'offline',
     platform: () => ({
       appliers: DRILL_APPLIERS,
-      read: () => readPlatform({ config: world.orchestrator!.config, appliers: DRILL_APPLIERS }, status),
+      read: async () => {
+        const config = world.orchestrator!.config;
+        const platform = await readPlatform({ config, appliers: DRILL_APPLIERS }, status);
+        const deps = { ...status.deps(config), ...authoritativeRecord(world, config) };
+        return { ...platform, traffic: await readTraffic(deps, platform.status.at, DRILL_RESOLVER) };
+      },
     }),
   };
   let exit: (code: number) => void = () => undefined;
@@ -275,7 +309,7 @@ export function runGameDayIn(
   world.sim.at(world.sim.epochMs + startAtSeconds * 1000, () =>
     world.sim.spawn('gameday', async () => exit(await gameday([...argv], io))),
   );
-  return { exitCode, stdout, stderr, orders };
+  return { exitCode, stdout, stderr, orders, world };
 }
 
 /**

@@ -51,7 +51,7 @@ export function gameDayTable(): string {
 export function rtoBasis(stack: string, { calibration, file }: StackCalibration): string {
   const calibrated = MEASURED_INPUTS.filter((i) => calibration[i]);
   if (calibrated.length === 0)
-    return `estimates: no game day has measured the ${stack} stack yet, so Aurora's promotion, Global Accelerator's pickup and the resolvers' cache are the documented or configured values`;
+    return `estimates: no game day has measured the ${stack} stack yet, so Aurora's promotion, Global Accelerator's reaction and Route 53's failover answer are the documented or configured values (the resolvers' cache always is the TTL)`;
   const offline = calibrated.some((i) => calibration[i]!.offline);
   const what = calibrated
     .map(

@@ -17,15 +17,23 @@
  *   secondary writes; a cluster that cannot be read or is not understood starts nothing;
  * - `ledger-caught-up`: after the promotion, the promoted region's book applier reports a minute
  *   that began after it with IteratorAge at most the platform's own lag alarm
- *   (`alarmBookApplyLagSeconds`): CloudWatch's one-minute resolution, not the poll's.
+ *   (`alarmBookApplyLagSeconds`): CloudWatch's one-minute resolution, not the poll's;
+ * - `accelerator-unhealthy`, `accelerator-shifted`, `route53-unhealthy`, `dns-answers-secondary`:
+ *   the traffic conditions of traffic-events.ts, each the first time it holds; one that already
+ *   holds at the first poll is not recorded (it held before the fault: a span from the fault's
+ *   start to it would measure nothing); one first seen after a poll that could not read it says
+ *   so (Route 53's API is in us-east-1: after a regional outage it reads again late).
  */
 import type { FailoverStatus } from '../../lambda/orchestrator/failover-status';
 import type { TimelineEvent } from '../../lib/model/game-day-results';
 import type { LagReading } from '../status/lag';
+import { TRAFFIC_EVENTS, trafficConditions, type TrafficEvent, type TrafficReading } from './traffic-events';
 
 export interface PlatformReading {
   readonly status: FailoverStatus;
   readonly lags: readonly LagReading[];
+  /** Route 53's checkers and the failover record's answer (the dials are in `status`); absent: not read. */
+  readonly traffic?: TrafficReading;
 }
 
 export interface WatchSetup {
@@ -49,11 +57,15 @@ export class PlatformWatcher {
   private promotionStarted = false;
   private promotedAt?: number;
   private caughtUp = false;
+  /** Traffic conditions already seen (at the first poll: the baseline, never recorded). */
+  private traffic?: Set<TrafficEvent>;
+  /** Traffic conditions the previous poll could not judge. */
+  private unknown = new Set<TrafficEvent>();
 
   constructor(private readonly setup: WatchSetup) {}
 
   /** The events one reading shows, against what the earlier ones showed. */
-  observe({ status, lags }: PlatformReading): WatchedEvent[] {
+  observe({ status, lags, traffic }: PlatformReading): WatchedEvent[] {
     const events: WatchedEvent[] = [];
     const first = this.votes === undefined;
     const votes = (this.votes ??= new Map());
@@ -109,6 +121,20 @@ export class PlatformWatcher {
         });
       }
     }
+
+    const { holds, unknown } = trafficConditions(status.dials, traffic);
+    const baseline = this.traffic === undefined;
+    const seen = (this.traffic ??= new Set());
+    for (const event of TRAFFIC_EVENTS) {
+      const detail = holds[event];
+      if (detail === undefined || seen.has(event)) continue;
+      seen.add(event);
+      if (baseline) continue;
+      // Stamped at the first poll that could read it: it may have held since an earlier poll.
+      const late = this.unknown.has(event) ? '; unreadable at the previous poll, so it may have held earlier' : '';
+      events.push({ event, detail: `${detail}${late}` });
+    }
+    this.unknown = new Set(unknown);
     return events;
   }
 }
