@@ -8,6 +8,7 @@ import { DatabaseBackup } from './data/database-backup';
 import { FailoverEvidence } from './failover/failover-evidence';
 import { Domain } from './traffic/domain';
 import { FailoverStack } from './failover/failover-stack';
+import { Keeper } from './failover/keeper';
 import { GlobalDatabase } from './data/global-database';
 import { GLOBAL_ACCELERATOR_API_REGION, GlobalStack } from './traffic/global-stack';
 import { namer } from './config/naming';
@@ -73,6 +74,8 @@ export class TapStack extends pulumi.ComponentResource {
   readonly schema: DatabaseSchema;
   /** The live order book (a DynamoDB global table) and its signing key. */
   readonly book: OrderBook;
+  /** The primary's keeper (regional durability while the secondary is lost) and its arbiter. */
+  readonly keeper: Keeper;
   readonly evidence: FailoverEvidence;
   readonly domain: Domain;
   readonly global: GlobalStack;
@@ -160,7 +163,12 @@ export class TapStack extends pulumi.ComponentResource {
       primary.opts,
     );
 
-    // 6. Failover: the orchestrator and its evidence in the secondary; canaries voting from the
+    // 6. The primary keeps trading while the secondary is lost: its keeper, the arbiter in us-west-2.
+    const arbiterName = namer(settings.environmentSuffix, GLOBAL_ACCELERATOR_API_REGION);
+    const arbiter = { region: GLOBAL_ACCELERATOR_API_REGION, name: arbiterName, provider: providers.accelerator };
+    const keeperArgs = { settings, name: primary.name, peerRegion: secondary.region, book: this.book, arbiter };
+    this.keeper = new Keeper(primary.name('keeper'), { ...keeperArgs, codeSigning: primary.codeSigning }, primary.opts);
+    //    Failover: the orchestrator and its evidence in the secondary; canaries voting from the
     //    secondary and from us-west-2 (which also serves the Global Accelerator API the fence
     //    uses); the Route 53 trigger in us-east-1.
     const canaryName = namer(settings.environmentSuffix, GLOBAL_ACCELERATOR_API_REGION);
@@ -183,6 +191,7 @@ export class TapStack extends pulumi.ComponentResource {
         ],
         evidence: this.evidence,
         book: this.book,
+        keeper: this.keeper,
       },
       secondary.opts,
     );
@@ -190,6 +199,7 @@ export class TapStack extends pulumi.ComponentResource {
     // 7. Observability: per region, then what exists once.
     const regions = (this.regions = regionBundles(scope, apps, args.account?.configRecorders));
     this.observability = platformObservability(scope, regions, shared, this.global, this.failover);
+    this.keeper.watch(regions.primary.monitoring.topic);
 
     // Last: the ledger has seen every resource. A stack the account cannot hold fails here.
     const providerOf = (region: string) => [...providerRegions].find(([, r]) => r === region)![0];

@@ -101,6 +101,7 @@ describe('no back door to the book (issue 25 item 1)', () => {
             `arn:aws:iam::${ACCOUNT}:role/role-fn-trading-${code}-dev`,
             `arn:aws:iam::${ACCOUNT}:role/role-ec2-trading-${code}-dev`,
             `arn:aws:iam::${ACCOUNT}:role/role-fn-failover-${code}-dev`,
+            `arn:aws:iam::${ACCOUNT}:role/role-fn-keeper-${code}-dev`,
           ]),
           // Denying the replication role would stop replication and, after 20 h, cut the replica loose.
           `arn:aws:iam::${ACCOUNT}:${REPLICATION_ROLE_PATH}`,
@@ -116,9 +117,11 @@ describe('no back door to the book (issue 25 item 1)', () => {
       'aws:PrincipalArn'
     ];
     const service = admitted.filter((arn) => !arn.includes('aws-service-role'));
-    // The orchestrator lives in the secondary only; its primary name is admitted for symmetry.
+    // The orchestrator lives in the secondary only, the keeper in the primary only; the other
+    // region's name of each is admitted for symmetry.
     expect(service.filter((arn) => !roles.has(arn))).toEqual([
       `arn:aws:iam::${ACCOUNT}:role/role-fn-failover-use1-dev`,
+      `arn:aws:iam::${ACCOUNT}:role/role-fn-keeper-euw1-dev`,
     ]);
   });
 

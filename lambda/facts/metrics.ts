@@ -54,4 +54,5 @@ export const METRIC_SERVICES = {
   orchestrator: 'orchestrator',
   canary: 'canary',
   bookApplier: 'book-applier',
+  keeper: 'keeper',
 } as const;

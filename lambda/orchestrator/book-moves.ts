@@ -20,6 +20,8 @@ import type { BookDurability, BookWriter, OrderBookControl } from './order-book'
 export interface BookTarget {
   readonly region: string;
   readonly durability: BookDurability;
+  /** A regional writer under the keeper's lease: its end (book-writer.ts regionalUntil). */
+  readonly regionalUntil?: number;
 }
 
 /**
@@ -78,7 +80,12 @@ export async function moveBookWriter(
   if (current.region === target.region && current.durability === target.durability) {
     return { kind: 'unchanged', writer: current };
   }
-  const moved = await book.moveWriter({ to: target.region, fromEpoch: current.epoch, durability: target.durability });
+  const moved = await book.moveWriter({
+    to: target.region,
+    fromEpoch: current.epoch,
+    durability: target.durability,
+    ...(target.regionalUntil === undefined ? {} : { regionalUntil: target.regionalUntil }),
+  });
   if (moved.epoch !== current.epoch + 1 || moved.region !== target.region) {
     return { kind: 'skipped', reason: `another move came first (now ${describe(moved)})` };
   }
@@ -86,6 +93,18 @@ export async function moveBookWriter(
 }
 
 const describe = (w: BookWriter) => `${w.region} epoch ${w.epoch} ${w.durability}`;
+
+/**
+ * What a mover must do before it makes a writer regional (lambda/shared/arbiter.ts): the
+ * orchestrator takes the arbiter (refused while the primary's keeper holds a lease that has not
+ * ended by more than the skew margin); the keeper, which already holds it, writes its lease's end.
+ */
+export interface RegionalGuard {
+  /** Undefined: go ahead; otherwise why the regional move must not be made now. */
+  readonly allow?: (region: string) => Promise<string | undefined>;
+  /** The lease's end a regional writer carries (the keeper's), if any. */
+  readonly regionalUntil?: () => number | undefined;
+}
 
 /** The book's moves between the two regions of one deployment, as the orchestrator makes them. */
 export class BookMover {
@@ -95,7 +114,20 @@ export class BookMover {
     private readonly secondary: string,
     /** orderDurability: the most a move or a restore aims for. */
     readonly configured: BookDurability = 'cross-region',
+    private readonly guard: RegionalGuard = {},
   ) {}
+
+  /** A regional move to `region` only once the guard allows it, carrying the lease's end if any. */
+  private async regional(region: string, options: { readonly compareWith?: string } = {}): Promise<BookMove> {
+    const refused = await this.guard.allow?.(region);
+    if (refused) return { kind: 'skipped', reason: refused };
+    const until = this.guard.regionalUntil?.();
+    return moveBookWriter(
+      this.book,
+      { region, durability: 'regional', ...(until === undefined ? {} : { regionalUntil: until }) },
+      options,
+    );
+  }
 
   peerOf(region: string): string {
     return region === this.primary ? this.secondary : this.primary;
@@ -109,11 +141,10 @@ export class BookMover {
   async moveTo(to: string, options: { readonly peerGone: boolean; readonly planned?: boolean }): Promise<BookMove> {
     const peer = this.peerOf(to);
     const answers = !options.peerGone && (await this.book.answers(peer));
-    return moveBookWriter(
-      this.book,
-      { region: to, durability: durabilityFor(answers, options.peerGone, this.configured) },
-      options.planned ? { compareWith: peer } : {},
-    );
+    const durability = durabilityFor(answers, options.peerGone, this.configured);
+    const compare = options.planned ? { compareWith: peer } : {};
+    if (durability === 'regional') return this.regional(to, compare);
+    return moveBookWriter(this.book, { region: to, durability }, compare);
   }
 
   /**
@@ -129,7 +160,7 @@ export class BookMover {
     if (move.kind !== 'moved') return move;
     const atPeer = await this.book.readWriter(peer).catch(() => undefined);
     if (atPeer && atPeer.epoch >= move.to.epoch) return move;
-    const undone = await moveBookWriter(this.book, { region: writer.region, durability: 'regional' });
+    const undone = await this.regional(writer.region);
     return {
       kind: 'skipped',
       reason: `${peer}'s replica did not take the cross-region writer item; back to regional (${undone.kind === 'moved' ? `epoch ${undone.to.epoch}` : undone.kind})`,

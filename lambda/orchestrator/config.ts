@@ -36,6 +36,8 @@ export interface OrchestratorConfig {
    * Tests and the drill inject the book's control instead.
    */
   readonly book?: { readonly tableName: string; readonly regions: readonly string[] };
+  /** The arbiter's table (lambda/shared/arbiter.ts). Tests and the drill inject the arbiter instead. */
+  readonly arbiter?: { readonly tableName: string; readonly region: string };
   /** The configured orderDurability (default cross-region): planned moves and restores aim for it, never above. */
   readonly orderDurability?: 'cross-region' | 'regional';
   /** This function's name, for the operator's approval command in notifications. */
@@ -69,6 +71,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
   for (const needed of [e.PRIMARY_REGION, secondaryRegion])
     if (!bookRegions.includes(needed))
       problems.push(`BOOK_REGIONS must include ${needed} (a region the writer can move to or from)`);
+  if ([e.PRIMARY_REGION, secondaryRegion].includes(e.ARBITER_TABLE_REGION))
+    problems.push('ARBITER_TABLE_REGION must be a third region (neither the primary nor the secondary)');
   if (!e.FAILOVER_RECORD_NAME !== !e.SECONDARY_RECORD_TARGET) {
     problems.push('FAILOVER_RECORD_NAME and SECONDARY_RECORD_TARGET go together (set both or neither)');
   }
@@ -94,6 +98,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
     environment: e.ENVIRONMENT,
     evidenceTable: { name: e.EVIDENCE_TABLE, ...(e.EVIDENCE_TABLE_REGION ? { region: e.EVIDENCE_TABLE_REGION } : {}) },
     book: { tableName: e.BOOK_TABLE_NAME, regions: bookRegions },
+    arbiter: { tableName: e.ARBITER_TABLE, region: e.ARBITER_TABLE_REGION },
     orderDurability: e.ORDER_DURABILITY,
     ...(e.AWS_LAMBDA_FUNCTION_NAME ? { functionName: e.AWS_LAMBDA_FUNCTION_NAME } : {}),
   };

@@ -40,6 +40,10 @@ export const orchestratorEnvironment = z.object({
     .enum(['cross-region', 'regional'], { message: 'must be cross-region or regional' })
     .default('cross-region')
     .describe('The configured orderDurability: what planned moves and the return after a takeover aim for'),
+  ARBITER_TABLE: text.describe(
+    "The arbiter (lambda/shared/arbiter.ts): a takeover takes it, never while the primary keeper's lease runs",
+  ),
+  ARBITER_TABLE_REGION: region.describe("The arbiter table's region (a third one: us-west-2)"),
   METRIC_NAMESPACE: text.optional().describe('Where Powertools publishes the orchestrator metrics'),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });

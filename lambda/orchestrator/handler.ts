@@ -8,6 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { Resolver } from 'node:dns/promises';
+import { arbiter } from '../shared/arbiter';
 import { createLogger } from '../shared/logger';
 import { DNS_RESOLVER_OPTIONS, GLOBAL_ACCELERATOR_API_REGION, ROUTE53_API_REGION, sdkOptions } from './aws';
 import { configFromEnv, type OrchestratorConfig } from './config';
@@ -37,6 +38,13 @@ const store = new DynamoEvidenceStore(
   requireEvidenceTable(config.evidenceTable),
 );
 const book = bookControlFor(config.book);
+// One short attempt: the arbiter not answering refuses the takeover for this evaluation only.
+const takeover =
+  config.arbiter &&
+  arbiter({
+    tableName: config.arbiter.tableName,
+    client: new DynamoDBClient({ ...sdkOptions(config.arbiter.region), maxAttempts: 1 }),
+  });
 
 function requireEvidenceTable(table: OrchestratorConfig['evidenceTable']): string {
   if (!table) throw new Error('invalid orchestrator environment: EVIDENCE_TABLE must be set');
@@ -51,6 +59,7 @@ export async function handler(event: unknown, context: Context): Promise<Outcome
       clock: systemClock,
       store,
       ...(book && { book }),
+      ...(takeover && { arbiter: takeover }),
       rds,
       primaryRds,
       resolveCname: (name) => resolver.resolveCname(name),

@@ -4,6 +4,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { Arbiter } from '../shared/arbiter';
 import type { Clock } from './clock';
 import type { OrchestratorConfig } from './config';
 import type { OrderBookControl } from './order-book';
@@ -24,6 +25,11 @@ export interface OrchestratorDeps {
   readonly resolveCname?: (name: string) => Promise<string[]>;
   /** The order book's control item: the fast path moves its writer. */
   readonly book?: OrderBookControl;
+  /**
+   * The arbiter in us-west-2 (lambda/shared/arbiter.ts): a takeover (a regional move) takes it
+   * first, and is refused while the primary's keeper holds its lease. Absent: no keeper deployed.
+   */
+  readonly arbiter?: Arbiter;
   /** Global Accelerator, through its us-west-2 API. */
   readonly ga: AcceleratorApi;
   /** Route 53 (served from us-east-1): optional, and unreadable is fine. */

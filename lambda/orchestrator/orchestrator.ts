@@ -34,6 +34,7 @@ import type { ClusterReading } from './global-cluster';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import { bootstrapWriter, type BookWriter } from './order-book';
 import { BookMover, restoredDurability, type BookMove } from './book-moves';
+import { releaseTakeover, takeoverArbiter } from './takeover-arbiter';
 import { ACTION_BUDGET_SECONDS, LOOP_WINDOW_SECONDS } from '../facts/timing';
 import { fenceTraffic, restoreTraffic } from './traffic';
 import { Trigger, triggerOf } from './trigger';
@@ -448,7 +449,10 @@ class Run {
   private bookMover(): BookMover | undefined {
     const { book, config } = this.deps;
     return (
-      book && new BookMover(book, config.primaryRegion, regionOf(config.secondaryClusterArn), config.orderDurability)
+      book &&
+      new BookMover(book, config.primaryRegion, regionOf(config.secondaryClusterArn), config.orderDurability, {
+        allow: (region) => takeoverArbiter(this.deps, region),
+      })
     );
   }
 
@@ -460,6 +464,8 @@ class Run {
   ): Promise<BookMove | undefined> {
     const move = await this.bookMover()?.moveTo(to, options);
     if (move?.kind === 'moved') await journal({ step: 'writer-moved', from: move.from, to: move.to });
+    if (to === this.deps.config.primaryRegion && (move?.kind === 'moved' || move?.kind === 'unchanged'))
+      await releaseTakeover(this.deps);
     if (move?.kind === 'skipped') {
       this.deps.logger.error('order book writer not moved', { to, reason: move.reason });
       await journal({ step: 'writer-not-moved', to, reason: move.reason });
@@ -472,7 +478,8 @@ class Run {
     const mover = this.bookMover();
     if (!mover || gate.regionGone || mover.configured === 'regional') return undefined;
     const writer = await this.evidence.readBookWriter().catch(() => undefined);
-    if (!writer || writer.durability !== 'regional') return undefined;
+    // A writer the primary's keeper made regional (it carries the lease's end) is the keeper's to restore.
+    if (!writer || writer.durability !== 'regional' || writer.regionalUntil !== undefined) return undefined;
     const peer = mover.peerOf(writer.region);
     const answers = await this.deps.book!.answers(peer);
     if (!restoredDurability(writer, answers, false, mover.configured)) return undefined;

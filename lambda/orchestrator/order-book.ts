@@ -12,6 +12,8 @@ export interface BookWriter {
   readonly region: string;
   readonly epoch: number;
   readonly durability: BookDurability;
+  /** Regional under the primary keeper's lease: its end (lambda/shared/book-writer.ts). */
+  readonly regionalUntil?: number;
 }
 
 export interface MoveWriterRequest {
@@ -19,6 +21,8 @@ export interface MoveWriterRequest {
   /** The epoch the move starts from: the move is refused when the book has moved on since. */
   readonly fromEpoch: number;
   readonly durability: BookDurability;
+  /** Regional under the keeper's lease: its end (only the keeper moves with one). */
+  readonly regionalUntil?: number;
 }
 
 export interface OrderBookControl {

@@ -22,6 +22,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { BOOK_KEY, WRITER_PK } from '../facts/book';
@@ -36,6 +37,12 @@ export interface Writer {
   readonly epoch: number;
   /** `regional`: acknowledged once durable in the writer's replica only (its peer is down). */
   readonly durability: Durability;
+  /**
+   * Set only while the primary's keeper holds the arbiter's lease (lambda/shared/arbiter.ts): the
+   * lease's end (epoch ms). Every acknowledging write checks it against the API's clock, so a
+   * region whose keeper cannot renew stops acknowledging by itself when the lease runs out.
+   */
+  readonly regionalUntil?: number;
 }
 
 /** The writer item's key: the book keys every item by `pk` alone. */
@@ -58,6 +65,7 @@ export function writerToItem(w: Writer): Record<string, AttributeValue> {
     region: { S: w.region },
     epoch: { N: String(w.epoch) },
     durability: { S: w.durability },
+    ...(w.regionalUntil === undefined ? {} : { regionalUntil: { N: String(w.regionalUntil) } }),
   };
 }
 
@@ -69,7 +77,11 @@ export function writerFromItem(item: Record<string, AttributeValue>): Writer {
   if (!region || !Number.isSafeInteger(epoch) || epoch < 1 || !durability || !DURABILITIES.includes(durability)) {
     throw new Error(`order book: malformed writer item ${JSON.stringify(item)}`);
   }
-  return { region, epoch, durability };
+  const until = item.regionalUntil?.N;
+  if (until !== undefined && (durability !== 'regional' || !Number.isSafeInteger(Number(until)))) {
+    throw new Error(`order book: malformed writer item ${JSON.stringify(item)}`);
+  }
+  return { region, epoch, durability, ...(until === undefined ? {} : { regionalUntil: Number(until) }) };
 }
 
 export interface MoveWriter {
@@ -78,6 +90,8 @@ export interface MoveWriter {
   /** The epoch the caller saw in the target replica (0: the item does not exist yet). */
   readonly fromEpoch: number;
   readonly durability: Durability;
+  /** Regional under the keeper's lease: its end (see Writer.regionalUntil). */
+  readonly regionalUntil?: number;
 }
 
 export type MoveResult =
@@ -104,6 +118,11 @@ export interface BookWriter {
    * item says regional). `{ moved: false, current }` when another move came first.
    */
   moveWriter(move: MoveWriter, options?: { copyTimeoutMs?: number }): Promise<MoveResult>;
+  /**
+   * Carry a renewed lease's end into `writer`'s item in its own replica, in place (same epoch),
+   * only if that replica still holds exactly that writer with a lease: false otherwise.
+   */
+  extendRegional(writer: Writer, regionalUntil: number): Promise<boolean>;
 }
 
 /** How long a move waits for each other replica's copy (the move itself is already done). */
@@ -121,12 +140,51 @@ export function bookWriter(book: BookReplicas): BookWriter {
   };
   return {
     readWriter,
-    async moveWriter({ to, fromEpoch, durability }, options = {}) {
+    async extendRegional(writer, regionalUntil) {
+      try {
+        await book.client(writer.region).send(
+          new UpdateItemCommand({
+            TableName: book.tableName,
+            Key: writerKey(),
+            UpdateExpression: 'SET #until = :until',
+            ConditionExpression:
+              '#region = :region AND #epoch = :epoch AND #durability = :regional AND attribute_exists(#until)',
+            ExpressionAttributeNames: {
+              '#region': 'region',
+              '#epoch': 'epoch',
+              '#durability': 'durability',
+              '#until': 'regionalUntil',
+            },
+            ExpressionAttributeValues: {
+              ':region': { S: writer.region },
+              ':epoch': { N: String(writer.epoch) },
+              ':regional': { S: 'regional' },
+              ':until': { N: String(regionalUntil) },
+            },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+        throw e;
+      }
+    },
+    async moveWriter({ to, fromEpoch, durability, regionalUntil }, options = {}) {
       if (!Number.isSafeInteger(fromEpoch) || fromEpoch < 0) {
         throw new Error(`moveWriter: fromEpoch must be a whole number >= 0, got ${fromEpoch}`);
       }
       if (!DURABILITIES.includes(durability)) throw new Error(`moveWriter: unknown durability "${durability}"`);
-      const writer: Writer = { region: to, epoch: fromEpoch + 1, durability };
+      if (regionalUntil !== undefined && (durability !== 'regional' || !Number.isSafeInteger(regionalUntil))) {
+        throw new Error(
+          `moveWriter: a lease's end goes only with regional durability, got ${durability} ${regionalUntil}`,
+        );
+      }
+      const writer: Writer = {
+        region: to,
+        epoch: fromEpoch + 1,
+        durability,
+        ...(regionalUntil === undefined ? {} : { regionalUntil }),
+      };
       try {
         await book.client(to).send(
           new PutItemCommand({

@@ -7,7 +7,10 @@
  *   writer item + Put if absent), then the local one. A writer that was fenced (the survivor moved
  *   the writer in its replica) is refused by the first write, so it stores nothing at all; an
  *   order is never in the local replica unless the peer already holds it.
- * - regional durability (the writer item says so: its peer is down): the local write alone.
+ * - regional durability (the writer item says so: its peer is down): the local write alone; when
+ *   the primary's keeper made it regional, only until the lease's end the item carries
+ *   (`regionalUntil`, lambda/shared/arbiter.ts), checked in the same transaction against this
+ *   API's clock, so an isolated primary whose keeper cannot renew stops by itself.
  *
  * Every wait is bounded by an AbortSignal well inside the request's deadline, and the outcome is
  * one of: created, replayed (same client order id, same order), conflict (same client order id,
@@ -84,7 +87,9 @@ export class OrderBook {
   /** Take an order for `clientId`, answering before `deadline` (epoch ms). */
   async accept(clientId: string, input: OrderInput, deadline: number): Promise<AcceptOutcome> {
     const cached =
-      this.cache && Date.now() - this.cache.at < (this.bounds.writerCacheMs ?? 0) ? this.cache.writer : undefined;
+      this.cache && this.now().getTime() - this.cache.at < (this.bounds.writerCacheMs ?? 0)
+        ? this.cache.writer
+        : undefined;
     const outcome = await this.acceptAs(clientId, input, deadline, cached);
     if (cached && outcome.kind === 'not-taken' && outcome.fenced) {
       // Refused as a whole (nothing written): the copy was stale. Read the item and try once more.
@@ -109,7 +114,7 @@ export class OrderBook {
         writer = await bookWriter(this.deps.replicas).readWriter(this.deps.region, {
           abortSignal: AbortSignal.timeout(wait(this.bounds.readWriterMs)),
         });
-        this.cache = writer && writer.region === this.deps.region ? { writer, at: Date.now() } : undefined;
+        this.cache = writer && writer.region === this.deps.region ? { writer, at: this.now().getTime() } : undefined;
       }
     } catch (e) {
       const c = classifyWriteError(e);
@@ -243,9 +248,16 @@ export class OrderBook {
               ConditionCheck: {
                 TableName: table,
                 Key: writerKey(),
-                ConditionExpression: '#region = :region AND #epoch = :epoch',
-                ExpressionAttributeNames: { '#region': 'region', '#epoch': 'epoch' },
-                ExpressionAttributeValues: { ':region': { S: writer.region }, ':epoch': { N: String(writer.epoch) } },
+                // The keeper's lease (book-writer.ts regionalUntil), checked against this API's
+                // clock in the same transaction: an item without one is not under a lease.
+                ConditionExpression:
+                  '#region = :region AND #epoch = :epoch AND (attribute_not_exists(#until) OR #until > :now)',
+                ExpressionAttributeNames: { '#region': 'region', '#epoch': 'epoch', '#until': 'regionalUntil' },
+                ExpressionAttributeValues: {
+                  ':region': { S: writer.region },
+                  ':epoch': { N: String(writer.epoch) },
+                  ':now': { N: String(this.now().getTime()) },
+                },
               },
             },
             {

@@ -134,6 +134,11 @@ export const NAME_RULES = {
   authLedgerTable: rule('ddb-auth-ledger', 255),
   canaryFunction: rule('fn-canary', 64, true, 8),
   canaryRole: rule('role-fn-canary', 64),
+  // The primary's keeper (regional durability while its peer is lost) and its arbiter in a third region.
+  keeper: rule('keeper', 255),
+  keeperFunction: rule('fn-keeper', 64, true, 8),
+  keeperRole: rule('role-fn-keeper', 64),
+  arbiterTable: rule('ddb-arbiter', 255),
   // The live order book: one global table (same name in every replica's region), its signing
   // key (replicated like the credentials), and the applier of each region's replica stream.
   bookTable: rule('ddb-order-book', 255, false),

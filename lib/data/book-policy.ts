@@ -35,13 +35,14 @@ export const BOOK_WRITE_ACTIONS = [
 
 /**
  * The roles that write the book, by name kind: the order API (Lambda and EC2, either region) and
- * the failover orchestrator (it moves the writer item). The applier only reads the stream and
+ * the failover orchestrator and the primary's keeper (they move the writer item). The applier only reads the stream and
  * the signing key: it is not a writer.
  */
 export const BOOK_WRITER_ROLES = [
   'tradingRole',
   'instanceRole',
   'orchestratorRole',
+  'keeperRole',
 ] as const satisfies readonly NameKind[];
 
 /** The service-linked role DynamoDB replicates global tables with (never denied: see above). */

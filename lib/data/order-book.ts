@@ -197,11 +197,12 @@ export class OrderBook extends pulumi.ComponentResource {
    * writer's (DynamoDB developer guide, "Using IAM policy conditions for fine-grained access
    * control": LeadingKeys "represents the first key attribute of a table", the partition key).
    */
-  controlStatements(): Statement[] {
+  controlStatements(options: { readonly renewsLease?: boolean } = {}): Statement[] {
     return [
       {
         Sid: 'MoveTheBookWriter',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        // UpdateItem: the keeper renews its lease's end in place (lambda/shared/book-writer.ts extendRegional).
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', ...(options.renewsLease ? ['dynamodb:UpdateItem'] : [])],
         Resource: this.regions.map((r) => this.arnIn(r)),
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [WRITER_PK] } },
       },

@@ -6,6 +6,7 @@ import { alarmTopic } from '../alarms/alarm-topic';
 import { healthCheckFailing } from '../alarms/alarms';
 import { Canary, Vantage } from './canary';
 import { FailoverEvidence } from './failover-evidence';
+import { Keeper } from './keeper';
 import { Settings } from '../config';
 import type { ByRole } from '../config/by-role';
 import { GlobalDatabase } from '../data/global-database';
@@ -53,6 +54,8 @@ export interface FailoverStackArgs {
   readonly evidence: FailoverEvidence;
   /** The live order book: the fast path moves its writer item. */
   readonly book: OrderBook;
+  /** The primary's keeper: its arbiter, which a takeover takes first. */
+  readonly keeper: Keeper;
 }
 
 /**
@@ -174,6 +177,7 @@ export class FailoverStack extends pulumi.ComponentResource {
             Resource: table.arn,
           },
           ...args.book.controlStatements(),
+          ...args.keeper.takeoverStatements(),
           { Sid: 'NotifyOperators', Action: 'sns:Publish', Resource: this.topic.arn },
           {
             Sid: 'EncryptNotifications',
@@ -202,6 +206,8 @@ export class FailoverStack extends pulumi.ComponentResource {
           EVIDENCE_TABLE: table.name,
           BOOK_TABLE_NAME: args.book.table.name,
           BOOK_REGIONS: [...args.book.regions],
+          ARBITER_TABLE: args.keeper.arbiterTable.name,
+          ARBITER_TABLE_REGION: args.keeper.arbiterRegion,
           ORDER_DURABILITY: settings.orderDurability,
           METRIC_NAMESPACE: METRIC_NAMESPACES.failover,
         })),

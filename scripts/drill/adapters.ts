@@ -33,6 +33,7 @@ import { fromAlbEvent, toAlbResult } from '../../lambda/trading/handler';
 import { createRuntime, RuntimeEnv } from '../../lambda/trading/runtime';
 export type { RuntimeEnv };
 import { createApiServer } from '../../lambda/trading/server';
+import type { Arbiter } from '../../lambda/shared/arbiter';
 import type { BookReplicas } from '../../lambda/shared/book-writer';
 import type { OrderBookControl } from '../../lambda/orchestrator/order-book';
 import type { Clock } from './sim';
@@ -182,6 +183,8 @@ export function orchestratorEnv(s: FailoverSetup): Record<string, string> {
     EVIDENCE_TABLE_REGION: s.evidenceTableRegion,
     BOOK_TABLE_NAME: s.book.tableName,
     BOOK_REGIONS: s.book.regions.join(','),
+    ARBITER_TABLE: 'ddb-arbiter-usw2-drill',
+    ARBITER_TABLE_REGION: 'us-west-2',
     ORDER_DURABILITY: s.orderDurability,
   };
 }
@@ -267,6 +270,8 @@ export interface OrchestratorClients {
   readonly store: EvidenceStore;
   /** The order book's writer item, as the orchestrator's region reaches it. */
   readonly book?: OrderBookControl;
+  /** The arbiter in us-west-2 as the orchestrator's region reaches it (scripts/drill/keeper.ts). */
+  readonly arbiter?: Arbiter;
 }
 
 /** One invocation of the orchestrator (schedule, SNS alarm or operator event): its decisions. */

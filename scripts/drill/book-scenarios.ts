@@ -3,8 +3,18 @@
  * and still offered orders, and a planned switchover and failback with both regions healthy.
  */
 import { leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
+import { keeperWindowSeconds, primaryKeptTrading } from './keeper-expectations';
 import type { Decision, WriterMove } from './world';
-import { FAULT_AT, horizon, type MeasureInput, regionLost, type Scenario, SETTLE, type Timing } from './scenarios';
+import {
+  FAULT_AT,
+  horizon,
+  type MeasureInput,
+  quietHorizon,
+  regionLost,
+  type Scenario,
+  SETTLE,
+  type Timing,
+} from './scenarios';
 
 /** The stale client's attempts sent after the book's writer first moved away from us-east-1. */
 const staleAfterMove = (i: MeasureInput) => {
@@ -36,6 +46,10 @@ const oldPrimaryRefusedAll = (joinedAt: number) => (i: MeasureInput) => {
 };
 
 const movesOf = (i: MeasureInput): readonly WriterMove[] => i.writerMoves;
+
+/** How long eu-west-1 is lost in `secondary-lost`. */
+const SECONDARY_LOST_SECONDS = 120;
+
 const operator = (i: MeasureInput, trigger: string): Decision | undefined =>
   i.decisions.find((d) => d.trigger === trigger && d.action !== 'none' && d.action !== 'error');
 
@@ -69,6 +83,24 @@ export function bookScenarios(timing: Timing): Scenario[] {
       faults: (w) => {
         w.at(FAULT_AT, () => w.isolate('us-east-1', true));
         w.at(FAULT_AT + isolatedFor, () => w.isolate('us-east-1', false));
+      },
+    },
+    {
+      name: 'secondary-lost',
+      title: 'eu-west-1 fails entirely while us-east-1 writes (cross-region durability), and comes back',
+      proves:
+        "losing the DR region does not stop trading in the healthy primary: its keeper, holding the arbiter's lease in us-west-2, switches the book to regional durability once eu-west-1's replica has failed every read for the window, us-east-1 acknowledges again (no promotion, the writer never leaves it), and once eu-west-1 answers again the writer returns to cross-region durability by itself; nothing lost or doubled",
+      faultAtSeconds: FAULT_AT,
+      durationSeconds: quietHorizon(timing, SECONDARY_LOST_SECONDS),
+      expect: {
+        promotions: 0,
+        firstLiveWithinSeconds: () => keeperWindowSeconds,
+        refusesOrdersForSeconds: keeperWindowSeconds,
+        also: [primaryKeptTrading(FAULT_AT, FAULT_AT + SECONDARY_LOST_SECONDS)],
+      },
+      faults: (w) => {
+        w.at(FAULT_AT, () => w.regionDown('eu-west-1', true));
+        w.at(FAULT_AT + SECONDARY_LOST_SECONDS, () => w.regionDown('eu-west-1', false));
       },
     },
     {

@@ -59,6 +59,7 @@ import { Cadence } from './cadence';
 import { makeCertificate, DrillTls } from './tls';
 import { Accelerator, Route53 } from './traffic';
 import { type CanaryVote, MemoryLogger, ScenarioWorld } from './world';
+import { DrillArbiter, scheduleKeeper } from './keeper';
 import { apiHostNames } from '../../lib/config/api-hosts';
 import { MemoryLedgerStore } from '../../lambda/trading/request-ledger';
 import { ACCELERATOR_PICKUP_MAX_SECONDS, ROUTE53_CHECKERS, seededRandom } from '../../lib/model/rto-model';
@@ -527,6 +528,7 @@ export class Drill {
     }
 
     const config = orchestratorConfig(setup);
+    const arbiter = new DrillArbiter(network);
     // The failover record through the DNS resolver of the orchestrator's region (one cache for
     // every invocation, as a VPC's resolver keeps it), answering each region's ALB name.
     const resolveCname = route53.cnameResolver(sim, network, {
@@ -551,6 +553,7 @@ export class Drill {
       resolveCname,
       store: evidenceStore(documentClient(ctx), setup.evidenceTable),
       book: bookControl,
+      arbiter: arbiter.from('eu-west-1'),
     });
     world.orchestrator = { config, clients: () => clientsFrom(fakeContext('eu-west-1')) };
     const invoke = (event: unknown, trigger: string) =>
@@ -574,6 +577,13 @@ export class Drill {
       });
     world.invokeOrchestrator = invoke;
     every(() => invoke(SCHEDULE_EVENT, 'schedule'), sim.now() + phases.orchestratorSeconds * 1000, 60_000);
+    // The primary's keeper (on the orchestrator's phase: both are one-minute loops).
+    scheduleKeeper(world, book, arbiter, {
+      invocation,
+      every,
+      firstAt: sim.now() + phases.orchestratorSeconds * 1000,
+      logger,
+    });
 
     // The alarm: HealthCheckStatus Minimum < 1 over one 60 s period, evaluated in us-east-1.
     let alarm = 'OK';

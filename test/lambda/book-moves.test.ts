@@ -129,6 +129,70 @@ describe('moves on the two-replica emulator', () => {
   });
 });
 
+describe('regional moves under the guard (the arbiter: lambda/shared/arbiter.ts)', () => {
+  let book: BookReplicas;
+  const clients: DynamoDBClient[] = [];
+  const control = () => controlOf(book, clients);
+  beforeEach(async () => {
+    book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+    await (await control()).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+    expect(await book.settle()).toBe(true);
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await book.stop();
+  });
+
+  it('a takeover the guard refuses moves nothing; allowed, it moves', async () => {
+    const c = await control();
+    book.replica(US).down = true;
+    let refusal: string | undefined = 'the keeper holds the lease';
+    const mover = new BookMover(c, US, EU, 'cross-region', { allow: async () => refusal });
+    expect(await mover.moveTo(EU, { peerGone: true })).toEqual({ kind: 'skipped', reason: refusal });
+    expect(await c.readWriter(EU)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+    refusal = undefined;
+    expect(await mover.moveTo(EU, { peerGone: true })).toMatchObject({ kind: 'moved', to: { region: EU, epoch: 2 } });
+  });
+
+  it('a cross-region move never asks the guard (it cannot make two regional writers)', async () => {
+    const asked: string[] = [];
+    const mover = new BookMover(await control(), US, EU, 'cross-region', {
+      allow: async (r) => (asked.push(r), 'no'),
+    });
+    expect(await mover.moveTo(EU, { peerGone: false, planned: true })).toMatchObject({ kind: 'moved' });
+    expect(asked).toEqual([]);
+  });
+
+  it("the keeper's regional move carries its lease's end, and so does a restore undone", async () => {
+    const c = await control();
+    const until = Date.now() + 20_000;
+    const mover = new BookMover(c, US, EU, 'cross-region', { regionalUntil: () => until });
+    book.replica(EU).down = true;
+    expect(await mover.moveTo(US, { peerGone: true })).toMatchObject({
+      kind: 'moved',
+      to: { region: US, epoch: 2, durability: 'regional', regionalUntil: until },
+    });
+    book.replica(EU).down = false;
+    const lossy: OrderBookControl = {
+      ...c,
+      moveWriter: async (request) => {
+        book.partitioned = true;
+        book.path(EU, EU).fail = true;
+        try {
+          return await c.moveWriter(request);
+        } finally {
+          book.path(EU, EU).fail = false;
+        }
+      },
+    };
+    const undone = await new BookMover(lossy, US, EU, 'cross-region', {
+      regionalUntil: () => until,
+    }).restoreCrossRegion(await c.readWriter(US));
+    expect(undone).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/back to regional/) });
+    expect(await c.readWriter(US)).toEqual({ region: US, epoch: 4, durability: 'regional', regionalUntil: until });
+  });
+});
+
 describe("a new stack's first writer item (bootstrapWriter, the orchestrator's first run)", () => {
   let book: BookReplicas;
   const clients: DynamoDBClient[] = [];

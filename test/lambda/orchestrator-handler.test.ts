@@ -44,6 +44,8 @@ const env = {
   EVIDENCE_TABLE: 'ddb-failover-evidence-dev',
   BOOK_TABLE_NAME: 'ddb-order-book-dev',
   BOOK_REGIONS: 'us-east-1,eu-west-1',
+  ARBITER_TABLE: 'ddb-arbiter-usw2-dev',
+  ARBITER_TABLE_REGION: 'us-west-2',
   METRIC_NAMESPACE: 'TAP/Failover',
 };
 

@@ -29,6 +29,8 @@ import type { Clock } from '../../lambda/orchestrator/clock';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
 import type { ProbeLayer } from '../../lambda/orchestrator/gate';
 import { InMemoryOrderBookControl } from '../../lambda/orchestrator/order-book';
+import { ARBITER_SKEW_MARGIN_MS } from '../../lambda/facts/keeper';
+import { InMemoryArbiter } from '../../lambda/shared/arbiter';
 import { InMemoryEvidenceStore } from '../../lambda/orchestrator/memory-store';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import type { OrchestratorDeps } from '../../lambda/orchestrator/orchestrator-deps';
@@ -676,6 +678,8 @@ describe('configuration from the environment', () => {
     EVIDENCE_TABLE: 'ddb-failover-evidence-euw1-dev',
     BOOK_TABLE_NAME: 'ddb-order-book-dev',
     BOOK_REGIONS: 'us-east-1,eu-west-1',
+    ARBITER_TABLE: 'ddb-arbiter-usw2-dev',
+    ARBITER_TABLE_REGION: 'us-west-2',
   };
 
   it('reads a valid environment; automatic is the default mode', () => {
@@ -730,7 +734,11 @@ describe('configuration from the environment', () => {
       functionName: 'fn-orchestrator-dev',
       evidenceTable: { name: 'ddb-failover-evidence-euw1-dev' },
       book: { tableName: 'ddb-order-book-dev', regions: ['us-east-1', 'eu-west-1'] },
+      arbiter: { tableName: 'ddb-arbiter-usw2-dev', region: 'us-west-2' },
     });
+    expect(() => configFromEnv({ ...env, ARBITER_TABLE_REGION: 'eu-west-1' })).toThrow(
+      /ARBITER_TABLE_REGION must be a third region/,
+    );
     const bare = configFromEnv({ ...env, ROUTE53_HEALTH_CHECK_ID: ' ', AWS_LAMBDA_FUNCTION_NAME: '' });
     expect(bare).not.toHaveProperty('route53HealthCheckId');
     expect(bare).not.toHaveProperty('functionName');
@@ -821,6 +829,37 @@ describe('issue 23: the fast path (region gone) and the slow path (region sick)'
     expect(failovers()).toHaveLength(1);
     expect(book.moves).toHaveLength(1);
     expect(metrics.filter((m) => m === 'WriterMoved')).toHaveLength(1);
+  });
+
+  it("issue 22: while the primary's keeper holds the regional lease, the takeover waits for its end plus the skew margin, then holds the arbiter", async () => {
+    const fault = 2 * MIN + 17 * S;
+    beacon = (_v, t) => (t >= T0 + fault ? 'transport' : 'up');
+    primaryHealth = 'UNHEALTHY';
+    const arbiter = new InMemoryArbiter();
+    const leaseEnd = T0 + fault + 30 * S;
+    await arbiter.take({ holder: 'us-east-1', until: leaseEnd }, T0 + fault);
+    await run(gone(fault), 0, 3, { arbiter });
+    expect(book.moves).toEqual([]);
+    const refused = store.journals.get(GC)!.find((j) => j.entry.step === 'writer-not-moved');
+    expect(refused?.entry.reason).toMatch(/held by us-east-1/);
+    await run(gone(fault), 3, 4, { arbiter });
+    expect(book.moves).toEqual([{ to: EU, fromEpoch: 7, durability: 'regional' }]);
+    const moved = store.journals.get(GC)!.find((j) => j.entry.step === 'writer-moved')!;
+    expect(moved.at).toBeGreaterThan(leaseEnd + ARBITER_SKEW_MARGIN_MS);
+    expect(await arbiter.read()).toEqual({ holder: EU });
+  });
+
+  it('issue 22: no takeover while the arbiter (us-west-2) cannot be reached', async () => {
+    const fault = 2 * MIN + 17 * S;
+    beacon = (_v, t) => (t >= T0 + fault ? 'transport' : 'up');
+    primaryHealth = 'UNHEALTHY';
+    const arbiter = new InMemoryArbiter();
+    arbiter.unreachable = true;
+    await run(gone(fault), 0, 3, { arbiter });
+    expect(book.moves).toEqual([]);
+    arbiter.unreachable = false;
+    await run(gone(fault), 3, 4, { arbiter });
+    expect(book.moves).toHaveLength(1);
   });
 
   it('transport failures with the beacon answering (our front door, e.g. an allowlist): never the fast path', async () => {

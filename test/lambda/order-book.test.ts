@@ -187,6 +187,53 @@ describe('the fence: old primary alive after the takeover', () => {
   });
 });
 
+describe("the primary regional under the keeper's lease (lambda/shared/arbiter.ts)", () => {
+  /** us-east-1's API on a clock the test moves; its peer down (the secondary region lost). */
+  async function regionalUntil(leaseMs: number) {
+    book.replica(EU).down = true;
+    let now = Date.now();
+    const us = new OrderBook({
+      replicas: await replicasFrom(US),
+      region: US,
+      peer: EU,
+      signingKey: async () => KEY,
+      bounds: BOUNDS,
+      now: () => new Date(now),
+    });
+    const writer = bookWriter(await replicasFrom(US));
+    const moved = await writer.moveWriter(
+      { to: US, fromEpoch: 1, durability: 'regional', regionalUntil: now + leaseMs },
+      { copyTimeoutMs: 100 },
+    );
+    if (!moved.moved) throw new Error('not moved');
+    return { us, writer, moved: moved.writer, advance: (ms: number) => (now += ms) };
+  }
+
+  it('acknowledges while the lease runs, regionally, and says so', async () => {
+    const { us } = await regionalUntil(10_000);
+    expect((await accept(us, 'k-1')).outcome).toMatchObject({ kind: 'created', durability: 'regional' });
+  });
+
+  it("acknowledges nothing once the lease's end has passed on the API's clock, even with the writer cached", async () => {
+    const { us, advance } = await regionalUntil(10_000);
+    expect((await accept(us, 'k-2')).outcome).toMatchObject({ kind: 'created' }); // caches the writer
+    advance(10_001);
+    expect((await accept(us, 'k-3')).outcome).toMatchObject({ kind: 'not-taken', fenced: true });
+    expect(await stored(US, 'k-3')).toBeUndefined();
+  });
+
+  it('a renewed lease (same epoch) lets it acknowledge again; a renewal of another writer is refused', async () => {
+    const { us, writer, moved, advance } = await regionalUntil(1_000);
+    advance(2_000);
+    expect((await accept(us, 'k-4')).outcome).toMatchObject({ kind: 'not-taken' });
+    expect(await writer.extendRegional(moved, Date.now() + 60_000)).toBe(true);
+    expect((await accept(us, 'k-5')).outcome).toMatchObject({ kind: 'created', durability: 'regional' });
+    expect(await writer.extendRegional({ ...moved, epoch: moved.epoch + 1 }, Date.now() + 60_000)).toBe(false);
+    const crossRegion = { region: US, epoch: 1, durability: 'cross-region' as const };
+    expect(await writer.extendRegional(crossRegion, Date.now() + 60_000)).toBe(false);
+  });
+});
+
 /** Outcomes the fault tests accept: a definite answer or "unknown", never a false "not taken". */
 async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome) {
   book.clearFaults();

@@ -1,0 +1,33 @@
+/** The keeper's settings, read from its environment and refused whole when any is wrong. */
+import { awsRegion, EnvError, parseEnv } from '../facts/env';
+import { keeperEnvironment } from './environment';
+
+/** The contract's variables and the one Lambda sets: the keeper's region is its own. */
+const schema = keeperEnvironment.extend({ AWS_REGION: awsRegion });
+
+export interface KeeperSettings {
+  readonly region: string;
+  readonly peer: string;
+  readonly bookTable: string;
+  readonly arbiter: { readonly tableName: string; readonly region: string };
+  readonly environment: string;
+  readonly metricNamespace?: string;
+}
+
+export function keeperConfigFromEnv(env: Record<string, string | undefined>): KeeperSettings {
+  const e = parseEnv('keeper', schema, env);
+  const problems: string[] = [];
+  if (e.PEER_REGION === e.AWS_REGION) problems.push("PEER_REGION must differ from AWS_REGION (the keeper's own)");
+  // The arbiter decides between the two regions: in either of them it would be lost with it.
+  if (e.ARBITER_TABLE_REGION === e.AWS_REGION || e.ARBITER_TABLE_REGION === e.PEER_REGION)
+    problems.push('ARBITER_TABLE_REGION must be a third region (neither AWS_REGION nor PEER_REGION)');
+  if (problems.length > 0) throw new EnvError('keeper', problems);
+  return {
+    region: e.AWS_REGION,
+    peer: e.PEER_REGION,
+    bookTable: e.BOOK_TABLE_NAME,
+    arbiter: { tableName: e.ARBITER_TABLE, region: e.ARBITER_TABLE_REGION },
+    environment: e.ENVIRONMENT,
+    ...(e.METRIC_NAMESPACE ? { metricNamespace: e.METRIC_NAMESPACE } : {}),
+  };
+}

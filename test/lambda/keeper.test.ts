@@ -1,0 +1,175 @@
+/**
+ * The primary's keeper (lambda/keeper/keeper.ts) on the two-replica emulator (dynalite replicas,
+ * real SDK clients) with the arbiter in memory, on a clock the test drives: eu-west-1's replica
+ * lost while us-east-1 writes, us-east-1 goes regional under the lease within the window and its
+ * API acknowledges again; the lease is renewed while the peer stays lost; the peer back, the writer
+ * returns to cross-region by itself and the arbiter is released. And it never goes regional
+ * without the arbiter: held by the orchestrator's takeover, or not reachable.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PEER_LOST_AFTER_MS, REGIONAL_LEASE_MS } from '../../lambda/facts/keeper';
+import { keeperConfigFromEnv } from '../../lambda/keeper/config';
+import { runKeeper, type KeeperDeps } from '../../lambda/keeper/keeper';
+import type { Clock } from '../../lambda/orchestrator/clock';
+import { InMemoryArbiter } from '../../lambda/shared/arbiter';
+import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
+import { OrderBook } from '../../lambda/shared/order-book';
+import { BookReplicas } from '../../scripts/local/book-replicas';
+
+const US = 'us-east-1';
+const EU = 'eu-west-1';
+const S = 1000;
+
+let book: BookReplicas;
+const clients: DynamoDBClient[] = [];
+let now: number;
+const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function replicasFrom(from: string): Promise<Replicas> {
+  const byRegion = new Map<string, DynamoDBClient>();
+  for (const r of [US, EU]) {
+    const c = await book.client(from, r, { requestTimeoutMs: 2_000 });
+    clients.push(c);
+    byRegion.set(r, c);
+  }
+  return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
+}
+
+beforeEach(async () => {
+  now = Date.now();
+  book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
+  await bookWriter(await replicasFrom(US)).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+  expect(await book.settle()).toBe(true);
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await book.stop();
+});
+
+async function keeperDeps(arbiter: InMemoryArbiter, windowMs: number): Promise<KeeperDeps> {
+  const metrics: string[] = [];
+  return {
+    region: US,
+    peer: EU,
+    book: bookWriter(await replicasFrom(US)),
+    arbiter,
+    clock,
+    metrics: { addMetric: (name: string) => (metrics.push(name), undefined as never) },
+    logger: silent,
+    windowMs,
+  };
+}
+
+const writerIn = async (region: string) => bookWriter(await replicasFrom(region)).readWriter(region);
+
+async function usApi(): Promise<OrderBook> {
+  return new OrderBook({
+    replicas: await replicasFrom(US),
+    region: US,
+    peer: EU,
+    signingKey: async () => Buffer.alloc(32, 7),
+    bounds: { readWriterMs: 400, peerWriteMs: 400, localWriteMs: 400, marginMs: 50, writerCacheMs: 0 },
+    now: () => new Date(now),
+  });
+}
+
+const order = (clientOrderId: string) => ({
+  clientOrderId,
+  symbol: 'AAPL',
+  side: 'buy' as const,
+  type: 'limit' as const,
+  quantity: '1',
+  limitPrice: '1.5',
+});
+const accept = async (api: OrderBook, id: string) => api.accept('desk-a', order(id), Date.now() + 1_500);
+
+describe("the keeper: the secondary's replica lost while the primary writes", () => {
+  it('goes regional under the lease once the peer was lost for the window, renews it, and returns to cross-region by itself', async () => {
+    const arbiter = new InMemoryArbiter();
+    const api = await usApi();
+    book.replica(EU).down = true;
+    expect((await accept(api, 'a-1')).kind).not.toBe('created'); // cross-region: no peer, no acknowledgement
+
+    const start = now;
+    const looks = await runKeeper(await keeperDeps(arbiter, 60 * S));
+    const regionalAt = looks.find((l) => l.action.kind === 'go-regional')!.at;
+    expect(regionalAt - start).toBeGreaterThanOrEqual(PEER_LOST_AFTER_MS);
+    expect(regionalAt - start).toBeLessThanOrEqual(PEER_LOST_AFTER_MS + 5 * S);
+    const writer = await writerIn(US);
+    expect(writer).toMatchObject({ region: US, epoch: 2, durability: 'regional' });
+    // Renewed on every later look: the lease ends one lease after the last look.
+    expect(writer!.regionalUntil).toBe(looks.at(-1)!.at + REGIONAL_LEASE_MS);
+    expect(await arbiter.read()).toEqual({ holder: US, until: writer!.regionalUntil });
+    expect(await accept(api, 'a-2')).toMatchObject({ kind: 'created', durability: 'regional' });
+
+    book.replica(EU).down = false;
+    await runKeeper(await keeperDeps(arbiter, 1));
+    expect(await writerIn(US)).toEqual({ region: US, epoch: 3, durability: 'cross-region' });
+    expect(await arbiter.read()).toBeUndefined();
+    expect(await accept(api, 'a-3')).toMatchObject({ kind: 'created', durability: 'cross-region' });
+  });
+
+  it("a keeper whose lease is not renewed (it cannot reach us-west-2) stops acknowledging at the lease's end by itself", async () => {
+    const arbiter = new InMemoryArbiter();
+    const api = await usApi();
+    book.replica(EU).down = true;
+    await runKeeper(await keeperDeps(arbiter, PEER_LOST_AFTER_MS + 1));
+    const until = (await writerIn(US))!.regionalUntil!;
+    arbiter.unreachable = true;
+    await runKeeper(await keeperDeps(arbiter, 30 * S));
+    expect((await writerIn(US))!.regionalUntil).toBe(until);
+    now = until + 1;
+    expect(await accept(api, 'b-1')).toMatchObject({ kind: 'not-taken', fenced: true });
+  });
+
+  it('never goes regional while the arbiter is held by the takeover, or cannot be reached', async () => {
+    const arbiter = new InMemoryArbiter();
+    await arbiter.take({ holder: EU }, now);
+    book.replica(EU).down = true;
+    await runKeeper(await keeperDeps(arbiter, 60 * S));
+    expect(await writerIn(US)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+    await arbiter.release(EU);
+    arbiter.unreachable = true;
+    await runKeeper(await keeperDeps(arbiter, 60 * S));
+    expect(await writerIn(US)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+  });
+
+  it('does nothing while the peer answers, or when the writer is elsewhere', async () => {
+    const arbiter = new InMemoryArbiter();
+    const looks = await runKeeper(await keeperDeps(arbiter, 60 * S));
+    expect(looks.every((l) => l.action.kind === 'none')).toBe(true);
+    expect(await arbiter.read()).toBeUndefined();
+  });
+});
+
+describe("the keeper's environment (lambda/keeper/environment.ts)", () => {
+  const env = {
+    AWS_REGION: US,
+    BOOK_TABLE_NAME: 'ddb-order-book-dev',
+    PEER_REGION: EU,
+    ARBITER_TABLE: 'ddb-arbiter-dev',
+    ARBITER_TABLE_REGION: 'us-west-2',
+    ENVIRONMENT: 'dev',
+  };
+
+  it('reads the regions and tables', () => {
+    expect(keeperConfigFromEnv(env)).toEqual({
+      region: US,
+      peer: EU,
+      bookTable: 'ddb-order-book-dev',
+      arbiter: { tableName: 'ddb-arbiter-dev', region: 'us-west-2' },
+      environment: 'dev',
+    });
+  });
+
+  it.each([
+    [{ PEER_REGION: US }, /PEER_REGION must differ from AWS_REGION/],
+    [{ ARBITER_TABLE_REGION: EU }, /ARBITER_TABLE_REGION must be a third region/],
+    [{ ARBITER_TABLE_REGION: US }, /ARBITER_TABLE_REGION must be a third region/],
+    [{ ARBITER_TABLE: ' ' }, /ARBITER_TABLE must be set/],
+  ])('refuses %j, naming the variable', (over, message) => {
+    expect(() => keeperConfigFromEnv({ ...env, ...over })).toThrow(message);
+  });
+});
