@@ -58,9 +58,8 @@ export function bookScenarios(timing: Timing): Scenario[] {
   const isolatedFor = gateSeconds + promotionSeconds + 30;
   // The operator's steps, each once the one before has finished: a switchover or failback keeps
   // the orchestrator's lease (an irreversible call was made), so each step waits for the lease and
-  // for Aurora; once Aurora writes in us-east-1 again, a last failback request moves the
-  // book's writer and the traffic dials back (the scheduled run does not: it reads the fenced
-  // primary's 503 as a sick region).
+  // for Aurora; once Aurora writes in us-east-1 again, the scheduled run (or a last failback
+  // request, whichever comes first) moves the book's writer and the traffic dials back.
   const stepSeconds = Math.max(leaseSeconds(ORCHESTRATOR_TIMEOUT_SECONDS), promotionSeconds) + 5;
   const failbackAt = FAULT_AT + stepSeconds;
   const restoreAt = failbackAt + stepSeconds;
@@ -118,7 +117,17 @@ export function bookScenarios(timing: Timing): Scenario[] {
         also: [
           (i) => (operator(i, 'operator switchover') ? undefined : 'the switchover request changed nothing'),
           (i) => (operator(i, 'operator failback') ? undefined : 'the failback request changed nothing'),
-          (i) => (operator(i, 'operator restore') ? undefined : 'the request to restore traffic changed nothing'),
+          (i) => {
+            // Traffic comes back once Aurora writes in us-east-1 again: the scheduled run restores
+            // it after a completed failback, or the operator's request does if it comes first.
+            const failback = operator(i, 'operator failback');
+            const restored = i.decisions.some(
+              (d) => d.action === 'restore-traffic' && failback !== undefined && d.at > failback.at,
+            );
+            return restored || operator(i, 'operator restore')
+              ? undefined
+              : 'traffic never came back after the failback (neither the scheduled run nor the restore request moved it)';
+          },
           (i) =>
             movesOf(i)
               .map((m) => m.region)
