@@ -19,7 +19,12 @@
  * here holds a connection or lock across the cross-region round trip: the SDK's HTTP agent keeps
  * sockets, not transactions.
  */
-import { GetItemCommand, TransactWriteItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type ConditionCheck,
+} from '@aws-sdk/client-dynamodb';
 import { type OrderInput, orderIdFor, sameOrder } from '../trading/order';
 import { type BookOrder, bookOrderFromItem, bookOrderToItem, inputOf, orderPk } from './book-order';
 import { BOOK_KEY, bookWriter, type BookReplicas, type Durability, type Writer, writerKey } from './book-writer';
@@ -245,20 +250,7 @@ export class OrderBook {
         new TransactWriteItemsCommand({
           TransactItems: [
             {
-              ConditionCheck: {
-                TableName: table,
-                Key: writerKey(),
-                // The keeper's lease (book-writer.ts regionalUntil), checked against this API's
-                // clock in the same transaction: an item without one is not under a lease.
-                ConditionExpression:
-                  '#region = :region AND #epoch = :epoch AND (attribute_not_exists(#until) OR #until > :now)',
-                ExpressionAttributeNames: { '#region': 'region', '#epoch': 'epoch', '#until': 'regionalUntil' },
-                ExpressionAttributeValues: {
-                  ':region': { S: writer.region },
-                  ':epoch': { N: String(writer.epoch) },
-                  ':now': { N: String(this.now().getTime()) },
-                },
-              },
+              ConditionCheck: { TableName: table, Key: writerKey(), ...writerCondition(writer, this.now()) },
             },
             {
               Put: {
@@ -278,4 +270,28 @@ export class OrderBook {
       return classifyWriteError(e);
     }
   }
+}
+
+/**
+ * The acknowledging write's check of the writer item: the region and epoch it was read at, and,
+ * for a writer under the keeper's lease (book-writer.ts regionalUntil), the lease's end against
+ * this API's clock in the same transaction. Whether an item carries a lease is fixed per epoch
+ * (only a move, which raises the epoch, adds or drops it; a renewal keeps the epoch and needs an
+ * existing lease), so a writer read without one is pinned lease-free by its epoch.
+ */
+export function writerCondition(
+  writer: Writer,
+  now: Date,
+): Pick<ConditionCheck, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const pinned = {
+    ConditionExpression: '#region = :region AND #epoch = :epoch',
+    ExpressionAttributeNames: { '#region': 'region', '#epoch': 'epoch' },
+    ExpressionAttributeValues: { ':region': { S: writer.region }, ':epoch': { N: String(writer.epoch) } },
+  };
+  if (writer.regionalUntil === undefined) return pinned;
+  return {
+    ConditionExpression: `${pinned.ConditionExpression} AND #until > :now`,
+    ExpressionAttributeNames: { ...pinned.ExpressionAttributeNames, '#until': 'regionalUntil' },
+    ExpressionAttributeValues: { ...pinned.ExpressionAttributeValues, ':now': { N: String(now.getTime()) } },
+  };
 }

@@ -10,7 +10,13 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { orderPk } from '../../lambda/shared/book-order';
 import { bookWriter, type BookReplicas as Replicas } from '../../lambda/shared/book-writer';
-import { type AcceptOutcome, OrderBook, type BookBounds, classifyWriteError } from '../../lambda/shared/order-book';
+import {
+  type AcceptOutcome,
+  OrderBook,
+  type BookBounds,
+  classifyWriteError,
+  writerCondition,
+} from '../../lambda/shared/order-book';
 import { type OrderInput, orderIdFor } from '../../lambda/trading/order';
 import { BookReplicas, type PathFault } from '../../scripts/local/book-replicas';
 
@@ -261,6 +267,21 @@ async function checkContract(api: OrderBook, clientOrderId: string, outcome: Acc
     expect(['created', 'replayed']).toContain(retry.kind);
   }
 }
+
+describe('writerCondition: what the acknowledging write checks of the writer item', () => {
+  const now = new Date(1_000_000);
+  it('a writer read without a lease is pinned by region and epoch (a lease comes only with a new epoch)', () => {
+    const c = writerCondition({ region: 'us-east-1', epoch: 4, durability: 'cross-region' }, now);
+    expect(c.ConditionExpression).toBe('#region = :region AND #epoch = :epoch');
+    expect(c.ExpressionAttributeValues).toEqual({ ':region': { S: 'us-east-1' }, ':epoch': { N: '4' } });
+  });
+  it("a writer under the keeper's lease also needs the lease to run past this API's clock", () => {
+    const c = writerCondition({ region: 'us-east-1', epoch: 5, durability: 'regional', regionalUntil: 1_020_000 }, now);
+    expect(c.ConditionExpression).toBe('#region = :region AND #epoch = :epoch AND #until > :now');
+    expect(c.ExpressionAttributeNames).toMatchObject({ '#until': 'regionalUntil' });
+    expect(c.ExpressionAttributeValues).toMatchObject({ ':now': { N: '1000000' } });
+  });
+});
 
 describe('fault injection: "not taken" means nothing stored, and every answer is on time', () => {
   const cases: [string, string, PathFault | 'down'][] = [
