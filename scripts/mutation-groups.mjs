@@ -74,6 +74,21 @@ export const GROUPS = {
     mutate: ['lambda/orchestrator/gate.ts', 'lambda/orchestrator/decide.ts', 'lambda/facts/timing.ts'],
     tests: ['test/lambda/orchestrator-gate.test.ts', 'test/lambda/orchestrator.test.ts'],
   },
+  keeper: {
+    mutate: [
+      'lambda/keeper/decide.ts',
+      'lambda/keeper/keeper.ts',
+      'lambda/shared/arbiter.ts',
+      'lambda/orchestrator/takeover-arbiter.ts',
+    ],
+    tests: [
+      'test/lambda/keeper-decide.test.ts',
+      'test/lambda/keeper.test.ts',
+      'test/lambda/arbiter.test.ts',
+      'test/lambda/book-moves.test.ts',
+      'test/lambda/orchestrator.test.ts',
+    ],
+  },
   orchestrator: {
     mutate: [
       'lambda/orchestrator/gate.ts',
