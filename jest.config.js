@@ -3,10 +3,13 @@
  * file (isolatedModules in tsconfig) by esbuild (test/helpers/esbuild-transform.js), the
  * compiler tsx and the Lambda bundles already use.
  */
+const path = require('path');
+
 /** @type {import('jest').Config} */
 module.exports = {
-  // jest's node environment on an ordinary global object (test/helpers/node-environment.js).
-  testEnvironment: '<rootDir>/test/helpers/node-environment.js',
+  // jest's node environment on an ordinary global object (test/helpers/node-environment.js). An
+  // absolute path: StrykerJS's jest runner (npm run mutate) loads it without <rootDir> expansion.
+  testEnvironment: path.join(__dirname, 'test', 'helpers', 'node-environment.js'),
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': '<rootDir>/test/helpers/esbuild-transform.js' },
