@@ -85,6 +85,7 @@ export const GROUPS = {
       'test/lambda/keeper-decide.test.ts',
       'test/lambda/keeper.test.ts',
       'test/lambda/arbiter.test.ts',
+      'test/lambda/takeover-arbiter.test.ts',
       'test/lambda/book-moves.test.ts',
       'test/lambda/orchestrator.test.ts',
     ],

@@ -44,12 +44,16 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  emitted.splice(0);
   for (const c of clients.splice(0)) c.destroy();
   await book.stop();
 });
 
+/** Every metric the keepers of a test emitted, in order. */
+const emitted: string[] = [];
+
 async function keeperDeps(arbiter: InMemoryArbiter, windowMs: number): Promise<KeeperDeps> {
-  const metrics: string[] = [];
+  const metrics = emitted;
   return {
     region: US,
     peer: EU,
@@ -95,6 +99,17 @@ describe("the keeper: the secondary's replica lost while the primary writes", ()
     const start = now;
     const looks = await runKeeper(await keeperDeps(arbiter, 60 * S));
     const regionalAt = looks.find((l) => l.action.kind === 'go-regional')!.at;
+    // What each look did, as the keeper reports it: nothing while the peer may come back, the
+    // move with the lease's end, then a renewal on every later look.
+    const before = looks.filter((l) => l.at < regionalAt);
+    expect(before.map((l) => l.result)).toEqual(before.map(() => 'nothing to do'));
+    expect(looks.find((l) => l.at === regionalAt)!.result).toBe(
+      `regional at epoch 2 until ${new Date(regionalAt + REGIONAL_LEASE_MS).toISOString()}`,
+    );
+    const after = looks.filter((l) => l.at > regionalAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.map((l) => [l.action.kind, l.result])).toEqual(after.map(() => ['renew', 'renewed']));
+    expect(emitted).toEqual(['KeeperWentRegional']);
     expect(regionalAt - start).toBeGreaterThanOrEqual(PEER_LOST_AFTER_MS);
     expect(regionalAt - start).toBeLessThanOrEqual(PEER_LOST_AFTER_MS + 5 * S);
     const writer = await writerIn(US);
@@ -105,7 +120,9 @@ describe("the keeper: the secondary's replica lost while the primary writes", ()
     expect(await accept(api, 'a-2')).toMatchObject({ kind: 'created', durability: 'regional' });
 
     book.replica(EU).down = false;
-    await runKeeper(await keeperDeps(arbiter, 1));
+    const back = await runKeeper(await keeperDeps(arbiter, 1));
+    expect(back.map((l) => [l.action.kind, l.result])).toEqual([['restore', 'cross-region at epoch 3']]);
+    expect(emitted).toEqual(['KeeperWentRegional', 'BookDurabilityRestored']);
     expect(await writerIn(US)).toEqual({ region: US, epoch: 3, durability: 'cross-region' });
     expect(await arbiter.read()).toBeUndefined();
     expect(await accept(api, 'a-3')).toMatchObject({ kind: 'created', durability: 'cross-region' });
@@ -118,7 +135,12 @@ describe("the keeper: the secondary's replica lost while the primary writes", ()
     await runKeeper(await keeperDeps(arbiter, PEER_LOST_AFTER_MS + 1));
     const until = (await writerIn(US))!.regionalUntil!;
     arbiter.unreachable = true;
-    await runKeeper(await keeperDeps(arbiter, 30 * S));
+    const unrenewed = await runKeeper(await keeperDeps(arbiter, 30 * S));
+    // us-west-2 not reached: every renewal fails, is counted, and renews nothing.
+    expect(unrenewed.map((l) => [l.action.kind, l.result])).toEqual(
+      unrenewed.map(() => ['renew', 'failed: arbiter: us-west-2 not reached']),
+    );
+    expect(emitted.filter((m) => m === 'KeeperActionFailed')).toHaveLength(unrenewed.length);
     expect((await writerIn(US))!.regionalUntil).toBe(until);
     now = until + 1;
     expect(await accept(api, 'b-1')).toMatchObject({ kind: 'not-taken', fenced: true });
@@ -128,7 +150,11 @@ describe("the keeper: the secondary's replica lost while the primary writes", ()
     const arbiter = new InMemoryArbiter();
     await arbiter.take({ holder: EU }, now);
     book.replica(EU).down = true;
-    await runKeeper(await keeperDeps(arbiter, 60 * S));
+    const held = await runKeeper(await keeperDeps(arbiter, 60 * S));
+    expect(held.filter((l) => l.action.kind === 'go-regional').map((l) => l.result)).toEqual(
+      expect.arrayContaining(['the arbiter is held by another region: staying cross-region']),
+    );
+    expect(emitted).toEqual([]);
     expect(await writerIn(US)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
     await arbiter.release(EU);
     arbiter.unreachable = true;
