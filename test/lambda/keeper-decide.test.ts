@@ -94,3 +94,64 @@ describe('the lease arithmetic (lambda/facts/keeper.ts)', () => {
     expect(PEER_LOST_AFTER_MS).toBeGreaterThanOrEqual(3 * KEEPER_INTERVAL_MS);
   });
 });
+
+describe('decideKeeper: each decision with the reason it logs', () => {
+  const cross = { region: US, epoch: 3, durability: 'cross-region' as const };
+  const leased = { region: US, epoch: 4, durability: 'regional' as const, regionalUntil: NOW + 20_000 };
+  const at = (over: Partial<KeeperView>): KeeperView => ({
+    region: US,
+    now: NOW,
+    writer: cross,
+    peerLostSince: undefined,
+    holding: false,
+    ...over,
+  });
+  it.each<[string, Partial<KeeperView>, { kind: string; reason: string }]>([
+    [
+      'own replica unread',
+      { writer: undefined },
+      { kind: 'none', reason: "us-east-1's replica did not answer: nothing to decide" },
+    ],
+    [
+      'writer moved away while holding',
+      { writer: { region: 'eu-west-1', epoch: 5, durability: 'regional' }, holding: true },
+      { kind: 'release', reason: "the writer is eu-west-1 epoch 5 regional: not the keeper's any more" },
+    ],
+    [
+      'writer elsewhere',
+      { writer: { region: 'eu-west-1', epoch: 5, durability: 'cross-region' } },
+      { kind: 'none', reason: 'eu-west-1 writes the book' },
+    ],
+    [
+      'regional without a lease',
+      { writer: { region: US, epoch: 5, durability: 'regional' } },
+      { kind: 'none', reason: 'regional by configuration or a takeover' },
+    ],
+    ['peer answers', {}, { kind: 'none', reason: 'the peer replica answers' }],
+    [
+      'peer lost, not long enough',
+      { peerLostSince: NOW - 1_000 },
+      { kind: 'none', reason: 'the peer replica has not answered for 1000 ms' },
+    ],
+    [
+      'peer lost for the window',
+      { peerLostSince: NOW - PEER_LOST_AFTER_MS },
+      {
+        kind: 'go-regional',
+        reason: `the peer replica has not answered for ${PEER_LOST_AFTER_MS} ms: regional under the arbiter's lease`,
+      },
+    ],
+    [
+      'leased, peer back',
+      { writer: leased, holding: true },
+      { kind: 'restore', reason: 'the peer replica answers again: back to cross-region' },
+    ],
+    [
+      'leased, peer still lost',
+      { writer: leased, holding: true, peerLostSince: NOW - 60_000 },
+      { kind: 'renew', reason: 'the peer replica is still lost' },
+    ],
+  ])('%s', (_, over, expected) => {
+    expect(decideKeeper(at(over))).toMatchObject(expected);
+  });
+});

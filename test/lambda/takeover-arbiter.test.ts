@@ -40,6 +40,18 @@ describe('takeoverArbiter', () => {
     expect(await arbiter.read()).toEqual({ holder: US, until: T0 + 20_000 });
   });
 
+  it('a hold without an end (another takeover) is named without one; an unreadable holder is "another region"', async () => {
+    const arbiter = new InMemoryArbiter();
+    await arbiter.take({ holder: US }, T0);
+    expect(await takeoverArbiter(deps(arbiter).deps, EU)).toBe(
+      `the arbiter is held by ${US}: no regional writer in ${EU} until it is free`,
+    );
+    arbiter.read = async () => Promise.reject(new Error('read failed'));
+    expect(await takeoverArbiter(deps(arbiter).deps, EU)).toBe(
+      `the arbiter is held by another region: no regional writer in ${EU} until it is free`,
+    );
+  });
+
   it('us-west-2 not reached: no takeover, logged as an error; a missing permission is thrown', async () => {
     const arbiter = new InMemoryArbiter();
     arbiter.unreachable = true;
