@@ -7,7 +7,7 @@
  * without the arbiter: held by the orchestrator's takeover, or not reachable.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PEER_LOST_AFTER_MS, REGIONAL_LEASE_MS } from '../../lambda/facts/keeper';
+import { ARBITER_SKEW_MARGIN_MS, PEER_LOST_AFTER_MS, REGIONAL_LEASE_MS } from '../../lambda/facts/keeper';
 import { keeperConfigFromEnv } from '../../lambda/keeper/config';
 import { runKeeper, type KeeperDeps } from '../../lambda/keeper/keeper';
 import type { Clock } from '../../lambda/orchestrator/clock';
@@ -160,6 +160,22 @@ describe("the keeper: the secondary's replica lost while the primary writes", ()
     arbiter.unreachable = true;
     await runKeeper(await keeperDeps(arbiter, 60 * S));
     expect(await writerIn(US)).toEqual({ region: US, epoch: 1, durability: 'cross-region' });
+  });
+
+  it('a lease another region took after it ran out is lost: counted, and nothing renewed', async () => {
+    const arbiter = new InMemoryArbiter();
+    book.replica(EU).down = true;
+    await runKeeper(await keeperDeps(arbiter, PEER_LOST_AFTER_MS + 1));
+    const until = (await writerIn(US))!.regionalUntil!;
+    now = until + ARBITER_SKEW_MARGIN_MS + 1;
+    expect(await arbiter.take({ holder: EU }, now)).toBe(true);
+    emitted.splice(0);
+    const looks = await runKeeper(await keeperDeps(arbiter, 1));
+    expect(looks.map((l) => [l.action.kind, l.result])).toEqual([
+      ['renew', 'lease lost: acknowledgements stop at its end'],
+    ]);
+    expect(emitted).toEqual(['KeeperLeaseLost']);
+    expect((await writerIn(US))!.regionalUntil).toBe(until);
   });
 
   it('does nothing while the peer answers, or when the writer is elsewhere', async () => {
