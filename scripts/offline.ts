@@ -364,7 +364,8 @@ class TracelessFailure extends Error {}
  * Pulumi records a stack trace for every promise it tracks (runtime/debuggable.js, for its leak
  * report) and every resource it registers (Resource.callsites, for the source position), and
  * formatting them is about half of a run under mocks, which read neither. Without `stackTraces`
- * the program runs with `Error.stackTraceLimit` at 0 and errors thrown meanwhile carry no stack.
+ * the program runs with `Error.stackTraceLimit` at 0 and errors thrown meanwhile carry no stack;
+ * `Resource.callsites` lifts that limit for itself, so it answers "no position" instead.
  */
 async function runUnderMocks(
   config: Record<string, string>,
@@ -494,7 +495,12 @@ async function runUnderMocks(
   const account = await readAccount(settings, async (region) => mockRecorders(config, region));
   let preflight: Promise<unknown> = Promise.resolve(undefined);
   const stackTraceLimit = Error.stackTraceLimit;
-  if (!stackTraces) Error.stackTraceLimit = 0;
+  const resourceClass = pulumi.Resource as unknown as { callsites(): unknown[] };
+  const callsites = resourceClass.callsites;
+  if (!stackTraces) {
+    Error.stackTraceLimit = 0;
+    resourceClass.callsites = () => [];
+  }
   let outputs: Record<string, unknown>;
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => {
@@ -517,6 +523,7 @@ async function runUnderMocks(
     throw stackTraces ? e : new TracelessFailure('the program failed', { cause: e });
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    resourceClass.callsites = callsites;
   }
   // The account preflight refused the stack: the program's error, as `pulumi preview` reports it.
   const refused = await preflight;
