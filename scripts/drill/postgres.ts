@@ -28,7 +28,7 @@ export function binDir(): string {
 let ids: { uid?: number; gid?: number } | undefined;
 
 /** PostgreSQL refuses to run as root: run it as the `postgres` user when we are root (looked up once). */
-export function runAs(): { uid?: number; gid?: number } {
+function runAs(): { uid?: number; gid?: number } {
   ids ??= lookUpRunAs();
   return ids;
 }
