@@ -1,9 +1,12 @@
 /**
- * scripts/local/postgres.ts: every server is a copy of one template data directory (initdb runs
- * once, not once a server), a cluster of its own, and leaves nothing behind when stopped.
+ * scripts/local/postgres.ts (and the drill's data directories, scripts/drill/postgres.ts): every
+ * server is a copy of one template data directory (initdb runs once, not once a server), a
+ * cluster of its own, and leaves nothing behind when stopped.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { Client } from 'pg';
+import { initDataDir, scratchDir } from '../scripts/drill/postgres';
 import { startPostgres, TestPostgres } from '../scripts/local/postgres';
 
 async function one<T>(pg: TestPostgres, sql: string): Promise<T> {
@@ -50,4 +53,21 @@ test('stop ends the server and removes its data directory', async () => {
   await a.stop();
   expect(fs.existsSync(dataDir)).toBe(false);
   await expect(a.admin()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+});
+
+test("the drill's data directories are copies of one template, configured as the drill configures them", async () => {
+  const dir = scratchDir('tap-pg-test-');
+  try {
+    const dataDirs = [path.join(dir, 'a'), path.join(dir, 'b')];
+    await Promise.all(dataDirs.map(initDataDir));
+    // pg_control starts with the cluster's system identifier (a uint64), which initdb draws anew.
+    const ids = dataDirs.map((d) => fs.readFileSync(path.join(d, 'global', 'pg_control')).readBigUInt64LE(0));
+    expect(ids[0]).toBe(ids[1]);
+    for (const d of dataDirs) {
+      expect(fs.readFileSync(path.join(d, 'postgresql.conf'), 'utf8')).toMatch(/^wal_level = replica$/m);
+      expect(fs.readFileSync(path.join(d, 'pg_hba.conf'), 'utf8')).toMatch(/^host\s+replication\s+replicator\s/m);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
