@@ -29,6 +29,8 @@ const DEADLINE_MS = 1_500;
 
 let book: BookReplicas;
 const clients: DynamoDBClient[] = [];
+/** When code under test last asked for a client of each path (`from->to`): just before it sends. */
+const lastCall = new Map<string, number>();
 
 async function replicasFrom(from: string): Promise<Replicas> {
   const byRegion = new Map<string, DynamoDBClient>();
@@ -37,7 +39,14 @@ async function replicasFrom(from: string): Promise<Replicas> {
     clients.push(c);
     byRegion.set(r, c);
   }
-  return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
+  return {
+    tableName: book.tableName,
+    regions: [US, EU],
+    client: (r) => {
+      lastCall.set(`${from}->${r}`, Date.now());
+      return byRegion.get(r)!;
+    },
+  };
 }
 
 async function apiIn(region: string): Promise<OrderBook> {
@@ -86,6 +95,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  lastCall.clear();
   for (const c of clients.splice(0)) c.destroy();
   await book.stop();
 });
@@ -240,13 +250,27 @@ describe("the primary regional under the keeper's lease (lambda/shared/arbiter.t
   });
 });
 
+/**
+ * From a request's send to the emulator holding it (HTTP, signing, the replica's lock, dynalite):
+ * a few ms idle; 250 ms keeps the margin the fixed 900 ms wait had over the slowest delay (650 ms)
+ * on a loaded machine.
+ */
+const LAND_SLACK_MS = 250;
+
 /** Outcomes the fault tests accept: a definite answer or "unknown", never a false "not taken". */
 async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome) {
+  // Whatever was sent has landed or never will. Only an injected latency delays a write past its
+  // caller's answer (the emulator sleeps, then applies it: scripts/local/book-replicas.ts
+  // `answer`); every other fault acts at once, before the write or after it was applied. So the
+  // last write on a path lands by its send plus that path's latency, plus LAND_SLACK_MS.
+  const landsBy = Math.max(
+    ...[US, EU].map((to) => (lastCall.get(`${US}->${to}`) ?? 0) + (book.path(US, to).latencyMs ?? 0)),
+  );
   book.clearFaults();
   book.replica(US).down = false;
   book.replica(EU).down = false;
-  // Whatever was sent late has landed or never will: wait out the slowest injected delay.
-  await new Promise((r) => setTimeout(r, 900));
+  const wait = landsBy + LAND_SLACK_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   expect(await book.settle()).toBe(true);
   const inUs = await stored(US, clientOrderId);
   const inEu = await stored(EU, clientOrderId);
