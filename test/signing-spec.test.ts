@@ -9,7 +9,7 @@
  *   http:// to anything but loopback, and their replays refused);
  * - every refusal the verifier gives is in the page's error table.
  */
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -30,6 +30,17 @@ const run = promisify(execFile);
 const DOC = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'signing.md'), 'utf8');
 const PYTHON = path.join(PROJECT_DIR, 'clients', 'python', 'tap_client.py');
 const CURL = path.join(PROJECT_DIR, 'clients', 'curl', 'sign.sh');
+/**
+ * The interpreter `python3` runs in the project's folder, resolved once. A version manager's
+ * `python3` on PATH (pyenv's shim: bash, then `pyenv exec`) costs about half a second of CPU per
+ * start before Python does anything; its folder first on PATH makes each `python3` below, and in
+ * the page's commands run as written, start that same interpreter directly.
+ */
+const PYTHON3 = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+  cwd: PROJECT_DIR,
+  encoding: 'utf8',
+}).trim();
+const PATH = `${path.dirname(PYTHON3)}${path.delimiter}${process.env.PATH}`;
 
 /** The vectors as a client reads them: the JSON block of docs/signing.md. */
 function documentedVectors(): SigningVector[] {
@@ -134,7 +145,7 @@ describe('docs/signing.md test vectors', () => {
 
 describe('the reference clients compute the vectors', () => {
   it('Python (standard library only): every canonical request, signature and header', async () => {
-    const child = execFile('python3', [PYTHON, 'vectors'], { timeout: 20_000 });
+    const child = execFile(PYTHON3, [PYTHON, 'vectors'], { timeout: 20_000 });
     child.stdin!.end(JSON.stringify(vectors));
     let stdout = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -155,7 +166,7 @@ describe('the reference clients compute the vectors', () => {
     const { stdout } = await run(CURL, [v.method, url, ...(v.body ? [v.body] : [])], {
       timeout: 20_000,
       env: {
-        PATH: process.env.PATH,
+        PATH,
         TAP_CLIENT_ID: v.clientId,
         TAP_CLIENT_KEY: v.key,
         TAP_REGION: v.region,
@@ -251,7 +262,7 @@ describe('the reference clients against npm run serve', () => {
       const { stdout } = await run('bash', ['-c', line.replaceAll('http://127.0.0.1:8080', api.url)], {
         cwd: PROJECT_DIR,
         timeout: 30_000,
-        env: { PATH: process.env.PATH, ...env },
+        env: { PATH, ...env },
       });
       return { code: 0, stdout, stderr: '' };
     } catch (e) {
