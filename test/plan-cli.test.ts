@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PROJECT_DIR } from '../scripts/offline';
+import { PROJECT_DIR, stackConfig } from '../scripts/offline';
 import { PlanIo, planCli } from '../scripts/plan';
 import { INLINE_LIMIT, withoutBundles } from '../scripts/report';
 import { tokenize } from '../scripts/runbook';
@@ -226,6 +226,8 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
 
 describe('npm run plan on a terminal', () => {
   it('shows progress on stderr while the program registers resources, then clears it; none on stdout', async () => {
+    // The shared run first: the line's 250 ms redraw would fire while another test file plans it.
+    await planConfig(stackConfig('dev'));
     // The clock the progress line reads: 1.5 s pass halfway through the program's registrations.
     let now = 1_000_000;
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
