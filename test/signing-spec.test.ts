@@ -297,15 +297,18 @@ describe('the reference clients against npm run serve', () => {
 
   it('both follow x-tap-region when they signed for the other region first', async () => {
     const env = { TAP_CLIENT_ID: 'desk-a', TAP_CLIENT_KEY: 'desk-a-test-signing-key-0123456789abcdef' };
-    const py = await shell(
-      `python3 clients/python/tap_client.py place --url ${api.url} --region eu-west-1 --client-order-id region-py --symbol ACME --side buy --quantity 1 --limit-price 10`,
-      env,
-    );
+    // Two clients, two orders: sent at once.
+    const [py, sh] = await Promise.all([
+      shell(
+        `python3 clients/python/tap_client.py place --url ${api.url} --region eu-west-1 --client-order-id region-py --symbol ACME --side buy --quantity 1 --limit-price 10`,
+        env,
+      ),
+      shell(
+        `clients/curl/sign.sh POST ${api.url}/orders '{"clientOrderId":"region-sh","symbol":"ACME","side":"buy","type":"limit","quantity":"1","limitPrice":"10"}'`,
+        { ...env, TAP_REGION: 'eu-west-1' },
+      ),
+    ]);
     expect(JSON.parse(py.stdout).status).toBe(201);
-    const sh = await shell(
-      `clients/curl/sign.sh POST ${api.url}/orders '{"clientOrderId":"region-sh","symbol":"ACME","side":"buy","type":"limit","quantity":"1","limitPrice":"10"}'`,
-      { ...env, TAP_REGION: 'eu-west-1' },
-    );
     expect([sh.code, JSON.parse(sh.stdout).clientOrderId]).toEqual([0, 'region-sh']);
   });
 
@@ -316,6 +319,11 @@ describe('the reference clients against npm run serve', () => {
       TAP_REGION: 'us-east-1',
       TAP_NONCE: 'cmVwbGF5LW5vbmNlLWZvci10ZXN0',
     };
+    // Neither client sends anything for http:// beyond loopback: those two run meanwhile.
+    const refusals = Promise.all([
+      shell(`clients/curl/sign.sh GET http://api.example.com/orders`, env),
+      shell(`python3 clients/python/tap_client.py get --url http://api.example.com x`, env),
+    ]);
     // The same signed request twice (one timestamp, one nonce), as a replay is. The second is
     // refused either way; which refusal depends on when it lands: the nonce within the request
     // window, the window itself after it (a loaded machine may take that long between the two).
@@ -340,9 +348,8 @@ describe('the reference clients against npm run serve', () => {
     expect(again.code).toBe(1);
     expect(refusal).toContain(JSON.parse(again.stdout).error);
 
-    const shRefused = await shell(`clients/curl/sign.sh GET http://api.example.com/orders`, env);
+    const [shRefused, pyRefused] = await refusals;
     expect([shRefused.code, shRefused.stderr]).toEqual([2, expect.stringContaining('refusing to sign for http://')]);
-    const pyRefused = await shell(`python3 clients/python/tap_client.py get --url http://api.example.com x`, env);
     expect(pyRefused.code).not.toBe(0);
     expect(pyRefused.stderr).toContain('refusing to sign for http://api.example.com');
   });
