@@ -6,10 +6,15 @@
  * failover record's uncached answer), and the results file it writes calibrates the plan's RTO
  * model: Aurora's promotion and both traffic spans, each checked against the drill's own truth.
  * Aurora's promotion is set to 300 s so the calibration is visibly not the 120 s estimate.
+ *
+ * The same region outage serves `npm run status` (read before the fault and after the takeover,
+ * through the orchestrator's own clients and code, as the CLI reads a stack): one drill, not two.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { readFailoverStatus } from '../lambda/orchestrator/failover-status';
+import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
 import { calibrationFrom, calibrationReport } from '../lib/model/calibration';
 import { parseGameDayResults, type GameDayRun } from '../lib/model/game-day-results';
 import { AURORA_PATH } from '../lib/model/rto';
@@ -20,10 +25,13 @@ import type { ScenarioResult } from '../scripts/drill/metrics';
 import { Drill } from '../scripts/drill/run';
 import { FAULT_AT } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
+import type { ScenarioWorld } from '../scripts/drill/world';
 import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
 import { DRILL_APPLIERS } from '../scripts/gameday/drill-platform';
 import { EXIT } from '../scripts/gameday';
 import { readProject, stackConfig } from '../scripts/offline';
+import { lagTargets, readLags } from '../scripts/status/lag';
+import { statusReport } from '../scripts/status/status-report';
 
 const PROMOTION_SECONDS = 300;
 const settings = drillSettings('dev');
@@ -39,16 +47,54 @@ let run: GameDayRun;
 const quietFile = path.join(dir, 'quiet', 'dev.json');
 let quiet: OfflineGameDay;
 let quietResult: ScenarioResult;
+/** `npm run status`'s report at a second of the region outage (before the fault, after the takeover). */
+const BEFORE = FAULT_AT - 5;
+const AFTER_TAKEOVER = FAULT_AT + 60;
+const reports = new Map<number, string[]>();
+
+/** Reads the failover state at `seconds` into the scenario, as `npm run status` would. */
+function readAt(world: ScenarioWorld, seconds: number): void {
+  world.atExactly(seconds, () =>
+    world.sim.spawn('status', async () => {
+      const view = world.orchestrator!;
+      const deps: OrchestratorDeps = {
+        config: view.config,
+        clock: { now: () => world.sim.now(), sleep: (ms) => world.sim.sleep(ms) },
+        ...view.clients(),
+        metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      };
+      const status = await readFailoverStatus(deps, ['us-east-1', 'eu-west-1']);
+      // The drill has no CloudWatch: every lag reads "no data".
+      const lags = await readLags(
+        lagTargets([view.config.primaryClusterArn, view.config.secondaryClusterArn], {
+          'us-east-1': 'fn-book-applier-use1-drill',
+        }),
+        () => ({ send: async () => ({ MetricDataResults: [{ Values: [] }] }) }) as never,
+        new Date(status.at),
+      );
+      reports.set(seconds, statusReport('drill', view.config, status, lags));
+    }),
+  );
+}
 
 beforeAll(async () => {
   drill = await Drill.start(settings);
   const argv = ['--stack', 'dev', '--out', file, '--rate', '1', '--poll-seconds', '5'];
   // The takeover is over long before the experiment ends: no watching after it.
+  const unreachable = gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
+    observeSeconds: 0,
+    promotionSeconds: PROMOTION_SECONDS,
+  });
   result = await drill.runScenario(
-    gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
-      observeSeconds: 0,
-      promotionSeconds: PROMOTION_SECONDS,
-    }),
+    {
+      ...unreachable,
+      faults: (world) => {
+        unreachable.faults(world);
+        readAt(world, BEFORE);
+        readAt(world, AFTER_TAKEOVER);
+      },
+    },
     1,
   );
   run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
@@ -239,4 +285,33 @@ it("before the promotion the secondary's applier cannot apply the orders eu-west
   expect(Math.max(...before)).toBeLessThanOrEqual(alarmBookApplyLagMs);
   expect(Math.max(...ages)).toBeGreaterThan(alarmBookApplyLagMs);
   expect(ages.filter((_, k) => polled[k] >= caughtUp).every((ms) => ms <= alarmBookApplyLagMs)).toBe(true);
+});
+
+describe("npm run status, read during the same region outage through the orchestrator's own clients", () => {
+  it('before the fault: us-east-1 writes the book with cross-region durability, no fence, the gate closed on up votes, traffic as deployed', () => {
+    const text = reports.get(BEFORE)!.join('\n');
+    expect(text).toContain('us-east-1 replica: us-east-1 writes, epoch 1, cross-region durability');
+    expect(text).toContain('eu-west-1 replica: us-east-1 writes, epoch 1, cross-region durability');
+    expect(text).toMatch(/Aurora global cluster .*: us-east-1 writes \(the configured primary\)/);
+    expect(text).toContain('Fence: none (traffic as deployed)');
+    expect(text).toMatch(/^Gate: closed: /m);
+    // Every canary has probed by then (each once a minute, at its own seeded phase): both see it up.
+    expect(text).toMatch(/^ {2}eu-west-1: up \(primary answers: HTTP 200/m);
+    expect(text).toMatch(/^ {2}us-west-2: up \(primary answers: HTTP 200/m);
+    expect(text).toMatch(/^ {2}primary us-east-1: 100 %/m);
+    expect(text).toContain('no data');
+  });
+
+  it('after the takeover: eu-west-1 writes under a new epoch, the fence and its dial moves, the gate saw the region gone, us-east-1 unreadable', () => {
+    const text = reports.get(AFTER_TAKEOVER)!.join('\n');
+    expect(text).toMatch(/eu-west-1 replica: eu-west-1 writes, epoch 2, regional durability/);
+    // us-east-1 is down: its replica and its API cannot be read, and the report says so.
+    expect(text).toMatch(/us-east-1 replica: unreadable \(.*dynamodb\.us-east-1 unreachable/);
+    expect(text).toMatch(/^Fence: fenced at .*dial us-east-1 100 % -> 0 %/m);
+    expect(text).toMatch(/^Gate: REGION GONE \(fast path\)/m);
+    expect(text).toMatch(/^ {2}eu-west-1: \w+, region gone \(.*front door and beacon gone/m);
+    expect(text).toMatch(/^ {2}us-west-2: \w+, region gone /m);
+    expect(text).toMatch(/^ {2}secondary eu-west-1: 100 %/m);
+    expect(text).toMatch(/^ {2}primary us-east-1: 0 %/m);
+  });
 });
