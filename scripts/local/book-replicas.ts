@@ -30,6 +30,7 @@ import { validateExpressions } from 'dynalite/validations';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Answer, dynaliteHandler, InProcessHandler, type Outcome } from './in-process-transport';
+import type { BookReplicas as WriterReplicas } from '../../lambda/shared/book-writer';
 
 type Item = Record<string, AttributeValue>;
 
@@ -363,6 +364,24 @@ export class BookReplicas {
         ? new InProcessHandler((target, body) => this.answer(from, this.get(to), target, body), requestTimeout)
         : new NodeHttpHandler({ requestTimeout, connectionTimeout: 1_000, throwOnRequestTimeout: true }),
     });
+  }
+
+  /**
+   * The book as code in `from` sees it (lambda/shared/book-writer.ts): one {@link client} per
+   * replica, each also added to `clients` for the caller to destroy.
+   */
+  async replicasFrom(
+    from: string,
+    clients: DynamoDBClient[],
+    options: { requestTimeoutMs?: number } = {},
+  ): Promise<WriterReplicas> {
+    const byRegion = new Map<string, DynamoDBClient>();
+    for (const r of this.regions) {
+      const c = await this.client(from, r, options);
+      clients.push(c);
+      byRegion.set(r, c);
+    }
+    return { tableName: this.tableName, regions: this.regions, client: (r) => byRegion.get(r)! };
   }
 
   /** Resolves once everything written so far has reached the other replica (or `timeoutMs` passes). */

@@ -37,15 +37,7 @@ export interface Run {
 async function acceptWith(inProcess: boolean, target: string, fault: PathFault | 'down'): Promise<Run> {
   const book = await BookReplicas.start({ regions: [US, EU], lagMs: 60_000, inProcess });
   const clients: DynamoDBClient[] = [];
-  const replicas = async (from: string): Promise<Replicas> => {
-    const byRegion = new Map<string, DynamoDBClient>();
-    for (const r of [US, EU]) {
-      const c = await book.client(from, r, { requestTimeoutMs: 2_000 });
-      clients.push(c);
-      byRegion.set(r, c);
-    }
-    return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
-  };
+  const replicas = (from: string): Promise<Replicas> => book.replicasFrom(from, clients, { requestTimeoutMs: 2_000 });
   try {
     await bookWriter(await replicas(US)).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
     const api = new OrderBook({

@@ -26,15 +26,7 @@ let now: number;
 const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function replicasFrom(from: string): Promise<Replicas> {
-  const byRegion = new Map<string, DynamoDBClient>();
-  for (const r of [US, EU]) {
-    const c = await book.client(from, r, { requestTimeoutMs: 2_000 });
-    clients.push(c);
-    byRegion.set(r, c);
-  }
-  return { tableName: book.tableName, regions: [US, EU], client: (r) => byRegion.get(r)! };
-}
+const replicasFrom = (from: string): Promise<Replicas> => book.replicasFrom(from, clients, { requestTimeoutMs: 2_000 });
 
 beforeEach(async () => {
   now = Date.now();

@@ -33,18 +33,12 @@ const clients: DynamoDBClient[] = [];
 const lastCall = new Map<string, number>();
 
 async function replicasFrom(from: string): Promise<Replicas> {
-  const byRegion = new Map<string, DynamoDBClient>();
-  for (const r of [US, EU]) {
-    const c = await book.client(from, r, { requestTimeoutMs: 5_000 });
-    clients.push(c);
-    byRegion.set(r, c);
-  }
+  const replicas = await book.replicasFrom(from, clients, { requestTimeoutMs: 5_000 });
   return {
-    tableName: book.tableName,
-    regions: [US, EU],
+    ...replicas,
     client: (r) => {
       lastCall.set(`${from}->${r}`, Date.now());
-      return byRegion.get(r)!;
+      return replicas.client(r);
     },
   };
 }
