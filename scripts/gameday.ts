@@ -258,9 +258,10 @@ export function orderSender(env: GameDayIo['env'], fetchImpl: typeof fetch = fet
   const key = env.TAP_CLIENT_KEY;
   return async (url, n) => {
     if (!clientId || !key) return { kind: 'unreachable', error: 'TAP_CLIENT_ID and TAP_CLIENT_KEY are not set' };
+    const clientOrderId = `gameday-${Date.now()}-${n}`;
     try {
       const r = await new OrderClient(url, { clientId, key }, fetchImpl).placeOrder({
-        clientOrderId: `gameday-${Date.now()}-${n}`,
+        clientOrderId,
         symbol: 'GDAY',
         side: 'buy',
         // The API requires the type (docs/openapi.yaml OrderRequest); a limit order needs its price.
@@ -269,9 +270,14 @@ export function orderSender(env: GameDayIo['env'], fetchImpl: typeof fetch = fet
         limitPrice: '1',
       });
       const region = (r.body as { region?: unknown } | null)?.region;
-      return { kind: 'answered', status: r.status, region: typeof region === 'string' ? region : undefined };
+      return {
+        kind: 'answered',
+        status: r.status,
+        region: typeof region === 'string' ? region : undefined,
+        clientOrderId,
+      };
     } catch (e) {
-      return { kind: 'unreachable', error: (e as Error).message };
+      return { kind: 'unreachable', error: (e as Error).message, clientOrderId };
     }
   };
 }

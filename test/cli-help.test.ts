@@ -8,7 +8,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_DIR } from '../scripts/offline';
 
-const TSX = path.join(PROJECT_DIR, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
 };
@@ -45,7 +44,13 @@ beforeAll(() => {
       timeout: 180_000,
       env: { ...process.env, NO_COLOR: '1' },
     });
-  const scripts = run(process.execPath, [TSX, path.join('test', 'helpers', 'help-runner.ts'), ...typescript]);
+  // tsx's loader in this one node process: its command line would start a second node to run it in.
+  const scripts = run(process.execPath, [
+    '--import',
+    'tsx',
+    path.join('test', 'helpers', 'help-runner.ts'),
+    ...typescript,
+  ]);
   if (scripts.status !== 0) throw new Error(`help-runner exited ${scripts.status}: ${scripts.stderr}`);
   for (const line of scripts.stdout.split('\n').filter(Boolean)) {
     const { file, ...answer } = JSON.parse(line) as {

@@ -6,10 +6,15 @@
  * failover record's uncached answer), and the results file it writes calibrates the plan's RTO
  * model: Aurora's promotion and both traffic spans, each checked against the drill's own truth.
  * Aurora's promotion is set to 300 s so the calibration is visibly not the 120 s estimate.
+ *
+ * The same region outage serves `npm run status` (read before the fault and after the takeover,
+ * through the orchestrator's own clients and code, as the CLI reads a stack): one drill, not two.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { readFailoverStatus } from '../lambda/orchestrator/failover-status';
+import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
 import { calibrationFrom, calibrationReport } from '../lib/model/calibration';
 import { parseGameDayResults, type GameDayRun } from '../lib/model/game-day-results';
 import { AURORA_PATH } from '../lib/model/rto';
@@ -20,10 +25,13 @@ import type { ScenarioResult } from '../scripts/drill/metrics';
 import { Drill } from '../scripts/drill/run';
 import { FAULT_AT } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
+import type { ScenarioWorld } from '../scripts/drill/world';
 import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
 import { DRILL_APPLIERS } from '../scripts/gameday/drill-platform';
 import { EXIT } from '../scripts/gameday';
 import { readProject, stackConfig } from '../scripts/offline';
+import { lagTargets, readLags } from '../scripts/status/lag';
+import { statusReport } from '../scripts/status/status-report';
 
 const PROMOTION_SECONDS = 300;
 const settings = drillSettings('dev');
@@ -39,16 +47,54 @@ let run: GameDayRun;
 const quietFile = path.join(dir, 'quiet', 'dev.json');
 let quiet: OfflineGameDay;
 let quietResult: ScenarioResult;
+/** `npm run status`'s report at a second of the region outage (before the fault, after the takeover). */
+const BEFORE = FAULT_AT - 5;
+const AFTER_TAKEOVER = FAULT_AT + 60;
+const reports = new Map<number, string[]>();
+
+/** Reads the failover state at `seconds` into the scenario, as `npm run status` would. */
+function readAt(world: ScenarioWorld, seconds: number): void {
+  world.atExactly(seconds, () =>
+    world.sim.spawn('status', async () => {
+      const view = world.orchestrator!;
+      const deps: OrchestratorDeps = {
+        config: view.config,
+        clock: { now: () => world.sim.now(), sleep: (ms) => world.sim.sleep(ms) },
+        ...view.clients(),
+        metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      };
+      const status = await readFailoverStatus(deps, ['us-east-1', 'eu-west-1']);
+      // The drill has no CloudWatch: every lag reads "no data".
+      const lags = await readLags(
+        lagTargets([view.config.primaryClusterArn, view.config.secondaryClusterArn], {
+          'us-east-1': 'fn-book-applier-use1-drill',
+        }),
+        () => ({ send: async () => ({ MetricDataResults: [{ Values: [] }] }) }) as never,
+        new Date(status.at),
+      );
+      reports.set(seconds, statusReport('drill', view.config, status, lags));
+    }),
+  );
+}
 
 beforeAll(async () => {
   drill = await Drill.start(settings);
   const argv = ['--stack', 'dev', '--out', file, '--rate', '1', '--poll-seconds', '5'];
   // The takeover is over long before the experiment ends: no watching after it.
+  const unreachable = gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
+    observeSeconds: 0,
+    promotionSeconds: PROMOTION_SECONDS,
+  });
   result = await drill.runScenario(
-    gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
-      observeSeconds: 0,
-      promotionSeconds: PROMOTION_SECONDS,
-    }),
+    {
+      ...unreachable,
+      faults: (world) => {
+        unreachable.faults(world);
+        readAt(world, BEFORE);
+        readAt(world, AFTER_TAKEOVER);
+      },
+    },
     1,
   );
   run = parseGameDayResults(fs.readFileSync(file, 'utf8'), 'dev.json', 'dev').runs[0];
@@ -77,6 +123,24 @@ const at = (event: string): number | undefined => {
   return found && (Date.parse(found.at) - Date.parse(start)) / 1000;
 };
 
+/**
+ * The game-day command's orders against the drill's final ledger: a 201 whose order is missing,
+ * and a row whose order was answered with anything but a 201 (a 503 says "not taken": it must
+ * be true). A row of an order that got no answer (unreachable, or a 504: the outcome unknown) is
+ * neither: under load a client's timeout can come after the order was taken.
+ */
+function commandOrdersInLedger(game: OfflineGameDay, drilled: ScenarioResult) {
+  const rows = new Set(drilled.detail.unacknowledgedIds.filter((id) => id.startsWith('gameday-')));
+  const acked = game.orders.filter((o) => o.kind === 'answered' && o.status === 201).map((o) => o.clientOrderId!);
+  const unanswered = new Set(
+    game.orders.filter((o) => o.kind === 'unreachable' || o.status === 504).map((o) => o.clientOrderId),
+  );
+  return {
+    ackedMissing: acked.filter((id) => !rows.has(id)),
+    answeredOtherwise: [...rows].filter((id) => !acked.includes(id) && !unanswered.has(id)),
+  };
+}
+
 it('the command completes and writes an offline run of the experiment', async () => {
   expect(offline.stderr).toEqual([]);
   expect(await offline.exitCode).toBe(EXIT.ok);
@@ -95,11 +159,10 @@ it('its orders went through the order API: failed from the fault on, then live i
   expect(kinds.at(-1)).toMatch(/^201 (us-east-1|eu-west-1)$/);
   // No 4xx: every order the command sends is a valid, signed order.
   expect(kinds.filter((k) => /^4/.test(k))).toEqual([]);
-  // Every order the command got a 201 for is in the final ledger, once (the drill's own clients
-  // are checked by the drill; the command's orders are the ledger rows no drill client sent).
-  const acked = offline.orders.filter((o) => o.kind === 'answered' && o.status === 201).length;
-  const rows = result.detail.unacknowledgedIds.filter((id) => id.startsWith('gameday-'));
-  expect(rows).toHaveLength(acked);
+  // Every order the command got a 201 for is in the final ledger, and every other row of its orders
+  // is one that got no answer (the drill's own clients are checked by the drill; the command's
+  // orders are the ledger rows no drill client sent).
+  expect(commandOrdersInLedger(offline, result)).toEqual({ ackedMissing: [], answeredOtherwise: [] });
   expect(result.detail.lostIds).toEqual([]);
   expect(result.detail.duplicateIds).toEqual([]);
   expect(drillFailures(result)).toEqual([]);
@@ -201,8 +264,7 @@ it('prints the measured values beside the model, and the results file calibrates
 it('an in-region database failover: the command completes, and the watchers see no vote, decision, fence or promotion', async () => {
   expect(await quiet.exitCode).toBe(EXIT.ok);
   expect(drillFailures(quietResult)).toEqual([]);
-  const acked = quiet.orders.filter((o) => o.kind === 'answered' && o.status === 201).length;
-  expect(quietResult.detail.unacknowledgedIds.filter((id) => id.startsWith('gameday-'))).toHaveLength(acked);
+  expect(commandOrdersInLedger(quiet, quietResult)).toEqual({ ackedMissing: [], answeredOtherwise: [] });
   const quietRun = parseGameDayResults(fs.readFileSync(quietFile, 'utf8'), 'dev.json', 'dev').runs[0];
   expect(quietRun).toMatchObject({ experiment: 'db-failover-in-region', source: 'offline', outcome: 'completed' });
   // Trading does not notice: orders stay live in the book (the drill's db-blip-25s), all in us-east-1.
@@ -239,4 +301,33 @@ it("before the promotion the secondary's applier cannot apply the orders eu-west
   expect(Math.max(...before)).toBeLessThanOrEqual(alarmBookApplyLagMs);
   expect(Math.max(...ages)).toBeGreaterThan(alarmBookApplyLagMs);
   expect(ages.filter((_, k) => polled[k] >= caughtUp).every((ms) => ms <= alarmBookApplyLagMs)).toBe(true);
+});
+
+describe("npm run status, read during the same region outage through the orchestrator's own clients", () => {
+  it('before the fault: us-east-1 writes the book with cross-region durability, no fence, the gate closed on up votes, traffic as deployed', () => {
+    const text = reports.get(BEFORE)!.join('\n');
+    expect(text).toContain('us-east-1 replica: us-east-1 writes, epoch 1, cross-region durability');
+    expect(text).toContain('eu-west-1 replica: us-east-1 writes, epoch 1, cross-region durability');
+    expect(text).toMatch(/Aurora global cluster .*: us-east-1 writes \(the configured primary\)/);
+    expect(text).toContain('Fence: none (traffic as deployed)');
+    expect(text).toMatch(/^Gate: closed: /m);
+    // Every canary has probed by then (each once a minute, at its own seeded phase): both see it up.
+    expect(text).toMatch(/^ {2}eu-west-1: up \(primary answers: HTTP 200/m);
+    expect(text).toMatch(/^ {2}us-west-2: up \(primary answers: HTTP 200/m);
+    expect(text).toMatch(/^ {2}primary us-east-1: 100 %/m);
+    expect(text).toContain('no data');
+  });
+
+  it('after the takeover: eu-west-1 writes under a new epoch, the fence and its dial moves, the gate saw the region gone, us-east-1 unreadable', () => {
+    const text = reports.get(AFTER_TAKEOVER)!.join('\n');
+    expect(text).toMatch(/eu-west-1 replica: eu-west-1 writes, epoch 2, regional durability/);
+    // us-east-1 is down: its replica and its API cannot be read, and the report says so.
+    expect(text).toMatch(/us-east-1 replica: unreadable \(.*dynamodb\.us-east-1 unreachable/);
+    expect(text).toMatch(/^Fence: fenced at .*dial us-east-1 100 % -> 0 %/m);
+    expect(text).toMatch(/^Gate: REGION GONE \(fast path\)/m);
+    expect(text).toMatch(/^ {2}eu-west-1: \w+, region gone \(.*front door and beacon gone/m);
+    expect(text).toMatch(/^ {2}us-west-2: \w+, region gone /m);
+    expect(text).toMatch(/^ {2}secondary eu-west-1: 100 %/m);
+    expect(text).toMatch(/^ {2}primary us-east-1: 0 %/m);
+  });
 });

@@ -571,11 +571,15 @@ describe("the command's orders", () => {
       sent.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
       return new Response(JSON.stringify({ region: 'eu-west-1' }), { status: 201 });
     }) as typeof fetch);
-    expect(await send('https://api.dev.example.com', 7)).toEqual({
+    const outcome = await send('https://api.dev.example.com', 7);
+    expect(outcome).toEqual({
       kind: 'answered',
       status: 201,
       region: 'eu-west-1',
+      clientOrderId: expect.stringMatching(/^gameday-\d+-7$/),
     });
+    // The outcome names the order it sent: a ledger row is told to its answer by that id.
+    expect(outcome.clientOrderId).toBe((sent[0].body as { clientOrderId: string }).clientOrderId);
     expect(sent[0].url).toBe('https://api.dev.example.com/orders');
     expect(sent[0].headers.get('authorization')).toBeTruthy();
     expect(validateOrder(sent[0].body)).toMatchObject({ ok: true });

@@ -7,7 +7,7 @@
  * rejection, so it is not repeated here.)
  */
 import * as pulumi from '@pulumi/pulumi';
-import { runOffline } from '../scripts/offline';
+import { RecordedResource, runOffline } from '../scripts/offline';
 
 /** Error.stackTraceLimit as the stand-in program saw it, run by run. */
 const seen: number[] = [];
@@ -44,4 +44,11 @@ it('runs asked for at once run one after the other: the Pulumi runtime they shar
   // gets its own resources, not the other's.
   const [a, b] = await Promise.all([runOffline({ 'tap:name': 'a' }, 'dev'), runOffline({ 'tap:name': 'b' }, 'dev')]);
   expect([registered(a), registered(b)]).toEqual([['a'], ['b']]);
+});
+
+it('hands each resource to the caller as it registers (the plan draws its progress from them)', async () => {
+  const given: RecordedResource[] = [];
+  const run = await runOffline({ 'tap:name': 'seen' }, 'dev', given);
+  expect(registered({ resources: given })).toEqual(['seen']);
+  expect(given.map((r) => r.urn)).toEqual(run.resources.map((r) => r.urn));
 });

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PROJECT_DIR } from '../scripts/offline';
+import { PROJECT_DIR, stackConfig } from '../scripts/offline';
 import { PlanIo, planCli } from '../scripts/plan';
 import { INLINE_LIMIT, withoutBundles } from '../scripts/report';
 import { tokenize } from '../scripts/runbook';
@@ -27,17 +27,6 @@ async function plan(args: string[], runOffline: PlanIo['runOffline'] = (config, 
     runOffline,
   });
   return { code, stdout, stderr };
-}
-
-/** `npm run plan` in a process of its own. */
-function planProcess(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [TSX, 'scripts/plan.ts', ...args], {
-    cwd: PROJECT_DIR,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Section headings in the order a reader meets them. */
@@ -185,7 +174,7 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
     expect(await plan(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('--policy-config FILE') });
   });
 
-  it('a crash: 70, says it is a bug, one frame; --debug gives the stack', async () => {
+  it('a crash: 70, says it is a bug, one frame, on stderr (on a terminal, after the progress line)', () => {
     const hook = path.join(tmp(), 'crash.cjs');
     // Makes the program itself throw, as a bug would; the process's exit status is what a user sees.
     fs.writeFileSync(
@@ -196,12 +185,36 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
          return load.call(this, request, ...rest);
        };`,
     );
-    const run = planProcess([], { NODE_OPTIONS: `--require ${hook}` });
-    expect(run.code).toBe(70);
-    expect(run.stderr).toMatch(
+    // One process proves what needs one: the exit status, the module hook and a real terminal.
+    // `script` gives the plan a pseudo-terminal, as a user's shell would; stdout goes to a file,
+    // so the terminal shows stderr alone.
+    const stdoutFile = path.join(tmp(), 'stdout');
+    const result = spawnSync(
+      'script',
+      ['-qec', `${process.execPath} ${TSX} scripts/plan.ts --no-color > ${stdoutFile}`, '/dev/null'],
+      {
+        cwd: PROJECT_DIR,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, NODE_OPTIONS: `--require ${hook}` },
+      },
+    );
+    expect(result.status).toBe(70);
+    expect(fs.readFileSync(stdoutFile, 'utf8')).toBe('');
+    // The terminal: the progress line while the program ran, cleared when it stopped, then the crash.
+    const screen = result.stdout.replace(/\r\n/g, '\n').split('\r\u001b[2K');
+    expect(screen.slice(0, 2)).toEqual([
+      '',
+      expect.stringMatching(/^Planning stack dev: \d+ resources registered \(\d+\.\d s\)$/),
+    ]);
+    const stderr = screen.at(-1)!;
+    expect(stderr).toMatch(
       /^plan crashed \(a bug in the program or in scripts\/plan\.ts, not in your config\): TypeError: boom\n {2}at /,
     );
-    expect(run.stderr.match(/^\s+at /gm)).toHaveLength(1);
+    expect(stderr.match(/^\s+at /gm)).toHaveLength(1);
+  });
+
+  it('a crash with --debug: the whole stack', async () => {
     const boom = async () => {
       throw new TypeError('boom');
     };
@@ -212,16 +225,44 @@ describe('npm run plan: one exit code per outcome, a clean message for each', ()
 });
 
 describe('npm run plan on a terminal', () => {
-  it('shows progress on stderr while the program runs', () => {
-    // `script` gives the plan a pseudo-terminal, as a user's shell would.
-    const result = spawnSync('script', ['-qec', `${process.execPath} ${TSX} scripts/plan.ts --no-color`, '/dev/null'], {
-      cwd: PROJECT_DIR,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/Planning stack dev: \d+ resources registered \(\d+\.\d s\)/);
-    expect(result.stdout).toMatch(/Result: OK\./);
+  it('shows progress on stderr while the program registers resources, then clears it; none on stdout', async () => {
+    // The shared run first: the line's 250 ms redraw would fire while another test file plans it.
+    await planConfig(stackConfig('dev'));
+    // The clock the progress line reads: 1.5 s pass halfway through the program's registrations.
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    let half = 0;
+    let stderr = '';
+    let stdout = '';
+    try {
+      const code = await planCli(['--no-color'], {
+        stdout: { write: (text: string) => (stdout += text), isTTY: false },
+        stderr: { write: (text: string) => (stderr += text), isTTY: true },
+        env: {},
+        // The real program's resources (the shared run), pushed one by one as runOffline pushes
+        // each when it registers (test/offline.test.ts holds runOffline to that).
+        runOffline: async (config, stack, registered) => {
+          const run = await planConfig(config, stack);
+          half = Math.floor(run.resources.length / 2);
+          run.resources.forEach((r, k) => {
+            if (k === half) now += 1500;
+            registered.push(r);
+          });
+          return run;
+        },
+      });
+      expect(code).toBe(0);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(stderr.split('\r\u001b[2K')).toEqual([
+      '',
+      'Planning stack dev: 0 resources registered (0.0 s)',
+      `Planning stack dev: ${half + 1} resources registered (1.5 s)`,
+      '',
+    ]);
+    expect(stdout).toMatch(/^Result: OK\./m);
+    expect(stdout).not.toContain('Planning stack');
   });
 });
 

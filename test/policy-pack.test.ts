@@ -57,9 +57,14 @@ beforeAll(async () => {
   client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }, 90_000);
 
-afterAll(() => {
+// Wait for the pack to be gone: a child still running when the file ends keeps jest's worker from
+// exiting ("A worker process has failed to exit gracefully and has been force exited").
+afterAll(async () => {
   client?.close();
-  pack?.kill();
+  if (!pack || pack.exitCode !== null || pack.signalCode !== null) return;
+  const exited = new Promise((resolve) => pack.once('exit', resolve));
+  pack.kill();
+  await exited;
 });
 
 function configureRequest(file: Record<string, unknown>, source: string) {

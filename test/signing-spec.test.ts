@@ -9,7 +9,7 @@
  *   http:// to anything but loopback, and their replays refused);
  * - every refusal the verifier gives is in the page's error table.
  */
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -30,6 +30,17 @@ const run = promisify(execFile);
 const DOC = fs.readFileSync(path.join(PROJECT_DIR, 'docs', 'signing.md'), 'utf8');
 const PYTHON = path.join(PROJECT_DIR, 'clients', 'python', 'tap_client.py');
 const CURL = path.join(PROJECT_DIR, 'clients', 'curl', 'sign.sh');
+/**
+ * The interpreter `python3` runs in the project's folder, resolved once. A version manager's
+ * `python3` on PATH (pyenv's shim: bash, then `pyenv exec`) costs about half a second of CPU per
+ * start before Python does anything; its folder first on PATH makes each `python3` below, and in
+ * the page's commands run as written, start that same interpreter directly.
+ */
+const PYTHON3 = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+  cwd: PROJECT_DIR,
+  encoding: 'utf8',
+}).trim();
+const PATH = `${path.dirname(PYTHON3)}${path.delimiter}${process.env.PATH}`;
 
 /** The vectors as a client reads them: the JSON block of docs/signing.md. */
 function documentedVectors(): SigningVector[] {
@@ -134,7 +145,7 @@ describe('docs/signing.md test vectors', () => {
 
 describe('the reference clients compute the vectors', () => {
   it('Python (standard library only): every canonical request, signature and header', async () => {
-    const child = execFile('python3', [PYTHON, 'vectors'], { timeout: 20_000 });
+    const child = execFile(PYTHON3, [PYTHON, 'vectors'], { timeout: 20_000 });
     child.stdin!.end(JSON.stringify(vectors));
     let stdout = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -155,7 +166,7 @@ describe('the reference clients compute the vectors', () => {
     const { stdout } = await run(CURL, [v.method, url, ...(v.body ? [v.body] : [])], {
       timeout: 20_000,
       env: {
-        PATH: process.env.PATH,
+        PATH,
         TAP_CLIENT_ID: v.clientId,
         TAP_CLIENT_KEY: v.key,
         TAP_REGION: v.region,
@@ -251,7 +262,7 @@ describe('the reference clients against npm run serve', () => {
       const { stdout } = await run('bash', ['-c', line.replaceAll('http://127.0.0.1:8080', api.url)], {
         cwd: PROJECT_DIR,
         timeout: 30_000,
-        env: { PATH: process.env.PATH, ...env },
+        env: { PATH, ...env },
       });
       return { code: 0, stdout, stderr: '' };
     } catch (e) {
@@ -268,17 +279,29 @@ describe('the reference clients against npm run serve', () => {
       [...lines[0].matchAll(/(TAP_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]] as [string, string]),
     );
     expect(Object.keys(env).sort()).toEqual(['TAP_CLIENT_ID', 'TAP_CLIENT_KEY']);
-    let id = '';
-    const statuses: string[] = [];
+    // Each order the page places with the lines after it that read it ($ID): the orders are
+    // independent of each other, so each runs its lines in order while the others run theirs.
+    const reads = (line: string) => line.includes(' get ') || line.includes(' GET ');
+    const orders: string[][] = [];
     for (const line of lines.slice(1)) {
-      const result = await shell(line.replace('$ID', id), env);
-      expect({ line, code: result.code, stderr: result.stderr }).toEqual({ line, code: 0, stderr: '' });
-      const out = JSON.parse(result.stdout);
-      const body = line.startsWith('python3') ? out.body : out;
-      statuses.push(`${line.split(' ')[0]} ${line.startsWith('python3') ? out.status : 'ok'}`);
-      if (body.id && !line.includes(' get ') && !line.includes(' GET ')) id = body.id;
-      else expect(body.id).toBe(id);
+      if (reads(line) && orders.length > 0) orders.at(-1)!.push(line);
+      else orders.push([line]);
     }
+    const runOrder = async (order: string[]) => {
+      let id = '';
+      const statuses: string[] = [];
+      for (const line of order) {
+        const result = await shell(line.replace('$ID', id), env);
+        expect({ line, code: result.code, stderr: result.stderr }).toEqual({ line, code: 0, stderr: '' });
+        const out = JSON.parse(result.stdout);
+        const body = line.startsWith('python3') ? out.body : out;
+        statuses.push(`${line.split(' ')[0]} ${line.startsWith('python3') ? out.status : 'ok'}`);
+        if (body.id && !reads(line)) id = body.id;
+        else expect(body.id).toBe(id);
+      }
+      return statuses;
+    };
+    const statuses = (await Promise.all(orders.map(runOrder))).flat();
     expect(statuses.length).toBeGreaterThanOrEqual(4);
     expect(lines.some((l) => l.startsWith('python3'))).toBe(true);
     expect(lines.some((l) => l.startsWith('clients/curl/sign.sh'))).toBe(true);
@@ -286,15 +309,18 @@ describe('the reference clients against npm run serve', () => {
 
   it('both follow x-tap-region when they signed for the other region first', async () => {
     const env = { TAP_CLIENT_ID: 'desk-a', TAP_CLIENT_KEY: 'desk-a-test-signing-key-0123456789abcdef' };
-    const py = await shell(
-      `python3 clients/python/tap_client.py place --url ${api.url} --region eu-west-1 --client-order-id region-py --symbol ACME --side buy --quantity 1 --limit-price 10`,
-      env,
-    );
+    // Two clients, two orders: sent at once.
+    const [py, sh] = await Promise.all([
+      shell(
+        `python3 clients/python/tap_client.py place --url ${api.url} --region eu-west-1 --client-order-id region-py --symbol ACME --side buy --quantity 1 --limit-price 10`,
+        env,
+      ),
+      shell(
+        `clients/curl/sign.sh POST ${api.url}/orders '{"clientOrderId":"region-sh","symbol":"ACME","side":"buy","type":"limit","quantity":"1","limitPrice":"10"}'`,
+        { ...env, TAP_REGION: 'eu-west-1' },
+      ),
+    ]);
     expect(JSON.parse(py.stdout).status).toBe(201);
-    const sh = await shell(
-      `clients/curl/sign.sh POST ${api.url}/orders '{"clientOrderId":"region-sh","symbol":"ACME","side":"buy","type":"limit","quantity":"1","limitPrice":"10"}'`,
-      { ...env, TAP_REGION: 'eu-west-1' },
-    );
     expect([sh.code, JSON.parse(sh.stdout).clientOrderId]).toEqual([0, 'region-sh']);
   });
 
@@ -305,6 +331,11 @@ describe('the reference clients against npm run serve', () => {
       TAP_REGION: 'us-east-1',
       TAP_NONCE: 'cmVwbGF5LW5vbmNlLWZvci10ZXN0',
     };
+    // Neither client sends anything for http:// beyond loopback: those two run meanwhile.
+    const refusals = Promise.all([
+      shell(`clients/curl/sign.sh GET http://api.example.com/orders`, env),
+      shell(`python3 clients/python/tap_client.py get --url http://api.example.com x`, env),
+    ]);
     // The same signed request twice (one timestamp, one nonce), as a replay is. The second is
     // refused either way; which refusal depends on when it lands: the nonce within the request
     // window, the window itself after it (a loaded machine may take that long between the two).
@@ -329,9 +360,8 @@ describe('the reference clients against npm run serve', () => {
     expect(again.code).toBe(1);
     expect(refusal).toContain(JSON.parse(again.stdout).error);
 
-    const shRefused = await shell(`clients/curl/sign.sh GET http://api.example.com/orders`, env);
+    const [shRefused, pyRefused] = await refusals;
     expect([shRefused.code, shRefused.stderr]).toEqual([2, expect.stringContaining('refusing to sign for http://')]);
-    const pyRefused = await shell(`python3 clients/python/tap_client.py get --url http://api.example.com x`, env);
     expect(pyRefused.code).not.toBe(0);
     expect(pyRefused.stderr).toContain('refusing to sign for http://api.example.com');
   });

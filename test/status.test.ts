@@ -1,96 +1,12 @@
 /**
- * `npm run status` against the drill's fakes: a real region-outage scenario (the real canaries,
- * orchestrator and book on the drill's simulated AWS), read before the fault and after the
- * takeover through the orchestrator's own clients and code, as the CLI reads a stack.
+ * `npm run status`'s command line and its lag reads. Its report of a real region outage (the
+ * real canaries, orchestrator and book on the drill's simulated AWS, read before the fault and
+ * after the takeover) is checked in test/gameday-drill.test.ts, on the game day's outage: one
+ * drill for both.
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { readFailoverStatus } from '../lambda/orchestrator/failover-status';
-import type { OrchestratorDeps } from '../lambda/orchestrator/orchestrator-deps';
-import { drillScenarios } from '../scripts/drill/index';
-import { Drill } from '../scripts/drill/run';
-import type { ScenarioWorld } from '../scripts/drill/world';
-import { drillSettings } from '../scripts/drill/settings';
 import { EXIT, main } from '../scripts/status';
 import { lagTargets, readLags } from '../scripts/status/lag';
-import { statusReport } from '../scripts/status/status-report';
-
-const settings = drillSettings('dev');
-const outage = drillScenarios(settings).find((s) => s.name === 'region-outage')!;
-const FAULT_AT = outage.faultAtSeconds;
-const BEFORE = FAULT_AT - 5;
-const reports = new Map<number, string[]>();
-let drill: Drill;
-
-/** Reads the failover state at `seconds` into the scenario, as `npm run status` would. */
-function readAt(world: ScenarioWorld, seconds: number): void {
-  world.atExactly(seconds, () =>
-    world.sim.spawn('status', async () => {
-      const view = world.orchestrator!;
-      const deps: OrchestratorDeps = {
-        config: view.config,
-        clock: { now: () => world.sim.now(), sleep: (ms) => world.sim.sleep(ms) },
-        ...view.clients(),
-        metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
-        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      };
-      const status = await readFailoverStatus(deps, ['us-east-1', 'eu-west-1']);
-      // The drill has no CloudWatch: every lag reads "no data".
-      const lags = await readLags(
-        lagTargets([view.config.primaryClusterArn, view.config.secondaryClusterArn], {
-          'us-east-1': 'fn-book-applier-use1-drill',
-        }),
-        () => ({ send: async () => ({ MetricDataResults: [{ Values: [] }] }) }) as never,
-        new Date(status.at),
-      );
-      reports.set(seconds, statusReport('drill', view.config, status, lags));
-    }),
-  );
-}
-
-beforeAll(async () => {
-  drill = await Drill.start(settings);
-  const result = await drill.runScenario(
-    {
-      ...outage,
-      name: 'status-during-region-outage',
-      faults: (world) => {
-        outage.faults(world);
-        readAt(world, BEFORE);
-        readAt(world, FAULT_AT + 60);
-      },
-    },
-    1,
-  );
-  expect(result.failures).toEqual([]);
-}, 240_000);
-afterAll(() => drill?.close());
-
-it('before the fault: us-east-1 writes the book with cross-region durability, no fence, the gate closed on up votes, traffic as deployed', () => {
-  const text = reports.get(BEFORE)!.join('\n');
-  expect(text).toContain('us-east-1 replica: us-east-1 writes, epoch 1, cross-region durability');
-  expect(text).toContain('eu-west-1 replica: us-east-1 writes, epoch 1, cross-region durability');
-  expect(text).toMatch(/Aurora global cluster .*: us-east-1 writes \(the configured primary\)/);
-  expect(text).toContain('Fence: none (traffic as deployed)');
-  expect(text).toMatch(/^Gate: closed: /m);
-  // Every canary has probed by then (each once a minute, at its own seeded phase): both see it up.
-  expect(text).toMatch(/^ {2}eu-west-1: up \(primary answers: HTTP 200/m);
-  expect(text).toMatch(/^ {2}us-west-2: up \(primary answers: HTTP 200/m);
-  expect(text).toMatch(/^ {2}primary us-east-1: 100 %/m);
-  expect(text).toContain('no data');
-});
-
-it('after the takeover: eu-west-1 writes under a new epoch, the fence and its dial moves, the gate saw the region gone, us-east-1 unreadable', () => {
-  const text = reports.get(FAULT_AT + 60)!.join('\n');
-  expect(text).toMatch(/eu-west-1 replica: eu-west-1 writes, epoch 2, regional durability/);
-  // us-east-1 is down: its replica and its API cannot be read, and the report says so.
-  expect(text).toMatch(/us-east-1 replica: unreadable \(.*dynamodb\.us-east-1 unreachable/);
-  expect(text).toMatch(/^Fence: fenced at .*dial us-east-1 100 % -> 0 %/m);
-  expect(text).toMatch(/^Gate: REGION GONE \(fast path\)/m);
-  expect(text).toMatch(/^ {2}eu-west-1: \w+, region gone \(.*front door and beacon gone/m);
-  expect(text).toMatch(/^ {2}us-west-2: \w+, region gone /m);
-  expect(text).toMatch(/^ {2}secondary eu-west-1: 100 %/m);
-  expect(text).toMatch(/^ {2}primary us-east-1: 0 %/m);
-});
 
 describe('the command line', () => {
   const lines: string[] = [];

@@ -23,10 +23,10 @@ let api: LocalApi;
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  const run = await plan();
+  // The server starts (its database in other processes) while the plan runs or is awaited.
+  const [run] = await Promise.all([plan(), startLocalApi(0).then((started) => (api = started))]);
   outputs = run.outputs;
   target = verifyTarget(outputs);
-  api = await startLocalApi(0);
 }, 240_000);
 afterAll(() => api?.close());
 

@@ -45,3 +45,15 @@ export const ARBITER_SKEW_MARGIN_MS = 5_000;
 
 /** The keeper's Lambda timeout: its one-minute loop of looks plus one slow look's worth. */
 export const KEEPER_TIMEOUT_SECONDS = 75;
+
+/**
+ * Where the arbiter may be: it decides between the two trading regions, so in either of them it
+ * would be lost with the region it must decide about. The rule's words (after the name of what
+ * sets the arbiter's region) when `arbiterRegion` breaks it, else undefined. The keeper's and the
+ * orchestrator's environments and the program (lib/failover/keeper.ts) all check it.
+ */
+export function arbiterRegionProblem(arbiterRegion: string, tradingRegions: readonly string[]): string | undefined {
+  return tradingRegions.includes(arbiterRegion)
+    ? `must be a third region, not ${arbiterRegion} (${tradingRegions.join(' and ')} trade)`
+    : undefined;
+}

@@ -1,5 +1,6 @@
 /** The keeper's settings, read from its environment and refused whole when any is wrong. */
 import { awsRegion, EnvError, parseEnv } from '../facts/env';
+import { arbiterRegionProblem } from '../facts/keeper';
 import { keeperEnvironment } from './environment';
 
 /** The contract's variables and the one Lambda sets: the keeper's region is its own. */
@@ -18,9 +19,8 @@ export function keeperConfigFromEnv(env: Record<string, string | undefined>): Ke
   const e = parseEnv('keeper', schema, env);
   const problems: string[] = [];
   if (e.PEER_REGION === e.AWS_REGION) problems.push("PEER_REGION must differ from AWS_REGION (the keeper's own)");
-  // The arbiter decides between the two regions: in either of them it would be lost with it.
-  if (e.ARBITER_TABLE_REGION === e.AWS_REGION || e.ARBITER_TABLE_REGION === e.PEER_REGION)
-    problems.push('ARBITER_TABLE_REGION must be a third region (neither AWS_REGION nor PEER_REGION)');
+  const arbiterProblem = arbiterRegionProblem(e.ARBITER_TABLE_REGION, [e.AWS_REGION, e.PEER_REGION]);
+  if (arbiterProblem) problems.push(`ARBITER_TABLE_REGION ${arbiterProblem}`);
   if (problems.length > 0) throw new EnvError('keeper', problems);
   return {
     region: e.AWS_REGION,

@@ -1,5 +1,6 @@
 /** The orchestrator's settings, read from its environment and refused whole when any is wrong. */
 import { EnvError } from '../facts/env';
+import { arbiterRegionProblem } from '../facts/keeper';
 import type { PromotionMode } from './decide';
 import { parseOrchestratorEnvironment } from './environment';
 import { fastWindowProblems, windowProblems } from '../facts/timing';
@@ -71,8 +72,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Orchestr
   for (const needed of [e.PRIMARY_REGION, secondaryRegion])
     if (!bookRegions.includes(needed))
       problems.push(`BOOK_REGIONS must include ${needed} (a region the writer can move to or from)`);
-  if ([e.PRIMARY_REGION, secondaryRegion].includes(e.ARBITER_TABLE_REGION))
-    problems.push('ARBITER_TABLE_REGION must be a third region (neither the primary nor the secondary)');
+  const arbiterProblem = arbiterRegionProblem(e.ARBITER_TABLE_REGION, [e.PRIMARY_REGION, secondaryRegion]);
+  if (arbiterProblem) problems.push(`ARBITER_TABLE_REGION ${arbiterProblem}`);
   if (!e.FAILOVER_RECORD_NAME !== !e.SECONDARY_RECORD_TARGET) {
     problems.push('FAILOVER_RECORD_NAME and SECONDARY_RECORD_TARGET go together (set both or neither)');
   }

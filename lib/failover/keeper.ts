@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { keeperEnvironment } from '../../lambda/keeper/environment';
-import { KEEPER_TIMEOUT_SECONDS } from '../../lambda/facts/keeper';
+import { arbiterRegionProblem, KEEPER_TIMEOUT_SECONDS } from '../../lambda/facts/keeper';
 import { METRIC_NAMESPACES } from '../../lambda/facts/metrics';
 import { AlarmFactory } from '../alarms/alarms';
 import { Settings } from '../config';
@@ -44,8 +44,8 @@ export class Keeper extends pulumi.ComponentResource {
     const region = book.regions.find((r) => r !== args.peerRegion);
     if (!region || !book.regions.includes(args.peerRegion))
       throw new Error(`keeper: the book has no replica pair with ${args.peerRegion} (${book.regions.join(', ')})`);
-    if (book.regions.includes(arbiter.region))
-      throw new Error(`keeper: the arbiter must be in a third region, not ${arbiter.region} (a book replica's)`);
+    const arbiterProblem = arbiterRegionProblem(arbiter.region, book.regions);
+    if (arbiterProblem) throw new Error(`keeper: the arbiter ${arbiterProblem}`);
     this.arbiterRegion = arbiter.region;
     // A plain table, not global: a conditional write is exact only within one region.
     this.arbiterTable = new aws.dynamodb.Table(

@@ -5,7 +5,7 @@ import { RegionSettings, Settings } from '../config';
 import { DELETE_BEFORE_REPLACE, Namer } from '../config/naming';
 import { DatabaseStack } from '../data/database-stack';
 import { NetworkStack } from '../network/network-stack';
-import { serviceRole, sourceConditions, Statement } from '../security/iam';
+import { ServiceRole, serviceRole, sourceConditions, Statement } from '../security/iam';
 import { RegionKeys } from '../security/region-keys';
 import { GAME_DAY_EXPERIMENTS, GAME_DAYS, GameDayExperiment, isoMinutes } from '../model/game-day-catalog';
 import { MonitoringStack } from './monitoring-stack';
@@ -161,7 +161,7 @@ export function templateSpecs(t: TemplateInputs): Record<GameDayExperiment, Temp
 export class GameDays extends pulumi.ComponentResource {
   readonly templates: Readonly<Record<GameDayExperiment, aws.fis.ExperimentTemplate>>;
   readonly logGroup: aws.cloudwatch.LogGroup;
-  readonly role: pulumi.Output<aws.iam.Role>;
+  readonly role: ServiceRole['ready'];
 
   constructor(name: string, args: GameDaysArgs, opts?: pulumi.ComponentResourceOptions) {
     super('tap:observe:GameDays', name, {}, opts);

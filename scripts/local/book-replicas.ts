@@ -381,7 +381,23 @@ export class BookReplicas {
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.fronts.map((f) => new Promise((r) => f.close(r))));
     if (!this.inProcess)
-      await Promise.all([...this.replicas.values()].map((r) => new Promise((res) => r.server.close(res))));
+      await Promise.all(
+        [...this.replicas.values()].map(
+          (r) =>
+            new Promise((res) => {
+              // Every connection to dynalite is the emulator's own (the front and the pump, through
+              // Node's keep-alive agent). close() drops the idle ones once: one still busy then (the
+              // pump's pass, a late write) held it until the agent let the socket go, 5 s on. A busy
+              // one finishes its request (dynalite closes its store on close) and is dropped as soon
+              // as it is idle.
+              const idle = setInterval(() => r.server.closeIdleConnections(), 10);
+              r.server.close(() => {
+                clearInterval(idle);
+                res(undefined);
+              });
+            }),
+        ),
+      );
   }
 
   /** A unique, increasing timestamp for last-writer-wins (ms with a fraction to break ties). */

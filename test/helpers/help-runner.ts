@@ -1,5 +1,5 @@
 /**
- * `tsx test/helpers/help-runner.ts scripts/a.ts scripts/b.ts ...`: runs each script with `--help`
+ * `node --import tsx test/helpers/help-runner.ts scripts/a.ts ...`: runs each script with `--help`
  * as the main module (`require.main === module`, as `tsx scripts/a.ts --help` runs it), one after
  * another in this one process, and prints one JSON line per script: its exit status, stdout and
  * stderr, as a process of its own would have them (nothing after the first `process.exit`).

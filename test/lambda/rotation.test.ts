@@ -447,6 +447,10 @@ describe('the Lambda adapter', () => {
   });
 
   it('leaves retries of AWS calls to the SDK: five attempts with backoff on a transient fault', async () => {
+    // The backoff is the SDK's full jitter before each retry n = 0..3: random() x 100 ms x 2^n
+    // (@smithy/util-retry's StandardRetryStrategy), 0.75 s of sleep on average, up to 1.5 s. The
+    // jitter is fixed at 0 here: the same strategy and the same five attempts, without the sleep.
+    const jitter = jest.spyOn(Math, 'random').mockReturnValue(0);
     let attempts = 0;
     const client: SecretsManagerClient = secretsClient({
       region: 'us-east-1',
@@ -464,9 +468,13 @@ describe('the Lambda adapter', () => {
         },
       },
     });
-    await expect(
-      client.send(new UpdateSecretVersionStageCommand({ SecretId: 'x', VersionStage: 'y' })),
-    ).rejects.toThrow(/try again/);
+    try {
+      await expect(
+        client.send(new UpdateSecretVersionStageCommand({ SecretId: 'x', VersionStage: 'y' })),
+      ).rejects.toThrow(/try again/);
+    } finally {
+      jitter.mockRestore();
+    }
     expect(attempts).toBe(5);
   });
 });

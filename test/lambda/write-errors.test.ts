@@ -109,6 +109,13 @@ describe('maybe applied: outcome unknown (504)', () => {
 });
 
 describe('retried writes: refused only when every attempt was', () => {
+  // The SDK's standard retry waits random() x base x 2^n before retry n = 0, 1, ... (full jitter;
+  // base 500 ms after a throttle, 100 ms otherwise: @smithy/util-retry's StandardRetryStrategy).
+  // The jitter is fixed at 0 here: the same strategy and the same retry loop, without up to 0.5 s
+  // of sleep per test.
+  beforeEach(() => jest.spyOn(Math, 'random').mockReturnValue(0));
+  afterEach(() => jest.restoreAllMocks());
+
   const answer = (res: http.ServerResponse, status: number, type: string) => {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: type }));
