@@ -5,7 +5,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
-import { balance, type DrillJob, drillJobs, drillScenarios } from '../scripts/drill/index';
+import {
+  dispatch,
+  type DrillJob,
+  drillJobs,
+  drillScenarios,
+  type JobRunner,
+  longestFirst,
+} from '../scripts/drill/index';
 import { measure } from '../scripts/drill/metrics';
 import { drawPhases, FIXED_PHASES, runSeed } from '../scripts/drill/phases';
 import { seededRandom } from '../lib/model/rto-model';
@@ -220,14 +227,59 @@ describe('drill metrics', () => {
 describe('worker split and seeded runs', () => {
   const scenarios = drillScenarios(drillSettings('dev'));
 
-  it('puts every run in exactly one group, longest first, groups about equal', () => {
+  it('queues every run once, longest simulated run first', () => {
     const jobs = drillJobs(scenarios, scenarios, { settings: drillSettings('dev'), runs: 2 });
-    const groups = balance(scenarios, jobs, 2);
+    const queue = longestFirst(scenarios, jobs);
     const key = (j: DrillJob) => `${j.name}/${j.seed}`;
-    expect(groups.flat().map(key).sort()).toEqual(jobs.map(key).sort());
+    expect(queue.map(key).sort()).toEqual(jobs.map(key).sort());
     const length = (j: DrillJob) => scenarios.find((s) => s.name === j.name)!.durationSeconds;
-    const load = (g: DrillJob[]) => g.reduce((n, j) => n + length(j), 0);
-    expect(Math.abs(load(groups[0]) - load(groups[1]))).toBeLessThanOrEqual(Math.max(...jobs.map(length)));
+    expect(queue.map(length)).toEqual(jobs.map(length).sort((a, b) => b - a));
+  });
+
+  /** A runner that records its jobs; `hold` keeps a job's result back until `release` is called. */
+  const runner = (ran: DrillJob[], hold?: Promise<void>, fail?: Error) => {
+    const r: JobRunner & { closed: boolean } = {
+      closed: false,
+      run: async (job) => {
+        ran.push(job);
+        if (hold) await hold;
+        if (fail) throw fail;
+        return { name: job.name, seed: job.seed } as unknown as Awaited<ReturnType<JobRunner['run']>>;
+      },
+      close: async () => void (r.closed = true),
+    };
+    return r;
+  };
+  const jobs = Array.from({ length: 10 }, (_, i) => ({ name: 'x', seed: i }));
+
+  it('a free runner takes the next run: one slow run holds no other (no runner idles while runs wait)', async () => {
+    let release!: () => void;
+    const slowRan: DrillJob[] = [];
+    const fastRan: DrillJob[] = [];
+    const slow = runner(slowRan, new Promise<void>((r) => (release = r)));
+    const fast = runner(fastRan);
+    const fastRun = fast.run;
+    // The slow runner's first run ends only once the fast one has taken every other run.
+    fast.run = async (job) => {
+      const result = await fastRun(job);
+      if (fastRan.length === jobs.length - 1) release();
+      return result;
+    };
+    const results = await dispatch(jobs, [async () => slow, async () => fast]);
+    expect(slowRan).toEqual([jobs[0]]);
+    expect(fastRan).toEqual(jobs.slice(1));
+    expect(results.map((r) => r.seed).sort((a, b) => a - b)).toEqual(jobs.map((j) => j.seed));
+    expect([slow.closed, fast.closed]).toEqual([true, true]);
+  });
+
+  it('a runner that fails stops the others after their current run, every runner is closed, the error is thrown', async () => {
+    const broken = new Error('worker running x (seed 1) failed (exit 1)');
+    const ran: DrillJob[] = [];
+    const failing = runner([], undefined, broken);
+    const other = runner(ran, Promise.resolve());
+    await expect(dispatch(jobs, [async () => failing, async () => other])).rejects.toBe(broken);
+    expect(ran.length).toBeLessThanOrEqual(2);
+    expect([failing.closed, other.closed]).toEqual([true, true]);
   });
 
   it('each run has its own seed, fixed by the scenario and the run whatever subset runs, and a replay runs that seed', () => {

@@ -331,3 +331,22 @@ describe("npm run status, read during the same region outage through the orchest
     expect(text).toMatch(/^ {2}primary us-east-1: 0 %/m);
   });
 });
+
+// The drill's own database, on this file's server pair (one pair fewer to start in `npm test`).
+it("the drill's standby waits out a cut link instead of retrying it in a loop, and streams again the moment the link heals", async () => {
+  const db = drill.db;
+  drill.network.reset();
+  await db.reset(async () => undefined);
+  const standby = db.clusters['eu-west-1'].server;
+  const tries = () => (standby.recentLog().match(/could not connect to the primary server/g) ?? []).length;
+  const before = tries();
+  db.setReplicationCut(true);
+  await db.clusters['us-east-1'].server.query('CREATE TABLE IF NOT EXISTS wake_probe (x int)');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Each try is a new WAL receiver process: at a 100 ms retry, one second of cut link cost about ten.
+  expect(tries() - before).toBeLessThanOrEqual(2);
+  db.setReplicationCut(false);
+  // Its next try would be 5 s away (wal_retrieve_retry_interval): only the wake makes this in time.
+  await db.waitForReplication(3_000);
+  await db.clusters['us-east-1'].server.query('DROP TABLE wake_probe');
+}, 30_000);

@@ -17,12 +17,7 @@ import { probeOnce, ProbeObservation } from '../../lambda/canary/probe';
 import { configFromEnv, OrchestratorConfig } from '../../lambda/orchestrator/config';
 import { handleEvent } from '../../lambda/orchestrator/orchestrator';
 import { DynamoEvidenceStore, EvidenceStore } from '../../lambda/orchestrator/store';
-import {
-  CANARY_TIMEOUT_SECONDS,
-  leaseSeconds,
-  ORCHESTRATOR_TIMEOUT_SECONDS,
-  worstCaseTimeToPromotion,
-} from '../../lambda/facts/timing';
+import { CANARY_TIMEOUT_SECONDS, leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../../lambda/facts/timing';
 export { DNS_RESOLVER_OPTIONS } from '../../lambda/orchestrator/aws';
 import { rotate } from '../../lambda/rotation/rotation';
 import { applySchema } from '../../lambda/schema/migrate';
@@ -297,14 +292,6 @@ export async function invokeOrchestrator(
 
 /** The scheduled event the orchestrator's EventBridge rule sends. */
 export const SCHEDULE_EVENT = { source: 'schedule' };
-
-/** Worst-case seconds from a dead primary to the promotion call, for the configured gate. */
-export function promotionGateSeconds(s: Pick<FailoverSetup, 'probeIntervalSeconds' | 'recoveryWindowSeconds'>): number {
-  return worstCaseTimeToPromotion({
-    failoverProbeIntervalSeconds: s.probeIntervalSeconds,
-    failoverRecoveryWindowSeconds: s.recoveryWindowSeconds,
-  }).totalSeconds;
-}
 
 /** One rotation step, as the rotation function's handler runs it. */
 export async function rotationStep(

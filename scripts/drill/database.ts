@@ -17,7 +17,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Endpoint, Network, ProxyFabric, Region, AppRegion, APP_REGIONS, addressOf } from './network';
+import { Endpoint, Network, ProxyFabric, Region, Route, AppRegion, APP_REGIONS, addressOf } from './network';
 import {
   coldCopy,
   initDataDir,
@@ -132,6 +132,7 @@ export class GlobalDatabase {
         pendingRejoin: false,
       },
     };
+    network.onChange(() => this.wakeStandby());
   }
 
   /** Start both servers (primary in us-east-1, standby in eu-west-1) and every endpoint. */
@@ -212,16 +213,18 @@ export class GlobalDatabase {
         // The standby's WAL stream: from the standby's region to the writer.
         name: 'replication',
         index: ENDPOINT_INDEX.replication,
-        route: (from) => {
-          const source = this.replicationSource();
-          if (this.replicationCut || !source) return undefined;
-          const standby = APP_REGIONS.find((r) => r !== source)!;
-          if (from !== standby || !this.clusters[standby].available) return undefined;
-          const writer = this.clusters[source];
-          return writer.available ? { region: source, port: writer.server.port, key: writer.server.name } : undefined;
-        },
+        route: (from) => this.replicationRoute(from),
       },
     ];
+  }
+
+  private replicationRoute(from: Region): Route | undefined {
+    const source = this.replicationSource();
+    if (this.replicationCut || !source) return undefined;
+    const standby = APP_REGIONS.find((r) => r !== source)!;
+    if (from !== standby || !this.clusters[standby].available) return undefined;
+    const writer = this.clusters[source];
+    return writer.available ? { region: source, port: writer.server.port, key: writer.server.name } : undefined;
   }
 
   /**
@@ -231,6 +234,24 @@ export class GlobalDatabase {
   private replicationSource(): AppRegion | undefined {
     if (this.writer) return this.writer;
     return this.failoverState && !this.failoverState.dataLoss ? this.failoverState.from : undefined;
+  }
+
+  /** The standby's route to its upstream after the last change (undefined: none), for `wakeStandby`. */
+  private standbyRoute?: string;
+
+  /**
+   * After a change of the network or a cluster: a standby whose route to its upstream has just
+   * returned (or now leads elsewhere) is woken to stream again at once, instead of at its next
+   * retry (postgres.ts, wal_retrieve_retry_interval), which would be real time the simulated
+   * clock does not stand still for.
+   */
+  private wakeStandby(): void {
+    const source = this.replicationSource();
+    const standby = source && APP_REGIONS.find((r) => r !== source)!;
+    const route = standby && this.replicationRoute(standby);
+    const key = route && this.network.reachable(standby!, route.region) ? route.key : undefined;
+    if (key !== undefined && key !== this.standbyRoute) this.clusters[standby!].server.wake();
+    this.standbyRoute = key;
   }
 
   private upstreamOf(standbyRegion: AppRegion): { host: string; port: number } {

@@ -1,18 +1,21 @@
 /**
- * `runDrill`: every scenario (or the named ones). Scenarios are split over worker processes,
- * each with its own PostgreSQL pair, because most of a scenario's wall time is spent waiting
- * on the database: two workers on two cores take about half the time. Every run starts from the
- * same reset state with its own seed, so the split does not change any result.
+ * `runDrill`: every scenario (or the named ones). Runs go to worker processes, each with its own
+ * PostgreSQL pair, because most of a run's cost is the work of the functions and their servers:
+ * two workers on two cores take about half the time. Each worker takes the next run from one
+ * queue (longest first) as soon as it is free, so neither waits while the other still has runs.
+ * Every run starts from the same reset state with its own seed, so the order changes no result.
+ *
+ * This module loads only what the report needs: the simulation (run.ts: every function's
+ * runtime, the AWS SDK, pg) is loaded where runs happen, in a worker or for `workers: 1` here.
  */
 import { fork } from 'child_process';
 import * as path from 'path';
-import { promotionGateSeconds } from './adapters';
 import type { ScenarioResult } from './metrics';
 import { isConfigScenario, runConfigScenario } from './config-scenario';
 import { bookScenarios } from './book-scenarios';
 import { gateScenarios } from './gate-scenarios';
 import { runSeed } from './phases';
-import { Drill } from './run';
+import { promotionGateSeconds } from './promotion-gate';
 import { Scenario, scenarios } from './scenarios';
 import { DrillSettings, drillSettings } from './settings';
 
@@ -52,40 +55,66 @@ export function drillScenarios(settings: DrillSettings): Scenario[] {
   return [...scenarios(timing), ...gateScenarios(timing), ...bookScenarios(timing)];
 }
 
-/** Run `jobs` in this process on one server pair. */
-export async function runInProcess(
-  settings: DrillSettings,
-  jobs: readonly DrillJob[],
-  onResult?: (result: ScenarioResult) => void,
-): Promise<ScenarioResult[]> {
-  const all = drillScenarios(settings);
-  const drill = await Drill.start(settings);
-  const results: ScenarioResult[] = [];
-  try {
-    for (const job of jobs) {
-      const result = await drill.runScenario(
-        all.find((s) => s.name === job.name)!,
-        job.seed,
-      );
-      results.push(result);
-      onResult?.(result);
-    }
-  } finally {
-    await drill.close();
-  }
-  return results;
+/** Runs one job at a time on its own server pair. */
+export interface JobRunner {
+  run(job: DrillJob): Promise<ScenarioResult>;
+  close(): Promise<void>;
 }
 
-/** Split jobs into `n` groups of about equal simulated length (longest first). */
-export function balance(all: readonly Scenario[], jobs: readonly DrillJob[], n: number): DrillJob[][] {
+/** A runner in this process (the simulation is loaded on first use). */
+export async function inProcessRunner(settings: DrillSettings): Promise<JobRunner> {
+  const { Drill } = await import('./run');
+  const all = drillScenarios(settings);
+  const drill = await Drill.start(settings);
+  return {
+    run: (job) =>
+      drill.runScenario(
+        all.find((s) => s.name === job.name)!,
+        job.seed,
+      ),
+    close: () => drill.close(),
+  };
+}
+
+/** Jobs in the order runners take them: longest simulated run first, so the last ones are short. */
+export function longestFirst(all: readonly Scenario[], jobs: readonly DrillJob[]): DrillJob[] {
   const length = (job: DrillJob) => all.find((s) => s.name === job.name)!.durationSeconds;
-  const groups = Array.from({ length: Math.min(n, jobs.length) }, () => ({ load: 0, jobs: [] as DrillJob[] }));
-  for (const job of [...jobs].sort((a, b) => length(b) - length(a))) {
-    const lightest = groups.reduce((a, b) => (b.load < a.load ? b : a));
-    lightest.jobs.push(job);
-    lightest.load += length(job);
-  }
-  return groups.map((g) => g.jobs);
+  return [...jobs].sort((a, b) => length(b) - length(a));
+}
+
+/**
+ * Every job, each run by the next runner that is free, in the order given. A runner that fails
+ * stops the others after the run they are in; every runner is closed before this returns.
+ */
+export async function dispatch(
+  jobs: readonly DrillJob[],
+  starts: readonly (() => Promise<JobRunner>)[],
+  onResult?: (result: ScenarioResult) => void,
+): Promise<ScenarioResult[]> {
+  const queue = [...jobs];
+  const results: ScenarioResult[] = [];
+  const runners: JobRunner[] = [];
+  let failed = false;
+  const loops = await Promise.allSettled(
+    starts.map(async (start) => {
+      try {
+        const runner = await start();
+        runners.push(runner);
+        for (let job = queue.shift(); job && !failed; job = queue.shift()) {
+          const result = await runner.run(job);
+          results.push(result);
+          onResult?.(result);
+        }
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }),
+  );
+  const closed = await Promise.allSettled(runners.map((r) => r.close()));
+  const failure = [...loops, ...closed].find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results;
 }
 
 /** Every run the options ask for, scenario by scenario (each seed fixed by the scenario's place in the full list). */
@@ -116,53 +145,64 @@ export async function runDrill(options: DrillOptions): Promise<ScenarioResult[]>
     options.onResult?.(result);
     return result;
   });
-  const workers = options.workers ?? 1;
+  const workers = Math.max(1, Math.min(options.workers ?? 1, simulated.length));
+  const start =
+    workers === 1
+      ? () => inProcessRunner(options.settings)
+      : () => workerRunner(options.stack ?? 'dev', options.overrides ?? {});
   const results =
-    workers <= 1 || simulated.length <= 1
-      ? await runInProcess(options.settings, simulated, options.onResult)
-      : (
-          await Promise.all(
-            balance(all, simulated, workers).map((group) =>
-              runWorker(options.stack ?? 'dev', options.overrides ?? {}, group, options.onResult),
-            ),
-          )
-        ).flat();
+    simulated.length === 0
+      ? []
+      : await dispatch(
+          longestFirst(all, simulated),
+          Array.from({ length: workers }, () => start),
+          options.onResult,
+        );
   const done = [...configResults, ...results];
   return jobs.map((job) => done.find((r) => r.name === job.name && r.seed === job.seed)!);
 }
 
-/** One worker process (scripts/drill/worker.ts) running `jobs`; results stream back over IPC. */
-function runWorker(
-  stack: string,
-  overrides: Record<string, string>,
-  jobs: readonly DrillJob[],
-  onResult?: (result: ScenarioResult) => void,
-): Promise<ScenarioResult[]> {
-  return new Promise((resolve, reject) => {
-    const results: ScenarioResult[] = [];
+/** A worker process (scripts/drill/worker.ts) with its own server pair, given one job at a time over IPC. */
+function workerRunner(stack: string, overrides: Record<string, string>): Promise<JobRunner> {
+  return new Promise((ready, notReady) => {
     let failure = '';
-    const child = fork(path.join(__dirname, 'worker.ts'), [JSON.stringify({ stack, overrides, jobs })], {
+    let current: { job: DrillJob; resolve: (r: ScenarioResult) => void; reject: (e: Error) => void } | undefined;
+    const child = fork(path.join(__dirname, 'worker.ts'), [JSON.stringify({ stack, overrides })], {
       execArgv: ['--import', 'tsx'],
       cwd: path.resolve(__dirname, '..', '..'),
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.stderr!.on('data', (chunk) => (failure = (failure + chunk).slice(-4000)));
-    child.on('message', (message: { result?: ScenarioResult; error?: string }) => {
-      if (message.result) {
-        results.push(message.result);
-        onResult?.(message.result);
-      }
+    child.on('message', (message: { ready?: boolean; result?: ScenarioResult; error?: string }) => {
       if (message.error) failure = message.error;
+      if (message.ready) ready(runner);
+      if (message.result && current) {
+        const { resolve } = current;
+        current = undefined;
+        resolve(message.result);
+      }
     });
-    child.once('exit', (code) =>
-      code === 0 && results.length === jobs.length
-        ? resolve(results)
-        : reject(
-            new Error(
-              `drill worker for ${jobs.map((j) => `${j.name} (seed ${j.seed})`).join(', ')} failed (exit ${code}): ${failure}`,
-            ),
-          ),
-    );
+    void exited.then((code) => {
+      const doing = current ? ` running ${current.job.name} (seed ${current.job.seed})` : '';
+      const error = new Error(`drill worker${doing} failed (exit ${code}): ${failure}`);
+      current?.reject(error);
+      current = undefined;
+      notReady(error);
+    });
+    const runner: JobRunner = {
+      run: (job) =>
+        new Promise((resolve, reject) => {
+          if (!child.connected) return reject(new Error(`drill worker is gone (${failure})`));
+          current = { job, resolve, reject };
+          child.send({ job });
+        }),
+      close: async () => {
+        if (child.connected) child.send({ done: true });
+        const code = await exited;
+        if (code !== 0) throw new Error(`drill worker failed (exit ${code}): ${failure}`);
+      },
+    };
   });
 }
 

@@ -28,11 +28,11 @@ import {
   invokeOrchestrator,
   type OrchestratorClients,
   orchestratorConfig,
-  promotionGateSeconds,
   RegionEndpoints,
   rotationStep,
   SCHEDULE_EVENT,
 } from './adapters';
+import { promotionGateSeconds } from './promotion-gate';
 import { CallLog, fake, FakeContext, rdsClient, rdsHandlers, secretsClient, snsClient } from './aws';
 import { FakeTable } from './dynamodb';
 import { BOOK_TABLE, DrillBook } from './book';
