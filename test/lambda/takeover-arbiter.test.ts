@@ -11,8 +11,8 @@ const US = 'us-east-1';
 const T0 = Date.UTC(2026, 11, 5, 12, 0, 0);
 
 function deps(arbiter: InMemoryArbiter | undefined) {
-  const logged: { level: string; message: string }[] = [];
-  const log = (level: string) => (message: string) => void logged.push({ level, message });
+  const logged: { level: string; message: string; fields: unknown }[] = [];
+  const log = (level: string) => (message: string, fields: unknown) => void logged.push({ level, message, fields });
   return {
     logged,
     deps: {
@@ -59,7 +59,13 @@ describe('takeoverArbiter', () => {
     expect(await takeoverArbiter(d, EU)).toBe(
       `the arbiter did not answer (Error: arbiter: us-west-2 not reached): no regional writer in ${EU}`,
     );
-    expect(logged).toEqual([{ level: 'error', message: 'arbiter not reached' }]);
+    expect(logged).toEqual([
+      {
+        level: 'error',
+        message: 'arbiter not reached',
+        fields: { region: EU, error: 'Error: arbiter: us-west-2 not reached' },
+      },
+    ]);
     arbiter.take = async () => Promise.reject(denied());
     arbiter.unreachable = false;
     await expect(takeoverArbiter(d, EU)).rejects.toThrow('not authorized');
@@ -83,10 +89,19 @@ describe('releaseTakeover', () => {
     const { deps: d, logged } = deps(arbiter);
     await releaseTakeover(d);
     expect(logged).toEqual([
-      { level: 'warn', message: 'arbiter not released; the next move to the primary releases it' },
+      {
+        level: 'warn',
+        message: 'arbiter not released; the next move to the primary releases it',
+        fields: { error: 'Error: arbiter: us-west-2 not reached' },
+      },
     ]);
     arbiter.release = async () => Promise.reject(denied());
     await expect(releaseTakeover(d)).rejects.toThrow('not authorized');
-    await expect(releaseTakeover(deps(undefined).deps)).resolves.toBeUndefined();
+  });
+
+  it('no keeper deployed (no arbiter): nothing to give back, nothing logged', async () => {
+    const { deps: d, logged } = deps(undefined);
+    await expect(releaseTakeover(d)).resolves.toBeUndefined();
+    expect(logged).toEqual([]);
   });
 });
