@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
-import { initDataDir, scratchDir } from '../scripts/drill/postgres';
+import { freePort } from '../scripts/drill/network';
+import { initDataDir, PgServer, scratchDir } from '../scripts/drill/postgres';
 import { startPostgres, TestPostgres } from '../scripts/local/postgres';
 
 async function one<T>(pg: TestPostgres, sql: string): Promise<T> {
@@ -68,6 +69,31 @@ test("the drill's data directories are copies of one template, configured as the
       expect(fs.readFileSync(path.join(d, 'pg_hba.conf'), 'utf8')).toMatch(/^host\s+replication\s+replicator\s/m);
     }
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the drill's own queries share a session while the server runs (a connection costs the server a backend), and a restart opens a new one", async () => {
+  const dir = scratchDir('tap-pg-test-');
+  const server = new PgServer({ name: 'sessions', port: await freePort(), dataDir: path.join(dir, 'data') });
+  const pid = async () => (await server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
+  try {
+    await initDataDir(server.options.dataDir);
+    await server.start();
+    const first = await pid();
+    expect(await pid()).toBe(first);
+    expect(await pid()).toBe(first);
+    // Concurrent statements still run side by side, each on a session of its own.
+    const [a, b] = await Promise.all([
+      server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)'),
+      server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)'),
+    ]);
+    expect(a[0].pid).not.toBe(b[0].pid);
+    await server.stop();
+    await server.start();
+    expect(await pid()).not.toBe(first);
+  } finally {
+    await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
