@@ -87,8 +87,12 @@ function readAt(world: ScenarioWorld, seconds: number): void {
   );
 }
 
+/** Held so that afterAll closes a drill whose start outlived beforeAll's timeout. */
+let starting: Promise<Drill> | undefined;
+
 beforeAll(async () => {
-  drill = await Drill.start(settings);
+  starting = Drill.start(settings);
+  drill = await starting;
   const argv = ['--stack', 'dev', '--out', file, '--rate', '1', '--poll-seconds', '5'];
   // The takeover is over long before the experiment ends: no watching after it.
   const unreachable = gameDayScenario('app-unreachable', argv, (r) => (offline = r), {
@@ -117,7 +121,7 @@ beforeAll(async () => {
     1,
   );
 }, 400_000);
-afterAll(() => drill?.close());
+afterAll(async () => (await starting?.catch(() => undefined))?.close());
 
 /**
  * The drill's own checks, but for the ledger rows of the command's orders, which no drill client
