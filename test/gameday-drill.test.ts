@@ -30,7 +30,7 @@ import type { ScenarioWorld } from '../scripts/drill/world';
 import { gameDayScenario, type OfflineGameDay } from '../scripts/gameday/drill-driver';
 import { DRILL_APPLIERS } from '../scripts/gameday/drill-platform';
 import { EXIT } from '../scripts/gameday';
-import { readProject, stackConfig } from '../scripts/offline';
+import { readProject, stackConfig } from '../scripts/stack-files';
 import { lagTargets, readLags } from '../scripts/status/lag';
 import { statusReport } from '../scripts/status/status-report';
 

@@ -28,7 +28,7 @@ import {
 } from '../drill/scenarios';
 import type { ScenarioWorld } from '../drill/world';
 import { DEFAULT_POLL_SECONDS, gameday, type GameDayIo, orderSender } from '../gameday';
-import { stackConfig } from '../offline';
+import { stackConfig } from '../stack-files';
 import type { ExperimentDriver, ExperimentState } from './fis';
 import type { OrderOutcome } from './timeline';
 import { drillPlatform } from './drill-platform';
