@@ -31,9 +31,24 @@ let book: BookReplicas;
 const clients: DynamoDBClient[] = [];
 /** When code under test last asked for a client of each path (`from->to`): just before it sends. */
 const lastCall = new Map<string, number>();
+/** Requests sent on each path (`from->to`), by the code under test and the test, counted as each leaves its client. */
+const sent = new Map<string, number>();
+
+function countSends(client: DynamoDBClient, from: string, to: string): DynamoDBClient {
+  const key = `${from}->${to}`;
+  client.middlewareStack.add(
+    (next) => (args) => {
+      sent.set(key, (sent.get(key) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'countSends' },
+  );
+  return client;
+}
 
 async function replicasFrom(from: string): Promise<Replicas> {
   const replicas = await book.replicasFrom(from, clients, { requestTimeoutMs: 5_000 });
+  for (const r of book.regions) countSends(replicas.client(r), from, r);
   return {
     ...replicas,
     client: (r) => {
@@ -64,7 +79,7 @@ const order = (clientOrderId: string, overrides: Partial<OrderInput> = {}): Orde
 });
 
 async function stored(region: string, clientOrderId: string) {
-  const c = await book.client(region, region);
+  const c = countSends(await book.client(region, region), region, region);
   clients.push(c);
   const out = await c.send(
     new GetItemCommand({
@@ -90,6 +105,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   lastCall.clear();
+  sent.clear();
   for (const c of clients.splice(0)) c.destroy();
   await book.stop();
 });
@@ -251,20 +267,28 @@ describe("the primary regional under the keeper's lease (lambda/shared/arbiter.t
  */
 const LAND_SLACK_MS = 250;
 
+/** Every request sent from us-east-1 reached its replica and was answered (or dropped). */
+const allLanded = () =>
+  [US, EU].every((to) => {
+    const { received, open } = book.arrivals(US, to);
+    return open === 0 && received >= (sent.get(`${US}->${to}`) ?? 0);
+  });
+
 /** Outcomes the fault tests accept: a definite answer or "unknown", never a false "not taken". */
 async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome) {
   // Whatever was sent has landed or never will. Only an injected latency delays a write past its
   // caller's answer (the emulator sleeps, then applies it: scripts/local/book-replicas.ts
-  // `answer`); every other fault acts at once, before the write or after it was applied. So the
-  // last write on a path lands by its send plus that path's latency, plus LAND_SLACK_MS.
+  // `respond`); every other fault acts at once, before the write or after it was applied. So the
+  // last write on a path lands by its send plus that path's latency, plus LAND_SLACK_MS. Sooner,
+  // as a rule: once every request sent has reached the emulator and none is still being answered
+  // (a request the client gave up on before it arrived never comes: then that bound).
   const landsBy = Math.max(
     ...[US, EU].map((to) => (lastCall.get(`${US}->${to}`) ?? 0) + (book.path(US, to).latencyMs ?? 0)),
   );
   book.clearFaults();
   book.replica(US).down = false;
   book.replica(EU).down = false;
-  const wait = landsBy + LAND_SLACK_MS - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  while (!allLanded() && Date.now() < landsBy + LAND_SLACK_MS) await new Promise((r) => setTimeout(r, 5));
   expect(await book.settle()).toBe(true);
   const inUs = await stored(US, clientOrderId);
   const inEu = await stored(EU, clientOrderId);
