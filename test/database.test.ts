@@ -111,7 +111,7 @@ describe('Aurora global database', () => {
     // The provider's rds.GlobalCluster docs, "Upgrading Engine Versions": the global cluster
     // upgrades its members in place; members that diff their own engineVersion fail the update
     // with "Provider produced inconsistent final plan", so they ignore it.
-    const upgraded = await plan({ dbEngineVersion: '14.10' });
+    const upgraded = await plan(TUNED); // dbEngineVersion 14.10
     const global = named(upgraded, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev');
     expect(global.inputs.engineVersion).toBe('14.10');
     const members = ofType(upgraded, 'aws:rds/cluster:Cluster');

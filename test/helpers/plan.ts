@@ -108,8 +108,16 @@ export const TUNED = {
   canaryReservedConcurrency: 3,
   // order-book.test.ts
   bookBreakGlassRoleArn: 'arn:aws:iam::123456789012:role/book-break-glass',
-  // database.test.ts
+  // database.test.ts: a minor upgrade (same parameter-group family), Extended Support
+  dbEngineVersion: '14.10',
   engineLifecycleSupport: 'open-source-rds-extended-support',
+  // failover.test.ts (slow probes and a long fast window put the first live order past the
+  // default 60 s target)
+  failoverRecoveryWindowSeconds: 300,
+  failoverProbeIntervalSeconds: 20,
+  failoverFastWindowSeconds: 40,
+  failoverPromotionMode: 'approval',
+  rtoTargetSeconds: 120,
 };
 
 export function ofType(run: OfflineRun, type: string, region?: string): RecordedResource[] {
