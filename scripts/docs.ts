@@ -248,6 +248,7 @@ from Pulumi.yaml, the dev and prod plans and the models.
   -h, --help  show this help`);
   const check = process.argv.includes('--check');
   const [dev, prod] = [await planStack('dev'), await planStack('prod')];
+  const devSettings = parseSettings(readRawConfig(dev.run.project, stackConfig('dev')));
   const blocks = {
     'config-table': configTable(),
     'rto-table': rtoTable(dev.budget),
@@ -256,18 +257,13 @@ from Pulumi.yaml, the dev and prod plans and the models.
     'ignore-changes': ignoreChangesTable(dev),
     'drill-scenarios': drillScenarioTable('dev'),
     'stack-outputs': outputsTable(dev.run.outputs),
-    'rto-distribution': rtoModelMarkdown(
-      rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
-    ),
+    'rto-distribution': rtoModelMarkdown(rtoInputsFromSettings(devSettings)),
     'signing-vectors': signingVectorsMarkdown(),
     'game-day-experiments': gameDayTable(),
   };
   // The README's numbers follow the dev stack's game-day results when it has any (and say so).
-  const measured = stackCalibration('dev');
-  const distribution = rtoDistribution(
-    rtoInputsFromSettings(parseSettings(readRawConfig(dev.run.project, stackConfig('dev')))),
-    { calibration: measured.calibration },
-  );
+  const measured = stackCalibration('dev', devSettings);
+  const distribution = rtoDistribution(rtoInputsFromSettings(devSettings), { calibration: measured.calibration });
   const p99 = (prefix: string) => {
     const found = distribution.paths.find((p) => p.name.startsWith(prefix));
     if (!found) throw new Error(`the RTO model has no path "${prefix}"`);

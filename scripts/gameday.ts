@@ -10,7 +10,13 @@ import { parseArgs } from 'util';
 import { ConfigError, parseSettings, readRawConfig, Settings } from '../lib/config';
 import { calibrationFrom, modelDraws } from '../lib/model/calibration';
 import { GAME_DAY_EXPERIMENTS, GameDayExperiment } from '../lib/model/game-day-catalog';
-import { GameDayResults, GameDayRun, parseGameDayResults, resultsPath } from '../lib/model/game-day-results';
+import {
+  GameDayResults,
+  GameDayRun,
+  parseGameDayResults,
+  resultsPath,
+  settingsOfRun,
+} from '../lib/model/game-day-results';
 import { regionCode } from '../lib/config/naming';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { rtoDistribution } from '../lib/model/rto-model';
@@ -235,13 +241,14 @@ export async function gameday(argv: string[], io: GameDayIo): Promise<number> {
     startedAt,
     finishedAt: io.now().toISOString(),
     outcome,
+    settings: settingsOfRun(settings),
     timeline: timeline.entries(),
   });
   const results = appendRun(existing, stack, run);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
-  const calibration = calibrationFrom(results);
+  const calibration = calibrationFrom(results, settings);
   const inputs = rtoInputsFromSettings(settings);
   const model = rtoDistribution(inputs, { calibration });
   const median = modelDraws(calibration).promotionMedian(inputs.dbPromotionEstimateSeconds);

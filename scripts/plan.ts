@@ -162,9 +162,9 @@ function readPolicyConfig(file: string, settings: Settings): Map<string, Configu
  * The stack's game-day results (`--gameday FILE`, else gameday/<stack>.json when it exists): what
  * calibrates the RTO model. A file that does not fit the schema stops the plan, naming the field.
  */
-function readGameDays(file: string | undefined, stack: string): StackCalibration {
+function readGameDays(file: string | undefined, stack: string, settings: Settings): StackCalibration {
   try {
-    return stackCalibration(stack, file);
+    return stackCalibration(stack, settings, file);
   } catch (e) {
     if (e instanceof GameDayResultsError || e instanceof MissingResultsFile)
       throw new PlanError(EXIT.invalidConfig, e.message);
@@ -272,7 +272,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     throw e;
   }
   const policies = readPolicyConfig(policyFile, settings);
-  const gameDays = readGameDays(args.gameday, stack);
+  const gameDays = readGameDays(args.gameday, stack, settings);
   const policySource = path.relative(PROJECT_DIR, path.resolve(policyFile));
 
   const registered: RecordedResource[] = [];
@@ -339,7 +339,7 @@ async function main(argv: string[], io: PlanIo): Promise<number> {
     preflightReport(run.outputs.preflight as QuotaVerdict[], style),
     rtoReport(budget, style),
     rtoDistributionReport(distribution),
-    calibrationReport(rtoInputsFromSettings(settings), gameDays.calibration, gameDays.file),
+    calibrationReport(rtoInputsFromSettings(settings), gameDays.calibration, gameDays.file, gameDays.ignored),
     costReport(cost, costLabels, style),
     criticalPathReport(deploy, style),
     resourceTree(run.resources, regionLabels, style),

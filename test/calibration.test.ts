@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Calibration, calibrationFrom, calibrationReport } from '../lib/model/calibration';
+import { Calibration, calibrationFrom, calibrationReport, ignoredRuns } from '../lib/model/calibration';
 import { GameDayResults, GameDayResultsError, measuredFrom, parseGameDayResults } from '../lib/model/game-day-results';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { AURORA_PATH, FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';
@@ -142,6 +142,55 @@ describe('game-day results files', () => {
     const c = calibrationFrom(results);
     expect(c.promotionSeconds).toEqual({ values: [52, 61], dates: ['2026-12-05', '2026-12-07'], offline: false });
     expect(c.trafficShiftSeconds).toEqual({ values: [14], dates: ['2026-12-05'], offline: false });
+  });
+
+  it("leaves out a span measured under other health-check settings than the stack's now; a run without settings counts", () => {
+    const now = {
+      albHealthCheckIntervalSeconds: 5,
+      albHealthCheckTimeoutSeconds: 2,
+      albUnhealthyThreshold: 2,
+      route53HealthCheckIntervalSeconds: 10,
+      route53FailureThreshold: 2,
+    };
+    const results = parse(
+      file([
+        run({ settings: now }),
+        // Measured with the ALB checking every 10 s: its traffic shift says nothing about 5 s checks.
+        run({
+          measured: { promotionSeconds: 70, trafficShiftSeconds: 31, dnsSwitchSeconds: 9 },
+          settings: { ...now, albHealthCheckIntervalSeconds: 10 },
+        }),
+        run({ measured: { trafficShiftSeconds: 15 } }),
+      ]),
+    );
+    const c = calibrationFrom(results, now);
+    expect(c.trafficShiftSeconds?.values).toEqual([14, 15]);
+    // The other spans do not depend on the ALB's checks: that run's promotion and DNS answer count.
+    expect(c.promotionSeconds?.values).toEqual([52, 70]);
+    expect(c.dnsSwitchSeconds?.values).toEqual([8, 9]);
+    expect(ignoredRuns(results, now)).toEqual({
+      trafficShiftSeconds: '1 run left out, measured under other settings (albHealthCheckIntervalSeconds 10 -> 5)',
+    });
+    const dnsChanged = { ...now, route53FailureThreshold: 3 };
+    expect(calibrationFrom(results, dnsChanged).dnsSwitchSeconds).toBeUndefined();
+    expect(ignoredRuns(results, dnsChanged).dnsSwitchSeconds).toBe(
+      '2 runs left out, measured under other settings (route53FailureThreshold 2 -> 3)',
+    );
+    const report = calibrationReport(
+      INPUTS,
+      calibrationFrom(results, dnsChanged),
+      'dev.json',
+      ignoredRuns(results, dnsChanged),
+    );
+    expect(report.find((l) => l.includes("Route 53's failover answer"))).toMatch(
+      /estimate: .*; 2 runs left out, measured under other settings \(route53FailureThreshold 2 -> 3\)$/,
+    );
+    expect(problems(file([run({ settings: { ...now, albUnhealthyThreshold: 0 } })]))).toEqual([
+      'runs[0].settings.albUnhealthyThreshold: must be above 0',
+    ]);
+    expect(problems(file([run({ settings: { ...now, dnsTtlSeconds: 10 } })]))[0]).toMatch(
+      /^runs\[0\]\.settings: .*dnsTtlSeconds/,
+    );
   });
 
   it('refuses a malformed file, naming every bad field', () => {

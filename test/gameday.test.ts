@@ -235,6 +235,14 @@ describe('npm run gameday', () => {
       experimentId: 'EXP1',
       outcome: 'completed',
     });
+    // The health-check settings its spans depend on, as the stack has them (Pulumi.yaml's dev values).
+    expect(run.settings).toEqual({
+      albHealthCheckIntervalSeconds: 5,
+      albHealthCheckTimeoutSeconds: 3,
+      albUnhealthyThreshold: 2,
+      route53HealthCheckIntervalSeconds: 10,
+      route53FailureThreshold: 2,
+    });
     expect(run.timeline.map((e) => e.event)).toEqual([
       'fault-start',
       'first-failed-order',

@@ -6,8 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
-import { initDataDir, scratchDir } from '../scripts/drill/postgres';
-import { startPostgres, TestPostgres } from '../scripts/local/postgres';
+import { spawnSync } from 'child_process';
+import { initDataDir, PgServer, scratchDir, sweepScratch } from '../scripts/drill/postgres';
+import { freePort, startPostgres, TestPostgres } from '../scripts/local/postgres';
 
 async function one<T>(pg: TestPostgres, sql: string): Promise<T> {
   const client = await pg.admin();
@@ -71,3 +72,24 @@ test("the drill's data directories are copies of one template, configured as the
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a later run sweeps what a killed run left: its folder, and the server still running from it; a live run keeps its own', async () => {
+  const left = scratchDir('tap-pg-sweep-test-');
+  const live = scratchDir('tap-pg-sweep-test-');
+  try {
+    // `left`'s owner is a process that has ended (as a drill killed before its exit handler).
+    fs.writeFileSync(path.join(left, 'owner.pid'), String(spawnSync('true').pid));
+    const server = new PgServer({ name: 'pg_left', port: await freePort(), dataDir: path.join(left, 'a') });
+    await initDataDir(server.options.dataDir);
+    await server.start();
+    const exited = new Promise<void>((resolve) => server['child']!.once('exit', () => resolve()));
+
+    expect(sweepScratch('tap-pg-sweep-test-')).toEqual([left]);
+    await exited;
+    expect(server.running).toBe(false);
+    expect(fs.existsSync(left)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  } finally {
+    for (const dir of [left, live]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 15_000);

@@ -80,16 +80,14 @@ export async function moveBookWriter(
   if (current.region === target.region && current.durability === target.durability) {
     return { kind: 'unchanged', writer: current };
   }
-  const moved = await book.moveWriter({
+  const move = await book.moveWriter({
     to: target.region,
     fromEpoch: current.epoch,
     durability: target.durability,
     ...(target.regionalUntil === undefined ? {} : { regionalUntil: target.regionalUntil }),
   });
-  if (moved.epoch !== current.epoch + 1 || moved.region !== target.region) {
-    return { kind: 'skipped', reason: `another move came first (now ${describe(moved)})` };
-  }
-  return { kind: 'moved', from: current, to: moved };
+  if (!move.moved) return { kind: 'skipped', reason: `another move came first (now ${describe(move.writer)})` };
+  return { kind: 'moved', from: current, to: move.writer };
 }
 
 const describe = (w: BookWriter) => `${w.region} epoch ${w.epoch} ${w.durability}`;

@@ -25,13 +25,22 @@ export interface MoveWriterRequest {
   readonly regionalUntil?: number;
 }
 
+export interface BookWriterMove {
+  readonly moved: boolean;
+  readonly writer: BookWriter;
+}
+
 export interface OrderBookControl {
   /** The control item as `region`'s replica holds it. */
   readonly readWriter: (region: string) => Promise<BookWriter>;
   /** The same, or undefined when that replica holds none (a new stack); throws when it cannot be read. */
   readonly findWriter?: (region: string) => Promise<BookWriter | undefined>;
-  /** Move the writer (epoch + 1), conditional on `fromEpoch`; returns the writer now recorded. */
-  readonly moveWriter: (request: MoveWriterRequest) => Promise<BookWriter>;
+  /**
+   * Move the writer (epoch + 1), conditional on `fromEpoch`: `moved` only when this request's
+   * write was taken; either way, the writer now recorded (a move that lost a race answers with
+   * the one that won: it may even name the same region at the same epoch).
+   */
+  readonly moveWriter: (request: MoveWriterRequest) => Promise<BookWriterMove>;
   /** Whether `region`'s replica answers a read now (bounded): what cross-region durability needs. */
   readonly answers: (region: string) => Promise<boolean>;
 }
@@ -53,12 +62,12 @@ export class InMemoryOrderBookControl implements OrderBookControl {
 
   answers = async (region: string): Promise<boolean> => !this.down.has(region);
 
-  moveWriter = async (request: MoveWriterRequest): Promise<BookWriter> => {
+  moveWriter = async (request: MoveWriterRequest): Promise<BookWriterMove> => {
     if (this.down.has(request.to)) throw new Error(`order book: ${request.to}'s replica does not answer`);
-    if (request.fromEpoch !== this.writer.epoch) return { ...this.writer };
+    if (request.fromEpoch !== this.writer.epoch) return { moved: false, writer: { ...this.writer } };
     this.moves.push(request);
     this.writer = { region: request.to, epoch: this.writer.epoch + 1, durability: request.durability };
-    return { ...this.writer };
+    return { moved: true, writer: { ...this.writer } };
   };
 }
 
@@ -77,10 +86,10 @@ export function replicaBookControl(writer: SharedBookWriter): OrderBookControl {
     },
     moveWriter: async (request) => {
       const result = await writer.moveWriter(request);
-      if (result.moved) return result.writer;
+      if (result.moved) return { moved: true, writer: result.writer };
       if (!result.current)
         throw new Error(`order book: the move to ${request.to} was refused and no writer item is left`);
-      return result.current;
+      return { moved: false, writer: result.current };
     },
     answers: (region) =>
       writer.readWriter(region, { abortSignal: AbortSignal.timeout(REPLICA_ANSWER_TIMEOUT_MS) }).then(

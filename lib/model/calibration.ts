@@ -14,7 +14,14 @@
  *   after Route 53's answer stay the configured TTL.
  */
 import { ACCELERATOR_PICKUP_MAX_SECONDS } from './rto';
-import { GameDayResults, MEASURED_INPUTS, MeasuredInput } from './game-day-results';
+import {
+  GameDayResults,
+  GameDayRun,
+  MEASURED_INPUTS,
+  MEASURED_UNDER,
+  MeasuredInput,
+  MeasuredUnderKey,
+} from './game-day-results';
 
 export interface CalibratedInput {
   /** Every measured value, ascending. */
@@ -34,11 +41,28 @@ export const CALIBRATED_INPUT_NAMES: Readonly<Record<MeasuredInput, string>> = {
   dnsSwitchSeconds: "Route 53's failover answer switching",
 };
 
-/** The measured values of every input some run measured. */
-export function calibrationFrom(results: GameDayResults): Calibration {
+/** The stack's settings now, the ones the measured spans depend on (MEASURED_UNDER). */
+export type CurrentSettings = Readonly<Record<MeasuredUnderKey, number>>;
+
+/** How `run`'s settings differ from `current` for `input`'s span ("key then -> now"); none when unrecorded. */
+function changedSince(run: GameDayRun, input: MeasuredInput, current: CurrentSettings | undefined): string[] {
+  if (!current || !run.settings) return [];
+  const then = run.settings;
+  return MEASURED_UNDER[input]
+    .filter((key) => then[key] !== current[key])
+    .map((k) => `${k} ${then[k]} -> ${current[k]}`);
+}
+
+/**
+ * The measured values of every input some run measured under `current` settings (all runs when
+ * not given; a run that did not record its settings counts as measured under them).
+ */
+export function calibrationFrom(results: GameDayResults, current?: CurrentSettings): Calibration {
   const calibration: Partial<Record<MeasuredInput, CalibratedInput>> = {};
   for (const input of MEASURED_INPUTS) {
-    const runs = results.runs.filter((r) => r.measured[input] !== undefined);
+    const runs = results.runs.filter(
+      (r) => r.measured[input] !== undefined && changedSince(r, input, current).length === 0,
+    );
     if (runs.length === 0) continue;
     calibration[input] = {
       values: runs.map((r) => r.measured[input]!).sort((a, b) => a - b),
@@ -47,6 +71,24 @@ export function calibrationFrom(results: GameDayResults): Calibration {
     };
   }
   return calibration;
+}
+
+/** Per input, the runs left out because the settings its span depends on changed since: why, for the plan. */
+export type IgnoredRuns = Readonly<Partial<Record<MeasuredInput, string>>>;
+
+export function ignoredRuns(results: GameDayResults, current: CurrentSettings): IgnoredRuns {
+  const ignored: Partial<Record<MeasuredInput, string>> = {};
+  for (const input of MEASURED_INPUTS) {
+    const changes = results.runs
+      .filter((r) => r.measured[input] !== undefined)
+      .map((r) => changedSince(r, input, current))
+      .filter((c) => c.length > 0);
+    if (changes.length === 0) continue;
+    const n = changes.length;
+    ignored[input] =
+      `${n} run${n === 1 ? '' : 's'} left out, measured under other settings (${[...new Set(changes.flat())].join(', ')})`;
+  }
+  return ignored;
 }
 
 const median = (sorted: readonly number[]) =>
@@ -99,7 +141,12 @@ export interface EstimateInputs {
 }
 
 /** One line per measurable input: its estimate, or its calibration from how many runs and when. */
-export function calibrationReport(estimates: EstimateInputs, calibration: Calibration = {}, file?: string): string[] {
+export function calibrationReport(
+  estimates: EstimateInputs,
+  calibration: Calibration = {},
+  file?: string,
+  ignored: IgnoredRuns = {},
+): string[] {
   const e = estimates;
   const estimate: Record<MeasuredInput, string> = {
     promotionSeconds: `estimate: median ${e.dbPromotionEstimateSeconds} s (dbPromotionEstimateSeconds)`,
@@ -108,7 +155,8 @@ export function calibrationReport(estimates: EstimateInputs, calibration: Calibr
   };
   const rows = MEASURED_INPUTS.map((input) => {
     const c = calibration[input];
-    if (!c) return [CALIBRATED_INPUT_NAMES[input], estimate[input]];
+    const left = ignored[input] ? `; ${ignored[input]}` : '';
+    if (!c) return [CALIBRATED_INPUT_NAMES[input], `${estimate[input]}${left}`];
     const n = c.values.length;
     const span = c.dates.length === 1 ? c.dates[0] : `${c.dates[0]} to ${c.dates.at(-1)}`;
     const what =
@@ -116,7 +164,10 @@ export function calibrationReport(estimates: EstimateInputs, calibration: Calibr
         ? `median ${s(median(c.values))} (spread assumed)`
         : `${n === 1 ? s(c.values[0]) : `${s(c.values[0])} to ${s(c.values[n - 1])}`}`;
     const offline = c.offline ? ', offline runs included (drill fakes, not AWS)' : '';
-    return [CALIBRATED_INPUT_NAMES[input], `calibrated: ${what}, ${n} run${n === 1 ? '' : 's'}, ${span}${offline}`];
+    return [
+      CALIBRATED_INPUT_NAMES[input],
+      `calibrated: ${what}, ${n} run${n === 1 ? '' : 's'}, ${span}${offline}${left}`,
+    ];
   });
   const width = Math.max(...rows.map(([name]) => name.length));
   const calibrated = MEASURED_INPUTS.filter((i) => calibration[i]).length;

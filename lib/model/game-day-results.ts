@@ -65,6 +65,27 @@ export const MEASURED_SPANS = {
 export type MeasuredInput = keyof typeof MEASURED_SPANS;
 export const MEASURED_INPUTS = Object.keys(MEASURED_SPANS) as MeasuredInput[];
 
+/**
+ * The stack's settings (Pulumi.yaml names) each span depends on: a span measured under other
+ * values says nothing about the stack as it is now (the ALB's checks decide when the accelerator
+ * sees the primary unhealthy, Route 53's checks when its answer changes), so calibration leaves
+ * it out. Aurora's promotion depends on none of them. (Not typed against rto-inputs.ts, which
+ * would close an import circle: the callers pass the parsed Settings, so tsc checks each key.)
+ */
+export const MEASURED_UNDER = {
+  promotionSeconds: [],
+  trafficShiftSeconds: ['albHealthCheckIntervalSeconds', 'albHealthCheckTimeoutSeconds', 'albUnhealthyThreshold'],
+  dnsSwitchSeconds: ['route53HealthCheckIntervalSeconds', 'route53FailureThreshold'],
+} as const satisfies Record<MeasuredInput, readonly string[]>;
+
+export type MeasuredUnderKey = (typeof MEASURED_UNDER)[MeasuredInput][number];
+export const MEASURED_UNDER_KEYS: readonly MeasuredUnderKey[] = [...new Set(Object.values(MEASURED_UNDER).flat())];
+
+/** The settings a run's spans depend on, as `settings` holds them. */
+export function settingsOfRun(settings: Readonly<Record<MeasuredUnderKey, number>>): Record<MeasuredUnderKey, number> {
+  return Object.fromEntries(MEASURED_UNDER_KEYS.map((key) => [key, settings[key]])) as Record<MeasuredUnderKey, number>;
+}
+
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-12-05T10:00:00Z' });
 const seconds = z
   .number({ message: 'must be a number of seconds' })
@@ -93,6 +114,21 @@ export const gameDayRunSchema = z
       .object({ promotionSeconds: seconds, trafficShiftSeconds: seconds, dnsSwitchSeconds: seconds })
       .partial()
       .strict(),
+    /**
+     * The settings its spans depend on (MEASURED_UNDER), as the stack had them. Absent in files
+     * written before they were recorded: those runs count as measured under today's settings.
+     */
+    settings: z
+      .object(
+        Object.fromEntries(
+          MEASURED_UNDER_KEYS.map((key) => [
+            key,
+            z.number({ message: 'must be a number' }).positive({ message: 'must be above 0' }),
+          ]),
+        ) as Record<MeasuredUnderKey, z.ZodNumber>,
+      )
+      .strict()
+      .optional(),
     timeline: z.array(timelineEntrySchema),
   })
   .strict()

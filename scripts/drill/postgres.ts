@@ -293,8 +293,56 @@ export async function coldCopy(primary: PgServer, standby: PgServer): Promise<vo
  * faster than a shared disk), else in the temp directory.
  */
 export function scratchDir(prefix: string): string {
+  sweepScratch(prefix);
   const dir = fs.mkdtempSync(path.join(fastTempDir(), prefix));
+  fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   fs.chmodSync(dir, 0o777);
   scratch.add(dir);
   return dir;
+}
+
+/** Each scratch folder names the process that made it (its pid), so a later run knows it is left over. */
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Remove the `prefix` scratch folders (in /dev/shm: RAM) whose owner no longer runs: a run killed
+ * before its exit handler (SIGKILL, or SIGINT to a process that had none) leaves its folders and
+ * may leave its servers running. A server still running from one of them is stopped first (only a
+ * postgres whose command line names that folder). Folders without an owner file are left alone.
+ */
+export function sweepScratch(prefix: string, parent = fastTempDir()): string[] {
+  const swept: string[] = [];
+  for (const name of fs.readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const dir = path.join(parent, name);
+    const owner = Number(readIfExists(path.join(dir, OWNER_FILE)));
+    if (!Number.isInteger(owner) || owner <= 0 || isRunning(owner)) continue;
+    for (const sub of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!sub.isDirectory()) continue;
+      const dataDir = path.join(dir, sub.name);
+      const postmaster = Number(readIfExists(path.join(dataDir, 'postmaster.pid'))?.split('\n')[0]);
+      if (Number.isInteger(postmaster) && readIfExists(`/proc/${postmaster}/cmdline`)?.includes(dataDir))
+        process.kill(postmaster, 'SIGQUIT');
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    swept.push(dir);
+  }
+  return swept;
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

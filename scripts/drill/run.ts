@@ -464,10 +464,9 @@ export class Drill {
       readWriter: control.readWriter,
       answers: control.answers,
       moveWriter: async (request) => {
-        const writer = await control.moveWriter(request);
-        if (writer.epoch === request.fromEpoch + 1 && writer.region === request.to)
-          world.writerMoves.push({ at: sim.now(), ...writer });
-        return writer;
+        const move = await control.moveWriter(request);
+        if (move.moved) world.writerMoves.push({ at: sim.now(), ...move.writer });
+        return move;
       },
     };
     const metrics = { addMetric: () => undefined };

@@ -48,7 +48,7 @@ export function gameDayTable(): string {
 }
 
 /** Whether the model's numbers for `stack` are estimates or calibrated by game days, and by what. */
-export function rtoBasis(stack: string, { calibration, file }: StackCalibration): string {
+export function rtoBasis(stack: string, { calibration, file }: Pick<StackCalibration, 'calibration' | 'file'>): string {
   const calibrated = MEASURED_INPUTS.filter((i) => calibration[i]);
   if (calibrated.length === 0)
     return `estimates: no game day has measured the ${stack} stack yet, so Aurora's promotion, Global Accelerator's reaction and Route 53's failover answer are the documented or configured values (the resolvers' cache always is the TTL)`;

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Calibration, calibrationFrom } from '../../lib/model/calibration';
+import { Calibration, calibrationFrom, CurrentSettings, ignoredRuns, IgnoredRuns } from '../../lib/model/calibration';
 import { parseGameDayResults, resultsPath } from '../../lib/model/game-day-results';
 import { PROJECT_DIR } from '../offline';
 
@@ -15,21 +15,22 @@ export interface StackCalibration {
   /** The file read, relative to the project; absent when the stack has none. */
   readonly file?: string;
   readonly calibration: Calibration;
+  /** Runs left out because the settings their spans depend on have changed since. */
+  readonly ignored: IgnoredRuns;
 }
 
 /**
- * `file` when given (it must exist), else the stack's own file when it exists, else no calibration.
+ * `file` when given (it must exist), else the stack's own file when it exists, else no calibration;
+ * runs measured under other `current` settings left out.
  * Throws GameDayResultsError naming each bad field, or MissingResultsFile.
  */
-export function stackCalibration(stack: string, file?: string): StackCalibration {
+export function stackCalibration(stack: string, current: CurrentSettings, file?: string): StackCalibration {
   const full = file ? path.resolve(file) : path.join(PROJECT_DIR, resultsPath(stack));
   if (!fs.existsSync(full)) {
     if (file) throw new MissingResultsFile(`No game-day results file ${file}`);
-    return { calibration: {} };
+    return { calibration: {}, ignored: {} };
   }
   const source = path.relative(PROJECT_DIR, full);
-  return {
-    file: source,
-    calibration: calibrationFrom(parseGameDayResults(fs.readFileSync(full, 'utf8'), source, stack)),
-  };
+  const results = parseGameDayResults(fs.readFileSync(full, 'utf8'), source, stack);
+  return { file: source, calibration: calibrationFrom(results, current), ignored: ignoredRuns(results, current) };
 }

@@ -93,6 +93,21 @@ describe('moves on the two-replica emulator', () => {
     expect(await c.readWriter(EU)).toEqual({ region: EU, epoch: 2, durability: 'regional' });
   });
 
+  it('a move that loses the race is skipped, even to a winner in the same region at the same epoch', async () => {
+    const c = await control();
+    // Another decider moves the writer to eu-west-1 first, cross-region, from the epoch this one read.
+    const racing: OrderBookControl = {
+      ...c,
+      moveWriter: async (request) => {
+        await c.moveWriter({ ...request, durability: 'cross-region' });
+        return c.moveWriter(request);
+      },
+    };
+    const move = await moveBookWriter(racing, { region: EU, durability: 'regional' });
+    expect(move).toMatchObject({ kind: 'skipped', reason: expect.stringMatching(/another move came first/) });
+    expect(await c.readWriter(EU)).toEqual({ region: EU, epoch: 2, durability: 'cross-region' });
+  });
+
   it('after a takeover, the regional writer returns to cross-region once the peer answers: the item in both replicas', async () => {
     const c = await control();
     book.replica(US).down = true;

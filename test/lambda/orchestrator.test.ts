@@ -408,7 +408,7 @@ describe('the gate in the running system', () => {
       moveWriter: async (m: { to: string; fromEpoch: number; durability: 'cross-region' | 'regional' }) => {
         moves.push(m);
         held = { region: m.to, epoch: m.fromEpoch + 1, durability: m.durability };
-        return held;
+        return { moved: true, writer: held };
       },
     };
     const clock = new FakeClock(0);
