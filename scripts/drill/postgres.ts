@@ -218,7 +218,11 @@ export class PgServer {
   }
 }
 
-/** A process that ended by a signal has no exit code, only its signal: it has exited all the same. */
+/**
+ * A process that ended by a signal has no exit code, only its signal: it has exited all the same
+ * ("When the child process is terminated by a signal, subprocess.exitCode will be null and
+ * subprocess.signalCode will be set": nodejs.org/api/child_process.html#subprocessexitcode).
+ */
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 function conninfo(name: string, upstream: { host: string; port: number }): string {
