@@ -12,10 +12,10 @@ import {
   clientKeysWritePattern,
 } from '../lib/security/client-keys-guard';
 import { readProject, stackConfig } from '../scripts/offline';
-import { ofType, plan } from './helpers/plan';
+import { ofType, plan, PROTECTED } from './helpers/plan';
 
-const KEY_ADMIN = 'arn:aws:iam::123456789012:role/api-key-admin';
-const GUARDED = { clientKeyAdminRoleArns: JSON.stringify([KEY_ADMIN]) };
+/** The planned stack names a key-admin role: the protected one (a protected stack must name one). */
+const KEY_ADMIN = JSON.parse(PROTECTED.clientKeyAdminRoleArns)[0] as string;
 
 type Statement = {
   Sid: string;
@@ -30,7 +30,7 @@ const exempt = (s: Statement) => s.Condition?.ArnNotEquals?.['aws:PrincipalArn']
 
 describe('the client keys secret policy, planned', () => {
   it('denies reads to everyone but the trading functions and instance roles of both regions (and the key admins)', async () => {
-    const run = await plan(GUARDED);
+    const run = await plan(PROTECTED);
     const policies = ofType(run, 'aws:secretsmanager/secretPolicy:SecretPolicy');
     expect(policies).toHaveLength(1);
     const doc = JSON.parse(policies[0].inputs.policy) as { Statement: Statement[] };
@@ -49,7 +49,7 @@ describe('the client keys secret policy, planned', () => {
   });
 
   it('denies value writes to everyone but the named key-admin roles', async () => {
-    const run = await plan(GUARDED);
+    const run = await plan(PROTECTED);
     const doc = JSON.parse(ofType(run, 'aws:secretsmanager/secretPolicy:SecretPolicy')[0].inputs.policy) as {
       Statement: Statement[];
     };
@@ -70,7 +70,7 @@ describe('the client keys secret policy, planned', () => {
   });
 
   it('every write is reported: an EventBridge rule on CloudTrail events for the secret, to the primary alarm topic', async () => {
-    const run = await plan(GUARDED);
+    const run = await plan(PROTECTED);
     const rule = ofType(run, 'aws:cloudwatch/eventRule:EventRule').find((r) => /client-keys-writes/.test(r.name))!;
     expect(rule.region).toBe('us-east-1');
     const pattern = JSON.parse(rule.inputs.eventPattern);

@@ -13,7 +13,7 @@
 import { unzipSync } from 'fflate';
 import { deploymentPackage, LAMBDA_SIGNING_PLATFORM, signingProfilePrefix } from '../lib/functions/code-signing';
 import type { OfflineRun, RecordedResource } from '../scripts/offline';
-import { named, ofType, plan } from './helpers/plan';
+import { FEATURES_ON, named, ofType, plan } from './helpers/plan';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'us-west-2'] as const;
 
@@ -25,7 +25,8 @@ const inRegion = (run: OfflineRun, type: string, region: string): RecordedResour
 
 describe('lambdaCodeSigning: enforce', () => {
   it('every function deploys its region’s signed package under a configuration that enforces it', async () => {
-    const run = await plan({ lambdaCodeSigning: 'enforce' });
+    // With game days on too (FEATURES_ON, shared with policy.test.ts): their functions are signed as well.
+    const run = await plan(FEATURES_ON);
     const functions = ofType(run, 'aws:lambda/function:Function');
     expect(new Set(functions.map((f) => f.region))).toEqual(new Set(REGIONS));
     for (const fn of functions) {
@@ -54,7 +55,7 @@ describe('lambdaCodeSigning: enforce', () => {
   it.each(REGIONS)(
     '%s: a Lambda profile named by a valid prefix, trusted alone, and a versioned bucket',
     async (region) => {
-      const run = await plan({ lambdaCodeSigning: 'enforce' });
+      const run = await plan(FEATURES_ON);
       const profile = inRegion(run, 'aws:signer/signingProfile:SigningProfile', region);
       expect(profile.inputs.platformId).toBe(LAMBDA_SIGNING_PLATFORM);
       expect(profile.inputs.name).toBeUndefined();

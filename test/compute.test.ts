@@ -6,7 +6,7 @@ import * as path from 'path';
 import { artifactInstallScript, instanceArchitecture, serviceUserData } from '../lib/model/user-data';
 import { HEALTH_DEADLINE_MS } from '../lambda/facts/order-api';
 import { LAMBDA_INVOKE_MARGIN_MS } from '../lib/model/health-timeout';
-import { ancestors, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+import { ancestors, named, ofType, plan, PRIMARY, SECONDARY, TUNED } from './helpers/plan';
 
 /** The Aurora global writer endpoint (mocked): it follows the writer across regions. */
 
@@ -79,7 +79,7 @@ describe.each(REGIONS)('ComputeStack in %s', (region, code) => {
   });
 
   it('a WAF web ACL guards the ALB: per-IP and per-client rate limits from config, managed rule groups for an API, logs without signatures', async () => {
-    const run = await plan({ wafRateLimit: 500, wafClientRateLimit: 120 });
+    const run = await plan(TUNED); // wafRateLimit 500, wafClientRateLimit 120
     const acl = named(run, 'aws:wafv2/webAcl:WebAcl', `waf-${code}-dev`);
     expect(acl.region).toBe(region);
     expect(acl.inputs).toMatchObject({ scope: 'REGIONAL', defaultAction: { allow: {} } });

@@ -1,12 +1,7 @@
 import { KEY_ADMIN_ACTIONS, keyPolicy } from '../lib/security/key-policy';
-import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+import { named, ofType, plan, PRIMARY, PROTECTED, SECONDARY } from './helpers/plan';
 
-const ADMIN = 'arn:aws:iam::123456789012:role/platform-admin';
-const PROTECTED = {
-  dataProtection: 'protected',
-  keyAdminRoleArns: JSON.stringify([ADMIN]),
-  clientKeyAdminRoleArns: JSON.stringify(['arn:aws:iam::123456789012:role/api-key-admin']),
-};
+const ADMIN = JSON.parse(PROTECTED.keyAdminRoleArns)[0] as string;
 
 describe('key policies', () => {
   const statements = (use: Parameters<typeof keyPolicy>[0]['use']) =>

@@ -1,6 +1,6 @@
 import { planSubnets } from '../lib/model/cidr';
 import { GLOBAL_CLUSTER_OWNED, ROLE_CHANGE_DRIFT } from '../lib/data/database-stack';
-import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively } from './helpers/plan';
+import { named, ofType, plan, PRIMARY, SECONDARY, dependsOnTransitively, TUNED } from './helpers/plan';
 
 describe('Aurora global database', () => {
   it('global cluster: aurora-postgresql 14.6, encrypted, not deletion-protected, in us-east-1', async () => {
@@ -103,7 +103,7 @@ describe('Aurora global database', () => {
       named(run, 'aws:rds/cluster:Cluster', 'aurora-euw1-dev').inputs.engineLifecycleSupport,
     ];
     expect(lifecycleOf(await plan())).toEqual(Array(3).fill('open-source-rds-extended-support-disabled'));
-    const enrolled = await plan({ engineLifecycleSupport: 'open-source-rds-extended-support' });
+    const enrolled = await plan(TUNED); // engineLifecycleSupport: open-source-rds-extended-support
     expect(lifecycleOf(enrolled)).toEqual(Array(3).fill('open-source-rds-extended-support'));
   });
 
@@ -111,7 +111,7 @@ describe('Aurora global database', () => {
     // The provider's rds.GlobalCluster docs, "Upgrading Engine Versions": the global cluster
     // upgrades its members in place; members that diff their own engineVersion fail the update
     // with "Provider produced inconsistent final plan", so they ignore it.
-    const upgraded = await plan({ dbEngineVersion: '14.10' });
+    const upgraded = await plan(TUNED); // dbEngineVersion 14.10
     const global = named(upgraded, 'aws:rds/globalCluster:GlobalCluster', 'aurora-global-dev');
     expect(global.inputs.engineVersion).toBe('14.10');
     const members = ofType(upgraded, 'aws:rds/cluster:Cluster');

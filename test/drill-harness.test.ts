@@ -3,6 +3,7 @@
  * conditions, its clock and its metric definitions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { X509Certificate } from 'crypto';
 import type { Acknowledgement } from '../scripts/drill/client';
 import { evaluate, FakeTable } from '../scripts/drill/dynamodb';
 import {
@@ -19,6 +20,7 @@ import { seededRandom } from '../lib/model/rto-model';
 import type { MeasureInput, Scenario } from '../scripts/drill/scenarios';
 import { drillSettings } from '../scripts/drill/settings';
 import { Simulation } from '../scripts/drill/sim';
+import { makeCertificate } from '../scripts/drill/tls';
 
 describe('DynamoDB model: the conditions the evidence store sends', () => {
   const values = { ':now': 100, ':owner': 'me' };
@@ -319,5 +321,16 @@ describe('what a lost primary region must show', () => {
         .filter((s) => lost.includes(s.name))
         .map((s) => [s.name, s.expect.firstLiveWithinSeconds(input), s.expect.refusesOrdersForSeconds ?? 0]),
     ).toEqual(lost.map((name) => [name, settings.rtoTargetSeconds, 0]));
+  });
+});
+
+describe("the drill's certificate", () => {
+  it('is made once per domain in a process (three openssl runs each time otherwise), and names that domain', () => {
+    const first = makeCertificate('drill-a.example.com');
+    expect(makeCertificate('drill-a.example.com')).toBe(first);
+    const other = makeCertificate('drill-b.example.com');
+    expect(other).not.toBe(first);
+    expect(new X509Certificate(other.cert).subjectAltName).toBe('DNS:drill-b.example.com, DNS:*.drill-b.example.com');
+    expect(new X509Certificate(first.cert).checkIssued(new X509Certificate(first.ca))).toBe(true);
   });
 });

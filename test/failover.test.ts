@@ -9,7 +9,7 @@ import { configFromEnv } from '../lambda/orchestrator/config';
 import { triggerOf } from '../lambda/orchestrator/trigger';
 import { CANARY_TIMEOUT_SECONDS, leaseSeconds, ORCHESTRATOR_TIMEOUT_SECONDS } from '../lambda/facts/timing';
 import { RecordedResource } from '../scripts/offline';
-import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+import { named, ofType, plan, PRIMARY, SECONDARY, TUNED } from './helpers/plan';
 
 const WEST = 'us-west-2';
 const FN = 'aws:lambda/function:Function';
@@ -102,14 +102,8 @@ describe('failover orchestrator', () => {
   });
 
   it('settings flow from config: window, interval and approval mode', async () => {
-    const run = await plan({
-      failoverRecoveryWindowSeconds: 300,
-      failoverProbeIntervalSeconds: 20,
-      failoverFastWindowSeconds: 40,
-      failoverPromotionMode: 'approval',
-      // Slow probes and a long fast window put the first live order past the default 60 s target.
-      rtoTargetSeconds: 120,
-    });
+    // Window 300 s, probes every 20 s, fast window 40 s, approval mode (and a 120 s RTO target).
+    const run = await plan(TUNED);
     const config = configFromEnv(envOf(named(run, FN, 'fn-failover-euw1-dev')));
     expect([config.recoveryWindowSeconds, config.probeIntervalSeconds, config.fastWindowSeconds, config.mode]).toEqual([
       300,

@@ -5,7 +5,7 @@
  */
 import { checkInputs } from '../policy/aws-constraints';
 import { GAME_DAY_EXPERIMENTS, GAME_DAYS, isoMinutes } from '../lib/model/game-day-catalog';
-import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+import { FEATURES_ON, named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
 
 const REFERENCE = 'https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html';
 const CROSS_REGION_SCENARIO = 'https://docs.aws.amazon.com/fis/latest/userguide/cross-region-scenario.html';
@@ -75,7 +75,8 @@ const FIS_ACTIONS: Record<string, FisAction> = {
 };
 
 const TEMPLATE = 'aws:fis/experimentTemplate:ExperimentTemplate';
-const enabled = () => plan({ gameDays: 'enabled' });
+// Game days on, with code signing enforced too: the plan policy.test.ts and code-signing.test.ts share.
+const enabled = () => plan(FEATURES_ON);
 
 /** Every problem of one planned template's actions against the table. */
 function actionProblems(inputs: Record<string, any>): string[] {

@@ -8,7 +8,8 @@ import * as path from 'path';
 import { Client } from 'pg';
 import { spawnSync } from 'child_process';
 import { initDataDir, PgServer, scratchDir, sweepScratch } from '../scripts/drill/postgres';
-import { freePort, startPostgres, TestPostgres } from '../scripts/local/postgres';
+import { freePort } from '../scripts/local/free-port';
+import { startPostgres, TestPostgres } from '../scripts/local/postgres';
 
 async function one<T>(pg: TestPostgres, sql: string): Promise<T> {
   const client = await pg.admin();

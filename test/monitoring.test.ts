@@ -1,8 +1,5 @@
 import { regionCode } from '../lib/config/naming';
-import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
-
-/** One run for the tests that need other values than the dev stack's (each reads its own keys). */
-const NON_DEFAULT = { alarmDbCpuPercent: 65, alarm5xxPercent: 2, awsConfigRecorder: 'reuse', secretRotationDays: 7 };
+import { named, ofType, plan, PRIMARY, SECONDARY, TUNED } from './helpers/plan';
 
 describe('MonitoringStack', () => {
   it('each region has an encrypted alarm topic (own key admitting CloudWatch) with the operator email', async () => {
@@ -68,7 +65,7 @@ describe('MonitoringStack', () => {
   });
 
   it('thresholds come from config', async () => {
-    const run = await plan(NON_DEFAULT);
+    const run = await plan(TUNED);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-db-cpu-use1-dev').inputs.threshold).toBe(65);
     expect(named(run, 'aws:cloudwatch/metricAlarm:MetricAlarm', 'alarm-alb-5xx-rate-euw1-dev').inputs.threshold).toBe(
       2,
@@ -276,7 +273,7 @@ describe('AWS Config', () => {
   it('the rotation rule allows exactly the rotation period the program schedules', async () => {
     for (const [secretRotationDays, overrides] of [
       [30, {}],
-      [7, NON_DEFAULT],
+      [7, TUNED],
     ] as const) {
       const run = await plan(overrides);
       const rule = ofType(run, 'aws:cfg/rule:Rule').find(
@@ -310,7 +307,7 @@ describe('AWS Config', () => {
   });
 
   it('reuse mode adds only the rules to an existing recorder', async () => {
-    const run = await plan(NON_DEFAULT);
+    const run = await plan(TUNED);
     expect(ofType(run, 'aws:cfg/recorder:Recorder')).toEqual([]);
     expect(ofType(run, 'aws:cfg/deliveryChannel:DeliveryChannel')).toEqual([]);
     expect(ids(run, PRIMARY)).toEqual([...EVERY_REGION, ...PRIMARY_ONLY].sort());

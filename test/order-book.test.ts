@@ -15,10 +15,10 @@ import { parseBookApplierEnvironment } from '../lambda/book-applier/environment'
 import { parseBookSettings, tradingEnvironment } from '../lambda/trading/environment';
 import { stackConfig } from '../scripts/offline';
 import { estimateCost } from '../lib/model/cost';
-import { named, ofType, plan, PRIMARY, SECONDARY } from './helpers/plan';
+import { named, ofType, plan, PRIMARY, PROTECTED, SECONDARY, TUNED } from './helpers/plan';
 
 const ACCOUNT = '123456789012';
-const BREAK_GLASS = `arn:aws:iam::${ACCOUNT}:role/book-break-glass`;
+const BREAK_GLASS = TUNED.bookBreakGlassRoleArn;
 const TABLE = 'aws:dynamodb/table:Table';
 const POLICY = 'aws:dynamodb/resourcePolicy:ResourcePolicy';
 
@@ -51,11 +51,7 @@ describe('the book is a global table (version 2019.11.21) with a replica in the 
   });
 
   it('deletion protection on the table and its replica only when dataProtection is protected', async () => {
-    const run = await plan({
-      dataProtection: 'protected',
-      keyAdminRoleArns: JSON.stringify([`arn:aws:iam::${ACCOUNT}:role/platform-admin`]),
-      clientKeyAdminRoleArns: JSON.stringify([`arn:aws:iam::${ACCOUNT}:role/api-key-admin`]),
-    });
+    const run = await plan(PROTECTED);
     const table = named(run, TABLE, 'ddb-order-book-dev');
     expect(table.inputs.deletionProtectionEnabled).toBe(true);
     expect(
@@ -126,7 +122,7 @@ describe('no back door to the book (issue 25 item 1)', () => {
   });
 
   it('a configured break-glass role is the only other writer', async () => {
-    const byRegion = await policies({ bookBreakGlassRoleArn: BREAK_GLASS });
+    const byRegion = await policies(TUNED);
     for (const region of [PRIMARY, SECONDARY]) {
       expect(byRegion[region].doc.Statement[0].Condition.ArnNotEquals['aws:PrincipalArn']).toContain(BREAK_GLASS);
     }

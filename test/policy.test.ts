@@ -6,17 +6,12 @@ import { configurePolicies, evaluatePolicies, PolicyContext, PolicyResource, POL
 import { PolicyConfigError, resolvePolicyConfig } from '../policy/schema';
 import { policyResources } from '../scripts/analysis';
 import { PROJECT_DIR, stackConfig } from '../scripts/offline';
-import { plan } from './helpers/plan';
+import { FEATURES_ON, plan, PROTECTED } from './helpers/plan';
 
 const devFile = () => JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'policy', 'config.dev.json'), 'utf8'));
 /** Every policy's config from the dev stack's policy file (they are all alike). */
 const ctx: PolicyContext = resolvePolicyConfig(devFile(), 'no-admin-iam', 'policy/config.dev.json');
 const protectedCtx: PolicyContext = { ...ctx, dataProtection: 'protected' };
-const PROTECTED_CONFIG = {
-  dataProtection: 'protected',
-  keyAdminRoleArns: '["arn:aws:iam::123456789012:role/platform-admin"]',
-  clientKeyAdminRoleArns: '["arn:aws:iam::123456789012:role/api-key-admin"]',
-};
 const resource = (type: string, props: Record<string, unknown>, name = 'x-dev'): PolicyResource => ({
   type,
   name,
@@ -136,7 +131,7 @@ describe('policy pack', () => {
   });
 
   it('with the optional features on (code signing enforced, game days), the program still passes every policy', async () => {
-    const run = await plan({ lambdaCodeSigning: 'enforce', gameDays: 'enabled' });
+    const run = await plan(FEATURES_ON);
     const verdicts = evaluatePolicies(policyResources(run.resources), ctx);
     expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));
   });
@@ -211,7 +206,7 @@ describe('data protection: the pack checks whichever the stack declares', () => 
   });
 
   it('the protected program passes every policy declared protected, and fails them declared ephemeral', async () => {
-    const run = await plan(PROTECTED_CONFIG);
+    const run = await plan(PROTECTED);
     const resources = policyResources(run.resources);
     const verdicts = evaluatePolicies(resources, protectedCtx);
     expect(verdicts.map((v) => [v.policy, v.violations])).toEqual(POLICIES.map((p) => [p.name, []]));

@@ -11,7 +11,7 @@ import {
   quotaNeeds,
   RegionDemand,
 } from '../lib/preflight/quota-preflight';
-import { ofType, plan } from './helpers/plan';
+import { ofType, plan, TUNED } from './helpers/plan';
 
 const demand = (over: Partial<RegionDemand> = {}): RegionDemand => ({
   region: 'eu-west-1',
@@ -137,7 +137,7 @@ describe('reservations as config and the account-wide accelerator quota', () => 
 
   it('the orchestrator and canary reservations are config keys, and the preflight counts what they set', async () => {
     const base = await plan();
-    const tuned = await plan({ orchestratorReservedConcurrency: 7, canaryReservedConcurrency: 3 });
+    const tuned = await plan(TUNED); // orchestratorReservedConcurrency 7, canaryReservedConcurrency 3
     const reservation = (run: typeof base, fragment: string) =>
       ofType(run, 'aws:lambda/function:Function')
         .filter((f) => String(f.inputs.name).includes(fragment))

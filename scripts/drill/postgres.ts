@@ -99,7 +99,7 @@ export class PgServer {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null;
+    return this.child !== undefined && !exited(this.child);
   }
 
   /** Start; `upstream` makes it a standby streaming from that address. */
@@ -137,7 +137,7 @@ export class PgServer {
   async stop(): Promise<void> {
     await this.endSessions();
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || exited(child)) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGINT');
@@ -217,6 +217,13 @@ export class PgServer {
     return (await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r;
   }
 }
+
+/**
+ * A process that ended by a signal has no exit code, only its signal: it has exited all the same
+ * ("When the child process is terminated by a signal, subprocess.exitCode will be null and
+ * subprocess.signalCode will be set": nodejs.org/api/child_process.html#subprocessexitcode).
+ */
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 function conninfo(name: string, upstream: { host: string; port: number }): string {
   return `host=${upstream.host} port=${upstream.port} user=${REPLICATION_USER} password=${REPLICATION_PASSWORD} application_name=${name}`;

@@ -14,7 +14,23 @@ export interface DrillTls {
   readonly cert: string;
 }
 
+/**
+ * One per domain and process: a drill's worker runs many scenarios on the same domain, and three
+ * openssl runs cost about 0.1 s of CPU (0.12 s of blocked event loop) each time. The CA and
+ * certificate are valid for two days, longer than any process runs.
+ */
+const made = new Map<string, DrillTls>();
+
 export function makeCertificate(domain: string): DrillTls {
+  let tls = made.get(domain);
+  if (!tls) {
+    tls = newCertificate(domain);
+    made.set(domain, tls);
+  }
+  return tls;
+}
+
+function newCertificate(domain: string): DrillTls {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-drill-tls-'));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => {

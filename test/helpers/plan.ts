@@ -77,6 +77,49 @@ function alive(pid: number): boolean {
   }
 }
 
+/*
+ * Configs that tests in several files plan. Each distinct config is a run of the program (about
+ * a second of CPU in a jest run), so a test that needs a setting other than the dev stack's
+ * plans one of these when it serves: each reads only the keys it is about.
+ */
+
+/** A protected stack: deletion protection on, key admins named (the prod stack is one). */
+export const PROTECTED = {
+  dataProtection: 'protected',
+  keyAdminRoleArns: JSON.stringify(['arn:aws:iam::123456789012:role/platform-admin']),
+  clientKeyAdminRoleArns: JSON.stringify(['arn:aws:iam::123456789012:role/api-key-admin']),
+};
+
+/** The optional features on: Lambda code signing enforced, game days. */
+export const FEATURES_ON = { lambdaCodeSigning: 'enforce', gameDays: 'enabled' };
+
+/** Settings off their defaults that each reach only their own resources. */
+export const TUNED = {
+  // monitoring.test.ts
+  alarmDbCpuPercent: 65,
+  alarm5xxPercent: 2,
+  awsConfigRecorder: 'reuse',
+  secretRotationDays: 7,
+  // compute.test.ts
+  wafRateLimit: 500,
+  wafClientRateLimit: 120,
+  // preflight.test.ts
+  orchestratorReservedConcurrency: 7,
+  canaryReservedConcurrency: 3,
+  // order-book.test.ts
+  bookBreakGlassRoleArn: 'arn:aws:iam::123456789012:role/book-break-glass',
+  // database.test.ts: a minor upgrade (same parameter-group family), Extended Support
+  dbEngineVersion: '14.10',
+  engineLifecycleSupport: 'open-source-rds-extended-support',
+  // failover.test.ts (slow probes and a long fast window put the first live order past the
+  // default 60 s target)
+  failoverRecoveryWindowSeconds: 300,
+  failoverProbeIntervalSeconds: 20,
+  failoverFastWindowSeconds: 40,
+  failoverPromotionMode: 'approval',
+  rtoTargetSeconds: 120,
+};
+
 export function ofType(run: OfflineRun, type: string, region?: string): RecordedResource[] {
   return run.resources.filter((r) => r.type === type && (region === undefined || r.region === region));
 }
