@@ -26,7 +26,7 @@ import { appendRun, comparison, gameDayRun } from './gameday/report';
 import { OrderOutcome, orderEvents, TimelineRecorder } from './gameday/timeline';
 import { readTraffic, zoneNameServers, zoneResolver } from './gameday/traffic-reads';
 import { PlatformReading, PlatformWatcher } from './gameday/watch';
-import { PROJECT_DIR, readProject, stackConfig } from './offline';
+import { PROJECT_DIR, readProject, stackConfig } from './stack-files';
 import { OrderClient } from './order-client';
 import { readStackOutputs } from './stack-outputs';
 import { awsIo, isUnreadable, readPlatform, statusSource } from './status';

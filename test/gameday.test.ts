@@ -15,7 +15,7 @@ import { fisDriver } from '../scripts/gameday/fis';
 import { ACCEPT_PROTECTED_FLAG, refusal } from '../scripts/gameday/guard';
 import { appendRun, comparison, gameDayRun } from '../scripts/gameday/report';
 import { OrderOutcome, orderEvents, TimelineRecorder } from '../scripts/gameday/timeline';
-import { stackConfig } from '../scripts/offline';
+import { stackConfig } from '../scripts/stack-files';
 import { rtoDistribution } from '../lib/model/rto-model';
 import { rtoInputsFromSettings } from '../lib/model/rto-inputs';
 import { FIRST_LIVE_ORDER_PATH } from '../lib/model/rto';

@@ -256,10 +256,17 @@ describe('the reference clients against npm run serve', () => {
   }, 120_000);
   afterAll(() => api?.close());
 
-  /** Run one shell line of the page's example, as written, with the local server's URL. */
+  /**
+   * Run one shell line of the page's example, as written, with the local server's URL.
+   * `--norc`: a `bash -c` whose stdin is a socket (Node's pipes are socketpairs) and whose
+   * environment has no SHLVL believes rshd or sshd started it and sources /etc/bash.bashrc and
+   * ~/.bashrc first (GNU Bash shell.c, run_startup_files: "get the rshd/sshd case out of the way
+   * first", skipped when no_rc is set). On a machine whose ~/.bashrc runs `pyenv init`, that was
+   * about 2 s of CPU before each line ran.
+   */
   async function shell(line: string, env: Record<string, string> = {}) {
     try {
-      const { stdout } = await run('bash', ['-c', line.replaceAll('http://127.0.0.1:8080', api.url)], {
+      const { stdout } = await run('bash', ['--norc', '-c', line.replaceAll('http://127.0.0.1:8080', api.url)], {
         cwd: PROJECT_DIR,
         timeout: 30_000,
         env: { PATH, ...env },

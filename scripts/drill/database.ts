@@ -148,17 +148,24 @@ export class GlobalDatabase {
     ];
     const fabric = new ProxyFabric(network, await freePort());
     const db = new GlobalDatabase(network, fabric, servers, accountId);
-    for (const endpoint of db.endpoints()) await fabric.listen(endpoint);
-    const [primary, standby] = servers;
-    await initDataDir(primary.options.dataDir);
-    await primary.start();
-    await primary.query(`CREATE ROLE ${REPLICATION_USER} REPLICATION LOGIN PASSWORD '${REPLICATION_PASSWORD}'`);
-    await setup(primary);
-    await coldCopy(primary, standby);
-    await primary.start();
-    await standby.start(db.upstreamOf('eu-west-1'));
-    await db.waitForReplication();
     db.scratch = dir;
+    try {
+      for (const endpoint of db.endpoints()) await fabric.listen(endpoint);
+      const [primary, standby] = servers;
+      await initDataDir(primary.options.dataDir);
+      await primary.start();
+      await primary.query(`CREATE ROLE ${REPLICATION_USER} REPLICATION LOGIN PASSWORD '${REPLICATION_PASSWORD}'`);
+      await setup(primary);
+      await coldCopy(primary, standby);
+      await primary.start();
+      await standby.start(db.upstreamOf('eu-west-1'));
+      await db.waitForReplication();
+    } catch (e) {
+      // A start that fails half way (a connect timeout on a loaded machine) closes what it opened:
+      // the fabric's 18 listeners and a running server would hold the process (a jest worker) open.
+      await db.close();
+      throw e;
+    }
     return db;
   }
 

@@ -92,7 +92,7 @@ export class PgServer {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null;
+    return this.child !== undefined && !exited(this.child);
   }
 
   /** Start; `upstream` makes it a standby streaming from that address. */
@@ -129,7 +129,7 @@ export class PgServer {
   /** Fast shutdown (SIGINT): the server ends sessions, writes a checkpoint and exits. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || exited(child)) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGINT');
@@ -189,6 +189,9 @@ export class PgServer {
     return (await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r;
   }
 }
+
+/** A process that ended by a signal has no exit code, only its signal: it has exited all the same. */
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 function conninfo(name: string, upstream: { host: string; port: number }): string {
   return `host=${upstream.host} port=${upstream.port} user=${REPLICATION_USER} password=${REPLICATION_PASSWORD} application_name=${name}`;

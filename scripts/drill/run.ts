@@ -97,7 +97,12 @@ export class Drill {
       await primary.query(`ALTER SCHEMA public OWNER TO ${settings.dbMasterUsername}`, [], DB_NAME);
     });
     const drill = new Drill(settings, network, db, makeCertificate(settings.domainName));
-    await drill.deploy();
+    try {
+      await drill.deploy();
+    } catch (e) {
+      await drill.close();
+      throw e;
+    }
     return drill;
   }
 

@@ -28,7 +28,7 @@ import {
 } from '../drill/scenarios';
 import type { ScenarioWorld } from '../drill/world';
 import { DEFAULT_POLL_SECONDS, gameday, type GameDayIo, orderSender } from '../gameday';
-import { stackConfig } from '../offline';
+import { stackConfig } from '../stack-files';
 import type { ExperimentDriver, ExperimentState } from './fis';
 import type { OrderOutcome } from './timeline';
 import { drillPlatform } from './drill-platform';
@@ -107,8 +107,11 @@ const experimentOf = (templateName: string): GameDayExperiment => {
   return found;
 };
 
-/** FIS on the drill: the fault injected at the next half second (as a scenario's faults are), ended after its duration. */
-export function drillDriver(world: ScenarioWorld): ExperimentDriver {
+/**
+ * FIS on the drill: the fault injected at the next half second (as a scenario's faults are), ended
+ * after its duration: the template's, or `seconds` (a template of that duration).
+ */
+export function drillDriver(world: ScenarioWorld, seconds?: number): ExperimentDriver {
   let state: ExperimentState = { status: 'pending' };
   let fault: OfflineFault | undefined;
   let runs = 0;
@@ -129,7 +132,7 @@ export function drillDriver(world: ScenarioWorld): ExperimentDriver {
           resolve();
         }),
       );
-      world.at(at + fault.seconds, () => endNow('completed'));
+      world.at(at + (seconds ?? fault.seconds), () => endNow('completed'));
       return `drill-${experiment}-${++runs}`;
     },
     async state() {
@@ -157,12 +160,13 @@ export interface OfflineGameDay {
 
 /**
  * Runs `npm run gameday -- argv` in `world`, starting `startAtSeconds` into the scenario (after the
- * drill's minute schedules have started, so the fault lands where a scenario's does).
+ * drill's minute schedules have started, so the fault lands where a scenario's does); the
+ * experiment lasts `faultSeconds` when given, its template's duration otherwise.
  */
 export function runGameDayIn(
   world: ScenarioWorld,
   argv: readonly string[],
-  startAtSeconds = FAULT_AT - 0.5,
+  { startAtSeconds = FAULT_AT - 0.5, faultSeconds }: { startAtSeconds?: number; faultSeconds?: number } = {},
 ): OfflineGameDay {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -180,7 +184,7 @@ export function runGameDayIn(
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
     env: {},
-    driver: () => drillDriver(world),
+    driver: () => drillDriver(world, faultSeconds),
     sendOrder: async (url, n) => {
       const outcome = await send(url, n);
       orders.push(outcome);
@@ -204,16 +208,17 @@ export function runGameDayIn(
 /**
  * A drill scenario that runs the game day `experiment` (its argv, plus `--observe-seconds`) and
  * lasts until the experiment has ended, the command has watched `observeSeconds` more and written
- * its report; `promotionSeconds` sets Aurora's promotion time.
+ * its report; `promotionSeconds` sets Aurora's promotion time, `faultSeconds` the experiment's
+ * length (its template's when not given: a shorter run where the template's length proves nothing more).
  */
 export function gameDayScenario(
   experiment: GameDayExperiment,
   argv: readonly string[],
   onRun: (run: OfflineGameDay) => void,
-  options: { readonly observeSeconds: number; readonly promotionSeconds?: number },
+  options: { readonly observeSeconds: number; readonly promotionSeconds?: number; readonly faultSeconds?: number },
 ): Scenario {
   const fault = OFFLINE_FAULTS[experiment];
-  const { observeSeconds, promotionSeconds } = options;
+  const { observeSeconds, promotionSeconds, faultSeconds = fault.seconds } = options;
   // The command notices the experiment's end at its next poll (--poll-seconds).
   const pollFlag = argv.indexOf('--poll-seconds');
   const pollSeconds = pollFlag >= 0 ? Number(argv[pollFlag + 1]) : DEFAULT_POLL_SECONDS;
@@ -222,10 +227,14 @@ export function gameDayScenario(
     title: `npm run gameday -- --experiment ${experiment}, offline: ${fault.drillFault}`,
     proves: 'the game-day command runs end to end against the drill: report, watchers and calibration',
     faultAtSeconds: FAULT_AT,
-    durationSeconds: FAULT_AT + fault.seconds + pollSeconds + observeSeconds + SETTLE,
+    durationSeconds: FAULT_AT + faultSeconds + pollSeconds + observeSeconds + SETTLE,
     ...(promotionSeconds === undefined ? {} : { promotionSeconds }),
     expect: fault.expect,
     faults: (world) =>
-      onRun(runGameDayIn(world, [...argv, '--experiment', experiment, '--observe-seconds', String(observeSeconds)])),
+      onRun(
+        runGameDayIn(world, [...argv, '--experiment', experiment, '--observe-seconds', String(observeSeconds)], {
+          faultSeconds,
+        }),
+      ),
   };
 }

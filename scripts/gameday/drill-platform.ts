@@ -40,7 +40,8 @@ export function drillCloudWatch(world: ScenarioWorld): (region: string) => Pick<
   });
   const regionOfApplier = (name: unknown) =>
     APP_REGIONS.find((r) => DRILL_APPLIERS[r] === name) as AppRegion | undefined;
-  return (region) =>
+  const clients = new Map<string, Pick<CloudWatchClient, 'send'>>();
+  const client = (region: string) =>
     fake(
       new CloudWatchClient({ region }),
       'monitoring',
@@ -74,6 +75,8 @@ export function drillCloudWatch(world: ScenarioWorld): (region: string) => Pick<
       },
       world.fakeContext(USER_VANTAGE),
     );
+  // One client a region, as the watchers keep theirs for the run.
+  return (region) => clients.get(region) ?? clients.set(region, client(region)).get(region)!;
 }
 
 /** What answers the failover record offline: the drill's Route 53, uncached (its authoritative answer). */
@@ -97,19 +100,25 @@ function authoritativeRecord(world: ScenarioWorld, config: OrchestratorConfig): 
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The watchers' source in `world`; each reading is also appended to `readings`. */
+/**
+ * The watchers' source in `world`; each reading is also appended to `readings`. One set of clients
+ * for the run, made at the first reading, as the watchers make theirs in AWS (scripts/gameday.ts).
+ */
 export function drillPlatform(world: ScenarioWorld, readings: PlatformReading[]): PlatformSource {
+  let deps: OrchestratorDeps | undefined;
   const status: StatusIo = {
     deps: () => {
+      if (deps) return deps;
       const view = world.orchestrator;
       if (!view) throw new Error('the drill has not scheduled the orchestrator yet');
-      return {
+      deps = {
         config: view.config,
         clock: { now: () => world.sim.now(), sleep: (ms) => world.sim.sleep(ms) },
         ...view.clients(),
         metrics: { addMetric: () => undefined } as unknown as OrchestratorDeps['metrics'],
         logger: quiet,
       };
+      return deps;
     },
     cloudwatch: drillCloudWatch(world),
   };

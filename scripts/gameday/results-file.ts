@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Calibration, calibrationFrom, CurrentSettings, ignoredRuns, IgnoredRuns } from '../../lib/model/calibration';
 import { parseGameDayResults, resultsPath } from '../../lib/model/game-day-results';
-import { PROJECT_DIR } from '../offline';
+import { PROJECT_DIR } from '../stack-files';
 
 /** A results file named on the command line that does not exist. */
 export class MissingResultsFile extends Error {}

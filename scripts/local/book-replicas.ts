@@ -67,6 +67,12 @@ export interface PathFault {
   afterCommit?: 'reset' | 'hang';
 }
 
+/** Requests that reached the front on one path; `open`: those not answered yet. */
+export interface PathArrivals {
+  received: number;
+  open: number;
+}
+
 export interface ReplicaState {
   /** The whole replica is unreachable from everywhere, and its replication stops. */
   down: boolean;
@@ -240,6 +246,7 @@ export class BookReplicas {
   private readonly endpoints = new Map<string, Promise<string>>();
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly pumped = new Map<string, number>();
+  private readonly arrived = new Map<string, PathArrivals>();
   private pump?: NodeJS.Timeout;
   /** The last error the pump met (it retries on the next tick). */
   pumpError?: unknown;
@@ -297,6 +304,16 @@ export class BookReplicas {
     let fault = this.faults.get(key);
     if (!fault) this.faults.set(key, (fault = {}));
     return fault;
+  }
+
+  /**
+   * The requests that reached the front on the path from `from`'s callers to `to`'s replica, and
+   * how many of those it is still answering (an injected latency, the write). A caller that
+   * counts what it sent knows its writes have landed, or never will, once every one arrived and
+   * none is open.
+   */
+  arrivals(from: string, to: string): PathArrivals {
+    return { ...this.arrivalsOn(from, to) };
   }
 
   /** Clear every path fault. */
@@ -425,6 +442,13 @@ export class BookReplicas {
     return this.clock;
   }
 
+  private arrivalsOn(from: string, to: string): PathArrivals {
+    const key = `${from}->${to}`;
+    let counts = this.arrived.get(key);
+    if (!counts) this.arrived.set(key, (counts = { received: 0, open: 0 }));
+    return counts;
+  }
+
   private get(region: string): Replica {
     const r = this.replicas.get(region);
     if (!r) throw new Error(`book emulator: no replica in ${region}`);
@@ -470,6 +494,17 @@ export class BookReplicas {
 
   /** What the front does with one request from `from`'s callers to `replica`, whatever carried it. */
   private async answer(from: string, replica: Replica, target: string, body: string): Promise<Outcome> {
+    const counts = this.arrivalsOn(from, replica.region);
+    counts.received += 1;
+    counts.open += 1;
+    try {
+      return await this.respond(from, replica, target, body);
+    } finally {
+      counts.open -= 1;
+    }
+  }
+
+  private async respond(from: string, replica: Replica, target: string, body: string): Promise<Outcome> {
     const fault = { ...this.path(from, replica.region) };
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (replica.state.down || fault.reset) return 'reset';

@@ -77,12 +77,21 @@ async function acceptWith(inProcess: boolean, target: string, fault: PathFault |
 if (require.main === module) {
   (async () => {
     const runs: { fault: string; http: Run; inProcess: Run }[] = [];
-    // A fault's two runs at once: each has an emulator of its own, and most faults are waits
-    // (a bound running out), which then overlap.
-    for (const [name, target, fault] of FAULTS) {
-      const [http, inProcess] = await Promise.all([acceptWith(false, target, fault), acceptWith(true, target, fault)]);
-      runs.push({ fault: name, http, inProcess });
-    }
+    // A fault's two runs at once, and two faults at a time: each run has an emulator of its own,
+    // and most faults are waits (a bound running out), which then overlap. Not more at once: an
+    // order that is created must be written inside each 300 ms bound on a loaded machine.
+    const queue = [...FAULTS];
+    const lane = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [name, target, fault] = next;
+        const [http, inProcess] = await Promise.all([
+          acceptWith(false, target, fault),
+          acceptWith(true, target, fault),
+        ]);
+        runs.push({ fault: name, http, inProcess });
+      }
+    };
+    await Promise.all([lane(), lane()]);
     process.stdout.write(JSON.stringify(runs));
   })().catch((e) => {
     process.stderr.write(String(e?.stack ?? e));

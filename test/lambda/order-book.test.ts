@@ -27,25 +27,64 @@ const KEY = Buffer.alloc(32, 7);
 const BOUNDS: BookBounds = { readWriterMs: 400, peerWriteMs: 500, localWriteMs: 400, marginMs: 50 };
 const DEADLINE_MS = 1_500;
 
-let book: BookReplicas;
-const clients: DynamoDBClient[] = [];
-/** When code under test last asked for a client of each path (`from->to`): just before it sends. */
-const lastCall = new Map<string, number>();
+/** One emulator (us-east-1 the writer) and what the test knows of the requests sent to it. */
+interface Bench {
+  readonly book: BookReplicas;
+  readonly clients: DynamoDBClient[];
+  /** When code under test last asked for a client of each path (`from->to`): just before it sends. */
+  readonly lastCall: Map<string, number>;
+  /** Requests sent on each path (`from->to`), by the code under test and the test, counted as each leaves its client. */
+  readonly sent: Map<string, number>;
+}
 
-async function replicasFrom(from: string): Promise<Replicas> {
-  const replicas = await book.replicasFrom(from, clients, { requestTimeoutMs: 5_000 });
+/** The emulator of the test that is running (each fault case, run at once with the others, has its own). */
+let bench: Bench;
+let book: BookReplicas;
+
+async function startBench(): Promise<Bench> {
+  const t: Bench = {
+    book: await BookReplicas.start({ regions: [US, EU], lagMs: 0 }),
+    clients: [],
+    lastCall: new Map(),
+    sent: new Map(),
+  };
+  await bookWriter(await replicasFrom(US, t)).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
+  expect(await t.book.settle()).toBe(true);
+  return t;
+}
+
+async function stopBench(t: Bench): Promise<void> {
+  for (const c of t.clients.splice(0)) c.destroy();
+  await t.book.stop();
+}
+
+function countSends(client: DynamoDBClient, from: string, to: string, t: Bench): DynamoDBClient {
+  const key = `${from}->${to}`;
+  client.middlewareStack.add(
+    (next) => (args) => {
+      t.sent.set(key, (t.sent.get(key) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'countSends' },
+  );
+  return client;
+}
+
+async function replicasFrom(from: string, t = bench): Promise<Replicas> {
+  const replicas = await t.book.replicasFrom(from, t.clients, { requestTimeoutMs: 5_000 });
+  for (const r of t.book.regions) countSends(replicas.client(r), from, r, t);
   return {
     ...replicas,
     client: (r) => {
-      lastCall.set(`${from}->${r}`, Date.now());
+      t.lastCall.set(`${from}->${r}`, Date.now());
       return replicas.client(r);
     },
   };
 }
 
-async function apiIn(region: string, bounds = BOUNDS): Promise<OrderBook> {
+async function apiIn(region: string, bounds = BOUNDS, t = bench): Promise<OrderBook> {
   return new OrderBook({
-    replicas: await replicasFrom(region),
+    replicas: await replicasFrom(region, t),
     region,
     peer: region === US ? EU : US,
     signingKey: async () => KEY,
@@ -63,12 +102,12 @@ const order = (clientOrderId: string, overrides: Partial<OrderInput> = {}): Orde
   ...overrides,
 });
 
-async function stored(region: string, clientOrderId: string) {
-  const c = await book.client(region, region);
-  clients.push(c);
+async function stored(region: string, clientOrderId: string, t = bench) {
+  const c = countSends(await t.book.client(region, region), region, region, t);
+  t.clients.push(c);
   const out = await c.send(
     new GetItemCommand({
-      TableName: book.tableName,
+      TableName: t.book.tableName,
       Key: { pk: { S: orderPk(orderIdFor('desk-a', clientOrderId)) } },
       ConsistentRead: true,
     }),
@@ -82,17 +121,13 @@ const accept = async (api: OrderBook, clientOrderId: string, input = order(clien
   return { outcome, tookMs: Date.now() - started };
 };
 
+// Not for concurrent tests (jest runs no *Each hook for them): each starts and stops its own.
 beforeEach(async () => {
-  book = await BookReplicas.start({ regions: [US, EU], lagMs: 0 });
-  await bookWriter(await replicasFrom(US)).moveWriter({ to: US, fromEpoch: 0, durability: 'cross-region' });
-  expect(await book.settle()).toBe(true);
+  bench = await startBench();
+  book = bench.book;
 });
 
-afterEach(async () => {
-  lastCall.clear();
-  for (const c of clients.splice(0)) c.destroy();
-  await book.stop();
-});
+afterEach(() => stopBench(bench));
 
 describe('healthy writer, cross-region durability', () => {
   it('acknowledges an order only once both replicas hold it, readable by GET at once', async () => {
@@ -251,23 +286,32 @@ describe("the primary regional under the keeper's lease (lambda/shared/arbiter.t
  */
 const LAND_SLACK_MS = 250;
 
+/** Every request sent from us-east-1 reached its replica and was answered (or dropped). */
+const allLanded = ({ book, sent }: Bench) =>
+  [US, EU].every((to) => {
+    const { received, open } = book.arrivals(US, to);
+    return open === 0 && received >= (sent.get(`${US}->${to}`) ?? 0);
+  });
+
 /** Outcomes the fault tests accept: a definite answer or "unknown", never a false "not taken". */
-async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome) {
+async function checkContract(api: OrderBook, clientOrderId: string, outcome: AcceptOutcome, t = bench) {
+  const { book, lastCall } = t;
   // Whatever was sent has landed or never will. Only an injected latency delays a write past its
   // caller's answer (the emulator sleeps, then applies it: scripts/local/book-replicas.ts
-  // `answer`); every other fault acts at once, before the write or after it was applied. So the
-  // last write on a path lands by its send plus that path's latency, plus LAND_SLACK_MS.
+  // `respond`); every other fault acts at once, before the write or after it was applied. So the
+  // last write on a path lands by its send plus that path's latency, plus LAND_SLACK_MS. Sooner,
+  // as a rule: once every request sent has reached the emulator and none is still being answered
+  // (a request the client gave up on before it arrived never comes: then that bound).
   const landsBy = Math.max(
     ...[US, EU].map((to) => (lastCall.get(`${US}->${to}`) ?? 0) + (book.path(US, to).latencyMs ?? 0)),
   );
   book.clearFaults();
   book.replica(US).down = false;
   book.replica(EU).down = false;
-  const wait = landsBy + LAND_SLACK_MS - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  while (!allLanded(t) && Date.now() < landsBy + LAND_SLACK_MS) await new Promise((r) => setTimeout(r, 5));
   expect(await book.settle()).toBe(true);
-  const inUs = await stored(US, clientOrderId);
-  const inEu = await stored(EU, clientOrderId);
+  const inUs = await stored(US, clientOrderId, t);
+  const inEu = await stored(EU, clientOrderId, t);
   if (outcome.kind === 'not-taken') {
     expect({ clientOrderId, inUs, inEu }).toEqual({ clientOrderId, inUs: undefined, inEu: undefined });
   }
@@ -323,14 +367,21 @@ describe('fault injection: "not taken" means nothing stored, and every answer is
     ['local applies the write and loses the reply', US, { afterCommit: 'reset' }],
     ['local replica down', US, 'down'],
   ];
-  it.each(cases)('%s', async (_name, target, fault) => {
-    const api = await apiIn(US, FAULT_BOUNDS);
-    if (fault === 'down') book.replica(target).down = true;
-    else Object.assign(book.path(US, target), fault);
-    const { outcome, tookMs } = await accept(api, 'f-1');
-    expect(tookMs).toBeLessThan(DEADLINE_MS);
-    expect(outcome.kind).not.toBe('created');
-    await checkContract(api, 'f-1', outcome);
+  // At once (jest's maxConcurrency, 5 by default), each on its own emulator: most of a case is
+  // a bound running out, and those waits overlap.
+  it.concurrent.each(cases)('%s', async (_name, target, fault) => {
+    const t = await startBench();
+    try {
+      const api = await apiIn(US, FAULT_BOUNDS, t);
+      if (fault === 'down') t.book.replica(target).down = true;
+      else Object.assign(t.book.path(US, target), fault);
+      const { outcome, tookMs } = await accept(api, 'f-1');
+      expect(tookMs).toBeLessThan(DEADLINE_MS);
+      expect(outcome.kind).not.toBe('created');
+      await checkContract(api, 'f-1', outcome, t);
+    } finally {
+      await stopBench(t);
+    }
   });
 
   it('a deadline shorter than the bounds cuts them: the answer still comes before it', async () => {
