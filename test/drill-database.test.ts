@@ -28,8 +28,10 @@ it('a start that fails half way (here the setup, after the primary has started) 
   expect(started).toBe(true);
   // A child's handle is closed in the turn after its 'exit' event.
   await new Promise((resolve) => setTimeout(resolve, 100));
+  // Nothing more than before (what an earlier file in this worker left may have closed since).
   // Before the fix: 18 listeners (6 endpoints from 3 regions), the primary and its stderr pipe.
-  expect(holding()).toEqual(before);
+  const more = Object.entries(holding()).filter(([kind, n]) => n > (before[kind] ?? 0));
+  expect(more).toEqual([]);
 }, 30_000);
 
 it('stopping a server that was killed by a signal returns at once (it has no exit code, only the signal)', async () => {

@@ -8,7 +8,8 @@ import * as path from 'path';
 import { Client } from 'pg';
 import { spawnSync } from 'child_process';
 import { initDataDir, PgServer, scratchDir, sweepScratch } from '../scripts/drill/postgres';
-import { freePort, startPostgres, TestPostgres } from '../scripts/local/postgres';
+import { freePort } from '../scripts/local/free-port';
+import { startPostgres, TestPostgres } from '../scripts/local/postgres';
 
 async function one<T>(pg: TestPostgres, sql: string): Promise<T> {
   const client = await pg.admin();
@@ -93,3 +94,28 @@ test('a later run sweeps what a killed run left: its folder, and the server stil
     for (const dir of [left, live]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 15_000);
+
+test("the drill's own queries share a session while the server runs (a connection costs the server a backend), and a restart opens a new one", async () => {
+  const dir = scratchDir('tap-pg-test-');
+  const server = new PgServer({ name: 'sessions', port: await freePort(), dataDir: path.join(dir, 'data') });
+  const pid = async () => (await server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
+  try {
+    await initDataDir(server.options.dataDir);
+    await server.start();
+    const first = await pid();
+    expect(await pid()).toBe(first);
+    expect(await pid()).toBe(first);
+    // Concurrent statements still run side by side, each on a session of its own.
+    const [a, b] = await Promise.all([
+      server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)'),
+      server.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)'),
+    ]);
+    expect(a[0].pid).not.toBe(b[0].pid);
+    await server.stop();
+    await server.start();
+    expect(await pid()).not.toBe(first);
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@
  * that would no longer be routed the same way are cut, as a failover or an outage cuts them.
  */
 import * as net from 'net';
+import { freePort as loopbackPort } from '../local/free-port';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'us-west-2'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -177,14 +178,7 @@ export class ProxyFabric {
 /** A TCP port free on every loopback address the fabric uses. */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: p } = server.address() as net.AddressInfo;
-        server.close(() => resolve(p));
-      });
-    });
+    const port = await loopbackPort();
     if (await freeOnAll(port)) return port;
   }
 }

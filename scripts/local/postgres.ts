@@ -5,9 +5,9 @@
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { Client } from 'pg';
+import { freePort } from './free-port';
 import { binDir, copyTemplate, fastTempDir, runAs, TemplateSpec } from './pg-template';
 
 export const SUPERUSER = 'postgres';
@@ -21,17 +21,6 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<void>;
   /** Stop the server for good (its data is removed). */
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -367,6 +367,40 @@ describe('fault injection: "not taken" means nothing stored, and every answer is
     ['local applies the write and loses the reply', US, { afterCommit: 'reset' }],
     ['local replica down', US, 'down'],
   ];
+  // First of the tests run at once (the longest), on an emulator of its own.
+  it.concurrent(
+    'any fault on either path at any time: no false "not taken", no answer after the deadline',
+    async () => {
+      const faults: fc.Arbitrary<PathFault> = fc.oneof(
+        fc.constant({}),
+        fc.record({ latencyMs: fc.integer({ min: 0, max: SLOW_MS }) }),
+        fc.constant({ fail: true }),
+        fc.constant({ reset: true }),
+        fc.constant({ hang: true }),
+        fc.constant<PathFault>({ afterCommit: 'reset' }),
+        fc.constant<PathFault>({ afterCommit: 'hang' }),
+      );
+      const t = await startBench();
+      try {
+        const api = await apiIn(US, FAULT_BOUNDS, t);
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(faults, faults, async (peer, local) => {
+            const id = `p-${n++}`;
+            Object.assign(t.book.path(US, EU), peer);
+            Object.assign(t.book.path(US, US), local);
+            const { outcome, tookMs } = await accept(api, id);
+            expect(tookMs).toBeLessThan(DEADLINE_MS);
+            await checkContract(api, id, outcome, t);
+          }),
+          { numRuns: 12, seed: 22 },
+        );
+      } finally {
+        await stopBench(t);
+      }
+    },
+  );
+
   // At once (jest's maxConcurrency, 5 by default), each on its own emulator: most of a case is
   // a bound running out, and those waits overlap.
   it.concurrent.each(cases)('%s', async (_name, target, fault) => {
@@ -393,31 +427,6 @@ describe('fault injection: "not taken" means nothing stored, and every answer is
     const outcome = await api.accept('desk-a', order('d-1'), started + 300);
     expect(Date.now() - started).toBeLessThan(300);
     await checkContract(api, 'd-1', outcome);
-  });
-
-  it('any fault on either path at any time: no false "not taken", no answer after the deadline', async () => {
-    const faults: fc.Arbitrary<PathFault> = fc.oneof(
-      fc.constant({}),
-      fc.record({ latencyMs: fc.integer({ min: 0, max: SLOW_MS }) }),
-      fc.constant({ fail: true }),
-      fc.constant({ reset: true }),
-      fc.constant({ hang: true }),
-      fc.constant<PathFault>({ afterCommit: 'reset' }),
-      fc.constant<PathFault>({ afterCommit: 'hang' }),
-    );
-    const api = await apiIn(US, FAULT_BOUNDS);
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(faults, faults, async (peer, local) => {
-        const id = `p-${n++}`;
-        Object.assign(book.path(US, EU), peer);
-        Object.assign(book.path(US, US), local);
-        const { outcome, tookMs } = await accept(api, id);
-        expect(tookMs).toBeLessThan(DEADLINE_MS);
-        await checkContract(api, id, outcome);
-      }),
-      { numRuns: 12, seed: 22 },
-    );
   });
 });
 
