@@ -8,7 +8,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_DIR } from './offline';
+import { PROJECT_DIR } from './stack-files';
 import { exitOnHelp } from './cli';
 import { parseRunbooks, readRunbooks } from './runbook';
 

@@ -6,7 +6,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_DIR } from '../scripts/offline';
+import { PROJECT_DIR } from '../scripts/stack-files';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
