@@ -224,6 +224,7 @@ export function facts(dev: StackPlan, prod: StackPlan): Record<string, string> {
     'cost-dev': usd(dev.cost.totalUsd),
     'cost-prod': usd(prod.cost.totalUsd),
     'policy-count': String(POLICIES.length),
+    'drill-scenario-count': String(drillScenarios(drillSettings('dev')).length),
   };
 }
 
