@@ -2,6 +2,8 @@
  * The drill's database closes what it opens, even when it fails: a jest worker that still holds a
  * listener or a server process cannot exit ("A worker process has failed to exit gracefully").
  */
+import type { ChildProcess } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { GlobalDatabase } from '../scripts/drill/database';
 import { freePort, Network } from '../scripts/drill/network';
@@ -42,14 +44,42 @@ it('stopping a server that was killed by a signal returns at once (it has no exi
   });
   await initDataDir(server.options.dataDir);
   await server.start();
-  const exited = new Promise((resolve) =>
-    (server as unknown as { child: NodeJS.EventEmitter }).child.once('exit', resolve),
-  );
-  process.kill((server as unknown as { child: { pid: number } }).child.pid, 'SIGKILL');
+  const child = (server as unknown as { child: ChildProcess }).child;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // The server's own processes outlive a killed postmaster and hold its stderr open (and with it
+  // this jest worker): they are killed too, once the point is made.
+  const orphans = childrenOf(child.pid!);
+  const stderrClosed = new Promise((resolve) => child.stderr!.once('close', resolve));
+  process.kill(child.pid!, 'SIGKILL');
   await exited;
   expect(server.running).toBe(false);
   // Before the fix this waited for an 'exit' that had already come: for ever.
   await expect(
     Promise.race([server.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 2_000))]),
   ).resolves.toBe('stopped');
+  for (const pid of orphans) killIfAlive(pid);
+  await stderrClosed;
 }, 30_000);
+
+/** The processes whose parent is `pid` (from /proc: field 4 of each process's stat). */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
