@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Client, Pool } from 'pg';
 import { binDir, copyTemplate, fastTempDir, runAs, TemplateSpec } from '../local/pg-template';
+import { processRunning } from '../local/process-running';
 
 export const SUPERUSER = 'postgres';
 export const SUPERUSER_PASSWORD = 'drill-superuser-password';
@@ -166,15 +167,20 @@ export class PgServer {
     return this.log.slice(-4000);
   }
 
-  async client(database = 'postgres'): Promise<Client> {
-    const client = new Client({
+  /** How the harness connects to `database` as the superuser. */
+  private connection(database: string) {
+    return {
       host: '127.0.0.1',
       port: this.port,
       user: SUPERUSER,
       password: SUPERUSER_PASSWORD,
       database,
       connectionTimeoutMillis: 5000,
-    });
+    };
+  }
+
+  async client(database = 'postgres'): Promise<Client> {
+    const client = new Client(this.connection(database));
     client.on('error', () => undefined);
     await client.connect();
     return client;
@@ -189,12 +195,7 @@ export class PgServer {
     let pool = this.sessions.get(database);
     if (!pool) {
       pool = new Pool({
-        host: '127.0.0.1',
-        port: this.port,
-        user: SUPERUSER,
-        password: SUPERUSER_PASSWORD,
-        database,
-        connectionTimeoutMillis: 5000,
+        ...this.connection(database),
         max: 4,
         // Kept until the server stops (endSessions); an idle one never holds the process open.
         idleTimeoutMillis: 0,
@@ -351,7 +352,7 @@ export function sweepScratch(prefix: string, parent = fastTempDir()): string[] {
     if (!name.startsWith(prefix)) continue;
     const dir = path.join(parent, name);
     const owner = Number(readIfExists(path.join(dir, OWNER_FILE)));
-    if (!Number.isInteger(owner) || owner <= 0 || isRunning(owner)) continue;
+    if (!Number.isInteger(owner) || owner <= 0 || processRunning(owner)) continue;
     for (const sub of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!sub.isDirectory()) continue;
       const dataDir = path.join(dir, sub.name);
@@ -370,14 +371,5 @@ function readIfExists(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { OfflineRun, RecordedResource, runOffline, stackConfig } from '../../scripts/offline';
+import { processRunning } from '../../scripts/local/process-running';
 
 const runs = new Map<string, Promise<OfflineRun>>();
 
@@ -44,7 +45,7 @@ async function sharedRun(config: Record<string, string>, stack: string, key: str
     // Another file is planning this config: wait for it. It removes the lock, run or not; a lock
     // whose process is gone is taken over.
     for (let pid = holder(lock); pid !== undefined && !fs.existsSync(file); pid = holder(lock)) {
-      if (pid > 0 && !alive(pid)) fs.rmSync(lock, { force: true });
+      if (pid > 0 && !processRunning(pid)) fs.rmSync(lock, { force: true });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -65,15 +66,6 @@ function holder(lock: string): number | undefined {
     return Number(fs.readFileSync(lock, 'utf8')) || 0;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
