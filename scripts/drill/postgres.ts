@@ -357,8 +357,13 @@ export function sweepScratch(prefix: string, parent = fastTempDir()): string[] {
       if (!sub.isDirectory()) continue;
       const dataDir = path.join(dir, sub.name);
       const postmaster = Number(readIfExists(path.join(dataDir, 'postmaster.pid'))?.split('\n')[0]);
-      if (Number.isInteger(postmaster) && readIfExists(`/proc/${postmaster}/cmdline`)?.includes(dataDir))
-        process.kill(postmaster, 'SIGQUIT');
+      if (Number.isInteger(postmaster) && readIfExists(`/proc/${postmaster}/cmdline`)?.includes(dataDir)) {
+        try {
+          process.kill(postmaster, 'SIGQUIT');
+        } catch {
+          // It ended between the look and the signal: nothing left to stop.
+        }
+      }
     }
     fs.rmSync(dir, { recursive: true, force: true });
     swept.push(dir);

@@ -7,9 +7,9 @@
  *   checks, actions), called with a request and a response object instead of a socket.
  * - `InProcessHandler`: an SDK v3 request handler (the client's `requestHandler`) that hands the
  *   signed request to the front, answers with the body's bytes, and fails as
- *   @smithy/node-http-handler fails (its code, as installed): a connection reset is its `req.on("error")` path, ECONNRESET renamed `TimeoutError`
- *   with the code kept; the request timeout is `TimeoutError` with code `ETIMEDOUT`; an abort is
- *   an `AbortError` (`buildAbortError`). lambda/shared/write-errors.ts reads exactly these, and
+ *   @smithy/node-http-handler fails (its code, as installed): a connection reset is its
+ *   `req.on("error")` path, ECONNRESET renamed `TimeoutError` with the code kept; the request
+ *   timeout is `TimeoutError` with code `ETIMEDOUT`; an abort is an `AbortError` (`buildAbortError`). lambda/shared/write-errors.ts reads exactly these, and
  *   test/book-transport.test.ts holds the two transports to the same answers.
  */
 import { EventEmitter } from 'node:events';
